@@ -1,0 +1,78 @@
+// Chooses the kernel implementation once per process: the WebAssembly SIMD module when the runtime
+// supports SIMD, otherwise the scalar TypeScript reference. Compiles the module once, binds it per memory.
+
+import type { KernelFactory, KernelMetric, Kernels } from "./kernels.js";
+import { KERNELS_WASM_BASE64 } from "./kernels-wasm.generated.js";
+import { scalarKernelFactory } from "./scalar.js";
+
+/** The smallest module using a v128 instruction: `(func (result v128) i32.const 0 i8x16.splat i8x16.popcnt)`. */
+const SIMD_PROBE = new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11,
+]);
+
+/** True when this runtime validates WebAssembly SIMD (Node ≥ 16.4, current browsers, Deno, Bun). */
+export function hasWasmSimd(): boolean {
+  try {
+    return typeof WebAssembly === "object" && WebAssembly.validate(SIMD_PROBE);
+  } catch {
+    return false;
+  }
+}
+
+interface WasmExports {
+  dot(a: number, b: number, dim: number): number;
+  l2sq(a: number, b: number, dim: number): number;
+  scoreRange(metric: number, q: number, base: number, dim: number, start: number, count: number, out: number): void;
+  scoreSlots(metric: number, q: number, base: number, dim: number, slots: number, count: number, out: number): void;
+}
+
+class WasmKernels implements Kernels {
+  readonly name = "wasm-simd" as const;
+  readonly memory: WebAssembly.Memory;
+  readonly dot: (a: number, b: number, dim: number) => number;
+  readonly l2sq: (a: number, b: number, dim: number) => number;
+  readonly scoreRange: (metric: KernelMetric, q: number, base: number, dim: number, start: number, count: number, out: number) => void;
+  readonly scoreSlots: (metric: KernelMetric, q: number, base: number, dim: number, slots: number, count: number, out: number) => void;
+
+  constructor(module: WebAssembly.Module, memory: WebAssembly.Memory) {
+    this.memory = memory;
+    const x = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as WasmExports;
+    // The raw exports are used directly: a JS wrapper per call would cost more than a short scan.
+    this.dot = x.dot;
+    this.l2sq = x.l2sq;
+    this.scoreRange = x.scoreRange;
+    this.scoreSlots = x.scoreSlots;
+  }
+}
+
+function decodeBase64(b64: string): Uint8Array<ArrayBuffer> {
+  const bin = atob(b64);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
+let compiled: Promise<WebAssembly.Module> | undefined;
+
+/**
+ * Returns the kernel factory for this runtime. `prefer: "scalar"` forces the TypeScript reference
+ * (tests, debugging); otherwise SIMD is used whenever the runtime supports it, and the scalar
+ * reference is the fallback. Check `factory.name` to see which was chosen.
+ *
+ * @example
+ * const factory = await loadKernelFactory();   // factory.name === "wasm-simd" on Node 20
+ */
+export async function loadKernelFactory(prefer?: "simd" | "scalar"): Promise<KernelFactory> {
+  if (prefer === "scalar" || !hasWasmSimd()) return scalarKernelFactory;
+  // Compiled once per process and shared: every slab only pays for a cheap instantiation.
+  compiled ??= WebAssembly.compile(decodeBase64(KERNELS_WASM_BASE64));
+  let module: WebAssembly.Module;
+  try {
+    module = await compiled;
+  } catch {
+    // A runtime that validates SIMD yet rejects the module (an exotic embedder) still gets correct results.
+    compiled = undefined;
+    return scalarKernelFactory;
+  }
+  return { name: "wasm-simd", bind: (memory) => new WasmKernels(module, memory) };
+}

@@ -1,0 +1,242 @@
+/**
+ * Declared payload indexes: per field, which slots hold which value, so a selective filter finds its
+ * slots without reading every payload. Indexes only narrow; the planner re-checks every candidate.
+ */
+
+import { QuiverError, type Problem } from "../errors/errors.js";
+import { pathExists, splitPath, valuesAt } from "./path.js";
+
+export type PayloadIndexType = "keyword" | "number" | "boolean";
+
+/** One declared index: `field` is a dotted path (`authors.name`); arrays are indexed per element. */
+export interface PayloadIndexDecl {
+  field: string;
+  type: PayloadIndexType;
+}
+
+/** Range bounds as in a filter's range node; all present bounds share one type. */
+export interface RangeBounds {
+  gt?: number | string;
+  gte?: number | string;
+  lt?: number | string;
+  lte?: number | string;
+}
+
+type Key = string | number | boolean;
+
+const EMPTY: ReadonlySet<number> = new Set<number>();
+
+const ACCEPTS: Record<PayloadIndexType, (v: unknown) => v is Key> = {
+  keyword: (v): v is string => typeof v === "string",
+  number: (v): v is number => typeof v === "number" && Number.isFinite(v),
+  boolean: (v): v is boolean => typeof v === "boolean",
+};
+
+/** Checks declarations (e.g. from a collection schema), reporting every problem with its path. */
+export function validateIndexDecls(decls: unknown, at = "indexes"): PayloadIndexDecl[] {
+  const problems: Problem[] = [];
+  if (!Array.isArray(decls)) {
+    throw QuiverError.fromProblems("INVALID_ARGUMENT", [{ path: at, message: "must be an array of { field, type }" }]);
+  }
+  const seen = new Set<string>();
+  decls.forEach((d: unknown, i) => {
+    const here = `${at}[${i}]`;
+    const { field, type } = (typeof d === "object" && d !== null ? d : {}) as Record<string, unknown>;
+    if (typeof field !== "string" || field === "" || field.split(".").some((s) => s === "" || s.startsWith("$"))) {
+      problems.push({ path: `${here}.field`, message: "must be a dotted path of non-empty names not starting with $" });
+    } else if (seen.has(field)) {
+      problems.push({ path: `${here}.field`, message: `"${field}" is already indexed; a field has at most one index` });
+    } else {
+      seen.add(field);
+    }
+    if (type !== "keyword" && type !== "number" && type !== "boolean") {
+      problems.push({ path: `${here}.type`, message: `must be "keyword", "number" or "boolean", got ${JSON.stringify(type)}` });
+    }
+  });
+  if (problems.length > 0) throw QuiverError.fromProblems("INVALID_ARGUMENT", problems);
+  return decls.map((d: PayloadIndexDecl) => ({ field: d.field, type: d.type }));
+}
+
+/**
+ * One field's index: value → slots, plus the slots where the field exists at all (for `$exists`).
+ * Range lookups use the distinct values sorted with prefix sums of their slot counts, rebuilt lazily
+ * after writes: writes stay O(1) and a query after a burst of writes pays one O(d log d) sort.
+ */
+class FieldIndex {
+  readonly path: string[];
+  readonly byValue = new Map<Key, Set<number>>();
+  readonly present = new Set<number>();
+  private sorted: (number | string)[] | null = null;
+  private prefix: number[] = [];
+
+  constructor(readonly decl: PayloadIndexDecl) {
+    this.path = splitPath(decl.field);
+  }
+
+  add(slot: number, payload: Record<string, unknown>): void {
+    const values = valuesAt(payload, this.path);
+    if (values.length > 0 || pathExists(payload, this.path)) this.present.add(slot);
+    const accepts = ACCEPTS[this.decl.type];
+    for (const v of values) {
+      if (!accepts(v)) continue; // wrong type: not indexed, the planner's re-check still sees it
+      let set = this.byValue.get(v);
+      if (set === undefined) this.byValue.set(v, (set = new Set()));
+      set.add(slot);
+      this.sorted = null;
+    }
+  }
+
+  remove(slot: number, payload: Record<string, unknown>): void {
+    this.present.delete(slot);
+    const accepts = ACCEPTS[this.decl.type];
+    for (const v of valuesAt(payload, this.path)) {
+      if (!accepts(v)) continue;
+      const set = this.byValue.get(v);
+      if (set === undefined || !set.delete(slot)) continue;
+      if (set.size === 0) this.byValue.delete(v);
+      this.sorted = null;
+    }
+  }
+
+  clear(): void {
+    this.byValue.clear();
+    this.present.clear();
+    this.sorted = null;
+  }
+
+  /** Whether this index holds every value a range of this bound type can match. */
+  coversRange(b: RangeBounds): boolean {
+    const t = typeof (b.gt ?? b.gte ?? b.lt ?? b.lte);
+    return (t === "number" && this.decl.type === "number") || (t === "string" && this.decl.type === "keyword");
+  }
+
+  /** The half-open span [lo, hi) of sorted distinct values inside the bounds. */
+  span(b: RangeBounds): [number, number] {
+    const keys = this.sortedKeys();
+    let lo = 0;
+    let hi = keys.length;
+    if (b.gte !== undefined) lo = Math.max(lo, lowerBound(keys, b.gte, false));
+    if (b.gt !== undefined) lo = Math.max(lo, lowerBound(keys, b.gt, true));
+    if (b.lte !== undefined) hi = Math.min(hi, lowerBound(keys, b.lte, true));
+    if (b.lt !== undefined) hi = Math.min(hi, lowerBound(keys, b.lt, false));
+    return [lo, Math.max(lo, hi)];
+  }
+
+  slotsIn(lo: number, hi: number): Set<number> {
+    const out = new Set<number>();
+    const keys = this.sortedKeys();
+    for (let i = lo; i < hi; i++) for (const s of this.byValue.get(keys[i])!) out.add(s);
+    return out;
+  }
+
+  /** Slot-value pairs in the span: an upper bound on the distinct slots there. */
+  countIn(lo: number, hi: number): number {
+    this.sortedKeys();
+    return this.prefix[hi] - this.prefix[lo];
+  }
+
+  private sortedKeys(): (number | string)[] {
+    if (this.sorted === null) {
+      const keys = [...this.byValue.keys()] as (number | string)[];
+      // Default sort is UTF-16 order, the same order `<` gives strings in filter evaluation.
+      if (this.decl.type === "number") (keys as number[]).sort((a, b) => a - b);
+      else keys.sort();
+      this.prefix = new Array<number>(keys.length + 1);
+      this.prefix[0] = 0;
+      for (let i = 0; i < keys.length; i++) this.prefix[i + 1] = this.prefix[i] + this.byValue.get(keys[i])!.size;
+      this.sorted = keys;
+    }
+    return this.sorted;
+  }
+}
+
+/** First index whose key is >= x (or > x when `strict`); keys and x share one type. */
+function lowerBound(keys: (number | string)[], x: number | string, strict: boolean): number {
+  let lo = 0;
+  let hi = keys.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const k = keys[mid] as number;
+    if (strict ? k <= (x as number) : k < (x as number)) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * The payload indexes of one collection. The caller adds each live slot once with its payload and,
+ * on update or delete, removes it passing the payload it was added with.
+ *
+ * @example
+ * const ix = new PayloadIndexSet([{ field: "lang", type: "keyword" }]);
+ * ix.add(0, { lang: "en" });
+ * ix.lookupEq("lang", "en"); // Set {0}
+ */
+export class PayloadIndexSet {
+  readonly declarations: readonly PayloadIndexDecl[];
+  private readonly byField = new Map<string, FieldIndex>();
+
+  constructor(decls: readonly PayloadIndexDecl[]) {
+    this.declarations = validateIndexDecls(decls);
+    for (const d of this.declarations) this.byField.set(d.field, new FieldIndex(d));
+  }
+
+  add(slot: number, payload: Record<string, unknown> | undefined): void {
+    if (payload === undefined) return;
+    for (const ix of this.byField.values()) ix.add(slot, payload);
+  }
+
+  remove(slot: number, payload: Record<string, unknown> | undefined): void {
+    for (const ix of this.byField.values()) ix.remove(slot, payload ?? {});
+  }
+
+  clear(): void {
+    for (const ix of this.byField.values()) ix.clear();
+  }
+
+  has(field: string): boolean {
+    return this.byField.has(field);
+  }
+
+  typeOf(field: string): PayloadIndexType | undefined {
+    return this.byField.get(field)?.decl.type;
+  }
+
+  /** A keyword index's value → slots map (read-only view), or undefined when `field` has none. */
+  keyword(field: string): ReadonlyMap<string, ReadonlySet<number>> | undefined {
+    const ix = this.byField.get(field);
+    return ix?.decl.type === "keyword" ? (ix.byValue as Map<string, Set<number>>) : undefined;
+  }
+
+  /**
+   * Slots whose `field` holds `value`, or null when the index cannot answer: no index on `field`,
+   * or a value of another type than the index (such values are not indexed) or `null`.
+   * The set is the index's own: read it, never mutate it.
+   */
+  lookupEq(field: string, value: unknown): ReadonlySet<number> | null {
+    const ix = this.byField.get(field);
+    if (ix === undefined || !ACCEPTS[ix.decl.type](value)) return null;
+    return ix.byValue.get(value as Key) ?? EMPTY;
+  }
+
+  /** A fresh set of the slots with some value inside `bounds`, or null when the index cannot answer. */
+  lookupRange(field: string, bounds: RangeBounds): Set<number> | null {
+    const ix = this.byField.get(field);
+    if (ix === undefined || !ix.coversRange(bounds)) return null;
+    const [lo, hi] = ix.span(bounds);
+    return ix.slotsIn(lo, hi);
+  }
+
+  /** An upper bound on `lookupRange(field, bounds).size` in O(log d), or null when it would be null. */
+  countRange(field: string, bounds: RangeBounds): number | null {
+    const ix = this.byField.get(field);
+    if (ix === undefined || !ix.coversRange(bounds)) return null;
+    const [lo, hi] = ix.span(bounds);
+    return ix.countIn(lo, hi);
+  }
+
+  /** Slots where `field` exists (even as null, `[]` or a value of another type); read-only. */
+  present(field: string): ReadonlySet<number> | null {
+    return this.byField.get(field)?.present ?? null;
+  }
+}

@@ -1,0 +1,189 @@
+// VectorSlab: the storage of one named vector of one collection, in one WebAssembly.Memory that the
+// distance kernels read directly. Slots are dense internal u32 ids; the slab knows nothing of user ids.
+//
+// Memory layout (byte offsets; every region starts 16-byte aligned):
+//   [0, 65536)                 reserved for the kernel module (page 0)
+//   queryOff                   query scratch: dim × f32
+//   vectorsOff                 vectors: capacity × dim × f32, slot-major (slot s at vectorsOff + s·dim·4)
+//   slotsOff                   slot-list scratch: capacity × u32
+//   scoresOff                  scores scratch: capacity × f32
+// The scratch regions hold nothing between calls, so growing the capacity simply recomputes their
+// offsets past the (larger) vector region; vectors never move.
+
+import { QuiverError } from "../errors/errors.js";
+import { METRIC_DOT, METRIC_L2, RESERVED_BYTES, type KernelFactory, type KernelMetric, type Kernels } from "../kernels/kernels.js";
+
+export type Metric = "cosine" | "dot" | "l2";
+
+const PAGE = 65536;
+/** wasm32 addresses 4 GiB at most. No `maximum` is declared, so engines need not reserve it up front. */
+const MAX_PAGES = 65536;
+const MIN_CAPACITY = 16;
+
+const align16 = (n: number): number => (n + 15) & ~15;
+
+export class VectorSlab {
+  readonly dim: number;
+  readonly metric: Metric;
+  readonly kernels: Kernels;
+  private readonly memory: WebAssembly.Memory;
+  private readonly kernelMetric: KernelMetric;
+  private readonly queryOff: number;
+  private readonly vectorsOff: number;
+  private cap = 0;
+  private slotsOff = 0;
+  private scoresOff = 0;
+  private buffer: ArrayBuffer;
+  private f32: Float32Array;
+
+  /**
+   * @example
+   * const slab = new VectorSlab(await loadKernelFactory(), 384, "cosine");
+   * slab.ensureCapacity(1000);
+   * slab.set(0, embedding);
+   */
+  constructor(factory: KernelFactory, dim: number, metric: Metric) {
+    if (!Number.isInteger(dim) || dim < 1 || dim > 65536) {
+      throw new QuiverError("INVALID_ARGUMENT", `dim must be an integer in [1, 65536], got ${dim}`);
+    }
+    if (metric !== "cosine" && metric !== "dot" && metric !== "l2") {
+      throw new QuiverError("INVALID_ARGUMENT", `unknown metric ${String(metric)}`);
+    }
+    this.dim = dim;
+    this.metric = metric;
+    this.kernelMetric = metric === "l2" ? METRIC_L2 : METRIC_DOT;
+    this.queryOff = RESERVED_BYTES;
+    this.vectorsOff = this.queryOff + align16(dim * 4);
+    this.memory = new WebAssembly.Memory({ initial: Math.ceil(this.vectorsOff / PAGE) });
+    this.buffer = this.memory.buffer;
+    this.f32 = new Float32Array(this.buffer);
+    this.kernels = factory.bind(this.memory);
+    this.layout(0);
+  }
+
+  /** Number of slots the slab can hold without growing. */
+  get capacity(): number {
+    return this.cap;
+  }
+
+  /** Grows (geometrically) so that slots [0, n) exist. Existing vectors are kept. */
+  ensureCapacity(n: number): void {
+    if (n <= this.cap) return;
+    const cap = Math.max(n, this.cap * 2, MIN_CAPACITY);
+    const needPages = Math.ceil(this.endFor(cap) / PAGE);
+    const havePages = this.memory.buffer.byteLength / PAGE;
+    if (needPages > havePages) {
+      if (needPages > MAX_PAGES) {
+        throw new QuiverError(
+          "PAYLOAD_TOO_LARGE",
+          `${n} vectors of dim ${this.dim} exceed the 4 GiB WebAssembly memory of one vector slab`,
+        );
+      }
+      try {
+        this.memory.grow(needPages - havePages);
+      } catch (cause) {
+        throw new QuiverError("IO", `could not grow vector memory to ${needPages * PAGE} bytes`, { cause });
+      }
+    }
+    this.layout(cap);
+  }
+
+  /** Stores `vec` at `slot` (cosine: its L2-normalised form). Callers guarantee finite, non-zero input. */
+  set(slot: number, vec: ArrayLike<number>): void {
+    this.checkSlot(slot);
+    this.checkDim(vec);
+    this.write(this.vectorsOff + slot * this.dim * 4, vec);
+  }
+
+  /** A copy of the stored vector (for cosine, the normalised one). */
+  get(slot: number): Float32Array {
+    this.checkSlot(slot);
+    const at = (this.vectorsOff >>> 2) + slot * this.dim;
+    return this.view().slice(at, at + this.dim);
+  }
+
+  /**
+   * Raw scores of slots [start, start + count) against `query`. Returns a view of the scores scratch,
+   * valid until the next scoring call or growth; convert with finalScore() for the public score.
+   */
+  scoreRange(query: ArrayLike<number>, start: number, count: number): Float32Array {
+    if (!(start >= 0 && count >= 0 && start + count <= this.cap)) {
+      throw new QuiverError("INVALID_ARGUMENT", `range [${start}, ${start + count}) is outside capacity ${this.cap}`);
+    }
+    this.checkDim(query);
+    this.write(this.queryOff, query);
+    this.kernels.scoreRange(this.kernelMetric, this.queryOff, this.vectorsOff, this.dim, start, count, this.scoresOff);
+    return new Float32Array(this.memory.buffer, this.scoresOff, count);
+  }
+
+  /** Raw scores of slots[0..count) against `query` (a view of the scores scratch, like scoreRange). */
+  scoreSlots(query: ArrayLike<number>, slots: Uint32Array, count: number = slots.length): Float32Array {
+    if (!(count >= 0 && count <= slots.length && count <= this.cap)) {
+      throw new QuiverError("INVALID_ARGUMENT", `count ${count} exceeds the slot list or capacity ${this.cap}`);
+    }
+    for (let i = 0; i < count; i++) {
+      // An out-of-range slot would read another region (or trap), so it is refused up front.
+      if (slots[i] >= this.cap) throw new QuiverError("INVALID_ARGUMENT", `slot ${slots[i]} is outside capacity ${this.cap}`);
+    }
+    this.checkDim(query);
+    this.write(this.queryOff, query);
+    new Uint32Array(this.memory.buffer, this.slotsOff, count).set(count === slots.length ? slots : slots.subarray(0, count));
+    this.kernels.scoreSlots(this.kernelMetric, this.queryOff, this.vectorsOff, this.dim, this.slotsOff, count, this.scoresOff);
+    return new Float32Array(this.memory.buffer, this.scoresOff, count);
+  }
+
+  /** Raw kernel score → public score: l2 becomes the negated Euclidean distance; others are unchanged. */
+  finalScore(raw: number): number {
+    return this.metric === "l2" ? -Math.sqrt(Math.max(0, -raw)) : raw;
+  }
+
+  /** Bytes of memory held by this slab (including page 0 and scratch). */
+  bytesUsed(): number {
+    return this.memory.buffer.byteLength;
+  }
+
+  private layout(cap: number): void {
+    this.cap = cap;
+    this.slotsOff = this.vectorsOff + align16(cap * this.dim * 4);
+    this.scoresOff = this.slotsOff + align16(cap * 4);
+  }
+
+  private endFor(cap: number): number {
+    return this.vectorsOff + align16(cap * this.dim * 4) + 2 * align16(cap * 4);
+  }
+
+  private view(): Float32Array {
+    if (this.memory.buffer !== this.buffer) {
+      this.buffer = this.memory.buffer;
+      this.f32 = new Float32Array(this.buffer);
+    }
+    return this.f32;
+  }
+
+  /** Writes `vec` as f32 at byte offset `at`, normalising it first for cosine. */
+  private write(at: number, vec: ArrayLike<number>): void {
+    const f = this.view();
+    const base = at >>> 2;
+    const dim = this.dim;
+    let scale = 1;
+    if (this.metric === "cosine") {
+      let norm = 0;
+      for (let i = 0; i < dim; i++) norm += vec[i] * vec[i];
+      // Summed in f64 so that large or tiny components do not overflow or lose the norm.
+      scale = norm > 0 ? 1 / Math.sqrt(norm) : 1;
+    }
+    for (let i = 0; i < dim; i++) f[base + i] = vec[i] * scale;
+  }
+
+  private checkSlot(slot: number): void {
+    if (!Number.isInteger(slot) || slot < 0 || slot >= this.cap) {
+      throw new QuiverError("INVALID_ARGUMENT", `slot ${slot} is outside capacity ${this.cap}`);
+    }
+  }
+
+  private checkDim(vec: ArrayLike<number>): void {
+    if (vec.length !== this.dim) {
+      throw new QuiverError("DIMENSION_MISMATCH", `expected a vector of ${this.dim} numbers, got ${vec.length}`);
+    }
+  }
+}

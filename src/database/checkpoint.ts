@@ -1,0 +1,113 @@
+/**
+ * Checkpoints: turn the WAL into segments so that the WAL stays short and opening stays fast.
+ *
+ * Sequence, each step durable before the next:
+ *   1. (synchronously, between write groups) rotate to a new WAL file and take each collection's
+ *      delta since the last checkpoint, or, past `maxSegments`, its full live state (compaction);
+ *   2. write each taken delta as a new segment file and fsync it;
+ *   3. replace the manifest atomically (new segment lists, walStart = the new WAL);
+ *   4. remove the old WAL files and the segments no longer referenced.
+ * A crash before step 3 leaves the old manifest, whose WAL files still hold everything; a crash
+ * after it leaves stale files that the next open removes. If a step fails, the deltas are put back
+ * so the next checkpoint writes them, and the old WAL files are kept.
+ */
+import type { Directory } from "../storage/directory.js";
+import { writeFileAtomic } from "../storage/directory.js";
+import { MANIFEST_FILE, encodeManifest, type Manifest } from "../storage/manifest.js";
+import { encodeSegment, segmentFileName, type SegmentContent } from "../storage/segment.js";
+import { walFileName } from "../storage/wal.js";
+import type { CollectionState } from "./collection-state.js";
+
+export interface CheckpointPlan {
+  checkpointSeq: number;
+  walStart: number;
+  /** Each collection at rotation time, with what was taken from it. */
+  collections: { state: CollectionState; taken: SegmentContent | null; full: boolean; previous: string[] }[];
+  /** WAL files made obsolete by this checkpoint once it is published. */
+  obsoleteWals: number[];
+}
+
+export interface CheckpointResult {
+  manifest: Manifest;
+  segmentsOf: Map<string, string[]>;
+  written: number;
+}
+
+/** Step 1: decide, per collection, whether to write a delta, a full compacted segment, or nothing. */
+export function takeCheckpoint(
+  collections: Iterable<CollectionState>,
+  segmentsOf: Map<string, string[]>,
+  maxSegments: number,
+  checkpointSeq: number,
+  walStart: number,
+  obsoleteWals: number[],
+): CheckpointPlan {
+  const plan: CheckpointPlan = { checkpointSeq, walStart, collections: [], obsoleteWals };
+  for (const state of collections) {
+    const previous = segmentsOf.get(state.uid) ?? [];
+    if (state.dirty.size === 0) {
+      plan.collections.push({ state, taken: null, full: false, previous });
+      continue;
+    }
+    // Compact when segments pile up, or when the delta rewrites most of the collection anyway.
+    const full = previous.length + 1 > maxSegments || state.dirty.size >= state.size;
+    plan.collections.push({ state, taken: full ? state.takeFull() : state.takeDelta(), full, previous });
+  }
+  return plan;
+}
+
+/** Steps 2-4. On failure, puts the taken deltas back and rethrows. */
+export async function writeCheckpoint(
+  dir: Directory,
+  plan: CheckpointPlan,
+  allocateFileNumber: () => number,
+): Promise<CheckpointResult> {
+  const segmentsOf = new Map<string, string[]>();
+  const created: string[] = [];
+  const obsoleteSegments: string[] = [];
+  try {
+    for (const c of plan.collections) {
+      let segments = c.previous;
+      if (c.taken) {
+        const name = segmentFileName(allocateFileNumber());
+        created.push(name);
+        const f = await dir.create(name);
+        try {
+          await f.append(encodeSegment(c.taken));
+          await f.sync();
+        } finally {
+          await f.close();
+        }
+        if (c.full) obsoleteSegments.push(...c.previous);
+        segments = c.full ? [name] : [...c.previous, name];
+      }
+      segmentsOf.set(c.state.uid, segments);
+    }
+    const manifest: Manifest = {
+      format: 1,
+      checkpointSeq: plan.checkpointSeq,
+      walStart: plan.walStart,
+      nextFileNumber: allocateFileNumber(),
+      collections: plan.collections.map((c) => ({
+        name: c.state.name,
+        uid: c.state.uid,
+        schema: c.state.schema,
+        segments: segmentsOf.get(c.state.uid)!,
+      })),
+    };
+    // writeFileAtomic syncs the directory, which also makes the new segment names durable.
+    await writeFileAtomic(dir, MANIFEST_FILE, encodeManifest(manifest));
+    // Published. Removing garbage may fail harmlessly: the next open removes what is left.
+    try {
+      for (const n of plan.obsoleteWals) await dir.remove(walFileName(n));
+      for (const s of obsoleteSegments) await dir.remove(s);
+    } catch {
+      /* stale files are collected at the next open */
+    }
+    return { manifest, segmentsOf, written: created.length };
+  } catch (e) {
+    for (const c of plan.collections) if (c.taken) c.state.restoreDelta(c.taken);
+    for (const name of created) await dir.remove(name).catch(() => undefined);
+    throw e;
+  }
+}

@@ -1,0 +1,259 @@
+/**
+ * The embedded database: opens a Directory, recovers it, and serves collections. Writes go
+ * through the single Writer (WAL group commit, then apply); reads are answered from memory.
+ * Checkpoints run in the background when the WAL passes `walMaxBytes`, and at close.
+ */
+import { QuiverError } from "../core/errors/errors.js";
+import type { KernelFactory } from "../core/kernels/kernels.js";
+import { loadKernelFactory } from "../core/kernels/load.js";
+import type { Directory, DirectoryLock } from "../storage/directory.js";
+import { WalWriter } from "../storage/wal.js";
+import { takeCheckpoint, writeCheckpoint } from "./checkpoint.js";
+import { Collection } from "./collection.js";
+import type { CollectionState } from "./collection-state.js";
+import { DEFAULT_LIMITS, type Limits } from "./limits.js";
+import type { Op } from "./ops.js";
+import { applyOp, recover, type RecoveryReport } from "./recovery.js";
+import type { CollectionInfo, CollectionSchema } from "./schema.js";
+import { checkName, validateSchema } from "./validate.js";
+import { Writer } from "./writer.js";
+
+export interface DatabaseOptions {
+  /** Checkpoint once the WAL grows past this many bytes (default 64 MiB). */
+  walMaxBytes?: number;
+  /** Compact a collection into one segment once it has more than this many (default 8). */
+  maxSegments?: number;
+  limits?: Partial<Limits>;
+  /** "scalar" forces the TypeScript kernels (for comparison); default picks WebAssembly SIMD when available. */
+  kernels?: "simd" | "scalar";
+  /** Called with anything recovery or a background checkpoint had to report. */
+  onWarning?: (message: string) => void;
+}
+
+export interface DatabaseStats {
+  collections: { name: string; count: number; vectorBytes: number; segments: number }[];
+  kernels: string;
+  walBytes: number;
+  lastCheckpointSeq: number;
+  seq: number;
+}
+
+function newUid(): string {
+  const bytes = new Uint8Array(8);
+  crypto.getRandomValues(bytes);
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+export class Database {
+  readonly limits: Limits;
+  private readonly writer: Writer;
+  private closed = false;
+  private checkpointing: Promise<void> | null = null;
+  private walNumbers: number[];
+
+  private constructor(
+    private readonly dir: Directory,
+    private readonly lock: DirectoryLock,
+    private readonly kernels: KernelFactory,
+    private readonly collections: Map<string, CollectionState>,
+    private segmentsOf: Map<string, string[]>,
+    private wal: WalWriter,
+    private seq: number,
+    private checkpointSeq: number,
+    private nextFileNumber: number,
+    /** What recovery found and repaired when this database was opened. */
+    readonly recovery: RecoveryReport,
+    private readonly options: Required<Pick<DatabaseOptions, "walMaxBytes" | "maxSegments">> & DatabaseOptions,
+  ) {
+    this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+    this.walNumbers = [wal.number];
+    this.writer = new Writer({
+      nextSeq: () => ++this.seq,
+      commit: (framed) => this.wal.commit(framed),
+      afterGroup: () => this.maybeCheckpoint(),
+    });
+  }
+
+  /** Opens (or creates) the database stored in `dir`. Prefer `open()` from the package entry. */
+  static async openDirectory(dir: Directory, options: DatabaseOptions = {}): Promise<Database> {
+    const lock = await dir.lock();
+    try {
+      const kernels = await loadKernelFactory(options.kernels);
+      const r = await recover(dir, kernels);
+      for (const w of r.report.warnings) options.onWarning?.(w);
+      let next = r.nextFileNumber;
+      const last = r.wals[r.wals.length - 1];
+      const wal = last ? await WalWriter.reopen(dir, last.number, last.validLength) : await WalWriter.create(dir, next++);
+      const db = new Database(dir, lock, kernels, r.collections, r.segmentsOf, wal, r.seq, r.manifest.checkpointSeq, next, r.report, {
+        walMaxBytes: options.walMaxBytes ?? 64 << 20,
+        maxSegments: options.maxSegments ?? 8,
+        ...options,
+      });
+      db.walNumbers = r.wals.length > 0 ? r.wals.map((w) => w.number) : [wal.number];
+      return db;
+    } catch (e) {
+      await lock.release().catch(() => undefined);
+      throw e;
+    }
+  }
+
+  private ensureOpen(): void {
+    if (this.closed) throw new QuiverError("CLOSED", "the database is closed");
+  }
+
+  /** Submits a write; see Writer for the ordering guarantees. */
+  write<T>(readsState: boolean, prepare: () => Op[], apply: (ops: Op[]) => T): Promise<T> {
+    this.ensureOpen();
+    return this.writer.submit({ readsState, prepare, apply });
+  }
+
+  /** Applies logged operations to memory (the same code replay uses). */
+  applyLogged(ops: Op[]): number {
+    let n = 0;
+    for (const op of ops) n += Math.max(0, applyOp(op, this.collections, this.kernels, true));
+    return n;
+  }
+
+  stateByUid(uid: string): CollectionState | undefined {
+    return this.collections.get(uid);
+  }
+
+  private stateByName(name: string): CollectionState | undefined {
+    for (const c of this.collections.values()) if (c.name === name) return c;
+    return undefined;
+  }
+
+  /**
+   * Creates a collection.
+   * @example
+   * const docs = await db.createCollection("docs", { vectors: { text: { dim: 384, metric: "cosine" } }, indexes: { lang: "keyword" } });
+   */
+  async createCollection(name: string, schema: CollectionSchema, opts: { ifNotExists?: boolean } = {}): Promise<Collection> {
+    this.ensureOpen();
+    const problems: { path: string; message: string }[] = [];
+    checkName(name, "name", problems);
+    if (problems.length > 0) throw QuiverError.fromProblems("INVALID_ARGUMENT", problems);
+    const valid = validateSchema(schema, this.limits);
+    const uid = newUid();
+    return this.write(
+      true,
+      () => {
+        const existing = this.stateByName(name);
+        if (existing) {
+          if (opts.ifNotExists) return [];
+          throw new QuiverError("ALREADY_EXISTS", `collection "${name}" already exists`);
+        }
+        if (this.collections.size >= this.limits.maxCollections) {
+          throw new QuiverError("PAYLOAD_TOO_LARGE", `at most ${this.limits.maxCollections} collections per database`);
+        }
+        return [{ type: "create", name, uid, schema: valid }];
+      },
+      (ops) => {
+        this.applyLogged(ops);
+        return new Collection(this, this.stateByName(name)!.uid, name);
+      },
+    );
+  }
+
+  /** A handle to an existing collection; rejects NOT_FOUND when there is none. */
+  async collection(name: string): Promise<Collection> {
+    this.ensureOpen();
+    const state = this.stateByName(name);
+    if (!state) throw new QuiverError("NOT_FOUND", `collection "${name}" does not exist`);
+    return new Collection(this, state.uid, name);
+  }
+
+  async listCollections(): Promise<CollectionInfo[]> {
+    this.ensureOpen();
+    return [...this.collections.values()]
+      .map((c) => ({ name: c.name, schema: structuredClone(c.schema), count: c.size }))
+      .sort((a, b) => (a.name < b.name ? -1 : 1));
+  }
+
+  /** Drops a collection and all its records; resolves false when it did not exist. */
+  async dropCollection(name: string): Promise<boolean> {
+    return this.write(
+      true,
+      () => {
+        const state = this.stateByName(name);
+        return state ? [{ type: "drop", uid: state.uid }] : [];
+      },
+      (ops) => {
+        this.applyLogged(ops);
+        return ops.length > 0;
+      },
+    );
+  }
+
+  async stats(): Promise<DatabaseStats> {
+    this.ensureOpen();
+    return {
+      collections: [...this.collections.values()].map((c) => ({
+        name: c.name,
+        count: c.size,
+        vectorBytes: c.memoryBytes(),
+        segments: this.segmentsOf.get(c.uid)?.length ?? 0,
+      })),
+      kernels: this.kernels.name,
+      walBytes: this.wal.size,
+      lastCheckpointSeq: this.checkpointSeq,
+      seq: this.seq,
+    };
+  }
+
+  private async maybeCheckpoint(): Promise<void> {
+    if (this.wal.size >= this.options.walMaxBytes) await this.startCheckpoint();
+  }
+
+  /**
+   * Rotates the WAL and starts writing a checkpoint in the background. Runs inside the writer
+   * (between groups), so the taken deltas match the rotated WAL exactly.
+   */
+  private async startCheckpoint(): Promise<void> {
+    if (this.checkpointing) await this.checkpointing;
+    const next = await WalWriter.create(this.dir, this.nextFileNumber++);
+    // Swap and take synchronously: no write can be applied between the two.
+    const old = this.wal;
+    this.wal = next;
+    const obsolete = [...this.walNumbers];
+    this.walNumbers.push(next.number);
+    const plan = takeCheckpoint(this.collections.values(), this.segmentsOf, this.options.maxSegments, this.seq, next.number, obsolete);
+    await old.close().catch(() => undefined);
+    this.checkpointing = writeCheckpoint(this.dir, plan, () => this.nextFileNumber++)
+      .then((result) => {
+        this.segmentsOf = result.segmentsOf;
+        this.checkpointSeq = plan.checkpointSeq;
+        this.walNumbers = this.walNumbers.filter((n) => !obsolete.includes(n));
+      })
+      .catch((e) => {
+        this.options.onWarning?.(`checkpoint failed, will retry at the next one (nothing is lost: the WAL is kept): ${e instanceof Error ? e.message : String(e)}`);
+      })
+      .finally(() => {
+        this.checkpointing = null;
+      });
+  }
+
+  /** Writes a checkpoint now and waits for it; useful before a backup. */
+  async checkpoint(): Promise<void> {
+    this.ensureOpen();
+    await this.writer.exclusive(() => this.startCheckpoint());
+    await this.checkpointing;
+  }
+
+  /** Finishes pending writes, writes a final checkpoint, and releases the directory. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.writer.idle();
+    this.closed = true;
+    try {
+      if (!this.writer.poisoned && this.seq > this.checkpointSeq) {
+        if (this.checkpointing) await this.checkpointing;
+        await this.startCheckpoint().catch((e) => this.options.onWarning?.(`final checkpoint failed: ${String(e)}`));
+      }
+      if (this.checkpointing) await this.checkpointing;
+    } finally {
+      await this.wal.close().catch(() => undefined);
+      await this.lock.release();
+    }
+  }
+}

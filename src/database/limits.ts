@@ -1,0 +1,37 @@
+/**
+ * Documented limits on what a database accepts. Every one is checked before anything reaches the
+ * WAL; all can be lowered or raised per database through `open(path, { limits })`.
+ */
+
+export interface Limits {
+  /** Longest record id, in UTF-8 bytes. */
+  maxIdBytes: number;
+  /** Largest vector dimension a schema may declare. */
+  maxDimension: number;
+  /** Largest payload, as serialized JSON in UTF-8 bytes. */
+  maxPayloadBytes: number;
+  /** Deepest nesting of objects and arrays inside a payload. */
+  maxPayloadDepth: number;
+  /** Most records in one `upsert` or ids in one `delete` / `get`. */
+  maxBatch: number;
+  /** Largest `limit + offset` of a query. */
+  maxTopK: number;
+  /** Deepest nesting of a filter. */
+  maxFilterDepth: number;
+  /** Most collections in one database. */
+  maxCollections: number;
+}
+
+export const DEFAULT_LIMITS: Limits = {
+  maxIdBytes: 512,
+  maxDimension: 65_536,
+  maxPayloadBytes: 1 << 20,
+  maxPayloadDepth: 32,
+  maxBatch: 10_000,
+  maxTopK: 10_000,
+  maxFilterDepth: 16,
+  maxCollections: 1_000,
+};
+
+/** Collection and vector names: 1 to 64 characters, letters, digits, `_`, `-`, `.`, not starting with `.` or `-`. */
+export const NAME_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/;

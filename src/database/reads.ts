@@ -1,0 +1,136 @@
+/**
+ * Read paths over a collection's in-memory state: filtered slot selection, exact vector query,
+ * get by ids, count and cursor scroll. Pure functions of the state; nothing here writes.
+ */
+import { QuiverError } from "../core/errors/errors.js";
+import { flatSearch } from "../core/index/flat/flat-search.js";
+import type { FilterNode } from "../core/query/filter/ast.js";
+import { matches } from "../core/query/filter/evaluate.js";
+import { candidateSlots } from "../core/query/plan/candidates.js";
+import type { CollectionState } from "./collection-state.js";
+
+/** A record as returned to callers. */
+export interface RecordOutput {
+  id: string;
+  payload?: Record<string, unknown>;
+  vectors?: Record<string, number[]>;
+}
+
+export interface Hit extends RecordOutput {
+  /** Higher is closer: cosine similarity, dot product, or negated Euclidean distance. */
+  score: number;
+}
+
+/** How a query was executed; returned with every result so slow or surprising queries can be understood. */
+export interface QueryPlan {
+  strategy: "exact-scan" | "exact-filtered";
+  vector: string;
+  /** Records that matched the filter (or all live records with that vector, without a filter). */
+  candidates: number;
+  /** Whether payload indexes narrowed the filter before payloads were read. */
+  usedIndexes: boolean;
+  /** Payloads evaluated against the filter. */
+  payloadsChecked: number;
+}
+
+export interface OutputOptions {
+  withPayload: boolean;
+  withVectors: boolean;
+}
+
+export function outputRecord(state: CollectionState, slot: number, opts: OutputOptions): RecordOutput {
+  const out: RecordOutput = { id: state.slotIds[slot]! };
+  if (opts.withPayload) out.payload = structuredClone(state.payloads[slot] ?? {});
+  if (opts.withVectors) {
+    const vectors: Record<string, number[]> = {};
+    for (const [name, v] of state.vectors) if (v.live[slot]) vectors[name] = Array.from(v.slab.get(slot));
+    out.vectors = vectors;
+  }
+  return out;
+}
+
+/** Slots of live records matching the filter, in ascending slot order. */
+export function matchingSlots(state: CollectionState, filter: FilterNode): { slots: Uint32Array; usedIndexes: boolean; payloadsChecked: number } {
+  const fromIndex = candidateSlots(filter, state.indexes);
+  const out: number[] = [];
+  let checked = 0;
+  if (fromIndex) {
+    for (const slot of fromIndex) {
+      if (state.slotIds[slot] === undefined) continue;
+      checked++;
+      if (matches(filter, state.payloads[slot])) out.push(slot);
+    }
+    out.sort((a, b) => a - b);
+  } else {
+    for (let slot = 0; slot < state.highWater; slot++) {
+      if (state.slotIds[slot] === undefined) continue;
+      checked++;
+      if (matches(filter, state.payloads[slot])) out.push(slot);
+    }
+  }
+  return { slots: Uint32Array.from(out), usedIndexes: fromIndex !== null, payloadsChecked: checked };
+}
+
+export function exactQuery(
+  state: CollectionState,
+  vectorName: string,
+  query: Float32Array,
+  filter: FilterNode | undefined,
+  k: number,
+): { slots: number[]; scores: number[]; plan: QueryPlan } {
+  const named = state.vectors.get(vectorName);
+  if (!named) throw new QuiverError("INTERNAL", `no vector ${vectorName}`);
+  if (!filter || filter.kind === "all") {
+    const { slots, scores } = flatSearch(named.slab, query, k, { count: state.highWater, live: named.live });
+    let candidates = 0;
+    for (let s = 0; s < state.highWater; s++) candidates += named.live[s];
+    return { slots, scores, plan: { strategy: "exact-scan", vector: vectorName, candidates, usedIndexes: false, payloadsChecked: 0 } };
+  }
+  const m = matchingSlots(state, filter);
+  const { slots, scores } = flatSearch(named.slab, query, k, { count: state.highWater, live: named.live, candidates: m.slots });
+  return {
+    slots,
+    scores,
+    plan: { strategy: "exact-filtered", vector: vectorName, candidates: m.slots.length, usedIndexes: m.usedIndexes, payloadsChecked: m.payloadsChecked },
+  };
+}
+
+export function countMatching(state: CollectionState, filter: FilterNode | undefined): number {
+  if (!filter || filter.kind === "all") return state.size;
+  return matchingSlots(state, filter).slots.length;
+}
+
+/** First index in sorted `ids` whose id is strictly greater than `after`. */
+function upperBound(ids: string[], after: string): number {
+  let lo = 0;
+  let hi = ids.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (ids[mid] <= after) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * One page of records in id order after `cursor`. The cursor is the last id of the previous page,
+ * so pages stay correct while records are added or deleted between calls.
+ */
+export function scrollPage(
+  state: CollectionState,
+  cursor: string | undefined,
+  limit: number,
+  filter: FilterNode | undefined,
+  opts: OutputOptions,
+): { records: RecordOutput[]; nextCursor: string | null } {
+  const ids = state.sortedIds();
+  const records: RecordOutput[] = [];
+  let i = cursor === undefined ? 0 : upperBound(ids, cursor);
+  for (; i < ids.length && records.length < limit; i++) {
+    const slot = state.ids.get(ids[i])!;
+    if (filter && filter.kind !== "all" && !matches(filter, state.payloads[slot])) continue;
+    records.push(outputRecord(state, slot, opts));
+  }
+  const more = i < ids.length;
+  return { records, nextCursor: more && records.length > 0 ? records[records.length - 1].id : more ? ids[i - 1] ?? null : null };
+}

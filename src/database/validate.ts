@@ -1,0 +1,265 @@
+/**
+ * Validation at the edge: schemas and records are checked completely, every problem reported
+ * with its path, before anything reaches the WAL. Valid input comes out in stored form
+ * (payload serialized once, vectors as Float32Array), so later stages never re-check.
+ */
+import { QuiverError, type Problem } from "../core/errors/errors.js";
+import { NAME_PATTERN, type Limits } from "./limits.js";
+import type { StoredRecord } from "./ops.js";
+import type { CollectionSchema, Metric, PayloadIndexType } from "./schema.js";
+
+const METRICS: readonly Metric[] = ["cosine", "dot", "l2"];
+const INDEX_TYPES: readonly PayloadIndexType[] = ["keyword", "number", "boolean"];
+const utf8 = new TextEncoder();
+// Lone UTF-16 surrogates cannot be encoded as UTF-8, so such an id would not survive storage.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** The shape users pass to `upsert`. `vector` is shorthand when the collection has one named vector. */
+export interface RecordInput {
+  id: string;
+  vectors?: Record<string, ArrayLike<number>>;
+  vector?: ArrayLike<number>;
+  payload?: Record<string, unknown>;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  if (typeof v !== "object" || v === null || Array.isArray(v)) return false;
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}
+
+function describe(v: unknown): string {
+  if (v === null) return "null";
+  if (Array.isArray(v)) return "an array";
+  return typeof v === "object" ? "an object" : `${typeof v} ${JSON.stringify(v)?.slice(0, 40)}`;
+}
+
+export function checkName(name: unknown, path: string, problems: Problem[]): void {
+  if (typeof name !== "string" || !NAME_PATTERN.test(name)) {
+    problems.push({ path, message: `must be 1-64 characters of letters, digits, "_", "-" or "." (not starting with "-" or "."), got ${describe(name)}` });
+  }
+}
+
+export function validateSchema(input: unknown, limits: Limits): CollectionSchema {
+  const problems: Problem[] = [];
+  if (!isPlainObject(input)) {
+    throw QuiverError.fromProblems("INVALID_ARGUMENT", [{ path: "schema", message: "must be an object like { vectors: { text: { dim: 384, metric: \"cosine\" } } }" }]);
+  }
+  const out: CollectionSchema = { vectors: {} };
+  const vectors = input.vectors;
+  if (!isPlainObject(vectors) || Object.keys(vectors).length === 0) {
+    problems.push({ path: "schema.vectors", message: "must name at least one vector, e.g. { text: { dim: 384, metric: \"cosine\" } }" });
+  } else {
+    for (const [name, spec] of Object.entries(vectors)) {
+      const p = `schema.vectors.${name}`;
+      checkName(name, p, problems);
+      if (!isPlainObject(spec)) {
+        problems.push({ path: p, message: "must be { dim, metric }" });
+        continue;
+      }
+      const { dim, metric } = spec;
+      if (typeof dim !== "number" || !Number.isInteger(dim) || dim < 1 || dim > limits.maxDimension) {
+        problems.push({ path: `${p}.dim`, message: `must be an integer from 1 to ${limits.maxDimension}, got ${describe(dim)}` });
+      }
+      if (!METRICS.includes(metric as Metric)) {
+        problems.push({ path: `${p}.metric`, message: `must be one of ${METRICS.join(", ")}, got ${describe(metric)}` });
+      }
+      for (const key of Object.keys(spec)) {
+        if (key !== "dim" && key !== "metric") problems.push({ path: `${p}.${key}`, message: "unknown option" });
+      }
+      out.vectors[name] = { dim: dim as number, metric: metric as Metric };
+    }
+  }
+  if (input.indexes !== undefined) {
+    if (!isPlainObject(input.indexes)) {
+      problems.push({ path: "schema.indexes", message: "must be an object mapping payload fields to keyword, number or boolean" });
+    } else {
+      out.indexes = {};
+      for (const [field, type] of Object.entries(input.indexes)) {
+        if (field.length === 0 || field.split(".").some((s) => s.length === 0)) {
+          problems.push({ path: `schema.indexes.${field}`, message: "must be a field name or dotted path" });
+        }
+        if (!INDEX_TYPES.includes(type as PayloadIndexType)) {
+          problems.push({ path: `schema.indexes.${field}`, message: `must be one of ${INDEX_TYPES.join(", ")}, got ${describe(type)}` });
+        }
+        out.indexes[field] = type as PayloadIndexType;
+      }
+    }
+  }
+  for (const key of Object.keys(input)) {
+    if (key !== "vectors" && key !== "indexes") problems.push({ path: `schema.${key}`, message: "unknown option" });
+  }
+  if (problems.length > 0) throw QuiverError.fromProblems("INVALID_ARGUMENT", problems);
+  return out;
+}
+
+export function checkId(id: unknown, path: string, limits: Limits, problems: Problem[]): id is string {
+  if (typeof id !== "string" || id.length === 0) {
+    problems.push({ path, message: `must be a non-empty string, got ${describe(id)}` });
+    return false;
+  }
+  if (utf8.encode(id).length > limits.maxIdBytes) {
+    problems.push({ path, message: `must be at most ${limits.maxIdBytes} bytes of UTF-8` });
+    return false;
+  }
+  if (LONE_SURROGATE.test(id)) {
+    problems.push({ path, message: "must be well-formed Unicode (no lone surrogates)" });
+    return false;
+  }
+  return true;
+}
+
+/** Walks a payload: plain JSON only (finite numbers, no undefined, functions, classes or cycles). */
+function checkJson(v: unknown, path: string, depth: number, limits: Limits, problems: Problem[]): void {
+  if (problems.length > 100) return;
+  if (v === null || typeof v === "string" || typeof v === "boolean") return;
+  if (typeof v === "number") {
+    if (!Number.isFinite(v)) problems.push({ path, message: `must be a finite number, got ${v}` });
+    return;
+  }
+  if (depth > limits.maxPayloadDepth) {
+    problems.push({ path, message: `nesting deeper than ${limits.maxPayloadDepth} levels` });
+    return;
+  }
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) checkJson(v[i], `${path}[${i}]`, depth + 1, limits, problems);
+    return;
+  }
+  if (isPlainObject(v)) {
+    for (const [k, x] of Object.entries(v)) checkJson(x, `${path}.${k}`, depth + 1, limits, problems);
+    return;
+  }
+  problems.push({ path, message: `must be JSON (string, finite number, boolean, null, array or plain object), got ${typeof v}` });
+}
+
+function toVector(v: unknown, dim: number, metric: Metric, path: string, problems: Problem[]): Float32Array | null {
+  const arrayLike = Array.isArray(v) || v instanceof Float32Array || v instanceof Float64Array;
+  if (!arrayLike) {
+    problems.push({ path, message: `must be an array of ${dim} numbers, got ${describe(v)}` });
+    return null;
+  }
+  const src = v as ArrayLike<unknown>;
+  if (src.length !== dim) {
+    problems.push({ path, message: `expected ${dim} numbers, got ${src.length}` });
+    return null;
+  }
+  const out = new Float32Array(dim);
+  let norm = 0;
+  for (let i = 0; i < dim; i++) {
+    const x = src[i];
+    // Float32 overflow turns large doubles into Infinity, so check after the conversion too.
+    if (typeof x !== "number" || !Number.isFinite(x) || !Number.isFinite((out[i] = x))) {
+      problems.push({ path: `${path}[${i}]`, message: `must be a finite number (float32 range), got ${typeof x === "number" ? x : describe(x)}` });
+      return null;
+    }
+    norm += out[i] * out[i];
+  }
+  if (metric === "cosine" && norm === 0) {
+    problems.push({ path, message: "a zero vector has no direction, so it cannot be compared by cosine" });
+    return null;
+  }
+  return out;
+}
+
+/**
+ * Validates a batch for upsert. Duplicate ids inside one batch are rejected (DUPLICATE_ID) rather
+ * than resolved silently: which copy should win is the caller's decision, not ours.
+ */
+export function validateRecords(input: unknown, schema: CollectionSchema, limits: Limits): StoredRecord[] {
+  if (!Array.isArray(input)) {
+    throw QuiverError.fromProblems("INVALID_ARGUMENT", [{ path: "records", message: "must be an array of records" }]);
+  }
+  if (input.length > limits.maxBatch) {
+    throw QuiverError.fromProblems("PAYLOAD_TOO_LARGE", [{ path: "records", message: `at most ${limits.maxBatch} records per call, got ${input.length}` }]);
+  }
+  const names = Object.keys(schema.vectors);
+  const problems: Problem[] = [];
+  const out: StoredRecord[] = [];
+  const seen = new Map<string, number>();
+  const duplicates: Problem[] = [];
+  let tooLarge = false;
+  input.forEach((rec: unknown, i) => {
+    const p = `records[${i}]`;
+    if (!isPlainObject(rec)) {
+      problems.push({ path: p, message: "must be an object { id, vectors, payload }" });
+      return;
+    }
+    const before = problems.length;
+    if (checkId(rec.id, `${p}.id`, limits, problems)) {
+      const first = seen.get(rec.id);
+      if (first !== undefined) duplicates.push({ path: `${p}.id`, message: `duplicates records[${first}].id "${rec.id}"` });
+      else seen.set(rec.id, i);
+    }
+    let given: Record<string, unknown> = {};
+    if (rec.vector !== undefined && rec.vectors !== undefined) {
+      problems.push({ path: `${p}.vector`, message: "give either vector or vectors, not both" });
+    } else if (rec.vector !== undefined) {
+      if (names.length !== 1) problems.push({ path: `${p}.vector`, message: `this collection has several vectors (${names.join(", ")}): use vectors: { name: [...] }` });
+      else given = { [names[0]]: rec.vector };
+    } else if (rec.vectors !== undefined) {
+      if (!isPlainObject(rec.vectors)) problems.push({ path: `${p}.vectors`, message: "must be an object mapping vector names to arrays" });
+      else given = rec.vectors;
+    }
+    const vectors = new Map<string, Float32Array>();
+    for (const [name, v] of Object.entries(given)) {
+      const spec = schema.vectors[name];
+      const vp = rec.vector !== undefined ? `${p}.vector` : `${p}.vectors.${name}`;
+      if (!spec) {
+        problems.push({ path: vp, message: `unknown vector; this collection has ${names.join(", ")}` });
+        continue;
+      }
+      const vec = toVector(v, spec.dim, spec.metric, vp, problems);
+      if (vec && vec.length !== spec.dim) throw new QuiverError("INTERNAL", "vector length check failed");
+      if (vec) vectors.set(name, vec);
+    }
+    let payloadJson = "{}";
+    if (rec.payload !== undefined) {
+      if (!isPlainObject(rec.payload)) {
+        problems.push({ path: `${p}.payload`, message: `must be a plain object, got ${describe(rec.payload)}` });
+      } else {
+        checkJson(rec.payload, `${p}.payload`, 1, limits, problems);
+        if (problems.length === before) {
+          payloadJson = JSON.stringify(rec.payload);
+          const bytes = utf8.encode(payloadJson).length;
+          if (bytes > limits.maxPayloadBytes) {
+            tooLarge = true;
+            problems.push({ path: `${p}.payload`, message: `is ${bytes} bytes of JSON; the limit is ${limits.maxPayloadBytes}` });
+          }
+        }
+      }
+    }
+    for (const key of Object.keys(rec)) {
+      if (!["id", "vector", "vectors", "payload"].includes(key)) problems.push({ path: `${p}.${key}`, message: "unknown field (expected id, vectors, payload)" });
+    }
+    if (problems.length === before) out.push({ id: rec.id as string, payloadJson, vectors });
+  });
+  if (problems.length > 0) {
+    const dims = problems.some((q) => /^expected \d+ numbers/.test(q.message));
+    throw QuiverError.fromProblems(tooLarge ? "PAYLOAD_TOO_LARGE" : dims ? "DIMENSION_MISMATCH" : "INVALID_ARGUMENT", [...problems, ...duplicates]);
+  }
+  if (duplicates.length > 0) throw QuiverError.fromProblems("DUPLICATE_ID", duplicates);
+  return out;
+}
+
+/** Validates a list of ids for get / delete. */
+export function validateIds(input: unknown, limits: Limits, path = "ids"): string[] {
+  if (!Array.isArray(input)) throw QuiverError.fromProblems("INVALID_ARGUMENT", [{ path, message: "must be an array of string ids" }]);
+  if (input.length > limits.maxBatch) {
+    throw QuiverError.fromProblems("PAYLOAD_TOO_LARGE", [{ path, message: `at most ${limits.maxBatch} ids per call, got ${input.length}` }]);
+  }
+  const problems: Problem[] = [];
+  input.forEach((id, i) => checkId(id, `${path}[${i}]`, limits, problems));
+  if (problems.length > 0) throw QuiverError.fromProblems("INVALID_ARGUMENT", problems);
+  return input as string[];
+}
+
+/** Validates a query vector against its spec; returns it as Float32Array. */
+export function validateQueryVector(v: unknown, dim: number, metric: Metric, path: string): Float32Array {
+  const problems: Problem[] = [];
+  const out = toVector(v, dim, metric, path, problems);
+  if (!out) {
+    const dims = problems.some((q) => /^expected \d+ numbers/.test(q.message));
+    throw QuiverError.fromProblems(dims ? "DIMENSION_MISMATCH" : "INVALID_ARGUMENT", problems);
+  }
+  return out;
+}

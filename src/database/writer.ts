@@ -1,0 +1,150 @@
+/**
+ * The single writer of a database: a queue of write requests committed in groups. Each group is
+ * framed into WAL records, appended with one write and one fsync, then applied to memory, and only
+ * then are its callers' promises resolved (so a resolved write is durable and visible).
+ *
+ * A request whose outcome depends on the current state (delete by filter, create and drop) always
+ * starts a new group, so it is prepared against a state that already includes every earlier write.
+ */
+import { QuiverError } from "../core/errors/errors.js";
+import { frameRecord, WalPoisoned } from "../storage/wal.js";
+import { encodeOp, type Op } from "./ops.js";
+
+export interface WriteRequest<T = unknown> {
+  /** True when `prepare` reads state that earlier writes in the same group could change. */
+  readsState: boolean;
+  /** Builds the operations to log, or throws a user error (the request is then rejected unlogged). */
+  prepare(): Op[];
+  /** Applies the logged operations to memory and computes the caller's result. */
+  apply(ops: Op[]): T;
+  /** An exclusive task (see `exclusive`), run instead of logging anything. */
+  task?: () => Promise<T>;
+  resolve(value: T): void;
+  reject(error: unknown): void;
+}
+
+export interface WriterHooks {
+  nextSeq(): number;
+  commit(framed: Uint8Array): Promise<void>;
+  /** Called after each group; may rotate the WAL and start a checkpoint. */
+  afterGroup(): Promise<void>;
+}
+
+const MAX_GROUP_BYTES = 32 << 20;
+
+export class Writer {
+  private queue: WriteRequest[] = [];
+  private running: Promise<void> | null = null;
+  /** Set when the WAL can no longer be trusted; every later write fails until the database is reopened. */
+  poisoned: QuiverError | null = null;
+
+  constructor(private readonly hooks: WriterHooks) {}
+
+  submit<T>(req: Omit<WriteRequest<T>, "resolve" | "reject">): Promise<T> {
+    if (this.poisoned) return Promise.reject(this.poisoned);
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ ...req, resolve, reject } as WriteRequest);
+      if (!this.running) this.running = this.drain().finally(() => (this.running = null));
+    });
+  }
+
+  /**
+   * Runs `task` alone between groups, with no WAL commit in flight: used to rotate the WAL for a
+   * checkpoint requested by the user.
+   */
+  exclusive<T>(task: () => Promise<T>): Promise<T> {
+    if (this.poisoned) return Promise.reject(this.poisoned);
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ readsState: true, prepare: () => [], apply: () => undefined, task, resolve, reject } as WriteRequest);
+      if (!this.running) this.running = this.drain().finally(() => (this.running = null));
+    });
+  }
+
+  /** Resolves when every request submitted so far has been settled. */
+  async idle(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  private async drain(): Promise<void> {
+    while (this.queue.length > 0) {
+      const head = this.queue[0];
+      if (head.task) {
+        this.queue.shift();
+        try {
+          head.resolve(await head.task());
+        } catch (e) {
+          head.reject(e);
+        }
+        continue;
+      }
+      const group: { req: WriteRequest; ops: Op[] }[] = [];
+      const frames: Uint8Array[] = [];
+      let bytes = 0;
+      while (this.queue.length > 0 && bytes < MAX_GROUP_BYTES) {
+        const req = this.queue[0];
+        if ((req.readsState || req.task) && group.length > 0) break;
+        this.queue.shift();
+        if (this.poisoned) {
+          req.reject(this.poisoned);
+          continue;
+        }
+        let ops: Op[];
+        try {
+          ops = req.prepare();
+        } catch (e) {
+          req.reject(e);
+          continue;
+        }
+        for (const op of ops) {
+          const f = frameRecord(this.hooks.nextSeq(), encodeOp(op));
+          frames.push(f);
+          bytes += f.length;
+        }
+        group.push({ req, ops });
+        if (req.readsState) break;
+      }
+      if (group.length === 0) continue;
+      try {
+        if (frames.length > 0) await this.hooks.commit(concat(frames, bytes));
+      } catch (e) {
+        const err = toIoError(e);
+        if (e instanceof WalPoisoned) this.poisoned = err;
+        for (const { req } of group) req.reject(err);
+        continue;
+      }
+      for (const { req, ops } of group) {
+        try {
+          req.resolve(req.apply(ops));
+        } catch (e) {
+          req.reject(e);
+        }
+      }
+      try {
+        await this.hooks.afterGroup();
+      } catch (e) {
+        // A failed WAL rotation leaves the current WAL usable, unless it poisoned it.
+        if (e instanceof WalPoisoned) this.poisoned = toIoError(e);
+      }
+    }
+  }
+}
+
+function concat(parts: Uint8Array[], total: number): Uint8Array {
+  if (parts.length === 1) return parts[0];
+  const out = new Uint8Array(total);
+  let pos = 0;
+  for (const p of parts) {
+    out.set(p, pos);
+    pos += p.length;
+  }
+  return out;
+}
+
+function toIoError(e: unknown): QuiverError {
+  if (e instanceof WalPoisoned) {
+    const inner = e.original instanceof Error ? e.original.message : String(e.original);
+    return new QuiverError("IO", `write-ahead log failed (${inner}); the write was not acknowledged and the database accepts no more writes until it is reopened`, { cause: e.original });
+  }
+  if (e instanceof QuiverError) return e;
+  return new QuiverError("IO", `write failed: ${e instanceof Error ? e.message : String(e)}; the write was not acknowledged`, { cause: e });
+}

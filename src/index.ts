@@ -1,0 +1,32 @@
+/**
+ * Quiver's package entry for Node.js: `open()` a database on a directory, or in memory.
+ * Everything else is re-exported from the runtime-neutral modules.
+ */
+import { Database, type DatabaseOptions } from "./database/database.js";
+import { NodeDirectory } from "./node/fs-directory.js";
+import { MemoryDirectory } from "./storage/memory-directory.js";
+import type { Directory } from "./storage/directory.js";
+
+export { Database, type DatabaseOptions, type DatabaseStats } from "./database/database.js";
+export { Collection, type Filter, type QueryRequest, type QueryResult, type ScrollRequest, type ReadOptions } from "./database/collection.js";
+export type { Hit, QueryPlan, RecordOutput } from "./database/reads.js";
+export type { RecordInput } from "./database/validate.js";
+export type { CollectionSchema, CollectionInfo, VectorSpec, Metric, PayloadIndexType } from "./database/schema.js";
+export { DEFAULT_LIMITS, type Limits } from "./database/limits.js";
+export type { RecoveryReport } from "./database/recovery.js";
+export { QuiverError, ERROR_CATALOG, isQuiverError, type ErrorCode, type Problem } from "./core/errors/errors.js";
+export type { Directory, WritableFile, DirectoryLock } from "./storage/directory.js";
+export { MemoryDirectory } from "./storage/memory-directory.js";
+export { NodeDirectory } from "./node/fs-directory.js";
+
+/**
+ * Opens the database stored at `path` (created if missing), or an in-memory database when no
+ * path is given. Only one process may have a directory open for writing at a time.
+ * @example
+ * const db = await open("./data");
+ * const docs = await db.createCollection("docs", { vectors: { text: { dim: 384, metric: "cosine" } } });
+ */
+export async function open(path?: string | Directory, options: DatabaseOptions = {}): Promise<Database> {
+  const dir = path === undefined ? new MemoryDirectory() : typeof path === "string" ? new NodeDirectory(path) : path;
+  return Database.openDirectory(dir, options);
+}

@@ -1,0 +1,158 @@
+/**
+ * Little-endian binary writer and reader shared by the WAL, segment and manifest formats.
+ * The reader throws CORRUPT on any read past the end, so a truncated or garbled file can never
+ * be mistaken for valid data by the code that decodes it.
+ */
+import { QuiverError } from "../core/errors/errors.js";
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder("utf-8", { fatal: true });
+
+export class ByteWriter {
+  private buf: Uint8Array;
+  private view: DataView;
+  private pos = 0;
+
+  constructor(initialCapacity = 1024) {
+    this.buf = new Uint8Array(initialCapacity);
+    this.view = new DataView(this.buf.buffer);
+  }
+
+  get length(): number {
+    return this.pos;
+  }
+
+  private reserve(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    let cap = this.buf.length * 2;
+    while (cap < this.pos + n) cap *= 2;
+    const next = new Uint8Array(cap);
+    next.set(this.buf.subarray(0, this.pos));
+    this.buf = next;
+    this.view = new DataView(next.buffer);
+  }
+
+  u8(v: number): this {
+    this.reserve(1);
+    this.buf[this.pos++] = v;
+    return this;
+  }
+
+  u32(v: number): this {
+    this.reserve(4);
+    this.view.setUint32(this.pos, v, true);
+    this.pos += 4;
+    return this;
+  }
+
+  /** Unsigned integers up to 2^53, the range of a JS number; used for sequence numbers and lengths. */
+  u64(v: number): this {
+    this.reserve(8);
+    this.view.setBigUint64(this.pos, BigInt(v), true);
+    this.pos += 8;
+    return this;
+  }
+
+  bytes(data: Uint8Array): this {
+    this.reserve(data.length);
+    this.buf.set(data, this.pos);
+    this.pos += data.length;
+    return this;
+  }
+
+  /** A u32 byte length followed by UTF-8 bytes. */
+  str(s: string): this {
+    const b = encoder.encode(s);
+    return this.u32(b.length).bytes(b);
+  }
+
+  f32s(values: Float32Array): this {
+    this.reserve(values.length * 4);
+    for (let i = 0; i < values.length; i++) {
+      this.view.setFloat32(this.pos, values[i], true);
+      this.pos += 4;
+    }
+    return this;
+  }
+
+  /** Writes `v` at an earlier position (for lengths and checksums known only afterwards). */
+  patchU32(at: number, v: number): void {
+    this.view.setUint32(at, v, true);
+  }
+
+  finish(): Uint8Array {
+    return this.buf.subarray(0, this.pos);
+  }
+}
+
+export class ByteReader {
+  private readonly view: DataView;
+  pos: number;
+
+  constructor(
+    readonly buf: Uint8Array,
+    start = 0,
+    readonly end = buf.length,
+    private readonly what = "data",
+  ) {
+    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    this.pos = start;
+  }
+
+  get remaining(): number {
+    return this.end - this.pos;
+  }
+
+  private need(n: number): void {
+    if (n < 0 || this.pos + n > this.end) {
+      throw new QuiverError("CORRUPT", `${this.what}: truncated at byte ${this.pos} (needed ${n} more bytes)`);
+    }
+  }
+
+  u8(): number {
+    this.need(1);
+    return this.buf[this.pos++];
+  }
+
+  u32(): number {
+    this.need(4);
+    const v = this.view.getUint32(this.pos, true);
+    this.pos += 4;
+    return v;
+  }
+
+  u64(): number {
+    this.need(8);
+    const v = this.view.getBigUint64(this.pos, true);
+    this.pos += 8;
+    if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new QuiverError("CORRUPT", `${this.what}: integer out of range`);
+    return Number(v);
+  }
+
+  bytes(n: number): Uint8Array {
+    this.need(n);
+    const out = this.buf.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    return out;
+  }
+
+  str(): string {
+    const n = this.u32();
+    try {
+      return decoder.decode(this.bytes(n));
+    } catch (e) {
+      if (e instanceof QuiverError) throw e;
+      throw new QuiverError("CORRUPT", `${this.what}: invalid UTF-8 at byte ${this.pos}`);
+    }
+  }
+
+  f32s(n: number): Float32Array {
+    this.need(n * 4);
+    const out = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      out[i] = this.view.getFloat32(this.pos, true);
+      this.pos += 4;
+    }
+    return out;
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * The storage seam: every byte Quiver persists goes through a Directory of named files.
+ * Implementations: memory (tests, in-memory databases), node fs (src/node/), fault-injecting (tests).
+ *
+ * Durability contract, which the WAL and manifest code rely on:
+ * - bytes appended to a file are durable only after `WritableFile.sync()` resolves;
+ * - a file's existence, a rename or a removal is durable only after `syncDir()` resolves;
+ * - `rename(from, to)` atomically replaces `to` (readers see the old or the new file, never a mix).
+ * Every method rejects with a QuiverError: NOT_FOUND for a missing file, IO for anything else.
+ */
+
+export interface WritableFile {
+  /** Current length in bytes, including appended bytes that are not yet synced. */
+  readonly size: number;
+  append(data: Uint8Array): Promise<void>;
+  /** Makes every byte appended so far durable (fsync). */
+  sync(): Promise<void>;
+  /** Cuts the file to `size` bytes; used to drop a torn tail. */
+  truncate(size: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface DirectoryLock {
+  release(): Promise<void>;
+}
+
+export interface Directory {
+  /** Names of the files in the directory (no sub-directories), in no particular order. */
+  list(): Promise<string[]>;
+  /** Whole content of a file. */
+  read(name: string): Promise<Uint8Array>;
+  /** Creates the file, or truncates it if it exists, and opens it for appending. */
+  create(name: string): Promise<WritableFile>;
+  /** Opens an existing file for appending at its end. */
+  openAppend(name: string): Promise<WritableFile>;
+  rename(from: string, to: string): Promise<void>;
+  /** Removes a file; removing a missing file is not an error. */
+  remove(name: string): Promise<void>;
+  /** Makes creations, renames and removals durable (fsync of the directory). */
+  syncDir(): Promise<void>;
+  /**
+   * Takes the exclusive writer lock of this directory. Rejects with LOCKED when another live
+   * holder (another process, or another open handle in this process) has it.
+   */
+  lock(): Promise<DirectoryLock>;
+}
+
+/** Writes a whole file durably under a temporary name, then renames it into place. */
+export async function writeFileAtomic(dir: Directory, name: string, data: Uint8Array): Promise<void> {
+  const tmp = `${name}.tmp`;
+  const f = await dir.create(tmp);
+  try {
+    await f.append(data);
+    await f.sync();
+  } finally {
+    await f.close();
+  }
+  await dir.rename(tmp, name);
+  await dir.syncDir();
+}

@@ -1,0 +1,179 @@
+/**
+ * Write-ahead log: every acknowledged write is in a WAL file, fsynced, before it is applied.
+ *
+ * File `wal-NNNNNN.log`:
+ *
+ * | offset | size | field                                             |
+ * |--------|------|---------------------------------------------------|
+ * | 0      | 4    | magic "QWAL"                                      |
+ * | 4      | 4    | format version (u32 LE) = 1                       |
+ * | 8      | ...  | records, back to back                             |
+ *
+ * Record:
+ *
+ * | size | field                                                      |
+ * |------|------------------------------------------------------------|
+ * | 4    | body length N (u32 LE), at most 1 GiB                       |
+ * | 4    | CRC32C of the body (u32 LE)                                 |
+ * | N    | body: u64 sequence number, then the operation (wal-ops.ts) |
+ *
+ * A group commit appends several records with one write and one fsync. On open, records are read
+ * until the first one that is incomplete or fails its checksum: that tail was never acknowledged
+ * (fsync had not returned), so it is truncated away and reported, never applied.
+ */
+import { QuiverError } from "../core/errors/errors.js";
+import { ByteReader, ByteWriter } from "./codec.js";
+import { crc32c } from "./crc32c.js";
+import type { Directory, WritableFile } from "./directory.js";
+
+const MAGIC = 0x4c415751; // "QWAL" read as u32 LE
+const VERSION = 1;
+const HEADER_BYTES = 8;
+const MAX_RECORD = 1 << 30;
+
+export function walFileName(n: number): string {
+  return `wal-${String(n).padStart(6, "0")}.log`;
+}
+
+export function parseWalFileName(name: string): number | null {
+  const m = /^wal-(\d{6,})\.log$/.exec(name);
+  return m ? Number(m[1]) : null;
+}
+
+export function walHeader(): Uint8Array {
+  return new ByteWriter(HEADER_BYTES).u32(MAGIC).u32(VERSION).finish();
+}
+
+/** Frames one record: length, checksum, then `seq` and the encoded operation. */
+export function frameRecord(seq: number, op: Uint8Array): Uint8Array {
+  const body = new ByteWriter(op.length + 8).u64(seq).bytes(op).finish();
+  const out = new ByteWriter(body.length + 8);
+  out.u32(body.length).u32(crc32c(body)).bytes(body);
+  return out.finish();
+}
+
+export interface WalRecord {
+  seq: number;
+  /** The encoded operation (a view into the file's bytes). */
+  op: Uint8Array;
+}
+
+export interface WalScan {
+  records: WalRecord[];
+  /** Length of the valid prefix; bytes after it are a torn or corrupt tail. */
+  validLength: number;
+  tailBytes: number;
+}
+
+/** Reads every intact record; stops at the first torn or corrupt one. */
+export function scanWal(data: Uint8Array, name: string): WalScan {
+  if (data.length < HEADER_BYTES) {
+    // A crash right after creating the file can leave it shorter than its header.
+    return { records: [], validLength: 0, tailBytes: data.length };
+  }
+  const header = new ByteReader(data, 0, HEADER_BYTES, name);
+  const magic = header.u32();
+  const version = header.u32();
+  if (magic !== MAGIC) throw new QuiverError("CORRUPT", `${name}: not a Quiver WAL file (bad magic)`);
+  if (version !== VERSION) throw new QuiverError("CORRUPT", `${name}: unsupported WAL version ${version}`);
+  const records: WalRecord[] = [];
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  let pos = HEADER_BYTES;
+  while (pos + 8 <= data.length) {
+    const len = view.getUint32(pos, true);
+    const crc = view.getUint32(pos + 4, true);
+    if (len < 8 || len > MAX_RECORD || pos + 8 + len > data.length) break;
+    if (crc32c(data, pos + 8, pos + 8 + len) !== crc) break;
+    const body = new ByteReader(data, pos + 8, pos + 8 + len, name);
+    const seq = body.u64();
+    records.push({ seq, op: data.subarray(body.pos, pos + 8 + len) });
+    pos += 8 + len;
+  }
+  return { records, validLength: pos, tailBytes: data.length - pos };
+}
+
+/**
+ * The open WAL file being appended to. `commit` writes a group of framed records and fsyncs;
+ * it resolves only when they are durable.
+ */
+export class WalWriter {
+  private constructor(
+    readonly number: number,
+    private readonly file: WritableFile,
+  ) {}
+
+  static async create(dir: Directory, number: number): Promise<WalWriter> {
+    const file = await dir.create(walFileName(number));
+    try {
+      await file.append(walHeader());
+      await file.sync();
+      // The new name must survive a crash before anything acknowledged lands in it.
+      await dir.syncDir();
+    } catch (e) {
+      await file.close().catch(() => undefined);
+      throw e;
+    }
+    return new WalWriter(number, file);
+  }
+
+  /** Continues an existing WAL whose valid prefix is `validLength` bytes, cutting any torn tail. */
+  static async reopen(dir: Directory, number: number, validLength: number): Promise<WalWriter> {
+    const file = await dir.openAppend(walFileName(number));
+    try {
+      if (file.size !== validLength) {
+        await file.truncate(validLength);
+        await file.sync();
+      }
+      if (validLength < HEADER_BYTES) {
+        await file.truncate(0);
+        await file.append(walHeader());
+        await file.sync();
+      }
+    } catch (e) {
+      await file.close().catch(() => undefined);
+      throw e;
+    }
+    return new WalWriter(number, file);
+  }
+
+  get size(): number {
+    return this.file.size;
+  }
+
+  /**
+   * Appends and fsyncs. If the append fails, the file is cut back to its previous length so that
+   * later records are not stranded behind a torn one; if that or the fsync fails, the WAL is in an
+   * unknown state and the caller must stop writing to it (see Database: the writer is poisoned).
+   */
+  async commit(framed: Uint8Array): Promise<void> {
+    const before = this.file.size;
+    try {
+      await this.file.append(framed);
+    } catch (e) {
+      try {
+        await this.file.truncate(before);
+      } catch {
+        throw new WalPoisoned(e);
+      }
+      throw e;
+    }
+    try {
+      await this.file.sync();
+    } catch (e) {
+      // After a failed fsync the kernel may have dropped the dirty pages: a retry could report
+      // success for data that is gone. Only a reopen (which re-reads the file) is safe.
+      throw new WalPoisoned(e);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.file.close();
+  }
+}
+
+/** The WAL can no longer be trusted for appends; wraps the original I/O error. */
+export class WalPoisoned extends Error {
+  constructor(readonly original: unknown) {
+    super("WAL poisoned by an I/O error");
+  }
+}
