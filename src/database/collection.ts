@@ -194,7 +194,7 @@ export class Collection {
     const { slots, scores, plan } = exactQuery(state, vectorName, query, filter, offset + limit);
     const o = { withPayload: req.withPayload ?? true, withVectors: req.withVectors ?? false };
     const hits: Hit[] = [];
-    for (let i = offset; i < slots.length; i++) hits.push({ ...outputRecord(state, slots[i], o), score: scores[i] });
+    for (let i = offset; i < slots.length; i++) hits.push({ ...outputRecord(state, slots[i], o), score: scores[i] + 0 }); // + 0 turns -0 into 0
     return { hits, plan };
   }
 }

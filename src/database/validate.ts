@@ -147,8 +147,9 @@ function toVector(v: unknown, dim: number, metric: Metric, path: string, problem
   let norm = 0;
   for (let i = 0; i < dim; i++) {
     const x = src[i];
-    // Float32 overflow turns large doubles into Infinity, so check after the conversion too.
-    if (typeof x !== "number" || !Number.isFinite(x) || !Number.isFinite((out[i] = x))) {
+    if (typeof x === "number") out[i] = x;
+    // Float32 overflow turns large doubles into Infinity, so check the stored value too.
+    if (typeof x !== "number" || !Number.isFinite(x) || !Number.isFinite(out[i])) {
       problems.push({ path: `${path}[${i}]`, message: `must be a finite number (float32 range), got ${typeof x === "number" ? x : describe(x)}` });
       return null;
     }

@@ -44,7 +44,7 @@ export class Writer {
     if (this.poisoned) return Promise.reject(this.poisoned);
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ ...req, resolve, reject } as WriteRequest);
-      if (!this.running) this.running = this.drain().finally(() => (this.running = null));
+      this.kick();
     });
   }
 
@@ -56,7 +56,7 @@ export class Writer {
     if (this.poisoned) return Promise.reject(this.poisoned);
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ readsState: true, prepare: () => [], apply: () => undefined, task, resolve, reject } as WriteRequest);
-      if (!this.running) this.running = this.drain().finally(() => (this.running = null));
+      this.kick();
     });
   }
 
@@ -65,8 +65,24 @@ export class Writer {
     while (this.running) await this.running;
   }
 
-  private async drain(): Promise<void> {
-    while (this.queue.length > 0) {
+  /**
+   * Starts the drain loop unless it is running. `running` is cleared by the loop itself, in the
+   * same tick it sees the queue empty, so a request submitted after that always starts a new loop.
+   */
+  private kick(): void {
+    if (this.running) return;
+    let done!: () => void;
+    this.running = new Promise<void>((r) => (done = r));
+    void this.drain(done);
+  }
+
+  private async drain(done: () => void): Promise<void> {
+    for (;;) {
+      if (this.queue.length === 0) {
+        this.running = null;
+        done();
+        return;
+      }
       const head = this.queue[0];
       if (head.task) {
         this.queue.shift();
@@ -89,14 +105,16 @@ export class Writer {
           continue;
         }
         let ops: Op[];
+        const encoded: Uint8Array[] = [];
         try {
           ops = req.prepare();
+          for (const op of ops) encoded.push(encodeOp(op));
         } catch (e) {
           req.reject(e);
           continue;
         }
-        for (const op of ops) {
-          const f = frameRecord(this.hooks.nextSeq(), encodeOp(op));
+        for (const op of encoded) {
+          const f = frameRecord(this.hooks.nextSeq(), op);
           frames.push(f);
           bytes += f.length;
         }

@@ -53,11 +53,12 @@ export function someValueAt<A>(
 function some<A>(cur: unknown, path: readonly string[], i: number, test: (v: unknown, a: A) => boolean, arg: A): boolean {
   if (i === path.length) {
     if (!Array.isArray(cur)) return cur !== undefined && test(cur, arg);
-    for (const v of cur) if (test(v, arg)) return true;
+    for (let j = 0; j < cur.length; j++) if (test(cur[j], arg)) return true;
     return false;
   }
   if (Array.isArray(cur)) {
-    for (const el of cur) {
+    for (let j = 0; j < cur.length; j++) {
+      const el: unknown = cur[j];
       if (isObject(el) && some(own(el, path[i]), path, i + 1, test, arg)) return true;
     }
     return false;
@@ -93,7 +94,13 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
-/** Own properties only: `constructor` or `toString` must not "exist" in every payload. */
+/**
+ * Own properties only: `constructor` or `toString` must not "exist" in every payload. `Object.hasOwn`
+ * costs more than the whole lookup, so it runs only when the value could be inherited from
+ * Object.prototype (a function, or the `__proto__` accessor); JSON payloads never hold functions.
+ */
 function own(obj: Record<string, unknown>, key: string): unknown {
-  return Object.hasOwn(obj, key) ? obj[key] : undefined;
+  const v = obj[key];
+  if (v === undefined || (typeof v !== "function" && key !== "__proto__")) return v;
+  return Object.hasOwn(obj, key) ? v : undefined;
 }

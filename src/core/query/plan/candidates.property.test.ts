@@ -1,0 +1,170 @@
+/**
+ * Randomized property test of the planner against brute force: for random payloads and filters,
+ * index candidates must contain every match, and re-checking them with `matches` must equal a scan.
+ */
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { PayloadIndexSet } from "../../payload/indexes.js";
+import type { FilterNode } from "../filter/ast.js";
+import { matches } from "../filter/evaluate.js";
+import { parseFilter } from "../filter/parse.js";
+import { candidateSlots, estimateMatches } from "./candidates.js";
+
+/** mulberry32: a tiny seeded generator so a failure names a seed that reproduces it. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+type Rand = () => number;
+const pick = <T>(r: Rand, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
+const int = (r: Rand, n: number) => Math.floor(r() * n);
+
+const WORDS = ["a", "b", "c", "d", "e"];
+const DATES = ["2023-01-05", "2023-06-30T12:00:00Z", "2024-02-29", "2024-12-31", "2025-01-01"];
+const SCALARS = [...WORDS, ...DATES, 0, 1, 2, 5, 7.5, 10, 19, "5", "10", true, false, null];
+
+const word = (r: Rand) => pick(r, WORDS);
+const num = (r: Rand) => (r() < 0.8 ? int(r, 20) : int(r, 200) / 10);
+
+/** Chooses a generator by weight; the last entry is used when the draw falls through. */
+function oneOf<T>(r: Rand, options: [number, () => T][]): T {
+  let x = r();
+  for (const [w, f] of options) if ((x -= w) < 0) return f();
+  return options[options.length - 1][1]();
+}
+
+const MISSING = Symbol("missing");
+
+function randomPayload(r: Rand): Record<string, unknown> {
+  const fields: Record<string, () => unknown> = {
+    kw: () => oneOf<unknown>(r, [[0.7, () => word(r)], [0.1, () => int(r, 3)], [0.1, () => MISSING], [0.05, () => null], [0.05, () => [word(r), word(r)]]]),
+    num: () => oneOf<unknown>(r, [[0.65, () => num(r)], [0.1, () => String(int(r, 20))], [0.1, () => MISSING], [0.05, () => null], [0.1, () => [num(r), num(r), num(r)]]]),
+    flag: () => oneOf<unknown>(r, [[0.7, () => r() < 0.5], [0.1, () => "true"], [0.15, () => MISSING], [0.05, () => 0]]),
+    tags: () => oneOf<unknown>(r, [[0.6, () => Array.from({ length: int(r, 4) }, () => (r() < 0.9 ? word(r) : int(r, 3)))], [0.2, () => MISSING], [0.2, () => word(r)]]),
+    meta: () =>
+      oneOf<unknown>(r, [
+        [0.5, () => ({ color: r() < 0.8 ? word(r) : r() < 0.5 ? int(r, 3) : undefined, size: num(r) })],
+        [0.2, () => MISSING],
+        [0.1, () => "meta"],
+        [0.2, () => [{ color: word(r) }, { size: num(r) }]],
+      ]),
+    authors: () =>
+      oneOf<unknown>(r, [
+        [0.7, () => Array.from({ length: int(r, 4) }, () => (r() < 0.9 ? { name: r() < 0.9 ? word(r) : null, age: num(r) } : word(r)))],
+        [0.3, () => MISSING],
+      ]),
+    date: () => (r() < 0.8 ? pick(r, DATES) : MISSING),
+    u: () => (r() < 0.7 ? num(r) : MISSING),
+  };
+  const p: Record<string, unknown> = {};
+  for (const [k, gen] of Object.entries(fields)) {
+    const v = gen();
+    if (v !== MISSING) p[k] = v;
+  }
+  return p;
+}
+
+const FIELDS = ["kw", "num", "flag", "tags", "meta.color", "meta.size", "authors.name", "authors.age", "date", "u", "nope"];
+
+function randomBounds(r: Rand): Record<string, unknown> {
+  const strings = r() < 0.3;
+  const b = () => (strings ? pick(r, [...WORDS, ...DATES, "10", "5"]) : num(r));
+  const out: Record<string, unknown> = {};
+  const ops = ["$gt", "$gte", "$lt", "$lte"];
+  for (let i = 0, n = 1 + int(r, 2); i < n; i++) out[pick(r, ops)] = b();
+  return out;
+}
+
+function randomCondition(r: Rand): unknown {
+  return oneOf<unknown>(r, [
+    [0.25, () => pick(r, SCALARS)],
+    [0.1, () => ({ $ne: pick(r, SCALARS) })],
+    [0.15, () => ({ $in: Array.from({ length: 1 + int(r, 4) }, () => pick(r, SCALARS)) })],
+    [0.05, () => ({ $nin: Array.from({ length: 1 + int(r, 3) }, () => pick(r, SCALARS)) })],
+    [0.25, () => randomBounds(r)],
+    [0.1, () => ({ $exists: r() < 0.6 })],
+    [0.1, () => ({ $not: randomBounds(r) })],
+  ]);
+}
+
+function randomFilter(r: Rand, depth: number): Record<string, unknown> {
+  const f: Record<string, unknown> = {};
+  for (let i = 0, n = 1 + int(r, 2); i < n; i++) {
+    const x = r();
+    if (depth > 0 && x < 0.15) f.$and = Array.from({ length: 1 + int(r, 3) }, () => randomFilter(r, depth - 1));
+    else if (depth > 0 && x < 0.3) f.$or = Array.from({ length: 1 + int(r, 3) }, () => randomFilter(r, depth - 1));
+    else if (depth > 0 && x < 0.36) f.$not = randomFilter(r, depth - 1);
+    else f[pick(r, FIELDS)] = randomCondition(r);
+  }
+  return f;
+}
+
+const DECLS = [
+  { field: "kw", type: "keyword" },
+  { field: "num", type: "number" },
+  { field: "flag", type: "boolean" },
+  { field: "tags", type: "keyword" },
+  { field: "meta.color", type: "keyword" },
+  { field: "authors.name", type: "keyword" },
+  { field: "authors.age", type: "number" },
+  { field: "date", type: "keyword" },
+] as const;
+
+/** Checks every filter against the live records; returns how many filters the indexes narrowed. */
+function checkAll(seed: number, live: Map<number, Record<string, unknown>>, ix: PayloadIndexSet, filters: FilterNode[]): number {
+  let narrowed = 0;
+  filters.forEach((node, fi) => {
+    const brute = new Set<number>();
+    for (const [slot, p] of live) if (matches(node, p)) brute.add(slot);
+    const est = estimateMatches(node, ix, live.size);
+    assert.ok(est >= brute.size, `seed ${seed} filter ${fi}: estimate ${est} < ${brute.size} matches: ${JSON.stringify(node)}`);
+    const cands = candidateSlots(node, ix);
+    if (cands === null) return;
+    narrowed++;
+    for (const s of brute) assert.ok(cands.has(s), `seed ${seed} filter ${fi}: slot ${s} missing from candidates: ${JSON.stringify(node)}`);
+    const verified = [...cands].filter((s) => live.has(s) && matches(node, live.get(s)));
+    assert.deepEqual(new Set(verified), brute, `seed ${seed} filter ${fi}`);
+    for (const s of cands) assert.ok(live.has(s), `seed ${seed} filter ${fi}: dead slot ${s} in candidates`);
+  });
+  return narrowed;
+}
+
+for (const seed of [1, 2, 3]) {
+  test(`candidates ⊇ brute-force matches, and re-checked candidates = brute force (seed ${seed})`, () => {
+    const r = rng(seed);
+    const ix = new PayloadIndexSet(DECLS.map((d) => ({ ...d })));
+    const live = new Map<number, Record<string, unknown>>();
+    for (let slot = 0; slot < 1000; slot++) {
+      const p = randomPayload(r);
+      live.set(slot, p);
+      ix.add(slot, p);
+    }
+    const filters = Array.from({ length: 400 }, () => parseFilter(randomFilter(r, 3)));
+    const narrowed = checkAll(seed, live, ix, filters);
+    assert.ok(narrowed > filters.length * 0.25, `seed ${seed}: only ${narrowed} filters narrowed; the test would be weak`);
+
+    // Deletes and updates must leave the indexes exact: remove with the old payload, add the new one.
+    for (let i = 0; i < 300; i++) {
+      const slot = int(r, 1000);
+      const old = live.get(slot);
+      if (old === undefined) continue;
+      ix.remove(slot, old);
+      if (r() < 0.5) {
+        live.delete(slot);
+      } else {
+        const p = randomPayload(r);
+        live.set(slot, p);
+        ix.add(slot, p);
+      }
+    }
+    checkAll(seed, live, ix, filters);
+  });
+}
