@@ -202,7 +202,13 @@ export class Database {
   }
 
   private async maybeCheckpoint(): Promise<void> {
-    if (this.wal.size >= this.options.walMaxBytes) await this.startCheckpoint();
+    if (this.wal.size < this.options.walMaxBytes) return;
+    try {
+      await this.startCheckpoint();
+    } catch (e) {
+      // The current WAL stays in use, so no write is affected; the next group retries.
+      this.options.onWarning?.(`could not start a checkpoint (writes continue in the current WAL): ${e instanceof Error ? e.message : String(e)}`);
+    }
   }
 
   /**

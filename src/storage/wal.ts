@@ -111,6 +111,7 @@ export class WalWriter {
       await dir.syncDir();
     } catch (e) {
       await file.close().catch(() => undefined);
+      await dir.remove(walFileName(number)).catch(() => undefined);
       throw e;
     }
     return new WalWriter(number, file);

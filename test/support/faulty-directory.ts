@@ -205,7 +205,7 @@ export class FaultyDirectory implements Directory {
   }
 
   injectFault(rule: FaultRule): void {
-    this.rules.push({ file: /(?:)/, after: 0, times: 1, ...rule, matched: 0 });
+    this.rules.push({ after: 0, times: 1, ...rule, file: rule.file ?? /(?:)/, matched: 0 });
   }
 
   clearFaults(): void {
@@ -244,6 +244,9 @@ export class FaultyDirectory implements Directory {
    * @internal Used by open files. Counts a call and returns the error to throw if a rule fires. Every matching rule advances
    * its count, so overlapping rules keep independent schedules.
    */
+  /** How many injected faults have been thrown so far. */
+  faultsFired = 0;
+
   hit(op: FaultOp, ...files: string[]): QuiverError | undefined {
     this.counts.set(op, this.calls(op) + 1);
     let fault: QuiverError | undefined;
@@ -256,6 +259,7 @@ export class FaultyDirectory implements Directory {
         const what = files.length > 0 ? files.join(" -> ") : "directory";
         const cause = Object.assign(new Error(`${rule.error}: injected fault, ${op} ${what}`), { code: rule.error });
         fault = new QuiverError("IO", `${op} of ${what} failed: ${rule.error} (injected)`, { cause });
+        this.faultsFired++;
       }
     }
     return fault;

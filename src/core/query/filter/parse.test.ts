@@ -154,3 +154,18 @@ test("depth limit", () => {
   assert.equal(problemsOf(huge).length, 1);
   assert.throws(() => parseFilter({}, { maxDepth: 0 }), (e) => isQuiverError(e, "INVALID_ARGUMENT"));
 });
+
+test("the error example in docs/filters.md is exact", () => {
+  try {
+    parseFilter({ $and: [{ ok: 1 }, { year: { $gte: "2000", $lt: 2010 } }], tags: { $in: [] }, m: { $regex: "a" } });
+    assert.fail("expected throw");
+  } catch (e) {
+    assert.ok(isQuiverError(e, "INVALID_FILTER"));
+    assert.equal(
+      e.message,
+      "filter.$and[1].year.$lt: $lt is a number but $gte is a string; range bounds must share one type; " +
+        "filter.tags.$in: $in must be a non-empty array of strings, numbers, booleans or null, got an empty array; " +
+        'filter.m.$regex: unknown operator "$regex"; expected one of $eq, $ne, $in, $nin, $gt, $gte, $lt, $lte, $exists, $not',
+    );
+  }
+});
