@@ -9,6 +9,7 @@ import { scalarKernelFactory } from "../src/core/kernels/scalar.js";
 import type { KernelFactory } from "../src/core/kernels/kernels.js";
 import { VectorSlab } from "../src/core/vectors/slab.js";
 import { flatSearch } from "../src/core/index/flat/flat-search.js";
+import { open } from "../src/index.js";
 
 export interface KernelBenchOptions {
   /** A folder with base.f32 / query.f32 (and meta.json); defaults to the shared SIFT sample. */
@@ -90,7 +91,22 @@ function plainTopK(base: Float32Array, n: number, dim: number, q: Float32Array, 
 
 interface Engine {
   name: string;
-  search(q: Float32Array): number[];
+  search(q: Float32Array): number[] | Promise<number[]>;
+}
+
+/** The whole public path: an in-memory database, `upsert`, then `collection.query` (validation, plan, output). */
+async function databaseEngine(data: Dataset): Promise<Engine> {
+  const db = await open();
+  const c = await db.createCollection("bench", { vectors: { v: { dim: data.dim, metric: "l2" } } });
+  for (let i = 0; i < N; i += 5000) {
+    const batch = [];
+    for (let s = i; s < Math.min(N, i + 5000); s++) batch.push({ id: String(s), vector: data.base.subarray(s * data.dim, (s + 1) * data.dim) });
+    await c.upsert(batch);
+  }
+  return {
+    name: "quiver query() API",
+    search: async (q) => (await c.query({ vector: q, limit: K, withPayload: false })).hits.map((h) => Number(h.id)),
+  };
 }
 
 function quiverEngine(name: string, factory: KernelFactory, data: Dataset): Engine {
@@ -114,20 +130,27 @@ export async function runKernelBench(opts: KernelBenchOptions): Promise<void> {
     { name: "plain TS loop", search: (q) => plainTopK(data.base, N, data.dim, q, K) },
     quiverEngine("quiver scalar", scalarKernelFactory, data),
     quiverEngine(`quiver ${simd.name}`, simd, data),
+    await databaseEngine(data),
   ];
 
   // Warm-up lets the JIT optimise every engine before timing; it also checks they agree.
-  const reference = data.queries.map((q) => engines[0].search(q).join());
-  const agree = engines.map((e) => data.queries.filter((q, i) => e.search(q).join() === reference[i]).length);
+  const reference: string[] = [];
+  for (const q of data.queries) reference.push((await engines[0].search(q)).join());
+  const agree: number[] = [];
+  for (const e of engines) {
+    let same = 0;
+    for (let i = 0; i < data.queries.length; i++) if ((await e.search(data.queries[i])).join() === reference[i]) same++;
+    agree.push(same);
+  }
 
   const times: number[][] = engines.map(() => []);
   for (let r = 0; r < repeats; r++) {
     // Engines alternate within each repeat so clock or thermal drift hits all of them alike.
-    engines.forEach((e, i) => {
+    for (let i = 0; i < engines.length; i++) {
       const t0 = performance.now();
-      for (const q of data.queries) e.search(q);
+      for (const q of data.queries) await engines[i].search(q);
       times[i].push((performance.now() - t0) / data.queries.length);
-    });
+    }
   }
 
   const bytes = N * data.dim * 4;

@@ -6,6 +6,9 @@
 import { QuiverError } from "../core/errors/errors.js";
 
 const encoder = new TextEncoder();
+// Every format is little-endian. On a little-endian host (all mainstream ones) float arrays are
+// copied as bytes, which is an order of magnitude faster than a DataView call per number.
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
 export class ByteWriter {
@@ -68,6 +71,11 @@ export class ByteWriter {
 
   f32s(values: Float32Array): this {
     this.reserve(values.length * 4);
+    if (LITTLE_ENDIAN) {
+      this.buf.set(new Uint8Array(values.buffer, values.byteOffset, values.byteLength), this.pos);
+      this.pos += values.byteLength;
+      return this;
+    }
     for (let i = 0; i < values.length; i++) {
       this.view.setFloat32(this.pos, values[i], true);
       this.pos += 4;
@@ -149,6 +157,11 @@ export class ByteReader {
   f32s(n: number): Float32Array {
     this.need(n * 4);
     const out = new Float32Array(n);
+    if (LITTLE_ENDIAN) {
+      new Uint8Array(out.buffer).set(this.buf.subarray(this.pos, this.pos + n * 4));
+      this.pos += n * 4;
+      return out;
+    }
     for (let i = 0; i < n; i++) {
       out[i] = this.view.getFloat32(this.pos, true);
       this.pos += 4;

@@ -189,7 +189,7 @@ export class MemoryDirectory implements Directory {
 
   async lock(): Promise<DirectoryLock> {
     if (this.locked) {
-      // No pid here: this module stays runtime-neutral, and the holder is always this process.
+      // No pid here: this module stays runtime-neutral, and the holder is always this very process (the same JS realm).
       throw new QuiverError(
         "LOCKED",
         "in-memory database is locked by another open handle in this process; close that handle first",
