@@ -11,7 +11,7 @@ export { Database, type DatabaseOptions, type DatabaseStats } from "./database/d
 export { Collection, type Filter, type QueryRequest, type QueryResult, type ScrollRequest, type ReadOptions } from "./database/collection.js";
 export type { Hit, QueryPlan, RecordOutput } from "./database/reads.js";
 export type { RecordInput } from "./database/validate.js";
-export type { CollectionSchema, CollectionInfo, VectorSpec, Metric, PayloadIndexType } from "./database/schema.js";
+export type { CollectionSchema, CollectionInfo, VectorSpec, Metric, PayloadIndexType } from "./core/schema/schema.js";
 export { DEFAULT_LIMITS, type Limits } from "./database/limits.js";
 export type { RecoveryReport } from "./database/recovery.js";
 export { QuiverError, ERROR_CATALOG, isQuiverError, type ErrorCode, type Problem } from "./core/errors/errors.js";

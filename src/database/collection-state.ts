@@ -9,7 +9,7 @@ import type { KernelFactory } from "../core/kernels/kernels.js";
 import { VectorSlab } from "../core/vectors/slab.js";
 import { PayloadIndexSet } from "../core/payload/indexes.js";
 import type { StoredRecord } from "./ops.js";
-import type { CollectionSchema } from "./schema.js";
+import type { CollectionSchema } from "../core/schema/schema.js";
 import type { SegmentContent } from "../storage/segment.js";
 
 export interface NamedVectorState {

@@ -8,7 +8,7 @@ import { parseFilter } from "../core/query/filter/parse.js";
 import type { CollectionState } from "./collection-state.js";
 import type { Database } from "./database.js";
 import { countMatching, exactQuery, matchingSlots, outputRecord, scrollPage, type Hit, type QueryPlan, type RecordOutput } from "./reads.js";
-import type { CollectionSchema } from "./schema.js";
+import type { CollectionSchema } from "../core/schema/schema.js";
 import { validateIds, validateQueryVector, validateRecords, type RecordInput } from "./validate.js";
 
 /** A filter in Quiver's filter language (docs/filters.md), e.g. `{ lang: "en", year: { $gte: 2020 } }`. */

@@ -14,7 +14,7 @@ import type { CollectionState } from "./collection-state.js";
 import { DEFAULT_LIMITS, type Limits } from "./limits.js";
 import type { Op } from "./ops.js";
 import { applyOp, recover, type RecoveryReport } from "./recovery.js";
-import type { CollectionInfo, CollectionSchema } from "./schema.js";
+import type { CollectionInfo, CollectionSchema } from "../core/schema/schema.js";
 import { checkName, validateSchema } from "./validate.js";
 import { Writer } from "./writer.js";
 

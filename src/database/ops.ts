@@ -10,19 +10,15 @@
  * | upsert | 3  | str uid, u32 n, n × record                                             |
  * | delete | 4  | str uid, u32 n, n × str id                                             |
  *
- * record: str id, str payload JSON, u32 m, m × (str vector name, u32 dim, dim × f32 LE)
+ * record: see src/storage/record-codec.ts
  * (str = u32 byte length + UTF-8)
  */
 import { QuiverError } from "../core/errors/errors.js";
 import { ByteReader, ByteWriter } from "../storage/codec.js";
-import type { CollectionSchema } from "./schema.js";
+import type { CollectionSchema } from "../core/schema/schema.js";
+import { readRecord, writeRecord, type StoredRecord } from "../storage/record-codec.js";
 
-/** A record as stored: payload kept as its JSON text, vectors by name. */
-export interface StoredRecord {
-  id: string;
-  payloadJson: string;
-  vectors: Map<string, Float32Array>;
-}
+export type { StoredRecord };
 
 export type Op =
   | { type: "create"; name: string; uid: string; schema: CollectionSchema }
@@ -31,23 +27,6 @@ export type Op =
   | { type: "delete"; uid: string; ids: string[] };
 
 const CODES = { create: 1, drop: 2, upsert: 3, delete: 4 } as const;
-
-export function writeRecord(w: ByteWriter, r: StoredRecord): void {
-  w.str(r.id).str(r.payloadJson).u32(r.vectors.size);
-  for (const [name, v] of r.vectors) w.str(name).u32(v.length).f32s(v);
-}
-
-export function readRecord(r: ByteReader): StoredRecord {
-  const id = r.str();
-  const payloadJson = r.str();
-  const m = r.u32();
-  const vectors = new Map<string, Float32Array>();
-  for (let i = 0; i < m; i++) {
-    const name = r.str();
-    vectors.set(name, r.f32s(r.u32()));
-  }
-  return { id, payloadJson, vectors };
-}
 
 export function encodeOp(op: Op): Uint8Array {
   const w = new ByteWriter(256);

@@ -6,7 +6,7 @@
 import { QuiverError, type Problem } from "../core/errors/errors.js";
 import { NAME_PATTERN, type Limits } from "./limits.js";
 import type { StoredRecord } from "./ops.js";
-import type { CollectionSchema, Metric, PayloadIndexType } from "./schema.js";
+import type { CollectionSchema, Metric, PayloadIndexType } from "../core/schema/schema.js";
 
 const METRICS: readonly Metric[] = ["cosine", "dot", "l2"];
 const INDEX_TYPES: readonly PayloadIndexType[] = ["keyword", "number", "boolean"];

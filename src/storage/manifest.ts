@@ -7,7 +7,7 @@
  * bytes. JSON keeps it inspectable with a text editor; the checksum catches a damaged one.
  */
 import { QuiverError } from "../core/errors/errors.js";
-import type { CollectionSchema } from "../database/schema.js";
+import type { CollectionSchema } from "../core/schema/schema.js";
 import { crc32c } from "./crc32c.js";
 
 export const MANIFEST_FILE = "MANIFEST";

@@ -10,7 +10,7 @@
  * | 4    | magic "QSEG"                                                 |
  * | 4    | format version (u32 LE) = 1                                  |
  * | ...  | body: str collection uid, u32 d, d × str deleted id,         |
- * |      |       u32 n, n × record (encoding in src/database/ops.ts)    |
+ * |      |       u32 n, n × record (record-codec.ts)    |
  * | 8    | body length (u64 LE)                                         |
  * | 4    | CRC32C of header + body (u32 LE)                             |
  * | 4    | magic "QEND"                                                 |
@@ -19,7 +19,7 @@
  * only names segments that were fsynced completely, so that can only mean disk corruption.
  */
 import { QuiverError } from "../core/errors/errors.js";
-import { readRecord, writeRecord, type StoredRecord } from "../database/ops.js";
+import { readRecord, writeRecord, type StoredRecord } from "./record-codec.js";
 import { ByteReader, ByteWriter } from "./codec.js";
 import { crc32c } from "./crc32c.js";
 

@@ -13,7 +13,8 @@
 import { QuiverError } from "../errors/errors.js";
 import { METRIC_DOT, METRIC_L2, RESERVED_BYTES, type KernelFactory, type KernelMetric, type Kernels } from "../kernels/kernels.js";
 
-export type Metric = "cosine" | "dot" | "l2";
+import type { Metric } from "../schema/schema.js";
+export type { Metric };
 
 const PAGE = 65536;
 /** wasm32 addresses 4 GiB at most. No `maximum` is declared, so engines need not reserve it up front. */
