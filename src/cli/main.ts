@@ -1,0 +1,94 @@
+#!/usr/bin/env node
+/**
+ * The `quiver` command line: parses arguments with commander, opens the database named by `--db`
+ * for one command, and maps failures to exit codes (1 user error, 2 system error).
+ */
+import { readFileSync } from "node:fs";
+import { Command } from "commander";
+import { open, type Database } from "../index.js";
+import { demoCommand } from "./commands/demo.js";
+import { exportCommand } from "./commands/export.js";
+import { importCommand } from "./commands/import.js";
+import { queryCommand } from "./commands/query.js";
+import { statsCommand } from "./commands/stats.js";
+import { reportError, type CliContext } from "./output.js";
+
+const DEFAULT_DB = "./quiver-data";
+
+/**
+ * Runs `fn` with the database open and closes it whatever happens, so the writer lock is released
+ * and the WAL checkpointed. Ctrl-C aborts `signal` (long commands stop after their current batch),
+ * then the database is closed and the process exits 130; a second Ctrl-C exits at once.
+ */
+async function withDb<T>(cmd: Command, fn: (db: Database, signal: AbortSignal) => Promise<T>): Promise<T> {
+  const path = (cmd.optsWithGlobals().db as string | undefined) ?? DEFAULT_DB;
+  const db = await open(path, { onWarning: (w) => process.stderr.write(`warning: ${w}\n`) });
+  const interrupt = new AbortController();
+  const onSigint = () => {
+    if (interrupt.signal.aborted) process.exit(130);
+    process.stderr.write("\ninterrupted: finishing the current batch and closing the database (Ctrl-C again to quit at once)\n");
+    interrupt.abort();
+  };
+  process.on("SIGINT", onSigint);
+  let result: T;
+  try {
+    result = await fn(db, interrupt.signal);
+  } catch (e) {
+    if (!interrupt.signal.aborted) throw e;
+  } finally {
+    await db.close();
+    process.off("SIGINT", onSigint);
+  }
+  if (interrupt.signal.aborted) process.exit(130);
+  return result!;
+}
+
+function packageVersion(): string {
+  try {
+    // dist/src/cli/main.js -> package.json at the package root.
+    return (JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string }).version;
+  } catch {
+    return "unknown";
+  }
+}
+
+const EXAMPLES = `
+Examples:
+  quiver demo
+  quiver import glove --data ../shared/data/glove-100-angular-100k --limit 20000
+  quiver query glove --data ../shared/data/glove-100-angular-100k --row 0 --limit 5
+  quiver import docs --jsonl docs.jsonl --dim 384 --metric cosine
+  quiver query docs --vector '[0.1, ...]' --filter '{"lang":"en","year":{"$gte":2020}}' --json
+  quiver export docs --out docs.jsonl
+  quiver stats --db ./quiver-data`;
+
+function buildProgram(): Command {
+  const ctx: CliContext = { withDb };
+  const program = new Command()
+    .name("quiver")
+    .description("Quiver vector database: import, query, inspect and export collections.")
+    .version(packageVersion())
+    .option("--db <path>", "database directory", DEFAULT_DB)
+    .addHelpText("after", EXAMPLES)
+    .showHelpAfterError("(run with --help for usage)");
+  program.addCommand(importCommand(ctx));
+  program.addCommand(queryCommand(ctx));
+  program.addCommand(statsCommand(ctx));
+  program.addCommand(exportCommand(ctx));
+  program.addCommand(demoCommand(ctx));
+  return program;
+}
+
+async function main(): Promise<void> {
+  // A reader that goes away (`quiver export x | head`) must not crash the process before the database is closed.
+  process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code !== "EPIPE") process.stderr.write(`error writing output: ${e.message}\n`);
+  });
+  try {
+    await buildProgram().parseAsync(process.argv);
+  } catch (e) {
+    process.exitCode = reportError(e);
+  }
+}
+
+await main();

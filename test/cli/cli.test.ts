@@ -1,0 +1,202 @@
+/**
+ * The `quiver` command line end to end: each test spawns the built bin against a fresh temp --db
+ * and checks round trips (import, query, stats, export, re-import), error reports and the demo.
+ */
+import { test, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const MAIN = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
+const root = mkdtempSync(join(tmpdir(), "quiver-cli-test-"));
+after(() => rmSync(root, { recursive: true, force: true }));
+let dirs = 0;
+
+function tempDir(name: string): string {
+  const d = join(root, `${name}-${dirs++}`);
+  mkdirSync(d);
+  return d;
+}
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function quiver(db: string, ...args: string[]): Run {
+  const r = spawnSync(process.execPath, [MAIN, "--db", db, ...args], { encoding: "utf8", timeout: 60_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function ok(r: Run): Run {
+  assert.equal(r.code, 0, `exit ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+  return r;
+}
+
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Random vectors already rounded to float32, so stored and original values compare exactly. */
+function vectors(n: number, dim: number, seed: number): number[][] {
+  const r = rng(seed);
+  return Array.from({ length: n }, () => Array.from({ length: dim }, () => Math.fround(r() * 2 - 1)));
+}
+
+function count(db: string, name: string): number {
+  const stats = JSON.parse(ok(quiver(db, "stats", "--json")).stdout) as { collections: { name: string; count: number }[] };
+  return stats.collections.find((c) => c.name === name)?.count ?? -1;
+}
+
+function writeJsonl(path: string, records: unknown[]): void {
+  writeFileSync(path, records.map((r) => JSON.stringify(r)).join("\n") + "\n");
+}
+
+function l2(a: number[], b: number[]): number {
+  return Math.sqrt(a.reduce((s, x, i) => s + (x - b[i]) ** 2, 0));
+}
+
+test("import --jsonl then query: the record equal to the query is the top hit with score 0 (l2)", () => {
+  const db = tempDir("db");
+  const vs = vectors(60, 8, 1);
+  const file = join(tempDir("in"), "records.jsonl");
+  writeJsonl(file, vs.map((vector, i) => ({ id: `r${i}`, vector, payload: { n: i, tag: i % 2 ? "odd" : "even" } })));
+  const imp = ok(quiver(db, "import", "docs", "--jsonl", file, "--dim", "8", "--metric", "euclidean", "--batch", "7"));
+  assert.match(imp.stdout, /imported 60 records in [\d.]+ s \([\d,]+ records\/s\)/);
+  const q = JSON.parse(ok(quiver(db, "query", "docs", "--vector", JSON.stringify(vs[17]), "--limit", "3", "--json")).stdout);
+  assert.equal(q.hits.length, 3);
+  assert.equal(q.hits[0].id, "r17");
+  assert.ok(Math.abs(q.hits[0].score) < 1e-6, `score ${q.hits[0].score}`);
+  assert.deepEqual(q.hits[0].payload, { n: 17, tag: "odd" });
+  const second = Number(q.hits[1].id.slice(1));
+  assert.ok(Math.abs(-l2(vs[second], vs[17]) - q.hits[1].score) < 1e-5, "second hit's score is its negated distance");
+  // A filter excludes the exact match; the table mode prints the plan.
+  const t = ok(quiver(db, "query", "docs", "--vector", JSON.stringify(vs[17]), "--filter", '{"tag":"even"}'));
+  assert.doesNotMatch(t.stdout, /\br17\b/);
+  assert.match(t.stdout, /plan: exact-filtered .* 30 candidates/);
+});
+
+test("import --data of a dataset folder, stats, query --data --row, and a schema mismatch", () => {
+  const db = tempDir("db");
+  const data = tempDir("data");
+  const dim = 8;
+  const base = vectors(200, dim, 2);
+  const queries = vectors(3, dim, 3);
+  writeFileSync(join(data, "meta.json"), JSON.stringify({ dim, nBase: 200, nQuery: 3, metric: "euclidean", k: 1 }));
+  writeFileSync(join(data, "base.f32"), Buffer.from(Float32Array.from(base.flat()).buffer));
+  writeFileSync(join(data, "query.f32"), Buffer.from(Float32Array.from(queries.flat()).buffer));
+  const imp = ok(quiver(db, "import", "bench", "--data", data, "--batch", "64"));
+  assert.match(imp.stdout, /imported 200 records/);
+  ok(quiver(db, "import", "half", "--data", data, "--limit", "50"));
+
+  const stats = JSON.parse(ok(quiver(db, "stats", "--json")).stdout);
+  const bench = stats.collections.find((c: { name: string }) => c.name === "bench");
+  assert.equal(bench.count, 200);
+  assert.deepEqual(bench.schema.vectors, { vector: { dim: 8, metric: "l2" } });
+  assert.equal(count(db, "half"), 50);
+  assert.match(ok(quiver(db, "stats")).stdout, /bench\s+200\b/);
+
+  const nearest = base.map((v, i) => ({ i, d: l2(v, queries[1]) })).sort((a, b) => a.d - b.d)[0];
+  const q = JSON.parse(ok(quiver(db, "query", "bench", "--data", data, "--row", "1", "--json")).stdout);
+  assert.equal(q.hits[0].id, String(nearest.i));
+  assert.ok(Math.abs(q.hits[0].score + nearest.d) < 1e-4);
+
+  // Importing the same data again is an upsert of the same ids; into a collection of another dimension it is refused.
+  ok(quiver(db, "import", "bench", "--data", data));
+  assert.equal(count(db, "bench"), 200);
+  const other = join(tempDir("in"), "one.jsonl");
+  writeJsonl(other, [{ id: "x", vector: [1, 2, 3] }]);
+  ok(quiver(db, "import", "small", "--jsonl", other, "--dim", "3", "--metric", "l2"));
+  const bad = quiver(db, "import", "small", "--data", data);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /error \[DIMENSION_MISMATCH\]/);
+  assert.match(bad.stderr, /at schema\.vectors\.vector\.dim: collection "small" has dim 3, the input has 8/);
+});
+
+test("export then import into another collection gives identical records", () => {
+  const db = tempDir("db");
+  const dir = tempDir("io");
+  const vs = vectors(2500, 5, 4);
+  const records = vs.map((vector, i) => ({ id: `id-${i}`, vector, payload: i % 3 ? { i, s: "é ✓ \"q\"", nested: { a: [1, null, true] } } : {} }));
+  writeJsonl(join(dir, "in.jsonl"), records);
+  ok(quiver(db, "import", "a", "--jsonl", join(dir, "in.jsonl"), "--dim", "5", "--metric", "dot"));
+  const exp = ok(quiver(db, "export", "a", "--out", join(dir, "a.jsonl")));
+  assert.match(exp.stdout, /exported 2,500 records/);
+  ok(quiver(db, "import", "b", "--jsonl", join(dir, "a.jsonl"), "--dim", "5", "--metric", "dot"));
+  const fromB = ok(quiver(db, "export", "b")).stdout;
+  assert.equal(fromB, readFileSync(join(dir, "a.jsonl"), "utf8"), "re-imported collection exports byte for byte the same");
+  const lines = fromB.trimEnd().split("\n").map((l) => JSON.parse(l));
+  assert.equal(lines.length, records.length);
+  const byId = new Map(lines.map((r) => [r.id, r]));
+  for (const r of records) assert.deepEqual(byId.get(r.id), { id: r.id, vectors: { vector: r.vector }, payload: r.payload }, r.id);
+});
+
+test("a bad JSONL line: non-zero exit, its line number and problem path, and every record before it imported", () => {
+  const db = tempDir("db");
+  const dir = tempDir("in");
+  const file = join(dir, "bad.jsonl");
+  const good = vectors(6, 4, 5);
+  const lines = [
+    JSON.stringify({ id: "a", vector: good[0] }),
+    JSON.stringify({ id: "b", vector: good[1] }),
+    JSON.stringify({ id: "c", vector: good[2] }),
+    JSON.stringify({ id: "d", vector: [1, 2, 3] }),
+    JSON.stringify({ id: "e", vector: good[4] }),
+  ];
+  writeFileSync(file, lines.join("\n") + "\n");
+  // Batches of 2: {a, b} commit, then {c, d} fails at d; c must still be imported.
+  const r = quiver(db, "import", "t", "--jsonl", file, "--dim", "4", "--metric", "cosine", "--batch", "2");
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /error \[DIMENSION_MISMATCH\]: line 4 of .*bad\.jsonl is not a valid record; the 3 records before it were imported/);
+  assert.match(r.stderr, /at bad\.jsonl:4 vector: expected 4 numbers, got 3/);
+  assert.equal(count(db, "t"), 3);
+
+  writeFileSync(file, [lines[0], "{not json", lines[4]].join("\n") + "\n");
+  const j = quiver(db, "import", "u", "--jsonl", file, "--dim", "4", "--metric", "cosine");
+  assert.equal(j.code, 1);
+  assert.match(j.stderr, /line 2 of .*bad\.jsonl is not valid JSON; the record before it was imported/);
+  assert.match(j.stderr, /at bad\.jsonl:2: /);
+  assert.equal(count(db, "u"), 1);
+
+  const missing = quiver(db, "import", "nope", "--jsonl", file);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /error \[NOT_FOUND\]: collection "nope" does not exist; pass --dim/);
+});
+
+test("query on a missing collection exits 1 with NOT_FOUND; bad options exit 1 naming the option", () => {
+  const db = tempDir("db");
+  const r = quiver(db, "query", "ghost", "--vector", "[1,2,3]");
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /error \[NOT_FOUND\]: collection "ghost" does not exist/);
+  assert.equal(r.stdout, "");
+  const j = quiver(db, "query", "ghost", "--vector", "[1,2");
+  assert.equal(j.code, 1);
+  assert.match(j.stderr, /at --vector: is not valid JSON/);
+  const both = quiver(db, "query", "ghost");
+  assert.equal(both.code, 1);
+  assert.match(both.stderr, /give exactly one of --vector JSON or --data DIR --row N/);
+});
+
+test("demo loads the sample, answers exactly (brute-force check passes), and skips the load the second time", () => {
+  const db = tempDir("db");
+  const first = ok(quiver(db, "demo"));
+  assert.match(first.stdout, /loaded 20,000 records/);
+  assert.equal((first.stdout.match(/brute-force check: PASS/g) ?? []).length, 4, first.stdout);
+  assert.doesNotMatch(first.stdout, /FAIL/);
+  assert.match(first.stdout, /exact search check: PASSED/);
+  assert.match(first.stdout, /quiver stats --db/);
+  const second = ok(quiver(db, "demo"));
+  assert.match(second.stdout, /already loaded \(20,000 records\); skipping the load/);
+  assert.match(second.stdout, /exact search check: PASSED/);
+  assert.equal(count(db, "sample"), 20_000);
+});
