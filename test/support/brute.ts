@@ -2,6 +2,8 @@
  * Brute-force oracles for tests: exact top-k by a plain double-precision loop, independent of
  * Quiver's kernels, slabs and heaps, so that a bug there cannot hide in both sides.
  */
+import { seededRandom } from "../../src/core/util/prng.js";
+
 export type Metric = "cosine" | "dot" | "l2";
 
 export function similarity(metric: Metric, a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -29,17 +31,8 @@ export function bruteTopK(
   return all.slice(0, k);
 }
 
-/** Seeded PRNG (mulberry32) so that failures reproduce. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded PRNG so that failures reproduce. */
+export const rng = seededRandom;
 
 export function randomVector(r: () => number, dim: number): number[] {
   return Array.from({ length: dim }, () => r() * 2 - 1);

@@ -22,6 +22,7 @@
 import { QuiverError } from "../../src/core/errors/errors.js";
 import type { Directory, DirectoryLock, WritableFile } from "../../src/storage/directory.js";
 import { checkFileName, GrowableBytes, MemoryDirectory } from "../../src/storage/memory-directory.js";
+import { seededRandom } from "../../src/core/util/prng.js";
 
 export type FaultOp =
   | "append" | "sync" | "create" | "openAppend" | "rename" | "remove" | "syncDir" | "read" | "truncate" | "list";
@@ -106,17 +107,8 @@ function applyDirOp(names: Map<string, Inode>, op: DirOp): void {
   }
 }
 
-/** mulberry32: a tiny seeded generator, so failures replay from the seed. */
-export function seededRng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded generator for fault schedules and crash images (mulberry32, from the core). */
+export const seededRng = seededRandom;
 
 class FaultyFile implements WritableFile {
   private closed = false;

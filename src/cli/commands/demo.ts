@@ -6,6 +6,7 @@ import { Command } from "commander";
 import { isQuiverError, type Collection, type CollectionSchema, type Database, type Filter } from "../../index.js";
 import { progressBar, summaryLine, type CliContext } from "../output.js";
 import { printHits } from "./query.js";
+import { seededRandom as rng } from "../../core/util/prng.js";
 
 const COUNT = 20_000;
 const DIM = 64;
@@ -20,17 +21,6 @@ interface Payload {
   lang: string;
 }
 
-/** mulberry32: a tiny seeded generator, so every machine builds the same sample. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function gaussian(r: () => number): number {
   return Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());

@@ -10,18 +10,8 @@ import type { FilterNode } from "../filter/ast.js";
 import { matches } from "../filter/evaluate.js";
 import { parseFilter } from "../filter/parse.js";
 import { candidateSlots, estimateMatches } from "./candidates.js";
+import { seededRandom as rng } from "../../util/prng.js";
 
-/** mulberry32: a tiny seeded generator so a failure names a seed that reproduces it. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Rand = () => number;
 const pick = <T>(r: Rand, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
