@@ -25,6 +25,8 @@ export interface CheckpointPlan {
   collections: { state: CollectionState; taken: SegmentContent | null; full: boolean; previous: string[] }[];
   /** WAL files made obsolete by this checkpoint once it is published. */
   obsoleteWals: number[];
+  /** Every segment the current manifest names, including those of collections dropped since. */
+  previousSegments: string[];
 }
 
 export interface CheckpointResult {
@@ -42,7 +44,8 @@ export function takeCheckpoint(
   walStart: number,
   obsoleteWals: number[],
 ): CheckpointPlan {
-  const plan: CheckpointPlan = { checkpointSeq, walStart, collections: [], obsoleteWals };
+  const previousSegments = [...segmentsOf.values()].flat();
+  const plan: CheckpointPlan = { checkpointSeq, walStart, collections: [], obsoleteWals, previousSegments };
   for (const state of collections) {
     const previous = segmentsOf.get(state.uid) ?? [];
     if (state.dirty.size === 0) {
@@ -64,7 +67,6 @@ export async function writeCheckpoint(
 ): Promise<CheckpointResult> {
   const segmentsOf = new Map<string, string[]>();
   const created: string[] = [];
-  const obsoleteSegments: string[] = [];
   try {
     for (const c of plan.collections) {
       let segments = c.previous;
@@ -78,7 +80,6 @@ export async function writeCheckpoint(
         } finally {
           await f.close();
         }
-        if (c.full) obsoleteSegments.push(...c.previous);
         segments = c.full ? [name] : [...c.previous, name];
       }
       segmentsOf.set(c.state.uid, segments);
@@ -98,6 +99,9 @@ export async function writeCheckpoint(
     // writeFileAtomic syncs the directory, which also makes the new segment names durable.
     await writeFileAtomic(dir, MANIFEST_FILE, encodeManifest(manifest));
     // Published. Removing garbage may fail harmlessly: the next open removes what is left.
+    // Obsolete: segments replaced by compaction, and those of collections dropped since.
+    const kept = new Set([...segmentsOf.values()].flat());
+    const obsoleteSegments = plan.previousSegments.filter((s) => !kept.has(s));
     try {
       for (const n of plan.obsoleteWals) await dir.remove(walFileName(n));
       for (const s of obsoleteSegments) await dir.remove(s);

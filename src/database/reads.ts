@@ -131,6 +131,7 @@ export function scrollPage(
     if (filter && filter.kind !== "all" && !matches(filter, state.payloads[slot])) continue;
     records.push(outputRecord(state, slot, opts));
   }
-  const more = i < ids.length;
-  return { records, nextCursor: more && records.length > 0 ? records[records.length - 1].id : more ? ids[i - 1] ?? null : null };
+  // Stopped by the limit with ids left: the next page starts after the last record returned.
+  const nextCursor = i < ids.length ? records[records.length - 1].id : null;
+  return { records, nextCursor };
 }

@@ -4,7 +4,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtemp, readdir, rm, appendFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, appendFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { open, QuiverError } from "../../src/index.js";
@@ -96,6 +96,10 @@ test("a dropped and re-created collection never gets the old one's records back"
   c = await db.createCollection("x", { vectors: { v: { dim: 3, metric: "l2" } } });
   await c.upsert([{ id: "new", vector: [1, 2, 3] }]);
   await db.close();
+  // The dropped collection's segments were removed by the checkpoint, not left for the next open.
+  const manifest = JSON.parse((await readFile(join(path, "MANIFEST"), "utf8")).replace(/\ncrc32c:.*\n$/, "")) as { collections: { segments: string[] }[] };
+  const named = new Set(manifest.collections.flatMap((m) => m.segments));
+  assert.deepEqual((await readdir(path)).filter((f) => f.endsWith(".qseg") && !named.has(f)), []);
   db = await open(path);
   c = await db.collection("x");
   assert.deepEqual((await c.scroll()).records.map((r) => r.id), ["new"]);
