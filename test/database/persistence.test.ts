@@ -91,7 +91,8 @@ test("a dropped and re-created collection never gets the old one's records back"
   const path = await tempDir();
   let db = await open(path, { walMaxBytes: 2048 });
   let c = await db.createCollection("x", { vectors: { v: { dim: 2, metric: "l2" } } });
-  await c.upsert(Array.from({ length: 50 }, (_, i) => ({ id: `old${i}`, vector: [i, 0] })));
+  await c.upsert(Array.from({ length: 200 }, (_, i) => ({ id: `old${i}`, vector: [i, 0] })));
+  await db.checkpoint(); // the old collection now has a segment
   await db.dropCollection("x");
   c = await db.createCollection("x", { vectors: { v: { dim: 3, metric: "l2" } } });
   await c.upsert([{ id: "new", vector: [1, 2, 3] }]);
