@@ -1,14 +1,26 @@
-// Benchmark entry point: `node dist/bench/main.js [kernels] [--data DIR] [--json] [--repeats N]`.
-// One case per sub-command; `kernels` is the default.
+// Benchmark entry point: `node dist/bench/main.js [kernels|ann] [--data DIR] [--json] [--repeats N]`.
+// One case per sub-command; `kernels` is the default. `ann` also takes --engines, --ef, --queries and
+// --filter-selectivity (see ann.ts).
 
 import { runKernelBench } from "./kernels.js";
+import { runAnnBench } from "./ann.js";
+import { runTextBench } from "./text.js";
+import { runServerBench } from "./server.js";
 
 interface BenchArgs {
   command: string;
   data?: string;
   json: boolean;
   repeats?: number;
+  engines?: string[];
+  efs?: number[];
+  selectivities?: number[];
+  queries?: number;
+  child?: string;
+  interleave?: boolean;
 }
+
+const numberList = (s: string | undefined): number[] => (s ?? "").split(",").filter((x) => x !== "").map(Number);
 
 function parseArgs(argv: string[]): BenchArgs {
   const args: BenchArgs = { command: "kernels", json: false };
@@ -17,6 +29,12 @@ function parseArgs(argv: string[]): BenchArgs {
     if (a === "--json") args.json = true;
     else if (a === "--data") args.data = argv[++i];
     else if (a === "--repeats") args.repeats = Number(argv[++i]);
+    else if (a === "--engines") args.engines = (argv[++i] ?? "").split(",").filter((x) => x !== "");
+    else if (a === "--ef") args.efs = numberList(argv[++i]);
+    else if (a === "--filter-selectivity") args.selectivities = numberList(argv[++i]);
+    else if (a === "--queries") args.queries = Number(argv[++i]);
+    else if (a === "--child") args.child = argv[++i];
+    else if (a === "--interleave") args.interleave = true;
     else if (!a.startsWith("-")) args.command = a;
     else throw new Error(`unknown option ${a}`);
   }
@@ -32,8 +50,20 @@ async function main(): Promise<void> {
     case "kernels":
       await runKernelBench({ data: args.data, json: args.json, repeats: args.repeats });
       break;
+    case "ann":
+      await runAnnBench({
+        data: args.data, json: args.json, engines: args.engines, efs: args.efs,
+        selectivities: args.selectivities, queries: args.queries, child: args.child, interleave: args.interleave,
+      });
+      break;
+    case "text":
+      await runTextBench({ data: args.data, json: args.json, repeats: args.repeats });
+      break;
+    case "server":
+      await runServerBench({ data: args.data, json: args.json, repeats: args.repeats });
+      break;
     default:
-      throw new Error(`unknown benchmark "${args.command}" (available: kernels)`);
+      throw new Error(`unknown benchmark "${args.command}" (available: kernels, ann)`);
   }
 }
 

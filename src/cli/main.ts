@@ -11,6 +11,11 @@ import { exportCommand } from "./commands/export.js";
 import { importCommand } from "./commands/import.js";
 import { queryCommand } from "./commands/query.js";
 import { statsCommand } from "./commands/stats.js";
+import { evalCommand } from "./commands/eval.js";
+import { serveCommand } from "./commands/serve.js";
+import { ingestCommand } from "./commands/ingest.js";
+import { doctorCommand } from "./commands/doctor.js";
+import { mcpCommand } from "./commands/mcp.js";
 import { reportError, type CliContext } from "./output.js";
 
 const DEFAULT_DB = "./quiver-data";
@@ -60,7 +65,8 @@ Examples:
   quiver import docs --jsonl docs.jsonl --dim 384 --metric cosine
   quiver query docs --vector '[0.1, ...]' --filter '{"lang":"en","year":{"$gte":2020}}' --json
   quiver export docs --out docs.jsonl
-  quiver stats --db ./quiver-data`;
+  quiver stats --db ./quiver-data
+  quiver eval ir --data ../shared/data/ir --mode all`;
 
 function buildProgram(): Command {
   const ctx: CliContext = { withDb };
@@ -76,6 +82,11 @@ function buildProgram(): Command {
   program.addCommand(statsCommand(ctx));
   program.addCommand(exportCommand(ctx));
   program.addCommand(demoCommand(ctx));
+  program.addCommand(evalCommand());
+  program.addCommand(serveCommand());
+  program.addCommand(ingestCommand(ctx));
+  program.addCommand(doctorCommand(ctx));
+  program.addCommand(mcpCommand());
   return program;
 }
 

@@ -1,11 +1,20 @@
+/** What a collection's state is built with: the distance kernels and the analyzers' language resources. */
+export interface StateEnv {
+  kernels: KernelFactory;
+  text: TextPlugins;
+}
+
 /**
- * The in-memory state of one collection: ids and slots, vector slabs, payloads and payload
- * indexes. It applies already-validated, already-logged operations and answers reads; it never
+ * The in-memory state of one collection: ids and slots, vector slabs, payloads, payload
+ * indexes and the full-text index. The full-text index is derived from the payloads (which the
+ * WAL and segments already hold), so it is rebuilt as records are applied, at open as at write. It applies already-validated, already-logged operations and answers reads; it never
  * touches storage. It also tracks which ids changed since the last checkpoint, so a checkpoint
  * can write just that delta as a segment.
  */
 import { QuiverError } from "../core/errors/errors.js";
 import type { KernelFactory } from "../core/kernels/kernels.js";
+import type { TextPlugins } from "../core/analysis/analyzer.js";
+import { DEFAULT_BM25, TextIndex } from "../core/index/bm25/text-index.js";
 import { VectorSlab } from "../core/vectors/slab.js";
 import { PayloadIndexSet } from "../core/payload/indexes.js";
 import type { StoredRecord } from "./ops.js";
@@ -24,6 +33,8 @@ export class CollectionState {
   payloads: (Record<string, unknown> | undefined)[] = [];
   readonly vectors = new Map<string, NamedVectorState>();
   readonly indexes: PayloadIndexSet;
+  /** BM25 index of the schema's text fields, or null when it declares none. */
+  readonly text: TextIndex | null;
   /** Slots in [0, highWater) have been used at least once; freed ones wait in `free`. */
   highWater = 0;
   private free: number[] = [];
@@ -37,11 +48,13 @@ export class CollectionState {
     readonly name: string,
     readonly uid: string,
     readonly schema: CollectionSchema,
-    kernels: KernelFactory,
+    env: StateEnv,
   ) {
     for (const [vname, spec] of Object.entries(schema.vectors)) {
-      this.vectors.set(vname, { slab: new VectorSlab(kernels, spec.dim, spec.metric), live: new Uint8Array(0) });
+      this.vectors.set(vname, { slab: new VectorSlab(env.kernels, spec.dim, spec.metric), live: new Uint8Array(0) });
     }
+    const textFields = schema.text ?? {};
+    this.text = Object.keys(textFields).length === 0 ? null : new TextIndex(textFields, { ...DEFAULT_BM25, ...schema.bm25 }, env.text);
     this.indexes = new PayloadIndexSet(
       Object.entries(schema.indexes ?? {}).map(([field, type]) => ({ field, type })),
     );
@@ -77,10 +90,12 @@ export class CollectionState {
       } else {
         const old = this.payloads[slot];
         if (old) this.indexes.remove(slot, old);
+        this.text?.remove(slot);
       }
       const payload = JSON.parse(r.payloadJson) as Record<string, unknown>;
       this.payloads[slot] = payload;
       this.indexes.add(slot, payload);
+      this.text?.add(slot, payload);
       for (const [vname, v] of this.vectors) {
         const vec = r.vectors.get(vname);
         if (vec) {
@@ -103,6 +118,7 @@ export class CollectionState {
       if (slot === undefined) continue;
       const old = this.payloads[slot];
       if (old) this.indexes.remove(slot, old);
+      this.text?.remove(slot);
       this.ids.delete(id);
       this.slotIds[slot] = undefined;
       this.payloads[slot] = undefined;
@@ -171,5 +187,10 @@ export class CollectionState {
     let bytes = 0;
     for (const v of this.vectors.values()) bytes += v.slab.bytesUsed() + v.live.length;
     return bytes;
+  }
+
+  /** Approximate bytes held by the full-text index. */
+  textBytes(): number {
+    return this.text?.memoryBytes() ?? 0;
   }
 }

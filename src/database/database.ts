@@ -4,19 +4,22 @@
  * Checkpoints run in the background when the WAL passes `walMaxBytes`, and at close.
  */
 import { QuiverError } from "../core/errors/errors.js";
-import type { KernelFactory } from "../core/kernels/kernels.js";
+import type { DatabaseApi } from "../api/types.js";
 import { loadKernelFactory } from "../core/kernels/load.js";
 import type { Directory, DirectoryLock } from "../storage/directory.js";
 import { WalWriter } from "../storage/wal.js";
 import { takeCheckpoint, writeCheckpoint } from "./checkpoint.js";
 import { Collection } from "./collection.js";
-import type { CollectionState } from "./collection-state.js";
+import type { CollectionState, StateEnv } from "./collection-state.js";
+import type { TextPlugins } from "../core/analysis/analyzer.js";
 import { DEFAULT_LIMITS, type Limits } from "./limits.js";
 import type { Op } from "./ops.js";
 import { applyOp, recover, type RecoveryReport } from "./recovery.js";
 import type { CollectionInfo, CollectionSchema } from "../core/schema/schema.js";
 import { checkName, validateSchema } from "./validate.js";
 import { Writer } from "./writer.js";
+import { EmbedderRegistry } from "../embed/bind.js";
+import type { Embedder } from "../embed/embedder.js";
 
 export interface DatabaseOptions {
   /** Checkpoint once the WAL grows past this many bytes (default 64 MiB). */
@@ -28,10 +31,20 @@ export interface DatabaseOptions {
   kernels?: "simd" | "scalar";
   /** Called with anything recovery or a background checkpoint had to report. */
   onWarning?: (message: string) => void;
+  /**
+   * Embedders that vectors can be bound to by name in a schema (`{ embedder: "local" }`), so
+   * upsert and query accept text. Only these are ever used: a schema or request names one, never loads one.
+   */
+  embedders?: Record<string, Embedder>;
+  /**
+   * Language resources for text analyzers (stemmers, stop-word lists). `open()` from the package
+   * entry supplies English stemming and about 60 stop-word lists; entries given here are added.
+   */
+  text?: TextPlugins;
 }
 
 export interface DatabaseStats {
-  collections: { name: string; count: number; vectorBytes: number; segments: number }[];
+  collections: { name: string; count: number; vectorBytes: number; textBytes: number; segments: number }[];
   kernels: string;
   walBytes: number;
   lastCheckpointSeq: number;
@@ -44,8 +57,10 @@ function newUid(): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-export class Database {
+export class Database implements DatabaseApi {
   readonly limits: Limits;
+  /** The embedders schemas can bind to; `db.embedders.set(name, embedder)` adds one after opening. */
+  readonly embedders: EmbedderRegistry;
   private readonly writer: Writer;
   private closed = false;
   private checkpointing: Promise<void> | null = null;
@@ -54,7 +69,7 @@ export class Database {
   private constructor(
     private readonly dir: Directory,
     private readonly lock: DirectoryLock,
-    private readonly kernels: KernelFactory,
+    private readonly env: StateEnv,
     private readonly collections: Map<string, CollectionState>,
     private segmentsOf: Map<string, string[]>,
     private wal: WalWriter,
@@ -66,6 +81,7 @@ export class Database {
     private readonly options: Required<Pick<DatabaseOptions, "walMaxBytes" | "maxSegments">> & DatabaseOptions,
   ) {
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+    this.embedders = new EmbedderRegistry(options.embedders);
     this.walNumbers = [wal.number];
     this.writer = new Writer({
       nextSeq: () => ++this.seq,
@@ -79,12 +95,13 @@ export class Database {
     const lock = await dir.lock();
     try {
       const kernels = await loadKernelFactory(options.kernels);
-      const r = await recover(dir, kernels);
+      const env: StateEnv = { kernels, text: options.text ?? {} };
+      const r = await recover(dir, env);
       for (const w of r.report.warnings) options.onWarning?.(w);
       let next = r.nextFileNumber;
       const last = r.wals[r.wals.length - 1];
       const wal = last ? await WalWriter.reopen(dir, last.number, last.validLength) : await WalWriter.create(dir, next++);
-      const db = new Database(dir, lock, kernels, r.collections, r.segmentsOf, wal, r.seq, r.manifest.checkpointSeq, next, r.report, {
+      const db = new Database(dir, lock, env, r.collections, r.segmentsOf, wal, r.seq, r.manifest.checkpointSeq, next, r.report, {
         walMaxBytes: options.walMaxBytes ?? 64 << 20,
         maxSegments: options.maxSegments ?? 8,
         ...options,
@@ -110,7 +127,7 @@ export class Database {
   /** Applies logged operations to memory (the same code replay uses). */
   applyLogged(ops: Op[]): number {
     let n = 0;
-    for (const op of ops) n += Math.max(0, applyOp(op, this.collections, this.kernels, true));
+    for (const op of ops) n += Math.max(0, applyOp(op, this.collections, this.env, true));
     return n;
   }
 
@@ -133,7 +150,7 @@ export class Database {
     const problems: { path: string; message: string }[] = [];
     checkName(name, "name", problems);
     if (problems.length > 0) throw QuiverError.fromProblems("INVALID_ARGUMENT", problems);
-    const valid = validateSchema(schema, this.limits);
+    const valid = validateSchema(schema, this.limits, this.env.text);
     const uid = newUid();
     return this.write(
       true,
@@ -192,9 +209,10 @@ export class Database {
         name: c.name,
         count: c.size,
         vectorBytes: c.memoryBytes(),
+        textBytes: c.textBytes(),
         segments: this.segmentsOf.get(c.uid)?.length ?? 0,
       })),
-      kernels: this.kernels.name,
+      kernels: this.env.kernels.name,
       walBytes: this.wal.size,
       lastCheckpointSeq: this.checkpointSeq,
       seq: this.seq,

@@ -8,6 +8,7 @@ import type { FilterNode } from "../core/query/filter/ast.js";
 import { matches } from "../core/query/filter/evaluate.js";
 import { candidateSlots } from "../core/query/plan/candidates.js";
 import type { CollectionState } from "./collection-state.js";
+import type { HitExplain } from "./search.js";
 
 /** A record as returned to callers. */
 export interface RecordOutput {
@@ -17,20 +18,30 @@ export interface RecordOutput {
 }
 
 export interface Hit extends RecordOutput {
-  /** Higher is closer: cosine similarity, dot product, or negated Euclidean distance. */
+  /** Higher is closer: the vector similarity (cosine, dot, negated Euclidean distance), the BM25 score, or the fused score. */
   score: number;
+  /** With `explain: true`: the hit's 1-based rank and own score in each source (null when that source did not rank it). */
+  explain?: HitExplain;
+  /** With `groupBy`: the value of the grouping field (absent when the record has none). */
+  group?: unknown;
 }
 
 /** How a query was executed; returned with every result so slow or surprising queries can be understood. */
 export interface QueryPlan {
-  strategy: "exact-scan" | "exact-filtered";
+  /** `exact-scan` / `exact-filtered`: vector only; `text`: BM25 only; `hybrid`: both, fused. */
+  strategy: "exact-scan" | "exact-filtered" | "text" | "hybrid";
+  /** The named vector searched, or "" for a text-only query. */
   vector: string;
-  /** Records that matched the filter (or all live records with that vector, without a filter). */
+  /** Vector queries: records that matched the filter (or all live records with that vector). Text queries: records containing a query term. */
   candidates: number;
   /** Whether payload indexes narrowed the filter before payloads were read. */
   usedIndexes: boolean;
   /** Payloads evaluated against the filter. */
   payloadsChecked: number;
+  /** Text and hybrid queries: the fields searched, the query's terms per field after analysis, and the records containing any. */
+  text?: { fields: string[]; terms: Record<string, string[]>; matched: number };
+  /** Hybrid queries: the fusion used, e.g. `zscore` or `rrf(k=60)`. */
+  fusion?: string;
 }
 
 export interface OutputOptions {

@@ -4,12 +4,11 @@
  * recovery had to do, so that nothing is repaired silently.
  */
 import { QuiverError, isQuiverError } from "../core/errors/errors.js";
-import type { KernelFactory } from "../core/kernels/kernels.js";
 import type { Directory } from "../storage/directory.js";
 import { MANIFEST_FILE, decodeManifest, emptyManifest, type Manifest } from "../storage/manifest.js";
 import { decodeSegment } from "../storage/segment.js";
 import { parseWalFileName, scanWal } from "../storage/wal.js";
-import { CollectionState } from "./collection-state.js";
+import { CollectionState, type StateEnv } from "./collection-state.js";
 import { decodeOp, type Op } from "./ops.js";
 
 export interface RecoveryReport {
@@ -35,10 +34,10 @@ export interface Recovered {
 }
 
 /** Applies one logged operation to the state; shared by replay and the live write path. */
-export function applyOp(op: Op, collections: Map<string, CollectionState>, kernels: KernelFactory, trackDirty: boolean): number {
+export function applyOp(op: Op, collections: Map<string, CollectionState>, env: StateEnv, trackDirty: boolean): number {
   switch (op.type) {
     case "create":
-      collections.set(op.uid, new CollectionState(op.name, op.uid, op.schema, kernels));
+      collections.set(op.uid, new CollectionState(op.name, op.uid, op.schema, env));
       return 0;
     case "drop":
       collections.delete(op.uid);
@@ -57,7 +56,7 @@ export function applyOp(op: Op, collections: Map<string, CollectionState>, kerne
   }
 }
 
-export async function recover(dir: Directory, kernels: KernelFactory): Promise<Recovered> {
+export async function recover(dir: Directory, env: StateEnv): Promise<Recovered> {
   const report: RecoveryReport = { segmentsLoaded: 0, walFilesReplayed: 0, operationsReplayed: 0, tornBytesTruncated: 0, staleFilesRemoved: [], warnings: [] };
   const files = await dir.list();
   let manifest: Manifest;
@@ -68,7 +67,7 @@ export async function recover(dir: Directory, kernels: KernelFactory): Promise<R
   const segmentsOf = new Map<string, string[]>();
   const referenced = new Set<string>();
   for (const mc of manifest.collections) {
-    const state = new CollectionState(mc.name, mc.uid, mc.schema, kernels);
+    const state = new CollectionState(mc.name, mc.uid, mc.schema, env);
     for (const segName of mc.segments) {
       referenced.add(segName);
       let bytes: Uint8Array;
@@ -106,7 +105,7 @@ export async function recover(dir: Directory, kernels: KernelFactory): Promise<R
     const scan = scanWal(await dir.read(name), name);
     for (const rec of scan.records) {
       if (rec.seq <= seq) continue; // already in segments, or a duplicate
-      applyOp(decodeOp(rec.op, `${name} seq ${rec.seq}`), collections, kernels, true);
+      applyOp(decodeOp(rec.op, `${name} seq ${rec.seq}`), collections, env, true);
       seq = rec.seq;
       report.operationsReplayed++;
     }

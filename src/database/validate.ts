@@ -6,7 +6,8 @@
 import { QuiverError, type Problem } from "../core/errors/errors.js";
 import { NAME_PATTERN, type Limits } from "./limits.js";
 import type { StoredRecord } from "./ops.js";
-import type { CollectionSchema, Metric, PayloadIndexType } from "../core/schema/schema.js";
+import type { CollectionSchema, Metric, PayloadIndexType, TextFieldSpec } from "../core/schema/schema.js";
+import { checkTextFieldSpec, type TextPlugins } from "../core/analysis/analyzer.js";
 
 const METRICS: readonly Metric[] = ["cosine", "dot", "l2"];
 const INDEX_TYPES: readonly PayloadIndexType[] = ["keyword", "number", "boolean"];
@@ -17,8 +18,9 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 /** The shape users pass to `upsert`. `vector` is shorthand when the collection has one named vector. */
 export interface RecordInput {
   id: string;
-  vectors?: Record<string, ArrayLike<number>>;
-  vector?: ArrayLike<number>;
+  /** Text instead of numbers embeds it, for a vector bound to an embedder in the schema. */
+  vectors?: Record<string, ArrayLike<number> | string>;
+  vector?: ArrayLike<number> | string;
   payload?: Record<string, unknown>;
 }
 
@@ -40,15 +42,16 @@ export function checkName(name: unknown, path: string, problems: Problem[]): voi
   }
 }
 
-export function validateSchema(input: unknown, limits: Limits): CollectionSchema {
+export function validateSchema(input: unknown, limits: Limits, plugins: TextPlugins = {}): CollectionSchema {
   const problems: Problem[] = [];
   if (!isPlainObject(input)) {
     throw QuiverError.fromProblems("INVALID_ARGUMENT", [{ path: "schema", message: "must be an object like { vectors: { text: { dim: 384, metric: \"cosine\" } } }" }]);
   }
   const out: CollectionSchema = { vectors: {} };
-  const vectors = input.vectors;
-  if (!isPlainObject(vectors) || Object.keys(vectors).length === 0) {
-    problems.push({ path: "schema.vectors", message: "must name at least one vector, e.g. { text: { dim: 384, metric: \"cosine\" } }" });
+  const vectors = input.vectors ?? (isPlainObject(input.text) ? {} : undefined);
+  const hasText = isPlainObject(input.text) && Object.keys(input.text).length > 0;
+  if (!isPlainObject(vectors) || (Object.keys(vectors).length === 0 && !hasText)) {
+    problems.push({ path: "schema.vectors", message: "must name at least one vector, e.g. { text: { dim: 384, metric: \"cosine\" } } (or declare text fields)" });
   } else {
     for (const [name, spec] of Object.entries(vectors)) {
       const p = `schema.vectors.${name}`;
@@ -65,9 +68,21 @@ export function validateSchema(input: unknown, limits: Limits): CollectionSchema
         problems.push({ path: `${p}.metric`, message: `must be one of ${METRICS.join(", ")}, got ${describe(metric)}` });
       }
       for (const key of Object.keys(spec)) {
-        if (key !== "dim" && key !== "metric") problems.push({ path: `${p}.${key}`, message: "unknown option" });
+        if (key !== "dim" && key !== "metric" && key !== "embedder" && key !== "source") problems.push({ path: `${p}.${key}`, message: "unknown option" });
       }
       out.vectors[name] = { dim: dim as number, metric: metric as Metric };
+      // Binding to an embedder (src/embed/bind.ts): a name the database resolves, never a model to load.
+      if (spec.embedder !== undefined) {
+        checkName(spec.embedder, `${p}.embedder`, problems);
+        out.vectors[name].embedder = spec.embedder as string;
+      }
+      if (spec.source !== undefined) {
+        if (spec.embedder === undefined) problems.push({ path: `${p}.source`, message: "needs embedder: the text of source is embedded by it" });
+        if (typeof spec.source !== "string" || spec.source.length === 0 || spec.source.split(".").some((s) => s.length === 0)) {
+          problems.push({ path: `${p}.source`, message: "must be a payload field name or dotted path" });
+        }
+        out.vectors[name].source = spec.source as string;
+      }
     }
   }
   if (input.indexes !== undefined) {
@@ -86,8 +101,33 @@ export function validateSchema(input: unknown, limits: Limits): CollectionSchema
       }
     }
   }
+  if (input.text !== undefined) {
+    if (!isPlainObject(input.text)) {
+      problems.push({ path: "schema.text", message: 'must be an object mapping payload fields to text options, e.g. { body: { analyzer: "english" } }' });
+    } else {
+      out.text = {};
+      for (const [field, spec] of Object.entries(input.text)) {
+        const p = `schema.text.${field}`;
+        if (field.length === 0 || field.split(".").some((x) => x.length === 0)) problems.push({ path: p, message: "must be a field name or dotted path" });
+        checkTextFieldSpec(spec, p, plugins, problems);
+        out.text[field] = structuredClone(spec) as TextFieldSpec;
+      }
+    }
+  }
+  if (input.bm25 !== undefined) {
+    if (!isPlainObject(input.bm25)) {
+      problems.push({ path: "schema.bm25", message: "must be an object { k1?, b? }" });
+    } else {
+      const { k1, b } = input.bm25;
+      if (k1 !== undefined && (typeof k1 !== "number" || !Number.isFinite(k1) || k1 < 0 || k1 > 100)) problems.push({ path: "schema.bm25.k1", message: `must be a number from 0 to 100, got ${describe(k1)}` });
+      if (b !== undefined && (typeof b !== "number" || !Number.isFinite(b) || b < 0 || b > 1)) problems.push({ path: "schema.bm25.b", message: `must be a number from 0 to 1, got ${describe(b)}` });
+      for (const key of Object.keys(input.bm25)) if (key !== "k1" && key !== "b") problems.push({ path: `schema.bm25.${key}`, message: "unknown option (expected k1, b)" });
+      if (!hasText) problems.push({ path: "schema.bm25", message: "applies to text fields, and the schema declares none" });
+      out.bm25 = { ...(k1 !== undefined ? { k1: k1 as number } : {}), ...(b !== undefined ? { b: b as number } : {}) };
+    }
+  }
   for (const key of Object.keys(input)) {
-    if (key !== "vectors" && key !== "indexes") problems.push({ path: `schema.${key}`, message: "unknown option" });
+    if (!["vectors", "indexes", "text", "bm25"].includes(key)) problems.push({ path: `schema.${key}`, message: "unknown option (expected vectors, indexes, text, bm25)" });
   }
   if (problems.length > 0) throw QuiverError.fromProblems("INVALID_ARGUMENT", problems);
   return out;
@@ -195,7 +235,8 @@ export function validateRecords(input: unknown, schema: CollectionSchema, limits
     if (rec.vector !== undefined && rec.vectors !== undefined) {
       problems.push({ path: `${p}.vector`, message: "give either vector or vectors, not both" });
     } else if (rec.vector !== undefined) {
-      if (names.length !== 1) problems.push({ path: `${p}.vector`, message: `this collection has several vectors (${names.join(", ")}): use vectors: { name: [...] }` });
+      if (names.length === 0) problems.push({ path: `${p}.vector`, message: "this collection has no vectors (text only)" });
+      else if (names.length !== 1) problems.push({ path: `${p}.vector`, message: `this collection has several vectors (${names.join(", ")}): use vectors: { name: [...] }` });
       else given = { [names[0]]: rec.vector };
     } else if (rec.vectors !== undefined) {
       if (!isPlainObject(rec.vectors)) problems.push({ path: `${p}.vectors`, message: "must be an object mapping vector names to arrays" });

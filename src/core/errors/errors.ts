@@ -14,11 +14,13 @@ export const ERROR_CATALOG = {
   NOT_FOUND: { kind: "user", status: 404, summary: "The named collection (or file) does not exist." },
   ALREADY_EXISTS: { kind: "user", status: 409, summary: "A collection with that name already exists." },
   UNAUTHORIZED: { kind: "user", status: 401, summary: "No valid credentials were given." },
+  QUOTA_EXCEEDED: { kind: "user", status: 429, summary: "A key's usage quota for this period is used up." },
   FORBIDDEN: { kind: "user", status: 403, summary: "The credentials lack the required scope." },
   LOCKED: { kind: "user", status: 423, summary: "Another process holds the database's writer lock." },
   CLOSED: { kind: "user", status: 409, summary: "The database or collection has been closed or dropped." },
   CORRUPT: { kind: "system", status: 500, summary: "Stored data failed a checksum or format check." },
   IO: { kind: "system", status: 503, summary: "The storage layer failed; the operation was not acknowledged." },
+  EMBEDDING_FAILED: { kind: "system", status: 502, summary: "An embedding provider failed or refused the request." },
   INTERNAL: { kind: "system", status: 500, summary: "An invariant was violated: a bug in Quiver." },
 } as const;
 

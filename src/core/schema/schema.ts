@@ -1,7 +1,10 @@
 /**
- * Collection schema types: named vectors (dimension and metric) and payload index declarations.
- * Pure data, shared by validation, storage formats and the public API.
+ * Collection schema types: named vectors (dimension and metric), payload index declarations and
+ * full-text fields. Pure data, shared by validation, storage formats and the public API.
  */
+import type { TextFieldSpec } from "../analysis/analyzer.js";
+
+export type { TextFieldSpec };
 
 export type Metric = "cosine" | "dot" | "l2";
 
@@ -10,15 +13,26 @@ export interface VectorSpec {
   dim: number;
   /** Similarity; every score is "higher = closer": cosine similarity, dot product, or negated Euclidean distance. */
   metric: Metric;
+  /**
+   * Name of an embedder the database was opened with (`open(path, { embedders: { local: ... } })`):
+   * then `upsert` and `query` accept text in place of this vector and embed it.
+   */
+  embedder?: string;
+  /** With `embedder`: a payload field (dotted path) whose text fills this vector when a record omits it. */
+  source?: string;
 }
 
 export type PayloadIndexType = "keyword" | "number" | "boolean";
 
 export interface CollectionSchema {
-  /** One or more named vectors, e.g. `{ text: { dim: 384, metric: "cosine" } }`. */
+  /** Named vectors, e.g. `{ text: { dim: 384, metric: "cosine" } }`; may be empty (`{}`) when `text` declares a field. */
   vectors: Record<string, VectorSpec>;
   /** Payload fields (dotted paths) to index for filters, e.g. `{ lang: "keyword", year: "number" }`. */
   indexes?: Record<string, PayloadIndexType>;
+  /** Payload fields (dotted paths) indexed for full-text BM25 search, e.g. `{ title: { analyzer: "english", boost: 2 }, body: {} }`. */
+  text?: Record<string, TextFieldSpec>;
+  /** BM25 parameters for the text fields (default k1 1.2, b 0.75, as Lucene and Elasticsearch). */
+  bm25?: { k1?: number; b?: number };
 }
 
 /** What `listCollections()` and `stats()` report per collection. */

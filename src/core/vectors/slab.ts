@@ -7,8 +7,12 @@
 //   vectorsOff                 vectors: capacity × dim × f32, slot-major (slot s at vectorsOff + s·dim·4)
 //   slotsOff                   slot-list scratch: capacity × u32
 //   scoresOff                  scores scratch: capacity × f32
+//   regions                    regions allocated by indexes living beside the vectors (allocRegion),
+//                              in allocation order, each 64-byte aligned (one cache line)
 // The scratch regions hold nothing between calls, so growing the capacity simply recomputes their
-// offsets past the (larger) vector region; vectors never move.
+// offsets past the (larger) vector region; vectors never move. Regions keep their contents but may
+// move when the capacity or an earlier region grows: read `region.offset` again after any change
+// (`layoutVersion` counts them).
 
 import { QuiverError } from "../errors/errors.js";
 import { METRIC_DOT, METRIC_L2, RESERVED_BYTES, type KernelFactory, type KernelMetric, type Kernels } from "../kernels/kernels.js";
@@ -22,6 +26,18 @@ const MAX_PAGES = 65536;
 const MIN_CAPACITY = 16;
 
 const align16 = (n: number): number => (n + 15) & ~15;
+const align64 = (n: number): number => (n + 63) & ~63;
+
+/** A block of a slab's memory owned by an index (see allocRegion); `offset` changes when the layout does. */
+export interface SlabRegion {
+  readonly offset: number;
+  readonly bytes: number;
+}
+
+interface MutableRegion {
+  offset: number;
+  bytes: number;
+}
 
 export class VectorSlab {
   readonly dim: number;
@@ -36,6 +52,8 @@ export class VectorSlab {
   private scoresOff = 0;
   private buffer: ArrayBuffer;
   private f32: Float32Array;
+  private readonly regions: MutableRegion[] = [];
+  private version = 0;
 
   /**
    * @example
@@ -67,26 +85,88 @@ export class VectorSlab {
     return this.cap;
   }
 
-  /** Grows (geometrically) so that slots [0, n) exist. Existing vectors are kept. */
+  /** Grows (geometrically) so that slots [0, n) exist. Existing vectors and regions are kept. */
   ensureCapacity(n: number): void {
     if (n <= this.cap) return;
     const cap = Math.max(n, this.cap * 2, MIN_CAPACITY);
-    const needPages = Math.ceil(this.endFor(cap) / PAGE);
-    const havePages = this.memory.buffer.byteLength / PAGE;
-    if (needPages > havePages) {
-      if (needPages > MAX_PAGES) {
-        throw new QuiverError(
-          "PAYLOAD_TOO_LARGE",
-          `${n} vectors of dim ${this.dim} exceed the 4 GiB WebAssembly memory of one vector slab`,
-        );
-      }
-      try {
-        this.memory.grow(needPages - havePages);
-      } catch (cause) {
-        throw new QuiverError("IO", `could not grow vector memory to ${needPages * PAGE} bytes`, { cause });
-      }
-    }
+    this.growMemory(this.endFor(cap, this.regionBytes()), `${n} vectors of dim ${this.dim}`);
+    const delta = this.regionsStart(cap) - this.regionsStart(this.cap);
     this.layout(cap);
+    // Every region moves up by the same amount; moving the last one first never overwrites a source.
+    const bytes = new Uint8Array(this.memory.buffer);
+    for (let i = this.regions.length - 1; i >= 0; i--) {
+      const r = this.regions[i];
+      bytes.copyWithin(r.offset + delta, r.offset, r.offset + r.bytes);
+      r.offset += delta;
+    }
+    this.version++;
+  }
+
+  /** The memory the kernels (and any index living beside the vectors) read. */
+  get wasmMemory(): WebAssembly.Memory {
+    return this.memory;
+  }
+
+  /** Byte offset of slot 0's vector; slot s is at vectorsOffset + s · dim · 4 (never moves). */
+  get vectorsOffset(): number {
+    return this.vectorsOff;
+  }
+
+  /** The kernels' metric code (METRIC_DOT for cosine and dot, METRIC_L2 for l2). */
+  get kernelMetricCode(): KernelMetric {
+    return this.kernelMetric;
+  }
+
+  /** Incremented whenever a region may have moved (capacity growth, region resize or free). */
+  get layoutVersion(): number {
+    return this.version;
+  }
+
+  /**
+   * Reserves `bytes` (zeroed, 64-byte aligned) of this slab's memory for an index that must sit in the
+   * same WebAssembly.Memory as the vectors. The region's contents survive growth, but its offset may
+   * change: re-read `region.offset` whenever `layoutVersion` changed.
+   *
+   * @example
+   * const links = slab.allocRegion(capacity * 132);
+   * new Uint32Array(slab.wasmMemory.buffer, links.offset, 33);
+   */
+  allocRegion(bytes: number): SlabRegion {
+    const size = align64(Math.max(0, Math.ceil(bytes)));
+    const last = this.regions[this.regions.length - 1];
+    const offset = last === undefined ? this.regionsStart(this.cap) : last.offset + last.bytes;
+    this.growMemory(offset + size, `a region of ${size} bytes`);
+    const r: MutableRegion = { offset, bytes: size };
+    new Uint8Array(this.memory.buffer, offset, size).fill(0);
+    this.regions.push(r);
+    return r;
+  }
+
+  /** Resizes a region, keeping its first min(old, new) bytes; new bytes are zero. Later regions move. */
+  resizeRegion(region: SlabRegion, bytes: number): void {
+    const i = this.regions.indexOf(region as MutableRegion);
+    if (i < 0) throw new QuiverError("INVALID_ARGUMENT", "resizeRegion: not a region of this slab");
+    const r = this.regions[i];
+    const size = align64(Math.max(0, Math.ceil(bytes)));
+    const delta = size - r.bytes;
+    if (delta === 0) return;
+    if (delta > 0) this.growMemory(this.endFor(this.cap, this.regionBytes() + delta), `a region of ${size} bytes`);
+    const mem = new Uint8Array(this.memory.buffer);
+    this.shiftAfter(i, delta, mem);
+    if (delta > 0) mem.fill(0, r.offset + r.bytes, r.offset + size);
+    r.bytes = size;
+    this.version++;
+  }
+
+  /** Releases a region; later regions move down. */
+  freeRegion(region: SlabRegion): void {
+    const i = this.regions.indexOf(region as MutableRegion);
+    if (i < 0) return;
+    const r = this.regions[i];
+    this.shiftAfter(i, -r.bytes, new Uint8Array(this.memory.buffer));
+    this.regions.splice(i, 1);
+    r.bytes = 0;
+    this.version++;
   }
 
   /** Stores `vec` at `slot` (cosine: its L2-normalised form). Callers guarantee finite, non-zero input. */
@@ -149,8 +229,42 @@ export class VectorSlab {
     this.scoresOff = this.slotsOff + align16(cap * 4);
   }
 
-  private endFor(cap: number): number {
-    return this.vectorsOff + align16(cap * this.dim * 4) + 2 * align16(cap * 4);
+  private regionsStart(cap: number): number {
+    return align64(this.vectorsOff + align16(cap * this.dim * 4) + 2 * align16(cap * 4));
+  }
+
+  private regionBytes(): number {
+    let n = 0;
+    for (const r of this.regions) n += r.bytes;
+    return n;
+  }
+
+  private endFor(cap: number, regionBytes: number): number {
+    return this.regionsStart(cap) + regionBytes;
+  }
+
+  /** Moves the regions after index i by delta bytes (memmove order chosen so no source is overwritten). */
+  private shiftAfter(i: number, delta: number, mem: Uint8Array): void {
+    const move = (r: MutableRegion): void => {
+      mem.copyWithin(r.offset + delta, r.offset, r.offset + r.bytes);
+      r.offset += delta;
+    };
+    if (delta > 0) for (let j = this.regions.length - 1; j > i; j--) move(this.regions[j]);
+    else for (let j = i + 1; j < this.regions.length; j++) move(this.regions[j]);
+  }
+
+  private growMemory(end: number, what: string): void {
+    const needPages = Math.ceil(end / PAGE);
+    const havePages = this.memory.buffer.byteLength / PAGE;
+    if (needPages <= havePages) return;
+    if (needPages > MAX_PAGES) {
+      throw new QuiverError("PAYLOAD_TOO_LARGE", `${what} exceed the 4 GiB WebAssembly memory of one vector slab`);
+    }
+    try {
+      this.memory.grow(needPages - havePages);
+    } catch (cause) {
+      throw new QuiverError("IO", `could not grow vector memory to ${needPages * PAGE} bytes`, { cause });
+    }
   }
 
   private view(): Float32Array {

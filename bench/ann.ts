@@ -1,0 +1,274 @@
+// ANN benchmark: `npm run bench -- ann --data DIR [--engines a,b] [--json] [--ef 10,20,...]
+// [--filter-selectivity 0.5,0.1,...] [--queries N]`. Each engine runs in its own child process (so its
+// peak RSS is its own), builds with M = 16, efConstruction = 200, then sweeps ef single-threaded:
+// recall@10 (ties at rank 10 are hits), queries per second, build seconds, peak RSS.
+
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { performance } from "node:perf_hooks";
+import { bruteForce, K, loadAnnDataset, recallOf, type AnnDataset } from "./ann-data.js";
+import { ENGINE_NAMES, makeEngine, type Engine } from "./ann-engines.js";
+
+export interface AnnBenchOptions {
+  data?: string;
+  json: boolean;
+  engines?: string[];
+  efs?: number[];
+  selectivities?: number[];
+  queries?: number;
+  /** Internal: run one engine in this process and print its points. */
+  child?: string;
+  /**
+   * Build every engine in one process and alternate their timed passes, so that noise from other
+   * processes on the machine hits them alike (the fair qps ratio on a shared machine; RSS is then shared).
+   */
+  interleave?: boolean;
+}
+
+export interface AnnPoint {
+  engine: string;
+  dataset: string;
+  params: Record<string, unknown>;
+  recall: number;
+  qps: number;
+  buildSeconds: number;
+  rssMB: number;
+  [extra: string]: unknown;
+}
+
+const DEFAULT_EFS = [10, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384];
+const DEFAULT_ENGINES = ["quiver", "quiver-f32", "hnswlib-node", "hnswlib-wasm", "usearch", "orama"];
+/** Orama scans every vector per query: measure it on fewer queries. */
+const ORAMA_QUERIES = 100;
+const FILTER_QUERIES = 200;
+const FILTER_EF = 64;
+const MIN_TIMED_SECONDS = 0.5;
+const MARK = "@@ann ";
+
+const rssMB = (): number => process.resourceUsage().maxRSS / 1024;
+
+async function runQueries(e: Engine, qs: Float32Array[]): Promise<{ results: number[][]; seconds: number }> {
+  const raw: ArrayLike<number | bigint>[] = new Array(qs.length);
+  const t0 = performance.now();
+  for (let i = 0; i < qs.length; i++) {
+    let r = e.search(qs[i], K);
+    if (r instanceof Promise) r = await r;
+    raw[i] = r;
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  return { results: raw.map((r) => Array.from(r, Number)), seconds };
+}
+
+const INTERLEAVED_PASSES = 5;
+
+/** --interleave: all engines in this process, passes alternated A B A B …, median pass per engine. */
+async function interleaved(opts: AnnBenchOptions): Promise<void> {
+  const ds = loadAnnDataset(opts.data!);
+  const nq = Math.min(opts.queries ?? ds.queries.length, ds.queries.length);
+  const queries = ds.queries.slice(0, nq);
+  const truth = ds.truth.slice(0, nq);
+  const engines = opts.child!.split(",").map(makeEngine);
+  const build = new Map<string, number>();
+  for (const e of engines) {
+    const t0 = performance.now();
+    await e.build(ds);
+    build.set(e.name, (performance.now() - t0) / 1000);
+  }
+  for (const ef of opts.efs ?? DEFAULT_EFS) {
+    const times = new Map<string, number[]>(engines.map((e) => [e.name, []]));
+    const recall = new Map<string, number>();
+    for (const e of engines) {
+      await e.setEf(ef);
+      await runQueries(e, queries.slice(0, Math.min(100, nq)));
+    }
+    for (let pass = 0; pass < INTERLEAVED_PASSES; pass++) {
+      for (const e of pass % 2 === 0 ? engines : [...engines].reverse()) {
+        await e.setEf(ef);
+        const r = await runQueries(e, queries);
+        times.get(e.name)!.push(r.seconds);
+        if (pass === 0) recall.set(e.name, recallOf(r.results, truth));
+      }
+    }
+    for (const e of engines) {
+      const t = times.get(e.name)!.sort((a, b) => a - b);
+      process.stdout.write(MARK + JSON.stringify({
+        engine: e.name, dataset: ds.name, params: { M: 16, efConstruction: 200, ef }, recall: recall.get(e.name),
+        qps: queries.length / t[Math.floor(t.length / 2)], buildSeconds: build.get(e.name), rssMB: NaN,
+        interleaved: true, queries: queries.length, passes: t.length,
+      }) + "\n");
+    }
+  }
+}
+
+/** Runs one engine and prints its points (as marked JSON lines the parent reads). */
+async function child(opts: AnnBenchOptions): Promise<void> {
+  if (opts.interleave) return interleaved(opts);
+  const ds = loadAnnDataset(opts.data!);
+  const e = makeEngine(opts.child!);
+  const emit = (p: AnnPoint): void => void process.stdout.write(MARK + JSON.stringify(p) + "\n");
+  const nq = Math.min(opts.queries ?? ds.queries.length, e.name === "orama" ? ORAMA_QUERIES : Infinity);
+  const queries = ds.queries.slice(0, nq);
+  const truth = ds.truth.slice(0, nq);
+  const rssBase = rssMB();
+  const t0 = performance.now();
+  await e.build(ds);
+  const buildSeconds = (performance.now() - t0) / 1000;
+  const efs = e.tunable ? (opts.efs ?? DEFAULT_EFS) : [0];
+  for (const ef of efs) {
+    await e.setEf(ef);
+    await runQueries(e, queries.slice(0, Math.min(100, nq))); // warm-up
+    const first = await runQueries(e, queries);
+    const times = [first.seconds];
+    let total = first.seconds;
+    while (total < MIN_TIMED_SECONDS && times.length < 20) {
+      const again = await runQueries(e, queries);
+      times.push(again.seconds);
+      total += again.seconds;
+    }
+    times.sort((a, b) => a - b);
+    const median = times[Math.floor(times.length / 2)];
+    emit({
+      engine: e.name, dataset: ds.name, params: e.tunable ? { M: 16, efConstruction: 200, ef } : { exhaustive: true },
+      recall: recallOf(first.results, truth), qps: queries.length / median, buildSeconds, rssMB: rssMB(),
+      rssBaseMB: rssBase, queries: queries.length, passes: times.length, ...(e.note ? { note: e.note } : {}),
+    });
+  }
+  if (opts.selectivities !== undefined && e.searchFiltered !== undefined) {
+    await e.setEf(opts.efs?.length === 1 ? opts.efs[0] : FILTER_EF);
+    const fq = queries.slice(0, Math.min(FILTER_QUERIES, nq));
+    for (const sel of opts.selectivities) {
+      // Synthetic payload: each row draws u in [0, 1) from a seeded generator; the filter is u < sel.
+      const allowed = new Uint8Array(ds.n);
+      const bits = new Uint8Array(Math.ceil(ds.n / 8));
+      let seed = 12345;
+      let matches = 0;
+      for (let i = 0; i < ds.n; i++) {
+        seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+        if (seed / 4294967296 < sel) {
+          allowed[i] = 1;
+          bits[i >> 3] |= 1 << (i & 7);
+          matches++;
+        }
+      }
+      const ftruth = fq.map((q) => bruteForce(ds.base, ds.n, ds.dim, ds.metric, q, allowed));
+      const results: number[][] = [];
+      const strategies = new Set<string>();
+      let minHits = Infinity;
+      let sumHits = 0;
+      const t1 = performance.now();
+      for (const q of fq) {
+        const r = e.searchFiltered(q, K, allowed, bits);
+        const ids = Array.from(r.ids, Number);
+        if (r.strategy) strategies.add(r.strategy);
+        results.push(ids);
+      }
+      const seconds = (performance.now() - t1) / 1000;
+      for (const r of results) {
+        minHits = Math.min(minHits, r.length);
+        sumHits += r.length;
+      }
+      emit({
+        engine: e.name, dataset: ds.name, params: { M: 16, efConstruction: 200, ef: opts.efs?.length === 1 ? opts.efs[0] : FILTER_EF, selectivity: sel },
+        recall: recallOf(results, ftruth), qps: fq.length / seconds, buildSeconds, rssMB: rssMB(), matches,
+        hitsMin: minHits, hitsMean: sumHits / fq.length, wanted: Math.min(K, matches), strategies: [...strategies],
+      });
+    }
+  }
+  const mem = e.memory?.();
+  if (mem && Object.keys(mem).length > 0) process.stdout.write(MARK + JSON.stringify({ engine: e.name, memory: mem }) + "\n");
+}
+
+function runChild(engine: string, opts: AnnBenchOptions): Promise<unknown[]> {
+  const args = [fileURLToPath(new URL("./main.js", import.meta.url)), "ann", "--child", engine, "--data", opts.data!];
+  if (opts.efs) args.push("--ef", opts.efs.join(","));
+  if (opts.selectivities) args.push("--filter-selectivity", opts.selectivities.join(","));
+  if (opts.queries) args.push("--queries", String(opts.queries));
+  if (opts.interleave) args.push("--interleave");
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
+    let out = "";
+    p.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    p.on("error", reject);
+    p.on("close", (code) => {
+      const lines = out.split("\n").filter((l) => l.startsWith(MARK)).map((l) => JSON.parse(l.slice(MARK.length)) as unknown);
+      if (code !== 0) process.stderr.write(`ann: engine ${engine} exited with ${code}\n`);
+      resolve(lines);
+    });
+  });
+}
+
+const fmt = (x: number | null, d = 0): string => x === null || Number.isNaN(x) ? "-" : x.toLocaleString("en-US", { minimumFractionDigits: d, maximumFractionDigits: d });
+
+export async function runAnnBench(opts: AnnBenchOptions): Promise<void> {
+  if (opts.data === undefined) throw new Error("ann needs --data DIR");
+  if (opts.child !== undefined) return child(opts);
+  const ds = loadAnnDataset(opts.data);
+  let engines = opts.engines ?? DEFAULT_ENGINES;
+  if (opts.engines === undefined && ds.metric === "cosine" && ds.dim >= 256) engines = [...engines.slice(0, 2), "quiver-binary", ...engines.slice(2)];
+  for (const e of engines) if (!ENGINE_NAMES.includes(e)) throw new Error(`unknown engine ${e} (available: ${ENGINE_NAMES.join(", ")})`);
+  if (!opts.json) {
+    console.log(`ANN benchmark: ${ds.name}, ${ds.n} × ${ds.dim} ${ds.metric}, ${ds.queries.length} queries, recall@${K}; M=16 efConstruction=200; single thread`);
+  }
+  const points: AnnPoint[] = [];
+  const memories: Record<string, unknown> = {};
+  // Engines run one after another so that they never share the two cores.
+  for (const name of opts.interleave ? [engines.join(",")] : engines) {
+    const lines = await runChild(name, opts);
+    for (const l of lines as (AnnPoint & { memory?: unknown })[]) {
+      if (l.memory !== undefined) {
+        memories[l.engine] = l.memory;
+        continue;
+      }
+      points.push(l);
+      if (opts.json) {
+        const { engine, dataset, params, recall, qps, buildSeconds, rssMB: rss, ...rest } = l;
+        console.log(JSON.stringify({ engine, dataset, params, recall, qps, buildSeconds, rssMB: rss, ...rest }));
+      }
+    }
+  }
+  if (opts.json) return;
+  printTables(points, memories);
+}
+
+function printTables(points: AnnPoint[], memories: Record<string, unknown>): void {
+  const plain = points.filter((p) => p.params.selectivity === undefined);
+  console.log("\nengine          ef    recall@10        qps   build s   peak RSS MB");
+  for (const p of plain) {
+    console.log(
+      `${p.engine.padEnd(14)} ${String(p.params.ef ?? "-").padStart(4)} ${p.recall.toFixed(4).padStart(9)} ${fmt(p.qps).padStart(10)} ${p.buildSeconds.toFixed(1).padStart(9)} ${fmt(p.rssMB).padStart(13)}${p.note ? "   (" + String(p.note) + ")" : ""}`,
+    );
+  }
+  // The comparison the issue asks for: the fastest point at recall ≥ 0.95 per engine.
+  const best = new Map<string, AnnPoint>();
+  for (const p of plain) {
+    if (p.recall < 0.95) continue;
+    const b = best.get(p.engine);
+    if (b === undefined || p.qps > b.qps) best.set(p.engine, p);
+  }
+  const ref = best.get("hnswlib-node");
+  console.log("\nat recall@10 ≥ 0.95 (fastest such point per engine):");
+  console.log("engine          ef    recall        qps   vs hnswlib-node   build s   peak RSS MB");
+  for (const name of new Set(plain.map((p) => p.engine))) {
+    const p = best.get(name);
+    if (p === undefined) {
+      const top = Math.max(...plain.filter((x) => x.engine === name).map((x) => x.recall));
+      console.log(`${name.padEnd(14)}  never reaches 0.95 (best recall ${top.toFixed(4)})`);
+      continue;
+    }
+    const ratio = ref ? `${(p.qps / ref.qps).toFixed(2)}×` : "-";
+    console.log(
+      `${name.padEnd(14)} ${String(p.params.ef ?? "-").padStart(4)} ${p.recall.toFixed(4).padStart(8)} ${fmt(p.qps).padStart(10)} ${ratio.padStart(17)} ${p.buildSeconds.toFixed(1).padStart(9)} ${fmt(p.rssMB).padStart(13)}`,
+    );
+  }
+  const filtered = points.filter((p) => p.params.selectivity !== undefined);
+  if (filtered.length > 0) {
+    console.log("\nfiltered search (synthetic payload, ef fixed):");
+    console.log("engine          selectivity  matches  recall@10  hits min/mean/wanted        qps   plan");
+    for (const p of filtered) {
+      console.log(
+        `${p.engine.padEnd(14)} ${String(p.params.selectivity).padStart(11)} ${fmt(p.matches as number).padStart(8)} ${p.recall.toFixed(4).padStart(10)} ${`${p.hitsMin}/${(p.hitsMean as number).toFixed(2)}/${p.wanted}`.padStart(21)} ${fmt(p.qps).padStart(10)}   ${(p.strategies as string[]).join(",")}`,
+      );
+    }
+  }
+  for (const [engine, m] of Object.entries(memories)) console.log(`\n${engine} memory per vector: ${JSON.stringify(m)}`);
+}

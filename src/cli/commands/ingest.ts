@@ -1,0 +1,82 @@
+/**
+ * `quiver ingest <collection> <path...>`: text, Markdown and HTML files (folders recursively) split
+ * into chunks, embedded, and stored with their document id, position and source, with a progress
+ * bar and a data-quality summary. Re-ingesting a file replaces its document.
+ */
+import { Command } from "commander";
+import { isQuiverError, QuiverError, type Collection } from "../../index.js";
+import { documentSchema, ingestDocuments } from "../../embed/documents.js";
+import { embeddersFromEnv } from "../../embed/node/config.js";
+import { readDocuments } from "../../embed/node/files.js";
+import { formatFindings } from "../../quality/analyze.js";
+import { badOption, intOption, progressBar, type CliContext } from "../output.js";
+
+interface IngestCliOptions {
+  embedder: string;
+  dim?: number;
+  chunkSize: number;
+  overlap: number;
+  duplicates: string;
+  threshold?: string;
+  json?: boolean;
+}
+
+export function ingestCommand(ctx: CliContext): Command {
+  return new Command("ingest")
+    .description("split text, Markdown and HTML files (folders recursively) into chunks, embed and store them; re-ingesting a file replaces it")
+    .argument("<collection>", "collection to ingest into (created when missing)")
+    .argument("<paths...>", "files or folders")
+    .option("--embedder <name>", "embedder for a new collection: local (offline model), openai or ollama (configured by environment variables)", "local")
+    .option("--dim <n>", "dimension of a new collection's vector (default: the embedder's)", intOption(1))
+    .option("--chunk-size <n>", "characters per chunk", intOption(50), 1000)
+    .option("--overlap <n>", "characters shared by consecutive chunks", intOption(0), 100)
+    .option("--duplicates <mode>", "chunks duplicating other documents: keep (report), skip, or reject (write nothing)", "keep")
+    .option("--threshold <cos>", "cosine similarity from which chunks are near-duplicates", "0.95")
+    .option("--json", "print the ingest report as JSON")
+    .action(async (name: string, paths: string[], opts: IngestCliOptions, cmd: Command) => {
+      if (!["keep", "skip", "reject"].includes(opts.duplicates)) throw badOption("--duplicates", "must be keep, skip or reject");
+      const threshold = Number(opts.threshold);
+      if (!(threshold > 0 && threshold <= 1)) throw badOption("--threshold", "must be a number in (0, 1]");
+      const docs = await readDocuments(paths);
+      if (docs.length === 0) throw new QuiverError("NOT_FOUND", `no .txt, .md or .html files under ${paths.join(", ")}`);
+      await ctx.withDb(cmd, async (db, signal) => {
+        for (const [n, e] of Object.entries(embeddersFromEnv())) if (!db.embedders.get(n)) db.embedders.set(n, e);
+        let coll: Collection;
+        try {
+          coll = await db.collection(name);
+        } catch (e) {
+          if (!isQuiverError(e, "NOT_FOUND")) throw e;
+          const embedder = db.embedders.get(opts.embedder);
+          if (!embedder) throw badOption("--embedder", `unknown embedder "${opts.embedder}" (have ${db.embedders.names().join(", ")}); see docs/ai.md for QUIVER_OPENAI_* and QUIVER_OLLAMA_*`);
+          const dim = opts.dim ?? embedder.dim;
+          if (dim === undefined) throw badOption("--dim", `embedder "${opts.embedder}" does not declare its dimension: pass --dim`);
+          process.stderr.write(`creating collection "${name}" (vector "embedding": dim ${dim}, cosine, embedder ${opts.embedder})\n`);
+          coll = await db.createCollection(name, documentSchema(opts.embedder, dim));
+        }
+        const started = performance.now();
+        let bar: ReturnType<typeof progressBar> | null = null;
+        let shown = 0;
+        const report = await ingestDocuments(db, coll, docs, {
+          size: opts.chunkSize,
+          overlap: opts.overlap,
+          duplicates: opts.duplicates as "keep" | "skip" | "reject",
+          nearDuplicateThreshold: threshold,
+          signal,
+          onProgress: (done, total) => {
+            bar ??= progressBar(`ingesting ${docs.length} documents into ${name}`, total);
+            bar.increment(done - shown);
+            shown = done;
+          },
+        }).finally(() => (bar as ReturnType<typeof progressBar> | null)?.stop());
+        if (opts.json) {
+          process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+          return;
+        }
+        const seconds = ((performance.now() - started) / 1000).toFixed(1);
+        process.stdout.write(
+          `ingested ${report.documents} documents as ${report.chunks} chunks into "${name}" in ${seconds} s (${report.upserted} written, ${report.removed} stale removed, ${report.skipped.length} duplicates skipped)\n`,
+        );
+        process.stdout.write(`${formatFindings(report.quality, "quality")}\n`);
+      });
+    });
+}

@@ -1,0 +1,122 @@
+/**
+ * `quiver serve` (behind `npm start`): opens the database directory, loads or creates the API
+ * keys, and serves the HTTP API on 127.0.0.1 unless told otherwise. SIGINT / SIGTERM stop
+ * accepting, finish requests in flight, save usage, and close the database (WAL checkpointed).
+ */
+import { Command } from "commander";
+import { open, type Limits } from "../../index.js";
+import { NodeDirectory } from "../../node/fs-directory.js";
+import { serveFetch } from "../../node/http-server.js";
+import { startQuiverServer } from "../../server/index.js";
+import { mcpHttpHandler } from "../../mcp/http.js";
+import { embeddersFromEnv } from "../../embed/node/config.js";
+import { intOption } from "../output.js";
+
+export const DEFAULT_PORT = 8390;
+
+interface ServeOptions {
+  data?: string;
+  port: number;
+  host: string;
+  log: boolean;
+  rotateAdminKey?: boolean;
+  maxBodyBytes?: number;
+  maxBatch?: number;
+  maxDimension?: number;
+  maxPayloadBytes?: number;
+  maxFilterDepth?: number;
+  maxTopK?: number;
+}
+
+export function serveCommand(): Command {
+  return new Command("serve")
+    .description("serve the database over HTTP (API keys, usage metering, /metrics, /openapi.json, /docs)")
+    .option("--data <dir>", "database directory (default: --db, ./quiver-data)")
+    .option("--port <n>", "port (0 picks a free one)", intOption(0, 65535), DEFAULT_PORT)
+    .option("--host <h>", "address to bind; anything but loopback exposes the database to the network", "127.0.0.1")
+    .option("--no-log", "no JSON request log on stdout")
+    .option("--rotate-admin-key", "replace the stored admin key with a new one, printed once")
+    .option("--max-body-bytes <n>", "largest request body (default 32 MiB)", intOption(1))
+    .option("--max-batch <n>", "most records per upsert, ids per get/delete (default 10,000)", intOption(1))
+    .option("--max-dimension <n>", "largest vector dimension (default 65,536)", intOption(1))
+    .option("--max-payload-bytes <n>", "largest payload as JSON (default 1 MiB)", intOption(1))
+    .option("--max-filter-depth <n>", "deepest filter (default 16)", intOption(1))
+    .option("--max-top-k <n>", "largest limit + offset of a query (default 10,000)", intOption(1))
+    .addHelpText("after", "\nThe admin key comes from QUIVER_ADMIN_KEY; without it one is generated on first start and printed once.\nSee docs/server.md.")
+    .action(async (opts: ServeOptions, cmd: Command) => {
+      const path = opts.data ?? (cmd.optsWithGlobals().db as string);
+      const limits: Partial<Limits> = {};
+      if (opts.maxBatch !== undefined) limits.maxBatch = opts.maxBatch;
+      if (opts.maxDimension !== undefined) limits.maxDimension = opts.maxDimension;
+      if (opts.maxPayloadBytes !== undefined) limits.maxPayloadBytes = opts.maxPayloadBytes;
+      if (opts.maxFilterDepth !== undefined) limits.maxFilterDepth = opts.maxFilterDepth;
+      if (opts.maxTopK !== undefined) limits.maxTopK = opts.maxTopK;
+      const warn = (w: string) => process.stderr.write(`warning: ${w}\n`);
+      const dir = new NodeDirectory(path);
+      const db = await open(dir, { limits, onWarning: warn, embedders: embeddersFromEnv() });
+      let server;
+      try {
+        server = await startQuiverServer({
+          db,
+          dir,
+          limits,
+          serverLimits: opts.maxBodyBytes !== undefined ? { maxBodyBytes: opts.maxBodyBytes } : {},
+          adminKey: process.env.QUIVER_ADMIN_KEY || undefined,
+          rotateAdminKey: opts.rotateAdminKey,
+          onWarning: warn,
+          // MCP tools on /mcp act with the database as the caller's key sees it.
+          mcp: (request, scoped) => mcpHttpHandler(scoped)(request),
+          log: opts.log ? (entry) => process.stdout.write(JSON.stringify(entry) + "\n") : undefined,
+          extraGauges: () => {
+            const m = process.memoryUsage();
+            return {
+              quiver_process_resident_bytes: { help: "Resident set size.", samples: [[{}, m.rss]] },
+              quiver_process_heap_used_bytes: { help: "V8 heap in use.", samples: [[{}, m.heapUsed]] },
+            };
+          },
+        });
+      } catch (e) {
+        await db.close();
+        throw e;
+      }
+      const http = await serveFetch(server.app.fetch, { host: opts.host, port: opts.port });
+      if (!["127.0.0.1", "::1", "localhost"].includes(opts.host)) {
+        warn(`listening on ${opts.host}: reachable from the network, over plain HTTP; put TLS in front (a reverse proxy) before sending keys across it`);
+      }
+      const collections = await db.listCollections();
+      const lines = [
+        `quiver serving ${path} at ${http.url}  (${collections.length} collection${collections.length === 1 ? "" : "s"}: ${collections.map((c) => `${c.name} ${c.count}`).join(", ") || "none"})`,
+        `  docs:    ${http.url}/docs   OpenAPI: ${http.url}/openapi.json   health: ${http.url}/healthz`,
+      ];
+      if (server.generatedAdminKey) {
+        lines.push(
+          `  admin key (shown once; only its hash is stored in ${path}/server-keys.json):`,
+          `    ${server.generatedAdminKey}`,
+        );
+      } else if (process.env.QUIVER_ADMIN_KEY) lines.push("  admin key: the one in QUIVER_ADMIN_KEY");
+      else lines.push("  admin key: the one printed on first start (quiver serve --rotate-admin-key prints a new one)");
+      const key = server.generatedAdminKey ?? "$QUIVER_ADMIN_KEY";
+      lines.push(
+        `  try:     curl -H "Authorization: Bearer ${key}" ${http.url}/v1/collections`,
+        `  client:  import { connect } from "quiver/client"; const db = connect("${http.url}", { apiKey: "..." });`,
+        "  Ctrl-C stops the server (requests in flight finish, the database is closed cleanly).",
+        "",
+      );
+      process.stdout.write(lines.join("\n") + "\n");
+      await new Promise<void>((resolve) => {
+        let stopping = false;
+        const stop = (signal: string) => {
+          if (stopping) process.exit(130);
+          stopping = true;
+          process.stderr.write(`\n${signal}: stopping (finishing requests in flight, saving usage, closing the database)\n`);
+          resolve();
+        };
+        process.once("SIGINT", () => stop("SIGINT"));
+        process.once("SIGTERM", () => stop("SIGTERM"));
+      });
+      await http.close();
+      await server.flush();
+      await db.close();
+      process.stderr.write("stopped cleanly\n");
+    });
+}

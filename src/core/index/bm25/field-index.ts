@@ -1,0 +1,175 @@
+/**
+ * The inverted index of one text field: term -> postings (document number, term frequency), with
+ * each document's length, kept exact under inserts, replacements and deletes.
+ *
+ * Documents get internal numbers (`doc`) that are never reused while postings may mention them,
+ * because collection slots are reused and a reused slot must not inherit the old postings. A
+ * delete marks the document dead (`slotOf[doc] = -1`), subtracts it from the statistics at once
+ * (so scores equal those of a freshly built index) and counts one dead entry per term it held; a
+ * term's list is compacted once half of it is dead, and all numbers are reassigned once dead
+ * documents outnumber live ones. Both are amortised O(1) per posting.
+ */
+
+/** One term's postings: parallel growable arrays, in insertion order of the documents. */
+export interface Postings {
+  docs: Uint32Array;
+  tfs: Uint32Array;
+  length: number;
+  /** Entries whose document is dead. */
+  dead: number;
+}
+
+export class FieldIndex {
+  readonly terms = new Map<string, number>();
+  postings: Postings[] = [];
+  /** slotOf[doc] = the collection slot, or -1 once the document is dead. */
+  slotOf: Int32Array = new Int32Array(64);
+  docLen: Uint32Array = new Uint32Array(64);
+  /** The distinct term ids of each live document, to undo it on delete. */
+  private docTerms: (Uint32Array | undefined)[] = [];
+  /** docOf[slot] = the document number, or -1. */
+  docOf: Int32Array = new Int32Array(64).fill(-1);
+  nextDoc = 0;
+  private tfScratch = new Uint32Array(1024);
+  /** Live documents that have this field, and the sum of their lengths. */
+  docCount = 0;
+  totalLength = 0;
+
+  /** Live document frequency of a term id. */
+  df(term: number): number {
+    const p = this.postings[term];
+    return p.length - p.dead;
+  }
+
+  /** Indexes a document's terms (in order, with repeats) for `slot`; the slot must hold no document. */
+  add(slot: number, tokens: readonly string[]): void {
+    if (slot >= this.docOf.length) this.docOf = growInt32(this.docOf, slot + 1, -1);
+    if (this.nextDoc >= this.slotOf.length) {
+      this.slotOf = growInt32(this.slotOf, this.nextDoc + 1, -1);
+      const len = new Uint32Array(this.slotOf.length);
+      len.set(this.docLen);
+      this.docLen = len;
+    }
+    const doc = this.nextDoc++;
+    // Term frequencies are counted in a scratch array indexed by term id (zeroed again below),
+    // which is several times faster than a Map per document.
+    const ids: number[] = [];
+    let tf = this.tfScratch;
+    for (const t of tokens) {
+      let id = this.terms.get(t);
+      if (id === undefined) {
+        id = this.postings.length;
+        this.terms.set(t, id);
+        this.postings.push({ docs: new Uint32Array(4), tfs: new Uint32Array(4), length: 0, dead: 0 });
+        if (id >= tf.length) {
+          const grown = new Uint32Array(tf.length * 2);
+          grown.set(tf);
+          tf = this.tfScratch = grown;
+        }
+      }
+      if (tf[id]++ === 0) ids.push(id);
+    }
+    const distinct = Uint32Array.from(ids);
+    for (const id of ids) {
+      const p = this.postings[id];
+      if (p.length === p.docs.length) {
+        const cap = p.length * 2;
+        const docs = new Uint32Array(cap);
+        docs.set(p.docs);
+        const tfs = new Uint32Array(cap);
+        tfs.set(p.tfs);
+        p.docs = docs;
+        p.tfs = tfs;
+      }
+      p.docs[p.length] = doc;
+      p.tfs[p.length] = tf[id];
+      p.length++;
+      tf[id] = 0;
+    }
+    this.docTerms[doc] = distinct;
+    this.slotOf[doc] = slot;
+    this.docLen[doc] = tokens.length;
+    this.docOf[slot] = doc;
+    this.docCount++;
+    this.totalLength += tokens.length;
+  }
+
+  /** Removes the document of `slot`, if it has one. */
+  remove(slot: number): void {
+    const doc = slot < this.docOf.length ? this.docOf[slot] : -1;
+    if (doc < 0) return;
+    this.docOf[slot] = -1;
+    this.slotOf[doc] = -1;
+    this.docCount--;
+    this.totalLength -= this.docLen[doc];
+    const distinct = this.docTerms[doc]!;
+    this.docTerms[doc] = undefined;
+    for (const id of distinct) {
+      const p = this.postings[id];
+      p.dead++;
+      if (p.dead >= 8 && p.dead * 2 >= p.length) this.compactTerm(p);
+    }
+    if (this.nextDoc > 1024 && this.nextDoc > 2 * this.docCount) this.renumber();
+  }
+
+  private compactTerm(p: Postings): void {
+    let w = 0;
+    for (let r = 0; r < p.length; r++) {
+      if (this.slotOf[p.docs[r]] < 0) continue;
+      p.docs[w] = p.docs[r];
+      p.tfs[w] = p.tfs[r];
+      w++;
+    }
+    p.length = w;
+    p.dead = 0;
+  }
+
+  /** Reassigns document numbers densely (keeping their order) and drops every dead entry. */
+  private renumber(): void {
+    const remap = new Int32Array(this.nextDoc).fill(-1);
+    const slotOf = new Int32Array(Math.max(64, this.docCount * 2)).fill(-1);
+    const docLen = new Uint32Array(slotOf.length);
+    const docTerms: (Uint32Array | undefined)[] = [];
+    let next = 0;
+    for (let d = 0; d < this.nextDoc; d++) {
+      const slot = this.slotOf[d];
+      if (slot < 0) continue;
+      remap[d] = next;
+      slotOf[next] = slot;
+      docLen[next] = this.docLen[d];
+      docTerms[next] = this.docTerms[d];
+      this.docOf[slot] = next;
+      next++;
+    }
+    for (const p of this.postings) {
+      let w = 0;
+      for (let r = 0; r < p.length; r++) {
+        const d = remap[p.docs[r]];
+        if (d < 0) continue;
+        p.docs[w] = d;
+        p.tfs[w] = p.tfs[r];
+        w++;
+      }
+      p.length = w;
+      p.dead = 0;
+    }
+    this.slotOf = slotOf;
+    this.docLen = docLen;
+    this.docTerms = docTerms;
+    this.nextDoc = next;
+  }
+
+  /** Approximate heap bytes held by postings and per-document arrays. */
+  memoryBytes(): number {
+    let bytes = this.slotOf.byteLength + this.docLen.byteLength + this.docOf.byteLength;
+    for (const p of this.postings) bytes += p.docs.byteLength + p.tfs.byteLength + 48;
+    for (const t of this.docTerms) if (t) bytes += t.byteLength + 16;
+    return bytes + this.terms.size * 40;
+  }
+}
+
+function growInt32(a: Int32Array, min: number, fill: number): Int32Array {
+  const out = new Int32Array(Math.max(min, a.length * 2)).fill(fill);
+  out.set(a);
+  return out;
+}

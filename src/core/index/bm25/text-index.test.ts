@@ -1,0 +1,90 @@
+// BM25: scores equal the formula computed by brute force, and the index stays exact under
+// replacements and deletes (including slot reuse, compaction and renumbering): after any churn it
+// scores exactly like an index built fresh from the surviving documents.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { TextIndex } from "./text-index.js";
+
+const WORDS = ["alpha", "beta", "gamma", "delta", "eps", "zeta", "eta", "theta", "iota", "kappa"];
+
+function rng(seed: number): () => number {
+  return () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 4294967296);
+}
+
+function randomText(r: () => number): string {
+  const n = 1 + Math.floor(r() * 12);
+  return Array.from({ length: n }, () => WORDS[Math.floor(r() * r() * WORDS.length)]).join(" ");
+}
+
+function bruteBm25(docs: Map<number, string>, query: string, k1: number, b: number): Map<number, number> {
+  const toks = new Map([...docs].map(([s, t]) => [s, t.split(" ")]));
+  const n = toks.size;
+  const avgdl = [...toks.values()].reduce((a, t) => a + t.length, 0) / n;
+  const out = new Map<number, number>();
+  for (const [slot, t] of toks) {
+    let score = 0;
+    for (const q of query.split(" ")) {
+      const df = [...toks.values()].filter((d) => d.includes(q)).length;
+      const tf = t.filter((x) => x === q).length;
+      if (tf === 0) continue;
+      score += (Math.log(1 + (n - df + 0.5) / (df + 0.5)) * tf) / (tf + k1 * (1 - b + (b * t.length) / avgdl));
+    }
+    if (score > 0) out.set(slot, score);
+  }
+  return out;
+}
+
+function check(ix: TextIndex, docs: Map<number, string>, query: string, highWater: number): void {
+  const want = bruteBm25(docs, query, ix.params.k1, ix.params.b);
+  const got = ix.search(query, 1000, { highWater });
+  assert.equal(got.slots.length, want.size, `hits for "${query}"`);
+  got.slots.forEach((slot, i) => assert.ok(Math.abs(got.scores[i] - want.get(slot)!) < 1e-9, `slot ${slot}: ${got.scores[i]} vs ${want.get(slot)}`));
+  for (let i = 1; i < got.scores.length; i++) assert.ok(got.scores[i - 1] > got.scores[i] || (got.scores[i - 1] === got.scores[i] && got.slots[i - 1] < got.slots[i]));
+}
+
+test("BM25 scores equal the formula (Lucene idf, query terms with multiplicity)", () => {
+  const r = rng(7);
+  const ix = new TextIndex({ body: {} }, { k1: 0.9, b: 0.4 }, {});
+  const docs = new Map<number, string>();
+  for (let s = 0; s < 200; s++) {
+    const t = randomText(r);
+    docs.set(s, t);
+    ix.add(s, { body: t });
+  }
+  for (const q of ["alpha", "kappa iota", "beta beta gamma", "nothing"]) check(ix, docs, q, 200);
+});
+
+test("updates, deletes, slot reuse, compaction and renumbering keep scores exact", () => {
+  const r = rng(11);
+  const ix = new TextIndex({ body: {} }, { k1: 1.2, b: 0.75 }, {});
+  const docs = new Map<number, string>();
+  const slots = 300;
+  for (let round = 0; round < 4000; round++) {
+    const slot = Math.floor(r() * slots);
+    if (docs.has(slot)) ix.remove(slot);
+    if (r() < 0.3) {
+      docs.delete(slot);
+    } else {
+      const t = randomText(r);
+      docs.set(slot, t);
+      ix.add(slot, { body: t });
+    }
+    if (round % 500 === 499) for (const q of ["alpha", "theta iota", "kappa eta eta"]) check(ix, docs, q, slots);
+  }
+  const f = ix.fields[0].index;
+  assert.equal(f.docCount, docs.size);
+  assert.ok(f.nextDoc < 4000, "document numbers were reassigned");
+});
+
+test("several fields add up with their boosts; a filter mask and a field list restrict the search", () => {
+  const ix = new TextIndex({ title: { boost: 2 }, body: {} }, { k1: 1.2, b: 0.75 }, {});
+  ix.add(0, { title: "storage", body: "about logs" });
+  ix.add(1, { title: "logs", body: "storage storage" });
+  ix.add(2, { body: ["crash", "safe storage"] });
+  const all = ix.search("storage", 10, { highWater: 3 });
+  assert.equal(all.slots.length, 3);
+  const bodyOnly = ix.search("storage", 10, { highWater: 3, fields: ["body"] });
+  assert.deepEqual(new Set(bodyOnly.slots), new Set([1, 2]));
+  const masked = ix.search("storage", 10, { highWater: 3, accept: Uint8Array.from([0, 1, 0]) });
+  assert.deepEqual(masked.slots, [1]);
+});

@@ -1,0 +1,161 @@
+/**
+ * Full-text search over a collection's text fields: each field has its own analyzer and inverted
+ * index (FieldIndex), and a query's score is the sum over the searched fields of
+ * `boost × BM25(field)`.
+ *
+ * BM25 as in Lucene (BM25Similarity without the constant (k1 + 1) factor, which changes no ranking):
+ *   score(d, q) = Σ_{t ∈ q} qtf(t) · idf(t) · tf / (tf + k1 · (1 − b + b · |d| / avgdl))
+ *   idf(t) = ln(1 + (N − df + 0.5) / (df + 0.5))
+ * where N is the number of live documents having the field, df counts live documents only and
+ * |d| is the exact number of terms (Lucene rounds it to one byte; we keep it exact). Query terms
+ * are counted with multiplicity (qtf). Scoring is term-at-a-time into a reusable accumulator; ties
+ * go to the lower slot.
+ */
+import { createAnalyzer, type Analyzer, type TextFieldSpec, type TextPlugins } from "../../analysis/analyzer.js";
+import { splitPath, valuesAt } from "../../payload/path.js";
+import { TopK } from "../flat/topk.js";
+import { FieldIndex } from "./field-index.js";
+
+export interface Bm25Params {
+  /** Term-frequency saturation, >= 0 (default 1.2, as Lucene and Elasticsearch). */
+  k1: number;
+  /** Length normalisation, 0 to 1 (default 0.75, as Lucene and Elasticsearch). */
+  b: number;
+}
+
+export const DEFAULT_BM25: Bm25Params = { k1: 1.2, b: 0.75 };
+
+interface TextField {
+  name: string;
+  path: string[];
+  analyzer: Analyzer;
+  boost: number;
+  index: FieldIndex;
+}
+
+export interface TextSearchResult {
+  slots: number[];
+  scores: number[];
+  /** Live documents that contained at least one query term (before the filter). */
+  matched: number;
+  /** Mean and standard deviation of the score over every live document having a searched field (0 for non-matching ones). */
+  mean: number;
+  std: number;
+  /** The scores of `opts.scoresFor`, in its order (0 for a document without any query term). */
+  extraScores: number[];
+}
+
+/** Text of a payload field: a string, or the strings of an array joined by a newline. Other values are not indexed. */
+export function fieldText(payload: Record<string, unknown> | undefined, path: readonly string[]): string | null {
+  const values = valuesAt(payload, path).filter((v): v is string => typeof v === "string");
+  return values.length === 0 ? null : values.join("\n");
+}
+
+export class TextIndex {
+  readonly fields: TextField[] = [];
+  private acc = new Float64Array(0);
+  private touched = new Uint32Array(0);
+
+  constructor(
+    specs: Record<string, TextFieldSpec>,
+    readonly params: Bm25Params,
+    plugins: TextPlugins,
+  ) {
+    for (const [name, spec] of Object.entries(specs)) {
+      this.fields.push({ name, path: splitPath(name), analyzer: createAnalyzer(spec, plugins), boost: spec.boost ?? 1, index: new FieldIndex() });
+    }
+  }
+
+  /** Indexes the text fields of a record stored at `slot` (which holds no indexed document). */
+  add(slot: number, payload: Record<string, unknown> | undefined): void {
+    for (const f of this.fields) {
+      const text = fieldText(payload, f.path);
+      if (text !== null) f.index.add(slot, f.analyzer.analyze(text));
+    }
+  }
+
+  remove(slot: number): void {
+    for (const f of this.fields) f.index.remove(slot);
+  }
+
+  /** The analyzed query terms per field, e.g. for an explanation. */
+  analyzeQuery(text: string, fields?: readonly string[]): Record<string, string[]> {
+    const out: Record<string, string[]> = {};
+    for (const f of this.fields) if (!fields || fields.includes(f.name)) out[f.name] = f.analyzer.analyze(text);
+    return out;
+  }
+
+  /**
+   * The `k` best documents for `text`, best first. `accept`, when given, is a per-slot mask (1 =
+   * may be returned): a filter. Documents sharing no term with the query are never returned.
+   */
+  search(text: string, k: number, opts: { fields?: readonly string[]; accept?: Uint8Array; highWater: number; scoresFor?: readonly number[] }): TextSearchResult {
+    if (this.acc.length < opts.highWater) {
+      this.acc = new Float64Array(Math.max(opts.highWater, this.acc.length * 2));
+      this.touched = new Uint32Array(this.acc.length);
+    }
+    const acc = this.acc;
+    const touched = this.touched;
+    let nTouched = 0;
+    const { k1, b } = this.params;
+    let population = 0;
+    for (const f of this.fields) {
+      if (opts.fields && !opts.fields.includes(f.name)) continue;
+      const ix = f.index;
+      population = Math.max(population, ix.docCount);
+      if (ix.docCount === 0) continue;
+      const qtf = new Map<number, number>();
+      for (const t of f.analyzer.analyze(text)) {
+        const id = ix.terms.get(t);
+        if (id !== undefined) qtf.set(id, (qtf.get(id) ?? 0) + 1);
+      }
+      const n = ix.docCount;
+      const avgdl = ix.totalLength / n || 1;
+      const slotOf = ix.slotOf;
+      const docLen = ix.docLen;
+      const lenA = k1 * (1 - b);
+      const lenB = (k1 * b) / avgdl;
+      for (const [id, count] of qtf) {
+        const df = ix.df(id);
+        if (df === 0) continue;
+        const w = f.boost * count * Math.log(1 + (n - df + 0.5) / (df + 0.5));
+        const p = ix.postings[id];
+        const docs = p.docs;
+        const tfs = p.tfs;
+        for (let i = 0; i < p.length; i++) {
+          const d = docs[i];
+          const slot = slotOf[d];
+          if (slot < 0) continue;
+          const tf = tfs[i];
+          if (acc[slot] === 0) touched[nTouched++] = slot;
+          acc[slot] += (w * tf) / (tf + lenA + lenB * docLen[d]);
+        }
+      }
+    }
+    const extraScores = (opts.scoresFor ?? []).map((slot) => (slot < acc.length ? acc[slot] : 0));
+    const top = new TopK(k);
+    const accept = opts.accept;
+    let sum = 0;
+    let sumSq = 0;
+    for (let i = 0; i < nTouched; i++) {
+      const slot = touched[i];
+      const s = acc[slot];
+      acc[slot] = 0;
+      sum += s;
+      sumSq += s * s;
+      if (accept && !accept[slot]) continue;
+      if (s >= top.threshold) top.push(s, slot);
+    }
+    // Documents without a query term score 0 and count in the population (at least the matched ones).
+    const n = Math.max(population, nTouched, 1);
+    const mean = sum / n;
+    const std = Math.sqrt(Math.max(0, sumSq / n - mean * mean));
+    return { ...top.drain(), matched: nTouched, mean, std, extraScores };
+  }
+
+  memoryBytes(): number {
+    let bytes = this.acc.byteLength + this.touched.byteLength;
+    for (const f of this.fields) bytes += f.index.memoryBytes();
+    return bytes;
+  }
+}

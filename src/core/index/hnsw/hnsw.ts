@@ -1,0 +1,475 @@
+// HnswIndex: the approximate nearest-neighbour graph of one named vector, living in the vector slab's
+// WebAssembly memory (regions beside the vectors) and driven by the WebAssembly module in ../../kernels/assembly/hnsw/.
+// This class owns the regions, the level generator, quantizer training and the JS-facing API.
+
+import { QuiverError } from "../../errors/errors.js";
+import type { VectorSlab, SlabRegion } from "../../vectors/slab.js";
+import {
+  H, HEADER_BYTES, FLAG_LIVE, FLAG_TOMB, FILTER_ACORN, FILTER_NONE, FILTER_PLAIN, QUANT_CODE, QUANT_NAME,
+  codeBytesFor, codeOffset, nodeStride, type Quantization,
+} from "./layout.js";
+import { instantiateHnsw, loadHnswModule, type HnswExports } from "./module.js";
+import { trainInt8 } from "./quantizer.js";
+import { readHnsw, writeHnsw, type HnswSnapshot } from "./serialize.js";
+
+export type { Quantization };
+
+export interface HnswOptions {
+  /** Links per node on upper layers (level 0 keeps 2·m). Default 16. */
+  m?: number;
+  /** Beam width while inserting. Default 200. */
+  efConstruction?: number;
+  /** Default beam width of search(). Default 64. */
+  efSearch?: number;
+  /** Codes the traversal compares (re-ranked in f32): "int8" (default), "binary" (high-dim cosine) or "none". */
+  quantization?: Quantization;
+  /** Seed of the level generator (deterministic builds). */
+  seed?: number;
+}
+
+/** Allowed slots: a bitmap (bit s of byte s>>3 set = slot s allowed) or a predicate (materialised, O(capacity)). */
+export type SlotFilter = Uint8Array | { accept(slot: number): boolean };
+
+export interface HnswSearchOptions {
+  ef?: number;
+  filter?: SlotFilter;
+  /** How the graph honours a filter: "plain" (traverse all, keep matches) or "acorn" (two-hop through non-matches). */
+  filterMode?: "plain" | "acorn";
+}
+
+export interface HnswHits {
+  slots: number[];
+  /** Public scores (higher = closer), best first. */
+  scores: number[];
+  /** Nodes scored during the search (cost, for plan explanations). */
+  visited: number;
+}
+
+export interface HnswStats {
+  count: number;
+  tombstones: number;
+  maxLevel: number;
+  quantization: Quantization;
+  /** Bytes per vector: f32 vector (slab), quantized code + correction the traversal reads, graph links. */
+  bytesPerVector: { full: number; traversal: number; links: number };
+  /** Bytes of the slab's memory held by the index's regions (links, codes, per-slot state, scratch). */
+  indexBytes: number;
+}
+
+const QUANT_TRAIN_FIRST = 256;
+const QUANT_TRAIN_LAST = 65536;
+const MAX_LEVEL = 31;
+const align16 = (n: number): number => (n + 15) & ~15;
+
+interface Regions {
+  hdr: SlabRegion;
+  nodes: SlabRegion;
+  flags: SlabRegion;
+  levels: SlabRegion;
+  upidx: SlabRegion;
+  visited: SlabRegion;
+  cand: SlabRegion;
+  bitmap: SlabRegion;
+  pool: SlabRegion;
+  scratch: SlabRegion;
+}
+
+export class HnswIndex {
+  readonly slab: VectorSlab;
+  readonly m: number;
+  readonly m0: number;
+  readonly efConstruction: number;
+  efSearch: number;
+  readonly quantization: Quantization;
+  private readonly x: HnswExports;
+  private readonly r: Regions;
+  private readonly stride: number;
+  private readonly codeBytes: number;
+  private readonly upStride: number;
+  private cap = 0;
+  private poolCap = 0;
+  private pairCap = 0;
+  private seen = -1;
+  private buffer: ArrayBuffer | undefined;
+  private hdr!: Int32Array;
+  private rng: number;
+  private nextTrain: number;
+
+  /**
+   * @example
+   * const index = await HnswIndex.create(slab, { m: 16, efConstruction: 200, quantization: "int8" });
+   * slab.set(7, vec); index.insert(7);
+   * const { slots, scores } = index.search(query, 10, { ef: 64 });
+   */
+  static async create(slab: VectorSlab, options: HnswOptions = {}): Promise<HnswIndex> {
+    return new HnswIndex(await loadHnswModule(), slab, options);
+  }
+
+  /** Rebuilds an index from serialize()'s bytes over a slab that already holds the same vectors. */
+  static async deserialize(slab: VectorSlab, bytes: Uint8Array): Promise<HnswIndex> {
+    const snap = readHnsw(bytes);
+    if (snap.dim !== slab.dim || snap.metric !== slab.metric) {
+      throw new QuiverError("CORRUPT", `HNSW data is for dim ${snap.dim} ${snap.metric}, the slab is dim ${slab.dim} ${slab.metric}`);
+    }
+    if (snap.n > slab.capacity) throw new QuiverError("CORRUPT", `HNSW data has ${snap.n} slots, the slab holds ${slab.capacity}`);
+    const index = new HnswIndex(await loadHnswModule(), slab, {
+      m: snap.m, efConstruction: snap.efConstruction, efSearch: snap.efSearch, quantization: snap.quantization,
+    });
+    index.restore(snap);
+    return index;
+  }
+
+  constructor(module: WebAssembly.Module, slab: VectorSlab, options: HnswOptions = {}) {
+    const m = options.m ?? 16;
+    const efc = options.efConstruction ?? 200;
+    const quant = options.quantization ?? "int8";
+    if (!Number.isInteger(m) || m < 2 || m > 128) throw new QuiverError("INVALID_ARGUMENT", `m must be an integer in [2, 128], got ${m}`);
+    if (!Number.isInteger(efc) || efc < 1) throw new QuiverError("INVALID_ARGUMENT", `efConstruction must be a positive integer, got ${efc}`);
+    if (!(quant in QUANT_CODE)) throw new QuiverError("INVALID_ARGUMENT", `unknown quantization ${String(quant)}`);
+    this.slab = slab;
+    this.m = m;
+    this.m0 = 2 * m;
+    this.efConstruction = efc;
+    this.efSearch = options.efSearch ?? 64;
+    this.quantization = quant;
+    this.codeBytes = codeBytesFor(quant, slab.dim);
+    this.stride = nodeStride(this.m0, this.codeBytes);
+    this.upStride = 4 * (m + 1);
+    this.rng = (options.seed ?? 0x5eed) >>> 0;
+    this.nextTrain = quant === "int8" ? QUANT_TRAIN_FIRST : Infinity;
+    this.x = instantiateHnsw(module, slab.wasmMemory);
+    this.r = {
+      hdr: slab.allocRegion(HEADER_BYTES),
+      nodes: slab.allocRegion(16),
+      flags: slab.allocRegion(0),
+      levels: slab.allocRegion(0),
+      upidx: slab.allocRegion(0),
+      visited: slab.allocRegion(0),
+      cand: slab.allocRegion(0),
+      bitmap: slab.allocRegion(0),
+      pool: slab.allocRegion(0),
+      scratch: slab.allocRegion(0),
+    };
+    const h = this.header();
+    h[H.DIM] = slab.dim;
+    h[H.METRIC] = slab.kernelMetricCode;
+    h[H.M] = m;
+    h[H.M0] = this.m0;
+    h[H.STRIDE] = this.stride;
+    h[H.CODEOFF] = codeOffset(this.m0);
+    h[H.QUANT] = QUANT_CODE[quant];
+    h[H.QREADY] = quant === "binary" ? 1 : 0;
+    h[H.CODEBYTES] = this.codeBytes;
+    h[H.UPSTRIDE] = this.upStride;
+    h[H.ENTRY] = -1;
+    h[H.EFC] = efc;
+    h[H.EPOCH] = 1;
+    this.ensureScratch(Math.max(efc, this.efSearch));
+  }
+
+  /** Live nodes in the graph. */
+  get size(): number {
+    return this.header()[H.COUNT];
+  }
+
+  /** Adds slot (its vector already stored with slab.set); replaces it when it is already in the graph. */
+  insert(slot: number): void {
+    if (!Number.isInteger(slot) || slot < 0 || slot >= this.slab.capacity) {
+      throw new QuiverError("INVALID_ARGUMENT", `slot ${slot} is outside the slab's capacity ${this.slab.capacity}`);
+    }
+    if (this.slab.capacity > this.cap) this.growSlots(this.slab.capacity);
+    if (this.flagsView()[slot] === FLAG_LIVE) this.delete(slot);
+    if (this.header()[H.TOMBS] > 0) this.consolidate();
+    const level = this.randomLevel();
+    this.ensurePool(this.header()[H.POOLUSED] + level);
+    this.x.insert(this.sync(), slot, level);
+    if (this.size >= this.nextTrain) this.trainQuantizer();
+  }
+
+  /**
+   * Removes slot from the results at once; its neighbours' lists are repaired (two-hop re-selection) by
+   * the next consolidate(), which insert() runs first whenever deletes are pending, so a deleted slot is
+   * never linked to when it is reused. Returns whether the slot was live.
+   */
+  delete(slot: number): boolean {
+    if (!(slot >= 0 && slot < this.cap)) return false;
+    const flags = this.flagsView();
+    if (flags[slot] !== FLAG_LIVE) return false;
+    flags[slot] = FLAG_TOMB;
+    const h = this.header();
+    h[H.COUNT]--;
+    h[H.TOMBS]++;
+    return true;
+  }
+
+  /** Repairs every list that points at a deleted slot and frees those slots. Returns lists rebuilt. */
+  consolidate(): number {
+    if (this.header()[H.TOMBS] === 0) return 0;
+    return this.x.consolidate(this.sync());
+  }
+
+  /** True when slot is live in the graph. */
+  has(slot: number): boolean {
+    return slot >= 0 && slot < this.cap && this.flagsView()[slot] === FLAG_LIVE;
+  }
+
+  /**
+   * A view of the per-slot state, 1 = live (so it can serve as flatSearch's `live`); valid until the
+   * next insert or growth.
+   */
+  liveView(): Uint8Array {
+    return this.flagsView();
+  }
+
+  /** The k best live slots for `query` (ef ≥ k), optionally only among allowed slots. */
+  search(query: ArrayLike<number>, k: number, opts: HnswSearchOptions = {}): HnswHits {
+    if (query.length !== this.slab.dim) {
+      throw new QuiverError("DIMENSION_MISMATCH", `expected a vector of ${this.slab.dim} numbers, got ${query.length}`);
+    }
+    if (!Number.isInteger(k) || k < 0) throw new QuiverError("INVALID_ARGUMENT", `k must be a non-negative integer, got ${k}`);
+    const ef = Math.max(opts.ef ?? this.efSearch, k);
+    if (k === 0 || this.cap === 0) return { slots: [], scores: [], visited: 0 };
+    this.ensureScratch(ef);
+    const hdr = this.sync();
+    this.writeQuery(query);
+    let mode = FILTER_NONE;
+    if (opts.filter !== undefined) {
+      this.writeBitmap(opts.filter);
+      mode = opts.filterMode === "acorn" ? FILTER_ACORN : FILTER_PLAIN;
+    }
+    const n = Math.min(this.x.search(hdr, k, ef, mode), k);
+    const buf = this.slab.wasmMemory.buffer;
+    const work = this.header()[H.WORK];
+    const f = new Float32Array(buf, work, 2 * n);
+    const u = new Uint32Array(buf, work, 2 * n);
+    const slots = new Array<number>(n);
+    const scores = new Array<number>(n);
+    for (let i = 0; i < n; i++) {
+      scores[i] = this.slab.finalScore(f[2 * i]);
+      slots[i] = u[2 * i + 1];
+    }
+    return { slots, scores, visited: this.header()[H.VISITS] };
+  }
+
+  stats(): HnswStats {
+    const h = this.header();
+    const regions = Object.values(this.r).reduce((s, r) => s + r.bytes, 0);
+    return {
+      count: h[H.COUNT],
+      tombstones: h[H.TOMBS],
+      maxLevel: h[H.ENTRY] < 0 ? -1 : h[H.MAXLEVEL],
+      quantization: this.quantization,
+      bytesPerVector: {
+        full: this.slab.dim * 4,
+        traversal: this.quantization === "none" ? this.slab.dim * 4 : this.codeBytes + 4,
+        links: 4 + 4 * this.m0 + (h[H.COUNT] > 0 ? (h[H.POOLUSED] * this.upStride) / h[H.COUNT] : 0),
+      },
+      indexBytes: regions,
+    };
+  }
+
+  /** The graph as bytes (format in serialize.ts); pending deletes are consolidated first. */
+  serialize(): Uint8Array {
+    this.consolidate();
+    const h = this.header();
+    const flags = this.flagsView();
+    let n = 0;
+    for (let s = 0; s < this.cap; s++) if (flags[s] === FLAG_LIVE) n = s + 1;
+    const buf = this.slab.wasmMemory.buffer;
+    const u32 = new Uint32Array(buf);
+    const levels = new Uint8Array(buf, this.r.levels.offset, this.cap);
+    const upidx = new Uint32Array(buf, this.r.upidx.offset, this.cap);
+    return writeHnsw({
+      dim: this.slab.dim, metric: this.slab.metric, quantization: this.quantization, m: this.m,
+      efConstruction: this.efConstruction, efSearch: this.efSearch, n, entry: h[H.ENTRY], maxLevel: h[H.MAXLEVEL],
+      qReady: h[H.QREADY] === 1, scale: this.headerF32(H.SCALE), offset: this.headerF32(H.OFFSET), rng: this.rng,
+      nextTrain: this.nextTrain, flags: flags.subarray(0, n), levels: levels.subarray(0, n),
+      links: (slot, layer) => {
+        const at = layer === 0
+          ? (this.r.nodes.offset + slot * this.stride) >>> 2
+          : (this.r.pool.offset + (upidx[slot] - 1 + layer - 1) * this.upStride) >>> 2;
+        return u32.subarray(at + 1, at + 1 + u32[at]);
+      },
+    });
+  }
+
+  /** Releases the index's regions of the slab's memory. */
+  dispose(): void {
+    for (const r of Object.values(this.r)) this.slab.freeRegion(r);
+  }
+
+  // ---- internals -------------------------------------------------------------------------------
+
+  private restore(s: HnswSnapshot): void {
+    this.growSlots(this.slab.capacity);
+    let blocks = 0;
+    for (let i = 0; i < s.n; i++) if (s.flags[i] === FLAG_LIVE) blocks += s.levels[i];
+    this.ensurePool(blocks);
+    this.sync();
+    const buf = this.slab.wasmMemory.buffer;
+    const u32 = new Uint32Array(buf);
+    const flags = new Uint8Array(buf, this.r.flags.offset, this.cap);
+    const levels = new Uint8Array(buf, this.r.levels.offset, this.cap);
+    const upidx = new Uint32Array(buf, this.r.upidx.offset, this.cap);
+    let used = 0;
+    let count = 0;
+    let p = 0;
+    for (let slot = 0; slot < s.n; slot++) {
+      if (s.flags[slot] !== FLAG_LIVE) continue;
+      count++;
+      flags[slot] = FLAG_LIVE;
+      levels[slot] = s.levels[slot];
+      if (s.levels[slot] > 0) {
+        upidx[slot] = used + 1;
+        used += s.levels[slot];
+      }
+      for (let l = 0; l <= s.levels[slot]; l++) {
+        const at = l === 0
+          ? (this.r.nodes.offset + slot * this.stride) >>> 2
+          : (this.r.pool.offset + (upidx[slot] - 1 + l - 1) * this.upStride) >>> 2;
+        const c = s.links[p];
+        if (c > (l === 0 ? this.m0 : this.m)) throw new QuiverError("CORRUPT", `HNSW slot ${slot} has ${c} links at level ${l}`);
+        for (let i = 0; i <= c; i++) u32[at + i] = s.links[p + i];
+        for (let i = 1; i <= c; i++) if (u32[at + i] >= s.n) throw new QuiverError("CORRUPT", `HNSW link to slot ${u32[at + i]} beyond ${s.n}`);
+        p += c + 1;
+      }
+    }
+    const h = this.header();
+    h[H.POOLUSED] = used;
+    h[H.COUNT] = count;
+    h[H.ENTRY] = s.entry;
+    h[H.MAXLEVEL] = s.maxLevel;
+    h[H.QREADY] = s.qReady ? 1 : 0;
+    this.setHeaderF32(H.SCALE, s.scale);
+    this.setHeaderF32(H.OFFSET, s.offset);
+    this.rng = s.rng;
+    this.nextTrain = s.nextTrain;
+    if (s.qReady && this.quantization !== "none") this.x.encodeAll(this.sync());
+  }
+
+  private randomLevel(): number {
+    // mulberry32: small, seedable, and its state fits in the serialized header.
+    let t = (this.rng = (this.rng + 0x6d2b79f5) >>> 0);
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    const u = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    return Math.min(MAX_LEVEL, Math.floor(-Math.log(1 - u) / Math.log(this.m)));
+  }
+
+  private trainQuantizer(): void {
+    const flags = this.flagsView();
+    const slots: number[] = [];
+    for (let s = 0; s < this.cap; s++) if (flags[s] === FLAG_LIVE) slots.push(s);
+    const f32 = new Float32Array(this.slab.wasmMemory.buffer);
+    const p = trainInt8(f32, this.slab.vectorsOffset >>> 2, this.slab.dim, slots);
+    this.setHeaderF32(H.SCALE, p.scale);
+    this.setHeaderF32(H.OFFSET, p.offset);
+    this.header()[H.QREADY] = 1;
+    this.x.encodeAll(this.sync());
+    this.nextTrain = this.nextTrain >= QUANT_TRAIN_LAST ? Infinity : this.nextTrain * 4;
+  }
+
+  private growSlots(cap: number): void {
+    const s = this.slab;
+    const r = this.r;
+    // The code loops read up to 15 bytes past the last record, hence the slack.
+    s.resizeRegion(r.nodes, cap * this.stride + 16);
+    s.resizeRegion(r.flags, cap);
+    s.resizeRegion(r.levels, cap);
+    s.resizeRegion(r.upidx, cap * 4);
+    s.resizeRegion(r.visited, cap * 2);
+    s.resizeRegion(r.cand, (cap + 1) * 8);
+    s.resizeRegion(r.bitmap, Math.ceil(cap / 8));
+    this.cap = cap;
+    this.header()[H.CAP] = cap;
+  }
+
+  private ensurePool(blocks: number): void {
+    if (blocks <= this.poolCap) return;
+    this.poolCap = Math.max(blocks, this.poolCap * 2, 64);
+    this.slab.resizeRegion(this.r.pool, this.poolCap * this.upStride);
+    this.header()[H.POOLCAP] = this.poolCap;
+  }
+
+  /** Room for ef results and for the candidate lists of pruning and repair. */
+  private ensureScratch(ef: number): void {
+    const need = Math.max(ef, this.efConstruction, (this.m0 + 1) * (this.m0 + 1)) + 2;
+    if (need <= this.pairCap) return;
+    this.pairCap = need;
+    this.slab.resizeRegion(this.r.scratch, 2 * need * 8 + align16(this.slab.dim * 4) + align16(this.codeBytes) + 16 + 4 * (this.m0 + 2));
+  }
+
+  /** Writes every region offset into the header when the layout changed; returns the header offset. */
+  private sync(): number {
+    const s = this.slab;
+    if (s.layoutVersion === this.seen && this.buffer === s.wasmMemory.buffer) return this.r.hdr.offset;
+    const h = this.header();
+    const r = this.r;
+    h[H.VEC] = s.vectorsOffset;
+    h[H.NODES] = r.nodes.offset;
+    h[H.FLAGS] = r.flags.offset;
+    h[H.LEVELS] = r.levels.offset;
+    h[H.UPIDX] = r.upidx.offset;
+    h[H.VISITED] = r.visited.offset;
+    h[H.CAND] = r.cand.offset;
+    h[H.BITMAP] = r.bitmap.offset;
+    h[H.POOL] = r.pool.offset;
+    h[H.RES] = r.scratch.offset;
+    h[H.WORK] = h[H.RES] + this.pairCap * 8;
+    h[H.QUERY] = h[H.WORK] + this.pairCap * 8;
+    h[H.QCODES] = h[H.QUERY] + align16(s.dim * 4);
+    h[H.SEL] = h[H.QCODES] + align16(this.codeBytes) + 16;
+    this.seen = s.layoutVersion;
+    return r.hdr.offset;
+  }
+
+  private header(): Int32Array {
+    const buf = this.slab.wasmMemory.buffer;
+    if (this.buffer !== buf || this.hdr.byteOffset !== this.r.hdr.offset) {
+      this.buffer = buf;
+      this.hdr = new Int32Array(buf, this.r.hdr.offset, HEADER_BYTES / 4);
+      this.seen = -1;
+    }
+    return this.hdr;
+  }
+
+  private headerF32(i: number): number {
+    return new Float32Array(this.header().buffer, this.r.hdr.offset, HEADER_BYTES / 4)[i];
+  }
+
+  private setHeaderF32(i: number, v: number): void {
+    new Float32Array(this.header().buffer, this.r.hdr.offset, HEADER_BYTES / 4)[i] = v;
+  }
+
+  private flagsView(): Uint8Array {
+    return new Uint8Array(this.slab.wasmMemory.buffer, this.r.flags.offset, this.cap);
+  }
+
+  private writeQuery(q: ArrayLike<number>): void {
+    const dim = this.slab.dim;
+    const f = new Float32Array(this.slab.wasmMemory.buffer, this.header()[H.QUERY], dim);
+    let scale = 1;
+    if (this.slab.metric === "cosine") {
+      let norm = 0;
+      for (let i = 0; i < dim; i++) norm += q[i] * q[i];
+      scale = norm > 0 ? 1 / Math.sqrt(norm) : 1;
+    }
+    for (let i = 0; i < dim; i++) f[i] = q[i] * scale;
+  }
+
+  private writeBitmap(filter: SlotFilter): void {
+    const bytes = Math.ceil(this.cap / 8);
+    const dst = new Uint8Array(this.slab.wasmMemory.buffer, this.r.bitmap.offset, bytes);
+    if (filter instanceof Uint8Array) {
+      const n = Math.min(bytes, filter.length);
+      dst.set(n === filter.length ? filter : filter.subarray(0, n));
+      dst.fill(0, n);
+      return;
+    }
+    dst.fill(0);
+    const flags = this.flagsView();
+    for (let s = 0; s < this.cap; s++) if (flags[s] === FLAG_LIVE && filter.accept(s)) dst[s >> 3] |= 1 << (s & 7);
+  }
+}
+
+export { QUANT_NAME };

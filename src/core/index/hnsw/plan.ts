@@ -1,0 +1,123 @@
+// The approximate-search planner: exact scan or graph search per query, filter-aware traversal chosen
+// by selectivity, widening when too few hits come back, and an exact fallback that makes "k hits
+// whenever k records match" a guarantee. Returns the plan it used, for query explanations.
+
+import { flatSearch } from "../flat/flat-search.js";
+import type { HnswIndex } from "./hnsw.js";
+
+/** Below this many live records a collection is searched exactly (the graph would not pay for itself). */
+export const ANN_MIN_RECORDS = 10_000;
+/** A filter matching at most this many records is answered by an exact scan of them. */
+export const EXACT_FILTER_MAX = 4096;
+/** Below this selectivity the graph search hops over non-matching nodes (ACORN-style); above, it walks all. */
+export const ACORN_BELOW = 0.25;
+const MAX_WIDENINGS = 2;
+
+export type AnnStrategy = "exact" | "exact-filtered" | "hnsw" | "hnsw-filtered" | "hnsw-acorn";
+
+export interface AnnPlan {
+  strategy: AnnStrategy;
+  /** Records the filter matches (given by the caller's payload-index estimate, or counted on the bitmap). */
+  matches: number | null;
+  /** The ef of the last graph search (0 for exact plans). */
+  ef: number;
+  /** How many times the graph search was retried with 4× the ef because it found fewer than k hits. */
+  widenings: number;
+  /** True when the graph still came up short and the answer came from an exact scan of the matches. */
+  fellBack: boolean;
+  /** Nodes scored by the graph searches. */
+  visited: number;
+}
+
+export interface AnnQuery {
+  k: number;
+  ef?: number;
+  /** Bitmap of allowed slots (bit s of byte s>>3); absent = no filter. */
+  filter?: Uint8Array;
+  /** The planner's estimate of how many live records match (e.g. from payload indexes); counted when absent. */
+  matches?: number;
+  /** "exact" or "hnsw" forces the strategy family; "auto" (default) decides by size and selectivity. */
+  force?: "auto" | "exact" | "hnsw";
+}
+
+export interface AnnResult {
+  slots: number[];
+  scores: number[];
+  plan: AnnPlan;
+}
+
+/**
+ * Answers one query over an HNSW index and its slab, choosing the plan.
+ *
+ * @example
+ * const { slots, scores, plan } = annSearch(index, q, { k: 10, filter: bitmap, matches: estimate });
+ * plan.strategy; // "hnsw-acorn"
+ */
+export function annSearch(index: HnswIndex, query: Float32Array, q: AnnQuery): AnnResult {
+  const { k } = q;
+  const ef = Math.max(q.ef ?? index.efSearch, k);
+  const live = index.liveView();
+  const size = index.size;
+  const force = q.force ?? "auto";
+  const plan: AnnPlan = { strategy: "hnsw", matches: null, ef: 0, widenings: 0, fellBack: false, visited: 0 };
+  const exactOver = (candidates?: Uint32Array): AnnResult => {
+    const r = flatSearch(index.slab, query, k, { count: live.length, live, candidates });
+    return { slots: r.slots, scores: r.scores, plan };
+  };
+
+  if (q.filter === undefined) {
+    if (force === "exact" || (force === "auto" && size < ANN_MIN_RECORDS)) {
+      plan.strategy = "exact";
+      return exactOver();
+    }
+    const r = index.search(query, k, { ef });
+    plan.ef = ef;
+    plan.visited = r.visited;
+    return { slots: r.slots, scores: r.scores, plan };
+  }
+
+  const matches = q.matches ?? countAllowed(q.filter, live);
+  plan.matches = matches;
+  if (force === "exact" || (force === "auto" && (matches <= EXACT_FILTER_MAX || size < ANN_MIN_RECORDS))) {
+    plan.strategy = "exact-filtered";
+    return exactOver(allowedSlots(q.filter, live));
+  }
+  const acorn = size > 0 && matches / size < ACORN_BELOW;
+  plan.strategy = acorn ? "hnsw-acorn" : "hnsw-filtered";
+  const want = Math.min(k, matches);
+  let curEf = ef;
+  for (let attempt = 0; ; attempt++) {
+    const r = index.search(query, k, { ef: curEf, filter: q.filter, filterMode: acorn ? "acorn" : "plain" });
+    plan.ef = curEf;
+    plan.visited += r.visited;
+    if (r.slots.length >= want) return { slots: r.slots, scores: r.scores, plan };
+    if (attempt === MAX_WIDENINGS) break;
+    plan.widenings++;
+    curEf *= 4;
+  }
+  // The estimate may have been high, or the matching records poorly connected: scan them exactly.
+  plan.fellBack = true;
+  return exactOver(allowedSlots(q.filter, live));
+}
+
+/** Live slots whose bit is set. */
+export function allowedSlots(bits: Uint8Array, live: Uint8Array): Uint32Array {
+  const out: number[] = [];
+  const n = Math.min(live.length, bits.length * 8);
+  for (let s = 0; s < n; s++) if (live[s] === 1 && (bits[s >> 3] & (1 << (s & 7))) !== 0) out.push(s);
+  return Uint32Array.from(out);
+}
+
+function countAllowed(bits: Uint8Array, live: Uint8Array): number {
+  let c = 0;
+  const n = Math.min(live.length, bits.length * 8);
+  for (let s = 0; s < n; s++) if (live[s] === 1 && (bits[s >> 3] & (1 << (s & 7))) !== 0) c++;
+  return c;
+}
+
+/** Builds the bitmap annSearch takes from a list of allowed slots (e.g. a payload index's candidates). */
+export function bitmapOf(slots: ArrayLike<number>, capacity: number): Uint8Array {
+  const bits = new Uint8Array(Math.ceil(capacity / 8));
+  for (let i = 0; i < slots.length; i++) bits[slots[i] >> 3] |= 1 << (slots[i] & 7);
+  return bits;
+}

@@ -1,0 +1,164 @@
+// The HNSW persistence format: writes and reads the graph of one named vector (not the vectors, which
+// the segment already holds; quantized codes are re-encoded from them on load).
+//
+// All integers little-endian. Offsets in bytes.
+// | offset | size      | field                                                                  |
+// |--------|-----------|------------------------------------------------------------------------|
+// | 0      | 4         | magic "QHNW"                                                           |
+// | 4      | 4         | format version (u32) = 1                                               |
+// | 8      | 4         | dim (u32)                                                              |
+// | 12     | 1         | metric: 0 cosine, 1 dot, 2 l2                                          |
+// | 13     | 1         | quantization: 0 none, 1 int8, 2 binary                                 |
+// | 14     | 1         | quantizer trained (0/1)                                                |
+// | 15     | 1         | reserved (0)                                                           |
+// | 16     | 4         | m (u32); level 0 holds up to 2·m links                                 |
+// | 20     | 4         | efConstruction (u32)                                                   |
+// | 24     | 4         | efSearch default (u32)                                                 |
+// | 28     | 4         | n: slots stored, [0, n) (u32)                                          |
+// | 32     | 4         | entry point slot (i32, −1 when empty)                                  |
+// | 36     | 4         | top level (u32)                                                        |
+// | 40     | 4         | int8 scale (f32)                                                       |
+// | 44     | 4         | int8 offset (f32)                                                      |
+// | 48     | 4         | level generator state (u32)                                            |
+// | 52     | 4         | next quantizer training size (f64 truncated to u32; 0 = never)         |
+// | 56     | 8         | reserved (0)                                                           |
+// | 64     | n, pad 4  | per slot: 1 = in the graph, 0 = free                                   |
+// | …      | n, pad 4  | per slot: top level (u8)                                               |
+// | …      | 4·L       | links: for each slot in the graph, for level 0..top: count, then count |
+// |        |           | neighbour slots (u32 each)                                             |
+// | end−4  | 4         | CRC32C of every byte before it                                         |
+
+import { QuiverError } from "../../errors/errors.js";
+import type { Metric } from "../../schema/schema.js";
+import { QUANT_CODE, QUANT_NAME, type Quantization } from "./layout.js";
+
+const MAGIC = 0x574e4851; // "QHNW" read as a little-endian u32
+const VERSION = 1;
+const HEAD = 64;
+const METRICS: Metric[] = ["cosine", "dot", "l2"];
+
+export interface HnswSnapshot {
+  dim: number;
+  metric: Metric;
+  quantization: Quantization;
+  m: number;
+  efConstruction: number;
+  efSearch: number;
+  n: number;
+  entry: number;
+  maxLevel: number;
+  qReady: boolean;
+  scale: number;
+  offset: number;
+  rng: number;
+  nextTrain: number;
+  flags: Uint8Array;
+  levels: Uint8Array;
+  /** Concatenated [count, ...slots] lists, slot order then level order. */
+  links: Uint32Array;
+}
+
+export type HnswSnapshotSource = Omit<HnswSnapshot, "links"> & { links(slot: number, layer: number): Uint32Array };
+
+const pad4 = (n: number): number => (n + 3) & ~3;
+
+export function writeHnsw(s: HnswSnapshotSource): Uint8Array {
+  let words = 0;
+  for (let i = 0; i < s.n; i++) {
+    if (s.flags[i] !== 1) continue;
+    for (let l = 0; l <= s.levels[i]; l++) words += 1 + s.links(i, l).length;
+  }
+  const linksAt = HEAD + 2 * pad4(s.n);
+  const total = linksAt + 4 * words + 4;
+  const out = new Uint8Array(total);
+  const dv = new DataView(out.buffer);
+  dv.setUint32(0, MAGIC, true);
+  dv.setUint32(4, VERSION, true);
+  dv.setUint32(8, s.dim, true);
+  out[12] = METRICS.indexOf(s.metric);
+  out[13] = QUANT_CODE[s.quantization];
+  out[14] = s.qReady ? 1 : 0;
+  dv.setUint32(16, s.m, true);
+  dv.setUint32(20, s.efConstruction, true);
+  dv.setUint32(24, s.efSearch, true);
+  dv.setUint32(28, s.n, true);
+  dv.setInt32(32, s.entry, true);
+  dv.setUint32(36, s.maxLevel, true);
+  dv.setFloat32(40, s.scale, true);
+  dv.setFloat32(44, s.offset, true);
+  dv.setUint32(48, s.rng, true);
+  dv.setUint32(52, Number.isFinite(s.nextTrain) ? s.nextTrain : 0, true);
+  out.set(s.flags.subarray(0, s.n), HEAD);
+  // Free slots keep a stale level in memory; 0 is written so equal graphs give equal bytes.
+  for (let i = 0; i < s.n; i++) out[HEAD + pad4(s.n) + i] = s.flags[i] === 1 ? s.levels[i] : 0;
+  let p = linksAt;
+  for (let i = 0; i < s.n; i++) {
+    if (s.flags[i] !== 1) continue;
+    for (let l = 0; l <= s.levels[i]; l++) {
+      const list = s.links(i, l);
+      dv.setUint32(p, list.length, true);
+      p += 4;
+      for (let j = 0; j < list.length; j++, p += 4) dv.setUint32(p, list[j], true);
+    }
+  }
+  dv.setUint32(p, crc32c(out, 0, p), true);
+  return out;
+}
+
+export function readHnsw(bytes: Uint8Array): HnswSnapshot {
+  const bad = (why: string): QuiverError => new QuiverError("CORRUPT", `HNSW data: ${why}`);
+  if (bytes.length < HEAD + 4) throw bad(`${bytes.length} bytes is too short`);
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (dv.getUint32(0, true) !== MAGIC) throw bad("bad magic");
+  const version = dv.getUint32(4, true);
+  if (version !== VERSION) throw bad(`unsupported version ${version}`);
+  const end = bytes.length - 4;
+  if (crc32c(bytes, 0, end) !== dv.getUint32(end, true)) throw bad("checksum mismatch");
+  const n = dv.getUint32(28, true);
+  const linksAt = HEAD + 2 * pad4(n);
+  if (linksAt > end || (end - linksAt) % 4 !== 0) throw bad("truncated");
+  const metric = METRICS[bytes[12]];
+  const quantization = QUANT_NAME[bytes[13]];
+  if (metric === undefined || quantization === undefined) throw bad("unknown metric or quantization");
+  const links = new Uint32Array((end - linksAt) / 4);
+  for (let i = 0; i < links.length; i++) links[i] = dv.getUint32(linksAt + 4 * i, true);
+  const nextTrain = dv.getUint32(52, true);
+  const snap: HnswSnapshot = {
+    dim: dv.getUint32(8, true), metric, quantization, qReady: bytes[14] === 1,
+    m: dv.getUint32(16, true), efConstruction: dv.getUint32(20, true), efSearch: dv.getUint32(24, true),
+    n, entry: dv.getInt32(32, true), maxLevel: dv.getUint32(36, true),
+    scale: dv.getFloat32(40, true), offset: dv.getFloat32(44, true), rng: dv.getUint32(48, true),
+    nextTrain: nextTrain === 0 ? Infinity : nextTrain,
+    flags: bytes.slice(HEAD, HEAD + n), levels: bytes.slice(HEAD + pad4(n), HEAD + pad4(n) + n), links,
+  };
+  // The link stream must cover exactly the levels of the slots in the graph.
+  let p = 0;
+  for (let i = 0; i < n; i++) {
+    if (snap.flags[i] !== 1) continue;
+    for (let l = 0; l <= snap.levels[i]; l++) {
+      if (p >= links.length) throw bad("link lists end early");
+      p += 1 + links[p];
+    }
+  }
+  if (p !== links.length) throw bad("link lists do not match the levels");
+  if (n > 0 && (snap.entry < -1 || snap.entry >= n)) throw bad(`entry point ${snap.entry} outside [0, ${n})`);
+  return snap;
+}
+
+// CRC32C (Castagnoli), bitwise-table form; the same checksum as the storage layer's, kept here because
+// the core may not import storage.
+const CRC_TABLE = (() => {
+  const t = new Uint32Array(256);
+  for (let i = 0; i < 256; i++) {
+    let c = i;
+    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82f63b78 : c >>> 1;
+    t[i] = c >>> 0;
+  }
+  return t;
+})();
+
+function crc32c(data: Uint8Array, start: number, end: number): number {
+  let c = 0xffffffff;
+  for (let i = start; i < end; i++) c = CRC_TABLE[(c ^ data[i]) & 0xff] ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}

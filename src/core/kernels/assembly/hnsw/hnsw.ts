@@ -1,0 +1,368 @@
+// The HNSW graph's hot loops in WebAssembly (AssemblyScript), over the vector slab's memory: greedy
+// descent of the upper layers, beam search of a layer with epoch-tagged visited marks, the neighbour
+// selection heuristic, insertion, filtered search (plain or ACORN-style two-hop) and delete repair.
+// All state lives in linear memory described by a header (see state.ts and src/core/index/hnsw/layout.ts); the module
+// keeps nothing between calls but cached offsets, so one compiled module serves every index.
+
+import { dotImpl, l2sqImpl } from "../distance";
+import { heapPush, heapPop, heapReplaceTop, sortBestFirst } from "./heap";
+import { dotI8, andCount, encode, encodeNode } from "./quant";
+import {
+  bind, unbind, hdrI, setHdrI, linksAt, nodeAt, vecAt, flagOf, levelOf, newEpoch, testAndVisit, bitOf,
+  gMode, setMode, gMetric, gDim, gM, gM0, gCand, gRes, gWork, gSel, gQuery, gQcodes, gFlags, gLevels, gUpIdx,
+  gCodeOff, gCorrOff, gCodeRead, gFactor,
+  H_QUANT, H_QREADY, H_ENTRY, H_MAXLEVEL, H_POOLUSED, H_COUNT, H_CAP, H_EFC, H_TOMBS, H_VISITS,
+  FLAG_LIVE, FLAG_TOMB, FLAG_ABSENT, QUANT_INT8, QUANT_NONE,
+  MODE_F32_DOT, MODE_F32_L2, MODE_I8, MODE_BIN,
+} from "./state";
+
+const FILTER_NONE = 0;
+/** Traverse every node, keep only accepted ones as results (good when most records match). */
+const FILTER_PLAIN = 1;
+/** ACORN-1: only matching nodes enter the queue; a non-matching neighbour is hopped over to its neighbours. */
+const FILTER_ACORN = 2;
+
+let gEpScore: f32 = 0;
+let visits: i32 = 0;
+
+/** Score (higher = closer) of the query at q against slot v in the current distance mode. */
+@inline
+function score(q: usize, v: u32): f32 {
+  visits++;
+  const mode = gMode;
+  if (mode == MODE_F32_DOT) return dotImpl(q, vecAt(v), gDim);
+  if (mode == MODE_F32_L2) return -l2sqImpl(q, vecAt(v), gDim);
+  const node = nodeAt(v);
+  const prod = mode == MODE_I8 ? dotI8(q, node + gCodeOff, gCodeRead) : andCount(q, node + gCodeOff, gCodeRead);
+  return load<f32>(node + gCorrOff) + gFactor * <f32>prod;
+}
+
+/** Exact f32 score between two stored vectors (construction and repair always use full precision). */
+@inline
+function pairScore(a: u32, b: u32): f32 {
+  return gMetric == 1 ? -l2sqImpl(vecAt(a), vecAt(b), gDim) : dotImpl(vecAt(a), vecAt(b), gDim);
+}
+
+@inline
+function f32Mode(): i32 {
+  return gMetric == 1 ? MODE_F32_L2 : MODE_F32_DOT;
+}
+
+@inline
+function accept(v: u32, fmode: i32): bool {
+  return flagOf(v) == FLAG_LIVE && (fmode == FILTER_NONE || bitOf(v));
+}
+
+/** Greedy descent on one upper layer from ep (score in gEpScore); returns the local optimum. */
+function greedy(q: usize, ep: u32, layer: i32): u32 {
+  let best = ep;
+  let bs = gEpScore;
+  let changed = true;
+  while (changed) {
+    changed = false;
+    const l = linksAt(best, layer);
+    const n = load<u32>(l);
+    for (let i: u32 = 0; i < n; i++) {
+      const v = load<u32>(l + 4 + (<usize>i << 2));
+      const s = score(q, v);
+      if (s > bs) {
+        bs = s;
+        best = v;
+        changed = true;
+      }
+    }
+  }
+  gEpScore = bs;
+  return best;
+}
+
+/**
+ * Beam search of one layer from ep with a result list of ef; leaves the results as a min-heap at gRes
+ * and returns their number. The candidate queue (gCand) is a max-heap stored with negated scores.
+ */
+function searchLayer(q: usize, ep: u32, ef: i32, layer: i32, fmode: i32): i32 {
+  newEpoch();
+  let nc = 0;
+  let nr = 0;
+  testAndVisit(ep);
+  const s0 = score(q, ep);
+  nc = heapPush(gCand, nc, -s0, ep);
+  if (accept(ep, fmode)) nr = heapPush(gRes, nr, s0, ep);
+  let lower: f32 = nr > 0 ? load<f32>(gRes) : -Infinity;
+  while (nc > 0) {
+    const cs = -load<f32>(gCand);
+    if (nr >= ef && cs < lower) break;
+    const c = load<u32>(gCand, 4);
+    nc = heapPop(gCand, nc);
+    const l = linksAt(c, layer);
+    const n = load<u32>(l);
+    for (let i: u32 = 0; i < n; i++) {
+      let v = load<u32>(l + 4 + (<usize>i << 2));
+      if (testAndVisit(v)) continue;
+      if (fmode == FILTER_ACORN && !bitOf(v)) {
+        // The neighbour fails the filter: look through it at its own neighbours that pass.
+        const l2 = linksAt(v, layer);
+        const n2 = load<u32>(l2);
+        for (let j: u32 = 0; j < n2; j++) {
+          const w = load<u32>(l2 + 4 + (<usize>j << 2));
+          if (!bitOf(w) || testAndVisit(w)) continue;
+          const s = score(q, w);
+          if (nr < ef || s > lower) {
+            nc = heapPush(gCand, nc, -s, w);
+            if (flagOf(w) == FLAG_LIVE) {
+              if (nr < ef) nr = heapPush(gRes, nr, s, w);
+              else heapReplaceTop(gRes, nr, s, w);
+              lower = load<f32>(gRes);
+            }
+          }
+        }
+        continue;
+      }
+      const s = score(q, v);
+      if (nr < ef || s > lower) {
+        nc = heapPush(gCand, nc, -s, v);
+        if (accept(v, fmode)) {
+          if (nr < ef) nr = heapPush(gRes, nr, s, v);
+          else heapReplaceTop(gRes, nr, s, v);
+          lower = load<f32>(gRes);
+        }
+      }
+    }
+  }
+  return nr;
+}
+
+/**
+ * The neighbour selection heuristic of HNSW: walking the candidates best first (pairs at list), keep
+ * one only if it is closer to the base than to every neighbour kept so far. Writes gSel; returns the count.
+ */
+function selectHeuristic(list: usize, n: i32, mmax: i32): i32 {
+  let m = 0;
+  for (let i = 0; i < n && m < mmax; i++) {
+    const p = list + (<usize>i << 3);
+    const s = load<f32>(p);
+    const c = load<u32>(p, 4);
+    let good = true;
+    for (let j = 0; j < m; j++) {
+      if (pairScore(c, load<u32>(gSel + (<usize>j << 2))) > s) {
+        good = false;
+        break;
+      }
+    }
+    if (good) {
+      store<u32>(gSel + (<usize>m << 2), c);
+      m++;
+    }
+  }
+  return m;
+}
+
+function writeSel(links: usize, m: i32): void {
+  store<u32>(links, m);
+  memory.copy(links + 4, gSel, <usize>m << 2);
+}
+
+/** Links slot at layer to the heuristic's choice among the n sorted candidates at gWork, both ways. */
+function connect(slot: u32, layer: i32, n: i32): void {
+  const mmax = layer == 0 ? gM0 : gM;
+  const own = linksAt(slot, layer);
+  writeSel(own, selectHeuristic(gWork, n, gM));
+  const m = load<u32>(own);
+  for (let j: u32 = 0; j < m; j++) {
+    const e = load<u32>(own + 4 + (<usize>j << 2));
+    const le = linksAt(e, layer);
+    const cnt = load<u32>(le);
+    if (<i32>cnt < mmax) {
+      store<u32>(le + 4 + (<usize>cnt << 2), slot);
+      store<u32>(le, cnt + 1);
+      continue;
+    }
+    // Full: re-select among the old neighbours plus the new one (gRes is free at this point).
+    let k = heapPushPlain(gRes, 0, pairScore(e, slot), slot);
+    for (let i: u32 = 0; i < cnt; i++) {
+      const x = load<u32>(le + 4 + (<usize>i << 2));
+      k = heapPushPlain(gRes, k, pairScore(e, x), x);
+    }
+    sortBestFirst(gRes, k);
+    writeSel(le, selectHeuristic(gRes, k, mmax));
+  }
+}
+
+@inline
+function heapPushPlain(base: usize, n: i32, s: f32, v: u32): i32 {
+  const p = base + (<usize>n << 3);
+  store<f32>(p, s);
+  store<u32>(p, v, 4);
+  return n + 1;
+}
+
+/** Inserts slot (its vector already in the slab) with the given level; upper blocks must fit the pool. */
+export function insert(hdr: usize, slot: u32, level: i32): void {
+  bind(hdr);
+  setMode(f32Mode());
+  visits = 0;
+  const quant = hdrI(H_QUANT);
+  const oldLevel = levelOf(slot);
+  const upp = gUpIdx + (<usize>slot << 2);
+  if (level > 0 && !(load<u32>(upp) != 0 && oldLevel >= level)) {
+    const used = hdrI(H_POOLUSED);
+    store<u32>(upp, <u32>used + 1);
+    setHdrI(H_POOLUSED, used + level);
+  }
+  store<u8>(gLevels + <usize>slot, <u8>level);
+  for (let l = 0; l <= level; l++) store<u32>(linksAt(slot, l), 0);
+  if (quant != QUANT_NONE && hdrI(H_QREADY) != 0) encodeNode(quant, nodeAt(slot), vecAt(slot));
+  store<u8>(gFlags + <usize>slot, FLAG_LIVE);
+  setHdrI(H_COUNT, hdrI(H_COUNT) + 1);
+
+  const entry = hdrI(H_ENTRY);
+  if (entry < 0) {
+    setHdrI(H_ENTRY, <i32>slot);
+    setHdrI(H_MAXLEVEL, level);
+    unbind();
+    return;
+  }
+  const maxL = hdrI(H_MAXLEVEL);
+  const efc = hdrI(H_EFC);
+  const q = vecAt(slot);
+  let ep = <u32>entry;
+  gEpScore = score(q, ep);
+  for (let l = maxL; l > level; l--) ep = greedy(q, ep, l);
+  for (let l = min(level, maxL); l >= 0; l--) {
+    const nr = searchLayer(q, ep, efc, l, FILTER_NONE);
+    memory.copy(gWork, gRes, <usize>nr << 3);
+    sortBestFirst(gWork, nr);
+    if (nr > 0) ep = load<u32>(gWork, 4);
+    connect(slot, l, nr);
+  }
+  if (level > maxL) {
+    setHdrI(H_ENTRY, <i32>slot);
+    setHdrI(H_MAXLEVEL, level);
+  }
+  unbind();
+}
+
+/**
+ * Searches for the query at gQuery (f32, already normalised for cosine). fmode: 0 none, 1 plain filter,
+ * 2 ACORN filter, both over the bitmap at gBitmap. With quantized codes the traversal compares codes and
+ * the ef survivors are re-scored in f32. Writes the results best first as (score, slot) pairs at gWork
+ * and returns their number (up to max(ef, k)).
+ */
+export function search(hdr: usize, k: i32, ef: i32, fmode: i32): i32 {
+  bind(hdr);
+  visits = 0;
+  const entry = hdrI(H_ENTRY);
+  if (entry < 0) {
+    unbind();
+    return 0;
+  }
+  const quant = hdrI(H_QUANT);
+  const useCodes = quant != QUANT_NONE && hdrI(H_QREADY) != 0;
+  let q = gQuery;
+  if (useCodes) {
+    encode(quant, gQuery, gQcodes, gCodeRead);
+    q = gQcodes;
+    setMode(quant == QUANT_INT8 ? MODE_I8 : MODE_BIN);
+  } else {
+    setMode(f32Mode());
+  }
+  let ep = <u32>entry;
+  gEpScore = score(q, ep);
+  for (let l = hdrI(H_MAXLEVEL); l > 0; l--) ep = greedy(q, ep, l);
+  const nr = searchLayer(q, ep, max(ef, k), 0, fmode);
+  if (useCodes) {
+    setMode(f32Mode());
+    for (let i = 0; i < nr; i++) {
+      const p = gRes + (<usize>i << 3);
+      const v = load<u32>(p, 4);
+      heapPushPlain(gWork, i, score(gQuery, v), v);
+    }
+  } else {
+    memory.copy(gWork, gRes, <usize>nr << 3);
+  }
+  sortBestFirst(gWork, nr);
+  unbind();
+  setHdrI(H_VISITS, visits);
+  return nr;
+}
+
+/** Rebuilds the list of s at layer l without tombstones: its live neighbours plus theirs (two hops). */
+function repairList(s: u32, l: i32): void {
+  newEpoch();
+  testAndVisit(s);
+  const ls = linksAt(s, l);
+  const n = load<u32>(ls);
+  let k = 0;
+  for (let i: u32 = 0; i < n; i++) {
+    const x = load<u32>(ls + 4 + (<usize>i << 2));
+    if (flagOf(x) == FLAG_LIVE) {
+      if (!testAndVisit(x)) k = heapPushPlain(gWork, k, pairScore(s, x), x);
+      continue;
+    }
+    if (levelOf(x) < l) continue;
+    const lx = linksAt(x, l);
+    const nx = load<u32>(lx);
+    for (let j: u32 = 0; j < nx; j++) {
+      const y = load<u32>(lx + 4 + (<usize>j << 2));
+      if (flagOf(y) == FLAG_LIVE && !testAndVisit(y)) k = heapPushPlain(gWork, k, pairScore(s, y), y);
+    }
+  }
+  sortBestFirst(gWork, k);
+  writeSel(ls, selectHeuristic(gWork, k, l == 0 ? gM0 : gM));
+}
+
+/**
+ * Removes every tombstone from the graph: each live list that points at one is rebuilt from its live
+ * neighbours and the tombstones' neighbours, then tombstones become free slots and a new entry point is
+ * chosen if needed. Returns the number of lists rebuilt.
+ */
+export function consolidate(hdr: usize): i32 {
+  bind(hdr);
+  setMode(f32Mode());
+  const cap = <u32>hdrI(H_CAP);
+  let repaired = 0;
+  for (let s: u32 = 0; s < cap; s++) {
+    if (flagOf(s) != FLAG_LIVE) continue;
+    const top = levelOf(s);
+    for (let l = 0; l <= top; l++) {
+      const ls = linksAt(s, l);
+      const n = load<u32>(ls);
+      for (let i: u32 = 0; i < n; i++) {
+        if (flagOf(load<u32>(ls + 4 + (<usize>i << 2))) != FLAG_LIVE) {
+          repairList(s, l);
+          repaired++;
+          break;
+        }
+      }
+    }
+  }
+  let best: i32 = -1;
+  let bestLevel: i32 = -1;
+  const entry = hdrI(H_ENTRY);
+  for (let s: u32 = 0; s < cap; s++) {
+    const f = flagOf(s);
+    if (f == FLAG_TOMB) store<u8>(gFlags + <usize>s, FLAG_ABSENT);
+    else if (f == FLAG_LIVE && levelOf(s) > bestLevel) {
+      bestLevel = levelOf(s);
+      best = <i32>s;
+    }
+  }
+  if (entry < 0 || flagOf(<u32>entry) != FLAG_LIVE || levelOf(<u32>entry) < bestLevel) {
+    setHdrI(H_ENTRY, best);
+    setHdrI(H_MAXLEVEL, best < 0 ? 0 : bestLevel);
+  }
+  setHdrI(H_TOMBS, 0);
+  unbind();
+  return repaired;
+}
+
+/** Re-encodes every node's codes (after the quantizer was (re)trained). */
+export function encodeAll(hdr: usize): void {
+  bind(hdr);
+  const quant = hdrI(H_QUANT);
+  const cap = <u32>hdrI(H_CAP);
+  if (quant != QUANT_NONE) {
+    for (let s: u32 = 0; s < cap; s++) if (flagOf(s) != FLAG_ABSENT) encodeNode(quant, nodeAt(s), vecAt(s));
+  }
+  unbind();
+}

@@ -1,0 +1,190 @@
+// The HNSW module's view of one index: the header fields (mirrored in src/core/index/hnsw/layout.ts) cached in globals
+// by bind(), plus the small accessors every hot loop uses (links of a node, visited tags, filter bits).
+
+export const H_DIM = 0;
+export const H_METRIC = 1;
+export const H_M = 2;
+export const H_M0 = 3;
+export const H_CAP = 4;
+export const H_VEC = 5;
+export const H_NODES = 6;
+export const H_STRIDE = 7;
+export const H_CODEOFF = 8;
+export const H_QUANT = 9;
+export const H_QREADY = 10;
+export const H_CODEBYTES = 11;
+export const H_FLAGS = 12;
+export const H_LEVELS = 13;
+export const H_UPIDX = 14;
+export const H_POOL = 15;
+export const H_POOLCAP = 16;
+export const H_POOLUSED = 17;
+export const H_UPSTRIDE = 18;
+export const H_ENTRY = 19;
+export const H_MAXLEVEL = 20;
+export const H_VISITED = 21;
+export const H_EPOCH = 22;
+export const H_CAND = 23;
+export const H_RES = 24;
+export const H_WORK = 25;
+export const H_QUERY = 26;
+export const H_QCODES = 27;
+export const H_BITMAP = 28;
+export const H_SEL = 29;
+export const H_SCALE = 30;
+export const H_OFFSET = 31;
+export const H_COUNT = 32;
+export const H_TOMBS = 33;
+export const H_VISITS = 34;
+export const H_EFC = 35;
+
+export const FLAG_ABSENT: u8 = 0;
+export const FLAG_LIVE: u8 = 1;
+export const FLAG_TOMB: u8 = 2;
+
+export const QUANT_NONE = 0;
+export const QUANT_INT8 = 1;
+export const QUANT_BINARY = 2;
+
+/** Distance modes: f32 on the slab's vectors, or one of the quantized codes stored in the node records. */
+export const MODE_F32_DOT = 0;
+export const MODE_F32_L2 = 1;
+export const MODE_I8 = 2;
+export const MODE_BIN = 3;
+
+export let gHdr: usize = 0;
+export let gDim: i32 = 0;
+export let gVecStride: usize = 0;
+export let gMetric: i32 = 0;
+export let gM: i32 = 0;
+export let gM0: i32 = 0;
+export let gVec: usize = 0;
+export let gNodes: usize = 0;
+export let gStride: usize = 0;
+export let gCodeOff: usize = 0;
+export let gCorrOff: usize = 0;
+export let gCodeBytes: i32 = 0;
+/** Bytes the code loops read: gCodeBytes rounded up to whole 16-byte blocks. */
+export let gCodeRead: i32 = 0;
+export let gFlags: usize = 0;
+export let gLevels: usize = 0;
+export let gUpIdx: usize = 0;
+export let gPool: usize = 0;
+export let gUpStride: usize = 0;
+export let gVisited: usize = 0;
+export let gEpoch: u32 = 0;
+export let gCand: usize = 0;
+export let gRes: usize = 0;
+export let gWork: usize = 0;
+export let gQuery: usize = 0;
+export let gQcodes: usize = 0;
+export let gBitmap: usize = 0;
+export let gSel: usize = 0;
+export let gScale: f32 = 0;
+/** The factor of the code product in a quantized score (see quant.ts). */
+export let gFactor: f32 = 0;
+export let gOffset: f32 = 0;
+export let gMode: i32 = 0;
+
+@inline
+export function hdrI(i: i32): i32 {
+  return load<i32>(gHdr + (<usize>i << 2));
+}
+
+@inline
+export function setHdrI(i: i32, v: i32): void {
+  store<i32>(gHdr + (<usize>i << 2), v);
+}
+
+/** Caches the header in globals; every exported entry point calls it first (regions may have moved). */
+export function bind(hdr: usize): void {
+  gHdr = hdr;
+  gDim = hdrI(H_DIM);
+  gVecStride = <usize>gDim << 2;
+  gMetric = hdrI(H_METRIC);
+  gM = hdrI(H_M);
+  gM0 = hdrI(H_M0);
+  gVec = <usize>hdrI(H_VEC);
+  gNodes = <usize>hdrI(H_NODES);
+  gStride = <usize>hdrI(H_STRIDE);
+  gCodeOff = <usize>hdrI(H_CODEOFF);
+  gCorrOff = 4 + (<usize>gM0 << 2);
+  gCodeBytes = hdrI(H_CODEBYTES);
+  gCodeRead = (gCodeBytes + 15) & ~15;
+  gFlags = <usize>hdrI(H_FLAGS);
+  gLevels = <usize>hdrI(H_LEVELS);
+  gUpIdx = <usize>hdrI(H_UPIDX);
+  gPool = <usize>hdrI(H_POOL);
+  gUpStride = <usize>hdrI(H_UPSTRIDE);
+  gVisited = <usize>hdrI(H_VISITED);
+  gEpoch = <u32>hdrI(H_EPOCH);
+  gCand = <usize>hdrI(H_CAND);
+  gRes = <usize>hdrI(H_RES);
+  gWork = <usize>hdrI(H_WORK);
+  gQuery = <usize>hdrI(H_QUERY);
+  gQcodes = <usize>hdrI(H_QCODES);
+  gBitmap = <usize>hdrI(H_BITMAP);
+  gSel = <usize>hdrI(H_SEL);
+  gScale = load<f32>(hdr + (<usize>H_SCALE << 2));
+  gFactor = hdrI(H_QUANT) == QUANT_BINARY ? 2 : (gMetric == 1 ? 2 : 1) * gScale * gScale;
+  gOffset = load<f32>(hdr + (<usize>H_OFFSET << 2));
+}
+
+/** Writes back what the module changed in globals. */
+export function unbind(): void {
+  setHdrI(H_EPOCH, <i32>gEpoch);
+}
+
+export function setMode(mode: i32): void {
+  gMode = mode;
+}
+
+/** Links of `slot` at `layer`: a u32 count followed by the neighbour slots. */
+@inline
+export function linksAt(slot: u32, layer: i32): usize {
+  if (layer == 0) return gNodes + <usize>slot * gStride;
+  return gPool + (<usize>load<u32>(gUpIdx + (<usize>slot << 2)) - 1 + <usize>(layer - 1)) * gUpStride;
+}
+
+@inline
+export function nodeAt(slot: u32): usize {
+  return gNodes + <usize>slot * gStride;
+}
+
+@inline
+export function vecAt(slot: u32): usize {
+  return gVec + <usize>slot * gVecStride;
+}
+
+@inline
+export function flagOf(slot: u32): u8 {
+  return load<u8>(gFlags + <usize>slot);
+}
+
+@inline
+export function levelOf(slot: u32): i32 {
+  return <i32>load<u8>(gLevels + <usize>slot);
+}
+
+/** Visited tags are u16 epochs: a new search bumps the epoch instead of clearing the array. */
+export function newEpoch(): void {
+  gEpoch++;
+  if (gEpoch > 0xffff) {
+    memory.fill(gVisited, 0, <usize>hdrI(H_CAP) << 1);
+    gEpoch = 1;
+  }
+}
+
+/** Marks `slot` visited; returns true when it already was. */
+@inline
+export function testAndVisit(slot: u32): bool {
+  const p = gVisited + (<usize>slot << 1);
+  if (<u32>load<u16>(p) == gEpoch) return true;
+  store<u16>(p, <u16>gEpoch);
+  return false;
+}
+
+@inline
+export function bitOf(slot: u32): bool {
+  return (load<u8>(gBitmap + <usize>(slot >> 3)) & (<u8>1 << <u8>(slot & 7))) != 0;
+}

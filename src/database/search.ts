@@ -1,0 +1,157 @@
+/**
+ * Text, vector and hybrid queries over a collection's state: runs each source (BM25 through the
+ * TextIndex, exact vector search through the flat index), fuses them (src/core/query/fusion/),
+ * groups by a payload field, and attaches per-hit explanations. Pure functions of the state.
+ */
+import { flatSearch } from "../core/index/flat/flat-search.js";
+import type { FilterNode } from "../core/query/filter/ast.js";
+import { fuse, type FusionOptions, type FusionSource } from "../core/query/fusion/fuse.js";
+import { valuesAt, splitPath } from "../core/payload/path.js";
+import type { CollectionState } from "./collection-state.js";
+import { exactQuery, matchingSlots, type QueryPlan } from "./reads.js";
+
+/** Live records sampled to estimate a vector's score distribution for z-score fusion. */
+const STATS_SAMPLE = 1024;
+/** Each source's list is at least this deep before fusing, so a document ranked modestly by both can win. */
+export const DEFAULT_FUSION_DEPTH = 100;
+
+export interface SearchSpec {
+  text?: { query: string; fields?: string[] };
+  vector?: { name: string; query: Float32Array };
+  filter?: FilterNode;
+  fusion: FusionOptions & { depth: number };
+  groupBy?: string;
+}
+
+export interface SourceExplain {
+  /** 1-based rank in this source's list. */
+  rank: number;
+  /** The source's own score: BM25, or the vector similarity. */
+  score: number;
+}
+
+export interface HitExplain {
+  text?: SourceExplain | null;
+  vector?: SourceExplain | null;
+  /** The fusion that produced `score`, for hybrid queries. */
+  fusion?: string;
+}
+
+export interface RankedHit {
+  slot: number;
+  score: number;
+  explain: HitExplain;
+  group?: unknown;
+}
+
+/** Runs a text, vector or hybrid search and returns the first `needed` hits (or groups). */
+export function search(state: CollectionState, spec: SearchSpec, needed: number): { hits: RankedHit[]; plan: QueryPlan } {
+  const path = spec.groupBy !== undefined ? splitPath(spec.groupBy) : null;
+  let depth = path ? needed * 4 : needed;
+  for (;;) {
+    const r = rankOnce(state, spec, depth);
+    if (!path) return { hits: r.hits.slice(0, needed), plan: r.plan };
+    const seen = new Set<string>();
+    const out: RankedHit[] = [];
+    for (const h of r.hits) {
+      const v = valuesAt(state.payloads[h.slot], path)[0];
+      if (v !== undefined && v !== null) {
+        const key = JSON.stringify(v);
+        if (seen.has(key)) continue;
+        seen.add(key);
+        h.group = v;
+      }
+      out.push(h);
+      if (out.length === needed) break;
+    }
+    // Enough groups, or every source was exhausted: done. Otherwise look deeper.
+    if (out.length === needed || !r.truncated || depth >= state.size) return { hits: out, plan: r.plan };
+    depth = Math.min(depth * 4, Math.max(state.size, 1));
+  }
+}
+
+function rankOnce(state: CollectionState, spec: SearchSpec, k: number): { hits: RankedHit[]; plan: QueryPlan; truncated: boolean } {
+  let accept: Uint8Array | undefined;
+  let filterInfo = { usedIndexes: false, payloadsChecked: 0, candidates: state.size };
+  if (spec.filter && spec.filter.kind !== "all") {
+    const m = matchingSlots(state, spec.filter);
+    accept = new Uint8Array(state.highWater);
+    for (const s of m.slots) accept[s] = 1;
+    filterInfo = { usedIndexes: m.usedIndexes, payloadsChecked: m.payloadsChecked, candidates: m.slots.length };
+  }
+
+  if (!spec.vector) {
+    const t = textSearch(state, spec, k, accept);
+    const hits = t.slots.map((slot, i) => ({ slot, score: t.scores[i], explain: { text: { rank: i + 1, score: t.scores[i] } } }));
+    return { hits, truncated: t.slots.length === k, plan: { strategy: "text", vector: "", candidates: t.matched, usedIndexes: filterInfo.usedIndexes, payloadsChecked: filterInfo.payloadsChecked, text: t.info } };
+  }
+  if (!spec.text) {
+    const v = exactQuery(state, spec.vector.name, spec.vector.query, spec.filter, k);
+    const hits = v.slots.map((slot, i) => ({ slot, score: v.scores[i], explain: { vector: { rank: i + 1, score: v.scores[i] } } }));
+    return { hits, truncated: v.slots.length === k, plan: v.plan };
+  }
+
+  // Hybrid: both lists at least `depth` deep, then each source scores the other's documents too.
+  const depth = Math.max(k, spec.fusion.depth);
+  const v = exactQuery(state, spec.vector.name, spec.vector.query, spec.filter, depth);
+  const t = textSearch(state, spec, depth, accept, v.slots);
+  const textScoreOf = new Map<number, number>();
+  v.slots.forEach((slot, i) => textScoreOf.set(slot, t.extraScores[i]));
+  const named = state.vectors.get(spec.vector.name)!;
+  const inVector = new Set(v.slots);
+  const missing = Uint32Array.from(t.slots.filter((s) => !inVector.has(s)));
+  const vectorScoreOf = new Map<number, number>();
+  if (missing.length > 0) {
+    const r = flatSearch(named.slab, spec.vector.query, missing.length, { count: state.highWater, live: named.live, candidates: missing });
+    r.slots.forEach((slot, i) => vectorScoreOf.set(slot, r.scores[i]));
+  }
+  const vstats = vectorStats(state, spec.vector.name, spec.vector.query);
+  const sources: FusionSource[] = [
+    { slots: t.slots, scores: t.scores, mean: t.mean, std: t.std, scoreOf: (s) => textScoreOf.get(s) ?? 0 },
+    { slots: v.slots, scores: v.scores, mean: vstats.mean, std: vstats.std, scoreOf: (s) => vectorScoreOf.get(s) },
+  ];
+  const fused = fuse(sources, spec.fusion);
+  const label = spec.fusion.method === "rrf" ? `rrf(k=${spec.fusion.k})` : spec.fusion.method;
+  const hits = fused.slice(0, k).map((h) => ({ slot: h.slot, score: h.score, explain: { text: h.parts[0], vector: h.parts[1], fusion: label } }));
+  return {
+    hits,
+    truncated: t.slots.length === depth || v.slots.length === depth,
+    plan: {
+      strategy: "hybrid",
+      vector: spec.vector.name,
+      candidates: v.plan.candidates,
+      usedIndexes: filterInfo.usedIndexes,
+      payloadsChecked: filterInfo.payloadsChecked,
+      text: t.info,
+      fusion: label,
+    },
+  };
+}
+
+function textSearch(state: CollectionState, spec: SearchSpec, k: number, accept: Uint8Array | undefined, scoresFor?: number[]) {
+  const text = state.text!;
+  const q = spec.text!;
+  const r = text.search(q.query, k, { fields: q.fields, accept, highWater: state.highWater, scoresFor });
+  return { ...r, info: { fields: q.fields ?? text.fields.map((f) => f.name), terms: text.analyzeQuery(q.query, q.fields), matched: r.matched } };
+}
+
+/**
+ * Mean and standard deviation of the vector score over the collection, from an evenly strided
+ * sample of up to STATS_SAMPLE live records (all of them in smaller collections).
+ */
+function vectorStats(state: CollectionState, name: string, query: Float32Array): { mean: number; std: number } {
+  const named = state.vectors.get(name)!;
+  const step = Math.max(1, Math.floor(state.highWater / STATS_SAMPLE));
+  const sample: number[] = [];
+  for (let s = 0; s < state.highWater; s += step) if (named.live[s]) sample.push(s);
+  if (sample.length === 0) return { mean: 0, std: 1 };
+  const r = flatSearch(named.slab, query, sample.length, { count: state.highWater, live: named.live, candidates: Uint32Array.from(sample) });
+  let sum = 0;
+  let sumSq = 0;
+  for (const s of r.scores) {
+    sum += s;
+    sumSq += s * s;
+  }
+  const mean = sum / r.scores.length;
+  return { mean, std: Math.sqrt(Math.max(0, sumSq / r.scores.length - mean * mean)) };
+}

@@ -1,0 +1,29 @@
+/**
+ * Embedders for the command line and `quiver serve` / `quiver mcp`, configured by the operator
+ * (flags and environment variables), never by a request: `local` (the offline model, loaded on
+ * first use), `openai` when QUIVER_OPENAI_BASE_URL (or OPENAI_API_KEY) is set, `ollama` when
+ * QUIVER_OLLAMA_MODEL is set.
+ */
+import type { Embedder } from "../embedder.js";
+import { ollamaEmbedder } from "../ollama.js";
+import { openAIEmbedder } from "../openai.js";
+import { localEmbedder } from "./local-use.js";
+
+/**
+ * Environment:
+ * - QUIVER_OPENAI_BASE_URL (default https://api.openai.com/v1 when OPENAI_API_KEY is set), QUIVER_OPENAI_API_KEY or
+ *   OPENAI_API_KEY, QUIVER_OPENAI_MODEL (default text-embedding-3-small), QUIVER_OPENAI_DIM
+ * - QUIVER_OLLAMA_BASE_URL (default http://127.0.0.1:11434), QUIVER_OLLAMA_MODEL, QUIVER_OLLAMA_DIM
+ */
+export function embeddersFromEnv(env: Record<string, string | undefined> = process.env): Record<string, Embedder> {
+  const out: Record<string, Embedder> = { local: localEmbedder() };
+  const key = env.QUIVER_OPENAI_API_KEY ?? env.OPENAI_API_KEY;
+  const base = env.QUIVER_OPENAI_BASE_URL ?? (key ? "https://api.openai.com/v1" : undefined);
+  if (base) {
+    out.openai = openAIEmbedder({ baseURL: base, apiKey: key, model: env.QUIVER_OPENAI_MODEL ?? "text-embedding-3-small", dim: env.QUIVER_OPENAI_DIM ? Number(env.QUIVER_OPENAI_DIM) : undefined });
+  }
+  if (env.QUIVER_OLLAMA_MODEL) {
+    out.ollama = ollamaEmbedder({ baseURL: env.QUIVER_OLLAMA_BASE_URL, model: env.QUIVER_OLLAMA_MODEL, dim: env.QUIVER_OLLAMA_DIM ? Number(env.QUIVER_OLLAMA_DIM) : undefined });
+  }
+  return out;
+}

@@ -1,0 +1,299 @@
+/**
+ * The Quiver server as a web-standard `fetch(Request) => Response` app: it runs unchanged in
+ * Node (through src/node/http-server.ts), Bun, Deno and edge workers. Every request goes
+ * route -> key (401) -> reach (404) and scope (403) -> quota (429) -> body size (413) -> body
+ * schema (400) -> handler, so no body is read before its key is checked and nothing invalid
+ * reaches the database.
+ */
+import { ERROR_CATALOG, QuiverError, type Problem } from "../core/errors/errors.js";
+import type { DatabaseApi } from "../api/types.js";
+import { DEFAULT_LIMITS, type Limits } from "../database/limits.js";
+import { bodySchemas, type BodySchemas } from "./bodies.js";
+import { docsPage, openApiDocument } from "./openapi.js";
+import { allows, reaches, type KeyStore, type Principal } from "./keys.js";
+import { Metrics } from "./metrics.js";
+import { scopedDatabase } from "./scoped.js";
+import { ROUTES, type Route, type RouteContext } from "./routes.js";
+import { validate } from "./schema.js";
+import { unitsFor, type UsageMeter } from "./usage.js";
+
+export interface ServerLimits {
+  /** Largest request body in bytes (default 32 MiB); larger ones get 413 before they are read. */
+  maxBodyBytes: number;
+}
+
+export const DEFAULT_SERVER_LIMITS: ServerLimits = { maxBodyBytes: 32 << 20 };
+
+/** One structured log line per request. */
+export interface RequestLog {
+  time: string;
+  requestId: string;
+  method: string;
+  route: string;
+  status: number;
+  ms: number;
+  key?: string;
+  collection?: string;
+  readUnits: number;
+  writeUnits: number;
+  code?: string;
+}
+
+export interface AppOptions {
+  db: DatabaseApi;
+  keys: KeyStore;
+  usage: UsageMeter;
+  /** The database's limits (they bound bodies and appear in the OpenAPI document). */
+  limits?: Partial<Limits>;
+  serverLimits?: Partial<ServerLimits>;
+  log?: (entry: RequestLog) => void;
+  /**
+   * Serves /mcp (Model Context Protocol over streamable HTTP) once a valid key is presented; the
+   * handler gets the database as that key sees it (src/server/scoped.ts). Mounted by `quiver serve`,
+   * which owns the MCP SDK dependency, so this app stays free of npm imports.
+   */
+  mcp?: (request: Request, db: DatabaseApi) => Promise<Response>;
+  /** Extra gauges for /metrics, computed at scrape time (the Node adapter adds memory). */
+  extraGauges?: () => Record<string, { help: string; samples: [Record<string, string>, number][] }>;
+}
+
+export interface QuiverApp {
+  fetch(request: Request): Promise<Response>;
+  readonly routes: readonly Route[];
+  readonly metrics: Metrics;
+  readonly openapi: Record<string, unknown>;
+}
+
+interface CompiledRoute {
+  route: Route;
+  pattern: RegExp;
+  names: string[];
+}
+
+const utf8 = new TextEncoder();
+const METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED";
+
+function compile(route: Route): CompiledRoute {
+  const names: string[] = [];
+  const source = route.path
+    .split("/")
+    .map((seg) => {
+      const m = /^\{(\w+)\}$/.exec(seg);
+      if (!m) return seg.replace(/[.*+?^$()|[\]\\{}]/g, "\\$&");
+      names.push(m[1]);
+      return "([^/]+)";
+    })
+    .join("/");
+  return { route, pattern: new RegExp(`^${source}$`), names };
+}
+
+/** An error response: `{ code, message, path, problems }`, with `path` naming the first bad field. */
+function errorBody(code: string, message: string, problems: Problem[]): { code: string; message: string; path: string; problems: Problem[] } {
+  return { code, message, path: problems[0]?.path ?? "", problems };
+}
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly problems: Problem[] = [],
+  ) {
+    super(message);
+  }
+}
+
+/** Reads at most `max` bytes of the body; a longer one is cancelled and answered 413. */
+async function readBody(req: Request, max: number, metrics: Metrics): Promise<{ text: string; bytes: number }> {
+  const declared = req.headers.get("content-length");
+  if (declared !== null && Number(declared) > max) {
+    throw new HttpError(413, "PAYLOAD_TOO_LARGE", `the body is ${declared} bytes; the limit is ${max} (maxBodyBytes)`, [{ path: "", message: `body larger than ${max} bytes` }]);
+  }
+  if (!req.body) return { text: "", bytes: 0 };
+  const reader = req.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    metrics.addBodyBytes(value.byteLength);
+    if (total > max) {
+      await reader.cancel().catch(() => undefined);
+      throw new HttpError(413, "PAYLOAD_TOO_LARGE", `the body is larger than ${max} bytes (maxBodyBytes)`, [{ path: "", message: `body larger than ${max} bytes` }]);
+    }
+    chunks.push(value);
+  }
+  let all: Uint8Array;
+  if (chunks.length === 1) all = chunks[0];
+  else {
+    all = new Uint8Array(total);
+    let at = 0;
+    for (const c of chunks) {
+      all.set(c, at);
+      at += c.byteLength;
+    }
+  }
+  try {
+    return { text: new TextDecoder("utf-8", { fatal: true }).decode(all), bytes: total };
+  } catch {
+    throw new HttpError(400, "INVALID_ARGUMENT", "the body is not valid UTF-8", [{ path: "", message: "not valid UTF-8" }]);
+  }
+}
+
+function parseJson(text: string): unknown {
+  if (text.trim() === "") return {};
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    const why = e instanceof Error ? e.message : String(e);
+    throw new HttpError(400, "INVALID_ARGUMENT", `the body is not valid JSON: ${why}`, [{ path: "", message: "not valid JSON" }]);
+  }
+}
+
+function bearer(req: Request): string | null {
+  const h = req.headers.get("authorization");
+  if (h) {
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(h);
+    return m ? m[1] : null;
+  }
+  return req.headers.get("x-api-key");
+}
+
+/** Builds the app. Everything it needs comes in: the database, the key store and the meter. */
+export function createApp(opts: AppOptions): QuiverApp {
+  const limits: Limits = { ...DEFAULT_LIMITS, ...opts.limits };
+  const serverLimits: ServerLimits = { ...DEFAULT_SERVER_LIMITS, ...opts.serverLimits };
+  const schemas: BodySchemas = bodySchemas(limits);
+  const compiled = ROUTES.map(compile);
+  const metrics = new Metrics();
+  const openapi = openApiDocument(ROUTES, schemas, limits, serverLimits);
+  const docs = docsPage(openapi);
+  let nextId = 0;
+  const idPrefix = Math.random().toString(36).slice(2, 8);
+
+  const metricsText = async () => {
+    const collections = await opts.db.listCollections();
+    return metrics.render({
+      quiver_collection_records: { help: "Records per collection.", samples: collections.map((c) => [{ collection: c.name }, c.count]) },
+      ...(opts.extraGauges?.() ?? {}),
+    });
+  };
+
+  function match(method: string, pathname: string): { c: CompiledRoute; params: Record<string, string> } {
+    let pathMatched = false;
+    for (const c of compiled) {
+      const m = c.pattern.exec(pathname);
+      if (!m) continue;
+      pathMatched = true;
+      if (c.route.method !== method) continue;
+      const params: Record<string, string> = {};
+      try {
+        c.names.forEach((n, i) => (params[n] = decodeURIComponent(m[i + 1])));
+      } catch {
+        throw new HttpError(400, "INVALID_ARGUMENT", "the path is not valid percent-encoding", [{ path: "", message: "bad percent-encoding" }]);
+      }
+      return { c, params };
+    }
+    if (pathMatched) throw new HttpError(405, METHOD_NOT_ALLOWED, `${method} is not allowed on ${pathname}`);
+    throw new HttpError(404, "NOT_FOUND", `no route ${method} ${pathname}; see /docs`);
+  }
+
+  async function handle(req: Request, log: Partial<RequestLog>): Promise<{ status: number; body: Uint8Array | string; type: string; read: number; write: number }> {
+    const url = new URL(req.url);
+    const { c, params } = match(req.method, url.pathname);
+    const route = c.route;
+    log.route = route.path;
+    let principal: Principal | null = null;
+    const need = route.requires;
+    if (need.kind !== "public") {
+      const presented = bearer(req);
+      principal = presented === null ? null : await opts.keys.authenticate(presented);
+      if (!principal) throw new HttpError(401, "UNAUTHORIZED", presented === null ? "an API key is required: Authorization: Bearer <key>" : "the API key is not valid");
+      log.key = principal.id;
+      if (need.kind === "admin" && principal.scope !== "admin") throw new HttpError(403, "FORBIDDEN", "this route needs an admin key");
+      if (need.kind === "collection") {
+        log.collection = params.name;
+        // Outside a key's reach a collection does not exist, whatever the operation or scope.
+        if (!reaches(principal, params.name)) throw new QuiverError("NOT_FOUND", `collection "${params.name}" does not exist`);
+        if (!allows(principal, need.scope)) throw new HttpError(403, "FORBIDDEN", `this key may only ${principal.scope}; ${route.method} ${route.path} needs ${need.scope}`);
+        const over = opts.usage.quotaExceeded(principal);
+        if (over) throw new HttpError(429, "QUOTA_EXCEEDED", over);
+      }
+    }
+    let body: Record<string, unknown> = {};
+    let bodyBytes = 0;
+    if (route.body) {
+      const raw = await readBody(req, serverLimits.maxBodyBytes, metrics);
+      bodyBytes = raw.bytes;
+      const parsed = parseJson(raw.text);
+      const invalid = validate(schemas[route.body], parsed);
+      if (invalid) throw QuiverError.fromProblems(invalid.code, invalid.problems);
+      body = parsed as Record<string, unknown>;
+    }
+    const ctx: RouteContext = { db: opts.db, params, body, bodyBytes, principal, keys: opts.keys, usage: opts.usage, metricsText, openapi: () => openapi, docsHtml: () => docs };
+    const result = await route.handle(ctx);
+    const payload = result.text !== undefined ? result.text : utf8.encode(JSON.stringify(result.json));
+    const size = typeof payload === "string" ? payload.length : payload.byteLength;
+    const units = unitsFor(result.cost, size);
+    if (principal && (units.readUnits > 0 || units.writeUnits > 0)) {
+      opts.usage.record(principal.id, need.kind === "collection" ? params.name : undefined, units);
+      if (need.kind === "collection") metrics.addUnits(params.name, units.readUnits, units.writeUnits);
+    }
+    return { status: result.status ?? 200, body: payload, type: result.contentType ?? "application/json", read: units.readUnits, write: units.writeUnits };
+  }
+
+  async function fetch(req: Request): Promise<Response> {
+    const started = performance.now();
+    const requestId = req.headers.get("x-request-id")?.slice(0, 64) || `${idPrefix}-${(nextId++).toString(36)}`;
+    const log: Partial<RequestLog> = { requestId, method: req.method, route: "(none)" };
+    let status: number;
+    let response: Response;
+    let read = 0;
+    let write = 0;
+    try {
+      if (opts.mcp && new URL(req.url).pathname === "/mcp") {
+        log.route = "/mcp";
+        const presented = bearer(req);
+        const principal = presented === null ? null : await opts.keys.authenticate(presented);
+        if (!principal) throw new HttpError(401, "UNAUTHORIZED", presented === null ? "an API key is required: Authorization: Bearer <key>" : "the API key is not valid");
+        log.key = principal.id;
+        response = await opts.mcp(req, scopedDatabase(opts.db, principal));
+        status = response.status;
+      } else {
+        const r = await handle(req, log);
+        status = r.status;
+        read = r.read;
+        write = r.write;
+        response = new Response(r.body as BodyInit, { status, headers: { "content-type": r.type, "quiver-read-units": String(read), "quiver-write-units": String(write), "x-request-id": requestId } });
+      }
+    } catch (e) {
+      let code: string;
+      let message: string;
+      let problems: Problem[];
+      if (e instanceof HttpError) {
+        status = e.status;
+        ({ code, message, problems } = e);
+      } else if (e instanceof QuiverError) {
+        status = ERROR_CATALOG[e.code]?.status ?? 500;
+        ({ code, message, problems } = e);
+      } else {
+        status = 500;
+        code = "INTERNAL";
+        message = "internal error; see the server log";
+        problems = [];
+        log.code = `INTERNAL: ${e instanceof Error ? e.stack ?? e.message : String(e)}`;
+      }
+      log.code ??= code;
+      const headers: Record<string, string> = { "content-type": "application/json", "quiver-read-units": "0", "quiver-write-units": "0", "x-request-id": requestId };
+      if (status === 401) headers["www-authenticate"] = 'Bearer realm="quiver"';
+      response = new Response(JSON.stringify(errorBody(code, message, problems)), { status, headers });
+    }
+    const ms = performance.now() - started;
+    metrics.observe(log.route!, req.method, status, ms / 1000);
+    opts.log?.({ time: new Date().toISOString(), requestId, method: req.method, route: log.route!, status, ms: Math.round(ms * 100) / 100, key: log.key, collection: log.collection, readUnits: read, writeUnits: write, code: log.code });
+    return response;
+  }
+
+  return { fetch, routes: ROUTES, metrics, openapi };
+}

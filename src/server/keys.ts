@@ -1,0 +1,221 @@
+/**
+ * API keys: the admin key and scoped keys, stored as SHA-256 hashes (never the key itself) in the
+ * system file `server-keys.json` of the database directory, replaced atomically on every change.
+ * Presented keys are hashed and compared in constant time.
+ *
+ * Why a system file and not a reserved collection: a collection would be visible through the
+ * embedded API (listCollections, limits, names a tenant prefix could reach) and would need a
+ * vector schema it has no use for; a small JSON file written with writeFileAtomic through the same
+ * Directory is durable on acknowledge, invisible to the data API, and easy to audit.
+ */
+import { QuiverError } from "../core/errors/errors.js";
+import { writeFileAtomic, type Directory } from "../storage/directory.js";
+
+export const KEYS_FILE = "server-keys.json";
+export type Scope = "admin" | "write" | "read";
+const RANK: Record<Scope, number> = { read: 1, write: 2, admin: 3 };
+
+export interface Quota {
+  /** Read units per UTC calendar month. */
+  readUnits?: number;
+  /** Write units per UTC calendar month. */
+  writeUnits?: number;
+}
+
+/** A key as stored and as listed (the hash is never returned by the API). */
+export interface KeyRecord {
+  id: string;
+  name: string;
+  scope: Scope;
+  /** Exact collection names this key reaches. */
+  collections?: string[];
+  /** Or: every collection whose name starts with this prefix. */
+  prefix?: string;
+  quota?: Quota;
+  createdAt: string;
+  hash: string;
+}
+
+/** Who made a request: a stored key or the admin key. */
+export interface Principal {
+  id: string;
+  name: string;
+  scope: Scope;
+  collections?: string[];
+  prefix?: string;
+  quota?: Quota;
+}
+
+interface KeysFile {
+  version: 1;
+  /** SHA-256 of the generated admin key (absent when QUIVER_ADMIN_KEY is used). */
+  adminHash?: string;
+  keys: KeyRecord[];
+}
+
+const utf8 = new TextEncoder();
+
+export async function sha256Hex(text: string): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", utf8.encode(text)));
+  let out = "";
+  for (const b of digest) out += b.toString(16).padStart(2, "0");
+  return out;
+}
+
+/** Compares two equal-length hex digests without an early exit, so timing tells nothing. */
+export function constantTimeEqual(a: string, b: string): boolean {
+  let diff = a.length ^ b.length;
+  const n = Math.max(a.length, b.length);
+  for (let i = 0; i < n; i++) diff |= (a.charCodeAt(i) | 0) ^ (b.charCodeAt(i) | 0);
+  return diff === 0;
+}
+
+function randomToken(bytes: number): string {
+  const b = new Uint8Array(bytes);
+  crypto.getRandomValues(b);
+  let bin = "";
+  for (const x of b) bin += String.fromCharCode(x);
+  return btoa(bin).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+function randomId(): string {
+  const b = new Uint8Array(6);
+  crypto.getRandomValues(b);
+  return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+}
+
+/** Keys look like `qk_<12 hex id>_<43 base64url secret>`; the id finds the record, the hash proves it. */
+const KEY_FORMAT = /^qk_([0-9a-f]{12})_[A-Za-z0-9_-]{43}$/;
+
+export class KeyStore {
+  private file: KeysFile;
+  private adminHash: string | null;
+  private readonly byId = new Map<string, KeyRecord>();
+  private writing: Promise<void> = Promise.resolve();
+  /**
+   * Keys already verified -> their principal, so a busy client does not pay a SHA-256 per request.
+   * In memory only, bounded, and cleared whenever a key is created or revoked.
+   */
+  private readonly verified = new Map<string, Principal>();
+
+  private constructor(private readonly dir: Directory, file: KeysFile, adminHash: string | null) {
+    this.file = file;
+    this.adminHash = adminHash;
+    for (const k of file.keys) this.byId.set(k.id, k);
+  }
+
+  /**
+   * Loads the key file. The admin key is `adminKey` (from QUIVER_ADMIN_KEY) when given; otherwise
+   * the stored hash, or, on first start, a new key whose hash is stored and which is returned once
+   * as `generatedAdminKey` (print it; it cannot be recovered).
+   */
+  static async open(dir: Directory, opts: { adminKey?: string; rotateAdminKey?: boolean } = {}): Promise<{ store: KeyStore; generatedAdminKey?: string }> {
+    let file: KeysFile = { version: 1, keys: [] };
+    try {
+      const parsed = JSON.parse(new TextDecoder().decode(await dir.read(KEYS_FILE))) as KeysFile;
+      if (parsed.version !== 1 || !Array.isArray(parsed.keys)) throw new Error("unknown format");
+      file = parsed;
+    } catch (e) {
+      if (!(e instanceof QuiverError && e.code === "NOT_FOUND")) {
+        throw new QuiverError("CORRUPT", `${KEYS_FILE} cannot be read: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+      }
+    }
+    if (opts.adminKey !== undefined) {
+      if (opts.adminKey.length < 16) throw new QuiverError("INVALID_ARGUMENT", "QUIVER_ADMIN_KEY must be at least 16 characters");
+      return { store: new KeyStore(dir, file, await sha256Hex(opts.adminKey)) };
+    }
+    if (file.adminHash && !opts.rotateAdminKey) return { store: new KeyStore(dir, file, file.adminHash) };
+    const key = `qk_${"0".repeat(12)}_${randomToken(32)}`;
+    file.adminHash = await sha256Hex(key);
+    const store = new KeyStore(dir, file, file.adminHash);
+    await store.persist();
+    return { store, generatedAdminKey: key };
+  }
+
+  private persist(): Promise<void> {
+    const bytes = utf8.encode(JSON.stringify(this.file, null, 2) + "\n");
+    this.writing = this.writing.catch(() => undefined).then(() => writeFileAtomic(this.dir, KEYS_FILE, bytes));
+    return this.writing;
+  }
+
+  /** The principal a presented key belongs to, or null. Always hashes and compares once. */
+  async authenticate(presented: string): Promise<Principal | null> {
+    const known = this.verified.get(presented);
+    if (known) return known;
+    const principal = await this.verify(presented);
+    if (principal) {
+      if (this.verified.size >= 10_000) this.verified.clear();
+      this.verified.set(presented, principal);
+    }
+    return principal;
+  }
+
+  private async verify(presented: string): Promise<Principal | null> {
+    const hash = await sha256Hex(presented);
+    if (this.adminHash !== null && constantTimeEqual(hash, this.adminHash)) return { id: "admin", name: "admin", scope: "admin" };
+    const m = KEY_FORMAT.exec(presented);
+    const rec = m ? this.byId.get(m[1]) : undefined;
+    if (!rec || !constantTimeEqual(hash, rec.hash)) return null;
+    const { hash: _hash, createdAt: _created, ...principal } = rec;
+    return principal;
+  }
+
+  /** Creates a key; the returned `key` is shown once and never stored. */
+  async create(input: { name?: string; scope: Scope; collections?: string[]; prefix?: string; quota?: Quota }): Promise<{ key: string; record: Omit<KeyRecord, "hash"> }> {
+    if (input.scope !== "admin" && input.collections === undefined && input.prefix === undefined) {
+      throw QuiverError.fromProblems("INVALID_ARGUMENT", [{ path: "collections", message: "a read or write key must name its collections or a tenant prefix (prefix \"\" reaches every collection)" }]);
+    }
+    if (input.collections !== undefined && input.prefix !== undefined) {
+      throw QuiverError.fromProblems("INVALID_ARGUMENT", [{ path: "prefix", message: "give collections or prefix, not both" }]);
+    }
+    let id = randomId();
+    while (this.byId.has(id) || id === "0".repeat(12)) id = randomId();
+    const key = `qk_${id}_${randomToken(32)}`;
+    const record: KeyRecord = {
+      id,
+      name: input.name ?? id,
+      scope: input.scope,
+      ...(input.scope !== "admin" && input.collections !== undefined ? { collections: [...input.collections] } : {}),
+      ...(input.scope !== "admin" && input.prefix !== undefined ? { prefix: input.prefix } : {}),
+      ...(input.quota ? { quota: { ...input.quota } } : {}),
+      createdAt: new Date().toISOString(),
+      hash: await sha256Hex(key),
+    };
+    this.file.keys.push(record);
+    this.byId.set(id, record);
+    this.verified.clear();
+    await this.persist();
+    const { hash: _hash, ...shown } = record;
+    return { key, record: shown };
+  }
+
+  /** Revokes a key at once; resolves false when there was none. */
+  async revoke(id: string): Promise<boolean> {
+    if (!this.byId.has(id)) return false;
+    this.byId.delete(id);
+    this.verified.clear();
+    this.file.keys = this.file.keys.filter((k) => k.id !== id);
+    await this.persist();
+    return true;
+  }
+
+  list(): Omit<KeyRecord, "hash">[] {
+    return this.file.keys.map(({ hash: _hash, ...k }) => k);
+  }
+
+  async flush(): Promise<void> {
+    await this.writing;
+  }
+}
+
+/** Whether a principal reaches a collection at all: outside its reach a collection is invisible. */
+export function reaches(p: Principal, collection: string): boolean {
+  if (p.scope === "admin") return true;
+  if (p.collections) return p.collections.includes(collection);
+  return p.prefix !== undefined && collection.startsWith(p.prefix);
+}
+
+/** Whether a principal's scope includes `needed` (admin > write > read). */
+export function allows(p: Principal, needed: Scope): boolean {
+  return RANK[p.scope] >= RANK[needed];
+}

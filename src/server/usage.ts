@@ -1,0 +1,173 @@
+/**
+ * Usage metering: the read and write units each request cost, accumulated per key and per
+ * collection, with optional monthly quotas. Persisted in `server-usage.json` (written atomically
+ * through the database's Directory at most every `flushMs` and at shutdown), so a crash loses at
+ * most that window of metering, never data.
+ *
+ * The formula (docs/server.md):
+ *   read units  = 1 + ceil(work / 100,000) + ceil(response bytes / 16,384),
+ *                 work = vectors compared x dimension + 100 x text matches scored (queries; else 0)
+ *   write units = upsert: max(1, ceil(request bytes / 4,096)); delete: max(1, ceil(records deleted / 100));
+ *                 create or drop a collection: 1
+ * Requests that fail cost nothing; key management, metrics and health are not metered.
+ */
+import { QuiverError } from "../core/errors/errors.js";
+import { writeFileAtomic, type Directory } from "../storage/directory.js";
+import type { Principal } from "./keys.js";
+
+export const USAGE_FILE = "server-usage.json";
+
+export interface Units {
+  readUnits: number;
+  writeUnits: number;
+}
+
+export interface Counter extends Units {
+  requests: number;
+}
+
+/** What a handler reports about the work it did; the meter turns it into units. */
+export interface Cost {
+  kind: "read" | "write" | "none";
+  /** Query work: vectors compared x dimension + 100 x text matches scored. */
+  work?: number;
+  /** Request body bytes (upserts). */
+  bytesWritten?: number;
+  /** Records deleted. */
+  deleted?: number;
+  /** Create / drop: a flat one unit. */
+  flat?: boolean;
+}
+
+export function unitsFor(cost: Cost, responseBytes: number): Units {
+  if (cost.kind === "none") return { readUnits: 0, writeUnits: 0 };
+  if (cost.kind === "read") {
+    const compute = Math.ceil((cost.work ?? 0) / 100_000);
+    return { readUnits: 1 + compute + Math.ceil(responseBytes / 16_384), writeUnits: 0 };
+  }
+  if (cost.flat) return { readUnits: 0, writeUnits: 1 };
+  if (cost.bytesWritten !== undefined) return { readUnits: 0, writeUnits: Math.max(1, Math.ceil(cost.bytesWritten / 4096)) };
+  return { readUnits: 0, writeUnits: Math.max(1, Math.ceil((cost.deleted ?? 0) / 100)) };
+}
+
+interface KeyUsage {
+  total: Counter;
+  /** The month (YYYY-MM, UTC) the period counters belong to. */
+  month: string;
+  period: Counter;
+  collections: Record<string, Counter>;
+}
+
+interface UsageFile {
+  version: 1;
+  keys: Record<string, KeyUsage>;
+}
+
+const zero = (): Counter => ({ readUnits: 0, writeUnits: 0, requests: 0 });
+
+function add(c: Counter, u: Units): void {
+  c.readUnits += u.readUnits;
+  c.writeUnits += u.writeUnits;
+  c.requests++;
+}
+
+export class UsageMeter {
+  private dirty = false;
+  private lastFlush = 0;
+  private flushing: Promise<void> | null = null;
+
+  private constructor(
+    private readonly dir: Directory | null,
+    private readonly data: UsageFile,
+    private readonly flushMs: number,
+    private readonly now: () => number,
+    private readonly onWarning: (m: string) => void,
+  ) {}
+
+  static async open(dir: Directory | null, opts: { flushMs?: number; now?: () => number; onWarning?: (m: string) => void } = {}): Promise<UsageMeter> {
+    let data: UsageFile = { version: 1, keys: {} };
+    if (dir) {
+      try {
+        const parsed = JSON.parse(new TextDecoder().decode(await dir.read(USAGE_FILE))) as UsageFile;
+        if (parsed.version === 1 && typeof parsed.keys === "object" && parsed.keys !== null) data = parsed;
+      } catch (e) {
+        if (!(e instanceof QuiverError && e.code === "NOT_FOUND")) opts.onWarning?.(`${USAGE_FILE} unreadable, usage starts from zero: ${String(e)}`);
+      }
+    }
+    const now = opts.now ?? Date.now;
+    return new UsageMeter(dir, data, opts.flushMs ?? 5_000, now, opts.onWarning ?? (() => undefined));
+  }
+
+  private month(): string {
+    return new Date(this.now()).toISOString().slice(0, 7);
+  }
+
+  private usageOf(keyId: string): KeyUsage {
+    let u = this.data.keys[keyId];
+    if (!u) u = this.data.keys[keyId] = { total: zero(), month: this.month(), period: zero(), collections: {} };
+    const m = this.month();
+    if (u.month !== m) {
+      u.month = m;
+      u.period = zero();
+    }
+    return u;
+  }
+
+  /** Null when the key may go on; otherwise why its quota is exhausted. */
+  quotaExceeded(p: Principal): string | null {
+    if (!p.quota) return null;
+    const u = this.usageOf(p.id);
+    if (p.quota.readUnits !== undefined && u.period.readUnits >= p.quota.readUnits) return `read quota of ${p.quota.readUnits} units for ${u.month} is used up`;
+    if (p.quota.writeUnits !== undefined && u.period.writeUnits >= p.quota.writeUnits) return `write quota of ${p.quota.writeUnits} units for ${u.month} is used up`;
+    return null;
+  }
+
+  record(keyId: string, collection: string | undefined, units: Units): void {
+    if (units.readUnits === 0 && units.writeUnits === 0) return;
+    const u = this.usageOf(keyId);
+    add(u.total, units);
+    add(u.period, units);
+    if (collection !== undefined) add((u.collections[collection] ??= zero()), units);
+    this.dirty = true;
+    if (this.now() - this.lastFlush >= this.flushMs) void this.flush();
+  }
+
+  /** Usage of one key (its own view). */
+  ofKey(keyId: string): { key: string; total: Counter; month: string; period: Counter; collections: Record<string, Counter> } {
+    const u = this.usageOf(keyId);
+    return { key: keyId, ...structuredClone(u) };
+  }
+
+  /** Every key's usage and the per-collection sums (the admin's view). */
+  all(): { keys: ReturnType<UsageMeter["ofKey"]>[]; collections: Record<string, Counter> } {
+    const collections: Record<string, Counter> = {};
+    for (const u of Object.values(this.data.keys)) {
+      for (const [name, c] of Object.entries(u.collections)) {
+        const sum = (collections[name] ??= zero());
+        sum.readUnits += c.readUnits;
+        sum.writeUnits += c.writeUnits;
+        sum.requests += c.requests;
+      }
+    }
+    return { keys: Object.keys(this.data.keys).sort().map((k) => this.ofKey(k)), collections };
+  }
+
+  /** Writes the counters if they changed; safe to call at any time. */
+  async flush(): Promise<void> {
+    if (!this.dir) return;
+    while (this.flushing) await this.flushing;
+    if (!this.dirty) return;
+    this.dirty = false;
+    this.lastFlush = this.now();
+    const bytes = new TextEncoder().encode(JSON.stringify(this.data));
+    this.flushing = writeFileAtomic(this.dir, USAGE_FILE, bytes)
+      .catch((e) => {
+        this.dirty = true;
+        this.onWarning(`could not save usage (will retry): ${e instanceof Error ? e.message : String(e)}`);
+      })
+      .finally(() => {
+        this.flushing = null;
+      });
+    await this.flushing;
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * Test support for the server: a real server on 127.0.0.1 with an ephemeral port over a database
+ * in a memory (or given) Directory, its admin key, and a small raw HTTP helper.
+ */
+import { open, MemoryDirectory, type Database, type Directory, type DatabaseOptions } from "../../src/index.js";
+import { serveFetch, type HttpServerHandle } from "../../src/node/http-server.js";
+import { startQuiverServer, type AppOptions, type QuiverServer, type RequestLog, type ServerLimits } from "../../src/server/index.js";
+import { connect, type QuiverClient } from "../../src/client/index.js";
+
+export const ADMIN_KEY = "test-admin-key-0123456789abcdef";
+
+export interface TestServer {
+  url: string;
+  db: Database;
+  dir: Directory;
+  server: QuiverServer;
+  http: HttpServerHandle;
+  logs: RequestLog[];
+  admin: QuiverClient;
+  /** Raw request with an optional key; returns status, parsed JSON (or text) and headers. */
+  call(method: string, path: string, opts?: { key?: string | null; body?: unknown; raw?: string }): Promise<{ status: number; json: any; text: string; headers: Headers }>;
+  close(): Promise<void>;
+}
+
+export async function startTestServer(
+  opts: { dir?: Directory; dbOptions?: DatabaseOptions; serverLimits?: Partial<ServerLimits>; keepLogs?: boolean; adminKey?: string | null; mcp?: AppOptions["mcp"] } = {},
+): Promise<TestServer> {
+  const dir = opts.dir ?? new MemoryDirectory();
+  const db = await open(dir, opts.dbOptions);
+  const logs: RequestLog[] = [];
+  const server = await startQuiverServer({
+    db,
+    dir,
+    limits: opts.dbOptions?.limits,
+    serverLimits: opts.serverLimits,
+    adminKey: opts.adminKey === null ? undefined : opts.adminKey ?? ADMIN_KEY,
+    usageFlushMs: 200,
+    log: opts.keepLogs ? (e) => logs.push(e) : undefined,
+    mcp: opts.mcp,
+  });
+  const http = await serveFetch(server.app.fetch, { host: "127.0.0.1", port: 0 });
+  const url = http.url;
+  const admin = connect(url, { apiKey: opts.adminKey === null ? server.generatedAdminKey : opts.adminKey ?? ADMIN_KEY });
+  return {
+    url,
+    db,
+    dir,
+    server,
+    http,
+    logs,
+    admin,
+    async call(method, path, o = {}) {
+      const headers: Record<string, string> = {};
+      const key = o.key === undefined ? ADMIN_KEY : o.key;
+      if (key !== null) headers.authorization = `Bearer ${key}`;
+      let body: string | undefined = o.raw;
+      if (o.body !== undefined) {
+        body = JSON.stringify(o.body);
+        headers["content-type"] = "application/json";
+      }
+      const res = await fetch(url + path, { method, headers, body });
+      const text = await res.text();
+      let json: any;
+      try {
+        json = JSON.parse(text);
+      } catch {
+        json = undefined;
+      }
+      return { status: res.status, json, text, headers: res.headers };
+    },
+    async close() {
+      await http.close(1000);
+      await server.flush();
+      await db.close();
+    },
+  };
+}

@@ -1,0 +1,70 @@
+/**
+ * `quiver serve` as a process: binds 127.0.0.1 on an ephemeral port, prints the generated admin
+ * key once (storing only its hash), serves the API, and on SIGTERM finishes cleanly so that every
+ * acknowledged write is there after a restart.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { connect } from "../../src/client/index.js";
+
+const MAIN = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "src", "cli", "main.js");
+
+function serve(data: string): Promise<{ url: string; stdout: () => string; stop: () => Promise<{ code: number | null; stderr: string }> }> {
+  const env = { ...process.env };
+  delete env.QUIVER_ADMIN_KEY;
+  const child = spawn(process.execPath, [MAIN, "serve", "--data", data, "--port", "0", "--no-log"], { env, stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  let err = "";
+  child.stdout.on("data", (c: Buffer) => (out += c.toString()));
+  child.stderr.on("data", (c: Buffer) => (err += c.toString()));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no banner: ${out} ${err}`)), 15_000);
+    child.once("exit", (code) => reject(new Error(`exited ${code}: ${err}`)));
+    child.stdout.on("data", () => {
+      const m = /at (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+      if (m && out.includes("Ctrl-C")) {
+        clearTimeout(timer);
+        child.removeAllListeners("exit");
+        resolve({
+          url: m[1],
+          stdout: () => out,
+          stop: () =>
+            new Promise((res) => {
+              child.once("exit", (code) => res({ code, stderr: err }));
+              child.kill("SIGTERM");
+            }),
+        });
+      }
+    });
+  });
+}
+
+test("quiver serve: generated admin key printed once, loopback only, clean SIGTERM keeps every write", async () => {
+  const data = mkdtempSync(join(tmpdir(), "quiver-serve-"));
+  try {
+    const first = await serve(data);
+    const key = /admin key \(shown once[^\n]*\n\s+(qk_\S+)/.exec(first.stdout())?.[1];
+    assert.ok(key, first.stdout());
+    const db = connect(first.url, { apiKey: key });
+    const c = await db.createCollection("docs", { vectors: { v: { dim: 2, metric: "l2" } } });
+    await c.upsert(Array.from({ length: 100 }, (_, i) => ({ id: `d${i}`, vector: [i, 1] })));
+    const stopped = await first.stop();
+    assert.equal(stopped.code, 0, stopped.stderr);
+    assert.match(stopped.stderr, /stopped cleanly/);
+    assert.ok(!readFileSync(join(data, "server-keys.json"), "utf8").includes(key.slice(16)), "the key file holds no key");
+
+    const second = await serve(data);
+    assert.ok(!/qk_/.test(second.stdout()), "the admin key is not printed again");
+    const again = connect(second.url, { apiKey: key });
+    assert.equal(await (await again.collection("docs")).count(), 100);
+    assert.equal((await fetch(`${second.url}/healthz`)).status, 200);
+    assert.equal((await second.stop()).code, 0);
+  } finally {
+    rmSync(data, { recursive: true, force: true });
+  }
+});
