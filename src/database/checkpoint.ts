@@ -4,7 +4,8 @@
  * Sequence, each step durable before the next:
  *   1. (synchronously, between write groups) rotate to a new WAL file and take each collection's
  *      delta since the last checkpoint, or, past `maxSegments`, its full live state (compaction);
- *   2. write each taken delta as a new segment file and fsync it;
+ *   2. write each taken delta as a new segment file, and the changed collections' HNSW graphs as
+ *      index files (index-file.ts), and fsync them;
  *   3. replace the manifest atomically (new segment lists, walStart = the new WAL);
  *   4. remove the old WAL files and the segments no longer referenced.
  * A crash before step 3 leaves the old manifest, whose WAL files still hold everything; a crash
@@ -16,22 +17,24 @@ import { writeFileAtomic } from "../storage/directory.js";
 import { MANIFEST_FILE, encodeManifest, type Manifest } from "../storage/manifest.js";
 import { encodeSegment, segmentFileName, type SegmentContent } from "../storage/segment.js";
 import { walFileName } from "../storage/wal.js";
+import { encodeIndexFile, indexFileName, type IndexSnapshot } from "../storage/index-file.js";
 import type { CollectionState } from "./collection-state.js";
 
 export interface CheckpointPlan {
   checkpointSeq: number;
   walStart: number;
   /** Each collection at rotation time, with what was taken from it. */
-  collections: { state: CollectionState; taken: SegmentContent | null; full: boolean; previous: string[] }[];
+  collections: { state: CollectionState; taken: SegmentContent | null; full: boolean; previous: string[]; index: IndexSnapshot | null; previousIndex?: string }[];
   /** WAL files made obsolete by this checkpoint once it is published. */
   obsoleteWals: number[];
-  /** Every segment the current manifest names, including those of collections dropped since. */
+  /** Every segment and index file the current manifest names, including those of collections dropped since. */
   previousSegments: string[];
 }
 
 export interface CheckpointResult {
   manifest: Manifest;
   segmentsOf: Map<string, string[]>;
+  indexFileOf: Map<string, string>;
   written: number;
 }
 
@@ -39,22 +42,26 @@ export interface CheckpointResult {
 export function takeCheckpoint(
   collections: Iterable<CollectionState>,
   segmentsOf: Map<string, string[]>,
+  indexFileOf: Map<string, string>,
   maxSegments: number,
   checkpointSeq: number,
   walStart: number,
   obsoleteWals: number[],
 ): CheckpointPlan {
-  const previousSegments = [...segmentsOf.values()].flat();
+  const previousSegments = [...segmentsOf.values()].flat().concat([...indexFileOf.values()]);
   const plan: CheckpointPlan = { checkpointSeq, walStart, collections: [], obsoleteWals, previousSegments };
   for (const state of collections) {
     const previous = segmentsOf.get(state.uid) ?? [];
+    const previousIndex = indexFileOf.get(state.uid);
     if (state.dirty.size === 0) {
-      plan.collections.push({ state, taken: null, full: false, previous });
+      plan.collections.push({ state, taken: null, full: false, previous, index: null, previousIndex });
       continue;
     }
     // Compact when segments pile up, or when the delta rewrites most of the collection anyway.
     const full = previous.length + 1 > maxSegments || state.dirty.size >= state.size;
-    plan.collections.push({ state, taken: full ? state.takeFull() : state.takeDelta(), full, previous });
+    const taken = full ? state.takeFull() : state.takeDelta();
+    // The graphs change with the records: a collection that changed gets a new index file.
+    plan.collections.push({ state, taken, full, previous, index: state.indexSnapshot(checkpointSeq), previousIndex });
   }
   return plan;
 }
@@ -66,6 +73,7 @@ export async function writeCheckpoint(
   allocateFileNumber: () => number,
 ): Promise<CheckpointResult> {
   const segmentsOf = new Map<string, string[]>();
+  const indexFileOf = new Map<string, string>();
   const created: string[] = [];
   try {
     for (const c of plan.collections) {
@@ -83,6 +91,19 @@ export async function writeCheckpoint(
         segments = c.full ? [name] : [...c.previous, name];
       }
       segmentsOf.set(c.state.uid, segments);
+      let indexFile = c.taken ? undefined : c.previousIndex;
+      if (c.index) {
+        indexFile = indexFileName(allocateFileNumber());
+        created.push(indexFile);
+        const f = await dir.create(indexFile);
+        try {
+          await f.append(encodeIndexFile(c.index));
+          await f.sync();
+        } finally {
+          await f.close();
+        }
+      }
+      if (indexFile) indexFileOf.set(c.state.uid, indexFile);
     }
     const manifest: Manifest = {
       format: 1,
@@ -94,13 +115,14 @@ export async function writeCheckpoint(
         uid: c.state.uid,
         schema: c.state.schema,
         segments: segmentsOf.get(c.state.uid)!,
+        ...(indexFileOf.has(c.state.uid) ? { indexFile: indexFileOf.get(c.state.uid)! } : {}),
       })),
     };
     // writeFileAtomic syncs the directory, which also makes the new segment names durable.
     await writeFileAtomic(dir, MANIFEST_FILE, encodeManifest(manifest));
     // Published. Removing garbage may fail harmlessly: the next open removes what is left.
     // Obsolete: segments replaced by compaction, and those of collections dropped since.
-    const kept = new Set([...segmentsOf.values()].flat());
+    const kept = new Set([...segmentsOf.values()].flat().concat([...indexFileOf.values()]));
     const obsoleteSegments = plan.previousSegments.filter((s) => !kept.has(s));
     try {
       for (const n of plan.obsoleteWals) await dir.remove(walFileName(n));
@@ -108,7 +130,7 @@ export async function writeCheckpoint(
     } catch {
       /* stale files are collected at the next open */
     }
-    return { manifest, segmentsOf, written: created.length };
+    return { manifest, segmentsOf, indexFileOf, written: created.length };
   } catch (e) {
     for (const c of plan.collections) if (c.taken) c.state.restoreDelta(c.taken);
     for (const name of created) await dir.remove(name).catch(() => undefined);

@@ -1,14 +1,9 @@
-/** What a collection's state is built with: the distance kernels and the analyzers' language resources. */
-export interface StateEnv {
-  kernels: KernelFactory;
-  text: TextPlugins;
-}
-
 /**
  * The in-memory state of one collection: ids and slots, vector slabs, payloads, payload
  * indexes and the full-text index. The full-text index is derived from the payloads (which the
- * WAL and segments already hold), so it is rebuilt as records are applied, at open as at write. It applies already-validated, already-logged operations and answers reads; it never
- * touches storage. It also tracks which ids changed since the last checkpoint, so a checkpoint
+ * WAL and segments already hold), so it is rebuilt as records are applied, at open as at write.
+ * So is a named vector's HNSW graph. It applies already-validated, already-logged operations and
+ * answers reads; it never touches storage. It also tracks which ids changed since the last checkpoint, so a checkpoint
  * can write just that delta as a segment.
  */
 import { QuiverError } from "../core/errors/errors.js";
@@ -18,13 +13,39 @@ import { DEFAULT_BM25, TextIndex } from "../core/index/bm25/text-index.js";
 import { VectorSlab } from "../core/vectors/slab.js";
 import { PayloadIndexSet } from "../core/payload/indexes.js";
 import type { StoredRecord } from "./ops.js";
-import type { CollectionSchema } from "../core/schema/schema.js";
+import type { CollectionSchema, VectorIndexSpec } from "../core/schema/schema.js";
 import type { SegmentContent } from "../storage/segment.js";
+import type { IndexSnapshot } from "../storage/index-file.js";
+import { HnswIndex } from "../core/index/hnsw/hnsw.js";
+import { ANN_MIN_RECORDS } from "../core/index/hnsw/plan.js";
+
+/** What a collection's state is built with: kernels, the compiled HNSW module, analyzers' resources. */
+export interface StateEnv {
+  kernels: KernelFactory;
+  hnsw: WebAssembly.Module;
+  text: TextPlugins;
+}
+
+/** Per named vector, for `db.stats()` and `quiver stats`. */
+export interface VectorStats {
+  name: string;
+  count: number;
+  /** `flat` (exact scans) until a graph exists, then `hnsw`. */
+  index: "flat" | "hnsw";
+  quantization?: string;
+  /** Bytes per vector: the full f32 vector, what a graph traversal reads per comparison, the graph links. */
+  bytesPerVector: { full: number; traversal: number; links: number };
+}
 
 export interface NamedVectorState {
   slab: VectorSlab;
   /** live[slot] = 1 when the slot holds a live record that has this vector. */
   live: Uint8Array;
+  /** Live records that have this vector. */
+  count: number;
+  /** The graph, once built: from the first record for `hnsw`, past ANN_MIN_RECORDS for `auto`. */
+  index: HnswIndex | null;
+  spec: VectorIndexSpec;
 }
 
 export class CollectionState {
@@ -40,6 +61,10 @@ export class CollectionState {
   private free: number[] = [];
   /** id -> present, for every id changed since the last checkpoint. */
   dirty = new Map<string, boolean>();
+  /** Between beginLoad and endLoad graphs are not maintained: endLoad restores or builds them once. */
+  private suspendIndexes = false;
+  /** Set between beginLoad and endLoad: segments are loading with the slots of an index file. */
+  private loading: { hints: Map<string, number>; spill: number } | null = null;
   /** Bumped on every change; lets readers cache derived data such as the sorted id list. */
   version = 0;
   private sortedIdsCache: { version: number; ids: string[] } | null = null;
@@ -48,10 +73,12 @@ export class CollectionState {
     readonly name: string,
     readonly uid: string,
     readonly schema: CollectionSchema,
-    env: StateEnv,
+    private readonly env: StateEnv,
   ) {
     for (const [vname, spec] of Object.entries(schema.vectors)) {
-      this.vectors.set(vname, { slab: new VectorSlab(env.kernels, spec.dim, spec.metric), live: new Uint8Array(0) });
+      const named: NamedVectorState = { slab: new VectorSlab(env.kernels, spec.dim, spec.metric), live: new Uint8Array(0), count: 0, index: null, spec: spec.index ?? {} };
+      if (named.spec.type === "hnsw") named.index = this.newIndex(named);
+      this.vectors.set(vname, named);
     }
     const textFields = schema.text ?? {};
     this.text = Object.keys(textFields).length === 0 ? null : new TextIndex(textFields, { ...DEFAULT_BM25, ...schema.bm25 }, env.text);
@@ -64,10 +91,21 @@ export class CollectionState {
     return this.ids.size;
   }
 
-  private allocateSlot(): number {
+  private allocateSlot(id: string): number {
+    if (this.loading) {
+      // While segments load, an id the index file knows goes back to its slot; any other id is
+      // one a later segment deletes, so it waits above the known slots meanwhile.
+      const hinted = this.loading.hints.get(id);
+      return this.growTo(hinted ?? this.loading.spill++);
+    }
     const reused = this.free.pop();
     if (reused !== undefined) return reused;
-    const slot = this.highWater++;
+    return this.growTo(this.highWater);
+  }
+
+  /** Makes `slot` addressable in every slab and live mask. */
+  private growTo(slot: number): number {
+    this.highWater = Math.max(this.highWater, slot + 1);
     for (const v of this.vectors.values()) {
       v.slab.ensureCapacity(this.highWater);
       if (v.live.length < this.highWater) {
@@ -81,10 +119,20 @@ export class CollectionState {
 
   /** Inserts or fully replaces each record (a vector or payload field not given is removed). */
   applyUpsert(records: StoredRecord[], trackDirty = true): void {
+    const touched: (NamedVectorState | number)[] = [];
+    // Replaced vectors leave their graphs, and the graphs are repaired, before any vector is
+    // overwritten: the repair walks the removed nodes' neighbourhoods, which must still be theirs.
+    let removed = false;
+    for (const r of records) {
+      const slot = this.ids.get(r.id);
+      if (slot === undefined) continue;
+      for (const v of this.vectors.values()) if (v.index && v.live[slot]) removed = v.index.delete(slot) || removed;
+    }
+    if (removed) for (const v of this.vectors.values()) v.index?.consolidate();
     for (const r of records) {
       let slot = this.ids.get(r.id);
       if (slot === undefined) {
-        slot = this.allocateSlot();
+        slot = this.allocateSlot(r.id);
         this.ids.set(r.id, slot);
         this.slotIds[slot] = r.id;
       } else {
@@ -98,16 +146,45 @@ export class CollectionState {
       this.text?.add(slot, payload);
       for (const [vname, v] of this.vectors) {
         const vec = r.vectors.get(vname);
+        if (v.live[slot]) {
+          v.count--;
+          v.index?.delete(slot);
+        }
         if (vec) {
           v.slab.set(slot, vec);
           v.live[slot] = 1;
+          v.count++;
+          touched.push(v, slot);
         } else {
           v.live[slot] = 0;
         }
       }
       if (trackDirty) this.dirty.set(r.id, true);
     }
+    for (let i = 0; i < touched.length && !this.suspendIndexes; i += 2) {
+      const v = touched[i] as NamedVectorState;
+      const slot = touched[i + 1] as number;
+      if (v.index && v.live[slot]) v.index.insert(slot);
+    }
+    for (const v of this.vectors.values()) this.maybeBuildIndex(v);
     this.version++;
+  }
+
+  private newIndex(v: NamedVectorState): HnswIndex {
+    return new HnswIndex(this.env.hnsw, v.slab, {
+      m: v.spec.m,
+      efConstruction: v.spec.efConstruction,
+      efSearch: v.spec.efSearch,
+      quantization: v.spec.quantization,
+    });
+  }
+
+  /** `auto` vectors get their graph once they are large enough for it to beat an exact scan. */
+  private maybeBuildIndex(v: NamedVectorState): void {
+    if (this.suspendIndexes || v.index || (v.spec.type ?? "auto") !== "auto" || v.count < ANN_MIN_RECORDS) return;
+    const index = this.newIndex(v);
+    for (let slot = 0; slot < this.highWater; slot++) if (v.live[slot]) index.insert(slot);
+    v.index = index;
   }
 
   /** Deletes the ids that exist; returns how many did. */
@@ -122,7 +199,12 @@ export class CollectionState {
       this.ids.delete(id);
       this.slotIds[slot] = undefined;
       this.payloads[slot] = undefined;
-      for (const v of this.vectors.values()) v.live[slot] = 0;
+      for (const v of this.vectors.values()) {
+        if (!v.live[slot]) continue;
+        v.live[slot] = 0;
+        v.count--;
+        v.index?.delete(slot);
+      }
       this.free.push(slot);
       if (trackDirty) this.dirty.set(id, false);
       deleted++;
@@ -174,6 +256,68 @@ export class CollectionState {
     return { uid: this.uid, deleted: [], records };
   }
 
+  /**
+   * Starts loading segments (at open). With an index file's slot table, ids get back the slots
+   * its graphs refer to; graphs are not maintained until endLoad.
+   */
+  beginLoad(slotIds: (string | undefined)[] | null): void {
+    const hints = new Map<string, number>();
+    slotIds?.forEach((id, slot) => id !== undefined && hints.set(id, slot));
+    this.loading = { hints, spill: slotIds?.length ?? 0 };
+    // Without a table, slots are allocated in load order as usual.
+    if (!slotIds) this.loading = null;
+    for (const v of this.vectors.values()) {
+      v.index?.dispose();
+      v.index = null;
+    }
+    this.suspendIndexes = true;
+  }
+
+  /**
+   * Ends loading: rebuilds the free list, then restores each graph from its bytes when they match
+   * the loaded records, and otherwise builds it from the records. Returns what it had to rebuild.
+   */
+  endLoad(graphs: Map<string, Uint8Array>): { restored: number; rebuilt: string[] } {
+    this.loading = null;
+    this.suspendIndexes = false;
+    this.free = [];
+    for (let slot = this.highWater - 1; slot >= 0; slot--) if (this.slotIds[slot] === undefined) this.free.push(slot);
+    const rebuilt: string[] = [];
+    let restored = 0;
+    for (const [vname, v] of this.vectors) {
+      const bytes = graphs.get(vname);
+      if (bytes) {
+        try {
+          const index = HnswIndex.fromBytes(this.env.hnsw, v.slab, bytes);
+          let same = index.size === v.count;
+          for (let slot = 0; same && slot < this.highWater; slot++) same = index.has(slot) === (v.live[slot] === 1);
+          if (same) {
+            v.index = index;
+            restored++;
+            continue;
+          }
+          index.dispose();
+        } catch {
+          /* a damaged graph is rebuilt below */
+        }
+        rebuilt.push(vname);
+      }
+      if (v.spec.type === "hnsw" || ((v.spec.type ?? "auto") === "auto" && v.count >= ANN_MIN_RECORDS)) {
+        v.index = this.newIndex(v);
+        for (let slot = 0; slot < this.highWater; slot++) if (v.live[slot]) v.index.insert(slot);
+      }
+    }
+    return { restored, rebuilt };
+  }
+
+  /** The graphs and the slot table they refer to, for an index file; null when there are no graphs. */
+  indexSnapshot(checkpointSeq: number): IndexSnapshot | null {
+    const graphs = new Map<string, Uint8Array>();
+    for (const [vname, v] of this.vectors) if (v.index) graphs.set(vname, v.index.serialize());
+    if (graphs.size === 0) return null;
+    return { uid: this.uid, checkpointSeq, slotIds: this.slotIds.slice(0, this.highWater), graphs };
+  }
+
   sortedIds(): string[] {
     if (this.sortedIdsCache?.version !== this.version) {
       // Code-unit order (not locale order) so cursors are stable across runtimes.
@@ -181,6 +325,15 @@ export class CollectionState {
       this.sortedIdsCache = { version: this.version, ids };
     }
     return this.sortedIdsCache.ids;
+  }
+
+  vectorStats(): VectorStats[] {
+    return [...this.vectors].map(([name, v]) => {
+      const full = v.slab.dim * 4;
+      if (!v.index) return { name, count: v.count, index: "flat", bytesPerVector: { full, traversal: full, links: 0 } };
+      const st = v.index.stats();
+      return { name, count: v.count, index: "hnsw", quantization: st.quantization, bytesPerVector: { full, traversal: st.bytesPerVector.traversal, links: Math.round(st.bytesPerVector.links) } };
+    });
   }
 
   memoryBytes(): number {

@@ -34,6 +34,10 @@ export interface QueryRequest {
   withVectors?: boolean;
   /** How a hybrid query (text and vector) fuses the two rankings; see docs/search.md. Default `{ method: "zscore" }`. */
   fusion?: FusionRequest;
+  /** Beam width of a graph (HNSW) search: higher is more accurate and slower (default: the vector's efSearch, 64). */
+  ef?: number;
+  /** Scan exactly even when the vector has a graph (the true top-k, at the cost of a full scan). */
+  exact?: boolean;
   /** Attach to each hit its rank and score in each source (`hit.explain`). */
   explain?: boolean;
   /** A payload field (dotted path): keep only the best hit per distinct value, e.g. one chunk per document. */
@@ -201,13 +205,18 @@ export class Collection implements CollectionApi {
       problems.push({ path: "query", message: "needs a vector, a text, or both" });
     }
     if (req.vector !== undefined) spec.vector = this.queryVector(state, req.vector);
+    if (req.ef !== undefined && (typeof req.ef !== "number" || !Number.isInteger(req.ef) || req.ef < 1 || req.ef > this.db.limits.maxTopK)) {
+      problems.push({ path: "ef", message: `must be an integer from 1 to ${this.db.limits.maxTopK}, got ${JSON.stringify(req.ef)}` });
+    }
+    if (req.exact !== undefined && typeof req.exact !== "boolean") problems.push({ path: "exact", message: "must be true or false" });
+    if (spec.vector) spec.vector.options = { ef: req.ef, exact: req.exact };
     if (req.text !== undefined) spec.text = this.queryText(state, req.text, problems);
     if (req.fusion !== undefined) this.queryFusion(req.fusion, spec, problems);
     if (req.explain !== undefined && typeof req.explain !== "boolean") problems.push({ path: "explain", message: "must be true or false" });
     if (req.groupBy !== undefined && (typeof req.groupBy !== "string" || req.groupBy.length === 0 || req.groupBy.split(".").some((x) => x.length === 0))) {
       problems.push({ path: "groupBy", message: `must be a payload field name or dotted path, got ${JSON.stringify(req.groupBy)}` });
     }
-    const known = ["vector", "text", "filter", "limit", "offset", "withPayload", "withVectors", "fusion", "explain", "groupBy"];
+    const known = ["vector", "text", "filter", "limit", "offset", "withPayload", "withVectors", "fusion", "explain", "groupBy", "ef", "exact"];
     for (const key of Object.keys(req)) if (!known.includes(key)) problems.push({ path: key, message: `unknown option (expected ${known.join(", ")})` });
     if (problems.length > 0) throw QuiverError.fromProblems("INVALID_ARGUMENT", problems);
     spec.filter = this.filter(req.filter);
@@ -225,7 +234,7 @@ export class Collection implements CollectionApi {
     return { hits, plan };
   }
 
-  private queryVector(state: CollectionState, v: unknown): { name: string; query: Float32Array } {
+  private queryVector(state: CollectionState, v: unknown): { name: string; query: Float32Array; options?: { ef?: number; exact?: boolean } } {
     const names = Object.keys(state.schema.vectors);
     let vectorName: string;
     let raw: unknown;

@@ -6,11 +6,12 @@
 import { QuiverError } from "../core/errors/errors.js";
 import type { DatabaseApi } from "../api/types.js";
 import { loadKernelFactory } from "../core/kernels/load.js";
+import { loadHnswModule } from "../core/index/hnsw/module.js";
 import type { Directory, DirectoryLock } from "../storage/directory.js";
 import { WalWriter } from "../storage/wal.js";
 import { takeCheckpoint, writeCheckpoint } from "./checkpoint.js";
 import { Collection } from "./collection.js";
-import type { CollectionState, StateEnv } from "./collection-state.js";
+import type { CollectionState, StateEnv, VectorStats } from "./collection-state.js";
 import type { TextPlugins } from "../core/analysis/analyzer.js";
 import { DEFAULT_LIMITS, type Limits } from "./limits.js";
 import type { Op } from "./ops.js";
@@ -44,7 +45,7 @@ export interface DatabaseOptions {
 }
 
 export interface DatabaseStats {
-  collections: { name: string; count: number; vectorBytes: number; textBytes: number; segments: number }[];
+  collections: { name: string; count: number; vectorBytes: number; textBytes: number; segments: number; vectors: VectorStats[] }[];
   kernels: string;
   walBytes: number;
   lastCheckpointSeq: number;
@@ -72,6 +73,7 @@ export class Database implements DatabaseApi {
     private readonly env: StateEnv,
     private readonly collections: Map<string, CollectionState>,
     private segmentsOf: Map<string, string[]>,
+    private indexFileOf: Map<string, string>,
     private wal: WalWriter,
     private seq: number,
     private checkpointSeq: number,
@@ -95,13 +97,13 @@ export class Database implements DatabaseApi {
     const lock = await dir.lock();
     try {
       const kernels = await loadKernelFactory(options.kernels);
-      const env: StateEnv = { kernels, text: options.text ?? {} };
+      const env: StateEnv = { kernels, hnsw: await loadHnswModule(), text: options.text ?? {} };
       const r = await recover(dir, env);
       for (const w of r.report.warnings) options.onWarning?.(w);
       let next = r.nextFileNumber;
       const last = r.wals[r.wals.length - 1];
       const wal = last ? await WalWriter.reopen(dir, last.number, last.validLength) : await WalWriter.create(dir, next++);
-      const db = new Database(dir, lock, env, r.collections, r.segmentsOf, wal, r.seq, r.manifest.checkpointSeq, next, r.report, {
+      const db = new Database(dir, lock, env, r.collections, r.segmentsOf, r.indexFileOf, wal, r.seq, r.manifest.checkpointSeq, next, r.report, {
         walMaxBytes: options.walMaxBytes ?? 64 << 20,
         maxSegments: options.maxSegments ?? 8,
         ...options,
@@ -211,6 +213,7 @@ export class Database implements DatabaseApi {
         vectorBytes: c.memoryBytes(),
         textBytes: c.textBytes(),
         segments: this.segmentsOf.get(c.uid)?.length ?? 0,
+        vectors: c.vectorStats(),
       })),
       kernels: this.env.kernels.name,
       walBytes: this.wal.size,
@@ -241,11 +244,12 @@ export class Database implements DatabaseApi {
     this.wal = next;
     const obsolete = [...this.walNumbers];
     this.walNumbers.push(next.number);
-    const plan = takeCheckpoint(this.collections.values(), this.segmentsOf, this.options.maxSegments, this.seq, next.number, obsolete);
+    const plan = takeCheckpoint(this.collections.values(), this.segmentsOf, this.indexFileOf, this.options.maxSegments, this.seq, next.number, obsolete);
     await old.close().catch(() => undefined);
     this.checkpointing = writeCheckpoint(this.dir, plan, () => this.nextFileNumber++)
       .then((result) => {
         this.segmentsOf = result.segmentsOf;
+        this.indexFileOf = result.indexFileOf;
         this.checkpointSeq = plan.checkpointSeq;
         this.walNumbers = this.walNumbers.filter((n) => !obsolete.includes(n));
       })

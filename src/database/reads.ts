@@ -4,6 +4,7 @@
  */
 import { QuiverError } from "../core/errors/errors.js";
 import { flatSearch } from "../core/index/flat/flat-search.js";
+import { annSearch, bitmapOf, EXACT_FILTER_MAX } from "../core/index/hnsw/plan.js";
 import type { FilterNode } from "../core/query/filter/ast.js";
 import { matches } from "../core/query/filter/evaluate.js";
 import { candidateSlots } from "../core/query/plan/candidates.js";
@@ -29,7 +30,7 @@ export interface Hit extends RecordOutput {
 /** How a query was executed; returned with every result so slow or surprising queries can be understood. */
 export interface QueryPlan {
   /** `exact-scan` / `exact-filtered`: vector only; `text`: BM25 only; `hybrid`: both, fused. */
-  strategy: "exact-scan" | "exact-filtered" | "text" | "hybrid";
+  strategy: "exact-scan" | "exact-filtered" | "hnsw" | "hnsw-filtered" | "hnsw-acorn" | "text" | "hybrid";
   /** The named vector searched, or "" for a text-only query. */
   vector: string;
   /** Vector queries: records that matched the filter (or all live records with that vector). Text queries: records containing a query term. */
@@ -42,6 +43,8 @@ export interface QueryPlan {
   text?: { fields: string[]; terms: Record<string, string[]>; matched: number };
   /** Hybrid queries: the fusion used, e.g. `zscore` or `rrf(k=60)`. */
   fusion?: string;
+  /** Graph searches: the beam width used, nodes scored, retries with a 4x wider beam, and whether an exact scan had to finish the job. */
+  ann?: { ef: number; visited: number; widenings: number; fellBack: boolean };
 }
 
 export interface OutputOptions {
@@ -82,28 +85,60 @@ export function matchingSlots(state: CollectionState, filter: FilterNode): { slo
   return { slots: Uint32Array.from(out), usedIndexes: fromIndex !== null, payloadsChecked: checked };
 }
 
-export function exactQuery(
+/** Per-query knobs of vector search. */
+export interface VectorSearchOptions {
+  /** Beam width of a graph search (default: the vector's efSearch). */
+  ef?: number;
+  /** Force an exact scan even when the vector has a graph. */
+  exact?: boolean;
+}
+
+/**
+ * The top k of one named vector, optionally among records matching a filter. Without a graph the
+ * scan is exact; with one, the planner (core/index/hnsw/plan.ts) picks an exact scan of few
+ * matches, a graph search (filter-aware below 25% selectivity), widening, or an exact fallback, so
+ * a filter matching at least k records always yields k hits.
+ */
+export function vectorQuery(
   state: CollectionState,
   vectorName: string,
   query: Float32Array,
   filter: FilterNode | undefined,
   k: number,
+  opts: VectorSearchOptions = {},
 ): { slots: number[]; scores: number[]; plan: QueryPlan } {
   const named = state.vectors.get(vectorName);
   if (!named) throw new QuiverError("INTERNAL", `no vector ${vectorName}`);
-  if (!filter || filter.kind === "all") {
-    const { slots, scores } = flatSearch(named.slab, query, k, { count: state.highWater, live: named.live });
-    let candidates = 0;
-    for (let s = 0; s < state.highWater; s++) candidates += named.live[s];
-    return { slots, scores, plan: { strategy: "exact-scan", vector: vectorName, candidates, usedIndexes: false, payloadsChecked: 0 } };
+  const filtered = filter !== undefined && filter.kind !== "all";
+  const m = filtered ? matchingSlots(state, filter) : null;
+  const base = { vector: vectorName, usedIndexes: m?.usedIndexes ?? false, payloadsChecked: m?.payloadsChecked ?? 0 };
+  if (named.index && !opts.exact) {
+    const r = annSearch(named.index, query, {
+      k,
+      ef: opts.ef,
+      filter: m ? bitmapOf(m.slots, state.highWater) : undefined,
+      matches: m ? countLive(m.slots, named.live) : undefined,
+      // A vector declared `hnsw` uses its graph at any size, except that a filter matching few
+      // records is still answered by scanning them (exact, and cheaper than a filtered walk).
+      force: named.spec.type !== "hnsw" ? "auto" : m && countLive(m.slots, named.live) <= EXACT_FILTER_MAX ? "exact" : "hnsw",
+    });
+    const p = r.plan;
+    const strategy = p.strategy === "exact" ? "exact-scan" : p.strategy;
+    const plan: QueryPlan = { strategy, ...base, candidates: p.matches ?? named.count, ann: { ef: p.ef, visited: p.visited, widenings: p.widenings, fellBack: p.fellBack } };
+    return { slots: r.slots, scores: r.scores, plan };
   }
-  const m = matchingSlots(state, filter);
+  if (!m) {
+    const { slots, scores } = flatSearch(named.slab, query, k, { count: state.highWater, live: named.live });
+    return { slots, scores, plan: { strategy: "exact-scan", ...base, candidates: named.count } };
+  }
   const { slots, scores } = flatSearch(named.slab, query, k, { count: state.highWater, live: named.live, candidates: m.slots });
-  return {
-    slots,
-    scores,
-    plan: { strategy: "exact-filtered", vector: vectorName, candidates: m.slots.length, usedIndexes: m.usedIndexes, payloadsChecked: m.payloadsChecked },
-  };
+  return { slots, scores, plan: { strategy: "exact-filtered", ...base, candidates: countLive(m.slots, named.live) } };
+}
+
+function countLive(slots: Uint32Array, live: Uint8Array): number {
+  let n = 0;
+  for (let i = 0; i < slots.length; i++) n += live[slots[i]];
+  return n;
 }
 
 export function countMatching(state: CollectionState, filter: FilterNode | undefined): number {

@@ -7,12 +7,15 @@ import { QuiverError, isQuiverError } from "../core/errors/errors.js";
 import type { Directory } from "../storage/directory.js";
 import { MANIFEST_FILE, decodeManifest, emptyManifest, type Manifest } from "../storage/manifest.js";
 import { decodeSegment } from "../storage/segment.js";
+import { decodeIndexFile, type IndexSnapshot } from "../storage/index-file.js";
 import { parseWalFileName, scanWal } from "../storage/wal.js";
 import { CollectionState, type StateEnv } from "./collection-state.js";
 import { decodeOp, type Op } from "./ops.js";
 
 export interface RecoveryReport {
   segmentsLoaded: number;
+  /** HNSW graphs restored from index files rather than rebuilt. */
+  graphsRestored: number;
   walFilesReplayed: number;
   operationsReplayed: number;
   /** Bytes cut from WAL tails that were incomplete or failed their checksum (never acknowledged). */
@@ -26,6 +29,7 @@ export interface Recovered {
   manifest: Manifest;
   collections: Map<string, CollectionState>; // by uid
   segmentsOf: Map<string, string[]>; // by uid
+  indexFileOf: Map<string, string>; // by uid
   seq: number;
   /** WAL files to keep, ascending, with their valid lengths; the last one is continued. */
   wals: { number: number; validLength: number }[];
@@ -57,7 +61,7 @@ export function applyOp(op: Op, collections: Map<string, CollectionState>, env: 
 }
 
 export async function recover(dir: Directory, env: StateEnv): Promise<Recovered> {
-  const report: RecoveryReport = { segmentsLoaded: 0, walFilesReplayed: 0, operationsReplayed: 0, tornBytesTruncated: 0, staleFilesRemoved: [], warnings: [] };
+  const report: RecoveryReport = { segmentsLoaded: 0, graphsRestored: 0, walFilesReplayed: 0, operationsReplayed: 0, tornBytesTruncated: 0, staleFilesRemoved: [], warnings: [] };
   const files = await dir.list();
   let manifest: Manifest;
   if (files.includes(MANIFEST_FILE)) manifest = decodeManifest(await dir.read(MANIFEST_FILE));
@@ -65,9 +69,13 @@ export async function recover(dir: Directory, env: StateEnv): Promise<Recovered>
 
   const collections = new Map<string, CollectionState>();
   const segmentsOf = new Map<string, string[]>();
+  const indexFileOf = new Map<string, string>();
   const referenced = new Set<string>();
   for (const mc of manifest.collections) {
     const state = new CollectionState(mc.name, mc.uid, mc.schema, env);
+    const snapshot = mc.indexFile ? await readIndexFile(dir, mc.indexFile, mc.uid, manifest.checkpointSeq, report) : null;
+    if (mc.indexFile) referenced.add(mc.indexFile);
+    state.beginLoad(snapshot?.slotIds ?? null);
     for (const segName of mc.segments) {
       referenced.add(segName);
       let bytes: Uint8Array;
@@ -82,16 +90,23 @@ export async function recover(dir: Directory, env: StateEnv): Promise<Recovered>
       state.applySegment(seg);
       report.segmentsLoaded++;
     }
+    const graphs = state.endLoad(snapshot?.graphs ?? new Map());
+    report.graphsRestored += graphs.restored;
+    for (const vname of graphs.rebuilt) {
+      report.warnings.push(`${mc.name}: the graph of vector "${vname}" in ${mc.indexFile} did not match the records and was rebuilt`);
+    }
     // Segments hold checkpointed data: nothing in them is dirty.
     state.dirty = new Map();
     collections.set(mc.uid, state);
     segmentsOf.set(mc.uid, [...mc.segments]);
+    if (mc.indexFile) indexFileOf.set(mc.uid, mc.indexFile);
   }
 
   let maxFileNumber = 0;
   const walNumbers: number[] = [];
   for (const f of files) {
-    const n = parseWalFileName(f) ?? (/^seg-(\d+)\.qseg$/.exec(f) ? Number(/^seg-(\d+)/.exec(f)![1]) : null);
+    const numbered = /^(?:seg|idx)-(\d+)\.q(?:seg|idx)$/.exec(f);
+    const n = parseWalFileName(f) ?? (numbered ? Number(numbered[1]) : null);
     if (n !== null) maxFileNumber = Math.max(maxFileNumber, n);
     const w = parseWalFileName(f);
     if (w !== null && w >= manifest.walStart) walNumbers.push(w);
@@ -122,7 +137,7 @@ export async function recover(dir: Directory, env: StateEnv): Promise<Recovered>
     const w = parseWalFileName(f);
     const stale =
       (w !== null && w < manifest.walStart) ||
-      (/^seg-\d+\.qseg$/.test(f) && !referenced.has(f)) ||
+      (/^(?:seg-\d+\.qseg|idx-\d+\.qidx)$/.test(f) && !referenced.has(f)) ||
       f.endsWith(".tmp");
     if (stale) {
       await dir.remove(f);
@@ -132,5 +147,20 @@ export async function recover(dir: Directory, env: StateEnv): Promise<Recovered>
   if (report.staleFilesRemoved.length > 0) await dir.syncDir();
 
   const nextFileNumber = Math.max(manifest.nextFileNumber, maxFileNumber + 1);
-  return { manifest, collections, segmentsOf, seq, wals, nextFileNumber, report };
+  return { manifest, collections, segmentsOf, indexFileOf, seq, wals, nextFileNumber, report };
+}
+
+/** Reads a collection's index file; a damaged or mismatched one is reported and ignored (graphs are then rebuilt). */
+async function readIndexFile(dir: Directory, name: string, uid: string, checkpointSeq: number, report: RecoveryReport): Promise<IndexSnapshot | null> {
+  try {
+    const snap = decodeIndexFile(await dir.read(name), name);
+    // An older checkpoint's file is still right when the collection has not changed since (a
+    // checkpoint rewrites it whenever it does); endLoad checks the graphs against the records.
+    if (snap.uid !== uid || snap.checkpointSeq > checkpointSeq) throw new QuiverError("CORRUPT", `${name} is for another collection or a later checkpoint`);
+    return snap;
+  } catch (e) {
+    if (!isQuiverError(e, "CORRUPT") && !isQuiverError(e, "NOT_FOUND")) throw e;
+    report.warnings.push(`${name}: ${e.message}; the graphs are rebuilt from the records`);
+    return null;
+  }
 }

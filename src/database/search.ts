@@ -8,7 +8,7 @@ import type { FilterNode } from "../core/query/filter/ast.js";
 import { fuse, type FusionOptions, type FusionSource } from "../core/query/fusion/fuse.js";
 import { valuesAt, splitPath } from "../core/payload/path.js";
 import type { CollectionState } from "./collection-state.js";
-import { exactQuery, matchingSlots, type QueryPlan } from "./reads.js";
+import { vectorQuery, matchingSlots, type QueryPlan, type VectorSearchOptions } from "./reads.js";
 
 /** Live records sampled to estimate a vector's score distribution for z-score fusion. */
 const STATS_SAMPLE = 1024;
@@ -17,7 +17,7 @@ export const DEFAULT_FUSION_DEPTH = 100;
 
 export interface SearchSpec {
   text?: { query: string; fields?: string[] };
-  vector?: { name: string; query: Float32Array };
+  vector?: { name: string; query: Float32Array; options?: VectorSearchOptions };
   filter?: FilterNode;
   fusion: FusionOptions & { depth: number };
   groupBy?: string;
@@ -86,14 +86,14 @@ function rankOnce(state: CollectionState, spec: SearchSpec, k: number): { hits: 
     return { hits, truncated: t.slots.length === k, plan: { strategy: "text", vector: "", candidates: t.matched, usedIndexes: filterInfo.usedIndexes, payloadsChecked: filterInfo.payloadsChecked, text: t.info } };
   }
   if (!spec.text) {
-    const v = exactQuery(state, spec.vector.name, spec.vector.query, spec.filter, k);
+    const v = vectorQuery(state, spec.vector.name, spec.vector.query, spec.filter, k, spec.vector.options);
     const hits = v.slots.map((slot, i) => ({ slot, score: v.scores[i], explain: { vector: { rank: i + 1, score: v.scores[i] } } }));
     return { hits, truncated: v.slots.length === k, plan: v.plan };
   }
 
   // Hybrid: both lists at least `depth` deep, then each source scores the other's documents too.
   const depth = Math.max(k, spec.fusion.depth);
-  const v = exactQuery(state, spec.vector.name, spec.vector.query, spec.filter, depth);
+  const v = vectorQuery(state, spec.vector.name, spec.vector.query, spec.filter, depth, spec.vector.options);
   const t = textSearch(state, spec, depth, accept, v.slots);
   const textScoreOf = new Map<number, number>();
   v.slots.forEach((slot, i) => textScoreOf.set(slot, t.extraScores[i]));

@@ -6,7 +6,7 @@
 import { QuiverError, type Problem } from "../core/errors/errors.js";
 import { NAME_PATTERN, type Limits } from "./limits.js";
 import type { StoredRecord } from "./ops.js";
-import type { CollectionSchema, Metric, PayloadIndexType, TextFieldSpec } from "../core/schema/schema.js";
+import type { CollectionSchema, Metric, PayloadIndexType, VectorIndexSpec, TextFieldSpec } from "../core/schema/schema.js";
 import { checkTextFieldSpec, type TextPlugins } from "../core/analysis/analyzer.js";
 
 const METRICS: readonly Metric[] = ["cosine", "dot", "l2"];
@@ -68,9 +68,13 @@ export function validateSchema(input: unknown, limits: Limits, plugins: TextPlug
         problems.push({ path: `${p}.metric`, message: `must be one of ${METRICS.join(", ")}, got ${describe(metric)}` });
       }
       for (const key of Object.keys(spec)) {
-        if (key !== "dim" && key !== "metric" && key !== "embedder" && key !== "source") problems.push({ path: `${p}.${key}`, message: "unknown option" });
+        if (key !== "dim" && key !== "metric" && key !== "embedder" && key !== "source" && key !== "index") problems.push({ path: `${p}.${key}`, message: "unknown option" });
       }
       out.vectors[name] = { dim: dim as number, metric: metric as Metric };
+      if (spec.index !== undefined) {
+        const index = validateIndexSpec(spec.index, `${p}.index`, problems);
+        if (index) out.vectors[name].index = index;
+      }
       // Binding to an embedder (src/embed/bind.ts): a name the database resolves, never a model to load.
       if (spec.embedder !== undefined) {
         checkName(spec.embedder, `${p}.embedder`, problems);
@@ -130,6 +134,38 @@ export function validateSchema(input: unknown, limits: Limits, plugins: TextPlug
     if (!["vectors", "indexes", "text", "bm25"].includes(key)) problems.push({ path: `schema.${key}`, message: "unknown option (expected vectors, indexes, text, bm25)" });
   }
   if (problems.length > 0) throw QuiverError.fromProblems("INVALID_ARGUMENT", problems);
+  return out;
+}
+
+const INDEX_TYPES_V = ["auto", "flat", "hnsw"] as const;
+const QUANTIZATIONS = ["none", "int8", "binary"] as const;
+
+function validateIndexSpec(input: unknown, path: string, problems: Problem[]): VectorIndexSpec | null {
+  if (!isPlainObject(input)) {
+    problems.push({ path, message: 'must be an object such as { type: "hnsw", m: 16, quantization: "int8" }' });
+    return null;
+  }
+  const out: VectorIndexSpec = {};
+  const int = (key: "m" | "efConstruction" | "efSearch", min: number, max: number) => {
+    const v = input[key];
+    if (v === undefined) return;
+    if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) problems.push({ path: `${path}.${key}`, message: `must be an integer from ${min} to ${max}, got ${describe(v)}` });
+    else out[key] = v;
+  };
+  if (input.type !== undefined) {
+    if (!INDEX_TYPES_V.includes(input.type as never)) problems.push({ path: `${path}.type`, message: `must be one of ${INDEX_TYPES_V.join(", ")}, got ${describe(input.type)}` });
+    else out.type = input.type as VectorIndexSpec["type"];
+  }
+  int("m", 2, 128);
+  int("efConstruction", 1, 10_000);
+  int("efSearch", 1, 10_000);
+  if (input.quantization !== undefined) {
+    if (!QUANTIZATIONS.includes(input.quantization as never)) problems.push({ path: `${path}.quantization`, message: `must be one of ${QUANTIZATIONS.join(", ")}, got ${describe(input.quantization)}` });
+    else out.quantization = input.quantization as VectorIndexSpec["quantization"];
+  }
+  for (const key of Object.keys(input)) {
+    if (!["type", "m", "efConstruction", "efSearch", "quantization"].includes(key)) problems.push({ path: `${path}.${key}`, message: "unknown option (expected type, m, efConstruction, efSearch, quantization)" });
+  }
   return out;
 }
 

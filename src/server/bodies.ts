@@ -98,6 +98,8 @@ export function bodySchemas(limits: Limits): BodySchemas {
           },
         }),
         explain: s.boolean("Attach each hit's rank and score in each source."),
+        ef: s.integer({ minimum: 1, maximum: limits.maxTopK, description: "Beam width of a graph (HNSW) search; higher is more accurate and slower." }),
+        exact: s.boolean("Scan exactly even when the vector has a graph."),
         groupBy: s.string({ description: "A payload field: keep only the best hit per distinct value." }),
         filter,
         limit: s.integer({ minimum: 1, maximum: limits.maxTopK, description: "Hits to return (default 10); limit + offset <= maxTopK." }),

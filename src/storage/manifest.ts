@@ -18,6 +18,8 @@ export interface ManifestCollection {
   schema: CollectionSchema;
   /** Segment file names, oldest first; later ones override earlier ones. */
   segments: string[];
+  /** The collection's graph file (index-file.ts) as of checkpointSeq, when it has HNSW vectors. */
+  indexFile?: string;
 }
 
 export interface Manifest {

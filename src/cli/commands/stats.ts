@@ -36,6 +36,11 @@ export function statsCommand(ctx: CliContext): Command {
             return [c.name, c.count.toLocaleString("en-US"), formatBytes(c.vectorBytes), String(c.segments), s.indexes, s.vectors];
           });
           process.stdout.write(table(["collection", "records", "vector memory", "segments", "indexes", "vectors"], rows));
+          // Memory per vector: what is stored, what a graph search reads per comparison, and links.
+          const vrows = collections.flatMap((c) =>
+            c.vectors.map((v) => [c.name, v.name, v.index + (v.quantization ? ` (${v.quantization})` : ""), v.count.toLocaleString("en-US"), `${v.bytesPerVector.full} B`, `${v.bytesPerVector.traversal} B`, `${v.bytesPerVector.links} B`]),
+          );
+          process.stdout.write("\n" + table(["collection", "vector", "index", "vectors", "stored/vector", "read/comparison", "links/vector"], vrows));
         }
         process.stdout.write(`\nkernels: ${stats.kernels}\n`);
         process.stdout.write(`WAL: ${formatBytes(stats.walBytes)} (sequence ${stats.seq}, last checkpoint at ${stats.lastCheckpointSeq})\n`);

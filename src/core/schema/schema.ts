@@ -20,6 +20,24 @@ export interface VectorSpec {
   embedder?: string;
   /** With `embedder`: a payload field (dotted path) whose text fills this vector when a record omits it. */
   source?: string;
+  /** How this vector is searched; default `{ type: "auto" }`. */
+  index?: VectorIndexSpec;
+}
+
+/**
+ * `auto` (default): exact search until the vector has 10,000 records, then an HNSW graph;
+ * `flat`: always exact; `hnsw`: a graph from the first record.
+ */
+export interface VectorIndexSpec {
+  type?: "auto" | "flat" | "hnsw";
+  /** Graph links per node (default 16). */
+  m?: number;
+  /** Beam width while inserting (default 200). */
+  efConstruction?: number;
+  /** Default beam width of a search (default 64); a query may pass its own `ef`. */
+  efSearch?: number;
+  /** Codes the graph traversal compares, re-ranked on the full vectors: `int8` (default), `binary` (high-dimensional cosine), `none`. */
+  quantization?: "none" | "int8" | "binary";
 }
 
 export type PayloadIndexType = "keyword" | "number" | "boolean";

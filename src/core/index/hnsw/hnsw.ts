@@ -107,12 +107,17 @@ export class HnswIndex {
 
   /** Rebuilds an index from serialize()'s bytes over a slab that already holds the same vectors. */
   static async deserialize(slab: VectorSlab, bytes: Uint8Array): Promise<HnswIndex> {
+    return HnswIndex.fromBytes(await loadHnswModule(), slab, bytes);
+  }
+
+  /** deserialize() with the module already compiled (the database compiles it once at open). */
+  static fromBytes(module: WebAssembly.Module, slab: VectorSlab, bytes: Uint8Array): HnswIndex {
     const snap = readHnsw(bytes);
     if (snap.dim !== slab.dim || snap.metric !== slab.metric) {
       throw new QuiverError("CORRUPT", `HNSW data is for dim ${snap.dim} ${snap.metric}, the slab is dim ${slab.dim} ${slab.metric}`);
     }
     if (snap.n > slab.capacity) throw new QuiverError("CORRUPT", `HNSW data has ${snap.n} slots, the slab holds ${slab.capacity}`);
-    const index = new HnswIndex(await loadHnswModule(), slab, {
+    const index = new HnswIndex(module, slab, {
       m: snap.m, efConstruction: snap.efConstruction, efSearch: snap.efSearch, quantization: snap.quantization,
     });
     index.restore(snap);

@@ -1,0 +1,76 @@
+/**
+ * Index files: a collection's HNSW graphs as of a checkpoint, so that opening does not rebuild
+ * them. Graphs address records by slot, and slots are assigned at load time, so the file also
+ * holds the slot of every id: recovery assigns those same slots while loading the segments,
+ * then restores the graphs as they were.
+ *
+ * File `idx-NNNNNN.qidx`:
+ *
+ * | size | field                                                              |
+ * |------|--------------------------------------------------------------------|
+ * | 4    | magic "QIDX"                                                       |
+ * | 4    | format version (u32 LE) = 1                                        |
+ * | ...  | body: str collection uid, u64 checkpoint sequence number,          |
+ * |      |       u32 n, n × str id (slot i holds id i; "" = free slot),       |
+ * |      |       u32 g, g × (str vector name, u32 length, bytes of HnswIndex.serialize) |
+ * | 4    | CRC32C of everything before it (u32 LE)                            |
+ * | 4    | magic "QEND"                                                       |
+ *
+ * An index file is derived data: if it is missing or damaged, recovery rebuilds the graphs from
+ * the records (slower, same result) and says so.
+ */
+import { QuiverError } from "../core/errors/errors.js";
+import { ByteReader, ByteWriter } from "./codec.js";
+import { crc32c } from "./crc32c.js";
+
+const MAGIC = 0x58444951; // "QIDX"
+const END = 0x444e4551; // "QEND"
+const VERSION = 1;
+
+export function indexFileName(n: number): string {
+  return `idx-${String(n).padStart(6, "0")}.qidx`;
+}
+
+export interface IndexSnapshot {
+  uid: string;
+  checkpointSeq: number;
+  /** slotIds[slot] = the id stored there, or undefined for a free slot. */
+  slotIds: (string | undefined)[];
+  graphs: Map<string, Uint8Array>;
+}
+
+export function encodeIndexFile(s: IndexSnapshot): Uint8Array {
+  const w = new ByteWriter(1 << 16);
+  w.u32(MAGIC).u32(VERSION).str(s.uid).u64(s.checkpointSeq).u32(s.slotIds.length);
+  for (const id of s.slotIds) w.str(id ?? "");
+  w.u32(s.graphs.size);
+  for (const [name, bytes] of s.graphs) w.str(name).u32(bytes.length).bytes(bytes);
+  const crc = crc32c(w.finish());
+  w.u32(crc).u32(END);
+  return w.finish();
+}
+
+export function decodeIndexFile(data: Uint8Array, name: string): IndexSnapshot {
+  if (data.length < 16) throw new QuiverError("CORRUPT", `${name}: too short to be an index file`);
+  const foot = new ByteReader(data, data.length - 8, data.length, name);
+  const crc = foot.u32();
+  if (foot.u32() !== END || crc32c(data, 0, data.length - 8) !== crc) throw new QuiverError("CORRUPT", `${name}: index file checksum mismatch`);
+  const r = new ByteReader(data, 0, data.length - 8, name);
+  if (r.u32() !== MAGIC) throw new QuiverError("CORRUPT", `${name}: not a Quiver index file (bad magic)`);
+  const version = r.u32();
+  if (version !== VERSION) throw new QuiverError("CORRUPT", `${name}: unsupported index file version ${version}`);
+  const uid = r.str();
+  const checkpointSeq = r.u64();
+  const slotIds: (string | undefined)[] = [];
+  for (let i = r.u32(); i > 0; i--) {
+    const id = r.str();
+    slotIds.push(id === "" ? undefined : id);
+  }
+  const graphs = new Map<string, Uint8Array>();
+  for (let i = r.u32(); i > 0; i--) {
+    const vname = r.str();
+    graphs.set(vname, r.bytes(r.u32()).slice());
+  }
+  if (r.remaining !== 0) throw new QuiverError("CORRUPT", `${name}: ${r.remaining} unexpected bytes before footer`);
+  return { uid, checkpointSeq, slotIds, graphs };
+}
