@@ -31,3 +31,20 @@ test("the README quickstart runs and prints what its comments say", () => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("the README's AI example runs with the real local model and prints what its comments say", { timeout: 120_000 }, () => {
+  const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+  const block = /```js ai\n([\s\S]*?)```/.exec(readme);
+  assert.ok(block, "README has an AI example block");
+  const dir = mkdtempSync(join(tmpdir(), "quiver-readme-ai-"));
+  try {
+    const entry = pathToFileURL(join(ROOT, "dist", "src", "index.js")).href;
+    const code = block[1].replace(`from "quiver"`, `from ${JSON.stringify(entry)}`).replace(`"./ai-data"`, JSON.stringify(join(dir, "data")));
+    const file = join(dir, "ai.mjs");
+    writeFileSync(file, code);
+    const out = execFileSync(process.execPath, [file], { encoding: "utf8" }).trim().split("\n");
+    assert.deepEqual(out, ["install.md", "The door code is 4321."]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
