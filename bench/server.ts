@@ -118,7 +118,7 @@ async function startQuiver(d: Data): Promise<Engine> {
   const url = `${base}/v1/collections/bench/query`;
   const body = (q: Float32Array) => JSON.stringify({ vector: Array.from(q), limit: K, withPayload: false });
   return {
-    name: "quiver (exact)",
+    name: "quiver",
     url,
     headers: { ...auth, "content-type": "application/json" },
     body,

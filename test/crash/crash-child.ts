@@ -1,6 +1,6 @@
 /**
  * The writer process of the SIGKILL crash test. Usage:
- *   node crash-child.js <dir> <seed> <count> <concurrency> <walMaxBytes>
+ *   node crash-child.js <dir> <seed> <count> <concurrency> <walMaxBytes> [hnsw]
  * Opens the database, creates the collection if needed, prints "ready", then runs the seeded
  * workload with up to <concurrency> operations in flight, printing "ack <i>" synchronously the
  * moment operation i is acknowledged, until the parent kills it.
@@ -9,12 +9,13 @@ import { writeSync } from "node:fs";
 import { open } from "../../src/index.js";
 import { COLLECTION, DIM, makeWorkload } from "../support/workload.js";
 
-const [dir, seedArg, countArg, concArg, walArg] = process.argv.slice(2);
+const [dir, seedArg, countArg, concArg, walArg, indexArg] = process.argv.slice(2);
 const ops = makeWorkload(Number(seedArg), Number(countArg));
 const concurrency = Number(concArg);
 
 const db = await open(dir, { walMaxBytes: Number(walArg), maxSegments: 3 });
-const c = await db.createCollection(COLLECTION, { vectors: { vector: { dim: DIM, metric: "l2" } }, indexes: { g: "number" } }, { ifNotExists: true });
+const index = indexArg === "hnsw" ? { index: { type: "hnsw" as const, m: 8, efConstruction: 32 } } : {};
+const c = await db.createCollection(COLLECTION, { vectors: { vector: { dim: DIM, metric: "l2", ...index } }, indexes: { g: "number" } }, { ifNotExists: true });
 writeSync(1, "ready\n");
 
 let next = 0;

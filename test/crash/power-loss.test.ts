@@ -30,12 +30,15 @@ async function reopen(dir: Directory): Promise<Database> {
 test(`power loss at random points (${TRIALS} trials)`, { timeout: 15 * 60_000 }, async () => {
   let acknowledged = 0;
   let lossFound = 0;
+  let graphTrials = 0;
   for (let trial = 0; trial < TRIALS; trial++) {
     const r = rng(5000 + trial);
     const faulty = new FaultyDirectory({ seed: trial });
     const ops = makeWorkload(trial, OPS);
     const db = await reopen(faulty);
-    const c = await db.createCollection(COLLECTION, { vectors: { vector: { dim: DIM, metric: "l2" } } });
+    // Every other trial gives the vector an HNSW graph, so index files go through crashes too.
+    const index = trial % 2 === 0 ? { type: "hnsw" as const, m: 8, efConstruction: 32 } : undefined;
+    const c = await db.createCollection(COLLECTION, { vectors: { vector: { dim: DIM, metric: "l2", ...(index ? { index } : {}) } } });
     const crashAtAck = Math.floor(r() * OPS);
     const extraTicks = Math.floor(r() * 6);
 
@@ -90,7 +93,8 @@ test(`power loss at random points (${TRIALS} trials)`, { timeout: 15 * 60_000 },
     assert.equal(findPrefix(new Map(), ops, found.p, found.p, firstState).p, found.p, `trial ${trial}: the two recoveries disagree`);
     await checkSearch(sc, actual, trial);
     if (found.p > acked) lossFound++;
+    if (index) graphTrials++;
     await second.close();
   }
-  console.log(`# power loss: ${TRIALS} trials, ${acknowledged} acknowledged operations, 0 lost; ${lossFound} trials recovered in-flight operations that were durable`);
+  console.log(`# power loss: ${TRIALS} trials, ${acknowledged} acknowledged operations, 0 lost; ${lossFound} trials recovered in-flight operations that were durable; ${graphTrials} trials with an HNSW graph`);
 });

@@ -4,7 +4,8 @@
  * each kill the database is reopened and must equal the workload applied up to some P with
  * acked <= P <= submitted: no acknowledged write lost, no deleted id back, nothing invented.
  * Then exact search must equal a brute-force scan of that state. Each trial kills twice on the
- * same directory, so recovery of a recovered database is tested too.
+ * same directory, so recovery of a recovered database is tested too. Half the trials give the
+ * vector an HNSW graph, persisted in index files at every checkpoint.
  *
  * Default: 20 trials, each acknowledging at least 1,000 operations before its first kill.
  * QUIVER_LONG=1: 100 trials.
@@ -32,9 +33,9 @@ interface Run {
 }
 
 /** Runs the child until `killAtAck` acknowledgements (plus a random delay), then SIGKILLs it. */
-function runChild(dir: string, seed: number, count: number, killAtAck: number, delayMs: number): Promise<Run> {
+function runChild(dir: string, seed: number, count: number, killAtAck: number, delayMs: number, index: "flat" | "hnsw"): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CHILD, dir, String(seed), String(count), String(CONCURRENCY), String(WAL_MAX)], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [CHILD, dir, String(seed), String(count), String(CONCURRENCY), String(WAL_MAX), index], { stdio: ["ignore", "pipe", "pipe"] });
     let acked = 0;
     let finished = false;
     let killing = false;
@@ -78,7 +79,8 @@ test(`SIGKILL crash trials (${TRIALS} trials, two kills each)`, { timeout: 15 * 
       const count = cycle === 0 ? 1200 : 400;
       const ops = makeWorkload(seed, count);
       const killAt = cycle === 0 ? 1000 + Math.floor(r() * 190) : Math.floor(r() * 390);
-      const run = await runChild(dir, seed, count, killAt, Math.floor(r() * 4));
+      // Odd trials give the vector an HNSW graph, so index files are written and killed mid-write too.
+      const run = await runChild(dir, seed, count, killAt, Math.floor(r() * 4), trial % 2 === 1 ? "hnsw" : "flat");
       assert.ok(run.acked >= killAt, `trial ${trial}: child acknowledged ${run.acked}, expected at least ${killAt}`);
       totalAcked += run.acked;
 
