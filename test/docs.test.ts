@@ -12,39 +12,33 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
-test("the README quickstart runs and prints what its comments say", () => {
+/** Runs the README's ```js <tag> block as written, with the package and its data folder pointed here. */
+function runReadmeBlock(tag: string, dataDir: string): string[] {
   const readme = readFileSync(join(ROOT, "README.md"), "utf8");
-  const block = /```js quickstart\n([\s\S]*?)```/.exec(readme);
-  assert.ok(block, "README has a quickstart block");
-  const dir = mkdtempSync(join(tmpdir(), "quiver-readme-"));
+  const block = new RegExp("```js " + tag + "\\n([\\s\\S]*?)```").exec(readme);
+  assert.ok(block, `README has a ${tag} block`);
+  const dir = mkdtempSync(join(tmpdir(), `quiver-readme-${tag}-`));
   try {
     const entry = pathToFileURL(join(ROOT, "dist", "src", "index.js")).href;
-    const code = block[1].replace(`from "quiver"`, `from ${JSON.stringify(entry)}`).replace(`"./my-data"`, JSON.stringify(join(dir, "data")));
-    const file = join(dir, "quickstart.mjs");
+    const code = block[1].replace(`from "quiver"`, `from ${JSON.stringify(entry)}`).replace(JSON.stringify(dataDir), JSON.stringify(join(dir, "data")));
+    const file = join(dir, `${tag}.mjs`);
     writeFileSync(file, code);
-    const run = () => execFileSync(process.execPath, [file], { encoding: "utf8" }).trim();
-    const out = run();
-    assert.match(out, /^a1 0\.98\d* exact-filtered$/);
-    // Run it again on the same directory: ifNotExists and upsert make it repeatable.
-    assert.match(run(), /^a1 0\.98\d* exact-filtered$/);
+    const run = () => execFileSync(process.execPath, [file], { encoding: "utf8" }).trim().split("\n");
+    const first = run();
+    // Run it again on the same folder: the examples must be repeatable (ifNotExists, upsert).
+    assert.deepEqual(run(), first, "a second run prints the same");
+    return first;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+test("the README quickstart runs and prints what its comments say", () => {
+  const out = runReadmeBlock("quickstart", "./my-data");
+  assert.equal(out.length, 1);
+  assert.match(out[0], /^a1 0\.98\d* exact-filtered$/);
 });
 
 test("the README's AI example runs with the real local model and prints what its comments say", { timeout: 120_000 }, () => {
-  const readme = readFileSync(join(ROOT, "README.md"), "utf8");
-  const block = /```js ai\n([\s\S]*?)```/.exec(readme);
-  assert.ok(block, "README has an AI example block");
-  const dir = mkdtempSync(join(tmpdir(), "quiver-readme-ai-"));
-  try {
-    const entry = pathToFileURL(join(ROOT, "dist", "src", "index.js")).href;
-    const code = block[1].replace(`from "quiver"`, `from ${JSON.stringify(entry)}`).replace(`"./ai-data"`, JSON.stringify(join(dir, "data")));
-    const file = join(dir, "ai.mjs");
-    writeFileSync(file, code);
-    const out = execFileSync(process.execPath, [file], { encoding: "utf8" }).trim().split("\n");
-    assert.deepEqual(out, ["install.md", "The door code is 4321."]);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  assert.deepEqual(runReadmeBlock("ai", "./ai-data"), ["install.md", "The door code is 4321."]);
 });

@@ -13,7 +13,7 @@
  * so the next checkpoint writes them, and the old WAL files are kept.
  */
 import type { Directory } from "../storage/directory.js";
-import { writeFileAtomic } from "../storage/directory.js";
+import { writeFileAtomic, writeFileSynced } from "../storage/directory.js";
 import { MANIFEST_FILE, encodeManifest, type Manifest } from "../storage/manifest.js";
 import { encodeSegment, segmentFileName, type SegmentContent } from "../storage/segment.js";
 import { walFileName } from "../storage/wal.js";
@@ -81,13 +81,7 @@ export async function writeCheckpoint(
       if (c.taken) {
         const name = segmentFileName(allocateFileNumber());
         created.push(name);
-        const f = await dir.create(name);
-        try {
-          await f.append(encodeSegment(c.taken));
-          await f.sync();
-        } finally {
-          await f.close();
-        }
+        await writeFileSynced(dir, name, encodeSegment(c.taken));
         segments = c.full ? [name] : [...c.previous, name];
       }
       segmentsOf.set(c.state.uid, segments);
@@ -95,13 +89,7 @@ export async function writeCheckpoint(
       if (c.index) {
         indexFile = indexFileName(allocateFileNumber());
         created.push(indexFile);
-        const f = await dir.create(indexFile);
-        try {
-          await f.append(encodeIndexFile(c.index));
-          await f.sync();
-        } finally {
-          await f.close();
-        }
+        await writeFileSynced(dir, indexFile, encodeIndexFile(c.index));
       }
       if (indexFile) indexFileOf.set(c.state.uid, indexFile);
     }

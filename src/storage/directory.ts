@@ -45,16 +45,21 @@ export interface Directory {
   lock(): Promise<DirectoryLock>;
 }
 
-/** Writes a whole file durably under a temporary name, then renames it into place. */
-export async function writeFileAtomic(dir: Directory, name: string, data: Uint8Array): Promise<void> {
-  const tmp = `${name}.tmp`;
-  const f = await dir.create(tmp);
+/** Creates (or replaces) a file with `data` and fsyncs it; its name is durable after `syncDir()`. */
+export async function writeFileSynced(dir: Directory, name: string, data: Uint8Array): Promise<void> {
+  const f = await dir.create(name);
   try {
     await f.append(data);
     await f.sync();
   } finally {
     await f.close();
   }
+}
+
+/** Writes a whole file durably under a temporary name, then renames it into place. */
+export async function writeFileAtomic(dir: Directory, name: string, data: Uint8Array): Promise<void> {
+  const tmp = `${name}.tmp`;
+  await writeFileSynced(dir, tmp, data);
   await dir.rename(tmp, name);
   await dir.syncDir();
 }
