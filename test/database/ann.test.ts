@@ -134,3 +134,31 @@ test("graphs persist: reopening restores them from the index file (no rebuild), 
   await db.close();
   await rm(path, { recursive: true, force: true });
 });
+
+test("a damaged index file is reported and the graph rebuilt from the records; nothing is lost", async () => {
+  const { mkdtemp, rm, readdir, readFile, writeFile } = await import("node:fs/promises");
+  const { tmpdir } = await import("node:os");
+  const { join } = await import("node:path");
+  const path = await mkdtemp(join(tmpdir(), "quiver-ann-bad-"));
+  const all = clustered(7, 1010, 8);
+  let db = await open(path);
+  let c = await db.createCollection("g", { vectors: { v: { dim: 8, metric: "l2", index: { type: "hnsw", efConstruction: 40 } } } });
+  await c.upsert(all.slice(0, 1000).map((vector, i) => ({ id: `r${i}`, vector })));
+  await db.close();
+  const idx = (await readdir(path)).find((f) => f.endsWith(".qidx"))!;
+  const bytes = await readFile(join(path, idx));
+  bytes[bytes.length >> 1] ^= 0xff; // flip a byte in the middle: the checksum must catch it
+  await writeFile(join(path, idx), bytes);
+
+  const warnings: string[] = [];
+  db = await open(path, { onWarning: (w) => warnings.push(w) });
+  assert.equal(db.recovery.graphsRestored, 0);
+  assert.ok(warnings.some((w) => w.includes(idx) && /checksum/.test(w)), warnings.join("\n"));
+  c = await db.collection("g");
+  assert.equal(await c.count(), 1000);
+  const r = await recallAt10(c, all.slice(1000));
+  assert.ok(r.recall >= 0.95, `the rebuilt graph answers (recall ${r.recall})`);
+  assert.equal((await c.query({ vector: all[1000] })).plan.strategy, "hnsw");
+  await db.close();
+  await rm(path, { recursive: true, force: true });
+});
