@@ -28,7 +28,7 @@ export interface CheckpointPlan {
   /** WAL files made obsolete by this checkpoint once it is published. */
   obsoleteWals: number[];
   /** Every segment and index file the current manifest names, including those of collections dropped since. */
-  previousSegments: string[];
+  previousFiles: string[];
 }
 
 export interface CheckpointResult {
@@ -48,8 +48,8 @@ export function takeCheckpoint(
   walStart: number,
   obsoleteWals: number[],
 ): CheckpointPlan {
-  const previousSegments = [...segmentsOf.values()].flat().concat([...indexFileOf.values()]);
-  const plan: CheckpointPlan = { checkpointSeq, walStart, collections: [], obsoleteWals, previousSegments };
+  const previousFiles = [...segmentsOf.values()].flat().concat([...indexFileOf.values()]);
+  const plan: CheckpointPlan = { checkpointSeq, walStart, collections: [], obsoleteWals, previousFiles };
   for (const state of collections) {
     const previous = segmentsOf.get(state.uid) ?? [];
     const previousIndex = indexFileOf.get(state.uid);
@@ -111,10 +111,10 @@ export async function writeCheckpoint(
     // Published. Removing garbage may fail harmlessly: the next open removes what is left.
     // Obsolete: segments replaced by compaction, and those of collections dropped since.
     const kept = new Set([...segmentsOf.values()].flat().concat([...indexFileOf.values()]));
-    const obsoleteSegments = plan.previousSegments.filter((s) => !kept.has(s));
+    const obsolete = plan.previousFiles.filter((s) => !kept.has(s));
     try {
       for (const n of plan.obsoleteWals) await dir.remove(walFileName(n));
-      for (const s of obsoleteSegments) await dir.remove(s);
+      for (const s of obsolete) await dir.remove(s);
     } catch {
       /* stale files are collected at the next open */
     }

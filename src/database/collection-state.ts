@@ -146,10 +146,8 @@ export class CollectionState {
       this.text?.add(slot, payload);
       for (const [vname, v] of this.vectors) {
         const vec = r.vectors.get(vname);
-        if (v.live[slot]) {
-          v.count--;
-          v.index?.delete(slot);
-        }
+        // Its graph node (if any) was removed by the pre-pass above.
+        if (v.live[slot]) v.count--;
         if (vec) {
           v.slab.set(slot, vec);
           v.live[slot] = 1;
@@ -182,6 +180,11 @@ export class CollectionState {
   /** `auto` vectors get their graph once they are large enough for it to beat an exact scan. */
   private maybeBuildIndex(v: NamedVectorState): void {
     if (this.suspendIndexes || v.index || (v.spec.type ?? "auto") !== "auto" || v.count < ANN_MIN_RECORDS) return;
+    this.buildIndex(v);
+  }
+
+  /** A new graph over every live vector. */
+  private buildIndex(v: NamedVectorState): void {
     const index = this.newIndex(v);
     for (let slot = 0; slot < this.highWater; slot++) if (v.live[slot]) index.insert(slot);
     v.index = index;
@@ -261,11 +264,13 @@ export class CollectionState {
    * its graphs refer to; graphs are not maintained until endLoad.
    */
   beginLoad(slotIds: (string | undefined)[] | null): void {
-    const hints = new Map<string, number>();
-    slotIds?.forEach((id, slot) => id !== undefined && hints.set(id, slot));
-    this.loading = { hints, spill: slotIds?.length ?? 0 };
     // Without a table, slots are allocated in load order as usual.
-    if (!slotIds) this.loading = null;
+    this.loading = null;
+    if (slotIds) {
+      const hints = new Map<string, number>();
+      slotIds.forEach((id, slot) => id !== undefined && hints.set(id, slot));
+      this.loading = { hints, spill: slotIds.length };
+    }
     for (const v of this.vectors.values()) {
       v.index?.dispose();
       v.index = null;
@@ -302,10 +307,8 @@ export class CollectionState {
         }
         rebuilt.push(vname);
       }
-      if (v.spec.type === "hnsw" || ((v.spec.type ?? "auto") === "auto" && v.count >= ANN_MIN_RECORDS)) {
-        v.index = this.newIndex(v);
-        for (let slot = 0; slot < this.highWater; slot++) if (v.live[slot]) v.index.insert(slot);
-      }
+      if (v.spec.type === "hnsw") this.buildIndex(v);
+      else this.maybeBuildIndex(v);
     }
     return { restored, rebuilt };
   }

@@ -112,27 +112,29 @@ export function vectorQuery(
   const filtered = filter !== undefined && filter.kind !== "all";
   const m = filtered ? matchingSlots(state, filter) : null;
   const base = { vector: vectorName, usedIndexes: m?.usedIndexes ?? false, payloadsChecked: m?.payloadsChecked ?? 0 };
+  // Matching records that have this vector.
+  const matching = m ? countLive(m.slots, named.live) : named.count;
   if (named.index && !opts.exact) {
     const r = annSearch(named.index, query, {
       k,
       ef: opts.ef,
       filter: m ? bitmapOf(m.slots, state.highWater) : undefined,
-      matches: m ? countLive(m.slots, named.live) : undefined,
+      matches: m ? matching : undefined,
       // A vector declared `hnsw` uses its graph at any size, except that a filter matching few
       // records is still answered by scanning them (exact, and cheaper than a filtered walk).
-      force: named.spec.type !== "hnsw" ? "auto" : m && countLive(m.slots, named.live) <= EXACT_FILTER_MAX ? "exact" : "hnsw",
+      force: named.spec.type !== "hnsw" ? "auto" : m && matching <= EXACT_FILTER_MAX ? "exact" : "hnsw",
     });
     const p = r.plan;
     const strategy = p.strategy === "exact" ? "exact-scan" : p.strategy;
-    const plan: QueryPlan = { strategy, ...base, candidates: p.matches ?? named.count, ann: { ef: p.ef, visited: p.visited, widenings: p.widenings, fellBack: p.fellBack } };
+    const plan: QueryPlan = { strategy, ...base, candidates: matching, ann: { ef: p.ef, visited: p.visited, widenings: p.widenings, fellBack: p.fellBack } };
     return { slots: r.slots, scores: r.scores, plan };
   }
   if (!m) {
     const { slots, scores } = flatSearch(named.slab, query, k, { count: state.highWater, live: named.live });
-    return { slots, scores, plan: { strategy: "exact-scan", ...base, candidates: named.count } };
+    return { slots, scores, plan: { strategy: "exact-scan", ...base, candidates: matching } };
   }
   const { slots, scores } = flatSearch(named.slab, query, k, { count: state.highWater, live: named.live, candidates: m.slots });
-  return { slots, scores, plan: { strategy: "exact-filtered", ...base, candidates: countLive(m.slots, named.live) } };
+  return { slots, scores, plan: { strategy: "exact-filtered", ...base, candidates: matching } };
 }
 
 function countLive(slots: Uint32Array, live: Uint8Array): number {

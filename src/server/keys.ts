@@ -37,14 +37,7 @@ export interface KeyRecord {
 }
 
 /** Who made a request: a stored key or the admin key. */
-export interface Principal {
-  id: string;
-  name: string;
-  scope: Scope;
-  collections?: string[];
-  prefix?: string;
-  quota?: Quota;
-}
+export type Principal = Pick<KeyRecord, "id" | "name" | "scope" | "collections" | "prefix" | "quota">;
 
 interface KeysFile {
   version: 1;

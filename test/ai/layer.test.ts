@@ -7,7 +7,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { open, isQuiverError, documentSchema, ingestDocuments, deleteDocument, searchDocuments, MemoryStore, doctor } from "../../src/index.js";
 import { fakeEmbedder } from "./fake-embedder.js";
-import { mulberry32 } from "./rng.js";
+import { seededRandom as mulberry32 } from "../../src/core/util/prng.js";
 
 test("a bound vector takes text in upsert (given or from its source field) and in query", async () => {
   const fake = fakeEmbedder();
