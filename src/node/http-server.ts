@@ -1,11 +1,19 @@
 /**
- * The Node adapter of the fetch app (src/server/app.ts): node:http requests become web Requests
- * whose body is pulled from the socket only when the app reads it (so a request rejected for its
- * key is answered before its body is received), and Responses are written back. `close()` stops
- * accepting, lets requests in flight finish, then ends the remaining connections.
+ * The Node adapter of the server app (src/server/app.ts). node:http requests are handed to the app's
+ * `exchange` seam directly (headers read in place, the body pulled from the socket only when the app
+ * reads it, so a request rejected for its key is answered before its body is received) and complete
+ * answers are written straight back; only MCP, which needs them, gets a web Request and Response.
+ * `close()` stops accepting, lets requests in flight finish, then ends the remaining connections.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { QuiverError } from "../core/errors/errors.js";
+import type { AppRequest, AppResponse } from "../server/app.js";
+
+/** What the adapter serves: the app's `exchange` (QuiverApp has it). */
+export interface ExchangeApp {
+  exchange(request: AppRequest): Promise<AppResponse | Response>;
+}
 
 export interface HttpServerHandle {
   server: Server;
@@ -54,37 +62,89 @@ function toRequest(req: IncomingMessage, base: string): Request {
   return new Request(new URL(req.url ?? "/", base), init);
 }
 
-async function send(req: IncomingMessage, res: ServerResponse, response: Response): Promise<void> {
-  const body = new Uint8Array(await response.arrayBuffer());
-  const headers: Record<string, string> = {};
-  response.headers.forEach((v, k) => (headers[k] = v));
+/**
+ * The body as a pull iterator over the message's own buffer: `read()` takes what has arrived and
+ * waits for more only when asked, so an unread body stays in the socket (backpressure).
+ */
+function bodyChunks(req: IncomingMessage): AsyncIterator<Uint8Array> {
+  return {
+    async next(): Promise<IteratorResult<Uint8Array>> {
+      for (;;) {
+        const chunk = req.read() as Buffer | null;
+        if (chunk !== null) return { done: false, value: chunk };
+        if (req.readableEnded) return { done: true, value: undefined };
+        if (req.destroyed) throw new Error("the request was aborted before its body was complete");
+        await new Promise<void>((resolve, reject) => {
+          const settle = (e?: Error) => {
+            req.off("readable", ok).off("end", ok).off("close", ok).off("error", settle);
+            if (e) reject(e);
+            else resolve();
+          };
+          const ok = () => settle();
+          req.once("readable", ok).once("end", ok).once("close", ok).once("error", settle);
+        });
+      }
+    },
+    async return(): Promise<IteratorResult<Uint8Array>> {
+      return { done: true, value: undefined };
+    },
+  };
+}
+
+function appRequest(req: IncomingMessage, base: string): AppRequest {
+  const method = req.method ?? "GET";
+  return {
+    method,
+    url: req.url ?? "/",
+    header(name) {
+      const v = req.headers[name.toLowerCase()];
+      return v === undefined ? null : Array.isArray(v) ? v.join(", ") : v;
+    },
+    body: () => (method === "GET" || method === "HEAD" ? null : bodyChunks(req)),
+    toRequest: () => {
+      try {
+        return toRequest(req, base);
+      } catch {
+        throw new QuiverError("INVALID_ARGUMENT", "malformed request line or headers");
+      }
+    },
+  };
+}
+
+/** Writes the app's answer; a body the app never read forces the connection closed. */
+async function send(req: IncomingMessage, res: ServerResponse, answer: AppResponse | Response): Promise<void> {
+  let status: number;
+  let headers: Record<string, string>;
+  let body: Uint8Array;
+  if (answer instanceof Response) {
+    status = answer.status;
+    headers = {};
+    answer.headers.forEach((v, k) => (headers[k] = v));
+    body = new Uint8Array(await answer.arrayBuffer());
+  } else {
+    status = answer.status;
+    headers = answer.headers;
+    body = typeof answer.body === "string" ? Buffer.from(answer.body) : answer.body;
+  }
   headers["content-length"] = String(body.byteLength);
-  // A body the app never read (rejected before reading) cannot be skipped on a kept-alive connection.
+  // An unread body (rejected before reading) cannot be skipped on a kept-alive connection.
   if (!req.complete) headers.connection = "close";
-  res.writeHead(response.status, headers);
+  res.writeHead(status, headers);
   res.end(body);
 }
 
 /**
- * Serves `fetch` on `host:port` (port 0 picks a free one). Binds 127.0.0.1 unless told otherwise.
+ * Serves the app on `host:port` (port 0 picks a free one). Binds 127.0.0.1 unless told otherwise.
  * @example
- * const http = await serveFetch(app.fetch, { port: 8080 });
+ * const http = await serveApp(server.app, { port: 8080 });
  */
-export async function serveFetch(fetch: (req: Request) => Promise<Response>, opts: { host?: string; port?: number } = {}): Promise<HttpServerHandle> {
+export async function serveApp(app: ExchangeApp, opts: { host?: string; port?: number } = {}): Promise<HttpServerHandle> {
   const host = opts.host ?? "127.0.0.1";
   const inFlight = new Set<Promise<void>>();
   const server = createServer((req, res) => {
     const p = (async () => {
-      let request: Request;
       try {
-        request = toRequest(req, base);
-      } catch {
-        res.writeHead(400, { "content-type": "application/json", connection: "close" });
-        res.end(JSON.stringify({ code: "INVALID_ARGUMENT", message: "malformed request line or headers", path: "", problems: [] }));
-        return;
-      }
-      try {
-        await send(req, res, await fetch(request));
+        await send(req, res, await app.exchange(appRequest(req, base)));
       } catch (e) {
         if (!res.headersSent) {
           res.writeHead(500, { "content-type": "application/json", connection: "close" });

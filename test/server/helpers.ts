@@ -3,7 +3,7 @@
  * in a memory (or given) Directory, its admin key, and a small raw HTTP helper.
  */
 import { open, MemoryDirectory, type Database, type Directory, type DatabaseOptions } from "../../src/index.js";
-import { serveFetch, type HttpServerHandle } from "../../src/node/http-server.js";
+import { serveApp, type HttpServerHandle } from "../../src/node/http-server.js";
 import { startQuiverServer, type AppOptions, type QuiverServer, type RequestLog, type ServerLimits } from "../../src/server/index.js";
 import { connect, type QuiverClient } from "../../src/client/index.js";
 
@@ -38,7 +38,7 @@ export async function startTestServer(
     log: opts.keepLogs ? (e) => logs.push(e) : undefined,
     mcp: opts.mcp,
   });
-  const http = await serveFetch(server.app.fetch, { host: "127.0.0.1", port: 0 });
+  const http = await serveApp(server.app, { host: "127.0.0.1", port: 0 });
   const url = http.url;
   const admin = connect(url, { apiKey: opts.adminKey === null ? server.generatedAdminKey : opts.adminKey ?? ADMIN_KEY });
   return {

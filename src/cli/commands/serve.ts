@@ -6,7 +6,7 @@
 import { Command } from "commander";
 import { open, type Limits } from "../../index.js";
 import { NodeDirectory } from "../../node/fs-directory.js";
-import { serveFetch } from "../../node/http-server.js";
+import { serveApp } from "../../node/http-server.js";
 import { startQuiverServer } from "../../server/index.js";
 import { mcpHttpHandler } from "../../mcp/http.js";
 import { embeddersFromEnv } from "../../embed/node/config.js";
@@ -79,7 +79,7 @@ export function serveCommand(): Command {
         await db.close();
         throw e;
       }
-      const http = await serveFetch(server.app.fetch, { host: opts.host, port: opts.port });
+      const http = await serveApp(server.app, { host: opts.host, port: opts.port });
       if (!["127.0.0.1", "::1", "localhost"].includes(opts.host)) {
         warn(`listening on ${opts.host}: reachable from the network, over plain HTTP; put TLS in front (a reverse proxy) before sending keys across it`);
       }
