@@ -2,6 +2,8 @@
 // as the load generator, Quiver's server against Chroma's local server (npm chromadb +
 // chromadb-js-bindings-linux-x64-gnu 1.0.5) on the same data in the same run, runs interleaved,
 // medians of --repeats. Recall@10 is measured through each server's API against the data's ground truth.
+// Quiver runs twice: with its default index (exact below 10,000 records) and with the HNSW graph forced,
+// at the smallest ef whose recall on tuning queries reaches Chroma's best (equal recall).
 // `npm run bench -- server [--data DIR] [--repeats N] [--json]`; QUIVER_BENCH_SECONDS, QUIVER_BENCH_CONNECTIONS.
 
 import { spawn, type ChildProcess } from "node:child_process";
@@ -98,7 +100,11 @@ interface Engine {
   stop(): Promise<void>;
 }
 
-async function startQuiver(d: Data): Promise<Engine> {
+/**
+ * A Quiver server over the data. `hnsw` forces the graph index (the default switches to it only past
+ * 10,000 records) and `ef` is then the beam width every query asks for.
+ */
+async function startQuiver(d: Data, graph?: { ef: number }): Promise<Engine & { setEf(ef: number): void }> {
   const path = mkdtempSync(join(tmpdir(), "quiver-bench-"));
   const port = await freePort();
   const child = spawn(process.execPath, [join(ROOT, "dist/src/cli/main.js"), "serve", "--data", path, "--port", String(port), "--no-log"], {
@@ -108,7 +114,7 @@ async function startQuiver(d: Data): Promise<Engine> {
   const base = `http://127.0.0.1:${port}`;
   await waitFor(`${base}/healthz`, child, "quiver serve");
   const auth = { authorization: `Bearer ${ADMIN}` };
-  const put = await fetch(`${base}/v1/collections/bench`, { method: "PUT", headers: { ...auth, "content-type": "application/json" }, body: JSON.stringify({ schema: { vectors: { v: { dim: d.dim, metric: d.metric } } } }) });
+  const put = await fetch(`${base}/v1/collections/bench`, { method: "PUT", headers: { ...auth, "content-type": "application/json" }, body: JSON.stringify({ schema: { vectors: { v: { dim: d.dim, metric: d.metric, ...(graph ? { index: { type: "hnsw", m: 16, efConstruction: 200 } } : {}) } } } }) });
   if (!put.ok) throw new Error(await put.text());
   for (let i = 0; i < d.nBase; i += 1000) {
     const records = [];
@@ -116,9 +122,15 @@ async function startQuiver(d: Data): Promise<Engine> {
     await post(`${base}/v1/collections/bench/upsert`, { records }, auth);
   }
   const url = `${base}/v1/collections/bench/query`;
-  const body = (q: Float32Array) => JSON.stringify({ vector: Array.from(q), limit: K, withPayload: false });
+  let ef = graph?.ef;
+  const body = (q: Float32Array) => JSON.stringify({ vector: Array.from(q), limit: K, withPayload: false, ...(ef ? { ef } : {}) });
   return {
-    name: "quiver",
+    get name() {
+      return graph ? `quiver (hnsw, ef ${ef})` : "quiver (default index)";
+    },
+    setEf(v: number) {
+      ef = v;
+    },
     url,
     headers: { ...auth, "content-type": "application/json" },
     body,
@@ -189,14 +201,14 @@ function distance(d: Data, row: number, q: Float32Array): number {
 }
 
 /** Recall@K, counting as correct any returned row at the K-th true distance or closer (ties). */
-async function recall(e: Engine, d: Data, n: number): Promise<number> {
+async function recall(e: Engine, d: Data, from: number, to: number): Promise<number> {
   let hit = 0;
-  for (let i = 0; i < n; i++) {
+  for (let i = from; i < to; i++) {
     const kth = d.gtDist[i * 100 + K - 1];
     const got = await e.search(d.queries[i]);
     for (const row of got.slice(0, K)) if (distance(d, row, d.queries[i]) <= kth * (1 + 1e-5) + 1e-6) hit++;
   }
-  return hit / (n * K);
+  return hit / ((to - from) * K);
 }
 
 interface Run {
@@ -228,26 +240,43 @@ export async function runServerBench(opts: ServerBenchOptions): Promise<void> {
   const repeats = opts.repeats ?? 3;
   const seconds = Number(process.env.QUIVER_BENCH_SECONDS ?? 10);
   const connections = Number(process.env.QUIVER_BENCH_CONNECTIONS ?? 16);
-  const nRecall = Math.min(200, d.queries.length);
+  // Quiver's graph beam width is tuned on the first queries; every engine's recall is reported on the others.
+  const nTune = Math.min(200, Math.floor(d.queries.length / 2));
+  const nRecall = Math.min(d.queries.length, nTune + 800);
   const log = (s: string) => process.stderr.write(s + "\n");
   log(`data: ${d.dir}: ${d.nBase} x ${d.dim} (${d.metric}), ${d.queries.length} queries; k=${K}; autocannon ${connections} connections x ${seconds} s, ${repeats} interleaved repeats`);
   const engines: Engine[] = [];
   const rows: { engine: string; recall: number; qps: number; p50: number; p99: number; errors: number; runs: Run[] }[] = [];
   try {
-    engines.push(await startQuiver(d));
+    const recalls = new Map<Engine, number>();
     for (const ef of [100, 10]) {
       try {
-        engines.push(await startChroma(d, ef));
+        const e = await startChroma(d, ef);
+        engines.push(e);
+        recalls.set(e, await recall(e, d, nTune, nRecall));
+        log(`${e.name}: recall@${K} ${recalls.get(e)!.toFixed(4)} over queries ${nTune}..${nRecall - 1}`);
       } catch (e) {
         log(`chroma (ef_search ${ef}) could not run: ${e instanceof Error ? e.message : String(e)}`);
       }
     }
-    const recalls = new Map<Engine, number>();
-    for (const e of engines) {
-      recalls.set(e, await recall(e, d, nRecall));
-      log(`${e.name}: recall@${K} ${recalls.get(e)!.toFixed(4)} over ${nRecall} queries`);
-      await load_(e, d, 2, connections); // warm-up
+    const quiver = await startQuiver(d);
+    engines.unshift(quiver);
+    recalls.set(quiver, await recall(quiver, d, nTune, nRecall));
+    log(`${quiver.name}: recall@${K} ${recalls.get(quiver)!.toFixed(4)} over queries ${nTune}..${nRecall - 1}`);
+    // The graph at the smallest beam width whose recall on the tuning queries reaches the best Chroma
+    // recall (equal recall), then measured like the others on the remaining queries.
+    const target = Math.max(0, ...[...recalls].filter(([e]) => e !== quiver).map(([, r]) => r));
+    const graph = await startQuiver(d, { ef: 16 });
+    for (const ef of [16, 24, 32, 48, 64, 96, 128, 192, 256, 384]) {
+      graph.setEf(ef);
+      const r = await recall(graph, d, 0, nTune);
+      log(`  quiver (hnsw) at ef ${ef}: recall@${K} ${r.toFixed(4)} on queries 0..${nTune - 1}`);
+      if (r >= target) break;
     }
+    recalls.set(graph, await recall(graph, d, nTune, nRecall));
+    log(`${graph.name}: recall@${K} ${recalls.get(graph)!.toFixed(4)} over queries ${nTune}..${nRecall - 1}`);
+    engines.splice(1, 0, graph);
+    for (const e of engines) await load_(e, d, 2, connections); // warm-up
     const runs = new Map<Engine, Run[]>(engines.map((e) => [e, []]));
     for (let r = 0; r < repeats; r++) {
       for (const e of engines) {
@@ -269,6 +298,9 @@ export async function runServerBench(opts: ServerBenchOptions): Promise<void> {
   }
   process.stdout.write(`\n| engine | recall@${K} | queries/s (median) | p50 ms | p99 ms | errors |\n|---|---|---|---|---|---|\n`);
   for (const r of rows) process.stdout.write(`| ${r.engine} | ${r.recall.toFixed(4)} | ${r.qps.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.errors} |\n`);
-  const q = rows.find((r) => r.engine.startsWith("quiver"));
-  for (const c of rows.filter((r) => r.engine.startsWith("chroma"))) if (q) process.stdout.write(`quiver / ${c.engine}: ${(q.qps / c.qps).toFixed(2)}x queries/s\n`);
+  for (const q of rows.filter((r) => r.engine.startsWith("quiver"))) {
+    for (const c of rows.filter((r) => r.engine.startsWith("chroma"))) {
+      process.stdout.write(`${q.engine} / ${c.engine}: ${(q.qps / c.qps).toFixed(2)}x queries/s at recall ${q.recall.toFixed(4)} vs ${c.recall.toFixed(4)}\n`);
+    }
+  }
 }

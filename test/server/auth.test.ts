@@ -8,6 +8,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { ROUTES, KEYS_FILE, USAGE_FILE, type Route } from "../../src/server/index.js";
 import { MemoryDirectory } from "../../src/index.js";
+import { seededRandom } from "../../src/core/util/prng.js";
 import { ADMIN_KEY, startTestServer, type TestServer } from "./helpers.js";
 
 const KINDS = new Set(["public", "key", "admin", "collection"]);
@@ -230,4 +231,32 @@ test("errors name the field: unknown fields, bad JSON, unknown routes and method
     const limit = await s.call("POST", "/v1/collections/e/query", { body: { vector: [1, 2], limit: 10_001 } });
     assert.deepEqual([limit.status, limit.json.path], [400, "limit"]);
   });
+});
+
+test("usage: a graph search is charged for the nodes it scored, an exact scan for every candidate", async () => {
+  const s = await startTestServer();
+  try {
+    const dim = 64;
+    await s.admin.createCollection("g", { vectors: { v: { dim, metric: "l2", index: { type: "hnsw" } } } });
+    const random = seededRandom(7);
+    const vec = () => Array.from({ length: dim }, () => random());
+    for (let b = 0; b < 3; b++) {
+      const records = Array.from({ length: 1000 }, (_, i) => ({ id: `r${b * 1000 + i}`, vector: vec() }));
+      assert.equal((await s.call("POST", "/v1/collections/g/upsert", { body: { records } })).status, 200);
+    }
+    const units = (r: { text: string; headers: Headers }, work: number) => 1 + Math.ceil(work / 100_000) + Math.ceil(new TextEncoder().encode(r.text).length / 16384);
+    const query = vec();
+    const graph = await s.call("POST", "/v1/collections/g/query", { body: { vector: query, limit: 10, ef: 16, withPayload: false } });
+    assert.equal(graph.status, 200);
+    assert.ok(graph.json.plan.strategy.startsWith("hnsw"), graph.json.plan.strategy);
+    const visited = graph.json.plan.ann.visited as number;
+    assert.ok(visited > 0 && visited < 3000, `visited ${visited}`);
+    assert.equal(Number(graph.headers.get("quiver-read-units")), units(graph, visited * dim));
+    const exact = await s.call("POST", "/v1/collections/g/query", { body: { vector: query, limit: 10, exact: true, withPayload: false } });
+    assert.equal(exact.json.plan.candidates, 3000);
+    assert.equal(Number(exact.headers.get("quiver-read-units")), units(exact, 3000 * dim));
+    assert.ok(Number(graph.headers.get("quiver-read-units")) < Number(exact.headers.get("quiver-read-units")));
+  } finally {
+    await s.close();
+  }
 });
