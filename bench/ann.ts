@@ -36,7 +36,7 @@ export interface AnnPoint {
   [extra: string]: unknown;
 }
 
-const DEFAULT_EFS = [10, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384];
+const DEFAULT_EFS = [10, 16, 24, 32, 40, 48, 64, 96, 128, 192, 256, 384];
 const DEFAULT_ENGINES = ["quiver", "quiver-f32", "hnswlib-node", "hnswlib-wasm", "usearch", "orama"];
 /** Orama scans every vector per query: measure it on fewer queries. */
 const ORAMA_QUERIES = 100;
