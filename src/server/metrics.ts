@@ -6,8 +6,19 @@
 
 const BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
-function label(v: string): string {
+function escapeLabel(v: string): string {
   return v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
+}
+
+/** Label values come from a small set (routes, collection names): escape each once, not per request. */
+const escaped = new Map<string, string>();
+function label(v: string): string {
+  let e = escaped.get(v);
+  if (e === undefined) {
+    e = escapeLabel(v);
+    if (escaped.size < 10_000) escaped.set(v, e);
+  }
+  return e;
 }
 
 interface Histogram {

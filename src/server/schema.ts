@@ -76,7 +76,12 @@ function check(schema: Schema, v: unknown, path: string, problems: Problem[], to
         tooLarge.hit = true;
         return void at(`at most ${schema.maxItems} items per call, got ${v.length}`);
       }
-      for (let i = 0; i < v.length && problems.length < MAX_PROBLEMS; i++) check(schema.items, v[i], `${path}[${i}]`, problems, tooLarge);
+      for (let i = 0; i < v.length && problems.length < MAX_PROBLEMS; i++) {
+        const item = v[i];
+        // A valid number needs no path: vectors of hundreds of numbers skip building one string per element.
+        if (schema.items.type === "number" && typeof item === "number" && Number.isFinite(item)) continue;
+        check(schema.items, item, `${path}[${i}]`, problems, tooLarge);
+      }
       return;
     case "object": {
       if (!isObject(v)) return void at(`must be an object, got ${describe(v)}`);

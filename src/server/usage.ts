@@ -75,6 +75,9 @@ export class UsageMeter {
   private dirty = false;
   private lastFlush = 0;
   private flushing: Promise<void> | null = null;
+  private cachedMonth = "";
+  private monthFrom = 0;
+  private monthUntil = 0;
 
   private constructor(
     private readonly dir: Directory | null,
@@ -98,8 +101,16 @@ export class UsageMeter {
     return new UsageMeter(dir, data, opts.flushMs ?? 5_000, now, opts.onWarning ?? (() => undefined));
   }
 
+  /** The current month (YYYY-MM, UTC), recomputed only when the clock leaves the cached one. */
   private month(): string {
-    return new Date(this.now()).toISOString().slice(0, 7);
+    const t = this.now();
+    if (t < this.monthFrom || t >= this.monthUntil) {
+      const d = new Date(t);
+      this.monthFrom = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
+      this.monthUntil = Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
+      this.cachedMonth = d.toISOString().slice(0, 7);
+    }
+    return this.cachedMonth;
   }
 
   private usageOf(keyId: string): KeyUsage {
