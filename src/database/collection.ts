@@ -196,7 +196,9 @@ export class Collection implements CollectionApi {
     const hits: Hit[] = [];
     for (let i = offset; i < ranked.length; i++) {
       const r = ranked[i];
-      const hit: Hit = { ...outputRecord(state, r.slot, o), score: r.score + 0 }; // + 0 turns -0 into 0
+      // Completed in place rather than spread into a new object: a spread per hit cost a quarter of a small query.
+      const hit = outputRecord(state, r.slot, o) as Hit;
+      hit.score = r.score + 0; // + 0 turns -0 into 0
       if (r.group !== undefined) hit.group = r.group;
       if (req.explain) hit.explain = r.explain;
       hits.push(hit);
