@@ -1,5 +1,5 @@
 // The engines the ANN benchmark compares, behind one small interface: Quiver (int8, f32 and binary
-// traversal), hnswlib-node (native), hnswlib-wasm, usearch (native) and Orama (brute-force vectors).
+// traversal, and its exact scan), hnswlib-node (native), hnswlib-wasm, usearch (native) and Orama (brute-force vectors).
 // Every engine is built with M = 16 and efConstruction = 200 and searched single-threaded.
 
 import { mkdtempSync, rmSync } from "node:fs";
@@ -10,6 +10,7 @@ import { loadKernelFactory } from "../src/core/kernels/load.js";
 import { VectorSlab } from "../src/core/vectors/slab.js";
 import { HnswIndex, type Quantization } from "../src/core/index/hnsw/hnsw.js";
 import { annSearch, type AnnStrategy } from "../src/core/index/hnsw/plan.js";
+import { flatSearch } from "../src/core/index/flat/flat-search.js";
 import type { AnnDataset } from "./ann-data.js";
 
 export const M = 16;
@@ -57,6 +58,26 @@ function quiver(name: string, quantization: Quantization): Engine {
       return { ids: r.slots, strategy: r.plan.strategy };
     },
     memory: () => ({ ...index.stats().bytesPerVector, indexBytes: index.stats().indexBytes }),
+  };
+}
+
+/** Quiver's exact scan (the plan for small collections and `exact: true`): recall 1, like Orama's. */
+function quiverExact(): Engine {
+  let slab: VectorSlab;
+  let live: Uint8Array;
+  let count = 0;
+  return {
+    name: "quiver-exact",
+    tunable: false,
+    async build(ds) {
+      slab = new VectorSlab(await loadKernelFactory(), ds.dim, ds.metric);
+      slab.ensureCapacity(ds.n);
+      for (let i = 0; i < ds.n; i++) slab.set(i, ds.base.subarray(i * ds.dim, (i + 1) * ds.dim));
+      live = new Uint8Array(ds.n).fill(1);
+      count = ds.n;
+    },
+    setEf() {},
+    search: (q, k) => flatSearch(slab, q, k, { count, live }).slots,
   };
 }
 
@@ -202,7 +223,7 @@ function orama(): Engine {
   };
 }
 
-export const ENGINE_NAMES = ["quiver", "quiver-f32", "quiver-binary", "hnswlib-node", "hnswlib-wasm", "usearch", "orama"];
+export const ENGINE_NAMES = ["quiver", "quiver-f32", "quiver-binary", "quiver-exact", "hnswlib-node", "hnswlib-wasm", "usearch", "orama"];
 
 export function makeEngine(name: string): Engine {
   switch (name) {
@@ -212,6 +233,8 @@ export function makeEngine(name: string): Engine {
       return quiver(name, "none");
     case "quiver-binary":
       return quiver(name, "binary");
+    case "quiver-exact":
+      return quiverExact();
     case "hnswlib-node":
       return hnswlibNode();
     case "hnswlib-wasm":

@@ -92,7 +92,8 @@ async function interleaved(opts: AnnBenchOptions): Promise<void> {
     for (const e of engines) {
       const t = times.get(e.name)!.sort((a, b) => a - b);
       process.stdout.write(MARK + JSON.stringify({
-        engine: e.name, dataset: ds.name, params: { M: 16, efConstruction: 200, ef }, recall: recall.get(e.name),
+        // An exhaustive engine ignores ef; it is re-timed beside each ef as a reference for the noise.
+        engine: e.name, dataset: ds.name, params: e.tunable ? { M: 16, efConstruction: 200, ef } : { exhaustive: true }, recall: recall.get(e.name),
         qps: queries.length / t[Math.floor(t.length / 2)], buildSeconds: build.get(e.name), rssMB: NaN,
         interleaved: true, queries: queries.length, passes: t.length,
       }) + "\n");
