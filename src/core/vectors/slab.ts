@@ -80,6 +80,8 @@ export class VectorSlab {
   private readonly stageRows: number;
   /** One row, normalised before it is written to the row file. */
   private readonly rowBuf: Float32Array;
+  /** End of the highest row written to the row file (its size). */
+  private rowsEnd = 0;
 
   /**
    * @example
@@ -225,6 +227,7 @@ export class VectorSlab {
     if (!this.rows) return this.write(this.vectorsOff + slot * this.dim * 4, vec);
     this.normalise(vec, this.rowBuf, 0);
     this.rows.write(slot * this.dim * 4, new Uint8Array(this.rowBuf.buffer));
+    this.rowsEnd = Math.max(this.rowsEnd, (slot + 1) * this.dim * 4);
   }
 
   /** A copy of the stored vector (for cosine, the normalised one). */
@@ -311,9 +314,9 @@ export class VectorSlab {
     return this.memory.buffer.byteLength;
   }
 
-  /** Bytes of rows in the row file (capacity × dim × 4), 0 when rows are resident. */
+  /** Size of the row file (up to the highest slot written), 0 when rows are resident. */
   rowFileBytes(): number {
-    return this.rows ? this.cap * this.dim * 4 : 0;
+    return this.rowsEnd;
   }
 
   /** Closes (and so deletes) the row file, if any; the slab must not be used afterwards. */

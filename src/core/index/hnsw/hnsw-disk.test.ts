@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { HnswIndex, type Quantization } from "./hnsw.js";
 import { buildClustered, clustered, diskSlabWith, recallAt, slabWith, MemoryRowFile } from "./test-support.js";
 import { flatSearch } from "../flat/flat-search.js";
+import { allowedSlots, annSearch, bitmapOf } from "./plan.js";
 import { VectorSlab, type Metric } from "../../vectors/slab.js";
 import { loadKernelFactory } from "../../kernels/load.js";
 
@@ -64,6 +65,24 @@ test("disk originals: deleting 30% and re-inserting keeps recall within 0.01", a
   assert.equal(index.size, N);
   const after = recallAt(queries.map((q) => index.search(q, K, { ef: 64 }).slots), truth);
   assert.ok(after >= before - 0.01, `fresh ${before.toFixed(4)}, after delete+reinsert ${after.toFixed(4)}`);
+});
+
+test("disk originals: filtered graph search (plain and two-hop) returns only matches, with recall", async () => {
+  const { slab, index, queries, live } = await build("l2", "int8", true);
+  for (const [every, strategy] of [[2, "hnsw-filtered"], [8, "hnsw-acorn"]] as const) {
+    const bits = bitmapOf(Array.from({ length: N / every }, (_, i) => i * every), N);
+    const found: number[][] = [];
+    const truth: number[][] = [];
+    for (const q of queries) {
+      const r = annSearch(index, q, { k: K, filter: bits, force: "hnsw" });
+      assert.equal(r.plan.strategy, strategy);
+      assert.ok(r.slots.every((s) => s % every === 0));
+      found.push(r.slots);
+      truth.push(flatSearch(slab, q, K, { count: N, live, candidates: allowedSlots(bits, live) }).slots);
+    }
+    const r = recallAt(found, truth);
+    assert.ok(r >= 0.9, `${strategy}: recall ${r.toFixed(4)}`);
+  }
 });
 
 test("disk originals: serialize → deserialize gives identical results", async () => {
