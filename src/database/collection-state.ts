@@ -60,6 +60,8 @@ export interface NamedVectorState {
   /** The graph, once built: from the first record for `hnsw`, past ANN_MIN_RECORDS for `auto`. */
   index: HnswIndex | null;
   spec: VectorIndexSpec;
+  /** Why `originals: "disk"` was asked for but the f32 vectors are in memory. */
+  originalsNote?: string;
 }
 
 export class CollectionState {
@@ -90,8 +92,20 @@ export class CollectionState {
     private readonly env: StateEnv,
   ) {
     Object.entries(schema.vectors).forEach(([vname, spec], i) => {
-      const rows = spec.index?.originals === "disk" && env.scratch ? env.scratch(originalsFileName(uid, i)) : null;
-      const named: NamedVectorState = { slab: new VectorSlab(env.kernels, spec.dim, spec.metric, rows), live: new Uint8Array(0), count: 0, index: null, spec: spec.index ?? {} };
+      let rows: RowFile | null = null;
+      let originalsNote: string | undefined;
+      if (spec.index?.originals === "disk") {
+        // The file is only a cache, so when it cannot be had the vectors simply stay in memory.
+        if (!env.scratch) originalsNote = "originals: disk needs a database on a file system; full vectors are in memory";
+        else {
+          try {
+            rows = env.scratch(originalsFileName(uid, i));
+          } catch (e) {
+            originalsNote = `could not open the originals file (${e instanceof Error ? e.message : String(e)}); full vectors are in memory`;
+          }
+        }
+      }
+      const named: NamedVectorState = { slab: new VectorSlab(env.kernels, spec.dim, spec.metric, rows), live: new Uint8Array(0), count: 0, index: null, spec: spec.index ?? {}, originalsNote };
       if (named.spec.type === "hnsw") named.index = this.newIndex(named);
       this.vectors.set(vname, named);
     });
@@ -350,8 +364,7 @@ export class CollectionState {
       const full = v.slab.dim * 4;
       const onDisk = v.slab.rowsResident ? 0 : full;
       const originals = v.slab.rowsResident ? "memory" : "disk";
-      const note = v.spec.originals === "disk" && v.slab.rowsResident ? "originals: disk needs a database on a file system; full vectors are in memory" : undefined;
-      const base = { name, count: v.count, originals, ...(note ? { note } : {}) } as const;
+      const base = { name, count: v.count, originals, ...(v.originalsNote ? { note: v.originalsNote } : {}) } as const;
       if (!v.index) return { ...base, index: "flat", bytesPerVector: { full, traversal: full, links: 0, resident: full - onDisk, onDisk } };
       const st = v.index.stats();
       const traversal = st.bytesPerVector.traversal;
