@@ -1,5 +1,6 @@
 // The engines the ANN benchmark compares, behind one small interface: Quiver (int8, f32 and binary
-// traversal, and its exact scan), hnswlib-node (native), hnswlib-wasm, usearch (native) and Orama (brute-force vectors).
+// traversal; int8 with the f32 originals in a scratch file on disk; its exact scan), hnswlib-node (native),
+// hnswlib-wasm, usearch (native) and Orama (brute-force vectors).
 // Every engine is built with M = 16 and efConstruction = 200 and searched single-threaded.
 
 import { mkdtempSync, rmSync } from "node:fs";
@@ -7,7 +8,8 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadKernelFactory } from "../src/core/kernels/load.js";
-import { VectorSlab } from "../src/core/vectors/slab.js";
+import { VectorSlab, type RowFile } from "../src/core/vectors/slab.js";
+import { NodeDirectory } from "../src/node/fs-directory.js";
 import { HnswIndex, type Quantization } from "../src/core/index/hnsw/hnsw.js";
 import { annSearch, type AnnStrategy } from "../src/core/index/hnsw/plan.js";
 import { flatSearch } from "../src/core/index/flat/flat-search.js";
@@ -34,14 +36,25 @@ export interface Engine {
 
 const require = createRequire(import.meta.url);
 
-function quiver(name: string, quantization: Quantization): Engine {
+/** A scratch file in a temporary folder (as `originals: "disk"` gets), removed when the process exits. */
+function scratchRows(): RowFile {
+  const path = mkdtempSync(join(tmpdir(), "quiver-originals-"));
+  const rows = new NodeDirectory(path).openScratch("bench.qscratch");
+  process.on("exit", () => {
+    rows.close();
+    rmSync(path, { recursive: true, force: true });
+  });
+  return rows;
+}
+
+function quiver(name: string, quantization: Quantization, originals: "memory" | "disk" = "memory"): Engine {
   let index: HnswIndex;
   let ef = 64;
   return {
     name,
     tunable: true,
     async build(ds) {
-      const slab = new VectorSlab(await loadKernelFactory(), ds.dim, ds.metric);
+      const slab = new VectorSlab(await loadKernelFactory(), ds.dim, ds.metric, originals === "disk" ? scratchRows() : null);
       slab.ensureCapacity(ds.n);
       index = await HnswIndex.create(slab, { m: M, efConstruction: EF_CONSTRUCTION, quantization });
       for (let i = 0; i < ds.n; i++) {
@@ -57,7 +70,7 @@ function quiver(name: string, quantization: Quantization): Engine {
       const r = annSearch(index, q, { k, ef, filter: bits });
       return { ids: r.slots, strategy: r.plan.strategy };
     },
-    memory: () => ({ ...index.stats().bytesPerVector, indexBytes: index.stats().indexBytes }),
+    memory: () => ({ ...index.stats().bytesPerVector, originals, indexBytes: index.stats().indexBytes, slabBytes: index.slab.bytesUsed() }),
   };
 }
 
@@ -223,7 +236,7 @@ function orama(): Engine {
   };
 }
 
-export const ENGINE_NAMES = ["quiver", "quiver-f32", "quiver-binary", "quiver-exact", "hnswlib-node", "hnswlib-wasm", "usearch", "orama"];
+export const ENGINE_NAMES = ["quiver", "quiver-f32", "quiver-binary", "quiver-int8-disk", "quiver-exact", "hnswlib-node", "hnswlib-wasm", "usearch", "orama"];
 
 export function makeEngine(name: string): Engine {
   switch (name) {
@@ -233,6 +246,8 @@ export function makeEngine(name: string): Engine {
       return quiver(name, "none");
     case "quiver-binary":
       return quiver(name, "binary");
+    case "quiver-int8-disk":
+      return quiver(name, "int8", "disk");
     case "quiver-exact":
       return quiverExact();
     case "hnswlib-node":

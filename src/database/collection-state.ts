@@ -10,12 +10,13 @@ import { QuiverError } from "../core/errors/errors.js";
 import type { KernelFactory } from "../core/kernels/kernels.js";
 import type { TextPlugins } from "../core/analysis/analyzer.js";
 import { DEFAULT_BM25, TextIndex } from "../core/index/bm25/text-index.js";
-import { VectorSlab } from "../core/vectors/slab.js";
+import { VectorSlab, type RowFile } from "../core/vectors/slab.js";
 import { PayloadIndexSet } from "../core/payload/indexes.js";
 import type { StoredRecord } from "./ops.js";
 import type { CollectionSchema, VectorIndexSpec } from "../core/schema/schema.js";
 import type { SegmentContent } from "../storage/segment.js";
 import type { IndexSnapshot } from "../storage/index-file.js";
+import { SCRATCH_SUFFIX } from "../storage/directory.js";
 import { HnswIndex } from "../core/index/hnsw/hnsw.js";
 import { ANN_MIN_RECORDS } from "../core/index/hnsw/plan.js";
 
@@ -24,7 +25,12 @@ export interface StateEnv {
   kernels: KernelFactory;
   hnsw: WebAssembly.Module;
   text: TextPlugins;
+  /** Opens a scratch file (see Directory.openScratch) for `originals: "disk"`; absent = keep them in memory. */
+  scratch?: (name: string) => RowFile;
 }
+
+/** The scratch file of a collection's i-th named vector (names in schemas may hold any character). */
+export const originalsFileName = (uid: string, i: number): string => `vectors-${uid}-${i}${SCRATCH_SUFFIX}`;
 
 /** Per named vector, for `db.stats()` and `quiver stats`. */
 export interface VectorStats {
@@ -33,8 +39,16 @@ export interface VectorStats {
   /** `flat` (exact scans) until a graph exists, then `hnsw`. */
   index: "flat" | "hnsw";
   quantization?: string;
-  /** Bytes per vector: the full f32 vector, what a graph traversal reads per comparison, the graph links. */
-  bytesPerVector: { full: number; traversal: number; links: number };
+  /** Where the full f32 vectors are: in memory, or in a scratch file (`originals: "disk"`). */
+  originals: "memory" | "disk";
+  /** Set when the schema asks for `originals: "disk"` but they are in memory, with the reason. */
+  note?: string;
+  /**
+   * Bytes per vector: the full f32 vector, what a graph traversal reads per comparison, the graph
+   * links; `resident`: vector data held in memory (f32 unless on disk, plus codes and correction);
+   * `onDisk`: f32 bytes in the scratch file.
+   */
+  bytesPerVector: { full: number; traversal: number; links: number; resident: number; onDisk: number };
 }
 
 export interface NamedVectorState {
@@ -46,6 +60,8 @@ export interface NamedVectorState {
   /** The graph, once built: from the first record for `hnsw`, past ANN_MIN_RECORDS for `auto`. */
   index: HnswIndex | null;
   spec: VectorIndexSpec;
+  /** Why `originals: "disk"` was asked for but the f32 vectors are in memory. */
+  originalsNote?: string;
 }
 
 export class CollectionState {
@@ -75,11 +91,24 @@ export class CollectionState {
     readonly schema: CollectionSchema,
     private readonly env: StateEnv,
   ) {
-    for (const [vname, spec] of Object.entries(schema.vectors)) {
-      const named: NamedVectorState = { slab: new VectorSlab(env.kernels, spec.dim, spec.metric), live: new Uint8Array(0), count: 0, index: null, spec: spec.index ?? {} };
+    Object.entries(schema.vectors).forEach(([vname, spec], i) => {
+      let rows: RowFile | null = null;
+      let originalsNote: string | undefined;
+      if (spec.index?.originals === "disk") {
+        // The file is only a cache, so when it cannot be had the vectors simply stay in memory.
+        if (!env.scratch) originalsNote = "originals: disk needs a database on a file system; full vectors are in memory";
+        else {
+          try {
+            rows = env.scratch(originalsFileName(uid, i));
+          } catch (e) {
+            originalsNote = `could not open the originals file (${e instanceof Error ? e.message : String(e)}); full vectors are in memory`;
+          }
+        }
+      }
+      const named: NamedVectorState = { slab: new VectorSlab(env.kernels, spec.dim, spec.metric, rows), live: new Uint8Array(0), count: 0, index: null, spec: spec.index ?? {}, originalsNote };
       if (named.spec.type === "hnsw") named.index = this.newIndex(named);
       this.vectors.set(vname, named);
-    }
+    });
     const textFields = schema.text ?? {};
     this.text = Object.keys(textFields).length === 0 ? null : new TextIndex(textFields, { ...DEFAULT_BM25, ...schema.bm25 }, env.text);
     this.indexes = new PayloadIndexSet(
@@ -333,10 +362,28 @@ export class CollectionState {
   vectorStats(): VectorStats[] {
     return [...this.vectors].map(([name, v]) => {
       const full = v.slab.dim * 4;
-      if (!v.index) return { name, count: v.count, index: "flat", bytesPerVector: { full, traversal: full, links: 0 } };
+      const onDisk = v.slab.rowsResident ? 0 : full;
+      const originals = v.slab.rowsResident ? "memory" : "disk";
+      const base = { name, count: v.count, originals, ...(v.originalsNote ? { note: v.originalsNote } : {}) } as const;
+      if (!v.index) return { ...base, index: "flat", bytesPerVector: { full, traversal: full, links: 0, resident: full - onDisk, onDisk } };
       const st = v.index.stats();
-      return { name, count: v.count, index: "hnsw", quantization: st.quantization, bytesPerVector: { full, traversal: st.bytesPerVector.traversal, links: Math.round(st.bytesPerVector.links) } };
+      const traversal = st.bytesPerVector.traversal;
+      // Codes are held beside the f32 vectors, or instead of them when those are on disk.
+      const resident = full - onDisk + (st.quantization === "none" ? 0 : traversal);
+      return { ...base, index: "hnsw", quantization: st.quantization, bytesPerVector: { full, traversal, links: Math.round(st.bytesPerVector.links), resident, onDisk } };
     });
+  }
+
+  /** Bytes of f32 vectors in scratch files (`originals: "disk"`). */
+  diskBytes(): number {
+    let bytes = 0;
+    for (const v of this.vectors.values()) bytes += v.slab.rowFileBytes();
+    return bytes;
+  }
+
+  /** Closes (and deletes) the scratch files; the state must not be used afterwards. */
+  dispose(): void {
+    for (const v of this.vectors.values()) v.slab.dispose();
   }
 
   memoryBytes(): number {

@@ -45,7 +45,8 @@ export interface DatabaseOptions {
 }
 
 export interface DatabaseStats {
-  collections: { name: string; count: number; vectorBytes: number; textBytes: number; segments: number; vectors: VectorStats[] }[];
+  /** vectorBytes: memory of the vector slabs (vectors, codes, graphs); vectorDiskBytes: f32 vectors in scratch files. */
+  collections: { name: string; count: number; vectorBytes: number; vectorDiskBytes: number; textBytes: number; segments: number; vectors: VectorStats[] }[];
   kernels: string;
   walBytes: number;
   lastCheckpointSeq: number;
@@ -98,6 +99,7 @@ export class Database implements DatabaseApi {
     try {
       const kernels = await loadKernelFactory(options.kernels);
       const env: StateEnv = { kernels, hnsw: await loadHnswModule(), text: options.text ?? {} };
+      if (dir.openScratch) env.scratch = (name) => dir.openScratch!(name);
       const r = await recover(dir, env);
       for (const w of r.report.warnings) options.onWarning?.(w);
       let next = r.nextFileNumber;
@@ -211,6 +213,7 @@ export class Database implements DatabaseApi {
         name: c.name,
         count: c.size,
         vectorBytes: c.memoryBytes(),
+        vectorDiskBytes: c.diskBytes(),
         textBytes: c.textBytes(),
         segments: this.segmentsOf.get(c.uid)?.length ?? 0,
         vectors: c.vectorStats(),
@@ -281,6 +284,7 @@ export class Database implements DatabaseApi {
       if (this.checkpointing) await this.checkpointing;
     } finally {
       await this.wal.close().catch(() => undefined);
+      for (const c of this.collections.values()) c.dispose();
       await this.lock.release();
     }
   }

@@ -4,7 +4,7 @@
  * recovery had to do, so that nothing is repaired silently.
  */
 import { QuiverError, isQuiverError } from "../core/errors/errors.js";
-import type { Directory } from "../storage/directory.js";
+import { isScratchFile, type Directory } from "../storage/directory.js";
 import { MANIFEST_FILE, decodeManifest, emptyManifest, type Manifest } from "../storage/manifest.js";
 import { decodeSegment } from "../storage/segment.js";
 import { decodeIndexFile, type IndexSnapshot } from "../storage/index-file.js";
@@ -44,6 +44,7 @@ export function applyOp(op: Op, collections: Map<string, CollectionState>, env: 
       collections.set(op.uid, new CollectionState(op.name, op.uid, op.schema, env));
       return 0;
     case "drop":
+      collections.get(op.uid)?.dispose();
       collections.delete(op.uid);
       return 0;
     case "upsert": {
@@ -63,6 +64,9 @@ export function applyOp(op: Op, collections: Map<string, CollectionState>, env: 
 export async function recover(dir: Directory, env: StateEnv): Promise<Recovered> {
   const report: RecoveryReport = { segmentsLoaded: 0, graphsRestored: 0, walFilesReplayed: 0, operationsReplayed: 0, tornBytesTruncated: 0, staleFilesRemoved: [], warnings: [] };
   const files = await dir.list();
+  // Scratch files are caches of the previous process (see ScratchFile): the states below recreate
+  // theirs from the records, and a dropped collection's must not linger.
+  for (const f of files) if (isScratchFile(f)) await dir.remove(f);
   let manifest: Manifest;
   if (files.includes(MANIFEST_FILE)) manifest = decodeManifest(await dir.read(MANIFEST_FILE));
   else manifest = emptyManifest();

@@ -163,8 +163,14 @@ function validateIndexSpec(input: unknown, path: string, problems: Problem[]): V
     if (!QUANTIZATIONS.includes(input.quantization as never)) problems.push({ path: `${path}.quantization`, message: `must be one of ${QUANTIZATIONS.join(", ")}, got ${describe(input.quantization)}` });
     else out.quantization = input.quantization as VectorIndexSpec["quantization"];
   }
+  if (input.originals !== undefined) {
+    if (input.originals !== "memory" && input.originals !== "disk") problems.push({ path: `${path}.originals`, message: `must be one of memory, disk, got ${describe(input.originals)}` });
+    else if (input.originals === "disk" && out.quantization === "none" && out.type !== "flat") {
+      problems.push({ path: `${path}.originals`, message: 'disk needs quantized codes in memory for the graph: use quantization "int8" or "binary"' });
+    } else out.originals = input.originals;
+  }
   for (const key of Object.keys(input)) {
-    if (!["type", "m", "efConstruction", "efSearch", "quantization"].includes(key)) problems.push({ path: `${path}.${key}`, message: "unknown option (expected type, m, efConstruction, efSearch, quantization)" });
+    if (!["type", "m", "efConstruction", "efSearch", "quantization", "originals"].includes(key)) problems.push({ path: `${path}.${key}`, message: "unknown option (expected type, m, efConstruction, efSearch, quantization, originals)" });
   }
   return out;
 }

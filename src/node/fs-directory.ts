@@ -3,10 +3,11 @@
  * fsync, atomic rename. The writer lock lives in process-lock.ts, error mapping in fs-errors.ts.
  */
 
+import { closeSync, mkdirSync, openSync, readSync, unlinkSync, writeSync } from "node:fs";
 import { constants, type FileHandle, mkdir, open, readdir, readFile, rename, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { QuiverError } from "../core/errors/errors.js";
-import type { Directory, DirectoryLock, WritableFile } from "../storage/directory.js";
+import { SCRATCH_SUFFIX, type Directory, type DirectoryLock, type ScratchFile, type WritableFile } from "../storage/directory.js";
 import { checkFileName } from "../storage/memory-directory.js";
 import { fsError } from "./fs-errors.js";
 import { LOCK_FILE, ProcessLock } from "./process-lock.js";
@@ -82,6 +83,66 @@ class NodeFile implements WritableFile {
     });
     this.tail = next.catch(() => undefined);
     return next;
+  }
+}
+
+/** A scratch file on disk: positional sync reads and writes (pread/pwrite), never fsynced. */
+class NodeScratchFile implements ScratchFile {
+  private fd: number | null;
+
+  constructor(
+    private readonly path: string,
+    private readonly name: string,
+    private readonly root: string,
+  ) {
+    try {
+      mkdirSync(root, { recursive: true });
+      this.fd = openSync(path, "w+", 0o600);
+    } catch (e) {
+      throw fsError("openScratch", name, root, e);
+    }
+  }
+
+  private handle(op: string): number {
+    if (this.fd === null) throw new QuiverError("IO", `${op} of ${this.name} failed: EBADF (file is closed)`);
+    return this.fd;
+  }
+
+  read(pos: number, into: Uint8Array): void {
+    const fd = this.handle("read");
+    let off = 0;
+    try {
+      while (off < into.length) {
+        const n = readSync(fd, into, off, into.length - off, pos + off);
+        if (n === 0) break; // past the end: never written
+        off += n;
+      }
+    } catch (e) {
+      throw fsError("read", this.name, this.root, e);
+    }
+    if (off < into.length) into.fill(0, off);
+  }
+
+  write(pos: number, data: Uint8Array): void {
+    const fd = this.handle("write");
+    let off = 0;
+    try {
+      while (off < data.length) off += writeSync(fd, data, off, data.length - off, pos + off);
+    } catch (e) {
+      throw fsError("write", this.name, this.root, e);
+    }
+  }
+
+  close(): void {
+    if (this.fd === null) return;
+    const fd = this.fd;
+    this.fd = null;
+    try {
+      closeSync(fd);
+      unlinkSync(this.path);
+    } catch {
+      /* a leftover scratch file is removed at the next open */
+    }
   }
 }
 
@@ -192,6 +253,13 @@ export class NodeDirectory implements Directory {
     } finally {
       await fh?.close().catch(() => undefined);
     }
+  }
+
+  /** A scratch file (a derived cache: see ScratchFile); created empty, deleted by close(). */
+  openScratch(name: string): ScratchFile {
+    checkFileName(name, "openScratch");
+    if (!name.endsWith(SCRATCH_SUFFIX)) throw new QuiverError("IO", `openScratch of ${name} failed: EINVAL (name must end in ${SCRATCH_SUFFIX})`);
+    return new NodeScratchFile(join(this.path, name), name, this.path);
   }
 
   /**

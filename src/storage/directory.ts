@@ -7,7 +7,27 @@
  * - a file's existence, a rename or a removal is durable only after `syncDir()` resolves;
  * - `rename(from, to)` atomically replaces `to` (readers see the old or the new file, never a mix).
  * Every method rejects with a QuiverError: NOT_FOUND for a missing file, IO for anything else.
+ *
+ * Scratch files (optional capability) are outside that contract: caches derived from durable files,
+ * never synced, recreated empty at every open, so a crash can leave nothing in them that matters.
  */
+
+/** Suffix of scratch files: recovery removes any it finds, and they never appear in a manifest. */
+export const SCRATCH_SUFFIX = ".qscratch";
+
+export const isScratchFile = (name: string): boolean => name.endsWith(SCRATCH_SUFFIX);
+
+/**
+ * A file of derived bytes read and written in place, synchronously (search is synchronous; reads are
+ * served from the OS page cache). Throws a QuiverError (IO) on failure.
+ */
+export interface ScratchFile {
+  /** Fills `into` with the bytes at `pos`; bytes never written (or past the end) read as zero. */
+  read(pos: number, into: Uint8Array): void;
+  write(pos: number, data: Uint8Array): void;
+  /** Closes and deletes the file. */
+  close(): void;
+}
 
 export interface WritableFile {
   /** Current length in bytes, including appended bytes that are not yet synced. */
@@ -43,6 +63,11 @@ export interface Directory {
    * holder (another process, or another open handle in this process) has it.
    */
   lock(): Promise<DirectoryLock>;
+  /**
+   * Optional: creates (or empties) scratch file `name` (ending in SCRATCH_SUFFIX). Directories without
+   * real files (memory) leave it out, and callers keep such data in memory instead.
+   */
+  openScratch?(name: string): ScratchFile;
 }
 
 /** Creates (or replaces) a file with `data` and fsyncs it; its name is durable after `syncDir()`. */

@@ -1,6 +1,6 @@
 /**
  * The writer process of the SIGKILL crash test. Usage:
- *   node crash-child.js <dir> <seed> <count> <concurrency> <walMaxBytes> [hnsw]
+ *   node crash-child.js <dir> <seed> <count> <concurrency> <walMaxBytes> [flat|hnsw|hnsw-disk]
  * Opens the database, creates the collection if needed, prints "ready", then runs the seeded
  * workload with up to <concurrency> operations in flight, printing "ack <i>" synchronously the
  * moment operation i is acknowledged, until the parent kills it.
@@ -14,7 +14,9 @@ const ops = makeWorkload(Number(seedArg), Number(countArg));
 const concurrency = Number(concArg);
 
 const db = await open(dir, { walMaxBytes: Number(walArg), maxSegments: 3 });
-const index = indexArg === "hnsw" ? { index: { type: "hnsw" as const, m: 8, efConstruction: 32 } } : {};
+// hnsw-disk: the f32 vectors live in a scratch file (originals: "disk"), only codes in memory.
+const graph = { type: "hnsw" as const, m: 8, efConstruction: 32 };
+const index = indexArg === "hnsw" ? { index: graph } : indexArg === "hnsw-disk" ? { index: { ...graph, originals: "disk" as const } } : {};
 const c = await db.createCollection(COLLECTION, { vectors: { vector: { dim: DIM, metric: "l2", ...index } }, indexes: { g: "number" } }, { ifNotExists: true });
 writeSync(1, "ready\n");
 

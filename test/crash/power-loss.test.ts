@@ -36,8 +36,10 @@ test(`power loss at random points (${TRIALS} trials)`, { timeout: 15 * 60_000 },
     const faulty = new FaultyDirectory({ seed: trial });
     const ops = makeWorkload(trial, OPS);
     const db = await reopen(faulty);
-    // Every other trial gives the vector an HNSW graph, so index files go through crashes too.
-    const index = trial % 2 === 0 ? { type: "hnsw" as const, m: 8, efConstruction: 32 } : undefined;
+    // Every other trial gives the vector an HNSW graph, so index files go through crashes too; every
+    // other one of those keeps the f32 vectors in a scratch file (originals: "disk"), lost at the crash.
+    const graph = { type: "hnsw" as const, m: 8, efConstruction: 32 };
+    const index = trial % 2 === 1 ? undefined : trial % 4 === 0 ? graph : { ...graph, originals: "disk" as const };
     const c = await db.createCollection(COLLECTION, { vectors: { vector: { dim: DIM, metric: "l2", ...(index ? { index } : {}) } } });
     const crashAtAck = Math.floor(r() * OPS);
     const extraTicks = Math.floor(r() * 6);

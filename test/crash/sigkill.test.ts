@@ -5,7 +5,8 @@
  * acked <= P <= submitted: no acknowledged write lost, no deleted id back, nothing invented.
  * Then exact search must equal a brute-force scan of that state. Each trial kills twice on the
  * same directory, so recovery of a recovered database is tested too. Half the trials give the
- * vector an HNSW graph, persisted in index files at every checkpoint.
+ * vector an HNSW graph, persisted in index files at every checkpoint; every other one of those keeps
+ * the f32 vectors on disk (originals: "disk"), whose scratch file the kill leaves behind.
  *
  * Default: 20 trials, each acknowledging at least 1,000 operations before its first kill.
  * QUIVER_LONG=1: 100 trials.
@@ -33,7 +34,7 @@ interface Run {
 }
 
 /** Runs the child until `killAtAck` acknowledgements (plus a random delay), then SIGKILLs it. */
-function runChild(dir: string, seed: number, count: number, killAtAck: number, delayMs: number, index: "flat" | "hnsw"): Promise<Run> {
+function runChild(dir: string, seed: number, count: number, killAtAck: number, delayMs: number, index: "flat" | "hnsw" | "hnsw-disk"): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CHILD, dir, String(seed), String(count), String(CONCURRENCY), String(WAL_MAX), index], { stdio: ["ignore", "pipe", "pipe"] });
     let acked = 0;
@@ -80,12 +81,14 @@ test(`SIGKILL crash trials (${TRIALS} trials, two kills each)`, { timeout: 15 * 
       const ops = makeWorkload(seed, count);
       const killAt = cycle === 0 ? 1000 + Math.floor(r() * 190) : Math.floor(r() * 390);
       // Odd trials give the vector an HNSW graph, so index files are written and killed mid-write too.
-      const run = await runChild(dir, seed, count, killAt, Math.floor(r() * 4), trial % 2 === 1 ? "hnsw" : "flat");
+      const index = trial % 2 === 0 ? "flat" : trial % 4 === 1 ? "hnsw" : "hnsw-disk";
+      const run = await runChild(dir, seed, count, killAt, Math.floor(r() * 4), index);
       assert.ok(run.acked >= killAt, `trial ${trial}: child acknowledged ${run.acked}, expected at least ${killAt}`);
       totalAcked += run.acked;
 
       const db = await open(dir);
       const c = await db.collection(COLLECTION);
+      if (index === "hnsw-disk") assert.equal((await db.stats()).collections[0].vectors[0].originals, "disk");
       const actual = await readState(c);
       // At most CONCURRENCY operations were in flight beyond the last acknowledgement.
       const found = findPrefix(base, ops, run.acked, run.finished ? ops.length : run.acked + CONCURRENCY, actual);

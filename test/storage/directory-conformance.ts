@@ -270,5 +270,29 @@ export function directoryConformance(
       await rejectsWith(f.append(bytes("x")), "IO");
       await rejectsWith(f.sync(), "IO");
     });
+
+    it("scratch files (when offered): positional writes and reads, zeros where unwritten, deleted at close", async (t) => {
+      const dir = await fresh();
+      if (!dir.openScratch) return t.skip("no scratch files: callers keep such data in memory");
+      const f = dir.openScratch("a.qscratch");
+      f.write(100, bytes("hello"));
+      f.write(0, bytes("ab"));
+      f.write(101, bytes("E"));
+      const got = new Uint8Array(110).fill(7);
+      f.read(0, got);
+      assert.equal(text(got.subarray(0, 2)), "ab");
+      assert.ok(got.subarray(2, 100).every((x) => x === 0) && got.subarray(105).every((x) => x === 0));
+      assert.equal(text(got.subarray(100, 105)), "hEllo");
+      assert.ok((await dir.list()).includes("a.qscratch"));
+      // Opening it again starts empty: it is a cache, never state.
+      f.close();
+      assert.ok(!(await dir.list()).includes("a.qscratch"));
+      const g = dir.openScratch("a.qscratch");
+      const again = new Uint8Array(4).fill(7);
+      g.read(0, again);
+      assert.deepEqual([...again], [0, 0, 0, 0]);
+      g.close();
+      assert.throws(() => g.write(0, bytes("x")), (e: unknown) => isQuiverError(e, "IO"));
+    });
   });
 }

@@ -19,8 +19,9 @@
  * `crash()` does not change this directory, so one moment can be sampled into many crash states.
  */
 
+import { MemoryRowFile } from "../../src/core/index/hnsw/test-support.js";
 import { QuiverError } from "../../src/core/errors/errors.js";
-import type { Directory, DirectoryLock, WritableFile } from "../../src/storage/directory.js";
+import { isScratchFile, type Directory, type DirectoryLock, type ScratchFile, type WritableFile } from "../../src/storage/directory.js";
 import { checkFileName, GrowableBytes, MemoryDirectory } from "../../src/storage/memory-directory.js";
 import { seededRandom } from "../../src/core/util/prng.js";
 
@@ -178,6 +179,8 @@ export class FaultyDirectory implements Directory {
   private rules: Array<Required<FaultRule> & { matched: number }> = [];
   private readonly counts = new Map<FaultOp, number>();
   private locked = false;
+  /** Names of the open scratch files (their bytes are in their MemoryRowFile only). */
+  private readonly scratch = new Set<string>();
   /** Decides short-write lengths; seeded so a failing test replays. */
   readonly rng: () => number;
 
@@ -260,7 +263,7 @@ export class FaultyDirectory implements Directory {
   async list(): Promise<string[]> {
     const fault = this.hit("list");
     if (fault) throw fault;
-    return [...this.names.keys()];
+    return [...this.names.keys(), ...this.scratch];
   }
 
   async read(name: string): Promise<Uint8Array> {
@@ -310,6 +313,7 @@ export class FaultyDirectory implements Directory {
     const fault = this.hit("remove", name);
     if (fault) throw fault;
     if (this.names.has(name)) this.dirOp({ kind: "remove", name });
+    this.scratch.delete(name);
   }
 
   async syncDir(): Promise<void> {
@@ -317,6 +321,27 @@ export class FaultyDirectory implements Directory {
     if (fault) throw fault;
     for (const op of this.pendingDirOps) applyDirOp(this.durableNames, op);
     this.pendingDirOps = [];
+  }
+
+  /**
+   * Scratch files live only in this process's memory (a power loss or crash() drops them, as it
+   * may drop a real one's unsynced pages): recovery must rebuild them from the durable files.
+   */
+  openScratch(name: string): ScratchFile {
+    if (!isScratchFile(name)) throw new QuiverError("IO", `openScratch of ${name} failed: EINVAL`);
+    const rows = new MemoryRowFile();
+    this.scratch.add(name);
+    const open = (op: string): void => {
+      if (rows.closed) throw new QuiverError("IO", `${op} of ${name} failed: EBADF (file is closed)`);
+    };
+    return {
+      read: (pos, into) => (open("read"), rows.read(pos, into)),
+      write: (pos, data) => (open("write"), rows.write(pos, data)),
+      close: () => {
+        rows.close();
+        this.scratch.delete(name);
+      },
+    };
   }
 
   async lock(): Promise<DirectoryLock> {

@@ -33,14 +33,19 @@ export function statsCommand(ctx: CliContext): Command {
         else {
           const rows = collections.map((c) => {
             const s = describeSchema(c.schema);
-            return [c.name, c.count.toLocaleString("en-US"), formatBytes(c.vectorBytes), String(c.segments), s.indexes, s.vectors];
+            return [c.name, c.count.toLocaleString("en-US"), formatBytes(c.vectorBytes), c.vectorDiskBytes > 0 ? formatBytes(c.vectorDiskBytes) : "-", String(c.segments), s.indexes, s.vectors];
           });
-          process.stdout.write(table(["collection", "records", "vector memory", "segments", "indexes", "vectors"], rows));
-          // Memory per vector: what is stored, what a graph search reads per comparison, and links.
+          process.stdout.write(table(["collection", "records", "vector memory", "vectors on disk", "segments", "indexes", "vectors"], rows));
+          // Per vector: the full vector, vector data held in memory and on disk (originals: "disk"),
+          // what a graph search reads per comparison, and links.
           const vrows = collections.flatMap((c) =>
-            c.vectors.map((v) => [c.name, v.name, v.index + (v.quantization ? ` (${v.quantization})` : ""), v.count.toLocaleString("en-US"), `${v.bytesPerVector.full} B`, `${v.bytesPerVector.traversal} B`, `${v.bytesPerVector.links} B`]),
+            c.vectors.map((v) => {
+              const b = v.bytesPerVector;
+              return [c.name, v.name, v.index + (v.quantization ? ` (${v.quantization})` : ""), v.count.toLocaleString("en-US"), `${b.full} B`, `${b.resident} B`, v.originals === "disk" ? `${b.onDisk} B` : "-", `${b.traversal} B`, `${b.links} B`];
+            }),
           );
-          process.stdout.write("\n" + table(["collection", "vector", "index", "vectors", "stored/vector", "read/comparison", "links/vector"], vrows));
+          process.stdout.write("\n" + table(["collection", "vector", "index", "vectors", "f32/vector", "in memory/vector", "on disk/vector", "read/comparison", "links/vector"], vrows));
+          for (const c of collections) for (const v of c.vectors) if (v.note) process.stdout.write(`note: ${c.name}.${v.name}: ${v.note}\n`);
         }
         process.stdout.write(`\nkernels: ${stats.kernels}\n`);
         process.stdout.write(`WAL: ${formatBytes(stats.walBytes)} (sequence ${stats.seq}, last checkpoint at ${stats.lastCheckpointSeq})\n`);

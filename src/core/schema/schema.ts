@@ -38,6 +38,17 @@ export interface VectorIndexSpec {
   efSearch?: number;
   /** Codes the graph traversal compares, re-ranked on the full vectors: `int8` (default), `binary` (high-dimensional cosine), `none`. */
   quantization?: "none" | "int8" | "binary";
+  /**
+   * Where the full-precision (f32) vectors live: `memory` (default), or `disk`, where only the
+   * quantized codes stay in memory (int8: dim + 4 bytes per vector instead of 4·dim + dim + 4) and the
+   * f32 vectors sit in a scratch file that re-ranking and exact search read through the OS page cache.
+   * The graph is then built on the codes (recall within about 0.01 of `memory`) and searches cost
+   * some speed. Needs `quantization` `int8` or `binary` (unless `type` is `flat`) and a database on a
+   * file system; an in-memory database keeps them in memory (`stats()` says which). The file is a
+   * cache rebuilt from the durable records at every open, so it needs no backup and no sync.
+   * @example { type: "hnsw", quantization: "int8", originals: "disk" }
+   */
+  originals?: "memory" | "disk";
 }
 
 export type PayloadIndexType = "keyword" | "number" | "boolean";

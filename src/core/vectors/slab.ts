@@ -13,6 +13,11 @@
 // offsets past the (larger) vector region; vectors never move. Regions keep their contents but may
 // move when the capacity or an earlier region grows: read `region.offset` again after any change
 // (`layoutVersion` counts them).
+//
+// With a RowFile (originals on disk), the f32 rows live in that file at slot·dim·4 instead, and the
+// vector region is a fixed staging area of `batchLimit` rows: scans stream rows through it into the
+// same kernels, so exact search stays exact while resident memory no longer grows with the rows.
+// The scratch regions are then `batchLimit` long too, and regions never move on capacity growth.
 
 import { QuiverError } from "../errors/errors.js";
 import { METRIC_DOT, METRIC_L2, RESERVED_BYTES, type KernelFactory, type KernelMetric, type Kernels } from "../kernels/kernels.js";
@@ -24,6 +29,8 @@ const PAGE = 65536;
 /** wasm32 addresses 4 GiB at most. No `maximum` is declared, so engines need not reserve it up front. */
 const MAX_PAGES = 65536;
 const MIN_CAPACITY = 16;
+/** Bytes of f32 rows staged per read when rows live in a RowFile: a few hundred KiB, cache-friendly. */
+const STAGE_BYTES = 256 * 1024;
 
 const align16 = (n: number): number => (n + 15) & ~15;
 const align64 = (n: number): number => (n + 63) & ~63;
@@ -32,6 +39,19 @@ const align64 = (n: number): number => (n + 63) & ~63;
 export interface SlabRegion {
   readonly offset: number;
   readonly bytes: number;
+}
+
+/**
+ * A synchronous positional file holding a slab's f32 rows when they are not resident (see
+ * Directory.openScratch). Synchronous because search is; it reads from the OS page cache. A derived
+ * cache: never synced, rebuilt at each open from the durable records.
+ */
+export interface RowFile {
+  /** Fills `into` with the bytes at `pos`; bytes past the end of what was written read as zero. */
+  read(pos: number, into: Uint8Array): void;
+  write(pos: number, data: Uint8Array): void;
+  /** Releases (and deletes) the file. */
+  close(): void;
 }
 
 interface MutableRegion {
@@ -54,14 +74,24 @@ export class VectorSlab {
   private f32: Float32Array;
   private readonly regions: MutableRegion[] = [];
   private version = 0;
+  /** The rows' file when they are not resident (null: rows live in the vector region). */
+  private readonly rows: RowFile | null;
+  /** Rows the staging area holds (disk rows only). */
+  private readonly stageRows: number;
+  /** One row, normalised before it is written to the row file. */
+  private readonly rowBuf: Float32Array;
+  /** End of the highest row written to the row file (its size). */
+  private rowsEnd = 0;
 
   /**
    * @example
    * const slab = new VectorSlab(await loadKernelFactory(), 384, "cosine");
    * slab.ensureCapacity(1000);
    * slab.set(0, embedding);
+   * // Rows kept in a file instead of memory (exact scans stream them):
+   * const lean = new VectorSlab(factory, 384, "cosine", dir.openScratch("rows.qscratch"));
    */
-  constructor(factory: KernelFactory, dim: number, metric: Metric) {
+  constructor(factory: KernelFactory, dim: number, metric: Metric, rows: RowFile | null = null) {
     if (!Number.isInteger(dim) || dim < 1 || dim > 65536) {
       throw new QuiverError("INVALID_ARGUMENT", `dim must be an integer in [1, 65536], got ${dim}`);
     }
@@ -73,11 +103,28 @@ export class VectorSlab {
     this.kernelMetric = metric === "l2" ? METRIC_L2 : METRIC_DOT;
     this.queryOff = RESERVED_BYTES;
     this.vectorsOff = this.queryOff + align16(dim * 4);
+    this.rows = rows;
+    this.stageRows = rows ? Math.max(16, Math.floor(STAGE_BYTES / (dim * 4))) : 0;
+    this.rowBuf = new Float32Array(rows ? dim : 0);
     this.memory = new WebAssembly.Memory({ initial: Math.ceil(this.vectorsOff / PAGE) });
     this.buffer = this.memory.buffer;
     this.f32 = new Float32Array(this.buffer);
     this.kernels = factory.bind(this.memory);
     this.layout(0);
+    if (rows) this.growMemory(this.regionsStart(0), "the staging area");
+  }
+
+  /** Whether the f32 rows are in this memory (true) or in a RowFile (false). */
+  get rowsResident(): boolean {
+    return this.rows === null;
+  }
+
+  /**
+   * Most slots one scoreRange / scoreSlots call accepts: the capacity when rows are resident, the
+   * staging area's rows when they are on disk.
+   */
+  get batchLimit(): number {
+    return this.rows ? this.stageRows : this.cap;
   }
 
   /** Number of slots the slab can hold without growing. */
@@ -92,6 +139,7 @@ export class VectorSlab {
     this.growMemory(this.endFor(cap, this.regionBytes()), `${n} vectors of dim ${this.dim}`);
     const delta = this.regionsStart(cap) - this.regionsStart(this.cap);
     this.layout(cap);
+    if (delta === 0) return; // rows on disk: nothing after the staging area moves
     // Every region moves up by the same amount; moving the last one first never overwrites a source.
     const bytes = new Uint8Array(this.memory.buffer);
     for (let i = this.regions.length - 1; i >= 0; i--) {
@@ -107,7 +155,10 @@ export class VectorSlab {
     return this.memory;
   }
 
-  /** Byte offset of slot 0's vector; slot s is at vectorsOffset + s · dim · 4 (never moves). */
+  /**
+   * Byte offset of slot 0's vector; slot s is at vectorsOffset + s · dim · 4 (never moves). With rows
+   * on disk, the staging area instead (see stageRange).
+   */
   get vectorsOffset(): number {
     return this.vectorsOff;
   }
@@ -173,14 +224,43 @@ export class VectorSlab {
   set(slot: number, vec: ArrayLike<number>): void {
     this.checkSlot(slot);
     this.checkDim(vec);
-    this.write(this.vectorsOff + slot * this.dim * 4, vec);
+    if (!this.rows) return this.write(this.vectorsOff + slot * this.dim * 4, vec);
+    this.normalise(vec, this.rowBuf, 0);
+    this.rows.write(slot * this.dim * 4, new Uint8Array(this.rowBuf.buffer));
+    this.rowsEnd = Math.max(this.rowsEnd, (slot + 1) * this.dim * 4);
   }
 
   /** A copy of the stored vector (for cosine, the normalised one). */
   get(slot: number): Float32Array {
     this.checkSlot(slot);
+    if (this.rows) {
+      const out = new Float32Array(this.dim);
+      this.rows.read(slot * this.dim * 4, new Uint8Array(out.buffer));
+      return out;
+    }
     const at = (this.vectorsOff >>> 2) + slot * this.dim;
     return this.view().slice(at, at + this.dim);
+  }
+
+  /**
+   * Byte offset where rows [start, start + count) sit contiguously in memory: in place when resident,
+   * read into the staging area (count ≤ batchLimit) when on disk. Valid until the next slab call.
+   */
+  stageRange(start: number, count: number): number {
+    if (!(start >= 0 && count >= 0 && start + count <= this.cap && count <= this.batchLimit)) {
+      throw new QuiverError("INVALID_ARGUMENT", `range [${start}, ${start + count}) is outside capacity ${this.cap} or batch ${this.batchLimit}`);
+    }
+    if (!this.rows) return this.vectorsOff + start * this.dim * 4;
+    this.rows.read(start * this.dim * 4, new Uint8Array(this.memory.buffer, this.vectorsOff, count * this.dim * 4));
+    return this.vectorsOff;
+  }
+
+  /** Copies slot's stored (normalised) row to byte offset `at` of this memory (an index's scratch). */
+  copyRowTo(slot: number, at: number): void {
+    this.checkSlot(slot);
+    const bytes = this.dim * 4;
+    if (this.rows) this.rows.read(slot * bytes, new Uint8Array(this.memory.buffer, at, bytes));
+    else new Uint8Array(this.memory.buffer).copyWithin(at, this.vectorsOff + slot * bytes, this.vectorsOff + (slot + 1) * bytes);
   }
 
   /**
@@ -193,14 +273,20 @@ export class VectorSlab {
     }
     this.checkDim(query);
     this.write(this.queryOff, query);
-    this.kernels.scoreRange(this.kernelMetric, this.queryOff, this.vectorsOff, this.dim, start, count, this.scoresOff);
+    if (this.rows) {
+      // Streamed: one read of the contiguous rows into the staging area, then the same kernel.
+      const base = this.stageRange(start, count);
+      this.kernels.scoreRange(this.kernelMetric, this.queryOff, base, this.dim, 0, count, this.scoresOff);
+    } else {
+      this.kernels.scoreRange(this.kernelMetric, this.queryOff, this.vectorsOff, this.dim, start, count, this.scoresOff);
+    }
     return new Float32Array(this.memory.buffer, this.scoresOff, count);
   }
 
   /** Raw scores of slots[0..count) against `query` (a view of the scores scratch, like scoreRange). */
   scoreSlots(query: ArrayLike<number>, slots: Uint32Array, count: number = slots.length): Float32Array {
-    if (!(count >= 0 && count <= slots.length && count <= this.cap)) {
-      throw new QuiverError("INVALID_ARGUMENT", `count ${count} exceeds the slot list or capacity ${this.cap}`);
+    if (!(count >= 0 && count <= slots.length && count <= this.batchLimit)) {
+      throw new QuiverError("INVALID_ARGUMENT", `count ${count} exceeds the slot list or batch ${this.batchLimit}`);
     }
     for (let i = 0; i < count; i++) {
       // An out-of-range slot would read another region (or trap), so it is refused up front.
@@ -208,6 +294,11 @@ export class VectorSlab {
     }
     this.checkDim(query);
     this.write(this.queryOff, query);
+    if (this.rows) {
+      this.stageSlots(slots, count);
+      this.kernels.scoreRange(this.kernelMetric, this.queryOff, this.vectorsOff, this.dim, 0, count, this.scoresOff);
+      return new Float32Array(this.memory.buffer, this.scoresOff, count);
+    }
     new Uint32Array(this.memory.buffer, this.slotsOff, count).set(count === slots.length ? slots : slots.subarray(0, count));
     this.kernels.scoreSlots(this.kernelMetric, this.queryOff, this.vectorsOff, this.dim, this.slotsOff, count, this.scoresOff);
     return new Float32Array(this.memory.buffer, this.scoresOff, count);
@@ -223,14 +314,45 @@ export class VectorSlab {
     return this.memory.buffer.byteLength;
   }
 
+  /** Size of the row file (up to the highest slot written), 0 when rows are resident. */
+  rowFileBytes(): number {
+    return this.rowsEnd;
+  }
+
+  /** Closes (and so deletes) the row file, if any; the slab must not be used afterwards. */
+  dispose(): void {
+    this.rows?.close();
+  }
+
+  /** Reads the rows of slots[0..count) into staging rows 0..count-1, one read per run of consecutive slots. */
+  private stageSlots(slots: Uint32Array, count: number): void {
+    const rows = this.rows!;
+    const bytes = this.dim * 4;
+    const buf = this.memory.buffer;
+    for (let i = 0; i < count; ) {
+      const first = slots[i];
+      let n = 1;
+      while (i + n < count && slots[i + n] === first + n) n++;
+      rows.read(first * bytes, new Uint8Array(buf, this.vectorsOff + i * bytes, n * bytes));
+      i += n;
+    }
+  }
+
+  /** Rows the vector region holds: every slot's when resident, the staging area's otherwise. */
+  private rowsFor(cap: number): number {
+    return this.rows ? this.stageRows : cap;
+  }
+
   private layout(cap: number): void {
     this.cap = cap;
-    this.slotsOff = this.vectorsOff + align16(cap * this.dim * 4);
-    this.scoresOff = this.slotsOff + align16(cap * 4);
+    const rows = this.rowsFor(cap);
+    this.slotsOff = this.vectorsOff + align16(rows * this.dim * 4);
+    this.scoresOff = this.slotsOff + align16(rows * 4);
   }
 
   private regionsStart(cap: number): number {
-    return align64(this.vectorsOff + align16(cap * this.dim * 4) + 2 * align16(cap * 4));
+    const rows = this.rowsFor(cap);
+    return align64(this.vectorsOff + align16(rows * this.dim * 4) + 2 * align16(rows * 4));
   }
 
   private regionBytes(): number {
@@ -277,8 +399,11 @@ export class VectorSlab {
 
   /** Writes `vec` as f32 at byte offset `at`, normalising it first for cosine. */
   private write(at: number, vec: ArrayLike<number>): void {
-    const f = this.view();
-    const base = at >>> 2;
+    this.normalise(vec, this.view(), at >>> 2);
+  }
+
+  /** f[base..base+dim) = vec, L2-normalised for cosine. */
+  private normalise(vec: ArrayLike<number>, f: Float32Array, base: number): void {
     const dim = this.dim;
     let scale = 1;
     if (this.metric === "cosine") {

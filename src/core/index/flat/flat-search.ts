@@ -35,7 +35,8 @@ export function flatSearch(slab: VectorSlab, query: Float32Array, k: number, opt
   const live = opts.live;
   const top = new TopK(k);
   if (k === 0 || count <= 0) return top.drain();
-  const chunk = Math.min(CHUNK, slab.capacity);
+  // Rows on disk are streamed through a staging area of batchLimit rows; resident, it is the capacity.
+  const chunk = Math.min(CHUNK, slab.batchLimit);
 
   if (opts.candidates === undefined) {
     for (let start = 0; start < count; start += chunk) {

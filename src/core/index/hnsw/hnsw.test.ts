@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { HnswIndex, type Quantization } from "./hnsw.js";
-import { clustered, exact, recallAt, slabWith } from "./test-support.js";
+import { buildClustered, recallAt } from "./test-support.js";
 import type { Metric } from "../../vectors/slab.js";
 
 const N = 4000;
@@ -13,16 +13,7 @@ const K = 10;
 /** Stated threshold: recall@10 of the graph against brute force at ef = 64 on this data. */
 const MIN_RECALL = 0.95;
 
-async function build(metric: Metric, quantization: Quantization, dim = 48) {
-  const data = clustered(N + Q, dim, 7);
-  const slab = await slabWith(data.slice(0, N), metric);
-  const index = await HnswIndex.create(slab, { m: 12, efConstruction: 100, quantization, seed: 1 });
-  for (let s = 0; s < N; s++) index.insert(s);
-  const queries = data.slice(N);
-  const live = new Uint8Array(N).fill(1);
-  const truth = queries.map((q) => exact(slab, q, K, live));
-  return { slab, index, queries, live, truth };
-}
+const build = (metric: Metric, quantization: Quantization, dim = 48) => buildClustered(N, Q, K, metric, quantization, { dim });
 
 for (const [metric, quant] of [["l2", "none"], ["l2", "int8"], ["cosine", "int8"], ["dot", "int8"], ["cosine", "binary"]] as const) {
   test(`recall@10 ≥ ${MIN_RECALL} against exact search (${metric}, ${quant})`, async () => {

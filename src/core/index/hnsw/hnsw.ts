@@ -1,6 +1,12 @@
 // HnswIndex: the approximate nearest-neighbour graph of one named vector, living in the vector slab's
 // WebAssembly memory (regions beside the vectors) and driven by the WebAssembly module in ../../kernels/assembly/hnsw/.
 // This class owns the regions, the level generator, quantizer training and the JS-facing API.
+//
+// Originals on disk (the slab keeps its f32 rows in a RowFile): only the codes are resident, so the
+// graph is built and repaired on codes (pair estimates), the traversal is unchanged, and the ef
+// survivors are re-ranked here on f32 rows read from the file. Until the int8 quantizer is trained
+// there are no codes to build with, so inserts wait in `pending` and join the graph once it is
+// (at QUANT_TRAIN_FIRST of them, or at the first read, whichever comes first).
 
 import { QuiverError } from "../../errors/errors.js";
 import type { VectorSlab, SlabRegion } from "../../vectors/slab.js";
@@ -50,6 +56,8 @@ export interface HnswStats {
   tombstones: number;
   maxLevel: number;
   quantization: Quantization;
+  /** Where the full-precision vectors live: the slab's memory, or its row file on disk. */
+  originals: "memory" | "disk";
   /** Bytes per vector: f32 vector (slab), quantized code + correction the traversal reads, graph links. */
   bytesPerVector: { full: number; traversal: number; links: number };
   /** Bytes of the slab's memory held by the index's regions (links, codes, per-slot state, scratch). */
@@ -94,6 +102,10 @@ export class HnswIndex {
   private hdr!: Int32Array;
   private rng: number;
   private nextTrain: number;
+  /** True when the slab's rows are on disk (see the header comment). */
+  private readonly disk: boolean;
+  /** Slots inserted while the int8 quantizer is untrained (originals on disk only). */
+  private pending: number[] = [];
 
   /**
    * @example
@@ -131,6 +143,10 @@ export class HnswIndex {
     if (!Number.isInteger(m) || m < 2 || m > 128) throw new QuiverError("INVALID_ARGUMENT", `m must be an integer in [2, 128], got ${m}`);
     if (!Number.isInteger(efc) || efc < 1) throw new QuiverError("INVALID_ARGUMENT", `efConstruction must be a positive integer, got ${efc}`);
     if (!(quant in QUANT_CODE)) throw new QuiverError("INVALID_ARGUMENT", `unknown quantization ${String(quant)}`);
+    if (!slab.rowsResident && quant === "none") {
+      throw new QuiverError("INVALID_ARGUMENT", 'a graph over vectors kept on disk needs quantized codes: quantization "int8" or "binary"');
+    }
+    this.disk = !slab.rowsResident;
     this.slab = slab;
     this.m = m;
     this.m0 = 2 * m;
@@ -169,12 +185,13 @@ export class HnswIndex {
     h[H.ENTRY] = -1;
     h[H.EFC] = efc;
     h[H.EPOCH] = 1;
+    h[H.DISK] = this.disk ? 1 : 0;
     this.ensureScratch(Math.max(efc, this.efSearch));
   }
 
-  /** Live nodes in the graph. */
+  /** Live nodes in the graph (including inserts pending the quantizer). */
   get size(): number {
-    return this.header()[H.COUNT];
+    return this.header()[H.COUNT] + this.pending.length;
   }
 
   /** Adds slot (its vector already stored with slab.set); replaces it when it is already in the graph. */
@@ -183,11 +200,18 @@ export class HnswIndex {
       throw new QuiverError("INVALID_ARGUMENT", `slot ${slot} is outside the slab's capacity ${this.slab.capacity}`);
     }
     if (this.slab.capacity > this.cap) this.growSlots(this.slab.capacity);
+    if (this.disk && this.header()[H.QREADY] === 0) {
+      if (!this.pending.includes(slot)) this.pending.push(slot);
+      if (this.pending.length >= QUANT_TRAIN_FIRST) this.settle();
+      return;
+    }
     if (this.flagsView()[slot] === FLAG_LIVE) this.delete(slot);
     if (this.header()[H.TOMBS] > 0) this.consolidate();
     const level = this.randomLevel();
     this.ensurePool(this.header()[H.POOLUSED] + level);
-    this.x.insert(this.sync(), slot, level);
+    const hdr = this.sync();
+    if (this.disk) this.slab.copyRowTo(slot, this.header()[H.QUERY]);
+    this.x.insert(hdr, slot, level);
     if (this.size >= this.nextTrain) this.trainQuantizer();
   }
 
@@ -197,6 +221,11 @@ export class HnswIndex {
    * never linked to when it is reused. Returns whether the slot was live.
    */
   delete(slot: number): boolean {
+    const p = this.pending.indexOf(slot);
+    if (p >= 0) {
+      this.pending.splice(p, 1);
+      return true;
+    }
     if (!(slot >= 0 && slot < this.cap)) return false;
     const flags = this.flagsView();
     if (flags[slot] !== FLAG_LIVE) return false;
@@ -215,7 +244,7 @@ export class HnswIndex {
 
   /** True when slot is live in the graph. */
   has(slot: number): boolean {
-    return slot >= 0 && slot < this.cap && this.flagsView()[slot] === FLAG_LIVE;
+    return (slot >= 0 && slot < this.cap && this.flagsView()[slot] === FLAG_LIVE) || this.pending.includes(slot);
   }
 
   /**
@@ -223,6 +252,7 @@ export class HnswIndex {
    * next insert or growth.
    */
   liveView(): Uint8Array {
+    this.settle();
     return this.flagsView();
   }
 
@@ -234,6 +264,7 @@ export class HnswIndex {
     if (!Number.isInteger(k) || k < 0) throw new QuiverError("INVALID_ARGUMENT", `k must be a non-negative integer, got ${k}`);
     const ef = Math.max(opts.ef ?? this.efSearch, k);
     if (k === 0 || this.cap === 0) return { slots: [], scores: [], visited: 0 };
+    this.settle();
     this.ensureScratch(ef);
     const hdr = this.sync();
     this.writeQuery(query);
@@ -242,7 +273,9 @@ export class HnswIndex {
       this.writeBitmap(opts.filter);
       mode = opts.filterMode === "acorn" ? FILTER_ACORN : FILTER_PLAIN;
     }
-    const n = Math.min(this.x.search(hdr, k, ef, mode), k);
+    const found = this.x.search(hdr, k, ef, mode);
+    if (this.disk) return this.rerank(query, k, found);
+    const n = Math.min(found, k);
     const buf = this.slab.wasmMemory.buffer;
     const work = this.header()[H.WORK];
     const f = new Float32Array(buf, work, 2 * n);
@@ -257,6 +290,7 @@ export class HnswIndex {
   }
 
   stats(): HnswStats {
+    this.settle();
     const h = this.header();
     const regions = Object.values(this.r).reduce((s, r) => s + r.bytes, 0);
     return {
@@ -264,6 +298,7 @@ export class HnswIndex {
       tombstones: h[H.TOMBS],
       maxLevel: h[H.ENTRY] < 0 ? -1 : h[H.MAXLEVEL],
       quantization: this.quantization,
+      originals: this.disk ? "disk" : "memory",
       bytesPerVector: {
         full: this.slab.dim * 4,
         traversal: this.quantization === "none" ? this.slab.dim * 4 : this.codeBytes + 4,
@@ -275,6 +310,7 @@ export class HnswIndex {
 
   /** The graph as bytes (format in serialize.ts); pending deletes are consolidated first. */
   serialize(): Uint8Array {
+    this.settle();
     this.consolidate();
     const h = this.header();
     const flags = this.flagsView();
@@ -349,7 +385,60 @@ export class HnswIndex {
     this.setHeaderF32(H.OFFSET, s.offset);
     this.rng = s.rng;
     this.nextTrain = s.nextTrain;
-    if (s.qReady && this.quantization !== "none") this.x.encodeAll(this.sync());
+    if (s.qReady && this.quantization !== "none") this.encodeAll();
+    // A small graph built before training over resident vectors has no codes: with rows on disk, train now.
+    else if (this.disk && count > 0) this.trainQuantizer();
+  }
+
+  /** Trains the quantizer on the pending inserts (originals on disk) and puts them in the graph. */
+  private settle(): void {
+    if (this.pending.length === 0) return;
+    const slots = this.pending;
+    this.pending = [];
+    this.trainQuantizer(slots);
+    for (const s of slots) this.insert(s);
+  }
+
+  /**
+   * Re-scores the `found` code-ordered candidates at WORK on the f32 rows from the slab's row file and
+   * keeps the k best: the same survivors and the same f32 scores as the in-memory re-ranking.
+   */
+  private rerank(query: ArrayLike<number>, k: number, found: number): HnswHits {
+    const visited = this.header()[H.VISITS];
+    const u = new Uint32Array(this.slab.wasmMemory.buffer, this.header()[H.WORK], 2 * found);
+    const cands = new Uint32Array(found);
+    for (let i = 0; i < found; i++) cands[i] = u[2 * i + 1];
+    // Ascending slots: neighbouring rows are read together and the file is read forwards.
+    cands.sort();
+    const raw = new Float32Array(found);
+    const batch = this.slab.batchLimit;
+    for (let at = 0; at < found; at += batch) {
+      const part = cands.subarray(at, Math.min(found, at + batch));
+      raw.set(this.slab.scoreSlots(query, part, part.length), at);
+    }
+    const order = Array.from({ length: found }, (_, i) => i).sort((a, b) => raw[b] - raw[a] || cands[a] - cands[b]);
+    const n = Math.min(k, found);
+    const slots = new Array<number>(n);
+    const scores = new Array<number>(n);
+    for (let i = 0; i < n; i++) {
+      slots[i] = cands[order[i]];
+      scores[i] = this.slab.finalScore(raw[order[i]]);
+    }
+    return { slots, scores, visited };
+  }
+
+  /** Re-encodes every node's codes from the f32 rows, streamed through the staging area when on disk. */
+  private encodeAll(): void {
+    const hdr = this.sync();
+    if (!this.disk) return this.x.encodeAll(hdr);
+    const flags = this.flagsView();
+    const batch = this.slab.batchLimit;
+    for (let start = 0; start < this.cap; start += batch) {
+      const n = Math.min(batch, this.cap - start);
+      let used = false;
+      for (let s = start; s < start + n && !used; s++) used = flags[s] !== 0;
+      if (used) this.x.encodeRange(hdr, start, n, this.slab.stageRange(start, n));
+    }
   }
 
   private randomLevel(): number {
@@ -361,17 +450,23 @@ export class HnswIndex {
     return Math.min(MAX_LEVEL, Math.floor(-Math.log(1 - u) / Math.log(this.m)));
   }
 
-  private trainQuantizer(): void {
+  /** Fits the int8 quantizer to the live vectors (plus `extra` slots not yet in the graph) and re-encodes. */
+  private trainQuantizer(extra: number[] = []): void {
     const flags = this.flagsView();
     const slots: number[] = [];
     for (let s = 0; s < this.cap; s++) if (flags[s] === FLAG_LIVE) slots.push(s);
+    slots.push(...extra);
+    const dim = this.slab.dim;
+    const base = this.slab.vectorsOffset >>> 2;
     const f32 = new Float32Array(this.slab.wasmMemory.buffer);
-    const p = trainInt8(f32, this.slab.vectorsOffset >>> 2, this.slab.dim, slots);
+    const row = this.disk ? (s: number) => this.slab.get(s) : (s: number) => f32.subarray(base + s * dim, base + (s + 1) * dim);
+    const p = trainInt8(row, dim, slots);
     this.setHeaderF32(H.SCALE, p.scale);
     this.setHeaderF32(H.OFFSET, p.offset);
     this.header()[H.QREADY] = 1;
-    this.x.encodeAll(this.sync());
-    this.nextTrain = this.nextTrain >= QUANT_TRAIN_LAST ? Infinity : this.nextTrain * 4;
+    this.encodeAll();
+    // Retrain once the graph reaches the next size step above what this training saw.
+    while (this.nextTrain <= slots.length) this.nextTrain = this.nextTrain >= QUANT_TRAIN_LAST ? Infinity : this.nextTrain * 4;
   }
 
   private growSlots(cap: number): void {
@@ -401,7 +496,7 @@ export class HnswIndex {
     const need = Math.max(ef, this.efConstruction, (this.m0 + 1) * (this.m0 + 1)) + 2;
     if (need <= this.pairCap) return;
     this.pairCap = need;
-    this.slab.resizeRegion(this.r.scratch, 2 * need * 8 + align16(this.slab.dim * 4) + align16(this.codeBytes) + 16 + 4 * (this.m0 + 2));
+    this.slab.resizeRegion(this.r.scratch, 2 * need * 8 + align16(this.slab.dim * 4) + 2 * (align16(this.codeBytes) + 16) + align16(4 * (this.m0 + 2)));
   }
 
   /** Writes every region offset into the header when the layout changed; returns the header offset. */
@@ -424,6 +519,7 @@ export class HnswIndex {
     h[H.QUERY] = h[H.WORK] + this.pairCap * 8;
     h[H.QCODES] = h[H.QUERY] + align16(s.dim * 4);
     h[H.SEL] = h[H.QCODES] + align16(this.codeBytes) + 16;
+    h[H.PAD] = h[H.SEL] + align16(4 * (this.m0 + 2));
     this.seen = s.layoutVersion;
     return r.hdr.offset;
   }

@@ -11,6 +11,7 @@ export interface HnswExports {
   search(hdr: number, k: number, ef: number, filterMode: number): number;
   consolidate(hdr: number): number;
   encodeAll(hdr: number): void;
+  encodeRange(hdr: number, first: number, count: number, src: number): void;
 }
 
 let compiled: Promise<WebAssembly.Module> | undefined;

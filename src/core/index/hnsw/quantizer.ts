@@ -11,17 +11,14 @@ export interface Int8Params {
 }
 
 /**
- * Fits x ≈ offset + scale·c, c ∈ [-127, 127], to the vectors of `slots` read from `f32` (the slab's
- * memory as floats) at `base + slot·dim`.
+ * Fits x ≈ offset + scale·c, c ∈ [-127, 127], to a sample of the vectors of `slots`; `row(slot)` gives
+ * a slot's f32 vector (a view of the slab's memory, or a copy read from its row file).
  */
-export function trainInt8(f32: Float32Array, base: number, dim: number, slots: ArrayLike<number>): Int8Params {
+export function trainInt8(row: (slot: number) => Float32Array, dim: number, slots: ArrayLike<number>): Int8Params {
   const rows = Math.max(1, Math.min(slots.length, Math.floor(MAX_SAMPLE_VALUES / dim)));
   const step = slots.length / rows;
   const values = new Float32Array(rows * dim);
-  for (let r = 0; r < rows; r++) {
-    const at = base + slots[Math.floor(r * step)] * dim;
-    values.set(f32.subarray(at, at + dim), r * dim);
-  }
+  for (let r = 0; r < rows; r++) values.set(row(slots[Math.floor(r * step)]), r * dim);
   values.sort();
   const lo = values[Math.floor(CLIP * (values.length - 1))];
   const hi = values[Math.ceil((1 - CLIP) * (values.length - 1))];

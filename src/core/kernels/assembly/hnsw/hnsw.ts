@@ -10,7 +10,7 @@ import { dotI8, andCount, encode, encodeNode } from "./quant";
 import {
   bind, unbind, hdrI, setHdrI, linksAt, nodeAt, vecAt, flagOf, levelOf, newEpoch, testAndVisit, bitOf,
   gMode, setMode, gMetric, gDim, gM, gM0, gCand, gRes, gWork, gSel, gQuery, gQcodes, gFlags, gLevels, gUpIdx,
-  gCodeOff, gCorrOff, gCodeRead, gFactor,
+  gCodeOff, gCorrOff, gCodeRead, gCodeBytes, gFactor, gDisk, gPad,
   H_QUANT, H_QREADY, H_ENTRY, H_MAXLEVEL, H_POOLUSED, H_COUNT, H_CAP, H_EFC, H_TOMBS, H_VISITS,
   FLAG_LIVE, FLAG_TOMB, FLAG_ABSENT, QUANT_INT8, QUANT_NONE,
   MODE_F32_DOT, MODE_F32_L2, MODE_I8, MODE_BIN,
@@ -37,10 +37,28 @@ function score(q: usize, v: u32): f32 {
   return load<f32>(node + gCorrOff) + gFactor * <f32>prod;
 }
 
-/** Exact f32 score between two stored vectors (construction and repair always use full precision). */
+/**
+ * Score between two stored vectors for construction and repair: exact f32 when the vectors are in
+ * memory; with originals on disk, the symmetric code estimate (pairCodes).
+ */
 @inline
 function pairScore(a: u32, b: u32): f32 {
+  if (gDisk) return pairCodes(a, b);
   return gMetric == 1 ? -l2sqImpl(vecAt(a), vecAt(b), gDim) : dotImpl(vecAt(a), vecAt(b), gDim);
+}
+
+/**
+ * corr(a) + corr(b) + factor · codes product: the quantized score of a against b with the terms that
+ * depend on "the query" a included, so that it compares with scores against any other node (see
+ * quant.ts; only the constant d·offset² of int8 dot is left out, the same for every pair). a's codes
+ * are copied to the zero-padded pad, since the loops read whole blocks and b's tail is another record.
+ */
+function pairCodes(a: u32, b: u32): f32 {
+  const na = nodeAt(a);
+  const nb = nodeAt(b);
+  memory.copy(gPad, na + gCodeOff, <usize>gCodeBytes);
+  const prod = hdrI(H_QUANT) == QUANT_INT8 ? dotI8(gPad, nb + gCodeOff, gCodeRead) : andCount(gPad, nb + gCodeOff, gCodeRead);
+  return load<f32>(na + gCorrOff) + load<f32>(nb + gCorrOff) + gFactor * <f32>prod;
 }
 
 @inline
@@ -196,7 +214,11 @@ function heapPushPlain(base: usize, n: i32, s: f32, v: u32): i32 {
   return n + 1;
 }
 
-/** Inserts slot (its vector already in the slab) with the given level; upper blocks must fit the pool. */
+/**
+ * Inserts slot (its vector already in the slab) with the given level; upper blocks must fit the pool.
+ * With originals on disk the caller copies the slot's f32 row to gQuery first (only its codes are
+ * kept), the quantizer must be trained, and the neighbours are found and chosen on codes.
+ */
 export function insert(hdr: usize, slot: u32, level: i32): void {
   bind(hdr);
   setMode(f32Mode());
@@ -211,7 +233,7 @@ export function insert(hdr: usize, slot: u32, level: i32): void {
   }
   store<u8>(gLevels + <usize>slot, <u8>level);
   for (let l = 0; l <= level; l++) store<u32>(linksAt(slot, l), 0);
-  if (quant != QUANT_NONE && hdrI(H_QREADY) != 0) encodeNode(quant, nodeAt(slot), vecAt(slot));
+  if (quant != QUANT_NONE && hdrI(H_QREADY) != 0) encodeNode(quant, nodeAt(slot), gDisk ? gQuery : vecAt(slot));
   store<u8>(gFlags + <usize>slot, FLAG_LIVE);
   setHdrI(H_COUNT, hdrI(H_COUNT) + 1);
 
@@ -224,13 +246,24 @@ export function insert(hdr: usize, slot: u32, level: i32): void {
   }
   const maxL = hdrI(H_MAXLEVEL);
   const efc = hdrI(H_EFC);
-  const q = vecAt(slot);
+  let q = vecAt(slot);
+  let selfCorr: f32 = 0;
+  if (gDisk) {
+    // The slot's own codes, zero-padded, are the query; its correction makes the list's scores
+    // comparable with pairCodes in the selection heuristic.
+    q = gQcodes;
+    memory.fill(q, 0, <usize>gCodeRead);
+    memory.copy(q, nodeAt(slot) + gCodeOff, <usize>gCodeBytes);
+    selfCorr = load<f32>(nodeAt(slot) + gCorrOff);
+    setMode(quant == QUANT_INT8 ? MODE_I8 : MODE_BIN);
+  }
   let ep = <u32>entry;
   gEpScore = score(q, ep);
   for (let l = maxL; l > level; l--) ep = greedy(q, ep, l);
   for (let l = min(level, maxL); l >= 0; l--) {
     const nr = searchLayer(q, ep, efc, l, FILTER_NONE);
     memory.copy(gWork, gRes, <usize>nr << 3);
+    if (gDisk) for (let i = 0; i < nr; i++) store<f32>(gWork + (<usize>i << 3), load<f32>(gWork + (<usize>i << 3)) + selfCorr);
     sortBestFirst(gWork, nr);
     if (nr > 0) ep = load<u32>(gWork, 4);
     connect(slot, l, nr);
@@ -245,8 +278,9 @@ export function insert(hdr: usize, slot: u32, level: i32): void {
 /**
  * Searches for the query at gQuery (f32, already normalised for cosine). fmode: 0 none, 1 plain filter,
  * 2 ACORN filter, both over the bitmap at gBitmap. With quantized codes the traversal compares codes and
- * the ef survivors are re-scored in f32. Writes the results best first as (score, slot) pairs at gWork
- * and returns their number (up to max(ef, k)).
+ * the ef survivors are re-scored in f32 (with originals on disk, the caller re-scores them: they come
+ * back in code order). Writes the results best first as (score, slot) pairs at gWork and returns their
+ * number (up to max(ef, k)).
  */
 export function search(hdr: usize, k: i32, ef: i32, fmode: i32): i32 {
   bind(hdr);
@@ -270,7 +304,7 @@ export function search(hdr: usize, k: i32, ef: i32, fmode: i32): i32 {
   gEpScore = score(q, ep);
   for (let l = hdrI(H_MAXLEVEL); l > 0; l--) ep = greedy(q, ep, l);
   const nr = searchLayer(q, ep, max(ef, k), 0, fmode);
-  if (useCodes) {
+  if (useCodes && !gDisk) {
     setMode(f32Mode());
     for (let i = 0; i < nr; i++) {
       const p = gRes + (<usize>i << 3);
@@ -354,6 +388,22 @@ export function consolidate(hdr: usize): i32 {
   setHdrI(H_TOMBS, 0);
   unbind();
   return repaired;
+}
+
+/**
+ * Re-encodes the codes of slots [first, first + count) that are in use from f32 rows at src (row i
+ * for slot first + i): originals on disk are streamed through the slab's staging area.
+ */
+export function encodeRange(hdr: usize, first: u32, count: u32, src: usize): void {
+  bind(hdr);
+  const quant = hdrI(H_QUANT);
+  const stride = <usize>gDim << 2;
+  if (quant != QUANT_NONE) {
+    for (let i: u32 = 0; i < count; i++) {
+      if (flagOf(first + i) != FLAG_ABSENT) encodeNode(quant, nodeAt(first + i), src + <usize>i * stride);
+    }
+  }
+  unbind();
 }
 
 /** Re-encodes every node's codes (after the quantizer was (re)trained). */

@@ -37,6 +37,10 @@ export const H_COUNT = 32;
 export const H_TOMBS = 33;
 export const H_VISITS = 34;
 export const H_EFC = 35;
+/** 1 when the f32 vectors are not in this memory (originals on disk): build and repair on codes. */
+export const H_DISK = 36;
+/** Scratch for one node's codes, zero-padded to whole 16-byte blocks (pair scores on codes). */
+export const H_PAD = 37;
 
 export const FLAG_ABSENT: u8 = 0;
 export const FLAG_LIVE: u8 = 1;
@@ -85,6 +89,8 @@ export let gScale: f32 = 0;
 export let gFactor: f32 = 0;
 export let gOffset: f32 = 0;
 export let gMode: i32 = 0;
+export let gDisk: bool = false;
+export let gPad: usize = 0;
 
 @inline
 export function hdrI(i: i32): i32 {
@@ -128,6 +134,10 @@ export function bind(hdr: usize): void {
   gScale = load<f32>(hdr + (<usize>H_SCALE << 2));
   gFactor = hdrI(H_QUANT) == QUANT_BINARY ? 2 : (gMetric == 1 ? 2 : 1) * gScale * gScale;
   gOffset = load<f32>(hdr + (<usize>H_OFFSET << 2));
+  gDisk = hdrI(H_DISK) != 0;
+  gPad = <usize>hdrI(H_PAD);
+  // The pad's tail must be zero; the scratch it lives in moves and is reused, so clear it per call.
+  if (gDisk) memory.fill(gPad + <usize>gCodeBytes, 0, <usize>(gCodeRead - gCodeBytes));
 }
 
 /** Writes back what the module changed in globals. */
