@@ -2,7 +2,7 @@
 // [--queries N] [--passes N]`. Builds Quiver's graph and hnswlib-node's once (M = 16, efC = 200), caches
 // both under .tmp/hnsw-profile/, then measures search only, so a change to the search loops costs seconds
 // to measure instead of two 90 s builds. Parts:
-//   time   interleaved timed passes of both engines (A B A B …, median), recall@10, Quiver's visits/query
+//   time   both engines alternating every 50 queries, timed in CPU and wall time; recall@10, Quiver's visits/query
 //   count  one JS replica of hnswlib's search run over both graphs: distances, hops, heap pushes per query
 //   micro  the HNSW module's own loops (int8 score, f32 dot, visited tags, pair heap) over real visit lists
 //   calls  fixed cost of one search call (JS <-> wasm / native), measured on a 10-vector index
@@ -92,64 +92,67 @@ function headerOf(index: HnswIndex): Int32Array {
 
 // ---- part "time" ----------------------------------------------------------------------------------
 
-function timeSearches(ds: AnnDataset, queries: Float32Array[], truth: Set<number>[], quiver: HnswIndex, lib: HnswlibNode,
+/**
+ * Both engines answer the same chunk of CHUNK queries in turn (order alternating), chunk after chunk,
+ * `passes` times over the queries. Each chunk is timed in CPU time of this process (user + system) as
+ * well as wall time: on a shared machine the process waits for a core, and CPU time leaves the wait out.
+ */
+function timeSearches(queries: Float32Array[], truth: Set<number>[], quiver: HnswIndex, lib: HnswlibNode,
   efs: number[], passes: number): void {
+  const CHUNK = 50;
   const arrays = queries.map((q) => Array.from(q));
   const hdr = headerOf(quiver);
-  console.log(`\ntime: ${queries.length} queries, ${passes} interleaved passes, median; load ${loadavg()}`);
-  console.log("  ef  quiver recall      q/s  visits/q   hnswlib recall      q/s   ratio");
+  console.log(`\ntime: ${queries.length} queries × ${passes} passes, engines alternating every ${CHUNK} queries; load ${loadavg()}`);
+  console.log("  ef  quiver recall  q/s cpu  (wall)  visits/q  hnswlib recall  q/s cpu  (wall)   ratio cpu (wall; median of chunks)");
   for (const ef of efs) {
     lib.setEf(ef);
-    const runQ = (): { s: number; res: number[][]; visits: number } => {
-      const res: number[][] = new Array(queries.length);
-      let visits = 0;
-      const t0 = performance.now();
-      for (let i = 0; i < queries.length; i++) {
-        res[i] = quiver.search(queries[i], K, { ef }).slots;
+    const resQ: number[][] = new Array(queries.length);
+    const resL: number[][] = new Array(queries.length);
+    let visits = 0;
+    const runQ = (from: number, to: number): void => {
+      for (let i = from; i < to; i++) {
+        resQ[i] = quiver.search(queries[i], K, { ef }).slots;
         visits += hdr[H.VISITS];
       }
-      return { s: (performance.now() - t0) / 1000, res, visits: visits / queries.length };
     };
-    const runL = (): { s: number; res: number[][] } => {
-      const res: number[][] = new Array(queries.length);
-      const t0 = performance.now();
-      for (let i = 0; i < arrays.length; i++) res[i] = lib.searchKnn(arrays[i], K).neighbors;
-      return { s: (performance.now() - t0) / 1000, res };
+    const runL = (from: number, to: number): void => {
+      for (let i = from; i < to; i++) resL[i] = lib.searchKnn(arrays[i], K).neighbors;
     };
-    runQ();
-    runL();
-    const tq: number[] = [];
-    const tl: number[] = [];
-    let rq = 0;
-    let rl = 0;
-    let visits = 0;
+    runQ(0, Math.min(100, queries.length));
+    runL(0, Math.min(100, queries.length));
+    visits = 0;
+    const cpu = [0, 0];
+    const wall = [0, 0];
+    const ratios: number[] = [];
+    let turn = 0;
     for (let p = 0; p < passes; p++) {
-      const order = p % 2 === 0 ? [0, 1] : [1, 0];
-      for (const e of order) {
-        if (e === 0) {
-          const r = runQ();
-          tq.push(r.s);
-          if (p === 0) {
-            rq = recallOf(r.res, truth);
-            visits = r.visits;
-          }
-        } else {
-          const r = runL();
-          tl.push(r.s);
-          if (p === 0) rl = recallOf(r.res, truth);
+      for (let from = 0; from < queries.length; from += CHUNK) {
+        const to = Math.min(queries.length, from + CHUNK);
+        const c = [0, 0];
+        for (const e of turn++ % 2 === 0 ? [0, 1] : [1, 0]) {
+          const u0 = process.cpuUsage();
+          const t0 = performance.now();
+          if (e === 0) runQ(from, to);
+          else runL(from, to);
+          const t = performance.now() - t0;
+          const u = process.cpuUsage(u0);
+          c[e] = (u.user + u.system) / 1000;
+          cpu[e] += c[e];
+          wall[e] += t;
         }
+        ratios.push(c[1] / c[0]);
       }
     }
-    const med = (t: number[]): number => t.sort((a, b) => a - b)[Math.floor(t.length / 2)];
-    const qq = queries.length / med(tq);
-    const ql = queries.length / med(tl);
+    const n = queries.length * passes;
+    const qq = (n * 1000) / cpu[0];
+    const ql = (n * 1000) / cpu[1];
+    const med = ratios.sort((a, b) => a - b)[Math.floor(ratios.length / 2)];
     console.log(
-      `${String(ef).padStart(4)} ${rq.toFixed(4).padStart(13)} ${qq.toFixed(0).padStart(8)} ${visits.toFixed(0).padStart(9)} ` +
-        `${rl.toFixed(4).padStart(14)} ${ql.toFixed(0).padStart(8)} ${(qq / ql).toFixed(3).padStart(7)}x` +
-        `   (µs/q ${(1e6 / qq).toFixed(1)} vs ${(1e6 / ql).toFixed(1)}; passes q ${tq.map((t) => (queries.length / t).toFixed(0)).join(" ")} | l ${tl.map((t) => (queries.length / t).toFixed(0)).join(" ")})`,
+      `${String(ef).padStart(4)} ${recallOf(resQ, truth).toFixed(4).padStart(13)} ${qq.toFixed(0).padStart(8)} ${("(" + ((n * 1000) / wall[0]).toFixed(0) + ")").padStart(7)} ` +
+        `${(visits / n).toFixed(0).padStart(9)} ${recallOf(resL, truth).toFixed(4).padStart(15)} ${ql.toFixed(0).padStart(8)} ${("(" + ((n * 1000) / wall[1]).toFixed(0) + ")").padStart(7)} ` +
+        `${(qq / ql).toFixed(3).padStart(8)}x (${(wall[1] / wall[0]).toFixed(3)}x; ${med.toFixed(3)}x)   µs/q cpu ${(1000 * cpu[0] / n).toFixed(1)} vs ${(1000 * cpu[1] / n).toFixed(1)}`,
     );
   }
-  void ds;
 }
 
 // ---- part "count": a JS replica of hnswlib's searchKnn over either graph ----------------------------
@@ -554,7 +557,7 @@ export async function runHnswProfile(opts: HnswProfileOptions): Promise<void> {
   const { index: lib, file } = hnswlibIndex(ds);
   log(`loaded both graphs in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   console.log(`hnsw-profile: ${ds.name}, ${ds.n} × ${ds.dim} ${ds.metric}, M=${M} efC=${EF_CONSTRUCTION}, k=${K}; ${new Date().toISOString()}`);
-  if (parts.includes("time")) timeSearches(ds, queries, truth, quiver, lib, efs, opts.passes ?? 5);
+  if (parts.includes("time")) timeSearches(queries, truth, quiver, lib, efs, opts.passes ?? 5);
   if (parts.includes("count") || parts.includes("micro")) {
     const vecs = unitVectors(ds);
     const qg = quiverGraph(ds, bytes, vecs);
