@@ -473,7 +473,7 @@ async function micro(ds: AnnDataset, index: HnswIndex, g: Graph, queries: Float3
   new Uint32Array(buf, hotAt, order.length).set(hot);
   const n = order.length;
   const codeRead = (h[H.CODEBYTES] + 15) & ~15;
-  const corrOff = 4 + 4 * h[H.M0];
+  const corrOff = h[H.CORROFF];
   const time = (f: () => void, calls: number): number => {
     f();
     const ts: number[] = [];

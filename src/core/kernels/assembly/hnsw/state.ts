@@ -37,6 +37,8 @@ export const H_COUNT = 32;
 export const H_TOMBS = 33;
 export const H_VISITS = 34;
 export const H_EFC = 35;
+export const H_LINKSOFF = 36;
+export const H_CORROFF = 37;
 
 export const FLAG_ABSENT: u8 = 0;
 export const FLAG_LIVE: u8 = 1;
@@ -63,6 +65,8 @@ export let gNodes: usize = 0;
 export let gStride: usize = 0;
 export let gCodeOff: usize = 0;
 export let gCorrOff: usize = 0;
+/** Offset of the level-0 list inside a node record. */
+export let gLinksOff: usize = 0;
 export let gCodeBytes: i32 = 0;
 /** Bytes the code loops read: gCodeBytes rounded up to whole 16-byte blocks. */
 export let gCodeRead: i32 = 0;
@@ -108,7 +112,8 @@ export function bind(hdr: usize): void {
   gNodes = <usize>hdrI(H_NODES);
   gStride = <usize>hdrI(H_STRIDE);
   gCodeOff = <usize>hdrI(H_CODEOFF);
-  gCorrOff = 4 + (<usize>gM0 << 2);
+  gCorrOff = <usize>hdrI(H_CORROFF);
+  gLinksOff = <usize>hdrI(H_LINKSOFF);
   gCodeBytes = hdrI(H_CODEBYTES);
   gCodeRead = (gCodeBytes + 15) & ~15;
   gFlags = <usize>hdrI(H_FLAGS);
@@ -142,7 +147,7 @@ export function setMode(mode: i32): void {
 /** Links of `slot` at `layer`: a u32 count followed by the neighbour slots. */
 @inline
 export function linksAt(slot: u32, layer: i32): usize {
-  if (layer == 0) return gNodes + <usize>slot * gStride;
+  if (layer == 0) return gNodes + <usize>slot * gStride + gLinksOff;
   return gPool + (<usize>load<u32>(gUpIdx + (<usize>slot << 2)) - 1 + <usize>(layer - 1)) * gUpStride;
 }
 
