@@ -85,6 +85,9 @@ function greedy(q: usize, ep: u32, layer: i32): u32 {
     changed = false;
     const l = linksAt(best, layer);
     const n = load<u32>(l);
+    let sink: u32 = 0;
+    for (let i: u32 = 0; i < n; i++) sink += touch(load<u32>(l + 4 + (<usize>i << 2)));
+    gSink = sink;
     for (let i: u32 = 0; i < n; i++) {
       const v = load<u32>(l + 4 + (<usize>i << 2));
       const s = score(q, v);
@@ -305,6 +308,10 @@ export function search(hdr: usize, k: i32, ef: i32, fmode: i32): i32 {
   const nr = searchLayer(q, ep, max(ef, k), 0, fmode);
   if (useCodes) {
     setMode(f32Mode());
+    // The survivors' f32 vectors are cold (the traversal read codes): touch them all first (see touch).
+    let sink: u32 = 0;
+    for (let i = 0; i < nr; i++) sink += touch(load<u32>(gRes + (<usize>i << 3), 4));
+    gSink = sink;
     for (let i = 0; i < nr; i++) {
       const p = gRes + (<usize>i << 3);
       const v = load<u32>(p, 4);
