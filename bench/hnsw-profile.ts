@@ -491,7 +491,7 @@ async function micro(ds: AnnDataset, index: HnswIndex, g: Graph, queries: Float3
   const vt = (slots: number): number => time(() => x.visitTags(tagsAt, slots, n, 1), n);
   console.log(`  int8 score (codes)     ${i8(coldAt).toFixed(2).padStart(18)} ${i8(hotAt).toFixed(2).padStart(16)}`);
   console.log(`  f32 dot (slab)         ${f32(coldAt).toFixed(2).padStart(18)} ${f32(hotAt).toFixed(2).padStart(16)}`);
-  console.log(`  visited tag (u16)      ${vt(coldAt).toFixed(2).padStart(18)} ${vt(hotAt).toFixed(2).padStart(16)}`);
+  console.log(`  visited tag (u8)       ${vt(coldAt).toFixed(2).padStart(18)} ${vt(hotAt).toFixed(2).padStart(16)}`);
   for (const size of [64, 512]) {
     const reps = 2000;
     const ns = time(() => x.heapCycle(heapAt, size, reps), reps * size);

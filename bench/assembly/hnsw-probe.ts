@@ -29,15 +29,15 @@ export function f32Scores(q: usize, vecs: usize, dim: i32, slots: usize, n: i32,
   return acc;
 }
 
-/** The epoch test-and-set of every slot, a new epoch per repetition (u16 tags, as state.ts). */
+/** The epoch test-and-set of every slot, a new epoch per repetition (u8 tags, as state.ts). */
 export function visitTags(tags: usize, slots: usize, n: i32, reps: i32): i32 {
   let hits = 0;
   for (let r = 0; r < reps; r++) {
-    const epoch = <u16>(r + 1);
+    const epoch = <u8>(r + 1);
     for (let i = 0; i < n; i++) {
-      const p = tags + (<usize>load<u32>(slots + (<usize>i << 2)) << 1);
-      if (load<u16>(p) == epoch) hits++;
-      else store<u16>(p, epoch);
+      const p = tags + <usize>load<u32>(slots + (<usize>i << 2));
+      if (load<u8>(p) == epoch) hits++;
+      else store<u8>(p, epoch);
     }
   }
   return hits;

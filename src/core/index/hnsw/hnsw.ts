@@ -386,7 +386,7 @@ export class HnswIndex {
     s.resizeRegion(r.flags, cap);
     s.resizeRegion(r.levels, cap);
     s.resizeRegion(r.upidx, cap * 4);
-    s.resizeRegion(r.visited, cap * 2);
+    s.resizeRegion(r.visited, cap);
     s.resizeRegion(r.cand, (cap + 1) * 8);
     s.resizeRegion(r.bitmap, Math.ceil(cap / 8));
     this.cap = cap;
