@@ -528,6 +528,9 @@ async function calls(ds: AnnDataset, queries: Float32Array[], quiver: HnswIndex)
   };
   console.log(`\ncalls: µs per call, ${queries.length} queries; load ${loadavg()}`);
   console.log(`  Quiver search() on a 10-vector index:          ${time((i) => one.search(queries[i], K)).toFixed(2)}`);
+  const rawOne = rawOf(one);
+  const hdrOne = rawOne.hdr();
+  console.log(`    of which the wasm call (query in place):      ${time(() => rawOne.x.search(hdrOne, K, 64, 0)).toFixed(2)}`);
   console.log(`  hnswlib-node searchKnn() on a 10-vector index: ${time((i) => lib.searchKnn(arrays[i], K)).toFixed(2)}`);
   // The JS wrapper around the wasm call on the real index: search() minus the raw export with the query in place.
   const raw = rawOf(quiver);
