@@ -1,11 +1,12 @@
-// Benchmark entry point: `node dist/bench/main.js [kernels|ann] [--data DIR] [--json] [--repeats N]`.
-// One case per sub-command; `kernels` is the default. `ann` also takes --engines, --ef, --queries and
-// --filter-selectivity (see ann.ts).
+// Benchmark entry point: `node dist/bench/main.js [kernels|ann|text|server|hnsw-profile] [--data DIR] [--json]
+// [--repeats N]`. One case per sub-command; `kernels` is the default. `ann` also takes --engines, --ef,
+// --queries and --filter-selectivity (see ann.ts); `hnsw-profile` takes --part, --ef, --queries, --passes.
 
 import { runKernelBench } from "./kernels.js";
 import { runAnnBench } from "./ann.js";
 import { runTextBench } from "./text.js";
 import { runServerBench } from "./server.js";
+import { runHnswProfile } from "./hnsw-profile.js";
 
 interface BenchArgs {
   command: string;
@@ -18,6 +19,8 @@ interface BenchArgs {
   queries?: number;
   child?: string;
   interleave?: boolean;
+  parts?: string[];
+  passes?: number;
 }
 
 const numberList = (s: string | undefined): number[] => (s ?? "").split(",").filter((x) => x !== "").map(Number);
@@ -35,6 +38,8 @@ function parseArgs(argv: string[]): BenchArgs {
     else if (a === "--queries") args.queries = Number(argv[++i]);
     else if (a === "--child") args.child = argv[++i];
     else if (a === "--interleave") args.interleave = true;
+    else if (a === "--part") args.parts = (argv[++i] ?? "").split(",").filter((x) => x !== "");
+    else if (a === "--passes") args.passes = Number(argv[++i]);
     else if (!a.startsWith("-")) args.command = a;
     else throw new Error(`unknown option ${a}`);
   }
@@ -62,8 +67,11 @@ async function main(): Promise<void> {
     case "server":
       await runServerBench({ data: args.data, json: args.json, repeats: args.repeats });
       break;
+    case "hnsw-profile":
+      await runHnswProfile({ data: args.data, efs: args.efs, queries: args.queries, passes: args.passes, parts: args.parts });
+      break;
     default:
-      throw new Error(`unknown benchmark "${args.command}" (available: kernels, ann)`);
+      throw new Error(`unknown benchmark "${args.command}" (available: kernels, ann, text, server, hnsw-profile)`);
   }
 }
 

@@ -12,7 +12,7 @@ import { QuiverError } from "../../errors/errors.js";
 import type { VectorSlab, SlabRegion } from "../../vectors/slab.js";
 import {
   H, HEADER_BYTES, FLAG_LIVE, FLAG_TOMB, FILTER_ACORN, FILTER_NONE, FILTER_PLAIN, QUANT_CODE, QUANT_NAME,
-  codeBytesFor, codeOffset, nodeStride, type Quantization,
+  codeBytesFor, codeOffset, corrOffset, linksOffset, nodeStride, type Quantization,
 } from "./layout.js";
 import { instantiateHnsw, loadHnswModule, type HnswExports } from "./module.js";
 import { trainInt8 } from "./quantizer.js";
@@ -94,6 +94,7 @@ export class HnswIndex {
   private readonly stride: number;
   private readonly codeBytes: number;
   private readonly upStride: number;
+  private readonly linksOff: number;
   private cap = 0;
   private poolCap = 0;
   private pairCap = 0;
@@ -155,6 +156,7 @@ export class HnswIndex {
     this.quantization = quant;
     this.codeBytes = codeBytesFor(quant, slab.dim);
     this.stride = nodeStride(this.m0, this.codeBytes);
+    this.linksOff = linksOffset(this.codeBytes);
     this.upStride = 4 * (m + 1);
     this.rng = (options.seed ?? 0x5eed) >>> 0;
     this.nextTrain = quant === "int8" ? QUANT_TRAIN_FIRST : Infinity;
@@ -177,7 +179,9 @@ export class HnswIndex {
     h[H.M] = m;
     h[H.M0] = this.m0;
     h[H.STRIDE] = this.stride;
-    h[H.CODEOFF] = codeOffset(this.m0);
+    h[H.CODEOFF] = codeOffset();
+    h[H.CORROFF] = corrOffset(this.codeBytes);
+    h[H.LINKSOFF] = this.linksOff;
     h[H.QUANT] = QUANT_CODE[quant];
     h[H.QREADY] = quant === "binary" ? 1 : 0;
     h[H.CODEBYTES] = this.codeBytes;
@@ -327,7 +331,7 @@ export class HnswIndex {
       nextTrain: this.nextTrain, flags: flags.subarray(0, n), levels: levels.subarray(0, n),
       links: (slot, layer) => {
         const at = layer === 0
-          ? (this.r.nodes.offset + slot * this.stride) >>> 2
+          ? (this.r.nodes.offset + slot * this.stride + this.linksOff) >>> 2
           : (this.r.pool.offset + (upidx[slot] - 1 + layer - 1) * this.upStride) >>> 2;
         return u32.subarray(at + 1, at + 1 + u32[at]);
       },
@@ -366,7 +370,7 @@ export class HnswIndex {
       }
       for (let l = 0; l <= s.levels[slot]; l++) {
         const at = l === 0
-          ? (this.r.nodes.offset + slot * this.stride) >>> 2
+          ? (this.r.nodes.offset + slot * this.stride + this.linksOff) >>> 2
           : (this.r.pool.offset + (upidx[slot] - 1 + l - 1) * this.upStride) >>> 2;
         const c = s.links[p];
         if (c > (l === 0 ? this.m0 : this.m)) throw new QuiverError("CORRUPT", `HNSW slot ${slot} has ${c} links at level ${l}`);
@@ -472,12 +476,12 @@ export class HnswIndex {
   private growSlots(cap: number): void {
     const s = this.slab;
     const r = this.r;
-    // The code loops read up to 15 bytes past the last record, hence the slack.
+    // The code loops read up to 15 bytes past the codes (inside the record, whose links follow); slack kept.
     s.resizeRegion(r.nodes, cap * this.stride + 16);
     s.resizeRegion(r.flags, cap);
     s.resizeRegion(r.levels, cap);
     s.resizeRegion(r.upidx, cap * 4);
-    s.resizeRegion(r.visited, cap * 2);
+    s.resizeRegion(r.visited, cap);
     s.resizeRegion(r.cand, (cap + 1) * 8);
     s.resizeRegion(r.bitmap, Math.ceil(cap / 8));
     this.cap = cap;

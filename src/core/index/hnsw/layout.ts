@@ -6,6 +6,7 @@ export const H = {
   CODEBYTES: 11, FLAGS: 12, LEVELS: 13, UPIDX: 14, POOL: 15, POOLCAP: 16, POOLUSED: 17, UPSTRIDE: 18,
   ENTRY: 19, MAXLEVEL: 20, VISITED: 21, EPOCH: 22, CAND: 23, RES: 24, WORK: 25, QUERY: 26, QCODES: 27,
   BITMAP: 28, SEL: 29, SCALE: 30, OFFSET: 31, COUNT: 32, TOMBS: 33, VISITS: 34, EFC: 35, DISK: 36, PAD: 37,
+  LINKSOFF: 38, CORROFF: 39,
 } as const;
 export const HEADER_BYTES = 64 * 4;
 
@@ -29,11 +30,17 @@ export function codeBytesFor(quant: Quantization, dim: number): number {
 
 /**
  * A level-0 node record, hnswlib-style (links next to the data the traversal reads):
- *   [count u32][M0 × u32 neighbour slots][correction f32][codes: codeBytes]   padded to 16 bytes.
- * Without quantization the record ends after the correction slot and the traversal reads the slab.
+ *   [codes: codeBytes, pad to 4][correction f32][count u32][M0 × u32 neighbour slots]   padded to 64 bytes.
+ * Records start on a cache line (the nodes region is 64-byte aligned) and the codes come first, so a
+ * distance touches the fewest lines: ⌈codeBytes / 64⌉ (dim 100: 2, where a 16-byte stride with the codes
+ * after the links touched 2 or 3). Without quantization the record starts at the correction slot's place
+ * (no codes) and the traversal reads the slab.
  */
 export function nodeStride(m0: number, codeBytes: number): number {
-  return (8 + 4 * m0 + codeBytes + 15) & ~15;
+  return (linksOffset(codeBytes) + 4 + 4 * m0 + 63) & ~63;
 }
 
-export const codeOffset = (m0: number): number => 8 + 4 * m0;
+export const codeOffset = (): number => 0;
+export const corrOffset = (codeBytes: number): number => (codeBytes + 3) & ~3;
+/** Offset of the level-0 list (its count, then the neighbour slots). */
+export const linksOffset = (codeBytes: number): number => corrOffset(codeBytes) + 4;

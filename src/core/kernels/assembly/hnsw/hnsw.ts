@@ -10,7 +10,7 @@ import { dotI8, andCount, encode, encodeNode } from "./quant";
 import {
   bind, unbind, hdrI, setHdrI, linksAt, nodeAt, vecAt, flagOf, levelOf, newEpoch, testAndVisit, bitOf,
   gMode, setMode, gMetric, gDim, gM, gM0, gCand, gRes, gWork, gSel, gQuery, gQcodes, gFlags, gLevels, gUpIdx,
-  gCodeOff, gCorrOff, gCodeRead, gCodeBytes, gFactor, gDisk, gPad,
+  gCodeOff, gCorrOff, gCodeRead, gCodeBytes, gFactor, gDisk, gPad, gVecStride,
   H_QUANT, H_QREADY, H_ENTRY, H_MAXLEVEL, H_POOLUSED, H_COUNT, H_CAP, H_EFC, H_TOMBS, H_VISITS,
   FLAG_LIVE, FLAG_TOMB, FLAG_ABSENT, QUANT_INT8, QUANT_NONE,
   MODE_F32_DOT, MODE_F32_L2, MODE_I8, MODE_BIN,
@@ -71,6 +71,29 @@ function accept(v: u32, fmode: i32): bool {
   return flagOf(v) == FLAG_LIVE && (fmode == FILTER_NONE || bitOf(v));
 }
 
+/**
+ * Loads one word of every cache line that scoring slot will read (its codes, or its f32 vector), so that
+ * a loop of touches over a batch of slots starts all their memory fetches at once. WebAssembly has no
+ * prefetch instruction; this is the stand-in. The sum goes to gSink only so the loads are not optimised away.
+ */
+@inline
+function touch(v: u32): u32 {
+  let p: usize;
+  let end: usize;
+  if (gMode >= MODE_I8) {
+    p = nodeAt(v) + gCodeOff;
+    end = p + <usize>gCodeRead;
+  } else {
+    p = vecAt(v);
+    end = p + gVecStride;
+  }
+  let t: u32 = 0;
+  for (p &= ~63; p < end; p += 64) t += load<u32>(p);
+  return t;
+}
+
+let gSink: u32 = 0;
+
 /** Greedy descent on one upper layer from ep (score in gEpScore); returns the local optimum. */
 function greedy(q: usize, ep: u32, layer: i32): u32 {
   let best = ep;
@@ -80,6 +103,9 @@ function greedy(q: usize, ep: u32, layer: i32): u32 {
     changed = false;
     const l = linksAt(best, layer);
     const n = load<u32>(l);
+    let sink: u32 = 0;
+    for (let i: u32 = 0; i < n; i++) sink += touch(load<u32>(l + 4 + (<usize>i << 2)));
+    gSink = sink;
     for (let i: u32 = 0; i < n; i++) {
       const v = load<u32>(l + 4 + (<usize>i << 2));
       const s = score(q, v);
@@ -97,6 +123,11 @@ function greedy(q: usize, ep: u32, layer: i32): u32 {
 /**
  * Beam search of one layer from ep with a result list of ef; leaves the results as a min-heap at gRes
  * and returns their number. The candidate queue (gCand) is a max-heap stored with negated scores.
+ * Each expanded node is handled in passes over a batch of (score, slot) pairs at gWork (free during the
+ * search): collect the slots to score (unvisited neighbours, or for ACORN the matching ones and those one
+ * hop through a non-match), touch their cache lines, score them, then offer them to the heaps. The
+ * touches put all the batch's misses in flight at once; scoring the slots one by one between heap
+ * operations (whose branches mispredict) waited for each miss in turn, the largest cost of a query.
  */
 function searchLayer(q: usize, ep: u32, ef: i32, layer: i32, fmode: i32): i32 {
   newEpoch();
@@ -107,6 +138,8 @@ function searchLayer(q: usize, ep: u32, ef: i32, layer: i32, fmode: i32): i32 {
   nc = heapPush(gCand, nc, -s0, ep);
   if (accept(ep, fmode)) nr = heapPush(gRes, nr, s0, ep);
   let lower: f32 = nr > 0 ? load<f32>(gRes) : -Infinity;
+  const batch = gWork;
+  let sink: u32 = 0;
   while (nc > 0) {
     const cs = -load<f32>(gCand);
     if (nr >= ef && cs < lower) break;
@@ -114,8 +147,9 @@ function searchLayer(q: usize, ep: u32, ef: i32, layer: i32, fmode: i32): i32 {
     nc = heapPop(gCand, nc);
     const l = linksAt(c, layer);
     const n = load<u32>(l);
+    let m: usize = 0;
     for (let i: u32 = 0; i < n; i++) {
-      let v = load<u32>(l + 4 + (<usize>i << 2));
+      const v = load<u32>(l + 4 + (<usize>i << 2));
       if (testAndVisit(v)) continue;
       if (fmode == FILTER_ACORN && !bitOf(v)) {
         // The neighbour fails the filter: look through it at its own neighbours that pass.
@@ -124,20 +158,21 @@ function searchLayer(q: usize, ep: u32, ef: i32, layer: i32, fmode: i32): i32 {
         for (let j: u32 = 0; j < n2; j++) {
           const w = load<u32>(l2 + 4 + (<usize>j << 2));
           if (!bitOf(w) || testAndVisit(w)) continue;
-          const s = score(q, w);
-          if (nr < ef || s > lower) {
-            nc = heapPush(gCand, nc, -s, w);
-            if (flagOf(w) == FLAG_LIVE) {
-              if (nr < ef) nr = heapPush(gRes, nr, s, w);
-              else heapReplaceTop(gRes, nr, s, w);
-              lower = load<f32>(gRes);
-            }
-          }
+          store<u32>(batch + (m << 3), w, 4);
+          m++;
         }
         continue;
       }
-      const s = score(q, v);
+      store<u32>(batch + (m << 3), v, 4);
+      m++;
+    }
+    const end = batch + (m << 3);
+    for (let p = batch; p < end; p += 8) sink += touch(load<u32>(p, 4));
+    for (let p = batch; p < end; p += 8) store<f32>(p, score(q, load<u32>(p, 4)));
+    for (let p = batch; p < end; p += 8) {
+      const s = load<f32>(p);
       if (nr < ef || s > lower) {
+        const v = load<u32>(p, 4);
         nc = heapPush(gCand, nc, -s, v);
         if (accept(v, fmode)) {
           if (nr < ef) nr = heapPush(gRes, nr, s, v);
@@ -147,6 +182,7 @@ function searchLayer(q: usize, ep: u32, ef: i32, layer: i32, fmode: i32): i32 {
       }
     }
   }
+  gSink = sink;
   return nr;
 }
 
@@ -306,6 +342,10 @@ export function search(hdr: usize, k: i32, ef: i32, fmode: i32): i32 {
   const nr = searchLayer(q, ep, max(ef, k), 0, fmode);
   if (useCodes && !gDisk) {
     setMode(f32Mode());
+    // The survivors' f32 vectors are cold (the traversal read codes): touch them all first (see touch).
+    let sink: u32 = 0;
+    for (let i = 0; i < nr; i++) sink += touch(load<u32>(gRes + (<usize>i << 3), 4));
+    gSink = sink;
     for (let i = 0; i < nr; i++) {
       const p = gRes + (<usize>i << 3);
       const v = load<u32>(p, 4);

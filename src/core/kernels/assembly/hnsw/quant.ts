@@ -3,8 +3,8 @@
 //   corr(x) + factor · Σ q[i]·x[i]      (int8)     or     corr(x) + 2 · popcount(q & x)   (binary)
 // with a per-node correction stored beside the codes, so the loops only ever multiply (or AND) the
 // query's codes into the node's. That is what lets codes be stored unpadded (dim bytes, not a multiple
-// of 16): the loops read whole 16-byte blocks, and the bytes past the code belong to the next record,
-// but the query's codes are zero there, so they add nothing.
+// of 16): the loops read whole 16-byte blocks, and the bytes past the code belong to the rest of the
+// record (correction, links), but the query's codes are zero there, so they add nothing.
 //   int8 dot/cosine: q·x ≈ d·o² + o·s·Σcq + o·s·Σcx + s²·Σcq·cx  -> corr = o·s·Σcx, factor = s²
 //   int8 l2:        −|q−x|² ≈ −s²(|cq|² + |cx|² − 2Σcq·cx)      -> corr = −s²·|cx|², factor = 2s²
 //   binary:         −hamming = −(|q| + |x| − 2|q&x|)             -> corr = −|x|, factor 2

