@@ -25,12 +25,12 @@ after(async () => {
   for (const p of tempRoots) await rm(p, { recursive: true, force: true });
 });
 
-directoryConformance("MemoryDirectory", async () => ({ dir: new MemoryDirectory() }));
+directoryConformance("MemoryDirectory", async () => ({ dir: new MemoryDirectory() }), { scratch: false });
 directoryConformance("NodeDirectory", async () => {
   const path = await tempDir();
   return { dir: new NodeDirectory(path) };
-});
-directoryConformance("FaultyDirectory (no faults)", async () => ({ dir: new FaultyDirectory() }));
+}, { scratch: true });
+directoryConformance("FaultyDirectory (no faults)", async () => ({ dir: new FaultyDirectory() }), { scratch: true });
 
 describe("MemoryDirectory helpers", () => {
   it("fromFiles and snapshot copy, both ways", async () => {

@@ -40,9 +40,11 @@ async function writeFile(dir: Directory, name: string, ...chunks: string[]): Pro
   await f.close();
 }
 
+/** `scratch`: whether this implementation offers scratch files (the optional capability). */
 export function directoryConformance(
   name: string,
   make: () => Promise<{ dir: Directory; cleanup?: () => Promise<void> }>,
+  opts: { scratch: boolean },
 ): void {
   describe(`Directory conformance: ${name}`, () => {
     let cleanups: Array<() => Promise<void>> = [];
@@ -271,9 +273,16 @@ export function directoryConformance(
       await rejectsWith(f.sync(), "IO");
     });
 
-    it("scratch files (when offered): positional writes and reads, zeros where unwritten, deleted at close", async (t) => {
+    if (!opts.scratch) {
+      it("offers no scratch files (callers then keep such data in memory)", async () => {
+        assert.equal((await fresh()).openScratch, undefined);
+      });
+      return;
+    }
+
+    it("scratch files: positional writes and reads, zeros where unwritten, deleted at close", async () => {
       const dir = await fresh();
-      if (!dir.openScratch) return t.skip("no scratch files: callers keep such data in memory");
+      assert.ok(dir.openScratch, "this directory should offer scratch files");
       const f = dir.openScratch("a.qscratch");
       f.write(100, bytes("hello"));
       f.write(0, bytes("ab"));
