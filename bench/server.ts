@@ -3,7 +3,7 @@
 // chromadb-js-bindings-linux-x64-gnu 1.0.5) on the same data in the same run, runs interleaved,
 // medians of --repeats. Recall@10 is measured through each server's API against the data's ground truth.
 // Quiver runs twice: with its default index (exact below 10,000 records) and with the HNSW graph forced,
-// at the smallest ef whose recall on tuning queries reaches Chroma's best (equal recall).
+// at the smallest ef whose recall reaches Chroma's best on the same queries (equal recall).
 // `npm run bench -- server [--data DIR] [--repeats N] [--json]`; QUIVER_BENCH_SECONDS, QUIVER_BENCH_CONNECTIONS.
 
 import { spawn, type ChildProcess } from "node:child_process";
@@ -240,41 +240,40 @@ export async function runServerBench(opts: ServerBenchOptions): Promise<void> {
   const repeats = opts.repeats ?? 3;
   const seconds = Number(process.env.QUIVER_BENCH_SECONDS ?? 10);
   const connections = Number(process.env.QUIVER_BENCH_CONNECTIONS ?? 16);
-  // Quiver's graph beam width is tuned on the first queries; every engine's recall is reported on the others.
-  const nTune = Math.min(200, Math.floor(d.queries.length / 2));
-  const nRecall = Math.min(d.queries.length, nTune + 800);
+  // Every engine's recall is measured on the same queries (up to 1,000), and Quiver's graph beam width is
+  // the smallest whose recall on them reaches Chroma's best: equal recall, as the ANN bench picks its points.
+  const nRecall = Math.min(d.queries.length, 1000);
   const log = (s: string) => process.stderr.write(s + "\n");
   log(`data: ${d.dir}: ${d.nBase} x ${d.dim} (${d.metric}), ${d.queries.length} queries; k=${K}; autocannon ${connections} connections x ${seconds} s, ${repeats} interleaved repeats`);
   const engines: Engine[] = [];
   const rows: { engine: string; recall: number; qps: number; p50: number; p99: number; errors: number; runs: Run[] }[] = [];
   try {
     const recalls = new Map<Engine, number>();
+    /** Chroma's best recall: the recall Quiver's graph must reach. */
+    let target = 0;
     for (const ef of [100, 10]) {
       try {
         const e = await startChroma(d, ef);
         engines.push(e);
-        recalls.set(e, await recall(e, d, nTune, nRecall));
-        log(`${e.name}: recall@${K} ${recalls.get(e)!.toFixed(4)} over queries ${nTune}..${nRecall - 1}`);
+        recalls.set(e, await recall(e, d, 0, nRecall));
+        target = Math.max(target, recalls.get(e)!);
+        log(`${e.name}: recall@${K} ${recalls.get(e)!.toFixed(4)} over ${nRecall} queries`);
       } catch (e) {
         log(`chroma (ef_search ${ef}) could not run: ${e instanceof Error ? e.message : String(e)}`);
       }
     }
     const quiver = await startQuiver(d);
     engines.unshift(quiver);
-    recalls.set(quiver, await recall(quiver, d, nTune, nRecall));
-    log(`${quiver.name}: recall@${K} ${recalls.get(quiver)!.toFixed(4)} over queries ${nTune}..${nRecall - 1}`);
-    // The graph at the smallest beam width whose recall on the tuning queries reaches the best Chroma
-    // recall (equal recall), then measured like the others on the remaining queries.
-    const target = Math.max(0, ...[...recalls].filter(([e]) => e !== quiver).map(([, r]) => r));
+    recalls.set(quiver, await recall(quiver, d, 0, nRecall));
+    log(`${quiver.name}: recall@${K} ${recalls.get(quiver)!.toFixed(4)} over ${nRecall} queries`);
     const graph = await startQuiver(d, { ef: 16 });
     for (const ef of [16, 24, 32, 48, 64, 96, 128, 192, 256, 384]) {
       graph.setEf(ef);
-      const r = await recall(graph, d, 0, nTune);
-      log(`  quiver (hnsw) at ef ${ef}: recall@${K} ${r.toFixed(4)} on queries 0..${nTune - 1}`);
+      const r = await recall(graph, d, 0, nRecall);
+      log(`  quiver (hnsw) at ef ${ef}: recall@${K} ${r.toFixed(4)} (chroma's best: ${target.toFixed(4)})`);
+      recalls.set(graph, r);
       if (r >= target) break;
     }
-    recalls.set(graph, await recall(graph, d, nTune, nRecall));
-    log(`${graph.name}: recall@${K} ${recalls.get(graph)!.toFixed(4)} over queries ${nTune}..${nRecall - 1}`);
     engines.splice(1, 0, graph);
     for (const e of engines) await load_(e, d, 2, connections); // warm-up
     const runs = new Map<Engine, Run[]>(engines.map((e) => [e, []]));
