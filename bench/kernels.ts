@@ -10,6 +10,7 @@ import type { KernelFactory } from "../src/core/kernels/kernels.js";
 import { VectorSlab } from "../src/core/vectors/slab.js";
 import { flatSearch } from "../src/core/index/flat/flat-search.js";
 import { open } from "../src/index.js";
+import { median } from "./median.js";
 
 export interface KernelBenchOptions {
   /** A folder with base.f32 / query.f32 (and meta.json); defaults to the shared SIFT sample. */
@@ -117,10 +118,6 @@ function quiverEngine(name: string, factory: KernelFactory, data: Dataset): Engi
   return { name, search: (q) => flatSearch(slab, q, K, { count: N, live }).slots };
 }
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 export async function runKernelBench(opts: KernelBenchOptions): Promise<void> {
   const repeats = Math.max(1, opts.repeats ?? 5);

@@ -13,6 +13,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
+import { median } from "./median.js";
 
 export interface ServerBenchOptions {
   data?: string;
@@ -233,7 +234,6 @@ async function load_(e: Engine, d: Data, seconds: number, connections: number): 
   return { qps: result.requests.total / seconds, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors + result.non2xx + result.timeouts };
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 export async function runServerBench(opts: ServerBenchOptions): Promise<void> {
   const d = load(resolve(opts.data ?? DEFAULT_DATA));
