@@ -267,7 +267,7 @@ export async function runServerBench(opts: ServerBenchOptions): Promise<void> {
     recalls.set(quiver, await recall(quiver, d, 0, nRecall));
     log(`${quiver.name}: recall@${K} ${recalls.get(quiver)!.toFixed(4)} over ${nRecall} queries`);
     const graph = await startQuiver(d, { ef: 16 });
-    for (const ef of [16, 24, 32, 48, 64, 96, 128, 192, 256, 384]) {
+    for (const ef of [16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 256, 384]) {
       graph.setEf(ef);
       const r = await recall(graph, d, 0, nRecall);
       log(`  quiver (hnsw) at ef ${ef}: recall@${K} ${r.toFixed(4)} (chroma's best: ${target.toFixed(4)})`);
