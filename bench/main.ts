@@ -3,22 +3,15 @@
 // --queries and --filter-selectivity (see ann.ts); `hnsw-profile` takes --part, --ef, --queries, --passes.
 
 import { runKernelBench } from "./kernels.js";
-import { runAnnBench } from "./ann.js";
+import { runAnnBench, type AnnBenchOptions } from "./ann.js";
 import { runTextBench } from "./text.js";
 import { runServerBench } from "./server.js";
 import { runHnswProfile } from "./hnsw-profile.js";
 
-interface BenchArgs {
+/** The command line: the ANN bench's options plus what the other sub-commands take. */
+interface BenchArgs extends AnnBenchOptions {
   command: string;
-  data?: string;
-  json: boolean;
   repeats?: number;
-  engines?: string[];
-  efs?: number[];
-  selectivities?: number[];
-  queries?: number;
-  child?: string;
-  interleave?: boolean;
   parts?: string[];
   passes?: number;
 }
@@ -56,10 +49,7 @@ async function main(): Promise<void> {
       await runKernelBench({ data: args.data, json: args.json, repeats: args.repeats });
       break;
     case "ann":
-      await runAnnBench({
-        data: args.data, json: args.json, engines: args.engines, efs: args.efs,
-        selectivities: args.selectivities, queries: args.queries, child: args.child, interleave: args.interleave,
-      });
+      await runAnnBench(args);
       break;
     case "text":
       await runTextBench({ data: args.data, json: args.json, repeats: args.repeats });

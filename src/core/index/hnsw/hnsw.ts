@@ -330,9 +330,7 @@ export class HnswIndex {
       qReady: h[H.QREADY] === 1, scale: this.headerF32(H.SCALE), offset: this.headerF32(H.OFFSET), rng: this.rng,
       nextTrain: this.nextTrain, flags: flags.subarray(0, n), levels: levels.subarray(0, n),
       links: (slot, layer) => {
-        const at = layer === 0
-          ? (this.r.nodes.offset + slot * this.stride + this.linksOff) >>> 2
-          : (this.r.pool.offset + (upidx[slot] - 1 + layer - 1) * this.upStride) >>> 2;
+        const at = this.linkListAt(slot, layer, upidx);
         return u32.subarray(at + 1, at + 1 + u32[at]);
       },
     });
@@ -369,9 +367,7 @@ export class HnswIndex {
         used += s.levels[slot];
       }
       for (let l = 0; l <= s.levels[slot]; l++) {
-        const at = l === 0
-          ? (this.r.nodes.offset + slot * this.stride + this.linksOff) >>> 2
-          : (this.r.pool.offset + (upidx[slot] - 1 + l - 1) * this.upStride) >>> 2;
+        const at = this.linkListAt(slot, l, upidx);
         const c = s.links[p];
         if (c > (l === 0 ? this.m0 : this.m)) throw new QuiverError("CORRUPT", `HNSW slot ${slot} has ${c} links at level ${l}`);
         for (let i = 0; i <= c; i++) u32[at + i] = s.links[p + i];
@@ -392,6 +388,16 @@ export class HnswIndex {
     if (s.qReady && this.quantization !== "none") this.encodeAll();
     // A small graph built before training over resident vectors has no codes: with rows on disk, train now.
     else if (this.disk && count > 0) this.trainQuantizer();
+  }
+
+  /**
+   * u32 index (in the slab's memory) of slot's link list at `layer`: a count, then the neighbours.
+   * The JS mirror of the module's linksAt (kernels/assembly/hnsw/state.ts).
+   */
+  private linkListAt(slot: number, layer: number, upidx: Uint32Array): number {
+    return layer === 0
+      ? (this.r.nodes.offset + slot * this.stride + this.linksOff) >>> 2
+      : (this.r.pool.offset + (upidx[slot] - 1 + layer - 1) * this.upStride) >>> 2;
   }
 
   /** Trains the quantizer on the pending inserts (originals on disk) and puts them in the graph. */
