@@ -64,7 +64,9 @@ export function loadAnnDataset(dir: string): AnnDataset {
     const gt = readI32(join(folder, "gt.i32"));
     const gd = readF32(join(folder, "gt_dist.f32"));
     const depth = gt.length / queries.length;
-    truth = queries.map((_, i) => tiesSet(gt.subarray(i * depth, (i + 1) * depth), gd.subarray(i * depth, (i + 1) * depth)));
+    truth = queries.map((_, i) =>
+      tiesSet(gt.subarray(i * depth, (i + 1) * depth), gd.subarray(i * depth, (i + 1) * depth)),
+    );
   } else {
     truth = queries.map((qv) => bruteForce(base, n, dim, metric, qv, null));
   }
@@ -84,7 +86,12 @@ function tiesSet(ids: ArrayLike<number>, dists: ArrayLike<number>): Set<number> 
  * for data sets without ground truth and for filtered queries.
  */
 export function bruteForce(
-  base: Float32Array, n: number, dim: number, metric: BenchMetric, q: Float32Array, allowed: Uint8Array | null,
+  base: Float32Array,
+  n: number,
+  dim: number,
+  metric: BenchMetric,
+  q: Float32Array,
+  allowed: Uint8Array | null,
 ): Set<number> {
   let qn = 0;
   for (let j = 0; j < dim; j++) qn += q[j] * q[j];
@@ -113,8 +120,14 @@ export function bruteForce(
     ids.push(i);
     dists.push(d);
   }
-  const order = ids.map((_, i) => i).sort((a, b) => dists[a] - dists[b] || ids[a] - ids[b]).slice(0, GT_DEPTH);
-  return tiesSet(order.map((i) => ids[i]), order.map((i) => dists[i]));
+  const order = ids
+    .map((_, i) => i)
+    .sort((a, b) => dists[a] - dists[b] || ids[a] - ids[b])
+    .slice(0, GT_DEPTH);
+  return tiesSet(
+    order.map((i) => ids[i]),
+    order.map((i) => dists[i]),
+  );
 }
 
 /** recall@k: hits among the first k results, each counted once, over k per query. */

@@ -27,7 +27,12 @@ export interface Engine {
   /** Returns row ids, best first. */
   search(q: Float32Array, k: number): ArrayLike<number | bigint> | Promise<ArrayLike<number | bigint>>;
   /** Filtered search over rows whose allowed[row] = 1 (bits: the same as a bitmap). */
-  searchFiltered?(q: Float32Array, k: number, allowed: Uint8Array, bits: Uint8Array): { ids: ArrayLike<number>; strategy?: AnnStrategy };
+  searchFiltered?(
+    q: Float32Array,
+    k: number,
+    allowed: Uint8Array,
+    bits: Uint8Array,
+  ): { ids: ArrayLike<number>; strategy?: AnnStrategy };
   /** A note printed beside the results (e.g. a metric the engine lacks). */
   note?: string;
   /** Engine-reported memory per vector, when it has one. */
@@ -54,7 +59,12 @@ function quiver(name: string, quantization: Quantization, originals: "memory" | 
     name,
     tunable: true,
     async build(ds) {
-      const slab = new VectorSlab(await loadKernelFactory(), ds.dim, ds.metric, originals === "disk" ? scratchRows() : null);
+      const slab = new VectorSlab(
+        await loadKernelFactory(),
+        ds.dim,
+        ds.metric,
+        originals === "disk" ? scratchRows() : null,
+      );
       slab.ensureCapacity(ds.n);
       index = await HnswIndex.create(slab, { m: M, efConstruction: EF_CONSTRUCTION, quantization });
       for (let i = 0; i < ds.n; i++) {
@@ -70,7 +80,12 @@ function quiver(name: string, quantization: Quantization, originals: "memory" | 
       const r = annSearch(index, q, { k, ef, filter: bits });
       return { ids: r.slots, strategy: r.plan.strategy };
     },
-    memory: () => ({ ...index.stats().bytesPerVector, originals, indexBytes: index.stats().indexBytes, slabBytes: index.slab.bytesUsed() }),
+    memory: () => ({
+      ...index.stats().bytesPerVector,
+      originals,
+      indexBytes: index.stats().indexBytes,
+      slabBytes: index.slab.bytesUsed(),
+    }),
   };
 }
 
@@ -114,14 +129,18 @@ function hnswlibNode(): Engine {
     name: "hnswlib-node",
     tunable: true,
     async build(ds) {
-      const { HierarchicalNSW } = require("hnswlib-node") as { HierarchicalNSW: new (s: string, d: number) => HnswlibNodeIndex };
+      const { HierarchicalNSW } = require("hnswlib-node") as {
+        HierarchicalNSW: new (s: string, d: number) => HnswlibNodeIndex;
+      };
       index = new HierarchicalNSW(ds.metric === "l2" ? "l2" : "cosine", ds.dim);
       index.initIndex(ds.n, M, EF_CONSTRUCTION, 100);
       for (let i = 0; i < ds.n; i++) index.addPoint(Array.from(ds.base.subarray(i * ds.dim, (i + 1) * ds.dim)), i);
     },
     setEf: (ef) => index.setEf(ef),
     search: (q, k) => index.searchKnn(asArray(q), k).neighbors,
-    searchFiltered: (q, k, allowed) => ({ ids: index.searchKnn(asArray(q), k, (label) => allowed[label] === 1).neighbors }),
+    searchFiltered: (q, k, allowed) => ({
+      ids: index.searchKnn(asArray(q), k, (label) => allowed[label] === 1).neighbors,
+    }),
   };
 }
 
@@ -174,8 +193,11 @@ function usearch(): Engine {
   const make = (ef: number): UsearchIndex => {
     const { Index } = require("usearch") as { Index: Ctor };
     return new Index({
-      dimensions: ds.dim, metric: ds.metric === "l2" ? "l2sq" : "cos", connectivity: M,
-      expansion_add: EF_CONSTRUCTION, expansion_search: ef,
+      dimensions: ds.dim,
+      metric: ds.metric === "l2" ? "l2sq" : "cos",
+      connectivity: M,
+      expansion_add: EF_CONSTRUCTION,
+      expansion_search: ef,
     });
   };
   return {
@@ -219,14 +241,22 @@ function orama(): Engine {
         search(db: Db, p: Record<string, unknown>): unknown;
       };
       db = o.create({ schema: { v: `vector[${ds.dim}]` } });
-      const docs = Array.from({ length: ds.n }, (_, i) => ({ id: String(i), v: Array.from(ds.base.subarray(i * ds.dim, (i + 1) * ds.dim)) }));
+      const docs = Array.from({ length: ds.n }, (_, i) => ({
+        id: String(i),
+        v: Array.from(ds.base.subarray(i * ds.dim, (i + 1) * ds.dim)),
+      }));
       await o.insertMultiple(db, docs, 1000);
       search = o.search;
     },
     setEf() {},
     search(q, k) {
       type R = { hits: { id: string }[] };
-      const r = search(db, { mode: "vector", vector: { value: Array.from(q), property: "v" }, similarity: 0, limit: k }) as R | Promise<R>;
+      const r = search(db, {
+        mode: "vector",
+        vector: { value: Array.from(q), property: "v" },
+        similarity: 0,
+        limit: k,
+      }) as R | Promise<R>;
       const ids = (x: R): number[] => x.hits.map((h) => Number(h.id));
       return r instanceof Promise ? r.then(ids) : ids(r);
     },
@@ -236,7 +266,17 @@ function orama(): Engine {
   };
 }
 
-export const ENGINE_NAMES = ["quiver", "quiver-f32", "quiver-binary", "quiver-int8-disk", "quiver-exact", "hnswlib-node", "hnswlib-wasm", "usearch", "orama"];
+export const ENGINE_NAMES = [
+  "quiver",
+  "quiver-f32",
+  "quiver-binary",
+  "quiver-int8-disk",
+  "quiver-exact",
+  "hnswlib-node",
+  "hnswlib-wasm",
+  "usearch",
+  "orama",
+];
 
 export function makeEngine(name: string): Engine {
   switch (name) {

@@ -6,7 +6,7 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { performance } from "node:perf_hooks";
-import { bruteForce, K, loadAnnDataset, recallOf, type AnnDataset } from "./ann-data.js";
+import { bruteForce, K, loadAnnDataset, recallOf, } from "./ann-data.js";
 import { ENGINE_NAMES, makeEngine, type Engine } from "./ann-engines.js";
 
 export interface AnnBenchOptions {
@@ -91,12 +91,23 @@ async function interleaved(opts: AnnBenchOptions): Promise<void> {
     }
     for (const e of engines) {
       const t = times.get(e.name)!.sort((a, b) => a - b);
-      process.stdout.write(MARK + JSON.stringify({
-        // An exhaustive engine ignores ef; it is re-timed beside each ef as a reference for the noise.
-        engine: e.name, dataset: ds.name, params: e.tunable ? { M: 16, efConstruction: 200, ef } : { exhaustive: true }, recall: recall.get(e.name),
-        qps: queries.length / t[Math.floor(t.length / 2)], buildSeconds: build.get(e.name), rssMB: NaN,
-        interleaved: true, queries: queries.length, passes: t.length,
-      }) + "\n");
+      process.stdout.write(
+        MARK +
+          JSON.stringify({
+            // An exhaustive engine ignores ef; it is re-timed beside each ef as a reference for the noise.
+            engine: e.name,
+            dataset: ds.name,
+            params: e.tunable ? { M: 16, efConstruction: 200, ef } : { exhaustive: true },
+            recall: recall.get(e.name),
+            qps: queries.length / t[Math.floor(t.length / 2)],
+            buildSeconds: build.get(e.name),
+            rssMB: NaN,
+            interleaved: true,
+            queries: queries.length,
+            passes: t.length,
+          }) +
+          "\n",
+      );
     }
   }
 }
@@ -106,7 +117,7 @@ async function child(opts: AnnBenchOptions): Promise<void> {
   if (opts.interleave) return interleaved(opts);
   const ds = loadAnnDataset(opts.data!);
   const e = makeEngine(opts.child!);
-  const emit = (p: AnnPoint): void => void process.stdout.write(MARK + JSON.stringify(p) + "\n");
+  const emit = (p: AnnPoint): void => void process.stdout.write(`${MARK + JSON.stringify(p)}\n`);
   const nq = Math.min(opts.queries ?? ds.queries.length, e.name === "orama" ? ORAMA_QUERIES : Infinity);
   const queries = ds.queries.slice(0, nq);
   const truth = ds.truth.slice(0, nq);
@@ -129,9 +140,17 @@ async function child(opts: AnnBenchOptions): Promise<void> {
     times.sort((a, b) => a - b);
     const median = times[Math.floor(times.length / 2)];
     emit({
-      engine: e.name, dataset: ds.name, params: e.tunable ? { M: 16, efConstruction: 200, ef } : { exhaustive: true },
-      recall: recallOf(first.results, truth), qps: queries.length / median, buildSeconds, rssMB: rssMB(),
-      rssBaseMB: rssBase, queries: queries.length, passes: times.length, ...(e.note ? { note: e.note } : {}),
+      engine: e.name,
+      dataset: ds.name,
+      params: e.tunable ? { M: 16, efConstruction: 200, ef } : { exhaustive: true },
+      recall: recallOf(first.results, truth),
+      qps: queries.length / median,
+      buildSeconds,
+      rssMB: rssMB(),
+      rssBaseMB: rssBase,
+      queries: queries.length,
+      passes: times.length,
+      ...(e.note ? { note: e.note } : {}),
     });
   }
   if (opts.selectivities !== undefined && e.searchFiltered !== undefined) {
@@ -169,14 +188,24 @@ async function child(opts: AnnBenchOptions): Promise<void> {
         sumHits += r.length;
       }
       emit({
-        engine: e.name, dataset: ds.name, params: { M: 16, efConstruction: 200, ef: opts.efs?.length === 1 ? opts.efs[0] : FILTER_EF, selectivity: sel },
-        recall: recallOf(results, ftruth), qps: fq.length / seconds, buildSeconds, rssMB: rssMB(), matches,
-        hitsMin: minHits, hitsMean: sumHits / fq.length, wanted: Math.min(K, matches), strategies: [...strategies],
+        engine: e.name,
+        dataset: ds.name,
+        params: { M: 16, efConstruction: 200, ef: opts.efs?.length === 1 ? opts.efs[0] : FILTER_EF, selectivity: sel },
+        recall: recallOf(results, ftruth),
+        qps: fq.length / seconds,
+        buildSeconds,
+        rssMB: rssMB(),
+        matches,
+        hitsMin: minHits,
+        hitsMean: sumHits / fq.length,
+        wanted: Math.min(K, matches),
+        strategies: [...strategies],
       });
     }
   }
   const mem = e.memory?.();
-  if (mem && Object.keys(mem).length > 0) process.stdout.write(MARK + JSON.stringify({ engine: e.name, memory: mem }) + "\n");
+  if (mem && Object.keys(mem).length > 0)
+    process.stdout.write(`${MARK + JSON.stringify({ engine: e.name, memory: mem })}\n`);
 }
 
 function runChild(engine: string, opts: AnnBenchOptions): Promise<unknown[]> {
@@ -191,24 +220,34 @@ function runChild(engine: string, opts: AnnBenchOptions): Promise<unknown[]> {
     p.stdout.on("data", (d: Buffer) => (out += d.toString()));
     p.on("error", reject);
     p.on("close", (code) => {
-      const lines = out.split("\n").filter((l) => l.startsWith(MARK)).map((l) => JSON.parse(l.slice(MARK.length)) as unknown);
+      const lines = out
+        .split("\n")
+        .filter((l) => l.startsWith(MARK))
+        .map((l) => JSON.parse(l.slice(MARK.length)) as unknown);
       if (code !== 0) process.stderr.write(`ann: engine ${engine} exited with ${code}\n`);
       resolve(lines);
     });
   });
 }
 
-const fmt = (x: number | null, d = 0): string => x === null || Number.isNaN(x) ? "-" : x.toLocaleString("en-US", { minimumFractionDigits: d, maximumFractionDigits: d });
+const fmt = (x: number | null, d = 0): string =>
+  x === null || Number.isNaN(x)
+    ? "-"
+    : x.toLocaleString("en-US", { minimumFractionDigits: d, maximumFractionDigits: d });
 
 export async function runAnnBench(opts: AnnBenchOptions): Promise<void> {
   if (opts.data === undefined) throw new Error("ann needs --data DIR");
   if (opts.child !== undefined) return child(opts);
   const ds = loadAnnDataset(opts.data);
   let engines = opts.engines ?? DEFAULT_ENGINES;
-  if (opts.engines === undefined && ds.metric === "cosine" && ds.dim >= 256) engines = [...engines.slice(0, 2), "quiver-binary", ...engines.slice(2)];
-  for (const e of engines) if (!ENGINE_NAMES.includes(e)) throw new Error(`unknown engine ${e} (available: ${ENGINE_NAMES.join(", ")})`);
+  if (opts.engines === undefined && ds.metric === "cosine" && ds.dim >= 256)
+    engines = [...engines.slice(0, 2), "quiver-binary", ...engines.slice(2)];
+  for (const e of engines)
+    if (!ENGINE_NAMES.includes(e)) throw new Error(`unknown engine ${e} (available: ${ENGINE_NAMES.join(", ")})`);
   if (!opts.json) {
-    console.log(`ANN benchmark: ${ds.name}, ${ds.n} × ${ds.dim} ${ds.metric}, ${ds.queries.length} queries, recall@${K}; M=16 efConstruction=200; single thread`);
+    console.log(
+      `ANN benchmark: ${ds.name}, ${ds.n} × ${ds.dim} ${ds.metric}, ${ds.queries.length} queries, recall@${K}; M=16 efConstruction=200; single thread`,
+    );
   }
   const points: AnnPoint[] = [];
   const memories: Record<string, unknown> = {};
@@ -236,7 +275,7 @@ function printTables(points: AnnPoint[], memories: Record<string, unknown>): voi
   console.log("\nengine          ef    recall@10        qps   build s   peak RSS MB");
   for (const p of plain) {
     console.log(
-      `${p.engine.padEnd(14)} ${String(p.params.ef ?? "-").padStart(4)} ${p.recall.toFixed(4).padStart(9)} ${fmt(p.qps).padStart(10)} ${p.buildSeconds.toFixed(1).padStart(9)} ${fmt(p.rssMB).padStart(13)}${p.note ? "   (" + String(p.note) + ")" : ""}`,
+      `${p.engine.padEnd(14)} ${String(p.params.ef ?? "-").padStart(4)} ${p.recall.toFixed(4).padStart(9)} ${fmt(p.qps).padStart(10)} ${p.buildSeconds.toFixed(1).padStart(9)} ${fmt(p.rssMB).padStart(13)}${p.note ? `   (${String(p.note)})` : ""}`,
     );
   }
   // The comparison the issue asks for: the fastest point at recall ≥ 0.95 per engine.
@@ -271,5 +310,6 @@ function printTables(points: AnnPoint[], memories: Record<string, unknown>): voi
       );
     }
   }
-  for (const [engine, m] of Object.entries(memories)) console.log(`\n${engine} memory per vector: ${JSON.stringify(m)}`);
+  for (const [engine, m] of Object.entries(memories))
+    console.log(`\n${engine} memory per vector: ${JSON.stringify(m)}`);
 }

@@ -42,7 +42,7 @@ const require = createRequire(import.meta.url);
 /** The repository root: run from it (as `npm run bench` does). */
 const root = resolve(".");
 const cacheDir = join(root, ".tmp", "hnsw-profile");
-const log = (s: string): void => void process.stderr.write(s + "\n");
+const log = (s: string): void => void process.stderr.write(`${s}\n`);
 
 // ---- the two engines, built once and cached -------------------------------------------------------
 
@@ -97,13 +97,23 @@ function headerOf(index: HnswIndex): Int32Array {
  * `passes` times over the queries. Each chunk is timed in CPU time of this process (user + system) as
  * well as wall time: on a shared machine the process waits for a core, and CPU time leaves the wait out.
  */
-function timeSearches(queries: Float32Array[], truth: Set<number>[], quiver: HnswIndex, lib: HnswlibNode,
-  efs: number[], passes: number): void {
+function timeSearches(
+  queries: Float32Array[],
+  truth: Set<number>[],
+  quiver: HnswIndex,
+  lib: HnswlibNode,
+  efs: number[],
+  passes: number,
+): void {
   const CHUNK = 50;
   const arrays = queries.map((q) => Array.from(q));
   const hdr = headerOf(quiver);
-  console.log(`\ntime: ${queries.length} queries × ${passes} passes, engines alternating every ${CHUNK} queries; load ${loadavg()}`);
-  console.log("  ef  quiver recall  q/s cpu  (wall)  visits/q  hnswlib recall  q/s cpu  (wall)   ratio cpu (wall; median of chunks)");
+  console.log(
+    `\ntime: ${queries.length} queries × ${passes} passes, engines alternating every ${CHUNK} queries; load ${loadavg()}`,
+  );
+  console.log(
+    "  ef  quiver recall  q/s cpu  (wall)  visits/q  hnswlib recall  q/s cpu  (wall)   ratio cpu (wall; median of chunks)",
+  );
   for (const ef of efs) {
     lib.setEf(ef);
     const resQ: number[][] = new Array(queries.length);
@@ -148,9 +158,9 @@ function timeSearches(queries: Float32Array[], truth: Set<number>[], quiver: Hns
     const ql = (n * 1000) / cpu[1];
     const med = ratios.sort((a, b) => a - b)[Math.floor(ratios.length / 2)];
     console.log(
-      `${String(ef).padStart(4)} ${recallOf(resQ, truth).toFixed(4).padStart(13)} ${qq.toFixed(0).padStart(8)} ${("(" + ((n * 1000) / wall[0]).toFixed(0) + ")").padStart(7)} ` +
-        `${(visits / n).toFixed(0).padStart(9)} ${recallOf(resL, truth).toFixed(4).padStart(15)} ${ql.toFixed(0).padStart(8)} ${("(" + ((n * 1000) / wall[1]).toFixed(0) + ")").padStart(7)} ` +
-        `${(qq / ql).toFixed(3).padStart(8)}x (${(wall[1] / wall[0]).toFixed(3)}x; ${med.toFixed(3)}x)   µs/q cpu ${(1000 * cpu[0] / n).toFixed(1)} vs ${(1000 * cpu[1] / n).toFixed(1)}`,
+      `${String(ef).padStart(4)} ${recallOf(resQ, truth).toFixed(4).padStart(13)} ${qq.toFixed(0).padStart(8)} ${(`(${((n * 1000) / wall[0]).toFixed(0)})`).padStart(7)} ` +
+        `${(visits / n).toFixed(0).padStart(9)} ${recallOf(resL, truth).toFixed(4).padStart(15)} ${ql.toFixed(0).padStart(8)} ${(`(${((n * 1000) / wall[1]).toFixed(0)})`).padStart(7)} ` +
+        `${(qq / ql).toFixed(3).padStart(8)}x (${(wall[1] / wall[0]).toFixed(3)}x; ${med.toFixed(3)}x)   µs/q cpu ${((1000 * cpu[0]) / n).toFixed(1)} vs ${((1000 * cpu[1]) / n).toFixed(1)}`,
     );
   }
 }
@@ -183,7 +193,11 @@ function quiverGraph(ds: AnnDataset, bytes: Uint8Array, vecs: Float32Array): Gra
     at.push(offs);
   }
   return {
-    name: "quiver graph", entry: s.entry, maxLevel: s.maxLevel, vecs, dim: ds.dim,
+    name: "quiver graph",
+    entry: s.entry,
+    maxLevel: s.maxLevel,
+    vecs,
+    dim: ds.dim,
     links: (slot, l) => {
       const o = at[slot][l];
       return s.links.subarray(o + 1, o + 1 + s.links[o]);
@@ -239,7 +253,11 @@ function hnswlibGraph(ds: AnnDataset, file: string): Graph {
   }
   const upStride = maxM + 1;
   return {
-    name: "hnswlib graph", entry, maxLevel, vecs, dim: ds.dim,
+    name: "hnswlib graph",
+    entry,
+    maxLevel,
+    vecs,
+    dim: ds.dim,
     links: (slot, l) => {
       if (l === 0) {
         const o = (slot * sizePer) / 4;
@@ -404,13 +422,28 @@ function degreeStats(g: Graph, n: number): number {
   return sum / n;
 }
 
-function countWork(ds: AnnDataset, graphs: Graph[], queries: Float32Array[], truth: Set<number>[], efs: number[]): void {
+function countWork(
+  ds: AnnDataset,
+  graphs: Graph[],
+  queries: Float32Array[],
+  truth: Set<number>[],
+  efs: number[],
+): void {
   console.log(`\ncount: JS replica of hnswlib's searchKnn (f32 distances) over each graph, ${queries.length} queries`);
-  for (const g of graphs) console.log(`  ${g.name}: entry level ${g.maxLevel}, mean level-0 degree ${degreeStats(g, ds.n).toFixed(2)}`);
+  for (const g of graphs)
+    console.log(`  ${g.name}: entry level ${g.maxLevel}, mean level-0 degree ${degreeStats(g, ds.n).toFixed(2)}`);
   console.log("  graph            ef  recall  upper-d  layer0-d   hops  scanned  cand-push  res-push  res-pop");
   for (const ef of efs) {
     for (const g of graphs) {
-      const c: Counts = { upperDistances: 0, distances: 0, hops: 0, scanned: 0, candPushes: 0, resPushes: 0, resPops: 0 };
+      const c: Counts = {
+        upperDistances: 0,
+        distances: 0,
+        hops: 0,
+        scanned: 0,
+        candPushes: 0,
+        resPushes: 0,
+        resPops: 0,
+      };
       const res = queries.map((q) => {
         const r = replica(g, unit(q), ef, K, c);
         // hnswlib's internal id i holds row i here (built in row order), Quiver's slot s is row s.
@@ -430,12 +463,28 @@ function countWork(ds: AnnDataset, graphs: Graph[], queries: Float32Array[], tru
 
 async function micro(ds: AnnDataset, index: HnswIndex, g: Graph, queries: Float32Array[]): Promise<void> {
   const asc = (await import("assemblyscript/asc" as string)) as {
-    main(argv: string[], api: Record<string, unknown>): Promise<{ error: Error | null; stderr: { toString(): string } }>;
+    main(
+      argv: string[],
+      api: Record<string, unknown>,
+    ): Promise<{ error: Error | null; stderr: { toString(): string } }>;
   };
   let binary: Uint8Array<ArrayBuffer> | undefined;
   const { error, stderr } = await asc.main(
-    ["bench/assembly/hnsw-probe.ts", "--baseDir", root, "--outFile", "probe.wasm", "--enable", "simd", "-O3", "--runtime", "stub",
-      "--importMemory", "--noExportMemory", "--noAssert"],
+    [
+      "bench/assembly/hnsw-probe.ts",
+      "--baseDir",
+      root,
+      "--outFile",
+      "probe.wasm",
+      "--enable",
+      "simd",
+      "-O3",
+      "--runtime",
+      "stub",
+      "--importMemory",
+      "--noExportMemory",
+      "--noAssert",
+    ],
     {
       readFile: (name: string, baseDir: string) => {
         const p = join(baseDir, name);
@@ -450,14 +499,34 @@ async function micro(ds: AnnDataset, index: HnswIndex, g: Graph, queries: Float3
   if (error || !binary) throw new Error(`probe build failed: ${stderr.toString()}`);
   const slab = index.slab;
   // Real visit order: the slots whose distance the replica computes on Quiver's graph at ef 64.
-  const c: Counts = { upperDistances: 0, distances: 0, hops: 0, scanned: 0, candPushes: 0, resPushes: 0, resPops: 0, order: [] };
+  const c: Counts = {
+    upperDistances: 0,
+    distances: 0,
+    hops: 0,
+    scanned: 0,
+    candPushes: 0,
+    resPushes: 0,
+    resPops: 0,
+    order: [],
+  };
   const nq = Math.min(200, queries.length);
   for (let i = 0; i < nq; i++) replica(g, unit(queries[i]), 64, K, c);
   const order = Uint32Array.from(c.order!);
   const hot = new Uint32Array(order.length).map((_, i) => order[i % 64]);
-  const region = slab.allocRegion(order.length * 4 * 2 + (index.slab.capacity * 2) + 65536);
-  const x = new WebAssembly.Instance(new WebAssembly.Module(binary), { env: { memory: slab.wasmMemory } }).exports as unknown as {
-    i8Scores(q: number, nodes: number, stride: number, codeOff: number, corrOff: number, codeRead: number, slots: number, n: number, reps: number): number;
+  const region = slab.allocRegion(order.length * 4 * 2 + index.slab.capacity * 2 + 65536);
+  const x = new WebAssembly.Instance(new WebAssembly.Module(binary), { env: { memory: slab.wasmMemory } })
+    .exports as unknown as {
+    i8Scores(
+      q: number,
+      nodes: number,
+      stride: number,
+      codeOff: number,
+      corrOff: number,
+      codeRead: number,
+      slots: number,
+      n: number,
+      reps: number,
+    ): number;
     f32Scores(q: number, vecs: number, dim: number, slots: number, n: number, reps: number): number;
     visitTags(tags: number, slots: number, n: number, reps: number): number;
     heapCycle(base: number, n: number, reps: number): number;
@@ -484,10 +553,14 @@ async function micro(ds: AnnDataset, index: HnswIndex, g: Graph, queries: Float3
     }
     return (ts.sort((a, b) => a - b)[2] * 1e6) / calls;
   };
-  console.log(`\nmicro: ${n} distance computations (the replica's visit order over Quiver's graph, ${nq} queries at ef 64); load ${loadavg()}`);
+  console.log(
+    `\nmicro: ${n} distance computations (the replica's visit order over Quiver's graph, ${nq} queries at ef 64); load ${loadavg()}`,
+  );
   console.log("  ns per call            cold (visit order)   hot (64 slots)");
-  const i8 = (slots: number): number => time(() => x.i8Scores(h[H.QCODES], h[H.NODES], h[H.STRIDE], h[H.CODEOFF], corrOff, codeRead, slots, n, 1), n);
-  const f32 = (slots: number): number => time(() => x.f32Scores(h[H.QUERY], slab.vectorsOffset, ds.dim, slots, n, 1), n);
+  const i8 = (slots: number): number =>
+    time(() => x.i8Scores(h[H.QCODES], h[H.NODES], h[H.STRIDE], h[H.CODEOFF], corrOff, codeRead, slots, n, 1), n);
+  const f32 = (slots: number): number =>
+    time(() => x.f32Scores(h[H.QUERY], slab.vectorsOffset, ds.dim, slots, n, 1), n);
   const vt = (slots: number): number => time(() => x.visitTags(tagsAt, slots, n, 1), n);
   console.log(`  int8 score (codes)     ${i8(coldAt).toFixed(2).padStart(18)} ${i8(hotAt).toFixed(2).padStart(16)}`);
   console.log(`  f32 dot (slab)         ${f32(coldAt).toFixed(2).padStart(18)} ${f32(hotAt).toFixed(2).padStart(16)}`);
@@ -497,7 +570,9 @@ async function micro(ds: AnnDataset, index: HnswIndex, g: Graph, queries: Float3
     const ns = time(() => x.heapCycle(heapAt, size, reps), reps * size);
     console.log(`  heap push+pop, ${size} pairs: ${ns.toFixed(2)} ns per pair`);
   }
-  console.log(`  (stride ${h[H.STRIDE]} B per node, nodes at ${h[H.NODES]} (mod 64: ${h[H.NODES] % 64}), codes at +${h[H.CODEOFF]}, ${codeRead} B read; f32 vector ${ds.dim * 4} B)`);
+  console.log(
+    `  (stride ${h[H.STRIDE]} B per node, nodes at ${h[H.NODES]} (mod 64: ${h[H.NODES] % 64}), codes at +${h[H.CODEOFF]}, ${codeRead} B read; f32 vector ${ds.dim * 4} B)`,
+  );
 }
 
 // ---- part "calls": the fixed cost of one search call ---------------------------------------------------
@@ -530,8 +605,12 @@ async function calls(ds: AnnDataset, queries: Float32Array[], quiver: HnswIndex)
   console.log(`  Quiver search() on a 10-vector index:          ${time((i) => one.search(queries[i], K)).toFixed(2)}`);
   const rawOne = rawOf(one);
   const hdrOne = rawOne.hdr();
-  console.log(`    of which the wasm call (query in place):      ${time(() => rawOne.x.search(hdrOne, K, 64, 0)).toFixed(2)}`);
-  console.log(`  hnswlib-node searchKnn() on a 10-vector index: ${time((i) => lib.searchKnn(arrays[i], K)).toFixed(2)}`);
+  console.log(
+    `    of which the wasm call (query in place):      ${time(() => rawOne.x.search(hdrOne, K, 64, 0)).toFixed(2)}`,
+  );
+  console.log(
+    `  hnswlib-node searchKnn() on a 10-vector index: ${time((i) => lib.searchKnn(arrays[i], K)).toFixed(2)}`,
+  );
   // The JS wrapper around the wasm call on the real index: search() minus the raw export with the query in place.
   const raw = rawOf(quiver);
   for (const ef of [64]) {
@@ -539,7 +618,9 @@ async function calls(ds: AnnDataset, queries: Float32Array[], quiver: HnswIndex)
     quiver.search(queries[0], K, { ef });
     const hdr = raw.hdr();
     const wasm = time(() => raw.x.search(hdr, K, ef, 0));
-    console.log(`  Quiver at ef ${ef}: search() ${full.toFixed(2)}, the wasm call alone (one query repeated) ${wasm.toFixed(2)}`);
+    console.log(
+      `  Quiver at ef ${ef}: search() ${full.toFixed(2)}, the wasm call alone (one query repeated) ${wasm.toFixed(2)}`,
+    );
   }
 }
 
@@ -559,7 +640,9 @@ export async function runHnswProfile(opts: HnswProfileOptions): Promise<void> {
   const { index: quiver, bytes } = await quiverIndex(ds);
   const { index: lib, file } = hnswlibIndex(ds);
   log(`loaded both graphs in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-  console.log(`hnsw-profile: ${ds.name}, ${ds.n} × ${ds.dim} ${ds.metric}, M=${M} efC=${EF_CONSTRUCTION}, k=${K}; ${new Date().toISOString()}`);
+  console.log(
+    `hnsw-profile: ${ds.name}, ${ds.n} × ${ds.dim} ${ds.metric}, M=${M} efC=${EF_CONSTRUCTION}, k=${K}; ${new Date().toISOString()}`,
+  );
   if (parts.includes("time")) timeSearches(queries, truth, quiver, lib, efs, opts.passes ?? 5);
   if (parts.includes("count") || parts.includes("micro")) {
     const vecs = unitVectors(ds);

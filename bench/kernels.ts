@@ -42,7 +42,9 @@ function readF32(path: string): Float32Array {
 function loadDataset(dir: string | undefined): Dataset {
   const folder = resolve(dir ?? DEFAULT_DATA);
   if (existsSync(join(folder, "base.f32")) && existsSync(join(folder, "query.f32"))) {
-    const meta = existsSync(join(folder, "meta.json")) ? JSON.parse(readFileSync(join(folder, "meta.json"), "utf8")) : {};
+    const meta = existsSync(join(folder, "meta.json"))
+      ? JSON.parse(readFileSync(join(folder, "meta.json"), "utf8"))
+      : {};
     const dim: number = meta.dim ?? DEFAULT_DIM;
     const src = readF32(join(folder, "base.f32"));
     const rows = Math.floor(src.length / dim);
@@ -101,7 +103,8 @@ async function databaseEngine(data: Dataset): Promise<Engine> {
   const c = await db.createCollection("bench", { vectors: { v: { dim: data.dim, metric: "l2" } } });
   for (let i = 0; i < N; i += 5000) {
     const batch = [];
-    for (let s = i; s < Math.min(N, i + 5000); s++) batch.push({ id: String(s), vector: data.base.subarray(s * data.dim, (s + 1) * data.dim) });
+    for (let s = i; s < Math.min(N, i + 5000); s++)
+      batch.push({ id: String(s), vector: data.base.subarray(s * data.dim, (s + 1) * data.dim) });
     await c.upsert(batch);
   }
   return {
@@ -117,7 +120,6 @@ function quiverEngine(name: string, factory: KernelFactory, data: Dataset): Engi
   const live = new Uint8Array(N).fill(1);
   return { name, search: (q) => flatSearch(slab, q, K, { count: N, live }).slots };
 }
-
 
 export async function runKernelBench(opts: KernelBenchOptions): Promise<void> {
   const repeats = Math.max(1, opts.repeats ?? 5);
@@ -178,9 +180,19 @@ export async function runKernelBench(opts: KernelBenchOptions): Promise<void> {
     }
     return;
   }
-  console.log(`exact top-${K} L2 scan: ${N.toLocaleString("en")} × ${data.dim}-d, ${data.queries.length} queries, median of ${repeats}`);
+  console.log(
+    `exact top-${K} L2 scan: ${N.toLocaleString("en")} × ${data.dim}-d, ${data.queries.length} queries, median of ${repeats}`,
+  );
   console.log(`data: ${data.label}`);
-  console.log(["engine".padEnd(20), "ms/query".padStart(9), "GB/s".padStart(7), "vs plain".padStart(9), "same top-k".padStart(11)].join(" "));
+  console.log(
+    [
+      "engine".padEnd(20),
+      "ms/query".padStart(9),
+      "GB/s".padStart(7),
+      "vs plain".padStart(9),
+      "same top-k".padStart(11),
+    ].join(" "),
+  );
   for (const r of rows) {
     console.log(
       [

@@ -16,7 +16,11 @@ interface BenchArgs extends AnnBenchOptions {
   passes?: number;
 }
 
-const numberList = (s: string | undefined): number[] => (s ?? "").split(",").filter((x) => x !== "").map(Number);
+const numberList = (s: string | undefined): number[] =>
+  (s ?? "")
+    .split(",")
+    .filter((x) => x !== "")
+    .map(Number);
 
 function parseArgs(argv: string[]): BenchArgs {
   const args: BenchArgs = { command: "kernels", json: false };
@@ -58,7 +62,13 @@ async function main(): Promise<void> {
       await runServerBench({ data: args.data, json: args.json, repeats: args.repeats });
       break;
     case "hnsw-profile":
-      await runHnswProfile({ data: args.data, efs: args.efs, queries: args.queries, passes: args.passes, parts: args.parts });
+      await runHnswProfile({
+        data: args.data,
+        efs: args.efs,
+        queries: args.queries,
+        passes: args.passes,
+        parts: args.parts,
+      });
       break;
     default:
       throw new Error(`unknown benchmark "${args.command}" (available: kernels, ann, text, server, hnsw-profile)`);

@@ -44,7 +44,12 @@ function f32(p: string): Float32Array {
 }
 
 function load(dir: string): Data {
-  const meta = JSON.parse(readFileSync(join(dir, "meta.json"), "utf8")) as { dim: number; nBase: number; nQuery: number; metric: string };
+  const meta = JSON.parse(readFileSync(join(dir, "meta.json"), "utf8")) as {
+    dim: number;
+    nBase: number;
+    nQuery: number;
+    metric: string;
+  };
   const q = f32(join(dir, "query.f32"));
   const g = readFileSync(join(dir, "gt.i32"));
   return {
@@ -84,7 +89,11 @@ async function waitFor(url: string, child: ChildProcess, what: string): Promise<
 }
 
 async function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<any> {
-  const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
+  const res = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: JSON.stringify(body),
+  });
   const text = await res.text();
   if (!res.ok) throw new Error(`${url}: ${res.status} ${text.slice(0, 400)}`);
   return text ? JSON.parse(text) : undefined;
@@ -108,23 +117,43 @@ interface Engine {
 async function startQuiver(d: Data, graph?: { ef: number }): Promise<Engine & { setEf(ef: number): void }> {
   const path = mkdtempSync(join(tmpdir(), "quiver-bench-"));
   const port = await freePort();
-  const child = spawn(process.execPath, [join(ROOT, "dist/src/cli/main.js"), "serve", "--data", path, "--port", String(port), "--no-log"], {
-    env: { ...process.env, QUIVER_ADMIN_KEY: ADMIN },
-    stdio: ["ignore", "ignore", "inherit"],
-  });
+  const child = spawn(
+    process.execPath,
+    [join(ROOT, "dist/src/cli/main.js"), "serve", "--data", path, "--port", String(port), "--no-log"],
+    {
+      env: { ...process.env, QUIVER_ADMIN_KEY: ADMIN },
+      stdio: ["ignore", "ignore", "inherit"],
+    },
+  );
   const base = `http://127.0.0.1:${port}`;
   await waitFor(`${base}/healthz`, child, "quiver serve");
   const auth = { authorization: `Bearer ${ADMIN}` };
-  const put = await fetch(`${base}/v1/collections/bench`, { method: "PUT", headers: { ...auth, "content-type": "application/json" }, body: JSON.stringify({ schema: { vectors: { v: { dim: d.dim, metric: d.metric, ...(graph ? { index: { type: "hnsw", m: 16, efConstruction: 200 } } : {}) } } } }) });
+  const put = await fetch(`${base}/v1/collections/bench`, {
+    method: "PUT",
+    headers: { ...auth, "content-type": "application/json" },
+    body: JSON.stringify({
+      schema: {
+        vectors: {
+          v: {
+            dim: d.dim,
+            metric: d.metric,
+            ...(graph ? { index: { type: "hnsw", m: 16, efConstruction: 200 } } : {}),
+          },
+        },
+      },
+    }),
+  });
   if (!put.ok) throw new Error(await put.text());
   for (let i = 0; i < d.nBase; i += 1000) {
     const records = [];
-    for (let j = i; j < Math.min(d.nBase, i + 1000); j++) records.push({ id: String(j), vector: Array.from(d.base.subarray(j * d.dim, (j + 1) * d.dim)) });
+    for (let j = i; j < Math.min(d.nBase, i + 1000); j++)
+      records.push({ id: String(j), vector: Array.from(d.base.subarray(j * d.dim, (j + 1) * d.dim)) });
     await post(`${base}/v1/collections/bench/upsert`, { records }, auth);
   }
   const url = `${base}/v1/collections/bench/query`;
   let ef = graph?.ef;
-  const body = (q: Float32Array) => JSON.stringify({ vector: Array.from(q), limit: K, withPayload: false, ...(ef ? { ef } : {}) });
+  const body = (q: Float32Array) =>
+    JSON.stringify({ vector: Array.from(q), limit: K, withPayload: false, ...(ef ? { ef } : {}) });
   return {
     get name() {
       return graph ? `quiver (hnsw, ef ${ef})` : "quiver (default index)";
@@ -152,7 +181,9 @@ async function startChroma(d: Data, efSearch: number): Promise<Engine> {
   if (!existsSync(cli)) throw new Error("npm chromadb is not installed");
   const path = mkdtempSync(join(tmpdir(), "chroma-bench-"));
   const port = await freePort();
-  const child = spawn(process.execPath, [cli, "run", "--path", path, "--port", String(port)], { stdio: ["ignore", "ignore", "ignore"] });
+  const child = spawn(process.execPath, [cli, "run", "--path", path, "--port", String(port)], {
+    stdio: ["ignore", "ignore", "ignore"],
+  });
   const base = `http://127.0.0.1:${port}`;
   await waitFor(`${base}/api/v2/heartbeat`, child, "chroma run");
   const space = d.metric === "cosine" ? "cosine" : "l2";
@@ -171,7 +202,8 @@ async function startChroma(d: Data, efSearch: number): Promise<Engine> {
     await post(`${base}${CHROMA}/collections/${id}/add`, { ids, embeddings });
   }
   const url = `${base}${CHROMA}/collections/${id}/query`;
-  const body = (q: Float32Array) => JSON.stringify({ query_embeddings: [Array.from(q)], n_results: K, include: ["distances"] });
+  const body = (q: Float32Array) =>
+    JSON.stringify({ query_embeddings: [Array.from(q)], n_results: K, include: ["distances"] });
   return {
     name: `chroma 1.0.5 (hnsw, ef_search ${efSearch})`,
     url,
@@ -190,7 +222,10 @@ async function startChroma(d: Data, efSearch: number): Promise<Engine> {
 }
 
 function distance(d: Data, row: number, q: Float32Array): number {
-  let dot = 0, nb = 0, nq = 0, l2 = 0;
+  let dot = 0,
+    nb = 0,
+    nq = 0,
+    l2 = 0;
   for (let i = 0; i < d.dim; i++) {
     const b = d.base[row * d.dim + i];
     dot += b * q[i];
@@ -231,9 +266,13 @@ async function load_(e: Engine, d: Data, seconds: number, connections: number): 
     duration: seconds,
     requests: [{ method: "POST", setupRequest: (req: any) => ({ ...req, body: bodies[next++ % bodies.length] }) }],
   });
-  return { qps: result.requests.total / seconds, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors + result.non2xx + result.timeouts };
+  return {
+    qps: result.requests.total / seconds,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors + result.non2xx + result.timeouts,
+  };
 }
-
 
 export async function runServerBench(opts: ServerBenchOptions): Promise<void> {
   const d = load(resolve(opts.data ?? DEFAULT_DATA));
@@ -243,10 +282,13 @@ export async function runServerBench(opts: ServerBenchOptions): Promise<void> {
   // Every engine's recall is measured on the same queries (up to 1,000), and Quiver's graph beam width is
   // the smallest whose recall on them reaches Chroma's best: equal recall, as the ANN bench picks its points.
   const nRecall = Math.min(d.queries.length, 1000);
-  const log = (s: string) => process.stderr.write(s + "\n");
-  log(`data: ${d.dir}: ${d.nBase} x ${d.dim} (${d.metric}), ${d.queries.length} queries; k=${K}; autocannon ${connections} connections x ${seconds} s, ${repeats} interleaved repeats`);
+  const log = (s: string) => process.stderr.write(`${s}\n`);
+  log(
+    `data: ${d.dir}: ${d.nBase} x ${d.dim} (${d.metric}), ${d.queries.length} queries; k=${K}; autocannon ${connections} connections x ${seconds} s, ${repeats} interleaved repeats`,
+  );
   const engines: Engine[] = [];
-  const rows: { engine: string; recall: number; qps: number; p50: number; p99: number; errors: number; runs: Run[] }[] = [];
+  const rows: { engine: string; recall: number; qps: number; p50: number; p99: number; errors: number; runs: Run[] }[] =
+    [];
   try {
     const recalls = new Map<Engine, number>();
     /** Chroma's best recall: the recall Quiver's graph must reach. */
@@ -281,25 +323,48 @@ export async function runServerBench(opts: ServerBenchOptions): Promise<void> {
       for (const e of engines) {
         const run = await load_(e, d, seconds, connections);
         runs.get(e)!.push(run);
-        log(`  repeat ${r + 1} ${e.name}: ${run.qps.toFixed(0)} q/s, p50 ${run.p50} ms, p99 ${run.p99} ms, errors ${run.errors}`);
+        log(
+          `  repeat ${r + 1} ${e.name}: ${run.qps.toFixed(0)} q/s, p50 ${run.p50} ms, p99 ${run.p99} ms, errors ${run.errors}`,
+        );
       }
     }
     for (const e of engines) {
       const rs = runs.get(e)!;
-      rows.push({ engine: e.name, recall: recalls.get(e)!, qps: median(rs.map((x) => x.qps)), p50: median(rs.map((x) => x.p50)), p99: median(rs.map((x) => x.p99)), errors: rs.reduce((a, x) => a + x.errors, 0), runs: rs });
+      rows.push({
+        engine: e.name,
+        recall: recalls.get(e)!,
+        qps: median(rs.map((x) => x.qps)),
+        p50: median(rs.map((x) => x.p50)),
+        p99: median(rs.map((x) => x.p99)),
+        errors: rs.reduce((a, x) => a + x.errors, 0),
+        runs: rs,
+      });
     }
   } finally {
     for (const e of engines) await e.stop().catch(() => undefined);
   }
   if (opts.json) {
-    process.stdout.write(JSON.stringify({ data: d.dir, nBase: d.nBase, dim: d.dim, metric: d.metric, k: K, seconds, connections, repeats, rows }, null, 2) + "\n");
+    process.stdout.write(
+      `${JSON.stringify(
+        { data: d.dir, nBase: d.nBase, dim: d.dim, metric: d.metric, k: K, seconds, connections, repeats, rows },
+        null,
+        2,
+      )}\n`,
+    );
     return;
   }
-  process.stdout.write(`\n| engine | recall@${K} | queries/s (median) | p50 ms | p99 ms | errors |\n|---|---|---|---|---|---|\n`);
-  for (const r of rows) process.stdout.write(`| ${r.engine} | ${r.recall.toFixed(4)} | ${r.qps.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.errors} |\n`);
+  process.stdout.write(
+    `\n| engine | recall@${K} | queries/s (median) | p50 ms | p99 ms | errors |\n|---|---|---|---|---|---|\n`,
+  );
+  for (const r of rows)
+    process.stdout.write(
+      `| ${r.engine} | ${r.recall.toFixed(4)} | ${r.qps.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.errors} |\n`,
+    );
   for (const q of rows.filter((r) => r.engine.startsWith("quiver"))) {
     for (const c of rows.filter((r) => r.engine.startsWith("chroma"))) {
-      process.stdout.write(`${q.engine} / ${c.engine}: ${(q.qps / c.qps).toFixed(2)}x queries/s at recall ${q.recall.toFixed(4)} vs ${c.recall.toFixed(4)}\n`);
+      process.stdout.write(
+        `${q.engine} / ${c.engine}: ${(q.qps / c.qps).toFixed(2)}x queries/s at recall ${q.recall.toFixed(4)} vs ${c.recall.toFixed(4)}\n`,
+      );
     }
   }
 }

@@ -39,7 +39,12 @@ function quiverEngine(name: string, analyzer: TextFieldSpec): Engine {
     async build(data) {
       if (db) await db.close();
       db = await irDatabase();
-      c = await indexIrCollection(db, data, { analyzer, k1: 1.2, b: 0.75, fusion: { method: "zscore" }, depth: K }, false);
+      c = await indexIrCollection(
+        db,
+        data,
+        { analyzer, k1: 1.2, b: 0.75, fusion: { method: "zscore" }, depth: K },
+        false,
+      );
     },
     async query(text) {
       const { hits } = await c!.query({ text, limit: K, withPayload: false });
@@ -56,8 +61,15 @@ function oramaEngine(name: string, stemming: boolean): Engine {
   return {
     name,
     async build(data) {
-      db = create({ schema: { docId: "string", text: "string" } as const, components: { tokenizer: { stemming, language: "english" } } });
-      await insertMultiple(db, data.docs.map((d) => ({ docId: d.id, text: d.text })), 1000);
+      db = create({
+        schema: { docId: "string", text: "string" } as const,
+        components: { tokenizer: { stemming, language: "english" } },
+      });
+      await insertMultiple(
+        db,
+        data.docs.map((d) => ({ docId: d.id, text: d.text })),
+        1000,
+      );
     },
     async query(text) {
       const r = await search(db!, { term: text, properties: ["text"], limit: K });
@@ -73,7 +85,11 @@ export async function runTextBench(opts: TextBenchOptions): Promise<void> {
   const queries = data.queries.filter((q) => data.qrels.has(q.id));
   // Orama answers a few SciFact queries per second, so one repeat takes over a minute: 3 by default.
   const repeats = opts.repeats ?? 3;
-  const engines = [quiverEngine("quiver bm25 (standard analyzer)", {}), quiverEngine("quiver bm25 (english analyzer)", { analyzer: "english" }), oramaEngine("orama (default tokenizer)", false)];
+  const engines = [
+    quiverEngine("quiver bm25 (standard analyzer)", {}),
+    quiverEngine("quiver bm25 (english analyzer)", { analyzer: "english" }),
+    oramaEngine("orama (default tokenizer)", false),
+  ];
   const builds = new Map<string, number[]>();
   const qps = new Map<string, number[]>();
   const ndcg = new Map<string, number>();
@@ -103,12 +119,25 @@ export async function runTextBench(opts: TextBenchOptions): Promise<void> {
     }
   }
   for (const e of engines) await e.close();
-  const rows = engines.map((e) => ({ engine: e.name, buildMs: median(builds.get(e.name)!), qps: median(qps.get(e.name)!), ndcg10: ndcg.get(e.name)! }));
+  const rows = engines.map((e) => ({
+    engine: e.name,
+    buildMs: median(builds.get(e.name)!),
+    qps: median(qps.get(e.name)!),
+    ndcg10: ndcg.get(e.name)!,
+  }));
   if (opts.json) {
-    process.stdout.write(JSON.stringify({ bench: "text", data: dir, docs: data.docs.length, queries: queries.length, repeats, rows }) + "\n");
+    process.stdout.write(
+      JSON.stringify({ bench: "text", data: dir, docs: data.docs.length, queries: queries.length, repeats, rows }) +
+        "\n",
+    );
     return;
   }
-  process.stdout.write(`text: ${data.name}, ${data.docs.length} documents, ${queries.length} queries, top ${K}, ${repeats} repeats (medians), node ${process.version}\n`);
+  process.stdout.write(
+    `text: ${data.name}, ${data.docs.length} documents, ${queries.length} queries, top ${K}, ${repeats} repeats (medians), node ${process.version}\n`,
+  );
   process.stdout.write("engine                              build (s)   queries/s   nDCG@10\n");
-  for (const r of rows) process.stdout.write(`${r.engine.padEnd(36)}${(r.buildMs / 1000).toFixed(2).padStart(9)}${r.qps.toFixed(0).padStart(12)}${r.ndcg10.toFixed(4).padStart(10)}\n`);
+  for (const r of rows)
+    process.stdout.write(
+      `${r.engine.padEnd(36)}${(r.buildMs / 1000).toFixed(2).padStart(9)}${r.qps.toFixed(0).padStart(12)}${r.ndcg10.toFixed(4).padStart(10)}\n`,
+    );
 }

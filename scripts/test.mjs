@@ -12,7 +12,9 @@ function find(dir) {
 }
 
 const filters = process.argv.slice(2);
-const files = find("dist").filter((f) => filters.length === 0 || filters.some((x) => f.includes(x))).sort();
+const files = find("dist")
+  .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
+  .sort();
 if (files.length === 0) {
   console.error(`no test files match ${filters.join(" ")}`);
   process.exit(1);

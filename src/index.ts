@@ -9,10 +9,24 @@ import type { Directory } from "./storage/directory.js";
 import { defaultTextPlugins } from "./analyzers/plugins.js";
 
 export { Database, type DatabaseOptions, type DatabaseStats } from "./database/database.js";
-export { Collection, type Filter, type QueryRequest, type QueryResult, type ScrollRequest, type ReadOptions } from "./database/collection.js";
+export {
+  Collection,
+  type Filter,
+  type QueryRequest,
+  type QueryResult,
+  type ScrollRequest,
+  type ReadOptions,
+} from "./database/collection.js";
 export type { Hit, QueryPlan, RecordOutput } from "./database/reads.js";
 export type { RecordInput } from "./database/validate.js";
-export type { CollectionSchema, CollectionInfo, VectorSpec, Metric, PayloadIndexType, TextFieldSpec } from "./core/schema/schema.js";
+export type {
+  CollectionSchema,
+  CollectionInfo,
+  VectorSpec,
+  Metric,
+  PayloadIndexType,
+  TextFieldSpec,
+} from "./core/schema/schema.js";
 export type { FusionRequest } from "./database/collection.js";
 export type { HitExplain, SourceExplain } from "./database/search.js";
 export type { TextPlugins, AnalyzerName } from "./core/analysis/analyzer.js";
@@ -28,9 +42,24 @@ export { NodeDirectory } from "./node/fs-directory.js";
 export * from "./embed/index.js";
 export { localEmbedder, localModelAvailable, LOCAL_MODEL_ID } from "./embed/node/local-use.js";
 export { readDocuments } from "./embed/node/files.js";
-export { MemoryStore, type MemoryOptions, type MemoryScope, type MemoryRecord, type RememberInput, type RememberResult, type RecallOptions, type RecallHit } from "./memory/memory.js";
+export {
+  MemoryStore,
+  type MemoryOptions,
+  type MemoryScope,
+  type MemoryRecord,
+  type RememberInput,
+  type RememberResult,
+  type RecallOptions,
+  type RecallHit,
+} from "./memory/memory.js";
 export { doctor, type DoctorOptions, type DoctorReport } from "./quality/report.js";
-export { analyzeQuality, formatFindings, type QualityFindings, type QualityOptions, type Finding } from "./quality/analyze.js";
+export {
+  analyzeQuality,
+  formatFindings,
+  type QualityFindings,
+  type QualityOptions,
+  type Finding,
+} from "./quality/analyze.js";
 
 /**
  * Opens the database stored at `path` (created if missing), or an in-memory database when no
@@ -42,6 +71,9 @@ export { analyzeQuality, formatFindings, type QualityFindings, type QualityOptio
 export async function open(path?: string | Directory, options: DatabaseOptions = {}): Promise<Database> {
   const dir = path === undefined ? new MemoryDirectory() : typeof path === "string" ? new NodeDirectory(path) : path;
   // English stemming and stop-word lists come from npm packages, so the core stays dependency-free.
-  const text = { stemmers: { ...defaultTextPlugins.stemmers, ...options.text?.stemmers }, stopWords: { ...defaultTextPlugins.stopWords, ...options.text?.stopWords } };
+  const text = {
+    stemmers: { ...defaultTextPlugins.stemmers, ...options.text?.stemmers },
+    stopWords: { ...defaultTextPlugins.stopWords, ...options.text?.stopWords },
+  };
   return Database.openDirectory(dir, { ...options, text });
 }

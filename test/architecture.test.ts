@@ -38,7 +38,8 @@ test("the core, storage formats and database import neither node:* nor npm packa
     for (const m of text.matchAll(/(?:from\s+|import\s*\(\s*)["']([^"']+)["']/g)) {
       if (!m[1].startsWith(".")) offenders.push(`${rel} imports ${m[1]}`);
     }
-    if (/^(?!\s*(\/\/|\*)).*(\bprocess\.|\brequire\(|\bBuffer\.)/m.test(text)) offenders.push(`${rel} uses a Node global`);
+    if (/^(?!\s*(\/\/|\*)).*(\bprocess\.|\brequire\(|\bBuffer\.)/m.test(text))
+      offenders.push(`${rel} uses a Node global`);
   }
   assert.deepEqual(offenders, []);
 });
@@ -47,12 +48,22 @@ test("the package's runtime dependencies are used only by the command line and t
   const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { dependencies?: Record<string, string> };
   const deps = Object.keys(pkg.dependencies ?? {});
   const usedOutsideCli = sources(SRC)
-    .filter((f) => !relative(SRC, f).startsWith("cli/") && !relative(SRC, f).startsWith("analyzers/") && !relative(SRC, f).startsWith("mcp/"))
-    .flatMap((f) => deps.filter((d) => readFileSync(f, "utf8").includes(`"${d}"`)).map((d) => `${relative(SRC, f)}: ${d}`));
+    .filter(
+      (f) =>
+        !relative(SRC, f).startsWith("cli/") &&
+        !relative(SRC, f).startsWith("analyzers/") &&
+        !relative(SRC, f).startsWith("mcp/"),
+    )
+    .flatMap((f) =>
+      deps.filter((d) => readFileSync(f, "utf8").includes(`"${d}"`)).map((d) => `${relative(SRC, f)}: ${d}`),
+    );
   assert.deepEqual(usedOutsideCli, []);
 });
 
 test("every source file starts with a purpose header", () => {
   const missing = sources(SRC).filter((f) => !/^(#!.*\n)?\s*(\/\*\*|\/\/)/.test(readFileSync(f, "utf8")));
-  assert.deepEqual(missing.map((f) => relative(SRC, f)), []);
+  assert.deepEqual(
+    missing.map((f) => relative(SRC, f)),
+    [],
+  );
 });

@@ -15,12 +15,14 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 /** Runs the README's ```js <tag> block as written, with the package and its data folder pointed here. */
 function runReadmeBlock(tag: string, dataDir: string): string[] {
   const readme = readFileSync(join(ROOT, "README.md"), "utf8");
-  const block = new RegExp("```js " + tag + "\\n([\\s\\S]*?)```").exec(readme);
+  const block = new RegExp(`\`\`\`js ${tag}\\n([\\s\\S]*?)\`\`\``).exec(readme);
   assert.ok(block, `README has a ${tag} block`);
   const dir = mkdtempSync(join(tmpdir(), `quiver-readme-${tag}-`));
   try {
     const entry = pathToFileURL(join(ROOT, "dist", "src", "index.js")).href;
-    const code = block[1].replace(`from "quiver"`, `from ${JSON.stringify(entry)}`).replace(JSON.stringify(dataDir), JSON.stringify(join(dir, "data")));
+    const code = block[1]
+      .replace(`from "quiver"`, `from ${JSON.stringify(entry)}`)
+      .replace(JSON.stringify(dataDir), JSON.stringify(join(dir, "data")));
     const file = join(dir, `${tag}.mjs`);
     writeFileSync(file, code);
     const run = () => execFileSync(process.execPath, [file], { encoding: "utf8" }).trim().split("\n");
@@ -39,6 +41,8 @@ test("the README quickstart runs and prints what its comments say", () => {
   assert.match(out[0], /^a1 0\.98\d* exact-filtered$/);
 });
 
-test("the README's AI example runs with the real local model and prints what its comments say", { timeout: 120_000 }, () => {
+test("the README's AI example runs with the real local model and prints what its comments say", {
+  timeout: 120_000,
+}, () => {
   assert.deepEqual(runReadmeBlock("ai", "./ai-data"), ["install.md", "The door code is 4321."]);
 });

@@ -16,13 +16,25 @@ export interface DatasetMeta {
   metricName: string;
 }
 
-const METRIC_ALIASES: Record<string, Metric> = { cosine: "cosine", angular: "cosine", l2: "l2", euclidean: "l2", dot: "dot", ip: "dot" };
+const METRIC_ALIASES: Record<string, Metric> = {
+  cosine: "cosine",
+  angular: "cosine",
+  l2: "l2",
+  euclidean: "l2",
+  dot: "dot",
+  ip: "dot",
+};
 
 /** Maps a metric name of the shared format (or a CLI option) to Quiver's; throws INVALID_ARGUMENT otherwise. */
 export function toMetric(name: unknown, path: string): Metric {
   const m = typeof name === "string" ? METRIC_ALIASES[name.toLowerCase()] : undefined;
   if (!m) {
-    throw QuiverError.fromProblems("INVALID_ARGUMENT", [{ path, message: `unknown metric ${JSON.stringify(name)}; expected one of ${Object.keys(METRIC_ALIASES).join(", ")}` }]);
+    throw QuiverError.fromProblems("INVALID_ARGUMENT", [
+      {
+        path,
+        message: `unknown metric ${JSON.stringify(name)}; expected one of ${Object.keys(METRIC_ALIASES).join(", ")}`,
+      },
+    ]);
   }
   return m;
 }
@@ -43,13 +55,18 @@ export function readMeta(dir: string): DatasetMeta {
     raw = JSON.parse(readBytes(path, "dataset meta.json").toString("utf8"));
   } catch (e) {
     if (e instanceof QuiverError) throw e;
-    throw QuiverError.fromProblems("INVALID_ARGUMENT", [{ path, message: `is not valid JSON (${e instanceof Error ? e.message : String(e)})` }]);
+    throw QuiverError.fromProblems("INVALID_ARGUMENT", [
+      { path, message: `is not valid JSON (${e instanceof Error ? e.message : String(e)})` },
+    ]);
   }
   const m = (typeof raw === "object" && raw !== null ? raw : {}) as Record<string, unknown>;
   const problems = [];
-  if (!positiveInt(m.dim)) problems.push({ path: `${path}: dim`, message: `must be a positive integer, got ${JSON.stringify(m.dim)}` });
-  if (m.nBase !== undefined && !positiveInt(m.nBase)) problems.push({ path: `${path}: nBase`, message: "must be a positive integer" });
-  if (m.nQuery !== undefined && !(Number.isInteger(m.nQuery) && (m.nQuery as number) >= 0)) problems.push({ path: `${path}: nQuery`, message: "must be a non-negative integer" });
+  if (!positiveInt(m.dim))
+    problems.push({ path: `${path}: dim`, message: `must be a positive integer, got ${JSON.stringify(m.dim)}` });
+  if (m.nBase !== undefined && !positiveInt(m.nBase))
+    problems.push({ path: `${path}: nBase`, message: "must be a positive integer" });
+  if (m.nQuery !== undefined && !(Number.isInteger(m.nQuery) && (m.nQuery as number) >= 0))
+    problems.push({ path: `${path}: nQuery`, message: "must be a non-negative integer" });
   if (problems.length > 0) throw QuiverError.fromProblems("INVALID_ARGUMENT", problems);
   return {
     dim: m.dim as number,
@@ -61,17 +78,28 @@ export function readMeta(dir: string): DatasetMeta {
 }
 
 /** Reads `rows × dim` float32 values; the row count comes from the file size and is checked against meta. */
-function readMatrix(path: string, dim: number, expectedRows: number, what: string): { data: Float32Array; rows: number } {
+function readMatrix(
+  path: string,
+  dim: number,
+  expectedRows: number,
+  what: string,
+): { data: Float32Array; rows: number } {
   const b = readBytes(path, what);
   if (b.byteLength % (dim * 4) !== 0) {
-    throw new QuiverError("INVALID_ARGUMENT", `${path} is ${b.byteLength} bytes, not a whole number of ${dim}-d float32 rows`);
+    throw new QuiverError(
+      "INVALID_ARGUMENT",
+      `${path} is ${b.byteLength} bytes, not a whole number of ${dim}-d float32 rows`,
+    );
   }
   const rows = b.byteLength / (dim * 4);
   if (expectedRows >= 0 && rows !== expectedRows) {
     throw new QuiverError("INVALID_ARGUMENT", `${path} holds ${rows} rows but meta.json says ${expectedRows}`);
   }
   // Copy when unaligned: a Float32Array view needs a 4-byte aligned offset.
-  const data = b.byteOffset % 4 === 0 ? new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4) : new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+  const data =
+    b.byteOffset % 4 === 0
+      ? new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4)
+      : new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
   return { data, rows };
 }
 
@@ -82,7 +110,10 @@ export function readBase(dir: string, meta: DatasetMeta): { data: Float32Array; 
 /** Row `row` of the dataset's query.f32, as a plain array. */
 export function readQueryRow(dir: string, meta: DatasetMeta, row: number): number[] {
   const { data, rows } = readMatrix(join(dir, "query.f32"), meta.dim, meta.nQuery, "dataset query.f32");
-  if (row < 0 || row >= rows) throw QuiverError.fromProblems("INVALID_ARGUMENT", [{ path: "--row", message: `must be from 0 to ${rows - 1} (query.f32 has ${rows} rows)` }]);
+  if (row < 0 || row >= rows)
+    throw QuiverError.fromProblems("INVALID_ARGUMENT", [
+      { path: "--row", message: `must be from 0 to ${rows - 1} (query.f32 has ${rows} rows)` },
+    ]);
   return Array.from(data.subarray(row * meta.dim, (row + 1) * meta.dim));
 }
 

@@ -39,7 +39,9 @@ function jsonl(path: string): Record<string, unknown>[] {
       try {
         return JSON.parse(l) as Record<string, unknown>;
       } catch {
-        throw QuiverError.fromProblems("INVALID_ARGUMENT", [{ path: `${path}:${i + 1}`, message: "is not a JSON object" }]);
+        throw QuiverError.fromProblems("INVALID_ARGUMENT", [
+          { path: `${path}:${i + 1}`, message: "is not a JSON object" },
+        ]);
       }
     });
 }
@@ -51,22 +53,30 @@ function f32(path: string): Float32Array {
 
 /** The collection directories under `dir`: itself when it holds corpus.jsonl, else its subfolders that do (sorted). */
 export function irCollectionDirs(dir: string): string[] {
-  if (!existsSync(dir)) throw QuiverError.fromProblems("NOT_FOUND", [{ path: "--data", message: `${dir} does not exist` }]);
+  if (!existsSync(dir))
+    throw QuiverError.fromProblems("NOT_FOUND", [{ path: "--data", message: `${dir} does not exist` }]);
   if (existsSync(join(dir, "corpus.jsonl"))) return [dir];
   const subs = readdirSync(dir)
     .map((n) => join(dir, n))
     .filter((p) => statSync(p).isDirectory() && existsSync(join(p, "corpus.jsonl")))
     .sort();
-  if (subs.length === 0) throw QuiverError.fromProblems("INVALID_ARGUMENT", [{ path: "--data", message: `${dir} has no corpus.jsonl, nor subfolders with one` }]);
+  if (subs.length === 0)
+    throw QuiverError.fromProblems("INVALID_ARGUMENT", [
+      { path: "--data", message: `${dir} has no corpus.jsonl, nor subfolders with one` },
+    ]);
   return subs;
 }
 
 /** Reads one collection. Document text is `title + " " + text`, as the reference runs index it. */
 export function loadIrCollection(dir: string): IrCollection {
   for (const f of ["corpus.jsonl", "queries.jsonl", "qrels.tsv"]) {
-    if (!existsSync(join(dir, f))) throw QuiverError.fromProblems("NOT_FOUND", [{ path: "--data", message: `${join(dir, f)} is missing` }]);
+    if (!existsSync(join(dir, f)))
+      throw QuiverError.fromProblems("NOT_FOUND", [{ path: "--data", message: `${join(dir, f)} is missing` }]);
   }
-  const docs = jsonl(join(dir, "corpus.jsonl")).map((d) => ({ id: String(d.id), text: `${String(d.title ?? "")} ${String(d.text ?? "")}` }));
+  const docs = jsonl(join(dir, "corpus.jsonl")).map((d) => ({
+    id: String(d.id),
+    text: `${String(d.title ?? "")} ${String(d.text ?? "")}`,
+  }));
   const queries = jsonl(join(dir, "queries.jsonl")).map((q) => ({ id: String(q.id), text: String(q.text ?? "") }));
   const qrels: Qrels = new Map();
   const lines = readFileSync(join(dir, "qrels.tsv"), "utf8").split("\n");
@@ -80,16 +90,23 @@ export function loadIrCollection(dir: string): IrCollection {
   const vdir = join(dir, "use512");
   if (existsSync(join(vdir, "corpus.use512.f32")) && existsSync(join(vdir, "queries.use512.f32"))) {
     const dim = 512;
-    const docIds = readFileSync(join(vdir, "corpus.ids.txt"), "utf8").split("\n").filter((x) => x !== "");
+    const docIds = readFileSync(join(vdir, "corpus.ids.txt"), "utf8")
+      .split("\n")
+      .filter((x) => x !== "");
     const raw = f32(join(vdir, "corpus.use512.f32"));
     const rowOf = new Map(docIds.map((id, i) => [id, i]));
     const docVectors = new Float32Array(docs.length * dim);
     docs.forEach((d, i) => {
       const row = rowOf.get(d.id);
-      if (row === undefined) throw QuiverError.fromProblems("INVALID_ARGUMENT", [{ path: join(vdir, "corpus.ids.txt"), message: `has no vector for document ${d.id}` }]);
+      if (row === undefined)
+        throw QuiverError.fromProblems("INVALID_ARGUMENT", [
+          { path: join(vdir, "corpus.ids.txt"), message: `has no vector for document ${d.id}` },
+        ]);
       docVectors.set(raw.subarray(row * dim, (row + 1) * dim), i * dim);
     });
-    const qIds = readFileSync(join(vdir, "queries.ids.txt"), "utf8").split("\n").filter((x) => x !== "");
+    const qIds = readFileSync(join(vdir, "queries.ids.txt"), "utf8")
+      .split("\n")
+      .filter((x) => x !== "");
     const qraw = f32(join(vdir, "queries.use512.f32"));
     out.queryVectors = new Map(qIds.map((id, i) => [id, qraw.subarray(i * dim, (i + 1) * dim)]));
     out.docVectors = docVectors;
@@ -99,16 +116,28 @@ export function loadIrCollection(dir: string): IrCollection {
 }
 
 /** Creates a collection holding the corpus, in corpus order (so BM25 ties go to the earlier document, as in the reference). */
-export async function indexIrCollection(db: Database, data: IrCollection, opts: IrRunOptions, withVectors: boolean): Promise<Collection> {
-  const vectors: Record<string, VectorSpec> = withVectors && data.docVectors ? { use512: { dim: data.dim, metric: "cosine" } } : {};
-  const c = await db.createCollection(data.name, { vectors, text: { text: opts.analyzer }, bm25: { k1: opts.k1, b: opts.b } });
+export async function indexIrCollection(
+  db: Database,
+  data: IrCollection,
+  opts: IrRunOptions,
+  withVectors: boolean,
+): Promise<Collection> {
+  const vectors: Record<string, VectorSpec> =
+    withVectors && data.docVectors ? { use512: { dim: data.dim, metric: "cosine" } } : {};
+  const c = await db.createCollection(data.name, {
+    vectors,
+    text: { text: opts.analyzer },
+    bm25: { k1: opts.k1, b: opts.b },
+  });
   const batch = 2000;
   for (let i = 0; i < data.docs.length; i += batch) {
     await c.upsert(
       data.docs.slice(i, i + batch).map((d, j) => ({
         id: d.id,
         payload: { text: d.text },
-        ...(withVectors && data.docVectors ? { vector: data.docVectors.subarray((i + j) * data.dim, (i + j + 1) * data.dim) } : {}),
+        ...(withVectors && data.docVectors
+          ? { vector: data.docVectors.subarray((i + j) * data.dim, (i + j + 1) * data.dim) }
+          : {}),
       })),
     );
   }
@@ -116,13 +145,21 @@ export async function indexIrCollection(db: Database, data: IrCollection, opts: 
 }
 
 /** Runs every judged query in one mode and returns the mean metrics. */
-export async function evaluateMode(c: Collection, data: IrCollection, mode: IrMode, opts: IrRunOptions): Promise<IrMetrics & { queries: number; ms: number }> {
+export async function evaluateMode(
+  c: Collection,
+  data: IrCollection,
+  mode: IrMode,
+  opts: IrRunOptions,
+): Promise<IrMetrics & { queries: number; ms: number }> {
   const rankings = new Map<string, string[]>();
   const t0 = performance.now();
   for (const q of data.queries) {
     if (!data.qrels.has(q.id)) continue;
     const vector = data.queryVectors?.get(q.id);
-    if (mode !== "bm25" && !vector) throw QuiverError.fromProblems("INVALID_ARGUMENT", [{ path: `queries[${q.id}]`, message: "has no vector in use512/queries.ids.txt" }]);
+    if (mode !== "bm25" && !vector)
+      throw QuiverError.fromProblems("INVALID_ARGUMENT", [
+        { path: `queries[${q.id}]`, message: "has no vector in use512/queries.ids.txt" },
+      ]);
     const { hits } = await c.query({
       ...(mode !== "dense" ? { text: q.text } : {}),
       ...(mode !== "bm25" ? { vector: vector! } : {}),
@@ -130,7 +167,10 @@ export async function evaluateMode(c: Collection, data: IrCollection, mode: IrMo
       limit: opts.depth,
       withPayload: false,
     });
-    rankings.set(q.id, hits.map((h) => h.id));
+    rankings.set(
+      q.id,
+      hits.map((h) => h.id),
+    );
   }
   const ms = performance.now() - t0;
   return { ...meanMetrics(rankings, data.qrels), ms };

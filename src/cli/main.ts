@@ -31,7 +31,9 @@ async function withDb<T>(cmd: Command, fn: (db: Database, signal: AbortSignal) =
   const interrupt = new AbortController();
   const onSigint = () => {
     if (interrupt.signal.aborted) process.exit(130);
-    process.stderr.write("\ninterrupted: finishing the current batch and closing the database (Ctrl-C again to quit at once)\n");
+    process.stderr.write(
+      "\ninterrupted: finishing the current batch and closing the database (Ctrl-C again to quit at once)\n",
+    );
     interrupt.abort();
   };
   process.on("SIGINT", onSigint);
@@ -51,7 +53,8 @@ async function withDb<T>(cmd: Command, fn: (db: Database, signal: AbortSignal) =
 function packageVersion(): string {
   try {
     // dist/src/cli/main.js -> package.json at the package root.
-    return (JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string }).version;
+    return (JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string })
+      .version;
   } catch {
     return "unknown";
   }

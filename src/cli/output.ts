@@ -17,7 +17,8 @@ export function reportError(err: unknown): number {
   if (err instanceof QuiverError) {
     // An error built from problems repeats them in its message; then the catalog summary heads the list instead.
     const first = err.problems[0];
-    const repeats = first !== undefined && err.message.startsWith(first.path ? `${first.path}: ${first.message}` : first.message);
+    const repeats =
+      first !== undefined && err.message.startsWith(first.path ? `${first.path}: ${first.message}` : first.message);
     process.stderr.write(`error [${err.code}]: ${repeats ? ERROR_CATALOG[err.code].summary : err.message}\n`);
     for (const p of err.problems) process.stderr.write(`  at ${p.path || "(input)"}: ${p.message}\n`);
     return err.kind === "user" ? 1 : 2;
@@ -68,7 +69,9 @@ export function progressBar(label: string, total: number): Progress {
   const bar = new cliProgress.SingleBar(
     {
       stream: process.stderr,
-      format: tty ? `${label} [{bar}] {percentage}% | {value}/{total} | {rate}/s | ETA {eta_formatted}` : `${label}: {value}/{total} ({percentage}%)`,
+      format: tty
+        ? `${label} [{bar}] {percentage}% | {value}/{total} | {rate}/s | ETA {eta_formatted}`
+        : `${label}: {value}/{total} ({percentage}%)`,
       noTTYOutput: true,
       notTTYSchedule: 2000,
       hideCursor: tty,
@@ -116,8 +119,9 @@ export function summaryLine(verb: string, records: number, ms: number): string {
 /** Left-aligned text table; the last column is never padded (it holds long payload JSON). */
 export function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? "").length)));
-  const line = (cells: string[]) => cells.map((cell, c) => (c === cells.length - 1 ? cell : cell.padEnd(widths[c]))).join("  ");
-  return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n") + "\n";
+  const line = (cells: string[]) =>
+    cells.map((cell, c) => (c === cells.length - 1 ? cell : cell.padEnd(widths[c]))).join("  ");
+  return `${[line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n")}\n`;
 }
 
 /** Indented JSON with arrays of numbers (vectors) kept on one line each. */

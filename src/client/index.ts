@@ -24,7 +24,9 @@ export interface ClientOptions {
 
 /** Typed arrays become JSON arrays (JSON.stringify would write them as objects). */
 function replacer(_key: string, value: unknown): unknown {
-  return ArrayBuffer.isView(value) && !(value instanceof DataView) ? Array.from(value as unknown as ArrayLike<number>) : value;
+  return ArrayBuffer.isView(value) && !(value instanceof DataView)
+    ? Array.from(value as unknown as ArrayLike<number>)
+    : value;
 }
 
 function seg(name: string): string {
@@ -58,7 +60,11 @@ export class QuiverClient implements DatabaseApi {
     try {
       res = await this.fetchFn(this.base + path, { method, headers, body: payload });
     } catch (e) {
-      throw new QuiverError("IO", `cannot reach the Quiver server at ${this.base}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+      throw new QuiverError(
+        "IO",
+        `cannot reach the Quiver server at ${this.base}: ${e instanceof Error ? e.message : String(e)}`,
+        { cause: e },
+      );
     }
     const text = await res.text();
     this.options.onUsage?.({
@@ -71,21 +77,39 @@ export class QuiverClient implements DatabaseApi {
     try {
       json = text === "" ? undefined : JSON.parse(text);
     } catch {
-      throw new QuiverError(res.ok ? "INTERNAL" : "IO", `the server answered ${res.status} with a body that is not JSON`);
+      throw new QuiverError(
+        res.ok ? "INTERNAL" : "IO",
+        `the server answered ${res.status} with a body that is not JSON`,
+      );
     }
     if (!res.ok) {
       const err = (json ?? {}) as { code?: string; message?: string; problems?: Problem[] };
       // The server's codes are the catalog's; anything else (a proxy's error page, an HTTP-level
       // 405) maps by status, so `err.kind` and `err.httpStatus` always work.
       const code: ErrorCode =
-        typeof err.code === "string" && err.code in ERROR_CATALOG ? (err.code as ErrorCode) : res.status === 401 ? "UNAUTHORIZED" : res.status < 500 ? "INVALID_ARGUMENT" : "INTERNAL";
-      throw new QuiverError(code, err.message ?? `HTTP ${res.status}`, { problems: Array.isArray(err.problems) ? err.problems : [] });
+        typeof err.code === "string" && err.code in ERROR_CATALOG
+          ? (err.code as ErrorCode)
+          : res.status === 401
+            ? "UNAUTHORIZED"
+            : res.status < 500
+              ? "INVALID_ARGUMENT"
+              : "INTERNAL";
+      throw new QuiverError(code, err.message ?? `HTTP ${res.status}`, {
+        problems: Array.isArray(err.problems) ? err.problems : [],
+      });
     }
     return json as T;
   }
 
-  async createCollection(name: string, schema: CollectionSchema, opts: { ifNotExists?: boolean } = {}): Promise<RemoteCollection> {
-    const info = await this.request<CollectionInfo>("PUT", `/v1/collections/${seg(name)}`, { schema, ...(opts.ifNotExists !== undefined ? { ifNotExists: opts.ifNotExists } : {}) });
+  async createCollection(
+    name: string,
+    schema: CollectionSchema,
+    opts: { ifNotExists?: boolean } = {},
+  ): Promise<RemoteCollection> {
+    const info = await this.request<CollectionInfo>("PUT", `/v1/collections/${seg(name)}`, {
+      schema,
+      ...(opts.ifNotExists !== undefined ? { ifNotExists: opts.ifNotExists } : {}),
+    });
     return new RemoteCollection(this, info.name, info.schema);
   }
 

@@ -24,7 +24,14 @@ export interface CheckpointPlan {
   checkpointSeq: number;
   walStart: number;
   /** Each collection at rotation time, with what was taken from it. */
-  collections: { state: CollectionState; taken: SegmentContent | null; full: boolean; previous: string[]; index: IndexSnapshot | null; previousIndex?: string }[];
+  collections: {
+    state: CollectionState;
+    taken: SegmentContent | null;
+    full: boolean;
+    previous: string[];
+    index: IndexSnapshot | null;
+    previousIndex?: string;
+  }[];
   /** WAL files made obsolete by this checkpoint once it is published. */
   obsoleteWals: number[];
   /** Every segment and index file the current manifest names, including those of collections dropped since. */

@@ -96,7 +96,8 @@ export class CollectionState {
       let originalsNote: string | undefined;
       if (spec.index?.originals === "disk") {
         // The file is only a cache, so when it cannot be had the vectors simply stay in memory.
-        if (!env.scratch) originalsNote = "originals: disk needs a database on a file system; full vectors are in memory";
+        if (!env.scratch)
+          originalsNote = "originals: disk needs a database on a file system; full vectors are in memory";
         else {
           try {
             rows = env.scratch(originalsFileName(uid, i));
@@ -105,15 +106,23 @@ export class CollectionState {
           }
         }
       }
-      const named: NamedVectorState = { slab: new VectorSlab(env.kernels, spec.dim, spec.metric, rows), live: new Uint8Array(0), count: 0, index: null, spec: spec.index ?? {}, originalsNote };
+      const named: NamedVectorState = {
+        slab: new VectorSlab(env.kernels, spec.dim, spec.metric, rows),
+        live: new Uint8Array(0),
+        count: 0,
+        index: null,
+        spec: spec.index ?? {},
+        originalsNote,
+      };
       if (named.spec.type === "hnsw") named.index = this.newIndex(named);
       this.vectors.set(vname, named);
     });
     const textFields = schema.text ?? {};
-    this.text = Object.keys(textFields).length === 0 ? null : new TextIndex(textFields, { ...DEFAULT_BM25, ...schema.bm25 }, env.text);
-    this.indexes = new PayloadIndexSet(
-      Object.entries(schema.indexes ?? {}).map(([field, type]) => ({ field, type })),
-    );
+    this.text =
+      Object.keys(textFields).length === 0
+        ? null
+        : new TextIndex(textFields, { ...DEFAULT_BM25, ...schema.bm25 }, env.text);
+    this.indexes = new PayloadIndexSet(Object.entries(schema.indexes ?? {}).map(([field, type]) => ({ field, type })));
   }
 
   get size(): number {
@@ -365,12 +374,22 @@ export class CollectionState {
       const onDisk = v.slab.rowsResident ? 0 : full;
       const originals = v.slab.rowsResident ? "memory" : "disk";
       const base = { name, count: v.count, originals, ...(v.originalsNote ? { note: v.originalsNote } : {}) } as const;
-      if (!v.index) return { ...base, index: "flat", bytesPerVector: { full, traversal: full, links: 0, resident: full - onDisk, onDisk } };
+      if (!v.index)
+        return {
+          ...base,
+          index: "flat",
+          bytesPerVector: { full, traversal: full, links: 0, resident: full - onDisk, onDisk },
+        };
       const st = v.index.stats();
       const traversal = st.bytesPerVector.traversal;
       // Codes are held beside the f32 vectors, or instead of them when those are on disk.
       const resident = full - onDisk + (st.quantization === "none" ? 0 : traversal);
-      return { ...base, index: "hnsw", quantization: st.quantization, bytesPerVector: { full, traversal, links: Math.round(st.bytesPerVector.links), resident, onDisk } };
+      return {
+        ...base,
+        index: "hnsw",
+        quantization: st.quantization,
+        bytesPerVector: { full, traversal, links: Math.round(st.bytesPerVector.links), resident, onDisk },
+      };
     });
   }
 

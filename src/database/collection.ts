@@ -8,7 +8,15 @@ import type { FilterNode } from "../core/query/filter/ast.js";
 import { parseFilter } from "../core/query/filter/parse.js";
 import type { CollectionState } from "./collection-state.js";
 import type { Database } from "./database.js";
-import { countMatching, matchingSlots, outputRecord, scrollPage, type Hit, type QueryPlan, type RecordOutput } from "./reads.js";
+import {
+  countMatching,
+  matchingSlots,
+  outputRecord,
+  scrollPage,
+  type Hit,
+  type QueryPlan,
+  type RecordOutput,
+} from "./reads.js";
 import type { FusionMethod } from "../core/query/fusion/fuse.js";
 import { search } from "./search.js";
 import type { CollectionSchema } from "../core/schema/schema.js";
@@ -73,7 +81,6 @@ export interface ScrollRequest extends ReadOptions {
   filter?: Filter;
 }
 
-
 export class Collection implements CollectionApi {
   constructor(
     private readonly db: Database,
@@ -104,7 +111,8 @@ export class Collection implements CollectionApi {
    */
   async upsert(records: RecordInput[]): Promise<{ upserted: number }> {
     // Text for vectors bound to an embedder is embedded first (src/embed/bind.ts); then the batch is submitted.
-    if (this.db.embedders.needed(records, this.state().schema)) records = (await this.db.embedders.records(records, this.state().schema)) as RecordInput[];
+    if (this.db.embedders.needed(records, this.state().schema))
+      records = (await this.db.embedders.records(records, this.state().schema)) as RecordInput[];
     const valid = validateRecords(records, this.state().schema, this.db.limits);
     if (valid.length === 0) return { upserted: 0 };
     return this.db.write(
@@ -168,7 +176,9 @@ export class Collection implements CollectionApi {
   async scroll(req: ScrollRequest = {}): Promise<{ records: RecordOutput[]; nextCursor: string | null }> {
     const limit = checkCount(req.limit, "limit", 1, this.db.limits.maxBatch, 100);
     if (req.cursor !== undefined && typeof req.cursor !== "string") {
-      throw QuiverError.fromProblems("INVALID_ARGUMENT", [{ path: "cursor", message: "must be the nextCursor string of a previous page" }]);
+      throw QuiverError.fromProblems("INVALID_ARGUMENT", [
+        { path: "cursor", message: "must be the nextCursor string of a previous page" },
+      ]);
     }
     return scrollPage(this.state(), req.cursor, limit, this.filter(req.filter), {
       withPayload: req.withPayload ?? true,

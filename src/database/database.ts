@@ -46,7 +46,15 @@ export interface DatabaseOptions {
 
 export interface DatabaseStats {
   /** vectorBytes: memory of the vector slabs (vectors, codes, graphs); vectorDiskBytes: f32 vectors in scratch files. */
-  collections: { name: string; count: number; vectorBytes: number; vectorDiskBytes: number; textBytes: number; segments: number; vectors: VectorStats[] }[];
+  collections: {
+    name: string;
+    count: number;
+    vectorBytes: number;
+    vectorDiskBytes: number;
+    textBytes: number;
+    segments: number;
+    vectors: VectorStats[];
+  }[];
   kernels: string;
   walBytes: number;
   lastCheckpointSeq: number;
@@ -104,12 +112,27 @@ export class Database implements DatabaseApi {
       for (const w of r.report.warnings) options.onWarning?.(w);
       let next = r.nextFileNumber;
       const last = r.wals[r.wals.length - 1];
-      const wal = last ? await WalWriter.reopen(dir, last.number, last.validLength) : await WalWriter.create(dir, next++);
-      const db = new Database(dir, lock, env, r.collections, r.segmentsOf, r.indexFileOf, wal, r.seq, r.manifest.checkpointSeq, next, r.report, {
-        walMaxBytes: options.walMaxBytes ?? 64 << 20,
-        maxSegments: options.maxSegments ?? 8,
-        ...options,
-      });
+      const wal = last
+        ? await WalWriter.reopen(dir, last.number, last.validLength)
+        : await WalWriter.create(dir, next++);
+      const db = new Database(
+        dir,
+        lock,
+        env,
+        r.collections,
+        r.segmentsOf,
+        r.indexFileOf,
+        wal,
+        r.seq,
+        r.manifest.checkpointSeq,
+        next,
+        r.report,
+        {
+          walMaxBytes: options.walMaxBytes ?? 64 << 20,
+          maxSegments: options.maxSegments ?? 8,
+          ...options,
+        },
+      );
       db.walNumbers = r.wals.length > 0 ? r.wals.map((w) => w.number) : [wal.number];
       return db;
     } catch (e) {
@@ -149,7 +172,11 @@ export class Database implements DatabaseApi {
    * @example
    * const docs = await db.createCollection("docs", { vectors: { text: { dim: 384, metric: "cosine" } }, indexes: { lang: "keyword" } });
    */
-  async createCollection(name: string, schema: CollectionSchema, opts: { ifNotExists?: boolean } = {}): Promise<Collection> {
+  async createCollection(
+    name: string,
+    schema: CollectionSchema,
+    opts: { ifNotExists?: boolean } = {},
+  ): Promise<Collection> {
     this.ensureOpen();
     const problems: { path: string; message: string }[] = [];
     checkName(name, "name", problems);
@@ -231,7 +258,9 @@ export class Database implements DatabaseApi {
       await this.startCheckpoint();
     } catch (e) {
       // The current WAL stays in use, so no write is affected; the next group retries.
-      this.options.onWarning?.(`could not start a checkpoint (writes continue in the current WAL): ${e instanceof Error ? e.message : String(e)}`);
+      this.options.onWarning?.(
+        `could not start a checkpoint (writes continue in the current WAL): ${e instanceof Error ? e.message : String(e)}`,
+      );
     }
   }
 
@@ -247,7 +276,15 @@ export class Database implements DatabaseApi {
     this.wal = next;
     const obsolete = [...this.walNumbers];
     this.walNumbers.push(next.number);
-    const plan = takeCheckpoint(this.collections.values(), this.segmentsOf, this.indexFileOf, this.options.maxSegments, this.seq, next.number, obsolete);
+    const plan = takeCheckpoint(
+      this.collections.values(),
+      this.segmentsOf,
+      this.indexFileOf,
+      this.options.maxSegments,
+      this.seq,
+      next.number,
+      obsolete,
+    );
     await old.close().catch(() => undefined);
     this.checkpointing = writeCheckpoint(this.dir, plan, () => this.nextFileNumber++)
       .then((result) => {
@@ -257,7 +294,9 @@ export class Database implements DatabaseApi {
         this.walNumbers = this.walNumbers.filter((n) => !obsolete.includes(n));
       })
       .catch((e) => {
-        this.options.onWarning?.(`checkpoint failed, will retry at the next one (nothing is lost: the WAL is kept): ${e instanceof Error ? e.message : String(e)}`);
+        this.options.onWarning?.(
+          `checkpoint failed, will retry at the next one (nothing is lost: the WAL is kept): ${e instanceof Error ? e.message : String(e)}`,
+        );
       })
       .finally(() => {
         this.checkpointing = null;

@@ -64,7 +64,10 @@ export function outputRecord(state: CollectionState, slot: number, opts: OutputO
 }
 
 /** Slots of live records matching the filter, in ascending slot order. */
-export function matchingSlots(state: CollectionState, filter: FilterNode): { slots: Uint32Array; usedIndexes: boolean; payloadsChecked: number } {
+export function matchingSlots(
+  state: CollectionState,
+  filter: FilterNode,
+): { slots: Uint32Array; usedIndexes: boolean; payloadsChecked: number } {
   const fromIndex = candidateSlots(filter, state.indexes);
   const out: number[] = [];
   let checked = 0;
@@ -126,14 +129,23 @@ export function vectorQuery(
     });
     const p = r.plan;
     const strategy = p.strategy === "exact" ? "exact-scan" : p.strategy;
-    const plan: QueryPlan = { strategy, ...base, candidates: matching, ann: { ef: p.ef, visited: p.visited, widenings: p.widenings, fellBack: p.fellBack } };
+    const plan: QueryPlan = {
+      strategy,
+      ...base,
+      candidates: matching,
+      ann: { ef: p.ef, visited: p.visited, widenings: p.widenings, fellBack: p.fellBack },
+    };
     return { slots: r.slots, scores: r.scores, plan };
   }
   if (!m) {
     const { slots, scores } = flatSearch(named.slab, query, k, { count: state.highWater, live: named.live });
     return { slots, scores, plan: { strategy: "exact-scan", ...base, candidates: matching } };
   }
-  const { slots, scores } = flatSearch(named.slab, query, k, { count: state.highWater, live: named.live, candidates: m.slots });
+  const { slots, scores } = flatSearch(named.slab, query, k, {
+    count: state.highWater,
+    live: named.live,
+    candidates: m.slots,
+  });
   return { slots, scores, plan: { strategy: "exact-filtered", ...base, candidates: matching } };
 }
 

@@ -62,7 +62,15 @@ export function applyOp(op: Op, collections: Map<string, CollectionState>, env: 
 }
 
 export async function recover(dir: Directory, env: StateEnv): Promise<Recovered> {
-  const report: RecoveryReport = { segmentsLoaded: 0, graphsRestored: 0, walFilesReplayed: 0, operationsReplayed: 0, tornBytesTruncated: 0, staleFilesRemoved: [], warnings: [] };
+  const report: RecoveryReport = {
+    segmentsLoaded: 0,
+    graphsRestored: 0,
+    walFilesReplayed: 0,
+    operationsReplayed: 0,
+    tornBytesTruncated: 0,
+    staleFilesRemoved: [],
+    warnings: [],
+  };
   const files = await dir.list();
   // Scratch files are caches of the previous process (see ScratchFile): the states below recreate
   // theirs from the records, and a dropped collection's must not linger.
@@ -77,7 +85,9 @@ export async function recover(dir: Directory, env: StateEnv): Promise<Recovered>
   const referenced = new Set<string>();
   for (const mc of manifest.collections) {
     const state = new CollectionState(mc.name, mc.uid, mc.schema, env);
-    const snapshot = mc.indexFile ? await readIndexFile(dir, mc.indexFile, mc.uid, manifest.checkpointSeq, report) : null;
+    const snapshot = mc.indexFile
+      ? await readIndexFile(dir, mc.indexFile, mc.uid, manifest.checkpointSeq, report)
+      : null;
     if (mc.indexFile) referenced.add(mc.indexFile);
     state.beginLoad(snapshot?.slotIds ?? null);
     for (const segName of mc.segments) {
@@ -86,7 +96,8 @@ export async function recover(dir: Directory, env: StateEnv): Promise<Recovered>
       try {
         bytes = await dir.read(segName);
       } catch (e) {
-        if (isQuiverError(e, "NOT_FOUND")) throw new QuiverError("CORRUPT", `segment ${segName} named by the manifest is missing`);
+        if (isQuiverError(e, "NOT_FOUND"))
+          throw new QuiverError("CORRUPT", `segment ${segName} named by the manifest is missing`);
         throw e;
       }
       const seg = decodeSegment(bytes, segName);
@@ -97,7 +108,9 @@ export async function recover(dir: Directory, env: StateEnv): Promise<Recovered>
     const graphs = state.endLoad(snapshot?.graphs ?? new Map());
     report.graphsRestored += graphs.restored;
     for (const vname of graphs.rebuilt) {
-      report.warnings.push(`${mc.name}: the graph of vector "${vname}" in ${mc.indexFile} did not match the records and was rebuilt`);
+      report.warnings.push(
+        `${mc.name}: the graph of vector "${vname}" in ${mc.indexFile} did not match the records and was rebuilt`,
+      );
     }
     // Segments hold checkpointed data: nothing in them is dirty.
     state.dirty = new Map();
@@ -130,7 +143,9 @@ export async function recover(dir: Directory, env: StateEnv): Promise<Recovered>
     }
     if (scan.tailBytes > 0) {
       report.tornBytesTruncated += scan.tailBytes;
-      report.warnings.push(`${name}: cut ${scan.tailBytes} bytes of an incomplete or corrupt tail (writes that were never acknowledged)`);
+      report.warnings.push(
+        `${name}: cut ${scan.tailBytes} bytes of an incomplete or corrupt tail (writes that were never acknowledged)`,
+      );
     }
     report.walFilesReplayed++;
     wals.push({ number: n, validLength: scan.validLength });
@@ -155,12 +170,19 @@ export async function recover(dir: Directory, env: StateEnv): Promise<Recovered>
 }
 
 /** Reads a collection's index file; a damaged or mismatched one is reported and ignored (graphs are then rebuilt). */
-async function readIndexFile(dir: Directory, name: string, uid: string, checkpointSeq: number, report: RecoveryReport): Promise<IndexSnapshot | null> {
+async function readIndexFile(
+  dir: Directory,
+  name: string,
+  uid: string,
+  checkpointSeq: number,
+  report: RecoveryReport,
+): Promise<IndexSnapshot | null> {
   try {
     const snap = decodeIndexFile(await dir.read(name), name);
     // An older checkpoint's file is still right when the collection has not changed since (a
     // checkpoint rewrites it whenever it does); endLoad checks the graphs against the records.
-    if (snap.uid !== uid || snap.checkpointSeq > checkpointSeq) throw new QuiverError("CORRUPT", `${name} is for another collection or a later checkpoint`);
+    if (snap.uid !== uid || snap.checkpointSeq > checkpointSeq)
+      throw new QuiverError("CORRUPT", `${name} is for another collection or a later checkpoint`);
     return snap;
   } catch (e) {
     if (!isQuiverError(e, "CORRUPT") && !isQuiverError(e, "NOT_FOUND")) throw e;

@@ -45,7 +45,11 @@ export interface RankedHit {
 }
 
 /** Runs a text, vector or hybrid search and returns the first `needed` hits (or groups). */
-export function search(state: CollectionState, spec: SearchSpec, needed: number): { hits: RankedHit[]; plan: QueryPlan } {
+export function search(
+  state: CollectionState,
+  spec: SearchSpec,
+  needed: number,
+): { hits: RankedHit[]; plan: QueryPlan } {
   const path = spec.groupBy !== undefined ? splitPath(spec.groupBy) : null;
   let depth = path ? needed * 4 : needed;
   for (;;) {
@@ -70,7 +74,11 @@ export function search(state: CollectionState, spec: SearchSpec, needed: number)
   }
 }
 
-function rankOnce(state: CollectionState, spec: SearchSpec, k: number): { hits: RankedHit[]; plan: QueryPlan; truncated: boolean } {
+function rankOnce(
+  state: CollectionState,
+  spec: SearchSpec,
+  k: number,
+): { hits: RankedHit[]; plan: QueryPlan; truncated: boolean } {
   let accept: Uint8Array | undefined;
   let filterInfo = { usedIndexes: false, payloadsChecked: 0, candidates: state.size };
   if (spec.filter && spec.filter.kind !== "all") {
@@ -82,12 +90,31 @@ function rankOnce(state: CollectionState, spec: SearchSpec, k: number): { hits: 
 
   if (!spec.vector) {
     const t = textSearch(state, spec, k, accept);
-    const hits = t.slots.map((slot, i) => ({ slot, score: t.scores[i], explain: { text: { rank: i + 1, score: t.scores[i] } } }));
-    return { hits, truncated: t.slots.length === k, plan: { strategy: "text", vector: "", candidates: t.matched, usedIndexes: filterInfo.usedIndexes, payloadsChecked: filterInfo.payloadsChecked, text: t.info } };
+    const hits = t.slots.map((slot, i) => ({
+      slot,
+      score: t.scores[i],
+      explain: { text: { rank: i + 1, score: t.scores[i] } },
+    }));
+    return {
+      hits,
+      truncated: t.slots.length === k,
+      plan: {
+        strategy: "text",
+        vector: "",
+        candidates: t.matched,
+        usedIndexes: filterInfo.usedIndexes,
+        payloadsChecked: filterInfo.payloadsChecked,
+        text: t.info,
+      },
+    };
   }
   if (!spec.text) {
     const v = vectorQuery(state, spec.vector.name, spec.vector.query, spec.filter, k, spec.vector.options);
-    const hits = v.slots.map((slot, i) => ({ slot, score: v.scores[i], explain: { vector: { rank: i + 1, score: v.scores[i] } } }));
+    const hits = v.slots.map((slot, i) => ({
+      slot,
+      score: v.scores[i],
+      explain: { vector: { rank: i + 1, score: v.scores[i] } },
+    }));
     return { hits, truncated: v.slots.length === k, plan: v.plan };
   }
 
@@ -102,7 +129,11 @@ function rankOnce(state: CollectionState, spec: SearchSpec, k: number): { hits: 
   const missing = Uint32Array.from(t.slots.filter((s) => !inVector.has(s)));
   const vectorScoreOf = new Map<number, number>();
   if (missing.length > 0) {
-    const r = flatSearch(named.slab, spec.vector.query, missing.length, { count: state.highWater, live: named.live, candidates: missing });
+    const r = flatSearch(named.slab, spec.vector.query, missing.length, {
+      count: state.highWater,
+      live: named.live,
+      candidates: missing,
+    });
     r.slots.forEach((slot, i) => vectorScoreOf.set(slot, r.scores[i]));
   }
   const vstats = vectorStats(state, spec.vector.name, spec.vector.query);
@@ -112,7 +143,9 @@ function rankOnce(state: CollectionState, spec: SearchSpec, k: number): { hits: 
   ];
   const fused = fuse(sources, spec.fusion);
   const label = spec.fusion.method === "rrf" ? `rrf(k=${spec.fusion.k})` : spec.fusion.method;
-  const hits = fused.slice(0, k).map((h) => ({ slot: h.slot, score: h.score, explain: { text: h.parts[0], vector: h.parts[1], fusion: label } }));
+  const hits = fused
+    .slice(0, k)
+    .map((h) => ({ slot: h.slot, score: h.score, explain: { text: h.parts[0], vector: h.parts[1], fusion: label } }));
   return {
     hits,
     truncated: t.slots.length === depth || v.slots.length === depth,
@@ -128,11 +161,24 @@ function rankOnce(state: CollectionState, spec: SearchSpec, k: number): { hits: 
   };
 }
 
-function textSearch(state: CollectionState, spec: SearchSpec, k: number, accept: Uint8Array | undefined, scoresFor?: number[]) {
+function textSearch(
+  state: CollectionState,
+  spec: SearchSpec,
+  k: number,
+  accept: Uint8Array | undefined,
+  scoresFor?: number[],
+) {
   const text = state.text!;
   const q = spec.text!;
   const r = text.search(q.query, k, { fields: q.fields, accept, highWater: state.highWater, scoresFor });
-  return { ...r, info: { fields: q.fields ?? text.fields.map((f) => f.name), terms: text.analyzeQuery(q.query, q.fields), matched: r.matched } };
+  return {
+    ...r,
+    info: {
+      fields: q.fields ?? text.fields.map((f) => f.name),
+      terms: text.analyzeQuery(q.query, q.fields),
+      matched: r.matched,
+    },
+  };
 }
 
 /**
@@ -145,7 +191,11 @@ function vectorStats(state: CollectionState, name: string, query: Float32Array):
   const sample: number[] = [];
   for (let s = 0; s < state.highWater; s += step) if (named.live[s]) sample.push(s);
   if (sample.length === 0) return { mean: 0, std: 1 };
-  const r = flatSearch(named.slab, query, sample.length, { count: state.highWater, live: named.live, candidates: Uint32Array.from(sample) });
+  const r = flatSearch(named.slab, query, sample.length, {
+    count: state.highWater,
+    live: named.live,
+    candidates: Uint32Array.from(sample),
+  });
   let sum = 0;
   let sumSq = 0;
   for (const s of r.scores) {

@@ -6,7 +6,13 @@
 import { QuiverError, type Problem } from "../core/errors/errors.js";
 import { NAME_PATTERN, type Limits } from "./limits.js";
 import type { StoredRecord } from "./ops.js";
-import type { CollectionSchema, Metric, PayloadIndexType, VectorIndexSpec, TextFieldSpec } from "../core/schema/schema.js";
+import type {
+  CollectionSchema,
+  Metric,
+  PayloadIndexType,
+  VectorIndexSpec,
+  TextFieldSpec,
+} from "../core/schema/schema.js";
 import { checkTextFieldSpec, type TextPlugins } from "../core/analysis/analyzer.js";
 
 const METRICS: readonly Metric[] = ["cosine", "dot", "l2"];
@@ -38,20 +44,28 @@ function describe(v: unknown): string {
 
 export function checkName(name: unknown, path: string, problems: Problem[]): void {
   if (typeof name !== "string" || !NAME_PATTERN.test(name)) {
-    problems.push({ path, message: `must be 1-64 characters of letters, digits, "_", "-" or "." (not starting with "-" or "."), got ${describe(name)}` });
+    problems.push({
+      path,
+      message: `must be 1-64 characters of letters, digits, "_", "-" or "." (not starting with "-" or "."), got ${describe(name)}`,
+    });
   }
 }
 
 export function validateSchema(input: unknown, limits: Limits, plugins: TextPlugins = {}): CollectionSchema {
   const problems: Problem[] = [];
   if (!isPlainObject(input)) {
-    throw QuiverError.fromProblems("INVALID_ARGUMENT", [{ path: "schema", message: "must be an object like { vectors: { text: { dim: 384, metric: \"cosine\" } } }" }]);
+    throw QuiverError.fromProblems("INVALID_ARGUMENT", [
+      { path: "schema", message: 'must be an object like { vectors: { text: { dim: 384, metric: "cosine" } } }' },
+    ]);
   }
   const out: CollectionSchema = { vectors: {} };
   const vectors = input.vectors ?? (isPlainObject(input.text) ? {} : undefined);
   const hasText = isPlainObject(input.text) && Object.keys(input.text).length > 0;
   if (!isPlainObject(vectors) || (Object.keys(vectors).length === 0 && !hasText)) {
-    problems.push({ path: "schema.vectors", message: "must name at least one vector, e.g. { text: { dim: 384, metric: \"cosine\" } } (or declare text fields)" });
+    problems.push({
+      path: "schema.vectors",
+      message: 'must name at least one vector, e.g. { text: { dim: 384, metric: "cosine" } } (or declare text fields)',
+    });
   } else {
     for (const [name, spec] of Object.entries(vectors)) {
       const p = `schema.vectors.${name}`;
@@ -62,13 +76,20 @@ export function validateSchema(input: unknown, limits: Limits, plugins: TextPlug
       }
       const { dim, metric } = spec;
       if (typeof dim !== "number" || !Number.isInteger(dim) || dim < 1 || dim > limits.maxDimension) {
-        problems.push({ path: `${p}.dim`, message: `must be an integer from 1 to ${limits.maxDimension}, got ${describe(dim)}` });
+        problems.push({
+          path: `${p}.dim`,
+          message: `must be an integer from 1 to ${limits.maxDimension}, got ${describe(dim)}`,
+        });
       }
       if (!METRICS.includes(metric as Metric)) {
-        problems.push({ path: `${p}.metric`, message: `must be one of ${METRICS.join(", ")}, got ${describe(metric)}` });
+        problems.push({
+          path: `${p}.metric`,
+          message: `must be one of ${METRICS.join(", ")}, got ${describe(metric)}`,
+        });
       }
       for (const key of Object.keys(spec)) {
-        if (key !== "dim" && key !== "metric" && key !== "embedder" && key !== "source" && key !== "index") problems.push({ path: `${p}.${key}`, message: "unknown option" });
+        if (key !== "dim" && key !== "metric" && key !== "embedder" && key !== "source" && key !== "index")
+          problems.push({ path: `${p}.${key}`, message: "unknown option" });
       }
       out.vectors[name] = { dim: dim as number, metric: metric as Metric };
       if (spec.index !== undefined) {
@@ -81,8 +102,13 @@ export function validateSchema(input: unknown, limits: Limits, plugins: TextPlug
         out.vectors[name].embedder = spec.embedder as string;
       }
       if (spec.source !== undefined) {
-        if (spec.embedder === undefined) problems.push({ path: `${p}.source`, message: "needs embedder: the text of source is embedded by it" });
-        if (typeof spec.source !== "string" || spec.source.length === 0 || spec.source.split(".").some((s) => s.length === 0)) {
+        if (spec.embedder === undefined)
+          problems.push({ path: `${p}.source`, message: "needs embedder: the text of source is embedded by it" });
+        if (
+          typeof spec.source !== "string" ||
+          spec.source.length === 0 ||
+          spec.source.split(".").some((s) => s.length === 0)
+        ) {
           problems.push({ path: `${p}.source`, message: "must be a payload field name or dotted path" });
         }
         out.vectors[name].source = spec.source as string;
@@ -91,7 +117,10 @@ export function validateSchema(input: unknown, limits: Limits, plugins: TextPlug
   }
   if (input.indexes !== undefined) {
     if (!isPlainObject(input.indexes)) {
-      problems.push({ path: "schema.indexes", message: "must be an object mapping payload fields to keyword, number or boolean" });
+      problems.push({
+        path: "schema.indexes",
+        message: "must be an object mapping payload fields to keyword, number or boolean",
+      });
     } else {
       out.indexes = {};
       for (const [field, type] of Object.entries(input.indexes)) {
@@ -99,7 +128,10 @@ export function validateSchema(input: unknown, limits: Limits, plugins: TextPlug
           problems.push({ path: `schema.indexes.${field}`, message: "must be a field name or dotted path" });
         }
         if (!INDEX_TYPES.includes(type as PayloadIndexType)) {
-          problems.push({ path: `schema.indexes.${field}`, message: `must be one of ${INDEX_TYPES.join(", ")}, got ${describe(type)}` });
+          problems.push({
+            path: `schema.indexes.${field}`,
+            message: `must be one of ${INDEX_TYPES.join(", ")}, got ${describe(type)}`,
+          });
         }
         out.indexes[field] = type as PayloadIndexType;
       }
@@ -107,12 +139,16 @@ export function validateSchema(input: unknown, limits: Limits, plugins: TextPlug
   }
   if (input.text !== undefined) {
     if (!isPlainObject(input.text)) {
-      problems.push({ path: "schema.text", message: 'must be an object mapping payload fields to text options, e.g. { body: { analyzer: "english" } }' });
+      problems.push({
+        path: "schema.text",
+        message: 'must be an object mapping payload fields to text options, e.g. { body: { analyzer: "english" } }',
+      });
     } else {
       out.text = {};
       for (const [field, spec] of Object.entries(input.text)) {
         const p = `schema.text.${field}`;
-        if (field.length === 0 || field.split(".").some((x) => x.length === 0)) problems.push({ path: p, message: "must be a field name or dotted path" });
+        if (field.length === 0 || field.split(".").some((x) => x.length === 0))
+          problems.push({ path: p, message: "must be a field name or dotted path" });
         checkTextFieldSpec(spec, p, plugins, problems);
         out.text[field] = structuredClone(spec) as TextFieldSpec;
       }
@@ -123,15 +159,21 @@ export function validateSchema(input: unknown, limits: Limits, plugins: TextPlug
       problems.push({ path: "schema.bm25", message: "must be an object { k1?, b? }" });
     } else {
       const { k1, b } = input.bm25;
-      if (k1 !== undefined && (typeof k1 !== "number" || !Number.isFinite(k1) || k1 < 0 || k1 > 100)) problems.push({ path: "schema.bm25.k1", message: `must be a number from 0 to 100, got ${describe(k1)}` });
-      if (b !== undefined && (typeof b !== "number" || !Number.isFinite(b) || b < 0 || b > 1)) problems.push({ path: "schema.bm25.b", message: `must be a number from 0 to 1, got ${describe(b)}` });
-      for (const key of Object.keys(input.bm25)) if (key !== "k1" && key !== "b") problems.push({ path: `schema.bm25.${key}`, message: "unknown option (expected k1, b)" });
-      if (!hasText) problems.push({ path: "schema.bm25", message: "applies to text fields, and the schema declares none" });
+      if (k1 !== undefined && (typeof k1 !== "number" || !Number.isFinite(k1) || k1 < 0 || k1 > 100))
+        problems.push({ path: "schema.bm25.k1", message: `must be a number from 0 to 100, got ${describe(k1)}` });
+      if (b !== undefined && (typeof b !== "number" || !Number.isFinite(b) || b < 0 || b > 1))
+        problems.push({ path: "schema.bm25.b", message: `must be a number from 0 to 1, got ${describe(b)}` });
+      for (const key of Object.keys(input.bm25))
+        if (key !== "k1" && key !== "b")
+          problems.push({ path: `schema.bm25.${key}`, message: "unknown option (expected k1, b)" });
+      if (!hasText)
+        problems.push({ path: "schema.bm25", message: "applies to text fields, and the schema declares none" });
       out.bm25 = { ...(k1 !== undefined ? { k1: k1 as number } : {}), ...(b !== undefined ? { b: b as number } : {}) };
     }
   }
   for (const key of Object.keys(input)) {
-    if (!["vectors", "indexes", "text", "bm25"].includes(key)) problems.push({ path: `schema.${key}`, message: "unknown option (expected vectors, indexes, text, bm25)" });
+    if (!["vectors", "indexes", "text", "bm25"].includes(key))
+      problems.push({ path: `schema.${key}`, message: "unknown option (expected vectors, indexes, text, bm25)" });
   }
   if (problems.length > 0) throw QuiverError.fromProblems("INVALID_ARGUMENT", problems);
   return out;
@@ -149,28 +191,51 @@ function validateIndexSpec(input: unknown, path: string, problems: Problem[]): V
   const int = (key: "m" | "efConstruction" | "efSearch", min: number, max: number) => {
     const v = input[key];
     if (v === undefined) return;
-    if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) problems.push({ path: `${path}.${key}`, message: `must be an integer from ${min} to ${max}, got ${describe(v)}` });
+    if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max)
+      problems.push({
+        path: `${path}.${key}`,
+        message: `must be an integer from ${min} to ${max}, got ${describe(v)}`,
+      });
     else out[key] = v;
   };
   if (input.type !== undefined) {
-    if (!INDEX_TYPES_V.includes(input.type as never)) problems.push({ path: `${path}.type`, message: `must be one of ${INDEX_TYPES_V.join(", ")}, got ${describe(input.type)}` });
+    if (!INDEX_TYPES_V.includes(input.type as never))
+      problems.push({
+        path: `${path}.type`,
+        message: `must be one of ${INDEX_TYPES_V.join(", ")}, got ${describe(input.type)}`,
+      });
     else out.type = input.type as VectorIndexSpec["type"];
   }
   int("m", 2, 128);
   int("efConstruction", 1, 10_000);
   int("efSearch", 1, 10_000);
   if (input.quantization !== undefined) {
-    if (!QUANTIZATIONS.includes(input.quantization as never)) problems.push({ path: `${path}.quantization`, message: `must be one of ${QUANTIZATIONS.join(", ")}, got ${describe(input.quantization)}` });
+    if (!QUANTIZATIONS.includes(input.quantization as never))
+      problems.push({
+        path: `${path}.quantization`,
+        message: `must be one of ${QUANTIZATIONS.join(", ")}, got ${describe(input.quantization)}`,
+      });
     else out.quantization = input.quantization as VectorIndexSpec["quantization"];
   }
   if (input.originals !== undefined) {
-    if (input.originals !== "memory" && input.originals !== "disk") problems.push({ path: `${path}.originals`, message: `must be one of memory, disk, got ${describe(input.originals)}` });
+    if (input.originals !== "memory" && input.originals !== "disk")
+      problems.push({
+        path: `${path}.originals`,
+        message: `must be one of memory, disk, got ${describe(input.originals)}`,
+      });
     else if (input.originals === "disk" && out.quantization === "none" && out.type !== "flat") {
-      problems.push({ path: `${path}.originals`, message: 'disk needs quantized codes in memory for the graph: use quantization "int8" or "binary"' });
+      problems.push({
+        path: `${path}.originals`,
+        message: 'disk needs quantized codes in memory for the graph: use quantization "int8" or "binary"',
+      });
     } else out.originals = input.originals;
   }
   for (const key of Object.keys(input)) {
-    if (!["type", "m", "efConstruction", "efSearch", "quantization", "originals"].includes(key)) problems.push({ path: `${path}.${key}`, message: "unknown option (expected type, m, efConstruction, efSearch, quantization, originals)" });
+    if (!["type", "m", "efConstruction", "efSearch", "quantization", "originals"].includes(key))
+      problems.push({
+        path: `${path}.${key}`,
+        message: "unknown option (expected type, m, efConstruction, efSearch, quantization, originals)",
+      });
   }
   return out;
 }
@@ -211,7 +276,10 @@ function checkJson(v: unknown, path: string, depth: number, limits: Limits, prob
     for (const [k, x] of Object.entries(v)) checkJson(x, `${path}.${k}`, depth + 1, limits, problems);
     return;
   }
-  problems.push({ path, message: `must be JSON (string, finite number, boolean, null, array or plain object), got ${typeof v}` });
+  problems.push({
+    path,
+    message: `must be JSON (string, finite number, boolean, null, array or plain object), got ${typeof v}`,
+  });
 }
 
 function toVector(v: unknown, dim: number, metric: Metric, path: string, problems: Problem[]): Float32Array | null {
@@ -232,7 +300,10 @@ function toVector(v: unknown, dim: number, metric: Metric, path: string, problem
     if (typeof x === "number") out[i] = x;
     // Float32 overflow turns large doubles into Infinity, so check the stored value too.
     if (typeof x !== "number" || !Number.isFinite(x) || !Number.isFinite(out[i])) {
-      problems.push({ path: `${path}[${i}]`, message: `must be a finite number (float32 range), got ${typeof x === "number" ? x : describe(x)}` });
+      problems.push({
+        path: `${path}[${i}]`,
+        message: `must be a finite number (float32 range), got ${typeof x === "number" ? x : describe(x)}`,
+      });
       return null;
     }
     norm += out[i] * out[i];
@@ -253,7 +324,9 @@ export function validateRecords(input: unknown, schema: CollectionSchema, limits
     throw QuiverError.fromProblems("INVALID_ARGUMENT", [{ path: "records", message: "must be an array of records" }]);
   }
   if (input.length > limits.maxBatch) {
-    throw QuiverError.fromProblems("PAYLOAD_TOO_LARGE", [{ path: "records", message: `at most ${limits.maxBatch} records per call, got ${input.length}` }]);
+    throw QuiverError.fromProblems("PAYLOAD_TOO_LARGE", [
+      { path: "records", message: `at most ${limits.maxBatch} records per call, got ${input.length}` },
+    ]);
   }
   const names = Object.keys(schema.vectors);
   const problems: Problem[] = [];
@@ -270,18 +343,25 @@ export function validateRecords(input: unknown, schema: CollectionSchema, limits
     const before = problems.length;
     if (checkId(rec.id, `${p}.id`, limits, problems)) {
       const first = seen.get(rec.id);
-      if (first !== undefined) duplicates.push({ path: `${p}.id`, message: `duplicates records[${first}].id "${rec.id}"` });
+      if (first !== undefined)
+        duplicates.push({ path: `${p}.id`, message: `duplicates records[${first}].id "${rec.id}"` });
       else seen.set(rec.id, i);
     }
     let given: Record<string, unknown> = {};
     if (rec.vector !== undefined && rec.vectors !== undefined) {
       problems.push({ path: `${p}.vector`, message: "give either vector or vectors, not both" });
     } else if (rec.vector !== undefined) {
-      if (names.length === 0) problems.push({ path: `${p}.vector`, message: "this collection has no vectors (text only)" });
-      else if (names.length !== 1) problems.push({ path: `${p}.vector`, message: `this collection has several vectors (${names.join(", ")}): use vectors: { name: [...] }` });
+      if (names.length === 0)
+        problems.push({ path: `${p}.vector`, message: "this collection has no vectors (text only)" });
+      else if (names.length !== 1)
+        problems.push({
+          path: `${p}.vector`,
+          message: `this collection has several vectors (${names.join(", ")}): use vectors: { name: [...] }`,
+        });
       else given = { [names[0]]: rec.vector };
     } else if (rec.vectors !== undefined) {
-      if (!isPlainObject(rec.vectors)) problems.push({ path: `${p}.vectors`, message: "must be an object mapping vector names to arrays" });
+      if (!isPlainObject(rec.vectors))
+        problems.push({ path: `${p}.vectors`, message: "must be an object mapping vector names to arrays" });
       else given = rec.vectors;
     }
     const vectors = new Map<string, Float32Array>();
@@ -307,19 +387,26 @@ export function validateRecords(input: unknown, schema: CollectionSchema, limits
           const bytes = utf8.encode(payloadJson).length;
           if (bytes > limits.maxPayloadBytes) {
             tooLarge = true;
-            problems.push({ path: `${p}.payload`, message: `is ${bytes} bytes of JSON; the limit is ${limits.maxPayloadBytes}` });
+            problems.push({
+              path: `${p}.payload`,
+              message: `is ${bytes} bytes of JSON; the limit is ${limits.maxPayloadBytes}`,
+            });
           }
         }
       }
     }
     for (const key of Object.keys(rec)) {
-      if (!["id", "vector", "vectors", "payload"].includes(key)) problems.push({ path: `${p}.${key}`, message: "unknown field (expected id, vectors, payload)" });
+      if (!["id", "vector", "vectors", "payload"].includes(key))
+        problems.push({ path: `${p}.${key}`, message: "unknown field (expected id, vectors, payload)" });
     }
     if (problems.length === before) out.push({ id: rec.id as string, payloadJson, vectors });
   });
   if (problems.length > 0) {
     const dims = problems.some((q) => /^expected \d+ numbers/.test(q.message));
-    throw QuiverError.fromProblems(tooLarge ? "PAYLOAD_TOO_LARGE" : dims ? "DIMENSION_MISMATCH" : "INVALID_ARGUMENT", [...problems, ...duplicates]);
+    throw QuiverError.fromProblems(tooLarge ? "PAYLOAD_TOO_LARGE" : dims ? "DIMENSION_MISMATCH" : "INVALID_ARGUMENT", [
+      ...problems,
+      ...duplicates,
+    ]);
   }
   if (duplicates.length > 0) throw QuiverError.fromProblems("DUPLICATE_ID", duplicates);
   return out;
@@ -327,9 +414,12 @@ export function validateRecords(input: unknown, schema: CollectionSchema, limits
 
 /** Validates a list of ids for get / delete. */
 export function validateIds(input: unknown, limits: Limits, path = "ids"): string[] {
-  if (!Array.isArray(input)) throw QuiverError.fromProblems("INVALID_ARGUMENT", [{ path, message: "must be an array of string ids" }]);
+  if (!Array.isArray(input))
+    throw QuiverError.fromProblems("INVALID_ARGUMENT", [{ path, message: "must be an array of string ids" }]);
   if (input.length > limits.maxBatch) {
-    throw QuiverError.fromProblems("PAYLOAD_TOO_LARGE", [{ path, message: `at most ${limits.maxBatch} ids per call, got ${input.length}` }]);
+    throw QuiverError.fromProblems("PAYLOAD_TOO_LARGE", [
+      { path, message: `at most ${limits.maxBatch} ids per call, got ${input.length}` },
+    ]);
   }
   const problems: Problem[] = [];
   input.forEach((id, i) => checkId(id, `${path}[${i}]`, limits, problems));

@@ -55,7 +55,14 @@ export class Writer {
   exclusive<T>(task: () => Promise<T>): Promise<T> {
     if (this.poisoned) return Promise.reject(this.poisoned);
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ readsState: true, prepare: () => [], apply: () => undefined, task, resolve, reject } as WriteRequest);
+      this.queue.push({
+        readsState: true,
+        prepare: () => [],
+        apply: () => undefined,
+        task,
+        resolve,
+        reject,
+      } as WriteRequest);
       this.kick();
     });
   }
@@ -136,7 +143,11 @@ export class Writer {
         } catch (e) {
           // Logged but maybe half applied (e.g. a scratch file write failed): memory may now differ
           // from the log, so later writes wait for a reopen, whose replay rebuilds memory from the log.
-          this.poisoned ??= new QuiverError("IO", `applying a logged write failed (${e instanceof Error ? e.message : String(e)}); the database accepts no more writes until it is reopened`, { cause: e });
+          this.poisoned ??= new QuiverError(
+            "IO",
+            `applying a logged write failed (${e instanceof Error ? e.message : String(e)}); the database accepts no more writes until it is reopened`,
+            { cause: e },
+          );
           req.reject(e);
         }
       }
@@ -164,8 +175,16 @@ function concat(parts: Uint8Array[], total: number): Uint8Array {
 function toIoError(e: unknown): QuiverError {
   if (e instanceof WalPoisoned) {
     const inner = e.original instanceof Error ? e.original.message : String(e.original);
-    return new QuiverError("IO", `write-ahead log failed (${inner}); the write was not acknowledged and the database accepts no more writes until it is reopened`, { cause: e.original });
+    return new QuiverError(
+      "IO",
+      `write-ahead log failed (${inner}); the write was not acknowledged and the database accepts no more writes until it is reopened`,
+      { cause: e.original },
+    );
   }
   if (e instanceof QuiverError) return e;
-  return new QuiverError("IO", `write failed: ${e instanceof Error ? e.message : String(e)}; the write was not acknowledged`, { cause: e });
+  return new QuiverError(
+    "IO",
+    `write failed: ${e instanceof Error ? e.message : String(e)}; the write was not acknowledged`,
+    { cause: e },
+  );
 }

@@ -54,13 +54,21 @@ export class EmbedderRegistry {
   forVector(schema: CollectionSchema, vector: string, path = `vector.${vector}`): Embedder {
     const name = schema.vectors[vector]?.embedder;
     if (name === undefined) {
-      throw QuiverError.fromProblems("INVALID_ARGUMENT", [{ path, message: `is text, but vector "${vector}" is not bound to an embedder; pass numbers, or create the collection with { embedder: "name" } on this vector` }]);
+      throw QuiverError.fromProblems("INVALID_ARGUMENT", [
+        {
+          path,
+          message: `is text, but vector "${vector}" is not bound to an embedder; pass numbers, or create the collection with { embedder: "name" } on this vector`,
+        },
+      ]);
     }
     const e = this.map.get(name);
     if (!e) {
       const have = this.names();
       throw QuiverError.fromProblems("INVALID_ARGUMENT", [
-        { path, message: `vector "${vector}" is bound to embedder "${name}", which this database was not opened with (${have.length ? `it has ${have.join(", ")}` : "it has none"}); open(path, { embedders: { ${name}: ... } })` },
+        {
+          path,
+          message: `vector "${vector}" is bound to embedder "${name}", which this database was not opened with (${have.length ? `it has ${have.join(", ")}` : "it has none"}); open(path, { embedders: { ${name}: ... } })`,
+        },
       ]);
     }
     return e;
@@ -70,7 +78,12 @@ export class EmbedderRegistry {
   needed(records: unknown, schema: CollectionSchema): boolean {
     if (boundVectors(schema).length > 0) return true;
     if (!Array.isArray(records)) return false;
-    return records.some((r) => isObject(r) && (typeof r.vector === "string" || (isObject(r.vectors) && Object.values(r.vectors).some((v) => typeof v === "string"))));
+    return records.some(
+      (r) =>
+        isObject(r) &&
+        (typeof r.vector === "string" ||
+          (isObject(r.vectors) && Object.values(r.vectors).some((v) => typeof v === "string"))),
+    );
   }
 
   /**
@@ -153,7 +166,10 @@ export class EmbedderRegistry {
       const candidates = names.length === 1 ? names : bound;
       if (candidates.length !== 1) {
         throw QuiverError.fromProblems("INVALID_ARGUMENT", [
-          { path: "vector", message: `this collection has several vectors (${names.join(", ")}): pass { name: "text" } to say which one embeds the text` },
+          {
+            path: "vector",
+            message: `this collection has several vectors (${names.join(", ")}): pass { name: "text" } to say which one embeds the text`,
+          },
         ]);
       }
       [name, text, path] = [candidates[0], v, "vector"];
@@ -165,7 +181,10 @@ export class EmbedderRegistry {
     } else {
       return req;
     }
-    if (text.trim() === "") throw QuiverError.fromProblems("INVALID_ARGUMENT", [{ path, message: "is empty text; there is nothing to embed" }]);
+    if (text.trim() === "")
+      throw QuiverError.fromProblems("INVALID_ARGUMENT", [
+        { path, message: "is empty text; there is nothing to embed" },
+      ]);
     const [vec] = await this.forVector(schema, name, path).embed([text], signal);
     return { ...req, vector: { [name]: vec } };
   }
@@ -173,7 +192,11 @@ export class EmbedderRegistry {
   /** Embeds texts with a registered embedder by name. */
   async embed(name: string, texts: string[], signal?: AbortSignal): Promise<Float32Array[]> {
     const e = this.map.get(name);
-    if (!e) throw new QuiverError("NOT_FOUND", `no embedder named "${name}" is registered (have: ${this.names().join(", ") || "none"})`);
+    if (!e)
+      throw new QuiverError(
+        "NOT_FOUND",
+        `no embedder named "${name}" is registered (have: ${this.names().join(", ") || "none"})`,
+      );
     return e.embed(texts, signal);
   }
 
@@ -181,7 +204,10 @@ export class EmbedderRegistry {
     const by = new Map<string, Job[]>();
     for (const j of jobs) (by.get(j.embedder) ?? by.set(j.embedder, []).get(j.embedder)!).push(j);
     for (const [name, list] of by) {
-      const vectors = await this.map.get(name)!.embed(list.map((j) => j.text), signal);
+      const vectors = await this.map.get(name)!.embed(
+        list.map((j) => j.text),
+        signal,
+      );
       list.forEach((j, i) => j.assign(vectors[i]));
     }
   }

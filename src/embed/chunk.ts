@@ -47,7 +47,7 @@ function sections(text: string, markdown: boolean): Section[] {
   let inFence = false;
   let pos = 0;
   const flush = () => {
-    if (para && para.text.trim()) out[out.length - 1].paragraphs.push({ ...para, text: para.text.trim() });
+    if (para?.text.trim()) out[out.length - 1].paragraphs.push({ ...para, text: para.text.trim() });
     para = null;
   };
   for (const line of text.split("\n")) {
@@ -129,7 +129,13 @@ export function chunkText(text: string, opts: ChunkOptions = {}): Chunk[] {
       if (cur.length === 0) return;
       const own = cur.map((p) => p.text).join("\n\n");
       const body = carry ? `${carry} ${own}` : own;
-      chunks.push({ text: body, index: chunks.length, headings: section.headings, start: cur[0].start, end: cur[cur.length - 1].end });
+      chunks.push({
+        text: body,
+        index: chunks.length,
+        headings: section.headings,
+        start: cur[0].start,
+        end: cur[cur.length - 1].end,
+      });
       carry = tail(own, overlap);
       cur = [];
       len = 0;

@@ -76,7 +76,11 @@ export interface ChunkPayload {
 }
 
 /** Schema for a document collection with one vector bound to `embedder`, filled from the chunk text. */
-export function documentSchema(embedder: string, dim: number, opts: { vector?: string; metric?: "cosine" | "dot" | "l2" } = {}): CollectionSchema {
+export function documentSchema(
+  embedder: string,
+  dim: number,
+  opts: { vector?: string; metric?: "cosine" | "dot" | "l2" } = {},
+): CollectionSchema {
   return {
     vectors: { [opts.vector ?? "embedding"]: { dim, metric: opts.metric ?? "cosine", embedder, source: "text" } },
     indexes: { documentId: "keyword", chunk: "number", hash: "keyword", source: "keyword" },
@@ -86,22 +90,38 @@ export function documentSchema(embedder: string, dim: number, opts: { vector?: s
 function chooseVector(schema: CollectionSchema, wanted?: string): string {
   const names = Object.keys(schema.vectors);
   if (wanted !== undefined) {
-    if (!schema.vectors[wanted]) throw QuiverError.fromProblems("INVALID_ARGUMENT", [{ path: "vector", message: `unknown vector; this collection has ${names.join(", ")}` }]);
+    if (!schema.vectors[wanted])
+      throw QuiverError.fromProblems("INVALID_ARGUMENT", [
+        { path: "vector", message: `unknown vector; this collection has ${names.join(", ")}` },
+      ]);
     return wanted;
   }
   if (names.length === 1) return names[0];
   const bound = names.filter((n) => schema.vectors[n].embedder !== undefined);
   if (bound.length === 1) return bound[0];
-  throw QuiverError.fromProblems("INVALID_ARGUMENT", [{ path: "vector", message: `this collection has several vectors (${names.join(", ")}): say which one to fill` }]);
+  throw QuiverError.fromProblems("INVALID_ARGUMENT", [
+    { path: "vector", message: `this collection has several vectors (${names.join(", ")}): say which one to fill` },
+  ]);
 }
 
 /** The embedder to use on this side: the option, or the database's own for a bound vector; null = let the database embed. */
-function localEmbedderFor(db: DatabaseApi | null, schema: CollectionSchema, vector: string, opts: IngestOptions): Embedder | null {
+function localEmbedderFor(
+  db: DatabaseApi | null,
+  schema: CollectionSchema,
+  vector: string,
+  opts: IngestOptions,
+): Embedder | null {
   if (opts.embedder) return managedEmbedder(opts.embedder);
   const registry = (db as { embedders?: unknown } | null)?.embedders;
-  if (registry instanceof EmbedderRegistry && schema.vectors[vector].embedder !== undefined) return registry.forVector(schema, vector);
+  if (registry instanceof EmbedderRegistry && schema.vectors[vector].embedder !== undefined)
+    return registry.forVector(schema, vector);
   if (schema.vectors[vector].embedder === undefined) {
-    throw QuiverError.fromProblems("INVALID_ARGUMENT", [{ path: "embedder", message: `vector "${vector}" is not bound to an embedder: bind it in the schema or pass { embedder }` }]);
+    throw QuiverError.fromProblems("INVALID_ARGUMENT", [
+      {
+        path: "embedder",
+        message: `vector "${vector}" is not bound to an embedder: bind it in the schema or pass { embedder }`,
+      },
+    ]);
   }
   return null;
 }
@@ -117,14 +137,23 @@ async function prepare(docs: DocumentInput[], opts: IngestOptions): Promise<Prep
   const seen = new Set<string>();
   for (const [i, d] of docs.entries()) {
     if (typeof d?.id !== "string" || d.id === "" || typeof d.text !== "string") {
-      throw QuiverError.fromProblems("INVALID_ARGUMENT", [{ path: `documents[${i}]`, message: "must be { id: non-empty string, text: string, ... }" }]);
+      throw QuiverError.fromProblems("INVALID_ARGUMENT", [
+        { path: `documents[${i}]`, message: "must be { id: non-empty string, text: string, ... }" },
+      ]);
     }
-    if (seen.has(d.id)) throw QuiverError.fromProblems("DUPLICATE_ID", [{ path: `documents[${i}].id`, message: `document "${d.id}" appears twice` }]);
+    if (seen.has(d.id))
+      throw QuiverError.fromProblems("DUPLICATE_ID", [
+        { path: `documents[${i}].id`, message: `document "${d.id}" appears twice` },
+      ]);
     seen.add(d.id);
     const html = d.format === "html";
     const text = html ? htmlToText(d.text) : d.text;
     const title = d.title ?? (html ? htmlTitle(d.text) : undefined);
-    const chunks = chunkText(text, { size: opts.size, overlap: opts.overlap, format: d.format === "text" ? "text" : "markdown" });
+    const chunks = chunkText(text, {
+      size: opts.size,
+      overlap: opts.overlap,
+      format: d.format === "text" ? "text" : "markdown",
+    });
     for (const c of chunks) {
       const payload: ChunkPayload = {
         ...d.metadata,
@@ -153,8 +182,16 @@ async function prepare(docs: DocumentInput[], opts: IngestOptions): Promise<Prep
  * const docs = await db.createCollection("docs", documentSchema("local", 512), { ifNotExists: true });
  * const report = await ingestDocuments(db, docs, [{ id: "guide", text: markdown, source: "guide.md" }]);
  */
-export async function ingestDocuments(db: DatabaseApi | null, coll: CollectionApi, docs: DocumentInput[], opts: IngestOptions = {}): Promise<IngestReport> {
-  if (!Array.isArray(docs)) throw QuiverError.fromProblems("INVALID_ARGUMENT", [{ path: "documents", message: "must be an array of { id, text }" }]);
+export async function ingestDocuments(
+  db: DatabaseApi | null,
+  coll: CollectionApi,
+  docs: DocumentInput[],
+  opts: IngestOptions = {},
+): Promise<IngestReport> {
+  if (!Array.isArray(docs))
+    throw QuiverError.fromProblems("INVALID_ARGUMENT", [
+      { path: "documents", message: "must be an array of { id, text }" },
+    ]);
   const schema = coll.schema;
   const vector = chooseVector(schema, opts.vector);
   const embedder = localEmbedderFor(db, schema, vector, opts);
@@ -166,11 +203,17 @@ export async function ingestDocuments(db: DatabaseApi | null, coll: CollectionAp
     for (let i = 0; i < chunks.length; i += batch) {
       opts.signal?.throwIfAborted();
       const part = chunks.slice(i, i + batch);
-      const vs = await embedder.embed(part.map((c) => c.payload.text), opts.signal);
+      const vs = await embedder.embed(
+        part.map((c) => c.payload.text),
+        opts.signal,
+      );
       part.forEach((c, j) => (c.vector = vs[j]));
     }
   }
-  const quality = analyzeQuality(chunks.map((c) => ({ id: c.id, text: c.payload.text, vector: c.vector })), opts);
+  const quality = analyzeQuality(
+    chunks.map((c) => ({ id: c.id, text: c.payload.text, vector: c.vector })),
+    opts,
+  );
   // Duplicates of chunks of other documents: within this ingest, and against what is stored.
   const dup = new Map<string, string>(); // chunk id -> the id it duplicates
   const firstOfHash = new Map<string, PreparedChunk>();
@@ -191,7 +234,8 @@ export async function ingestDocuments(db: DatabaseApi | null, coll: CollectionAp
           if (c && r.payload?.documentId !== c.payload.documentId && !dup.has(c.id)) {
             dup.set(c.id, r.id);
             quality.exactDuplicates.count++;
-            if (quality.exactDuplicates.examples.length < (opts.examples ?? 5)) quality.exactDuplicates.examples.push({ id: c.id, of: r.id, text: c.payload.text.slice(0, 80) });
+            if (quality.exactDuplicates.examples.length < (opts.examples ?? 5))
+              quality.exactDuplicates.examples.push({ id: c.id, of: r.id, text: c.payload.text.slice(0, 80) });
           }
         }
         cursor = page.nextCursor ?? undefined;
@@ -200,12 +244,23 @@ export async function ingestDocuments(db: DatabaseApi | null, coll: CollectionAp
     const threshold = opts.nearDuplicateThreshold ?? 0.95;
     for (const c of chunks) {
       if (dup.has(c.id)) continue;
-      const q: QueryRequest = { vector: { [vector]: c.vector ?? c.payload.text } as Record<string, ArrayLike<number>>, limit: 1, filter: otherDocs(c), withPayload: false };
+      const q: QueryRequest = {
+        vector: { [vector]: c.vector ?? c.payload.text } as Record<string, ArrayLike<number>>,
+        limit: 1,
+        filter: otherDocs(c),
+        withPayload: false,
+      };
       const { hits } = await coll.query(q);
       if (hits[0] && hits[0].score >= threshold) {
         dup.set(c.id, hits[0].id);
         quality.nearDuplicates.count++;
-        if (quality.nearDuplicates.examples.length < (opts.examples ?? 5)) quality.nearDuplicates.examples.push({ id: c.id, of: hits[0].id, score: Number(hits[0].score.toFixed(4)), text: c.payload.text.slice(0, 80) });
+        if (quality.nearDuplicates.examples.length < (opts.examples ?? 5))
+          quality.nearDuplicates.examples.push({
+            id: c.id,
+            of: hits[0].id,
+            score: Number(hits[0].score.toFixed(4)),
+            text: c.payload.text.slice(0, 80),
+          });
       }
     }
   }
@@ -217,7 +272,8 @@ export async function ingestDocuments(db: DatabaseApi | null, coll: CollectionAp
     for (let i = 0; i < chunks.length; i++) {
       if (dup.has(chunks[i].id) || !unit[i]) continue;
       for (let j = 0; j < i; j++) {
-        if (!unit[j] || dup.has(chunks[j].id) || chunks[j].payload.documentId === chunks[i].payload.documentId) continue;
+        if (!unit[j] || dup.has(chunks[j].id) || chunks[j].payload.documentId === chunks[i].payload.documentId)
+          continue;
         if (dotUnit(unit[i]!, unit[j]!) >= threshold) {
           dup.set(chunks[i].id, chunks[j].id);
           break;
@@ -228,7 +284,10 @@ export async function ingestDocuments(db: DatabaseApi | null, coll: CollectionAp
   if (mode === "reject" && dup.size > 0) {
     throw QuiverError.fromProblems(
       "INVALID_ARGUMENT",
-      [...dup].map(([id, of]) => ({ path: `chunks.${id}`, message: `duplicates ${of} (nothing was written; ingest with duplicates: "keep" or "skip" to proceed)` })),
+      [...dup].map(([id, of]) => ({
+        path: `chunks.${id}`,
+        message: `duplicates ${of} (nothing was written; ingest with duplicates: "keep" or "skip" to proceed)`,
+      })),
     );
   }
   const skipped = mode === "skip" ? [...dup.keys()] : [];
@@ -238,7 +297,13 @@ export async function ingestDocuments(db: DatabaseApi | null, coll: CollectionAp
   for (let i = 0; i < write.length; i += batch) {
     opts.signal?.throwIfAborted();
     const part = write.slice(i, i + batch);
-    const r = await coll.upsert(part.map((c) => ({ id: c.id, vectors: { [vector]: c.vector ?? c.payload.text } as Record<string, ArrayLike<number>>, payload: c.payload })));
+    const r = await coll.upsert(
+      part.map((c) => ({
+        id: c.id,
+        vectors: { [vector]: c.vector ?? c.payload.text } as Record<string, ArrayLike<number>>,
+        payload: c.payload,
+      })),
+    );
     upserted += r.upserted;
     opts.onProgress?.(Math.min(total, i + part.length + skipped.length), total);
   }
@@ -269,12 +334,18 @@ function dotUnit(a: Float32Array, b: Float32Array): number {
 
 /** Deletes every chunk of a document; resolves with how many there were. */
 export async function deleteDocument(coll: CollectionApi, documentId: string): Promise<{ deleted: number }> {
-  if (typeof documentId !== "string" || documentId === "") throw QuiverError.fromProblems("INVALID_ARGUMENT", [{ path: "documentId", message: "must be a non-empty string" }]);
+  if (typeof documentId !== "string" || documentId === "")
+    throw QuiverError.fromProblems("INVALID_ARGUMENT", [{ path: "documentId", message: "must be a non-empty string" }]);
   return coll.deleteByFilter({ documentId });
 }
 
 /** Replaces a document with a new version: the same as ingesting it again. */
-export function replaceDocument(db: DatabaseApi | null, coll: CollectionApi, doc: DocumentInput, opts: IngestOptions = {}): Promise<IngestReport> {
+export function replaceDocument(
+  db: DatabaseApi | null,
+  coll: CollectionApi,
+  doc: DocumentInput,
+  opts: IngestOptions = {},
+): Promise<IngestReport> {
   return ingestDocuments(db, coll, [doc], opts);
 }
 
@@ -310,7 +381,11 @@ export function groupByDocument(hits: Hit[], perDocument = 3): DocumentHit[] {
  * @example
  * const top = await searchDocuments(docs, { vector: "how do I install it?", limit: 3 });
  */
-export async function searchDocuments(coll: CollectionApi, req: QueryRequest & { perDocument?: number }, maxTopK = 10_000): Promise<DocumentHit[]> {
+export async function searchDocuments(
+  coll: CollectionApi,
+  req: QueryRequest & { perDocument?: number },
+  maxTopK = 10_000,
+): Promise<DocumentHit[]> {
   const limit = req.limit ?? 10;
   const perDocument = req.perDocument ?? 3;
   const { perDocument: _omit, ...rest } = req;

@@ -4,7 +4,22 @@
  * converter for documents, not a browser: it never executes or fetches anything.
  */
 
-const ENTITIES: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'", nbsp: " ", mdash: "—", ndash: "–", hellip: "…", copy: "©", rsquo: "’", lsquo: "‘", rdquo: "”", ldquo: "“" };
+const ENTITIES: Record<string, string> = {
+  amp: "&",
+  lt: "<",
+  gt: ">",
+  quot: '"',
+  apos: "'",
+  nbsp: " ",
+  mdash: "—",
+  ndash: "–",
+  hellip: "…",
+  copy: "©",
+  rsquo: "’",
+  lsquo: "‘",
+  rdquo: "”",
+  ldquo: "“",
+};
 
 export function decodeEntities(s: string): string {
   return s.replace(/&(#x[0-9a-f]+|#\d+|[a-z]+);/gi, (m, e: string) => {
@@ -19,7 +34,11 @@ export function decodeEntities(s: string): string {
 /** The document's `<title>`, if any. */
 export function htmlTitle(html: string): string | undefined {
   const m = /<title[^>]*>([\s\S]*?)<\/title>/i.exec(html);
-  const t = m ? decodeEntities(m[1].replace(/<[^>]+>/g, "")).replace(/\s+/g, " ").trim() : "";
+  const t = m
+    ? decodeEntities(m[1].replace(/<[^>]+>/g, ""))
+        .replace(/\s+/g, " ")
+        .trim()
+    : "";
   return t || undefined;
 }
 
@@ -28,16 +47,31 @@ export function htmlToText(html: string): string {
   let s = html
     .replace(/<!--[\s\S]*?-->/g, " ")
     .replace(/<(script|style|noscript|template|svg|head)\b[\s\S]*?<\/\1\s*>/gi, " ")
-    .replace(/<h([1-6])\b[^>]*>([\s\S]*?)<\/h\1\s*>/gi, (_m, level: string, inner: string) => `\n\n${"#".repeat(Number(level))} ${inner.replace(/<[^>]+>/g, " ").replace(/\s+/g, " ").trim()}\n\n`)
+    .replace(
+      /<h([1-6])\b[^>]*>([\s\S]*?)<\/h\1\s*>/gi,
+      (_m, level: string, inner: string) =>
+        `\n\n${"#".repeat(Number(level))} ${inner
+          .replace(/<[^>]+>/g, " ")
+          .replace(/\s+/g, " ")
+          .trim()}\n\n`,
+    )
     .replace(/<br\s*\/?>/gi, "\n")
     .replace(/<li\b[^>]*>/gi, "\n\n- ")
-    .replace(/<\/?(p|div|section|article|header|footer|main|nav|aside|blockquote|pre|table|tr|ul|ol|dl|dt|dd|figure|figcaption|hr)\b[^>]*>/gi, "\n\n")
+    .replace(
+      /<\/?(p|div|section|article|header|footer|main|nav|aside|blockquote|pre|table|tr|ul|ol|dl|dt|dd|figure|figcaption|hr)\b[^>]*>/gi,
+      "\n\n",
+    )
     .replace(/<\/?(td|th)\b[^>]*>/gi, " ")
     .replace(/<[^>]+>/g, "");
   s = decodeEntities(s);
   return s
     .split(/\n{2,}/)
-    .map((p) => p.replace(/[ \t\r\f\v]+/g, " ").replace(/ *\n */g, "\n").trim())
+    .map((p) =>
+      p
+        .replace(/[ \t\r\f\v]+/g, " ")
+        .replace(/ *\n */g, "\n")
+        .trim(),
+    )
     .filter((p) => p.length > 0)
     .join("\n\n");
 }

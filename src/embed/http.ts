@@ -36,7 +36,13 @@ function errorText(body: string): string {
   return body.slice(0, 200) || "(empty body)";
 }
 
-export async function postJson(url: string, body: unknown, label: string, opts: HttpOptions, signal?: AbortSignal): Promise<unknown> {
+export async function postJson(
+  url: string,
+  body: unknown,
+  label: string,
+  opts: HttpOptions,
+  signal?: AbortSignal,
+): Promise<unknown> {
   const timeout = AbortSignal.timeout(opts.timeoutMs ?? 60_000);
   const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
   let res: Response;
@@ -49,14 +55,26 @@ export async function postJson(url: string, body: unknown, label: string, opts: 
     });
   } catch (e) {
     if (signal?.aborted) throw e;
-    const why = timeout.aborted ? `timed out after ${opts.timeoutMs ?? 60_000} ms` : e instanceof Error ? `${e.message}${e.cause instanceof Error ? ` (${e.cause.message})` : ""}` : String(e);
+    const why = timeout.aborted
+      ? `timed out after ${opts.timeoutMs ?? 60_000} ms`
+      : e instanceof Error
+        ? `${e.message}${e.cause instanceof Error ? ` (${e.cause.message})` : ""}`
+        : String(e);
     throw new EmbedderError(`${label}: request to ${url} failed: ${why}`, true, { cause: e });
   }
   const text = await res.text();
   if (!res.ok) {
     const retryable = res.status === 429 || res.status === 408 || res.status >= 500;
-    const hint = res.status === 401 || res.status === 403 ? " (check the API key)" : res.status === 404 ? " (check the base URL and model name)" : "";
-    throw new EmbedderError(`${label}: HTTP ${res.status}: ${errorText(text)}${hint}`, retryable, { status: res.status, retryAfterMs: retryAfter(res) });
+    const hint =
+      res.status === 401 || res.status === 403
+        ? " (check the API key)"
+        : res.status === 404
+          ? " (check the base URL and model name)"
+          : "";
+    throw new EmbedderError(`${label}: HTTP ${res.status}: ${errorText(text)}${hint}`, retryable, {
+      status: res.status,
+      retryAfterMs: retryAfter(res),
+    });
   }
   try {
     return JSON.parse(text);
@@ -70,6 +88,7 @@ export function toVector(v: unknown, label: string, dim?: number): Float32Array 
   if (!Array.isArray(v) || v.length === 0 || !v.every((x) => typeof x === "number" && Number.isFinite(x))) {
     throw new EmbedderError(`${label}: the response holds something other than an array of numbers`, false);
   }
-  if (dim !== undefined && v.length !== dim) throw new EmbedderError(`${label}: expected ${dim} dimensions, the response has ${v.length}`, false);
+  if (dim !== undefined && v.length !== dim)
+    throw new EmbedderError(`${label}: expected ${dim} dimensions, the response has ${v.length}`, false);
   return Float32Array.from(v as number[]);
 }

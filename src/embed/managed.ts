@@ -73,7 +73,8 @@ export function managedEmbedder(inner: Embedder, opts: ManagedOptions = {}): Man
       try {
         stats.calls++;
         const out = await inner.embed(batch, signal);
-        if (out.length !== batch.length) throw new EmbedderError(`${inner.id} returned ${out.length} vectors for ${batch.length} texts`, false);
+        if (out.length !== batch.length)
+          throw new EmbedderError(`${inner.id} returned ${out.length} vectors for ${batch.length} texts`, false);
         stats.texts += batch.length;
         return out;
       } catch (e) {
@@ -82,7 +83,11 @@ export function managedEmbedder(inner: Embedder, opts: ManagedOptions = {}): Man
         if (!retryable || attempt >= retries) {
           const message = e instanceof Error ? e.message : String(e);
           const tries = attempt + 1;
-          throw new QuiverError("EMBEDDING_FAILED", `embedder ${inner.id}: ${message}${tries > 1 ? ` (after ${tries} attempts)` : ""}`, { cause: e });
+          throw new QuiverError(
+            "EMBEDDING_FAILED",
+            `embedder ${inner.id}: ${message}${tries > 1 ? ` (after ${tries} attempts)` : ""}`,
+            { cause: e },
+          );
         }
         stats.retries++;
         const hinted = e instanceof EmbedderError ? e.options.retryAfterMs : undefined;
@@ -104,7 +109,9 @@ export function managedEmbedder(inner: Embedder, opts: ManagedOptions = {}): Man
     maxBatch: batchSize,
     async embed(texts: string[], signal?: AbortSignal): Promise<Float32Array[]> {
       const out: (Float32Array | undefined)[] = new Array(texts.length);
-      const keys = cache ? await Promise.all(texts.map(async (t) => `${inner.id}\u0000${await contentHash(t)}`)) : texts;
+      const keys = cache
+        ? await Promise.all(texts.map(async (t) => `${inner.id}\u0000${await contentHash(t)}`))
+        : texts;
       const todo = new Map<string, number[]>(); // distinct missing text -> positions
       texts.forEach((t, i) => {
         const hit = cache?.get(keys[i]);

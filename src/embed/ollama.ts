@@ -26,7 +26,13 @@ export function ollamaEmbedder(opts: OllamaEmbedderOptions): Embedder {
     dim: opts.dim,
     maxBatch: opts.maxBatch ?? 32,
     async embed(texts, signal) {
-      const json = (await postJson(`${base}/api/embed`, { model: opts.model, input: texts, truncate: opts.truncate ?? true }, label, opts, signal)) as { embeddings?: unknown[] };
+      const json = (await postJson(
+        `${base}/api/embed`,
+        { model: opts.model, input: texts, truncate: opts.truncate ?? true },
+        label,
+        opts,
+        signal,
+      )) as { embeddings?: unknown[] };
       if (!Array.isArray(json?.embeddings) || json.embeddings.length !== texts.length) {
         throw new EmbedderError(`${label}: expected ${texts.length} vectors in "embeddings"`, false);
       }

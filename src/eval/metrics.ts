@@ -46,7 +46,10 @@ export function queryMetrics(ranking: readonly string[], judged: ReadonlyMap<str
  * Mean metrics over every judged query that has at least one relevant document (a query with no
  * ranking scores 0). `rankings` maps query id -> ranked document ids.
  */
-export function meanMetrics(rankings: ReadonlyMap<string, readonly string[]>, qrels: Qrels): IrMetrics & { queries: number } {
+export function meanMetrics(
+  rankings: ReadonlyMap<string, readonly string[]>,
+  qrels: Qrels,
+): IrMetrics & { queries: number } {
   const sum: IrMetrics = { ndcg10: 0, map: 0, recall100: 0, p10: 0 };
   let queries = 0;
   for (const [qid, judged] of qrels) {

@@ -13,10 +13,16 @@ import { createMcpServer, type McpToolOptions } from "./tools.js";
  * const mcp = mcpHttpHandler(db, { authorize: ({ collection, write }) => checkScope(principal, collection, write) });
  * if (url.pathname === "/mcp") return mcp(request);
  */
-export function mcpHttpHandler(db: DatabaseApi, options: McpToolOptions = {}): (request: Request, opts?: McpToolOptions) => Promise<Response> {
+export function mcpHttpHandler(
+  db: DatabaseApi,
+  options: McpToolOptions = {},
+): (request: Request, opts?: McpToolOptions) => Promise<Response> {
   return async (request, perRequest) => {
     const server = createMcpServer(db, { ...options, ...perRequest });
-    const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
+    const transport = new WebStandardStreamableHTTPServerTransport({
+      sessionIdGenerator: undefined,
+      enableJsonResponse: true,
+    });
     await server.connect(transport);
     try {
       return await transport.handleRequest(request);

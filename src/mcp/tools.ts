@@ -34,7 +34,12 @@ export interface McpToolOptions {
 export interface ToolDefinition {
   name: string;
   description: string;
-  inputSchema: { type: "object"; properties: Record<string, unknown>; required?: string[]; additionalProperties?: boolean };
+  inputSchema: {
+    type: "object";
+    properties: Record<string, unknown>;
+    required?: string[];
+    additionalProperties?: boolean;
+  };
 }
 
 const scopeProps = {
@@ -42,12 +47,16 @@ const scopeProps = {
   agent: { type: "string", description: "Agent id the memory belongs to." },
   user: { type: "string", description: "End-user id the memory belongs to." },
 };
-const filterProp = { type: "object", description: 'Payload filter in Quiver\'s filter language, e.g. {"lang":"en","year":{"$gte":2020}}.' };
+const filterProp = {
+  type: "object",
+  description: 'Payload filter in Quiver\'s filter language, e.g. {"lang":"en","year":{"$gte":2020}}.',
+};
 
 export const TOOLS: ToolDefinition[] = [
   {
     name: "list_collections",
-    description: "List the collections of the database with their record counts, vectors (and the embedder each is bound to) and text fields.",
+    description:
+      "List the collections of the database with their record counts, vectors (and the embedder each is bound to) and text fields.",
     inputSchema: { type: "object", properties: {}, additionalProperties: false },
   },
   {
@@ -60,8 +69,15 @@ export const TOOLS: ToolDefinition[] = [
         collection: { type: "string" },
         query: { type: "string", description: "Natural-language query." },
         vector: { type: "array", items: { type: "number" }, description: "A raw query vector instead of text." },
-        mode: { type: "string", enum: ["vector", "text", "hybrid"], description: "Default: hybrid when the collection has text fields and an embedder, else what it supports." },
-        using: { type: "string", description: "Named vector to search (default: the only one, or the one bound to an embedder)." },
+        mode: {
+          type: "string",
+          enum: ["vector", "text", "hybrid"],
+          description: "Default: hybrid when the collection has text fields and an embedder, else what it supports.",
+        },
+        using: {
+          type: "string",
+          description: "Named vector to search (default: the only one, or the one bound to an embedder).",
+        },
         filter: filterProp,
         limit: { type: "integer", minimum: 1, maximum: 100, description: "Default 5." },
         groupByDocument: { type: "boolean", description: "Group chunk hits by their document (documentId)." },
@@ -72,24 +88,35 @@ export const TOOLS: ToolDefinition[] = [
   },
   {
     name: "remember",
-    description: "Store a memory (a fact, preference or event) scoped by session, agent or user. A near-duplicate of an existing memory in the same scope is merged into it.",
+    description:
+      "Store a memory (a fact, preference or event) scoped by session, agent or user. A near-duplicate of an existing memory in the same scope is merged into it.",
     inputSchema: {
       type: "object",
-      properties: { text: { type: "string" }, ...scopeProps, ttlSeconds: { type: "number", exclusiveMinimum: 0, description: "Forget after this many seconds." }, metadata: { type: "object" } },
+      properties: {
+        text: { type: "string" },
+        ...scopeProps,
+        ttlSeconds: { type: "number", exclusiveMinimum: 0, description: "Forget after this many seconds." },
+        metadata: { type: "object" },
+      },
       required: ["text"],
       additionalProperties: false,
     },
   },
   {
     name: "recall",
-    description: "Recall the memories most relevant to a query within a scope, optionally favouring recent ones. Expired memories are never returned.",
+    description:
+      "Recall the memories most relevant to a query within a scope, optionally favouring recent ones. Expired memories are never returned.",
     inputSchema: {
       type: "object",
       properties: {
         query: { type: "string" },
         ...scopeProps,
         limit: { type: "integer", minimum: 1, maximum: 50, description: "Default 5." },
-        halfLifeHours: { type: "number", exclusiveMinimum: 0, description: "Recency decay half-life; omit to rank by relevance only." },
+        halfLifeHours: {
+          type: "number",
+          exclusiveMinimum: 0,
+          description: "Recency decay half-life; omit to rank by relevance only.",
+        },
         minScore: { type: "number", description: "Drop memories less similar than this (cosine, -1 to 1)." },
         filter: filterProp,
       },
@@ -132,7 +159,11 @@ export const TOOLS: ToolDefinition[] = [
         },
         chunkSize: { type: "integer", minimum: 50, description: "Characters per chunk (default 1000)." },
         overlap: { type: "integer", minimum: 0, description: "Characters shared by consecutive chunks (default 100)." },
-        duplicates: { type: "string", enum: ["keep", "skip", "reject"], description: "Duplicates of other documents' chunks: keep (default), skip, or reject the ingest." },
+        duplicates: {
+          type: "string",
+          enum: ["keep", "skip", "reject"],
+          description: "Duplicates of other documents' chunks: keep (default), skip, or reject the ingest.",
+        },
       },
       required: ["collection", "documents"],
       additionalProperties: false,
@@ -145,21 +176,26 @@ type Args = Record<string, unknown>;
 function str(a: Args, key: string, required = false): string | undefined {
   const v = a[key];
   if (v === undefined && !required) return undefined;
-  if (typeof v !== "string" || v === "") throw QuiverError.fromProblems("INVALID_ARGUMENT", [{ path: key, message: `must be a non-empty string${v === undefined ? " (required)" : ""}` }]);
+  if (typeof v !== "string" || v === "")
+    throw QuiverError.fromProblems("INVALID_ARGUMENT", [
+      { path: key, message: `must be a non-empty string${v === undefined ? " (required)" : ""}` },
+    ]);
   return v;
 }
 
 function num(a: Args, key: string): number | undefined {
   const v = a[key];
   if (v === undefined) return undefined;
-  if (typeof v !== "number" || !Number.isFinite(v)) throw QuiverError.fromProblems("INVALID_ARGUMENT", [{ path: key, message: "must be a number" }]);
+  if (typeof v !== "number" || !Number.isFinite(v))
+    throw QuiverError.fromProblems("INVALID_ARGUMENT", [{ path: key, message: "must be a number" }]);
   return v;
 }
 
 function obj(a: Args, key: string): Record<string, unknown> | undefined {
   const v = a[key];
   if (v === undefined) return undefined;
-  if (typeof v !== "object" || v === null || Array.isArray(v)) throw QuiverError.fromProblems("INVALID_ARGUMENT", [{ path: key, message: "must be an object" }]);
+  if (typeof v !== "object" || v === null || Array.isArray(v))
+    throw QuiverError.fromProblems("INVALID_ARGUMENT", [{ path: key, message: "must be an object" }]);
   return v as Record<string, unknown>;
 }
 
@@ -181,7 +217,11 @@ export class QuiverTools {
   }
 
   private memoryStore(): Promise<MemoryStore> {
-    this.memory ??= MemoryStore.open(this.db, { collection: this.options.memoryCollection ?? "memory", embedderName: this.options.embedder ?? "local", dim: this.options.dim ?? 512 }).catch((e) => {
+    this.memory ??= MemoryStore.open(this.db, {
+      collection: this.options.memoryCollection ?? "memory",
+      embedderName: this.options.embedder ?? "local",
+      dim: this.options.dim ?? 512,
+    }).catch((e) => {
       this.memory = null;
       throw e;
     });
@@ -192,9 +232,13 @@ export class QuiverTools {
   async call(name: string, args: unknown): Promise<CallToolResult> {
     try {
       const a = (args ?? {}) as Args;
-      if (typeof a !== "object" || Array.isArray(a)) throw QuiverError.fromProblems("INVALID_ARGUMENT", [{ path: "arguments", message: "must be an object" }]);
+      if (typeof a !== "object" || Array.isArray(a))
+        throw QuiverError.fromProblems("INVALID_ARGUMENT", [{ path: "arguments", message: "must be an object" }]);
       const result = await this.run(name, a);
-      return { content: [{ type: "text", text: JSON.stringify(result, null, 1) }], structuredContent: result as Record<string, unknown> };
+      return {
+        content: [{ type: "text", text: JSON.stringify(result, null, 1) }],
+        structuredContent: result as Record<string, unknown>,
+      };
     } catch (e) {
       const text = isQuiverError(e)
         ? `${e.code}: ${e.message}`
@@ -213,7 +257,14 @@ export class QuiverTools {
       case "list_collections": {
         await this.authorize(name, null, false);
         const list = await this.db.listCollections();
-        return { collections: list.map((c) => ({ name: c.name, count: c.count, vectors: c.schema.vectors, text: c.schema.text ? Object.keys(c.schema.text) : [] })) };
+        return {
+          collections: list.map((c) => ({
+            name: c.name,
+            count: c.count,
+            vectors: c.schema.vectors,
+            text: c.schema.text ? Object.keys(c.schema.text) : [],
+          })),
+        };
       }
       case "search":
         return this.search(a);
@@ -221,7 +272,12 @@ export class QuiverTools {
         await this.authorize(name, memoryName, true);
         const ttl = num(a, "ttlSeconds");
         const mem = await this.memoryStore();
-        return mem.remember({ text: str(a, "text", true)!, ...scopeOf(a), ttlMs: ttl !== undefined ? ttl * 1000 : undefined, metadata: obj(a, "metadata") });
+        return mem.remember({
+          text: str(a, "text", true)!,
+          ...scopeOf(a),
+          ttlMs: ttl !== undefined ? ttl * 1000 : undefined,
+          metadata: obj(a, "metadata"),
+        });
       }
       case "recall": {
         await this.authorize(name, memoryName, false);
@@ -239,14 +295,18 @@ export class QuiverTools {
       case "forget": {
         await this.authorize(name, memoryName, true);
         const ids = a.ids;
-        if (ids !== undefined && (!Array.isArray(ids) || !ids.every((x) => typeof x === "string"))) throw QuiverError.fromProblems("INVALID_ARGUMENT", [{ path: "ids", message: "must be an array of strings" }]);
+        if (ids !== undefined && (!Array.isArray(ids) || !ids.every((x) => typeof x === "string")))
+          throw QuiverError.fromProblems("INVALID_ARGUMENT", [{ path: "ids", message: "must be an array of strings" }]);
         const mem = await this.memoryStore();
         return mem.forget({ id: str(a, "id"), ids: ids as string[] | undefined, ...scopeOf(a) });
       }
       case "ingest":
         return this.ingest(a);
       default:
-        throw new QuiverError("NOT_FOUND", `unknown tool "${name}"; the tools are ${TOOLS.map((t) => t.name).join(", ")}`);
+        throw new QuiverError(
+          "NOT_FOUND",
+          `unknown tool "${name}"; the tools are ${TOOLS.map((t) => t.name).join(", ")}`,
+        );
     }
   }
 
@@ -260,24 +320,45 @@ export class QuiverTools {
     if (vector !== undefined && (!Array.isArray(vector) || !vector.every((x) => typeof x === "number"))) {
       throw QuiverError.fromProblems("INVALID_ARGUMENT", [{ path: "vector", message: "must be an array of numbers" }]);
     }
-    if (query === undefined && vector === undefined) throw QuiverError.fromProblems("INVALID_ARGUMENT", [{ path: "query", message: "give query (text) or vector" }]);
+    if (query === undefined && vector === undefined)
+      throw QuiverError.fromProblems("INVALID_ARGUMENT", [{ path: "query", message: "give query (text) or vector" }]);
     const names = Object.keys(schema.vectors);
-    const using = str(a, "using") ?? (names.length === 1 ? names[0] : names.find((n) => schema.vectors[n].embedder !== undefined));
-    const canVector = using !== undefined && schema.vectors[using] !== undefined && (vector !== undefined || schema.vectors[using].embedder !== undefined);
+    const using =
+      str(a, "using") ?? (names.length === 1 ? names[0] : names.find((n) => schema.vectors[n].embedder !== undefined));
+    const canVector =
+      using !== undefined &&
+      schema.vectors[using] !== undefined &&
+      (vector !== undefined || schema.vectors[using].embedder !== undefined);
     const canText = schema.text !== undefined && Object.keys(schema.text).length > 0 && query !== undefined;
-    const mode = (str(a, "mode") ?? (canText && canVector ? "hybrid" : canText ? "text" : "vector")) as "vector" | "text" | "hybrid";
-    if (!["vector", "text", "hybrid"].includes(mode)) throw QuiverError.fromProblems("INVALID_ARGUMENT", [{ path: "mode", message: "must be vector, text or hybrid" }]);
-    const req: QueryRequest & Record<string, unknown> = { limit: num(a, "limit") ?? 5, filter: obj(a, "filter") as Filter | undefined };
+    const mode = (str(a, "mode") ?? (canText && canVector ? "hybrid" : canText ? "text" : "vector")) as
+      | "vector"
+      | "text"
+      | "hybrid";
+    if (!["vector", "text", "hybrid"].includes(mode))
+      throw QuiverError.fromProblems("INVALID_ARGUMENT", [{ path: "mode", message: "must be vector, text or hybrid" }]);
+    const req: QueryRequest & Record<string, unknown> = {
+      limit: num(a, "limit") ?? 5,
+      filter: obj(a, "filter") as Filter | undefined,
+    };
     if (mode !== "text") {
       if (!canVector) {
         throw QuiverError.fromProblems("INVALID_ARGUMENT", [
-          { path: "mode", message: `collection "${collection}" has no vector bound to an embedder${using ? ` ("${using}" is not)` : ""}: pass vector, or use mode "text"` },
+          {
+            path: "mode",
+            message: `collection "${collection}" has no vector bound to an embedder${using ? ` ("${using}" is not)` : ""}: pass vector, or use mode "text"`,
+          },
         ]);
       }
       req.vector = { [using!]: vector ?? query! } as Record<string, ArrayLike<number>>;
     }
     if (mode !== "vector") {
-      if (!canText) throw QuiverError.fromProblems("INVALID_ARGUMENT", [{ path: "mode", message: `collection "${collection}" has no full-text fields (schema.text), or no query was given` }]);
+      if (!canText)
+        throw QuiverError.fromProblems("INVALID_ARGUMENT", [
+          {
+            path: "mode",
+            message: `collection "${collection}" has no full-text fields (schema.text), or no query was given`,
+          },
+        ]);
       req.text = query!;
     }
     const { hits } = await coll.query(req);
@@ -288,10 +369,21 @@ export class QuiverTools {
     const collection = str(a, "collection", true)!;
     await this.authorize("ingest", collection, true);
     const docs = a.documents;
-    if (!Array.isArray(docs) || docs.length === 0) throw QuiverError.fromProblems("INVALID_ARGUMENT", [{ path: "documents", message: "must be a non-empty array of { id, text }" }]);
-    const coll = await this.db.createCollection(collection, documentSchema(this.options.embedder ?? "local", this.options.dim ?? 512), { ifNotExists: true });
+    if (!Array.isArray(docs) || docs.length === 0)
+      throw QuiverError.fromProblems("INVALID_ARGUMENT", [
+        { path: "documents", message: "must be a non-empty array of { id, text }" },
+      ]);
+    const coll = await this.db.createCollection(
+      collection,
+      documentSchema(this.options.embedder ?? "local", this.options.dim ?? 512),
+      { ifNotExists: true },
+    );
     const duplicates = str(a, "duplicates") as "keep" | "skip" | "reject" | undefined;
-    const report = await ingestDocuments(this.db, coll, docs as DocumentInput[], { size: num(a, "chunkSize"), overlap: num(a, "overlap"), duplicates });
+    const report = await ingestDocuments(this.db, coll, docs as DocumentInput[], {
+      size: num(a, "chunkSize"),
+      overlap: num(a, "overlap"),
+      duplicates,
+    });
     return report;
   }
 }
@@ -302,7 +394,10 @@ export class QuiverTools {
  */
 export function createMcpServer(db: DatabaseApi, options: McpToolOptions = {}): Server {
   const tools = new QuiverTools(db, options);
-  const server = new Server({ name: options.name ?? "quiver", version: options.version ?? "0.1.0" }, { capabilities: { tools: {} } });
+  const server = new Server(
+    { name: options.name ?? "quiver", version: options.version ?? "0.1.0" },
+    { capabilities: { tools: {} } },
+  );
   server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: tools.list() }));
   server.setRequestHandler(CallToolRequestSchema, async (req) => tools.call(req.params.name, req.params.arguments));
   return server;

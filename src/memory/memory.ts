@@ -102,7 +102,8 @@ function scopeFilter(scope: MemoryScope): Filter {
   for (const k of ["session", "agent", "user"] as const) {
     const v = scope[k];
     if (v !== undefined) {
-      if (typeof v !== "string" || v === "") throw QuiverError.fromProblems("INVALID_ARGUMENT", [{ path: k, message: "must be a non-empty string" }]);
+      if (typeof v !== "string" || v === "")
+        throw QuiverError.fromProblems("INVALID_ARGUMENT", [{ path: k, message: "must be a non-empty string" }]);
       f[k] = v;
     }
   }
@@ -110,7 +111,13 @@ function scopeFilter(scope: MemoryScope): Filter {
 }
 
 function toRecord(id: string, p: Record<string, unknown> | undefined): MemoryRecord {
-  const r: MemoryRecord = { id, text: String(p?.text ?? ""), createdAt: Number(p?.createdAt ?? 0), updatedAt: Number(p?.updatedAt ?? 0), mentions: Number(p?.mentions ?? 1) };
+  const r: MemoryRecord = {
+    id,
+    text: String(p?.text ?? ""),
+    createdAt: Number(p?.createdAt ?? 0),
+    updatedAt: Number(p?.updatedAt ?? 0),
+    mentions: Number(p?.mentions ?? 1),
+  };
   for (const k of ["session", "agent", "user"] as const) if (typeof p?.[k] === "string") r[k] = p[k] as string;
   if (typeof p?.expiresAt === "number") r.expiresAt = p.expiresAt;
   if (p?.metadata && typeof p.metadata === "object") r.metadata = p.metadata as Record<string, unknown>;
@@ -135,8 +142,14 @@ export class MemoryStore {
   ) {}
 
   static schema(opts: { embedderName?: string; dim?: number; embedded?: boolean } = {}): CollectionSchema {
-    const vector = opts.embedded === false ? { dim: opts.dim ?? 512, metric: "cosine" as const } : { dim: opts.dim ?? 512, metric: "cosine" as const, embedder: opts.embedderName ?? "local", source: "text" };
-    return { vectors: { [VECTOR]: vector }, indexes: { session: "keyword", agent: "keyword", user: "keyword", expiresAt: "number", updatedAt: "number" } };
+    const vector =
+      opts.embedded === false
+        ? { dim: opts.dim ?? 512, metric: "cosine" as const }
+        : { dim: opts.dim ?? 512, metric: "cosine" as const, embedder: opts.embedderName ?? "local", source: "text" };
+    return {
+      vectors: { [VECTOR]: vector },
+      indexes: { session: "keyword", agent: "keyword", user: "keyword", expiresAt: "number", updatedAt: "number" },
+    };
   }
 
   /** Opens (creating when missing) the memory collection. */
@@ -149,12 +162,23 @@ export class MemoryStore {
     } catch (e) {
       if (!isQuiverError(e, "NOT_FOUND")) throw e;
       const dim = opts.dim ?? opts.embedder?.dim ?? 512;
-      coll = await db.createCollection(name, MemoryStore.schema({ embedderName: opts.embedderName, dim, embedded: embedder === null }), { ifNotExists: true });
+      coll = await db.createCollection(
+        name,
+        MemoryStore.schema({ embedderName: opts.embedderName, dim, embedded: embedder === null }),
+        { ifNotExists: true },
+      );
     }
     const spec = coll.schema.vectors[VECTOR];
-    if (!spec) throw new QuiverError("INVALID_ARGUMENT", `collection "${name}" is not a memory collection (it has no vector "${VECTOR}")`);
+    if (!spec)
+      throw new QuiverError(
+        "INVALID_ARGUMENT",
+        `collection "${name}" is not a memory collection (it has no vector "${VECTOR}")`,
+      );
     if (!embedder && spec.embedder === undefined) {
-      throw new QuiverError("INVALID_ARGUMENT", `collection "${name}" has no embedder bound to its vector; pass { embedder } to MemoryStore.open`);
+      throw new QuiverError(
+        "INVALID_ARGUMENT",
+        `collection "${name}" has no embedder bound to its vector; pass { embedder } to MemoryStore.open`,
+      );
     }
     return new MemoryStore(coll, embedder, opts);
   }
@@ -173,7 +197,10 @@ export class MemoryStore {
   /** Live (unexpired) memories in a scope. */
   private liveFilter(scope: MemoryScope, extra?: Filter): Filter {
     const now = this.now();
-    const parts: Filter[] = [scopeFilter(scope), { $or: [{ expiresAt: { $exists: false } }, { expiresAt: { $gt: now } }] }];
+    const parts: Filter[] = [
+      scopeFilter(scope),
+      { $or: [{ expiresAt: { $exists: false } }, { expiresAt: { $gt: now } }] },
+    ];
     if (extra !== undefined) parts.push(extra);
     return { $and: parts };
   }
@@ -188,7 +215,9 @@ export class MemoryStore {
     }
     const ttl = input.ttlMs ?? this.opts.defaultTtlMs;
     if (ttl !== undefined && (typeof ttl !== "number" || !(ttl > 0) || !Number.isFinite(ttl))) {
-      throw QuiverError.fromProblems("INVALID_ARGUMENT", [{ path: "ttlMs", message: "must be a positive number of milliseconds" }]);
+      throw QuiverError.fromProblems("INVALID_ARGUMENT", [
+        { path: "ttlMs", message: "must be a positive number of milliseconds" },
+      ]);
     }
     const scope = scopeFilter(input);
     const now = this.now();
@@ -196,8 +225,13 @@ export class MemoryStore {
     const threshold = this.opts.mergeThreshold ?? 0.9;
     let target: { id: string; prev?: MemoryRecord; similarity?: number } = { id: input.id ?? randomId() };
     if (threshold < 1 && input.id === undefined) {
-      const { hits } = await this.collection.query({ vector: { [VECTOR]: vector } as Record<string, number[]>, limit: 1, filter: this.liveFilter(input) });
-      if (hits[0] && hits[0].score >= threshold) target = { id: hits[0].id, prev: toRecord(hits[0].id, hits[0].payload), similarity: hits[0].score };
+      const { hits } = await this.collection.query({
+        vector: { [VECTOR]: vector } as Record<string, number[]>,
+        limit: 1,
+        filter: this.liveFilter(input),
+      });
+      if (hits[0] && hits[0].score >= threshold)
+        target = { id: hits[0].id, prev: toRecord(hits[0].id, hits[0].payload), similarity: hits[0].score };
     } else if (input.id !== undefined) {
       const [old] = await this.collection.get([input.id]);
       if (old) target.prev = toRecord(old.id, old.payload);
@@ -213,30 +247,44 @@ export class MemoryStore {
     };
     // A merge keeps the later expiry; a memory that never expired keeps never expiring.
     const keepForever = prev !== undefined && prev.expiresAt === undefined && target.similarity !== undefined;
-    const exp = keepForever ? undefined : Math.max(expiresAt ?? -Infinity, target.similarity !== undefined ? (prev?.expiresAt ?? -Infinity) : -Infinity);
+    const exp = keepForever
+      ? undefined
+      : Math.max(expiresAt ?? -Infinity, target.similarity !== undefined ? (prev?.expiresAt ?? -Infinity) : -Infinity);
     if (exp !== undefined && Number.isFinite(exp)) payload.expiresAt = exp;
     const metadata = { ...(target.similarity !== undefined ? prev?.metadata : undefined), ...input.metadata };
     if (Object.keys(metadata).length > 0) payload.metadata = metadata;
-    await this.collection.upsert([{ id: target.id, vectors: { [VECTOR]: vector } as Record<string, number[]>, payload }]);
+    await this.collection.upsert([
+      { id: target.id, vectors: { [VECTOR]: vector } as Record<string, number[]>, payload },
+    ]);
     await this.maybePurge(now);
-    return target.similarity !== undefined ? { id: target.id, merged: true, similarity: target.similarity } : { id: target.id, merged: false };
+    return target.similarity !== undefined
+      ? { id: target.id, merged: true, similarity: target.similarity }
+      : { id: target.id, merged: false };
   }
 
   /** Memories most relevant to a query, in a scope; expired ones are never returned. */
   async recall(query: string, opts: RecallOptions = {}): Promise<RecallHit[]> {
-    if (typeof query !== "string" || query.trim() === "") throw QuiverError.fromProblems("INVALID_ARGUMENT", [{ path: "query", message: "must be non-empty text" }]);
+    if (typeof query !== "string" || query.trim() === "")
+      throw QuiverError.fromProblems("INVALID_ARGUMENT", [{ path: "query", message: "must be non-empty text" }]);
     const limit = opts.limit ?? 5;
     const decay = opts.halfLifeMs !== undefined;
-    if (decay && !(opts.halfLifeMs! > 0)) throw QuiverError.fromProblems("INVALID_ARGUMENT", [{ path: "halfLifeMs", message: "must be a positive number" }]);
+    if (decay && !(opts.halfLifeMs! > 0))
+      throw QuiverError.fromProblems("INVALID_ARGUMENT", [
+        { path: "halfLifeMs", message: "must be a positive number" },
+      ]);
     const weight = Math.min(1, Math.max(0, opts.recencyWeight ?? 0.3));
     const vector = await this.vectorOf(query);
     // With decay, a wider pool lets a recent, slightly less similar memory overtake.
     const pool = decay ? Math.min(1000, Math.max(limit * 5, 50)) : limit;
-    const { hits } = await this.collection.query({ vector: { [VECTOR]: vector } as Record<string, number[]>, limit: pool, filter: this.liveFilter(opts, opts.filter) });
+    const { hits } = await this.collection.query({
+      vector: { [VECTOR]: vector } as Record<string, number[]>,
+      limit: pool,
+      filter: this.liveFilter(opts, opts.filter),
+    });
     const now = this.now();
     const out = hits.map((h) => {
       const r = toRecord(h.id, h.payload);
-      const recency = decay ? Math.pow(0.5, Math.max(0, now - r.updatedAt) / opts.halfLifeMs!) : 1;
+      const recency = decay ? 0.5 ** (Math.max(0, now - r.updatedAt) / opts.halfLifeMs!) : 1;
       const score = decay ? (1 - weight) * h.score + weight * recency : h.score;
       return { ...r, similarity: h.score, score };
     });
@@ -266,11 +314,18 @@ export class MemoryStore {
       if (Object.keys(scope).length === 0) return this.collection.delete(ids);
       // Ids are not payload fields: check the scope on the records themselves.
       const found = await this.collection.get(ids);
-      const inScope = found.filter((r) => Object.entries(scope).every(([k, v]) => r.payload?.[k] === v)).map((r) => r.id);
+      const inScope = found
+        .filter((r) => Object.entries(scope).every(([k, v]) => r.payload?.[k] === v))
+        .map((r) => r.id);
       return inScope.length > 0 ? this.collection.delete(inScope) : { deleted: 0 };
     }
     if (Object.keys(scope).length === 0) {
-      throw QuiverError.fromProblems("INVALID_ARGUMENT", [{ path: "forget", message: "give id, ids, or a scope (session, agent, user); forgetting everything takes dropCollection" }]);
+      throw QuiverError.fromProblems("INVALID_ARGUMENT", [
+        {
+          path: "forget",
+          message: "give id, ids, or a scope (session, agent, user); forgetting everything takes dropCollection",
+        },
+      ]);
     }
     return this.collection.deleteByFilter(scope);
   }

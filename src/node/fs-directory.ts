@@ -7,7 +7,13 @@ import { closeSync, mkdirSync, openSync, readSync, unlinkSync, writeSync } from 
 import { constants, type FileHandle, mkdir, open, readdir, readFile, rename, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { QuiverError } from "../core/errors/errors.js";
-import { SCRATCH_SUFFIX, type Directory, type DirectoryLock, type ScratchFile, type WritableFile } from "../storage/directory.js";
+import {
+  SCRATCH_SUFFIX,
+  type Directory,
+  type DirectoryLock,
+  type ScratchFile,
+  type WritableFile,
+} from "../storage/directory.js";
 import { checkFileName } from "../storage/memory-directory.js";
 import { fsError } from "./fs-errors.js";
 import { LOCK_FILE, ProcessLock } from "./process-lock.js";
@@ -258,7 +264,8 @@ export class NodeDirectory implements Directory {
   /** A scratch file (a derived cache: see ScratchFile); created empty, deleted by close(). */
   openScratch(name: string): ScratchFile {
     checkFileName(name, "openScratch");
-    if (!name.endsWith(SCRATCH_SUFFIX)) throw new QuiverError("IO", `openScratch of ${name} failed: EINVAL (name must end in ${SCRATCH_SUFFIX})`);
+    if (!name.endsWith(SCRATCH_SUFFIX))
+      throw new QuiverError("IO", `openScratch of ${name} failed: EINVAL (name must end in ${SCRATCH_SUFFIX})`);
     return new NodeScratchFile(join(this.path, name), name, this.path);
   }
 

@@ -138,7 +138,10 @@ async function send(req: IncomingMessage, res: ServerResponse, answer: AppRespon
  * @example
  * const http = await serveApp(server.app, { port: 8080 });
  */
-export async function serveApp(app: ExchangeApp, opts: { host?: string; port?: number } = {}): Promise<HttpServerHandle> {
+export async function serveApp(
+  app: ExchangeApp,
+  opts: { host?: string; port?: number } = {},
+): Promise<HttpServerHandle> {
   const host = opts.host ?? "127.0.0.1";
   const inFlight = new Set<Promise<void>>();
   const server = createServer((req, res) => {

@@ -54,9 +54,12 @@ function parseLockInfo(text: string): LockInfo | undefined {
   try {
     const v = JSON.parse(text) as Partial<LockInfo>;
     if (
-      typeof v === "object" && v !== null &&
-      Number.isSafeInteger(v.pid) && (v.pid as number) > 0 &&
-      typeof v.hostname === "string" && typeof v.startedAt === "string"
+      typeof v === "object" &&
+      v !== null &&
+      Number.isSafeInteger(v.pid) &&
+      (v.pid as number) > 0 &&
+      typeof v.hostname === "string" &&
+      typeof v.startedAt === "string"
     ) {
       return v as LockInfo;
     }

@@ -23,7 +23,7 @@ export function median(xs: number[]): number {
  */
 export function robustZ(xs: number[]): number[] {
   const med = median(xs);
-  let mad = median(xs.map((x) => Math.abs(x - med)));
+  const mad = median(xs.map((x) => Math.abs(x - med)));
   if (!(mad > 0)) {
     const meanAd = xs.reduce((a, x) => a + Math.abs(x - med), 0) / Math.max(1, xs.length);
     if (!(meanAd > 0)) return xs.map(() => 0);
@@ -147,13 +147,25 @@ function excerpt(t: string | undefined): string | undefined {
  * Runs every check on a set of items. Exact duplicates hide from the near-duplicate list (a pair
  * is reported once, under its strongest kind).
  */
-export function analyzeQuality(items: QualityItem[], opts: QualityOptions & { normsMeaningful?: boolean } = {}): QualityFindings {
+export function analyzeQuality(
+  items: QualityItem[],
+  opts: QualityOptions & { normsMeaningful?: boolean } = {},
+): QualityFindings {
   const threshold = opts.nearDuplicateThreshold ?? 0.95;
   const minChars = opts.minChars ?? 20;
   const z = opts.zThreshold ?? 3.5;
   const max = opts.examples ?? 5;
   const check = (): QualityCheck => ({ count: 0, examples: [] });
-  const f: QualityFindings = { records: items.length, exactDuplicates: check(), nearDuplicates: check(), emptyTexts: check(), shortTexts: check(), abnormalNorms: check(), outliers: check(), notes: [] };
+  const f: QualityFindings = {
+    records: items.length,
+    exactDuplicates: check(),
+    nearDuplicates: check(),
+    emptyTexts: check(),
+    shortTexts: check(),
+    abnormalNorms: check(),
+    outliers: check(),
+    notes: [],
+  };
   const add = (c: QualityCheck, finding: Finding) => {
     c.count++;
     if (c.examples.length < max) c.examples.push(finding);
@@ -174,7 +186,8 @@ export function analyzeQuality(items: QualityItem[], opts: QualityOptions & { no
       exact.add(it.id);
     } else firstByText.set(key, it.id);
   }
-  if (!items.some((it) => it.text !== undefined)) f.notes.push("no texts: empty, short and exact-duplicate text checks skipped");
+  if (!items.some((it) => it.text !== undefined))
+    f.notes.push("no texts: empty, short and exact-duplicate text checks skipped");
   // Vectors: norms, near-duplicates, outliers.
   const withVec = items.filter((it) => it.vector !== undefined && it.vector.length > 0);
   if (withVec.length === 0) {
@@ -183,11 +196,14 @@ export function analyzeQuality(items: QualityItem[], opts: QualityOptions & { no
   }
   const norms = withVec.map((it) => norm(it.vector!));
   if (opts.normsMeaningful === false) {
-    f.notes.push("norms not checked: cosine vectors are stored normalised, so their original norms are gone (checked on ingest instead)");
+    f.notes.push(
+      "norms not checked: cosine vectors are stored normalised, so their original norms are gone (checked on ingest instead)",
+    );
   } else {
     const zs = robustZ(norms);
     withVec.forEach((it, i) => {
-      if (norms[i] === 0 || Math.abs(zs[i]) > z) add(f.abnormalNorms, { id: it.id, score: Number(norms[i].toFixed(4)), text: excerpt(it.text) });
+      if (norms[i] === 0 || Math.abs(zs[i]) > z)
+        add(f.abnormalNorms, { id: it.id, score: Number(norms[i].toFixed(4)), text: excerpt(it.text) });
     });
   }
   const unit = normalized(withVec.map((it) => it.vector!));
@@ -196,15 +212,29 @@ export function analyzeQuality(items: QualityItem[], opts: QualityOptions & { no
     const j = nb.nearest[i];
     // Report each pair once, from its later member, unless it is already an exact duplicate.
     if (j >= 0 && j < i && nb.nearestScore[i] >= threshold && !exact.has(it.id)) {
-      add(f.nearDuplicates, { id: it.id, of: withVec[j].id, score: Number(nb.nearestScore[i].toFixed(4)), text: excerpt(it.text) });
+      add(f.nearDuplicates, {
+        id: it.id,
+        of: withVec[j].id,
+        score: Number(nb.nearestScore[i].toFixed(4)),
+        text: excerpt(it.text),
+      });
     } else if (j > i && nb.nearestScore[i] >= threshold && !exact.has(it.id) && nb.nearest[j] !== i) {
-      add(f.nearDuplicates, { id: it.id, of: withVec[j].id, score: Number(nb.nearestScore[i].toFixed(4)), text: excerpt(it.text) });
+      add(f.nearDuplicates, {
+        id: it.id,
+        of: withVec[j].id,
+        score: Number(nb.nearestScore[i].toFixed(4)),
+        text: excerpt(it.text),
+      });
     }
   });
   if (withVec.length >= 8) {
     const zs = robustZ(Array.from(nb.meanTopK));
-    const order = withVec.map((_, i) => i).filter((i) => zs[i] < -z).sort((a, b) => zs[a] - zs[b]);
-    for (const i of order) add(f.outliers, { id: withVec[i].id, score: Number(nb.meanTopK[i].toFixed(4)), text: excerpt(withVec[i].text) });
+    const order = withVec
+      .map((_, i) => i)
+      .filter((i) => zs[i] < -z)
+      .sort((a, b) => zs[a] - zs[b]);
+    for (const i of order)
+      add(f.outliers, { id: withVec[i].id, score: Number(nb.meanTopK[i].toFixed(4)), text: excerpt(withVec[i].text) });
   } else f.notes.push("fewer than 8 vectors: outliers not assessed");
   return f;
 }
@@ -223,7 +253,12 @@ export function formatFindings(f: QualityFindings, title: string): string {
   for (const [name, c] of rows) {
     lines.push(`  ${name.padEnd(17)} ${String(c.count).padStart(6)}`);
     for (const e of c.examples) {
-      const parts = [e.id, e.of !== undefined ? `~ ${e.of}` : "", e.score !== undefined ? `(${e.score})` : "", e.text !== undefined ? JSON.stringify(e.text) : ""].filter(Boolean);
+      const parts = [
+        e.id,
+        e.of !== undefined ? `~ ${e.of}` : "",
+        e.score !== undefined ? `(${e.score})` : "",
+        e.text !== undefined ? JSON.stringify(e.text) : "",
+      ].filter(Boolean);
       lines.push(`      ${parts.join(" ")}`);
     }
   }

@@ -31,22 +31,47 @@ export interface DoctorReport extends QualityFindings {
 export async function doctor(coll: CollectionApi, opts: DoctorOptions = {}): Promise<DoctorReport> {
   const schema = coll.schema;
   const names = Object.keys(schema.vectors);
-  const vector = opts.vector ?? (names.length === 1 ? names[0] : (names.find((n) => schema.vectors[n].embedder !== undefined) ?? names[0] ?? null));
-  if (vector !== null && !schema.vectors[vector]) throw QuiverError.fromProblems("INVALID_ARGUMENT", [{ path: "vector", message: `unknown vector; this collection has ${names.join(", ")}` }]);
+  const vector =
+    opts.vector ??
+    (names.length === 1 ? names[0] : (names.find((n) => schema.vectors[n].embedder !== undefined) ?? names[0] ?? null));
+  if (vector !== null && !schema.vectors[vector])
+    throw QuiverError.fromProblems("INVALID_ARGUMENT", [
+      { path: "vector", message: `unknown vector; this collection has ${names.join(", ")}` },
+    ]);
   const textField = opts.textField ?? (vector !== null ? schema.vectors[vector].source : undefined) ?? "text";
   const max = opts.maxRecords ?? 5000;
   const items: { id: string; text?: string; vector?: number[] }[] = [];
   let cursor: string | undefined;
   do {
-    const page = await coll.scroll({ cursor, limit: Math.min(1000, max - items.length), withPayload: true, withVectors: vector !== null });
+    const page = await coll.scroll({
+      cursor,
+      limit: Math.min(1000, max - items.length),
+      withPayload: true,
+      withVectors: vector !== null,
+    });
     for (const r of page.records) {
-      const t = textField.split(".").reduce<unknown>((o, k) => (o && typeof o === "object" ? (o as Record<string, unknown>)[k] : undefined), r.payload);
-      items.push({ id: r.id, text: typeof t === "string" ? t : undefined, vector: vector !== null ? r.vectors?.[vector] : undefined });
+      const t = textField
+        .split(".")
+        .reduce<unknown>(
+          (o, k) => (o && typeof o === "object" ? (o as Record<string, unknown>)[k] : undefined),
+          r.payload,
+        );
+      items.push({
+        id: r.id,
+        text: typeof t === "string" ? t : undefined,
+        vector: vector !== null ? r.vectors?.[vector] : undefined,
+      });
     }
     cursor = page.nextCursor ?? undefined;
   } while (cursor !== undefined && items.length < max);
   const total = await coll.count();
-  const findings = analyzeQuality(items, { ...opts, normsMeaningful: vector === null || schema.vectors[vector].metric !== "cosine" });
-  if (total > items.length) findings.notes.push(`checked the first ${items.length.toLocaleString("en-US")} of ${total.toLocaleString("en-US")} records (raise maxRecords / --max to check more)`);
+  const findings = analyzeQuality(items, {
+    ...opts,
+    normsMeaningful: vector === null || schema.vectors[vector].metric !== "cosine",
+  });
+  if (total > items.length)
+    findings.notes.push(
+      `checked the first ${items.length.toLocaleString("en-US")} of ${total.toLocaleString("en-US")} records (raise maxRecords / --max to check more)`,
+    );
   return { collection: coll.name, vector, textField, sampled: total > items.length, ...findings };
 }

@@ -119,7 +119,11 @@ function compile(route: Route): CompiledRoute {
 }
 
 /** An error response: `{ code, message, path, problems }`, with `path` naming the first bad field. */
-function errorBody(code: string, message: string, problems: Problem[]): { code: string; message: string; path: string; problems: Problem[] } {
+function errorBody(
+  code: string,
+  message: string,
+  problems: Problem[],
+): { code: string; message: string; path: string; problems: Problem[] } {
   return { code, message, path: problems[0]?.path ?? "", problems };
 }
 
@@ -138,7 +142,9 @@ class HttpError extends Error {
 async function readBody(req: AppRequest, max: number, metrics: Metrics): Promise<{ text: string; bytes: number }> {
   const declared = req.header("content-length");
   if (declared !== null && Number(declared) > max) {
-    throw new HttpError(413, "PAYLOAD_TOO_LARGE", `the body is ${declared} bytes; the limit is ${max} (maxBodyBytes)`, [{ path: "", message: `body larger than ${max} bytes` }]);
+    throw new HttpError(413, "PAYLOAD_TOO_LARGE", `the body is ${declared} bytes; the limit is ${max} (maxBodyBytes)`, [
+      { path: "", message: `body larger than ${max} bytes` },
+    ]);
   }
   const body = req.body();
   if (!body) return { text: "", bytes: 0 };
@@ -151,7 +157,9 @@ async function readBody(req: AppRequest, max: number, metrics: Metrics): Promise
     metrics.addBodyBytes(value.byteLength);
     if (total > max) {
       await body.return?.().catch(() => undefined);
-      throw new HttpError(413, "PAYLOAD_TOO_LARGE", `the body is larger than ${max} bytes (maxBodyBytes)`, [{ path: "", message: `body larger than ${max} bytes` }]);
+      throw new HttpError(413, "PAYLOAD_TOO_LARGE", `the body is larger than ${max} bytes (maxBodyBytes)`, [
+        { path: "", message: `body larger than ${max} bytes` },
+      ]);
     }
     chunks.push(value);
   }
@@ -168,7 +176,9 @@ async function readBody(req: AppRequest, max: number, metrics: Metrics): Promise
   try {
     return { text: strictUtf8.decode(all), bytes: total };
   } catch {
-    throw new HttpError(400, "INVALID_ARGUMENT", "the body is not valid UTF-8", [{ path: "", message: "not valid UTF-8" }]);
+    throw new HttpError(400, "INVALID_ARGUMENT", "the body is not valid UTF-8", [
+      { path: "", message: "not valid UTF-8" },
+    ]);
   }
 }
 
@@ -181,7 +191,9 @@ function parseJson(text: string): unknown {
     return JSON.parse(text);
   } catch (e) {
     const why = e instanceof Error ? e.message : String(e);
-    throw new HttpError(400, "INVALID_ARGUMENT", `the body is not valid JSON: ${why}`, [{ path: "", message: "not valid JSON" }]);
+    throw new HttpError(400, "INVALID_ARGUMENT", `the body is not valid JSON: ${why}`, [
+      { path: "", message: "not valid JSON" },
+    ]);
   }
 }
 
@@ -233,7 +245,10 @@ export function createApp(opts: AppOptions): QuiverApp {
   const metricsText = async () => {
     const collections = await opts.db.listCollections();
     return metrics.render({
-      quiver_collection_records: { help: "Records per collection.", samples: collections.map((c) => [{ collection: c.name }, c.count]) },
+      quiver_collection_records: {
+        help: "Records per collection.",
+        samples: collections.map((c) => [{ collection: c.name }, c.count]),
+      },
       ...(opts.extraGauges?.() ?? {}),
     });
   };
@@ -249,7 +264,9 @@ export function createApp(opts: AppOptions): QuiverApp {
       try {
         c.names.forEach((n, i) => (params[n] = decodeURIComponent(m[i + 1])));
       } catch {
-        throw new HttpError(400, "INVALID_ARGUMENT", "the path is not valid percent-encoding", [{ path: "", message: "bad percent-encoding" }]);
+        throw new HttpError(400, "INVALID_ARGUMENT", "the path is not valid percent-encoding", [
+          { path: "", message: "bad percent-encoding" },
+        ]);
       }
       return { c, params };
     }
@@ -257,7 +274,11 @@ export function createApp(opts: AppOptions): QuiverApp {
     throw new HttpError(404, "NOT_FOUND", `no route ${method} ${pathname}; see /docs`);
   }
 
-  async function handle(req: AppRequest, pathname: string, log: Partial<RequestLog>): Promise<{ status: number; body: Uint8Array | string; type: string; read: number; write: number }> {
+  async function handle(
+    req: AppRequest,
+    pathname: string,
+    log: Partial<RequestLog>,
+  ): Promise<{ status: number; body: Uint8Array | string; type: string; read: number; write: number }> {
     const { c, params } = match(req.method, pathname);
     const route = c.route;
     log.route = route.path;
@@ -266,14 +287,26 @@ export function createApp(opts: AppOptions): QuiverApp {
     if (need.kind !== "public") {
       const presented = bearer(req);
       principal = presented === null ? null : await opts.keys.authenticate(presented);
-      if (!principal) throw new HttpError(401, "UNAUTHORIZED", presented === null ? "an API key is required: Authorization: Bearer <key>" : "the API key is not valid");
+      if (!principal)
+        throw new HttpError(
+          401,
+          "UNAUTHORIZED",
+          presented === null ? "an API key is required: Authorization: Bearer <key>" : "the API key is not valid",
+        );
       log.key = principal.id;
-      if (need.kind === "admin" && principal.scope !== "admin") throw new HttpError(403, "FORBIDDEN", "this route needs an admin key");
+      if (need.kind === "admin" && principal.scope !== "admin")
+        throw new HttpError(403, "FORBIDDEN", "this route needs an admin key");
       if (need.kind === "collection") {
         log.collection = params.name;
         // Outside a key's reach a collection does not exist, whatever the operation or scope.
-        if (!reaches(principal, params.name)) throw new QuiverError("NOT_FOUND", `collection "${params.name}" does not exist`);
-        if (!allows(principal, need.scope)) throw new HttpError(403, "FORBIDDEN", `this key may only ${principal.scope}; ${route.method} ${route.path} needs ${need.scope}`);
+        if (!reaches(principal, params.name))
+          throw new QuiverError("NOT_FOUND", `collection "${params.name}" does not exist`);
+        if (!allows(principal, need.scope))
+          throw new HttpError(
+            403,
+            "FORBIDDEN",
+            `this key may only ${principal.scope}; ${route.method} ${route.path} needs ${need.scope}`,
+          );
         const over = opts.usage.quotaExceeded(principal);
         if (over) throw new HttpError(429, "QUOTA_EXCEEDED", over);
       }
@@ -288,7 +321,18 @@ export function createApp(opts: AppOptions): QuiverApp {
       if (invalid) throw QuiverError.fromProblems(invalid.code, invalid.problems);
       body = parsed as Record<string, unknown>;
     }
-    const ctx: RouteContext = { db: opts.db, params, body, bodyBytes, principal, keys: opts.keys, usage: opts.usage, metricsText, openapi: () => openapi, docsHtml: () => docs };
+    const ctx: RouteContext = {
+      db: opts.db,
+      params,
+      body,
+      bodyBytes,
+      principal,
+      keys: opts.keys,
+      usage: opts.usage,
+      metricsText,
+      openapi: () => openapi,
+      docsHtml: () => docs,
+    };
     const result = await route.handle(ctx);
     const payload = result.text !== undefined ? result.text : utf8.encode(JSON.stringify(result.json));
     const size = typeof payload === "string" ? payload.length : payload.byteLength;
@@ -297,7 +341,13 @@ export function createApp(opts: AppOptions): QuiverApp {
       opts.usage.record(principal.id, need.kind === "collection" ? params.name : undefined, units);
       if (need.kind === "collection") metrics.addUnits(params.name, units.readUnits, units.writeUnits);
     }
-    return { status: result.status ?? 200, body: payload, type: result.contentType ?? "application/json", read: units.readUnits, write: units.writeUnits };
+    return {
+      status: result.status ?? 200,
+      body: payload,
+      type: result.contentType ?? "application/json",
+      read: units.readUnits,
+      write: units.writeUnits,
+    };
   }
 
   async function exchange(req: AppRequest): Promise<AppResponse | Response> {
@@ -315,7 +365,12 @@ export function createApp(opts: AppOptions): QuiverApp {
         log.route = "/mcp";
         const presented = bearer(req);
         const principal = presented === null ? null : await opts.keys.authenticate(presented);
-        if (!principal) throw new HttpError(401, "UNAUTHORIZED", presented === null ? "an API key is required: Authorization: Bearer <key>" : "the API key is not valid");
+        if (!principal)
+          throw new HttpError(
+            401,
+            "UNAUTHORIZED",
+            presented === null ? "an API key is required: Authorization: Bearer <key>" : "the API key is not valid",
+          );
         log.key = principal.id;
         response = await opts.mcp(req.toRequest(), scopedDatabase(opts.db, principal));
         status = response.status;
@@ -324,7 +379,16 @@ export function createApp(opts: AppOptions): QuiverApp {
         status = r.status;
         read = r.read;
         write = r.write;
-        response = { status, headers: { "content-type": r.type, "quiver-read-units": String(read), "quiver-write-units": String(write), "x-request-id": requestId }, body: r.body };
+        response = {
+          status,
+          headers: {
+            "content-type": r.type,
+            "quiver-read-units": String(read),
+            "quiver-write-units": String(write),
+            "x-request-id": requestId,
+          },
+          body: r.body,
+        };
       }
     } catch (e) {
       let code: string;
@@ -341,16 +405,33 @@ export function createApp(opts: AppOptions): QuiverApp {
         code = "INTERNAL";
         message = "internal error; see the server log";
         problems = [];
-        log.code = `INTERNAL: ${e instanceof Error ? e.stack ?? e.message : String(e)}`;
+        log.code = `INTERNAL: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`;
       }
       log.code ??= code;
-      const headers: Record<string, string> = { "content-type": "application/json", "quiver-read-units": "0", "quiver-write-units": "0", "x-request-id": requestId };
+      const headers: Record<string, string> = {
+        "content-type": "application/json",
+        "quiver-read-units": "0",
+        "quiver-write-units": "0",
+        "x-request-id": requestId,
+      };
       if (status === 401) headers["www-authenticate"] = 'Bearer realm="quiver"';
       response = { status, headers, body: JSON.stringify(errorBody(code, message, problems)) };
     }
     const ms = performance.now() - started;
     metrics.observe(log.route!, req.method, status, ms / 1000);
-    opts.log?.({ time: new Date().toISOString(), requestId, method: req.method, route: log.route!, status, ms: Math.round(ms * 100) / 100, key: log.key, collection: log.collection, readUnits: read, writeUnits: write, code: log.code });
+    opts.log?.({
+      time: new Date().toISOString(),
+      requestId,
+      method: req.method,
+      route: log.route!,
+      status,
+      ms: Math.round(ms * 100) / 100,
+      key: log.key,
+      collection: log.collection,
+      readUnits: read,
+      writeUnits: write,
+      code: log.code,
+    });
     return response;
   }
 

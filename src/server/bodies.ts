@@ -11,10 +11,10 @@
 import type { Limits } from "../database/limits.js";
 import { s, type Schema } from "./schema.js";
 
-const NUMBER_ARRAY = { type: "array", items: { type: "number" } };
+const _NUMBER_ARRAY = { type: "array", items: { type: "number" } };
 const FILTER_DOC = {
   type: "object",
-  description: "A filter in Quiver's filter language (docs/filters.md), e.g. {\"lang\":\"en\",\"year\":{\"$gte\":2020}}.",
+  description: 'A filter in Quiver\'s filter language (docs/filters.md), e.g. {"lang":"en","year":{"$gte":2020}}.',
   additionalProperties: true,
 };
 
@@ -32,17 +32,28 @@ export interface BodySchemas {
 
 /** Body schemas for the given database limits (the limits appear in the OpenAPI document). */
 export function bodySchemas(limits: Limits): BodySchemas {
-  const filter = s.json("A filter (docs/filters.md); validated by the database, nesting at most maxFilterDepth levels.", FILTER_DOC);
+  const filter = s.json(
+    "A filter (docs/filters.md); validated by the database, nesting at most maxFilterDepth levels.",
+    FILTER_DOC,
+  );
   const numbers = s.array(s.number(), { description: "A vector: finite numbers, as many as the named vector's dim." });
   // Text in place of numbers is embedded by the database, for a vector bound to an embedder in the schema.
-  const vector = s.anyOf([numbers, s.string({ description: "Text to embed (vectors bound to an embedder)." })], "must be an array of numbers (or text, for a vector bound to an embedder)");
-  const ids = s.array(s.string({ description: "A record id: 1 to maxIdBytes bytes of UTF-8." }), { maxItems: limits.maxBatch });
+  const vector = s.anyOf(
+    [numbers, s.string({ description: "Text to embed (vectors bound to an embedder)." })],
+    "must be an array of numbers (or text, for a vector bound to an embedder)",
+  );
+  const ids = s.array(s.string({ description: "A record id: 1 to maxIdBytes bytes of UTF-8." }), {
+    maxItems: limits.maxBatch,
+  });
   const record = s.object(
     {
       id: s.string({ description: "1 to maxIdBytes bytes of UTF-8" }),
       vector,
       vectors: s.object({}, { additional: vector, description: "Named vectors: { name: [numbers] }." }),
-      payload: s.json("A JSON object, at most maxPayloadBytes serialized and maxPayloadDepth deep.", { type: "object", additionalProperties: true }),
+      payload: s.json("A JSON object, at most maxPayloadBytes serialized and maxPayloadDepth deep.", {
+        type: "object",
+        additionalProperties: true,
+      }),
     },
     { unknownMessage: "unknown field (expected id, vectors, payload)" },
   );
@@ -57,7 +68,16 @@ export function bodySchemas(limits: Limits): BodySchemas {
           type: "object",
           required: ["vectors"],
           properties: {
-            vectors: { type: "object", additionalProperties: { type: "object", properties: { dim: { type: "integer", minimum: 1, maximum: limits.maxDimension }, metric: { enum: ["cosine", "dot", "l2"] } } } },
+            vectors: {
+              type: "object",
+              additionalProperties: {
+                type: "object",
+                properties: {
+                  dim: { type: "integer", minimum: 1, maximum: limits.maxDimension },
+                  metric: { enum: ["cosine", "dot", "l2"] },
+                },
+              },
+            },
             indexes: { type: "object", additionalProperties: { enum: ["keyword", "number", "boolean"] } },
           },
         }),
@@ -88,21 +108,32 @@ export function bodySchemas(limits: Limits): BodySchemas {
           "must be a string, or { query, fields? }",
           "Full-text (BM25) query over the collection's text fields, or { query, fields } to choose fields.",
         ),
-        fusion: s.json("How a hybrid (text and vector) query fuses the rankings; validated by the database (docs/search.md).", {
-          type: "object",
-          properties: {
-            method: { enum: ["zscore", "minmax", "rrf"] },
-            k: { type: "number", description: "RRF rank constant (default 60)." },
-            weights: { type: "object", properties: { text: { type: "number" }, vector: { type: "number" } } },
-            depth: { type: "integer", description: "Documents taken from each source before fusing." },
+        fusion: s.json(
+          "How a hybrid (text and vector) query fuses the rankings; validated by the database (docs/search.md).",
+          {
+            type: "object",
+            properties: {
+              method: { enum: ["zscore", "minmax", "rrf"] },
+              k: { type: "number", description: "RRF rank constant (default 60)." },
+              weights: { type: "object", properties: { text: { type: "number" }, vector: { type: "number" } } },
+              depth: { type: "integer", description: "Documents taken from each source before fusing." },
+            },
           },
-        }),
+        ),
         explain: s.boolean("Attach each hit's rank and score in each source."),
-        ef: s.integer({ minimum: 1, maximum: limits.maxTopK, description: "Beam width of a graph (HNSW) search; higher is more accurate and slower." }),
+        ef: s.integer({
+          minimum: 1,
+          maximum: limits.maxTopK,
+          description: "Beam width of a graph (HNSW) search; higher is more accurate and slower.",
+        }),
         exact: s.boolean("Scan exactly even when the vector has a graph."),
         groupBy: s.string({ description: "A payload field: keep only the best hit per distinct value." }),
         filter,
-        limit: s.integer({ minimum: 1, maximum: limits.maxTopK, description: "Hits to return (default 10); limit + offset <= maxTopK." }),
+        limit: s.integer({
+          minimum: 1,
+          maximum: limits.maxTopK,
+          description: "Hits to return (default 10); limit + offset <= maxTopK.",
+        }),
         offset: s.integer({ minimum: 0, maximum: limits.maxTopK, description: "Hits to skip (default 0)." }),
         ...readOptions,
       },
@@ -111,9 +142,18 @@ export function bodySchemas(limits: Limits): BodySchemas {
     createKey: s.object(
       {
         name: s.string({ minLength: 1, maxLength: 128, description: "A label for people (the service that uses it)." }),
-        scope: s.string({ enum: ["admin", "write", "read"], description: "admin: everything; write: read and write; read: read only." }),
-        collections: s.array(s.string({ minLength: 1, maxLength: 64 }), { maxItems: 1000, description: "The collections this key reaches, by name." }),
-        prefix: s.string({ maxLength: 64, description: "Or: the collections whose names start with this tenant prefix." }),
+        scope: s.string({
+          enum: ["admin", "write", "read"],
+          description: "admin: everything; write: read and write; read: read only.",
+        }),
+        collections: s.array(s.string({ minLength: 1, maxLength: 64 }), {
+          maxItems: 1000,
+          description: "The collections this key reaches, by name.",
+        }),
+        prefix: s.string({
+          maxLength: 64,
+          description: "Or: the collections whose names start with this tenant prefix.",
+        }),
         quota: s.object(
           {
             readUnits: s.integer({ minimum: 0, description: "Read units per UTC calendar month." }),

@@ -1,14 +1,17 @@
-/**
- * The Quiver server, runtime-neutral: `startQuiverServer` wires a database, its key store and
- * usage meter into the fetch app. Hosts (src/node/http-server.ts; Bun, Deno, workers) call `fetch`.
- */
-import type { DatabaseApi } from "../api/types.js";
+
 import type { Directory } from "../storage/directory.js";
 import { createApp, type AppOptions, type QuiverApp } from "./app.js";
 import { KeyStore } from "./keys.js";
 import { UsageMeter } from "./usage.js";
 
-export { createApp, DEFAULT_SERVER_LIMITS, type AppOptions, type QuiverApp, type RequestLog, type ServerLimits } from "./app.js";
+export {
+  createApp,
+  DEFAULT_SERVER_LIMITS,
+  type AppOptions,
+  type QuiverApp,
+  type RequestLog,
+  type ServerLimits,
+} from "./app.js";
 export { KeyStore, KEYS_FILE, type KeyRecord, type Principal, type Scope, type Quota } from "./keys.js";
 export { UsageMeter, USAGE_FILE, unitsFor, type Units, type Cost } from "./usage.js";
 export { ROUTES, type Route, type Requirement } from "./routes.js";
@@ -33,9 +36,18 @@ export interface QuiverServer {
  * const server = await startQuiverServer({ db, dir, adminKey: process.env.QUIVER_ADMIN_KEY });
  */
 export async function startQuiverServer(
-  opts: Omit<AppOptions, "keys" | "usage"> & { dir: Directory; adminKey?: string; rotateAdminKey?: boolean; usageFlushMs?: number; onWarning?: (m: string) => void },
+  opts: Omit<AppOptions, "keys" | "usage"> & {
+    dir: Directory;
+    adminKey?: string;
+    rotateAdminKey?: boolean;
+    usageFlushMs?: number;
+    onWarning?: (m: string) => void;
+  },
 ): Promise<QuiverServer> {
-  const { store, generatedAdminKey } = await KeyStore.open(opts.dir, { adminKey: opts.adminKey, rotateAdminKey: opts.rotateAdminKey });
+  const { store, generatedAdminKey } = await KeyStore.open(opts.dir, {
+    adminKey: opts.adminKey,
+    rotateAdminKey: opts.rotateAdminKey,
+  });
   const usage = await UsageMeter.open(opts.dir, { flushMs: opts.usageFlushMs, onWarning: opts.onWarning });
   const app = createApp({ ...opts, keys: store, usage });
   return {

@@ -91,7 +91,11 @@ export class KeyStore {
    */
   private readonly verified = new Map<string, Principal>();
 
-  private constructor(private readonly dir: Directory, file: KeysFile, adminHash: string | null) {
+  private constructor(
+    private readonly dir: Directory,
+    file: KeysFile,
+    adminHash: string | null,
+  ) {
     this.file = file;
     this.adminHash = adminHash;
     for (const k of file.keys) this.byId.set(k.id, k);
@@ -102,7 +106,10 @@ export class KeyStore {
    * the stored hash, or, on first start, a new key whose hash is stored and which is returned once
    * as `generatedAdminKey` (print it; it cannot be recovered).
    */
-  static async open(dir: Directory, opts: { adminKey?: string; rotateAdminKey?: boolean } = {}): Promise<{ store: KeyStore; generatedAdminKey?: string }> {
+  static async open(
+    dir: Directory,
+    opts: { adminKey?: string; rotateAdminKey?: boolean } = {},
+  ): Promise<{ store: KeyStore; generatedAdminKey?: string }> {
     let file: KeysFile = { version: 1, keys: [] };
     try {
       const parsed = JSON.parse(new TextDecoder().decode(await dir.read(KEYS_FILE))) as KeysFile;
@@ -110,11 +117,14 @@ export class KeyStore {
       file = parsed;
     } catch (e) {
       if (!(e instanceof QuiverError && e.code === "NOT_FOUND")) {
-        throw new QuiverError("CORRUPT", `${KEYS_FILE} cannot be read: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+        throw new QuiverError("CORRUPT", `${KEYS_FILE} cannot be read: ${e instanceof Error ? e.message : String(e)}`, {
+          cause: e,
+        });
       }
     }
     if (opts.adminKey !== undefined) {
-      if (opts.adminKey.length < 16) throw new QuiverError("INVALID_ARGUMENT", "QUIVER_ADMIN_KEY must be at least 16 characters");
+      if (opts.adminKey.length < 16)
+        throw new QuiverError("INVALID_ARGUMENT", "QUIVER_ADMIN_KEY must be at least 16 characters");
       return { store: new KeyStore(dir, file, await sha256Hex(opts.adminKey)) };
     }
     if (file.adminHash && !opts.rotateAdminKey) return { store: new KeyStore(dir, file, file.adminHash) };
@@ -126,7 +136,7 @@ export class KeyStore {
   }
 
   private persist(): Promise<void> {
-    const bytes = utf8.encode(JSON.stringify(this.file, null, 2) + "\n");
+    const bytes = utf8.encode(`${JSON.stringify(this.file, null, 2)}\n`);
     this.writing = this.writing.catch(() => undefined).then(() => writeFileAtomic(this.dir, KEYS_FILE, bytes));
     return this.writing;
   }
@@ -145,7 +155,8 @@ export class KeyStore {
 
   private async verify(presented: string): Promise<Principal | null> {
     const hash = await sha256Hex(presented);
-    if (this.adminHash !== null && constantTimeEqual(hash, this.adminHash)) return { id: "admin", name: "admin", scope: "admin" };
+    if (this.adminHash !== null && constantTimeEqual(hash, this.adminHash))
+      return { id: "admin", name: "admin", scope: "admin" };
     const m = KEY_FORMAT.exec(presented);
     const rec = m ? this.byId.get(m[1]) : undefined;
     if (!rec || !constantTimeEqual(hash, rec.hash)) return null;
@@ -154,12 +165,26 @@ export class KeyStore {
   }
 
   /** Creates a key; the returned `key` is shown once and never stored. */
-  async create(input: { name?: string; scope: Scope; collections?: string[]; prefix?: string; quota?: Quota }): Promise<{ key: string; record: Omit<KeyRecord, "hash"> }> {
+  async create(input: {
+    name?: string;
+    scope: Scope;
+    collections?: string[];
+    prefix?: string;
+    quota?: Quota;
+  }): Promise<{ key: string; record: Omit<KeyRecord, "hash"> }> {
     if (input.scope !== "admin" && input.collections === undefined && input.prefix === undefined) {
-      throw QuiverError.fromProblems("INVALID_ARGUMENT", [{ path: "collections", message: "a read or write key must name its collections or a tenant prefix (prefix \"\" reaches every collection)" }]);
+      throw QuiverError.fromProblems("INVALID_ARGUMENT", [
+        {
+          path: "collections",
+          message:
+            'a read or write key must name its collections or a tenant prefix (prefix "" reaches every collection)',
+        },
+      ]);
     }
     if (input.collections !== undefined && input.prefix !== undefined) {
-      throw QuiverError.fromProblems("INVALID_ARGUMENT", [{ path: "prefix", message: "give collections or prefix, not both" }]);
+      throw QuiverError.fromProblems("INVALID_ARGUMENT", [
+        { path: "prefix", message: "give collections or prefix, not both" },
+      ]);
     }
     let id = randomId();
     while (this.byId.has(id) || id === "0".repeat(12)) id = randomId();

@@ -62,27 +62,48 @@ export class Metrics {
   /** The exposition text; `gauges` are name -> [labels, value][] computed by the caller at scrape time. */
   render(gauges: Record<string, { help: string; samples: [Record<string, string>, number][] }> = {}): string {
     const out: string[] = [];
-    out.push("# HELP quiver_http_requests_total HTTP requests by route, method and status.", "# TYPE quiver_http_requests_total counter");
+    out.push(
+      "# HELP quiver_http_requests_total HTTP requests by route, method and status.",
+      "# TYPE quiver_http_requests_total counter",
+    );
     for (const [k, v] of this.requests) out.push(`quiver_http_requests_total{${k}} ${v}`);
-    out.push("# HELP quiver_http_request_duration_seconds Request latency by route.", "# TYPE quiver_http_request_duration_seconds histogram");
+    out.push(
+      "# HELP quiver_http_request_duration_seconds Request latency by route.",
+      "# TYPE quiver_http_request_duration_seconds histogram",
+    );
     for (const [route, h] of this.latency) {
       const r = `route="${label(route)}"`;
       BUCKETS.forEach((b, i) => out.push(`quiver_http_request_duration_seconds_bucket{${r},le="${b}"} ${h.counts[i]}`));
       out.push(`quiver_http_request_duration_seconds_bucket{${r},le="+Inf"} ${h.count}`);
-      out.push(`quiver_http_request_duration_seconds_sum{${r}} ${h.sum}`, `quiver_http_request_duration_seconds_count{${r}} ${h.count}`);
+      out.push(
+        `quiver_http_request_duration_seconds_sum{${r}} ${h.sum}`,
+        `quiver_http_request_duration_seconds_count{${r}} ${h.count}`,
+      );
     }
-    out.push("# HELP quiver_read_units_total Read units charged, by collection.", "# TYPE quiver_read_units_total counter");
+    out.push(
+      "# HELP quiver_read_units_total Read units charged, by collection.",
+      "# TYPE quiver_read_units_total counter",
+    );
     for (const [c, u] of this.units) out.push(`quiver_read_units_total{collection="${label(c)}"} ${u.read}`);
-    out.push("# HELP quiver_write_units_total Write units charged, by collection.", "# TYPE quiver_write_units_total counter");
+    out.push(
+      "# HELP quiver_write_units_total Write units charged, by collection.",
+      "# TYPE quiver_write_units_total counter",
+    );
     for (const [c, u] of this.units) out.push(`quiver_write_units_total{collection="${label(c)}"} ${u.write}`);
-    out.push("# HELP quiver_request_body_bytes_total Request body bytes read.", "# TYPE quiver_request_body_bytes_total counter", `quiver_request_body_bytes_total ${this.bodyBytes}`);
+    out.push(
+      "# HELP quiver_request_body_bytes_total Request body bytes read.",
+      "# TYPE quiver_request_body_bytes_total counter",
+      `quiver_request_body_bytes_total ${this.bodyBytes}`,
+    );
     for (const [name, g] of Object.entries(gauges)) {
       out.push(`# HELP ${name} ${g.help}`, `# TYPE ${name} gauge`);
       for (const [labels, v] of g.samples) {
-        const l = Object.entries(labels).map(([k, x]) => `${k}="${label(x)}"`).join(",");
+        const l = Object.entries(labels)
+          .map(([k, x]) => `${k}="${label(x)}"`)
+          .join(",");
         out.push(l ? `${name}{${l}} ${v}` : `${name} ${v}`);
       }
     }
-    return out.join("\n") + "\n";
+    return `${out.join("\n")}\n`;
   }
 }

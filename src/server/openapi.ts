@@ -18,8 +18,14 @@ const ERROR_SCHEMA = {
   properties: {
     code: { type: "string", enum: [...Object.keys(ERROR_CATALOG), "METHOD_NOT_ALLOWED"] },
     message: { type: "string" },
-    path: { type: "string", description: "The first offending field, e.g. records[3].vectors.text ('' for the whole request)." },
-    problems: { type: "array", items: { type: "object", properties: { path: { type: "string" }, message: { type: "string" } } } },
+    path: {
+      type: "string",
+      description: "The first offending field, e.g. records[3].vectors.text ('' for the whole request).",
+    },
+    problems: {
+      type: "array",
+      items: { type: "object", properties: { path: { type: "string" }, message: { type: "string" } } },
+    },
   },
 };
 
@@ -36,12 +42,25 @@ function requirementText(r: Route["requires"]): string {
   }
 }
 
-export function openApiDocument(routes: readonly Route[], schemas: BodySchemas, limits: Limits, serverLimits: ServerLimitsLike): Record<string, unknown> {
+export function openApiDocument(
+  routes: readonly Route[],
+  schemas: BodySchemas,
+  limits: Limits,
+  serverLimits: ServerLimitsLike,
+): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const r of routes) {
-    const params = [...r.path.matchAll(/\{(\w+)\}/g)].map((m) => ({ name: m[1], in: "path", required: true, schema: { type: "string" } }));
+    const params = [...r.path.matchAll(/\{(\w+)\}/g)].map((m) => ({
+      name: m[1],
+      in: "path",
+      required: true,
+      schema: { type: "string" },
+    }));
     const responses: Record<string, unknown> = {
-      "200": { description: "Success. Headers quiver-read-units / quiver-write-units report what it cost.", content: { "application/json": { schema: r.response ?? { type: "object" } } } },
+      "200": {
+        description: "Success. Headers quiver-read-units / quiver-write-units report what it cost.",
+        content: { "application/json": { schema: r.response ?? { type: "object" } } },
+      },
       "400": { $ref: "#/components/responses/Error" },
     };
     if (r.requires.kind !== "public") {
@@ -49,7 +68,10 @@ export function openApiDocument(routes: readonly Route[], schemas: BodySchemas, 
       responses["403"] = { $ref: "#/components/responses/Error" };
     }
     if (r.requires.kind === "collection") {
-      responses["404"] = { description: "The collection does not exist, or is outside the key's reach (the two are indistinguishable).", content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } } };
+      responses["404"] = {
+        description: "The collection does not exist, or is outside the key's reach (the two are indistinguishable).",
+        content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
+      };
       responses["429"] = { $ref: "#/components/responses/Error" };
     }
     if (r.body) responses["413"] = { $ref: "#/components/responses/Error" };
@@ -59,7 +81,11 @@ export function openApiDocument(routes: readonly Route[], schemas: BodySchemas, 
       description: `Requires: ${requirementText(r.requires)}.`,
       ...(r.requires.kind === "public" ? { security: [] } : {}),
       ...(params.length ? { parameters: params } : {}),
-      ...(r.body ? { requestBody: { required: true, content: { "application/json": { schema: toJsonSchema(schemas[r.body]) } } } } : {}),
+      ...(r.body
+        ? {
+            requestBody: { required: true, content: { "application/json": { schema: toJsonSchema(schemas[r.body]) } } },
+          }
+        : {}),
       responses,
     };
   }
@@ -68,14 +94,27 @@ export function openApiDocument(routes: readonly Route[], schemas: BodySchemas, 
     info: {
       title: "Quiver",
       version: "1",
-      description: "The Quiver database API over HTTP: the same operations as the embedded API. Limits: " + JSON.stringify({ ...limits, ...serverLimits }),
+      description:
+        "The Quiver database API over HTTP: the same operations as the embedded API. Limits: " +
+        JSON.stringify({ ...limits, ...serverLimits }),
     },
     security: [{ bearer: [] }],
     paths,
     components: {
-      securitySchemes: { bearer: { type: "http", scheme: "bearer", description: "An API key: the admin key, or one created with POST /v1/keys." } },
+      securitySchemes: {
+        bearer: {
+          type: "http",
+          scheme: "bearer",
+          description: "An API key: the admin key, or one created with POST /v1/keys.",
+        },
+      },
       schemas: { Error: ERROR_SCHEMA },
-      responses: { Error: { description: "An error: {code, message, path, problems}.", content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } } } },
+      responses: {
+        Error: {
+          description: "An error: {code, message, path, problems}.",
+          content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
+        },
+      },
     },
   };
 }
@@ -86,12 +125,22 @@ function esc(s: string): string {
 
 /** A plain HTML page listing every route, what it requires, and its body schema. */
 export function docsPage(doc: Record<string, unknown>): string {
-  const paths = doc.paths as Record<string, Record<string, { summary: string; description: string; requestBody?: { content: { "application/json": { schema: unknown } } } }>>;
+  const paths = doc.paths as Record<
+    string,
+    Record<
+      string,
+      { summary: string; description: string; requestBody?: { content: { "application/json": { schema: unknown } } } }
+    >
+  >;
   const rows: string[] = [];
   for (const [path, ops] of Object.entries(paths)) {
     for (const [method, op] of Object.entries(ops)) {
-      const body = op.requestBody ? `<details><summary>body schema</summary><pre>${esc(JSON.stringify(op.requestBody.content["application/json"].schema, null, 2))}</pre></details>` : "";
-      rows.push(`<section><h3><code>${method.toUpperCase()} ${esc(path)}</code></h3><p>${esc(op.summary)} <em>${esc(op.description)}</em></p>${body}</section>`);
+      const body = op.requestBody
+        ? `<details><summary>body schema</summary><pre>${esc(JSON.stringify(op.requestBody.content["application/json"].schema, null, 2))}</pre></details>`
+        : "";
+      rows.push(
+        `<section><h3><code>${method.toUpperCase()} ${esc(path)}</code></h3><p>${esc(op.summary)} <em>${esc(op.description)}</em></p>${body}</section>`,
+      );
     }
   }
   const info = doc.info as { description: string };

@@ -6,7 +6,6 @@
 import { QuiverError } from "../core/errors/errors.js";
 import type { CollectionApi, DatabaseApi } from "../api/types.js";
 import type { QueryPlan } from "../database/reads.js";
-import type { CollectionSchema } from "../core/schema/schema.js";
 import type { BodySchemas } from "./bodies.js";
 import { reaches, type KeyStore, type Principal, type Scope } from "./keys.js";
 import type { Cost, UsageMeter } from "./usage.js";
@@ -16,7 +15,11 @@ import type { Cost, UsageMeter } from "./usage.js";
  * key reaches). `admin`: an admin key. `collection`: the `{name}` collection within the key's reach
  * (else 404, as if it did not exist) and at least `scope` (else 403).
  */
-export type Requirement = { kind: "public" } | { kind: "key" } | { kind: "admin" } | { kind: "collection"; scope: Exclude<Scope, "admin"> };
+export type Requirement =
+  | { kind: "public" }
+  | { kind: "key" }
+  | { kind: "admin" }
+  | { kind: "collection"; scope: Exclude<Scope, "admin"> };
 
 export interface RouteContext {
   db: DatabaseApi;
@@ -54,8 +57,14 @@ export interface Route {
 
 const NONE: Cost = { kind: "none" };
 const READ: Cost = { kind: "read" };
-const RECORD = { type: "object", properties: { id: { type: "string" }, payload: { type: "object" }, vectors: { type: "object" } } };
-const INFO = { type: "object", properties: { name: { type: "string" }, schema: { type: "object" }, count: { type: "integer" } } };
+const RECORD = {
+  type: "object",
+  properties: { id: { type: "string" }, payload: { type: "object" }, vectors: { type: "object" } },
+};
+const INFO = {
+  type: "object",
+  properties: { name: { type: "string" }, schema: { type: "object" }, count: { type: "integer" } },
+};
 
 async function coll(ctx: RouteContext): Promise<CollectionApi> {
   return ctx.db.collection(ctx.params.name);
@@ -93,32 +102,47 @@ function readOpts(body: Record<string, unknown>): { withPayload?: boolean; withV
 
 export const ROUTES: Route[] = [
   {
-    method: "GET", path: "/healthz", summary: "Liveness: 200 {ok:true} while the database is open; no details.", requires: { kind: "public" },
+    method: "GET",
+    path: "/healthz",
+    summary: "Liveness: 200 {ok:true} while the database is open; no details.",
+    requires: { kind: "public" },
     async handle(ctx) {
       await ctx.db.listCollections();
       return { json: { ok: true }, cost: NONE };
     },
   },
   {
-    method: "GET", path: "/openapi.json", summary: "This OpenAPI document, generated from the schemas that validate requests.", requires: { kind: "public" },
+    method: "GET",
+    path: "/openapi.json",
+    summary: "This OpenAPI document, generated from the schemas that validate requests.",
+    requires: { kind: "public" },
     async handle(ctx) {
       return { json: ctx.openapi(), cost: NONE };
     },
   },
   {
-    method: "GET", path: "/docs", summary: "A readable page of every route.", requires: { kind: "public" },
+    method: "GET",
+    path: "/docs",
+    summary: "A readable page of every route.",
+    requires: { kind: "public" },
     async handle(ctx) {
       return { text: ctx.docsHtml(), contentType: "text/html; charset=utf-8", cost: NONE };
     },
   },
   {
-    method: "GET", path: "/metrics", summary: "Prometheus metrics (admin key).", requires: { kind: "admin" },
+    method: "GET",
+    path: "/metrics",
+    summary: "Prometheus metrics (admin key).",
+    requires: { kind: "admin" },
     async handle(ctx) {
       return { text: await ctx.metricsText(), contentType: "text/plain; version=0.0.4", cost: NONE };
     },
   },
   {
-    method: "GET", path: "/v1/collections", summary: "The collections this key reaches, with schema and count.", requires: { kind: "key" },
+    method: "GET",
+    path: "/v1/collections",
+    summary: "The collections this key reaches, with schema and count.",
+    requires: { kind: "key" },
     response: { type: "object", properties: { collections: { type: "array", items: INFO } } },
     async handle(ctx) {
       const all = await ctx.db.listCollections();
@@ -126,7 +150,11 @@ export const ROUTES: Route[] = [
     },
   },
   {
-    method: "PUT", path: "/v1/collections/{name}", summary: "Create a collection (ifNotExists: succeed if it exists).", requires: { kind: "collection", scope: "write" }, body: "createCollection",
+    method: "PUT",
+    path: "/v1/collections/{name}",
+    summary: "Create a collection (ifNotExists: succeed if it exists).",
+    requires: { kind: "collection", scope: "write" },
+    body: "createCollection",
     response: INFO,
     async handle(ctx) {
       const { schema, ifNotExists } = ctx.body as { schema: never; ifNotExists?: boolean };
@@ -135,21 +163,31 @@ export const ROUTES: Route[] = [
     },
   },
   {
-    method: "GET", path: "/v1/collections/{name}", summary: "A collection's schema and count.", requires: { kind: "collection", scope: "read" },
+    method: "GET",
+    path: "/v1/collections/{name}",
+    summary: "A collection's schema and count.",
+    requires: { kind: "collection", scope: "read" },
     response: INFO,
     async handle(ctx) {
       return { json: await info(ctx.db, ctx.params.name), cost: READ };
     },
   },
   {
-    method: "DELETE", path: "/v1/collections/{name}", summary: "Drop a collection and all its records.", requires: { kind: "collection", scope: "write" },
+    method: "DELETE",
+    path: "/v1/collections/{name}",
+    summary: "Drop a collection and all its records.",
+    requires: { kind: "collection", scope: "write" },
     response: { type: "object", properties: { dropped: { type: "boolean" } } },
     async handle(ctx) {
       return { json: { dropped: await ctx.db.dropCollection(ctx.params.name) }, cost: { kind: "write", flat: true } };
     },
   },
   {
-    method: "POST", path: "/v1/collections/{name}/upsert", summary: "Insert or wholly replace records; durable when answered.", requires: { kind: "collection", scope: "write" }, body: "upsert",
+    method: "POST",
+    path: "/v1/collections/{name}/upsert",
+    summary: "Insert or wholly replace records; durable when answered.",
+    requires: { kind: "collection", scope: "write" },
+    body: "upsert",
     response: { type: "object", properties: { upserted: { type: "integer" } } },
     async handle(ctx) {
       const r = await (await coll(ctx)).upsert(ctx.body.records as never);
@@ -157,7 +195,11 @@ export const ROUTES: Route[] = [
     },
   },
   {
-    method: "POST", path: "/v1/collections/{name}/delete", summary: "Delete records by id.", requires: { kind: "collection", scope: "write" }, body: "ids",
+    method: "POST",
+    path: "/v1/collections/{name}/delete",
+    summary: "Delete records by id.",
+    requires: { kind: "collection", scope: "write" },
+    body: "ids",
     response: { type: "object", properties: { deleted: { type: "integer" } } },
     async handle(ctx) {
       const r = await (await coll(ctx)).delete(ctx.body.ids as string[]);
@@ -165,7 +207,11 @@ export const ROUTES: Route[] = [
     },
   },
   {
-    method: "POST", path: "/v1/collections/{name}/delete-by-filter", summary: "Delete every record matching a filter.", requires: { kind: "collection", scope: "write" }, body: "deleteByFilter",
+    method: "POST",
+    path: "/v1/collections/{name}/delete-by-filter",
+    summary: "Delete every record matching a filter.",
+    requires: { kind: "collection", scope: "write" },
+    body: "deleteByFilter",
     response: { type: "object", properties: { deleted: { type: "integer" } } },
     async handle(ctx) {
       const r = await (await coll(ctx)).deleteByFilter(ctx.body.filter as never);
@@ -173,7 +219,11 @@ export const ROUTES: Route[] = [
     },
   },
   {
-    method: "POST", path: "/v1/collections/{name}/get", summary: "Records by id, in the order asked; missing ids left out.", requires: { kind: "collection", scope: "read" }, body: "get",
+    method: "POST",
+    path: "/v1/collections/{name}/get",
+    summary: "Records by id, in the order asked; missing ids left out.",
+    requires: { kind: "collection", scope: "read" },
+    body: "get",
     response: { type: "object", properties: { records: { type: "array", items: RECORD } } },
     async handle(ctx) {
       const records = await (await coll(ctx)).get(ctx.body.ids as string[], readOpts(ctx.body));
@@ -181,21 +231,36 @@ export const ROUTES: Route[] = [
     },
   },
   {
-    method: "POST", path: "/v1/collections/{name}/count", summary: "Number of records, or of records matching a filter.", requires: { kind: "collection", scope: "read" }, body: "count",
+    method: "POST",
+    path: "/v1/collections/{name}/count",
+    summary: "Number of records, or of records matching a filter.",
+    requires: { kind: "collection", scope: "read" },
+    body: "count",
     response: { type: "object", properties: { count: { type: "integer" } } },
     async handle(ctx) {
       return { json: { count: await (await coll(ctx)).count(ctx.body.filter as never) }, cost: READ };
     },
   },
   {
-    method: "POST", path: "/v1/collections/{name}/scroll", summary: "One page of records in id order; pass nextCursor back.", requires: { kind: "collection", scope: "read" }, body: "scroll",
-    response: { type: "object", properties: { records: { type: "array", items: RECORD }, nextCursor: { type: ["string", "null"] } } },
+    method: "POST",
+    path: "/v1/collections/{name}/scroll",
+    summary: "One page of records in id order; pass nextCursor back.",
+    requires: { kind: "collection", scope: "read" },
+    body: "scroll",
+    response: {
+      type: "object",
+      properties: { records: { type: "array", items: RECORD }, nextCursor: { type: ["string", "null"] } },
+    },
     async handle(ctx) {
       return { json: await (await coll(ctx)).scroll(ctx.body as never), cost: READ };
     },
   },
   {
-    method: "POST", path: "/v1/collections/{name}/query", summary: "Nearest neighbours of a vector, optionally filtered.", requires: { kind: "collection", scope: "read" }, body: "query",
+    method: "POST",
+    path: "/v1/collections/{name}/query",
+    summary: "Nearest neighbours of a vector, optionally filtered.",
+    requires: { kind: "collection", scope: "read" },
+    body: "query",
     response: { type: "object", properties: { hits: { type: "array", items: RECORD }, plan: { type: "object" } } },
     async handle(ctx) {
       const c = await coll(ctx);
@@ -205,40 +270,60 @@ export const ROUTES: Route[] = [
     },
   },
   {
-    method: "GET", path: "/v1/stats", summary: "Database statistics (admin key).", requires: { kind: "admin" },
+    method: "GET",
+    path: "/v1/stats",
+    summary: "Database statistics (admin key).",
+    requires: { kind: "admin" },
     async handle(ctx) {
       return { json: await ctx.db.stats(), cost: NONE };
     },
   },
   {
-    method: "POST", path: "/v1/checkpoint", summary: "Write a checkpoint now (admin key).", requires: { kind: "admin" },
+    method: "POST",
+    path: "/v1/checkpoint",
+    summary: "Write a checkpoint now (admin key).",
+    requires: { kind: "admin" },
     async handle(ctx) {
       await ctx.db.checkpoint();
       return { json: { ok: true }, cost: NONE };
     },
   },
   {
-    method: "GET", path: "/v1/keys", summary: "List API keys (never the keys or their hashes).", requires: { kind: "admin" },
+    method: "GET",
+    path: "/v1/keys",
+    summary: "List API keys (never the keys or their hashes).",
+    requires: { kind: "admin" },
     async handle(ctx) {
       return { json: { keys: ctx.keys.list() }, cost: NONE };
     },
   },
   {
-    method: "POST", path: "/v1/keys", summary: "Create an API key; the key is returned once.", requires: { kind: "admin" }, body: "createKey",
+    method: "POST",
+    path: "/v1/keys",
+    summary: "Create an API key; the key is returned once.",
+    requires: { kind: "admin" },
+    body: "createKey",
     async handle(ctx) {
       const r = await ctx.keys.create(ctx.body as never);
       return { status: 201, json: { key: r.key, ...r.record }, cost: NONE };
     },
   },
   {
-    method: "DELETE", path: "/v1/keys/{id}", summary: "Revoke an API key at once.", requires: { kind: "admin" },
+    method: "DELETE",
+    path: "/v1/keys/{id}",
+    summary: "Revoke an API key at once.",
+    requires: { kind: "admin" },
     async handle(ctx) {
-      if (!(await ctx.keys.revoke(ctx.params.id))) throw new QuiverError("NOT_FOUND", `key "${ctx.params.id}" does not exist`);
+      if (!(await ctx.keys.revoke(ctx.params.id)))
+        throw new QuiverError("NOT_FOUND", `key "${ctx.params.id}" does not exist`);
       return { json: { revoked: true }, cost: NONE };
     },
   },
   {
-    method: "GET", path: "/v1/usage", summary: "Units used: every key and collection (admin), or this key's own.", requires: { kind: "key" },
+    method: "GET",
+    path: "/v1/usage",
+    summary: "Units used: every key and collection (admin), or this key's own.",
+    requires: { kind: "key" },
     async handle(ctx) {
       const p = ctx.principal!;
       return { json: p.scope === "admin" ? ctx.usage.all() : { keys: [ctx.usage.ofKey(p.id)] }, cost: NONE };

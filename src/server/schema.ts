@@ -6,12 +6,26 @@
 import type { ErrorCode, Problem } from "../core/errors/errors.js";
 
 export type Schema =
-  | { type: "string"; description?: string; minLength?: number; maxLength?: number; pattern?: RegExp; enum?: readonly string[] }
+  | {
+      type: "string";
+      description?: string;
+      minLength?: number;
+      maxLength?: number;
+      pattern?: RegExp;
+      enum?: readonly string[];
+    }
   | { type: "integer"; description?: string; minimum?: number; maximum?: number }
   | { type: "number"; description?: string }
   | { type: "boolean"; description?: string }
   | { type: "array"; description?: string; items: Schema; maxItems?: number }
-  | { type: "object"; description?: string; properties: Record<string, Schema>; required?: readonly string[]; additional?: Schema; unknownMessage?: string }
+  | {
+      type: "object";
+      description?: string;
+      properties: Record<string, Schema>;
+      required?: readonly string[];
+      additional?: Schema;
+      unknownMessage?: string;
+    }
   | { type: "anyOf"; description?: string; options: Schema[]; message: string }
   /** Any JSON value; its deep validation is the database's (documented with `doc`). */
   | { type: "json"; description?: string; doc?: Record<string, unknown> };
@@ -21,9 +35,21 @@ export const s = {
   integer: (o: Omit<Extract<Schema, { type: "integer" }>, "type"> = {}): Schema => ({ type: "integer", ...o }),
   number: (o: Omit<Extract<Schema, { type: "number" }>, "type"> = {}): Schema => ({ type: "number", ...o }),
   boolean: (description?: string): Schema => ({ type: "boolean", description }),
-  array: (items: Schema, o: Omit<Extract<Schema, { type: "array" }>, "type" | "items"> = {}): Schema => ({ type: "array", items, ...o }),
-  object: (properties: Record<string, Schema>, o: Omit<Extract<Schema, { type: "object" }>, "type" | "properties"> = {}): Schema => ({ type: "object", properties, ...o }),
-  anyOf: (options: Schema[], message: string, description?: string): Schema => ({ type: "anyOf", options, message, description }),
+  array: (items: Schema, o: Omit<Extract<Schema, { type: "array" }>, "type" | "items"> = {}): Schema => ({
+    type: "array",
+    items,
+    ...o,
+  }),
+  object: (
+    properties: Record<string, Schema>,
+    o: Omit<Extract<Schema, { type: "object" }>, "type" | "properties"> = {},
+  ): Schema => ({ type: "object", properties, ...o }),
+  anyOf: (options: Schema[], message: string, description?: string): Schema => ({
+    type: "anyOf",
+    options,
+    message,
+    description,
+  }),
   json: (description: string, doc?: Record<string, unknown>): Schema => ({ type: "json", description, doc }),
 };
 
@@ -53,14 +79,20 @@ function check(schema: Schema, v: unknown, path: string, problems: Problem[], to
       return;
     case "string":
       if (typeof v !== "string") return void at(`must be a string, got ${describe(v)}`);
-      if (schema.minLength !== undefined && v.length < schema.minLength) return void at(`must have at least ${schema.minLength} characters`);
-      if (schema.maxLength !== undefined && v.length > schema.maxLength) return void at(`must have at most ${schema.maxLength} characters`);
+      if (schema.minLength !== undefined && v.length < schema.minLength)
+        return void at(`must have at least ${schema.minLength} characters`);
+      if (schema.maxLength !== undefined && v.length > schema.maxLength)
+        return void at(`must have at most ${schema.maxLength} characters`);
       if (schema.pattern && !schema.pattern.test(v)) return void at(`must match ${schema.pattern.source}`);
-      if (schema.enum && !schema.enum.includes(v)) return void at(`must be one of ${schema.enum.join(", ")}, got ${describe(v)}`);
+      if (schema.enum && !schema.enum.includes(v))
+        return void at(`must be one of ${schema.enum.join(", ")}, got ${describe(v)}`);
       return;
     case "integer":
       if (typeof v !== "number" || !Number.isInteger(v)) return void at(`must be an integer, got ${describe(v)}`);
-      if ((schema.minimum !== undefined && v < schema.minimum) || (schema.maximum !== undefined && v > schema.maximum)) {
+      if (
+        (schema.minimum !== undefined && v < schema.minimum) ||
+        (schema.maximum !== undefined && v > schema.maximum)
+      ) {
         return void at(`must be an integer from ${schema.minimum ?? "-inf"} to ${schema.maximum ?? "inf"}, got ${v}`);
       }
       return;
@@ -85,12 +117,17 @@ function check(schema: Schema, v: unknown, path: string, problems: Problem[], to
       return;
     case "object": {
       if (!isObject(v)) return void at(`must be an object, got ${describe(v)}`);
-      for (const key of schema.required ?? []) if (v[key] === undefined) problems.push({ path: join(path, key), message: "is required" });
+      for (const key of schema.required ?? [])
+        if (v[key] === undefined) problems.push({ path: join(path, key), message: "is required" });
       for (const [key, value] of Object.entries(v)) {
         const p = join(path, key);
         const field = Object.hasOwn(schema.properties, key) ? schema.properties[key] : schema.additional;
         if (field) check(field, value, p, problems, tooLarge);
-        else problems.push({ path: p, message: schema.unknownMessage ?? `unknown field (expected ${Object.keys(schema.properties).join(", ")})` });
+        else
+          problems.push({
+            path: p,
+            message: schema.unknownMessage ?? `unknown field (expected ${Object.keys(schema.properties).join(", ")})`,
+          });
       }
       return;
     }
@@ -134,12 +171,22 @@ export function toJsonSchema(schema: Schema): Record<string, unknown> {
         ...(schema.enum ? { enum: [...schema.enum] } : {}),
       };
     case "integer":
-      return { type: "integer", ...d, ...(schema.minimum !== undefined ? { minimum: schema.minimum } : {}), ...(schema.maximum !== undefined ? { maximum: schema.maximum } : {}) };
+      return {
+        type: "integer",
+        ...d,
+        ...(schema.minimum !== undefined ? { minimum: schema.minimum } : {}),
+        ...(schema.maximum !== undefined ? { maximum: schema.maximum } : {}),
+      };
     case "number":
     case "boolean":
       return { type: schema.type, ...d };
     case "array":
-      return { type: "array", ...d, items: toJsonSchema(schema.items), ...(schema.maxItems !== undefined ? { maxItems: schema.maxItems } : {}) };
+      return {
+        type: "array",
+        ...d,
+        items: toJsonSchema(schema.items),
+        ...(schema.maxItems !== undefined ? { maxItems: schema.maxItems } : {}),
+      };
     case "object":
       return {
         type: "object",

@@ -37,7 +37,8 @@ function scopedCollection(c: CollectionApi, p: Principal): CollectionApi {
 export function scopedDatabase(db: DatabaseApi, p: Principal): DatabaseApi {
   return {
     async createCollection(name, schema, opts) {
-      if (!reaches(p, name)) throw new QuiverError("FORBIDDEN", `this key cannot create "${name}": it is outside the key's collections`);
+      if (!reaches(p, name))
+        throw new QuiverError("FORBIDDEN", `this key cannot create "${name}": it is outside the key's collections`);
       if (!allows(p, "write")) throw forbidden(p, "creating a collection");
       return scopedCollection(await db.createCollection(name, schema, opts), p);
     },

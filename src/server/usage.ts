@@ -46,7 +46,8 @@ export function unitsFor(cost: Cost, responseBytes: number): Units {
     return { readUnits: 1 + compute + Math.ceil(responseBytes / 16_384), writeUnits: 0 };
   }
   if (cost.flat) return { readUnits: 0, writeUnits: 1 };
-  if (cost.bytesWritten !== undefined) return { readUnits: 0, writeUnits: Math.max(1, Math.ceil(cost.bytesWritten / 4096)) };
+  if (cost.bytesWritten !== undefined)
+    return { readUnits: 0, writeUnits: Math.max(1, Math.ceil(cost.bytesWritten / 4096)) };
   return { readUnits: 0, writeUnits: Math.max(1, Math.ceil((cost.deleted ?? 0) / 100)) };
 }
 
@@ -87,14 +88,18 @@ export class UsageMeter {
     private readonly onWarning: (m: string) => void,
   ) {}
 
-  static async open(dir: Directory | null, opts: { flushMs?: number; now?: () => number; onWarning?: (m: string) => void } = {}): Promise<UsageMeter> {
+  static async open(
+    dir: Directory | null,
+    opts: { flushMs?: number; now?: () => number; onWarning?: (m: string) => void } = {},
+  ): Promise<UsageMeter> {
     let data: UsageFile = { version: 1, keys: {} };
     if (dir) {
       try {
         const parsed = JSON.parse(new TextDecoder().decode(await dir.read(USAGE_FILE))) as UsageFile;
         if (parsed.version === 1 && typeof parsed.keys === "object" && parsed.keys !== null) data = parsed;
       } catch (e) {
-        if (!(e instanceof QuiverError && e.code === "NOT_FOUND")) opts.onWarning?.(`${USAGE_FILE} unreadable, usage starts from zero: ${String(e)}`);
+        if (!(e instanceof QuiverError && e.code === "NOT_FOUND"))
+          opts.onWarning?.(`${USAGE_FILE} unreadable, usage starts from zero: ${String(e)}`);
       }
     }
     const now = opts.now ?? Date.now;
@@ -128,8 +133,10 @@ export class UsageMeter {
   quotaExceeded(p: Principal): string | null {
     if (!p.quota) return null;
     const u = this.usageOf(p.id);
-    if (p.quota.readUnits !== undefined && u.period.readUnits >= p.quota.readUnits) return `read quota of ${p.quota.readUnits} units for ${u.month} is used up`;
-    if (p.quota.writeUnits !== undefined && u.period.writeUnits >= p.quota.writeUnits) return `write quota of ${p.quota.writeUnits} units for ${u.month} is used up`;
+    if (p.quota.readUnits !== undefined && u.period.readUnits >= p.quota.readUnits)
+      return `read quota of ${p.quota.readUnits} units for ${u.month} is used up`;
+    if (p.quota.writeUnits !== undefined && u.period.writeUnits >= p.quota.writeUnits)
+      return `write quota of ${p.quota.writeUnits} units for ${u.month} is used up`;
     return null;
   }
 
@@ -144,7 +151,13 @@ export class UsageMeter {
   }
 
   /** Usage of one key (its own view). */
-  ofKey(keyId: string): { key: string; total: Counter; month: string; period: Counter; collections: Record<string, Counter> } {
+  ofKey(keyId: string): {
+    key: string;
+    total: Counter;
+    month: string;
+    period: Counter;
+    collections: Record<string, Counter>;
+  } {
     const u = this.usageOf(keyId);
     return { key: keyId, ...structuredClone(u) };
   }
@@ -160,7 +173,12 @@ export class UsageMeter {
         sum.requests += c.requests;
       }
     }
-    return { keys: Object.keys(this.data.keys).sort().map((k) => this.ofKey(k)), collections };
+    return {
+      keys: Object.keys(this.data.keys)
+        .sort()
+        .map((k) => this.ofKey(k)),
+      collections,
+    };
   }
 
   /** Writes the counters if they changed; safe to call at any time. */

@@ -54,7 +54,8 @@ export function decodeIndexFile(data: Uint8Array, name: string): IndexSnapshot {
   if (data.length < 16) throw new QuiverError("CORRUPT", `${name}: too short to be an index file`);
   const foot = new ByteReader(data, data.length - 8, data.length, name);
   const crc = foot.u32();
-  if (foot.u32() !== END || crc32c(data, 0, data.length - 8) !== crc) throw new QuiverError("CORRUPT", `${name}: index file checksum mismatch`);
+  if (foot.u32() !== END || crc32c(data, 0, data.length - 8) !== crc)
+    throw new QuiverError("CORRUPT", `${name}: index file checksum mismatch`);
   const r = new ByteReader(data, 0, data.length - 8, name);
   if (r.u32() !== MAGIC) throw new QuiverError("CORRUPT", `${name}: not a Quiver index file (bad magic)`);
   const version = r.u32();

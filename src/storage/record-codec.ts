@@ -9,7 +9,7 @@
  *
  * (str = u32 byte length + UTF-8.) Only the vectors a record has are written.
  */
-import { ByteReader, ByteWriter } from "./codec.js";
+import type { ByteReader, ByteWriter } from "./codec.js";
 
 /** A record as stored: payload kept as its JSON text, vectors by name. */
 export interface StoredRecord {
@@ -34,4 +34,3 @@ export function readRecord(r: ByteReader): StoredRecord {
   }
   return { id, payloadJson, vectors };
 }
-

@@ -7,10 +7,16 @@ import { htmlToText, htmlTitle } from "../../src/embed/html.js";
 test("splits at headings first, keeps the heading path and offsets", () => {
   const md = "# Guide\n\nIntro text here.\n\n## Install\n\nRun npm install.\n\n## Use\n\nCall open().";
   const chunks = chunkText(md, { size: 500 });
-  assert.deepEqual(chunks.map((c) => c.headings), [["Guide"], ["Guide", "Install"], ["Guide", "Use"]]);
+  assert.deepEqual(
+    chunks.map((c) => c.headings),
+    [["Guide"], ["Guide", "Install"], ["Guide", "Use"]],
+  );
   assert.equal(chunks[1].text, "Install\n\nRun npm install.");
   assert.equal(md.slice(chunks[2].start, chunks[2].end), "## Use\n\nCall open().");
-  assert.deepEqual(chunks.map((c) => c.index), [0, 1, 2]);
+  assert.deepEqual(
+    chunks.map((c) => c.index),
+    [0, 1, 2],
+  );
 });
 
 test("packs paragraphs up to the size, cuts long ones at sentences, overlaps whole words", () => {
@@ -21,7 +27,10 @@ test("packs paragraphs up to the size, cuts long ones at sentences, overlaps who
   for (const c of chunks) assert.ok(c.text.length <= 300, `chunk of ${c.text.length}`);
   // The second chunk starts with the end of the first.
   const tailWords = chunks[0].text.split(" ").slice(-3).join(" ");
-  assert.ok(chunks[1].text.startsWith(tailWords.split(" ").slice(-1)[0]) || chunks[1].text.includes(tailWords.split(" ").slice(-1)[0]));
+  assert.ok(
+    chunks[1].text.startsWith(tailWords.split(" ").slice(-1)[0]) ||
+      chunks[1].text.includes(tailWords.split(" ").slice(-1)[0]),
+  );
   const long = "word ".repeat(500);
   for (const c of chunkText(long, { size: 200, overlap: 0 })) assert.ok(c.text.length <= 200);
   assert.deepEqual(chunkText("   \n\n  "), []);

@@ -5,14 +5,25 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { open, isQuiverError, documentSchema, ingestDocuments, deleteDocument, searchDocuments, MemoryStore, doctor } from "../../src/index.js";
+import {
+  open,
+  isQuiverError,
+  documentSchema,
+  ingestDocuments,
+  deleteDocument,
+  searchDocuments,
+  MemoryStore,
+  doctor,
+} from "../../src/index.js";
 import { fakeEmbedder } from "./fake-embedder.js";
 import { seededRandom as mulberry32 } from "../../src/core/util/prng.js";
 
 test("a bound vector takes text in upsert (given or from its source field) and in query", async () => {
   const fake = fakeEmbedder();
   const db = await open(undefined, { embedders: { fake } });
-  const c = await db.createCollection("notes", { vectors: { v: { dim: 64, metric: "cosine", embedder: "fake", source: "body" } } });
+  const c = await db.createCollection("notes", {
+    vectors: { v: { dim: 64, metric: "cosine", embedder: "fake", source: "body" } },
+  });
   await c.upsert([
     { id: "a", payload: { body: "red apples and green pears" } },
     { id: "b", vector: "blue ocean waves" },
@@ -21,7 +32,13 @@ test("a bound vector takes text in upsert (given or from its source field) and i
   const { hits } = await c.query({ vector: "blue waves", limit: 1 });
   assert.equal(hits[0].id, "b");
   const r2 = await c.query({ vector: { v: "pears" }, limit: 3 });
-  assert.deepEqual(r2.hits.slice(0, 2).map((h) => h.id).sort(), ["a", "c"]);
+  assert.deepEqual(
+    r2.hits
+      .slice(0, 2)
+      .map((h) => h.id)
+      .sort(),
+    ["a", "c"],
+  );
   // Same text again: served from the cache.
   const before = fake.calls.length;
   await c.query({ vector: "blue waves", limit: 1 });
@@ -35,9 +52,18 @@ test("text errors are clear: unbound vector, unknown embedder, bad schema", asyn
   await assert.rejects(plain.upsert([{ id: "x", vector: "text" }]), /not bound to an embedder/);
   await assert.rejects(plain.query({ vector: "text" }), /not bound to an embedder/);
   const other = await db.createCollection("other", { vectors: { v: { dim: 64, metric: "cosine", embedder: "nope" } } });
-  await assert.rejects(other.query({ vector: "text" }), /bound to embedder "nope", which this database was not opened with \(it has fake\)/);
-  await assert.rejects(db.createCollection("bad", { vectors: { v: { dim: 4, metric: "cosine", source: "t" } } }), /needs embedder/);
-  await assert.rejects(db.createCollection("bad2", { vectors: { v: { dim: 4, metric: "cosine", embedder: "../../model" } } }), (e: unknown) => isQuiverError(e, "INVALID_ARGUMENT"));
+  await assert.rejects(
+    other.query({ vector: "text" }),
+    /bound to embedder "nope", which this database was not opened with \(it has fake\)/,
+  );
+  await assert.rejects(
+    db.createCollection("bad", { vectors: { v: { dim: 4, metric: "cosine", source: "t" } } }),
+    /needs embedder/,
+  );
+  await assert.rejects(
+    db.createCollection("bad2", { vectors: { v: { dim: 4, metric: "cosine", embedder: "../../model" } } }),
+    (e: unknown) => isQuiverError(e, "INVALID_ARGUMENT"),
+  );
   await assert.rejects(other.upsert([{ id: "e", vector: "  " }]), /empty text/);
   await db.close();
 });
@@ -59,11 +85,19 @@ test("the binding survives reopening (stored in the schema)", async () => {
 test("documents: ingest, replace a whole document, delete it, group hits by document", async () => {
   const db = await open(undefined, { embedders: { fake: fakeEmbedder() } });
   const c = await db.createCollection("docs", documentSchema("fake", 64));
-  const long = Array.from({ length: 6 }, (_, i) => `## Part ${i}\n\nSection ${i} talks about topic${i} alpha beta gamma delta.`).join("\n\n");
-  const r = await ingestDocuments(db, c, [
-    { id: "guide", text: `# Guide\n\n${long}`, source: "guide.md", metadata: { lang: "en" } },
-    { id: "faq", text: "<h1>FAQ</h1><p>Install with npm install quiver.</p>", format: "html" },
-  ], { size: 120, overlap: 0 });
+  const long = Array.from(
+    { length: 6 },
+    (_, i) => `## Part ${i}\n\nSection ${i} talks about topic${i} alpha beta gamma delta.`,
+  ).join("\n\n");
+  const r = await ingestDocuments(
+    db,
+    c,
+    [
+      { id: "guide", text: `# Guide\n\n${long}`, source: "guide.md", metadata: { lang: "en" } },
+      { id: "faq", text: "<h1>FAQ</h1><p>Install with npm install quiver.</p>", format: "html" },
+    ],
+    { size: 120, overlap: 0 },
+  );
   assert.equal(r.documents, 2);
   const guideChunks = await c.count({ documentId: "guide" });
   assert.ok(guideChunks >= 6);
@@ -92,12 +126,23 @@ test("documents: duplicates across documents are reported, skipped or rejected",
   const c = await db.createCollection("docs", documentSchema("fake", 64));
   const text = "Quiver keeps a write-ahead log with checksums on every record.";
   await ingestDocuments(db, c, [{ id: "a", text }]);
-  const kept = await ingestDocuments(db, c, [{ id: "b", text: text.toUpperCase() }, { id: "c", text: "Totally different words here about cooking pasta." }]);
+  const kept = await ingestDocuments(db, c, [
+    { id: "b", text: text.toUpperCase() },
+    { id: "c", text: "Totally different words here about cooking pasta." },
+  ]);
   assert.equal(kept.quality.exactDuplicates.count, 1);
   assert.equal(kept.quality.exactDuplicates.examples[0].of, "a#0");
-  await assert.rejects(ingestDocuments(db, c, [{ id: "d", text: `${text} ` }], { duplicates: "reject" }), /duplicates a#0 \(nothing was written/);
+  await assert.rejects(
+    ingestDocuments(db, c, [{ id: "d", text: `${text} ` }], { duplicates: "reject" }),
+    /duplicates a#0 \(nothing was written/,
+  );
   assert.equal(await c.count({ documentId: "d" }), 0);
-  const skipped = await ingestDocuments(db, c, [{ id: "e", text: `Quiver keeps a write-ahead log with checksums on every single record.` }], { duplicates: "skip", nearDuplicateThreshold: 0.9 });
+  const skipped = await ingestDocuments(
+    db,
+    c,
+    [{ id: "e", text: `Quiver keeps a write-ahead log with checksums on every single record.` }],
+    { duplicates: "skip", nearDuplicateThreshold: 0.9 },
+  );
   assert.deepEqual(skipped.skipped, ["e#0"]);
   assert.equal(await c.count({ documentId: "e" }), 0);
   await db.close();
@@ -119,7 +164,10 @@ test("memory: scopes, merge of near-duplicates, TTL at read time and purge, rece
   assert.equal((await mem.recall("metric", { session: "s1" }))[0].mentions, 2);
   now += 1001;
   hits = await mem.recall("dog name", { session: "s1" });
-  assert.ok(hits.every((h) => h.text !== "Their dog is called Rex"), "expired memories are not recalled");
+  assert.ok(
+    hits.every((h) => h.text !== "Their dog is called Rex"),
+    "expired memories are not recalled",
+  );
   assert.equal(await mem.collection.count(), 3, "still stored until purged");
   assert.deepEqual(await mem.purgeExpired(), { deleted: 1 });
   // Recency: two equally relevant memories; the recent one wins with a decay.
@@ -128,7 +176,11 @@ test("memory: scopes, merge of near-duplicates, TTL at read time and purge, rece
   await mem.remember({ session: "s3", text: "meeting moved to room beta", id: "new" });
   const byRelevance = await mem.recall("meeting moved to room alpha", { session: "s3" });
   assert.equal(byRelevance[0].id, "old");
-  const byRecency = await mem.recall("meeting moved to room", { session: "s3", halfLifeMs: 86_400_000, recencyWeight: 0.5 });
+  const byRecency = await mem.recall("meeting moved to room", {
+    session: "s3",
+    halfLifeMs: 86_400_000,
+    recencyWeight: 0.5,
+  });
   assert.equal(byRecency[0].id, "new");
   assert.deepEqual(await mem.forget({ session: "s3" }), { deleted: 2 });
   assert.deepEqual(await mem.forget({ id: other.id, session: "s1" }), { deleted: 0 }, "id outside the scope is kept");
@@ -146,27 +198,61 @@ test("doctor finds planted duplicates, near-duplicates, short texts, abnormal no
   const records = [];
   for (let i = 0; i < 200; i++) {
     const center = centers[i % 4];
-    records.push({ id: `r${i}`, vector: center.map((x) => x + (rand() - 0.5) * 0.6), payload: { text: `record number ${i} with some ordinary text` } });
+    records.push({
+      id: `r${i}`,
+      vector: center.map((x) => x + (rand() - 0.5) * 0.6),
+      payload: { text: `record number ${i} with some ordinary text` },
+    });
   }
   // Planted: an exact duplicate text, a near-duplicate vector, a very short and an empty text, a huge norm, two outliers.
-  records.push({ id: "dup", vector: records[3].vector.map((x) => x + (rand() - 0.5) * 0.6), payload: { text: "Record number 3 with some  ordinary text" } });
-  records.push({ id: "near", vector: records[10].vector.map((x) => x * 1.0001), payload: { text: "a rephrased version of record ten" } });
+  records.push({
+    id: "dup",
+    vector: records[3].vector.map((x) => x + (rand() - 0.5) * 0.6),
+    payload: { text: "Record number 3 with some  ordinary text" },
+  });
+  records.push({
+    id: "near",
+    vector: records[10].vector.map((x) => x * 1.0001),
+    payload: { text: "a rephrased version of record ten" },
+  });
   records.push({ id: "short", vector: centers[1].map((x) => x + (rand() - 0.5) * 0.6), payload: { text: "ok" } });
   records.push({ id: "empty", vector: centers[2].map((x) => x + (rand() - 0.5) * 0.6), payload: { text: " " } });
-  records.push({ id: "huge", vector: centers[0].map((x) => x * 40), payload: { text: "a vector with an enormous norm in it" } });
+  records.push({
+    id: "huge",
+    vector: centers[0].map((x) => x * 40),
+    payload: { text: "a vector with an enormous norm in it" },
+  });
   for (const id of ["out1", "out2"]) {
     const v = new Array(dim).fill(0);
     v[id === "out1" ? 0 : 1] = -3;
-    records.push({ id, vector: v.map((x, i) => x + (i > 1 ? (rand() - 0.5) * 0.01 : 0)), payload: { text: `an unrelated vector called ${id}` } });
+    records.push({
+      id,
+      vector: v.map((x, i) => x + (i > 1 ? (rand() - 0.5) * 0.01 : 0)),
+      payload: { text: `an unrelated vector called ${id}` },
+    });
   }
   await c.upsert(records);
   const report = await doctor(c, { nearDuplicateThreshold: 0.999 });
   assert.equal(report.records, 207);
-  assert.deepEqual(report.exactDuplicates.examples.map((e) => [e.id, e.of!].sort()), [["dup", "r3"]]);
-  assert.ok(report.nearDuplicates.examples.some((e) => (e.id === "near" && e.of === "r10") || (e.id === "r10" && e.of === "near")), JSON.stringify(report.nearDuplicates));
+  assert.deepEqual(
+    report.exactDuplicates.examples.map((e) => [e.id, e.of!].sort()),
+    [["dup", "r3"]],
+  );
+  assert.ok(
+    report.nearDuplicates.examples.some(
+      (e) => (e.id === "near" && e.of === "r10") || (e.id === "r10" && e.of === "near"),
+    ),
+    JSON.stringify(report.nearDuplicates),
+  );
   assert.equal(report.nearDuplicates.count, 1);
-  assert.deepEqual(report.shortTexts.examples.map((e) => e.id), ["short"]);
-  assert.deepEqual(report.emptyTexts.examples.map((e) => e.id), ["empty"]);
+  assert.deepEqual(
+    report.shortTexts.examples.map((e) => e.id),
+    ["short"],
+  );
+  assert.deepEqual(
+    report.emptyTexts.examples.map((e) => e.id),
+    ["empty"],
+  );
   assert.ok(report.abnormalNorms.examples.some((e) => e.id === "huge"));
   const outliers = report.outliers.examples.map((e) => e.id);
   assert.ok(outliers.includes("out1") && outliers.includes("out2"), JSON.stringify(report.outliers));

@@ -8,7 +8,16 @@ import assert from "node:assert/strict";
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { open, localEmbedder, documentSchema, ingestDocuments, readDocuments, searchDocuments, MemoryStore, type Database } from "../../src/index.js";
+import {
+  open,
+  localEmbedder,
+  documentSchema,
+  ingestDocuments,
+  readDocuments,
+  searchDocuments,
+  MemoryStore,
+  type Database,
+} from "../../src/index.js";
 
 let dir: string;
 let db: Database;
@@ -16,9 +25,18 @@ let db: Database;
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), "quiver-ai-"));
   mkdirSync(join(dir, "docs", "sub"), { recursive: true });
-  writeFileSync(join(dir, "docs", "install.md"), "# Installing Quiver\n\nQuiver installs from npm with one command: npm install quiver. There is no native binary to compile.\n\n## Requirements\n\nYou need Node.js 20 or later.\n");
-  writeFileSync(join(dir, "docs", "sub", "storage.html"), "<html><head><title>Storage</title></head><body><h1>Crash safety</h1><p>Every write is appended to a write-ahead log and fsynced before it is acknowledged, so a power failure never loses acknowledged data.</p></body></html>");
-  writeFileSync(join(dir, "docs", "bread.txt"), "To bake bread, mix flour, water, salt and yeast, let the dough rise for two hours, then bake it in a hot oven.\n");
+  writeFileSync(
+    join(dir, "docs", "install.md"),
+    "# Installing Quiver\n\nQuiver installs from npm with one command: npm install quiver. There is no native binary to compile.\n\n## Requirements\n\nYou need Node.js 20 or later.\n",
+  );
+  writeFileSync(
+    join(dir, "docs", "sub", "storage.html"),
+    "<html><head><title>Storage</title></head><body><h1>Crash safety</h1><p>Every write is appended to a write-ahead log and fsynced before it is acknowledged, so a power failure never loses acknowledged data.</p></body></html>",
+  );
+  writeFileSync(
+    join(dir, "docs", "bread.txt"),
+    "To bake bread, mix flour, water, salt and yeast, let the dough rise for two hours, then bake it in a hot oven.\n",
+  );
   writeFileSync(join(dir, "docs", "ignored.png"), "not text");
   db = await open(join(dir, "db"), { embedders: { local: localEmbedder() } });
 });
@@ -66,7 +84,10 @@ test("memories expire on time; near-duplicates merge", async () => {
   assert.equal(hits[0].text, "The door code is 4321.", "still alive 1 s before its expiry");
   clock += 1_001;
   hits = await mem.recall("what is the code for the door?", { session: "chat-1" });
-  assert.ok(hits.every((h) => !h.text.includes("4321")), "expired");
+  assert.ok(
+    hits.every((h) => !h.text.includes("4321")),
+    "expired",
+  );
   assert.equal((await mem.purgeExpired()).deleted, 1);
   const colour = await mem.recall("which colour do I like?", { session: "chat-1", limit: 1 });
   assert.equal(colour[0].mentions, 2);

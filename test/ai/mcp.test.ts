@@ -22,29 +22,73 @@ function json(r: unknown): Record<string, unknown> {
 test("an MCP client lists the tools and calls each over stdio", async () => {
   const dir = mkdtempSync(join(tmpdir(), "quiver-mcp-"));
   const client = new Client({ name: "quiver-test", version: "1.0.0" });
-  const transport = new StdioClientTransport({ command: process.execPath, args: [MAIN, "mcp", "--data", join(dir, "db")], stderr: "pipe" });
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [MAIN, "mcp", "--data", join(dir, "db")],
+    stderr: "pipe",
+  });
   try {
     await client.connect(transport);
     const { tools } = await client.listTools();
-    assert.deepEqual(tools.map((t) => t.name).sort(), ["forget", "ingest", "list_collections", "recall", "remember", "search"]);
+    assert.deepEqual(tools.map((t) => t.name).sort(), [
+      "forget",
+      "ingest",
+      "list_collections",
+      "recall",
+      "remember",
+      "search",
+    ]);
 
-    const ingest = json(await client.callTool({ name: "ingest", arguments: { collection: "kb", documents: [
-      { id: "tea", text: "# Tea\n\nGreen tea should steep for two minutes in water at 80 degrees." },
-      { id: "bikes", text: "# Bicycles\n\nPump the tyres to the pressure written on their sidewall." },
-    ] } }));
+    const ingest = json(
+      await client.callTool({
+        name: "ingest",
+        arguments: {
+          collection: "kb",
+          documents: [
+            { id: "tea", text: "# Tea\n\nGreen tea should steep for two minutes in water at 80 degrees." },
+            { id: "bikes", text: "# Bicycles\n\nPump the tyres to the pressure written on their sidewall." },
+          ],
+        },
+      }),
+    );
     assert.equal(ingest.chunks, 2);
-    const search = json(await client.callTool({ name: "search", arguments: { collection: "kb", query: "how long to brew green tea", limit: 1 } }));
+    const search = json(
+      await client.callTool({
+        name: "search",
+        arguments: { collection: "kb", query: "how long to brew green tea", limit: 1 },
+      }),
+    );
     assert.equal(search.mode, "vector");
     assert.equal((search.hits as { payload: { documentId: string } }[])[0].payload.documentId, "tea");
-    const grouped = json(await client.callTool({ name: "search", arguments: { collection: "kb", query: "tyre pressure", groupByDocument: true, filter: { documentId: { $in: ["tea", "bikes"] } } } }));
+    const grouped = json(
+      await client.callTool({
+        name: "search",
+        arguments: {
+          collection: "kb",
+          query: "tyre pressure",
+          groupByDocument: true,
+          filter: { documentId: { $in: ["tea", "bikes"] } },
+        },
+      }),
+    );
     assert.equal((grouped.documents as { documentId: string }[])[0].documentId, "bikes");
 
-    const remembered = json(await client.callTool({ name: "remember", arguments: { text: "The user is allergic to peanuts.", session: "s1", ttlSeconds: 3600 } }));
+    const remembered = json(
+      await client.callTool({
+        name: "remember",
+        arguments: { text: "The user is allergic to peanuts.", session: "s1", ttlSeconds: 3600 },
+      }),
+    );
     assert.equal(remembered.merged, false);
-    const recall = json(await client.callTool({ name: "recall", arguments: { query: "food allergies", session: "s1" } }));
+    const recall = json(
+      await client.callTool({ name: "recall", arguments: { query: "food allergies", session: "s1" } }),
+    );
     assert.equal((recall.memories as { text: string }[])[0].text, "The user is allergic to peanuts.");
     const list = json(await client.callTool({ name: "list_collections", arguments: {} }));
-    assert.deepEqual((list.collections as { name: string }[]).map((c) => c.name), ["kb", "memory"]);
+    assert.deepEqual(
+      (list.collections as { name: string }[]).map((c) => c.name),
+      ["kb", "memory"],
+    );
     const forgot = json(await client.callTool({ name: "forget", arguments: { id: remembered.id as string } }));
     assert.equal(forgot.deleted, 1);
 
@@ -52,7 +96,10 @@ test("an MCP client lists the tools and calls each over stdio", async () => {
     const missing = await client.callTool({ name: "search", arguments: { collection: "nope", query: "x" } });
     assert.equal(missing.isError, true);
     assert.match((missing.content as { text: string }[])[0].text, /^NOT_FOUND: collection "nope" does not exist/);
-    const badFilter = await client.callTool({ name: "search", arguments: { collection: "kb", query: "x", filter: { a: { $regex: "x" } } } });
+    const badFilter = await client.callTool({
+      name: "search",
+      arguments: { collection: "kb", query: "x", filter: { a: { $regex: "x" } } },
+    });
     assert.match((badFilter.content as { text: string }[])[0].text, /^INVALID_FILTER/);
     const noText = await client.callTool({ name: "remember", arguments: { text: "" } });
     assert.equal(noText.isError, true);

@@ -20,10 +20,39 @@ const FIXTURES = {
     model: "text-embedding-3-small",
     usage: { prompt_tokens: 8, total_tokens: 8 },
   }),
-  openai429: { error: { message: "Rate limit reached for text-embedding-3-small in organization org-x on requests per min (RPM): Limit 3000.", type: "requests", param: null, code: "rate_limit_exceeded" } },
-  openai401: { error: { message: "Incorrect API key provided: sk-bad. You can find your API key at https://platform.openai.com/account/api-keys.", type: "invalid_request_error", param: null, code: "invalid_api_key" } },
-  openai500: { error: { message: "The server had an error while processing your request. Sorry about that!", type: "server_error", param: null, code: null } },
-  ollamaOk: (inputs: string[]) => ({ model: "nomic-embed-text", embeddings: inputs.map((t) => [t.length, 2, 0]), total_duration: 14143917, load_duration: 1019500, prompt_eval_count: 8 }),
+  openai429: {
+    error: {
+      message:
+        "Rate limit reached for text-embedding-3-small in organization org-x on requests per min (RPM): Limit 3000.",
+      type: "requests",
+      param: null,
+      code: "rate_limit_exceeded",
+    },
+  },
+  openai401: {
+    error: {
+      message:
+        "Incorrect API key provided: sk-bad. You can find your API key at https://platform.openai.com/account/api-keys.",
+      type: "invalid_request_error",
+      param: null,
+      code: "invalid_api_key",
+    },
+  },
+  openai500: {
+    error: {
+      message: "The server had an error while processing your request. Sorry about that!",
+      type: "server_error",
+      param: null,
+      code: null,
+    },
+  },
+  ollamaOk: (inputs: string[]) => ({
+    model: "nomic-embed-text",
+    embeddings: inputs.map((t) => [t.length, 2, 0]),
+    total_duration: 14143917,
+    load_duration: 1019500,
+    prompt_eval_count: 8,
+  }),
 };
 
 interface Seen {
@@ -70,7 +99,13 @@ test("OpenAI-compatible: request shape, key, vectors in order", async () => {
   seen.length = 0;
   const e = openAIEmbedder({ baseURL: `${base}/v1/`, apiKey: "sk-test", model: "text-embedding-3-small", dim: 3 });
   const out = await e.embed(["a", "bbb"]);
-  assert.deepEqual(out.map((v) => Array.from(v)), [[1, 1, 0.5], [3, 1, 0.5]]);
+  assert.deepEqual(
+    out.map((v) => Array.from(v)),
+    [
+      [1, 1, 0.5],
+      [3, 1, 0.5],
+    ],
+  );
   assert.equal(seen[0].path, "/v1/embeddings");
   assert.equal(seen[0].auth, "Bearer sk-test");
   assert.deepEqual(seen[0].body.input, ["a", "bbb"]);
@@ -81,7 +116,10 @@ test("managed: batches, de-duplicates, caches by content", async () => {
   seen.length = 0;
   const e = managedEmbedder(openAIEmbedder({ baseURL: `${base}/v1`, model: "m", maxBatch: 2 }));
   const out = await e.embed(["x", "yy", "x", "zzz", "wwww"]);
-  assert.deepEqual(out.map((v) => v[0]), [1, 2, 1, 3, 4]);
+  assert.deepEqual(
+    out.map((v) => v[0]),
+    [1, 2, 1, 3, 4],
+  );
   assert.equal(seen.length, 2, "4 distinct texts in batches of 2");
   await e.embed(["yy", "zzz"]);
   assert.equal(seen.length, 2, "all cached");
@@ -104,8 +142,16 @@ test("managed: a 429 with Retry-After and a 500 are retried, then succeed", asyn
 });
 
 test("managed: retries give up with EMBEDDING_FAILED naming the cause", async () => {
-  script = Array.from({ length: 3 }, () => ({ status: 429, body: FIXTURES.openai429, headers: { "retry-after-ms": "5" } }));
-  const e = managedEmbedder(openAIEmbedder({ baseURL: `${base}/v1`, model: "m" }), { retries: 2, backoffMs: 1, cache: null });
+  script = Array.from({ length: 3 }, () => ({
+    status: 429,
+    body: FIXTURES.openai429,
+    headers: { "retry-after-ms": "5" },
+  }));
+  const e = managedEmbedder(openAIEmbedder({ baseURL: `${base}/v1`, model: "m" }), {
+    retries: 2,
+    backoffMs: 1,
+    cache: null,
+  });
   await assert.rejects(e.embed(["x"]), (err: unknown) => {
     assert.ok(isQuiverError(err, "EMBEDDING_FAILED"));
     assert.match(err.message, /HTTP 429: Rate limit reached/);
@@ -125,15 +171,27 @@ test("a bad key is not retried and says so", async () => {
 test("a wrong dimension and a dead server are clear errors", async () => {
   const wrongDim = managedEmbedder(openAIEmbedder({ baseURL: `${base}/v1`, model: "m", dim: 8 }), { cache: null });
   await assert.rejects(wrongDim.embed(["x"]), /expected 8 dimensions, the response has 3/);
-  const dead = managedEmbedder(openAIEmbedder({ baseURL: "http://127.0.0.1:9/v1", model: "m" }), { retries: 1, backoffMs: 1 });
-  await assert.rejects(dead.embed(["x"]), (e: unknown) => isQuiverError(e, "EMBEDDING_FAILED") && /request to .* failed/.test(e.message));
+  const dead = managedEmbedder(openAIEmbedder({ baseURL: "http://127.0.0.1:9/v1", model: "m" }), {
+    retries: 1,
+    backoffMs: 1,
+  });
+  await assert.rejects(
+    dead.embed(["x"]),
+    (e: unknown) => isQuiverError(e, "EMBEDDING_FAILED") && /request to .* failed/.test(e.message),
+  );
 });
 
 test("Ollama native API", async () => {
   seen.length = 0;
   const e = ollamaEmbedder({ baseURL: base, model: "nomic-embed-text" });
   const out = await e.embed(["abc", "de"]);
-  assert.deepEqual(out.map((v) => Array.from(v)), [[3, 2, 0], [2, 2, 0]]);
+  assert.deepEqual(
+    out.map((v) => Array.from(v)),
+    [
+      [3, 2, 0],
+      [2, 2, 0],
+    ],
+  );
   assert.equal(seen[0].path, "/api/embed");
   assert.equal(seen[0].body.model, "nomic-embed-text");
 });

@@ -54,12 +54,14 @@ function vectors(n: number, dim: number, seed: number): number[][] {
 }
 
 function count(db: string, name: string): number {
-  const stats = JSON.parse(ok(quiver(db, "stats", "--json")).stdout) as { collections: { name: string; count: number }[] };
+  const stats = JSON.parse(ok(quiver(db, "stats", "--json")).stdout) as {
+    collections: { name: string; count: number }[];
+  };
   return stats.collections.find((c) => c.name === name)?.count ?? -1;
 }
 
 function writeJsonl(path: string, records: unknown[]): void {
-  writeFileSync(path, records.map((r) => JSON.stringify(r)).join("\n") + "\n");
+  writeFileSync(path, `${records.map((r) => JSON.stringify(r)).join("\n")}\n`);
 }
 
 function l2(a: number[], b: number[]): number {
@@ -70,10 +72,15 @@ test("import --jsonl then query: the record equal to the query is the top hit wi
   const db = tempDir("db");
   const vs = vectors(60, 8, 1);
   const file = join(tempDir("in"), "records.jsonl");
-  writeJsonl(file, vs.map((vector, i) => ({ id: `r${i}`, vector, payload: { n: i, tag: i % 2 ? "odd" : "even" } })));
+  writeJsonl(
+    file,
+    vs.map((vector, i) => ({ id: `r${i}`, vector, payload: { n: i, tag: i % 2 ? "odd" : "even" } })),
+  );
   const imp = ok(quiver(db, "import", "docs", "--jsonl", file, "--dim", "8", "--metric", "euclidean", "--batch", "7"));
   assert.match(imp.stdout, /imported 60 records in [\d.]+ s \([\d,]+ records\/s\)/);
-  const q = JSON.parse(ok(quiver(db, "query", "docs", "--vector", JSON.stringify(vs[17]), "--limit", "3", "--json")).stdout);
+  const q = JSON.parse(
+    ok(quiver(db, "query", "docs", "--vector", JSON.stringify(vs[17]), "--limit", "3", "--json")).stdout,
+  );
   assert.equal(q.hits.length, 3);
   assert.equal(q.hits[0].id, "r17");
   assert.ok(Math.abs(q.hits[0].score) < 1e-6, `score ${q.hits[0].score}`);
@@ -127,18 +134,30 @@ test("export then import into another collection gives identical records", () =>
   const db = tempDir("db");
   const dir = tempDir("io");
   const vs = vectors(2500, 5, 4);
-  const records = vs.map((vector, i) => ({ id: `id-${i}`, vector, payload: i % 3 ? { i, s: "é ✓ \"q\"", nested: { a: [1, null, true] } } : {} }));
+  const records = vs.map((vector, i) => ({
+    id: `id-${i}`,
+    vector,
+    payload: i % 3 ? { i, s: 'é ✓ "q"', nested: { a: [1, null, true] } } : {},
+  }));
   writeJsonl(join(dir, "in.jsonl"), records);
   ok(quiver(db, "import", "a", "--jsonl", join(dir, "in.jsonl"), "--dim", "5", "--metric", "dot"));
   const exp = ok(quiver(db, "export", "a", "--out", join(dir, "a.jsonl")));
   assert.match(exp.stdout, /exported 2,500 records/);
   ok(quiver(db, "import", "b", "--jsonl", join(dir, "a.jsonl"), "--dim", "5", "--metric", "dot"));
   const fromB = ok(quiver(db, "export", "b")).stdout;
-  assert.equal(fromB, readFileSync(join(dir, "a.jsonl"), "utf8"), "re-imported collection exports byte for byte the same");
-  const lines = fromB.trimEnd().split("\n").map((l) => JSON.parse(l));
+  assert.equal(
+    fromB,
+    readFileSync(join(dir, "a.jsonl"), "utf8"),
+    "re-imported collection exports byte for byte the same",
+  );
+  const lines = fromB
+    .trimEnd()
+    .split("\n")
+    .map((l) => JSON.parse(l));
   assert.equal(lines.length, records.length);
   const byId = new Map(lines.map((r) => [r.id, r]));
-  for (const r of records) assert.deepEqual(byId.get(r.id), { id: r.id, vectors: { vector: r.vector }, payload: r.payload }, r.id);
+  for (const r of records)
+    assert.deepEqual(byId.get(r.id), { id: r.id, vectors: { vector: r.vector }, payload: r.payload }, r.id);
 });
 
 test("a bad JSONL line: non-zero exit, its line number and problem path, and every record before it imported", () => {
@@ -153,15 +172,18 @@ test("a bad JSONL line: non-zero exit, its line number and problem path, and eve
     JSON.stringify({ id: "d", vector: [1, 2, 3] }),
     JSON.stringify({ id: "e", vector: good[4] }),
   ];
-  writeFileSync(file, lines.join("\n") + "\n");
+  writeFileSync(file, `${lines.join("\n")}\n`);
   // Batches of 2: {a, b} commit, then {c, d} fails at d; c must still be imported.
   const r = quiver(db, "import", "t", "--jsonl", file, "--dim", "4", "--metric", "cosine", "--batch", "2");
   assert.equal(r.code, 1, r.stderr);
-  assert.match(r.stderr, /error \[DIMENSION_MISMATCH\]: line 4 of .*bad\.jsonl is not a valid record; the 3 records before it were imported/);
+  assert.match(
+    r.stderr,
+    /error \[DIMENSION_MISMATCH\]: line 4 of .*bad\.jsonl is not a valid record; the 3 records before it were imported/,
+  );
   assert.match(r.stderr, /at bad\.jsonl:4 vector: expected 4 numbers, got 3/);
   assert.equal(count(db, "t"), 3);
 
-  writeFileSync(file, [lines[0], "{not json", lines[4]].join("\n") + "\n");
+  writeFileSync(file, `${[lines[0], "{not json", lines[4]].join("\n")}\n`);
   const j = quiver(db, "import", "u", "--jsonl", file, "--dim", "4", "--metric", "cosine");
   assert.equal(j.code, 1);
   assert.match(j.stderr, /line 2 of .*bad\.jsonl is not valid JSON; the record before it was imported/);

@@ -16,8 +16,17 @@ const concurrency = Number(concArg);
 const db = await open(dir, { walMaxBytes: Number(walArg), maxSegments: 3 });
 // hnsw-disk: the f32 vectors live in a scratch file (originals: "disk"), only codes in memory.
 const graph = { type: "hnsw" as const, m: 8, efConstruction: 32 };
-const index = indexArg === "hnsw" ? { index: graph } : indexArg === "hnsw-disk" ? { index: { ...graph, originals: "disk" as const } } : {};
-const c = await db.createCollection(COLLECTION, { vectors: { vector: { dim: DIM, metric: "l2", ...index } }, indexes: { g: "number" } }, { ifNotExists: true });
+const index =
+  indexArg === "hnsw"
+    ? { index: graph }
+    : indexArg === "hnsw-disk"
+      ? { index: { ...graph, originals: "disk" as const } }
+      : {};
+const c = await db.createCollection(
+  COLLECTION,
+  { vectors: { vector: { dim: DIM, metric: "l2", ...index } }, indexes: { g: "number" } },
+  { ifNotExists: true },
+);
 writeSync(1, "ready\n");
 
 let next = 0;

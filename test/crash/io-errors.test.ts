@@ -29,7 +29,9 @@ const FAULT_OPS: { op: FaultOp; file?: RegExp; span: number; failsWrites?: true 
   { op: "remove", span: 8 },
 ];
 
-test("injected EIO / ENOSPC: failed writes are not acknowledged, the database reopens consistent", { timeout: 5 * 60_000 }, async () => {
+test("injected EIO / ENOSPC: failed writes are not acknowledged, the database reopens consistent", {
+  timeout: 5 * 60_000,
+}, async () => {
   let trialsWithRejections = 0;
   let trialsFired = 0;
   let rejectedTotal = 0;
@@ -40,9 +42,19 @@ test("injected EIO / ENOSPC: failed writes are not acknowledged, the database re
     const error = trial % 2 === 0 ? "EIO" : "ENOSPC";
     const faulty = new FaultyDirectory({ seed: trial });
     const warnings: string[] = [];
-    const db = await Database.openDirectory(faulty, { walMaxBytes: 4096, maxSegments: 2, onWarning: (w) => warnings.push(w) });
+    const db = await Database.openDirectory(faulty, {
+      walMaxBytes: 4096,
+      maxSegments: 2,
+      onWarning: (w) => warnings.push(w),
+    });
     const c = await db.createCollection(COLLECTION, { vectors: { vector: { dim: DIM, metric: "l2" } } });
-    faulty.injectFault({ op: fault.op, ...(fault.file ? { file: fault.file } : {}), error, after: Math.floor(r() * fault.span), times: 1 + Math.floor(r() * 3) });
+    faulty.injectFault({
+      op: fault.op,
+      ...(fault.file ? { file: fault.file } : {}),
+      error,
+      after: Math.floor(r() * fault.span),
+      times: 1 + Math.floor(r() * 3),
+    });
 
     const ops = makeWorkload(trial, OPS_PER_TRIAL);
     const outcome: ("acked" | "rejected")[] = [];
@@ -64,14 +76,20 @@ test("injected EIO / ENOSPC: failed writes are not acknowledged, the database re
     rejectedTotal += rejected;
     if (rejected > 0) trialsWithRejections++;
     if (faulty.faultsFired > 0) trialsFired++;
-    if (process.env.QUIVER_DEBUG) console.log(trial, fault.op, String(fault.file), faulty.faultsFired, rejected, warnings.length);
+    if (process.env.QUIVER_DEBUG)
+      console.log(trial, fault.op, String(fault.file), faulty.faultsFired, rejected, warnings.length);
     if (fault.failsWrites) {
       // A fault on a commit rejects writes; one on the header of a new WAL (rotation) is reported instead.
-      if (faulty.faultsFired > 0) assert.ok(rejected > 0 || warnings.length > 0, `trial ${trial}: a fired WAL fault must reject the writes it hit or be reported`);
+      if (faulty.faultsFired > 0)
+        assert.ok(
+          rejected > 0 || warnings.length > 0,
+          `trial ${trial}: a fired WAL fault must reject the writes it hit or be reported`,
+        );
       else assert.equal(rejected, 0);
     } else {
       assert.equal(rejected, 0, `trial ${trial}: a ${fault.op} fault in a background checkpoint must not fail writes`);
-      if (faulty.faultsFired > 0 && fault.op !== "remove") assert.ok(warnings.length > 0, `trial ${trial}: a failed checkpoint is reported`);
+      if (faulty.faultsFired > 0 && fault.op !== "remove")
+        assert.ok(warnings.length > 0, `trial ${trial}: a failed checkpoint is reported`);
     }
     faulty.clearFaults();
     await db.close().catch(() => undefined);
@@ -92,14 +110,22 @@ test("injected EIO / ENOSPC: failed writes are not acknowledged, the database re
       });
       ok = sameState(model, actual) === null;
     }
-    assert.ok(ok, `trial ${trial} (${fault.op} ${fault.file ?? ""} ${error}): recovered state matches no allowed history`);
+    assert.ok(
+      ok,
+      `trial ${trial} (${fault.op} ${fault.file ?? ""} ${error}): recovered state matches no allowed history`,
+    );
     await checkSearch(c2, actual, trial);
     // And it is writable again.
     await c2.upsert([{ id: "after-fault", vector: Array(DIM).fill(0.5) }]);
     assert.equal((await c2.get(["after-fault"])).length, 1);
     await db2.close();
   }
-  assert.ok(trialsWithRejections >= 12, `WAL faults must reject writes in most of the 16 WAL trials (did in ${trialsWithRejections})`);
+  assert.ok(
+    trialsWithRejections >= 12,
+    `WAL faults must reject writes in most of the 16 WAL trials (did in ${trialsWithRejections})`,
+  );
   assert.ok(trialsFired >= trials * 0.8, `faults must actually fire (fired in ${trialsFired} of ${trials} trials)`);
-  console.log(`# io errors: ${trials} trials, faults fired in ${trialsFired}, ${trialsWithRejections} with rejected writes (${rejectedTotal} rejected, all with code IO), 0 acknowledged writes lost`);
+  console.log(
+    `# io errors: ${trials} trials, faults fired in ${trialsFired}, ${trialsWithRejections} with rejected writes (${rejectedTotal} rejected, all with code IO), 0 acknowledged writes lost`,
+  );
 });

@@ -40,7 +40,9 @@ test(`power loss at random points (${TRIALS} trials)`, { timeout: 15 * 60_000 },
     // other one of those keeps the f32 vectors in a scratch file (originals: "disk"), lost at the crash.
     const graph = { type: "hnsw" as const, m: 8, efConstruction: 32 };
     const index = trial % 2 === 1 ? undefined : trial % 4 === 0 ? graph : { ...graph, originals: "disk" as const };
-    const c = await db.createCollection(COLLECTION, { vectors: { vector: { dim: DIM, metric: "l2", ...(index ? { index } : {}) } } });
+    const c = await db.createCollection(COLLECTION, {
+      vectors: { vector: { dim: DIM, metric: "l2", ...(index ? { index } : {}) } },
+    });
     const crashAtAck = Math.floor(r() * OPS);
     const extraTicks = Math.floor(r() * 6);
 
@@ -71,7 +73,11 @@ test(`power loss at random points (${TRIALS} trials)`, { timeout: 15 * 60_000 },
       await Promise.race(inFlight);
     }
     const image = faulty.crash(r);
-    assert.deepEqual(ackedOrder, ackedOrder.slice().sort((a, b) => a - b), "acknowledged in log order");
+    assert.deepEqual(
+      ackedOrder,
+      ackedOrder.slice().sort((a, b) => a - b),
+      "acknowledged in log order",
+    );
     acknowledged += acked;
 
     // Recover once, crash again in the middle of recovery's own writes, recover again.
@@ -91,12 +97,21 @@ test(`power loss at random points (${TRIALS} trials)`, { timeout: 15 * 60_000 },
     const actual = await readState(sc);
 
     const found = findPrefix(new Map<string, ModelRecord>(), ops, acked, submitted, actual);
-    assert.ok(found.p >= 0, `trial ${trial} (crash at ack ${crashAtAck}, acked ${acked}, submitted ${submitted}): ${found.why}`);
-    assert.equal(findPrefix(new Map(), ops, found.p, found.p, firstState).p, found.p, `trial ${trial}: the two recoveries disagree`);
+    assert.ok(
+      found.p >= 0,
+      `trial ${trial} (crash at ack ${crashAtAck}, acked ${acked}, submitted ${submitted}): ${found.why}`,
+    );
+    assert.equal(
+      findPrefix(new Map(), ops, found.p, found.p, firstState).p,
+      found.p,
+      `trial ${trial}: the two recoveries disagree`,
+    );
     await checkSearch(sc, actual, trial);
     if (found.p > acked) lossFound++;
     if (index) graphTrials++;
     await second.close();
   }
-  console.log(`# power loss: ${TRIALS} trials, ${acknowledged} acknowledged operations, 0 lost; ${lossFound} trials recovered in-flight operations that were durable; ${graphTrials} trials with an HNSW graph`);
+  console.log(
+    `# power loss: ${TRIALS} trials, ${acknowledged} acknowledged operations, 0 lost; ${lossFound} trials recovered in-flight operations that were durable; ${graphTrials} trials with an HNSW graph`,
+  );
 });

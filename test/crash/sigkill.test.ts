@@ -34,9 +34,20 @@ interface Run {
 }
 
 /** Runs the child until `killAtAck` acknowledgements (plus a random delay), then SIGKILLs it. */
-function runChild(dir: string, seed: number, count: number, killAtAck: number, delayMs: number, index: "flat" | "hnsw" | "hnsw-disk"): Promise<Run> {
+function runChild(
+  dir: string,
+  seed: number,
+  count: number,
+  killAtAck: number,
+  delayMs: number,
+  index: "flat" | "hnsw" | "hnsw-disk",
+): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CHILD, dir, String(seed), String(count), String(CONCURRENCY), String(WAL_MAX), index], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(
+      process.execPath,
+      [CHILD, dir, String(seed), String(count), String(CONCURRENCY), String(WAL_MAX), index],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
     let acked = 0;
     let finished = false;
     let killing = false;
@@ -100,5 +111,7 @@ test(`SIGKILL crash trials (${TRIALS} trials, two kills each)`, { timeout: 15 * 
     }
     await rm(dir, { recursive: true, force: true });
   }
-  console.log(`# sigkill: ${TRIALS} trials, ${totalAcked} acknowledged operations, 0 lost; ${totalRecovered} in-flight operations were durable at the kill`);
+  console.log(
+    `# sigkill: ${TRIALS} trials, ${totalAcked} acknowledged operations, 0 lost; ${totalRecovered} in-flight operations were durable at the kill`,
+  );
 });

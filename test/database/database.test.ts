@@ -4,21 +4,42 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { open, QuiverError, type Collection, type Database } from "../../src/index.js";
+import { open, type QuiverError, type Collection, type Database } from "../../src/index.js";
 import { bruteTopK, randomVector, rng, similarity, type Metric } from "../support/brute.js";
 
-function assertTopK(hits: { id: string; score: number }[], expected: { id: string; score: number }[], truth: Map<string, number[]>, metric: Metric, q: number[]): void {
+function assertTopK(
+  hits: { id: string; score: number }[],
+  expected: { id: string; score: number }[],
+  truth: Map<string, number[]>,
+  metric: Metric,
+  q: number[],
+): void {
   assert.equal(hits.length, expected.length, "number of hits");
   for (let i = 0; i < hits.length; i++) {
     // Float32 storage vs float64 oracle: compare scores, and check each hit's score is its own.
-    assert.ok(Math.abs(hits[i].score - expected[i].score) < 1e-4 * Math.max(1, Math.abs(expected[i].score)), `rank ${i}: ${hits[i].score} vs ${expected[i].score}`);
+    assert.ok(
+      Math.abs(hits[i].score - expected[i].score) < 1e-4 * Math.max(1, Math.abs(expected[i].score)),
+      `rank ${i}: ${hits[i].score} vs ${expected[i].score}`,
+    );
     const own = similarity(metric, truth.get(hits[i].id)!, q);
-    assert.ok(Math.abs(own - hits[i].score) < 1e-4 * Math.max(1, Math.abs(own)), `hit ${hits[i].id} reports ${hits[i].score}, true ${own}`);
+    assert.ok(
+      Math.abs(own - hits[i].score) < 1e-4 * Math.max(1, Math.abs(own)),
+      `hit ${hits[i].id} reports ${hits[i].score}, true ${own}`,
+    );
   }
 }
 
-async function fill(db: Database, metric: Metric, n: number, dim: number, seed: number): Promise<{ c: Collection; truth: Map<string, number[]>; payloads: Map<string, Record<string, unknown>> }> {
-  const c = await db.createCollection(`c_${metric}`, { vectors: { v: { dim, metric } }, indexes: { lang: "keyword", year: "number" } });
+async function fill(
+  db: Database,
+  metric: Metric,
+  n: number,
+  dim: number,
+  seed: number,
+): Promise<{ c: Collection; truth: Map<string, number[]>; payloads: Map<string, Record<string, unknown>> }> {
+  const c = await db.createCollection(`c_${metric}`, {
+    vectors: { v: { dim, metric } },
+    indexes: { lang: "keyword", year: "number" },
+  });
   const r = rng(seed);
   const truth = new Map<string, number[]>();
   const payloads = new Map<string, Record<string, unknown>>();
@@ -26,7 +47,12 @@ async function fill(db: Database, metric: Metric, n: number, dim: number, seed: 
   for (let i = 0; i < n; i++) {
     const id = `r${i}`;
     const vector = randomVector(r, dim);
-    const payload = { lang: ["en", "fr", "de", "ja"][i % 4], year: 2000 + (i % 25), tags: i % 3 === 0 ? ["x", "y"] : ["z"], meta: { rank: i } };
+    const payload = {
+      lang: ["en", "fr", "de", "ja"][i % 4],
+      year: 2000 + (i % 25),
+      tags: i % 3 === 0 ? ["x", "y"] : ["z"],
+      meta: { rank: i },
+    };
     truth.set(id, vector);
     payloads.set(id, payload);
     batch.push({ id, vector, payload });
@@ -45,7 +71,12 @@ for (const metric of ["cosine", "dot", "l2"] as const) {
       const q = randomVector(r, dim);
       const { hits, plan } = await c.query({ vector: q, limit: 10 });
       assert.equal(plan.strategy, "exact-scan");
-      const expected = bruteTopK(metric, [...truth].map(([id, vector]) => ({ id, vector })), q, 10);
+      const expected = bruteTopK(
+        metric,
+        [...truth].map(([id, vector]) => ({ id, vector })),
+        q,
+        10,
+      );
       assertTopK(hits, expected, truth, metric, q);
     }
     await db.close();
@@ -60,7 +91,10 @@ test("filtered exact query returns exactly the top-k among matching records", as
     [{ lang: "en" }, (p) => p.lang === "en"],
     [{ lang: "en", year: { $gte: 2020 } }, (p) => p.lang === "en" && (p.year as number) >= 2020],
     [{ tags: "x" }, (p) => (p.tags as string[]).includes("x")],
-    [{ $or: [{ lang: "ja" }, { "meta.rank": { $lt: 10 } }] }, (p) => p.lang === "ja" || (p.meta as { rank: number }).rank < 10],
+    [
+      { $or: [{ lang: "ja" }, { "meta.rank": { $lt: 10 } }] },
+      (p) => p.lang === "ja" || (p.meta as { rank: number }).rank < 10,
+    ],
     [{ year: 2003, lang: { $ne: "fr" } }, (p) => p.year === 2003 && p.lang !== "fr"],
     [{ "meta.rank": { $in: [1, 2, 3, 1999] } }, (p) => [1, 2, 3, 1999].includes((p.meta as { rank: number }).rank)],
   ];
@@ -90,7 +124,9 @@ test("limit and offset page through the exact ranking", async () => {
 
 test("upsert replaces whole records; get, delete, count, deleteByFilter", async () => {
   const db = await open();
-  const c = await db.createCollection("docs", { vectors: { text: { dim: 3, metric: "cosine" }, image: { dim: 2, metric: "l2" } } });
+  const c = await db.createCollection("docs", {
+    vectors: { text: { dim: 3, metric: "cosine" }, image: { dim: 2, metric: "l2" } },
+  });
   await c.upsert([
     { id: "a", vectors: { text: [1, 0, 0], image: [0, 1] }, payload: { k: 1 } },
     { id: "b", vectors: { text: [0, 1, 0] }, payload: { k: 2 } },
@@ -102,12 +138,21 @@ test("upsert replaces whole records; get, delete, count, deleteByFilter", async 
   // "a" no longer has an image vector, so it cannot be an image hit.
   const img = await c.query({ vector: { image: [0, 1] } });
   assert.deepEqual(img.hits, []);
-  assert.deepEqual((await c.get(["zzz", "b"])).map((r) => r.id), ["b"]);
+  assert.deepEqual(
+    (await c.get(["zzz", "b"])).map((r) => r.id),
+    ["b"],
+  );
   assert.deepEqual(await c.delete(["b", "nope"]), { deleted: 1 });
   assert.equal(await c.count(), 1);
-  await c.upsert([{ id: "c", vectors: { text: [1, 1, 0] }, payload: { k: 9 } }, { id: "d", vectors: { text: [1, 2, 0] }, payload: { k: 9 } }]);
+  await c.upsert([
+    { id: "c", vectors: { text: [1, 1, 0] }, payload: { k: 9 } },
+    { id: "d", vectors: { text: [1, 2, 0] }, payload: { k: 9 } },
+  ]);
   assert.deepEqual(await c.deleteByFilter({ k: 9 }), { deleted: 2 });
-  assert.deepEqual((await c.scroll()).records.map((r) => r.id), ["a"]);
+  assert.deepEqual(
+    (await c.scroll()).records.map((r) => r.id),
+    ["a"],
+  );
   await db.close();
 });
 
@@ -146,18 +191,27 @@ test("scroll visits every record once, in id order, across pages and concurrent 
     evens.push(...page.records.map((r) => r.id));
     cursor = page.nextCursor ?? undefined;
   } while (cursor);
-  assert.deepEqual(evens, ids.filter((_, i) => i % 2 === 0 && i !== 0));
+  assert.deepEqual(
+    evens,
+    ids.filter((_, i) => i % 2 === 0 && i !== 0),
+  );
   await db.close();
 });
 
 test("collections: create, list, get, drop, and errors for misuse", async () => {
   const db = await open();
   await db.createCollection("one", { vectors: { v: { dim: 4, metric: "dot" } } });
-  await assert.rejects(db.createCollection("one", { vectors: { v: { dim: 4, metric: "dot" } } }), (e: QuiverError) => e.code === "ALREADY_EXISTS");
+  await assert.rejects(
+    db.createCollection("one", { vectors: { v: { dim: 4, metric: "dot" } } }),
+    (e: QuiverError) => e.code === "ALREADY_EXISTS",
+  );
   const again = await db.createCollection("one", { vectors: { v: { dim: 4, metric: "dot" } } }, { ifNotExists: true });
   assert.equal(again.name, "one");
   await db.createCollection("two", { vectors: { v: { dim: 2, metric: "l2" } } });
-  assert.deepEqual((await db.listCollections()).map((c) => c.name), ["one", "two"]);
+  assert.deepEqual(
+    (await db.listCollections()).map((c) => c.name),
+    ["one", "two"],
+  );
   const handle = await db.collection("two");
   assert.equal(await db.dropCollection("two"), true);
   assert.equal(await db.dropCollection("two"), false);
@@ -173,7 +227,11 @@ test("bad input is rejected with every problem and its path, and nothing is writ
   const bad = async (records: unknown, code: string, ...paths: string[]) => {
     await assert.rejects(c.upsert(records as never), (e: QuiverError) => {
       assert.equal(e.code, code, e.message);
-      for (const p of paths) assert.ok(e.problems.some((q) => q.path === p), `expected a problem at ${p}: ${e.message}`);
+      for (const p of paths)
+        assert.ok(
+          e.problems.some((q) => q.path === p),
+          `expected a problem at ${p}: ${e.message}`,
+        );
       return true;
     });
   };
@@ -183,19 +241,47 @@ test("bad input is rejected with every problem and its path, and nothing is writ
   await bad([{ id: "a", vector: [1e39, 0, 0] }], "INVALID_ARGUMENT", "records[0].vector[0]");
   await bad([{ id: "a", vector: [0, 0, 0] }], "INVALID_ARGUMENT", "records[0].vector");
   await bad([{ id: "a", vector: [] }], "DIMENSION_MISMATCH", "records[0].vector");
-  await bad([{ id: "", vector: [1, 2, 3] }, { id: 5, vector: [1, 2, 3] }], "INVALID_ARGUMENT", "records[0].id", "records[1].id");
+  await bad(
+    [
+      { id: "", vector: [1, 2, 3] },
+      { id: 5, vector: [1, 2, 3] },
+    ],
+    "INVALID_ARGUMENT",
+    "records[0].id",
+    "records[1].id",
+  );
   await bad([{ id: "a", vectors: { nope: [1, 2, 3] } }], "INVALID_ARGUMENT", "records[0].vectors.nope");
   await bad([{ id: "a", vector: [1, 2, 3], payload: { x: NaN } }], "INVALID_ARGUMENT", "records[0].payload.x");
   await bad([{ id: "a", vector: [1, 2, 3], payload: { f: () => 1 } }], "INVALID_ARGUMENT", "records[0].payload.f");
-  await bad([{ id: "a", vector: [1, 2, 3], payload: { big: "x".repeat(2 << 20) } }], "PAYLOAD_TOO_LARGE", "records[0].payload");
-  await bad([{ id: "a", vector: [1, 2, 3] }, { id: "a", vector: [3, 2, 1] }], "DUPLICATE_ID", "records[1].id");
+  await bad(
+    [{ id: "a", vector: [1, 2, 3], payload: { big: "x".repeat(2 << 20) } }],
+    "PAYLOAD_TOO_LARGE",
+    "records[0].payload",
+  );
+  await bad(
+    [
+      { id: "a", vector: [1, 2, 3] },
+      { id: "a", vector: [3, 2, 1] },
+    ],
+    "DUPLICATE_ID",
+    "records[1].id",
+  );
   await bad([{ id: "a", vector: [1, 2, 3], extra: 1 }], "INVALID_ARGUMENT", "records[0].extra");
   await bad("nope", "INVALID_ARGUMENT", "records");
   assert.equal(await c.count(), 0, "nothing invalid was stored");
   await assert.rejects(c.query({ vector: [1, 2] }), (e: QuiverError) => e.code === "DIMENSION_MISMATCH");
   await assert.rejects(c.query({ vector: [1, 2, 3], limit: 0 }), (e: QuiverError) => e.problems[0].path === "limit");
-  await assert.rejects(c.query({ vector: [1, 2, 3], filter: { x: { $bogus: 1 }, y: { $in: [] } } }), (e: QuiverError) => e.code === "INVALID_FILTER" && e.problems.length >= 2);
-  await assert.rejects(db.createCollection("bad name!", { vectors: { v: { dim: 2, metric: "l2" } } }), (e: QuiverError) => e.problems[0].path === "name");
-  await assert.rejects(db.createCollection("x", { vectors: { v: { dim: 0, metric: "hamming" } } } as never), (e: QuiverError) => e.problems.length === 2);
+  await assert.rejects(
+    c.query({ vector: [1, 2, 3], filter: { x: { $bogus: 1 }, y: { $in: [] } } }),
+    (e: QuiverError) => e.code === "INVALID_FILTER" && e.problems.length >= 2,
+  );
+  await assert.rejects(
+    db.createCollection("bad name!", { vectors: { v: { dim: 2, metric: "l2" } } }),
+    (e: QuiverError) => e.problems[0].path === "name",
+  );
+  await assert.rejects(
+    db.createCollection("x", { vectors: { v: { dim: 0, metric: "hamming" } } } as never),
+    (e: QuiverError) => e.problems.length === 2,
+  );
   await db.close();
 });

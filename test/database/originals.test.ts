@@ -26,24 +26,36 @@ const MAX_GAP = 0.02;
 function clustered(seed: number, n: number, dim: number): number[][] {
   const r = rng(seed);
   const centroids = Array.from({ length: 40 }, () => Array.from({ length: dim }, () => r() * 2 - 1));
-  return Array.from({ length: n }, () => centroids[Math.floor(r() * centroids.length)].map((x) => x + (r() - 0.5) * 0.3));
+  return Array.from({ length: n }, () =>
+    centroids[Math.floor(r() * centroids.length)].map((x) => x + (r() - 0.5) * 0.3),
+  );
 }
 
 const schema = (originals: "memory" | "disk") => ({
-  vectors: { v: { dim: DIM, metric: "cosine" as const, index: { type: "hnsw" as const, quantization: "int8" as const, originals } } },
+  vectors: {
+    v: {
+      dim: DIM,
+      metric: "cosine" as const,
+      index: { type: "hnsw" as const, quantization: "int8" as const, originals },
+    },
+  },
   indexes: { bucket: "number" as const },
 });
 
 async function fill(c: Collection, data: number[][]): Promise<void> {
   for (let i = 0; i < data.length; i += 1000) {
-    await c.upsert(data.slice(i, i + 1000).map((vector, j) => ({ id: `p${i + j}`, vector, payload: { bucket: (i + j) % 100 } })));
+    await c.upsert(
+      data.slice(i, i + 1000).map((vector, j) => ({ id: `p${i + j}`, vector, payload: { bucket: (i + j) % 100 } })),
+    );
   }
 }
 
 async function recall(c: Collection, queries: number[][]): Promise<number> {
   let hit = 0;
   for (const q of queries) {
-    const exact = new Set((await c.query({ vector: q, limit: 10, exact: true, withPayload: false })).hits.map((h) => h.id));
+    const exact = new Set(
+      (await c.query({ vector: q, limit: 10, exact: true, withPayload: false })).hits.map((h) => h.id),
+    );
     for (const h of (await c.query({ vector: q, limit: 10, withPayload: false })).hits) if (exact.has(h.id)) hit++;
   }
   return hit / (10 * queries.length);
@@ -73,11 +85,22 @@ test("disk originals: recall close to memory, exact and filtered exact equal bru
   for (const q of queries.slice(0, 10)) {
     const got = (await disk.query({ vector: q, limit: 10, exact: true })).hits;
     const want = bruteTopK("cosine", records, q, 10);
-    assert.deepEqual(got.map((h) => h.id), want.map((w) => w.id));
+    assert.deepEqual(
+      got.map((h) => h.id),
+      want.map((w) => w.id),
+    );
     for (let i = 0; i < got.length; i++) assert.ok(Math.abs(got[i].score - want[i].score) < 1e-5);
     const filtered = (await disk.query({ vector: q, limit: 10, exact: true, filter: { bucket: { $lt: 3 } } })).hits;
-    const wantF = bruteTopK("cosine", records.filter((_, i) => i % 100 < 3), q, 10);
-    assert.deepEqual(filtered.map((h) => h.id), wantF.map((w) => w.id));
+    const wantF = bruteTopK(
+      "cosine",
+      records.filter((_, i) => i % 100 < 3),
+      q,
+      10,
+    );
+    assert.deepEqual(
+      filtered.map((h) => h.id),
+      wantF.map((w) => w.id),
+    );
   }
   // Stored vectors read back from the file are the (normalised) originals.
   const got = await disk.get(["p7"], { withVectors: true });
@@ -99,7 +122,11 @@ test("disk originals: recall close to memory, exact and filtered exact equal bru
 
   assert.equal((await readdir(path)).filter((f) => f.endsWith(".qscratch")).length, 1, "one scratch file while open");
   await db.close();
-  assert.deepEqual((await readdir(path)).filter((f) => f.endsWith(".qscratch")), [], "deleted at close");
+  assert.deepEqual(
+    (await readdir(path)).filter((f) => f.endsWith(".qscratch")),
+    [],
+    "deleted at close",
+  );
   await rm(path, { recursive: true, force: true });
 });
 
@@ -115,7 +142,8 @@ test("disk originals persist: the graph is restored (not rebuilt) with identical
   const queries = all.slice(3000);
   const run = async () => {
     const out = [];
-    for (const q of queries) out.push((await c.query({ vector: q, limit: 10, ef: 16 })).hits.map((h) => `${h.id}:${h.score}`));
+    for (const q of queries)
+      out.push((await c.query({ vector: q, limit: 10, ef: 16 })).hits.map((h) => `${h.id}:${h.score}`));
     return out;
   };
   const before = await run();
@@ -146,7 +174,10 @@ test("a dropped collection's scratch file is deleted", async () => {
   await c.upsert([{ id: "a", vector: Array(DIM).fill(1) }]);
   assert.equal((await readdir(path)).filter((f) => f.endsWith(".qscratch")).length, 1);
   await db.dropCollection("d");
-  assert.deepEqual((await readdir(path)).filter((f) => f.endsWith(".qscratch")), []);
+  assert.deepEqual(
+    (await readdir(path)).filter((f) => f.endsWith(".qscratch")),
+    [],
+  );
   await db.close();
   await rm(path, { recursive: true, force: true });
 });
@@ -162,10 +193,15 @@ test("an in-memory database keeps the originals in memory and says so; disk with
   assert.match(v.note ?? "", /file system/);
   assert.equal(v.bytesPerVector.onDisk, 0);
   await assert.rejects(
-    db.createCollection("bad", { vectors: { v: { dim: 4, metric: "l2", index: { type: "hnsw", quantization: "none", originals: "disk" } } } }),
+    db.createCollection("bad", {
+      vectors: { v: { dim: 4, metric: "l2", index: { type: "hnsw", quantization: "none", originals: "disk" } } },
+    }),
     (e: Error) => /schema\.vectors\.v\.index\.originals/.test(e.message) && /int8/.test(e.message),
   );
-  await assert.rejects(db.createCollection("bad2", { vectors: { v: { dim: 4, metric: "l2", index: { originals: "ssd" as never } } } }), /memory, disk/);
+  await assert.rejects(
+    db.createCollection("bad2", { vectors: { v: { dim: 4, metric: "l2", index: { originals: "ssd" as never } } } }),
+    /memory, disk/,
+  );
   await db.close();
 });
 

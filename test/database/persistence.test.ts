@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { mkdtemp, readdir, readFile, rm, appendFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { open, QuiverError } from "../../src/index.js";
+import { open, type QuiverError } from "../../src/index.js";
 import { randomVector, rng } from "../support/brute.js";
 
 async function tempDir(): Promise<string> {
@@ -33,7 +33,10 @@ test("records survive close and reopen, through checkpoints and compaction", asy
     for (const d of del) expected.delete(d);
   }
   const files = await readdir(path);
-  assert.ok(files.some((f) => f.endsWith(".qseg")), `checkpoints wrote segments: ${files.join(" ")}`);
+  assert.ok(
+    files.some((f) => f.endsWith(".qseg")),
+    `checkpoints wrote segments: ${files.join(" ")}`,
+  );
   assert.ok((await db.stats()).collections[0].segments <= 3, "compaction keeps the segment count bounded");
   await db.close();
 
@@ -77,7 +80,10 @@ test("a torn WAL tail is cut and reported, and earlier writes survive", async ()
   assert.equal(db2.recovery.tornBytesTruncated, 7);
   assert.equal(warnings.length, 1);
   const c2 = await db2.collection("t");
-  assert.deepEqual((await c2.get(["kept"])).map((x) => x.id), ["kept"]);
+  assert.deepEqual(
+    (await c2.get(["kept"])).map((x) => x.id),
+    ["kept"],
+  );
   await c2.upsert([{ id: "after", vector: [3, 4] }]);
   await db2.close();
   const db3 = await open(path);
@@ -98,12 +104,20 @@ test("a dropped and re-created collection never gets the old one's records back"
   await c.upsert([{ id: "new", vector: [1, 2, 3] }]);
   await db.close();
   // The dropped collection's segments were removed by the checkpoint, not left for the next open.
-  const manifest = JSON.parse((await readFile(join(path, "MANIFEST"), "utf8")).replace(/\ncrc32c:.*\n$/, "")) as { collections: { segments: string[] }[] };
+  const manifest = JSON.parse((await readFile(join(path, "MANIFEST"), "utf8")).replace(/\ncrc32c:.*\n$/, "")) as {
+    collections: { segments: string[] }[];
+  };
   const named = new Set(manifest.collections.flatMap((m) => m.segments));
-  assert.deepEqual((await readdir(path)).filter((f) => f.endsWith(".qseg") && !named.has(f)), []);
+  assert.deepEqual(
+    (await readdir(path)).filter((f) => f.endsWith(".qseg") && !named.has(f)),
+    [],
+  );
   db = await open(path);
   c = await db.collection("x");
-  assert.deepEqual((await c.scroll()).records.map((r) => r.id), ["new"]);
+  assert.deepEqual(
+    (await c.scroll()).records.map((r) => r.id),
+    ["new"],
+  );
   assert.equal(c.schema.vectors.v.dim, 3);
   await db.close();
   await rm(path, { recursive: true });

@@ -12,16 +12,31 @@ const DOCS = [
   { id: "zh2", payload: { body: "上海是一个国际化大都市", lang: "zh", doc: "d1" } },
   { id: "ja1", payload: { body: "東京都に住んでいます。機械学習の研究をしています", lang: "ja", doc: "d2" } },
   { id: "ja2", payload: { body: "京都の寺院はとても美しい", lang: "ja", doc: "d2" } },
-  { id: "en1", payload: { title: "Running databases", body: "Crash-safe storage engines write ahead logs", lang: "en", doc: "d3" } },
+  {
+    id: "en1",
+    payload: { title: "Running databases", body: "Crash-safe storage engines write ahead logs", lang: "en", doc: "d3" },
+  },
   { id: "en2", payload: { title: "Cats", body: "The cat's toys are in the garden", lang: "en", doc: "d4" } },
-  { id: "mix", payload: { title: "Tokyo notes", body: "東京 and Beijing (北京): machine learning meetups, 機械学習", lang: "mixed", doc: "d5" } },
+  {
+    id: "mix",
+    payload: {
+      title: "Tokyo notes",
+      body: "東京 and Beijing (北京): machine learning meetups, 機械学習",
+      lang: "mixed",
+      doc: "d5",
+    },
+  },
 ];
 
 async function textCollection(dir?: MemoryDirectory) {
   const db = await open(dir);
   const c = await db.createCollection(
     "docs",
-    { vectors: { v: { dim: 2, metric: "cosine" } }, text: { title: { analyzer: "english", boost: 2 }, body: {} }, indexes: { lang: "keyword" } },
+    {
+      vectors: { v: { dim: 2, metric: "cosine" } },
+      text: { title: { analyzer: "english", boost: 2 }, body: {} },
+      indexes: { lang: "keyword" },
+    },
     { ifNotExists: true },
   );
   return { db, c };
@@ -67,7 +82,12 @@ test("hybrid queries fuse both sources, explain each hit, and group by a payload
   assert.equal(r.hits.find((h) => h.id === "zh2")!.explain?.text, null, "zh2 has no text match");
   assert.equal(r.hits.find((h) => h.id === "zh2")!.explain?.vector?.rank, 1);
   for (let i = 1; i < r.hits.length; i++) assert.ok(r.hits[i - 1].score >= r.hits[i].score);
-  const rrf = await c.query({ text: "北京", vector: vectorOf(1), fusion: { method: "rrf", k: 60, weights: { vector: 0 } }, explain: true });
+  const rrf = await c.query({
+    text: "北京",
+    vector: vectorOf(1),
+    fusion: { method: "rrf", k: 60, weights: { vector: 0 } },
+    explain: true,
+  });
   assert.equal(rrf.plan.fusion, "rrf(k=60)");
   assert.deepEqual(new Set(rrf.hits.slice(0, 2).map((h) => h.id)), new Set(["zh1", "mix"]));
   const grouped = await c.query({ text: "東京 北京 京都", vector: vectorOf(0), groupBy: "doc", limit: 10 });
@@ -83,7 +103,10 @@ test("hybrid queries fuse both sources, explain each hit, and group by a payload
 test("text-only collections, updates and deletes keep the text index consistent", async () => {
   const db = await open();
   const c = await db.createCollection("t", { vectors: {}, text: { body: {} } });
-  await c.upsert([{ id: "a", payload: { body: "red apple" } }, { id: "b", payload: { body: "green apple" } }]);
+  await c.upsert([
+    { id: "a", payload: { body: "red apple" } },
+    { id: "b", payload: { body: "green apple" } },
+  ]);
   assert.deepEqual(new Set(await ids(c, { text: "apple" })), new Set(["a", "b"]));
   await c.upsert([{ id: "a", payload: { body: "blue sky" } }]);
   assert.deepEqual(await ids(c, { text: "apple" }), ["b"]);
@@ -119,20 +142,46 @@ test("the text index is rebuilt identically on reopen, from the WAL and from seg
 test("every new query and schema option is validated, with paths", async () => {
   const db = await open();
   await assert.rejects(
-    db.createCollection("bad", { vectors: {}, text: { body: { analyzer: "klingon", stem: "yes" } }, bm25: { k1: -1, b: 2, c: 1 } } as never),
+    db.createCollection("bad", {
+      vectors: {},
+      text: { body: { analyzer: "klingon", stem: "yes" } },
+      bm25: { k1: -1, b: 2, c: 1 },
+    } as never),
     (e: unknown) => {
       assert.ok(e instanceof QuiverError && e.code === "INVALID_ARGUMENT");
-      assert.deepEqual(e.problems.map((p) => p.path).sort(), ["schema.bm25.b", "schema.bm25.c", "schema.bm25.k1", "schema.text.body.analyzer", "schema.text.body.stem"]);
+      assert.deepEqual(e.problems.map((p) => p.path).sort(), [
+        "schema.bm25.b",
+        "schema.bm25.c",
+        "schema.bm25.k1",
+        "schema.text.body.analyzer",
+        "schema.text.body.stem",
+      ]);
       return true;
     },
   );
   await assert.rejects(db.createCollection("none", { vectors: {} }), /schema.vectors/);
   const { c } = await textCollection();
   await assert.rejects(
-    c.query({ text: { query: 1, fields: ["nope"] }, fusion: { method: "max", weights: { text: -1, image: 1 }, depth: 0 }, explain: "yes", groupBy: "a..b", colour: 1 } as never),
+    c.query({
+      text: { query: 1, fields: ["nope"] },
+      fusion: { method: "max", weights: { text: -1, image: 1 }, depth: 0 },
+      explain: "yes",
+      groupBy: "a..b",
+      colour: 1,
+    } as never),
     (e: unknown) => {
       assert.ok(e instanceof QuiverError && e.code === "INVALID_ARGUMENT");
-      assert.deepEqual(e.problems.map((p) => p.path).sort(), ["colour", "explain", "fusion.depth", "fusion.method", "fusion.weights.image", "fusion.weights.text", "groupBy", "text.fields[0]", "text.query"]);
+      assert.deepEqual(e.problems.map((p) => p.path).sort(), [
+        "colour",
+        "explain",
+        "fusion.depth",
+        "fusion.method",
+        "fusion.weights.image",
+        "fusion.weights.text",
+        "groupBy",
+        "text.fields[0]",
+        "text.query",
+      ]);
       return true;
     },
   );

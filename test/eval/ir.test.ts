@@ -34,8 +34,14 @@ interface Row {
 }
 
 function run(args: string[]): Row[] {
-  const out = execFileSync(process.execPath, [CLI, "eval", "ir", "--data", DATA, "--json", ...args], { encoding: "utf8", maxBuffer: 1 << 24 });
-  return out.trim().split("\n").map((l) => JSON.parse(l) as Row);
+  const out = execFileSync(process.execPath, [CLI, "eval", "ir", "--data", DATA, "--json", ...args], {
+    encoding: "utf8",
+    maxBuffer: 1 << 24,
+  });
+  return out
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as Row);
 }
 
 test("configured like the reference, eval reproduces the BM25 rows within 0.001", { skip }, () => {
@@ -43,13 +49,20 @@ test("configured like the reference, eval reproduces the BM25 rows within 0.001"
   assert.deepEqual(rows.map((r) => r.collection).sort(), Object.keys(REFERENCE).sort());
   for (const r of rows) {
     const [ndcg, map, recall, p10] = REFERENCE[r.collection];
-    for (const [name, got, want] of [["nDCG@10", r.ndcg10, ndcg], ["MAP", r.map, map], ["R@100", r.recall100, recall], ["P@10", r.p10, p10]] as const) {
+    for (const [name, got, want] of [
+      ["nDCG@10", r.ndcg10, ndcg],
+      ["MAP", r.map, map],
+      ["R@100", r.recall100, recall],
+      ["P@10", r.p10, p10],
+    ] as const) {
       assert.ok(Math.abs(got - want) <= 0.001, `${r.collection} ${name}: ${got} vs reference ${want}`);
     }
   }
 });
 
-test("the default hybrid is at least the better of BM25 and dense on every collection, and english BM25 reaches 0.679 on SciFact", { skip }, () => {
+test("the default hybrid is at least the better of BM25 and dense on every collection, and english BM25 reaches 0.679 on SciFact", {
+  skip,
+}, () => {
   const rows = run(["--mode", "all"]);
   for (const c of Object.keys(REFERENCE)) {
     const get = (mode: string) => rows.find((r) => r.collection === c && r.mode === mode)!;

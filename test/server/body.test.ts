@@ -11,7 +11,13 @@ import { ADMIN_KEY, startTestServer, type TestServer } from "./helpers.js";
 const GIB = 1 << 30;
 
 /** Starts an upload announcing `declared` bytes (or chunked), sends one 64 KiB chunk, and waits for the answer. */
-function upload(s: TestServer, path: string, key: string | null, declared: number | null, keepSending = false): Promise<{ status: number; body: string; sent: number }> {
+function upload(
+  s: TestServer,
+  path: string,
+  key: string | null,
+  declared: number | null,
+  keepSending = false,
+): Promise<{ status: number; body: string; sent: number }> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string | number> = { "content-type": "application/json" };
     if (key) headers.authorization = `Bearer ${key}`;
@@ -70,7 +76,10 @@ test("a 1 GiB upload with a read-only key, no key, or outside the reach is refus
     assert.ok(readBytes > 1 << 20 && readBytes <= (1 << 20) + 128 * 1024, `read ${readBytes} bytes`);
 
     // The server is still healthy and serves the admin.
-    const ok = await s.call("POST", "/v1/collections/t-big/upsert", { key: ADMIN_KEY, body: { records: [{ id: "a", vector: [1, 2] }] } });
+    const ok = await s.call("POST", "/v1/collections/t-big/upsert", {
+      key: ADMIN_KEY,
+      body: { records: [{ id: "a", vector: [1, 2] }] },
+    });
     assert.equal(ok.status, 200);
   } finally {
     await s.close();

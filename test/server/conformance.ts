@@ -36,24 +36,58 @@ export function conformance(label: string, setup: () => Promise<Subject>): void 
     });
 
   t("collections: create, list, get, drop, and their errors", async (db) => {
-    const c = await db.createCollection("docs", { vectors: { text: { dim: 4, metric: "cosine" } }, indexes: { lang: "keyword" } });
+    const c = await db.createCollection("docs", {
+      vectors: { text: { dim: 4, metric: "cosine" } },
+      indexes: { lang: "keyword" },
+    });
     assert.equal(c.name, "docs");
     assert.deepEqual(c.schema, { vectors: { text: { dim: 4, metric: "cosine" } }, indexes: { lang: "keyword" } });
-    await rejectsWith(db.createCollection("docs", { vectors: { text: { dim: 4, metric: "cosine" } } }), "ALREADY_EXISTS");
-    const again = await db.createCollection("docs", { vectors: { text: { dim: 4, metric: "cosine" } } }, { ifNotExists: true });
+    await rejectsWith(
+      db.createCollection("docs", { vectors: { text: { dim: 4, metric: "cosine" } } }),
+      "ALREADY_EXISTS",
+    );
+    const again = await db.createCollection(
+      "docs",
+      { vectors: { text: { dim: 4, metric: "cosine" } } },
+      { ifNotExists: true },
+    );
     assert.equal(again.name, "docs");
     await db.createCollection("alpha", { vectors: { v: { dim: 2, metric: "l2" } } });
-    assert.deepEqual((await db.listCollections()).map((x) => [x.name, x.count]), [["alpha", 0], ["docs", 0]]);
+    assert.deepEqual(
+      (await db.listCollections()).map((x) => [x.name, x.count]),
+      [
+        ["alpha", 0],
+        ["docs", 0],
+      ],
+    );
     assert.equal((await db.collection("docs")).schema.vectors.text.dim, 4);
     await rejectsWith(db.collection("missing"), "NOT_FOUND");
-    await rejectsWith(db.createCollection("bad name!", { vectors: { v: { dim: 2, metric: "l2" } } }), "INVALID_ARGUMENT", "name");
-    await rejectsWith(db.createCollection("ok", { vectors: { v: { dim: 0, metric: "l2" } } }), "INVALID_ARGUMENT", "schema.vectors.v.dim");
-    await rejectsWith(db.createCollection("ok", { vectors: { v: { dim: 2, metric: "hamming" as never } } }), "INVALID_ARGUMENT", "schema.vectors.v.metric");
+    await rejectsWith(
+      db.createCollection("bad name!", { vectors: { v: { dim: 2, metric: "l2" } } }),
+      "INVALID_ARGUMENT",
+      "name",
+    );
+    await rejectsWith(
+      db.createCollection("ok", { vectors: { v: { dim: 0, metric: "l2" } } }),
+      "INVALID_ARGUMENT",
+      "schema.vectors.v.dim",
+    );
+    await rejectsWith(
+      db.createCollection("ok", { vectors: { v: { dim: 2, metric: "hamming" as never } } }),
+      "INVALID_ARGUMENT",
+      "schema.vectors.v.metric",
+    );
     assert.equal(await db.dropCollection("alpha"), true);
     assert.equal(await db.dropCollection("alpha"), false);
-    assert.deepEqual((await db.listCollections()).map((x) => x.name), ["docs"]);
+    assert.deepEqual(
+      (await db.listCollections()).map((x) => x.name),
+      ["docs"],
+    );
     const stats = await db.stats();
-    assert.deepEqual(stats.collections.map((x) => x.name), ["docs"]);
+    assert.deepEqual(
+      stats.collections.map((x) => x.name),
+      ["docs"],
+    );
     await db.checkpoint();
   });
 
@@ -71,7 +105,9 @@ export function conformance(label: string, setup: () => Promise<Subject>): void 
       { id: "b", payload: { n: 2 } },
       { id: "a", payload: { n: 1, tags: ["x"], nested: { deep: [1, { k: null }] } } },
     ]);
-    assert.deepEqual(await c.get(["b"], { withPayload: false, withVectors: true }), [{ id: "b", vectors: { v: [0.5, -0.25, 4] } }]);
+    assert.deepEqual(await c.get(["b"], { withPayload: false, withVectors: true }), [
+      { id: "b", vectors: { v: [0.5, -0.25, 4] } },
+    ]);
     assert.deepEqual(await c.get(["é✓"]), [{ id: "é✓", payload: {} }]);
     await c.upsert([{ id: "a", vector: [3, 2, 1] }]);
     assert.deepEqual(await c.get(["a"], { withVectors: true }), [{ id: "a", payload: {}, vectors: { v: [3, 2, 1] } }]);
@@ -88,24 +124,45 @@ export function conformance(label: string, setup: () => Promise<Subject>): void 
 
   t("query is exact: equals brute force, with filters, offset paging and plans", async (db) => {
     const dim = 7;
-    const c = await db.createCollection("q", { vectors: { v: { dim, metric: "l2" } }, indexes: { lang: "keyword", year: "number" } });
+    const c = await db.createCollection("q", {
+      vectors: { v: { dim, metric: "l2" } },
+      indexes: { lang: "keyword", year: "number" },
+    });
     const r = rng(42);
-    const records = Array.from({ length: 300 }, (_, i) => ({ id: `r${String(i).padStart(3, "0")}`, vector: randomVector(r, dim), payload: { lang: ["en", "fr", "de"][i % 3], year: 2000 + (i % 20) } }));
+    const records = Array.from({ length: 300 }, (_, i) => ({
+      id: `r${String(i).padStart(3, "0")}`,
+      vector: randomVector(r, dim),
+      payload: { lang: ["en", "fr", "de"][i % 3], year: 2000 + (i % 20) },
+    }));
     await c.upsert(records);
     for (let qi = 0; qi < 5; qi++) {
       const q = randomVector(r, dim);
       const { hits, plan } = await c.query({ vector: q, limit: 10 });
       const truth = bruteTopK("l2", records, q, 10);
-      assert.deepEqual(hits.map((h) => h.id), truth.map((x) => x.id));
+      assert.deepEqual(
+        hits.map((h) => h.id),
+        truth.map((x) => x.id),
+      );
       for (let i = 0; i < hits.length; i++) assert.ok(Math.abs(hits[i].score - truth[i].score) < 1e-4);
       assert.equal(plan.strategy, "exact-scan");
       const keep = records.filter((x) => x.payload.lang === "fr" && x.payload.year >= 2010);
-      const filtered = await c.query({ vector: q, limit: 5, filter: { lang: "fr", year: { $gte: 2010 } }, withPayload: false });
-      assert.deepEqual(filtered.hits.map((h) => h.id), bruteTopK("l2", keep, q, 5).map((x) => x.id));
+      const filtered = await c.query({
+        vector: q,
+        limit: 5,
+        filter: { lang: "fr", year: { $gte: 2010 } },
+        withPayload: false,
+      });
+      assert.deepEqual(
+        filtered.hits.map((h) => h.id),
+        bruteTopK("l2", keep, q, 5).map((x) => x.id),
+      );
       assert.equal(filtered.hits[0].payload, undefined);
       assert.equal(filtered.plan.strategy, "exact-filtered");
       const page2 = await c.query({ vector: q, limit: 5, offset: 5 });
-      assert.deepEqual(page2.hits.map((h) => h.id), truth.slice(5, 10).map((x) => x.id));
+      assert.deepEqual(
+        page2.hits.map((h) => h.id),
+        truth.slice(5, 10).map((x) => x.id),
+      );
     }
     const withVectors = await c.query({ vector: new Float32Array(records[0].vector), limit: 1, withVectors: true });
     assert.equal(withVectors.hits[0].id, records[0].id);
@@ -113,15 +170,26 @@ export function conformance(label: string, setup: () => Promise<Subject>): void 
   });
 
   t("several named vectors: query by name, records may omit some", async (db) => {
-    const c = await db.createCollection("multi", { vectors: { a: { dim: 2, metric: "dot" }, b: { dim: 3, metric: "cosine" } } });
+    const c = await db.createCollection("multi", {
+      vectors: { a: { dim: 2, metric: "dot" }, b: { dim: 3, metric: "cosine" } },
+    });
     await c.upsert([
       { id: "1", vectors: { a: [1, 0], b: [0, 1, 0] } },
       { id: "2", vectors: { a: [0, 1] } },
     ]);
     const ha = await c.query({ vector: { a: [0, 2] }, limit: 5 });
-    assert.deepEqual(ha.hits.map((h) => [h.id, h.score]), [["2", 2], ["1", 0]]);
+    assert.deepEqual(
+      ha.hits.map((h) => [h.id, h.score]),
+      [
+        ["2", 2],
+        ["1", 0],
+      ],
+    );
     const hb = await c.query({ vector: { b: [0, 1, 0] }, limit: 5 });
-    assert.deepEqual(hb.hits.map((h) => h.id), ["1"]);
+    assert.deepEqual(
+      hb.hits.map((h) => h.id),
+      ["1"],
+    );
     assert.ok(Math.abs(hb.hits[0].score - similarity("cosine", [0, 1, 0], [0, 1, 0])) < 1e-6);
     await rejectsWith(c.query({ vector: [1, 0], limit: 1 }), "INVALID_ARGUMENT", "vector");
     await rejectsWith(c.query({ vector: { c: [1, 0] }, limit: 1 }), "INVALID_ARGUMENT", "vector.c");
@@ -129,11 +197,29 @@ export function conformance(label: string, setup: () => Promise<Subject>): void 
 
   t("validation errors name the same code and path", async (db) => {
     const c = await db.createCollection("v", { vectors: { text: { dim: 3, metric: "cosine" } } });
-    await rejectsWith(c.upsert([{ id: "ok", vector: [1, 2, 3] }, { id: "short", vector: [1, 2] }]), "DIMENSION_MISMATCH", "records[1].vector");
-    await rejectsWith(c.upsert([{ id: "d", vector: [1, 2, 3] }, { id: "d", vector: [1, 2, 3] }]), "DUPLICATE_ID", "records[1].id");
+    await rejectsWith(
+      c.upsert([
+        { id: "ok", vector: [1, 2, 3] },
+        { id: "short", vector: [1, 2] },
+      ]),
+      "DIMENSION_MISMATCH",
+      "records[1].vector",
+    );
+    await rejectsWith(
+      c.upsert([
+        { id: "d", vector: [1, 2, 3] },
+        { id: "d", vector: [1, 2, 3] },
+      ]),
+      "DUPLICATE_ID",
+      "records[1].id",
+    );
     await rejectsWith(c.upsert([{ id: "", vector: [1, 2, 3] }]), "INVALID_ARGUMENT", "records[0].id");
     await rejectsWith(c.upsert([{ id: "z", vector: [0, 0, 0] }]), "INVALID_ARGUMENT", "records[0].vector");
-    await rejectsWith(c.upsert([{ id: "u", vector: [1, 2, 3], extra: 1 } as never]), "INVALID_ARGUMENT", "records[0].extra");
+    await rejectsWith(
+      c.upsert([{ id: "u", vector: [1, 2, 3], extra: 1 } as never]),
+      "INVALID_ARGUMENT",
+      "records[0].extra",
+    );
     await rejectsWith(c.upsert("nope" as never), "INVALID_ARGUMENT", "records");
     await rejectsWith(c.query({ vector: [1, 2, 3], limit: 0 }), "INVALID_ARGUMENT", "limit");
     await rejectsWith(c.query({ vector: [1, 2], limit: 1 }), "DIMENSION_MISMATCH", "vector");
@@ -148,12 +234,22 @@ export function conformance(label: string, setup: () => Promise<Subject>): void 
     const c = await db.createCollection("lim", { vectors: { v: { dim: 1, metric: "dot" } } });
     const many = Array.from({ length: 10_001 }, (_, i) => ({ id: `i${i}`, vector: [1] }));
     await rejectsWith(c.upsert(many), "PAYLOAD_TOO_LARGE", "records");
-    await rejectsWith(c.upsert([{ id: "big", vector: [1], payload: { s: "x".repeat((1 << 20) + 1) } }]), "PAYLOAD_TOO_LARGE", "records[0].payload");
+    await rejectsWith(
+      c.upsert([{ id: "big", vector: [1], payload: { s: "x".repeat((1 << 20) + 1) } }]),
+      "PAYLOAD_TOO_LARGE",
+      "records[0].payload",
+    );
   });
 
   t("delete, deleteByFilter, count and scroll", async (db) => {
     const c = await db.createCollection("s", { vectors: { v: { dim: 2, metric: "l2" } }, indexes: { g: "number" } });
-    await c.upsert(Array.from({ length: 250 }, (_, i) => ({ id: `k${String(i).padStart(3, "0")}`, vector: [i, -i], payload: { g: i % 5 } })));
+    await c.upsert(
+      Array.from({ length: 250 }, (_, i) => ({
+        id: `k${String(i).padStart(3, "0")}`,
+        vector: [i, -i],
+        payload: { g: i % 5 },
+      })),
+    );
     assert.equal(await c.count({ g: 0 }), 50);
     assert.deepEqual(await c.delete(["k000", "k001", "nope"]), { deleted: 2 });
     assert.deepEqual(await c.deleteByFilter({ g: 4 }), { deleted: 50 });

@@ -4,7 +4,13 @@
  */
 import { open, MemoryDirectory, type Database, type Directory, type DatabaseOptions } from "../../src/index.js";
 import { serveApp, type HttpServerHandle } from "../../src/node/http-server.js";
-import { startQuiverServer, type AppOptions, type QuiverServer, type RequestLog, type ServerLimits } from "../../src/server/index.js";
+import {
+  startQuiverServer,
+  type AppOptions,
+  type QuiverServer,
+  type RequestLog,
+  type ServerLimits,
+} from "../../src/server/index.js";
 import { connect, type QuiverClient } from "../../src/client/index.js";
 
 export const ADMIN_KEY = "test-admin-key-0123456789abcdef";
@@ -18,12 +24,23 @@ export interface TestServer {
   logs: RequestLog[];
   admin: QuiverClient;
   /** Raw request with an optional key; returns status, parsed JSON (or text) and headers. */
-  call(method: string, path: string, opts?: { key?: string | null; body?: unknown; raw?: string }): Promise<{ status: number; json: any; text: string; headers: Headers }>;
+  call(
+    method: string,
+    path: string,
+    opts?: { key?: string | null; body?: unknown; raw?: string },
+  ): Promise<{ status: number; json: any; text: string; headers: Headers }>;
   close(): Promise<void>;
 }
 
 export async function startTestServer(
-  opts: { dir?: Directory; dbOptions?: DatabaseOptions; serverLimits?: Partial<ServerLimits>; keepLogs?: boolean; adminKey?: string | null; mcp?: AppOptions["mcp"] } = {},
+  opts: {
+    dir?: Directory;
+    dbOptions?: DatabaseOptions;
+    serverLimits?: Partial<ServerLimits>;
+    keepLogs?: boolean;
+    adminKey?: string | null;
+    mcp?: AppOptions["mcp"];
+  } = {},
 ): Promise<TestServer> {
   const dir = opts.dir ?? new MemoryDirectory();
   const db = await open(dir, opts.dbOptions);
@@ -33,14 +50,16 @@ export async function startTestServer(
     dir,
     limits: opts.dbOptions?.limits,
     serverLimits: opts.serverLimits,
-    adminKey: opts.adminKey === null ? undefined : opts.adminKey ?? ADMIN_KEY,
+    adminKey: opts.adminKey === null ? undefined : (opts.adminKey ?? ADMIN_KEY),
     usageFlushMs: 200,
     log: opts.keepLogs ? (e) => logs.push(e) : undefined,
     mcp: opts.mcp,
   });
   const http = await serveApp(server.app, { host: "127.0.0.1", port: 0 });
   const url = http.url;
-  const admin = connect(url, { apiKey: opts.adminKey === null ? server.generatedAdminKey : opts.adminKey ?? ADMIN_KEY });
+  const admin = connect(url, {
+    apiKey: opts.adminKey === null ? server.generatedAdminKey : (opts.adminKey ?? ADMIN_KEY),
+  });
   return {
     url,
     db,

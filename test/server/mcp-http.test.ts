@@ -16,7 +16,11 @@ function json(r: unknown): Record<string, unknown> {
 
 async function client(url: string, key: string): Promise<Client> {
   const c = new Client({ name: "quiver-http-test", version: "1.0.0" });
-  await c.connect(new StreamableHTTPClientTransport(new URL(url + "/mcp"), { requestInit: { headers: { authorization: `Bearer ${key}` } } }));
+  await c.connect(
+    new StreamableHTTPClientTransport(new URL(`${url}/mcp`), {
+      requestInit: { headers: { authorization: `Bearer ${key}` } },
+    }),
+  );
   return c;
 }
 
@@ -27,26 +31,42 @@ test("MCP over HTTP: keys and scopes apply to the tools", async () => {
     await kb.upsert([{ id: "a", vector: [1, 0], payload: { text: "alpha" } }]);
     await t.db.createCollection("secret", { vectors: { v: { dim: 2, metric: "cosine" } } });
 
-    const noKey = await fetch(t.url + "/mcp", { method: "POST", headers: { "content-type": "application/json", accept: "application/json, text/event-stream" }, body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" }) });
+    const noKey = await fetch(`${t.url}/mcp`, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "application/json, text/event-stream" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" }),
+    });
     assert.equal(noKey.status, 401);
 
     const admin = await client(t.url, ADMIN_KEY);
     const names = (await admin.listTools()).tools.map((x) => x.name).sort();
     assert.deepEqual(names, ["forget", "ingest", "list_collections", "recall", "remember", "search"]);
     const all = json(await admin.callTool({ name: "list_collections", arguments: {} }));
-    assert.deepEqual((all.collections as { name: string }[]).map((c) => c.name), ["kb", "secret"]);
+    assert.deepEqual(
+      (all.collections as { name: string }[]).map((c) => c.name),
+      ["kb", "secret"],
+    );
     await admin.close();
 
     const { key } = await t.server.keys.create({ scope: "read", collections: ["kb"] });
     const reader = await client(t.url, key);
     const visible = json(await reader.callTool({ name: "list_collections", arguments: {} }));
-    assert.deepEqual((visible.collections as { name: string }[]).map((c) => c.name), ["kb"], "collections outside the key's reach are invisible");
-    const hit = json(await reader.callTool({ name: "search", arguments: { collection: "kb", vector: [1, 0.1], limit: 1 } }));
+    assert.deepEqual(
+      (visible.collections as { name: string }[]).map((c) => c.name),
+      ["kb"],
+      "collections outside the key's reach are invisible",
+    );
+    const hit = json(
+      await reader.callTool({ name: "search", arguments: { collection: "kb", vector: [1, 0.1], limit: 1 } }),
+    );
     assert.equal((hit.hits as { id: string }[])[0].id, "a");
     const hidden = await reader.callTool({ name: "search", arguments: { collection: "secret", vector: [1, 0] } });
     assert.equal(hidden.isError, true);
     assert.match((hidden.content as { text: string }[])[0].text, /^NOT_FOUND/);
-    const write = await reader.callTool({ name: "ingest", arguments: { collection: "kb", documents: [{ id: "d", text: "x" }] } });
+    const write = await reader.callTool({
+      name: "ingest",
+      arguments: { collection: "kb", documents: [{ id: "d", text: "x" }] },
+    });
     assert.equal(write.isError, true, "a read key cannot write through the tools");
     assert.match((write.content as { text: string }[])[0].text, /^FORBIDDEN/);
     assert.equal(await kb.count(), 1);

@@ -38,13 +38,24 @@ test("the server's query schema declares every QueryRequest field of the databas
   const fields = interfaceFields("src/database/collection.ts", "QueryRequest");
   assert.ok(fields.includes("vector") && fields.includes("limit"), `parsed ${fields.join(", ")}`);
   const server = declared(bodySchemas(DEFAULT_LIMITS).query);
-  assert.deepEqual(fields.filter((f) => !server.includes(f)), [], "add them to src/server/bodies.ts (query)");
-  assert.deepEqual(server.filter((f) => !fields.includes(f)), [], "the server declares query fields the database does not know");
+  assert.deepEqual(
+    fields.filter((f) => !server.includes(f)),
+    [],
+    "add them to src/server/bodies.ts (query)",
+  );
+  assert.deepEqual(
+    server.filter((f) => !fields.includes(f)),
+    [],
+    "the server declares query fields the database does not know",
+  );
 });
 
 test("scroll and read options are declared too", () => {
   const scroll = interfaceFields("src/database/collection.ts", "ScrollRequest");
   const read = interfaceFields("src/database/collection.ts", "ReadOptions");
   const server = declared(bodySchemas(DEFAULT_LIMITS).scroll);
-  assert.deepEqual([...scroll, ...read].filter((f) => !server.includes(f)), []);
+  assert.deepEqual(
+    [...scroll, ...read].filter((f) => !server.includes(f)),
+    [],
+  );
 });

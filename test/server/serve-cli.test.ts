@@ -14,10 +14,15 @@ import { connect } from "../../src/client/index.js";
 
 const MAIN = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "src", "cli", "main.js");
 
-function serve(data: string): Promise<{ url: string; stdout: () => string; stop: () => Promise<{ code: number | null; stderr: string }> }> {
+function serve(
+  data: string,
+): Promise<{ url: string; stdout: () => string; stop: () => Promise<{ code: number | null; stderr: string }> }> {
   const env = { ...process.env };
   delete env.QUIVER_ADMIN_KEY;
-  const child = spawn(process.execPath, [MAIN, "serve", "--data", data, "--port", "0", "--no-log"], { env, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [MAIN, "serve", "--data", data, "--port", "0", "--no-log"], {
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let out = "";
   let err = "";
   child.stdout.on("data", (c: Buffer) => (out += c.toString()));
@@ -56,7 +61,10 @@ test("quiver serve: generated admin key printed once, loopback only, clean SIGTE
     const stopped = await first.stop();
     assert.equal(stopped.code, 0, stopped.stderr);
     assert.match(stopped.stderr, /stopped cleanly/);
-    assert.ok(!readFileSync(join(data, "server-keys.json"), "utf8").includes(key.slice(16)), "the key file holds no key");
+    assert.ok(
+      !readFileSync(join(data, "server-keys.json"), "utf8").includes(key.slice(16)),
+      "the key file holds no key",
+    );
 
     const second = await serve(data);
     assert.ok(!/qk_/.test(second.stdout()), "the admin key is not printed again");

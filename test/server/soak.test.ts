@@ -29,12 +29,24 @@ function heapAfterGc(): number {
 
 test(`soak: ${SECONDS} s of steady queries and upserts, 0 errors, flat memory`, async () => {
   const path = mkdtempSync(join(tmpdir(), "quiver-soak-"));
-  const s = await startTestServer({ dir: new NodeDirectory(path), dbOptions: { walMaxBytes: 2 << 20, maxSegments: 4 } });
+  const s = await startTestServer({
+    dir: new NodeDirectory(path),
+    dbOptions: { walMaxBytes: 2 << 20, maxSegments: 4 },
+  });
   try {
-    const c = await s.admin.createCollection("soak", { vectors: { v: { dim: DIM, metric: "cosine" } }, indexes: { g: "number" } });
+    const c = await s.admin.createCollection("soak", {
+      vectors: { v: { dim: DIM, metric: "cosine" } },
+      indexes: { g: "number" },
+    });
     const r = rng(11);
     for (let i = 0; i < IDS; i += 500) {
-      await c.upsert(Array.from({ length: 500 }, (_, j) => ({ id: `id-${i + j}`, vector: randomVector(r, DIM), payload: { g: (i + j) % 10 } })));
+      await c.upsert(
+        Array.from({ length: 500 }, (_, j) => ({
+          id: `id-${i + j}`,
+          vector: randomVector(r, DIM),
+          payload: { g: (i + j) % 10 },
+        })),
+      );
     }
     const end = performance.now() + SECONDS * 1000;
     const warmAt = performance.now() + SECONDS * 250;
@@ -52,7 +64,11 @@ test(`soak: ${SECONDS} s of steady queries and upserts, 0 errors, flat memory`, 
       while (performance.now() < end) {
         const t = performance.now();
         try {
-          const res = await c.query({ vector: randomVector(r, DIM), limit: 10, filter: r() < 0.3 ? { g: Math.floor(r() * 10) } : undefined });
+          const res = await c.query({
+            vector: randomVector(r, DIM),
+            limit: 10,
+            filter: r() < 0.3 ? { g: Math.floor(r() * 10) } : undefined,
+          });
           if (res.hits.length !== 10) throw new Error(`expected 10 hits, got ${res.hits.length}`);
           queries++;
         } catch (e) {
@@ -67,7 +83,13 @@ test(`soak: ${SECONDS} s of steady queries and upserts, 0 errors, flat memory`, 
         try {
           const ids = new Set<number>();
           while (ids.size < 50) ids.add(Math.floor(r() * IDS));
-          await c.upsert([...ids].map((i) => ({ id: `id-${i}`, vector: randomVector(r, DIM), payload: { g: i % 10, t: Date.now() } })));
+          await c.upsert(
+            [...ids].map((i) => ({
+              id: `id-${i}`,
+              vector: randomVector(r, DIM),
+              payload: { g: i % 10, t: Date.now() },
+            })),
+          );
           upserts++;
         } catch (e) {
           fail(e);

@@ -18,7 +18,10 @@ async function setup() {
     server.app.fetch(
       new Request(`http://quiver.test${path}`, {
         method,
-        headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), ...(body !== undefined ? { "content-type": "application/json" } : {}) },
+        headers: {
+          ...(key ? { authorization: `Bearer ${key}` } : {}),
+          ...(body !== undefined ? { "content-type": "application/json" } : {}),
+        },
         body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
       }),
     );
@@ -28,9 +31,16 @@ async function setup() {
 test("fetch(Request) answers like the Node server: create, upsert, query, units and request id", async () => {
   const s = await setup();
   try {
-    const created = await s.call("PUT", "/v1/collections/docs", { schema: { vectors: { v: { dim: 3, metric: "l2" } } } });
+    const created = await s.call("PUT", "/v1/collections/docs", {
+      schema: { vectors: { v: { dim: 3, metric: "l2" } } },
+    });
     assert.equal(created.status, 200, await created.clone().text());
-    const up = await s.call("POST", "/v1/collections/docs/upsert", { records: [{ id: "a", vector: [0, 0, 1] }, { id: "b", vector: [5, 5, 5] }] });
+    const up = await s.call("POST", "/v1/collections/docs/upsert", {
+      records: [
+        { id: "a", vector: [0, 0, 1] },
+        { id: "b", vector: [5, 5, 5] },
+      ],
+    });
     assert.equal(up.status, 200);
     assert.ok(Number(up.headers.get("quiver-write-units")) > 0);
     const q = await s.call("POST", "/v1/collections/docs/query", { vector: [0, 0, 0.9], limit: 1 });
@@ -39,7 +49,10 @@ test("fetch(Request) answers like the Node server: create, upsert, query, units 
     assert.match(q.headers.get("x-request-id") ?? "", /.+/);
     assert.ok(Number(q.headers.get("quiver-read-units")) > 0);
     const body = (await q.json()) as { hits: { id: string }[] };
-    assert.deepEqual(body.hits.map((h) => h.id), ["a"]);
+    assert.deepEqual(
+      body.hits.map((h) => h.id),
+      ["a"],
+    );
   } finally {
     await s.close();
   }
@@ -57,7 +70,11 @@ test("fetch(Request) errors: 401 without a key, 400 naming the field, 413 past t
     const err = (await bad.json()) as { code: string; path: string };
     assert.equal(err.code, "INVALID_ARGUMENT");
     assert.equal(err.path, "limit");
-    const big = await s.call("POST", "/v1/collections/docs/upsert", JSON.stringify({ records: [{ id: "x".repeat(5000), vector: [1, 2, 3] }] }));
+    const big = await s.call(
+      "POST",
+      "/v1/collections/docs/upsert",
+      JSON.stringify({ records: [{ id: "x".repeat(5000), vector: [1, 2, 3] }] }),
+    );
     assert.equal(big.status, 413);
     assert.equal(((await big.json()) as { code: string }).code, "PAYLOAD_TOO_LARGE");
     const none = await s.call("GET", "/v2/nothing");

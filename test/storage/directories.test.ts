@@ -9,7 +9,7 @@ import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promis
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { isQuiverError, QuiverError } from "../../src/core/errors/errors.js";
+import { isQuiverError, type QuiverError } from "../../src/core/errors/errors.js";
 import { LOCK_FILE, NodeDirectory } from "../../src/node/fs-directory.js";
 import { MemoryDirectory } from "../../src/storage/memory-directory.js";
 import { FaultyDirectory } from "../support/faulty-directory.js";
@@ -26,10 +26,14 @@ after(async () => {
 });
 
 directoryConformance("MemoryDirectory", async () => ({ dir: new MemoryDirectory() }), { scratch: false });
-directoryConformance("NodeDirectory", async () => {
-  const path = await tempDir();
-  return { dir: new NodeDirectory(path) };
-}, { scratch: true });
+directoryConformance(
+  "NodeDirectory",
+  async () => {
+    const path = await tempDir();
+    return { dir: new NodeDirectory(path) };
+  },
+  { scratch: true },
+);
 directoryConformance("FaultyDirectory (no faults)", async () => ({ dir: new FaultyDirectory() }), { scratch: true });
 
 describe("MemoryDirectory helpers", () => {
@@ -54,7 +58,9 @@ async function spawnLockHolder(path: string): Promise<ChildProcess> {
     try { await dir.lock(); console.log("locked"); } catch (e) { console.log("failed " + e.code); process.exit(1); }
     setInterval(() => {}, 1 << 30);
   `;
-  const child = spawn(process.execPath, ["--input-type=module", "-e", script], { stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(process.execPath, ["--input-type=module", "-e", script], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   const line = await new Promise<string>((resolve, reject) => {
     let out = "";
     child.stdout!.on("data", (d: Buffer) => {
@@ -157,7 +163,9 @@ describe("NodeDirectory", () => {
     await lock.release();
   });
 
-  it("takes over a LOCK whose holder was killed but not yet reaped (a zombie)", { skip: process.platform !== "linux" }, async () => {
+  it("takes over a LOCK whose holder was killed but not yet reaped (a zombie)", {
+    skip: process.platform !== "linux",
+  }, async () => {
     const path = await tempDir();
     const script = `
       import { NodeDirectory } from ${JSON.stringify(fsDirectoryUrl)};
@@ -197,7 +205,10 @@ describe("NodeDirectory", () => {
   it("takes over a LOCK left by a dead pid", async () => {
     const path = await tempDir();
     const pid = await deadPid();
-    await writeFile(join(path, LOCK_FILE), JSON.stringify({ pid, hostname: hostname(), startedAt: new Date().toISOString() }));
+    await writeFile(
+      join(path, LOCK_FILE),
+      JSON.stringify({ pid, hostname: hostname(), startedAt: new Date().toISOString() }),
+    );
     const lock = await new NodeDirectory(path).lock();
     assert.equal(JSON.parse(await readFile(join(path, LOCK_FILE), "utf8")).pid, process.pid);
     await lock.release();

@@ -301,7 +301,10 @@ export function directoryConformance(
       g.read(0, again);
       assert.deepEqual([...again], [0, 0, 0, 0]);
       g.close();
-      assert.throws(() => g.write(0, bytes("x")), (e: unknown) => isQuiverError(e, "IO"));
+      assert.throws(
+        () => g.write(0, bytes("x")),
+        (e: unknown) => isQuiverError(e, "IO"),
+      );
     });
   });
 }

@@ -5,7 +5,7 @@
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { isQuiverError, QuiverError } from "../../src/core/errors/errors.js";
+import { isQuiverError, type QuiverError } from "../../src/core/errors/errors.js";
 import { writeFileAtomic } from "../../src/storage/directory.js";
 import { FaultyDirectory, seededRng } from "../support/faulty-directory.js";
 

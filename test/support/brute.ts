@@ -7,7 +7,10 @@ import { seededRandom } from "../../src/core/util/prng.js";
 export type Metric = "cosine" | "dot" | "l2";
 
 export function similarity(metric: Metric, a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let dot = 0, na = 0, nb = 0, l2 = 0;
+  let dot = 0,
+    na = 0,
+    nb = 0,
+    l2 = 0;
   for (let i = 0; i < a.length; i++) {
     dot += a[i] * b[i];
     na += a[i] * a[i];

@@ -21,12 +21,27 @@
 
 import { MemoryRowFile } from "../../src/core/index/hnsw/test-support.js";
 import { QuiverError } from "../../src/core/errors/errors.js";
-import { isScratchFile, type Directory, type DirectoryLock, type ScratchFile, type WritableFile } from "../../src/storage/directory.js";
+import {
+  isScratchFile,
+  type Directory,
+  type DirectoryLock,
+  type ScratchFile,
+  type WritableFile,
+} from "../../src/storage/directory.js";
 import { checkFileName, GrowableBytes, MemoryDirectory } from "../../src/storage/memory-directory.js";
 import { seededRandom } from "../../src/core/util/prng.js";
 
 export type FaultOp =
-  | "append" | "sync" | "create" | "openAppend" | "rename" | "remove" | "syncDir" | "read" | "truncate" | "list";
+  | "append"
+  | "sync"
+  | "create"
+  | "openAppend"
+  | "rename"
+  | "remove"
+  | "syncDir"
+  | "read"
+  | "truncate"
+  | "list";
 
 export interface FaultRule {
   op: FaultOp;
@@ -214,7 +229,18 @@ export class FaultyDirectory implements Directory {
 
   /** Calls per op so far, failed ones included. */
   callCounts(): Record<FaultOp, number> {
-    const ops: FaultOp[] = ["append", "sync", "create", "openAppend", "rename", "remove", "syncDir", "read", "truncate", "list"];
+    const ops: FaultOp[] = [
+      "append",
+      "sync",
+      "create",
+      "openAppend",
+      "rename",
+      "remove",
+      "syncDir",
+      "read",
+      "truncate",
+      "list",
+    ];
     return Object.fromEntries(ops.map((op) => [op, this.calls(op)])) as Record<FaultOp, number>;
   }
 
@@ -346,7 +372,10 @@ export class FaultyDirectory implements Directory {
 
   async lock(): Promise<DirectoryLock> {
     if (this.locked) {
-      throw new QuiverError("LOCKED", "faulty test directory is locked by another open handle in this process; close it first");
+      throw new QuiverError(
+        "LOCKED",
+        "faulty test directory is locked by another open handle in this process; close it first",
+      );
     }
     this.locked = true;
     let released = false;

@@ -12,7 +12,8 @@ export async function readState(c: Collection): Promise<Map<string, ModelRecord>
   let cursor: string | undefined;
   do {
     const page = await c.scroll({ cursor, limit: 500, withVectors: true });
-    for (const r of page.records) out.set(r.id, { vector: r.vectors!.vector, payload: r.payload as ModelRecord["payload"] });
+    for (const r of page.records)
+      out.set(r.id, { vector: r.vectors!.vector, payload: r.payload as ModelRecord["payload"] });
     cursor = page.nextCursor ?? undefined;
   } while (cursor);
   return out;
@@ -26,7 +27,8 @@ export async function checkSearch(c: Collection, expected: Map<string, ModelReco
     const { hits } = await c.query({ vector: q, limit: 10, exact: true });
     const want = bruteTopK("l2", records, q, 10);
     assert.equal(hits.length, want.length);
-    for (let i = 0; i < hits.length; i++) assert.ok(Math.abs(hits[i].score - want[i].score) < 1e-4, `rank ${i}: ${hits[i].score} vs ${want[i].score}`);
+    for (let i = 0; i < hits.length; i++)
+      assert.ok(Math.abs(hits[i].score - want[i].score) < 1e-4, `rank ${i}: ${hits[i].score} vs ${want[i].score}`);
     // A graph search (when the vector has one) may rank differently, but only returns live records,
     // each with its true score, and as many as exist.
     const approx = (await c.query({ vector: q, limit: 10 })).hits;

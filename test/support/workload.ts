@@ -34,7 +34,11 @@ export function makeWorkload(seed: number, count: number, pool = 400): WorkOp[] 
       ops.push({
         kind: "upsert",
         // Values exactly representable in float32, so stored and model vectors compare equal.
-        records: [...ids].map((id) => ({ id, vector: Array.from({ length: DIM }, () => Math.round((r() * 2 - 1) * 4096) / 4096), payload: { op: i, g: Math.floor(r() * 10) } })),
+        records: [...ids].map((id) => ({
+          id,
+          vector: Array.from({ length: DIM }, () => Math.round((r() * 2 - 1) * 4096) / 4096),
+          payload: { op: i, g: Math.floor(r() * 10) },
+        })),
       });
     }
   }
@@ -61,7 +65,13 @@ export function sameState(a: Map<string, ModelRecord>, b: Map<string, ModelRecor
  * Finds P in [minP, maxP] such that base + ops[0, P) equals `actual`, or returns -1 with a
  * description. Acknowledgements arrive in log order, so a recovered state must be such a prefix.
  */
-export function findPrefix(base: Map<string, ModelRecord>, ops: WorkOp[], minP: number, maxP: number, actual: Map<string, ModelRecord>): { p: number; why: string } {
+export function findPrefix(
+  base: Map<string, ModelRecord>,
+  ops: WorkOp[],
+  minP: number,
+  maxP: number,
+  actual: Map<string, ModelRecord>,
+): { p: number; why: string } {
   const state = new Map(base);
   for (let i = 0; i < minP; i++) applyWork(state, ops[i]);
   let why = "";

@@ -10,17 +10,39 @@ import { seededRandom as rng } from "../../core/util/prng.js";
 
 const COUNT = 20_000;
 const DIM = 64;
-const TOPICS = ["astronomy", "biology", "chemistry", "cooking", "economics", "film", "geology", "history", "jazz", "law",
-  "linguistics", "mathematics", "medicine", "music", "philosophy", "physics", "poetry", "robotics", "sports", "travel"];
+const TOPICS = [
+  "astronomy",
+  "biology",
+  "chemistry",
+  "cooking",
+  "economics",
+  "film",
+  "geology",
+  "history",
+  "jazz",
+  "law",
+  "linguistics",
+  "mathematics",
+  "medicine",
+  "music",
+  "philosophy",
+  "physics",
+  "poetry",
+  "robotics",
+  "sports",
+  "travel",
+];
 const LANGS = ["en", "en", "en", "en", "fr", "de", "es", "ja"];
-const SCHEMA: CollectionSchema = { vectors: { vector: { dim: DIM, metric: "cosine" } }, indexes: { topic: "keyword", year: "number", lang: "keyword" } };
+const SCHEMA: CollectionSchema = {
+  vectors: { vector: { dim: DIM, metric: "cosine" } },
+  indexes: { topic: "keyword", year: "number", lang: "keyword" },
+};
 
 interface Payload {
   topic: string;
   year: number;
   lang: string;
 }
-
 
 function gaussian(r: () => number): number {
   return Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
@@ -53,7 +75,11 @@ function generate(): Sample {
     const t = Math.floor(r() * TOPICS.length);
     s.ids.push(`doc-${String(i).padStart(5, "0")}`);
     s.vectors.push(near(r, centroids[t], 0.08));
-    s.payloads.push({ topic: TOPICS[t], year: 1990 + Math.floor(r() * 35), lang: LANGS[Math.floor(r() * LANGS.length)] });
+    s.payloads.push({
+      topic: TOPICS[t],
+      year: 1990 + Math.floor(r() * 35),
+      lang: LANGS[Math.floor(r() * LANGS.length)],
+    });
   }
   return s;
 }
@@ -65,7 +91,9 @@ async function load(db: Database, signal: AbortSignal, s: Sample): Promise<Colle
       throw new Error(`collection "sample" already exists with another schema; run the demo with another --db`);
     }
     if ((await existing.count()) === COUNT) {
-      process.stdout.write(`collection "sample" is already loaded (${COUNT.toLocaleString("en-US")} records); skipping the load\n`);
+      process.stdout.write(
+        `collection "sample" is already loaded (${COUNT.toLocaleString("en-US")} records); skipping the load\n`,
+      );
       return existing;
     }
     process.stdout.write(`collection "sample" is incomplete; rebuilding it\n`);
@@ -80,19 +108,27 @@ async function load(db: Database, signal: AbortSignal, s: Sample): Promise<Colle
     for (let start = 0; start < COUNT; start += 1000) {
       signal.throwIfAborted();
       const batch = [];
-      for (let i = start; i < Math.min(COUNT, start + 1000); i++) batch.push({ id: s.ids[i], vector: s.vectors[i], payload: { ...s.payloads[i] } });
+      for (let i = start; i < Math.min(COUNT, start + 1000); i++)
+        batch.push({ id: s.ids[i], vector: s.vectors[i], payload: { ...s.payloads[i] } });
       await coll.upsert(batch);
       bar.increment(batch.length);
     }
   } finally {
     bar.stop();
   }
-  process.stdout.write(`${summaryLine("loaded", COUNT, performance.now() - started)}: ${DIM}-d vectors around ${TOPICS.length} topics, payload { topic, year, lang }\n`);
+  process.stdout.write(
+    `${summaryLine("loaded", COUNT, performance.now() - started)}: ${DIM}-d vectors around ${TOPICS.length} topics, payload { topic, year, lang }\n`,
+  );
   return coll;
 }
 
 /** The oracle: score every record in float64 and keep the top k that pass the predicate. */
-function bruteForce(s: Sample, q: Float64Array, k: number, keep: (p: Payload) => boolean): { id: string; score: number }[] {
+function bruteForce(
+  s: Sample,
+  q: Float64Array,
+  k: number,
+  keep: (p: Payload) => boolean,
+): { id: string; score: number }[] {
   const qu = unit(q);
   const all: { id: string; score: number }[] = [];
   for (let i = 0; i < s.vectors.length; i++) {
@@ -119,9 +155,24 @@ interface DemoQuery {
 
 const QUERIES: DemoQuery[] = [
   { title: "plain: nearest to a point in the 'astronomy' cluster", topic: 0, keep: () => true },
-  { title: "keyword filter: 'jazz' neighbourhood, French records only", topic: 8, filter: { lang: "fr" }, keep: (p) => p.lang === "fr" },
-  { title: "range filter: 'medicine' neighbourhood, years 2015-2019", topic: 12, filter: { year: { $gte: 2015, $lte: 2019 } }, keep: (p) => p.year >= 2015 && p.year <= 2019 },
-  { title: "keyword + range: 'physics' records in German before 2000", topic: 15, filter: { lang: "de", year: { $lt: 2000 } }, keep: (p) => p.lang === "de" && p.year < 2000 },
+  {
+    title: "keyword filter: 'jazz' neighbourhood, French records only",
+    topic: 8,
+    filter: { lang: "fr" },
+    keep: (p) => p.lang === "fr",
+  },
+  {
+    title: "range filter: 'medicine' neighbourhood, years 2015-2019",
+    topic: 12,
+    filter: { year: { $gte: 2015, $lte: 2019 } },
+    keep: (p) => p.year >= 2015 && p.year <= 2019,
+  },
+  {
+    title: "keyword + range: 'physics' records in German before 2000",
+    topic: 15,
+    filter: { lang: "de", year: { $lt: 2000 } },
+    keep: (p) => p.lang === "de" && p.year < 2000,
+  },
 ];
 
 /** Runs one query and its brute-force check; returns whether Quiver's answer is the exact one. */
@@ -135,26 +186,37 @@ async function runQuery(coll: Collection, s: Sample, dq: DemoQuery, q: Float64Ar
   const t1 = performance.now();
   const truth = bruteForce(s, q, k, dq.keep);
   const bruteMs = performance.now() - t1;
-  const indexes = plan.strategy === "exact-filtered" ? `, payload indexes ${plan.usedIndexes ? "used" : "not used"}` : "";
-  process.stdout.write(`   quiver: ${quiverMs.toFixed(2)} ms (${plan.strategy}, ${plan.candidates.toLocaleString("en-US")} candidates${indexes})\n`);
+  const indexes =
+    plan.strategy === "exact-filtered" ? `, payload indexes ${plan.usedIndexes ? "used" : "not used"}` : "";
+  process.stdout.write(
+    `   quiver: ${quiverMs.toFixed(2)} ms (${plan.strategy}, ${plan.candidates.toLocaleString("en-US")} candidates${indexes})\n`,
+  );
   const scan = `scan of ${s.vectors.length.toLocaleString("en-US")} records in ${bruteMs.toFixed(2)} ms`;
   if (plan.strategy.startsWith("hnsw")) {
     // A graph search is approximate: show how much of the true top k it found, then check that
     // the same query with exact: true is the exact answer.
     const truthIds = new Set(truth.map((t) => t.id));
     const found = hits.filter((h) => truthIds.has(h.id)).length;
-    process.stdout.write(`   graph search found ${found}/${truth.length} of the true top ${k} (${scan}); checking exact: true as well\n`);
+    process.stdout.write(
+      `   graph search found ${found}/${truth.length} of the true top ${k} (${scan}); checking exact: true as well\n`,
+    );
     return checkExact((await coll.query({ vector: q, limit: k, filter: dq.filter, exact: true })).hits, truth);
   }
   return checkExact(hits, truth, scan);
 }
 
 /** Exact means the same scores rank by rank (ids may swap only between equal scores). */
-function checkExact(hits: { id: string; score: number }[], truth: { id: string; score: number }[], scan?: string): boolean {
+function checkExact(
+  hits: { id: string; score: number }[],
+  truth: { id: string; score: number }[],
+  scan?: string,
+): boolean {
   const sameIds = hits.filter((h, i) => truth[i]?.id === h.id).length;
   const maxDiff = Math.max(0, ...hits.map((h, i) => Math.abs(h.score - (truth[i]?.score ?? Infinity))));
   const ok = hits.length === truth.length && maxDiff < 1e-5;
-  process.stdout.write(`   brute-force check: ${ok ? "PASS" : "FAIL"}: ${sameIds}/${truth.length} ids identical, max score difference ${maxDiff.toExponential(1)}${scan ? ` (${scan})` : ""}\n`);
+  process.stdout.write(
+    `   brute-force check: ${ok ? "PASS" : "FAIL"}: ${sameIds}/${truth.length} ids identical, max score difference ${maxDiff.toExponential(1)}${scan ? ` (${scan})` : ""}\n`,
+  );
   return ok;
 }
 
@@ -172,7 +234,9 @@ export function demoCommand(ctx: CliContext): Command {
         for (const dq of QUERIES) if (await runQuery(coll, s, dq, near(r, s.centroids[dq.topic], 0.08), 5)) passed++;
         return passed === QUERIES.length;
       });
-      process.stdout.write(`\nsearch check: ${ok ? "PASSED" : "FAILED"} (${QUERIES.length} queries compared with a brute-force scan); demo took ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+      process.stdout.write(
+        `\nsearch check: ${ok ? "PASSED" : "FAILED"} (${QUERIES.length} queries compared with a brute-force scan); demo took ${((performance.now() - started) / 1000).toFixed(1)} s\n`,
+      );
       process.stdout.write(
         [
           "",

@@ -19,7 +19,9 @@ interface DoctorCliOptions {
 
 export function doctorCommand(ctx: CliContext): Command {
   return new Command("doctor")
-    .description("report duplicates, near-duplicates, empty or short texts, abnormal norms and outliers in a collection")
+    .description(
+      "report duplicates, near-duplicates, empty or short texts, abnormal norms and outliers in a collection",
+    )
     .argument("<collection>", "collection to check")
     .option("--json", "print the report as JSON")
     .option("--vector <name>", "named vector to check (default: the only one, or the one bound to an embedder)")
@@ -41,7 +43,10 @@ export function doctorCommand(ctx: CliContext): Command {
           examples: opts.examples,
         });
         if (opts.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-        else process.stdout.write(`${formatFindings(report, `doctor "${name}" (vector ${report.vector ?? "none"}, text field ${report.textField})`)}\n`);
+        else
+          process.stdout.write(
+            `${formatFindings(report, `doctor "${name}" (vector ${report.vector ?? "none"}, text field ${report.textField})`)}\n`,
+          );
       });
     });
 }

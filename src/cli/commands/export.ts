@@ -24,14 +24,19 @@ async function write(out: Writable, text: string): Promise<void> {
   });
 }
 
-async function exportTo(coll: Collection, out: Writable, signal: AbortSignal, onPage: (n: number) => void): Promise<number> {
+async function exportTo(
+  coll: Collection,
+  out: Writable,
+  signal: AbortSignal,
+  onPage: (n: number) => void,
+): Promise<number> {
   let cursor: string | undefined;
   let n = 0;
   for (;;) {
     signal.throwIfAborted();
     const page = await coll.scroll({ cursor, limit: PAGE, withVectors: true, withPayload: true });
     let text = "";
-    for (const r of page.records) text += JSON.stringify({ id: r.id, vectors: r.vectors, payload: r.payload }) + "\n";
+    for (const r of page.records) text += `${JSON.stringify({ id: r.id, vectors: r.vectors, payload: r.payload })}\n`;
     if (text) await write(out, text);
     n += page.records.length;
     onPage(page.records.length);

@@ -6,7 +6,15 @@ import { createReadStream } from "node:fs";
 import { basename } from "node:path";
 import { createInterface } from "node:readline";
 import { Command } from "commander";
-import { QuiverError, isQuiverError, type Collection, type Database, type Problem, type RecordInput, type VectorSpec } from "../../index.js";
+import {
+  QuiverError,
+  isQuiverError,
+  type Collection,
+  type Database,
+  type Problem,
+  type RecordInput,
+  type VectorSpec,
+} from "../../index.js";
 import { readBase, readMeta, toMetric } from "../dataset.js";
 import { badOption, intOption, progressBar, summaryLine, type CliContext, type Progress } from "../output.js";
 
@@ -20,7 +28,12 @@ interface ImportOptions {
 }
 
 /** Opens the collection, or creates it with one vector named `vector`; an existing one must have that vector as given. */
-async function ensureCollection(db: Database, name: string, spec: VectorSpec | null, hint: string): Promise<Collection> {
+async function ensureCollection(
+  db: Database,
+  name: string,
+  spec: VectorSpec | null,
+  hint: string,
+): Promise<Collection> {
   let coll: Collection;
   try {
     coll = await db.collection(name);
@@ -33,17 +46,40 @@ async function ensureCollection(db: Database, name: string, spec: VectorSpec | n
   if (spec) {
     const have = coll.schema.vectors.vector;
     const problems: Problem[] = [];
-    if (!have) problems.push({ path: "schema.vectors.vector", message: `collection "${name}" has no vector named "vector" (it has ${Object.keys(coll.schema.vectors).join(", ")})` });
+    if (!have)
+      problems.push({
+        path: "schema.vectors.vector",
+        message: `collection "${name}" has no vector named "vector" (it has ${Object.keys(coll.schema.vectors).join(", ")})`,
+      });
     else {
-      if (have.dim !== spec.dim) problems.push({ path: "schema.vectors.vector.dim", message: `collection "${name}" has dim ${have.dim}, the input has ${spec.dim}` });
-      if (have.metric !== spec.metric) problems.push({ path: "schema.vectors.vector.metric", message: `collection "${name}" uses ${have.metric}, the input ${spec.metric}` });
+      if (have.dim !== spec.dim)
+        problems.push({
+          path: "schema.vectors.vector.dim",
+          message: `collection "${name}" has dim ${have.dim}, the input has ${spec.dim}`,
+        });
+      if (have.metric !== spec.metric)
+        problems.push({
+          path: "schema.vectors.vector.metric",
+          message: `collection "${name}" uses ${have.metric}, the input ${spec.metric}`,
+        });
     }
-    if (problems.length > 0) throw QuiverError.fromProblems(have && have.dim !== spec.dim ? "DIMENSION_MISMATCH" : "INVALID_ARGUMENT", problems);
+    if (problems.length > 0)
+      throw QuiverError.fromProblems(
+        have && have.dim !== spec.dim ? "DIMENSION_MISMATCH" : "INVALID_ARGUMENT",
+        problems,
+      );
   }
   return coll;
 }
 
-async function importDataset(db: Database, signal: AbortSignal, name: string, opts: ImportOptions, dir: string, progress: { imported: number; started: boolean }): Promise<number> {
+async function importDataset(
+  db: Database,
+  signal: AbortSignal,
+  name: string,
+  opts: ImportOptions,
+  dir: string,
+  progress: { imported: number; started: boolean },
+): Promise<number> {
   const meta = readMeta(dir);
   const { data, rows } = readBase(dir, meta);
   const n = Math.min(rows, opts.limit ?? rows);
@@ -55,7 +91,8 @@ async function importDataset(db: Database, signal: AbortSignal, name: string, op
       signal.throwIfAborted();
       const end = Math.min(n, start + opts.batch);
       const records: RecordInput[] = [];
-      for (let i = start; i < end; i++) records.push({ id: String(i), vector: data.subarray(i * meta.dim, (i + 1) * meta.dim) });
+      for (let i = start; i < end; i++)
+        records.push({ id: String(i), vector: data.subarray(i * meta.dim, (i + 1) * meta.dim) });
       await coll.upsert(records);
       progress.imported += end - start;
       bar.increment(end - start);
@@ -141,22 +178,37 @@ class JsonlImporter {
         this.done(bad);
       }
       const where = `${basename(this.file)}:${lines[bad]}`;
-      const problems = located.filter((l) => l.at?.index === bad).map(({ p, at }) => ({ path: at!.rest ? `${where} ${at!.rest}` : where, message: p.message }));
-      throw lineError(new QuiverError(e.code, `line ${lines[bad]} of ${this.file} is not a valid record; ${this.before()}`, { problems, cause: e }));
+      const problems = located
+        .filter((l) => l.at?.index === bad)
+        .map(({ p, at }) => ({ path: at!.rest ? `${where} ${at!.rest}` : where, message: p.message }));
+      throw lineError(
+        new QuiverError(e.code, `line ${lines[bad]} of ${this.file} is not a valid record; ${this.before()}`, {
+          problems,
+          cause: e,
+        }),
+      );
     }
   }
 
   /** Reports a line that is not JSON, after importing everything before it. */
   async badJson(line: number, err: unknown): Promise<never> {
     await this.flush();
-    const problems = [{ path: `${basename(this.file)}:${line}`, message: err instanceof Error ? err.message : String(err) }];
-    throw lineError(new QuiverError("INVALID_ARGUMENT", `line ${line} of ${this.file} is not valid JSON; ${this.before()}`, { problems }));
+    const problems = [
+      { path: `${basename(this.file)}:${line}`, message: err instanceof Error ? err.message : String(err) },
+    ];
+    throw lineError(
+      new QuiverError("INVALID_ARGUMENT", `line ${line} of ${this.file} is not valid JSON; ${this.before()}`, {
+        problems,
+      }),
+    );
   }
 
   /** Import stops at the first bad line, with every record before it imported. */
   private before(): string {
     if (this.imported === 0) return "nothing was imported";
-    return this.imported === 1 ? "the record before it was imported, nothing after" : `the ${records(this.imported)} before it were imported, nothing after`;
+    return this.imported === 1
+      ? "the record before it was imported, nothing after"
+      : `the ${records(this.imported)} before it were imported, nothing after`;
   }
 
   private done(n: number): void {
@@ -165,8 +217,16 @@ class JsonlImporter {
   }
 }
 
-async function importJsonl(db: Database, signal: AbortSignal, name: string, opts: ImportOptions, file: string, progress: { imported: number; started: boolean }): Promise<number> {
-  if ((opts.dim === undefined) !== (opts.metric === undefined)) throw badOption(opts.dim === undefined ? "--dim" : "--metric", "--dim and --metric go together");
+async function importJsonl(
+  db: Database,
+  signal: AbortSignal,
+  name: string,
+  opts: ImportOptions,
+  file: string,
+  progress: { imported: number; started: boolean },
+): Promise<number> {
+  if ((opts.dim === undefined) !== (opts.metric === undefined))
+    throw badOption(opts.dim === undefined ? "--dim" : "--metric", "--dim and --metric go together");
   const spec = opts.dim !== undefined ? { dim: opts.dim, metric: toMetric(opts.metric, "--metric") } : null;
   const total = await countLines(file).catch((e) => {
     if ((e as NodeJS.ErrnoException).code === "ENOENT") throw new QuiverError("NOT_FOUND", `file not found: ${file}`);
@@ -204,26 +264,38 @@ export function importCommand(ctx: CliContext): Command {
   return new Command("import")
     .description("import vectors from a dataset folder (meta.json + base.f32) or a JSONL file of records")
     .argument("<collection>", "collection to import into")
-    .option("--data <dir>", "dataset folder in the shared format; row i gets id \"i\"")
+    .option("--data <dir>", 'dataset folder in the shared format; row i gets id "i"')
     .option("--jsonl <file>", "one JSON record per line: {id, vector | vectors, payload}")
     .option("--limit <n>", "import at most this many records", intOption(1))
     .option("--batch <n>", "records per upsert", intOption(1, 10_000), 1000)
     .option("--dim <n>", "with --jsonl: create the collection with this dimension", intOption(1))
     .option("--metric <metric>", "with --jsonl: create the collection with this metric (cosine, l2, dot)")
     .action(async (name: string, opts: ImportOptions, cmd: Command) => {
-      if ((opts.data === undefined) === (opts.jsonl === undefined)) throw badOption("--data / --jsonl", "give exactly one of --data DIR or --jsonl FILE");
+      if ((opts.data === undefined) === (opts.jsonl === undefined))
+        throw badOption("--data / --jsonl", "give exactly one of --data DIR or --jsonl FILE");
       if (opts.data !== undefined && (opts.dim !== undefined || opts.metric !== undefined)) {
-        throw badOption("--dim / --metric", "only apply to --jsonl; a dataset's meta.json gives the dimension and metric");
+        throw badOption(
+          "--dim / --metric",
+          "only apply to --jsonl; a dataset's meta.json gives the dimension and metric",
+        );
       }
       const progress = { imported: 0, started: false };
       await ctx.withDb(cmd, async (db, signal) => {
         const started = performance.now();
         try {
-          const n = opts.data !== undefined ? await importDataset(db, signal, name, opts, opts.data, progress) : await importJsonl(db, signal, name, opts, opts.jsonl!, progress);
+          const n =
+            opts.data !== undefined
+              ? await importDataset(db, signal, name, opts, opts.data, progress)
+              : await importJsonl(db, signal, name, opts, opts.jsonl!, progress);
           const count = await (await db.collection(name)).count();
-          process.stdout.write(`${summaryLine("imported", n, performance.now() - started)} into "${name}" (now ${count.toLocaleString("en-US")} records)\n`);
+          process.stdout.write(
+            `${summaryLine("imported", n, performance.now() - started)} into "${name}" (now ${count.toLocaleString("en-US")} records)\n`,
+          );
         } catch (e) {
-          if (progress.started && !(e instanceof Error && lineErrors.has(e))) process.stderr.write(`import stopped: ${records(progress.imported)} imported so far (each batch is all or nothing)\n`);
+          if (progress.started && !(e instanceof Error && lineErrors.has(e)))
+            process.stderr.write(
+              `import stopped: ${records(progress.imported)} imported so far (each batch is all or nothing)\n`,
+            );
           throw e;
         }
       });

@@ -23,22 +23,34 @@ interface IngestCliOptions {
 
 export function ingestCommand(ctx: CliContext): Command {
   return new Command("ingest")
-    .description("split text, Markdown and HTML files (folders recursively) into chunks, embed and store them; re-ingesting a file replaces it")
+    .description(
+      "split text, Markdown and HTML files (folders recursively) into chunks, embed and store them; re-ingesting a file replaces it",
+    )
     .argument("<collection>", "collection to ingest into (created when missing)")
     .argument("<paths...>", "files or folders")
-    .option("--embedder <name>", "embedder for a new collection: local (offline model), openai or ollama (configured by environment variables)", "local")
+    .option(
+      "--embedder <name>",
+      "embedder for a new collection: local (offline model), openai or ollama (configured by environment variables)",
+      "local",
+    )
     .option("--dim <n>", "dimension of a new collection's vector (default: the embedder's)", intOption(1))
     .option("--chunk-size <n>", "characters per chunk", intOption(50), 1000)
     .option("--overlap <n>", "characters shared by consecutive chunks", intOption(0), 100)
-    .option("--duplicates <mode>", "chunks duplicating other documents: keep (report), skip, or reject (write nothing)", "keep")
+    .option(
+      "--duplicates <mode>",
+      "chunks duplicating other documents: keep (report), skip, or reject (write nothing)",
+      "keep",
+    )
     .option("--threshold <cos>", "cosine similarity from which chunks are near-duplicates", "0.95")
     .option("--json", "print the ingest report as JSON")
     .action(async (name: string, paths: string[], opts: IngestCliOptions, cmd: Command) => {
-      if (!["keep", "skip", "reject"].includes(opts.duplicates)) throw badOption("--duplicates", "must be keep, skip or reject");
+      if (!["keep", "skip", "reject"].includes(opts.duplicates))
+        throw badOption("--duplicates", "must be keep, skip or reject");
       const threshold = Number(opts.threshold);
       if (!(threshold > 0 && threshold <= 1)) throw badOption("--threshold", "must be a number in (0, 1]");
       const docs = await readDocuments(paths);
-      if (docs.length === 0) throw new QuiverError("NOT_FOUND", `no .txt, .md or .html files under ${paths.join(", ")}`);
+      if (docs.length === 0)
+        throw new QuiverError("NOT_FOUND", `no .txt, .md or .html files under ${paths.join(", ")}`);
       await ctx.withDb(cmd, async (db, signal) => {
         for (const [n, e] of Object.entries(embeddersFromEnv())) if (!db.embedders.get(n)) db.embedders.set(n, e);
         let coll: Collection;
@@ -47,10 +59,17 @@ export function ingestCommand(ctx: CliContext): Command {
         } catch (e) {
           if (!isQuiverError(e, "NOT_FOUND")) throw e;
           const embedder = db.embedders.get(opts.embedder);
-          if (!embedder) throw badOption("--embedder", `unknown embedder "${opts.embedder}" (have ${db.embedders.names().join(", ")}); see docs/ai.md for QUIVER_OPENAI_* and QUIVER_OLLAMA_*`);
+          if (!embedder)
+            throw badOption(
+              "--embedder",
+              `unknown embedder "${opts.embedder}" (have ${db.embedders.names().join(", ")}); see docs/ai.md for QUIVER_OPENAI_* and QUIVER_OLLAMA_*`,
+            );
           const dim = opts.dim ?? embedder.dim;
-          if (dim === undefined) throw badOption("--dim", `embedder "${opts.embedder}" does not declare its dimension: pass --dim`);
-          process.stderr.write(`creating collection "${name}" (vector "embedding": dim ${dim}, cosine, embedder ${opts.embedder})\n`);
+          if (dim === undefined)
+            throw badOption("--dim", `embedder "${opts.embedder}" does not declare its dimension: pass --dim`);
+          process.stderr.write(
+            `creating collection "${name}" (vector "embedding": dim ${dim}, cosine, embedder ${opts.embedder})\n`,
+          );
           coll = await db.createCollection(name, documentSchema(opts.embedder, dim));
         }
         const started = performance.now();

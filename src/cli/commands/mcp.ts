@@ -26,7 +26,9 @@ export function mcpCommand(): Command {
       const embedders = embeddersFromEnv();
       const db = await open(dir, { embedders, onWarning: (w) => process.stderr.write(`warning: ${w}\n`) });
       const dim = opts.dim ?? embedders[opts.embedder]?.dim ?? 512;
-      process.stderr.write(`quiver mcp: serving ${dir} over stdio (embedder ${opts.embedder}, memory collection "${opts.memory}")\n`);
+      process.stderr.write(
+        `quiver mcp: serving ${dir} over stdio (embedder ${opts.embedder}, memory collection "${opts.memory}")\n`,
+      );
       const stop = async () => {
         await db.close().catch(() => undefined);
         process.exit(0);

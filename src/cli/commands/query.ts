@@ -37,7 +37,8 @@ export function printHits(hits: Hit[], withVectors = false): void {
 }
 
 function queryVector(opts: QueryOptions): { vector: number[] | Record<string, number[]>; gt: number[] | null } {
-  if ((opts.vector === undefined) === (opts.data === undefined)) throw badOption("--vector / --data", "give exactly one of --vector JSON or --data DIR --row N");
+  if ((opts.vector === undefined) === (opts.data === undefined))
+    throw badOption("--vector / --data", "give exactly one of --vector JSON or --data DIR --row N");
   if (opts.vector !== undefined) {
     if (opts.row !== undefined) throw badOption("--row", "only applies with --data");
     return { vector: parseJsonOption(opts.vector, "--vector") as number[], gt: null };
@@ -51,10 +52,13 @@ export function queryCommand(ctx: CliContext): Command {
   return new Command("query")
     .description("find the nearest records to a vector")
     .argument("<collection>", "collection to search")
-    .option("--vector <json>", "query vector as a JSON array (or {\"name\": [...]} for a collection with several vectors)")
+    .option(
+      "--vector <json>",
+      'query vector as a JSON array (or {"name": [...]} for a collection with several vectors)',
+    )
     .option("--data <dir>", "take the query vector from this dataset folder's query.f32 ...")
     .option("--row <n>", "... at this row (0-based)", intOption(0))
-    .option("--filter <json>", "filter in Quiver's filter language, e.g. '{\"lang\":\"en\",\"year\":{\"$gte\":2020}}'")
+    .option("--filter <json>", 'filter in Quiver\'s filter language, e.g. \'{"lang":"en","year":{"$gte":2020}}\'')
     .option("--limit <k>", "number of hits", intOption(1), 10)
     .option("--with-vectors", "include the stored vectors")
     .option("--json", "print the result as JSON")
@@ -69,12 +73,17 @@ export function queryCommand(ctx: CliContext): Command {
         const { hits, plan } = await coll.query(req);
         const ms = performance.now() - started;
         if (opts.json) {
-          process.stdout.write(prettyJson({ hits, plan, ms: Number(ms.toFixed(3)) }) + "\n");
+          process.stdout.write(`${prettyJson({ hits, plan, ms: Number(ms.toFixed(3)) })}\n`);
           return;
         }
         printHits(hits, opts.withVectors === true);
-        const indexes = plan.strategy === "exact-filtered" ? `, payload indexes ${plan.usedIndexes ? "used" : "not used"}, ${plan.payloadsChecked} payloads checked` : "";
-        process.stdout.write(`\nplan: ${plan.strategy} on vector "${plan.vector}", ${plan.candidates} candidates${indexes}; ${ms.toFixed(2)} ms\n`);
+        const indexes =
+          plan.strategy === "exact-filtered"
+            ? `, payload indexes ${plan.usedIndexes ? "used" : "not used"}, ${plan.payloadsChecked} payloads checked`
+            : "";
+        process.stdout.write(
+          `\nplan: ${plan.strategy} on vector "${plan.vector}", ${plan.candidates} candidates${indexes}; ${ms.toFixed(2)} ms\n`,
+        );
         if (gt && filter === undefined) {
           // The dataset's exact answer, valid when the collection was loaded with `import --data` (id = row).
           const truth = new Set(gt.slice(0, hits.length).map(String));

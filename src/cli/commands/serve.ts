@@ -42,7 +42,10 @@ export function serveCommand(): Command {
     .option("--max-payload-bytes <n>", "largest payload as JSON (default 1 MiB)", intOption(1))
     .option("--max-filter-depth <n>", "deepest filter (default 16)", intOption(1))
     .option("--max-top-k <n>", "largest limit + offset of a query (default 10,000)", intOption(1))
-    .addHelpText("after", "\nThe admin key comes from QUIVER_ADMIN_KEY; without it one is generated on first start and printed once.\nSee docs/server.md.")
+    .addHelpText(
+      "after",
+      "\nThe admin key comes from QUIVER_ADMIN_KEY; without it one is generated on first start and printed once.\nSee docs/server.md.",
+    )
     .action(async (opts: ServeOptions, cmd: Command) => {
       const path = opts.data ?? (cmd.optsWithGlobals().db as string);
       const limits: Partial<Limits> = {};
@@ -66,7 +69,7 @@ export function serveCommand(): Command {
           onWarning: warn,
           // MCP tools on /mcp act with the database as the caller's key sees it.
           mcp: (request, scoped) => mcpHttpHandler(scoped)(request),
-          log: opts.log ? (entry) => process.stdout.write(JSON.stringify(entry) + "\n") : undefined,
+          log: opts.log ? (entry) => process.stdout.write(`${JSON.stringify(entry)}\n`) : undefined,
           extraGauges: () => {
             const m = process.memoryUsage();
             return {
@@ -81,7 +84,9 @@ export function serveCommand(): Command {
       }
       const http = await serveApp(server.app, { host: opts.host, port: opts.port });
       if (!["127.0.0.1", "::1", "localhost"].includes(opts.host)) {
-        warn(`listening on ${opts.host}: reachable from the network, over plain HTTP; put TLS in front (a reverse proxy) before sending keys across it`);
+        warn(
+          `listening on ${opts.host}: reachable from the network, over plain HTTP; put TLS in front (a reverse proxy) before sending keys across it`,
+        );
       }
       const collections = await db.listCollections();
       const lines = [
@@ -102,13 +107,15 @@ export function serveCommand(): Command {
         "  Ctrl-C stops the server (requests in flight finish, the database is closed cleanly).",
         "",
       );
-      process.stdout.write(lines.join("\n") + "\n");
+      process.stdout.write(`${lines.join("\n")}\n`);
       await new Promise<void>((resolve) => {
         let stopping = false;
         const stop = (signal: string) => {
           if (stopping) process.exit(130);
           stopping = true;
-          process.stderr.write(`\n${signal}: stopping (finishing requests in flight, saving usage, closing the database)\n`);
+          process.stderr.write(
+            `\n${signal}: stopping (finishing requests in flight, saving usage, closing the database)\n`,
+          );
           resolve();
         };
         process.once("SIGINT", () => stop("SIGINT"));

@@ -46,37 +46,56 @@ const POSSESSIVE = /['’][sS]$/;
 /** Checks a field spec; problems are reported under `path`. */
 export function checkTextFieldSpec(spec: unknown, path: string, plugins: TextPlugins, problems: Problem[]): void {
   if (typeof spec !== "object" || spec === null || Array.isArray(spec)) {
-    problems.push({ path, message: 'must be an object like { analyzer: "english" } (or {} for the standard analyzer)' });
+    problems.push({
+      path,
+      message: 'must be an object like { analyzer: "english" } (or {} for the standard analyzer)',
+    });
     return;
   }
   const s = spec as Record<string, unknown>;
   if (s.analyzer !== undefined && !ANALYZER_NAMES.includes(s.analyzer as AnalyzerName)) {
-    problems.push({ path: `${path}.analyzer`, message: `must be one of ${ANALYZER_NAMES.join(", ")}, got ${JSON.stringify(s.analyzer)}` });
+    problems.push({
+      path: `${path}.analyzer`,
+      message: `must be one of ${ANALYZER_NAMES.join(", ")}, got ${JSON.stringify(s.analyzer)}`,
+    });
   }
   const sw = s.stopWords;
   if (sw !== undefined && sw !== false) {
     if (typeof sw === "string") {
       if (!plugins.stopWords?.[sw]) {
         const known = Object.keys(plugins.stopWords ?? {});
-        problems.push({ path: `${path}.stopWords`, message: `no stop-word list for language "${sw}"${known.length ? ` (available: ${known.join(", ")})` : " (this runtime was given none; pass a list of words)"}` });
+        problems.push({
+          path: `${path}.stopWords`,
+          message: `no stop-word list for language "${sw}"${known.length ? ` (available: ${known.join(", ")})` : " (this runtime was given none; pass a list of words)"}`,
+        });
       }
     } else if (!Array.isArray(sw) || sw.some((w) => typeof w !== "string")) {
       problems.push({ path: `${path}.stopWords`, message: "must be false, a language code, or an array of words" });
     }
   }
-  if (s.stem !== undefined && typeof s.stem !== "boolean") problems.push({ path: `${path}.stem`, message: "must be true or false" });
+  if (s.stem !== undefined && typeof s.stem !== "boolean")
+    problems.push({ path: `${path}.stem`, message: "must be true or false" });
   if (s.boost !== undefined && (typeof s.boost !== "number" || !Number.isFinite(s.boost) || s.boost <= 0)) {
     problems.push({ path: `${path}.boost`, message: `must be a positive number, got ${JSON.stringify(s.boost)}` });
   }
   const stems = s.stem ?? s.analyzer === "english";
   if (stems === true && !plugins.stemmers?.en) {
-    problems.push({ path: s.stem === true ? `${path}.stem` : `${path}.analyzer`, message: "needs an English stemmer, and this runtime was given none (open the database through the package entry, or pass options.text)" });
+    problems.push({
+      path: s.stem === true ? `${path}.stem` : `${path}.analyzer`,
+      message:
+        "needs an English stemmer, and this runtime was given none (open the database through the package entry, or pass options.text)",
+    });
   }
   if (s.analyzer === "english" && sw === undefined && !plugins.stopWords?.en) {
-    problems.push({ path: `${path}.analyzer`, message: "needs an English stop-word list, and this runtime was given none (pass options.text, or stopWords: false)" });
+    problems.push({
+      path: `${path}.analyzer`,
+      message:
+        "needs an English stop-word list, and this runtime was given none (pass options.text, or stopWords: false)",
+    });
   }
   for (const key of Object.keys(s)) {
-    if (!["analyzer", "stopWords", "stem", "boost"].includes(key)) problems.push({ path: `${path}.${key}`, message: "unknown option (expected analyzer, stopWords, stem, boost)" });
+    if (!["analyzer", "stopWords", "stem", "boost"].includes(key))
+      problems.push({ path: `${path}.${key}`, message: "unknown option (expected analyzer, stopWords, stem, boost)" });
   }
 }
 
@@ -88,7 +107,14 @@ export function createAnalyzer(spec: TextFieldSpec, plugins: TextPlugins): Analy
   const name = spec.analyzer ?? "standard";
   const english = name === "english";
   const swSpec = spec.stopWords ?? (english ? "en" : false);
-  const stop = swSpec === false ? null : new Set(typeof swSpec === "string" ? plugins.stopWords![swSpec] : swSpec.map((w) => w.normalize("NFKC").toLowerCase()));
+  const stop =
+    swSpec === false
+      ? null
+      : new Set(
+          typeof swSpec === "string"
+            ? plugins.stopWords![swSpec]
+            : swSpec.map((w) => w.normalize("NFKC").toLowerCase()),
+        );
   const stemmer = (spec.stem ?? english) ? plugins.stemmers!.en : null;
   // Stemming is costly and words repeat: a small cache per analyzer pays for itself many times over.
   const stemCache = new Map<string, string>();

@@ -22,7 +22,10 @@ let segmenter: Intl.Segmenter | null | undefined;
 
 function dictionarySegmenter(): Intl.Segmenter | null {
   if (segmenter === undefined) {
-    segmenter = typeof Intl !== "undefined" && typeof Intl.Segmenter === "function" ? new Intl.Segmenter(undefined, { granularity: "word" }) : null;
+    segmenter =
+      typeof Intl !== "undefined" && typeof Intl.Segmenter === "function"
+        ? new Intl.Segmenter(undefined, { granularity: "word" })
+        : null;
   }
   return segmenter;
 }

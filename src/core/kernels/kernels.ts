@@ -19,9 +19,25 @@ export interface Kernels {
   dot(a: number, b: number, dim: number): number;
   l2sq(a: number, b: number, dim: number): number;
   /** out[i] = score(q, base + (start + i) · dim · 4) for i in [0, count). */
-  scoreRange(metric: KernelMetric, q: number, base: number, dim: number, start: number, count: number, out: number): void;
+  scoreRange(
+    metric: KernelMetric,
+    q: number,
+    base: number,
+    dim: number,
+    start: number,
+    count: number,
+    out: number,
+  ): void;
   /** out[i] = score(q, vector slots[i]) where `slots` points at `count` u32 slot numbers. */
-  scoreSlots(metric: KernelMetric, q: number, base: number, dim: number, slots: number, count: number, out: number): void;
+  scoreSlots(
+    metric: KernelMetric,
+    q: number,
+    base: number,
+    dim: number,
+    slots: number,
+    count: number,
+    out: number,
+  ): void;
 }
 
 /**

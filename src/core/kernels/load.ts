@@ -31,8 +31,24 @@ class WasmKernels implements Kernels {
   readonly memory: WebAssembly.Memory;
   readonly dot: (a: number, b: number, dim: number) => number;
   readonly l2sq: (a: number, b: number, dim: number) => number;
-  readonly scoreRange: (metric: KernelMetric, q: number, base: number, dim: number, start: number, count: number, out: number) => void;
-  readonly scoreSlots: (metric: KernelMetric, q: number, base: number, dim: number, slots: number, count: number, out: number) => void;
+  readonly scoreRange: (
+    metric: KernelMetric,
+    q: number,
+    base: number,
+    dim: number,
+    start: number,
+    count: number,
+    out: number,
+  ) => void;
+  readonly scoreSlots: (
+    metric: KernelMetric,
+    q: number,
+    base: number,
+    dim: number,
+    slots: number,
+    count: number,
+    out: number,
+  ) => void;
 
   constructor(module: WebAssembly.Module, memory: WebAssembly.Memory) {
     this.memory = memory;

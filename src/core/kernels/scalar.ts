@@ -36,7 +36,15 @@ class ScalarKernels implements Kernels {
     return l2sqAt(this.f32, a >>> 2, b >>> 2, dim);
   }
 
-  scoreRange(metric: KernelMetric, q: number, base: number, dim: number, start: number, count: number, out: number): void {
+  scoreRange(
+    metric: KernelMetric,
+    q: number,
+    base: number,
+    dim: number,
+    start: number,
+    count: number,
+    out: number,
+  ): void {
     this.views();
     const f = this.f32;
     const qi = q >>> 2;
@@ -47,7 +55,15 @@ class ScalarKernels implements Kernels {
     }
   }
 
-  scoreSlots(metric: KernelMetric, q: number, base: number, dim: number, slots: number, count: number, out: number): void {
+  scoreSlots(
+    metric: KernelMetric,
+    q: number,
+    base: number,
+    dim: number,
+    slots: number,
+    count: number,
+    out: number,
+  ): void {
     this.views();
     const f = this.f32;
     const s = this.u32;

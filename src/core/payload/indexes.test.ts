@@ -105,11 +105,21 @@ test("a slot with a repeated value is indexed once and removed cleanly", () => {
 
 test("declarations are validated, every problem reported", () => {
   assert.throws(
-    () => validateIndexDecls([{ field: "a", type: "keyword" }, { field: "a", type: "number" }, { field: "b..c", type: "text" }, 5]),
+    () =>
+      validateIndexDecls([
+        { field: "a", type: "keyword" },
+        { field: "a", type: "number" },
+        { field: "b..c", type: "text" },
+        5,
+      ]),
     (e) =>
       isQuiverError(e, "INVALID_ARGUMENT") &&
-      e.problems.map((p) => p.path).join() === "indexes[1].field,indexes[2].field,indexes[2].type,indexes[3].field,indexes[3].type",
+      e.problems.map((p) => p.path).join() ===
+        "indexes[1].field,indexes[2].field,indexes[2].type,indexes[3].field,indexes[3].type",
   );
-  assert.throws(() => new PayloadIndexSet("x" as never), (e) => isQuiverError(e, "INVALID_ARGUMENT"));
+  assert.throws(
+    () => new PayloadIndexSet("x" as never),
+    (e) => isQuiverError(e, "INVALID_ARGUMENT"),
+  );
   assert.deepEqual(new PayloadIndexSet([]).declarations, []);
 });

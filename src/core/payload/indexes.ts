@@ -50,7 +50,10 @@ export function validateIndexDecls(decls: unknown, at = "indexes"): PayloadIndex
       seen.add(field);
     }
     if (type !== "keyword" && type !== "number" && type !== "boolean") {
-      problems.push({ path: `${here}.type`, message: `must be "keyword", "number" or "boolean", got ${JSON.stringify(type)}` });
+      problems.push({
+        path: `${here}.type`,
+        message: `must be "keyword", "number" or "boolean", got ${JSON.stringify(type)}`,
+      });
     }
   });
   if (problems.length > 0) throw QuiverError.fromProblems("INVALID_ARGUMENT", problems);

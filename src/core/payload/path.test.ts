@@ -46,6 +46,12 @@ test("someValueAt agrees with valuesAt and stops early", () => {
   const hit = someValueAt(p, ["a", "b"], (v, target: number) => (calls++, v === target), 2);
   assert.equal(hit, true);
   assert.equal(calls, 2);
-  assert.equal(someValueAt(p, ["a", "b"], (v) => v === 4, null), false);
-  assert.equal(someValueAt(undefined, ["a"], () => true, null), false);
+  assert.equal(
+    someValueAt(p, ["a", "b"], (v) => v === 4, null),
+    false,
+  );
+  assert.equal(
+    someValueAt(undefined, ["a"], () => true, null),
+    false,
+  );
 });

@@ -50,7 +50,13 @@ export function someValueAt<A>(
   return payload !== undefined && some(payload, path, 0, test, arg);
 }
 
-function some<A>(cur: unknown, path: readonly string[], i: number, test: (v: unknown, a: A) => boolean, arg: A): boolean {
+function some<A>(
+  cur: unknown,
+  path: readonly string[],
+  i: number,
+  test: (v: unknown, a: A) => boolean,
+  arg: A,
+): boolean {
   if (i === path.length) {
     if (!Array.isArray(cur)) return cur !== undefined && test(cur, arg);
     for (let j = 0; j < cur.length; j++) if (test(cur[j], arg)) return true;

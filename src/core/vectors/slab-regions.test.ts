@@ -13,7 +13,8 @@ function fill(slab: VectorSlab, r: SlabRegion, seed: number, bytes = r.bytes): v
 
 function check(slab: VectorSlab, r: SlabRegion, seed: number, bytes: number): void {
   const v = new Uint8Array(slab.wasmMemory.buffer, r.offset, bytes);
-  for (let i = 0; i < bytes; i++) if (v[i] !== ((i * 31 + seed) & 0xff)) assert.fail(`byte ${i} of region ${seed} changed`);
+  for (let i = 0; i < bytes; i++)
+    if (v[i] !== ((i * 31 + seed) & 0xff)) assert.fail(`byte ${i} of region ${seed} changed`);
 }
 
 test("regions and vectors survive growth, resize and free", async () => {
@@ -38,7 +39,10 @@ test("regions and vectors survive growth, resize and free", async () => {
   slab.resizeRegion(a, 300_000);
   assert.ok(slab.layoutVersion > v);
   check(slab, a, 1, 1000);
-  assert.ok(new Uint8Array(slab.wasmMemory.buffer, a.offset + 1024, 1000).every((x) => x === 0), "grown bytes are zero");
+  assert.ok(
+    new Uint8Array(slab.wasmMemory.buffer, a.offset + 1024, 1000).every((x) => x === 0),
+    "grown bytes are zero",
+  );
   check(slab, b, 2, 70_000);
   check(slab, c, 3, 10);
   slab.resizeRegion(b, 64);

@@ -110,15 +110,39 @@ test("dot scores are raw dot products, including for out-of-order slot lists", a
 
 test("invalid arguments are refused with QuiverError codes", async () => {
   const factory = await loadKernelFactory();
-  assert.throws(() => new VectorSlab(factory, 0, "dot"), (e) => isQuiverError(e, "INVALID_ARGUMENT"));
-  assert.throws(() => new VectorSlab(factory, 4, "hamming" as "dot"), (e) => isQuiverError(e, "INVALID_ARGUMENT"));
+  assert.throws(
+    () => new VectorSlab(factory, 0, "dot"),
+    (e) => isQuiverError(e, "INVALID_ARGUMENT"),
+  );
+  assert.throws(
+    () => new VectorSlab(factory, 4, "hamming" as "dot"),
+    (e) => isQuiverError(e, "INVALID_ARGUMENT"),
+  );
   const slab = new VectorSlab(factory, 4, "l2");
   slab.ensureCapacity(2);
   const cap = slab.capacity;
-  assert.throws(() => slab.set(0, [1, 2, 3]), (e) => isQuiverError(e, "DIMENSION_MISMATCH"));
-  assert.throws(() => slab.set(cap, [1, 2, 3, 4]), (e) => isQuiverError(e, "INVALID_ARGUMENT"));
-  assert.throws(() => slab.get(-1), (e) => isQuiverError(e, "INVALID_ARGUMENT"));
-  assert.throws(() => slab.scoreRange([1, 2, 3, 4], cap - 1, 2), (e) => isQuiverError(e, "INVALID_ARGUMENT"));
-  assert.throws(() => slab.scoreSlots([1, 2, 3, 4], Uint32Array.of(0, cap)), (e) => isQuiverError(e, "INVALID_ARGUMENT"));
-  assert.throws(() => slab.scoreRange([1, 2, 3], 0, 1), (e) => isQuiverError(e, "DIMENSION_MISMATCH"));
+  assert.throws(
+    () => slab.set(0, [1, 2, 3]),
+    (e) => isQuiverError(e, "DIMENSION_MISMATCH"),
+  );
+  assert.throws(
+    () => slab.set(cap, [1, 2, 3, 4]),
+    (e) => isQuiverError(e, "INVALID_ARGUMENT"),
+  );
+  assert.throws(
+    () => slab.get(-1),
+    (e) => isQuiverError(e, "INVALID_ARGUMENT"),
+  );
+  assert.throws(
+    () => slab.scoreRange([1, 2, 3, 4], cap - 1, 2),
+    (e) => isQuiverError(e, "INVALID_ARGUMENT"),
+  );
+  assert.throws(
+    () => slab.scoreSlots([1, 2, 3, 4], Uint32Array.of(0, cap)),
+    (e) => isQuiverError(e, "INVALID_ARGUMENT"),
+  );
+  assert.throws(
+    () => slab.scoreRange([1, 2, 3], 0, 1),
+    (e) => isQuiverError(e, "DIMENSION_MISMATCH"),
+  );
 });

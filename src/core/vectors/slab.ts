@@ -20,7 +20,14 @@
 // The scratch regions are then `batchLimit` long too, and regions never move on capacity growth.
 
 import { QuiverError } from "../errors/errors.js";
-import { METRIC_DOT, METRIC_L2, RESERVED_BYTES, type KernelFactory, type KernelMetric, type Kernels } from "../kernels/kernels.js";
+import {
+  METRIC_DOT,
+  METRIC_L2,
+  RESERVED_BYTES,
+  type KernelFactory,
+  type KernelMetric,
+  type Kernels,
+} from "../kernels/kernels.js";
 
 import type { Metric } from "../schema/schema.js";
 export type { Metric };
@@ -248,7 +255,10 @@ export class VectorSlab {
    */
   stageRange(start: number, count: number): number {
     if (!(start >= 0 && count >= 0 && start + count <= this.cap && count <= this.batchLimit)) {
-      throw new QuiverError("INVALID_ARGUMENT", `range [${start}, ${start + count}) is outside capacity ${this.cap} or batch ${this.batchLimit}`);
+      throw new QuiverError(
+        "INVALID_ARGUMENT",
+        `range [${start}, ${start + count}) is outside capacity ${this.cap} or batch ${this.batchLimit}`,
+      );
     }
     if (!this.rows) return this.vectorsOff + start * this.dim * 4;
     this.rows.read(start * this.dim * 4, new Uint8Array(this.memory.buffer, this.vectorsOff, count * this.dim * 4));
@@ -260,7 +270,12 @@ export class VectorSlab {
     this.checkSlot(slot);
     const bytes = this.dim * 4;
     if (this.rows) this.rows.read(slot * bytes, new Uint8Array(this.memory.buffer, at, bytes));
-    else new Uint8Array(this.memory.buffer).copyWithin(at, this.vectorsOff + slot * bytes, this.vectorsOff + (slot + 1) * bytes);
+    else
+      new Uint8Array(this.memory.buffer).copyWithin(
+        at,
+        this.vectorsOff + slot * bytes,
+        this.vectorsOff + (slot + 1) * bytes,
+      );
   }
 
   /**
@@ -278,7 +293,15 @@ export class VectorSlab {
       const base = this.stageRange(start, count);
       this.kernels.scoreRange(this.kernelMetric, this.queryOff, base, this.dim, 0, count, this.scoresOff);
     } else {
-      this.kernels.scoreRange(this.kernelMetric, this.queryOff, this.vectorsOff, this.dim, start, count, this.scoresOff);
+      this.kernels.scoreRange(
+        this.kernelMetric,
+        this.queryOff,
+        this.vectorsOff,
+        this.dim,
+        start,
+        count,
+        this.scoresOff,
+      );
     }
     return new Float32Array(this.memory.buffer, this.scoresOff, count);
   }
@@ -290,7 +313,8 @@ export class VectorSlab {
     }
     for (let i = 0; i < count; i++) {
       // An out-of-range slot would read another region (or trap), so it is refused up front.
-      if (slots[i] >= this.cap) throw new QuiverError("INVALID_ARGUMENT", `slot ${slots[i]} is outside capacity ${this.cap}`);
+      if (slots[i] >= this.cap)
+        throw new QuiverError("INVALID_ARGUMENT", `slot ${slots[i]} is outside capacity ${this.cap}`);
     }
     this.checkDim(query);
     this.write(this.queryOff, query);
@@ -299,8 +323,18 @@ export class VectorSlab {
       this.kernels.scoreRange(this.kernelMetric, this.queryOff, this.vectorsOff, this.dim, 0, count, this.scoresOff);
       return new Float32Array(this.memory.buffer, this.scoresOff, count);
     }
-    new Uint32Array(this.memory.buffer, this.slotsOff, count).set(count === slots.length ? slots : slots.subarray(0, count));
-    this.kernels.scoreSlots(this.kernelMetric, this.queryOff, this.vectorsOff, this.dim, this.slotsOff, count, this.scoresOff);
+    new Uint32Array(this.memory.buffer, this.slotsOff, count).set(
+      count === slots.length ? slots : slots.subarray(0, count),
+    );
+    this.kernels.scoreSlots(
+      this.kernelMetric,
+      this.queryOff,
+      this.vectorsOff,
+      this.dim,
+      this.slotsOff,
+      count,
+      this.scoresOff,
+    );
     return new Float32Array(this.memory.buffer, this.scoresOff, count);
   }
 

@@ -20,10 +20,19 @@ export function embeddersFromEnv(env: Record<string, string | undefined> = proce
   const key = env.QUIVER_OPENAI_API_KEY ?? env.OPENAI_API_KEY;
   const base = env.QUIVER_OPENAI_BASE_URL ?? (key ? "https://api.openai.com/v1" : undefined);
   if (base) {
-    out.openai = openAIEmbedder({ baseURL: base, apiKey: key, model: env.QUIVER_OPENAI_MODEL ?? "text-embedding-3-small", dim: env.QUIVER_OPENAI_DIM ? Number(env.QUIVER_OPENAI_DIM) : undefined });
+    out.openai = openAIEmbedder({
+      baseURL: base,
+      apiKey: key,
+      model: env.QUIVER_OPENAI_MODEL ?? "text-embedding-3-small",
+      dim: env.QUIVER_OPENAI_DIM ? Number(env.QUIVER_OPENAI_DIM) : undefined,
+    });
   }
   if (env.QUIVER_OLLAMA_MODEL) {
-    out.ollama = ollamaEmbedder({ baseURL: env.QUIVER_OLLAMA_BASE_URL, model: env.QUIVER_OLLAMA_MODEL, dim: env.QUIVER_OLLAMA_DIM ? Number(env.QUIVER_OLLAMA_DIM) : undefined });
+    out.ollama = ollamaEmbedder({
+      baseURL: env.QUIVER_OLLAMA_BASE_URL,
+      model: env.QUIVER_OLLAMA_MODEL,
+      dim: env.QUIVER_OLLAMA_DIM ? Number(env.QUIVER_OLLAMA_DIM) : undefined,
+    });
   }
   return out;
 }

@@ -8,7 +8,15 @@ import { basename, extname, join, relative, sep } from "node:path";
 import { QuiverError } from "../../core/errors/errors.js";
 import type { DocumentInput } from "../documents.js";
 
-const FORMATS: Record<string, DocumentInput["format"]> = { ".txt": "text", ".text": "text", ".md": "markdown", ".markdown": "markdown", ".mdx": "markdown", ".html": "html", ".htm": "html" };
+const FORMATS: Record<string, DocumentInput["format"]> = {
+  ".txt": "text",
+  ".text": "text",
+  ".md": "markdown",
+  ".markdown": "markdown",
+  ".mdx": "markdown",
+  ".html": "html",
+  ".htm": "html",
+};
 
 /** Whether a file has an extension ingest reads. */
 export function ingestible(path: string): boolean {
@@ -52,7 +60,13 @@ export async function readDocuments(paths: string[], metadata?: Record<string, u
   for (const { file, root } of files) {
     const text = await readFile(file, "utf8");
     const id = (root ? relative(root, file) : basename(file)).split(sep).join("/");
-    docs.push({ id, text, format: FORMATS[extname(file).toLowerCase()] ?? "text", source: file.split(sep).join("/"), metadata });
+    docs.push({
+      id,
+      text,
+      format: FORMATS[extname(file).toLowerCase()] ?? "text",
+      source: file.split(sep).join("/"),
+      metadata,
+    });
   }
   return docs;
 }

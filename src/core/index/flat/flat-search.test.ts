@@ -43,7 +43,10 @@ function build(factory: KernelFactory, metric: Metric, dim: number, count: numbe
 
 /** Exact public score in f64. */
 function score(metric: Metric, q: ArrayLike<number>, v: number[]): number {
-  let dot = 0, qq = 0, vv = 0, l2 = 0;
+  let dot = 0,
+    qq = 0,
+    vv = 0,
+    l2 = 0;
   for (let i = 0; i < v.length; i++) {
     dot += q[i] * v[i];
     qq += q[i] * q[i];
@@ -57,7 +60,9 @@ function score(metric: Metric, q: ArrayLike<number>, v: number[]): number {
 
 function oracle(c: Case, metric: Metric, q: Float32Array, k: number, candidates?: Uint32Array) {
   const slots = candidates ? Array.from(candidates) : Array.from({ length: c.count }, (_, i) => i);
-  const scored = slots.filter((s) => s < c.count && c.live[s] === 1).map((s) => ({ s, v: score(metric, q, c.vecs[s]) }));
+  const scored = slots
+    .filter((s) => s < c.count && c.live[s] === 1)
+    .map((s) => ({ s, v: score(metric, q, c.vecs[s]) }));
   scored.sort((a, b) => b.v - a.v || a.s - b.s);
   const top = scored.slice(0, k);
   return { slots: top.map((x) => x.s), scores: top.map((x) => x.v), all: scored };
@@ -115,7 +120,13 @@ test("candidate lists (shuffled, with dead and out-of-range slots) match the ora
         q[0] = 3;
         check(c, metric, q, 1 + Math.floor(r() * 20), Uint32Array.from(picked));
       }
-      check(c, metric, Float32Array.from({ length: dim }, () => 1), 10, new Uint32Array(0));
+      check(
+        c,
+        metric,
+        Float32Array.from({ length: dim }, () => 1),
+        10,
+        new Uint32Array(0),
+      );
     }
   }
 });
@@ -126,7 +137,13 @@ test("scans spanning several chunks and k = 0", async () => {
   const c = build(factory, "l2", 3, 40000, r);
   const q = Float32Array.of(1, -2, 3);
   check(c, "l2", q, 25);
-  check(c, "l2", q, 25, Uint32Array.from({ length: 39000 }, (_, i) => 39999 - i));
+  check(
+    c,
+    "l2",
+    q,
+    25,
+    Uint32Array.from({ length: 39000 }, (_, i) => 39999 - i),
+  );
   assert.deepEqual(flatSearch(c.slab, q, 0, { count: c.count, live: c.live }), { slots: [], scores: [] });
   // Only slots below `count` exist, even when the slab has room for more.
   const few = flatSearch(c.slab, q, 5, { count: 2, live: Uint8Array.of(1, 1, 1, 1) });

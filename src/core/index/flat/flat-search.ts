@@ -29,8 +29,14 @@ const CHUNK = 16384;
  * @example
  * const { slots, scores } = flatSearch(slab, q, 10, { count: n, live });
  */
-export function flatSearch(slab: VectorSlab, query: Float32Array, k: number, opts: FlatSearchOptions): FlatSearchResult {
-  if (!Number.isInteger(k) || k < 0) throw new QuiverError("INVALID_ARGUMENT", `k must be a non-negative integer, got ${k}`);
+export function flatSearch(
+  slab: VectorSlab,
+  query: Float32Array,
+  k: number,
+  opts: FlatSearchOptions,
+): FlatSearchResult {
+  if (!Number.isInteger(k) || k < 0)
+    throw new QuiverError("INVALID_ARGUMENT", `k must be a non-negative integer, got ${k}`);
   const count = Math.min(opts.count, slab.capacity);
   const live = opts.live;
   const top = new TopK(k);

@@ -18,16 +18,28 @@ const K = 10;
 const MIN_RECALL = 0.95;
 const MAX_GAP = 0.02;
 
-const build = (metric: Metric, quantization: Quantization, disk: boolean, dim = 48) => buildClustered(N, Q, K, metric, quantization, { dim, disk });
+const build = (metric: Metric, quantization: Quantization, disk: boolean, dim = 48) =>
+  buildClustered(N, Q, K, metric, quantization, { dim, disk });
 
-for (const [metric, quant] of [["l2", "int8"], ["cosine", "int8"], ["dot", "int8"], ["cosine", "binary"]] as const) {
+for (const [metric, quant] of [
+  ["l2", "int8"],
+  ["cosine", "int8"],
+  ["dot", "int8"],
+  ["cosine", "binary"],
+] as const) {
   test(`disk originals: recall@10 ≥ ${MIN_RECALL} and within ${MAX_GAP} of in-memory (${metric}, ${quant})`, async () => {
     const dim = quant === "binary" ? 256 : 48;
     const ef = quant === "binary" ? 200 : 64;
     const disk = await build(metric, quant, true, dim);
     const mem = await build(metric, quant, false, dim);
-    const rd = recallAt(disk.queries.map((q) => disk.index.search(q, K, { ef }).slots), disk.truth);
-    const rm = recallAt(mem.queries.map((q) => mem.index.search(q, K, { ef }).slots), mem.truth);
+    const rd = recallAt(
+      disk.queries.map((q) => disk.index.search(q, K, { ef }).slots),
+      disk.truth,
+    );
+    const rm = recallAt(
+      mem.queries.map((q) => mem.index.search(q, K, { ef }).slots),
+      mem.truth,
+    );
     assert.ok(rd >= MIN_RECALL, `disk recall ${rd.toFixed(4)}`);
     assert.ok(rd >= rm - MAX_GAP, `disk ${rd.toFixed(4)} vs memory ${rm.toFixed(4)}`);
     assert.equal(disk.index.size, N);
@@ -55,7 +67,10 @@ test("disk originals: a few inserts wait for the quantizer, then a search finds 
 
 test("disk originals: deleting 30% and re-inserting keeps recall within 0.01", async () => {
   const { index, queries, truth } = await build("l2", "int8", true);
-  const before = recallAt(queries.map((q) => index.search(q, K, { ef: 64 }).slots), truth);
+  const before = recallAt(
+    queries.map((q) => index.search(q, K, { ef: 64 }).slots),
+    truth,
+  );
   const gone: number[] = [];
   for (let s = 0; s < N; s++) if ((s * 7919) % 10 < 3) gone.push(s);
   for (const s of gone) assert.ok(index.delete(s));
@@ -63,14 +78,23 @@ test("disk originals: deleting 30% and re-inserting keeps recall within 0.01", a
   for (const q of queries.slice(0, 20)) for (const s of index.search(q, K).slots) assert.ok(!deleted.has(s));
   for (const s of gone) index.insert(s);
   assert.equal(index.size, N);
-  const after = recallAt(queries.map((q) => index.search(q, K, { ef: 64 }).slots), truth);
+  const after = recallAt(
+    queries.map((q) => index.search(q, K, { ef: 64 }).slots),
+    truth,
+  );
   assert.ok(after >= before - 0.01, `fresh ${before.toFixed(4)}, after delete+reinsert ${after.toFixed(4)}`);
 });
 
 test("disk originals: filtered graph search (plain and two-hop) returns only matches, with recall", async () => {
   const { slab, index, queries, live } = await build("l2", "int8", true);
-  for (const [every, strategy] of [[2, "hnsw-filtered"], [8, "hnsw-acorn"]] as const) {
-    const bits = bitmapOf(Array.from({ length: N / every }, (_, i) => i * every), N);
+  for (const [every, strategy] of [
+    [2, "hnsw-filtered"],
+    [8, "hnsw-acorn"],
+  ] as const) {
+    const bits = bitmapOf(
+      Array.from({ length: N / every }, (_, i) => i * every),
+      N,
+    );
     const found: number[][] = [];
     const truth: number[][] = [];
     for (const q of queries) {
@@ -104,8 +128,14 @@ test("disk rows: exact scans (whole range and candidate lists) equal the in-memo
     for (let s = 0; s < data.length; s += 7) live[s] = 0;
     const cands = Uint32Array.from({ length: 2500 }, (_, i) => (i * 2654435761) % data.length).sort();
     for (const q of data.slice(0, 10)) {
-      assert.deepEqual(flatSearch(disk, q, 20, { count: data.length, live }), flatSearch(mem, q, 20, { count: data.length, live }));
-      assert.deepEqual(flatSearch(disk, q, 20, { count: data.length, live, candidates: cands }), flatSearch(mem, q, 20, { count: data.length, live, candidates: cands }));
+      assert.deepEqual(
+        flatSearch(disk, q, 20, { count: data.length, live }),
+        flatSearch(mem, q, 20, { count: data.length, live }),
+      );
+      assert.deepEqual(
+        flatSearch(disk, q, 20, { count: data.length, live, candidates: cands }),
+        flatSearch(mem, q, 20, { count: data.length, live, candidates: cands }),
+      );
     }
     assert.deepEqual(disk.get(123), mem.get(123));
     // The rows are not in memory: the disk slab stays at its fixed staging size.

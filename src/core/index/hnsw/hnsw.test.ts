@@ -13,9 +13,16 @@ const K = 10;
 /** Stated threshold: recall@10 of the graph against brute force at ef = 64 on this data. */
 const MIN_RECALL = 0.95;
 
-const build = (metric: Metric, quantization: Quantization, dim = 48) => buildClustered(N, Q, K, metric, quantization, { dim });
+const build = (metric: Metric, quantization: Quantization, dim = 48) =>
+  buildClustered(N, Q, K, metric, quantization, { dim });
 
-for (const [metric, quant] of [["l2", "none"], ["l2", "int8"], ["cosine", "int8"], ["dot", "int8"], ["cosine", "binary"]] as const) {
+for (const [metric, quant] of [
+  ["l2", "none"],
+  ["l2", "int8"],
+  ["cosine", "int8"],
+  ["dot", "int8"],
+  ["cosine", "binary"],
+] as const) {
   test(`recall@10 ≥ ${MIN_RECALL} against exact search (${metric}, ${quant})`, async () => {
     const { index, queries, truth } = await build(metric, quant, quant === "binary" ? 256 : 48);
     const ef = quant === "binary" ? 200 : 64;
@@ -38,7 +45,10 @@ test("scores are public scores, best first, and equal the exact ones for the sam
 
 test("deleting 30% and re-inserting keeps recall within 0.01 of a fresh build", async () => {
   const { index, queries, truth } = await build("l2", "int8");
-  const before = recallAt(queries.map((q) => index.search(q, K, { ef: 64 }).slots), truth);
+  const before = recallAt(
+    queries.map((q) => index.search(q, K, { ef: 64 }).slots),
+    truth,
+  );
   const gone: number[] = [];
   for (let s = 0; s < N; s++) if ((s * 7919) % 10 < 3) gone.push(s);
   for (const s of gone) assert.ok(index.delete(s));
@@ -49,7 +59,10 @@ test("deleting 30% and re-inserting keeps recall within 0.01 of a fresh build", 
   for (const s of gone) index.insert(s);
   assert.equal(index.size, N);
   assert.equal(index.stats().tombstones, 0);
-  const after = recallAt(queries.map((q) => index.search(q, K, { ef: 64 }).slots), truth);
+  const after = recallAt(
+    queries.map((q) => index.search(q, K, { ef: 64 }).slots),
+    truth,
+  );
   assert.ok(after >= before - 0.01, `fresh ${before.toFixed(4)}, after delete+reinsert ${after.toFixed(4)}`);
 });
 

@@ -11,8 +11,21 @@
 import { QuiverError } from "../../errors/errors.js";
 import type { VectorSlab, SlabRegion } from "../../vectors/slab.js";
 import {
-  H, HEADER_BYTES, FLAG_LIVE, FLAG_TOMB, FILTER_ACORN, FILTER_NONE, FILTER_PLAIN, QUANT_CODE, QUANT_NAME,
-  codeBytesFor, codeOffset, corrOffset, linksOffset, nodeStride, type Quantization,
+  H,
+  HEADER_BYTES,
+  FLAG_LIVE,
+  FLAG_TOMB,
+  FILTER_ACORN,
+  FILTER_NONE,
+  FILTER_PLAIN,
+  QUANT_CODE,
+  QUANT_NAME,
+  codeBytesFor,
+  codeOffset,
+  corrOffset,
+  linksOffset,
+  nodeStride,
+  type Quantization,
 } from "./layout.js";
 import { instantiateHnsw, loadHnswModule, type HnswExports } from "./module.js";
 import { trainInt8 } from "./quantizer.js";
@@ -127,11 +140,18 @@ export class HnswIndex {
   static fromBytes(module: WebAssembly.Module, slab: VectorSlab, bytes: Uint8Array): HnswIndex {
     const snap = readHnsw(bytes);
     if (snap.dim !== slab.dim || snap.metric !== slab.metric) {
-      throw new QuiverError("CORRUPT", `HNSW data is for dim ${snap.dim} ${snap.metric}, the slab is dim ${slab.dim} ${slab.metric}`);
+      throw new QuiverError(
+        "CORRUPT",
+        `HNSW data is for dim ${snap.dim} ${snap.metric}, the slab is dim ${slab.dim} ${slab.metric}`,
+      );
     }
-    if (snap.n > slab.capacity) throw new QuiverError("CORRUPT", `HNSW data has ${snap.n} slots, the slab holds ${slab.capacity}`);
+    if (snap.n > slab.capacity)
+      throw new QuiverError("CORRUPT", `HNSW data has ${snap.n} slots, the slab holds ${slab.capacity}`);
     const index = new HnswIndex(module, slab, {
-      m: snap.m, efConstruction: snap.efConstruction, efSearch: snap.efSearch, quantization: snap.quantization,
+      m: snap.m,
+      efConstruction: snap.efConstruction,
+      efSearch: snap.efSearch,
+      quantization: snap.quantization,
     });
     index.restore(snap);
     return index;
@@ -141,11 +161,16 @@ export class HnswIndex {
     const m = options.m ?? 16;
     const efc = options.efConstruction ?? 200;
     const quant = options.quantization ?? "int8";
-    if (!Number.isInteger(m) || m < 2 || m > 128) throw new QuiverError("INVALID_ARGUMENT", `m must be an integer in [2, 128], got ${m}`);
-    if (!Number.isInteger(efc) || efc < 1) throw new QuiverError("INVALID_ARGUMENT", `efConstruction must be a positive integer, got ${efc}`);
+    if (!Number.isInteger(m) || m < 2 || m > 128)
+      throw new QuiverError("INVALID_ARGUMENT", `m must be an integer in [2, 128], got ${m}`);
+    if (!Number.isInteger(efc) || efc < 1)
+      throw new QuiverError("INVALID_ARGUMENT", `efConstruction must be a positive integer, got ${efc}`);
     if (!(quant in QUANT_CODE)) throw new QuiverError("INVALID_ARGUMENT", `unknown quantization ${String(quant)}`);
     if (!slab.rowsResident && quant === "none") {
-      throw new QuiverError("INVALID_ARGUMENT", 'a graph over vectors kept on disk needs quantized codes: quantization "int8" or "binary"');
+      throw new QuiverError(
+        "INVALID_ARGUMENT",
+        'a graph over vectors kept on disk needs quantized codes: quantization "int8" or "binary"',
+      );
     }
     this.disk = !slab.rowsResident;
     this.slab = slab;
@@ -265,7 +290,8 @@ export class HnswIndex {
     if (query.length !== this.slab.dim) {
       throw new QuiverError("DIMENSION_MISMATCH", `expected a vector of ${this.slab.dim} numbers, got ${query.length}`);
     }
-    if (!Number.isInteger(k) || k < 0) throw new QuiverError("INVALID_ARGUMENT", `k must be a non-negative integer, got ${k}`);
+    if (!Number.isInteger(k) || k < 0)
+      throw new QuiverError("INVALID_ARGUMENT", `k must be a non-negative integer, got ${k}`);
     const ef = Math.max(opts.ef ?? this.efSearch, k);
     if (k === 0 || this.cap === 0) return { slots: [], scores: [], visited: 0 };
     this.settle();
@@ -325,10 +351,22 @@ export class HnswIndex {
     const levels = new Uint8Array(buf, this.r.levels.offset, this.cap);
     const upidx = new Uint32Array(buf, this.r.upidx.offset, this.cap);
     return writeHnsw({
-      dim: this.slab.dim, metric: this.slab.metric, quantization: this.quantization, m: this.m,
-      efConstruction: this.efConstruction, efSearch: this.efSearch, n, entry: h[H.ENTRY], maxLevel: h[H.MAXLEVEL],
-      qReady: h[H.QREADY] === 1, scale: this.headerF32(H.SCALE), offset: this.headerF32(H.OFFSET), rng: this.rng,
-      nextTrain: this.nextTrain, flags: flags.subarray(0, n), levels: levels.subarray(0, n),
+      dim: this.slab.dim,
+      metric: this.slab.metric,
+      quantization: this.quantization,
+      m: this.m,
+      efConstruction: this.efConstruction,
+      efSearch: this.efSearch,
+      n,
+      entry: h[H.ENTRY],
+      maxLevel: h[H.MAXLEVEL],
+      qReady: h[H.QREADY] === 1,
+      scale: this.headerF32(H.SCALE),
+      offset: this.headerF32(H.OFFSET),
+      rng: this.rng,
+      nextTrain: this.nextTrain,
+      flags: flags.subarray(0, n),
+      levels: levels.subarray(0, n),
       links: (slot, layer) => {
         const at = this.linkListAt(slot, layer, upidx);
         return u32.subarray(at + 1, at + 1 + u32[at]);
@@ -369,9 +407,11 @@ export class HnswIndex {
       for (let l = 0; l <= s.levels[slot]; l++) {
         const at = this.linkListAt(slot, l, upidx);
         const c = s.links[p];
-        if (c > (l === 0 ? this.m0 : this.m)) throw new QuiverError("CORRUPT", `HNSW slot ${slot} has ${c} links at level ${l}`);
+        if (c > (l === 0 ? this.m0 : this.m))
+          throw new QuiverError("CORRUPT", `HNSW slot ${slot} has ${c} links at level ${l}`);
         for (let i = 0; i <= c; i++) u32[at + i] = s.links[p + i];
-        for (let i = 1; i <= c; i++) if (u32[at + i] >= s.n) throw new QuiverError("CORRUPT", `HNSW link to slot ${u32[at + i]} beyond ${s.n}`);
+        for (let i = 1; i <= c; i++)
+          if (u32[at + i] >= s.n) throw new QuiverError("CORRUPT", `HNSW link to slot ${u32[at + i]} beyond ${s.n}`);
         p += c + 1;
       }
     }
@@ -469,14 +509,17 @@ export class HnswIndex {
     const dim = this.slab.dim;
     const base = this.slab.vectorsOffset >>> 2;
     const f32 = new Float32Array(this.slab.wasmMemory.buffer);
-    const row = this.disk ? (s: number) => this.slab.get(s) : (s: number) => f32.subarray(base + s * dim, base + (s + 1) * dim);
+    const row = this.disk
+      ? (s: number) => this.slab.get(s)
+      : (s: number) => f32.subarray(base + s * dim, base + (s + 1) * dim);
     const p = trainInt8(row, dim, slots);
     this.setHeaderF32(H.SCALE, p.scale);
     this.setHeaderF32(H.OFFSET, p.offset);
     this.header()[H.QREADY] = 1;
     this.encodeAll();
     // Retrain once the graph reaches the next size step above what this training saw.
-    while (this.nextTrain <= slots.length) this.nextTrain = this.nextTrain >= QUANT_TRAIN_LAST ? Infinity : this.nextTrain * 4;
+    while (this.nextTrain <= slots.length)
+      this.nextTrain = this.nextTrain >= QUANT_TRAIN_LAST ? Infinity : this.nextTrain * 4;
   }
 
   private growSlots(cap: number): void {
@@ -506,7 +549,10 @@ export class HnswIndex {
     const need = Math.max(ef, this.efConstruction, (this.m0 + 1) * (this.m0 + 1)) + 2;
     if (need <= this.pairCap) return;
     this.pairCap = need;
-    this.slab.resizeRegion(this.r.scratch, 2 * need * 8 + align16(this.slab.dim * 4) + 2 * (align16(this.codeBytes) + 16) + align16(4 * (this.m0 + 2)));
+    this.slab.resizeRegion(
+      this.r.scratch,
+      2 * need * 8 + align16(this.slab.dim * 4) + 2 * (align16(this.codeBytes) + 16) + align16(4 * (this.m0 + 2)),
+    );
   }
 
   /** Writes every region offset into the header when the layout changed; returns the header offset. */

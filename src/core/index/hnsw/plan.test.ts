@@ -65,6 +65,9 @@ test("a filter whose estimate is wrong still returns every match (widening, then
   const { index, queries } = await setup(n);
   const allowed = [3, 999, 5000, 11_999, 7];
   const r = annSearch(index, queries[0], { k: K, filter: bitmapOf(allowed, n), matches: 50_000, force: "hnsw" });
-  assert.deepEqual([...r.slots].sort((a, b) => a - b), [...allowed].sort((a, b) => a - b));
+  assert.deepEqual(
+    [...r.slots].sort((a, b) => a - b),
+    [...allowed].sort((a, b) => a - b),
+  );
   assert.ok(r.plan.fellBack || r.plan.widenings > 0 || r.slots.length === 5);
 });

@@ -124,12 +124,23 @@ export function readHnsw(bytes: Uint8Array): HnswSnapshot {
   for (let i = 0; i < links.length; i++) links[i] = dv.getUint32(linksAt + 4 * i, true);
   const nextTrain = dv.getUint32(52, true);
   const snap: HnswSnapshot = {
-    dim: dv.getUint32(8, true), metric, quantization, qReady: bytes[14] === 1,
-    m: dv.getUint32(16, true), efConstruction: dv.getUint32(20, true), efSearch: dv.getUint32(24, true),
-    n, entry: dv.getInt32(32, true), maxLevel: dv.getUint32(36, true),
-    scale: dv.getFloat32(40, true), offset: dv.getFloat32(44, true), rng: dv.getUint32(48, true),
+    dim: dv.getUint32(8, true),
+    metric,
+    quantization,
+    qReady: bytes[14] === 1,
+    m: dv.getUint32(16, true),
+    efConstruction: dv.getUint32(20, true),
+    efSearch: dv.getUint32(24, true),
+    n,
+    entry: dv.getInt32(32, true),
+    maxLevel: dv.getUint32(36, true),
+    scale: dv.getFloat32(40, true),
+    offset: dv.getFloat32(44, true),
+    rng: dv.getUint32(48, true),
     nextTrain: nextTrain === 0 ? Infinity : nextTrain,
-    flags: bytes.slice(HEAD, HEAD + n), levels: bytes.slice(HEAD + pad4(n), HEAD + pad4(n) + n), links,
+    flags: bytes.slice(HEAD, HEAD + n),
+    levels: bytes.slice(HEAD + pad4(n), HEAD + pad4(n) + n),
+    links,
   };
   // The link stream must cover exactly the levels of the slots in the graph.
   let p = 0;

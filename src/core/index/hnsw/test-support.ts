@@ -31,7 +31,13 @@ export async function slabWith(vectors: Float32Array[], metric: Metric): Promise
   return slab;
 }
 
-export function exact(slab: VectorSlab, q: Float32Array, k: number, live: Uint8Array, candidates?: Uint32Array): number[] {
+export function exact(
+  slab: VectorSlab,
+  q: Float32Array,
+  k: number,
+  live: Uint8Array,
+  candidates?: Uint32Array,
+): number[] {
   return flatSearch(slab, q, k, { count: live.length, live, candidates }).slots;
 }
 
@@ -84,7 +90,14 @@ export async function diskSlabWith(vectors: Float32Array[], metric: Metric): Pro
  * n clustered vectors in a slab (rows in memory, or in a MemoryRowFile with `disk`), an index over
  * all of them (m 12, efConstruction 100, seed 1), `q` queries and their exact top k.
  */
-export async function buildClustered(n: number, q: number, k: number, metric: Metric, quantization: Quantization, opts: { dim?: number; disk?: boolean } = {}) {
+export async function buildClustered(
+  n: number,
+  q: number,
+  k: number,
+  metric: Metric,
+  quantization: Quantization,
+  opts: { dim?: number; disk?: boolean } = {},
+) {
   const data = clustered(n + q, opts.dim ?? 48, 7);
   const slab = opts.disk ? await diskSlabWith(data.slice(0, n), metric) : await slabWith(data.slice(0, n), metric);
   const index = await HnswIndex.create(slab, { m: 12, efConstruction: 100, quantization, seed: 1 });

@@ -75,7 +75,12 @@ test("dotted paths through objects and arrays of objects", () => {
   const recs = [
     { meta: { lang: "en", stats: { views: 10 } } },
     { meta: { lang: "fr" } },
-    { authors: [{ name: "Ada", born: 1815 }, { name: "Alan", born: 1912 }] },
+    {
+      authors: [
+        { name: "Ada", born: 1815 },
+        { name: "Alan", born: 1912 },
+      ],
+    },
     { authors: { name: "Grace" } },
     { meta: "en" },
   ];
@@ -93,7 +98,10 @@ test("$and, $or, $not and field-level $not nest", () => {
   assert.deepEqual(which({ $and: [{ a: 5 }, { tags: "z" }] }, docs), [4]);
   assert.deepEqual(which({ $not: { $or: [{ a: 5 }, { b: false }] } }, docs), [2, 3, 5]);
   assert.deepEqual(which({ a: { $not: { $gte: 5 } } }, docs), [1, 2, 3, 5]);
-  assert.deepEqual(which({ $or: [{ $and: [{ a: 5 }, { s: "apple" }] }, { $not: { tags: { $exists: true } } }] }, docs), [0, 3, 4, 5]);
+  assert.deepEqual(
+    which({ $or: [{ $and: [{ a: 5 }, { s: "apple" }] }, { $not: { tags: { $exists: true } } }] }, docs),
+    [0, 3, 4, 5],
+  );
   assert.deepEqual(which({}, docs), [0, 1, 2, 3, 4, 5]);
   assert.deepEqual(which({ $not: {} }, docs), []);
 });

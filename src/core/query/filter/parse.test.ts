@@ -29,12 +29,18 @@ test("empty filter matches all", () => {
 test("scalars and $eq/$ne", () => {
   assert.deepEqual(parseFilter({ a: "x" }), { kind: "eq", path: ["a"], value: "x" });
   assert.deepEqual(parseFilter({ "a.b": { $eq: null } }), { kind: "eq", path: ["a", "b"], value: null });
-  assert.deepEqual(parseFilter({ a: { $ne: false } }), { kind: "not", child: { kind: "eq", path: ["a"], value: false } });
+  assert.deepEqual(parseFilter({ a: { $ne: false } }), {
+    kind: "not",
+    child: { kind: "eq", path: ["a"], value: false },
+  });
 });
 
 test("$in/$nin, $exists", () => {
   assert.deepEqual(parseFilter({ a: { $in: [1, "1", null] } }), { kind: "in", path: ["a"], values: [1, "1", null] });
-  assert.deepEqual(parseFilter({ a: { $nin: [true] } }), { kind: "not", child: { kind: "in", path: ["a"], values: [true] } });
+  assert.deepEqual(parseFilter({ a: { $nin: [true] } }), {
+    kind: "not",
+    child: { kind: "in", path: ["a"], values: [true] },
+  });
   assert.deepEqual(parseFilter({ a: { $exists: false } }), { kind: "exists", path: ["a"], value: false });
 });
 
@@ -152,7 +158,10 @@ test("depth limit", () => {
   let huge: Record<string, unknown> = {};
   for (let i = 0; i < 100_000; i++) huge = { $not: huge };
   assert.equal(problemsOf(huge).length, 1);
-  assert.throws(() => parseFilter({}, { maxDepth: 0 }), (e) => isQuiverError(e, "INVALID_ARGUMENT"));
+  assert.throws(
+    () => parseFilter({}, { maxDepth: 0 }),
+    (e) => isQuiverError(e, "INVALID_ARGUMENT"),
+  );
 });
 
 test("the error example in docs/filters.md is exact", () => {

@@ -60,7 +60,10 @@ function parseObject(input: unknown, at: string, depth: number, ctx: Ctx): Filte
     } else if (key === "$not") {
       children.push({ kind: "not", child: parseObject(value, here, depth + 1, ctx) });
     } else if (key.startsWith("$")) {
-      ctx.problems.push({ path: here, message: `unknown operator "${key}"; expected a field name or one of ${LOGICAL_OPS}` });
+      ctx.problems.push({
+        path: here,
+        message: `unknown operator "${key}"; expected a field name or one of ${LOGICAL_OPS}`,
+      });
     } else {
       const path = parseFieldName(key, here, ctx);
       children.push(parseCondition(path, value, here, depth, ctx));
@@ -71,7 +74,10 @@ function parseObject(input: unknown, at: string, depth: number, ctx: Ctx): Filte
 
 function parseList(op: "$and" | "$or", value: unknown, at: string, depth: number, ctx: Ctx): FilterNode {
   if (!Array.isArray(value) || value.length === 0) {
-    ctx.problems.push({ path: at, message: `${op} must be a non-empty array of filter objects, got ${describe(value)}` });
+    ctx.problems.push({
+      path: at,
+      message: `${op} must be a non-empty array of filter objects, got ${describe(value)}`,
+    });
     return ALL;
   }
   const children = value.map((v, i) => parseObject(v, `${at}[${i}]`, depth + 1, ctx));
@@ -103,7 +109,10 @@ function parseFieldName(key: string, at: string, ctx: Ctx): string[] {
 function parseCondition(path: string[], value: unknown, at: string, depth: number, ctx: Ctx): FilterNode {
   if (isPlainObject(value)) return parseOperators(path, value, at, depth, ctx);
   if (Array.isArray(value)) {
-    ctx.problems.push({ path: at, message: "an array is not a value to compare; use { $in: [...] } to match any of several" });
+    ctx.problems.push({
+      path: at,
+      message: "an array is not a value to compare; use { $in: [...] } to match any of several",
+    });
     return ALL;
   }
   return checkScalar(value, at, ctx) ? { kind: "eq", path, value } : ALL;
@@ -153,7 +162,10 @@ function parseOperators(path: string[], ops: Record<string, unknown>, at: string
         } else if (isPlainObject(v) && Object.keys(v).length > 0 && Object.keys(v).every((k) => k.startsWith("$"))) {
           children.push({ kind: "not", child: parseOperators(path, v, here, depth + 1, ctx) });
         } else {
-          ctx.problems.push({ path: here, message: `$not on a field must be a non-empty operator object such as { $gt: 5 }, got ${describe(v)}` });
+          ctx.problems.push({
+            path: here,
+            message: `$not on a field must be a non-empty operator object such as { $gt: 5 }, got ${describe(v)}`,
+          });
         }
         break;
       case "$gt":
@@ -165,7 +177,10 @@ function parseOperators(path: string[], ops: Record<string, unknown>, at: string
         if (op.startsWith("$")) {
           ctx.problems.push({ path: here, message: `unknown operator "${op}"; expected one of ${FIELD_OPS}` });
         } else {
-          ctx.problems.push({ path: here, message: `field names cannot be mixed with operators; use a dotted path for "${op}"` });
+          ctx.problems.push({
+            path: here,
+            message: `field names cannot be mixed with operators; use a dotted path for "${op}"`,
+          });
         }
     }
   }
@@ -195,7 +210,10 @@ function parseRange(path: string[], ops: Record<string, unknown>, at: string, ct
       firstType = typeof v;
       firstOp = op;
     } else if (typeof v !== firstType) {
-      ctx.problems.push({ path: here, message: `${op} is a ${typeof v} but ${firstOp} is a ${firstType}; range bounds must share one type` });
+      ctx.problems.push({
+        path: here,
+        message: `${op} is a ${typeof v} but ${firstOp} is a ${firstType}; range bounds must share one type`,
+      });
       ok = false;
       continue;
     }
@@ -206,7 +224,10 @@ function parseRange(path: string[], ops: Record<string, unknown>, at: string, ct
 
 function parseValueList(op: string, v: unknown, at: string, ctx: Ctx): Scalar[] | null {
   if (!Array.isArray(v) || v.length === 0) {
-    ctx.problems.push({ path: at, message: `${op} must be a non-empty array of strings, numbers, booleans or null, got ${describe(v)}` });
+    ctx.problems.push({
+      path: at,
+      message: `${op} must be a non-empty array of strings, numbers, booleans or null, got ${describe(v)}`,
+    });
     return null;
   }
   let ok = true;
@@ -238,7 +259,7 @@ function describe(v: unknown): string {
   if (Array.isArray(v)) return v.length === 0 ? "an empty array" : "an array";
   switch (typeof v) {
     case "string":
-      return `the string ${JSON.stringify(v.length > 40 ? v.slice(0, 40) + "…" : v)}`;
+      return `the string ${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v)}`;
     case "number":
     case "boolean":
     case "bigint":

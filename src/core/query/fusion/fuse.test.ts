@@ -12,12 +12,21 @@ test("rrf sums weight / (k + rank)", () => {
   const a = src([1, 2], [9, 8], new Map());
   const b = src([2, 3], [0.9, 0.8], new Map());
   const out = fuse([a, b], { method: "rrf", k: 60, weights: [1, 1] });
-  assert.deepEqual(out.map((h) => h.slot), [2, 1, 3]);
+  assert.deepEqual(
+    out.map((h) => h.slot),
+    [2, 1, 3],
+  );
   assert.ok(Math.abs(out[0].score - (1 / 62 + 1 / 61)) < 1e-12);
-  assert.deepEqual(out[0].parts, [{ rank: 2, score: 8 }, { rank: 1, score: 0.9 }]);
+  assert.deepEqual(out[0].parts, [
+    { rank: 2, score: 8 },
+    { rank: 1, score: 0.9 },
+  ]);
   assert.equal(out[2].parts[0], null);
   const weighted = fuse([a, b], { method: "rrf", k: 60, weights: [1, 0] });
-  assert.deepEqual(weighted.map((h) => h.slot), [1, 2, 3]);
+  assert.deepEqual(
+    weighted.map((h) => h.slot),
+    [1, 2, 3],
+  );
 });
 
 test("zscore uses each source's distribution and the true score of documents outside its list", () => {
@@ -34,5 +43,12 @@ test("minmax rescales each list to [0, 1]; equal scores tie-break on the lower s
   const a = src([5, 4], [2, 1], new Map([[3, 0]]));
   const b = src([3, 4], [1, 0], new Map([[5, 0.5]]));
   const out = fuse([a, b], { method: "minmax", k: 60, weights: [1, 1] });
-  assert.deepEqual(out.map((h) => [h.slot, h.score]), [[5, 1.5], [3, 1], [4, 0]]);
+  assert.deepEqual(
+    out.map((h) => [h.slot, h.score]),
+    [
+      [5, 1.5],
+      [3, 1],
+      [4, 0],
+    ],
+  );
 });

@@ -75,7 +75,8 @@ export function fuse(sources: readonly FusionSource[], opts: FusionOptions): Fus
     for (const h of hits) {
       const s = h.parts[i]?.score ?? src.scoreOf(h.slot);
       if (s === undefined) continue;
-      h.score += opts.method === "zscore" ? (w * (s - src.mean)) / (src.std || 1) : (w * clamp01((s - lo) / (hi - lo || 1)));
+      h.score +=
+        opts.method === "zscore" ? (w * (s - src.mean)) / (src.std || 1) : w * clamp01((s - lo) / (hi - lo || 1));
     }
   });
   hits.sort((a, b) => b.score - a.score || a.slot - b.slot);
@@ -83,5 +84,5 @@ export function fuse(sources: readonly FusionSource[], opts: FusionOptions): Fus
 }
 
 function clamp01(x: number): number {
-  return x < 0 ? 0 : x > 1 ? 1 : x;
+  return x < 0 ? 0 : Math.min(x , 1);
 }

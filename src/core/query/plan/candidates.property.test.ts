@@ -12,7 +12,6 @@ import { parseFilter } from "../filter/parse.js";
 import { candidateSlots, estimateMatches } from "./candidates.js";
 import { seededRandom as rng } from "../../util/prng.js";
 
-
 type Rand = () => number;
 const pick = <T>(r: Rand, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
 const int = (r: Rand, n: number) => Math.floor(r() * n);
@@ -35,10 +34,35 @@ const MISSING = Symbol("missing");
 
 function randomPayload(r: Rand): Record<string, unknown> {
   const fields: Record<string, () => unknown> = {
-    kw: () => oneOf<unknown>(r, [[0.7, () => word(r)], [0.1, () => int(r, 3)], [0.1, () => MISSING], [0.05, () => null], [0.05, () => [word(r), word(r)]]]),
-    num: () => oneOf<unknown>(r, [[0.65, () => num(r)], [0.1, () => String(int(r, 20))], [0.1, () => MISSING], [0.05, () => null], [0.1, () => [num(r), num(r), num(r)]]]),
-    flag: () => oneOf<unknown>(r, [[0.7, () => r() < 0.5], [0.1, () => "true"], [0.15, () => MISSING], [0.05, () => 0]]),
-    tags: () => oneOf<unknown>(r, [[0.6, () => Array.from({ length: int(r, 4) }, () => (r() < 0.9 ? word(r) : int(r, 3)))], [0.2, () => MISSING], [0.2, () => word(r)]]),
+    kw: () =>
+      oneOf<unknown>(r, [
+        [0.7, () => word(r)],
+        [0.1, () => int(r, 3)],
+        [0.1, () => MISSING],
+        [0.05, () => null],
+        [0.05, () => [word(r), word(r)]],
+      ]),
+    num: () =>
+      oneOf<unknown>(r, [
+        [0.65, () => num(r)],
+        [0.1, () => String(int(r, 20))],
+        [0.1, () => MISSING],
+        [0.05, () => null],
+        [0.1, () => [num(r), num(r), num(r)]],
+      ]),
+    flag: () =>
+      oneOf<unknown>(r, [
+        [0.7, () => r() < 0.5],
+        [0.1, () => "true"],
+        [0.15, () => MISSING],
+        [0.05, () => 0],
+      ]),
+    tags: () =>
+      oneOf<unknown>(r, [
+        [0.6, () => Array.from({ length: int(r, 4) }, () => (r() < 0.9 ? word(r) : int(r, 3)))],
+        [0.2, () => MISSING],
+        [0.2, () => word(r)],
+      ]),
     meta: () =>
       oneOf<unknown>(r, [
         [0.5, () => ({ color: r() < 0.8 ? word(r) : r() < 0.5 ? int(r, 3) : undefined, size: num(r) })],
@@ -48,7 +72,13 @@ function randomPayload(r: Rand): Record<string, unknown> {
       ]),
     authors: () =>
       oneOf<unknown>(r, [
-        [0.7, () => Array.from({ length: int(r, 4) }, () => (r() < 0.9 ? { name: r() < 0.9 ? word(r) : null, age: num(r) } : word(r)))],
+        [
+          0.7,
+          () =>
+            Array.from({ length: int(r, 4) }, () =>
+              r() < 0.9 ? { name: r() < 0.9 ? word(r) : null, age: num(r) } : word(r),
+            ),
+        ],
         [0.3, () => MISSING],
       ]),
     date: () => (r() < 0.8 ? pick(r, DATES) : MISSING),
@@ -62,7 +92,19 @@ function randomPayload(r: Rand): Record<string, unknown> {
   return p;
 }
 
-const FIELDS = ["kw", "num", "flag", "tags", "meta.color", "meta.size", "authors.name", "authors.age", "date", "u", "nope"];
+const FIELDS = [
+  "kw",
+  "num",
+  "flag",
+  "tags",
+  "meta.color",
+  "meta.size",
+  "authors.name",
+  "authors.age",
+  "date",
+  "u",
+  "nope",
+];
 
 function randomBounds(r: Rand): Record<string, unknown> {
   const strings = r() < 0.3;
@@ -109,17 +151,26 @@ const DECLS = [
 ] as const;
 
 /** Checks every filter against the live records; returns how many filters the indexes narrowed. */
-function checkAll(seed: number, live: Map<number, Record<string, unknown>>, ix: PayloadIndexSet, filters: FilterNode[]): number {
+function checkAll(
+  seed: number,
+  live: Map<number, Record<string, unknown>>,
+  ix: PayloadIndexSet,
+  filters: FilterNode[],
+): number {
   let narrowed = 0;
   filters.forEach((node, fi) => {
     const brute = new Set<number>();
     for (const [slot, p] of live) if (matches(node, p)) brute.add(slot);
     const est = estimateMatches(node, ix, live.size);
-    assert.ok(est >= brute.size, `seed ${seed} filter ${fi}: estimate ${est} < ${brute.size} matches: ${JSON.stringify(node)}`);
+    assert.ok(
+      est >= brute.size,
+      `seed ${seed} filter ${fi}: estimate ${est} < ${brute.size} matches: ${JSON.stringify(node)}`,
+    );
     const cands = candidateSlots(node, ix);
     if (cands === null) return;
     narrowed++;
-    for (const s of brute) assert.ok(cands.has(s), `seed ${seed} filter ${fi}: slot ${s} missing from candidates: ${JSON.stringify(node)}`);
+    for (const s of brute)
+      assert.ok(cands.has(s), `seed ${seed} filter ${fi}: slot ${s} missing from candidates: ${JSON.stringify(node)}`);
     const verified = [...cands].filter((s) => live.has(s) && matches(node, live.get(s)));
     assert.deepEqual(new Set(verified), brute, `seed ${seed} filter ${fi}`);
     for (const s of cands) assert.ok(live.has(s), `seed ${seed} filter ${fi}: dead slot ${s} in candidates`);
@@ -139,7 +190,10 @@ for (const seed of [1, 2, 3]) {
     }
     const filters = Array.from({ length: 400 }, () => parseFilter(randomFilter(r, 3)));
     const narrowed = checkAll(seed, live, ix, filters);
-    assert.ok(narrowed > filters.length * 0.25, `seed ${seed}: only ${narrowed} filters narrowed; the test would be weak`);
+    assert.ok(
+      narrowed > filters.length * 0.25,
+      `seed ${seed}: only ${narrowed} filters narrowed; the test would be weak`,
+    );
 
     // Deletes and updates must leave the indexes exact: remove with the old payload, add the new one.
     for (let i = 0; i < 300; i++) {
