@@ -18,6 +18,8 @@ export interface Limits {
   maxTopK: number;
   /** Deepest nesting of a filter. */
   maxFilterDepth: number;
+  /** Longest query text (`text` / `text.query`), in UTF-16 code units; analysis cost grows with it. */
+  maxQueryTextLength: number;
   /** Most collections in one database. */
   maxCollections: number;
 }
@@ -30,6 +32,7 @@ export const DEFAULT_LIMITS: Limits = {
   maxBatch: 10_000,
   maxTopK: 10_000,
   maxFilterDepth: 16,
+  maxQueryTextLength: 16_384,
   maxCollections: 1_000,
 };
 

@@ -6,7 +6,8 @@
  *
  * The formula (docs/server.md):
  *   read units  = 1 + ceil(work / 100,000) + ceil(response bytes / 16,384),
- *                 work = vectors compared x dimension + 100 x text matches scored (queries; else 0)
+ *                 work = vectors compared x dimension + 100 x text matches scored
+ *                        + 100 x query text characters analysed (queries; else 0; src/server/costs.ts)
  *   write units = upsert: max(1, ceil(request bytes / 4,096)); delete: max(1, ceil(records deleted / 100));
  *                 create or drop a collection: 1
  * Requests that fail cost nothing; key management, metrics and health are not metered.

@@ -26,6 +26,7 @@ interface ServeOptions {
   maxPayloadBytes?: number;
   maxFilterDepth?: number;
   maxTopK?: number;
+  maxQueryText?: number;
 }
 
 export function serveCommand(): Command {
@@ -42,6 +43,7 @@ export function serveCommand(): Command {
     .option("--max-payload-bytes <n>", "largest payload as JSON (default 1 MiB)", intOption(1))
     .option("--max-filter-depth <n>", "deepest filter (default 16)", intOption(1))
     .option("--max-top-k <n>", "largest limit + offset of a query (default 10,000)", intOption(1))
+    .option("--max-query-text <n>", "longest query text in characters (default 16,384)", intOption(1))
     .addHelpText(
       "after",
       "\nThe admin key comes from QUIVER_ADMIN_KEY; without it one is generated on first start and printed once.\nSee docs/server.md.",
@@ -54,6 +56,7 @@ export function serveCommand(): Command {
       if (opts.maxPayloadBytes !== undefined) limits.maxPayloadBytes = opts.maxPayloadBytes;
       if (opts.maxFilterDepth !== undefined) limits.maxFilterDepth = opts.maxFilterDepth;
       if (opts.maxTopK !== undefined) limits.maxTopK = opts.maxTopK;
+      if (opts.maxQueryText !== undefined) limits.maxQueryTextLength = opts.maxQueryText;
       const warn = (w: string) => process.stderr.write(`warning: ${w}\n`);
       const dir = new NodeDirectory(path);
       const db = await open(dir, { limits, onWarning: warn, embedders: embeddersFromEnv() });
