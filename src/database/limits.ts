@@ -38,3 +38,10 @@ export const DEFAULT_LIMITS: Limits = {
 
 /** Collection and vector names: 1 to 64 characters, letters, digits, `_`, `-`, `.`, not starting with `.` or `-`. */
 export const NAME_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/;
+/**
+ * Names NAME_PATTERN allows but JavaScript objects treat specially: a store indexed by one of them
+ * ("__proto__" swaps an object's prototype) fails in ways no test of ordinary names finds, in this
+ * code and in every client that keeps results in plain objects. Refused as collection, vector and
+ * embedder names, and as segments of text and index field paths.
+ */
+export const RESERVED_NAMES: ReadonlySet<string> = new Set(["__proto__", "constructor", "prototype"]);

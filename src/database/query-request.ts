@@ -119,7 +119,7 @@ function queryVector(
     vectorName = Object.keys(v)[0];
     raw = (v as Record<string, unknown>)[vectorName];
     path = `vector.${vectorName}`;
-    if (!state.schema.vectors[vectorName]) {
+    if (!Object.hasOwn(state.schema.vectors, vectorName)) {
       throw QuiverError.fromProblems("INVALID_ARGUMENT", [
         { path, message: `unknown vector; this collection has ${names.join(", ")}` },
       ]);
