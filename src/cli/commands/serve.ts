@@ -71,7 +71,7 @@ export function serveCommand(): Command {
           rotateAdminKey: opts.rotateAdminKey,
           onWarning: warn,
           // MCP tools on /mcp act with the database as the caller's key sees it.
-          mcp: (request, scoped) => mcpHttpHandler(scoped)(request),
+          mcp: (request, scoped, access) => mcpHttpHandler(scoped, access)(request),
           log: opts.log ? (entry) => process.stdout.write(`${JSON.stringify(entry)}\n`) : undefined,
           extraGauges: () => {
             const m = process.memoryUsage();
