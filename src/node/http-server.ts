@@ -8,7 +8,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { QuiverError } from "../core/errors/errors.js";
-import type { AppRequest, AppResponse } from "../server/app.js";
+import { ClientDisconnected, type AppRequest, type AppResponse } from "../server/app.js";
 
 /** What the adapter serves: the app's `exchange` (QuiverApp has it). */
 export interface ExchangeApp {
@@ -73,11 +73,12 @@ function bodyChunks(req: IncomingMessage): AsyncIterator<Uint8Array> {
         const chunk = req.read() as Buffer | null;
         if (chunk !== null) return { done: false, value: chunk };
         if (req.readableEnded) return { done: true, value: undefined };
-        if (req.destroyed) throw new Error("the request was aborted before its body was complete");
+        if (req.destroyed) throw new ClientDisconnected();
         await new Promise<void>((resolve, reject) => {
           const settle = (e?: Error) => {
             req.off("readable", ok).off("end", ok).off("close", ok).off("error", settle);
-            if (e) reject(e);
+            // The request stream only fails when the client's side of the connection does.
+            if (e) reject(new ClientDisconnected());
             else resolve();
           };
           const ok = () => settle();

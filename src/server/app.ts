@@ -79,6 +79,16 @@ export interface AppRequest {
   toRequest(): Request;
 }
 
+/**
+ * Thrown by a request's body when the client went away before sending all of it: nobody is left to
+ * answer, so it is logged and counted as 499 (nginx's "client closed request"), not as a server fault.
+ */
+export class ClientDisconnected extends Error {
+  constructor() {
+    super("the client disconnected before its request was complete");
+  }
+}
+
 /** A complete answer; streamed answers (MCP) are web Responses instead. */
 export interface AppResponse {
   status: number;
@@ -413,6 +423,11 @@ export function createApp(opts: AppOptions): QuiverApp {
       } else if (e instanceof QuiverError) {
         status = ERROR_CATALOG[e.code]?.status ?? 500;
         ({ code, message, problems } = e);
+      } else if (e instanceof ClientDisconnected) {
+        status = 499;
+        code = "CLIENT_DISCONNECTED";
+        message = e.message;
+        problems = [];
       } else {
         status = 500;
         code = "INTERNAL";
