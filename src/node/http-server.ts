@@ -139,13 +139,33 @@ async function send(req: IncomingMessage, res: ServerResponse, answer: AppRespon
  * @example
  * const http = await serveApp(server.app, { port: 8080 });
  */
+/** Bounds on connections and on how long a request may take to arrive (slow clients, slowloris). */
+export interface ConnectionLimits {
+  /** Most open connections; more are refused at accept (default 1,000). */
+  maxConnections: number;
+  /** Time to receive a request's headers (default 10 s). */
+  headersTimeoutMs: number;
+  /** Time to receive a whole request, headers and body: a body that trickles in is cut (default 60 s). */
+  requestTimeoutMs: number;
+}
+
+export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
+  maxConnections: 1_000,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 60_000,
+};
+
 export async function serveApp(
   app: ExchangeApp,
-  opts: { host?: string; port?: number } = {},
+  opts: { host?: string; port?: number; limits?: Partial<ConnectionLimits> } = {},
 ): Promise<HttpServerHandle> {
+  const limits = { ...DEFAULT_CONNECTION_LIMITS, ...opts.limits };
+  // How often node:http checks the request deadlines (its default, 30 s, is coarser than the limits).
+  const shortest = Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs);
+  const checkEvery = Math.max(10, Math.min(1_000, Math.floor(shortest / 4)));
   const host = opts.host ?? "127.0.0.1";
   const inFlight = new Set<Promise<void>>();
-  const server = createServer((req, res) => {
+  const server = createServer({ connectionsCheckingInterval: checkEvery }, (req, res) => {
     const p = (async () => {
       try {
         await send(req, res, await app.exchange(appRequest(req, base)));
@@ -160,6 +180,12 @@ export async function serveApp(
     void p.finally(() => inFlight.delete(p));
   });
   server.keepAliveTimeout = 30_000;
+  // node:http enforces these itself: past them it answers 408 and closes the socket, and the body
+  // iterator then ends with ClientDisconnected, so the handler stops waiting for the missing bytes.
+  server.maxConnections = limits.maxConnections;
+  server.headersTimeout = limits.headersTimeoutMs;
+  server.requestTimeout = limits.requestTimeoutMs;
+
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(opts.port ?? 0, host, () => {
