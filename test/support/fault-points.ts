@@ -8,7 +8,16 @@ import { Database } from "../../src/database/database.js";
 import { isQuiverError, type QuiverError } from "../../src/core/errors/errors.js";
 import { bruteTopK, rng } from "./brute.js";
 import { FaultyDirectory, type FaultOp, injectedFault, type StorageCall } from "./faulty-directory.js";
-import { DB_OPTIONS, DIM, makeSteps, METRIC, runWorkload, WORDS, type WorkloadRun, type WorkloadSize } from "./fault-workload.js";
+import {
+  DB_OPTIONS,
+  DIM,
+  makeSteps,
+  METRIC,
+  runWorkload,
+  WORDS,
+  type WorkloadRun,
+  type WorkloadSize,
+} from "./fault-workload.js";
 import { explainMismatch, History, type ModelOp, type ModelRecord, type ModelState, type Status } from "./history.js";
 
 export type Files = Map<string, Uint8Array>;
@@ -30,7 +39,8 @@ export interface Image {
   status: Status[];
 }
 
-export const fileKind = (files: string[]): string => files.map((f) => f.replace(/\d+/g, "#")).join(" -> ");
+export const fileKind = (files: string[]): string =>
+  files.map((f) => f.replace(/[0-9a-f]{16}/g, "<uid>").replace(/\d+/g, "#")).join(" -> ");
 
 /** Calls whose failure ENOSPC can also explain (they may need space); every call can fail with EIO. */
 export const SPACE_OPS: ReadonlySet<FaultOp> = new Set(["create", "append", "truncate", "openScratch", "scratchWrite"]);
@@ -38,7 +48,8 @@ export const SPACE_OPS: ReadonlySet<FaultOp> = new Set(["create", "append", "tru
 const copy = (files: Files): Files => new Map([...files].map(([n, b]) => [n, b.slice()]));
 
 /** A directory holding `files` as durable; each check gets its own so images stay untouched. */
-export const directoryOf = (files: Files, seed = 1): FaultyDirectory => FaultyDirectory.fromFiles(copy(files), { seed });
+export const directoryOf = (files: Files, seed = 1): FaultyDirectory =>
+  FaultyDirectory.fromFiles(copy(files), { seed });
 
 /**
  * Runs the workload once on a fresh directory. `onCall` sees every call first, labelled with its
@@ -52,12 +63,22 @@ export async function runLabelled(
   const run: WorkloadRun = { history: new History(), step: { index: -1, name: "open" }, violations: [] };
   const points: Point[] = [];
   dir.onCall = (call: StorageCall) => {
-    const point = { index: call.index, op: call.op, file: fileKind(call.files), step: run.step.index, stepName: run.step.name };
+    const point = {
+      index: call.index,
+      op: call.op,
+      file: fileKind(call.files),
+      step: run.step.index,
+      stepName: run.step.name,
+    };
     points.push(point);
     return onCall(point, dir, run, call.files);
   };
-  const db = await Database.openDirectory(dir, DB_OPTIONS);
-  await runWorkload(db, makeSteps(size), run);
+  // Opening the fresh directory makes calls too; if one fails, there is no workload to run.
+  const db = await Database.openDirectory(dir, DB_OPTIONS).catch((e) => {
+    if (isQuiverError(e, "IO")) return null;
+    throw e;
+  });
+  if (db) await runWorkload(db, makeSteps(size), run);
   dir.onCall = undefined;
   return { dir, run, points };
 }
@@ -72,21 +93,36 @@ export function imagesNow(dir: FaultyDirectory, run: WorkloadRun, seed: number):
   };
 }
 
-/** Fails call `index` with `error`, lets the workload run on, and returns the images at its end. */
+/**
+ * Fails call `index` with `error` and lets the workload run on. Returns the images of a kill and a
+ * power loss at each of the `follow` calls after it (where the failure is being handled) and at the end.
+ */
 export async function runWithFault(
   size: WorkloadSize,
   expected: Point,
   error: "EIO" | "ENOSPC",
-): Promise<{ kill: Image; power: Image; violations: string[]; mismatch: string | null }> {
+  follow: number,
+): Promise<{ images: { when: string; image: Image }[]; violations: string[]; mismatch: string | null }> {
   let mismatch: string | null = null;
-  const { dir, run } = await runLabelled(size, (point, _dir, _run, files) => {
-    if (point.index !== expected.index) return undefined;
+  const images: { when: string; image: Image }[] = [];
+  const { dir, run } = await runLabelled(size, (point, dir, run, files) => {
+    const after = point.index - expected.index;
+    if (after > 0 && after <= follow) {
+      const { kill, power } = imagesNow(dir, run, 7919 * point.index + after);
+      images.push(
+        { when: `kill at call +${after}`, image: kill },
+        { when: `power loss at call +${after}`, image: power },
+      );
+    }
+    if (after !== 0) return undefined;
     // The script is deterministic: call i must be the same call as in the counting run.
     if (point.op !== expected.op || point.file !== expected.file || point.step !== expected.step)
       mismatch = `call ${point.index} is ${point.op} ${point.file} at step ${point.step}, was ${expected.op} ${expected.file} at step ${expected.step}`;
     return injectedFault(point.op, files, error);
   });
-  return { ...imagesNow(dir, run, 7919 * (expected.index + 1)), violations: run.violations, mismatch };
+  const { kill, power } = imagesNow(dir, run, 7919 * (expected.index + 1));
+  images.push({ when: "kill at the end", image: kill }, { when: "power loss at the end", image: power });
+  return { images, violations: run.violations, mismatch };
 }
 
 /** Recovers `image`; returns null when the database opens and matches the history, else what is wrong. */
@@ -103,7 +139,7 @@ export async function checkImage(image: Image, seed: number): Promise<string | n
     if (why) return why;
     return (await checkSearches(db, actual, seed)) ?? (await checkWritable(db));
   } catch (e) {
-    return `after opening: ${e instanceof Error ? e.stack : String(e)}`;
+    return `after opening: ${e instanceof Error ? e.message : String(e)}`;
   } finally {
     await db.close().catch(() => undefined);
   }
@@ -114,7 +150,10 @@ export async function checkImage(image: Image, seed: number): Promise<string | n
  * each call (EIO) then crashes; every image that leaves must recover and match the same history.
  * Returns the failures, and the number of recovery calls.
  */
-export async function crashRecovery(image: Image, seed: number): Promise<{ failures: string[]; calls: number; trials: number }> {
+export async function crashRecovery(
+  image: Image,
+  seed: number,
+): Promise<{ failures: string[]; calls: number; trials: number }> {
   const taken: { label: string; files: Files }[] = [];
   const counting = directoryOf(image.files, seed);
   counting.onCall = (call) => {
@@ -128,7 +167,10 @@ export async function crashRecovery(image: Image, seed: number): Promise<{ failu
     const failing = directoryOf(image.files, seed);
     failing.onCall = (call) => (call.index === i ? injectedFault(call.op, call.files, "EIO") : undefined);
     await openAndClose(failing);
-    taken.push({ label: `recovery call ${i} fails (EIO), then power loss`, files: failing.crash(rng(seed - i)).snapshot() });
+    taken.push({
+      label: `recovery call ${i} fails (EIO), then power loss`,
+      files: failing.crash(rng(seed - i)).snapshot(),
+    });
   }
   const failures: string[] = [];
   for (const t of taken) {
@@ -232,5 +274,7 @@ async function checkWritable(db: Database): Promise<string | null> {
   if (!first) return null;
   const c = await db.collection(first.name);
   await c.upsert([{ id: "after-recovery", vector: Array(DIM).fill(0.25), payload: { op: -1, g: 0, body: "amber" } }]);
-  return (await c.get(["after-recovery"])).length === 1 ? null : `${first.name}: a write after recovery is not readable`;
+  return (await c.get(["after-recovery"])).length === 1
+    ? null
+    : `${first.name}: a write after recovery is not readable`;
 }

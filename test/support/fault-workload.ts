@@ -80,7 +80,8 @@ async function deleteByFilter(db: Database, run: WorkloadRun, coll: string, g: n
   const c = await db.collection(coll).catch(() => null);
   if (!c) return run.history.refuse(op);
   const { deleted } = await run.history.track(op, c.deleteByFilter({ g }));
-  if (deleted !== ids.length) run.violations.push(`deleteByFilter deleted ${deleted}, the live model has ${ids.length}`);
+  if (deleted !== ids.length)
+    run.violations.push(`deleteByFilter deleted ${deleted}, the live model has ${ids.length}`);
 }
 
 /** The script: the same for a given size, so call i of one run is call i of the next. */
@@ -88,7 +89,8 @@ export function makeSteps(size: WorkloadSize): Step[] {
   const r = rng(4242);
   const steps: Step[] = [];
   const add = (name: string, f: Step["run"]): void => void steps.push({ name, run: f });
-  for (const coll of ["graph", "flat", "notes"]) add(`create ${coll}`, (db, run) => write(db, run, { kind: "create", coll }));
+  for (const coll of ["graph", "flat", "notes"])
+    add(`create ${coll}`, (db, run) => write(db, run, { kind: "create", coll }));
   let next = 0;
   const overwrite = (n: number): number[] => Array.from({ length: n }, () => Math.floor(r() * Math.max(1, next)));
   // Half new ids, half overwrites of earlier ones.

@@ -90,8 +90,8 @@ export function explainMismatch(
   const seen = new Map<string, Set<string>>();
   ops.forEach((op, i) => {
     const keys = op.kind === "upsert" ? op.records.map((r) => r.id) : op.kind === "delete" ? op.ids : [];
-    let known = seen.get(op.coll);
-    if (!known) seen.set(op.coll, (known = new Set()));
+    const known = seen.get(op.coll) ?? new Set<string>();
+    seen.set(op.coll, known);
     for (const id of keys) known.add(recordKey(op.coll, id));
     if (op.kind === "create" || op.kind === "drop") lastTouch.set(op.coll, i);
     for (const k of op.kind === "drop" ? known : keys.map((id) => recordKey(op.coll, id))) lastTouch.set(k, i);
