@@ -151,6 +151,9 @@ export class Writer {
           req.reject(e);
         }
       }
+      // Once poisoned, memory may hold a half-applied write that the log holds whole: a checkpoint
+      // would persist the half and mark the logged write as covered, so none is started.
+      if (this.poisoned) continue;
       try {
         await this.hooks.afterGroup();
       } catch (e) {
