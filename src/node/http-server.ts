@@ -7,7 +7,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { QuiverError } from "../core/errors/errors.js";
+import { ERROR_CATALOG, QuiverError } from "../core/errors/errors.js";
 import type { AppRequest, AppResponse } from "../server/app.js";
 
 /** What the adapter serves: the app's `exchange` (QuiverApp has it). */
@@ -73,7 +73,8 @@ function bodyChunks(req: IncomingMessage): AsyncIterator<Uint8Array> {
         const chunk = req.read() as Buffer | null;
         if (chunk !== null) return { done: false, value: chunk };
         if (req.readableEnded) return { done: true, value: undefined };
-        if (req.destroyed) throw new Error("the request was aborted before its body was complete");
+        if (req.destroyed)
+          throw new QuiverError("INVALID_ARGUMENT", "the request was aborted before its body was complete");
         await new Promise<void>((resolve, reject) => {
           const settle = (e?: Error) => {
             req.off("readable", ok).off("end", ok).off("close", ok).off("error", settle);
@@ -150,7 +151,7 @@ export async function serveApp(
         await send(req, res, await app.exchange(appRequest(req, base)));
       } catch (e) {
         if (!res.headersSent) {
-          res.writeHead(500, { "content-type": "application/json", connection: "close" });
+          res.writeHead(ERROR_CATALOG.INTERNAL.status, { "content-type": "application/json", connection: "close" });
           res.end(JSON.stringify({ code: "INTERNAL", message: "internal error", path: "", problems: [] }));
         } else res.destroy(e instanceof Error ? e : undefined);
       }
