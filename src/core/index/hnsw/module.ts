@@ -26,10 +26,7 @@ function decodeBase64(b64: string): Uint8Array<ArrayBuffer> {
 /** The compiled module (compiled once, shared by every index). */
 export async function loadHnswModule(): Promise<WebAssembly.Module> {
   if (!hasWasmSimd()) {
-    throw new QuiverError(
-      "INVALID_ARGUMENT",
-      "the HNSW index needs WebAssembly SIMD, which this runtime lacks; use exact search",
-    );
+    throw new QuiverError("UNSUPPORTED", "the HNSW index needs WebAssembly SIMD, which this runtime lacks");
   }
   compiled ??= WebAssembly.compile(decodeBase64(HNSW_WASM_BASE64));
   return compiled;
