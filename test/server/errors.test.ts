@@ -6,6 +6,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { ERROR_CATALOG, type ErrorCode, isQuiverError, QuiverError } from "../../src/core/errors/errors.js";
@@ -14,6 +15,8 @@ import { MemoryDirectory } from "../../src/index.js";
 import { startQuiverServer } from "../../src/server/index.js";
 import { connect } from "../../src/client/index.js";
 import { startTestServer } from "./helpers.js";
+
+const ROOT = new URL("../../../", import.meta.url);
 
 const KEY = "errors-test-admin-key-0123456789";
 const CODES = Object.keys(ERROR_CATALOG) as ErrorCode[];
@@ -161,4 +164,16 @@ test("running out of WebAssembly memory in a write is RESOURCE_EXHAUSTED (507) o
     WebAssembly.Memory.prototype.grow = grow;
     await s.close();
   }
+});
+
+test("docs/server.md's error table is the catalog, and the README names every code", () => {
+  const doc = readFileSync(new URL("docs/server.md", ROOT), "utf8");
+  const rows = [...doc.matchAll(/^\| `([A-Z_]+)` +\| (\d+) +\| (user|system) +\| (.+?) +\|$/gm)].map((m) => m.slice(1));
+  assert.deepEqual(
+    rows,
+    CODES.map((c) => [c, String(ERROR_CATALOG[c].status), ERROR_CATALOG[c].kind, ERROR_CATALOG[c].summary]),
+  );
+  const readme = readFileSync(new URL("README.md", ROOT), "utf8");
+  const paragraph = readme.slice(readme.indexOf("Every failure is a `QuiverError`"), readme.indexOf("Nothing invalid"));
+  for (const c of CODES) assert.ok(paragraph.includes(`\`${c}\``), `README's error paragraph lacks ${c}`);
 });
