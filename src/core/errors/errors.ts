@@ -22,6 +22,11 @@ export const ERROR_CATALOG = {
     status: 422,
     summary: "A request asks for more work than a documented per-request limit allows.",
   },
+  CLIENT_DISCONNECTED: {
+    kind: "user",
+    status: 499,
+    summary: "The client went away before its request was complete; no answer was sent (logged as 499).",
+  },
   LOCKED: { kind: "user", status: 423, summary: "Another process holds the database's writer lock." },
   CLOSED: { kind: "user", status: 409, summary: "The database or client has been closed." },
   RESOURCE_EXHAUSTED: {
