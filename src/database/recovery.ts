@@ -25,6 +25,8 @@ export type IfCorrupt = "fail" | "readOnly";
 
 /** One damaged spot, located as precisely as the file kind allows. */
 export interface Damage {
+  /** What is damaged: the log (repairable by cutting it), a segment, or the manifest. */
+  kind: "wal" | "segment" | "manifest";
   file: string;
   /** Byte offset in `file` (WAL records). */
   offset?: number;
@@ -129,8 +131,9 @@ export async function recover(dir: Directory, env: StateEnv, ifCorrupt: IfCorrup
     for (const segName of mc.segments) {
       referenced.add(segName);
       const seg = await readSegment(dir, segName);
-      if (typeof seg === "string") damaged({ file: segName, message: seg });
-      else if (seg.uid !== mc.uid) damaged({ file: segName, message: "segment belongs to another collection" });
+      if (typeof seg === "string") damaged({ kind: "segment", file: segName, message: seg });
+      else if (seg.uid !== mc.uid)
+        damaged({ kind: "segment", file: segName, message: "segment belongs to another collection" });
       else {
         state.applySegment(seg);
         report.segmentsLoaded++;
@@ -200,6 +203,7 @@ async function readManifest(
     if (evidence.length > 0) {
       const shown = evidence.slice(0, 5).join(", ") + (evidence.length > 5 ? `, ... (${evidence.length} files)` : "");
       damaged({
+        kind: "manifest",
         file: MANIFEST_FILE,
         message: `the manifest is missing, yet the directory holds ${shown}; refusing to treat it as a new database`,
       });
@@ -210,7 +214,7 @@ async function readManifest(
     return { manifest: decodeManifest(await dir.read(MANIFEST_FILE)), manifestFound: true, walUsable: true };
   } catch (e) {
     if (!isQuiverError(e, "CORRUPT") && !(e instanceof SyntaxError)) throw e;
-    damaged({ file: MANIFEST_FILE, message: e.message });
+    damaged({ kind: "manifest", file: MANIFEST_FILE, message: e.message });
     // Without it, neither the segments nor where replay starts are known: nothing is loaded.
     return { manifest: emptyManifest(), manifestFound: true, walUsable: false };
   }
@@ -246,6 +250,7 @@ async function replayWals(
   const wals: Recovered["wals"] = [];
   if (manifestFound && walNumbers[0] !== manifest.walStart) {
     damaged({
+      kind: "wal",
       file: walFileName(manifest.walStart),
       seq: seq + 1,
       message: "the WAL file the manifest starts replay from is missing",
@@ -261,13 +266,13 @@ async function replayWals(
       scan = scanWal(await dir.read(name), name, lastSeen);
     } catch (e) {
       if (!isQuiverError(e, "CORRUPT")) throw e;
-      damaged({ file: name, offset: 0, seq: seq + 1, message: e.message });
+      damaged({ kind: "wal", file: name, offset: 0, seq: seq + 1, message: e.message });
       return { seq, wals };
     }
     for (const rec of scan.records) {
       lastSeen = rec.seq;
       if (rec.seq <= seq) continue; // already in segments
-      const at = { file: name, offset: rec.offset, seq: seq + 1 };
+      const at = { kind: "wal" as const, file: name, offset: rec.offset, seq: seq + 1 };
       if (rec.seq !== seq + 1) {
         damaged({ ...at, message: `operations ${seq + 1} to ${rec.seq - 1} are missing from the log` });
         return { seq, wals };
@@ -288,6 +293,7 @@ async function replayWals(
     }
     if (scan.damage) {
       damaged({
+        kind: "wal",
         file: name,
         offset: scan.damage.offset,
         seq: seq + 1,
@@ -297,6 +303,7 @@ async function replayWals(
     }
     if (scan.tailBytes > 0 && !newest) {
       damaged({
+        kind: "wal",
         file: name,
         offset: scan.validLength,
         seq: seq + 1,
