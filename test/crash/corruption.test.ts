@@ -1,6 +1,6 @@
 /**
  * Corruption is reported, not repaired silently. For every file kind (WAL, segment, manifest, index
- * file), random byte flips, truncations and deletions, each followed by a reopen, which must give
+ * file; and the server's key and usage files, second test), random byte flips, truncations and deletions, each followed by a reopen, which must give
  * exactly the acknowledged state, or fail with CORRUPT naming the file (and the offset, in a WAL)
  * while changing no file. The exceptions are the ones docs/durability.md states:
  * - a damaged index file is derived data: the graphs are rebuilt from the records, with a warning
@@ -8,7 +8,9 @@
  * - damage at the very end of the newest WAL, with no intact record after it, looks exactly like a
  *   write torn by a crash: it is cut, and `db.recovery` reports the bytes cut and where;
  * - a truncation of the newest WAL exactly at a record boundary leaves a valid shorter log, which
- *   nothing on disk can tell from one that never had those records: counted, and only allowed there.
+ *   nothing on disk can tell from one that never had those records: counted, and only allowed there;
+ * - a damaged usage file is reported as a warning naming it, and metering restarts from zero (a
+ *   damaged key file fails with CORRUPT: an empty one would silently revoke every key).
  *
  * Default: 300 trials. QUIVER_LONG=1: 3,000. Seeds are fixed, so a failure replays.
  */
@@ -18,6 +20,8 @@ import { Database } from "../../src/database/database.js";
 import { isQuiverError } from "../../src/core/errors/errors.js";
 import { MemoryDirectory } from "../../src/storage/memory-directory.js";
 import { parseWalFileName, scanWal } from "../../src/storage/wal.js";
+import { KEYS_FILE, KeyStore } from "../../src/server/keys.js";
+import { USAGE_FILE, UsageMeter } from "../../src/server/usage.js";
 import { rng } from "../support/brute.js";
 import { FaultyDirectory } from "../support/faulty-directory.js";
 import { readState } from "../support/read-state.js";
@@ -152,4 +156,63 @@ test(`random damage to every file kind is reported, never a silently smaller dat
   // The trials must reach the refusals they are about.
   for (const k of ["wal", "segment", "manifest"])
     assert.ok((outcomes.get(`${k} CORRUPT`) ?? 0) > 0, `${k} refusals: ${summary}`);
+});
+
+test(`random damage to the server's key and usage files is reported (${TRIALS} trials)`, async () => {
+  const dir = new MemoryDirectory();
+  const { store, generatedAdminKey } = await KeyStore.open(dir);
+  const keys = [
+    (await store.create({ scope: "read", collections: ["docs"] })).key,
+    (await store.create({ scope: "write", prefix: "t1-", quota: { writeUnits: 100 } })).key,
+  ];
+  await store.flush();
+  const meter = await UsageMeter.open(dir);
+  meter.record(store.list()[0].id, "docs", { readUnits: 7, writeUnits: 0 });
+  meter.record(store.list()[1].id, "t1-a", { readUnits: 0, writeUnits: 3 });
+  await meter.flush();
+  const listed = store.list();
+  const usage = meter.all();
+  const files = dir.snapshot();
+  const outcomes = new Map<string, number>();
+  const count = (what: string) => outcomes.set(what, (outcomes.get(what) ?? 0) + 1);
+
+  for (let trial = 0; trial < TRIALS; trial++) {
+    const r = rng(47_000 + trial);
+    const name = trial % 2 === 0 ? KEYS_FILE : USAGE_FILE;
+    const original = files.get(name)!;
+    const bytes = r() < 0.3 ? original.subarray(0, Math.floor(r() * original.length)) : original.slice();
+    if (bytes.length === original.length)
+      for (let k = 1 + Math.floor(r() * 3); k > 0; k--)
+        bytes[Math.floor(r() * bytes.length)] ^= 1 << Math.floor(r() * 8);
+    const damaged = MemoryDirectory.fromFiles(new Map(files).set(name, bytes));
+    const what = `trial ${trial}: ${name}`;
+    if (name === KEYS_FILE) {
+      try {
+        const { store: reopened } = await KeyStore.open(damaged);
+        assert.deepEqual(reopened.list(), listed, what);
+        assert.ok(await reopened.authenticate(generatedAdminKey!), `${what}: the admin key still works`);
+        for (const k of keys) assert.ok(await reopened.authenticate(k), `${what}: every key still works`);
+        count("keys unchanged");
+      } catch (e) {
+        assert.ok(isQuiverError(e, "CORRUPT") && e.message.includes(KEYS_FILE), `${what}: ${String(e)}`);
+        count("keys CORRUPT");
+      }
+    } else {
+      const warnings: string[] = [];
+      const reopened = await UsageMeter.open(damaged, { onWarning: (w) => warnings.push(w) });
+      if (warnings.length === 0) {
+        assert.deepEqual(reopened.all(), usage, what);
+        count("usage unchanged");
+      } else {
+        assert.ok(
+          warnings.some((w) => w.includes(USAGE_FILE)),
+          `${what}: ${warnings.join("; ")}`,
+        );
+        count("usage reset, reported");
+      }
+    }
+  }
+  const summary = [...outcomes].map(([k, n]) => `${k}: ${n}`).join(", ");
+  console.log(`# server files: ${TRIALS} trials; ${summary}`);
+  assert.ok((outcomes.get("keys CORRUPT") ?? 0) > 0 && (outcomes.get("usage reset, reported") ?? 0) > 0, summary);
 });
