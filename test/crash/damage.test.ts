@@ -212,7 +212,10 @@ test('ifCorrupt: "readOnly" opens what can be read, reports the damage, refuses 
   const db = await Database.openDirectory(dir, { ifCorrupt: "readOnly", onWarning: (w) => warnings.push(w) });
   assert.equal(db.readOnly, true);
   assert.equal(db.recovery.damage.length, 1);
-  assert.deepEqual({ ...db.recovery.damage[0], message: "" }, { file: wal, offset: offsets[11], seq: 12, message: "" });
+  assert.deepEqual(
+    { ...db.recovery.damage[0], message: "" },
+    { kind: "wal", file: wal, offset: offsets[11], seq: 12, message: "" },
+  );
   assert.match(warnings.join("\n"), /damaged, opened read-only/);
   // Everything before the damage is readable.
   assert.deepEqual(await ids(db), new Set(Array.from({ length: 10 }, (_, i) => `r${i}`)));
