@@ -14,7 +14,8 @@ import { Database, type DatabaseOptions } from "../../src/database/database.js";
 import { QuiverError } from "../../src/core/errors/errors.js";
 import { MemoryDirectory } from "../../src/storage/memory-directory.js";
 import { NodeDirectory } from "../../src/node/fs-directory.js";
-import { parseWalFileName, scanWal } from "../../src/storage/wal.js";
+import { frameRecord, parseWalFileName, scanWal } from "../../src/storage/wal.js";
+import { encodeOp } from "../../src/database/ops.js";
 import { FaultyDirectory } from "../support/faulty-directory.js";
 import { readState } from "../support/read-state.js";
 import { startTestServer } from "../server/helpers.js";
@@ -233,4 +234,16 @@ test('ifCorrupt: "readOnly" opens what can be read, reports the damage, refuses 
   assert.equal(healthy.readOnly, false);
   await (await healthy.collection(COLLECTION)).upsert([{ id: "x", vector: vector(0) }]);
   await healthy.close();
+});
+
+test("a record that passes its checksum but cannot be applied is CORRUPT with file, offset and seq", async () => {
+  const files = await killedAfter(3);
+  const [wal] = wals(files);
+  const bytes = files.get(wal)!;
+  // seq 5: an upsert into a collection that was never created (a writer bug or a forged record).
+  const bad = frameRecord(5, encodeOp({ type: "upsert", uid: "0000000000000000", records: [] }));
+  const withBad = new Uint8Array(bytes.length + bad.length);
+  withBad.set(bytes);
+  withBad.set(bad, bytes.length);
+  await openFails(new Map(files).set(wal, withBad), wal, `offset ${bytes.length}`, "seq 5", "cannot be applied");
 });
