@@ -41,23 +41,6 @@ interface Failure {
  * TEMPORARY: failures of defects being fixed on the `storage` branch. Remove each entry once that
  * fix is merged (the test then reports an entry that no longer matches anything).
  */
-const KNOWN_FAILURES: { defect: string; matches: (f: Failure, points: Point[]) => boolean }[] = [
-  {
-    // writeCheckpoint's catch removes the segments it created although the renamed MANIFEST, which
-    // names them, may already be on disk: a kill (or a later power loss) then finds them missing.
-    defect: "a checkpoint whose directory fsync after the MANIFEST rename fails deletes its segments",
-    matches: (f, points) =>
-      f.point.op === "syncDir" &&
-      points[f.point.index - 1]?.op === "rename" &&
-      points[f.point.index - 1].file === "MANIFEST.tmp -> MANIFEST" &&
-      /segment seg-\d+\.qseg named by the manifest is missing/.test(f.why),
-  },
-  {
-    // Database.checkpoint() awaits the background task, whose failure is only reported as a warning.
-    defect: "checkpoint() resolves when the checkpoint failed",
-    matches: (f) => f.mode.endsWith(", API") && f.why.startsWith("checkpoint() resolved but"),
-  },
-];
 
 test(`crash images at every storage call (${LONG ? "long" : "small"} workload)`, { timeout: 20 * 60_000 }, async () => {
   const images: { point: Point; kill: Image; power: Image }[] = [];
@@ -116,19 +99,13 @@ test(`crash images at every storage call (${LONG ? "long" : "small"} workload)`,
   }
 
   const signatures = new Set(points.map((p) => `${p.step}|${p.op}|${p.file}`));
-  const known = failures.filter((f) => KNOWN_FAILURES.some((k) => k.matches(f, points)));
-  const unknown = failures.filter((f) => !known.includes(f));
-  for (const k of KNOWN_FAILURES) {
-    const n = failures.filter((f) => k.matches(f, points)).length;
-    console.log(`# known failure "${k.defect}": ${n} trials${n === 0 ? " (no longer occurs: remove the entry)" : ""}`);
-  }
   console.log(
     `# fault points: ${points.length} storage calls over ${new Set(points.map((p) => p.step)).size} workload steps ` +
       `(${signatures.size} distinct step/call/file kinds); ${trials} image trials, ` +
       `${recoveryTrials} recovery-crash trials over ${recoveryCalls} recovery calls; ` +
-      `${unknown.length} failures, ${known.length} known`,
+      `${failures.length} failures`,
   );
   const show = (f: Failure): string =>
     `${f.mode} at call ${f.point.index} (${f.point.op} ${f.point.file}, step ${f.point.step} "${f.point.stepName}"): ${f.why}`;
-  assert.equal(unknown.length, 0, `failures:\n${unknown.slice(0, 60).map(show).join("\n")}`);
+  assert.equal(failures.length, 0, `failures:\n${failures.slice(0, 60).map(show).join("\n")}`);
 });
