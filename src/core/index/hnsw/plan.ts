@@ -1,9 +1,9 @@
 // The approximate-search planner: exact scan or graph search per query, filter-aware traversal chosen
 // by selectivity, widening when too few hits come back, and an exact fallback that makes "k hits
-// whenever k records match" a guarantee. Returns the plan it used, for query explanations.
+// whenever k records match" a guarantee, with or without a filter. Returns the plan it used, for query explanations.
 
 import { flatSearch } from "../flat/flat-search.js";
-import type { HnswIndex } from "./hnsw.js";
+import type { HnswIndex, HnswSearchOptions } from "./hnsw.js";
 
 /** Below this many live records a collection is searched exactly (the graph would not pay for itself). */
 export const ANN_MIN_RECORDS = 10_000;
@@ -56,48 +56,52 @@ export interface AnnResult {
 export function annSearch(index: HnswIndex, query: Float32Array, q: AnnQuery): AnnResult {
   const { k } = q;
   const ef = Math.max(q.ef ?? index.efSearch, k);
-  const live = index.liveView();
   const size = index.size;
   const force = q.force ?? "auto";
   const plan: AnnPlan = { strategy: "hnsw", matches: null, ef: 0, widenings: 0, fellBack: false, visited: 0 };
-  const exactOver = (candidates?: Uint32Array): AnnResult => {
+  // The live view is taken again for every scan: a graph search with a wide ef may grow the slab's
+  // memory, which detaches any view taken before it (an empty view would make the fallback find nothing).
+  const exactOver = (bits?: Uint8Array): AnnResult => {
+    const live = index.liveView();
+    const candidates = bits === undefined ? undefined : allowedSlots(bits, live);
     const r = flatSearch(index.slab, query, k, { count: live.length, live, candidates });
     return { slots: r.slots, scores: r.scores, plan };
   };
 
+  let matches = size;
+  let acorn = false;
   if (q.filter === undefined) {
     if (force === "exact" || (force === "auto" && size < ANN_MIN_RECORDS)) {
       plan.strategy = "exact";
       return exactOver();
     }
-    const r = index.search(query, k, { ef });
-    plan.ef = ef;
-    plan.visited = r.visited;
-    return { slots: r.slots, scores: r.scores, plan };
+  } else {
+    matches = q.matches ?? countAllowed(q.filter, index.liveView());
+    plan.matches = matches;
+    if (force === "exact" || (force === "auto" && (matches <= EXACT_FILTER_MAX || size < ANN_MIN_RECORDS))) {
+      plan.strategy = "exact-filtered";
+      return exactOver(q.filter);
+    }
+    acorn = size > 0 && matches / size < ACORN_BELOW;
+    plan.strategy = acorn ? "hnsw-acorn" : "hnsw-filtered";
   }
-
-  const matches = q.matches ?? countAllowed(q.filter, live);
-  plan.matches = matches;
-  if (force === "exact" || (force === "auto" && (matches <= EXACT_FILTER_MAX || size < ANN_MIN_RECORDS))) {
-    plan.strategy = "exact-filtered";
-    return exactOver(allowedSlots(q.filter, live));
-  }
-  const acorn = size > 0 && matches / size < ACORN_BELOW;
-  plan.strategy = acorn ? "hnsw-acorn" : "hnsw-filtered";
   const want = Math.min(k, matches);
   let curEf = ef;
   for (let attempt = 0; ; attempt++) {
-    const r = index.search(query, k, { ef: curEf, filter: q.filter, filterMode: acorn ? "acorn" : "plain" });
+    const opts: HnswSearchOptions = { ef: curEf };
+    if (q.filter !== undefined) Object.assign(opts, { filter: q.filter, filterMode: acorn ? "acorn" : "plain" });
+    const r = index.search(query, k, opts);
     plan.ef = curEf;
     plan.visited += r.visited;
     if (r.slots.length >= want) return { slots: r.slots, scores: r.scores, plan };
-    if (attempt === MAX_WIDENINGS) break;
+    // A wider beam cannot find more than the graph holds.
+    if (attempt === MAX_WIDENINGS || curEf >= size) break;
     plan.widenings++;
-    curEf *= 4;
+    curEf = Math.min(curEf * 4, Math.max(size, k));
   }
   // The estimate may have been high, or the matching records poorly connected: scan them exactly.
   plan.fellBack = true;
-  return exactOver(allowedSlots(q.filter, live));
+  return exactOver(q.filter);
 }
 
 /** Live slots whose bit is set. */
