@@ -10,6 +10,7 @@ import { decodeSegment } from "../storage/segment.js";
 import { decodeIndexFile, type IndexSnapshot } from "../storage/index-file.js";
 import { parseWalFileName, scanWal } from "../storage/wal.js";
 import { CollectionState, type StateEnv } from "./collection-state.js";
+import { GroupReservation } from "./reserve.js";
 import { decodeOp, type Op } from "./ops.js";
 
 export interface RecoveryReport {
@@ -61,6 +62,19 @@ export function applyOp(op: Op, collections: Map<string, CollectionState>, env: 
   }
 }
 
+/**
+ * An allocation failure while loading becomes a precise refusal to open: which collection, where,
+ * and (from the slab) how much memory it needs. Nothing has been removed or cut at that point.
+ */
+function cannotOpen(e: unknown, where: string): unknown {
+  if (!isQuiverError(e, "RESOURCE_EXHAUSTED")) return e;
+  return new QuiverError(
+    "RESOURCE_EXHAUSTED",
+    `cannot open the database: ${where}: ${e.message}; nothing on disk was changed: open it where more memory is available`,
+    { cause: e },
+  );
+}
+
 export async function recover(dir: Directory, env: StateEnv): Promise<Recovered> {
   const report: RecoveryReport = {
     segmentsLoaded: 0,
@@ -102,10 +116,19 @@ export async function recover(dir: Directory, env: StateEnv): Promise<Recovered>
       }
       const seg = decodeSegment(bytes, segName);
       if (seg.uid !== mc.uid) throw new QuiverError("CORRUPT", `segment ${segName} belongs to another collection`);
-      state.applySegment(seg);
+      try {
+        state.applySegment(seg);
+      } catch (e) {
+        throw cannotOpen(e, `collection ${mc.name}, segment ${segName}`);
+      }
       report.segmentsLoaded++;
     }
-    const graphs = state.endLoad(snapshot?.graphs ?? new Map());
+    let graphs: ReturnType<CollectionState["endLoad"]>;
+    try {
+      graphs = state.endLoad(snapshot?.graphs ?? new Map());
+    } catch (e) {
+      throw cannotOpen(e, `collection ${mc.name}, building its graphs`);
+    }
     report.graphsRestored += graphs.restored;
     for (const vname of graphs.rebuilt) {
       report.warnings.push(
@@ -131,13 +154,23 @@ export async function recover(dir: Directory, env: StateEnv): Promise<Recovered>
   walNumbers.sort((a, b) => a - b);
 
   let seq = manifest.checkpointSeq;
+  const reservation = new GroupReservation(collections);
   const wals: Recovered["wals"] = [];
   for (const n of walNumbers) {
     const name = `wal-${String(n).padStart(6, "0")}.log`;
     const scan = scanWal(await dir.read(name), name);
     for (const rec of scan.records) {
       if (rec.seq <= seq) continue; // already in segments, or a duplicate
-      applyOp(decodeOp(rec.op, `${name} seq ${rec.seq}`), collections, env, true);
+      const op = decodeOp(rec.op, `${name} seq ${rec.seq}`);
+      try {
+        // Reserved whole first, as when it was written, so a shortfall names the record's full need.
+        reservation.reset();
+        reservation.add([op]);
+        applyOp(op, collections, env, true);
+      } catch (e) {
+        const target = op.type === "create" ? op.name : (collections.get(op.uid)?.name ?? op.uid);
+        throw cannotOpen(e, `collection ${target}, replaying ${name} seq ${rec.seq}`);
+      }
       seq = rec.seq;
       report.operationsReplayed++;
     }
