@@ -120,6 +120,8 @@ export class HnswIndex {
   private nextTrain: number;
   /** True when the slab's rows are on disk (see the header comment). */
   private readonly disk: boolean;
+  /** reserve()'s count of the levels the next `n` inserts draw from generator state `from`. */
+  private draws = { from: -1, n: 0, rng: 0, blocks: 0 };
   /** Slots inserted while the int8 quantizer is untrained (originals on disk only). */
   private pending: number[] = [];
 
@@ -250,14 +252,17 @@ export class HnswIndex {
    */
   reserve(inserts: number): void {
     if (this.slab.capacity > this.cap) this.growSlots(this.slab.capacity);
-    let blocks = 0;
-    let rng = this.rng;
-    for (let i = 0; i < inserts + this.pending.length; i++) {
-      const drawn = levelFrom(rng, this.m);
-      rng = drawn.rng;
-      blocks += drawn.level;
+    const total = inserts + this.pending.length;
+    // A write group reserves once per request with its running total: continue the last count of
+    // draws instead of redrawing them all, while no insert has consumed the generator meanwhile.
+    let d = this.draws;
+    if (d.from !== this.rng || d.n > total) d = this.draws = { from: this.rng, n: 0, rng: this.rng, blocks: 0 };
+    for (; d.n < total; d.n++) {
+      const drawn = levelFrom(d.rng, this.m);
+      d.rng = drawn.rng;
+      d.blocks += drawn.level;
     }
-    this.ensurePool(this.header()[H.POOLUSED] + blocks);
+    this.ensurePool(this.header()[H.POOLUSED] + d.blocks);
   }
 
   /** Adds slot (its vector already stored with slab.set); replaces it when it is already in the graph. */
