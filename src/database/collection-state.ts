@@ -18,7 +18,7 @@ import type { SegmentContent } from "../storage/segment.js";
 import type { IndexSnapshot } from "../storage/index-file.js";
 import { SCRATCH_SUFFIX } from "../storage/directory.js";
 import { HnswIndex } from "../core/index/hnsw/hnsw.js";
-import { ANN_MIN_RECORDS } from "../core/index/hnsw/plan.js";
+import { ANN_MIN_RECORDS } from "../core/query/plan/vector-plan.js";
 
 /** What a collection's state is built with: kernels, the compiled HNSW module, analyzers' resources. */
 export interface StateEnv {

@@ -4,7 +4,7 @@
  */
 import { QuiverError } from "../core/errors/errors.js";
 import { flatSearch } from "../core/index/flat/flat-search.js";
-import { annSearch, bitmapOf, EXACT_FILTER_MAX } from "../core/index/hnsw/plan.js";
+import { annSearch, bitmapOf, EXACT_FILTER_MAX } from "../core/query/plan/vector-plan.js";
 import type { FilterNode } from "../core/query/filter/ast.js";
 import { matches } from "../core/query/filter/evaluate.js";
 import { candidateSlots } from "../core/query/plan/candidates.js";
@@ -98,7 +98,7 @@ export interface VectorSearchOptions {
 
 /**
  * The top k of one named vector, optionally among records matching a filter. Without a graph the
- * scan is exact; with one, the planner (core/index/hnsw/plan.ts) picks an exact scan of few
+ * scan is exact; with one, the planner (core/query/plan/vector-plan.ts) picks an exact scan of few
  * matches, a graph search (filter-aware below 25% selectivity), widening, or an exact fallback, so
  * a filter matching at least k records always yields k hits.
  */

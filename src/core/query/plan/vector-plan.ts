@@ -2,8 +2,8 @@
 // by selectivity, widening when too few hits come back, and an exact fallback that makes "k hits
 // whenever k records match" a guarantee. Returns the plan it used, for query explanations.
 
-import { flatSearch } from "../flat/flat-search.js";
-import type { HnswIndex } from "./hnsw.js";
+import { flatSearch } from "../../index/flat/flat-search.js";
+import type { HnswIndex } from "../../index/hnsw/hnsw.js";
 
 /** Below this many live records a collection is searched exactly (the graph would not pay for itself). */
 export const ANN_MIN_RECORDS = 10_000;

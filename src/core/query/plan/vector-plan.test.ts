@@ -3,9 +3,9 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { HnswIndex } from "./hnsw.js";
-import { annSearch, bitmapOf } from "./plan.js";
-import { clustered, exact, recallAt, rng, slabWith } from "./test-support.js";
+import { HnswIndex } from "../../index/hnsw/hnsw.js";
+import { annSearch, bitmapOf } from "./vector-plan.js";
+import { clustered, exact, recallAt, rng, slabWith } from "../../index/hnsw/test-support.js";
 
 const K = 10;
 
