@@ -15,7 +15,8 @@ import type { CollectionState, StateEnv, VectorStats } from "./collection-state.
 import type { TextPlugins } from "../core/analysis/analyzer.js";
 import { DEFAULT_LIMITS, type Limits } from "./limits.js";
 import type { Op } from "./ops.js";
-import { applyOp, recover, type RecoveryReport } from "./recovery.js";
+import { applyOp } from "./apply.js";
+import { recover, type RecoveryReport } from "./recovery.js";
 import type { CollectionInfo, CollectionSchema } from "../core/schema/schema.js";
 import { checkName, validateSchema } from "./validate.js";
 import { Writer } from "./writer.js";

@@ -10,7 +10,8 @@ import { decodeSegment } from "../storage/segment.js";
 import { decodeIndexFile, type IndexSnapshot } from "../storage/index-file.js";
 import { parseWalFileName, scanWal } from "../storage/wal.js";
 import { CollectionState, type StateEnv } from "./collection-state.js";
-import { decodeOp, type Op } from "./ops.js";
+import { decodeOp } from "./ops.js";
+import { applyOp } from "./apply.js";
 
 export interface RecoveryReport {
   segmentsLoaded: number;
@@ -35,30 +36,6 @@ export interface Recovered {
   wals: { number: number; validLength: number }[];
   nextFileNumber: number;
   report: RecoveryReport;
-}
-
-/** Applies one logged operation to the state; shared by replay and the live write path. */
-export function applyOp(op: Op, collections: Map<string, CollectionState>, env: StateEnv, trackDirty: boolean): number {
-  switch (op.type) {
-    case "create":
-      collections.set(op.uid, new CollectionState(op.name, op.uid, op.schema, env));
-      return 0;
-    case "drop":
-      collections.get(op.uid)?.dispose();
-      collections.delete(op.uid);
-      return 0;
-    case "upsert": {
-      const c = collections.get(op.uid);
-      if (!c) return -1;
-      c.applyUpsert(op.records, trackDirty);
-      return op.records.length;
-    }
-    case "delete": {
-      const c = collections.get(op.uid);
-      if (!c) return -1;
-      return c.applyDelete(op.ids, trackDirty);
-    }
-  }
 }
 
 export async function recover(dir: Directory, env: StateEnv): Promise<Recovered> {
