@@ -13,7 +13,7 @@ import { takeCheckpoint, writeCheckpoint } from "./checkpoint.js";
 import { Collection } from "./collection.js";
 import type { CollectionState, StateEnv, VectorStats } from "./collection-state.js";
 import type { TextPlugins } from "../core/analysis/analyzer.js";
-import { DEFAULT_LIMITS, type Limits } from "./limits.js";
+import { DEFAULT_LIMITS, type Limits } from "../api/limits.js";
 import type { Op } from "./ops.js";
 import { applyOp } from "./apply.js";
 import { recover, type RecoveryReport } from "./recovery.js";

@@ -4,7 +4,7 @@
  * (payload serialized once, vectors as Float32Array), so later stages never re-check.
  */
 import { QuiverError, type Problem } from "../core/errors/errors.js";
-import { NAME_PATTERN, type Limits } from "./limits.js";
+import { NAME_PATTERN, type Limits } from "../api/limits.js";
 import type { StoredRecord } from "./ops.js";
 import type {
   CollectionSchema,

@@ -1,4 +1,3 @@
-
 import type { Directory } from "../storage/directory.js";
 import { createApp, type AppOptions, type QuiverApp } from "./app.js";
 import { KeyStore } from "./keys.js";
