@@ -1,3 +1,7 @@
+/**
+ * The HTTP server's entry: builds the app over an open database with its key store and usage meter,
+ * and re-exports what hosts (node/http-server.ts, the CLI, edge workers) need to serve it.
+ */
 import type { Directory } from "../storage/directory.js";
 import { createApp, type AppOptions, type QuiverApp } from "./app.js";
 import { KeyStore } from "./keys.js";
