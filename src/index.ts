@@ -8,17 +8,28 @@ import { MemoryDirectory } from "./storage/memory-directory.js";
 import type { Directory } from "./storage/directory.js";
 import { defaultTextPlugins } from "./analyzers/plugins.js";
 
-export { Database, type DatabaseOptions, type DatabaseStats } from "./database/database.js";
-export {
-  Collection,
-  type Filter,
-  type QueryRequest,
-  type QueryResult,
-  type ScrollRequest,
-  type ReadOptions,
-} from "./database/collection.js";
-export type { Hit, QueryPlan, RecordOutput } from "./database/reads.js";
-export type { RecordInput } from "./database/validate.js";
+export { Database, type DatabaseOptions } from "./database/database.js";
+export { Collection } from "./database/collection.js";
+export type {
+  Filter,
+  QueryRequest,
+  QueryResult,
+  FusionRequest,
+  Hit,
+  HitExplain,
+  SourceExplain,
+  QueryPlan,
+  RecordOutput,
+} from "./api/query.js";
+export type {
+  DatabaseApi,
+  CollectionApi,
+  DatabaseStats,
+  VectorStats,
+  RecordInput,
+  ReadOptions,
+  ScrollRequest,
+} from "./api/types.js";
 export type {
   CollectionSchema,
   CollectionInfo,
@@ -27,13 +38,10 @@ export type {
   PayloadIndexType,
   TextFieldSpec,
 } from "./core/schema/schema.js";
-export type { FusionRequest } from "./database/collection.js";
-export type { HitExplain, SourceExplain } from "./database/search.js";
 export type { TextPlugins, AnalyzerName } from "./core/analysis/analyzer.js";
 export { defaultTextPlugins } from "./analyzers/plugins.js";
 export { DEFAULT_LIMITS, type Limits } from "./api/limits.js";
 export type { RecoveryReport } from "./database/recovery.js";
-export type { DatabaseApi, CollectionApi } from "./api/types.js";
 export { QuiverError, ERROR_CATALOG, isQuiverError, type ErrorCode, type Problem } from "./core/errors/errors.js";
 export type { Directory, WritableFile, DirectoryLock } from "./storage/directory.js";
 export { MemoryDirectory } from "./storage/memory-directory.js";

@@ -12,6 +12,7 @@ import type { TextPlugins } from "../core/analysis/analyzer.js";
 import { DEFAULT_BM25, TextIndex } from "../core/index/bm25/text-index.js";
 import { VectorSlab, type RowFile } from "../core/vectors/slab.js";
 import { PayloadIndexSet } from "../core/payload/indexes.js";
+import type { VectorStats } from "../api/types.js";
 import type { StoredRecord } from "./ops.js";
 import type { CollectionSchema, VectorIndexSpec } from "../core/schema/schema.js";
 import type { SegmentContent } from "../storage/segment.js";
@@ -31,25 +32,6 @@ export interface StateEnv {
 
 /** The scratch file of a collection's i-th named vector (names in schemas may hold any character). */
 export const originalsFileName = (uid: string, i: number): string => `vectors-${uid}-${i}${SCRATCH_SUFFIX}`;
-
-/** Per named vector, for `db.stats()` and `quiver stats`. */
-export interface VectorStats {
-  name: string;
-  count: number;
-  /** `flat` (exact scans) until a graph exists, then `hnsw`. */
-  index: "flat" | "hnsw";
-  quantization?: string;
-  /** Where the full f32 vectors are: in memory, or in a scratch file (`originals: "disk"`). */
-  originals: "memory" | "disk";
-  /** Set when the schema asks for `originals: "disk"` but they are in memory, with the reason. */
-  note?: string;
-  /**
-   * Bytes per vector: the full f32 vector, what a graph traversal reads per comparison, the graph
-   * links; `resident`: vector data held in memory (f32 unless on disk, plus codes and correction);
-   * `onDisk`: f32 bytes in the scratch file.
-   */
-  bytesPerVector: { full: number; traversal: number; links: number; resident: number; onDisk: number };
-}
 
 export interface NamedVectorState {
   slab: VectorSlab;

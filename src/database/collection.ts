@@ -3,83 +3,17 @@
  * writes to the database's writer and answers reads from the in-memory state.
  */
 import { QuiverError } from "../core/errors/errors.js";
-import type { CollectionApi } from "../api/types.js";
+import type { CollectionApi, ReadOptions, RecordInput, ScrollRequest } from "../api/types.js";
+import type { Filter, Hit, QueryRequest, QueryResult, RecordOutput } from "../api/query.js";
 import type { FilterNode } from "../core/query/filter/ast.js";
 import { parseFilter } from "../core/query/filter/parse.js";
 import type { CollectionState } from "./collection-state.js";
 import type { Database } from "./database.js";
-import {
-  countMatching,
-  matchingSlots,
-  outputRecord,
-  scrollPage,
-  type Hit,
-  type QueryPlan,
-  type RecordOutput,
-} from "./reads.js";
-import type { FusionMethod } from "../core/query/fusion/fuse.js";
+import { countMatching, matchingSlots, outputRecord, scrollPage } from "./reads.js";
 import { search } from "./search.js";
 import type { CollectionSchema } from "../core/schema/schema.js";
-import { validateIds, validateRecords, type RecordInput } from "./validate.js";
+import { validateIds, validateRecords } from "./validate.js";
 import { checkCount, parseQueryRequest } from "./query-request.js";
-
-/** A filter in Quiver's filter language (docs/filters.md), e.g. `{ lang: "en", year: { $gte: 2020 } }`. */
-export type Filter = Record<string, unknown>;
-
-export interface QueryRequest {
-  /** The query vector: an array when the collection has one named vector, else `{ name: array }`. */
-  vector?: ArrayLike<number> | Record<string, ArrayLike<number>> | string | Record<string, string>;
-  /** Full-text query, searched with BM25 in every text field, or `{ query, fields }` to choose fields. */
-  text?: string | { query: string; fields?: string[] };
-  filter?: Filter;
-  /** Hits to return (default 10). */
-  limit?: number;
-  /** Hits to skip first, for paging (default 0). */
-  offset?: number;
-  /** Include payloads (default true). */
-  withPayload?: boolean;
-  /** Include vectors (default false). Cosine vectors are returned normalised, as stored. */
-  withVectors?: boolean;
-  /** How a hybrid query (text and vector) fuses the two rankings; see docs/search.md. Default `{ method: "zscore" }`. */
-  fusion?: FusionRequest;
-  /** Beam width of a graph (HNSW) search: higher is more accurate and slower (default: the vector's efSearch, 64). */
-  ef?: number;
-  /** Scan exactly even when the vector has a graph (the true top-k, at the cost of a full scan). */
-  exact?: boolean;
-  /** Attach to each hit its rank and score in each source (`hit.explain`). */
-  explain?: boolean;
-  /** A payload field (dotted path): keep only the best hit per distinct value, e.g. one chunk per document. */
-  groupBy?: string;
-}
-
-export interface FusionRequest {
-  /** `zscore` (default): z-normalised score sum; `minmax`: min-max normalised score sum; `rrf`: reciprocal rank fusion. */
-  method?: FusionMethod;
-  /** RRF's rank constant (default 60). */
-  k?: number;
-  /** Per-source weights (default 1 each). */
-  weights?: { text?: number; vector?: number };
-  /** Documents taken from each source before fusing (default 100, or limit + offset if larger). */
-  depth?: number;
-}
-
-export interface QueryResult {
-  hits: Hit[];
-  plan: QueryPlan;
-}
-
-export interface ReadOptions {
-  withPayload?: boolean;
-  withVectors?: boolean;
-}
-
-export interface ScrollRequest extends ReadOptions {
-  /** The `nextCursor` of the previous page; omit for the first page. */
-  cursor?: string;
-  /** Records per page (default 100). */
-  limit?: number;
-  filter?: Filter;
-}
 
 export class Collection implements CollectionApi {
   constructor(

@@ -4,14 +4,14 @@
  * Checkpoints run in the background when the WAL passes `walMaxBytes`, and at close.
  */
 import { QuiverError } from "../core/errors/errors.js";
-import type { DatabaseApi } from "../api/types.js";
+import type { DatabaseApi, DatabaseStats } from "../api/types.js";
 import { loadKernelFactory } from "../core/kernels/load.js";
 import { loadHnswModule } from "../core/index/hnsw/module.js";
 import type { Directory, DirectoryLock } from "../storage/directory.js";
 import { WalWriter } from "../storage/wal.js";
 import { takeCheckpoint, writeCheckpoint } from "./checkpoint.js";
 import { Collection } from "./collection.js";
-import type { CollectionState, StateEnv, VectorStats } from "./collection-state.js";
+import type { CollectionState, StateEnv } from "./collection-state.js";
 import type { TextPlugins } from "../core/analysis/analyzer.js";
 import { DEFAULT_LIMITS, type Limits } from "../api/limits.js";
 import type { Op } from "./ops.js";
@@ -43,23 +43,6 @@ export interface DatabaseOptions {
    * entry supplies English stemming and about 60 stop-word lists; entries given here are added.
    */
   text?: TextPlugins;
-}
-
-export interface DatabaseStats {
-  /** vectorBytes: memory of the vector slabs (vectors, codes, graphs); vectorDiskBytes: f32 vectors in scratch files. */
-  collections: {
-    name: string;
-    count: number;
-    vectorBytes: number;
-    vectorDiskBytes: number;
-    textBytes: number;
-    segments: number;
-    vectors: VectorStats[];
-  }[];
-  kernels: string;
-  walBytes: number;
-  lastCheckpointSeq: number;
-  seq: number;
 }
 
 function newUid(): string {

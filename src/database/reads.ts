@@ -9,43 +9,7 @@ import type { FilterNode } from "../core/query/filter/ast.js";
 import { matches } from "../core/query/filter/evaluate.js";
 import { candidateSlots } from "../core/query/plan/candidates.js";
 import type { CollectionState } from "./collection-state.js";
-import type { HitExplain } from "./search.js";
-
-/** A record as returned to callers. */
-export interface RecordOutput {
-  id: string;
-  payload?: Record<string, unknown>;
-  vectors?: Record<string, number[]>;
-}
-
-export interface Hit extends RecordOutput {
-  /** Higher is closer: the vector similarity (cosine, dot, negated Euclidean distance), the BM25 score, or the fused score. */
-  score: number;
-  /** With `explain: true`: the hit's 1-based rank and own score in each source (null when that source did not rank it). */
-  explain?: HitExplain;
-  /** With `groupBy`: the value of the grouping field (absent when the record has none). */
-  group?: unknown;
-}
-
-/** How a query was executed; returned with every result so slow or surprising queries can be understood. */
-export interface QueryPlan {
-  /** `exact-scan` / `exact-filtered`: vector only; `text`: BM25 only; `hybrid`: both, fused. */
-  strategy: "exact-scan" | "exact-filtered" | "hnsw" | "hnsw-filtered" | "hnsw-acorn" | "text" | "hybrid";
-  /** The named vector searched, or "" for a text-only query. */
-  vector: string;
-  /** Vector queries: records that matched the filter (or all live records with that vector). Text queries: records containing a query term. */
-  candidates: number;
-  /** Whether payload indexes narrowed the filter before payloads were read. */
-  usedIndexes: boolean;
-  /** Payloads evaluated against the filter. */
-  payloadsChecked: number;
-  /** Text and hybrid queries: the fields searched, the query's terms per field after analysis, and the records containing any. */
-  text?: { fields: string[]; terms: Record<string, string[]>; matched: number };
-  /** Hybrid queries: the fusion used, e.g. `zscore` or `rrf(k=60)`. */
-  fusion?: string;
-  /** Graph searches: the beam width used, nodes scored, retries with a 4x wider beam, and whether an exact scan had to finish the job. */
-  ann?: { ef: number; visited: number; widenings: number; fellBack: boolean };
-}
+import type { QueryPlan, RecordOutput } from "../api/query.js";
 
 export interface OutputOptions {
   withPayload: boolean;

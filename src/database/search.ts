@@ -8,7 +8,8 @@ import type { FilterNode } from "../core/query/filter/ast.js";
 import { fuse, type FusionOptions, type FusionSource } from "../core/query/fusion/fuse.js";
 import { valuesAt, splitPath } from "../core/payload/path.js";
 import type { CollectionState } from "./collection-state.js";
-import { vectorQuery, matchingSlots, type QueryPlan, type VectorSearchOptions } from "./reads.js";
+import type { HitExplain, QueryPlan } from "../api/query.js";
+import { vectorQuery, matchingSlots, type VectorSearchOptions } from "./reads.js";
 
 /** Live records sampled to estimate a vector's score distribution for z-score fusion. */
 const STATS_SAMPLE = 1024;
@@ -21,20 +22,6 @@ export interface SearchSpec {
   filter?: FilterNode;
   fusion: FusionOptions & { depth: number };
   groupBy?: string;
-}
-
-export interface SourceExplain {
-  /** 1-based rank in this source's list. */
-  rank: number;
-  /** The source's own score: BM25, or the vector similarity. */
-  score: number;
-}
-
-export interface HitExplain {
-  text?: SourceExplain | null;
-  vector?: SourceExplain | null;
-  /** The fusion that produced `score`, for hybrid queries. */
-  fusion?: string;
 }
 
 export interface RankedHit {

@@ -21,15 +21,6 @@ const utf8 = new TextEncoder();
 // Lone UTF-16 surrogates cannot be encoded as UTF-8, so such an id would not survive storage.
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
-/** The shape users pass to `upsert`. `vector` is shorthand when the collection has one named vector. */
-export interface RecordInput {
-  id: string;
-  /** Text instead of numbers embeds it, for a vector bound to an embedder in the schema. */
-  vectors?: Record<string, ArrayLike<number> | string>;
-  vector?: ArrayLike<number> | string;
-  payload?: Record<string, unknown>;
-}
-
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   if (typeof v !== "object" || v === null || Array.isArray(v)) return false;
   const proto = Object.getPrototypeOf(v);

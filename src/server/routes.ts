@@ -5,7 +5,7 @@
  */
 import { QuiverError } from "../core/errors/errors.js";
 import type { CollectionApi, DatabaseApi } from "../api/types.js";
-import type { QueryPlan } from "../database/reads.js";
+import type { QueryPlan } from "../api/query.js";
 import type { BodySchemas } from "./bodies.js";
 import { reaches, type KeyStore, type Principal, type Scope } from "./keys.js";
 import type { Cost, UsageMeter } from "./usage.js";
