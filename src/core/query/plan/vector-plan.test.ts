@@ -4,7 +4,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { HnswIndex } from "../../index/hnsw/hnsw.js";
-import { annSearch, bitmapOf } from "./vector-plan.js";
+import { annSearch } from "./vector-plan.js";
+import { bitmapOf } from "../../index/slot-bitmap.js";
 import { clustered, exact, recallAt, rng, slabWith } from "../../index/hnsw/test-support.js";
 
 const K = 10;
