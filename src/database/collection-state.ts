@@ -3,8 +3,9 @@
  * indexes and the full-text index. The full-text index is derived from the payloads (which the
  * WAL and segments already hold), so it is rebuilt as records are applied, at open as at write.
  * So is a named vector's HNSW graph. It applies already-validated, already-logged operations and
- * answers reads; it never touches storage. It also tracks which ids changed since the last checkpoint, so a checkpoint
- * can write just that delta as a segment.
+ * answers reads; of storage it touches only its scratch files (vectors with `originals: "disk"`),
+ * never the WAL, segments or manifest. It also tracks which ids changed since the last checkpoint,
+ * so a checkpoint can write just that delta as a segment.
  */
 import { QuiverError } from "../core/errors/errors.js";
 import type { KernelFactory } from "../core/kernels/kernels.js";
