@@ -1,6 +1,6 @@
 /**
- * The HTTP server's entry: builds the app over an open database with its key store and usage meter,
- * and re-exports what hosts (node/http-server.ts, the CLI, edge workers) need to serve it.
+ * The Quiver server, runtime-neutral: `startQuiverServer` wires a database, its key store and
+ * usage meter into the fetch app. Hosts (src/node/http-server.ts; Bun, Deno, workers) call `fetch`.
  */
 import type { Directory } from "../storage/directory.js";
 import { createApp, type AppOptions, type QuiverApp } from "./app.js";
