@@ -55,7 +55,7 @@ export class EmbedderRegistry implements InputHook {
 
   /** The embedder bound to a named vector of a schema; throws a clear error when it is missing. */
   forVector(schema: CollectionSchema, vector: string, path = `vector.${vector}`): Embedder {
-    const name = schema.vectors[vector]?.embedder;
+    const name = Object.hasOwn(schema.vectors, vector) ? schema.vectors[vector].embedder : undefined;
     if (name === undefined) {
       throw QuiverError.fromProblems("INVALID_ARGUMENT", [
         {
@@ -142,7 +142,7 @@ export class EmbedderRegistry implements InputHook {
       }
       if (isObject(rec.vectors)) {
         for (const [name, v] of Object.entries(rec.vectors)) {
-          if (typeof v === "string" && schema.vectors[name]) want(name, v, `${p}.vectors.${name}`);
+          if (typeof v === "string" && Object.hasOwn(schema.vectors, name)) want(name, v, `${p}.vectors.${name}`);
         }
       }
       for (const name of boundVectors(schema)) {
@@ -190,7 +190,7 @@ export class EmbedderRegistry implements InputHook {
       name = Object.keys(v)[0];
       text = v[name] as string;
       path = `vector.${name}`;
-      if (!schema.vectors[name]) return req; // reported by the query's own validation
+      if (!Object.hasOwn(schema.vectors, name)) return req; // reported by the query's own validation
     } else {
       return req;
     }
