@@ -5,7 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import { Command } from "commander";
-import { open, type Database } from "../index.js";
+import { open, type OpenDatabase } from "../index.js";
 import { demoCommand } from "./commands/demo.js";
 import { exportCommand } from "./commands/export.js";
 import { importCommand } from "./commands/import.js";
@@ -26,7 +26,7 @@ const DEFAULT_DB = "./quiver-data";
  * and the WAL checkpointed. Ctrl-C aborts `signal` (long commands stop after their current batch),
  * then the database is closed and the process exits 130; a second Ctrl-C exits at once.
  */
-async function withDb<T>(cmd: Command, fn: (db: Database, signal: AbortSignal) => Promise<T>): Promise<T> {
+async function withDb<T>(cmd: Command, fn: (db: OpenDatabase, signal: AbortSignal) => Promise<T>): Promise<T> {
   const path = (cmd.optsWithGlobals().db as string | undefined) ?? DEFAULT_DB;
   const db = await open(path, { onWarning: (w) => process.stderr.write(`warning: ${w}\n`) });
   const interrupt = new AbortController();

@@ -4,26 +4,25 @@
  * Checkpoints run in the background when the WAL passes `walMaxBytes`, and at close.
  */
 import { QuiverError } from "../core/errors/errors.js";
-import type { DatabaseApi } from "../api/types.js";
+import type { DatabaseApi, DatabaseStats } from "../api/types.js";
 import { loadKernelFactory } from "../core/kernels/load.js";
 import { loadHnswModule } from "../core/index/hnsw/module.js";
 import { writeFileAtomic, type Directory, type DirectoryLock } from "../storage/directory.js";
 import { MANIFEST_FILE, emptyManifest, encodeManifest } from "../storage/manifest.js";
 import { WalWriter } from "../storage/wal.js";
 import { CheckpointOutcomeUnknown, takeCheckpoint, writeCheckpoint } from "./checkpoint.js";
-import { Collection } from "./collection.js";
-import type { CollectionState, StateEnv, VectorStats } from "./collection-state.js";
+import { Collection, type CollectionHost, type InputHook } from "./collection.js";
+import type { CollectionState, StateEnv } from "./collection-state.js";
 import type { TextPlugins } from "../core/analysis/analyzer.js";
-import { DEFAULT_LIMITS, type Limits } from "./limits.js";
+import { DEFAULT_LIMITS, type Limits } from "../api/limits.js";
 import type { Op } from "./ops.js";
-import { applyOp, describeDamage, recover, type IfCorrupt, type RecoveryReport } from "./recovery.js";
+import { applyOp } from "./apply.js";
+import { describeDamage, recover, type IfCorrupt, type RecoveryReport } from "./recovery.js";
 import type { CollectionInfo, CollectionSchema } from "../core/schema/schema.js";
 import { checkName, validateSchema } from "./validate.js";
 import { Writer } from "./writer.js";
 import { GroupReservation } from "./reserve.js";
 import type { GrowHook } from "../core/vectors/slab.js";
-import { EmbedderRegistry } from "../embed/bind.js";
-import type { Embedder } from "../embed/embedder.js";
 
 export interface DatabaseOptions {
   /** Checkpoint once the WAL grows past this many bytes (default 64 MiB). */
@@ -43,10 +42,10 @@ export interface DatabaseOptions {
   /** Called with anything recovery or a background checkpoint had to report. */
   onWarning?: (message: string) => void;
   /**
-   * Embedders that vectors can be bound to by name in a schema (`{ embedder: "local" }`), so
-   * upsert and query accept text. Only these are ever used: a schema or request names one, never loads one.
+   * Rewrites upsert and query input before validation. `open()` from the package entry sets it to
+   * the embedder registry (src/embed/bind.ts), so vectors bound to an embedder accept text.
    */
-  embedders?: Record<string, Embedder>;
+  inputHook?: InputHook;
   /**
    * Language resources for text analyzers (stemmers, stop-word lists). `open()` from the package
    * entry supplies English stemming and about 60 stop-word lists; entries given here are added.
@@ -60,23 +59,6 @@ export interface DatabaseOptions {
   growHook?: GrowHook;
 }
 
-export interface DatabaseStats {
-  /** vectorBytes: memory of the vector slabs (vectors, codes, graphs); vectorDiskBytes: f32 vectors in scratch files. */
-  collections: {
-    name: string;
-    count: number;
-    vectorBytes: number;
-    vectorDiskBytes: number;
-    textBytes: number;
-    segments: number;
-    vectors: VectorStats[];
-  }[];
-  kernels: string;
-  walBytes: number;
-  lastCheckpointSeq: number;
-  seq: number;
-}
-
 function newUid(): string {
   const bytes = new Uint8Array(8);
   crypto.getRandomValues(bytes);
@@ -85,9 +67,9 @@ function newUid(): string {
 
 export class Database implements DatabaseApi {
   readonly limits: Limits;
-  /** The embedders schemas can bind to; `db.embedders.set(name, embedder)` adds one after opening. */
-  readonly embedders: EmbedderRegistry;
   private readonly writer: Writer;
+  /** What collection handles reach the write path through; private, so only their validated methods can. */
+  readonly #host: CollectionHost;
   private closed = false;
   private checkpointing: Promise<void> | null = null;
   private walNumbers: number[];
@@ -109,7 +91,13 @@ export class Database implements DatabaseApi {
     private readonly options: Required<Pick<DatabaseOptions, "walMaxBytes" | "maxSegments">> & DatabaseOptions,
   ) {
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
-    this.embedders = new EmbedderRegistry(options.embedders);
+    this.#host = {
+      limits: this.limits,
+      input: options.inputHook,
+      state: (uid) => this.collections.get(uid),
+      write: (readsState, prepare, apply) => this.#write(readsState, prepare, apply),
+      applyLogged: (ops) => this.#applyLogged(ops),
+    };
     this.walNumbers = wal ? [wal.number] : [];
     const reservation = new GroupReservation(collections);
     this.writer = new Writer({
@@ -202,20 +190,16 @@ export class Database implements DatabaseApi {
   }
 
   /** Submits a write; see Writer for the ordering guarantees. */
-  write<T>(readsState: boolean, prepare: () => Op[], apply: (ops: Op[]) => T): Promise<T> {
+  #write<T>(readsState: boolean, prepare: () => Op[], apply: (ops: Op[]) => T): Promise<T> {
     this.ensureWritable();
     return this.writer.submit({ readsState, prepare, apply });
   }
 
   /** Applies logged operations to memory (the same code replay uses). */
-  applyLogged(ops: Op[]): number {
+  #applyLogged(ops: Op[]): number {
     let n = 0;
     for (const op of ops) n += Math.max(0, applyOp(op, this.collections, this.env, true));
     return n;
-  }
-
-  stateByUid(uid: string): CollectionState | undefined {
-    return this.collections.get(uid);
   }
 
   private stateByName(name: string): CollectionState | undefined {
@@ -239,7 +223,7 @@ export class Database implements DatabaseApi {
     if (problems.length > 0) throw QuiverError.fromProblems("INVALID_ARGUMENT", problems);
     const valid = validateSchema(schema, this.limits, this.env.text);
     const uid = newUid();
-    return this.write(
+    return this.#write(
       true,
       () => {
         const existing = this.stateByName(name);
@@ -253,8 +237,8 @@ export class Database implements DatabaseApi {
         return [{ type: "create", name, uid, schema: valid }];
       },
       (ops) => {
-        this.applyLogged(ops);
-        return new Collection(this, this.stateByName(name)!.uid, name);
+        this.#applyLogged(ops);
+        return new Collection(this.#host, this.stateByName(name)!.uid, name);
       },
     );
   }
@@ -264,7 +248,7 @@ export class Database implements DatabaseApi {
     this.ensureOpen();
     const state = this.stateByName(name);
     if (!state) throw new QuiverError("NOT_FOUND", `collection "${name}" does not exist`);
-    return new Collection(this, state.uid, name);
+    return new Collection(this.#host, state.uid, name);
   }
 
   async listCollections(): Promise<CollectionInfo[]> {
@@ -276,14 +260,14 @@ export class Database implements DatabaseApi {
 
   /** Drops a collection and all its records; resolves false when it did not exist. */
   async dropCollection(name: string): Promise<boolean> {
-    return this.write(
+    return this.#write(
       true,
       () => {
         const state = this.stateByName(name);
         return state ? [{ type: "drop", uid: state.uid }] : [];
       },
       (ops) => {
-        this.applyLogged(ops);
+        this.#applyLogged(ops);
         return ops.length > 0;
       },
     );

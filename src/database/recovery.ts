@@ -19,7 +19,8 @@ import { decodeIndexFile, type IndexSnapshot } from "../storage/index-file.js";
 import { parseWalFileName, scanWal, walFileName } from "../storage/wal.js";
 import { CollectionState, type StateEnv } from "./collection-state.js";
 import { GroupReservation } from "./reserve.js";
-import { decodeOp, type Op } from "./ops.js";
+import { decodeOp } from "./ops.js";
+import { applyOp } from "./apply.js";
 
 /** What to do when stored files are damaged: refuse to open (default), or open read-only. */
 export type IfCorrupt = "fail" | "readOnly";
@@ -71,30 +72,6 @@ export interface Recovered {
   /** False when the directory had no MANIFEST (a new database): the caller writes the first one. */
   manifestFound: boolean;
   report: RecoveryReport;
-}
-
-/** Applies one logged operation to the state; shared by replay and the live write path. */
-export function applyOp(op: Op, collections: Map<string, CollectionState>, env: StateEnv, trackDirty: boolean): number {
-  switch (op.type) {
-    case "create":
-      collections.set(op.uid, new CollectionState(op.name, op.uid, op.schema, env));
-      return 0;
-    case "drop":
-      collections.get(op.uid)?.dispose();
-      collections.delete(op.uid);
-      return 0;
-    case "upsert": {
-      const c = collections.get(op.uid);
-      if (!c) return -1;
-      c.applyUpsert(op.records, trackDirty);
-      return op.records.length;
-    }
-    case "delete": {
-      const c = collections.get(op.uid);
-      if (!c) return -1;
-      return c.applyDelete(op.ids, trackDirty);
-    }
-  }
 }
 
 /**

@@ -11,11 +11,11 @@
  *
  * Record:
  *
- * | size | field                                                      |
- * |------|------------------------------------------------------------|
- * | 4    | body length N (u32 LE), at most 1 GiB                       |
- * | 4    | CRC32C of the body (u32 LE)                                 |
- * | N    | body: u64 sequence number, then the operation (wal-ops.ts) |
+ * | size | field                                                           |
+ * |------|-----------------------------------------------------------------|
+ * | 4    | body length N (u32 LE), at most 1 GiB                           |
+ * | 4    | CRC32C of the body (u32 LE)                                     |
+ * | N    | body: u64 sequence number, then the operation (database/ops.ts) |
  *
  * A group commit appends several records with one write and one fsync. On open, records are read
  * until the first one that is incomplete or fails its checksum. If no valid record follows it, that
