@@ -2,7 +2,9 @@
  * Quiver's package entry for Node.js: `open()` a database on a directory, or in memory.
  * Everything else is re-exported from the runtime-neutral modules.
  */
+import { stat } from "node:fs/promises";
 import { Database, type DatabaseOptions } from "./database/database.js";
+import { QuiverError } from "./core/errors/errors.js";
 import { NodeDirectory } from "./node/fs-directory.js";
 import { MemoryDirectory } from "./storage/memory-directory.js";
 import type { Directory } from "./storage/directory.js";
@@ -63,12 +65,17 @@ export {
 
 /**
  * Opens the database stored at `path` (created if missing), or an in-memory database when no
- * path is given. Only one process may have a directory open for writing at a time.
+ * path is given. Only one process may have a directory open for writing at a time; with
+ * `{ readOnly: true }` any number of readers may open it beside that writer (docs/readers.md).
  * @example
  * const db = await open("./data");
  * const docs = await db.createCollection("docs", { vectors: { text: { dim: 384, metric: "cosine" } } });
+ * @example
+ * const reader = await open("./data", { readOnly: true }); // while `quiver serve --db ./data` runs
  */
 export async function open(path?: string | Directory, options: DatabaseOptions = {}): Promise<Database> {
+  // A reader creates nothing, not even the folder.
+  if (options.readOnly && typeof path === "string") await mustBeFolder(path);
   const dir = path === undefined ? new MemoryDirectory() : typeof path === "string" ? new NodeDirectory(path) : path;
   // English stemming and stop-word lists come from npm packages, so the core stays dependency-free.
   const text = {
@@ -76,4 +83,12 @@ export async function open(path?: string | Directory, options: DatabaseOptions =
     stopWords: { ...defaultTextPlugins.stopWords, ...options.text?.stopWords },
   };
   return Database.openDirectory(dir, { ...options, text });
+}
+
+async function mustBeFolder(path: string): Promise<void> {
+  const found = await stat(path).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
+  if (!found) throw new QuiverError("NOT_FOUND", `no database folder at ${path} to open read-only`);
 }

@@ -110,6 +110,7 @@ export class Collection implements CollectionApi {
    * await docs.upsert([{ id: "a1", vectors: { text: embedding }, payload: { lang: "en" } }]);
    */
   async upsert(records: RecordInput[]): Promise<{ upserted: number }> {
+    this.db.ensureWritable(); // before any embedding work, and for an empty batch too
     // Text for vectors bound to an embedder is embedded first (src/embed/bind.ts); then the batch is submitted.
     if (this.db.embedders.needed(records, this.state().schema))
       records = (await this.db.embedders.records(records, this.state().schema)) as RecordInput[];
@@ -127,6 +128,7 @@ export class Collection implements CollectionApi {
 
   /** Deletes records by id; resolves with how many existed. */
   async delete(ids: string[]): Promise<{ deleted: number }> {
+    this.db.ensureWritable();
     const valid = validateIds(ids, this.db.limits);
     if (valid.length === 0) return { deleted: 0 };
     return this.db.write(
@@ -141,6 +143,7 @@ export class Collection implements CollectionApi {
 
   /** Deletes every record matching the filter. The ids are resolved and logged atomically. */
   async deleteByFilter(filter: Filter): Promise<{ deleted: number }> {
+    this.db.ensureWritable();
     const node = this.filter(filter);
     if (!node) throw QuiverError.fromProblems("INVALID_ARGUMENT", [{ path: "filter", message: "is required" }]);
     return this.db.write(

@@ -1,7 +1,9 @@
 /**
  * The embedded database: opens a Directory, recovers it, and serves collections. Writes go
  * through the single Writer (WAL group commit, then apply); reads are answered from memory.
- * Checkpoints run in the background when the WAL passes `walMaxBytes`, and at close.
+ * Checkpoints run in the background when the WAL passes `walMaxBytes`, and at close. Opened with
+ * `readOnly`, it is a reader beside another process's writer instead (follower.ts): no lock, no
+ * writes, and the writer's new records applied at each refresh.
  */
 import { QuiverError } from "../core/errors/errors.js";
 import type { DatabaseApi } from "../api/types.js";
@@ -9,13 +11,15 @@ import { loadKernelFactory } from "../core/kernels/load.js";
 import { loadHnswModule } from "../core/index/hnsw/module.js";
 import type { Directory, DirectoryLock } from "../storage/directory.js";
 import { WalWriter } from "../storage/wal.js";
+import type { Manifest } from "../storage/manifest.js";
+import { Follower, type FollowTarget } from "./follower.js";
 import { takeCheckpoint, writeCheckpoint } from "./checkpoint.js";
 import { Collection } from "./collection.js";
 import type { CollectionState, StateEnv, VectorStats } from "./collection-state.js";
 import type { TextPlugins } from "../core/analysis/analyzer.js";
 import { DEFAULT_LIMITS, type Limits } from "./limits.js";
 import type { Op } from "./ops.js";
-import { applyOp, recover, type RecoveryReport } from "./recovery.js";
+import { applyOp, recover, type Recovered, type RecoveryReport } from "./recovery.js";
 import type { CollectionInfo, CollectionSchema } from "../core/schema/schema.js";
 import { checkName, validateSchema } from "./validate.js";
 import { Writer } from "./writer.js";
@@ -30,6 +34,19 @@ export interface DatabaseOptions {
   limits?: Partial<Limits>;
   /** "scalar" forces the TypeScript kernels (for comparison); default picks WebAssembly SIMD when available. */
   kernels?: "simd" | "scalar";
+  /**
+   * Open as a reader beside the process that writes the directory (e.g. `quiver serve`): no writer
+   * lock is taken, nothing on disk is created, changed or removed (derived data stays in memory),
+   * and every write method rejects with READ_ONLY. The reader sees the last checkpoint plus the log
+   * as of opening, and the writer's later writes after `db.refresh()` or automatically (see
+   * `refreshIntervalMs`). docs/readers.md has the details.
+   */
+  readOnly?: boolean;
+  /**
+   * With `readOnly`: how often (ms) to pick up the writer's new writes in the background (default
+   * 1000; 0 turns it off, leaving `db.refresh()`). The timer never keeps a process alive.
+   */
+  refreshIntervalMs?: number;
   /** Called with anything recovery or a background checkpoint had to report. */
   onWarning?: (message: string) => void;
   /**
@@ -75,6 +92,12 @@ export class Database implements DatabaseApi {
   private closed = false;
   private checkpointing: Promise<void> | null = null;
   private walNumbers: number[];
+  /** Set on a read-only database: follows the writer's files. */
+  private follower: Follower | null = null;
+  private refreshTimer: ReturnType<typeof setInterval> | undefined;
+  /** The refreshes queued or running, one after the other. */
+  private refreshing: Promise<void> = Promise.resolve();
+  private refreshPending = false;
 
   private constructor(
     private readonly dir: Directory,
@@ -83,7 +106,8 @@ export class Database implements DatabaseApi {
     private readonly collections: Map<string, CollectionState>,
     private segmentsOf: Map<string, string[]>,
     private indexFileOf: Map<string, string>,
-    private wal: WalWriter,
+    /** Null when the database is read-only. */
+    private wal: WalWriter | null,
     private seq: number,
     private checkpointSeq: number,
     private nextFileNumber: number,
@@ -93,16 +117,17 @@ export class Database implements DatabaseApi {
   ) {
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.embedders = new EmbedderRegistry(options.embedders);
-    this.walNumbers = [wal.number];
+    this.walNumbers = wal ? [wal.number] : [];
     this.writer = new Writer({
       nextSeq: () => ++this.seq,
-      commit: (framed) => this.wal.commit(framed),
+      commit: (framed) => this.wal!.commit(framed),
       afterGroup: () => this.maybeCheckpoint(),
     });
   }
 
   /** Opens (or creates) the database stored in `dir`. Prefer `open()` from the package entry. */
   static async openDirectory(dir: Directory, options: DatabaseOptions = {}): Promise<Database> {
+    if (options.readOnly) return Database.openReader(dir, options);
     const lock = await dir.lock();
     try {
       const kernels = await loadKernelFactory(options.kernels);
@@ -141,13 +166,110 @@ export class Database implements DatabaseApi {
     }
   }
 
+  /** The read-only opener: no lock, no scratch files (derived data stays in memory), nothing written. */
+  private static async openReader(dir: Directory, options: DatabaseOptions): Promise<Database> {
+    const kernels = await loadKernelFactory(options.kernels);
+    const env: StateEnv = { kernels, hnsw: await loadHnswModule(), text: options.text ?? {} };
+    const { follower, loaded } = await Follower.load(dir, env);
+    for (const w of loaded.report.warnings) options.onWarning?.(w);
+    const noLock: DirectoryLock = { release: async () => undefined };
+    const db = new Database(
+      dir,
+      noLock,
+      env,
+      loaded.collections,
+      loaded.segmentsOf,
+      loaded.indexFileOf,
+      null,
+      loaded.seq,
+      loaded.manifest.checkpointSeq,
+      loaded.nextFileNumber,
+      loaded.report,
+      { walMaxBytes: 0, maxSegments: 0, ...options },
+    );
+    db.follower = follower;
+    const every = options.refreshIntervalMs ?? 1000;
+    if (every > 0) {
+      db.refreshTimer = setInterval(() => {
+        // A refresh still running covers this tick; a failure is reported and retried at the next.
+        if (db.refreshPending) return;
+        db.refresh().catch((e) => options.onWarning?.(`refresh failed: ${e instanceof Error ? e.message : String(e)}`));
+      }, every);
+      // Node and Bun: an idle reader must not keep the process alive.
+      (db.refreshTimer as { unref?: () => void }).unref?.();
+    }
+    return db;
+  }
+
+  /** True when opened with `readOnly`: a reader beside another process's writer. */
+  get readOnly(): boolean {
+    return this.follower !== null;
+  }
+
+  /**
+   * Applies the writes the writer has made since the last refresh (on a read-only database; a
+   * writable one is always current). Resolves once every write acknowledged before the call is visible.
+   */
+  refresh(): Promise<void> {
+    this.ensureOpen();
+    const follower = this.follower;
+    if (!follower) return Promise.resolve();
+    this.refreshPending = true;
+    const run = this.refreshing.then(() => {
+      this.refreshPending = false;
+      if (this.closed) return;
+      return follower.refresh(this.followTarget());
+    });
+    this.refreshing = run.catch(() => undefined);
+    return run;
+  }
+
+  private followTarget(): FollowTarget {
+    return {
+      appliedSeq: () => this.seq,
+      apply: (op, seq) => {
+        // Nothing is ever checkpointed here, so changes are not tracked for one.
+        applyOp(op, this.collections, this.env, false);
+        this.seq = seq;
+      },
+      replace: (loaded: Recovered) => {
+        // The same Map object: Collection handles look their state up by uid at each call.
+        for (const c of this.collections.values()) c.dispose();
+        this.collections.clear();
+        for (const [uid, c] of loaded.collections) this.collections.set(uid, c);
+        this.segmentsOf = loaded.segmentsOf;
+        this.indexFileOf = loaded.indexFileOf;
+        this.seq = loaded.seq;
+        this.checkpointSeq = loaded.manifest.checkpointSeq;
+      },
+      adopt: (manifest: Manifest) => {
+        this.segmentsOf = new Map(manifest.collections.map((c) => [c.uid, [...c.segments]]));
+        this.indexFileOf = new Map(
+          manifest.collections.flatMap((c) => (c.indexFile ? [[c.uid, c.indexFile] as const] : [])),
+        );
+        this.checkpointSeq = manifest.checkpointSeq;
+      },
+    };
+  }
+
   private ensureOpen(): void {
     if (this.closed) throw new QuiverError("CLOSED", "the database is closed");
   }
 
+  /** Throws READ_ONLY on a read-only database; every write path checks this first. */
+  ensureWritable(): void {
+    this.ensureOpen();
+    if (this.readOnly) {
+      throw new QuiverError(
+        "READ_ONLY",
+        "the database was opened read-only (a reader beside the writer); write through the process that has it open for writing",
+      );
+    }
+  }
+
   /** Submits a write; see Writer for the ordering guarantees. */
   write<T>(readsState: boolean, prepare: () => Op[], apply: (ops: Op[]) => T): Promise<T> {
-    this.ensureOpen();
+    this.ensureWritable();
     return this.writer.submit({ readsState, prepare, apply });
   }
 
@@ -177,7 +299,7 @@ export class Database implements DatabaseApi {
     schema: CollectionSchema,
     opts: { ifNotExists?: boolean } = {},
   ): Promise<Collection> {
-    this.ensureOpen();
+    this.ensureWritable();
     const problems: { path: string; message: string }[] = [];
     checkName(name, "name", problems);
     if (problems.length > 0) throw QuiverError.fromProblems("INVALID_ARGUMENT", problems);
@@ -246,14 +368,14 @@ export class Database implements DatabaseApi {
         vectors: c.vectorStats(),
       })),
       kernels: this.env.kernels.name,
-      walBytes: this.wal.size,
+      walBytes: this.wal?.size ?? 0,
       lastCheckpointSeq: this.checkpointSeq,
       seq: this.seq,
     };
   }
 
   private async maybeCheckpoint(): Promise<void> {
-    if (this.wal.size < this.options.walMaxBytes) return;
+    if (this.wal!.size < this.options.walMaxBytes) return;
     try {
       await this.startCheckpoint();
     } catch (e) {
@@ -272,7 +394,7 @@ export class Database implements DatabaseApi {
     if (this.checkpointing) await this.checkpointing;
     const next = await WalWriter.create(this.dir, this.nextFileNumber++);
     // Swap and take synchronously: no write can be applied between the two.
-    const old = this.wal;
+    const old = this.wal!;
     this.wal = next;
     const obsolete = [...this.walNumbers];
     this.walNumbers.push(next.number);
@@ -305,7 +427,7 @@ export class Database implements DatabaseApi {
 
   /** Writes a checkpoint now and waits for it; useful before a backup. */
   async checkpoint(): Promise<void> {
-    this.ensureOpen();
+    this.ensureWritable();
     await this.writer.exclusive(() => this.startCheckpoint());
     await this.checkpointing;
   }
@@ -315,14 +437,16 @@ export class Database implements DatabaseApi {
     if (this.closed) return;
     await this.writer.idle();
     this.closed = true;
+    clearInterval(this.refreshTimer);
+    await this.refreshing;
     try {
-      if (!this.writer.poisoned && this.seq > this.checkpointSeq) {
+      if (!this.readOnly && !this.writer.poisoned && this.seq > this.checkpointSeq) {
         if (this.checkpointing) await this.checkpointing;
         await this.startCheckpoint().catch((e) => this.options.onWarning?.(`final checkpoint failed: ${String(e)}`));
       }
       if (this.checkpointing) await this.checkpointing;
     } finally {
-      await this.wal.close().catch(() => undefined);
+      await this.wal?.close().catch(() => undefined);
       for (const c of this.collections.values()) c.dispose();
       await this.lock.release();
     }

@@ -61,7 +61,16 @@ export function applyOp(op: Op, collections: Map<string, CollectionState>, env: 
   }
 }
 
-export async function recover(dir: Directory, env: StateEnv): Promise<Recovered> {
+export interface RecoverOptions {
+  /**
+   * Change nothing on disk (a reader beside a live writer, follower.ts): keep scratch files, and
+   * files that look stale (an older WAL, an unreferenced segment, MANIFEST.tmp), which may be the
+   * writer's checkpoint in progress. A torn tail is only reported; it is never cut here anyway.
+   */
+  readOnly?: boolean;
+}
+
+export async function recover(dir: Directory, env: StateEnv, options: RecoverOptions = {}): Promise<Recovered> {
   const report: RecoveryReport = {
     segmentsLoaded: 0,
     graphsRestored: 0,
@@ -74,7 +83,7 @@ export async function recover(dir: Directory, env: StateEnv): Promise<Recovered>
   const files = await dir.list();
   // Scratch files are caches of the previous process (see ScratchFile): the states below recreate
   // theirs from the records, and a dropped collection's must not linger.
-  for (const f of files) if (isScratchFile(f)) await dir.remove(f);
+  if (!options.readOnly) for (const f of files) if (isScratchFile(f)) await dir.remove(f);
   let manifest: Manifest;
   if (files.includes(MANIFEST_FILE)) manifest = decodeManifest(await dir.read(MANIFEST_FILE));
   else manifest = emptyManifest();
@@ -152,7 +161,7 @@ export async function recover(dir: Directory, env: StateEnv): Promise<Recovered>
   }
 
   // Files from an interrupted checkpoint: older WALs, unreferenced segments, a half-written manifest.
-  for (const f of files) {
+  for (const f of options.readOnly ? [] : files) {
     const w = parseWalFileName(f);
     const stale =
       (w !== null && w < manifest.walStart) ||
