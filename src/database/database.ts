@@ -210,10 +210,10 @@ export class Database implements DatabaseApi {
    * Applies the writes the writer has made since the last refresh (on a read-only database; a
    * writable one is always current). Resolves once every write acknowledged before the call is visible.
    */
-  refresh(): Promise<void> {
+  async refresh(): Promise<void> {
     this.ensureOpen();
     const follower = this.follower;
-    if (!follower) return Promise.resolve();
+    if (!follower) return;
     this.refreshPending = true;
     const run = this.refreshing.then(() => {
       this.refreshPending = false;
@@ -221,7 +221,7 @@ export class Database implements DatabaseApi {
       return follower.refresh(this.followTarget());
     });
     this.refreshing = run.catch(() => undefined);
-    return run;
+    await run;
   }
 
   private followTarget(): FollowTarget {
@@ -368,7 +368,7 @@ export class Database implements DatabaseApi {
         vectors: c.vectorStats(),
       })),
       kernels: this.env.kernels.name,
-      walBytes: this.wal?.size ?? 0,
+      walBytes: this.wal?.size ?? this.follower?.walBytes ?? 0,
       lastCheckpointSeq: this.checkpointSeq,
       seq: this.seq,
     };

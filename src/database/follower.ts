@@ -77,6 +77,11 @@ export class Follower {
     private readonly env: StateEnv,
   ) {}
 
+  /** How far into the newest WAL file read so far this reader has applied (bytes). */
+  get walBytes(): number {
+    return this.cursor.offset;
+  }
+
   /** Loads the current checkpoint and WAL of `dir` without changing anything there. */
   static async load(dir: Directory, env: StateEnv): Promise<{ follower: Follower; loaded: Recovered }> {
     const follower = new Follower(dir, env);
