@@ -8,8 +8,8 @@
  *   in flight, not damage: the cursor stays in front of it and the next refresh reads it again.
  * - A checkpoint publishes a new MANIFEST (atomic rename), then deletes the WAL files and segments
  *   it made obsolete. A reader that has applied everything up to the new checkpoint keeps its state
- *   and follows the new WAL files; one that is behind reloads from the new manifest (the WAL holding
- *   what it missed may be gone). A file that vanishes under a read, or a gap in the sequence
+ *   and follows the new WAL files. One that is behind first reads on in the old WAL files; only if
+ *   they are already gone does it reload from the new manifest. A file that vanishes under a read, or a gap in the sequence
  *   numbers, means a checkpoint happened meanwhile: the refresh starts over from the manifest then
  *   current.
  * - Sequence numbers make it exact: records at or below the last applied one are skipped, and the
@@ -141,15 +141,28 @@ export class Follower {
     if (!sameBytes(bytes, this.manifestBytes)) {
       const manifest = bytes ? decodeManifest(bytes) : emptyManifest();
       if (manifest.checkpointSeq > target.appliedSeq()) {
-        target.replace(await this.loadConsistent());
-        return;
+        // What the reader lacks up to the checkpoint is usually still in the WAL files it made
+        // obsolete (removed just after the manifest swap): reading on is far cheaper than a reload.
+        try {
+          await this.readWals(target, this.cursor.wal);
+        } catch (e) {
+          if (!moved(e)) throw e;
+        }
+        if (manifest.checkpointSeq > target.appliedSeq()) {
+          target.replace(await this.loadConsistent());
+          return;
+        }
       }
       // Every record in WAL files before the new walStart is at or below the checkpoint, hence applied.
       target.adopt(manifest);
       this.manifestBytes = bytes;
       this.walStart = manifest.walStart;
     }
-    const from = Math.max(this.walStart, this.cursor.wal);
+    await this.readWals(target, Math.max(this.walStart, this.cursor.wal));
+  }
+
+  /** Applies the records of WAL files numbered `from` on, resuming at the cursor. */
+  private async readWals(target: FollowTarget, from: number): Promise<void> {
     const numbers = (await this.dir.list())
       .map(parseWalFileName)
       .filter((n): n is number => n !== null && n >= from)

@@ -49,7 +49,7 @@ class HookedDirectory implements Directory {
   private async before(name: string): Promise<void> {
     this.reads.push(name);
     const h = this.hook;
-    if (h && h.match.test(name)) {
+    if (h?.match.test(name)) {
       this.hook = null;
       await h.run();
     }
