@@ -3,7 +3,8 @@
  * Everything else is re-exported from the runtime-neutral modules.
  */
 import { Database, type DatabaseOptions } from "./database/database.js";
-import { NodeDirectory } from "./node/fs-directory.js";
+import { QuiverError } from "./core/errors/errors.js";
+import { mustBeFolder, NodeDirectory } from "./node/fs-directory.js";
 import { MemoryDirectory } from "./storage/memory-directory.js";
 import type { Directory } from "./storage/directory.js";
 import { defaultTextPlugins } from "./analyzers/plugins.js";
@@ -88,12 +89,17 @@ export type OpenDatabase = Database & {
 
 /**
  * Opens the database stored at `path` (created if missing), or an in-memory database when no
- * path is given. Only one process may have a directory open for writing at a time.
+ * path is given. Only one process may have a directory open for writing at a time; with
+ * `{ readOnly: true }` any number of readers may open it beside that writer (docs/readers.md).
  * @example
  * const db = await open("./data");
  * const docs = await db.createCollection("docs", { vectors: { text: { dim: 384, metric: "cosine" } } });
+ * @example
+ * const reader = await open("./data", { readOnly: true }); // while `quiver serve --db ./data` runs
  */
 export async function open(path?: string | Directory, options: OpenOptions = {}): Promise<OpenDatabase> {
+  // A reader creates nothing, not even the folder.
+  if (options.readOnly && typeof path === "string") await mustBeFolder(path);
   const dir = path === undefined ? new MemoryDirectory() : typeof path === "string" ? new NodeDirectory(path) : path;
   // English stemming and stop-word lists come from npm packages, so the core stays dependency-free.
   const text = {
@@ -105,3 +111,4 @@ export async function open(path?: string | Directory, options: OpenOptions = {})
   const db = await Database.openDirectory(dir, { ...options, text, inputHook: embedders });
   return Object.assign(db, { embedders });
 }
+

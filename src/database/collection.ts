@@ -39,6 +39,8 @@ export interface CollectionHost {
   write<T>(readsState: boolean, prepare: () => Op[], apply: (ops: Op[]) => T): Promise<T>;
   /** Applies logged operations to memory; returns how many records they changed. */
   applyLogged(ops: Op[]): number;
+  /** Throws CLOSED or READ_ONLY when the database cannot take writes (checked before any embedding work). */
+  ensureWritable(): void;
 }
 
 export class Collection implements CollectionApi {
@@ -75,6 +77,7 @@ export class Collection implements CollectionApi {
    * await docs.upsert([{ id: "a1", vectors: { text: embedding }, payload: { lang: "en" } }]);
    */
   async upsert(records: RecordInput[]): Promise<{ upserted: number }> {
+    this.#host.ensureWritable(); // before any embedding work, and for an empty batch too
     // Input hooks run first (text for vectors bound to an embedder is embedded: src/embed/bind.ts).
     const rewritten = this.#host.input?.prepareRecords(records, this.#state().schema);
     if (rewritten) records = (await rewritten) as RecordInput[];
@@ -92,6 +95,7 @@ export class Collection implements CollectionApi {
 
   /** Deletes records by id; resolves with how many existed. */
   async delete(ids: string[]): Promise<{ deleted: number }> {
+    this.#host.ensureWritable();
     const valid = validateIds(ids, this.#host.limits);
     if (valid.length === 0) return { deleted: 0 };
     return this.#host.write(
@@ -106,6 +110,7 @@ export class Collection implements CollectionApi {
 
   /** Deletes every record matching the filter. The ids are resolved and logged atomically. */
   async deleteByFilter(filter: Filter): Promise<{ deleted: number }> {
+    this.#host.ensureWritable();
     const node = this.#filter(filter);
     if (!node) throw QuiverError.fromProblems("INVALID_ARGUMENT", [{ path: "filter", message: "is required" }]);
     return this.#host.write(

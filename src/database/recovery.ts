@@ -87,7 +87,19 @@ function cannotOpen(e: unknown, where: string): unknown {
   );
 }
 
-export async function recover(dir: Directory, env: StateEnv, ifCorrupt: IfCorrupt = "fail"): Promise<Recovered> {
+export interface RecoverOptions {
+  /** Damaged files: refuse to open (default), or open read-only listing the damage. */
+  ifCorrupt?: IfCorrupt;
+  /**
+   * Change nothing on disk (a reader beside a live writer, follower.ts): keep scratch files, and
+   * files that look stale (an older WAL, an unreferenced segment, MANIFEST.tmp), which may be the
+   * writer's checkpoint in progress. A torn tail is only reported; it is never cut here anyway.
+   */
+  readOnly?: boolean;
+}
+
+export async function recover(dir: Directory, env: StateEnv, options: RecoverOptions = {}): Promise<Recovered> {
+  const ifCorrupt = options.ifCorrupt ?? "fail";
   const report: RecoveryReport = {
     segmentsLoaded: 0,
     graphsRestored: 0,
@@ -105,7 +117,7 @@ export async function recover(dir: Directory, env: StateEnv, ifCorrupt: IfCorrup
   const files = await dir.list();
   // Scratch files are caches of the previous process (see ScratchFile): the states below recreate
   // theirs from the records, and a dropped collection's must not linger.
-  for (const f of files) if (isScratchFile(f)) await dir.remove(f);
+  if (!options.readOnly) for (const f of files) if (isScratchFile(f)) await dir.remove(f);
   const { manifest, manifestFound, walUsable } = await readManifest(dir, files, damaged);
 
   const collections = new Map<string, CollectionState>();
@@ -170,7 +182,7 @@ export async function recover(dir: Directory, env: StateEnv, ifCorrupt: IfCorrup
 
   // Files from an interrupted checkpoint: older WALs, unreferenced segments, a half-written manifest.
   // Damaged directories keep everything: those files may be what a repair needs.
-  if (report.damage.length === 0) {
+  if (report.damage.length === 0 && !options.readOnly) {
     for (const f of files) {
       const w = parseWalFileName(f);
       const stale =

@@ -164,6 +164,27 @@ export function countIntactFrom(data: Uint8Array, name: string, offset: number, 
 }
 
 /**
+ * Scans a WAL file's bytes from `offset`, a record boundary found by an earlier scan (a reader
+ * following a live writer reads only what was appended since). The header is checked when
+ * `offset` is 0; `validLength` is a file offset, as in scanWal. A torn tail here is usually a
+ * write in flight: the caller resumes from `validLength` next time.
+ */
+export function scanWalFrom(tail: Uint8Array, offset: number, name: string): WalScan {
+  if (offset === 0) return scanWal(tail, name);
+  // Behind a header, the tail is a WAL file of its own: one scanner for both.
+  const framed = new Uint8Array(HEADER_BYTES + tail.length);
+  framed.set(walHeader());
+  framed.set(tail, HEADER_BYTES);
+  const scan = scanWal(framed, name);
+  const shift = offset - HEADER_BYTES; // framed position -> file offset
+  return {
+    records: scan.records.map((r) => ({ ...r, offset: r.offset + shift })),
+    validLength: scan.validLength + shift,
+    tailBytes: scan.tailBytes,
+  };
+}
+
+/**
  * The open WAL file being appended to. `commit` writes a group of framed records and fsyncs;
  * it resolves only when they are durable.
  */
