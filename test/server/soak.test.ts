@@ -1,8 +1,10 @@
 /**
  * Soak: steady queries and upserts through the client against a real server on a real directory
- * (small WAL, so checkpoints and compactions run under load) for 2 minutes by default
- * (QUIVER_SOAK_SECONDS to change, QUIVER_LONG=1 for 10 minutes). Passes with 0 errors and a flat
- * heap: after forced GCs, the heap at the end is within 24 MiB of the heap after warm-up.
+ * (small WAL, so checkpoints and compactions run under load), over 20,000 records so the HNSW graph
+ * is built and then updated in place, for 45 s by default (QUIVER_SOAK_SECONDS to change,
+ * QUIVER_LONG=1 for 30 minutes). Passes with 0 errors, unfiltered queries answered by the graph,
+ * and flat memory after warm-up: the JS heap (after forced GCs) within 24 MiB, and the WebAssembly
+ * memories of the vectors and graph (which never shrink, so any leak shows) within 10%.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -15,9 +17,9 @@ import { NodeDirectory } from "../../src/index.js";
 import { randomVector, rng } from "../support/brute.js";
 import { startTestServer } from "./helpers.js";
 
-const SECONDS = Number(process.env.QUIVER_SOAK_SECONDS ?? (process.env.QUIVER_LONG ? 600 : 120));
+const SECONDS = Number(process.env.QUIVER_SOAK_SECONDS ?? (process.env.QUIVER_LONG ? 1800 : 45));
 const DIM = 64;
-const IDS = 3000;
+const IDS = 20_000;
 
 setFlagsFromString("--expose-gc");
 const gc = runInNewContext("gc") as () => void;
@@ -35,7 +37,7 @@ test(`soak: ${SECONDS} s of steady queries and upserts, 0 errors, flat memory`, 
   });
   try {
     const c = await s.admin.createCollection("soak", {
-      vectors: { v: { dim: DIM, metric: "cosine" } },
+      vectors: { v: { dim: DIM, metric: "cosine", index: { type: "hnsw" } } },
       indexes: { g: "number" },
     });
     const r = rng(11);
@@ -48,9 +50,13 @@ test(`soak: ${SECONDS} s of steady queries and upserts, 0 errors, flat memory`, 
         })),
       );
     }
+    // The vectors' and graph's WebAssembly memories, as the server reports them.
+    const wasmBytes = async () => (await s.admin.stats()).collections.reduce((sum, x) => sum + x.vectorBytes, 0);
     const end = performance.now() + SECONDS * 1000;
     const warmAt = performance.now() + SECONDS * 250;
     let warmHeap = 0;
+    let warmWasm = 0;
+    const strategies = new Map<string, number>();
     const latencies: number[] = [];
     let queries = 0;
     let upserts = 0;
@@ -70,6 +76,7 @@ test(`soak: ${SECONDS} s of steady queries and upserts, 0 errors, flat memory`, 
             filter: r() < 0.3 ? { g: Math.floor(r() * 10) } : undefined,
           });
           if (res.hits.length !== 10) throw new Error(`expected 10 hits, got ${res.hits.length}`);
+          strategies.set(res.plan.strategy, (strategies.get(res.plan.strategy) ?? 0) + 1);
           queries++;
         } catch (e) {
           fail(e);
@@ -99,18 +106,24 @@ test(`soak: ${SECONDS} s of steady queries and upserts, 0 errors, flat memory`, 
     const sampler = (async () => {
       while (performance.now() < warmAt) await new Promise((res) => setTimeout(res, 200));
       warmHeap = heapAfterGc();
+      warmWasm = await wasmBytes();
     })();
     await Promise.all([queryLoop(), queryLoop(), queryLoop(), upsertLoop(), sampler]);
     const endHeap = heapAfterGc();
+    const endWasm = await wasmBytes();
     latencies.sort((a, b) => a - b);
     const p = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))].toFixed(2);
     console.log(
-      `# soak ${SECONDS}s: ${queries} queries (p50 ${p(0.5)} ms, p99 ${p(0.99)} ms), ${upserts} upsert batches of 50, ${errors} errors; heap after warm-up ${(warmHeap / 2 ** 20).toFixed(1)} MiB, at end ${(endHeap / 2 ** 20).toFixed(1)} MiB`,
+      `# soak ${SECONDS}s: ${queries} queries (p50 ${p(0.5)} ms, p99 ${p(0.99)} ms), ${upserts} upsert batches of 50, ${errors} errors; heap after warm-up ${(warmHeap / 2 ** 20).toFixed(1)} MiB, at end ${(endHeap / 2 ** 20).toFixed(1)} MiB; ` +
+        `WebAssembly ${(warmWasm / 2 ** 20).toFixed(1)} -> ${(endWasm / 2 ** 20).toFixed(1)} MiB; ` +
+        `plans ${JSON.stringify(Object.fromEntries(strategies))}`,
     );
     assert.equal(errors, 0, errorSamples.join("\n"));
     assert.equal(await c.count(), IDS);
     assert.ok(queries > SECONDS * 20 && upserts > SECONDS, `steady load: ${queries} queries, ${upserts} upserts`);
     assert.ok(endHeap - warmHeap < 24 * 2 ** 20, `heap grew from ${warmHeap} to ${endHeap}`);
+    assert.ok((strategies.get("hnsw") ?? 0) > queries / 2, "unfiltered queries are answered by the graph");
+    assert.ok(warmWasm > 0 && endWasm <= warmWasm * 1.1, `WebAssembly memory grew from ${warmWasm} to ${endWasm}`);
   } finally {
     await s.close();
     rmSync(path, { recursive: true, force: true });
