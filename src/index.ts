@@ -27,7 +27,8 @@ export type {
   PayloadIndexType,
   TextFieldSpec,
 } from "./core/schema/schema.js";
-export type { FusionRequest } from "./database/collection.js";
+export type { FusionRequest, CallOptions } from "./database/collection.js";
+export { Deadline } from "./core/util/deadline.js";
 export type { HitExplain, SourceExplain } from "./database/search.js";
 export type { TextPlugins, AnalyzerName } from "./core/analysis/analyzer.js";
 export { defaultTextPlugins } from "./analyzers/plugins.js";

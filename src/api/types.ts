@@ -3,7 +3,14 @@
  * what the HTTP client (`quiver/client`) implements, so code and tests can be written against either.
  */
 import type { DatabaseStats } from "../database/database.js";
-import type { Filter, QueryRequest, QueryResult, ReadOptions, ScrollRequest } from "../database/collection.js";
+import type {
+  CallOptions,
+  Filter,
+  QueryRequest,
+  QueryResult,
+  ReadOptions,
+  ScrollRequest,
+} from "../database/collection.js";
 import type { RecordOutput } from "../database/reads.js";
 import type { RecordInput } from "../database/validate.js";
 import type { CollectionInfo, CollectionSchema } from "../core/schema/schema.js";
@@ -18,11 +25,12 @@ export interface CollectionApi {
   readonly schema: CollectionSchema;
   upsert(records: RecordInput[]): Promise<{ upserted: number }>;
   delete(ids: string[]): Promise<{ deleted: number }>;
-  deleteByFilter(filter: Filter): Promise<{ deleted: number }>;
+  /** `call.deadline` (in-process only, see CallOptions) bounds the reads and the choice of what to delete. */
+  deleteByFilter(filter: Filter, call?: CallOptions): Promise<{ deleted: number }>;
   get(ids: string[], opts?: ReadOptions): Promise<RecordOutput[]>;
-  count(filter?: Filter): Promise<number>;
-  scroll(req?: ScrollRequest): Promise<{ records: RecordOutput[]; nextCursor: string | null }>;
-  query(req: QueryRequest): Promise<QueryResult>;
+  count(filter?: Filter, call?: CallOptions): Promise<number>;
+  scroll(req?: ScrollRequest, call?: CallOptions): Promise<{ records: RecordOutput[]; nextCursor: string | null }>;
+  query(req: QueryRequest, call?: CallOptions): Promise<QueryResult>;
 }
 
 /** A database: embedded (`open()`) or remote (`connect()` from `quiver/client`). */

@@ -6,6 +6,7 @@ import { QuiverError } from "../core/errors/errors.js";
 import type { CollectionApi } from "../api/types.js";
 import type { FilterNode } from "../core/query/filter/ast.js";
 import { parseFilter } from "../core/query/filter/parse.js";
+import type { Deadline } from "../core/util/deadline.js";
 import type { CollectionState } from "./collection-state.js";
 import type { Database } from "./database.js";
 import {
@@ -81,6 +82,19 @@ export interface ScrollRequest extends ReadOptions {
   filter?: Filter;
 }
 
+/**
+ * Per-call options of the reads (and of delete by filter). In-process only: the HTTP client does
+ * not send them (the server gives each request its own deadline, `--request-timeout-ms`).
+ */
+export interface CallOptions {
+  /**
+   * Checked at safe points of the call's long loops; once past, the call rejects with TIMEOUT.
+   * A delete by filter checks it only while choosing its records, never after logging them.
+   * @example await docs.query(req, { deadline: Deadline.after(2_000, () => performance.now()) });
+   */
+  deadline?: Deadline;
+}
+
 export class Collection implements CollectionApi {
   constructor(
     private readonly db: Database,
@@ -140,14 +154,15 @@ export class Collection implements CollectionApi {
   }
 
   /** Deletes every record matching the filter. The ids are resolved and logged atomically. */
-  async deleteByFilter(filter: Filter): Promise<{ deleted: number }> {
+  async deleteByFilter(filter: Filter, call: CallOptions = {}): Promise<{ deleted: number }> {
     const node = this.filter(filter);
     if (!node) throw QuiverError.fromProblems("INVALID_ARGUMENT", [{ path: "filter", message: "is required" }]);
     return this.db.write(
       true,
       () => {
+        // Runs before the delete is logged: the only place a deadline may stop it.
         const state = this.state();
-        const ids = Array.from(matchingSlots(state, node).slots, (slot) => state.slotIds[slot]!);
+        const ids = Array.from(matchingSlots(state, node, call.deadline).slots, (slot) => state.slotIds[slot]!);
         return ids.length > 0 ? [{ type: "delete", uid: this.uid, ids }] : [];
       },
       (ops) => ({ deleted: this.db.applyLogged(ops) }),
@@ -168,22 +183,29 @@ export class Collection implements CollectionApi {
   }
 
   /** Number of records, or of records matching a filter. */
-  async count(filter?: Filter): Promise<number> {
-    return countMatching(this.state(), this.filter(filter));
+  async count(filter?: Filter, call: CallOptions = {}): Promise<number> {
+    return countMatching(this.state(), this.filter(filter), call.deadline);
   }
 
   /** Pages through records in id order. Pass `nextCursor` back until it is null. */
-  async scroll(req: ScrollRequest = {}): Promise<{ records: RecordOutput[]; nextCursor: string | null }> {
+  async scroll(
+    req: ScrollRequest = {},
+    call: CallOptions = {},
+  ): Promise<{ records: RecordOutput[]; nextCursor: string | null }> {
     const limit = checkCount(req.limit, "limit", 1, this.db.limits.maxBatch, 100);
     if (req.cursor !== undefined && typeof req.cursor !== "string") {
       throw QuiverError.fromProblems("INVALID_ARGUMENT", [
         { path: "cursor", message: "must be the nextCursor string of a previous page" },
       ]);
     }
-    return scrollPage(this.state(), req.cursor, limit, this.filter(req.filter), {
-      withPayload: req.withPayload ?? true,
-      withVectors: req.withVectors ?? false,
-    });
+    return scrollPage(
+      this.state(),
+      req.cursor,
+      limit,
+      this.filter(req.filter),
+      { withPayload: req.withPayload ?? true, withVectors: req.withVectors ?? false },
+      call.deadline,
+    );
   }
 
   /**
@@ -194,13 +216,14 @@ export class Collection implements CollectionApi {
    * const { hits } = await docs.query({ vector: q, limit: 10, filter: { lang: "en", year: { $gte: 2020 } } });
    * const { hits: found } = await docs.query({ text: "crash-safe storage", vector: q, explain: true, groupBy: "docId" });
    */
-  async query(req: QueryRequest): Promise<QueryResult> {
+  async query(req: QueryRequest, call: CallOptions = {}): Promise<QueryResult> {
     // Text in place of the vector is embedded by the vector's bound embedder (src/embed/bind.ts).
     if (this.db.embedders.queryNeeded(req)) req = await this.db.embedders.query(req, this.state().schema);
     const state = this.state();
     const { spec, limit, offset } = parseQueryRequest(state, req, this.db.limits);
     spec.filter = this.filter(req.filter);
     spec.groupBy = req.groupBy;
+    spec.deadline = call.deadline;
     const { hits: ranked, plan } = search(state, spec, offset + limit);
     const o = { withPayload: req.withPayload ?? true, withVectors: req.withVectors ?? false };
     const hits: Hit[] = [];

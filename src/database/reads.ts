@@ -8,6 +8,7 @@ import { annSearch, bitmapOf, EXACT_FILTER_MAX } from "../core/index/hnsw/plan.j
 import type { FilterNode } from "../core/query/filter/ast.js";
 import { matches } from "../core/query/filter/evaluate.js";
 import { candidateSlots } from "../core/query/plan/candidates.js";
+import { DEADLINE_STRIDE, type Deadline } from "../core/util/deadline.js";
 import type { CollectionState } from "./collection-state.js";
 import type { HitExplain } from "./search.js";
 
@@ -67,6 +68,7 @@ export function outputRecord(state: CollectionState, slot: number, opts: OutputO
 export function matchingSlots(
   state: CollectionState,
   filter: FilterNode,
+  deadline?: Deadline,
 ): { slots: Uint32Array; usedIndexes: boolean; payloadsChecked: number } {
   const fromIndex = candidateSlots(filter, state.indexes);
   const out: number[] = [];
@@ -74,14 +76,14 @@ export function matchingSlots(
   if (fromIndex) {
     for (const slot of fromIndex) {
       if (state.slotIds[slot] === undefined) continue;
-      checked++;
+      if (++checked % DEADLINE_STRIDE === 0) deadline?.check();
       if (matches(filter, state.payloads[slot])) out.push(slot);
     }
     out.sort((a, b) => a - b);
   } else {
     for (let slot = 0; slot < state.highWater; slot++) {
       if (state.slotIds[slot] === undefined) continue;
-      checked++;
+      if (++checked % DEADLINE_STRIDE === 0) deadline?.check();
       if (matches(filter, state.payloads[slot])) out.push(slot);
     }
   }
@@ -109,11 +111,12 @@ export function vectorQuery(
   filter: FilterNode | undefined,
   k: number,
   opts: VectorSearchOptions = {},
+  deadline?: Deadline,
 ): { slots: number[]; scores: number[]; plan: QueryPlan } {
   const named = state.vectors.get(vectorName);
   if (!named) throw new QuiverError("INTERNAL", `no vector ${vectorName}`);
   const filtered = filter !== undefined && filter.kind !== "all";
-  const m = filtered ? matchingSlots(state, filter) : null;
+  const m = filtered ? matchingSlots(state, filter, deadline) : null;
   const base = { vector: vectorName, usedIndexes: m?.usedIndexes ?? false, payloadsChecked: m?.payloadsChecked ?? 0 };
   // Matching records that have this vector.
   const matching = m ? countLive(m.slots, named.live) : named.count;
@@ -126,6 +129,7 @@ export function vectorQuery(
       // A vector declared `hnsw` uses its graph at any size, except that a filter matching few
       // records is still answered by scanning them (exact, and cheaper than a filtered walk).
       force: named.spec.type !== "hnsw" ? "auto" : m && matching <= EXACT_FILTER_MAX ? "exact" : "hnsw",
+      deadline,
     });
     const p = r.plan;
     const strategy = p.strategy === "exact" ? "exact-scan" : p.strategy;
@@ -138,13 +142,14 @@ export function vectorQuery(
     return { slots: r.slots, scores: r.scores, plan };
   }
   if (!m) {
-    const { slots, scores } = flatSearch(named.slab, query, k, { count: state.highWater, live: named.live });
+    const { slots, scores } = flatSearch(named.slab, query, k, { count: state.highWater, live: named.live, deadline });
     return { slots, scores, plan: { strategy: "exact-scan", ...base, candidates: matching } };
   }
   const { slots, scores } = flatSearch(named.slab, query, k, {
     count: state.highWater,
     live: named.live,
     candidates: m.slots,
+    deadline,
   });
   return { slots, scores, plan: { strategy: "exact-filtered", ...base, candidates: matching } };
 }
@@ -155,9 +160,9 @@ function countLive(slots: Uint32Array, live: Uint8Array): number {
   return n;
 }
 
-export function countMatching(state: CollectionState, filter: FilterNode | undefined): number {
+export function countMatching(state: CollectionState, filter: FilterNode | undefined, deadline?: Deadline): number {
   if (!filter || filter.kind === "all") return state.size;
-  return matchingSlots(state, filter).slots.length;
+  return matchingSlots(state, filter, deadline).slots.length;
 }
 
 /** First index in sorted `ids` whose id is strictly greater than `after`. */
@@ -182,11 +187,14 @@ export function scrollPage(
   limit: number,
   filter: FilterNode | undefined,
   opts: OutputOptions,
+  deadline?: Deadline,
 ): { records: RecordOutput[]; nextCursor: string | null } {
   const ids = state.sortedIds();
   const records: RecordOutput[] = [];
   let i = cursor === undefined ? 0 : upperBound(ids, cursor);
-  for (; i < ids.length && records.length < limit; i++) {
+  for (let n = 1; i < ids.length && records.length < limit; i++, n++) {
+    // A selective filter can walk the whole collection for one page.
+    if (n % DEADLINE_STRIDE === 0) deadline?.check();
     const slot = state.ids.get(ids[i])!;
     if (filter && filter.kind !== "all" && !matches(filter, state.payloads[slot])) continue;
     records.push(outputRecord(state, slot, opts));

@@ -7,6 +7,7 @@ import { flatSearch } from "../core/index/flat/flat-search.js";
 import type { FilterNode } from "../core/query/filter/ast.js";
 import { fuse, type FusionOptions, type FusionSource } from "../core/query/fusion/fuse.js";
 import { valuesAt, splitPath } from "../core/payload/path.js";
+import type { Deadline } from "../core/util/deadline.js";
 import type { CollectionState } from "./collection-state.js";
 import { vectorQuery, matchingSlots, type QueryPlan, type VectorSearchOptions } from "./reads.js";
 
@@ -21,6 +22,8 @@ export interface SearchSpec {
   filter?: FilterNode;
   fusion: FusionOptions & { depth: number };
   groupBy?: string;
+  /** Checked at the safe points of every source's loops; past it the search stops with TIMEOUT. */
+  deadline?: Deadline;
 }
 
 export interface SourceExplain {
@@ -53,6 +56,7 @@ export function search(
   const path = spec.groupBy !== undefined ? splitPath(spec.groupBy) : null;
   let depth = path ? needed * 4 : needed;
   for (;;) {
+    spec.deadline?.check();
     const r = rankOnce(state, spec, depth);
     if (!path) return { hits: r.hits.slice(0, needed), plan: r.plan };
     const seen = new Set<string>();
@@ -82,7 +86,7 @@ function rankOnce(
   let accept: Uint8Array | undefined;
   let filterInfo = { usedIndexes: false, payloadsChecked: 0, candidates: state.size };
   if (spec.filter && spec.filter.kind !== "all") {
-    const m = matchingSlots(state, spec.filter);
+    const m = matchingSlots(state, spec.filter, spec.deadline);
     accept = new Uint8Array(state.highWater);
     for (const s of m.slots) accept[s] = 1;
     filterInfo = { usedIndexes: m.usedIndexes, payloadsChecked: m.payloadsChecked, candidates: m.slots.length };
@@ -109,7 +113,15 @@ function rankOnce(
     };
   }
   if (!spec.text) {
-    const v = vectorQuery(state, spec.vector.name, spec.vector.query, spec.filter, k, spec.vector.options);
+    const v = vectorQuery(
+      state,
+      spec.vector.name,
+      spec.vector.query,
+      spec.filter,
+      k,
+      spec.vector.options,
+      spec.deadline,
+    );
     const hits = v.slots.map((slot, i) => ({
       slot,
       score: v.scores[i],
@@ -120,7 +132,15 @@ function rankOnce(
 
   // Hybrid: both lists at least `depth` deep, then each source scores the other's documents too.
   const depth = Math.max(k, spec.fusion.depth);
-  const v = vectorQuery(state, spec.vector.name, spec.vector.query, spec.filter, depth, spec.vector.options);
+  const v = vectorQuery(
+    state,
+    spec.vector.name,
+    spec.vector.query,
+    spec.filter,
+    depth,
+    spec.vector.options,
+    spec.deadline,
+  );
   const t = textSearch(state, spec, depth, accept, v.slots);
   const textScoreOf = new Map<number, number>();
   v.slots.forEach((slot, i) => textScoreOf.set(slot, t.extraScores[i]));
@@ -133,10 +153,11 @@ function rankOnce(
       count: state.highWater,
       live: named.live,
       candidates: missing,
+      deadline: spec.deadline,
     });
     r.slots.forEach((slot, i) => vectorScoreOf.set(slot, r.scores[i]));
   }
-  const vstats = vectorStats(state, spec.vector.name, spec.vector.query);
+  const vstats = vectorStats(state, spec.vector.name, spec.vector.query, spec.deadline);
   const sources: FusionSource[] = [
     { slots: t.slots, scores: t.scores, mean: t.mean, std: t.std, scoreOf: (s) => textScoreOf.get(s) ?? 0 },
     { slots: v.slots, scores: v.scores, mean: vstats.mean, std: vstats.std, scoreOf: (s) => vectorScoreOf.get(s) },
@@ -170,7 +191,13 @@ function textSearch(
 ) {
   const text = state.text!;
   const q = spec.text!;
-  const r = text.search(q.query, k, { fields: q.fields, accept, highWater: state.highWater, scoresFor });
+  const r = text.search(q.query, k, {
+    fields: q.fields,
+    accept,
+    highWater: state.highWater,
+    scoresFor,
+    deadline: spec.deadline,
+  });
   return {
     ...r,
     info: {
@@ -185,7 +212,12 @@ function textSearch(
  * Mean and standard deviation of the vector score over the collection, from an evenly strided
  * sample of up to STATS_SAMPLE live records (all of them in smaller collections).
  */
-function vectorStats(state: CollectionState, name: string, query: Float32Array): { mean: number; std: number } {
+function vectorStats(
+  state: CollectionState,
+  name: string,
+  query: Float32Array,
+  deadline: Deadline | undefined,
+): { mean: number; std: number } {
   const named = state.vectors.get(name)!;
   const step = Math.max(1, Math.floor(state.highWater / STATS_SAMPLE));
   const sample: number[] = [];
@@ -195,6 +227,7 @@ function vectorStats(state: CollectionState, name: string, query: Float32Array):
     count: state.highWater,
     live: named.live,
     candidates: Uint32Array.from(sample),
+    deadline,
   });
   let sum = 0;
   let sumSq = 0;

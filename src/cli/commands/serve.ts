@@ -51,7 +51,7 @@ export function serveCommand(): Command {
     .option("--headers-timeout-ms <n>", "time to receive a request's headers (default 10,000)", intOption(1))
     .option(
       "--request-timeout-ms <n>",
-      "time to receive a whole request; slow bodies are cut (default 60,000)",
+      "time from a request's arrival to its answer: slow bodies are cut (408), slow work stops with 504 TIMEOUT (default 60,000)",
       intOption(1),
     )
     .addHelpText(
@@ -76,7 +76,11 @@ export function serveCommand(): Command {
           db,
           dir,
           limits,
-          serverLimits: opts.maxBodyBytes !== undefined ? { maxBodyBytes: opts.maxBodyBytes } : {},
+          serverLimits: {
+            ...(opts.maxBodyBytes !== undefined && { maxBodyBytes: opts.maxBodyBytes }),
+            // One budget from arrival to answer: receiving (the adapter) and working (the app).
+            ...(opts.requestTimeoutMs !== undefined && { requestTimeoutMs: opts.requestTimeoutMs }),
+          },
           adminKey: process.env.QUIVER_ADMIN_KEY || undefined,
           rotateAdminKey: opts.rotateAdminKey,
           onWarning: warn,

@@ -2,6 +2,7 @@
 // by selectivity, widening when too few hits come back, and an exact fallback that makes "k hits
 // whenever k records match" a guarantee. Returns the plan it used, for query explanations.
 
+import type { Deadline } from "../../util/deadline.js";
 import { flatSearch } from "../flat/flat-search.js";
 import type { HnswIndex } from "./hnsw.js";
 
@@ -38,6 +39,8 @@ export interface AnnQuery {
   matches?: number;
   /** "exact" or "hnsw" forces the strategy family; "auto" (default) decides by size and selectivity. */
   force?: "auto" | "exact" | "hnsw";
+  /** Checked before each graph search and between the chunks of an exact scan. */
+  deadline?: Deadline;
 }
 
 export interface AnnResult {
@@ -61,7 +64,7 @@ export function annSearch(index: HnswIndex, query: Float32Array, q: AnnQuery): A
   const force = q.force ?? "auto";
   const plan: AnnPlan = { strategy: "hnsw", matches: null, ef: 0, widenings: 0, fellBack: false, visited: 0 };
   const exactOver = (candidates?: Uint32Array): AnnResult => {
-    const r = flatSearch(index.slab, query, k, { count: live.length, live, candidates });
+    const r = flatSearch(index.slab, query, k, { count: live.length, live, candidates, deadline: q.deadline });
     return { slots: r.slots, scores: r.scores, plan };
   };
 
@@ -70,6 +73,7 @@ export function annSearch(index: HnswIndex, query: Float32Array, q: AnnQuery): A
       plan.strategy = "exact";
       return exactOver();
     }
+    q.deadline?.check();
     const r = index.search(query, k, { ef });
     plan.ef = ef;
     plan.visited = r.visited;
@@ -87,6 +91,7 @@ export function annSearch(index: HnswIndex, query: Float32Array, q: AnnQuery): A
   const want = Math.min(k, matches);
   let curEf = ef;
   for (let attempt = 0; ; attempt++) {
+    q.deadline?.check();
     const r = index.search(query, k, { ef: curEf, filter: q.filter, filterMode: acorn ? "acorn" : "plain" });
     plan.ef = curEf;
     plan.visited += r.visited;
