@@ -22,7 +22,7 @@ import type { FusionMethod } from "../core/query/fusion/fuse.js";
 import { search } from "./search.js";
 import type { CollectionSchema } from "../core/schema/schema.js";
 import { validateIds, validateRecords, type RecordInput } from "./validate.js";
-import { checkCount, parseQueryRequest } from "./query-request.js";
+import { checkCount, checkQueryTextLength, parseQueryRequest } from "./query-request.js";
 
 /** A filter in Quiver's filter language (docs/filters.md), e.g. `{ lang: "en", year: { $gte: 2020 } }`. */
 export type Filter = Record<string, unknown>;
@@ -110,7 +110,8 @@ export class Collection implements CollectionApi {
 
   private filter(input: unknown): FilterNode | undefined {
     if (input === undefined) return undefined;
-    return parseFilter(input, { maxDepth: this.db.limits.maxFilterDepth, path: "filter" });
+    const { maxFilterDepth, maxFilterSize } = this.db.limits;
+    return parseFilter(input, { maxDepth: maxFilterDepth, maxSize: maxFilterSize, path: "filter" });
   }
 
   get schema(): CollectionSchema {
@@ -217,7 +218,9 @@ export class Collection implements CollectionApi {
    * const { hits: found } = await docs.query({ text: "crash-safe storage", vector: q, explain: true, groupBy: "docId" });
    */
   async query(req: QueryRequest, call: CallOptions = {}): Promise<QueryResult> {
-    // Text in place of the vector is embedded by the vector's bound embedder (src/embed/bind.ts).
+    // Text in place of the vector is embedded by the vector's bound embedder (src/embed/bind.ts),
+    // once its length is known to be within the limit.
+    checkQueryTextLength(req, this.db.limits);
     if (this.db.embedders.queryNeeded(req)) req = await this.db.embedders.query(req, this.state().schema);
     const state = this.state();
     const { spec, limit, offset } = parseQueryRequest(state, req, this.db.limits);

@@ -22,6 +22,8 @@ export interface SearchSpec {
   filter?: FilterNode;
   fusion: FusionOptions & { depth: number };
   groupBy?: string;
+  /** With `groupBy`: most ranked hits examined for groups (Limits.maxGroupScan); fewer groups come back past it. */
+  maxGroupScan?: number;
   /** Checked at the safe points of every source's loops; past it the search stops with TIMEOUT. */
   deadline?: Deadline;
 }
@@ -54,7 +56,9 @@ export function search(
   needed: number,
 ): { hits: RankedHit[]; plan: QueryPlan } {
   const path = spec.groupBy !== undefined ? splitPath(spec.groupBy) : null;
-  let depth = path ? needed * 4 : needed;
+  // Grouping deepens the ranking until it has enough groups, up to a bound on the work.
+  const scanCap = Math.max(needed, spec.maxGroupScan ?? Number.POSITIVE_INFINITY);
+  let depth = path ? Math.min(needed * 4, scanCap) : needed;
   for (;;) {
     spec.deadline?.check();
     const r = rankOnce(state, spec, depth);
@@ -73,8 +77,9 @@ export function search(
       if (out.length === needed) break;
     }
     // Enough groups, or every source was exhausted: done. Otherwise look deeper.
-    if (out.length === needed || !r.truncated || depth >= state.size) return { hits: out, plan: r.plan };
-    depth = Math.min(depth * 4, Math.max(state.size, 1));
+    if (out.length === needed || !r.truncated || depth >= state.size || depth >= scanCap)
+      return { hits: out, plan: r.plan };
+    depth = Math.min(depth * 4, Math.max(state.size, 1), scanCap);
   }
 }
 

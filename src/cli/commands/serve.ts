@@ -25,6 +25,8 @@ interface ServeOptions {
   maxDimension?: number;
   maxPayloadBytes?: number;
   maxFilterDepth?: number;
+  maxFilterSize?: number;
+  maxGroupScan?: number;
   maxTopK?: number;
   maxQueryText?: number;
   maxConnections?: number;
@@ -45,6 +47,12 @@ export function serveCommand(): Command {
     .option("--max-dimension <n>", "largest vector dimension (default 65,536)", intOption(1))
     .option("--max-payload-bytes <n>", "largest payload as JSON (default 1 MiB)", intOption(1))
     .option("--max-filter-depth <n>", "deepest filter (default 16)", intOption(1))
+    .option(
+      "--max-filter-size <n>",
+      "most conditions, operators and listed values in a filter (default 1,024)",
+      intOption(1),
+    )
+    .option("--max-group-scan <n>", "most ranked hits a groupBy query examines (default 100,000)", intOption(1))
     .option("--max-top-k <n>", "largest limit + offset of a query (default 10,000)", intOption(1))
     .option("--max-query-text <n>", "longest query text in characters (default 16,384)", intOption(1))
     .option("--max-connections <n>", "most open connections (default 1,000)", intOption(1))
@@ -65,6 +73,8 @@ export function serveCommand(): Command {
       if (opts.maxDimension !== undefined) limits.maxDimension = opts.maxDimension;
       if (opts.maxPayloadBytes !== undefined) limits.maxPayloadBytes = opts.maxPayloadBytes;
       if (opts.maxFilterDepth !== undefined) limits.maxFilterDepth = opts.maxFilterDepth;
+      if (opts.maxFilterSize !== undefined) limits.maxFilterSize = opts.maxFilterSize;
+      if (opts.maxGroupScan !== undefined) limits.maxGroupScan = opts.maxGroupScan;
       if (opts.maxTopK !== undefined) limits.maxTopK = opts.maxTopK;
       if (opts.maxQueryText !== undefined) limits.maxQueryTextLength = opts.maxQueryText;
       const warn = (w: string) => process.stderr.write(`warning: ${w}\n`);
