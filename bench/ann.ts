@@ -6,8 +6,9 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { performance } from "node:perf_hooks";
-import { bruteForce, K, loadAnnDataset, recallOf, } from "./ann-data.js";
+import { bruteForce, K, loadAnnDataset, recallOf } from "./ann-data.js";
 import { ENGINE_NAMES, makeEngine, type Engine } from "./ann-engines.js";
+import { seededRandom } from "../src/core/util/prng.js";
 
 export interface AnnBenchOptions {
   data?: string;
@@ -160,11 +161,10 @@ async function child(opts: AnnBenchOptions): Promise<void> {
       // Synthetic payload: each row draws u in [0, 1) from a seeded generator; the filter is u < sel.
       const allowed = new Uint8Array(ds.n);
       const bits = new Uint8Array(Math.ceil(ds.n / 8));
-      let seed = 12345;
+      const random = seededRandom(12345);
       let matches = 0;
       for (let i = 0; i < ds.n; i++) {
-        seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
-        if (seed / 4294967296 < sel) {
+        if (random() < sel) {
           allowed[i] = 1;
           bits[i >> 3] |= 1 << (i & 7);
           matches++;

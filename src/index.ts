@@ -33,7 +33,7 @@ export type { HitExplain, SourceExplain } from "./database/search.js";
 export type { TextPlugins, AnalyzerName } from "./core/analysis/analyzer.js";
 export { defaultTextPlugins } from "./analyzers/plugins.js";
 export { DEFAULT_LIMITS, type Limits } from "./database/limits.js";
-export type { RecoveryReport } from "./database/recovery.js";
+export type { RecoveryReport, Damage, IfCorrupt } from "./database/recovery.js";
 export type { DatabaseApi, CollectionApi } from "./api/types.js";
 export { QuiverError, ERROR_CATALOG, isQuiverError, type ErrorCode, type Problem } from "./core/errors/errors.js";
 export type { Directory, WritableFile, DirectoryLock } from "./storage/directory.js";

@@ -16,6 +16,7 @@ import { serveCommand } from "./commands/serve.js";
 import { ingestCommand } from "./commands/ingest.js";
 import { doctorCommand } from "./commands/doctor.js";
 import { mcpCommand } from "./commands/mcp.js";
+import { repairCommand } from "./commands/repair.js";
 import { reportError, type CliContext } from "./output.js";
 
 const DEFAULT_DB = "./quiver-data";
@@ -69,6 +70,7 @@ Examples:
   quiver query docs --vector '[0.1, ...]' --filter '{"lang":"en","year":{"$gte":2020}}' --json
   quiver export docs --out docs.jsonl
   quiver stats --db ./quiver-data
+  quiver repair ./quiver-data
   quiver eval ir --data ../shared/data/ir --mode all`;
 
 function buildProgram(): Command {
@@ -90,6 +92,7 @@ function buildProgram(): Command {
   program.addCommand(ingestCommand(ctx));
   program.addCommand(doctorCommand(ctx));
   program.addCommand(mcpCommand());
+  program.addCommand(repairCommand());
   return program;
 }
 

@@ -12,21 +12,24 @@ export interface CliContext {
   withDb<T>(cmd: Command, fn: (db: Database, signal: AbortSignal) => Promise<T>): Promise<T>;
 }
 
-/** Prints an error on stderr and returns the exit code: 1 for user errors, 2 for everything else. */
+/**
+ * Prints an error on stderr and returns the exit code from its catalog kind: 1 for user errors, 2
+ * for system errors. Anything that is not a QuiverError is a bug, reported as INTERNAL.
+ */
 export function reportError(err: unknown): number {
-  if (err instanceof QuiverError) {
-    // An error built from problems repeats them in its message; then the catalog summary heads the list instead.
-    const first = err.problems[0];
-    const repeats =
-      first !== undefined && err.message.startsWith(first.path ? `${first.path}: ${first.message}` : first.message);
-    process.stderr.write(`error [${err.code}]: ${repeats ? ERROR_CATALOG[err.code].summary : err.message}\n`);
-    for (const p of err.problems) process.stderr.write(`  at ${p.path || "(input)"}: ${p.message}\n`);
-    return err.kind === "user" ? 1 : 2;
-  }
-  const message = err instanceof Error ? err.message : String(err);
-  process.stderr.write(`error: ${message}\n`);
-  if (process.env.QUIVER_DEBUG && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
-  return 2;
+  const e =
+    err instanceof QuiverError
+      ? err
+      : new QuiverError("INTERNAL", err instanceof Error ? err.message : String(err), { cause: err });
+  // An error built from problems repeats them in its message; then the catalog summary heads the list instead.
+  const first = e.problems[0];
+  const repeats =
+    first !== undefined && e.message.startsWith(first.path ? `${first.path}: ${first.message}` : first.message);
+  process.stderr.write(`error [${e.code}]: ${repeats ? ERROR_CATALOG[e.code].summary : e.message}\n`);
+  for (const p of e.problems) process.stderr.write(`  at ${p.path || "(input)"}: ${p.message}\n`);
+  if (e !== err && process.env.QUIVER_DEBUG && err instanceof Error && err.stack)
+    process.stderr.write(`${err.stack}\n`);
+  return e.kind === "user" ? 1 : 2;
 }
 
 /** A user error about a command-line value, reported like any other QuiverError. */

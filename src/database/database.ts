@@ -7,15 +7,16 @@ import { QuiverError } from "../core/errors/errors.js";
 import type { DatabaseApi } from "../api/types.js";
 import { loadKernelFactory } from "../core/kernels/load.js";
 import { loadHnswModule } from "../core/index/hnsw/module.js";
-import type { Directory, DirectoryLock } from "../storage/directory.js";
+import { writeFileAtomic, type Directory, type DirectoryLock } from "../storage/directory.js";
+import { MANIFEST_FILE, emptyManifest, encodeManifest } from "../storage/manifest.js";
 import { WalWriter } from "../storage/wal.js";
-import { takeCheckpoint, writeCheckpoint } from "./checkpoint.js";
+import { CheckpointOutcomeUnknown, takeCheckpoint, writeCheckpoint } from "./checkpoint.js";
 import { Collection } from "./collection.js";
 import type { CollectionState, StateEnv, VectorStats } from "./collection-state.js";
 import type { TextPlugins } from "../core/analysis/analyzer.js";
 import { DEFAULT_LIMITS, type Limits } from "./limits.js";
 import type { Op } from "./ops.js";
-import { applyOp, recover, type RecoveryReport } from "./recovery.js";
+import { applyOp, describeDamage, recover, type IfCorrupt, type RecoveryReport } from "./recovery.js";
 import type { CollectionInfo, CollectionSchema } from "../core/schema/schema.js";
 import { checkName, validateSchema } from "./validate.js";
 import { Writer } from "./writer.js";
@@ -30,6 +31,13 @@ export interface DatabaseOptions {
   limits?: Partial<Limits>;
   /** "scalar" forces the TypeScript kernels (for comparison); default picks WebAssembly SIMD when available. */
   kernels?: "simd" | "scalar";
+  /**
+   * What to do when stored files are damaged (docs/durability.md). "fail" (default): `open` rejects
+   * with CORRUPT naming the file, offset and sequence number. "readOnly": open what can be read,
+   * report the damage in `db.recovery.damage`, and refuse every write with READ_ONLY; nothing on
+   * disk is changed, so `quiver repair` can still act on it.
+   */
+  ifCorrupt?: IfCorrupt;
   /** Called with anything recovery or a background checkpoint had to report. */
   onWarning?: (message: string) => void;
   /**
@@ -83,7 +91,8 @@ export class Database implements DatabaseApi {
     private readonly collections: Map<string, CollectionState>,
     private segmentsOf: Map<string, string[]>,
     private indexFileOf: Map<string, string>,
-    private wal: WalWriter,
+    /** Null when the database is read-only (damaged files opened with `ifCorrupt: "readOnly"`). */
+    private wal: WalWriter | null,
     private seq: number,
     private checkpointSeq: number,
     private nextFileNumber: number,
@@ -93,10 +102,15 @@ export class Database implements DatabaseApi {
   ) {
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.embedders = new EmbedderRegistry(options.embedders);
-    this.walNumbers = [wal.number];
+    this.walNumbers = wal ? [wal.number] : [];
     this.writer = new Writer({
       nextSeq: () => ++this.seq,
-      commit: (framed) => this.wal.commit(framed),
+      currentSeq: () => this.seq,
+      // A group that was never logged gives its sequence numbers back, so the log has no gaps.
+      rewindSeq: (to) => {
+        this.seq = to;
+      },
+      commit: (framed) => this.wal!.commit(framed),
       afterGroup: () => this.maybeCheckpoint(),
     });
   }
@@ -108,13 +122,21 @@ export class Database implements DatabaseApi {
       const kernels = await loadKernelFactory(options.kernels);
       const env: StateEnv = { kernels, hnsw: await loadHnswModule(), text: options.text ?? {} };
       if (dir.openScratch) env.scratch = (name) => dir.openScratch!(name);
-      const r = await recover(dir, env);
+      const r = await recover(dir, env, options.ifCorrupt);
       for (const w of r.report.warnings) options.onWarning?.(w);
+      for (const d of r.report.damage) options.onWarning?.(`damaged, opened read-only: ${describeDamage(d)}`);
       let next = r.nextFileNumber;
       const last = r.wals[r.wals.length - 1];
-      const wal = last
-        ? await WalWriter.reopen(dir, last.number, last.validLength)
-        : await WalWriter.create(dir, next++);
+      let wal: WalWriter | null = null;
+      if (r.report.damage.length === 0) {
+        wal = last ? await WalWriter.reopen(dir, last.number, last.validLength) : await WalWriter.create(dir, next++);
+        if (!r.manifestFound) {
+          // The first manifest, written after the first WAL: from now on a directory with segments
+          // but no manifest is damage, never a half-created database (see recovery.ts).
+          const first = { ...emptyManifest(), walStart: r.wals[0]?.number ?? wal.number, nextFileNumber: next };
+          await writeFileAtomic(dir, MANIFEST_FILE, encodeManifest(first));
+        }
+      }
       const db = new Database(
         dir,
         lock,
@@ -133,7 +155,7 @@ export class Database implements DatabaseApi {
           ...options,
         },
       );
-      db.walNumbers = r.wals.length > 0 ? r.wals.map((w) => w.number) : [wal.number];
+      if (wal) db.walNumbers = r.wals.length > 0 ? r.wals.map((w) => w.number) : [wal.number];
       return db;
     } catch (e) {
       await lock.release().catch(() => undefined);
@@ -145,9 +167,25 @@ export class Database implements DatabaseApi {
     if (this.closed) throw new QuiverError("CLOSED", "the database is closed");
   }
 
+  /** True when damaged files were opened with `ifCorrupt: "readOnly"`: `recovery.damage` says what. */
+  get readOnly(): boolean {
+    return this.wal === null;
+  }
+
+  private ensureWritable(): void {
+    this.ensureOpen();
+    if (this.readOnly) {
+      const first = describeDamage(this.recovery.damage[0]);
+      throw new QuiverError(
+        "READ_ONLY",
+        `the database was opened read-only because stored files are damaged (${first}); see db.recovery.damage and \`quiver repair\``,
+      );
+    }
+  }
+
   /** Submits a write; see Writer for the ordering guarantees. */
   write<T>(readsState: boolean, prepare: () => Op[], apply: (ops: Op[]) => T): Promise<T> {
-    this.ensureOpen();
+    this.ensureWritable();
     return this.writer.submit({ readsState, prepare, apply });
   }
 
@@ -246,14 +284,14 @@ export class Database implements DatabaseApi {
         vectors: c.vectorStats(),
       })),
       kernels: this.env.kernels.name,
-      walBytes: this.wal.size,
+      walBytes: this.wal?.size ?? 0,
       lastCheckpointSeq: this.checkpointSeq,
       seq: this.seq,
     };
   }
 
   private async maybeCheckpoint(): Promise<void> {
-    if (this.wal.size < this.options.walMaxBytes) return;
+    if (this.wal!.size < this.options.walMaxBytes) return;
     try {
       await this.startCheckpoint();
     } catch (e) {
@@ -266,13 +304,15 @@ export class Database implements DatabaseApi {
 
   /**
    * Rotates the WAL and starts writing a checkpoint in the background. Runs inside the writer
-   * (between groups), so the taken deltas match the rotated WAL exactly.
+   * (between groups), so the taken deltas match the rotated WAL exactly. Returns the checkpoint's
+   * own outcome (wrapped, so that awaiting this does not wait for it) for callers who asked for one;
+   * `checkpointing` settles either way, after reporting a failure as a warning.
    */
-  private async startCheckpoint(): Promise<void> {
+  private async startCheckpoint(): Promise<{ done: Promise<void> }> {
     if (this.checkpointing) await this.checkpointing;
+    const wal = this.wal!;
     const next = await WalWriter.create(this.dir, this.nextFileNumber++);
     // Swap and take synchronously: no write can be applied between the two.
-    const old = this.wal;
     this.wal = next;
     const obsolete = [...this.walNumbers];
     this.walNumbers.push(next.number);
@@ -285,29 +325,40 @@ export class Database implements DatabaseApi {
       next.number,
       obsolete,
     );
-    await old.close().catch(() => undefined);
-    this.checkpointing = writeCheckpoint(this.dir, plan, () => this.nextFileNumber++)
-      .then((result) => {
+    await wal.close().catch(() => undefined);
+    const done = writeCheckpoint(this.dir, plan, () => this.nextFileNumber++).then(
+      (result) => {
         this.segmentsOf = result.segmentsOf;
         this.indexFileOf = result.indexFileOf;
         this.checkpointSeq = plan.checkpointSeq;
         this.walNumbers = this.walNumbers.filter((n) => !obsolete.includes(n));
-      })
+      },
+      (e: unknown) => {
+        // Which manifest is on disk is unknown: memory's idea of the segments may be wrong, so
+        // later writes wait for a reopen, which reads the one that is there.
+        if (e instanceof CheckpointOutcomeUnknown) this.writer.poisoned ??= e;
+        throw e;
+      },
+    );
+    this.checkpointing = done
       .catch((e) => {
         this.options.onWarning?.(
-          `checkpoint failed, will retry at the next one (nothing is lost: the WAL is kept): ${e instanceof Error ? e.message : String(e)}`,
+          e instanceof CheckpointOutcomeUnknown
+            ? e.message
+            : `checkpoint failed, will retry at the next one (nothing is lost: the WAL is kept): ${e instanceof Error ? e.message : String(e)}`,
         );
       })
       .finally(() => {
         this.checkpointing = null;
       });
+    return { done };
   }
 
-  /** Writes a checkpoint now and waits for it; useful before a backup. */
+  /** Writes a checkpoint now and waits for it; rejects when it fails (e.g. IO on a full disk). Useful before a backup. */
   async checkpoint(): Promise<void> {
-    this.ensureOpen();
-    await this.writer.exclusive(() => this.startCheckpoint());
-    await this.checkpointing;
+    this.ensureWritable();
+    const { done } = await this.writer.exclusive(() => this.startCheckpoint());
+    await done;
   }
 
   /** Finishes pending writes, writes a final checkpoint, and releases the directory. */
@@ -316,13 +367,13 @@ export class Database implements DatabaseApi {
     await this.writer.idle();
     this.closed = true;
     try {
-      if (!this.writer.poisoned && this.seq > this.checkpointSeq) {
+      if (!this.readOnly && !this.writer.poisoned && this.seq > this.checkpointSeq) {
         if (this.checkpointing) await this.checkpointing;
         await this.startCheckpoint().catch((e) => this.options.onWarning?.(`final checkpoint failed: ${String(e)}`));
       }
       if (this.checkpointing) await this.checkpointing;
     } finally {
-      await this.wal.close().catch(() => undefined);
+      await this.wal?.close().catch(() => undefined);
       for (const c of this.collections.values()) c.dispose();
       await this.lock.release();
     }

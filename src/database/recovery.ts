@@ -2,15 +2,46 @@
  * Opening a database directory: read the manifest, load segments, replay the WAL tail, cut a torn
  * tail, and clear files a crash left behind. Returns the recovered state and a report of what
  * recovery had to do, so that nothing is repaired silently.
+ *
+ * What a crash can leave is repaired (a torn tail of the newest WAL, files of an interrupted
+ * checkpoint). Anything else is damage: a damaged or missing segment or manifest, a bad WAL record
+ * with intact records after it, a bad record in a WAL that is not the newest, a gap in the sequence
+ * numbers, a record that cannot be applied. Damage fails the open with CORRUPT (naming the file,
+ * offset and sequence number) unless the caller asked for `ifCorrupt: "readOnly"`: then recovery
+ * loads what it can read, stops replaying at the first damage, removes nothing, and lists the damage
+ * in the report. docs/durability.md describes each case.
  */
 import { QuiverError, isQuiverError } from "../core/errors/errors.js";
 import { isScratchFile, type Directory } from "../storage/directory.js";
 import { MANIFEST_FILE, decodeManifest, emptyManifest, type Manifest } from "../storage/manifest.js";
 import { decodeSegment } from "../storage/segment.js";
 import { decodeIndexFile, type IndexSnapshot } from "../storage/index-file.js";
-import { parseWalFileName, scanWal } from "../storage/wal.js";
+import { parseWalFileName, scanWal, walFileName } from "../storage/wal.js";
 import { CollectionState, type StateEnv } from "./collection-state.js";
 import { decodeOp, type Op } from "./ops.js";
+
+/** What to do when stored files are damaged: refuse to open (default), or open read-only. */
+export type IfCorrupt = "fail" | "readOnly";
+
+/** One damaged spot, located as precisely as the file kind allows. */
+export interface Damage {
+  /** What is damaged: the log (repairable by cutting it), a segment, or the manifest. */
+  kind: "wal" | "segment" | "manifest";
+  file: string;
+  /** Byte offset in `file` (WAL records). */
+  offset?: number;
+  /** Sequence number of the first operation that could not be replayed. */
+  seq?: number;
+  message: string;
+}
+
+/** "wal-000003.log offset 4096 seq 812: ..." */
+export function describeDamage(d: Damage): string {
+  const where = [d.file, d.offset !== undefined ? `offset ${d.offset}` : "", d.seq !== undefined ? `seq ${d.seq}` : ""];
+  return `${where.filter(Boolean).join(" ")}: ${d.message}`;
+}
+
+const SEGMENT_OR_INDEX = /^(?:seg-\d+\.qseg|idx-\d+\.qidx)$/;
 
 export interface RecoveryReport {
   segmentsLoaded: number;
@@ -23,6 +54,8 @@ export interface RecoveryReport {
   /** Files left by an interrupted checkpoint and removed. */
   staleFilesRemoved: string[];
   warnings: string[];
+  /** Damage found (only with `ifCorrupt: "readOnly"`; otherwise the open failed). Empty when healthy. */
+  damage: Damage[];
 }
 
 export interface Recovered {
@@ -34,6 +67,8 @@ export interface Recovered {
   /** WAL files to keep, ascending, with their valid lengths; the last one is continued. */
   wals: { number: number; validLength: number }[];
   nextFileNumber: number;
+  /** False when the directory had no MANIFEST (a new database): the caller writes the first one. */
+  manifestFound: boolean;
   report: RecoveryReport;
 }
 
@@ -61,7 +96,7 @@ export function applyOp(op: Op, collections: Map<string, CollectionState>, env: 
   }
 }
 
-export async function recover(dir: Directory, env: StateEnv): Promise<Recovered> {
+export async function recover(dir: Directory, env: StateEnv, ifCorrupt: IfCorrupt = "fail"): Promise<Recovered> {
   const report: RecoveryReport = {
     segmentsLoaded: 0,
     graphsRestored: 0,
@@ -70,14 +105,17 @@ export async function recover(dir: Directory, env: StateEnv): Promise<Recovered>
     tornBytesTruncated: 0,
     staleFilesRemoved: [],
     warnings: [],
+    damage: [],
+  };
+  const damaged = (d: Damage): void => {
+    if (ifCorrupt === "fail") throw new QuiverError("CORRUPT", `${describeDamage(d)} (see docs/durability.md)`);
+    report.damage.push(d);
   };
   const files = await dir.list();
   // Scratch files are caches of the previous process (see ScratchFile): the states below recreate
   // theirs from the records, and a dropped collection's must not linger.
   for (const f of files) if (isScratchFile(f)) await dir.remove(f);
-  let manifest: Manifest;
-  if (files.includes(MANIFEST_FILE)) manifest = decodeManifest(await dir.read(MANIFEST_FILE));
-  else manifest = emptyManifest();
+  const { manifest, manifestFound, walUsable } = await readManifest(dir, files, damaged);
 
   const collections = new Map<string, CollectionState>();
   const segmentsOf = new Map<string, string[]>();
@@ -92,18 +130,14 @@ export async function recover(dir: Directory, env: StateEnv): Promise<Recovered>
     state.beginLoad(snapshot?.slotIds ?? null);
     for (const segName of mc.segments) {
       referenced.add(segName);
-      let bytes: Uint8Array;
-      try {
-        bytes = await dir.read(segName);
-      } catch (e) {
-        if (isQuiverError(e, "NOT_FOUND"))
-          throw new QuiverError("CORRUPT", `segment ${segName} named by the manifest is missing`);
-        throw e;
+      const seg = await readSegment(dir, segName);
+      if (typeof seg === "string") damaged({ kind: "segment", file: segName, message: seg });
+      else if (seg.uid !== mc.uid)
+        damaged({ kind: "segment", file: segName, message: "segment belongs to another collection" });
+      else {
+        state.applySegment(seg);
+        report.segmentsLoaded++;
       }
-      const seg = decodeSegment(bytes, segName);
-      if (seg.uid !== mc.uid) throw new QuiverError("CORRUPT", `segment ${segName} belongs to another collection`);
-      state.applySegment(seg);
-      report.segmentsLoaded++;
     }
     const graphs = state.endLoad(snapshot?.graphs ?? new Map());
     report.graphsRestored += graphs.restored;
@@ -130,43 +164,163 @@ export async function recover(dir: Directory, env: StateEnv): Promise<Recovered>
   }
   walNumbers.sort((a, b) => a - b);
 
+  const replay = walUsable
+    ? await replayWals(dir, walNumbers, manifest, collections, env, report, damaged, manifestFound)
+    : { seq: manifest.checkpointSeq, wals: [] };
+
+  // Files from an interrupted checkpoint: older WALs, unreferenced segments, a half-written manifest.
+  // Damaged directories keep everything: those files may be what a repair needs.
+  if (report.damage.length === 0) {
+    for (const f of files) {
+      const w = parseWalFileName(f);
+      const stale =
+        (w !== null && w < manifest.walStart) || (SEGMENT_OR_INDEX.test(f) && !referenced.has(f)) || f.endsWith(".tmp");
+      if (stale) {
+        await dir.remove(f);
+        report.staleFilesRemoved.push(f);
+      }
+    }
+    if (report.staleFilesRemoved.length > 0) await dir.syncDir();
+  }
+
+  const nextFileNumber = Math.max(manifest.nextFileNumber, maxFileNumber + 1);
+  return { manifest, collections, segmentsOf, indexFileOf, nextFileNumber, manifestFound, report, ...replay };
+}
+
+/**
+ * The manifest, or an empty one for a new database. A directory without a MANIFEST but with
+ * segment or index files is damage, not a new database: those files are evidence of data that the
+ * lost manifest described, and nothing may be deleted. (Every database writes its first manifest
+ * right after its first WAL, so no crash leaves segments without one.)
+ */
+async function readManifest(
+  dir: Directory,
+  files: string[],
+  damaged: (d: Damage) => void,
+): Promise<{ manifest: Manifest; manifestFound: boolean; walUsable: boolean }> {
+  if (!files.includes(MANIFEST_FILE)) {
+    const evidence = files.filter((f) => SEGMENT_OR_INDEX.test(f)).sort();
+    if (evidence.length > 0) {
+      const shown = evidence.slice(0, 5).join(", ") + (evidence.length > 5 ? `, ... (${evidence.length} files)` : "");
+      damaged({
+        kind: "manifest",
+        file: MANIFEST_FILE,
+        message: `the manifest is missing, yet the directory holds ${shown}; refusing to treat it as a new database`,
+      });
+    }
+    return { manifest: emptyManifest(), manifestFound: false, walUsable: true };
+  }
+  try {
+    return { manifest: decodeManifest(await dir.read(MANIFEST_FILE)), manifestFound: true, walUsable: true };
+  } catch (e) {
+    if (!isQuiverError(e, "CORRUPT") && !(e instanceof SyntaxError)) throw e;
+    damaged({ kind: "manifest", file: MANIFEST_FILE, message: e.message });
+    // Without it, neither the segments nor where replay starts are known: nothing is loaded.
+    return { manifest: emptyManifest(), manifestFound: true, walUsable: false };
+  }
+}
+
+/** A segment's content, or why it cannot be read. */
+async function readSegment(dir: Directory, name: string): Promise<ReturnType<typeof decodeSegment> | string> {
+  try {
+    return decodeSegment(await dir.read(name), name);
+  } catch (e) {
+    if (isQuiverError(e, "NOT_FOUND")) return "segment named by the manifest is missing";
+    if (isQuiverError(e, "CORRUPT")) return e.message;
+    throw e;
+  }
+}
+
+/**
+ * Replays the WAL files from the manifest's `walStart`, checking that sequence numbers continue
+ * without a gap from the checkpoint on. Only the newest file may end in a torn tail (cut and
+ * reported); damage anywhere else stops the replay (see `damaged`).
+ */
+async function replayWals(
+  dir: Directory,
+  walNumbers: number[],
+  manifest: Manifest,
+  collections: Map<string, CollectionState>,
+  env: StateEnv,
+  report: RecoveryReport,
+  damaged: (d: Damage) => void,
+  manifestFound: boolean,
+): Promise<{ seq: number; wals: Recovered["wals"] }> {
   let seq = manifest.checkpointSeq;
   const wals: Recovered["wals"] = [];
-  for (const n of walNumbers) {
-    const name = `wal-${String(n).padStart(6, "0")}.log`;
-    const scan = scanWal(await dir.read(name), name);
+  if (manifestFound && walNumbers[0] !== manifest.walStart) {
+    damaged({
+      kind: "wal",
+      file: walFileName(manifest.walStart),
+      seq: seq + 1,
+      message: "the WAL file the manifest starts replay from is missing",
+    });
+    return { seq, wals };
+  }
+  let lastSeen = seq;
+  for (const [i, n] of walNumbers.entries()) {
+    const name = walFileName(n);
+    const newest = i === walNumbers.length - 1;
+    let scan: ReturnType<typeof scanWal>;
+    try {
+      scan = scanWal(await dir.read(name), name, lastSeen);
+    } catch (e) {
+      if (!isQuiverError(e, "CORRUPT")) throw e;
+      damaged({ kind: "wal", file: name, offset: 0, seq: seq + 1, message: e.message });
+      return { seq, wals };
+    }
     for (const rec of scan.records) {
-      if (rec.seq <= seq) continue; // already in segments, or a duplicate
-      applyOp(decodeOp(rec.op, `${name} seq ${rec.seq}`), collections, env, true);
+      lastSeen = rec.seq;
+      if (rec.seq <= seq) continue; // already in segments
+      const at = { kind: "wal" as const, file: name, offset: rec.offset, seq: seq + 1 };
+      if (rec.seq !== seq + 1) {
+        damaged({ ...at, message: `operations ${seq + 1} to ${rec.seq - 1} are missing from the log` });
+        return { seq, wals };
+      }
+      let applied: number;
+      try {
+        applied = applyOp(decodeOp(rec.op, `${name} seq ${rec.seq}`), collections, env, true);
+      } catch (e) {
+        if (!isQuiverError(e, "CORRUPT")) throw e;
+        applied = -1;
+      }
+      if (applied < 0) {
+        damaged({ ...at, message: "the record passes its checksum but cannot be applied" });
+        return { seq, wals };
+      }
       seq = rec.seq;
       report.operationsReplayed++;
+    }
+    if (scan.damage) {
+      damaged({
+        kind: "wal",
+        file: name,
+        offset: scan.damage.offset,
+        seq: seq + 1,
+        message: `the record is damaged, yet an intact record (seq ${scan.damage.nextSeq}) follows at offset ${scan.damage.nextValidOffset}: acknowledged writes after it cannot be replayed`,
+      });
+      return { seq, wals };
+    }
+    if (scan.tailBytes > 0 && !newest) {
+      damaged({
+        kind: "wal",
+        file: name,
+        offset: scan.validLength,
+        seq: seq + 1,
+        message: `${scan.tailBytes} unreadable bytes end a WAL file that is not the newest (it was complete when the next one was started)`,
+      });
+      return { seq, wals };
     }
     if (scan.tailBytes > 0) {
       report.tornBytesTruncated += scan.tailBytes;
       report.warnings.push(
-        `${name}: cut ${scan.tailBytes} bytes of an incomplete or corrupt tail (writes that were never acknowledged)`,
+        `${name}: cut ${scan.tailBytes} bytes of an incomplete or unreadable tail at offset ${scan.validLength}, with no intact record after it: a write in flight at a crash, never acknowledged (or, rarely, damage to the very last record)`,
       );
     }
     report.walFilesReplayed++;
     wals.push({ number: n, validLength: scan.validLength });
   }
-
-  // Files from an interrupted checkpoint: older WALs, unreferenced segments, a half-written manifest.
-  for (const f of files) {
-    const w = parseWalFileName(f);
-    const stale =
-      (w !== null && w < manifest.walStart) ||
-      (/^(?:seg-\d+\.qseg|idx-\d+\.qidx)$/.test(f) && !referenced.has(f)) ||
-      f.endsWith(".tmp");
-    if (stale) {
-      await dir.remove(f);
-      report.staleFilesRemoved.push(f);
-    }
-  }
-  if (report.staleFilesRemoved.length > 0) await dir.syncDir();
-
-  const nextFileNumber = Math.max(manifest.nextFileNumber, maxFileNumber + 1);
-  return { manifest, collections, segmentsOf, indexFileOf, seq, wals, nextFileNumber, report };
+  return { seq, wals };
 }
 
 /** Reads a collection's index file; a damaged or mismatched one is reported and ignored (graphs are then rebuilt). */

@@ -25,6 +25,10 @@ export interface WriteRequest<T = unknown> {
 
 export interface WriterHooks {
   nextSeq(): number;
+  /** The last sequence number taken. */
+  currentSeq(): number;
+  /** Gives back the sequence numbers taken since `to` (a group that was not logged). */
+  rewindSeq(to: number): void;
   commit(framed: Uint8Array): Promise<void>;
   /** Called after each group; may rotate the WAL and start a checkpoint. */
   afterGroup(): Promise<void>;
@@ -101,6 +105,7 @@ export class Writer {
         continue;
       }
       const group: { req: WriteRequest; ops: Op[] }[] = [];
+      const seqBefore = this.hooks.currentSeq();
       const frames: Uint8Array[] = [];
       let bytes = 0;
       while (this.queue.length > 0 && bytes < MAX_GROUP_BYTES) {
@@ -134,6 +139,8 @@ export class Writer {
       } catch (e) {
         const err = toIoError(e);
         if (e instanceof WalPoisoned) this.poisoned = err;
+        // Cut back, so not logged: the next group reuses the numbers (replay checks for gaps).
+        else this.hooks.rewindSeq(seqBefore);
         for (const { req } of group) req.reject(err);
         continue;
       }
@@ -151,6 +158,9 @@ export class Writer {
           req.reject(e);
         }
       }
+      // Once poisoned, memory may hold a half-applied write that the log holds whole: a checkpoint
+      // would persist the half and mark the logged write as covered, so none is started.
+      if (this.poisoned) continue;
       try {
         await this.hooks.afterGroup();
       } catch (e) {

@@ -81,10 +81,20 @@ export async function writeFileSynced(dir: Directory, name: string, data: Uint8A
   }
 }
 
-/** Writes a whole file durably under a temporary name, then renames it into place. */
-export async function writeFileAtomic(dir: Directory, name: string, data: Uint8Array): Promise<void> {
+/**
+ * Writes a whole file durably under a temporary name, then renames it into place. `onRename` is
+ * called just before the rename is issued: from then on a failure leaves the outcome unknown (the
+ * new file may or may not be in place, now or after a crash).
+ */
+export async function writeFileAtomic(
+  dir: Directory,
+  name: string,
+  data: Uint8Array,
+  onRename?: () => void,
+): Promise<void> {
   const tmp = `${name}.tmp`;
   await writeFileSynced(dir, tmp, data);
+  onRename?.();
   await dir.rename(tmp, name);
   await dir.syncDir();
 }

@@ -39,8 +39,10 @@ const MIN_CAPACITY = 16;
 /** Bytes of f32 rows staged per read when rows live in a RowFile: a few hundred KiB, cache-friendly. */
 const STAGE_BYTES = 256 * 1024;
 
-const align16 = (n: number): number => (n + 15) & ~15;
-const align64 = (n: number): number => (n + 63) & ~63;
+// Arithmetic, not bitwise: sizes can pass 2^31 (a request for more than 4 GiB must be seen as
+// such by growMemory), and `& ~15` would wrap them to a small size.
+const align16 = (n: number): number => Math.ceil(n / 16) * 16;
+const align64 = (n: number): number => Math.ceil(n / 64) * 64;
 
 /** A block of a slab's memory owned by an index (see allocRegion); `offset` changes when the layout does. */
 export interface SlabRegion {
@@ -113,7 +115,11 @@ export class VectorSlab {
     this.rows = rows;
     this.stageRows = rows ? Math.max(16, Math.floor(STAGE_BYTES / (dim * 4))) : 0;
     this.rowBuf = new Float32Array(rows ? dim : 0);
-    this.memory = new WebAssembly.Memory({ initial: Math.ceil(this.vectorsOff / PAGE) });
+    try {
+      this.memory = new WebAssembly.Memory({ initial: Math.ceil(this.vectorsOff / PAGE) });
+    } catch (cause) {
+      throw new QuiverError("RESOURCE_EXHAUSTED", "out of memory: could not allocate a vector slab", { cause });
+    }
     this.buffer = this.memory.buffer;
     this.f32 = new Float32Array(this.buffer);
     this.kernels = factory.bind(this.memory);
@@ -413,13 +419,18 @@ export class VectorSlab {
     const needPages = Math.ceil(end / PAGE);
     const havePages = this.memory.buffer.byteLength / PAGE;
     if (needPages <= havePages) return;
+    // Both are memory running out, not a bad request: every record may be valid, there are just too many.
     if (needPages > MAX_PAGES) {
-      throw new QuiverError("PAYLOAD_TOO_LARGE", `${what} exceed the 4 GiB WebAssembly memory of one vector slab`);
+      throw new QuiverError("RESOURCE_EXHAUSTED", `${what} exceed the 4 GiB WebAssembly memory of one vector slab`);
     }
     try {
       this.memory.grow(needPages - havePages);
     } catch (cause) {
-      throw new QuiverError("IO", `could not grow vector memory to ${needPages * PAGE} bytes`, { cause });
+      throw new QuiverError(
+        "RESOURCE_EXHAUSTED",
+        `out of memory: could not grow a vector slab's WebAssembly memory to ${needPages * PAGE} bytes for ${what}`,
+        { cause },
+      );
     }
   }
 

@@ -4,12 +4,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { TextIndex } from "./text-index.js";
+import { seededRandom as rng } from "../../util/prng.js";
 
 const WORDS = ["alpha", "beta", "gamma", "delta", "eps", "zeta", "eta", "theta", "iota", "kappa"];
-
-function rng(seed: number): () => number {
-  return () => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 4294967296;
-}
 
 function randomText(r: () => number): string {
   const n = 1 + Math.floor(r() * 12);

@@ -31,6 +31,7 @@ import {
 } from "./layout.js";
 import { instantiateHnsw, loadHnswModule, type HnswExports } from "./module.js";
 import { trainInt8 } from "./quantizer.js";
+import { nextState, stateToFloat } from "../../util/prng.js";
 import { readHnsw, writeHnsw, type HnswSnapshot } from "./serialize.js";
 
 export type { Quantization };
@@ -494,11 +495,9 @@ export class HnswIndex {
   }
 
   private randomLevel(): number {
-    // mulberry32: small, seedable, and its state fits in the serialized header.
-    let t = (this.rng = (this.rng + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    const u = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    // The generator's state is one u32, saved in the serialized header so a restored graph draws on.
+    this.rng = nextState(this.rng);
+    const u = stateToFloat(this.rng);
     return Math.min(MAX_LEVEL, Math.floor(-Math.log(1 - u) / Math.log(this.m)));
   }
 

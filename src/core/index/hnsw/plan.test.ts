@@ -71,3 +71,19 @@ test("a filter whose estimate is wrong still returns every match (widening, then
   );
   assert.ok(r.plan.fellBack || r.plan.widenings > 0 || r.slots.length === 5);
 });
+
+test("an unfiltered graph search that comes up short (a node cut off by deletes) widens, then answers exactly", async () => {
+  // Found by test/crash/fault-points.test.ts: after delete repair a 7-node graph reached only 6 of
+  // its live nodes. Here the graph is made to miss its last hit at every ef, whatever its shape.
+  const n = 40;
+  const { slab, index, queries } = await setup(n);
+  const shortGraph = Object.create(index) as HnswIndex;
+  shortGraph.search = (q, k, opts) => {
+    const r = index.search(q, k, opts);
+    return { ...r, slots: r.slots.slice(0, -1), scores: r.scores.slice(0, -1) };
+  };
+  const r = annSearch(shortGraph, queries[0], { k: K, force: "hnsw" });
+  assert.equal(r.plan.widenings, 2);
+  assert.equal(r.plan.fellBack, true);
+  assert.deepEqual(r.slots, exact(slab, queries[0], K, index.liveView()));
+});

@@ -4,7 +4,7 @@
 
 import type { Deadline } from "../../util/deadline.js";
 import { flatSearch } from "../flat/flat-search.js";
-import type { HnswIndex } from "./hnsw.js";
+import type { HnswIndex, HnswSearchOptions } from "./hnsw.js";
 
 /** Below this many live records a collection is searched exactly (the graph would not pay for itself). */
 export const ANN_MIN_RECORDS = 10_000;
@@ -73,11 +73,9 @@ export function annSearch(index: HnswIndex, query: Float32Array, q: AnnQuery): A
       plan.strategy = "exact";
       return exactOver();
     }
-    q.deadline?.check();
-    const r = index.search(query, k, { ef });
-    plan.ef = ef;
-    plan.visited = r.visited;
-    return { slots: r.slots, scores: r.scores, plan };
+    // Deletes can leave a live node unreachable in a small graph: the graph's answer must still hold
+    // min(k, size) hits, so a short one is widened and then answered exactly, as for filters below.
+    return graphSearch(index, query, k, ef, Math.min(k, size), plan, undefined, q.deadline) ?? exactOver();
   }
 
   const matches = q.matches ?? countAllowed(q.filter, live);
@@ -88,11 +86,27 @@ export function annSearch(index: HnswIndex, query: Float32Array, q: AnnQuery): A
   }
   const acorn = size > 0 && matches / size < ACORN_BELOW;
   plan.strategy = acorn ? "hnsw-acorn" : "hnsw-filtered";
-  const want = Math.min(k, matches);
+  const filter = { filter: q.filter, filterMode: acorn ? ("acorn" as const) : ("plain" as const) };
+  const found = graphSearch(index, query, k, ef, Math.min(k, matches), plan, filter, q.deadline);
+  // The estimate may have been high, or the matching records poorly connected: scan them exactly.
+  return found ?? exactOver(allowedSlots(q.filter, live));
+}
+
+/** Graph search widened (4x ef) until it finds `want` hits; null (plan.fellBack set) when it never does. */
+function graphSearch(
+  index: HnswIndex,
+  query: Float32Array,
+  k: number,
+  ef: number,
+  want: number,
+  plan: AnnPlan,
+  filter: Pick<HnswSearchOptions, "filter" | "filterMode"> | undefined,
+  deadline: Deadline | undefined,
+): AnnResult | null {
   let curEf = ef;
   for (let attempt = 0; ; attempt++) {
-    q.deadline?.check();
-    const r = index.search(query, k, { ef: curEf, filter: q.filter, filterMode: acorn ? "acorn" : "plain" });
+    deadline?.check();
+    const r = index.search(query, k, { ef: curEf, ...filter });
     plan.ef = curEf;
     plan.visited += r.visited;
     if (r.slots.length >= want) return { slots: r.slots, scores: r.scores, plan };
@@ -100,9 +114,8 @@ export function annSearch(index: HnswIndex, query: Float32Array, q: AnnQuery): A
     plan.widenings++;
     curEf *= 4;
   }
-  // The estimate may have been high, or the matching records poorly connected: scan them exactly.
   plan.fellBack = true;
-  return exactOver(allowedSlots(q.filter, live));
+  return null;
 }
 
 /** Live slots whose bit is set. */
