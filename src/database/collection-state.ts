@@ -10,7 +10,7 @@ import { QuiverError } from "../core/errors/errors.js";
 import type { KernelFactory } from "../core/kernels/kernels.js";
 import type { TextPlugins } from "../core/analysis/analyzer.js";
 import { DEFAULT_BM25, TextIndex } from "../core/index/bm25/text-index.js";
-import { VectorSlab, type RowFile } from "../core/vectors/slab.js";
+import { VectorSlab, type GrowHook, type RowFile } from "../core/vectors/slab.js";
 import { PayloadIndexSet } from "../core/payload/indexes.js";
 import type { StoredRecord } from "./ops.js";
 import type { CollectionSchema, VectorIndexSpec } from "../core/schema/schema.js";
@@ -27,6 +27,8 @@ export interface StateEnv {
   text: TextPlugins;
   /** Opens a scratch file (see Directory.openScratch) for `originals: "disk"`; absent = keep them in memory. */
   scratch?: (name: string) => RowFile;
+  /** Asked before any vector memory grows (see GrowHook): tests fail allocations on demand. */
+  growHook?: GrowHook;
 }
 
 /** The scratch file of a collection's i-th named vector (names in schemas may hold any character). */
@@ -107,7 +109,10 @@ export class CollectionState {
         }
       }
       const named: NamedVectorState = {
-        slab: new VectorSlab(env.kernels, spec.dim, spec.metric, rows),
+        slab: new VectorSlab(env.kernels, spec.dim, spec.metric, rows, {
+          label: `${name}.${vname}`,
+          growHook: env.growHook,
+        }),
         live: new Uint8Array(0),
         count: 0,
         index: null,
@@ -153,6 +158,27 @@ export class CollectionState {
       }
     }
     return slot;
+  }
+
+  /**
+   * Makes room for upserting `records` (and any reserved before in the same group: `plannedNew` ids
+   * not in the collection yet, `plannedVectors` inserts per named vector), before they are logged:
+   * slots in every slab, graph arrays and link pools, and a graph an `auto` vector will get. After
+   * it, applying them allocates no WebAssembly memory. Throws RESOURCE_EXHAUSTED naming what ran out;
+   * what was grown stays, as room (derived state only: no record changes).
+   */
+  reserve(plannedNew: number, plannedVectors: Map<string, number>): void {
+    const slots = this.highWater + Math.max(0, plannedNew - this.free.length);
+    for (const [vname, v] of this.vectors) {
+      v.slab.ensureCapacity(slots);
+      const inserts = plannedVectors.get(vname) ?? 0;
+      if (!v.index && (v.spec.type ?? "auto") === "auto" && v.count + inserts >= ANN_MIN_RECORDS) {
+        // The graph that applying would build: built now over the records already there (the
+        // planner keeps scanning exactly below ANN_MIN_RECORDS, so building it early changes no answer).
+        this.buildIndex(v);
+      }
+      v.index?.reserve(inserts);
+    }
   }
 
   /** Inserts or fully replaces each record (a vector or payload field not given is removed). */
@@ -224,7 +250,13 @@ export class CollectionState {
   /** A new graph over every live vector. */
   private buildIndex(v: NamedVectorState): void {
     const index = this.newIndex(v);
-    for (let slot = 0; slot < this.highWater; slot++) if (v.live[slot]) index.insert(slot);
+    try {
+      index.reserve(v.count);
+      for (let slot = 0; slot < this.highWater; slot++) if (v.live[slot]) index.insert(slot);
+    } catch (e) {
+      index.dispose();
+      throw e;
+    }
     v.index = index;
   }
 

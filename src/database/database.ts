@@ -20,6 +20,8 @@ import { applyOp, describeDamage, recover, type IfCorrupt, type RecoveryReport }
 import type { CollectionInfo, CollectionSchema } from "../core/schema/schema.js";
 import { checkName, validateSchema } from "./validate.js";
 import { Writer } from "./writer.js";
+import { GroupReservation } from "./reserve.js";
+import type { GrowHook } from "../core/vectors/slab.js";
 import { EmbedderRegistry } from "../embed/bind.js";
 import type { Embedder } from "../embed/embedder.js";
 
@@ -50,6 +52,12 @@ export interface DatabaseOptions {
    * entry supplies English stemming and about 60 stop-word lists; entries given here are added.
    */
   text?: TextPlugins;
+  /**
+   * Asked before any vector memory grows, with the bytes wanted and held and the slab's name
+   * ("collection.vector"); returning false refuses the growth, which fails as RESOURCE_EXHAUSTED.
+   * For tests that fail allocations on demand, and to cap memory; default: always allowed.
+   */
+  growHook?: GrowHook;
 }
 
 export interface DatabaseStats {
@@ -103,6 +111,7 @@ export class Database implements DatabaseApi {
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.embedders = new EmbedderRegistry(options.embedders);
     this.walNumbers = wal ? [wal.number] : [];
+    const reservation = new GroupReservation(collections);
     this.writer = new Writer({
       nextSeq: () => ++this.seq,
       currentSeq: () => this.seq,
@@ -111,6 +120,10 @@ export class Database implements DatabaseApi {
         this.seq = to;
       },
       commit: (framed) => this.wal!.commit(framed),
+      reserve: (ops, first) => {
+        if (first) reservation.reset();
+        reservation.add(ops);
+      },
       afterGroup: () => this.maybeCheckpoint(),
     });
   }
@@ -120,7 +133,12 @@ export class Database implements DatabaseApi {
     const lock = await dir.lock();
     try {
       const kernels = await loadKernelFactory(options.kernels);
-      const env: StateEnv = { kernels, hnsw: await loadHnswModule(), text: options.text ?? {} };
+      const env: StateEnv = {
+        kernels,
+        hnsw: await loadHnswModule(),
+        text: options.text ?? {},
+        growHook: options.growHook,
+      };
       if (dir.openScratch) env.scratch = (name) => dir.openScratch!(name);
       const r = await recover(dir, env, options.ifCorrupt);
       for (const w of r.report.warnings) options.onWarning?.(w);

