@@ -4,12 +4,19 @@
  */
 import { InvalidArgumentError, type Command } from "commander";
 import cliProgress from "cli-progress";
-import { ERROR_CATALOG, QuiverError, type Database } from "../index.js";
+import { ERROR_CATALOG, QuiverError, type OpenDatabase } from "../index.js";
 
 /** What main.ts hands every command: a way to run work against the database named by `--db`. */
 export interface CliContext {
-  /** Opens the database of `--db`, runs `fn`, and always closes it (also on error and SIGINT, which aborts `signal`). */
-  withDb<T>(cmd: Command, fn: (db: Database, signal: AbortSignal) => Promise<T>): Promise<T>;
+  /**
+   * Opens the database of `--db`, runs `fn`, and always closes it (also on error and SIGINT, which
+   * aborts `signal`). `readOnly`: open as a reader beside a running writer (commands that only read).
+   */
+  withDb<T>(
+    cmd: Command,
+    fn: (db: OpenDatabase, signal: AbortSignal) => Promise<T>,
+    mode?: { readOnly?: boolean },
+  ): Promise<T>;
 }
 
 /**

@@ -5,10 +5,8 @@
  */
 import { ERROR_CATALOG, QuiverError, type ErrorCode, type Problem } from "../core/errors/errors.js";
 import type { CollectionApi, DatabaseApi } from "../api/types.js";
-import type { DatabaseStats } from "../database/database.js";
-import type { Filter, QueryRequest, QueryResult, ReadOptions, ScrollRequest } from "../database/collection.js";
-import type { RecordOutput } from "../database/reads.js";
-import type { RecordInput } from "../database/validate.js";
+import type { Filter, QueryRequest, QueryResult, RecordOutput } from "../api/query.js";
+import type { DatabaseStats, ReadOptions, RecordInput, ScrollRequest } from "../api/types.js";
 import type { CollectionInfo, CollectionSchema } from "../core/schema/schema.js";
 
 export type { CollectionApi, DatabaseApi } from "../api/types.js";

@@ -3,8 +3,9 @@
  * indexes and the full-text index. The full-text index is derived from the payloads (which the
  * WAL and segments already hold), so it is rebuilt as records are applied, at open as at write.
  * So is a named vector's HNSW graph. It applies already-validated, already-logged operations and
- * answers reads; it never touches storage. It also tracks which ids changed since the last checkpoint, so a checkpoint
- * can write just that delta as a segment.
+ * answers reads; of storage it touches only its scratch files (vectors with `originals: "disk"`),
+ * never the WAL, segments or manifest. It also tracks which ids changed since the last checkpoint,
+ * so a checkpoint can write just that delta as a segment.
  */
 import { QuiverError } from "../core/errors/errors.js";
 import type { KernelFactory } from "../core/kernels/kernels.js";
@@ -12,13 +13,14 @@ import type { TextPlugins } from "../core/analysis/analyzer.js";
 import { DEFAULT_BM25, TextIndex } from "../core/index/bm25/text-index.js";
 import { VectorSlab, type GrowHook, type RowFile } from "../core/vectors/slab.js";
 import { PayloadIndexSet } from "../core/payload/indexes.js";
+import type { VectorStats } from "../api/types.js";
 import type { StoredRecord } from "./ops.js";
 import type { CollectionSchema, VectorIndexSpec } from "../core/schema/schema.js";
 import type { SegmentContent } from "../storage/segment.js";
 import type { IndexSnapshot } from "../storage/index-file.js";
 import { SCRATCH_SUFFIX } from "../storage/directory.js";
 import { HnswIndex } from "../core/index/hnsw/hnsw.js";
-import { ANN_MIN_RECORDS } from "../core/index/hnsw/plan.js";
+import { ANN_MIN_RECORDS } from "../core/query/plan/vector-plan.js";
 
 /** What a collection's state is built with: kernels, the compiled HNSW module, analyzers' resources. */
 export interface StateEnv {
@@ -33,25 +35,6 @@ export interface StateEnv {
 
 /** The scratch file of a collection's i-th named vector (names in schemas may hold any character). */
 export const originalsFileName = (uid: string, i: number): string => `vectors-${uid}-${i}${SCRATCH_SUFFIX}`;
-
-/** Per named vector, for `db.stats()` and `quiver stats`. */
-export interface VectorStats {
-  name: string;
-  count: number;
-  /** `flat` (exact scans) until a graph exists, then `hnsw`. */
-  index: "flat" | "hnsw";
-  quantization?: string;
-  /** Where the full f32 vectors are: in memory, or in a scratch file (`originals: "disk"`). */
-  originals: "memory" | "disk";
-  /** Set when the schema asks for `originals: "disk"` but they are in memory, with the reason. */
-  note?: string;
-  /**
-   * Bytes per vector: the full f32 vector, what a graph traversal reads per comparison, the graph
-   * links; `resident`: vector data held in memory (f32 unless on disk, plus codes and correction);
-   * `onDisk`: f32 bytes in the scratch file.
-   */
-  bytesPerVector: { full: number; traversal: number; links: number; resident: number; onDisk: number };
-}
 
 export interface NamedVectorState {
   slab: VectorSlab;

@@ -1,29 +1,32 @@
 /**
  * The embedded database: opens a Directory, recovers it, and serves collections. Writes go
  * through the single Writer (WAL group commit, then apply); reads are answered from memory.
- * Checkpoints run in the background when the WAL passes `walMaxBytes`, and at close.
+ * Checkpoints run in the background when the WAL passes `walMaxBytes`, and at close. Opened with
+ * `readOnly`, it is a reader beside another process's writer instead (follower.ts): no lock, no
+ * writes, and the writer's new records applied at each refresh.
  */
 import { QuiverError } from "../core/errors/errors.js";
-import type { DatabaseApi } from "../api/types.js";
+import type { DatabaseApi, DatabaseStats } from "../api/types.js";
 import { loadKernelFactory } from "../core/kernels/load.js";
 import { loadHnswModule } from "../core/index/hnsw/module.js";
 import { writeFileAtomic, type Directory, type DirectoryLock } from "../storage/directory.js";
 import { MANIFEST_FILE, emptyManifest, encodeManifest } from "../storage/manifest.js";
 import { WalWriter } from "../storage/wal.js";
+import type { Manifest } from "../storage/manifest.js";
+import { Follower, type FollowTarget } from "./follower.js";
 import { CheckpointOutcomeUnknown, takeCheckpoint, writeCheckpoint } from "./checkpoint.js";
-import { Collection } from "./collection.js";
-import type { CollectionState, StateEnv, VectorStats } from "./collection-state.js";
+import { Collection, type CollectionHost, type InputHook } from "./collection.js";
+import type { CollectionState, StateEnv } from "./collection-state.js";
 import type { TextPlugins } from "../core/analysis/analyzer.js";
-import { DEFAULT_LIMITS, type Limits } from "./limits.js";
+import { DEFAULT_LIMITS, type Limits } from "../api/limits.js";
 import type { Op } from "./ops.js";
-import { applyOp, describeDamage, recover, type IfCorrupt, type RecoveryReport } from "./recovery.js";
+import { applyOp } from "./apply.js";
+import { describeDamage, recover, type IfCorrupt, type Recovered, type RecoveryReport } from "./recovery.js";
 import type { CollectionInfo, CollectionSchema } from "../core/schema/schema.js";
 import { checkName, validateSchema } from "./validate.js";
 import { Writer } from "./writer.js";
 import { GroupReservation } from "./reserve.js";
 import type { GrowHook } from "../core/vectors/slab.js";
-import { EmbedderRegistry } from "../embed/bind.js";
-import type { Embedder } from "../embed/embedder.js";
 
 export interface DatabaseOptions {
   /** Checkpoint once the WAL grows past this many bytes (default 64 MiB). */
@@ -34,6 +37,19 @@ export interface DatabaseOptions {
   /** "scalar" forces the TypeScript kernels (for comparison); default picks WebAssembly SIMD when available. */
   kernels?: "simd" | "scalar";
   /**
+   * Open as a reader beside the process that writes the directory (e.g. `quiver serve`): no writer
+   * lock is taken, nothing on disk is created, changed or removed (derived data stays in memory),
+   * and every write method rejects with READ_ONLY. The reader sees the last checkpoint plus the log
+   * as of opening, and the writer's later writes after `db.refresh()` or automatically (see
+   * `refreshIntervalMs`). docs/readers.md has the details.
+   */
+  readOnly?: boolean;
+  /**
+   * With `readOnly`: how often (ms) to pick up the writer's new writes in the background (default
+   * 1000; 0 turns it off, leaving `db.refresh()`). The timer never keeps a process alive.
+   */
+  refreshIntervalMs?: number;
+  /**
    * What to do when stored files are damaged (docs/durability.md). "fail" (default): `open` rejects
    * with CORRUPT naming the file, offset and sequence number. "readOnly": open what can be read,
    * report the damage in `db.recovery.damage`, and refuse every write with READ_ONLY; nothing on
@@ -43,10 +59,10 @@ export interface DatabaseOptions {
   /** Called with anything recovery or a background checkpoint had to report. */
   onWarning?: (message: string) => void;
   /**
-   * Embedders that vectors can be bound to by name in a schema (`{ embedder: "local" }`), so
-   * upsert and query accept text. Only these are ever used: a schema or request names one, never loads one.
+   * Rewrites upsert and query input before validation. `open()` from the package entry sets it to
+   * the embedder registry (src/embed/bind.ts), so vectors bound to an embedder accept text.
    */
-  embedders?: Record<string, Embedder>;
+  inputHook?: InputHook;
   /**
    * Language resources for text analyzers (stemmers, stop-word lists). `open()` from the package
    * entry supplies English stemming and about 60 stop-word lists; entries given here are added.
@@ -60,23 +76,6 @@ export interface DatabaseOptions {
   growHook?: GrowHook;
 }
 
-export interface DatabaseStats {
-  /** vectorBytes: memory of the vector slabs (vectors, codes, graphs); vectorDiskBytes: f32 vectors in scratch files. */
-  collections: {
-    name: string;
-    count: number;
-    vectorBytes: number;
-    vectorDiskBytes: number;
-    textBytes: number;
-    segments: number;
-    vectors: VectorStats[];
-  }[];
-  kernels: string;
-  walBytes: number;
-  lastCheckpointSeq: number;
-  seq: number;
-}
-
 function newUid(): string {
   const bytes = new Uint8Array(8);
   crypto.getRandomValues(bytes);
@@ -85,12 +84,18 @@ function newUid(): string {
 
 export class Database implements DatabaseApi {
   readonly limits: Limits;
-  /** The embedders schemas can bind to; `db.embedders.set(name, embedder)` adds one after opening. */
-  readonly embedders: EmbedderRegistry;
   private readonly writer: Writer;
+  /** What collection handles reach the write path through; private, so only their validated methods can. */
+  readonly #host: CollectionHost;
   private closed = false;
   private checkpointing: Promise<void> | null = null;
   private walNumbers: number[];
+  /** Set on a read-only database: follows the writer's files. */
+  private follower: Follower | null = null;
+  private refreshTimer: ReturnType<typeof setInterval> | undefined;
+  /** The refreshes queued or running, one after the other. */
+  private refreshing: Promise<void> = Promise.resolve();
+  private refreshPending = false;
 
   private constructor(
     private readonly dir: Directory,
@@ -99,7 +104,7 @@ export class Database implements DatabaseApi {
     private readonly collections: Map<string, CollectionState>,
     private segmentsOf: Map<string, string[]>,
     private indexFileOf: Map<string, string>,
-    /** Null when the database is read-only (damaged files opened with `ifCorrupt: "readOnly"`). */
+    /** Null when the database is read-only (a reader, or damaged files opened with `ifCorrupt: "readOnly"`). */
     private wal: WalWriter | null,
     private seq: number,
     private checkpointSeq: number,
@@ -109,7 +114,14 @@ export class Database implements DatabaseApi {
     private readonly options: Required<Pick<DatabaseOptions, "walMaxBytes" | "maxSegments">> & DatabaseOptions,
   ) {
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
-    this.embedders = new EmbedderRegistry(options.embedders);
+    this.#host = {
+      limits: this.limits,
+      input: options.inputHook,
+      state: (uid) => this.collections.get(uid),
+      write: (readsState, prepare, apply) => this.#write(readsState, prepare, apply),
+      applyLogged: (ops) => this.#applyLogged(ops),
+      ensureWritable: () => this.#ensureWritable(),
+    };
     this.walNumbers = wal ? [wal.number] : [];
     const reservation = new GroupReservation(collections);
     this.writer = new Writer({
@@ -130,6 +142,7 @@ export class Database implements DatabaseApi {
 
   /** Opens (or creates) the database stored in `dir`. Prefer `open()` from the package entry. */
   static async openDirectory(dir: Directory, options: DatabaseOptions = {}): Promise<Database> {
+    if (options.readOnly) return Database.openReader(dir, options);
     const lock = await dir.lock();
     try {
       const kernels = await loadKernelFactory(options.kernels);
@@ -140,7 +153,7 @@ export class Database implements DatabaseApi {
         growHook: options.growHook,
       };
       if (dir.openScratch) env.scratch = (name) => dir.openScratch!(name);
-      const r = await recover(dir, env, options.ifCorrupt);
+      const r = await recover(dir, env, { ifCorrupt: options.ifCorrupt });
       for (const w of r.report.warnings) options.onWarning?.(w);
       for (const d of r.report.damage) options.onWarning?.(`damaged, opened read-only: ${describeDamage(d)}`);
       let next = r.nextFileNumber;
@@ -181,17 +194,108 @@ export class Database implements DatabaseApi {
     }
   }
 
+  /** The read-only opener: no lock, no scratch files (derived data stays in memory), nothing written. */
+  private static async openReader(dir: Directory, options: DatabaseOptions): Promise<Database> {
+    const kernels = await loadKernelFactory(options.kernels);
+    const env: StateEnv = { kernels, hnsw: await loadHnswModule(), text: options.text ?? {} };
+    const { follower, loaded } = await Follower.load(dir, env);
+    for (const w of loaded.report.warnings) options.onWarning?.(w);
+    const noLock: DirectoryLock = { release: async () => undefined };
+    const db = new Database(
+      dir,
+      noLock,
+      env,
+      loaded.collections,
+      loaded.segmentsOf,
+      loaded.indexFileOf,
+      null,
+      loaded.seq,
+      loaded.manifest.checkpointSeq,
+      loaded.nextFileNumber,
+      loaded.report,
+      { walMaxBytes: 0, maxSegments: 0, ...options },
+    );
+    db.follower = follower;
+    const every = options.refreshIntervalMs ?? 1000;
+    if (every > 0) {
+      db.refreshTimer = setInterval(() => {
+        // A refresh still running covers this tick; a failure is reported and retried at the next.
+        if (db.refreshPending) return;
+        db.refresh().catch((e) => options.onWarning?.(`refresh failed: ${e instanceof Error ? e.message : String(e)}`));
+      }, every);
+      // Node and Bun: an idle reader must not keep the process alive.
+      (db.refreshTimer as { unref?: () => void }).unref?.();
+    }
+    return db;
+  }
+
+  /**
+   * Applies the writes the writer has made since the last refresh (on a read-only database; a
+   * writable one is always current). Resolves once every write acknowledged before the call is visible.
+   */
+  async refresh(): Promise<void> {
+    this.ensureOpen();
+    const follower = this.follower;
+    if (!follower) return;
+    this.refreshPending = true;
+    const run = this.refreshing.then(() => {
+      this.refreshPending = false;
+      if (this.closed) return;
+      return follower.refresh(this.followTarget());
+    });
+    this.refreshing = run.catch(() => undefined);
+    await run;
+  }
+
+  private followTarget(): FollowTarget {
+    return {
+      appliedSeq: () => this.seq,
+      apply: (op, seq) => {
+        // Nothing is ever checkpointed here, so changes are not tracked for one.
+        applyOp(op, this.collections, this.env, false);
+        this.seq = seq;
+      },
+      replace: (loaded: Recovered) => {
+        // The same Map object: Collection handles look their state up by uid at each call.
+        for (const c of this.collections.values()) c.dispose();
+        this.collections.clear();
+        for (const [uid, c] of loaded.collections) this.collections.set(uid, c);
+        this.segmentsOf = loaded.segmentsOf;
+        this.indexFileOf = loaded.indexFileOf;
+        this.seq = loaded.seq;
+        this.checkpointSeq = loaded.manifest.checkpointSeq;
+      },
+      adopt: (manifest: Manifest) => {
+        this.segmentsOf = new Map(manifest.collections.map((c) => [c.uid, [...c.segments]]));
+        this.indexFileOf = new Map(
+          manifest.collections.flatMap((c) => (c.indexFile ? [[c.uid, c.indexFile] as const] : [])),
+        );
+        this.checkpointSeq = manifest.checkpointSeq;
+      },
+    };
+  }
+
   private ensureOpen(): void {
     if (this.closed) throw new QuiverError("CLOSED", "the database is closed");
   }
 
-  /** True when damaged files were opened with `ifCorrupt: "readOnly"`: `recovery.damage` says what. */
+  /**
+   * True when opened with `readOnly` (a reader beside another process's writer), or when damaged
+   * files were opened with `ifCorrupt: "readOnly"` (`recovery.damage` says what).
+   */
   get readOnly(): boolean {
     return this.wal === null;
   }
 
-  private ensureWritable(): void {
+  /** Throws READ_ONLY on a read-only database; every write path checks this first. */
+  #ensureWritable(): void {
     this.ensureOpen();
+    if (this.follower) {
+      throw new QuiverError(
+        "READ_ONLY",
+        "the database was opened read-only (a reader beside the writer); write through the process that has it open for writing",
+      );
+    }
     if (this.readOnly) {
       const first = describeDamage(this.recovery.damage[0]);
       throw new QuiverError(
@@ -202,20 +306,16 @@ export class Database implements DatabaseApi {
   }
 
   /** Submits a write; see Writer for the ordering guarantees. */
-  write<T>(readsState: boolean, prepare: () => Op[], apply: (ops: Op[]) => T): Promise<T> {
-    this.ensureWritable();
+  #write<T>(readsState: boolean, prepare: () => Op[], apply: (ops: Op[]) => T): Promise<T> {
+    this.#ensureWritable();
     return this.writer.submit({ readsState, prepare, apply });
   }
 
   /** Applies logged operations to memory (the same code replay uses). */
-  applyLogged(ops: Op[]): number {
+  #applyLogged(ops: Op[]): number {
     let n = 0;
     for (const op of ops) n += Math.max(0, applyOp(op, this.collections, this.env, true));
     return n;
-  }
-
-  stateByUid(uid: string): CollectionState | undefined {
-    return this.collections.get(uid);
   }
 
   private stateByName(name: string): CollectionState | undefined {
@@ -233,13 +333,13 @@ export class Database implements DatabaseApi {
     schema: CollectionSchema,
     opts: { ifNotExists?: boolean } = {},
   ): Promise<Collection> {
-    this.ensureOpen();
+    this.#ensureWritable();
     const problems: { path: string; message: string }[] = [];
     checkName(name, "name", problems);
     if (problems.length > 0) throw QuiverError.fromProblems("INVALID_ARGUMENT", problems);
     const valid = validateSchema(schema, this.limits, this.env.text);
     const uid = newUid();
-    return this.write(
+    return this.#write(
       true,
       () => {
         const existing = this.stateByName(name);
@@ -253,8 +353,8 @@ export class Database implements DatabaseApi {
         return [{ type: "create", name, uid, schema: valid }];
       },
       (ops) => {
-        this.applyLogged(ops);
-        return new Collection(this, this.stateByName(name)!.uid, name);
+        this.#applyLogged(ops);
+        return new Collection(this.#host, this.stateByName(name)!.uid, name);
       },
     );
   }
@@ -264,7 +364,7 @@ export class Database implements DatabaseApi {
     this.ensureOpen();
     const state = this.stateByName(name);
     if (!state) throw new QuiverError("NOT_FOUND", `collection "${name}" does not exist`);
-    return new Collection(this, state.uid, name);
+    return new Collection(this.#host, state.uid, name);
   }
 
   async listCollections(): Promise<CollectionInfo[]> {
@@ -276,14 +376,14 @@ export class Database implements DatabaseApi {
 
   /** Drops a collection and all its records; resolves false when it did not exist. */
   async dropCollection(name: string): Promise<boolean> {
-    return this.write(
+    return this.#write(
       true,
       () => {
         const state = this.stateByName(name);
         return state ? [{ type: "drop", uid: state.uid }] : [];
       },
       (ops) => {
-        this.applyLogged(ops);
+        this.#applyLogged(ops);
         return ops.length > 0;
       },
     );
@@ -302,7 +402,7 @@ export class Database implements DatabaseApi {
         vectors: c.vectorStats(),
       })),
       kernels: this.env.kernels.name,
-      walBytes: this.wal?.size ?? 0,
+      walBytes: this.wal?.size ?? this.follower?.walBytes ?? 0,
       lastCheckpointSeq: this.checkpointSeq,
       seq: this.seq,
     };
@@ -374,7 +474,7 @@ export class Database implements DatabaseApi {
 
   /** Writes a checkpoint now and waits for it; rejects when it fails (e.g. IO on a full disk). Useful before a backup. */
   async checkpoint(): Promise<void> {
-    this.ensureWritable();
+    this.#ensureWritable();
     const { done } = await this.writer.exclusive(() => this.startCheckpoint());
     await done;
   }
@@ -384,6 +484,8 @@ export class Database implements DatabaseApi {
     if (this.closed) return;
     await this.writer.idle();
     this.closed = true;
+    clearInterval(this.refreshTimer);
+    await this.refreshing;
     try {
       if (!this.readOnly && !this.writer.poisoned && this.seq > this.checkpointSeq) {
         if (this.checkpointing) await this.checkpointing;

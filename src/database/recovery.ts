@@ -19,7 +19,8 @@ import { decodeIndexFile, type IndexSnapshot } from "../storage/index-file.js";
 import { parseWalFileName, scanWal, walFileName } from "../storage/wal.js";
 import { CollectionState, type StateEnv } from "./collection-state.js";
 import { GroupReservation } from "./reserve.js";
-import { decodeOp, type Op } from "./ops.js";
+import { decodeOp } from "./ops.js";
+import { applyOp } from "./apply.js";
 
 /** What to do when stored files are damaged: refuse to open (default), or open read-only. */
 export type IfCorrupt = "fail" | "readOnly";
@@ -73,30 +74,6 @@ export interface Recovered {
   report: RecoveryReport;
 }
 
-/** Applies one logged operation to the state; shared by replay and the live write path. */
-export function applyOp(op: Op, collections: Map<string, CollectionState>, env: StateEnv, trackDirty: boolean): number {
-  switch (op.type) {
-    case "create":
-      collections.set(op.uid, new CollectionState(op.name, op.uid, op.schema, env));
-      return 0;
-    case "drop":
-      collections.get(op.uid)?.dispose();
-      collections.delete(op.uid);
-      return 0;
-    case "upsert": {
-      const c = collections.get(op.uid);
-      if (!c) return -1;
-      c.applyUpsert(op.records, trackDirty);
-      return op.records.length;
-    }
-    case "delete": {
-      const c = collections.get(op.uid);
-      if (!c) return -1;
-      return c.applyDelete(op.ids, trackDirty);
-    }
-  }
-}
-
 /**
  * An allocation failure while loading becomes a precise refusal to open: which collection, where,
  * and (from the slab) how much memory it needs. Nothing has been removed or cut at that point.
@@ -110,7 +87,19 @@ function cannotOpen(e: unknown, where: string): unknown {
   );
 }
 
-export async function recover(dir: Directory, env: StateEnv, ifCorrupt: IfCorrupt = "fail"): Promise<Recovered> {
+export interface RecoverOptions {
+  /** Damaged files: refuse to open (default), or open read-only listing the damage. */
+  ifCorrupt?: IfCorrupt;
+  /**
+   * Change nothing on disk (a reader beside a live writer, follower.ts): keep scratch files, and
+   * files that look stale (an older WAL, an unreferenced segment, MANIFEST.tmp), which may be the
+   * writer's checkpoint in progress. A torn tail is only reported; it is never cut here anyway.
+   */
+  readOnly?: boolean;
+}
+
+export async function recover(dir: Directory, env: StateEnv, options: RecoverOptions = {}): Promise<Recovered> {
+  const ifCorrupt = options.ifCorrupt ?? "fail";
   const report: RecoveryReport = {
     segmentsLoaded: 0,
     graphsRestored: 0,
@@ -128,7 +117,7 @@ export async function recover(dir: Directory, env: StateEnv, ifCorrupt: IfCorrup
   const files = await dir.list();
   // Scratch files are caches of the previous process (see ScratchFile): the states below recreate
   // theirs from the records, and a dropped collection's must not linger.
-  for (const f of files) if (isScratchFile(f)) await dir.remove(f);
+  if (!options.readOnly) for (const f of files) if (isScratchFile(f)) await dir.remove(f);
   const { manifest, manifestFound, walUsable } = await readManifest(dir, files, damaged);
 
   const collections = new Map<string, CollectionState>();
@@ -193,7 +182,7 @@ export async function recover(dir: Directory, env: StateEnv, ifCorrupt: IfCorrup
 
   // Files from an interrupted checkpoint: older WALs, unreferenced segments, a half-written manifest.
   // Damaged directories keep everything: those files may be what a repair needs.
-  if (report.damage.length === 0) {
+  if (report.damage.length === 0 && !options.readOnly) {
     for (const f of files) {
       const w = parseWalFileName(f);
       const stale =

@@ -159,7 +159,8 @@ export class Writer {
           req.resolve(req.apply(ops));
         } catch (e) {
           // Logged but maybe half applied (e.g. a scratch file write failed): memory may now differ
-          // from the log, so later writes wait for a reopen, whose replay rebuilds memory from the log.
+          // from the log, so later writes wait for a reopen, whose recovery rebuilds memory from the
+          // segments and replays the log.
           this.poisoned ??= new QuiverError(
             "IO",
             `applying a logged write failed (${e instanceof Error ? e.message : String(e)}); the database accepts no more writes until it is reopened`,

@@ -12,7 +12,7 @@
 import { ERROR_CATALOG, QuiverError, type ErrorCode, type Problem } from "../core/errors/errors.js";
 import { Deadline } from "../core/util/deadline.js";
 import type { DatabaseApi } from "../api/types.js";
-import { DEFAULT_LIMITS, type Limits } from "../database/limits.js";
+import { DEFAULT_LIMITS, type Limits } from "../api/limits.js";
 import { bodySchemas, type BodySchemas } from "./bodies.js";
 import { docsPage, openApiDocument } from "./openapi.js";
 import { allows, reaches, type KeyStore, type Principal } from "./keys.js";

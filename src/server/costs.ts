@@ -5,7 +5,7 @@
  */
 import type { CollectionApi } from "../api/types.js";
 import { filterSize } from "../core/query/filter/parse.js";
-import type { QueryPlan } from "../database/reads.js";
+import type { QueryPlan } from "../api/query.js";
 import type { Cost } from "./usage.js";
 
 /** Work per query-text character: analysis (segmentation, normalisation, stemming) is paid per character. */

@@ -3,7 +3,7 @@
  * request bodies, and a readable HTML page rendered from it (no scripts, no external assets).
  */
 import { ERROR_CATALOG, type ErrorCode } from "../core/errors/errors.js";
-import type { Limits } from "../database/limits.js";
+import type { Limits } from "../api/limits.js";
 import type { BodySchemas } from "./bodies.js";
 import type { Route } from "./routes.js";
 import { toJsonSchema } from "./schema.js";

@@ -49,6 +49,12 @@ export interface Directory {
   list(): Promise<string[]>;
   /** Whole content of a file. */
   read(name: string): Promise<Uint8Array>;
+  /**
+   * Optional: the bytes of a file from `offset` to its current end (empty at or past the end). A
+   * reader following a live WAL uses it to read only what was appended since its last look;
+   * without it, callers read the whole file.
+   */
+  readFrom?(name: string, offset: number): Promise<Uint8Array>;
   /** Creates the file, or truncates it if it exists, and opens it for appending. */
   create(name: string): Promise<WritableFile>;
   /** Opens an existing file for appending at its end. */
@@ -68,6 +74,12 @@ export interface Directory {
    * real files (memory) leave it out, and callers keep such data in memory instead.
    */
   openScratch?(name: string): ScratchFile;
+}
+
+/** The bytes of `name` from `offset` on, through `readFrom` when the directory has it. */
+export async function readFileFrom(dir: Directory, name: string, offset: number): Promise<Uint8Array> {
+  if (dir.readFrom) return dir.readFrom(name, offset);
+  return (await dir.read(name)).subarray(offset);
 }
 
 /** Creates (or replaces) a file with `data` and fsyncs it; its name is durable after `syncDir()`. */

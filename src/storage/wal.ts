@@ -11,11 +11,11 @@
  *
  * Record:
  *
- * | size | field                                                      |
- * |------|------------------------------------------------------------|
- * | 4    | body length N (u32 LE), at most 1 GiB                       |
- * | 4    | CRC32C of the body (u32 LE)                                 |
- * | N    | body: u64 sequence number, then the operation (wal-ops.ts) |
+ * | size | field                                                           |
+ * |------|-----------------------------------------------------------------|
+ * | 4    | body length N (u32 LE), at most 1 GiB                           |
+ * | 4    | CRC32C of the body (u32 LE)                                     |
+ * | N    | body: u64 sequence number, then the operation (database/ops.ts) |
  *
  * A group commit appends several records with one write and one fsync. On open, records are read
  * until the first one that is incomplete or fails its checksum. If no valid record follows it, that
@@ -161,6 +161,27 @@ export function countIntactFrom(data: Uint8Array, name: string, offset: number, 
     pos = next.offset;
   }
   return seqs;
+}
+
+/**
+ * Scans a WAL file's bytes from `offset`, a record boundary found by an earlier scan (a reader
+ * following a live writer reads only what was appended since). The header is checked when
+ * `offset` is 0; `validLength` is a file offset, as in scanWal. A torn tail here is usually a
+ * write in flight: the caller resumes from `validLength` next time.
+ */
+export function scanWalFrom(tail: Uint8Array, offset: number, name: string): WalScan {
+  if (offset === 0) return scanWal(tail, name);
+  // Behind a header, the tail is a WAL file of its own: one scanner for both.
+  const framed = new Uint8Array(HEADER_BYTES + tail.length);
+  framed.set(walHeader());
+  framed.set(tail, HEADER_BYTES);
+  const scan = scanWal(framed, name);
+  const shift = offset - HEADER_BYTES; // framed position -> file offset
+  return {
+    records: scan.records.map((r) => ({ ...r, offset: r.offset + shift })),
+    validLength: scan.validLength + shift,
+    tailBytes: scan.tailBytes,
+  };
 }
 
 /**

@@ -6,12 +6,16 @@
 import { copyFileSync, existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { Command } from "commander";
-import { defaultTextPlugins } from "../../analyzers/plugins.js";
-import { QuiverError } from "../../core/errors/errors.js";
-import { Database } from "../../database/database.js";
-import { describeDamage } from "../../database/recovery.js";
-import { applyRepair, planRepair, type RepairAction } from "../../database/repair.js";
-import { NodeDirectory } from "../../node/fs-directory.js";
+import {
+  applyRepair,
+  Database,
+  defaultTextPlugins,
+  describeDamage,
+  NodeDirectory,
+  planRepair,
+  QuiverError,
+  type RepairAction,
+} from "../../index.js";
 
 function describeAction(a: RepairAction): string {
   if (a.kind === "truncate") return `cut ${a.file} at offset ${a.offset}`;

@@ -5,7 +5,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { HnswIndex } from "./hnsw.js";
-import { annSearch, bitmapOf } from "./plan.js";
+import { annSearch } from "../../query/plan/vector-plan.js";
+import { bitmapOf } from "../slot-bitmap.js";
 import { clustered, exact, slabWith } from "./test-support.js";
 
 const same = (n: number, dim: number): Float32Array[] =>

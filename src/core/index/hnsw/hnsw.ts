@@ -8,6 +8,7 @@
 // there are no codes to build with, so inserts wait in `pending` and join the graph once it is
 // (at QUANT_TRAIN_FIRST of them, or at the first read, whichever comes first).
 
+import type { SlotBitmap } from "../slot-bitmap.js";
 import { QuiverError } from "../../errors/errors.js";
 import type { VectorSlab, SlabRegion } from "../../vectors/slab.js";
 import {
@@ -49,8 +50,8 @@ export interface HnswOptions {
   seed?: number;
 }
 
-/** Allowed slots: a bitmap (bit s of byte s>>3 set = slot s allowed) or a predicate (materialised, O(capacity)). */
-export type SlotFilter = Uint8Array | { accept(slot: number): boolean };
+/** Allowed slots: a bitmap or a predicate (materialised, O(capacity)). */
+export type SlotFilter = SlotBitmap | { accept(slot: number): boolean };
 
 export interface HnswSearchOptions {
   ef?: number;

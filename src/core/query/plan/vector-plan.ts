@@ -1,10 +1,12 @@
-// The approximate-search planner: exact scan or graph search per query, filter-aware traversal chosen
-// by selectivity, widening when too few hits come back, and an exact fallback that makes "k hits
-// whenever k records match" a guarantee, with or without a filter. Returns the plan it used, for query explanations.
+// The vector-search planner, the only one: exact scan or graph search per query, filter-aware
+// traversal chosen by selectivity, widening when too few hits come back, and an exact fallback that
+// makes "k hits whenever k records match" a guarantee. Returns the plan it used, for query explanations.
 
+import { flatSearch } from "../../index/flat/flat-search.js";
+import type { HnswIndex, HnswSearchOptions } from "../../index/hnsw/hnsw.js";
+import { allowedSlots, countAllowed, type SlotBitmap } from "../../index/slot-bitmap.js";
 import type { Deadline } from "../../util/deadline.js";
-import { flatSearch } from "../flat/flat-search.js";
-import type { HnswIndex, HnswSearchOptions } from "./hnsw.js";
+import type { VectorSlab } from "../../vectors/slab.js";
 
 /** Below this many live records a collection is searched exactly (the graph would not pay for itself). */
 export const ANN_MIN_RECORDS = 10_000;
@@ -18,7 +20,7 @@ export type AnnStrategy = "exact" | "exact-filtered" | "hnsw" | "hnsw-filtered" 
 
 export interface AnnPlan {
   strategy: AnnStrategy;
-  /** Records the filter matches (given by the caller's payload-index estimate, or counted on the bitmap). */
+  /** Live records the filter matches (given by the caller, or counted on the bitmap); null without a filter. */
   matches: number | null;
   /** The ef of the last graph search (0 for exact plans). */
   ef: number;
@@ -33,9 +35,9 @@ export interface AnnPlan {
 export interface AnnQuery {
   k: number;
   ef?: number;
-  /** Bitmap of allowed slots (bit s of byte s>>3); absent = no filter. */
-  filter?: Uint8Array;
-  /** The planner's estimate of how many live records match (e.g. from payload indexes); counted when absent. */
+  /** Bitmap of allowed slots; absent = no filter. */
+  filter?: SlotBitmap;
+  /** How many live records match, when the caller has counted them; counted on the bitmap when absent. */
   matches?: number;
   /** "exact" or "hnsw" forces the strategy family; "auto" (default) decides by size and selectivity. */
   force?: "auto" | "exact" | "hnsw";
@@ -53,7 +55,7 @@ export interface AnnResult {
  * Answers one query over an HNSW index and its slab, choosing the plan.
  *
  * @example
- * const { slots, scores, plan } = annSearch(index, q, { k: 10, filter: bitmap, matches: estimate });
+ * const { slots, scores, plan } = annSearch(index, q, { k: 10, filter: bitmapOf(matching, capacity) });
  * plan.strategy; // "hnsw-acorn"
  */
 export function annSearch(index: HnswIndex, query: Float32Array, q: AnnQuery): AnnResult {
@@ -64,7 +66,7 @@ export function annSearch(index: HnswIndex, query: Float32Array, q: AnnQuery): A
   const plan: AnnPlan = { strategy: "hnsw", matches: null, ef: 0, widenings: 0, fellBack: false, visited: 0 };
   // The live view is taken again for every scan: a graph search with a wide ef may grow the slab's
   // memory, which detaches any view taken before it (an empty view would make the fallback find nothing).
-  const exactOver = (bits?: Uint8Array): AnnResult => {
+  const exactOver = (bits?: SlotBitmap): AnnResult => {
     const live = index.liveView();
     const candidates = bits === undefined ? undefined : allowedSlots(bits, live);
     const r = flatSearch(index.slab, query, k, { count: live.length, live, candidates, deadline: q.deadline });
@@ -91,7 +93,7 @@ export function annSearch(index: HnswIndex, query: Float32Array, q: AnnQuery): A
   plan.strategy = acorn ? "hnsw-acorn" : "hnsw-filtered";
   const filter = { filter: q.filter, filterMode: acorn ? ("acorn" as const) : ("plain" as const) };
   const found = graphSearch(index, query, k, ef, Math.min(k, matches), plan, filter, q.deadline);
-  // The count may have been high, or the matching records poorly connected: scan them exactly.
+  // The matching records were poorly connected (or the caller's count was high): scan them exactly.
   return found ?? exactOver(q.filter);
 }
 
@@ -123,24 +125,87 @@ function graphSearch(
   return null;
 }
 
-/** Live slots whose bit is set. */
-export function allowedSlots(bits: Uint8Array, live: Uint8Array): Uint32Array {
-  const out: number[] = [];
-  const n = Math.min(live.length, bits.length * 8);
-  for (let s = 0; s < n; s++) if (live[s] === 1 && (bits[s >> 3] & (1 << (s & 7))) !== 0) out.push(s);
-  return Uint32Array.from(out);
+/** One named vector as the planner sees it. */
+export interface VectorSource {
+  slab: VectorSlab;
+  /** live[slot] = 1 when the slot holds a record with this vector. */
+  live: Uint8Array;
+  /** Records with this vector. */
+  count: number;
+  /** Slots in use (the scan bound). */
+  highWater: number;
+  /** The vector's graph, once it has one. */
+  index: HnswIndex | null;
+  /** Declared `type: "hnsw"`: the graph is used at any size, not only past ANN_MIN_RECORDS. */
+  graphAlways: boolean;
 }
 
-function countAllowed(bits: Uint8Array, live: Uint8Array): number {
-  let c = 0;
-  const n = Math.min(live.length, bits.length * 8);
-  for (let s = 0; s < n; s++) if (live[s] === 1 && (bits[s >> 3] & (1 << (s & 7))) !== 0) c++;
-  return c;
+export interface VectorSearchRequest {
+  k: number;
+  /** Beam width of a graph search (default: the index's efSearch). */
+  ef?: number;
+  /** Force an exact scan even when the vector has a graph. */
+  exact?: boolean;
+  /** A filter's matching slots, as a list and as a bitmap; absent = no filter. */
+  match?: { slots: Uint32Array; bits: SlotBitmap };
+  /** Checked before each graph search and between the chunks of every exact scan. */
+  deadline?: Deadline;
 }
 
-/** Builds the bitmap annSearch takes from a list of allowed slots (e.g. a payload index's candidates). */
-export function bitmapOf(slots: ArrayLike<number>, capacity: number): Uint8Array {
-  const bits = new Uint8Array(Math.ceil(capacity / 8));
-  for (let i = 0; i < slots.length; i++) bits[slots[i] >> 3] |= 1 << (slots[i] & 7);
-  return bits;
+export interface VectorSearchPlan {
+  strategy: "exact-scan" | "exact-filtered" | "hnsw" | "hnsw-filtered" | "hnsw-acorn";
+  /** Matching records that have this vector (all records with it when unfiltered). */
+  candidates: number;
+  /** Graph searches: beam width, nodes scored, widenings, and whether an exact scan finished the job. */
+  ann?: { ef: number; visited: number; widenings: number; fellBack: boolean };
+}
+
+/**
+ * The top k of one named vector, optionally among a filter's matches. Without a graph the scan is
+ * exact; with one, annSearch picks an exact scan of few matches, a graph search (filter-aware below
+ * ACORN_BELOW selectivity), widening, or an exact fallback, so a filter matching at least k records
+ * always yields k hits.
+ */
+export function vectorSearch(
+  source: VectorSource,
+  query: Float32Array,
+  req: VectorSearchRequest,
+): { slots: number[]; scores: number[]; plan: VectorSearchPlan } {
+  const m = req.match;
+  const candidates = m ? countLive(m.slots, source.live) : source.count;
+  if (source.index && !req.exact) {
+    const r = annSearch(source.index, query, {
+      k: req.k,
+      ef: req.ef,
+      filter: m?.bits,
+      matches: m ? candidates : undefined,
+      // A vector declared `hnsw` uses its graph at any size, except that a filter matching few
+      // records is still answered by scanning them (exact, and cheaper than a filtered walk).
+      force: !source.graphAlways ? "auto" : m && candidates <= EXACT_FILTER_MAX ? "exact" : "hnsw",
+      deadline: req.deadline,
+    });
+    const p = r.plan;
+    return {
+      slots: r.slots,
+      scores: r.scores,
+      plan: {
+        strategy: p.strategy === "exact" ? "exact-scan" : p.strategy,
+        candidates,
+        ann: { ef: p.ef, visited: p.visited, widenings: p.widenings, fellBack: p.fellBack },
+      },
+    };
+  }
+  const { slots, scores } = flatSearch(source.slab, query, req.k, {
+    count: source.highWater,
+    live: source.live,
+    candidates: m?.slots,
+    deadline: req.deadline,
+  });
+  return { slots, scores, plan: { strategy: m ? "exact-filtered" : "exact-scan", candidates } };
+}
+
+function countLive(slots: Uint32Array, live: Uint8Array): number {
+  let n = 0;
+  for (let i = 0; i < slots.length; i++) n += live[slots[i]];
+  return n;
 }
