@@ -32,6 +32,7 @@ export type {
   RecordInput,
   ReadOptions,
   ScrollRequest,
+  CallOptions,
 } from "./api/types.js";
 export type {
   CollectionSchema,
@@ -41,6 +42,7 @@ export type {
   PayloadIndexType,
   TextFieldSpec,
 } from "./core/schema/schema.js";
+export { Deadline } from "./core/util/deadline.js";
 export type { TextPlugins, AnalyzerName } from "./core/analysis/analyzer.js";
 export { defaultTextPlugins } from "./analyzers/plugins.js";
 export { DEFAULT_LIMITS, type Limits } from "./api/limits.js";
@@ -111,4 +113,3 @@ export async function open(path?: string | Directory, options: OpenOptions = {})
   const db = await Database.openDirectory(dir, { ...options, text, inputHook: embedders });
   return Object.assign(db, { embedders });
 }
-

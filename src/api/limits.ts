@@ -18,6 +18,10 @@ export interface Limits {
   maxTopK: number;
   /** Deepest nesting of a filter. */
   maxFilterDepth: number;
+  /** Largest filter: keys of its objects plus elements of its arrays (conditions, operators, `$in` values). */
+  maxFilterSize: number;
+  /** Most ranked hits a `groupBy` query examines to find its groups (the search deepens 4x at a time up to it). */
+  maxGroupScan: number;
   /** Longest query text (`text` / `text.query`), in UTF-16 code units; analysis cost grows with it. */
   maxQueryTextLength: number;
   /** Most collections in one database. */
@@ -32,6 +36,8 @@ export const DEFAULT_LIMITS: Limits = {
   maxBatch: 10_000,
   maxTopK: 10_000,
   maxFilterDepth: 16,
+  maxFilterSize: 1_024,
+  maxGroupScan: 100_000,
   maxQueryTextLength: 16_384,
   maxCollections: 1_000,
 };

@@ -4,6 +4,7 @@
  * The contract owns its types: the database implements them and this folder imports nothing from it.
  */
 import type { CollectionInfo, CollectionSchema } from "../core/schema/schema.js";
+import type { Deadline } from "../core/util/deadline.js";
 import type { Filter, QueryRequest, QueryResult, RecordOutput } from "./query.js";
 
 /** The shape users pass to `upsert`. `vector` is shorthand when the collection has one named vector. */
@@ -26,6 +27,19 @@ export interface ScrollRequest extends ReadOptions {
   /** Records per page (default 100). */
   limit?: number;
   filter?: Filter;
+}
+
+/**
+ * Per-call options of the reads (and of delete by filter). In-process only: the HTTP client does
+ * not send them (the server gives each request its own deadline, `--request-timeout-ms`).
+ */
+export interface CallOptions {
+  /**
+   * Checked at safe points of the call's long loops; once past, the call rejects with TIMEOUT.
+   * A delete by filter checks it only while choosing its records, never after logging them.
+   * @example await docs.query(req, { deadline: Deadline.after(2_000, () => performance.now()) });
+   */
+  deadline?: Deadline;
 }
 
 /** Per named vector, for `db.stats()` and `quiver stats`. */
@@ -74,11 +88,12 @@ export interface CollectionApi {
   readonly schema: CollectionSchema;
   upsert(records: RecordInput[]): Promise<{ upserted: number }>;
   delete(ids: string[]): Promise<{ deleted: number }>;
-  deleteByFilter(filter: Filter): Promise<{ deleted: number }>;
+  /** `call.deadline` (in-process only, see CallOptions) bounds the reads and the choice of what to delete. */
+  deleteByFilter(filter: Filter, call?: CallOptions): Promise<{ deleted: number }>;
   get(ids: string[], opts?: ReadOptions): Promise<RecordOutput[]>;
-  count(filter?: Filter): Promise<number>;
-  scroll(req?: ScrollRequest): Promise<{ records: RecordOutput[]; nextCursor: string | null }>;
-  query(req: QueryRequest): Promise<QueryResult>;
+  count(filter?: Filter, call?: CallOptions): Promise<number>;
+  scroll(req?: ScrollRequest, call?: CallOptions): Promise<{ records: RecordOutput[]; nextCursor: string | null }>;
+  query(req: QueryRequest, call?: CallOptions): Promise<QueryResult>;
 }
 
 /** A database: embedded (`open()`) or remote (`connect()` from `quiver/client`). */

@@ -3,7 +3,7 @@
  * writes to the database's writer and answers reads from the in-memory state.
  */
 import { QuiverError } from "../core/errors/errors.js";
-import type { CollectionApi, ReadOptions, RecordInput, ScrollRequest } from "../api/types.js";
+import type { CallOptions, CollectionApi, ReadOptions, RecordInput, ScrollRequest } from "../api/types.js";
 import type { Filter, Hit, QueryRequest, QueryResult, RecordOutput } from "../api/query.js";
 import type { FilterNode } from "../core/query/filter/ast.js";
 import { parseFilter } from "../core/query/filter/parse.js";
@@ -14,7 +14,7 @@ import { countMatching, matchingSlots, outputRecord, scrollPage } from "./reads.
 import { search } from "./search.js";
 import type { CollectionSchema } from "../core/schema/schema.js";
 import { validateIds, validateRecords } from "./validate.js";
-import { checkCount, parseQueryRequest } from "./query-request.js";
+import { checkCount, checkQueryTextLength, parseQueryRequest } from "./query-request.js";
 
 /**
  * Rewrites a call's input before it is validated: how a layer above the database accepts other
@@ -63,7 +63,8 @@ export class Collection implements CollectionApi {
 
   #filter(input: unknown): FilterNode | undefined {
     if (input === undefined) return undefined;
-    return parseFilter(input, { maxDepth: this.#host.limits.maxFilterDepth, path: "filter" });
+    const { maxFilterDepth, maxFilterSize } = this.#host.limits;
+    return parseFilter(input, { maxDepth: maxFilterDepth, maxSize: maxFilterSize, path: "filter" });
   }
 
   get schema(): CollectionSchema {
@@ -109,15 +110,16 @@ export class Collection implements CollectionApi {
   }
 
   /** Deletes every record matching the filter. The ids are resolved and logged atomically. */
-  async deleteByFilter(filter: Filter): Promise<{ deleted: number }> {
+  async deleteByFilter(filter: Filter, call: CallOptions = {}): Promise<{ deleted: number }> {
     this.#host.ensureWritable();
     const node = this.#filter(filter);
     if (!node) throw QuiverError.fromProblems("INVALID_ARGUMENT", [{ path: "filter", message: "is required" }]);
     return this.#host.write(
       true,
       () => {
+        // Runs before the delete is logged: the only place a deadline may stop it.
         const state = this.#state();
-        const ids = Array.from(matchingSlots(state, node).slots, (slot) => state.slotIds[slot]!);
+        const ids = Array.from(matchingSlots(state, node, call.deadline).slots, (slot) => state.slotIds[slot]!);
         return ids.length > 0 ? [{ type: "delete", uid: this.uid, ids }] : [];
       },
       (ops) => ({ deleted: this.#host.applyLogged(ops) }),
@@ -138,22 +140,29 @@ export class Collection implements CollectionApi {
   }
 
   /** Number of records, or of records matching a filter. */
-  async count(filter?: Filter): Promise<number> {
-    return countMatching(this.#state(), this.#filter(filter));
+  async count(filter?: Filter, call: CallOptions = {}): Promise<number> {
+    return countMatching(this.#state(), this.#filter(filter), call.deadline);
   }
 
   /** Pages through records in id order. Pass `nextCursor` back until it is null. */
-  async scroll(req: ScrollRequest = {}): Promise<{ records: RecordOutput[]; nextCursor: string | null }> {
+  async scroll(
+    req: ScrollRequest = {},
+    call: CallOptions = {},
+  ): Promise<{ records: RecordOutput[]; nextCursor: string | null }> {
     const limit = checkCount(req.limit, "limit", 1, this.#host.limits.maxBatch, 100);
     if (req.cursor !== undefined && typeof req.cursor !== "string") {
       throw QuiverError.fromProblems("INVALID_ARGUMENT", [
         { path: "cursor", message: "must be the nextCursor string of a previous page" },
       ]);
     }
-    return scrollPage(this.#state(), req.cursor, limit, this.#filter(req.filter), {
-      withPayload: req.withPayload ?? true,
-      withVectors: req.withVectors ?? false,
-    });
+    return scrollPage(
+      this.#state(),
+      req.cursor,
+      limit,
+      this.#filter(req.filter),
+      { withPayload: req.withPayload ?? true, withVectors: req.withVectors ?? false },
+      call.deadline,
+    );
   }
 
   /**
@@ -164,14 +173,17 @@ export class Collection implements CollectionApi {
    * const { hits } = await docs.query({ vector: q, limit: 10, filter: { lang: "en", year: { $gte: 2020 } } });
    * const { hits: found } = await docs.query({ text: "crash-safe storage", vector: q, explain: true, groupBy: "docId" });
    */
-  async query(req: QueryRequest): Promise<QueryResult> {
-    // Input hooks run first (text in place of the vector is embedded: src/embed/bind.ts).
+  async query(req: QueryRequest, call: CallOptions = {}): Promise<QueryResult> {
+    // Input hooks run first (text in place of the vector is embedded: src/embed/bind.ts), once the
+    // query's texts are known to be within maxQueryTextLength (embedding is paid per character).
+    checkQueryTextLength(req, this.#host.limits);
     const rewritten = this.#host.input?.prepareQuery(req, this.#state().schema);
     if (rewritten) req = await rewritten;
     const state = this.#state();
     const { spec, limit, offset } = parseQueryRequest(state, req, this.#host.limits);
     spec.filter = this.#filter(req.filter);
     spec.groupBy = req.groupBy;
+    spec.deadline = call.deadline;
     const { hits: ranked, plan } = search(state, spec, offset + limit);
     const o = { withPayload: req.withPayload ?? true, withVectors: req.withVectors ?? false };
     const hits: Hit[] = [];

@@ -10,14 +10,44 @@ import type { Limits } from "../api/limits.js";
 import { DEFAULT_FUSION_DEPTH, type SearchSpec } from "./search.js";
 import { validateQueryVector } from "./validate.js";
 
+/** An integer option from `min` to `max`: malformed or below `min` is INVALID_ARGUMENT, above `max` (a limit) LIMIT_EXCEEDED. */
 export function checkCount(v: unknown, path: string, min: number, max: number, fallback: number): number {
   if (v === undefined) return fallback;
+  if (typeof v === "number" && Number.isInteger(v) && v > max && max >= min) {
+    throw QuiverError.fromProblems("LIMIT_EXCEEDED", [
+      { path, message: `must be an integer from ${min} to ${max}, got ${v}` },
+    ]);
+  }
   if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) {
     throw QuiverError.fromProblems("INVALID_ARGUMENT", [
       { path, message: `must be an integer from ${min} to ${max}, got ${JSON.stringify(v)}` },
     ]);
   }
   return v;
+}
+
+/**
+ * Refuses a query whose texts (`text` / `text.query`, and a `vector` given as text to embed) are
+ * longer than maxQueryTextLength: analysis and embedding cost grows with them. Checked before the
+ * shape of the request, and before any embedding is paid for; its own code (422).
+ */
+export function checkQueryTextLength(req: QueryRequest, limits: Limits): void {
+  if (typeof req !== "object" || req === null) return;
+  const problems: Problem[] = [];
+  const over = (text: unknown, path: string) => {
+    if (typeof text === "string" && text.length > limits.maxQueryTextLength)
+      problems.push({
+        path,
+        message: `at most ${limits.maxQueryTextLength} characters (maxQueryTextLength), got ${text.length}`,
+      });
+  };
+  const { text, vector } = req as { text?: unknown; vector?: unknown };
+  over(text, "text");
+  if (typeof text === "object" && text !== null) over((text as { query?: unknown }).query, "text.query");
+  over(vector, "vector");
+  if (typeof vector === "object" && vector !== null && !Array.isArray(vector) && !ArrayBuffer.isView(vector))
+    for (const [name, v] of Object.entries(vector)) over(v, `vector.${name}`);
+  if (problems.length > 0) throw QuiverError.fromProblems("LIMIT_EXCEEDED", problems);
 }
 
 /** The checked request (the filter is parsed by the caller, which owns the filter limits). */
@@ -33,35 +63,21 @@ export function parseQueryRequest(
   }
   const limit = checkCount(req.limit, "limit", 1, limits.maxTopK, 10);
   const offset = checkCount(req.offset, "offset", 0, limits.maxTopK - limit, 0);
+  checkQueryTextLength(req, limits);
   const problems: Problem[] = [];
-  const spec: SearchSpec = { fusion: { method: "zscore", k: 60, weights: [1, 1], depth: DEFAULT_FUSION_DEPTH } };
+  const spec: SearchSpec = {
+    fusion: { method: "zscore", k: 60, weights: [1, 1], depth: DEFAULT_FUSION_DEPTH },
+    maxGroupScan: limits.maxGroupScan,
+  };
   if (req.vector === undefined && req.text === undefined) {
     problems.push({ path: "query", message: "needs a vector, a text, or both" });
   }
   if (req.vector !== undefined) spec.vector = queryVector(state, req.vector);
-  if (
-    req.ef !== undefined &&
-    (typeof req.ef !== "number" || !Number.isInteger(req.ef) || req.ef < 1 || req.ef > limits.maxTopK)
-  ) {
-    problems.push({
-      path: "ef",
-      message: `must be an integer from 1 to ${limits.maxTopK}, got ${JSON.stringify(req.ef)}`,
-    });
-  }
+  checkCount(req.ef, "ef", 1, limits.maxTopK, 0);
   if (req.exact !== undefined && typeof req.exact !== "boolean")
     problems.push({ path: "exact", message: "must be true or false" });
   if (spec.vector) spec.vector.options = { ef: req.ef, exact: req.exact };
   if (req.text !== undefined) spec.text = queryText(state, req.text, problems);
-  const textLength = typeof spec.text?.query === "string" ? spec.text.query.length : 0;
-  if (textLength > limits.maxQueryTextLength) {
-    // Checked apart from the shape problems: asking for too much work is its own code (422).
-    throw QuiverError.fromProblems("LIMIT_EXCEEDED", [
-      {
-        path: typeof req.text === "string" ? "text" : "text.query",
-        message: `at most ${limits.maxQueryTextLength} characters (maxQueryTextLength), got ${textLength}`,
-      },
-    ]);
-  }
   if (req.fusion !== undefined) queryFusion(req.fusion, spec, problems, limits);
   if (req.explain !== undefined && typeof req.explain !== "boolean")
     problems.push({ path: "explain", message: "must be true or false" });

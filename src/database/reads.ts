@@ -5,6 +5,7 @@
 import type { FilterNode } from "../core/query/filter/ast.js";
 import { matches } from "../core/query/filter/evaluate.js";
 import { candidateSlots } from "../core/query/plan/candidates.js";
+import { DEADLINE_STRIDE, type Deadline } from "../core/util/deadline.js";
 import type { CollectionState } from "./collection-state.js";
 import type { RecordOutput } from "../api/query.js";
 
@@ -28,6 +29,7 @@ export function outputRecord(state: CollectionState, slot: number, opts: OutputO
 export function matchingSlots(
   state: CollectionState,
   filter: FilterNode,
+  deadline?: Deadline,
 ): { slots: Uint32Array; usedIndexes: boolean; payloadsChecked: number } {
   const fromIndex = candidateSlots(filter, state.indexes);
   const out: number[] = [];
@@ -35,23 +37,23 @@ export function matchingSlots(
   if (fromIndex) {
     for (const slot of fromIndex) {
       if (state.slotIds[slot] === undefined) continue;
-      checked++;
+      if (++checked % DEADLINE_STRIDE === 0) deadline?.check();
       if (matches(filter, state.payloads[slot])) out.push(slot);
     }
     out.sort((a, b) => a - b);
   } else {
     for (let slot = 0; slot < state.highWater; slot++) {
       if (state.slotIds[slot] === undefined) continue;
-      checked++;
+      if (++checked % DEADLINE_STRIDE === 0) deadline?.check();
       if (matches(filter, state.payloads[slot])) out.push(slot);
     }
   }
   return { slots: Uint32Array.from(out), usedIndexes: fromIndex !== null, payloadsChecked: checked };
 }
 
-export function countMatching(state: CollectionState, filter: FilterNode | undefined): number {
+export function countMatching(state: CollectionState, filter: FilterNode | undefined, deadline?: Deadline): number {
   if (!filter || filter.kind === "all") return state.size;
-  return matchingSlots(state, filter).slots.length;
+  return matchingSlots(state, filter, deadline).slots.length;
 }
 
 /** First index in sorted `ids` whose id is strictly greater than `after`. */
@@ -76,11 +78,14 @@ export function scrollPage(
   limit: number,
   filter: FilterNode | undefined,
   opts: OutputOptions,
+  deadline?: Deadline,
 ): { records: RecordOutput[]; nextCursor: string | null } {
   const ids = state.sortedIds();
   const records: RecordOutput[] = [];
   let i = cursor === undefined ? 0 : upperBound(ids, cursor);
-  for (; i < ids.length && records.length < limit; i++) {
+  for (let n = 1; i < ids.length && records.length < limit; i++, n++) {
+    // A selective filter can walk the whole collection for one page.
+    if (n % DEADLINE_STRIDE === 0) deadline?.check();
     const slot = state.ids.get(ids[i])!;
     if (filter && filter.kind !== "all" && !matches(filter, state.payloads[slot])) continue;
     records.push(outputRecord(state, slot, opts));

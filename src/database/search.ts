@@ -12,6 +12,7 @@ import { vectorSearch } from "../core/query/plan/vector-plan.js";
 import type { FilterNode } from "../core/query/filter/ast.js";
 import { fuse, type FusionOptions, type FusionSource } from "../core/query/fusion/fuse.js";
 import { valuesAt, splitPath } from "../core/payload/path.js";
+import type { Deadline } from "../core/util/deadline.js";
 import type { CollectionState } from "./collection-state.js";
 import type { HitExplain, QueryPlan } from "../api/query.js";
 import { matchingSlots } from "./reads.js";
@@ -43,6 +44,10 @@ export interface SearchSpec {
   filter?: FilterNode;
   fusion: FusionOptions & { depth: number };
   groupBy?: string;
+  /** With `groupBy`: most ranked hits examined for groups (Limits.maxGroupScan); fewer groups come back past it. */
+  maxGroupScan?: number;
+  /** Checked at the safe points of every source's loops; past it the search stops with TIMEOUT. */
+  deadline?: Deadline;
 }
 
 export interface RankedHit {
@@ -59,8 +64,11 @@ export function search(
   needed: number,
 ): { hits: RankedHit[]; plan: QueryPlan } {
   const path = spec.groupBy !== undefined ? splitPath(spec.groupBy) : null;
-  let depth = path ? needed * 4 : needed;
+  // Grouping deepens the ranking until it has enough groups, up to a bound on the work.
+  const scanCap = Math.max(needed, spec.maxGroupScan ?? Number.POSITIVE_INFINITY);
+  let depth = path ? Math.min(needed * 4, scanCap) : needed;
   for (;;) {
+    spec.deadline?.check();
     const r = rankOnce(state, spec, depth);
     if (!path) return { hits: r.hits.slice(0, needed), plan: r.plan };
     const seen = new Set<string>();
@@ -77,8 +85,9 @@ export function search(
       if (out.length === needed) break;
     }
     // Enough groups, or every source was exhausted: done. Otherwise look deeper.
-    if (out.length === needed || !r.truncated || depth >= state.size) return { hits: out, plan: r.plan };
-    depth = Math.min(depth * 4, Math.max(state.size, 1));
+    if (out.length === needed || !r.truncated || depth >= state.size || depth >= scanCap)
+      return { hits: out, plan: r.plan };
+    depth = Math.min(depth * 4, Math.max(state.size, 1), scanCap);
   }
 }
 
@@ -89,7 +98,7 @@ function rankOnce(
 ): { hits: RankedHit[]; plan: QueryPlan; truncated: boolean } {
   let match: FilterMatch | undefined;
   if (spec.filter && spec.filter.kind !== "all") {
-    const m = matchingSlots(state, spec.filter);
+    const m = matchingSlots(state, spec.filter, spec.deadline);
     match = { ...m, bits: bitmapOf(m.slots, state.highWater) };
   }
   const filterInfo = { usedIndexes: match?.usedIndexes ?? false, payloadsChecked: match?.payloadsChecked ?? 0 };
@@ -115,7 +124,7 @@ function rankOnce(
     };
   }
   if (!spec.text) {
-    const v = vectorQuery(state, spec.vector, match, k);
+    const v = vectorQuery(state, spec.vector, match, k, spec.deadline);
     const hits = v.slots.map((slot, i) => ({
       slot,
       score: v.scores[i],
@@ -126,7 +135,7 @@ function rankOnce(
 
   // Hybrid: both lists at least `depth` deep, then each source scores the other's documents too.
   const depth = Math.max(k, spec.fusion.depth);
-  const v = vectorQuery(state, spec.vector, match, depth);
+  const v = vectorQuery(state, spec.vector, match, depth, spec.deadline);
   const t = textSearch(state, spec, depth, match?.bits, v.slots);
   const textScoreOf = new Map<number, number>();
   v.slots.forEach((slot, i) => textScoreOf.set(slot, t.extraScores[i]));
@@ -139,10 +148,11 @@ function rankOnce(
       count: state.highWater,
       live: named.live,
       candidates: missing,
+      deadline: spec.deadline,
     });
     r.slots.forEach((slot, i) => vectorScoreOf.set(slot, r.scores[i]));
   }
-  const vstats = vectorStats(state, spec.vector.name, spec.vector.query);
+  const vstats = vectorStats(state, spec.vector.name, spec.vector.query, spec.deadline);
   const sources: FusionSource[] = [
     { slots: t.slots, scores: t.scores, mean: t.mean, std: t.std, scoreOf: (s) => textScoreOf.get(s) ?? 0 },
     { slots: v.slots, scores: v.scores, mean: vstats.mean, std: vstats.std, scoreOf: (s) => vectorScoreOf.get(s) },
@@ -173,6 +183,7 @@ function vectorQuery(
   vector: NonNullable<SearchSpec["vector"]>,
   match: FilterMatch | undefined,
   k: number,
+  deadline: Deadline | undefined,
 ): { slots: number[]; scores: number[]; plan: QueryPlan } {
   const named = state.vectors.get(vector.name);
   if (!named) throw new QuiverError("INTERNAL", `no vector ${vector.name}`);
@@ -184,7 +195,7 @@ function vectorQuery(
     index: named.index ?? null,
     graphAlways: named.spec.type === "hnsw",
   };
-  const r = vectorSearch(source, vector.query, { k, ...vector.options, match });
+  const r = vectorSearch(source, vector.query, { k, ...vector.options, match, deadline });
   const plan: QueryPlan = {
     strategy: r.plan.strategy,
     vector: vector.name,
@@ -205,7 +216,13 @@ function textSearch(
 ) {
   const text = state.text!;
   const q = spec.text!;
-  const r = text.search(q.query, k, { fields: q.fields, accept, highWater: state.highWater, scoresFor });
+  const r = text.search(q.query, k, {
+    fields: q.fields,
+    accept,
+    highWater: state.highWater,
+    scoresFor,
+    deadline: spec.deadline,
+  });
   return {
     ...r,
     info: {
@@ -220,7 +237,12 @@ function textSearch(
  * Mean and standard deviation of the vector score over the collection, from an evenly strided
  * sample of up to STATS_SAMPLE live records (all of them in smaller collections).
  */
-function vectorStats(state: CollectionState, name: string, query: Float32Array): { mean: number; std: number } {
+function vectorStats(
+  state: CollectionState,
+  name: string,
+  query: Float32Array,
+  deadline: Deadline | undefined,
+): { mean: number; std: number } {
   const named = state.vectors.get(name)!;
   const step = Math.max(1, Math.floor(state.highWater / STATS_SAMPLE));
   const sample: number[] = [];
@@ -230,6 +252,7 @@ function vectorStats(state: CollectionState, name: string, query: Float32Array):
     count: state.highWater,
     live: named.live,
     candidates: Uint32Array.from(sample),
+    deadline,
   });
   let sum = 0;
   let sumSq = 0;

@@ -10,6 +10,7 @@
  * reaches the database.
  */
 import { ERROR_CATALOG, QuiverError, type ErrorCode, type Problem } from "../core/errors/errors.js";
+import { Deadline } from "../core/util/deadline.js";
 import type { DatabaseApi } from "../api/types.js";
 import { DEFAULT_LIMITS, type Limits } from "../api/limits.js";
 import { bodySchemas, type BodySchemas } from "./bodies.js";
@@ -25,9 +26,14 @@ import { unitsFor, type UsageMeter } from "./usage.js";
 export interface ServerLimits {
   /** Largest request body in bytes (default 32 MiB); larger ones get 413 before they are read. */
   maxBodyBytes: number;
+  /**
+   * Time a request may take from its arrival to its answer (default 60 s): the database's read
+   * loops check it and stop with TIMEOUT (504). A write is checked only before it is logged.
+   */
+  requestTimeoutMs: number;
 }
 
-export const DEFAULT_SERVER_LIMITS: ServerLimits = { maxBodyBytes: 32 << 20 };
+export const DEFAULT_SERVER_LIMITS: ServerLimits = { maxBodyBytes: 32 << 20, requestTimeoutMs: 60_000 };
 
 /** One structured log line per request. */
 export interface RequestLog {
@@ -59,6 +65,8 @@ export interface AppOptions {
    * which owns the MCP SDK dependency, so this app stays free of npm imports.
    */
   mcp?: (request: Request, db: DatabaseApi, access: { readOnly: boolean }) => Promise<Response>;
+  /** The clock of request deadlines, in milliseconds (default `performance.now`; tests drive it). */
+  now?: () => number;
   /** Extra gauges for /metrics, computed at scrape time (the Node adapter adds memory). */
   extraGauges?: () => Record<string, { help: string; samples: [Record<string, string>, number][] }>;
 }
@@ -285,10 +293,13 @@ export function createApp(opts: AppOptions): QuiverApp {
     throw new QuiverError("NOT_FOUND", `no route ${method} ${pathname}; see /docs`);
   }
 
+  const now = opts.now ?? (() => performance.now());
+
   async function handle(
     req: AppRequest,
     pathname: string,
     log: Partial<RequestLog>,
+    deadline: Deadline,
   ): Promise<{ status: number; body: Uint8Array | string; type: string; read: number; write: number }> {
     const { c, params } = match(req.method, pathname);
     const route = c.route;
@@ -326,8 +337,11 @@ export function createApp(opts: AppOptions): QuiverApp {
       if (invalid) throw QuiverError.fromProblems(invalid.code, invalid.problems);
       body = parsed as Record<string, unknown>;
     }
+    // A body that took the whole budget to arrive gets no work done for it.
+    deadline.check();
     const ctx: RouteContext = {
       db: opts.db,
+      deadline,
       params,
       body,
       bodyBytes,
@@ -359,6 +373,7 @@ export function createApp(opts: AppOptions): QuiverApp {
     const started = performance.now();
     const requestId = req.header("x-request-id")?.slice(0, 64) || `${idPrefix}-${(nextId++).toString(36)}`;
     const log: Partial<RequestLog> = { requestId, method: req.method, route: "(none)" };
+    const deadline = Deadline.after(serverLimits.requestTimeoutMs, now);
     let status: number;
     let response: AppResponse | Response;
     let read = 0;
@@ -380,13 +395,14 @@ export function createApp(opts: AppOptions): QuiverApp {
           usage: opts.usage,
           metrics,
           tally,
+          deadline,
         });
         response = await opts.mcp(req.toRequest(), db, { readOnly: !allows(principal, "write") });
         status = response.status;
         read = tally.readUnits;
         write = tally.writeUnits;
       } else {
-        const r = await handle(req, pathname, log);
+        const r = await handle(req, pathname, log, deadline);
         status = r.status;
         read = r.read;
         write = r.write;

@@ -4,20 +4,29 @@
  * whichever surface ran it. The units themselves come from `unitsFor` (src/server/usage.ts).
  */
 import type { CollectionApi } from "../api/types.js";
+import { filterSize } from "../core/query/filter/parse.js";
 import type { QueryPlan } from "../api/query.js";
 import type { Cost } from "./usage.js";
 
 /** Work per query-text character: analysis (segmentation, normalisation, stemming) is paid per character. */
 export const TEXT_CHAR_WORK = 100;
+/** Work per filter term (filterSize) per payload checked against it. */
+export const FILTER_TERM_WORK = 100;
 
 /**
  * The work a query did, for its read units: every vector scored costs its dimension, every text
- * match 100 (a BM25 score over a few postings), every character of query text 100. A graph search
- * is charged for the nodes it scored (`plan.ann.visited`), an exact one for its candidates.
+ * match 100 (a BM25 score over a few postings), every character of query text 100, every payload
+ * checked against the filter 100 per filter term. A graph search is charged for the nodes it
+ * scored (`plan.ann.visited`, which grows with `ef`), an exact one for its candidates.
  */
-function queryWork(plan: QueryPlan, dim: number, textChars: number): number {
+function queryWork(plan: QueryPlan, dim: number, textChars: number, filterTerms: number): number {
   const compared = plan.ann ? plan.ann.visited : plan.strategy === "text" ? 0 : plan.candidates;
-  return compared * dim + 100 * (plan.text?.matched ?? 0) + TEXT_CHAR_WORK * textChars;
+  return (
+    compared * dim +
+    100 * (plan.text?.matched ?? 0) +
+    TEXT_CHAR_WORK * textChars +
+    FILTER_TERM_WORK * filterTerms * plan.payloadsChecked
+  );
 }
 
 /** The searched vector's dimension: the query's own array when it sent one, else the schema's. */
@@ -45,5 +54,6 @@ function queryTextChars(req: Record<string, unknown>): number {
 
 /** The cost of a query that ran (`req` as sent, `plan` from its result). */
 export function queryCost(c: CollectionApi, req: Record<string, unknown>, plan: QueryPlan): Cost {
-  return { kind: "read", work: queryWork(plan, searchedDim(c, req, plan), queryTextChars(req)) };
+  const work = queryWork(plan, searchedDim(c, req, plan), queryTextChars(req), filterSize(req.filter));
+  return { kind: "read", work };
 }

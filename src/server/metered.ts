@@ -6,6 +6,7 @@
  */
 import type { CollectionApi, DatabaseApi } from "../api/types.js";
 import { QuiverError } from "../core/errors/errors.js";
+import type { Deadline } from "../core/util/deadline.js";
 import { queryCost } from "./costs.js";
 import type { Principal } from "./keys.js";
 import type { Metrics } from "./metrics.js";
@@ -25,6 +26,8 @@ export interface Meter {
   metrics: Metrics;
   /** Units billed so far through this view (the request log reports them). */
   tally: Units;
+  /** The request's deadline, given to every read the caller does not give its own. */
+  deadline?: Deadline;
 }
 
 /**
@@ -70,10 +73,10 @@ export function meteredDatabase(db: DatabaseApi, p: Principal, meter: Meter): Da
         () => c.delete(ids),
         (r) => ({ kind: "write", deleted: r.deleted }),
       ),
-    deleteByFilter: (filter) =>
+    deleteByFilter: (filter, opts) =>
       call(
         c.name,
-        () => c.deleteByFilter(filter),
+        () => c.deleteByFilter(filter, opts ?? { deadline: meter.deadline }),
         (r) => ({ kind: "write", deleted: r.deleted }),
       ),
     get: (ids, opts) =>
@@ -82,22 +85,22 @@ export function meteredDatabase(db: DatabaseApi, p: Principal, meter: Meter): Da
         () => c.get(ids, opts),
         () => READ,
       ),
-    count: (filter) =>
+    count: (filter, opts) =>
       call(
         c.name,
-        () => c.count(filter),
+        () => c.count(filter, opts ?? { deadline: meter.deadline }),
         () => READ,
       ),
-    scroll: (req) =>
+    scroll: (req, opts) =>
       call(
         c.name,
-        () => c.scroll(req),
+        () => c.scroll(req, opts ?? { deadline: meter.deadline }),
         () => READ,
       ),
-    query: (req) =>
+    query: (req, opts) =>
       call(
         c.name,
-        () => c.query(req),
+        () => c.query(req, opts ?? { deadline: meter.deadline }),
         (r) => queryCost(c, req as unknown as Record<string, unknown>, r.plan),
       ),
   });

@@ -4,6 +4,7 @@
  * (src/server/app.ts) runs auth, limits and validation before any handler.
  */
 import { QuiverError } from "../core/errors/errors.js";
+import type { Deadline } from "../core/util/deadline.js";
 import type { CollectionApi, DatabaseApi } from "../api/types.js";
 import type { BodySchemas } from "./bodies.js";
 import { queryCost } from "./costs.js";
@@ -23,6 +24,8 @@ export type Requirement =
 
 export interface RouteContext {
   db: DatabaseApi;
+  /** The request's time budget (ServerLimits.requestTimeoutMs), handed to the database's reads. */
+  deadline: Deadline;
   params: Record<string, string>;
   // The body has passed the route's schema; handlers read the fields that schema declares.
   body: Record<string, unknown>;
@@ -194,7 +197,7 @@ export const ROUTES: Route[] = [
     body: "deleteByFilter",
     response: { type: "object", properties: { deleted: { type: "integer" } } },
     async handle(ctx) {
-      const r = await (await coll(ctx)).deleteByFilter(ctx.body.filter as never);
+      const r = await (await coll(ctx)).deleteByFilter(ctx.body.filter as never, { deadline: ctx.deadline });
       return { json: r, cost: { kind: "write", deleted: r.deleted } };
     },
   },
@@ -218,7 +221,10 @@ export const ROUTES: Route[] = [
     body: "count",
     response: { type: "object", properties: { count: { type: "integer" } } },
     async handle(ctx) {
-      return { json: { count: await (await coll(ctx)).count(ctx.body.filter as never) }, cost: READ };
+      return {
+        json: { count: await (await coll(ctx)).count(ctx.body.filter as never, { deadline: ctx.deadline }) },
+        cost: READ,
+      };
     },
   },
   {
@@ -232,7 +238,7 @@ export const ROUTES: Route[] = [
       properties: { records: { type: "array", items: RECORD }, nextCursor: { type: ["string", "null"] } },
     },
     async handle(ctx) {
-      return { json: await (await coll(ctx)).scroll(ctx.body as never), cost: READ };
+      return { json: await (await coll(ctx)).scroll(ctx.body as never, { deadline: ctx.deadline }), cost: READ };
     },
   },
   {
@@ -245,7 +251,7 @@ export const ROUTES: Route[] = [
     async handle(ctx) {
       const c = await coll(ctx);
       // Every field the query schema declares is passed as it is: see src/server/bodies.ts.
-      const r = await c.query(ctx.body as never);
+      const r = await c.query(ctx.body as never, { deadline: ctx.deadline });
       return { json: r, cost: queryCost(c, ctx.body, r.plan) };
     },
   },

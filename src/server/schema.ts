@@ -54,7 +54,7 @@ export const s = {
 };
 
 export interface ValidationResult {
-  /** INVALID_ARGUMENT, or PAYLOAD_TOO_LARGE when only size limits were exceeded. */
+  /** INVALID_ARGUMENT; PAYLOAD_TOO_LARGE when only a batch size was exceeded; LIMIT_EXCEEDED when only maximums were. */
   code: ErrorCode;
   problems: Problem[];
 }
@@ -71,7 +71,15 @@ function isObject(v: unknown): v is Record<string, unknown> {
 
 const MAX_PROBLEMS = 100;
 
-function check(schema: Schema, v: unknown, path: string, problems: Problem[], tooLarge: { hit: boolean }): void {
+/** Problems that are limits exceeded rather than malformed input. */
+interface Excess {
+  /** An array longer than its maxItems (a batch). */
+  hit: boolean;
+  /** Integers above their maximum. */
+  overMaximum: number;
+}
+
+function check(schema: Schema, v: unknown, path: string, problems: Problem[], tooLarge: Excess): void {
   if (problems.length >= MAX_PROBLEMS) return;
   const at = (message: string) => problems.push({ path, message });
   switch (schema.type) {
@@ -93,6 +101,8 @@ function check(schema: Schema, v: unknown, path: string, problems: Problem[], to
         (schema.minimum !== undefined && v < schema.minimum) ||
         (schema.maximum !== undefined && v > schema.maximum)
       ) {
+        // Every maximum in a body is a documented limit: asking past it is LIMIT_EXCEEDED.
+        if (schema.maximum !== undefined && v > schema.maximum) tooLarge.overMaximum++;
         return void at(`must be an integer from ${schema.minimum ?? "-inf"} to ${schema.maximum ?? "inf"}, got ${v}`);
       }
       return;
@@ -134,7 +144,7 @@ function check(schema: Schema, v: unknown, path: string, problems: Problem[], to
     case "anyOf": {
       for (const option of schema.options) {
         const trial: Problem[] = [];
-        check(option, v, path, trial, { hit: false });
+        check(option, v, path, trial, { hit: false, overMaximum: 0 });
         if (trial.length === 0) return;
       }
       return void at(schema.message);
@@ -149,10 +159,11 @@ function join(path: string, key: string): string {
 /** Validates `value`; null when it conforms. Paths are relative to the body (`records[3].id`). */
 export function validate(schema: Schema, value: unknown, path = ""): ValidationResult | null {
   const problems: Problem[] = [];
-  const tooLarge = { hit: false };
+  const tooLarge: Excess = { hit: false, overMaximum: 0 };
   check(schema, value, path, problems, tooLarge);
   if (problems.length === 0) return null;
-  return { code: tooLarge.hit && problems.length === 1 ? "PAYLOAD_TOO_LARGE" : "INVALID_ARGUMENT", problems };
+  if (tooLarge.hit && problems.length === 1) return { code: "PAYLOAD_TOO_LARGE", problems };
+  return { code: tooLarge.overMaximum === problems.length ? "LIMIT_EXCEEDED" : "INVALID_ARGUMENT", problems };
 }
 
 /** The JSON Schema (OpenAPI 3.1 dialect) of a schema. */

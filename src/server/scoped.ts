@@ -26,11 +26,11 @@ function scopedCollection(c: CollectionApi, p: Principal): CollectionApi {
     },
     upsert: async (records) => (write("upsert"), c.upsert(records)),
     delete: async (ids) => (write("delete"), c.delete(ids)),
-    deleteByFilter: async (filter) => (write("delete"), c.deleteByFilter(filter)),
+    deleteByFilter: async (filter, call) => (write("delete"), c.deleteByFilter(filter, call)),
     get: (ids, opts) => c.get(ids, opts),
-    count: (filter) => c.count(filter),
-    scroll: (req) => c.scroll(req),
-    query: (req) => c.query(req),
+    count: (filter, call) => c.count(filter, call),
+    scroll: (req, call) => c.scroll(req, call),
+    query: (req, call) => c.query(req, call),
   };
 }
 

@@ -8,7 +8,8 @@
  * The formula (docs/server.md):
  *   read units  = 1 + ceil(work / 100,000) + ceil(response bytes / 16,384),
  *                 work = vectors compared x dimension + 100 x text matches scored
- *                        + 100 x query text characters analysed (queries; else 0; src/server/costs.ts)
+ *                        + 100 x query text characters analysed
+ *                        + 100 x filter terms x payloads checked (queries; else 0; src/server/costs.ts)
  *   write units = upsert: max(1, ceil(request bytes / 4,096)); delete: max(1, ceil(records deleted / 100));
  *                 create or drop a collection: 1
  * Requests that fail cost nothing; key management, metrics and health are not metered.
@@ -32,7 +33,7 @@ export interface Counter extends Units {
 /** What a handler reports about the work it did; the meter turns it into units. */
 export interface Cost {
   kind: "read" | "write" | "none";
-  /** Query work: vectors compared x dimension + 100 x text matches scored. */
+  /** Query work (src/server/costs.ts): vectors compared x dimension + 100 x text matches, text characters, filter terms x payloads checked. */
   work?: number;
   /** Request body bytes (upserts). */
   bytesWritten?: number;

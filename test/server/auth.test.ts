@@ -303,7 +303,7 @@ test("errors name the field: unknown fields, bad JSON, unknown routes and method
     assert.equal((await s.call("GET", "/v2/nothing")).status, 404);
     assert.equal((await s.call("PATCH", "/v1/collections/e")).status, 405);
     const limit = await s.call("POST", "/v1/collections/e/query", { body: { vector: [1, 2], limit: 10_001 } });
-    assert.deepEqual([limit.status, limit.json.path], [400, "limit"]);
+    assert.deepEqual([limit.status, limit.json.code, limit.json.path], [422, "LIMIT_EXCEEDED", "limit"]);
   });
 });
 

@@ -65,3 +65,106 @@ test("a long unbroken Chinese text is indexed and searched in linear time", asyn
   assert.ok(ms < 20_000, `took ${Math.round(ms)} ms`);
   await db.close();
 });
+
+test("a filter larger than maxFilterSize is LIMIT_EXCEEDED with the path where it passed the limit", async () => {
+  const db = await open(undefined, { limits: { maxFilterSize: 10 } });
+  const c = await db.createCollection("docs", { vectors: { v: { dim: 2, metric: "l2" } } });
+  await c.upsert([{ id: "a", vectors: { v: [1, 0] }, payload: { tag: "t3" } }]);
+  const tags = (n: number) => Array.from({ length: n }, (_, i) => `t${i}`);
+  // Size = keys of objects + elements of arrays: { tag: { $in: [9 values] } } is 1 + 1 + 9 = 11.
+  assert.equal(await c.count({ tag: { $in: tags(8) } }), 1);
+  const cases: [unknown, string][] = [
+    [{ tag: { $in: tags(9) } }, "filter.tag.$in"],
+    [{ $or: tags(10).map((t) => ({ tag: t })) }, "filter.$or"],
+    [Object.fromEntries(tags(11).map((t) => [t, 1])), "filter"],
+  ];
+  for (const [filter, path] of cases) {
+    for (const run of [() => c.count(filter as never), () => c.query({ vector: [1, 0], filter: filter as never })]) {
+      await assert.rejects(
+        run(),
+        (e: unknown) => e instanceof QuiverError && e.code === "LIMIT_EXCEEDED" && e.problems[0]?.path === path,
+      );
+    }
+  }
+  await db.close();
+});
+
+test("limit, offset and ef past their limits are LIMIT_EXCEEDED; malformed ones INVALID_ARGUMENT; a vector given as text is capped like text", async () => {
+  const db = await open(undefined, { limits: { maxTopK: 50, maxQueryTextLength: 100 } });
+  const c = await db.createCollection("docs", { vectors: { v: { dim: 2, metric: "l2" } } });
+  const code = async (req: Record<string, unknown>) => {
+    try {
+      await c.query({ vector: [1, 0], ...req });
+      return "ok";
+    } catch (e) {
+      return `${(e as QuiverError).code} ${(e as QuiverError).problems[0]?.path}`;
+    }
+  };
+  assert.equal(await code({ limit: 51 }), "LIMIT_EXCEEDED limit");
+  assert.equal(await code({ limit: 40, offset: 11 }), "LIMIT_EXCEEDED offset");
+  assert.equal(await code({ ef: 51 }), "LIMIT_EXCEEDED ef");
+  assert.equal(await code({ ef: 0 }), "INVALID_ARGUMENT ef");
+  assert.equal(await code({ ef: "wide" }), "INVALID_ARGUMENT ef");
+  assert.equal(await code({ ef: 50, limit: 50 }), "ok");
+  // Refused before any embedder is looked for: the length is known without one.
+  assert.equal(await code({ vector: "x".repeat(101) }), "LIMIT_EXCEEDED vector");
+  assert.equal(await code({ vector: { v: "x".repeat(101) } }), "LIMIT_EXCEEDED vector.v");
+  await db.close();
+});
+
+test("groupBy examines at most maxGroupScan ranked hits", async () => {
+  const records = Array.from({ length: 100 }, (_, i) => ({
+    id: `r${i}`,
+    vectors: { v: [i, 0] },
+    // The 99 nearest to [0, 0] share one group; only the farthest is in another.
+    payload: { doc: i === 99 ? "far" : "near" },
+  }));
+  for (const [maxGroupScan, groups] of [
+    [1_000, ["near", "far"]],
+    [50, ["near"]],
+  ] as const) {
+    const db = await open(undefined, { limits: { maxGroupScan } });
+    const c = await db.createCollection("docs", { vectors: { v: { dim: 2, metric: "l2", index: { type: "flat" } } } });
+    await c.upsert(records);
+    const { hits } = await c.query({ vector: [0, 0], limit: 2, groupBy: "doc" });
+    assert.deepEqual(
+      hits.map((h) => h.group),
+      groups,
+    );
+    await db.close();
+  }
+});
+
+test("over HTTP: a query's read units grow with its filter's size times the payloads it checked", async () => {
+  const t = await startTestServer();
+  try {
+    const schema = { vectors: { v: { dim: 2, metric: "l2" } } };
+    assert.equal((await t.call("PUT", "/v1/collections/docs", { body: { schema } })).status, 200);
+    const records = Array.from({ length: 2_000 }, (_, i) => ({
+      id: `r${i}`,
+      vectors: { v: [i, 1] },
+      payload: { n: i },
+    }));
+    assert.equal((await t.call("POST", "/v1/collections/docs/upsert", { body: { records } })).status, 200);
+    const units = async (filter: unknown) => {
+      const r = await t.call("POST", "/v1/collections/docs/query", { body: { vector: [0, 0], limit: 1, filter } });
+      assert.equal(r.status, 200);
+      return Number(r.headers.get("quiver-read-units"));
+    };
+    // Filter size 2 ({ n: { $gte } }): 2,000 payloads x 2 x 100 + 2,000 scanned x dim 2 = 404,000 work: 5 units.
+    const small = await units({ n: { $gte: 0 } });
+    // Size 502 (500 listed values): 2,000 x 502 x 100 + 500 scanned x 2 = 100,401,000 work: 1,005 units.
+    const large = await units({ n: { $in: Array.from({ length: 500 }, (_, i) => i * 4) } });
+    assert.equal(small, 1 + 5 + 1);
+    assert.equal(large, 1 + 1_005 + 1);
+    const tooLarge = await t.call("POST", "/v1/collections/docs/count", {
+      body: { filter: { n: { $in: Array.from({ length: 1_100 }, (_, i) => i) } } },
+    });
+    assert.deepEqual(
+      [tooLarge.status, tooLarge.json.code, tooLarge.json.path],
+      [422, "LIMIT_EXCEEDED", "filter.n.$in"],
+    );
+  } finally {
+    await t.close();
+  }
+});

@@ -41,6 +41,8 @@ export async function startTestServer(
     adminKey?: string | null;
     mcp?: AppOptions["mcp"];
     connectionLimits?: Partial<ConnectionLimits>;
+    /** The clock of request deadlines (AppOptions.now). */
+    now?: () => number;
   } = {},
 ): Promise<TestServer> {
   const dir = opts.dir ?? new MemoryDirectory();
@@ -55,6 +57,7 @@ export async function startTestServer(
     usageFlushMs: 200,
     log: opts.keepLogs ? (e) => logs.push(e) : undefined,
     mcp: opts.mcp,
+    now: opts.now,
   });
   const http = await serveApp(server.app, { host: "127.0.0.1", port: 0, limits: opts.connectionLimits });
   const url = http.url;

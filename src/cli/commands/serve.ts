@@ -25,6 +25,8 @@ interface ServeOptions {
   maxDimension?: number;
   maxPayloadBytes?: number;
   maxFilterDepth?: number;
+  maxFilterSize?: number;
+  maxGroupScan?: number;
   maxTopK?: number;
   maxQueryText?: number;
   maxConnections?: number;
@@ -45,13 +47,19 @@ export function serveCommand(): Command {
     .option("--max-dimension <n>", "largest vector dimension (default 65,536)", intOption(1))
     .option("--max-payload-bytes <n>", "largest payload as JSON (default 1 MiB)", intOption(1))
     .option("--max-filter-depth <n>", "deepest filter (default 16)", intOption(1))
+    .option(
+      "--max-filter-size <n>",
+      "most conditions, operators and listed values in a filter (default 1,024)",
+      intOption(1),
+    )
+    .option("--max-group-scan <n>", "most ranked hits a groupBy query examines (default 100,000)", intOption(1))
     .option("--max-top-k <n>", "largest limit + offset of a query (default 10,000)", intOption(1))
     .option("--max-query-text <n>", "longest query text in characters (default 16,384)", intOption(1))
     .option("--max-connections <n>", "most open connections (default 1,000)", intOption(1))
     .option("--headers-timeout-ms <n>", "time to receive a request's headers (default 10,000)", intOption(1))
     .option(
       "--request-timeout-ms <n>",
-      "time to receive a whole request; slow bodies are cut (default 60,000)",
+      "time from a request's arrival to its answer: slow bodies are cut (408), slow work stops with 504 TIMEOUT (default 60,000)",
       intOption(1),
     )
     .addHelpText(
@@ -65,6 +73,8 @@ export function serveCommand(): Command {
       if (opts.maxDimension !== undefined) limits.maxDimension = opts.maxDimension;
       if (opts.maxPayloadBytes !== undefined) limits.maxPayloadBytes = opts.maxPayloadBytes;
       if (opts.maxFilterDepth !== undefined) limits.maxFilterDepth = opts.maxFilterDepth;
+      if (opts.maxFilterSize !== undefined) limits.maxFilterSize = opts.maxFilterSize;
+      if (opts.maxGroupScan !== undefined) limits.maxGroupScan = opts.maxGroupScan;
       if (opts.maxTopK !== undefined) limits.maxTopK = opts.maxTopK;
       if (opts.maxQueryText !== undefined) limits.maxQueryTextLength = opts.maxQueryText;
       const warn = (w: string) => process.stderr.write(`warning: ${w}\n`);
@@ -76,7 +86,11 @@ export function serveCommand(): Command {
           db,
           dir,
           limits,
-          serverLimits: opts.maxBodyBytes !== undefined ? { maxBodyBytes: opts.maxBodyBytes } : {},
+          serverLimits: {
+            ...(opts.maxBodyBytes !== undefined && { maxBodyBytes: opts.maxBodyBytes }),
+            // One budget from arrival to answer: receiving (the adapter) and working (the app).
+            ...(opts.requestTimeoutMs !== undefined && { requestTimeoutMs: opts.requestTimeoutMs }),
+          },
           adminKey: process.env.QUIVER_ADMIN_KEY || undefined,
           rotateAdminKey: opts.rotateAdminKey,
           onWarning: warn,

@@ -14,6 +14,7 @@
 import { hasSlot, type SlotBitmap } from "../slot-bitmap.js";
 import { createAnalyzer, type Analyzer, type TextFieldSpec, type TextPlugins } from "../../analysis/analyzer.js";
 import { splitPath, valuesAt } from "../../payload/path.js";
+import type { Deadline } from "../../util/deadline.js";
 import { TopK } from "../flat/topk.js";
 import { FieldIndex } from "./field-index.js";
 
@@ -99,7 +100,14 @@ export class TextIndex {
   search(
     text: string,
     k: number,
-    opts: { fields?: readonly string[]; accept?: SlotBitmap; highWater: number; scoresFor?: readonly number[] },
+    opts: {
+      fields?: readonly string[];
+      accept?: SlotBitmap;
+      highWater: number;
+      scoresFor?: readonly number[];
+      /** Checked before each posting list is scored. */
+      deadline?: Deadline;
+    },
   ): TextSearchResult {
     if (this.acc.length < opts.highWater) {
       this.acc = new Float64Array(Math.max(opts.highWater, this.acc.length * 2));
@@ -110,38 +118,46 @@ export class TextIndex {
     let nTouched = 0;
     const { k1, b } = this.params;
     let population = 0;
-    for (const f of this.fields) {
-      if (opts.fields && !opts.fields.includes(f.name)) continue;
-      const ix = f.index;
-      population = Math.max(population, ix.docCount);
-      if (ix.docCount === 0) continue;
-      const qtf = new Map<number, number>();
-      for (const t of f.analyzer.analyze(text)) {
-        const id = ix.terms.get(t);
-        if (id !== undefined) qtf.set(id, (qtf.get(id) ?? 0) + 1);
-      }
-      const n = ix.docCount;
-      const avgdl = ix.totalLength / n || 1;
-      const slotOf = ix.slotOf;
-      const docLen = ix.docLen;
-      const lenA = k1 * (1 - b);
-      const lenB = (k1 * b) / avgdl;
-      for (const [id, count] of qtf) {
-        const df = ix.df(id);
-        if (df === 0) continue;
-        const w = f.boost * count * Math.log(1 + (n - df + 0.5) / (df + 0.5));
-        const p = ix.postings[id];
-        const docs = p.docs;
-        const tfs = p.tfs;
-        for (let i = 0; i < p.length; i++) {
-          const d = docs[i];
-          const slot = slotOf[d];
-          if (slot < 0) continue;
-          const tf = tfs[i];
-          if (acc[slot] === 0) touched[nTouched++] = slot;
-          acc[slot] += (w * tf) / (tf + lenA + lenB * docLen[d]);
+    // The accumulator is shared by every search and zeroed as it is read; a deadline expiring
+    // mid-scoring must leave it zeroed too.
+    try {
+      for (const f of this.fields) {
+        if (opts.fields && !opts.fields.includes(f.name)) continue;
+        const ix = f.index;
+        population = Math.max(population, ix.docCount);
+        if (ix.docCount === 0) continue;
+        const qtf = new Map<number, number>();
+        for (const t of f.analyzer.analyze(text)) {
+          const id = ix.terms.get(t);
+          if (id !== undefined) qtf.set(id, (qtf.get(id) ?? 0) + 1);
+        }
+        const n = ix.docCount;
+        const avgdl = ix.totalLength / n || 1;
+        const slotOf = ix.slotOf;
+        const docLen = ix.docLen;
+        const lenA = k1 * (1 - b);
+        const lenB = (k1 * b) / avgdl;
+        for (const [id, count] of qtf) {
+          opts.deadline?.check();
+          const df = ix.df(id);
+          if (df === 0) continue;
+          const w = f.boost * count * Math.log(1 + (n - df + 0.5) / (df + 0.5));
+          const p = ix.postings[id];
+          const docs = p.docs;
+          const tfs = p.tfs;
+          for (let i = 0; i < p.length; i++) {
+            const d = docs[i];
+            const slot = slotOf[d];
+            if (slot < 0) continue;
+            const tf = tfs[i];
+            if (acc[slot] === 0) touched[nTouched++] = slot;
+            acc[slot] += (w * tf) / (tf + lenA + lenB * docLen[d]);
+          }
         }
       }
+    } catch (e) {
+      for (let i = 0; i < nTouched; i++) acc[touched[i]] = 0;
+      throw e;
     }
     const extraScores = (opts.scoresFor ?? []).map((slot) => (slot < acc.length ? acc[slot] : 0));
     const top = new TopK(k);

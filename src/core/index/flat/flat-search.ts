@@ -2,6 +2,7 @@
 // plan of choice when a filter leaves few candidates. Scans with the slab's kernels in bounded chunks.
 
 import { QuiverError } from "../../errors/errors.js";
+import type { Deadline } from "../../util/deadline.js";
 import type { VectorSlab } from "../../vectors/slab.js";
 import { TopK } from "./topk.js";
 
@@ -12,6 +13,8 @@ export interface FlatSearchOptions {
   live: Uint8Array;
   /** Restricts the search to these slots (already filtered); non-live or out-of-range ones are skipped. */
   candidates?: Uint32Array;
+  /** Checked between chunks: a scan that runs out of time stops with TIMEOUT. */
+  deadline?: Deadline;
 }
 
 export interface FlatSearchResult {
@@ -46,6 +49,7 @@ export function flatSearch(
 
   if (opts.candidates === undefined) {
     for (let start = 0; start < count; start += chunk) {
+      opts.deadline?.check();
       const n = Math.min(chunk, count - start);
       const scores = slab.scoreRange(query, start, n);
       // Reading the threshold once per slot avoids a call for the vast majority that cannot enter.
@@ -58,6 +62,7 @@ export function flatSearch(
   } else {
     const cands = compactCandidates(opts.candidates, count, live);
     for (let start = 0; start < cands.length; start += chunk) {
+      opts.deadline?.check();
       const part = cands.subarray(start, Math.min(start + chunk, cands.length));
       const scores = slab.scoreSlots(query, part, part.length);
       let threshold = top.threshold;

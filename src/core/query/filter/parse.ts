@@ -11,6 +11,11 @@ export interface ParseFilterOptions {
   maxDepth?: number;
   /** Name of the filter in problem paths, e.g. `query.filter`. Default `filter`. */
   path?: string;
+  /**
+   * Largest filter accepted, counted as `filterSize` counts (keys of filter objects plus elements of
+   * arrays, so every condition, operator and `$in` value). Past it: LIMIT_EXCEEDED. Default 1,024.
+   */
+  maxSize?: number;
 }
 
 const ALL: FilterNode = { kind: "all" };
@@ -21,6 +26,18 @@ const RANGE_OPS = ["$gt", "$gte", "$lt", "$lte"] as const;
 interface Ctx {
   problems: Problem[];
   maxDepth: number;
+  maxSize: number;
+  size: number;
+  /** Where the size first passed maxSize; parsing then stops descending. */
+  overAt: string | null;
+}
+
+/** Counts `n` more filter terms; false (and the place recorded) once the filter is too large. */
+function grow(ctx: Ctx, n: number, at: string): boolean {
+  ctx.size += n;
+  if (ctx.size <= ctx.maxSize) return true;
+  ctx.overAt ??= at;
+  return false;
 }
 
 /**
@@ -34,8 +51,18 @@ export function parseFilter(input: unknown, opts: ParseFilterOptions = {}): Filt
   if (!Number.isInteger(maxDepth) || maxDepth < 1) {
     throw new QuiverError("INVALID_ARGUMENT", `maxDepth must be a positive integer, got ${String(maxDepth)}`);
   }
-  const ctx: Ctx = { problems: [], maxDepth };
+  const maxSize = opts.maxSize ?? 1024;
+  const ctx: Ctx = { problems: [], maxDepth, maxSize, size: 0, overAt: null };
   const node = parseObject(input, opts.path ?? "filter", 1, ctx);
+  if (ctx.overAt !== null) {
+    // Its own code (422), reported alone: the rest of an oversized filter was not read.
+    throw QuiverError.fromProblems("LIMIT_EXCEEDED", [
+      {
+        path: ctx.overAt,
+        message: `the filter has more than ${maxSize} conditions, operators and listed values (maxFilterSize)`,
+      },
+    ]);
+  }
   if (ctx.problems.length > 0) throw QuiverError.fromProblems("INVALID_FILTER", ctx.problems);
   return node;
 }
@@ -51,8 +78,10 @@ function parseObject(input: unknown, at: string, depth: number, ctx: Ctx): Filte
     ctx.problems.push({ path: at, message: `must be a filter object, got ${describe(input)}` });
     return ALL;
   }
+  const keys = Object.keys(input);
+  if (!grow(ctx, keys.length, at)) return ALL;
   const children: FilterNode[] = [];
-  for (const key of Object.keys(input)) {
+  for (const key of keys) {
     const value = input[key];
     const here = `${at}.${key}`;
     if (key === "$and" || key === "$or") {
@@ -80,6 +109,7 @@ function parseList(op: "$and" | "$or", value: unknown, at: string, depth: number
     });
     return ALL;
   }
+  if (!grow(ctx, value.length, at)) return ALL;
   const children = value.map((v, i) => parseObject(v, `${at}[${i}]`, depth + 1, ctx));
   return combine(op === "$and" ? "and" : "or", children);
 }
@@ -131,6 +161,7 @@ function parseOperators(path: string[], ops: Record<string, unknown>, at: string
     });
     return ALL;
   }
+  if (!grow(ctx, keys.length, at)) return ALL;
   const children: FilterNode[] = [];
   for (const op of keys) {
     const v = ops[op];
@@ -230,6 +261,7 @@ function parseValueList(op: string, v: unknown, at: string, ctx: Ctx): Scalar[] 
     });
     return null;
   }
+  if (!grow(ctx, v.length, at)) return null;
   let ok = true;
   v.forEach((el, i) => {
     if (!checkScalar(el, `${at}[${i}]`, ctx)) ok = false;
@@ -246,6 +278,19 @@ function checkScalar(v: unknown, at: string, ctx: Ctx): v is Scalar {
   }
   ctx.problems.push({ path: at, message: `must be a string, number, boolean or null, got ${describe(v)}` });
   return false;
+}
+
+/**
+ * Keys of filter objects plus elements of arrays: the measure `maxSize` bounds, and the work a
+ * filter does per record it is checked against (the server bills it so). Stops counting below
+ * `maxDepth` levels, as parsing does.
+ */
+export function filterSize(input: unknown, maxDepth = 64): number {
+  if (maxDepth < 0 || typeof input !== "object" || input === null) return 0;
+  const values = Array.isArray(input) ? input : Object.values(input);
+  let n = values.length;
+  for (const v of values) n += filterSize(v, maxDepth - 1);
+  return n;
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {

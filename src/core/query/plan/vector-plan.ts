@@ -5,6 +5,7 @@
 import { flatSearch } from "../../index/flat/flat-search.js";
 import type { HnswIndex, HnswSearchOptions } from "../../index/hnsw/hnsw.js";
 import { allowedSlots, countAllowed, type SlotBitmap } from "../../index/slot-bitmap.js";
+import type { Deadline } from "../../util/deadline.js";
 import type { VectorSlab } from "../../vectors/slab.js";
 
 /** Below this many live records a collection is searched exactly (the graph would not pay for itself). */
@@ -40,6 +41,8 @@ export interface AnnQuery {
   matches?: number;
   /** "exact" or "hnsw" forces the strategy family; "auto" (default) decides by size and selectivity. */
   force?: "auto" | "exact" | "hnsw";
+  /** Checked before each graph search and between the chunks of an exact scan. */
+  deadline?: Deadline;
 }
 
 export interface AnnResult {
@@ -66,7 +69,7 @@ export function annSearch(index: HnswIndex, query: Float32Array, q: AnnQuery): A
   const exactOver = (bits?: SlotBitmap): AnnResult => {
     const live = index.liveView();
     const candidates = bits === undefined ? undefined : allowedSlots(bits, live);
-    const r = flatSearch(index.slab, query, k, { count: live.length, live, candidates });
+    const r = flatSearch(index.slab, query, k, { count: live.length, live, candidates, deadline: q.deadline });
     return { slots: r.slots, scores: r.scores, plan };
   };
 
@@ -77,7 +80,7 @@ export function annSearch(index: HnswIndex, query: Float32Array, q: AnnQuery): A
     }
     // Deletes (or many identical vectors) can leave a live node unreachable: the graph's answer must
     // still hold min(k, size) hits, so a short one is widened and then answered exactly, as for filters.
-    return graphSearch(index, query, k, ef, Math.min(k, size), plan, undefined) ?? exactOver();
+    return graphSearch(index, query, k, ef, Math.min(k, size), plan, undefined, q.deadline) ?? exactOver();
   }
 
   const matches = q.matches ?? countAllowed(q.filter, index.liveView());
@@ -89,7 +92,7 @@ export function annSearch(index: HnswIndex, query: Float32Array, q: AnnQuery): A
   const acorn = size > 0 && matches / size < ACORN_BELOW;
   plan.strategy = acorn ? "hnsw-acorn" : "hnsw-filtered";
   const filter = { filter: q.filter, filterMode: acorn ? ("acorn" as const) : ("plain" as const) };
-  const found = graphSearch(index, query, k, ef, Math.min(k, matches), plan, filter);
+  const found = graphSearch(index, query, k, ef, Math.min(k, matches), plan, filter, q.deadline);
   // The matching records were poorly connected (or the caller's count was high): scan them exactly.
   return found ?? exactOver(q.filter);
 }
@@ -103,10 +106,12 @@ function graphSearch(
   want: number,
   plan: AnnPlan,
   filter: Pick<HnswSearchOptions, "filter" | "filterMode"> | undefined,
+  deadline: Deadline | undefined,
 ): AnnResult | null {
   const size = index.size;
   let curEf = ef;
   for (let attempt = 0; ; attempt++) {
+    deadline?.check();
     const r = index.search(query, k, { ef: curEf, ...filter });
     plan.ef = curEf;
     plan.visited += r.visited;
@@ -143,6 +148,8 @@ export interface VectorSearchRequest {
   exact?: boolean;
   /** A filter's matching slots, as a list and as a bitmap; absent = no filter. */
   match?: { slots: Uint32Array; bits: SlotBitmap };
+  /** Checked before each graph search and between the chunks of every exact scan. */
+  deadline?: Deadline;
 }
 
 export interface VectorSearchPlan {
@@ -175,6 +182,7 @@ export function vectorSearch(
       // A vector declared `hnsw` uses its graph at any size, except that a filter matching few
       // records is still answered by scanning them (exact, and cheaper than a filtered walk).
       force: !source.graphAlways ? "auto" : m && candidates <= EXACT_FILTER_MAX ? "exact" : "hnsw",
+      deadline: req.deadline,
     });
     const p = r.plan;
     return {
@@ -191,6 +199,7 @@ export function vectorSearch(
     count: source.highWater,
     live: source.live,
     candidates: m?.slots,
+    deadline: req.deadline,
   });
   return { slots, scores, plan: { strategy: m ? "exact-filtered" : "exact-scan", candidates } };
 }
