@@ -289,7 +289,7 @@ export async function runAnnBench(opts: AnnBenchOptions): Promise<void> {
       `ANN benchmark: ${ds.name}, ${ds.n} × ${ds.dim} ${ds.metric}, ${ds.queries.length} queries, recall@${K}; M=16 efConstruction=200; single thread`,
     );
     console.log(
-      `queries: ${splitAnnQueries(ds, opts.queries ?? Infinity).description}; the operating point is picked on the tuning part, recall and qps are the scored part's (Orama: the first ${ORAMA_QUERIES} queries, split alike)`,
+      `queries: ${splitAnnQueries(ds, opts.queries ?? Infinity).description}; the operating point is picked on the tuning part, recall and qps are the scored part's${opts.interleave ? "" : ` (Orama in its own process: the first ${ORAMA_QUERIES} queries, split alike)`}`,
     );
   }
   const points: AnnPoint[] = [];
