@@ -17,6 +17,7 @@ import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
 import { median } from "./median.js";
 import { describeSplit, splitQueries } from "./split.js";
+import { smallestEf, type Tuned } from "./tune.js";
 import { EF_CONSTRUCTION, M } from "./ann-engines.js";
 
 export interface ServerBenchOptions {
@@ -269,33 +270,8 @@ async function recall(e: Engine, d: Data, rows: number[]): Promise<number> {
   return hit / (rows.length * K);
 }
 
-/** The beam widths tried for every engine's graph (Quiver's ef, Chroma's ef_search). */
-const EF_LADDER = [8, 10, 12, 16, 20, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 256, 384, 512];
 /** The recall@10 levels at which the engines are compared, each engine tuned to reach them. */
 const TARGETS = [0.95, 0.99];
-
-interface Tuned {
-  ef: number;
-  tuneRecall: number;
-  reached: boolean;
-}
-
-/**
- * The smallest ef on EF_LADDER whose recall on the tuning rows reaches `target` (a binary search: recall
- * grows with ef), or the largest ef when none does. `recallAt` is cached by the caller per engine.
- */
-async function smallestEf(target: number, recallAt: (ef: number) => Promise<number>): Promise<Tuned> {
-  let lo = 0;
-  let hi = EF_LADDER.length - 1;
-  const top = await recallAt(EF_LADDER[hi]);
-  if (top < target) return { ef: EF_LADDER[hi], tuneRecall: top, reached: false };
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if ((await recallAt(EF_LADDER[mid])) >= target) hi = mid;
-    else lo = mid + 1;
-  }
-  return { ef: EF_LADDER[lo], tuneRecall: await recallAt(EF_LADDER[lo]), reached: true };
-}
 
 /** Caches one engine's recall on the tuning rows per ef, and logs each. */
 function tuningRecall(
@@ -369,6 +345,7 @@ export async function runServerBench(opts: ServerBenchOptions): Promise<void> {
     engine: string;
     target: number | null;
     tuneRecall: number | null;
+    reached: boolean;
     recall: number;
     qps: number;
     p50: number;
@@ -423,6 +400,7 @@ export async function runServerBench(opts: ServerBenchOptions): Promise<void> {
         engine: m.engine.name,
         target: m.target ?? null,
         tuneRecall: m.tuned?.tuneRecall ?? null,
+        reached: m.tuned?.reached ?? true,
         recall: recalls.get(m.engine)!,
         qps: median(rs.map((x) => x.qps)),
         p50: median(rs.map((x) => x.p50)),
@@ -462,7 +440,7 @@ export async function runServerBench(opts: ServerBenchOptions): Promise<void> {
   const fmt = (x: number | null) => (x === null ? "-" : x.toFixed(4));
   for (const r of rows)
     process.stdout.write(
-      `| ${r.engine} | ${r.target === null ? "-" : `recall ${r.target}`} | ${fmt(r.tuneRecall)} | ${r.recall.toFixed(4)} | ${r.qps.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.errors} |\n`,
+      `| ${r.engine} | ${r.target === null ? "-" : `recall ${r.target}${r.reached ? "" : " (not reached)"}`} | ${fmt(r.tuneRecall)} | ${r.recall.toFixed(4)} | ${r.qps.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.errors} |\n`,
     );
   // The ratios to read: each target's tuned Quiver graph against that target's tuned Chroma; then Quiver's
   // untuned default against each, with both recalls shown.
