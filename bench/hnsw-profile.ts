@@ -15,7 +15,7 @@ import { loadKernelFactory } from "../src/core/kernels/load.js";
 import { VectorSlab } from "../src/core/vectors/slab.js";
 import { HnswIndex } from "../src/core/index/hnsw/hnsw.js";
 import { loadHnswModule, type HnswExports } from "../src/core/index/hnsw/module.js";
-import { H } from "../src/core/index/hnsw/layout.js";
+import { H } from "../src/core/kernels/boundary.generated.js";
 import { readHnsw } from "../src/core/index/hnsw/serialize.js";
 import { K, loadAnnDataset, recallOf, type AnnDataset } from "./ann-data.js";
 import { EF_CONSTRUCTION, M } from "./ann-engines.js";

@@ -1,32 +1,36 @@
 // Compiles the AssemblyScript modules (the distance kernels and the HNSW graph) to WebAssembly and embeds
 // each binary as base64 in a *-wasm.generated.ts file beside its loader, so the core loads it with no fs/fetch.
-// Run by `npm run build:wasm` before tsc; the generated file is gitignored and rebuilt every time.
+// First generates both sides of the JS/WebAssembly boundary from src/core/kernels/boundary.json
+// (wasm-boundary.mjs); after compiling, fails unless each module passes wasm-check.mjs against that table.
+// Run by `npm run build:wasm` before tsc; the generated files are gitignored and rebuilt every time.
 import asc from "assemblyscript/asc";
 import { writeFileSync, readFileSync, existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
+import { AS_TARGET, BOUNDARY_TABLE, TS_TARGET, assemblyScriptSide, typescriptSide } from "./wasm-boundary.mjs";
+import { checkModule } from "./wasm-check.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 
-/** Each module: its AssemblyScript entry, the generated file, the constant name and the exports it must have. */
+/** Each module: its AssemblyScript entry, the generated file, the constant name and its entry in the boundary table. */
 const MODULES = [
   {
     source: "src/core/kernels/assembly/kernels.ts",
     target: "src/core/kernels/kernels-wasm.generated.ts",
     constant: "KERNELS_WASM_BASE64",
     what: "The WebAssembly SIMD kernel module",
-    exports: ["dot", "l2sq", "scoreRange", "scoreSlots"],
+    boundary: "kernels",
   },
   {
     source: "src/core/kernels/assembly/hnsw/hnsw.ts",
     target: "src/core/index/hnsw/hnsw-wasm.generated.ts",
     constant: "HNSW_WASM_BASE64",
     what: "The WebAssembly SIMD HNSW graph module",
-    exports: ["insert", "search", "consolidate", "encodeAll"],
+    boundary: "hnsw",
   },
 ];
 
-async function build({ source, target, constant, what, exports: required }) {
+async function build({ source, target, constant, what, boundary }, table) {
   let binary = null;
   const { error, stderr } = await asc.main(
     [
@@ -67,22 +71,10 @@ async function build({ source, target, constant, what, exports: required }) {
     process.exit(1);
   }
 
-  // The loader relies on these invariants; fail the build rather than ship a module that breaks them.
-  const module = new WebAssembly.Module(binary);
-  const imports = WebAssembly.Module.imports(module).map((i) => `${i.module}.${i.name}:${i.kind}`);
-  const exports = WebAssembly.Module.exports(module).map((e) => `${e.name}:${e.kind}`);
-  if (imports.join() !== "env.memory:memory") {
-    console.error(`build-wasm: unexpected imports ${imports.join(", ")}`);
-    process.exit(1);
-  }
-  for (const name of required) {
-    if (!exports.includes(`${name}:function`)) {
-      console.error(`build-wasm: missing export ${name}`);
-      process.exit(1);
-    }
-  }
-  if (exports.some((e) => e.endsWith(":memory"))) {
-    console.error("build-wasm: the module must not export a memory");
+  // The loaders rely on these invariants; fail the build rather than ship a module that breaks them.
+  const problems = checkModule(binary, table.modules[boundary].exports);
+  if (problems.length > 0) {
+    for (const p of problems) console.error(`build-wasm: ${source} ${p}`);
     process.exit(1);
   }
 
@@ -96,4 +88,14 @@ async function build({ source, target, constant, what, exports: required }) {
   console.log(`build-wasm: ${binary.length} bytes -> ${target}`);
 }
 
-for (const m of MODULES) await build(m);
+const table = JSON.parse(readFileSync(join(root, BOUNDARY_TABLE), "utf8"));
+// A module declared in the table but never built would have its exports go unchecked.
+for (const name of Object.keys(table.modules)) {
+  if (!MODULES.some((m) => m.boundary === name)) {
+    console.error(`build-wasm: ${BOUNDARY_TABLE} declares module ${name}, which this script does not build`);
+    process.exit(1);
+  }
+}
+writeFileSync(join(root, TS_TARGET), typescriptSide(table));
+writeFileSync(join(root, AS_TARGET), assemblyScriptSide(table));
+for (const m of MODULES) await build(m, table);

@@ -18,6 +18,8 @@ export interface Limits {
   maxTopK: number;
   /** Deepest nesting of a filter. */
   maxFilterDepth: number;
+  /** Longest query text (`text` / `text.query`), in UTF-16 code units; analysis cost grows with it. */
+  maxQueryTextLength: number;
   /** Most collections in one database. */
   maxCollections: number;
 }
@@ -30,8 +32,16 @@ export const DEFAULT_LIMITS: Limits = {
   maxBatch: 10_000,
   maxTopK: 10_000,
   maxFilterDepth: 16,
+  maxQueryTextLength: 16_384,
   maxCollections: 1_000,
 };
 
 /** Collection and vector names: 1 to 64 characters, letters, digits, `_`, `-`, `.`, not starting with `.` or `-`. */
 export const NAME_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/;
+/**
+ * Names NAME_PATTERN allows but JavaScript objects treat specially: a store indexed by one of them
+ * ("__proto__" swaps an object's prototype) fails in ways no test of ordinary names finds, in this
+ * code and in every client that keeps results in plain objects. Refused as collection, vector and
+ * embedder names, and as segments of text and index field paths.
+ */
+export const RESERVED_NAMES: ReadonlySet<string> = new Set(["__proto__", "constructor", "prototype"]);

@@ -52,6 +52,16 @@ export function parseQueryRequest(
     problems.push({ path: "exact", message: "must be true or false" });
   if (spec.vector) spec.vector.options = { ef: req.ef, exact: req.exact };
   if (req.text !== undefined) spec.text = queryText(state, req.text, problems);
+  const textLength = typeof spec.text?.query === "string" ? spec.text.query.length : 0;
+  if (textLength > limits.maxQueryTextLength) {
+    // Checked apart from the shape problems: asking for too much work is its own code (422).
+    throw QuiverError.fromProblems("LIMIT_EXCEEDED", [
+      {
+        path: typeof req.text === "string" ? "text" : "text.query",
+        message: `at most ${limits.maxQueryTextLength} characters (maxQueryTextLength), got ${textLength}`,
+      },
+    ]);
+  }
   if (req.fusion !== undefined) queryFusion(req.fusion, spec, problems, limits);
   if (req.explain !== undefined && typeof req.explain !== "boolean")
     problems.push({ path: "explain", message: "must be true or false" });
@@ -109,7 +119,7 @@ function queryVector(
     vectorName = Object.keys(v)[0];
     raw = (v as Record<string, unknown>)[vectorName];
     path = `vector.${vectorName}`;
-    if (!state.schema.vectors[vectorName]) {
+    if (!Object.hasOwn(state.schema.vectors, vectorName)) {
       throw QuiverError.fromProblems("INVALID_ARGUMENT", [
         { path, message: `unknown vector; this collection has ${names.join(", ")}` },
       ]);

@@ -4,7 +4,7 @@
  * (payload serialized once, vectors as Float32Array), so later stages never re-check.
  */
 import { QuiverError, type Problem } from "../core/errors/errors.js";
-import { NAME_PATTERN, type Limits } from "./limits.js";
+import { NAME_PATTERN, RESERVED_NAMES, type Limits } from "./limits.js";
 import type { StoredRecord } from "./ops.js";
 import type {
   CollectionSchema,
@@ -48,7 +48,18 @@ export function checkName(name: unknown, path: string, problems: Problem[]): voi
       path,
       message: `must be 1-64 characters of letters, digits, "_", "-" or "." (not starting with "-" or "."), got ${describe(name)}`,
     });
+  } else if (RESERVED_NAMES.has(name)) {
+    problems.push({ path, message: `"${name}" is reserved (${[...RESERVED_NAMES].join(", ")} cannot be names)` });
   }
+}
+
+/** A payload field or dotted path: no empty segment, no reserved one. */
+function checkFieldPath(field: string, path: string, problems: Problem[]): void {
+  const segments = field.split(".");
+  if (field.length === 0 || segments.some((s) => s.length === 0))
+    problems.push({ path, message: "must be a field name or dotted path" });
+  else if (segments.some((s) => RESERVED_NAMES.has(s)))
+    problems.push({ path, message: `must not contain ${[...RESERVED_NAMES].join(", ")} (reserved)` });
 }
 
 export function validateSchema(input: unknown, limits: Limits, plugins: TextPlugins = {}): CollectionSchema {
@@ -124,9 +135,7 @@ export function validateSchema(input: unknown, limits: Limits, plugins: TextPlug
     } else {
       out.indexes = {};
       for (const [field, type] of Object.entries(input.indexes)) {
-        if (field.length === 0 || field.split(".").some((s) => s.length === 0)) {
-          problems.push({ path: `schema.indexes.${field}`, message: "must be a field name or dotted path" });
-        }
+        checkFieldPath(field, `schema.indexes.${field}`, problems);
         if (!INDEX_TYPES.includes(type as PayloadIndexType)) {
           problems.push({
             path: `schema.indexes.${field}`,
@@ -147,8 +156,7 @@ export function validateSchema(input: unknown, limits: Limits, plugins: TextPlug
       out.text = {};
       for (const [field, spec] of Object.entries(input.text)) {
         const p = `schema.text.${field}`;
-        if (field.length === 0 || field.split(".").some((x) => x.length === 0))
-          problems.push({ path: p, message: "must be a field name or dotted path" });
+        checkFieldPath(field, p, problems);
         checkTextFieldSpec(spec, p, plugins, problems);
         out.text[field] = structuredClone(spec) as TextFieldSpec;
       }
@@ -366,7 +374,8 @@ export function validateRecords(input: unknown, schema: CollectionSchema, limits
     }
     const vectors = new Map<string, Float32Array>();
     for (const [name, v] of Object.entries(given)) {
-      const spec = schema.vectors[name];
+      // Own properties only: `vectors: { constructor: [...] }` names no vector of any schema.
+      const spec = Object.hasOwn(schema.vectors, name) ? schema.vectors[name] : undefined;
       const vp = rec.vector !== undefined ? `${p}.vector` : `${p}.vectors.${name}`;
       if (!spec) {
         problems.push({ path: vp, message: `unknown vector; this collection has ${names.join(", ")}` });

@@ -52,7 +52,7 @@ export class EmbedderRegistry {
 
   /** The embedder bound to a named vector of a schema; throws a clear error when it is missing. */
   forVector(schema: CollectionSchema, vector: string, path = `vector.${vector}`): Embedder {
-    const name = schema.vectors[vector]?.embedder;
+    const name = Object.hasOwn(schema.vectors, vector) ? schema.vectors[vector].embedder : undefined;
     if (name === undefined) {
       throw QuiverError.fromProblems("INVALID_ARGUMENT", [
         {
@@ -129,7 +129,7 @@ export class EmbedderRegistry {
       }
       if (isObject(rec.vectors)) {
         for (const [name, v] of Object.entries(rec.vectors)) {
-          if (typeof v === "string" && schema.vectors[name]) want(name, v, `${p}.vectors.${name}`);
+          if (typeof v === "string" && Object.hasOwn(schema.vectors, name)) want(name, v, `${p}.vectors.${name}`);
         }
       }
       for (const name of boundVectors(schema)) {
@@ -177,7 +177,7 @@ export class EmbedderRegistry {
       name = Object.keys(v)[0];
       text = v[name] as string;
       path = `vector.${name}`;
-      if (!schema.vectors[name]) return req; // reported by the query's own validation
+      if (!Object.hasOwn(schema.vectors, name)) return req; // reported by the query's own validation
     } else {
       return req;
     }

@@ -90,7 +90,7 @@ export function documentSchema(
 function chooseVector(schema: CollectionSchema, wanted?: string): string {
   const names = Object.keys(schema.vectors);
   if (wanted !== undefined) {
-    if (!schema.vectors[wanted])
+    if (!Object.hasOwn(schema.vectors, wanted))
       throw QuiverError.fromProblems("INVALID_ARGUMENT", [
         { path: "vector", message: `unknown vector; this collection has ${names.join(", ")}` },
       ]);

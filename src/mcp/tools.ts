@@ -26,6 +26,8 @@ export interface McpToolOptions {
    * refuse. The HTTP mount passes the request's API key scopes through this.
    */
   authorize?: (access: { tool: string; collection: string | null; write: boolean }) => void | Promise<void>;
+  /** A read-only caller: the tools that write (remember, forget, ingest) are not offered at all. */
+  readOnly?: boolean;
   /** Server name and version announced to clients. */
   name?: string;
   version?: string;
@@ -51,6 +53,9 @@ const filterProp = {
   type: "object",
   description: 'Payload filter in Quiver\'s filter language, e.g. {"lang":"en","year":{"$gte":2020}}.',
 };
+
+/** The tools that write to the database; a read-only caller is not offered them. */
+export const WRITE_TOOLS: ReadonlySet<string> = new Set(["remember", "forget", "ingest"]);
 
 export const TOOLS: ToolDefinition[] = [
   {
@@ -213,7 +218,7 @@ export class QuiverTools {
   ) {}
 
   list(): ToolDefinition[] {
-    return TOOLS;
+    return this.options.readOnly ? TOOLS.filter((t) => !WRITE_TOOLS.has(t.name)) : TOOLS;
   }
 
   private memoryStore(): Promise<MemoryStore> {
@@ -252,6 +257,8 @@ export class QuiverTools {
   }
 
   private async run(name: string, a: Args): Promise<unknown> {
+    if (this.options.readOnly && WRITE_TOOLS.has(name))
+      throw new QuiverError("FORBIDDEN", `${name} writes, and this caller may only read`);
     const memoryName = this.options.memoryCollection ?? "memory";
     switch (name) {
       case "list_collections": {

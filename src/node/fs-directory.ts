@@ -42,7 +42,7 @@ class NodeFile implements WritableFile {
       try {
         return await fn();
       } catch (e) {
-        throw fsError(op, this.name, this.root, e);
+        throw fsError(op, this.name, e);
       }
     });
     this.tail = next.catch(() => undefined);
@@ -84,7 +84,7 @@ class NodeFile implements WritableFile {
       try {
         await this.fh.close();
       } catch (e) {
-        throw fsError("close", this.name, this.root, e);
+        throw fsError("close", this.name, e);
       }
     });
     this.tail = next.catch(() => undefined);
@@ -105,7 +105,7 @@ class NodeScratchFile implements ScratchFile {
       mkdirSync(root, { recursive: true });
       this.fd = openSync(path, "w+", 0o600);
     } catch (e) {
-      throw fsError("openScratch", name, root, e);
+      throw fsError("openScratch", name, e);
     }
   }
 
@@ -124,7 +124,7 @@ class NodeScratchFile implements ScratchFile {
         off += n;
       }
     } catch (e) {
-      throw fsError("read", this.name, this.root, e);
+      throw fsError("read", this.name, e);
     }
     if (off < into.length) into.fill(0, off);
   }
@@ -135,7 +135,7 @@ class NodeScratchFile implements ScratchFile {
     try {
       while (off < data.length) off += writeSync(fd, data, off, data.length - off, pos + off);
     } catch (e) {
-      throw fsError("write", this.name, this.root, e);
+      throw fsError("write", this.name, e);
     }
   }
 
@@ -182,7 +182,7 @@ export class NodeDirectory implements Directory {
       () => undefined,
       (e) => {
         this.ready = undefined; // let a later call retry, e.g. once the disk is mounted
-        throw fsError("mkdir", this.path, this.path, e);
+        throw fsError("mkdir", "the database folder", e);
       },
     );
     return this.ready;
@@ -194,7 +194,7 @@ export class NodeDirectory implements Directory {
     try {
       return await fn(join(this.path, name));
     } catch (e) {
-      throw fsError(op, name, this.path, e);
+      throw fsError(op, name, e);
     }
   }
 
@@ -204,7 +204,7 @@ export class NodeDirectory implements Directory {
       const entries = await readdir(this.path, { withFileTypes: true });
       return entries.filter((e) => e.isFile() && e.name !== LOCK_FILE).map((e) => e.name);
     } catch (e) {
-      throw fsError("list", this.path, this.path, e);
+      throw fsError("list", "the database folder", e);
     }
   }
 
@@ -255,7 +255,7 @@ export class NodeDirectory implements Directory {
       fh = await open(this.path, constants.O_RDONLY);
       await fh.sync();
     } catch (e) {
-      throw fsError("fsync", "the directory", this.path, e);
+      throw fsError("fsync", "the directory", e);
     } finally {
       await fh?.close().catch(() => undefined);
     }

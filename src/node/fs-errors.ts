@@ -1,6 +1,8 @@
 /**
  * OS errors from node:fs become QuiverErrors here, once: ENOENT is NOT_FOUND, anything else IO
- * naming the operation, the file and the errno, with the original error kept as `cause`.
+ * naming the operation, the file and the errno, with the original error kept as `cause`. Messages
+ * name files relative to the database and never its absolute location, because they reach clients
+ * (a server's error answers); the cause, which only the process sees, keeps the full path.
  */
 import { QuiverError } from "../core/errors/errors.js";
 
@@ -9,13 +11,13 @@ export function errnoOf(e: unknown): string | undefined {
   return typeof code === "string" ? code : undefined;
 }
 
-/** Maps an OS error of `op` on `name` (in folder `root`) to a QuiverError. */
-export function fsError(op: string, name: string, root: string, e: unknown): QuiverError {
+/** Maps an OS error of `op` on `name` (a path relative to the database) to a QuiverError. */
+export function fsError(op: string, name: string, e: unknown): QuiverError {
   if (e instanceof QuiverError) return e;
   const errno = errnoOf(e);
   if (errno === "ENOENT") {
-    return new QuiverError("NOT_FOUND", `${op} of ${name} failed: file not found in ${root}`, { cause: e });
+    return new QuiverError("NOT_FOUND", `${op} of ${name} failed: file not found`, { cause: e });
   }
   const reason = errno ?? (e instanceof Error ? e.message : String(e));
-  return new QuiverError("IO", `${op} of ${name} failed: ${reason} (in ${root})`, { cause: e });
+  return new QuiverError("IO", `${op} of ${name} failed: ${reason}`, { cause: e });
 }

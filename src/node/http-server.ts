@@ -8,7 +8,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { QuiverError } from "../core/errors/errors.js";
-import type { AppRequest, AppResponse } from "../server/app.js";
+import { ClientDisconnected, type AppRequest, type AppResponse } from "../server/app.js";
 
 /** What the adapter serves: the app's `exchange` (QuiverApp has it). */
 export interface ExchangeApp {
@@ -73,11 +73,12 @@ function bodyChunks(req: IncomingMessage): AsyncIterator<Uint8Array> {
         const chunk = req.read() as Buffer | null;
         if (chunk !== null) return { done: false, value: chunk };
         if (req.readableEnded) return { done: true, value: undefined };
-        if (req.destroyed) throw new Error("the request was aborted before its body was complete");
+        if (req.destroyed) throw new ClientDisconnected();
         await new Promise<void>((resolve, reject) => {
           const settle = (e?: Error) => {
             req.off("readable", ok).off("end", ok).off("close", ok).off("error", settle);
-            if (e) reject(e);
+            // The request stream only fails when the client's side of the connection does.
+            if (e) reject(new ClientDisconnected());
             else resolve();
           };
           const ok = () => settle();
@@ -138,13 +139,33 @@ async function send(req: IncomingMessage, res: ServerResponse, answer: AppRespon
  * @example
  * const http = await serveApp(server.app, { port: 8080 });
  */
+/** Bounds on connections and on how long a request may take to arrive (slow clients, slowloris). */
+export interface ConnectionLimits {
+  /** Most open connections; more are refused at accept (default 1,000). */
+  maxConnections: number;
+  /** Time to receive a request's headers (default 10 s). */
+  headersTimeoutMs: number;
+  /** Time to receive a whole request, headers and body: a body that trickles in is cut (default 60 s). */
+  requestTimeoutMs: number;
+}
+
+export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
+  maxConnections: 1_000,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 60_000,
+};
+
 export async function serveApp(
   app: ExchangeApp,
-  opts: { host?: string; port?: number } = {},
+  opts: { host?: string; port?: number; limits?: Partial<ConnectionLimits> } = {},
 ): Promise<HttpServerHandle> {
+  const limits = { ...DEFAULT_CONNECTION_LIMITS, ...opts.limits };
+  // How often node:http checks the request deadlines (its default, 30 s, is coarser than the limits).
+  const shortest = Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs);
+  const checkEvery = Math.max(10, Math.min(1_000, Math.floor(shortest / 4)));
   const host = opts.host ?? "127.0.0.1";
   const inFlight = new Set<Promise<void>>();
-  const server = createServer((req, res) => {
+  const server = createServer({ connectionsCheckingInterval: checkEvery }, (req, res) => {
     const p = (async () => {
       try {
         await send(req, res, await app.exchange(appRequest(req, base)));
@@ -159,6 +180,12 @@ export async function serveApp(
     void p.finally(() => inFlight.delete(p));
   });
   server.keepAliveTimeout = 30_000;
+  // node:http enforces these itself: past them it answers 408 and closes the socket, and the body
+  // iterator then ends with ClientDisconnected, so the handler stops waiting for the missing bytes.
+  server.maxConnections = limits.maxConnections;
+  server.headersTimeout = limits.headersTimeoutMs;
+  server.requestTimeout = limits.requestTimeoutMs;
+
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(opts.port ?? 0, host, () => {

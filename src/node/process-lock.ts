@@ -83,7 +83,7 @@ export class ProcessLock {
     try {
       key = await realpath(this.dir);
     } catch (e) {
-      throw fsError("lock", this.dir, this.dir, e);
+      throw fsError("lock", "the database folder", e);
     }
     if (lockedPaths.has(key)) {
       throw new QuiverError(
@@ -107,7 +107,7 @@ export class ProcessLock {
         try {
           await rm(join(this.dir, LOCK_FILE), { force: true });
         } catch (e) {
-          throw fsError("remove", LOCK_FILE, this.dir, e);
+          throw fsError("remove", LOCK_FILE, e);
         } finally {
           lockedPaths.delete(key);
         }
@@ -123,7 +123,7 @@ export class ProcessLock {
       try {
         fh = await open(lockPath, "wx", 0o644);
       } catch (e) {
-        if (errnoOf(e) !== "EEXIST") throw fsError("lock", LOCK_FILE, this.dir, e);
+        if (errnoOf(e) !== "EEXIST") throw fsError("lock", LOCK_FILE, e);
         // Take over a stale lock once; finding one again means another opener raced us to it.
         await this.checkHolder(lockPath, attempt === 0);
         continue;
@@ -133,7 +133,7 @@ export class ProcessLock {
       } catch (e) {
         await fh.close().catch(() => undefined);
         await unlink(lockPath).catch(() => undefined);
-        throw fsError("lock", LOCK_FILE, this.dir, e);
+        throw fsError("lock", LOCK_FILE, e);
       }
       await fh.close().catch(() => undefined);
       return;
@@ -177,7 +177,7 @@ export class ProcessLock {
     try {
       await unlink(lockPath);
     } catch (e) {
-      if (errnoOf(e) !== "ENOENT") throw fsError("remove stale", LOCK_FILE, this.dir, e);
+      if (errnoOf(e) !== "ENOENT") throw fsError("remove stale", LOCK_FILE, e);
     }
   }
 

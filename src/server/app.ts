@@ -16,6 +16,7 @@ import { bodySchemas, type BodySchemas } from "./bodies.js";
 import { docsPage, openApiDocument } from "./openapi.js";
 import { allows, reaches, type KeyStore, type Principal } from "./keys.js";
 import { Metrics } from "./metrics.js";
+import { meteredDatabase } from "./metered.js";
 import { scopedDatabase } from "./scoped.js";
 import { ROUTES, type Route, type RouteContext } from "./routes.js";
 import { validate } from "./schema.js";
@@ -53,10 +54,11 @@ export interface AppOptions {
   log?: (entry: RequestLog) => void;
   /**
    * Serves /mcp (Model Context Protocol over streamable HTTP) once a valid key is presented; the
-   * handler gets the database as that key sees it (src/server/scoped.ts). Mounted by `quiver serve`,
+   * handler gets the database as that key sees it (src/server/scoped.ts), metered and limited by its
+   * quota like every route (src/server/metered.ts); `readOnly` keys are offered no write tools. Mounted by `quiver serve`,
    * which owns the MCP SDK dependency, so this app stays free of npm imports.
    */
-  mcp?: (request: Request, db: DatabaseApi) => Promise<Response>;
+  mcp?: (request: Request, db: DatabaseApi, access: { readOnly: boolean }) => Promise<Response>;
   /** Extra gauges for /metrics, computed at scrape time (the Node adapter adds memory). */
   extraGauges?: () => Record<string, { help: string; samples: [Record<string, string>, number][] }>;
 }
@@ -75,6 +77,16 @@ export interface AppRequest {
   body(): AsyncIterator<Uint8Array> | null;
   /** The request as a web Request, for handlers that need one (MCP); only called for them. */
   toRequest(): Request;
+}
+
+/**
+ * Thrown by a request's body when the client went away before sending all of it: nobody is left to
+ * answer, so it is logged and counted as 499 (nginx's "client closed request"), not as a server fault.
+ */
+export class ClientDisconnected extends Error {
+  constructor() {
+    super("the client disconnected before its request was complete");
+  }
 }
 
 /** A complete answer; streamed answers (MCP) are web Responses instead. */
@@ -372,8 +384,19 @@ export function createApp(opts: AppOptions): QuiverApp {
             presented === null ? "an API key is required: Authorization: Bearer <key>" : "the API key is not valid",
           );
         log.key = principal.id;
-        response = await opts.mcp(req.toRequest(), scopedDatabase(opts.db, principal));
+        const over = opts.usage.quotaExceeded(principal);
+        if (over) throw new QuiverError("QUOTA_EXCEEDED", over);
+        // Tools are billed call by call, in the units of the equivalent REST request.
+        const tally = { readUnits: 0, writeUnits: 0 };
+        const db = meteredDatabase(scopedDatabase(opts.db, principal), principal, {
+          usage: opts.usage,
+          metrics,
+          tally,
+        });
+        response = await opts.mcp(req.toRequest(), db, { readOnly: !allows(principal, "write") });
         status = response.status;
+        read = tally.readUnits;
+        write = tally.writeUnits;
       } else {
         const r = await handle(req, pathname, log);
         status = r.status;
@@ -400,6 +423,11 @@ export function createApp(opts: AppOptions): QuiverApp {
       } else if (e instanceof QuiverError) {
         status = ERROR_CATALOG[e.code]?.status ?? 500;
         ({ code, message, problems } = e);
+      } else if (e instanceof ClientDisconnected) {
+        status = 499;
+        code = "CLIENT_DISCONNECTED";
+        message = e.message;
+        problems = [];
       } else {
         status = 500;
         code = "INTERNAL";

@@ -1,4 +1,7 @@
-
+/**
+ * The Quiver server, runtime-neutral: `startQuiverServer` wires a database, its key store and
+ * usage meter into the fetch app. Hosts (src/node/http-server.ts; Bun, Deno, workers) call `fetch`.
+ */
 import type { Directory } from "../storage/directory.js";
 import { createApp, type AppOptions, type QuiverApp } from "./app.js";
 import { KeyStore } from "./keys.js";

@@ -5,8 +5,8 @@
  */
 import { QuiverError } from "../core/errors/errors.js";
 import type { CollectionApi, DatabaseApi } from "../api/types.js";
-import type { QueryPlan } from "../database/reads.js";
 import type { BodySchemas } from "./bodies.js";
+import { queryCost } from "./costs.js";
 import { reaches, type KeyStore, type Principal, type Scope } from "./keys.js";
 import type { Cost, UsageMeter } from "./usage.js";
 
@@ -74,26 +74,6 @@ async function info(db: DatabaseApi, name: string): Promise<unknown> {
   const found = (await db.listCollections()).find((c) => c.name === name);
   if (!found) throw new QuiverError("NOT_FOUND", `collection "${name}" does not exist`);
   return found;
-}
-
-/**
- * The work a query did, for its read units: every vector scored costs its dimension, every text
- * match 100 (a BM25 score over a few postings). A graph search is charged for the nodes it scored
- * (`plan.ann.visited`), an exact one for its candidates. `dim` is the searched vector's dimension.
- */
-function queryWork(plan: QueryPlan, dim: number): number {
-  const compared = plan.ann ? plan.ann.visited : plan.strategy === "text" ? 0 : plan.candidates;
-  return compared * dim + 100 * (plan.text?.matched ?? 0);
-}
-
-/** The searched vector's dimension: the query's own array when it sent one, else the schema's. */
-function searchedDim(c: CollectionApi, body: Record<string, unknown>, plan: QueryPlan): number {
-  if (!plan.vector) return 0;
-  const v = body.vector;
-  if (Array.isArray(v)) return v.length;
-  const named = v !== null && typeof v === "object" ? (v as Record<string, unknown>)[plan.vector] : undefined;
-  if (Array.isArray(named)) return named.length;
-  return c.schema.vectors[plan.vector]?.dim ?? 0;
 }
 
 function readOpts(body: Record<string, unknown>): { withPayload?: boolean; withVectors?: boolean } {
@@ -266,7 +246,7 @@ export const ROUTES: Route[] = [
       const c = await coll(ctx);
       // Every field the query schema declares is passed as it is: see src/server/bodies.ts.
       const r = await c.query(ctx.body as never);
-      return { json: r, cost: { kind: "read", work: queryWork(r.plan, searchedDim(c, ctx.body, r.plan)) } };
+      return { json: r, cost: queryCost(c, ctx.body, r.plan) };
     },
   },
   {

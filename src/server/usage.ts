@@ -6,7 +6,8 @@
  *
  * The formula (docs/server.md):
  *   read units  = 1 + ceil(work / 100,000) + ceil(response bytes / 16,384),
- *                 work = vectors compared x dimension + 100 x text matches scored (queries; else 0)
+ *                 work = vectors compared x dimension + 100 x text matches scored
+ *                        + 100 x query text characters analysed (queries; else 0; src/server/costs.ts)
  *   write units = upsert: max(1, ceil(request bytes / 4,096)); delete: max(1, ceil(records deleted / 100));
  *                 create or drop a collection: 1
  * Requests that fail cost nothing; key management, metrics and health are not metered.
@@ -56,12 +57,36 @@ interface KeyUsage {
   /** The month (YYYY-MM, UTC) the period counters belong to. */
   month: string;
   period: Counter;
-  collections: Record<string, Counter>;
+  /** By collection name: a Map, because names are user input ("__proto__" is a fine key here). */
+  collections: Map<string, Counter>;
 }
 
+/** The file's shape: plain JSON objects, read back into Maps (`fromFile`) and never indexed directly. */
 interface UsageFile {
   version: 1;
-  keys: Record<string, KeyUsage>;
+  keys: Record<string, Omit<KeyUsage, "collections"> & { collections: Record<string, Counter> }>;
+}
+
+/** Own entries only: a parsed file may hold any key, and nothing inherited is ever read as data. */
+function ownEntries<T>(o: unknown): [string, T][] {
+  return typeof o === "object" && o !== null ? (Object.entries(o) as [string, T][]) : [];
+}
+
+function fromFile(file: UsageFile): Map<string, KeyUsage> {
+  const keys = new Map<string, KeyUsage>();
+  for (const [id, u] of ownEntries<UsageFile["keys"][string]>(file.keys))
+    keys.set(id, { ...u, collections: new Map(ownEntries<Counter>(u.collections)) });
+  return keys;
+}
+
+/** `Object.fromEntries` defines own properties, so even a "__proto__" name stays plain data. */
+function toFile(keys: Map<string, KeyUsage>): UsageFile {
+  return {
+    version: 1,
+    keys: Object.fromEntries(
+      [...keys].map(([id, u]) => [id, { ...u, collections: Object.fromEntries(u.collections) }]),
+    ),
+  };
 }
 
 const zero = (): Counter => ({ readUnits: 0, writeUnits: 0, requests: 0 });
@@ -82,7 +107,7 @@ export class UsageMeter {
 
   private constructor(
     private readonly dir: Directory | null,
-    private readonly data: UsageFile,
+    private readonly keys: Map<string, KeyUsage>,
     private readonly flushMs: number,
     private readonly now: () => number,
     private readonly onWarning: (m: string) => void,
@@ -92,18 +117,18 @@ export class UsageMeter {
     dir: Directory | null,
     opts: { flushMs?: number; now?: () => number; onWarning?: (m: string) => void } = {},
   ): Promise<UsageMeter> {
-    let data: UsageFile = { version: 1, keys: {} };
+    let keys = new Map<string, KeyUsage>();
     if (dir) {
       try {
         const parsed = JSON.parse(new TextDecoder().decode(await dir.read(USAGE_FILE))) as UsageFile;
-        if (parsed.version === 1 && typeof parsed.keys === "object" && parsed.keys !== null) data = parsed;
+        if (parsed.version === 1 && typeof parsed.keys === "object" && parsed.keys !== null) keys = fromFile(parsed);
       } catch (e) {
         if (!(e instanceof QuiverError && e.code === "NOT_FOUND"))
           opts.onWarning?.(`${USAGE_FILE} unreadable, usage starts from zero: ${String(e)}`);
       }
     }
     const now = opts.now ?? Date.now;
-    return new UsageMeter(dir, data, opts.flushMs ?? 5_000, now, opts.onWarning ?? (() => undefined));
+    return new UsageMeter(dir, keys, opts.flushMs ?? 5_000, now, opts.onWarning ?? (() => undefined));
   }
 
   /** The current month (YYYY-MM, UTC), recomputed only when the clock leaves the cached one. */
@@ -119,8 +144,11 @@ export class UsageMeter {
   }
 
   private usageOf(keyId: string): KeyUsage {
-    let u = this.data.keys[keyId];
-    if (!u) u = this.data.keys[keyId] = { total: zero(), month: this.month(), period: zero(), collections: {} };
+    let u = this.keys.get(keyId);
+    if (!u) {
+      u = { total: zero(), month: this.month(), period: zero(), collections: new Map() };
+      this.keys.set(keyId, u);
+    }
     const m = this.month();
     if (u.month !== m) {
       u.month = m;
@@ -145,7 +173,11 @@ export class UsageMeter {
     const u = this.usageOf(keyId);
     add(u.total, units);
     add(u.period, units);
-    if (collection !== undefined) add((u.collections[collection] ??= zero()), units);
+    if (collection !== undefined) {
+      let c = u.collections.get(collection);
+      if (!c) u.collections.set(collection, (c = zero()));
+      add(c, units);
+    }
     this.dirty = true;
     if (this.now() - this.lastFlush >= this.flushMs) void this.flush();
   }
@@ -159,25 +191,24 @@ export class UsageMeter {
     collections: Record<string, Counter>;
   } {
     const u = this.usageOf(keyId);
-    return { key: keyId, ...structuredClone(u) };
+    return { key: keyId, ...structuredClone({ ...u, collections: Object.fromEntries(u.collections) }) };
   }
 
   /** Every key's usage and the per-collection sums (the admin's view). */
   all(): { keys: ReturnType<UsageMeter["ofKey"]>[]; collections: Record<string, Counter> } {
-    const collections: Record<string, Counter> = {};
-    for (const u of Object.values(this.data.keys)) {
-      for (const [name, c] of Object.entries(u.collections)) {
-        const sum = (collections[name] ??= zero());
+    const sums = new Map<string, Counter>();
+    for (const u of this.keys.values()) {
+      for (const [name, c] of u.collections) {
+        let sum = sums.get(name);
+        if (!sum) sums.set(name, (sum = zero()));
         sum.readUnits += c.readUnits;
         sum.writeUnits += c.writeUnits;
         sum.requests += c.requests;
       }
     }
     return {
-      keys: Object.keys(this.data.keys)
-        .sort()
-        .map((k) => this.ofKey(k)),
-      collections,
+      keys: [...this.keys.keys()].sort().map((k) => this.ofKey(k)),
+      collections: Object.fromEntries(sums),
     };
   }
 
@@ -188,7 +219,7 @@ export class UsageMeter {
     if (!this.dirty) return;
     this.dirty = false;
     this.lastFlush = this.now();
-    const bytes = new TextEncoder().encode(JSON.stringify(this.data));
+    const bytes = new TextEncoder().encode(JSON.stringify(toFile(this.keys)));
     this.flushing = writeFileAtomic(this.dir, USAGE_FILE, bytes)
       .catch((e) => {
         this.dirty = true;

@@ -3,7 +3,7 @@
  * in a memory (or given) Directory, its admin key, and a small raw HTTP helper.
  */
 import { open, MemoryDirectory, type Database, type Directory, type DatabaseOptions } from "../../src/index.js";
-import { serveApp, type HttpServerHandle } from "../../src/node/http-server.js";
+import { serveApp, type ConnectionLimits, type HttpServerHandle } from "../../src/node/http-server.js";
 import {
   startQuiverServer,
   type AppOptions,
@@ -40,6 +40,7 @@ export async function startTestServer(
     keepLogs?: boolean;
     adminKey?: string | null;
     mcp?: AppOptions["mcp"];
+    connectionLimits?: Partial<ConnectionLimits>;
   } = {},
 ): Promise<TestServer> {
   const dir = opts.dir ?? new MemoryDirectory();
@@ -55,7 +56,7 @@ export async function startTestServer(
     log: opts.keepLogs ? (e) => logs.push(e) : undefined,
     mcp: opts.mcp,
   });
-  const http = await serveApp(server.app, { host: "127.0.0.1", port: 0 });
+  const http = await serveApp(server.app, { host: "127.0.0.1", port: 0, limits: opts.connectionLimits });
   const url = http.url;
   const admin = connect(url, {
     apiKey: opts.adminKey === null ? server.generatedAdminKey : (opts.adminKey ?? ADMIN_KEY),

@@ -1,7 +1,8 @@
 /**
  * The MCP tools over streamable HTTP on the server (/mcp): an SDK client with an API key lists and
  * calls the tools; without a key it gets 401; a read key limited to one collection sees only that
- * collection and cannot write through the tools.
+ * collection and cannot write through the tools (nor is offered them); tools are metered and
+ * stopped by quotas like REST routes.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -25,7 +26,7 @@ async function client(url: string, key: string): Promise<Client> {
 }
 
 test("MCP over HTTP: keys and scopes apply to the tools", async () => {
-  const t = await startTestServer({ mcp: (request, db) => mcpHttpHandler(db)(request) });
+  const t = await startTestServer({ mcp: (request, db, access) => mcpHttpHandler(db, access)(request) });
   try {
     const kb = await t.db.createCollection("kb", { vectors: { v: { dim: 2, metric: "cosine" } } });
     await kb.upsert([{ id: "a", vector: [1, 0], payload: { text: "alpha" } }]);
@@ -50,6 +51,11 @@ test("MCP over HTTP: keys and scopes apply to the tools", async () => {
 
     const { key } = await t.server.keys.create({ scope: "read", collections: ["kb"] });
     const reader = await client(t.url, key);
+    assert.deepEqual(
+      (await reader.listTools()).tools.map((x) => x.name).sort(),
+      ["list_collections", "recall", "search"],
+      "a read key is offered no write tools",
+    );
     const visible = json(await reader.callTool({ name: "list_collections", arguments: {} }));
     assert.deepEqual(
       (visible.collections as { name: string }[]).map((c) => c.name),
@@ -71,6 +77,43 @@ test("MCP over HTTP: keys and scopes apply to the tools", async () => {
     assert.match((write.content as { text: string }[])[0].text, /^FORBIDDEN/);
     assert.equal(await kb.count(), 1);
     await reader.close();
+  } finally {
+    await t.close();
+  }
+});
+
+test("MCP over HTTP: tool calls are billed like REST and stopped by the key's quota", async () => {
+  const t = await startTestServer({
+    keepLogs: true,
+    mcp: (request, db, access) => mcpHttpHandler(db, access)(request),
+  });
+  try {
+    const kb = await t.db.createCollection("kb", { vectors: { v: { dim: 2, metric: "cosine" } } });
+    await kb.upsert([{ id: "a", vector: [1, 0], payload: { text: "alpha" } }]);
+    const { key, record } = await t.server.keys.create({ scope: "read", collections: ["kb"], quota: { readUnits: 6 } });
+    const rest = await t.call("POST", "/v1/collections/kb/query", { key, body: { vector: [1, 0.1], limit: 5 } });
+    const restUnits = Number(rest.headers.get("quiver-read-units"));
+    assert.ok(restUnits >= 1);
+    const reader = await client(t.url, key);
+    let served = 0;
+    let refused: unknown = null;
+    for (let i = 0; i < 10 && refused === null; i++) {
+      try {
+        const r = await reader.callTool({ name: "search", arguments: { collection: "kb", vector: [1, 0.1] } });
+        if (r.isError) refused = (r.content as { text: string }[])[0].text;
+        else served++;
+      } catch (e) {
+        refused = e;
+      }
+    }
+    await reader.close().catch(() => undefined);
+    assert.ok(refused !== null, "the quota stopped the MCP searches");
+    assert.ok(served >= 1 && served < 10, `served ${served}`);
+    const usage = (await t.call("GET", "/v1/usage", { key })).json.keys[0];
+    assert.equal(usage.total.readUnits, restUnits * (1 + served), "each MCP search cost what the REST query did");
+    const mcpUnits = t.logs.filter((l) => l.route === "/mcp").reduce((n, l) => n + l.readUnits, 0);
+    assert.equal(mcpUnits, restUnits * served, "the request log reports the units of /mcp requests");
+    assert.equal(record.id, usage.key);
   } finally {
     await t.close();
   }

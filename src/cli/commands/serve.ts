@@ -26,6 +26,10 @@ interface ServeOptions {
   maxPayloadBytes?: number;
   maxFilterDepth?: number;
   maxTopK?: number;
+  maxQueryText?: number;
+  maxConnections?: number;
+  headersTimeoutMs?: number;
+  requestTimeoutMs?: number;
 }
 
 export function serveCommand(): Command {
@@ -42,6 +46,14 @@ export function serveCommand(): Command {
     .option("--max-payload-bytes <n>", "largest payload as JSON (default 1 MiB)", intOption(1))
     .option("--max-filter-depth <n>", "deepest filter (default 16)", intOption(1))
     .option("--max-top-k <n>", "largest limit + offset of a query (default 10,000)", intOption(1))
+    .option("--max-query-text <n>", "longest query text in characters (default 16,384)", intOption(1))
+    .option("--max-connections <n>", "most open connections (default 1,000)", intOption(1))
+    .option("--headers-timeout-ms <n>", "time to receive a request's headers (default 10,000)", intOption(1))
+    .option(
+      "--request-timeout-ms <n>",
+      "time to receive a whole request; slow bodies are cut (default 60,000)",
+      intOption(1),
+    )
     .addHelpText(
       "after",
       "\nThe admin key comes from QUIVER_ADMIN_KEY; without it one is generated on first start and printed once.\nSee docs/server.md.",
@@ -54,6 +66,7 @@ export function serveCommand(): Command {
       if (opts.maxPayloadBytes !== undefined) limits.maxPayloadBytes = opts.maxPayloadBytes;
       if (opts.maxFilterDepth !== undefined) limits.maxFilterDepth = opts.maxFilterDepth;
       if (opts.maxTopK !== undefined) limits.maxTopK = opts.maxTopK;
+      if (opts.maxQueryText !== undefined) limits.maxQueryTextLength = opts.maxQueryText;
       const warn = (w: string) => process.stderr.write(`warning: ${w}\n`);
       const dir = new NodeDirectory(path);
       const db = await open(dir, { limits, onWarning: warn, embedders: embeddersFromEnv() });
@@ -68,7 +81,7 @@ export function serveCommand(): Command {
           rotateAdminKey: opts.rotateAdminKey,
           onWarning: warn,
           // MCP tools on /mcp act with the database as the caller's key sees it.
-          mcp: (request, scoped) => mcpHttpHandler(scoped)(request),
+          mcp: (request, scoped, access) => mcpHttpHandler(scoped, access)(request),
           log: opts.log ? (entry) => process.stdout.write(`${JSON.stringify(entry)}\n`) : undefined,
           extraGauges: () => {
             const m = process.memoryUsage();
@@ -82,7 +95,15 @@ export function serveCommand(): Command {
         await db.close();
         throw e;
       }
-      const http = await serveApp(server.app, { host: opts.host, port: opts.port });
+      const http = await serveApp(server.app, {
+        host: opts.host,
+        port: opts.port,
+        limits: {
+          ...(opts.maxConnections !== undefined && { maxConnections: opts.maxConnections }),
+          ...(opts.headersTimeoutMs !== undefined && { headersTimeoutMs: opts.headersTimeoutMs }),
+          ...(opts.requestTimeoutMs !== undefined && { requestTimeoutMs: opts.requestTimeoutMs }),
+        },
+      });
       if (!["127.0.0.1", "::1", "localhost"].includes(opts.host)) {
         warn(
           `listening on ${opts.host}: reachable from the network, over plain HTTP; put TLS in front (a reverse proxy) before sending keys across it`,

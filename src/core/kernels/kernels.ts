@@ -1,9 +1,10 @@
 // The distance-kernel interface shared by the WebAssembly SIMD module and the scalar TypeScript reference.
 // Kernels work on byte offsets into one WebAssembly.Memory (a vector slab), chosen once at open time.
 
-/** Metric codes understood by the kernels. Cosine is METRIC_DOT over L2-normalised vectors. */
-export const METRIC_DOT = 0;
-export const METRIC_L2 = 1;
+import { METRIC_DOT, METRIC_L2 } from "./boundary.generated.js";
+
+/** Metric codes understood by the kernels (declared in boundary.json). Cosine is METRIC_DOT over L2-normalised vectors. */
+export { METRIC_DOT, METRIC_L2 };
 export type KernelMetric = typeof METRIC_DOT | typeof METRIC_L2;
 
 export type KernelName = "wasm-simd" | "scalar";

@@ -1,6 +1,11 @@
-// Chooses the kernel implementation once per process: the WebAssembly SIMD module when the runtime
-// supports SIMD, otherwise the scalar TypeScript reference. Compiles the module once, binds it per memory.
+// Chooses the distance kernels once per process: the WebAssembly SIMD module when the runtime supports
+// SIMD, otherwise the scalar TypeScript reference. Compiles the module once, binds it per memory.
+// A database needs SIMD regardless: open() also loads the HNSW module, which has no scalar version and
+// fails without SIMD, so there the scalar kernels come only from `kernels: "scalar"`. The automatic
+// fallback serves code that uses the core's slabs and exact search directly.
 
+import type { KernelExports } from "./boundary.generated.js";
+import { compileEmbedded, instantiateOver } from "./embedded.js";
 import type { KernelFactory, KernelMetric, Kernels } from "./kernels.js";
 import { KERNELS_WASM_BASE64 } from "./kernels-wasm.generated.js";
 import { scalarKernelFactory } from "./scalar.js";
@@ -17,13 +22,6 @@ export function hasWasmSimd(): boolean {
   } catch {
     return false;
   }
-}
-
-interface WasmExports {
-  dot(a: number, b: number, dim: number): number;
-  l2sq(a: number, b: number, dim: number): number;
-  scoreRange(metric: number, q: number, base: number, dim: number, start: number, count: number, out: number): void;
-  scoreSlots(metric: number, q: number, base: number, dim: number, slots: number, count: number, out: number): void;
 }
 
 class WasmKernels implements Kernels {
@@ -52,7 +50,7 @@ class WasmKernels implements Kernels {
 
   constructor(module: WebAssembly.Module, memory: WebAssembly.Memory) {
     this.memory = memory;
-    const x = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as WasmExports;
+    const x = instantiateOver<KernelExports>(module, memory);
     // The raw exports are used directly: a JS wrapper per call would cost more than a short scan.
     this.dot = x.dot;
     this.l2sq = x.l2sq;
@@ -61,19 +59,13 @@ class WasmKernels implements Kernels {
   }
 }
 
-function decodeBase64(b64: string): Uint8Array<ArrayBuffer> {
-  const bin = atob(b64);
-  const out = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-  return out;
-}
-
 let compiled: Promise<WebAssembly.Module> | undefined;
 
 /**
  * Returns the kernel factory for this runtime. `prefer: "scalar"` forces the TypeScript reference
  * (tests, debugging); otherwise SIMD is used whenever the runtime supports it, and the scalar
- * reference is the fallback. Check `factory.name` to see which was chosen.
+ * reference is the fallback (not reachable through open(): see the header). Check `factory.name`
+ * to see which was chosen.
  *
  * @example
  * const factory = await loadKernelFactory();   // factory.name === "wasm-simd" on Node 20
@@ -81,12 +73,13 @@ let compiled: Promise<WebAssembly.Module> | undefined;
 export async function loadKernelFactory(prefer?: "simd" | "scalar"): Promise<KernelFactory> {
   if (prefer === "scalar" || !hasWasmSimd()) return scalarKernelFactory;
   // Compiled once per process and shared: every slab only pays for a cheap instantiation.
-  compiled ??= WebAssembly.compile(decodeBase64(KERNELS_WASM_BASE64));
+  compiled ??= compileEmbedded(KERNELS_WASM_BASE64);
   let module: WebAssembly.Module;
   try {
     module = await compiled;
   } catch {
-    // A runtime that validates SIMD yet rejects the module (an exotic embedder) still gets correct results.
+    // A runtime that validates SIMD yet rejects the module (an exotic embedder) still gets correct results
+    // from the core's exact search; open() would fail on the HNSW module right after.
     compiled = undefined;
     return scalarKernelFactory;
   }

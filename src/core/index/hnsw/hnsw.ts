@@ -11,15 +11,17 @@
 import { QuiverError } from "../../errors/errors.js";
 import type { VectorSlab, SlabRegion } from "../../vectors/slab.js";
 import {
-  H,
-  HEADER_BYTES,
-  FLAG_LIVE,
-  FLAG_TOMB,
   FILTER_ACORN,
   FILTER_NONE,
   FILTER_PLAIN,
+  FLAG_ABSENT,
+  FLAG_LIVE,
+  FLAG_TOMB,
+  H,
+  HEADER_BYTES,
+} from "../../kernels/boundary.generated.js";
+import {
   QUANT_CODE,
-  QUANT_NAME,
   codeBytesFor,
   codeOffset,
   corrOffset,
@@ -486,7 +488,7 @@ export class HnswIndex {
     for (let start = 0; start < this.cap; start += batch) {
       const n = Math.min(batch, this.cap - start);
       let used = false;
-      for (let s = start; s < start + n && !used; s++) used = flags[s] !== 0;
+      for (let s = start; s < start + n && !used; s++) used = flags[s] !== FLAG_ABSENT;
       if (used) this.x.encodeRange(hdr, start, n, this.slab.stageRange(start, n));
     }
   }
@@ -628,5 +630,3 @@ export class HnswIndex {
     for (let s = 0; s < this.cap; s++) if (flags[s] === FLAG_LIVE && filter.accept(s)) dst[s >> 3] |= 1 << (s & 7);
   }
 }
-
-export { QUANT_NAME };

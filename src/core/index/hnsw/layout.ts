@@ -1,62 +1,13 @@
-// The header shared with the WebAssembly HNSW module (mirror of kernels/assembly/hnsw/state.ts: one i32 per field)
-// and the layout of a node record (the module: src/core/kernels/assembly/hnsw/). Change both together.
+// The layout of a level-0 node record and the quantization names. The header shared with the WebAssembly
+// HNSW module and the codes both sides use are declared once in src/core/kernels/boundary.json.
 
-export const H = {
-  DIM: 0,
-  METRIC: 1,
-  M: 2,
-  M0: 3,
-  CAP: 4,
-  VEC: 5,
-  NODES: 6,
-  STRIDE: 7,
-  CODEOFF: 8,
-  QUANT: 9,
-  QREADY: 10,
-  CODEBYTES: 11,
-  FLAGS: 12,
-  LEVELS: 13,
-  UPIDX: 14,
-  POOL: 15,
-  POOLCAP: 16,
-  POOLUSED: 17,
-  UPSTRIDE: 18,
-  ENTRY: 19,
-  MAXLEVEL: 20,
-  VISITED: 21,
-  EPOCH: 22,
-  CAND: 23,
-  RES: 24,
-  WORK: 25,
-  QUERY: 26,
-  QCODES: 27,
-  BITMAP: 28,
-  SEL: 29,
-  SCALE: 30,
-  OFFSET: 31,
-  COUNT: 32,
-  TOMBS: 33,
-  VISITS: 34,
-  EFC: 35,
-  DISK: 36,
-  PAD: 37,
-  LINKSOFF: 38,
-  CORROFF: 39,
-} as const;
-export const HEADER_BYTES = 64 * 4;
-
-export const FLAG_ABSENT = 0;
-export const FLAG_LIVE = 1;
-export const FLAG_TOMB = 2;
+import { QUANT_BINARY, QUANT_INT8, QUANT_NONE } from "../../kernels/boundary.generated.js";
 
 export type Quantization = "none" | "int8" | "binary";
-export const QUANT_CODE: Record<Quantization, number> = { none: 0, int8: 1, binary: 2 };
-export const QUANT_NAME: Quantization[] = ["none", "int8", "binary"];
-
-/** Filter modes of the search entry point. */
-export const FILTER_NONE = 0;
-export const FILTER_PLAIN = 1;
-export const FILTER_ACORN = 2;
+export const QUANT_CODE: Record<Quantization, number> = { none: QUANT_NONE, int8: QUANT_INT8, binary: QUANT_BINARY };
+/** Quantization by code (the inverse of QUANT_CODE). */
+export const QUANT_NAME: Quantization[] = [];
+for (const [name, code] of Object.entries(QUANT_CODE)) QUANT_NAME[code] = name as Quantization;
 
 /** Bytes of quantized code per vector (not padded: the loops tolerate the next record's bytes). */
 export function codeBytesFor(quant: Quantization, dim: number): number {

@@ -2,10 +2,8 @@
 // Every pointer is a byte offset into the host-provided memory; the module owns no data of its own, so
 // one compiled module can be instantiated against any vector slab's memory.
 
+import { METRIC_L2 } from "./boundary.generated";
 import { dotImpl, l2sqImpl } from "./distance";
-
-const METRIC_DOT: i32 = 0;
-const METRIC_L2: i32 = 1;
 
 export function dot(a: usize, b: usize, dim: i32): f32 {
   return dotImpl(a, b, dim);

@@ -1,8 +1,8 @@
 // The HNSW graph's hot loops in WebAssembly (AssemblyScript), over the vector slab's memory: greedy
 // descent of the upper layers, beam search of a layer with epoch-tagged visited marks, the neighbour
 // selection heuristic, insertion, filtered search (plain or ACORN-style two-hop) and delete repair.
-// All state lives in linear memory described by a header (see state.ts and src/core/index/hnsw/layout.ts); the module
-// keeps nothing between calls but cached offsets, so one compiled module serves every index.
+// All state lives in linear memory described by a header (see src/core/kernels/boundary.json and state.ts);
+// the module keeps nothing between calls but cached offsets, so one compiled module serves every index.
 
 import { dotImpl, l2sqImpl } from "../distance";
 import { heapPush, heapPop, heapReplaceTop, sortBestFirst } from "./heap";
@@ -11,16 +11,13 @@ import {
   bind, unbind, hdrI, setHdrI, linksAt, nodeAt, vecAt, flagOf, levelOf, newEpoch, testAndVisit, bitOf,
   gMode, setMode, gMetric, gDim, gM, gM0, gCand, gRes, gWork, gSel, gQuery, gQcodes, gFlags, gLevels, gUpIdx,
   gCodeOff, gCorrOff, gCodeRead, gCodeBytes, gFactor, gDisk, gPad, gVecStride,
-  H_QUANT, H_QREADY, H_ENTRY, H_MAXLEVEL, H_POOLUSED, H_COUNT, H_CAP, H_EFC, H_TOMBS, H_VISITS,
-  FLAG_LIVE, FLAG_TOMB, FLAG_ABSENT, QUANT_INT8, QUANT_NONE,
   MODE_F32_DOT, MODE_F32_L2, MODE_I8, MODE_BIN,
 } from "./state";
-
-const FILTER_NONE = 0;
-/** Traverse every node, keep only accepted ones as results (good when most records match). */
-const FILTER_PLAIN = 1;
-/** ACORN-1: only matching nodes enter the queue; a non-matching neighbour is hopped over to its neighbours. */
-const FILTER_ACORN = 2;
+import {
+  H_QUANT, H_QREADY, H_ENTRY, H_MAXLEVEL, H_POOLUSED, H_COUNT, H_CAP, H_EFC, H_TOMBS, H_VISITS,
+  FLAG_LIVE, FLAG_TOMB, FLAG_ABSENT, QUANT_INT8, QUANT_NONE, METRIC_L2,
+  FILTER_NONE, FILTER_ACORN,
+} from "../boundary.generated";
 
 let gEpScore: f32 = 0;
 let visits: i32 = 0;
@@ -44,7 +41,7 @@ function score(q: usize, v: u32): f32 {
 @inline
 function pairScore(a: u32, b: u32): f32 {
   if (gDisk) return pairCodes(a, b);
-  return gMetric == 1 ? -l2sqImpl(vecAt(a), vecAt(b), gDim) : dotImpl(vecAt(a), vecAt(b), gDim);
+  return gMetric == METRIC_L2 ? -l2sqImpl(vecAt(a), vecAt(b), gDim) : dotImpl(vecAt(a), vecAt(b), gDim);
 }
 
 /**
@@ -63,7 +60,7 @@ function pairCodes(a: u32, b: u32): f32 {
 
 @inline
 function f32Mode(): i32 {
-  return gMetric == 1 ? MODE_F32_L2 : MODE_F32_DOT;
+  return gMetric == METRIC_L2 ? MODE_F32_L2 : MODE_F32_DOT;
 }
 
 @inline
@@ -312,8 +309,8 @@ export function insert(hdr: usize, slot: u32, level: i32): void {
 }
 
 /**
- * Searches for the query at gQuery (f32, already normalised for cosine). fmode: 0 none, 1 plain filter,
- * 2 ACORN filter, both over the bitmap at gBitmap. With quantized codes the traversal compares codes and
+ * Searches for the query at gQuery (f32, already normalised for cosine). fmode: FILTER_NONE, FILTER_PLAIN
+ * or FILTER_ACORN, both over the bitmap at gBitmap. With quantized codes the traversal compares codes and
  * the ef survivors are re-scored in f32 (with originals on disk, the caller re-scores them: they come
  * back in code order). Writes the results best first as (score, slot) pairs at gWork and returns their
  * number (up to max(ef, k)).

@@ -10,7 +10,8 @@
 //   binary:         −hamming = −(|q| + |x| − 2|q&x|)             -> corr = −|x|, factor 2
 // (terms of the query alone are the same for every node, so ranking ignores them).
 
-import { gCodeBytes, gDim, gOffset, gScale, gCorrOff, gCodeOff, gMetric, QUANT_BINARY } from "./state";
+import { METRIC_L2, QUANT_BINARY } from "../boundary.generated";
+import { gCodeBytes, gDim, gOffset, gScale, gCorrOff, gCodeOff, gMetric } from "./state";
 
 /** Σ a[i]·b[i] over int8 codes of n bytes (n a multiple of 16). */
 @inline
@@ -72,7 +73,7 @@ export function encode(quant: i32, src: usize, dst: usize, zeroBytes: i32): f32 
     sum += c;
     sq += c * c;
   }
-  return gMetric == 1 ? -gScale * gScale * <f32>sq : gOffset * gScale * <f32>sum;
+  return gMetric == METRIC_L2 ? -gScale * gScale * <f32>sq : gOffset * gScale * <f32>sum;
 }
 
 /** Re-encodes a node's codes and correction term from its f32 vector. */

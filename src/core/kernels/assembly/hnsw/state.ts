@@ -1,56 +1,11 @@
-// The HNSW module's view of one index: the header fields (mirrored in src/core/index/hnsw/layout.ts) cached in globals
-// by bind(), plus the small accessors every hot loop uses (links of a node, visited tags, filter bits).
+// The HNSW module's view of one index: the header fields (declared in src/core/kernels/boundary.json) cached in
+// globals by bind(), plus the small accessors every hot loop uses (links of a node, visited tags, filter bits).
 
-export const H_DIM = 0;
-export const H_METRIC = 1;
-export const H_M = 2;
-export const H_M0 = 3;
-export const H_CAP = 4;
-export const H_VEC = 5;
-export const H_NODES = 6;
-export const H_STRIDE = 7;
-export const H_CODEOFF = 8;
-export const H_QUANT = 9;
-export const H_QREADY = 10;
-export const H_CODEBYTES = 11;
-export const H_FLAGS = 12;
-export const H_LEVELS = 13;
-export const H_UPIDX = 14;
-export const H_POOL = 15;
-export const H_POOLCAP = 16;
-export const H_POOLUSED = 17;
-export const H_UPSTRIDE = 18;
-export const H_ENTRY = 19;
-export const H_MAXLEVEL = 20;
-export const H_VISITED = 21;
-export const H_EPOCH = 22;
-export const H_CAND = 23;
-export const H_RES = 24;
-export const H_WORK = 25;
-export const H_QUERY = 26;
-export const H_QCODES = 27;
-export const H_BITMAP = 28;
-export const H_SEL = 29;
-export const H_SCALE = 30;
-export const H_OFFSET = 31;
-export const H_COUNT = 32;
-export const H_TOMBS = 33;
-export const H_VISITS = 34;
-export const H_EFC = 35;
-/** 1 when the f32 vectors are not in this memory (originals on disk): build and repair on codes. */
-export const H_DISK = 36;
-/** Scratch for one node's codes, zero-padded to whole 16-byte blocks (pair scores on codes). */
-export const H_PAD = 37;
-export const H_LINKSOFF = 38;
-export const H_CORROFF = 39;
-
-export const FLAG_ABSENT: u8 = 0;
-export const FLAG_LIVE: u8 = 1;
-export const FLAG_TOMB: u8 = 2;
-
-export const QUANT_NONE = 0;
-export const QUANT_INT8 = 1;
-export const QUANT_BINARY = 2;
+import {
+  H_DIM, H_METRIC, H_M, H_M0, H_CAP, H_VEC, H_NODES, H_STRIDE, H_CODEOFF, H_QUANT, H_CODEBYTES, H_FLAGS,
+  H_LEVELS, H_UPIDX, H_POOL, H_UPSTRIDE, H_VISITED, H_EPOCH, H_CAND, H_RES, H_WORK, H_QUERY, H_QCODES, H_BITMAP,
+  H_SEL, H_SCALE, H_OFFSET, H_DISK, H_PAD, H_LINKSOFF, H_CORROFF, METRIC_L2, QUANT_BINARY,
+} from "../boundary.generated";
 
 /** Distance modes: f32 on the slab's vectors, or one of the quantized codes stored in the node records. */
 export const MODE_F32_DOT = 0;
@@ -137,7 +92,7 @@ export function bind(hdr: usize): void {
   gBitmap = <usize>hdrI(H_BITMAP);
   gSel = <usize>hdrI(H_SEL);
   gScale = load<f32>(hdr + (<usize>H_SCALE << 2));
-  gFactor = hdrI(H_QUANT) == QUANT_BINARY ? 2 : (gMetric == 1 ? 2 : 1) * gScale * gScale;
+  gFactor = hdrI(H_QUANT) == QUANT_BINARY ? 2 : (gMetric == METRIC_L2 ? 2 : 1) * gScale * gScale;
   gOffset = load<f32>(hdr + (<usize>H_OFFSET << 2));
   gDisk = hdrI(H_DISK) != 0;
   gPad = <usize>hdrI(H_PAD);
