@@ -10,7 +10,7 @@ import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { performance } from "node:perf_hooks";
 import { bruteForce, K, loadAnnDataset, recallOf, type AnnDataset } from "./ann-data.js";
-import { ENGINE_NAMES, makeEngine } from "./ann-engines.js";
+import { ENGINE_NAMES, makeEngine, type Engine } from "./ann-engines.js";
 import { describeSplit, splitQueries } from "./split.js";
 
 export interface AnnBenchOptions {
@@ -23,7 +23,7 @@ export interface AnnBenchOptions {
   /** Internal: run one engine in this process and print its points. */
   child?: string;
   /**
-   * Build every engine in one process and alternate their timed passes, so that noise from other
+   * Build every engine in one process and alternate their timed passes (filtered ones too), so that noise from other
    * processes on the machine hits them alike (the fair qps ratio on a shared machine; RSS is then shared).
    */
   interleave?: boolean;
@@ -104,6 +104,73 @@ function splitAnnQueries(ds: AnnDataset, limit: number) {
   };
 }
 
+/** One ef for every engine's filtered runs (not tuned per engine): --ef when a single value is given. */
+const filterEf = (opts: AnnBenchOptions): number => (opts.efs?.length === 1 ? opts.efs[0] : FILTER_EF);
+
+interface FilterCase {
+  selectivity: number;
+  allowed: Uint8Array;
+  bits: Uint8Array;
+  matches: number;
+  /** Exact filtered top-k of each query. */
+  truth: Set<number>[];
+}
+
+/** Synthetic payload: each row draws u in [0, 1) from a seeded generator; the filter is u < selectivity. */
+function syntheticFilter(ds: AnnDataset, selectivity: number, qs: Float32Array[]): FilterCase {
+  const allowed = new Uint8Array(ds.n);
+  const bits = new Uint8Array(Math.ceil(ds.n / 8));
+  let seed = 12345;
+  let matches = 0;
+  for (let i = 0; i < ds.n; i++) {
+    seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+    if (seed / 4294967296 < selectivity) {
+      allowed[i] = 1;
+      bits[i >> 3] |= 1 << (i & 7);
+      matches++;
+    }
+  }
+  const truth = qs.map((q) => bruteForce(ds.base, ds.n, ds.dim, ds.metric, q, allowed));
+  return { selectivity, allowed, bits, matches, truth };
+}
+
+/** The engine's filtered search as a plain search, recording the plans it reports. */
+function filteredSearch(e: Engine, f: FilterCase, strategies: Set<string>): Search {
+  const searchFiltered = e.searchFiltered!.bind(e);
+  return (q) => {
+    const r = searchFiltered(q, K, f.allowed, f.bits);
+    if (r.strategy) strategies.add(r.strategy);
+    return r.ids;
+  };
+}
+
+function filteredPoint(
+  e: Engine,
+  ds: AnnDataset,
+  opts: AnnBenchOptions,
+  f: FilterCase,
+  timed: { results: number[][]; seconds: number; passes: number },
+  strategies: Set<string>,
+  extra: { buildSeconds: number; rssMB: number; interleaved?: boolean },
+): AnnPoint {
+  const n = timed.results.length;
+  return {
+    engine: e.name,
+    dataset: ds.name,
+    params: { M: 16, efConstruction: 200, ef: filterEf(opts), selectivity: f.selectivity },
+    recall: recallOf(timed.results, f.truth),
+    qps: n / timed.seconds,
+    ...extra,
+    matches: f.matches,
+    hitsMin: Math.min(...timed.results.map((r) => r.length)),
+    hitsMean: timed.results.reduce((a, r) => a + r.length, 0) / n,
+    wanted: Math.min(K, f.matches),
+    strategies: [...strategies],
+    queries: n,
+    passes: timed.passes,
+  };
+}
+
 const INTERLEAVED_PASSES = 5;
 
 /** --interleave: all engines in this process, passes alternated A B A B …, median pass per engine. */
@@ -157,6 +224,51 @@ async function interleaved(opts: AnnBenchOptions): Promise<void> {
       );
     }
   }
+  if (opts.selectivities !== undefined) await interleavedFiltered(opts, ds, engines, queries, build);
+}
+
+/** Filtered runs of --interleave: each engine warmed, then timed passes alternated, median pass per engine. */
+async function interleavedFiltered(
+  opts: AnnBenchOptions,
+  ds: AnnDataset,
+  engines: Engine[],
+  queries: Float32Array[],
+  build: Map<string, number>,
+): Promise<void> {
+  const filterable = engines.filter((e) => e.searchFiltered !== undefined);
+  for (const e of filterable) await e.setEf(filterEf(opts));
+  const fq = queries.slice(0, FILTER_QUERIES);
+  for (const sel of opts.selectivities!) {
+    const f = syntheticFilter(ds, sel, fq);
+    const runs = filterable.map((e) => {
+      const strategies = new Set<string>();
+      return {
+        e,
+        strategies,
+        search: filteredSearch(e, f, strategies),
+        times: [] as number[],
+        results: [] as number[][],
+      };
+    });
+    for (const r of runs) await runQueries(r.search, fq.slice(0, Math.min(WARM_UP_QUERIES, fq.length)));
+    for (let pass = 0; pass < INTERLEAVED_PASSES; pass++) {
+      for (const r of pass % 2 === 0 ? runs : [...runs].reverse()) {
+        const p = await runQueries(r.search, fq);
+        r.times.push(p.seconds);
+        if (pass === 0) r.results = p.results;
+      }
+    }
+    for (const r of runs) {
+      const t = r.times.sort((a, b) => a - b);
+      const timed = { results: r.results, seconds: t[Math.floor(t.length / 2)], passes: t.length };
+      const point = filteredPoint(r.e, ds, opts, f, timed, r.strategies, {
+        buildSeconds: build.get(r.e.name)!,
+        rssMB: NaN,
+        interleaved: true,
+      });
+      process.stdout.write(`${MARK + JSON.stringify(point)}\n`);
+    }
+  }
 }
 
 /** Runs one engine and prints its points (as marked JSON lines the parent reads). */
@@ -193,54 +305,13 @@ async function child(opts: AnnBenchOptions): Promise<void> {
     });
   }
   if (opts.selectivities !== undefined && e.searchFiltered !== undefined) {
-    // One ef for every engine (not tuned per engine): --ef when a single value is given, else FILTER_EF.
-    await e.setEf(opts.efs?.length === 1 ? opts.efs[0] : FILTER_EF);
+    await e.setEf(filterEf(opts));
     const fq = queries.slice(0, FILTER_QUERIES);
     for (const sel of opts.selectivities) {
-      // Synthetic payload: each row draws u in [0, 1) from a seeded generator; the filter is u < sel.
-      const allowed = new Uint8Array(ds.n);
-      const bits = new Uint8Array(Math.ceil(ds.n / 8));
-      let seed = 12345;
-      let matches = 0;
-      for (let i = 0; i < ds.n; i++) {
-        seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
-        if (seed / 4294967296 < sel) {
-          allowed[i] = 1;
-          bits[i >> 3] |= 1 << (i & 7);
-          matches++;
-        }
-      }
-      const ftruth = fq.map((q) => bruteForce(ds.base, ds.n, ds.dim, ds.metric, q, allowed));
+      const f = syntheticFilter(ds, sel, fq);
       const strategies = new Set<string>();
-      const searchFiltered = e.searchFiltered.bind(e);
-      const timed = await timedPasses((q) => {
-        const r = searchFiltered(q, K, allowed, bits);
-        if (r.strategy) strategies.add(r.strategy);
-        return r.ids;
-      }, fq);
-      const results = timed.results;
-      let minHits = Infinity;
-      let sumHits = 0;
-      for (const r of results) {
-        minHits = Math.min(minHits, r.length);
-        sumHits += r.length;
-      }
-      emit({
-        engine: e.name,
-        dataset: ds.name,
-        params: { M: 16, efConstruction: 200, ef: opts.efs?.length === 1 ? opts.efs[0] : FILTER_EF, selectivity: sel },
-        recall: recallOf(results, ftruth),
-        qps: fq.length / timed.seconds,
-        buildSeconds,
-        rssMB: rssMB(),
-        matches,
-        hitsMin: minHits,
-        hitsMean: sumHits / fq.length,
-        wanted: Math.min(K, matches),
-        strategies: [...strategies],
-        queries: fq.length,
-        passes: timed.passes,
-      });
+      const timed = await timedPasses(filteredSearch(e, f, strategies), fq);
+      emit(filteredPoint(e, ds, opts, f, timed, strategies, { buildSeconds, rssMB: rssMB() }));
     }
   }
   const mem = e.memory?.();
