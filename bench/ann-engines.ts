@@ -11,7 +11,7 @@ import { loadKernelFactory } from "../src/core/kernels/load.js";
 import { VectorSlab, type RowFile } from "../src/core/vectors/slab.js";
 import { NodeDirectory } from "../src/node/fs-directory.js";
 import { HnswIndex, type Quantization } from "../src/core/index/hnsw/hnsw.js";
-import { annSearch, type AnnStrategy } from "../src/core/index/hnsw/plan.js";
+import { annSearch, type AnnStrategy } from "../src/core/query/plan/vector-plan.js";
 import { flatSearch } from "../src/core/index/flat/flat-search.js";
 import type { AnnDataset } from "./ann-data.js";
 

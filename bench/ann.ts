@@ -12,6 +12,7 @@ import { performance } from "node:perf_hooks";
 import { bruteForce, K, loadAnnDataset, recallOf, type AnnDataset } from "./ann-data.js";
 import { ENGINE_NAMES, makeEngine, type Engine } from "./ann-engines.js";
 import { describeSplit, splitQueries } from "./split.js";
+import { seededRandom } from "../src/core/util/prng.js";
 
 export interface AnnBenchOptions {
   data?: string;
@@ -120,11 +121,10 @@ interface FilterCase {
 function syntheticFilter(ds: AnnDataset, selectivity: number, qs: Float32Array[]): FilterCase {
   const allowed = new Uint8Array(ds.n);
   const bits = new Uint8Array(Math.ceil(ds.n / 8));
-  let seed = 12345;
+  const random = seededRandom(12345);
   let matches = 0;
   for (let i = 0; i < ds.n; i++) {
-    seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
-    if (seed / 4294967296 < selectivity) {
+    if (random() < selectivity) {
       allowed[i] = 1;
       bits[i >> 3] |= 1 << (i & 7);
       matches++;

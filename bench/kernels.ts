@@ -11,6 +11,7 @@ import { VectorSlab } from "../src/core/vectors/slab.js";
 import { flatSearch } from "../src/core/index/flat/flat-search.js";
 import { open } from "../src/index.js";
 import { median } from "./median.js";
+import { seededRandom } from "../src/core/util/prng.js";
 
 export interface KernelBenchOptions {
   /** A folder with base.f32 / query.f32 (and meta.json); defaults to the shared SIFT sample. */
@@ -56,11 +57,7 @@ function loadDataset(dir: string | undefined): Dataset {
     return { label: `${folder} (${rows} rows tiled to ${N})`, dim, base, queries };
   }
   if (dir !== undefined) throw new Error(`no base.f32/query.f32 in ${folder}`);
-  let seed = 42;
-  const rand = (): number => {
-    seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
-    return seed / 4294967296;
-  };
+  const rand = seededRandom(42);
   const dim = DEFAULT_DIM;
   const base = Float32Array.from({ length: N * dim }, rand);
   const queries = Array.from({ length: QUERIES }, () => Float32Array.from({ length: dim }, rand));

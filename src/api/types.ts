@@ -1,16 +1,72 @@
 /**
  * The one public API as interfaces: what the embedded `Database` / `Collection` classes offer and
  * what the HTTP client (`quiver/client`) implements, so code and tests can be written against either.
+ * The contract owns its types: the database implements them and this folder imports nothing from it.
  */
-import type { DatabaseStats } from "../database/database.js";
-import type { Filter, QueryRequest, QueryResult, ReadOptions, ScrollRequest } from "../database/collection.js";
-import type { RecordOutput } from "../database/reads.js";
-import type { RecordInput } from "../database/validate.js";
 import type { CollectionInfo, CollectionSchema } from "../core/schema/schema.js";
+import type { Filter, QueryRequest, QueryResult, RecordOutput } from "./query.js";
+
+/** The shape users pass to `upsert`. `vector` is shorthand when the collection has one named vector. */
+export interface RecordInput {
+  id: string;
+  /** Text instead of numbers embeds it, for a vector bound to an embedder in the schema. */
+  vectors?: Record<string, ArrayLike<number> | string>;
+  vector?: ArrayLike<number> | string;
+  payload?: Record<string, unknown>;
+}
+
+export interface ReadOptions {
+  withPayload?: boolean;
+  withVectors?: boolean;
+}
+
+export interface ScrollRequest extends ReadOptions {
+  /** The `nextCursor` of the previous page; omit for the first page. */
+  cursor?: string;
+  /** Records per page (default 100). */
+  limit?: number;
+  filter?: Filter;
+}
+
+/** Per named vector, for `db.stats()` and `quiver stats`. */
+export interface VectorStats {
+  name: string;
+  count: number;
+  /** `flat` (exact scans) until a graph exists, then `hnsw`. */
+  index: "flat" | "hnsw";
+  quantization?: string;
+  /** Where the full f32 vectors are: in memory, or in a scratch file (`originals: "disk"`). */
+  originals: "memory" | "disk";
+  /** Set when the schema asks for `originals: "disk"` but they are in memory, with the reason. */
+  note?: string;
+  /**
+   * Bytes per vector: the full f32 vector, what a graph traversal reads per comparison, the graph
+   * links; `resident`: vector data held in memory (f32 unless on disk, plus codes and correction);
+   * `onDisk`: f32 bytes in the scratch file.
+   */
+  bytesPerVector: { full: number; traversal: number; links: number; resident: number; onDisk: number };
+}
+
+export interface DatabaseStats {
+  /** vectorBytes: memory of the vector slabs (vectors, codes, graphs); vectorDiskBytes: f32 vectors in scratch files. */
+  collections: {
+    name: string;
+    count: number;
+    vectorBytes: number;
+    vectorDiskBytes: number;
+    textBytes: number;
+    segments: number;
+    vectors: VectorStats[];
+  }[];
+  kernels: string;
+  walBytes: number;
+  lastCheckpointSeq: number;
+  seq: number;
+}
 
 /**
- * One collection. The request and result types are the embedded ones, so options the database
- * gains (text or hybrid queries, say) are part of this interface the moment they are declared there.
+ * One collection. The request and result types are declared here, in the contract; the embedded
+ * classes and the HTTP client both implement it, and the server's body schemas are checked against it.
  */
 export interface CollectionApi {
   readonly name: string;

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import { Command } from "commander";
-import { open, type Database } from "../index.js";
+import { open, type OpenDatabase } from "../index.js";
 import { demoCommand } from "./commands/demo.js";
 import { exportCommand } from "./commands/export.js";
 import { importCommand } from "./commands/import.js";
@@ -16,6 +16,7 @@ import { serveCommand } from "./commands/serve.js";
 import { ingestCommand } from "./commands/ingest.js";
 import { doctorCommand } from "./commands/doctor.js";
 import { mcpCommand } from "./commands/mcp.js";
+import { repairCommand } from "./commands/repair.js";
 import { reportError, type CliContext } from "./output.js";
 
 const DEFAULT_DB = "./quiver-data";
@@ -23,11 +24,21 @@ const DEFAULT_DB = "./quiver-data";
 /**
  * Runs `fn` with the database open and closes it whatever happens, so the writer lock is released
  * and the WAL checkpointed. Ctrl-C aborts `signal` (long commands stop after their current batch),
- * then the database is closed and the process exits 130; a second Ctrl-C exits at once.
+ * then the database is closed and the process exits 130; a second Ctrl-C exits at once. Commands
+ * that only read pass `{ readOnly: true }`: they then work while another process (`quiver serve`)
+ * has the database open for writing, and see what it had written when they opened it.
  */
-async function withDb<T>(cmd: Command, fn: (db: Database, signal: AbortSignal) => Promise<T>): Promise<T> {
+async function withDb<T>(
+  cmd: Command,
+  fn: (db: OpenDatabase, signal: AbortSignal) => Promise<T>,
+  mode: { readOnly?: boolean } = {},
+): Promise<T> {
   const path = (cmd.optsWithGlobals().db as string | undefined) ?? DEFAULT_DB;
-  const db = await open(path, { onWarning: (w) => process.stderr.write(`warning: ${w}\n`) });
+  const db = await open(path, {
+    onWarning: (w) => process.stderr.write(`warning: ${w}\n`),
+    // One look is what a command needs: no background refresh.
+    ...(mode.readOnly ? { readOnly: true, refreshIntervalMs: 0 } : {}),
+  });
   const interrupt = new AbortController();
   const onSigint = () => {
     if (interrupt.signal.aborted) process.exit(130);
@@ -69,6 +80,7 @@ Examples:
   quiver query docs --vector '[0.1, ...]' --filter '{"lang":"en","year":{"$gte":2020}}' --json
   quiver export docs --out docs.jsonl
   quiver stats --db ./quiver-data
+  quiver repair ./quiver-data
   quiver eval ir --data ../shared/data/ir --mode all`;
 
 function buildProgram(): Command {
@@ -90,6 +102,7 @@ function buildProgram(): Command {
   program.addCommand(ingestCommand(ctx));
   program.addCommand(doctorCommand(ctx));
   program.addCommand(mcpCommand());
+  program.addCommand(repairCommand());
   return program;
 }
 

@@ -4,29 +4,39 @@
  */
 import { InvalidArgumentError, type Command } from "commander";
 import cliProgress from "cli-progress";
-import { ERROR_CATALOG, QuiverError, type Database } from "../index.js";
+import { ERROR_CATALOG, QuiverError, type OpenDatabase } from "../index.js";
 
 /** What main.ts hands every command: a way to run work against the database named by `--db`. */
 export interface CliContext {
-  /** Opens the database of `--db`, runs `fn`, and always closes it (also on error and SIGINT, which aborts `signal`). */
-  withDb<T>(cmd: Command, fn: (db: Database, signal: AbortSignal) => Promise<T>): Promise<T>;
+  /**
+   * Opens the database of `--db`, runs `fn`, and always closes it (also on error and SIGINT, which
+   * aborts `signal`). `readOnly`: open as a reader beside a running writer (commands that only read).
+   */
+  withDb<T>(
+    cmd: Command,
+    fn: (db: OpenDatabase, signal: AbortSignal) => Promise<T>,
+    mode?: { readOnly?: boolean },
+  ): Promise<T>;
 }
 
-/** Prints an error on stderr and returns the exit code: 1 for user errors, 2 for everything else. */
+/**
+ * Prints an error on stderr and returns the exit code from its catalog kind: 1 for user errors, 2
+ * for system errors. Anything that is not a QuiverError is a bug, reported as INTERNAL.
+ */
 export function reportError(err: unknown): number {
-  if (err instanceof QuiverError) {
-    // An error built from problems repeats them in its message; then the catalog summary heads the list instead.
-    const first = err.problems[0];
-    const repeats =
-      first !== undefined && err.message.startsWith(first.path ? `${first.path}: ${first.message}` : first.message);
-    process.stderr.write(`error [${err.code}]: ${repeats ? ERROR_CATALOG[err.code].summary : err.message}\n`);
-    for (const p of err.problems) process.stderr.write(`  at ${p.path || "(input)"}: ${p.message}\n`);
-    return err.kind === "user" ? 1 : 2;
-  }
-  const message = err instanceof Error ? err.message : String(err);
-  process.stderr.write(`error: ${message}\n`);
-  if (process.env.QUIVER_DEBUG && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
-  return 2;
+  const e =
+    err instanceof QuiverError
+      ? err
+      : new QuiverError("INTERNAL", err instanceof Error ? err.message : String(err), { cause: err });
+  // An error built from problems repeats them in its message; then the catalog summary heads the list instead.
+  const first = e.problems[0];
+  const repeats =
+    first !== undefined && e.message.startsWith(first.path ? `${first.path}: ${first.message}` : first.message);
+  process.stderr.write(`error [${e.code}]: ${repeats ? ERROR_CATALOG[e.code].summary : e.message}\n`);
+  for (const p of e.problems) process.stderr.write(`  at ${p.path || "(input)"}: ${p.message}\n`);
+  if (e !== err && process.env.QUIVER_DEBUG && err instanceof Error && err.stack)
+    process.stderr.write(`${err.stack}\n`);
+  return e.kind === "user" ? 1 : 2;
 }
 
 /** A user error about a command-line value, reported like any other QuiverError. */

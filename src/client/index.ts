@@ -5,10 +5,8 @@
  */
 import { ERROR_CATALOG, QuiverError, type ErrorCode, type Problem } from "../core/errors/errors.js";
 import type { CollectionApi, DatabaseApi } from "../api/types.js";
-import type { DatabaseStats } from "../database/database.js";
-import type { Filter, QueryRequest, QueryResult, ReadOptions, ScrollRequest } from "../database/collection.js";
-import type { RecordOutput } from "../database/reads.js";
-import type { RecordInput } from "../database/validate.js";
+import type { Filter, QueryRequest, QueryResult, RecordOutput } from "../api/query.js";
+import type { DatabaseStats, ReadOptions, RecordInput, ScrollRequest } from "../api/types.js";
 import type { CollectionInfo, CollectionSchema } from "../core/schema/schema.js";
 
 export type { CollectionApi, DatabaseApi } from "../api/types.js";
@@ -27,6 +25,17 @@ function replacer(_key: string, value: unknown): unknown {
   return ArrayBuffer.isView(value) && !(value instanceof DataView)
     ? Array.from(value as unknown as ArrayLike<number>)
     : value;
+}
+
+/**
+ * The code for an error answer without a Quiver body (from a proxy or gateway): the catalog's only
+ * code with that status when there is one; otherwise UNAVAILABLE for 5xx (something between us and
+ * the server failed, the operation may or may not have run) and INVALID_ARGUMENT for 4xx.
+ */
+function codeForStatus(status: number): ErrorCode {
+  if (status >= 500) return "UNAVAILABLE";
+  const codes = (Object.keys(ERROR_CATALOG) as ErrorCode[]).filter((c) => ERROR_CATALOG[c].status === status);
+  return codes.length === 1 ? codes[0] : "INVALID_ARGUMENT";
 }
 
 function seg(name: string): string {
@@ -57,16 +66,18 @@ export class QuiverClient implements DatabaseApi {
       payload = JSON.stringify(body, replacer);
     }
     let res: Response;
+    let text: string;
     try {
       res = await this.fetchFn(this.base + path, { method, headers, body: payload });
+      text = await res.text();
     } catch (e) {
+      // The request may have reached the server and been applied before the connection failed.
       throw new QuiverError(
-        "IO",
+        "UNAVAILABLE",
         `cannot reach the Quiver server at ${this.base}: ${e instanceof Error ? e.message : String(e)}`,
         { cause: e },
       );
     }
-    const text = await res.text();
     this.options.onUsage?.({
       readUnits: Number(res.headers.get("quiver-read-units") ?? 0),
       writeUnits: Number(res.headers.get("quiver-write-units") ?? 0),
@@ -77,26 +88,18 @@ export class QuiverClient implements DatabaseApi {
     try {
       json = text === "" ? undefined : JSON.parse(text);
     } catch {
-      throw new QuiverError(
-        res.ok ? "INTERNAL" : "IO",
-        `the server answered ${res.status} with a body that is not JSON`,
-      );
+      // Not the Quiver server's answer (a proxy's page, a cut connection): whether it acted is unknown.
+      throw new QuiverError("UNAVAILABLE", `the server answered ${res.status} with a body that is not JSON`);
     }
     if (!res.ok) {
-      const err = (json ?? {}) as { code?: string; message?: string; problems?: Problem[] };
-      // The server's codes are the catalog's; anything else (a proxy's error page, an HTTP-level
-      // 405) maps by status, so `err.kind` and `err.httpStatus` always work.
-      const code: ErrorCode =
-        typeof err.code === "string" && err.code in ERROR_CATALOG
-          ? (err.code as ErrorCode)
-          : res.status === 401
-            ? "UNAUTHORIZED"
-            : res.status < 500
-              ? "INVALID_ARGUMENT"
-              : "INTERNAL";
-      throw new QuiverError(code, err.message ?? `HTTP ${res.status}`, {
-        problems: Array.isArray(err.problems) ? err.problems : [],
-      });
+      const err = (json ?? {}) as { code?: unknown; message?: unknown; problems?: unknown };
+      const code =
+        typeof err.code === "string" && Object.hasOwn(ERROR_CATALOG, err.code) ? (err.code as ErrorCode) : null;
+      throw new QuiverError(
+        code ?? codeForStatus(res.status),
+        typeof err.message === "string" ? err.message : `HTTP ${res.status}`,
+        { problems: Array.isArray(err.problems) ? (err.problems as Problem[]) : [] },
+      );
     }
     return json as T;
   }

@@ -9,12 +9,17 @@
  *   3. replace the manifest atomically (new segment lists, walStart = the new WAL);
  *   4. remove the old WAL files and the segments no longer referenced.
  * A crash before step 3 leaves the old manifest, whose WAL files still hold everything; a crash
- * after it leaves stale files that the next open removes. If a step fails, the deltas are put back
- * so the next checkpoint writes them, and the old WAL files are kept.
+ * after it leaves stale files that the next open removes. If a step fails before the manifest
+ * rename is issued, the deltas are put back so the next checkpoint writes them, the new files are
+ * removed, and the old WAL files are kept. Once the rename is issued its outcome is unknown (the
+ * new MANIFEST may be on disk, naming the new files, or not): nothing either manifest references
+ * may be removed, so a failure from there on throws `CheckpointOutcomeUnknown`, and the database
+ * stops writing until a reopen reads whichever manifest is on disk.
  */
 import type { Directory } from "../storage/directory.js";
 import { writeFileAtomic, writeFileSynced } from "../storage/directory.js";
 import { MANIFEST_FILE, encodeManifest, type Manifest } from "../storage/manifest.js";
+import { QuiverError } from "../core/errors/errors.js";
 import { encodeSegment, segmentFileName, type SegmentContent } from "../storage/segment.js";
 import { walFileName } from "../storage/wal.js";
 import { encodeIndexFile, indexFileName, type IndexSnapshot } from "../storage/index-file.js";
@@ -82,6 +87,7 @@ export async function writeCheckpoint(
   const segmentsOf = new Map<string, string[]>();
   const indexFileOf = new Map<string, string>();
   const created: string[] = [];
+  let renameIssued = false;
   try {
     for (const c of plan.collections) {
       let segments = c.previous;
@@ -114,7 +120,9 @@ export async function writeCheckpoint(
       })),
     };
     // writeFileAtomic syncs the directory, which also makes the new segment names durable.
-    await writeFileAtomic(dir, MANIFEST_FILE, encodeManifest(manifest));
+    await writeFileAtomic(dir, MANIFEST_FILE, encodeManifest(manifest), () => {
+      renameIssued = true;
+    });
     // Published. Removing garbage may fail harmlessly: the next open removes what is left.
     // Obsolete: segments replaced by compaction, and those of collections dropped since.
     const kept = new Set([...segmentsOf.values()].flat().concat([...indexFileOf.values()]));
@@ -127,8 +135,20 @@ export async function writeCheckpoint(
     }
     return { manifest, segmentsOf, indexFileOf, written: created.length };
   } catch (e) {
+    if (renameIssued) throw new CheckpointOutcomeUnknown(e);
     for (const c of plan.collections) if (c.taken) c.state.restoreDelta(c.taken);
     for (const name of created) await dir.remove(name).catch(() => undefined);
     throw e;
+  }
+}
+
+/** The manifest rename was issued and then something failed: which manifest is on disk is unknown. */
+export class CheckpointOutcomeUnknown extends QuiverError {
+  constructor(cause: unknown) {
+    super(
+      "IO",
+      `checkpoint failed after the manifest was replaced (${cause instanceof Error ? cause.message : String(cause)}); its files are kept and the database accepts no more writes until it is reopened`,
+      { cause },
+    );
   }
 }

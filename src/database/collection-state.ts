@@ -3,22 +3,24 @@
  * indexes and the full-text index. The full-text index is derived from the payloads (which the
  * WAL and segments already hold), so it is rebuilt as records are applied, at open as at write.
  * So is a named vector's HNSW graph. It applies already-validated, already-logged operations and
- * answers reads; it never touches storage. It also tracks which ids changed since the last checkpoint, so a checkpoint
- * can write just that delta as a segment.
+ * answers reads; of storage it touches only its scratch files (vectors with `originals: "disk"`),
+ * never the WAL, segments or manifest. It also tracks which ids changed since the last checkpoint,
+ * so a checkpoint can write just that delta as a segment.
  */
 import { QuiverError } from "../core/errors/errors.js";
 import type { KernelFactory } from "../core/kernels/kernels.js";
 import type { TextPlugins } from "../core/analysis/analyzer.js";
 import { DEFAULT_BM25, TextIndex } from "../core/index/bm25/text-index.js";
-import { VectorSlab, type RowFile } from "../core/vectors/slab.js";
+import { VectorSlab, type GrowHook, type RowFile } from "../core/vectors/slab.js";
 import { PayloadIndexSet } from "../core/payload/indexes.js";
+import type { VectorStats } from "../api/types.js";
 import type { StoredRecord } from "./ops.js";
 import type { CollectionSchema, VectorIndexSpec } from "../core/schema/schema.js";
 import type { SegmentContent } from "../storage/segment.js";
 import type { IndexSnapshot } from "../storage/index-file.js";
 import { SCRATCH_SUFFIX } from "../storage/directory.js";
 import { HnswIndex } from "../core/index/hnsw/hnsw.js";
-import { ANN_MIN_RECORDS } from "../core/index/hnsw/plan.js";
+import { ANN_MIN_RECORDS } from "../core/query/plan/vector-plan.js";
 
 /** What a collection's state is built with: kernels, the compiled HNSW module, analyzers' resources. */
 export interface StateEnv {
@@ -27,29 +29,12 @@ export interface StateEnv {
   text: TextPlugins;
   /** Opens a scratch file (see Directory.openScratch) for `originals: "disk"`; absent = keep them in memory. */
   scratch?: (name: string) => RowFile;
+  /** Asked before any vector memory grows (see GrowHook): tests fail allocations on demand. */
+  growHook?: GrowHook;
 }
 
 /** The scratch file of a collection's i-th named vector (names in schemas may hold any character). */
 export const originalsFileName = (uid: string, i: number): string => `vectors-${uid}-${i}${SCRATCH_SUFFIX}`;
-
-/** Per named vector, for `db.stats()` and `quiver stats`. */
-export interface VectorStats {
-  name: string;
-  count: number;
-  /** `flat` (exact scans) until a graph exists, then `hnsw`. */
-  index: "flat" | "hnsw";
-  quantization?: string;
-  /** Where the full f32 vectors are: in memory, or in a scratch file (`originals: "disk"`). */
-  originals: "memory" | "disk";
-  /** Set when the schema asks for `originals: "disk"` but they are in memory, with the reason. */
-  note?: string;
-  /**
-   * Bytes per vector: the full f32 vector, what a graph traversal reads per comparison, the graph
-   * links; `resident`: vector data held in memory (f32 unless on disk, plus codes and correction);
-   * `onDisk`: f32 bytes in the scratch file.
-   */
-  bytesPerVector: { full: number; traversal: number; links: number; resident: number; onDisk: number };
-}
 
 export interface NamedVectorState {
   slab: VectorSlab;
@@ -107,7 +92,10 @@ export class CollectionState {
         }
       }
       const named: NamedVectorState = {
-        slab: new VectorSlab(env.kernels, spec.dim, spec.metric, rows),
+        slab: new VectorSlab(env.kernels, spec.dim, spec.metric, rows, {
+          label: `${name}.${vname}`,
+          growHook: env.growHook,
+        }),
         live: new Uint8Array(0),
         count: 0,
         index: null,
@@ -153,6 +141,27 @@ export class CollectionState {
       }
     }
     return slot;
+  }
+
+  /**
+   * Makes room for upserting `records` (and any reserved before in the same group: `plannedNew` ids
+   * not in the collection yet, `plannedVectors` inserts per named vector), before they are logged:
+   * slots in every slab, graph arrays and link pools, and a graph an `auto` vector will get. After
+   * it, applying them allocates no WebAssembly memory. Throws RESOURCE_EXHAUSTED naming what ran out;
+   * what was grown stays, as room (derived state only: no record changes).
+   */
+  reserve(plannedNew: number, plannedVectors: Map<string, number>): void {
+    const slots = this.highWater + Math.max(0, plannedNew - this.free.length);
+    for (const [vname, v] of this.vectors) {
+      v.slab.ensureCapacity(slots);
+      const inserts = plannedVectors.get(vname) ?? 0;
+      if (!v.index && (v.spec.type ?? "auto") === "auto" && v.count + inserts >= ANN_MIN_RECORDS) {
+        // The graph that applying would build: built now over the records already there (the
+        // planner keeps scanning exactly below ANN_MIN_RECORDS, so building it early changes no answer).
+        this.buildIndex(v);
+      }
+      v.index?.reserve(inserts);
+    }
   }
 
   /** Inserts or fully replaces each record (a vector or payload field not given is removed). */
@@ -224,7 +233,13 @@ export class CollectionState {
   /** A new graph over every live vector. */
   private buildIndex(v: NamedVectorState): void {
     const index = this.newIndex(v);
-    for (let slot = 0; slot < this.highWater; slot++) if (v.live[slot]) index.insert(slot);
+    try {
+      index.reserve(v.count);
+      for (let slot = 0; slot < this.highWater; slot++) if (v.live[slot]) index.insert(slot);
+    } catch (e) {
+      index.dispose();
+      throw e;
+    }
     v.index = index;
   }
 

@@ -3,104 +3,71 @@
  * writes to the database's writer and answers reads from the in-memory state.
  */
 import { QuiverError } from "../core/errors/errors.js";
-import type { CollectionApi } from "../api/types.js";
+import type { CollectionApi, ReadOptions, RecordInput, ScrollRequest } from "../api/types.js";
+import type { Filter, Hit, QueryRequest, QueryResult, RecordOutput } from "../api/query.js";
 import type { FilterNode } from "../core/query/filter/ast.js";
 import { parseFilter } from "../core/query/filter/parse.js";
 import type { CollectionState } from "./collection-state.js";
-import type { Database } from "./database.js";
-import {
-  countMatching,
-  matchingSlots,
-  outputRecord,
-  scrollPage,
-  type Hit,
-  type QueryPlan,
-  type RecordOutput,
-} from "./reads.js";
-import type { FusionMethod } from "../core/query/fusion/fuse.js";
+import type { Limits } from "../api/limits.js";
+import type { Op } from "./ops.js";
+import { countMatching, matchingSlots, outputRecord, scrollPage } from "./reads.js";
 import { search } from "./search.js";
 import type { CollectionSchema } from "../core/schema/schema.js";
-import { validateIds, validateRecords, type RecordInput } from "./validate.js";
+import { validateIds, validateRecords } from "./validate.js";
 import { checkCount, parseQueryRequest } from "./query-request.js";
 
-/** A filter in Quiver's filter language (docs/filters.md), e.g. `{ lang: "en", year: { $gte: 2020 } }`. */
-export type Filter = Record<string, unknown>;
-
-export interface QueryRequest {
-  /** The query vector: an array when the collection has one named vector, else `{ name: array }`. */
-  vector?: ArrayLike<number> | Record<string, ArrayLike<number>> | string | Record<string, string>;
-  /** Full-text query, searched with BM25 in every text field, or `{ query, fields }` to choose fields. */
-  text?: string | { query: string; fields?: string[] };
-  filter?: Filter;
-  /** Hits to return (default 10). */
-  limit?: number;
-  /** Hits to skip first, for paging (default 0). */
-  offset?: number;
-  /** Include payloads (default true). */
-  withPayload?: boolean;
-  /** Include vectors (default false). Cosine vectors are returned normalised, as stored. */
-  withVectors?: boolean;
-  /** How a hybrid query (text and vector) fuses the two rankings; see docs/search.md. Default `{ method: "zscore" }`. */
-  fusion?: FusionRequest;
-  /** Beam width of a graph (HNSW) search: higher is more accurate and slower (default: the vector's efSearch, 64). */
-  ef?: number;
-  /** Scan exactly even when the vector has a graph (the true top-k, at the cost of a full scan). */
-  exact?: boolean;
-  /** Attach to each hit its rank and score in each source (`hit.explain`). */
-  explain?: boolean;
-  /** A payload field (dotted path): keep only the best hit per distinct value, e.g. one chunk per document. */
-  groupBy?: string;
+/**
+ * Rewrites a call's input before it is validated: how a layer above the database accepts other
+ * input than the contract's, e.g. text in place of vectors (src/embed/bind.ts). Given to `open()`.
+ */
+export interface InputHook {
+  /** The upsert batch rewritten, or null when it needs nothing (the common case stays synchronous). */
+  prepareRecords(records: unknown, schema: CollectionSchema): Promise<unknown> | null;
+  /** The query rewritten, or null when it needs nothing. */
+  prepareQuery<T extends { vector?: unknown }>(req: T, schema: CollectionSchema): Promise<T> | null;
 }
 
-export interface FusionRequest {
-  /** `zscore` (default): z-normalised score sum; `minmax`: min-max normalised score sum; `rrf`: reciprocal rank fusion. */
-  method?: FusionMethod;
-  /** RRF's rank constant (default 60). */
-  k?: number;
-  /** Per-source weights (default 1 each). */
-  weights?: { text?: number; vector?: number };
-  /** Documents taken from each source before fusing (default 100, or limit + offset if larger). */
-  depth?: number;
-}
-
-export interface QueryResult {
-  hits: Hit[];
-  plan: QueryPlan;
-}
-
-export interface ReadOptions {
-  withPayload?: boolean;
-  withVectors?: boolean;
-}
-
-export interface ScrollRequest extends ReadOptions {
-  /** The `nextCursor` of the previous page; omit for the first page. */
-  cursor?: string;
-  /** Records per page (default 100). */
-  limit?: number;
-  filter?: Filter;
+/**
+ * What a handle needs from its database. The database builds one and keeps it in a private field,
+ * so the write path (logging, applying) is reachable only through the validated methods below.
+ */
+export interface CollectionHost {
+  readonly limits: Limits;
+  readonly input?: InputHook;
+  state(uid: string): CollectionState | undefined;
+  /** Submits a write to the single writer (writer.ts); `apply` runs after the WAL commit. */
+  write<T>(readsState: boolean, prepare: () => Op[], apply: (ops: Op[]) => T): Promise<T>;
+  /** Applies logged operations to memory; returns how many records they changed. */
+  applyLogged(ops: Op[]): number;
+  /** Throws CLOSED or READ_ONLY when the database cannot take writes (checked before any embedding work). */
+  ensureWritable(): void;
 }
 
 export class Collection implements CollectionApi {
+  readonly #host: CollectionHost;
+
+  /** Handles come from `db.collection(name)` or `db.createCollection(...)`. */
   constructor(
-    private readonly db: Database,
+    host: CollectionHost,
     readonly uid: string,
     readonly name: string,
-  ) {}
+  ) {
+    this.#host = host;
+  }
 
-  private state(): CollectionState {
-    const s = this.db.stateByUid(this.uid);
+  #state(): CollectionState {
+    const s = this.#host.state(this.uid);
     if (!s) throw new QuiverError("NOT_FOUND", `collection "${this.name}" has been dropped`);
     return s;
   }
 
-  private filter(input: unknown): FilterNode | undefined {
+  #filter(input: unknown): FilterNode | undefined {
     if (input === undefined) return undefined;
-    return parseFilter(input, { maxDepth: this.db.limits.maxFilterDepth, path: "filter" });
+    return parseFilter(input, { maxDepth: this.#host.limits.maxFilterDepth, path: "filter" });
   }
 
   get schema(): CollectionSchema {
-    return structuredClone(this.state().schema);
+    return structuredClone(this.#state().schema);
   }
 
   /**
@@ -110,54 +77,57 @@ export class Collection implements CollectionApi {
    * await docs.upsert([{ id: "a1", vectors: { text: embedding }, payload: { lang: "en" } }]);
    */
   async upsert(records: RecordInput[]): Promise<{ upserted: number }> {
-    // Text for vectors bound to an embedder is embedded first (src/embed/bind.ts); then the batch is submitted.
-    if (this.db.embedders.needed(records, this.state().schema))
-      records = (await this.db.embedders.records(records, this.state().schema)) as RecordInput[];
-    const valid = validateRecords(records, this.state().schema, this.db.limits);
+    this.#host.ensureWritable(); // before any embedding work, and for an empty batch too
+    // Input hooks run first (text for vectors bound to an embedder is embedded: src/embed/bind.ts).
+    const rewritten = this.#host.input?.prepareRecords(records, this.#state().schema);
+    if (rewritten) records = (await rewritten) as RecordInput[];
+    const valid = validateRecords(records, this.#state().schema, this.#host.limits);
     if (valid.length === 0) return { upserted: 0 };
-    return this.db.write(
+    return this.#host.write(
       false,
       () => {
-        this.state();
+        this.#state();
         return [{ type: "upsert", uid: this.uid, records: valid }];
       },
-      (ops) => ({ upserted: this.db.applyLogged(ops) }),
+      (ops) => ({ upserted: this.#host.applyLogged(ops) }),
     );
   }
 
   /** Deletes records by id; resolves with how many existed. */
   async delete(ids: string[]): Promise<{ deleted: number }> {
-    const valid = validateIds(ids, this.db.limits);
+    this.#host.ensureWritable();
+    const valid = validateIds(ids, this.#host.limits);
     if (valid.length === 0) return { deleted: 0 };
-    return this.db.write(
+    return this.#host.write(
       false,
       () => {
-        this.state();
+        this.#state();
         return [{ type: "delete", uid: this.uid, ids: valid }];
       },
-      (ops) => ({ deleted: this.db.applyLogged(ops) }),
+      (ops) => ({ deleted: this.#host.applyLogged(ops) }),
     );
   }
 
   /** Deletes every record matching the filter. The ids are resolved and logged atomically. */
   async deleteByFilter(filter: Filter): Promise<{ deleted: number }> {
-    const node = this.filter(filter);
+    this.#host.ensureWritable();
+    const node = this.#filter(filter);
     if (!node) throw QuiverError.fromProblems("INVALID_ARGUMENT", [{ path: "filter", message: "is required" }]);
-    return this.db.write(
+    return this.#host.write(
       true,
       () => {
-        const state = this.state();
+        const state = this.#state();
         const ids = Array.from(matchingSlots(state, node).slots, (slot) => state.slotIds[slot]!);
         return ids.length > 0 ? [{ type: "delete", uid: this.uid, ids }] : [];
       },
-      (ops) => ({ deleted: this.db.applyLogged(ops) }),
+      (ops) => ({ deleted: this.#host.applyLogged(ops) }),
     );
   }
 
   /** Records with the given ids, in the order asked; ids that do not exist are left out. */
   async get(ids: string[], opts: ReadOptions = {}): Promise<RecordOutput[]> {
-    const valid = validateIds(ids, this.db.limits);
-    const state = this.state();
+    const valid = validateIds(ids, this.#host.limits);
+    const state = this.#state();
     const out: RecordOutput[] = [];
     const o = { withPayload: opts.withPayload ?? true, withVectors: opts.withVectors ?? false };
     for (const id of valid) {
@@ -169,18 +139,18 @@ export class Collection implements CollectionApi {
 
   /** Number of records, or of records matching a filter. */
   async count(filter?: Filter): Promise<number> {
-    return countMatching(this.state(), this.filter(filter));
+    return countMatching(this.#state(), this.#filter(filter));
   }
 
   /** Pages through records in id order. Pass `nextCursor` back until it is null. */
   async scroll(req: ScrollRequest = {}): Promise<{ records: RecordOutput[]; nextCursor: string | null }> {
-    const limit = checkCount(req.limit, "limit", 1, this.db.limits.maxBatch, 100);
+    const limit = checkCount(req.limit, "limit", 1, this.#host.limits.maxBatch, 100);
     if (req.cursor !== undefined && typeof req.cursor !== "string") {
       throw QuiverError.fromProblems("INVALID_ARGUMENT", [
         { path: "cursor", message: "must be the nextCursor string of a previous page" },
       ]);
     }
-    return scrollPage(this.state(), req.cursor, limit, this.filter(req.filter), {
+    return scrollPage(this.#state(), req.cursor, limit, this.#filter(req.filter), {
       withPayload: req.withPayload ?? true,
       withVectors: req.withVectors ?? false,
     });
@@ -195,11 +165,12 @@ export class Collection implements CollectionApi {
    * const { hits: found } = await docs.query({ text: "crash-safe storage", vector: q, explain: true, groupBy: "docId" });
    */
   async query(req: QueryRequest): Promise<QueryResult> {
-    // Text in place of the vector is embedded by the vector's bound embedder (src/embed/bind.ts).
-    if (this.db.embedders.queryNeeded(req)) req = await this.db.embedders.query(req, this.state().schema);
-    const state = this.state();
-    const { spec, limit, offset } = parseQueryRequest(state, req, this.db.limits);
-    spec.filter = this.filter(req.filter);
+    // Input hooks run first (text in place of the vector is embedded: src/embed/bind.ts).
+    const rewritten = this.#host.input?.prepareQuery(req, this.#state().schema);
+    if (rewritten) req = await rewritten;
+    const state = this.#state();
+    const { spec, limit, offset } = parseQueryRequest(state, req, this.#host.limits);
+    spec.filter = this.#filter(req.filter);
     spec.groupBy = req.groupBy;
     const { hits: ranked, plan } = search(state, spec, offset + limit);
     const o = { withPayload: req.withPayload ?? true, withVectors: req.withVectors ?? false };

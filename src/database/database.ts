@@ -1,26 +1,32 @@
 /**
  * The embedded database: opens a Directory, recovers it, and serves collections. Writes go
  * through the single Writer (WAL group commit, then apply); reads are answered from memory.
- * Checkpoints run in the background when the WAL passes `walMaxBytes`, and at close.
+ * Checkpoints run in the background when the WAL passes `walMaxBytes`, and at close. Opened with
+ * `readOnly`, it is a reader beside another process's writer instead (follower.ts): no lock, no
+ * writes, and the writer's new records applied at each refresh.
  */
 import { QuiverError } from "../core/errors/errors.js";
-import type { DatabaseApi } from "../api/types.js";
+import type { DatabaseApi, DatabaseStats } from "../api/types.js";
 import { loadKernelFactory } from "../core/kernels/load.js";
 import { loadHnswModule } from "../core/index/hnsw/module.js";
-import type { Directory, DirectoryLock } from "../storage/directory.js";
+import { writeFileAtomic, type Directory, type DirectoryLock } from "../storage/directory.js";
+import { MANIFEST_FILE, emptyManifest, encodeManifest } from "../storage/manifest.js";
 import { WalWriter } from "../storage/wal.js";
-import { takeCheckpoint, writeCheckpoint } from "./checkpoint.js";
-import { Collection } from "./collection.js";
-import type { CollectionState, StateEnv, VectorStats } from "./collection-state.js";
+import type { Manifest } from "../storage/manifest.js";
+import { Follower, type FollowTarget } from "./follower.js";
+import { CheckpointOutcomeUnknown, takeCheckpoint, writeCheckpoint } from "./checkpoint.js";
+import { Collection, type CollectionHost, type InputHook } from "./collection.js";
+import type { CollectionState, StateEnv } from "./collection-state.js";
 import type { TextPlugins } from "../core/analysis/analyzer.js";
-import { DEFAULT_LIMITS, type Limits } from "./limits.js";
+import { DEFAULT_LIMITS, type Limits } from "../api/limits.js";
 import type { Op } from "./ops.js";
-import { applyOp, recover, type RecoveryReport } from "./recovery.js";
+import { applyOp } from "./apply.js";
+import { describeDamage, recover, type IfCorrupt, type Recovered, type RecoveryReport } from "./recovery.js";
 import type { CollectionInfo, CollectionSchema } from "../core/schema/schema.js";
 import { checkName, validateSchema } from "./validate.js";
 import { Writer } from "./writer.js";
-import { EmbedderRegistry } from "../embed/bind.js";
-import type { Embedder } from "../embed/embedder.js";
+import { GroupReservation } from "./reserve.js";
+import type { GrowHook } from "../core/vectors/slab.js";
 
 export interface DatabaseOptions {
   /** Checkpoint once the WAL grows past this many bytes (default 64 MiB). */
@@ -30,35 +36,44 @@ export interface DatabaseOptions {
   limits?: Partial<Limits>;
   /** "scalar" forces the TypeScript kernels (for comparison); default picks WebAssembly SIMD when available. */
   kernels?: "simd" | "scalar";
+  /**
+   * Open as a reader beside the process that writes the directory (e.g. `quiver serve`): no writer
+   * lock is taken, nothing on disk is created, changed or removed (derived data stays in memory),
+   * and every write method rejects with READ_ONLY. The reader sees the last checkpoint plus the log
+   * as of opening, and the writer's later writes after `db.refresh()` or automatically (see
+   * `refreshIntervalMs`). docs/readers.md has the details.
+   */
+  readOnly?: boolean;
+  /**
+   * With `readOnly`: how often (ms) to pick up the writer's new writes in the background (default
+   * 1000; 0 turns it off, leaving `db.refresh()`). The timer never keeps a process alive.
+   */
+  refreshIntervalMs?: number;
+  /**
+   * What to do when stored files are damaged (docs/durability.md). "fail" (default): `open` rejects
+   * with CORRUPT naming the file, offset and sequence number. "readOnly": open what can be read,
+   * report the damage in `db.recovery.damage`, and refuse every write with READ_ONLY; nothing on
+   * disk is changed, so `quiver repair` can still act on it.
+   */
+  ifCorrupt?: IfCorrupt;
   /** Called with anything recovery or a background checkpoint had to report. */
   onWarning?: (message: string) => void;
   /**
-   * Embedders that vectors can be bound to by name in a schema (`{ embedder: "local" }`), so
-   * upsert and query accept text. Only these are ever used: a schema or request names one, never loads one.
+   * Rewrites upsert and query input before validation. `open()` from the package entry sets it to
+   * the embedder registry (src/embed/bind.ts), so vectors bound to an embedder accept text.
    */
-  embedders?: Record<string, Embedder>;
+  inputHook?: InputHook;
   /**
    * Language resources for text analyzers (stemmers, stop-word lists). `open()` from the package
    * entry supplies English stemming and about 60 stop-word lists; entries given here are added.
    */
   text?: TextPlugins;
-}
-
-export interface DatabaseStats {
-  /** vectorBytes: memory of the vector slabs (vectors, codes, graphs); vectorDiskBytes: f32 vectors in scratch files. */
-  collections: {
-    name: string;
-    count: number;
-    vectorBytes: number;
-    vectorDiskBytes: number;
-    textBytes: number;
-    segments: number;
-    vectors: VectorStats[];
-  }[];
-  kernels: string;
-  walBytes: number;
-  lastCheckpointSeq: number;
-  seq: number;
+  /**
+   * Asked before any vector memory grows, with the bytes wanted and held and the slab's name
+   * ("collection.vector"); returning false refuses the growth, which fails as RESOURCE_EXHAUSTED.
+   * For tests that fail allocations on demand, and to cap memory; default: always allowed.
+   */
+  growHook?: GrowHook;
 }
 
 function newUid(): string {
@@ -69,12 +84,18 @@ function newUid(): string {
 
 export class Database implements DatabaseApi {
   readonly limits: Limits;
-  /** The embedders schemas can bind to; `db.embedders.set(name, embedder)` adds one after opening. */
-  readonly embedders: EmbedderRegistry;
   private readonly writer: Writer;
+  /** What collection handles reach the write path through; private, so only their validated methods can. */
+  readonly #host: CollectionHost;
   private closed = false;
   private checkpointing: Promise<void> | null = null;
   private walNumbers: number[];
+  /** Set on a read-only database: follows the writer's files. */
+  private follower: Follower | null = null;
+  private refreshTimer: ReturnType<typeof setInterval> | undefined;
+  /** The refreshes queued or running, one after the other. */
+  private refreshing: Promise<void> = Promise.resolve();
+  private refreshPending = false;
 
   private constructor(
     private readonly dir: Directory,
@@ -83,7 +104,8 @@ export class Database implements DatabaseApi {
     private readonly collections: Map<string, CollectionState>,
     private segmentsOf: Map<string, string[]>,
     private indexFileOf: Map<string, string>,
-    private wal: WalWriter,
+    /** Null when the database is read-only (a reader, or damaged files opened with `ifCorrupt: "readOnly"`). */
+    private wal: WalWriter | null,
     private seq: number,
     private checkpointSeq: number,
     private nextFileNumber: number,
@@ -92,29 +114,60 @@ export class Database implements DatabaseApi {
     private readonly options: Required<Pick<DatabaseOptions, "walMaxBytes" | "maxSegments">> & DatabaseOptions,
   ) {
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
-    this.embedders = new EmbedderRegistry(options.embedders);
-    this.walNumbers = [wal.number];
+    this.#host = {
+      limits: this.limits,
+      input: options.inputHook,
+      state: (uid) => this.collections.get(uid),
+      write: (readsState, prepare, apply) => this.#write(readsState, prepare, apply),
+      applyLogged: (ops) => this.#applyLogged(ops),
+      ensureWritable: () => this.#ensureWritable(),
+    };
+    this.walNumbers = wal ? [wal.number] : [];
+    const reservation = new GroupReservation(collections);
     this.writer = new Writer({
       nextSeq: () => ++this.seq,
-      commit: (framed) => this.wal.commit(framed),
+      currentSeq: () => this.seq,
+      // A group that was never logged gives its sequence numbers back, so the log has no gaps.
+      rewindSeq: (to) => {
+        this.seq = to;
+      },
+      commit: (framed) => this.wal!.commit(framed),
+      reserve: (ops, first) => {
+        if (first) reservation.reset();
+        reservation.add(ops);
+      },
       afterGroup: () => this.maybeCheckpoint(),
     });
   }
 
   /** Opens (or creates) the database stored in `dir`. Prefer `open()` from the package entry. */
   static async openDirectory(dir: Directory, options: DatabaseOptions = {}): Promise<Database> {
+    if (options.readOnly) return Database.openReader(dir, options);
     const lock = await dir.lock();
     try {
       const kernels = await loadKernelFactory(options.kernels);
-      const env: StateEnv = { kernels, hnsw: await loadHnswModule(), text: options.text ?? {} };
+      const env: StateEnv = {
+        kernels,
+        hnsw: await loadHnswModule(),
+        text: options.text ?? {},
+        growHook: options.growHook,
+      };
       if (dir.openScratch) env.scratch = (name) => dir.openScratch!(name);
-      const r = await recover(dir, env);
+      const r = await recover(dir, env, { ifCorrupt: options.ifCorrupt });
       for (const w of r.report.warnings) options.onWarning?.(w);
+      for (const d of r.report.damage) options.onWarning?.(`damaged, opened read-only: ${describeDamage(d)}`);
       let next = r.nextFileNumber;
       const last = r.wals[r.wals.length - 1];
-      const wal = last
-        ? await WalWriter.reopen(dir, last.number, last.validLength)
-        : await WalWriter.create(dir, next++);
+      let wal: WalWriter | null = null;
+      if (r.report.damage.length === 0) {
+        wal = last ? await WalWriter.reopen(dir, last.number, last.validLength) : await WalWriter.create(dir, next++);
+        if (!r.manifestFound) {
+          // The first manifest, written after the first WAL: from now on a directory with segments
+          // but no manifest is damage, never a half-created database (see recovery.ts).
+          const first = { ...emptyManifest(), walStart: r.wals[0]?.number ?? wal.number, nextFileNumber: next };
+          await writeFileAtomic(dir, MANIFEST_FILE, encodeManifest(first));
+        }
+      }
       const db = new Database(
         dir,
         lock,
@@ -133,7 +186,7 @@ export class Database implements DatabaseApi {
           ...options,
         },
       );
-      db.walNumbers = r.wals.length > 0 ? r.wals.map((w) => w.number) : [wal.number];
+      if (wal) db.walNumbers = r.wals.length > 0 ? r.wals.map((w) => w.number) : [wal.number];
       return db;
     } catch (e) {
       await lock.release().catch(() => undefined);
@@ -141,25 +194,128 @@ export class Database implements DatabaseApi {
     }
   }
 
+  /** The read-only opener: no lock, no scratch files (derived data stays in memory), nothing written. */
+  private static async openReader(dir: Directory, options: DatabaseOptions): Promise<Database> {
+    const kernels = await loadKernelFactory(options.kernels);
+    const env: StateEnv = { kernels, hnsw: await loadHnswModule(), text: options.text ?? {} };
+    const { follower, loaded } = await Follower.load(dir, env);
+    for (const w of loaded.report.warnings) options.onWarning?.(w);
+    const noLock: DirectoryLock = { release: async () => undefined };
+    const db = new Database(
+      dir,
+      noLock,
+      env,
+      loaded.collections,
+      loaded.segmentsOf,
+      loaded.indexFileOf,
+      null,
+      loaded.seq,
+      loaded.manifest.checkpointSeq,
+      loaded.nextFileNumber,
+      loaded.report,
+      { walMaxBytes: 0, maxSegments: 0, ...options },
+    );
+    db.follower = follower;
+    const every = options.refreshIntervalMs ?? 1000;
+    if (every > 0) {
+      db.refreshTimer = setInterval(() => {
+        // A refresh still running covers this tick; a failure is reported and retried at the next.
+        if (db.refreshPending) return;
+        db.refresh().catch((e) => options.onWarning?.(`refresh failed: ${e instanceof Error ? e.message : String(e)}`));
+      }, every);
+      // Node and Bun: an idle reader must not keep the process alive.
+      (db.refreshTimer as { unref?: () => void }).unref?.();
+    }
+    return db;
+  }
+
+  /**
+   * Applies the writes the writer has made since the last refresh (on a read-only database; a
+   * writable one is always current). Resolves once every write acknowledged before the call is visible.
+   */
+  async refresh(): Promise<void> {
+    this.ensureOpen();
+    const follower = this.follower;
+    if (!follower) return;
+    this.refreshPending = true;
+    const run = this.refreshing.then(() => {
+      this.refreshPending = false;
+      if (this.closed) return;
+      return follower.refresh(this.followTarget());
+    });
+    this.refreshing = run.catch(() => undefined);
+    await run;
+  }
+
+  private followTarget(): FollowTarget {
+    return {
+      appliedSeq: () => this.seq,
+      apply: (op, seq) => {
+        // Nothing is ever checkpointed here, so changes are not tracked for one.
+        applyOp(op, this.collections, this.env, false);
+        this.seq = seq;
+      },
+      replace: (loaded: Recovered) => {
+        // The same Map object: Collection handles look their state up by uid at each call.
+        for (const c of this.collections.values()) c.dispose();
+        this.collections.clear();
+        for (const [uid, c] of loaded.collections) this.collections.set(uid, c);
+        this.segmentsOf = loaded.segmentsOf;
+        this.indexFileOf = loaded.indexFileOf;
+        this.seq = loaded.seq;
+        this.checkpointSeq = loaded.manifest.checkpointSeq;
+      },
+      adopt: (manifest: Manifest) => {
+        this.segmentsOf = new Map(manifest.collections.map((c) => [c.uid, [...c.segments]]));
+        this.indexFileOf = new Map(
+          manifest.collections.flatMap((c) => (c.indexFile ? [[c.uid, c.indexFile] as const] : [])),
+        );
+        this.checkpointSeq = manifest.checkpointSeq;
+      },
+    };
+  }
+
   private ensureOpen(): void {
     if (this.closed) throw new QuiverError("CLOSED", "the database is closed");
   }
 
-  /** Submits a write; see Writer for the ordering guarantees. */
-  write<T>(readsState: boolean, prepare: () => Op[], apply: (ops: Op[]) => T): Promise<T> {
+  /**
+   * True when opened with `readOnly` (a reader beside another process's writer), or when damaged
+   * files were opened with `ifCorrupt: "readOnly"` (`recovery.damage` says what).
+   */
+  get readOnly(): boolean {
+    return this.wal === null;
+  }
+
+  /** Throws READ_ONLY on a read-only database; every write path checks this first. */
+  #ensureWritable(): void {
     this.ensureOpen();
+    if (this.follower) {
+      throw new QuiverError(
+        "READ_ONLY",
+        "the database was opened read-only (a reader beside the writer); write through the process that has it open for writing",
+      );
+    }
+    if (this.readOnly) {
+      const first = describeDamage(this.recovery.damage[0]);
+      throw new QuiverError(
+        "READ_ONLY",
+        `the database was opened read-only because stored files are damaged (${first}); see db.recovery.damage and \`quiver repair\``,
+      );
+    }
+  }
+
+  /** Submits a write; see Writer for the ordering guarantees. */
+  #write<T>(readsState: boolean, prepare: () => Op[], apply: (ops: Op[]) => T): Promise<T> {
+    this.#ensureWritable();
     return this.writer.submit({ readsState, prepare, apply });
   }
 
   /** Applies logged operations to memory (the same code replay uses). */
-  applyLogged(ops: Op[]): number {
+  #applyLogged(ops: Op[]): number {
     let n = 0;
     for (const op of ops) n += Math.max(0, applyOp(op, this.collections, this.env, true));
     return n;
-  }
-
-  stateByUid(uid: string): CollectionState | undefined {
-    return this.collections.get(uid);
   }
 
   private stateByName(name: string): CollectionState | undefined {
@@ -177,13 +333,13 @@ export class Database implements DatabaseApi {
     schema: CollectionSchema,
     opts: { ifNotExists?: boolean } = {},
   ): Promise<Collection> {
-    this.ensureOpen();
+    this.#ensureWritable();
     const problems: { path: string; message: string }[] = [];
     checkName(name, "name", problems);
     if (problems.length > 0) throw QuiverError.fromProblems("INVALID_ARGUMENT", problems);
     const valid = validateSchema(schema, this.limits, this.env.text);
     const uid = newUid();
-    return this.write(
+    return this.#write(
       true,
       () => {
         const existing = this.stateByName(name);
@@ -197,8 +353,8 @@ export class Database implements DatabaseApi {
         return [{ type: "create", name, uid, schema: valid }];
       },
       (ops) => {
-        this.applyLogged(ops);
-        return new Collection(this, this.stateByName(name)!.uid, name);
+        this.#applyLogged(ops);
+        return new Collection(this.#host, this.stateByName(name)!.uid, name);
       },
     );
   }
@@ -208,7 +364,7 @@ export class Database implements DatabaseApi {
     this.ensureOpen();
     const state = this.stateByName(name);
     if (!state) throw new QuiverError("NOT_FOUND", `collection "${name}" does not exist`);
-    return new Collection(this, state.uid, name);
+    return new Collection(this.#host, state.uid, name);
   }
 
   async listCollections(): Promise<CollectionInfo[]> {
@@ -220,14 +376,14 @@ export class Database implements DatabaseApi {
 
   /** Drops a collection and all its records; resolves false when it did not exist. */
   async dropCollection(name: string): Promise<boolean> {
-    return this.write(
+    return this.#write(
       true,
       () => {
         const state = this.stateByName(name);
         return state ? [{ type: "drop", uid: state.uid }] : [];
       },
       (ops) => {
-        this.applyLogged(ops);
+        this.#applyLogged(ops);
         return ops.length > 0;
       },
     );
@@ -246,14 +402,14 @@ export class Database implements DatabaseApi {
         vectors: c.vectorStats(),
       })),
       kernels: this.env.kernels.name,
-      walBytes: this.wal.size,
+      walBytes: this.wal?.size ?? this.follower?.walBytes ?? 0,
       lastCheckpointSeq: this.checkpointSeq,
       seq: this.seq,
     };
   }
 
   private async maybeCheckpoint(): Promise<void> {
-    if (this.wal.size < this.options.walMaxBytes) return;
+    if (this.wal!.size < this.options.walMaxBytes) return;
     try {
       await this.startCheckpoint();
     } catch (e) {
@@ -266,13 +422,15 @@ export class Database implements DatabaseApi {
 
   /**
    * Rotates the WAL and starts writing a checkpoint in the background. Runs inside the writer
-   * (between groups), so the taken deltas match the rotated WAL exactly.
+   * (between groups), so the taken deltas match the rotated WAL exactly. Returns the checkpoint's
+   * own outcome (wrapped, so that awaiting this does not wait for it) for callers who asked for one;
+   * `checkpointing` settles either way, after reporting a failure as a warning.
    */
-  private async startCheckpoint(): Promise<void> {
+  private async startCheckpoint(): Promise<{ done: Promise<void> }> {
     if (this.checkpointing) await this.checkpointing;
+    const wal = this.wal!;
     const next = await WalWriter.create(this.dir, this.nextFileNumber++);
     // Swap and take synchronously: no write can be applied between the two.
-    const old = this.wal;
     this.wal = next;
     const obsolete = [...this.walNumbers];
     this.walNumbers.push(next.number);
@@ -285,29 +443,40 @@ export class Database implements DatabaseApi {
       next.number,
       obsolete,
     );
-    await old.close().catch(() => undefined);
-    this.checkpointing = writeCheckpoint(this.dir, plan, () => this.nextFileNumber++)
-      .then((result) => {
+    await wal.close().catch(() => undefined);
+    const done = writeCheckpoint(this.dir, plan, () => this.nextFileNumber++).then(
+      (result) => {
         this.segmentsOf = result.segmentsOf;
         this.indexFileOf = result.indexFileOf;
         this.checkpointSeq = plan.checkpointSeq;
         this.walNumbers = this.walNumbers.filter((n) => !obsolete.includes(n));
-      })
+      },
+      (e: unknown) => {
+        // Which manifest is on disk is unknown: memory's idea of the segments may be wrong, so
+        // later writes wait for a reopen, which reads the one that is there.
+        if (e instanceof CheckpointOutcomeUnknown) this.writer.poisoned ??= e;
+        throw e;
+      },
+    );
+    this.checkpointing = done
       .catch((e) => {
         this.options.onWarning?.(
-          `checkpoint failed, will retry at the next one (nothing is lost: the WAL is kept): ${e instanceof Error ? e.message : String(e)}`,
+          e instanceof CheckpointOutcomeUnknown
+            ? e.message
+            : `checkpoint failed, will retry at the next one (nothing is lost: the WAL is kept): ${e instanceof Error ? e.message : String(e)}`,
         );
       })
       .finally(() => {
         this.checkpointing = null;
       });
+    return { done };
   }
 
-  /** Writes a checkpoint now and waits for it; useful before a backup. */
+  /** Writes a checkpoint now and waits for it; rejects when it fails (e.g. IO on a full disk). Useful before a backup. */
   async checkpoint(): Promise<void> {
-    this.ensureOpen();
-    await this.writer.exclusive(() => this.startCheckpoint());
-    await this.checkpointing;
+    this.#ensureWritable();
+    const { done } = await this.writer.exclusive(() => this.startCheckpoint());
+    await done;
   }
 
   /** Finishes pending writes, writes a final checkpoint, and releases the directory. */
@@ -315,14 +484,16 @@ export class Database implements DatabaseApi {
     if (this.closed) return;
     await this.writer.idle();
     this.closed = true;
+    clearInterval(this.refreshTimer);
+    await this.refreshing;
     try {
-      if (!this.writer.poisoned && this.seq > this.checkpointSeq) {
+      if (!this.readOnly && !this.writer.poisoned && this.seq > this.checkpointSeq) {
         if (this.checkpointing) await this.checkpointing;
         await this.startCheckpoint().catch((e) => this.options.onWarning?.(`final checkpoint failed: ${String(e)}`));
       }
       if (this.checkpointing) await this.checkpointing;
     } finally {
-      await this.wal.close().catch(() => undefined);
+      await this.wal?.close().catch(() => undefined);
       for (const c of this.collections.values()) c.dispose();
       await this.lock.release();
     }

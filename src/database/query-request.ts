@@ -5,8 +5,8 @@
 import { QuiverError, type Problem } from "../core/errors/errors.js";
 import { FUSION_METHODS, type FusionMethod } from "../core/query/fusion/fuse.js";
 import type { CollectionState } from "./collection-state.js";
-import type { QueryRequest } from "./collection.js";
-import type { Limits } from "./limits.js";
+import type { QueryRequest } from "../api/query.js";
+import type { Limits } from "../api/limits.js";
 import { DEFAULT_FUSION_DEPTH, type SearchSpec } from "./search.js";
 import { validateQueryVector } from "./validate.js";
 

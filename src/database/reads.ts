@@ -1,51 +1,12 @@
 /**
- * Read paths over a collection's in-memory state: filtered slot selection, exact vector query,
- * get by ids, count and cursor scroll. Pure functions of the state; nothing here writes.
+ * Read paths over a collection's in-memory state: filtered slot selection, records as returned,
+ * count and cursor scroll. They change nothing a caller can see (vector search is in search.ts).
  */
-import { QuiverError } from "../core/errors/errors.js";
-import { flatSearch } from "../core/index/flat/flat-search.js";
-import { annSearch, bitmapOf, EXACT_FILTER_MAX } from "../core/index/hnsw/plan.js";
 import type { FilterNode } from "../core/query/filter/ast.js";
 import { matches } from "../core/query/filter/evaluate.js";
 import { candidateSlots } from "../core/query/plan/candidates.js";
 import type { CollectionState } from "./collection-state.js";
-import type { HitExplain } from "./search.js";
-
-/** A record as returned to callers. */
-export interface RecordOutput {
-  id: string;
-  payload?: Record<string, unknown>;
-  vectors?: Record<string, number[]>;
-}
-
-export interface Hit extends RecordOutput {
-  /** Higher is closer: the vector similarity (cosine, dot, negated Euclidean distance), the BM25 score, or the fused score. */
-  score: number;
-  /** With `explain: true`: the hit's 1-based rank and own score in each source (null when that source did not rank it). */
-  explain?: HitExplain;
-  /** With `groupBy`: the value of the grouping field (absent when the record has none). */
-  group?: unknown;
-}
-
-/** How a query was executed; returned with every result so slow or surprising queries can be understood. */
-export interface QueryPlan {
-  /** `exact-scan` / `exact-filtered`: vector only; `text`: BM25 only; `hybrid`: both, fused. */
-  strategy: "exact-scan" | "exact-filtered" | "hnsw" | "hnsw-filtered" | "hnsw-acorn" | "text" | "hybrid";
-  /** The named vector searched, or "" for a text-only query. */
-  vector: string;
-  /** Vector queries: records that matched the filter (or all live records with that vector). Text queries: records containing a query term. */
-  candidates: number;
-  /** Whether payload indexes narrowed the filter before payloads were read. */
-  usedIndexes: boolean;
-  /** Payloads evaluated against the filter. */
-  payloadsChecked: number;
-  /** Text and hybrid queries: the fields searched, the query's terms per field after analysis, and the records containing any. */
-  text?: { fields: string[]; terms: Record<string, string[]>; matched: number };
-  /** Hybrid queries: the fusion used, e.g. `zscore` or `rrf(k=60)`. */
-  fusion?: string;
-  /** Graph searches: the beam width used, nodes scored, retries with a 4x wider beam, and whether an exact scan had to finish the job. */
-  ann?: { ef: number; visited: number; widenings: number; fellBack: boolean };
-}
+import type { RecordOutput } from "../api/query.js";
 
 export interface OutputOptions {
   withPayload: boolean;
@@ -86,73 +47,6 @@ export function matchingSlots(
     }
   }
   return { slots: Uint32Array.from(out), usedIndexes: fromIndex !== null, payloadsChecked: checked };
-}
-
-/** Per-query knobs of vector search. */
-export interface VectorSearchOptions {
-  /** Beam width of a graph search (default: the vector's efSearch). */
-  ef?: number;
-  /** Force an exact scan even when the vector has a graph. */
-  exact?: boolean;
-}
-
-/**
- * The top k of one named vector, optionally among records matching a filter. Without a graph the
- * scan is exact; with one, the planner (core/index/hnsw/plan.ts) picks an exact scan of few
- * matches, a graph search (filter-aware below 25% selectivity), widening, or an exact fallback, so
- * a filter matching at least k records always yields k hits.
- */
-export function vectorQuery(
-  state: CollectionState,
-  vectorName: string,
-  query: Float32Array,
-  filter: FilterNode | undefined,
-  k: number,
-  opts: VectorSearchOptions = {},
-): { slots: number[]; scores: number[]; plan: QueryPlan } {
-  const named = state.vectors.get(vectorName);
-  if (!named) throw new QuiverError("INTERNAL", `no vector ${vectorName}`);
-  const filtered = filter !== undefined && filter.kind !== "all";
-  const m = filtered ? matchingSlots(state, filter) : null;
-  const base = { vector: vectorName, usedIndexes: m?.usedIndexes ?? false, payloadsChecked: m?.payloadsChecked ?? 0 };
-  // Matching records that have this vector.
-  const matching = m ? countLive(m.slots, named.live) : named.count;
-  if (named.index && !opts.exact) {
-    const r = annSearch(named.index, query, {
-      k,
-      ef: opts.ef,
-      filter: m ? bitmapOf(m.slots, state.highWater) : undefined,
-      matches: m ? matching : undefined,
-      // A vector declared `hnsw` uses its graph at any size, except that a filter matching few
-      // records is still answered by scanning them (exact, and cheaper than a filtered walk).
-      force: named.spec.type !== "hnsw" ? "auto" : m && matching <= EXACT_FILTER_MAX ? "exact" : "hnsw",
-    });
-    const p = r.plan;
-    const strategy = p.strategy === "exact" ? "exact-scan" : p.strategy;
-    const plan: QueryPlan = {
-      strategy,
-      ...base,
-      candidates: matching,
-      ann: { ef: p.ef, visited: p.visited, widenings: p.widenings, fellBack: p.fellBack },
-    };
-    return { slots: r.slots, scores: r.scores, plan };
-  }
-  if (!m) {
-    const { slots, scores } = flatSearch(named.slab, query, k, { count: state.highWater, live: named.live });
-    return { slots, scores, plan: { strategy: "exact-scan", ...base, candidates: matching } };
-  }
-  const { slots, scores } = flatSearch(named.slab, query, k, {
-    count: state.highWater,
-    live: named.live,
-    candidates: m.slots,
-  });
-  return { slots, scores, plan: { strategy: "exact-filtered", ...base, candidates: matching } };
-}
-
-function countLive(slots: Uint32Array, live: Uint8Array): number {
-  let n = 0;
-  for (let i = 0; i < slots.length; i++) n += live[slots[i]];
-  return n;
 }
 
 export function countMatching(state: CollectionState, filter: FilterNode | undefined): number {

@@ -2,15 +2,48 @@
  * Opening a database directory: read the manifest, load segments, replay the WAL tail, cut a torn
  * tail, and clear files a crash left behind. Returns the recovered state and a report of what
  * recovery had to do, so that nothing is repaired silently.
+ *
+ * What a crash can leave is repaired (a torn tail of the newest WAL, files of an interrupted
+ * checkpoint). Anything else is damage: a damaged or missing segment or manifest, a bad WAL record
+ * with intact records after it, a bad record in a WAL that is not the newest, a gap in the sequence
+ * numbers, a record that cannot be applied. Damage fails the open with CORRUPT (naming the file,
+ * offset and sequence number) unless the caller asked for `ifCorrupt: "readOnly"`: then recovery
+ * loads what it can read, stops replaying at the first damage, removes nothing, and lists the damage
+ * in the report. docs/durability.md describes each case.
  */
 import { QuiverError, isQuiverError } from "../core/errors/errors.js";
 import { isScratchFile, type Directory } from "../storage/directory.js";
 import { MANIFEST_FILE, decodeManifest, emptyManifest, type Manifest } from "../storage/manifest.js";
 import { decodeSegment } from "../storage/segment.js";
 import { decodeIndexFile, type IndexSnapshot } from "../storage/index-file.js";
-import { parseWalFileName, scanWal } from "../storage/wal.js";
+import { parseWalFileName, scanWal, walFileName } from "../storage/wal.js";
 import { CollectionState, type StateEnv } from "./collection-state.js";
-import { decodeOp, type Op } from "./ops.js";
+import { GroupReservation } from "./reserve.js";
+import { decodeOp } from "./ops.js";
+import { applyOp } from "./apply.js";
+
+/** What to do when stored files are damaged: refuse to open (default), or open read-only. */
+export type IfCorrupt = "fail" | "readOnly";
+
+/** One damaged spot, located as precisely as the file kind allows. */
+export interface Damage {
+  /** What is damaged: the log (repairable by cutting it), a segment, or the manifest. */
+  kind: "wal" | "segment" | "manifest";
+  file: string;
+  /** Byte offset in `file` (WAL records). */
+  offset?: number;
+  /** Sequence number of the first operation that could not be replayed. */
+  seq?: number;
+  message: string;
+}
+
+/** "wal-000003.log offset 4096 seq 812: ..." */
+export function describeDamage(d: Damage): string {
+  const where = [d.file, d.offset !== undefined ? `offset ${d.offset}` : "", d.seq !== undefined ? `seq ${d.seq}` : ""];
+  return `${where.filter(Boolean).join(" ")}: ${d.message}`;
+}
+
+const SEGMENT_OR_INDEX = /^(?:seg-\d+\.qseg|idx-\d+\.qidx)$/;
 
 export interface RecoveryReport {
   segmentsLoaded: number;
@@ -23,6 +56,8 @@ export interface RecoveryReport {
   /** Files left by an interrupted checkpoint and removed. */
   staleFilesRemoved: string[];
   warnings: string[];
+  /** Damage found (only with `ifCorrupt: "readOnly"`; otherwise the open failed). Empty when healthy. */
+  damage: Damage[];
 }
 
 export interface Recovered {
@@ -34,34 +69,37 @@ export interface Recovered {
   /** WAL files to keep, ascending, with their valid lengths; the last one is continued. */
   wals: { number: number; validLength: number }[];
   nextFileNumber: number;
+  /** False when the directory had no MANIFEST (a new database): the caller writes the first one. */
+  manifestFound: boolean;
   report: RecoveryReport;
 }
 
-/** Applies one logged operation to the state; shared by replay and the live write path. */
-export function applyOp(op: Op, collections: Map<string, CollectionState>, env: StateEnv, trackDirty: boolean): number {
-  switch (op.type) {
-    case "create":
-      collections.set(op.uid, new CollectionState(op.name, op.uid, op.schema, env));
-      return 0;
-    case "drop":
-      collections.get(op.uid)?.dispose();
-      collections.delete(op.uid);
-      return 0;
-    case "upsert": {
-      const c = collections.get(op.uid);
-      if (!c) return -1;
-      c.applyUpsert(op.records, trackDirty);
-      return op.records.length;
-    }
-    case "delete": {
-      const c = collections.get(op.uid);
-      if (!c) return -1;
-      return c.applyDelete(op.ids, trackDirty);
-    }
-  }
+/**
+ * An allocation failure while loading becomes a precise refusal to open: which collection, where,
+ * and (from the slab) how much memory it needs. Nothing has been removed or cut at that point.
+ */
+function cannotOpen(e: unknown, where: string): unknown {
+  if (!isQuiverError(e, "RESOURCE_EXHAUSTED")) return e;
+  return new QuiverError(
+    "RESOURCE_EXHAUSTED",
+    `cannot open the database: ${where}: ${e.message}; nothing on disk was changed: open it where more memory is available`,
+    { cause: e },
+  );
 }
 
-export async function recover(dir: Directory, env: StateEnv): Promise<Recovered> {
+export interface RecoverOptions {
+  /** Damaged files: refuse to open (default), or open read-only listing the damage. */
+  ifCorrupt?: IfCorrupt;
+  /**
+   * Change nothing on disk (a reader beside a live writer, follower.ts): keep scratch files, and
+   * files that look stale (an older WAL, an unreferenced segment, MANIFEST.tmp), which may be the
+   * writer's checkpoint in progress. A torn tail is only reported; it is never cut here anyway.
+   */
+  readOnly?: boolean;
+}
+
+export async function recover(dir: Directory, env: StateEnv, options: RecoverOptions = {}): Promise<Recovered> {
+  const ifCorrupt = options.ifCorrupt ?? "fail";
   const report: RecoveryReport = {
     segmentsLoaded: 0,
     graphsRestored: 0,
@@ -70,14 +108,17 @@ export async function recover(dir: Directory, env: StateEnv): Promise<Recovered>
     tornBytesTruncated: 0,
     staleFilesRemoved: [],
     warnings: [],
+    damage: [],
+  };
+  const damaged = (d: Damage): void => {
+    if (ifCorrupt === "fail") throw new QuiverError("CORRUPT", `${describeDamage(d)} (see docs/durability.md)`);
+    report.damage.push(d);
   };
   const files = await dir.list();
   // Scratch files are caches of the previous process (see ScratchFile): the states below recreate
   // theirs from the records, and a dropped collection's must not linger.
-  for (const f of files) if (isScratchFile(f)) await dir.remove(f);
-  let manifest: Manifest;
-  if (files.includes(MANIFEST_FILE)) manifest = decodeManifest(await dir.read(MANIFEST_FILE));
-  else manifest = emptyManifest();
+  if (!options.readOnly) for (const f of files) if (isScratchFile(f)) await dir.remove(f);
+  const { manifest, manifestFound, walUsable } = await readManifest(dir, files, damaged);
 
   const collections = new Map<string, CollectionState>();
   const segmentsOf = new Map<string, string[]>();
@@ -92,20 +133,25 @@ export async function recover(dir: Directory, env: StateEnv): Promise<Recovered>
     state.beginLoad(snapshot?.slotIds ?? null);
     for (const segName of mc.segments) {
       referenced.add(segName);
-      let bytes: Uint8Array;
-      try {
-        bytes = await dir.read(segName);
-      } catch (e) {
-        if (isQuiverError(e, "NOT_FOUND"))
-          throw new QuiverError("CORRUPT", `segment ${segName} named by the manifest is missing`);
-        throw e;
+      const seg = await readSegment(dir, segName);
+      if (typeof seg === "string") damaged({ kind: "segment", file: segName, message: seg });
+      else if (seg.uid !== mc.uid)
+        damaged({ kind: "segment", file: segName, message: "segment belongs to another collection" });
+      else {
+        try {
+          state.applySegment(seg);
+        } catch (e) {
+          throw cannotOpen(e, `collection ${mc.name}, segment ${segName}`);
+        }
+        report.segmentsLoaded++;
       }
-      const seg = decodeSegment(bytes, segName);
-      if (seg.uid !== mc.uid) throw new QuiverError("CORRUPT", `segment ${segName} belongs to another collection`);
-      state.applySegment(seg);
-      report.segmentsLoaded++;
     }
-    const graphs = state.endLoad(snapshot?.graphs ?? new Map());
+    let graphs: ReturnType<CollectionState["endLoad"]>;
+    try {
+      graphs = state.endLoad(snapshot?.graphs ?? new Map());
+    } catch (e) {
+      throw cannotOpen(e, `collection ${mc.name}, building its graphs`);
+    }
     report.graphsRestored += graphs.restored;
     for (const vname of graphs.rebuilt) {
       report.warnings.push(
@@ -130,43 +176,198 @@ export async function recover(dir: Directory, env: StateEnv): Promise<Recovered>
   }
   walNumbers.sort((a, b) => a - b);
 
+  const replay = walUsable
+    ? await replayWals(dir, walNumbers, manifest, collections, env, report, damaged, manifestFound)
+    : { seq: manifest.checkpointSeq, wals: [] };
+
+  // Files from an interrupted checkpoint: older WALs, unreferenced segments, a half-written manifest.
+  // Damaged directories keep everything: those files may be what a repair needs.
+  if (report.damage.length === 0 && !options.readOnly) {
+    for (const f of files) {
+      const w = parseWalFileName(f);
+      const stale =
+        (w !== null && w < manifest.walStart) || (SEGMENT_OR_INDEX.test(f) && !referenced.has(f)) || f.endsWith(".tmp");
+      if (stale) {
+        await dir.remove(f);
+        report.staleFilesRemoved.push(f);
+      }
+    }
+    if (report.staleFilesRemoved.length > 0) await dir.syncDir();
+  }
+
+  const nextFileNumber = Math.max(manifest.nextFileNumber, maxFileNumber + 1);
+  return { manifest, collections, segmentsOf, indexFileOf, nextFileNumber, manifestFound, report, ...replay };
+}
+
+/**
+ * The manifest, or an empty one for a new database. A directory without a MANIFEST but with
+ * segment or index files is damage, not a new database: those files are evidence of data that the
+ * lost manifest described, and nothing may be deleted. (Every database writes its first manifest
+ * right after its first WAL, so no crash leaves segments without one.)
+ */
+async function readManifest(
+  dir: Directory,
+  files: string[],
+  damaged: (d: Damage) => void,
+): Promise<{ manifest: Manifest; manifestFound: boolean; walUsable: boolean }> {
+  if (!files.includes(MANIFEST_FILE)) {
+    const evidence = files.filter((f) => SEGMENT_OR_INDEX.test(f)).sort();
+    if (evidence.length > 0) {
+      const shown = evidence.slice(0, 5).join(", ") + (evidence.length > 5 ? `, ... (${evidence.length} files)` : "");
+      damaged({
+        kind: "manifest",
+        file: MANIFEST_FILE,
+        message: `the manifest is missing, yet the directory holds ${shown}; refusing to treat it as a new database`,
+      });
+    }
+    return { manifest: emptyManifest(), manifestFound: false, walUsable: true };
+  }
+  try {
+    return { manifest: decodeManifest(await dir.read(MANIFEST_FILE)), manifestFound: true, walUsable: true };
+  } catch (e) {
+    if (!isQuiverError(e, "CORRUPT") && !(e instanceof SyntaxError)) throw e;
+    damaged({ kind: "manifest", file: MANIFEST_FILE, message: e.message });
+    // Without it, neither the segments nor where replay starts are known: nothing is loaded.
+    return { manifest: emptyManifest(), manifestFound: true, walUsable: false };
+  }
+}
+
+/** A segment's content, or why it cannot be read. */
+async function readSegment(dir: Directory, name: string): Promise<ReturnType<typeof decodeSegment> | string> {
+  try {
+    return decodeSegment(await dir.read(name), name);
+  } catch (e) {
+    if (isQuiverError(e, "NOT_FOUND")) return "segment named by the manifest is missing";
+    if (isQuiverError(e, "CORRUPT")) return e.message;
+    throw e;
+  }
+}
+
+/** The sequence number of the first intact record in the first of `numbers` that has one. */
+async function firstSeqIn(dir: Directory, numbers: number[]): Promise<number | undefined> {
+  for (const n of numbers) {
+    try {
+      const first = scanWal(await dir.read(walFileName(n)), walFileName(n)).records[0];
+      if (first) return first.seq;
+    } catch (e) {
+      // The replay reports a damaged file when it reaches it; here it only hides what follows.
+      if (!isQuiverError(e, "CORRUPT")) throw e;
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Replays the WAL files from the manifest's `walStart`, checking that sequence numbers continue
+ * without a gap from the checkpoint on. Only the newest file may end in a torn tail (cut and
+ * reported); damage anywhere else stops the replay (see `damaged`).
+ */
+async function replayWals(
+  dir: Directory,
+  walNumbers: number[],
+  manifest: Manifest,
+  collections: Map<string, CollectionState>,
+  env: StateEnv,
+  report: RecoveryReport,
+  damaged: (d: Damage) => void,
+  manifestFound: boolean,
+): Promise<{ seq: number; wals: Recovered["wals"] }> {
   let seq = manifest.checkpointSeq;
+  const reservation = new GroupReservation(collections);
   const wals: Recovered["wals"] = [];
-  for (const n of walNumbers) {
-    const name = `wal-${String(n).padStart(6, "0")}.log`;
-    const scan = scanWal(await dir.read(name), name);
+  if (manifestFound && walNumbers[0] !== manifest.walStart) {
+    damaged({
+      kind: "wal",
+      file: walFileName(manifest.walStart),
+      seq: seq + 1,
+      message: "the WAL file the manifest starts replay from is missing",
+    });
+    return { seq, wals };
+  }
+  let lastSeen = seq;
+  for (const [i, n] of walNumbers.entries()) {
+    const name = walFileName(n);
+    const newest = i === walNumbers.length - 1;
+    let scan: ReturnType<typeof scanWal>;
+    try {
+      scan = scanWal(await dir.read(name), name, lastSeen);
+    } catch (e) {
+      if (!isQuiverError(e, "CORRUPT")) throw e;
+      damaged({ kind: "wal", file: name, offset: 0, seq: seq + 1, message: e.message });
+      return { seq, wals };
+    }
     for (const rec of scan.records) {
-      if (rec.seq <= seq) continue; // already in segments, or a duplicate
-      applyOp(decodeOp(rec.op, `${name} seq ${rec.seq}`), collections, env, true);
+      lastSeen = rec.seq;
+      if (rec.seq <= seq) continue; // already in segments
+      const at = { kind: "wal" as const, file: name, offset: rec.offset, seq: seq + 1 };
+      if (rec.seq !== seq + 1) {
+        damaged({ ...at, message: `operations ${seq + 1} to ${rec.seq - 1} are missing from the log` });
+        return { seq, wals };
+      }
+      let applied: number;
+      let op: ReturnType<typeof decodeOp> | undefined;
+      try {
+        op = decodeOp(rec.op, `${name} seq ${rec.seq}`);
+        // Reserved whole first, as when it was written, so a shortfall names the record's full need.
+        reservation.reset();
+        reservation.add([op]);
+        applied = applyOp(op, collections, env, true);
+      } catch (e) {
+        if (isQuiverError(e, "RESOURCE_EXHAUSTED") && op) {
+          const target = op.type === "create" ? op.name : (collections.get(op.uid)?.name ?? op.uid);
+          throw cannotOpen(e, `collection ${target}, replaying ${name} seq ${rec.seq}`);
+        }
+        if (!isQuiverError(e, "CORRUPT")) throw e;
+        applied = -1;
+      }
+      if (applied < 0) {
+        damaged({ ...at, message: "the record passes its checksum but cannot be applied" });
+        return { seq, wals };
+      }
       seq = rec.seq;
       report.operationsReplayed++;
+    }
+    if (scan.damage) {
+      damaged({
+        kind: "wal",
+        file: name,
+        offset: scan.damage.offset,
+        seq: seq + 1,
+        message: `the record is damaged, yet an intact record (seq ${scan.damage.nextSeq}) follows at offset ${scan.damage.nextValidOffset}: acknowledged writes after it cannot be replayed`,
+      });
+      return { seq, wals };
+    }
+    if (scan.tailBytes > 0 && !newest) {
+      // A write whose append or fsync failed can leave bytes that a power loss keeps (the cut-back
+      // was never synced) in a file the writer has since rotated away from. Such a write was never
+      // acknowledged and gave its sequence numbers back, so the next file goes on from lastSeen + 1;
+      // a lost acknowledged record would leave a gap there instead.
+      const next = await firstSeqIn(dir, walNumbers.slice(i + 1));
+      if (next !== undefined && next !== lastSeen + 1) {
+        damaged({
+          kind: "wal",
+          file: name,
+          offset: scan.validLength,
+          seq: seq + 1,
+          message: `${scan.tailBytes} unreadable bytes end a WAL file that is not the newest, and the next file starts at seq ${next}: operations ${lastSeen + 1} to ${next - 1} are lost`,
+        });
+        return { seq, wals };
+      }
+      report.warnings.push(
+        `${name}: ${scan.tailBytes} unreadable bytes at offset ${scan.validLength} end a WAL file that is not the newest; the log goes on without a gap${next === undefined ? "" : ` (seq ${next})`}, so they are a write that failed and was never acknowledged (left in place, ignored)`,
+      );
     }
     if (scan.tailBytes > 0) {
       report.tornBytesTruncated += scan.tailBytes;
       report.warnings.push(
-        `${name}: cut ${scan.tailBytes} bytes of an incomplete or corrupt tail (writes that were never acknowledged)`,
+        `${name}: cut ${scan.tailBytes} bytes of an incomplete or unreadable tail at offset ${scan.validLength}, with no intact record after it: a write in flight at a crash, never acknowledged (or, rarely, damage to the very last record)`,
       );
     }
     report.walFilesReplayed++;
     wals.push({ number: n, validLength: scan.validLength });
   }
-
-  // Files from an interrupted checkpoint: older WALs, unreferenced segments, a half-written manifest.
-  for (const f of files) {
-    const w = parseWalFileName(f);
-    const stale =
-      (w !== null && w < manifest.walStart) ||
-      (/^(?:seg-\d+\.qseg|idx-\d+\.qidx)$/.test(f) && !referenced.has(f)) ||
-      f.endsWith(".tmp");
-    if (stale) {
-      await dir.remove(f);
-      report.staleFilesRemoved.push(f);
-    }
-  }
-  if (report.staleFilesRemoved.length > 0) await dir.syncDir();
-
-  const nextFileNumber = Math.max(manifest.nextFileNumber, maxFileNumber + 1);
-  return { manifest, collections, segmentsOf, indexFileOf, seq, wals, nextFileNumber, report };
+  return { seq, wals };
 }
 
 /** Reads a collection's index file; a damaged or mismatched one is reported and ignored (graphs are then rebuilt). */

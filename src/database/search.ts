@@ -1,19 +1,41 @@
 /**
- * Text, vector and hybrid queries over a collection's state: runs each source (BM25 through the
- * TextIndex, exact vector search through the flat index), fuses them (src/core/query/fusion/),
- * groups by a payload field, and attaches per-hit explanations. Pure functions of the state.
+ * Text, vector and hybrid queries over a collection's state: evaluates the filter once, runs each
+ * source (BM25 through the TextIndex; vectors through the planner in core/query/plan/vector-plan.ts,
+ * an exact scan or the HNSW graph), fuses them (src/core/query/fusion/), groups by a payload field,
+ * and attaches per-hit explanations. Nothing a caller can see changes, but a graph search first
+ * settles inserts that were waiting for the graph's quantizer (HnswIndex.liveView).
  */
+import { QuiverError } from "../core/errors/errors.js";
 import { flatSearch } from "../core/index/flat/flat-search.js";
+import { bitmapOf, type SlotBitmap } from "../core/index/slot-bitmap.js";
+import { vectorSearch } from "../core/query/plan/vector-plan.js";
 import type { FilterNode } from "../core/query/filter/ast.js";
 import { fuse, type FusionOptions, type FusionSource } from "../core/query/fusion/fuse.js";
 import { valuesAt, splitPath } from "../core/payload/path.js";
 import type { CollectionState } from "./collection-state.js";
-import { vectorQuery, matchingSlots, type QueryPlan, type VectorSearchOptions } from "./reads.js";
+import type { HitExplain, QueryPlan } from "../api/query.js";
+import { matchingSlots } from "./reads.js";
 
 /** Live records sampled to estimate a vector's score distribution for z-score fusion. */
 const STATS_SAMPLE = 1024;
 /** Each source's list is at least this deep before fusing, so a document ranked modestly by both can win. */
 export const DEFAULT_FUSION_DEPTH = 100;
+
+/** Per-query knobs of vector search. */
+export interface VectorSearchOptions {
+  /** Beam width of a graph search (default: the vector's efSearch). */
+  ef?: number;
+  /** Force an exact scan even when the vector has a graph. */
+  exact?: boolean;
+}
+
+/** A filter's matches, evaluated once per query and shared by the text and the vector source. */
+interface FilterMatch {
+  slots: Uint32Array;
+  bits: SlotBitmap;
+  usedIndexes: boolean;
+  payloadsChecked: number;
+}
 
 export interface SearchSpec {
   text?: { query: string; fields?: string[] };
@@ -21,20 +43,6 @@ export interface SearchSpec {
   filter?: FilterNode;
   fusion: FusionOptions & { depth: number };
   groupBy?: string;
-}
-
-export interface SourceExplain {
-  /** 1-based rank in this source's list. */
-  rank: number;
-  /** The source's own score: BM25, or the vector similarity. */
-  score: number;
-}
-
-export interface HitExplain {
-  text?: SourceExplain | null;
-  vector?: SourceExplain | null;
-  /** The fusion that produced `score`, for hybrid queries. */
-  fusion?: string;
 }
 
 export interface RankedHit {
@@ -79,17 +87,15 @@ function rankOnce(
   spec: SearchSpec,
   k: number,
 ): { hits: RankedHit[]; plan: QueryPlan; truncated: boolean } {
-  let accept: Uint8Array | undefined;
-  let filterInfo = { usedIndexes: false, payloadsChecked: 0, candidates: state.size };
+  let match: FilterMatch | undefined;
   if (spec.filter && spec.filter.kind !== "all") {
     const m = matchingSlots(state, spec.filter);
-    accept = new Uint8Array(state.highWater);
-    for (const s of m.slots) accept[s] = 1;
-    filterInfo = { usedIndexes: m.usedIndexes, payloadsChecked: m.payloadsChecked, candidates: m.slots.length };
+    match = { ...m, bits: bitmapOf(m.slots, state.highWater) };
   }
+  const filterInfo = { usedIndexes: match?.usedIndexes ?? false, payloadsChecked: match?.payloadsChecked ?? 0 };
 
   if (!spec.vector) {
-    const t = textSearch(state, spec, k, accept);
+    const t = textSearch(state, spec, k, match?.bits);
     const hits = t.slots.map((slot, i) => ({
       slot,
       score: t.scores[i],
@@ -109,7 +115,7 @@ function rankOnce(
     };
   }
   if (!spec.text) {
-    const v = vectorQuery(state, spec.vector.name, spec.vector.query, spec.filter, k, spec.vector.options);
+    const v = vectorQuery(state, spec.vector, match, k);
     const hits = v.slots.map((slot, i) => ({
       slot,
       score: v.scores[i],
@@ -120,8 +126,8 @@ function rankOnce(
 
   // Hybrid: both lists at least `depth` deep, then each source scores the other's documents too.
   const depth = Math.max(k, spec.fusion.depth);
-  const v = vectorQuery(state, spec.vector.name, spec.vector.query, spec.filter, depth, spec.vector.options);
-  const t = textSearch(state, spec, depth, accept, v.slots);
+  const v = vectorQuery(state, spec.vector, match, depth);
+  const t = textSearch(state, spec, depth, match?.bits, v.slots);
   const textScoreOf = new Map<number, number>();
   v.slots.forEach((slot, i) => textScoreOf.set(slot, t.extraScores[i]));
   const named = state.vectors.get(spec.vector.name)!;
@@ -161,11 +167,40 @@ function rankOnce(
   };
 }
 
+/** The top k of one named vector among the filter's matches, with the plan the planner chose. */
+function vectorQuery(
+  state: CollectionState,
+  vector: NonNullable<SearchSpec["vector"]>,
+  match: FilterMatch | undefined,
+  k: number,
+): { slots: number[]; scores: number[]; plan: QueryPlan } {
+  const named = state.vectors.get(vector.name);
+  if (!named) throw new QuiverError("INTERNAL", `no vector ${vector.name}`);
+  const source = {
+    slab: named.slab,
+    live: named.live,
+    count: named.count,
+    highWater: state.highWater,
+    index: named.index ?? null,
+    graphAlways: named.spec.type === "hnsw",
+  };
+  const r = vectorSearch(source, vector.query, { k, ...vector.options, match });
+  const plan: QueryPlan = {
+    strategy: r.plan.strategy,
+    vector: vector.name,
+    usedIndexes: match?.usedIndexes ?? false,
+    payloadsChecked: match?.payloadsChecked ?? 0,
+    candidates: r.plan.candidates,
+  };
+  if (r.plan.ann) plan.ann = r.plan.ann;
+  return { slots: r.slots, scores: r.scores, plan };
+}
+
 function textSearch(
   state: CollectionState,
   spec: SearchSpec,
   k: number,
-  accept: Uint8Array | undefined,
+  accept: SlotBitmap | undefined,
   scoresFor?: number[],
 ) {
   const text = state.text!;

@@ -4,7 +4,7 @@
  * (payload serialized once, vectors as Float32Array), so later stages never re-check.
  */
 import { QuiverError, type Problem } from "../core/errors/errors.js";
-import { NAME_PATTERN, RESERVED_NAMES, type Limits } from "./limits.js";
+import { NAME_PATTERN, RESERVED_NAMES, type Limits } from "../api/limits.js";
 import type { StoredRecord } from "./ops.js";
 import type {
   CollectionSchema,
@@ -20,15 +20,6 @@ const INDEX_TYPES: readonly PayloadIndexType[] = ["keyword", "number", "boolean"
 const utf8 = new TextEncoder();
 // Lone UTF-16 surrogates cannot be encoded as UTF-8, so such an id would not survive storage.
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-
-/** The shape users pass to `upsert`. `vector` is shorthand when the collection has one named vector. */
-export interface RecordInput {
-  id: string;
-  /** Text instead of numbers embeds it, for a vector bound to an embedder in the schema. */
-  vectors?: Record<string, ArrayLike<number> | string>;
-  vector?: ArrayLike<number> | string;
-  payload?: Record<string, unknown>;
-}
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   if (typeof v !== "object" || v === null || Array.isArray(v)) return false;

@@ -3,6 +3,9 @@
  * framed into WAL records, appended with one write and one fsync, then applied to memory, and only
  * then are its callers' promises resolved (so a resolved write is durable and visible).
  *
+ * Before a request joins a group, the memory its operations need is reserved (hooks.reserve), so a
+ * request that cannot be applied is refused unlogged instead of failing after it is durable.
+ *
  * A request whose outcome depends on the current state (delete by filter, create and drop) always
  * starts a new group, so it is prepared against a state that already includes every earlier write.
  */
@@ -25,7 +28,17 @@ export interface WriteRequest<T = unknown> {
 
 export interface WriterHooks {
   nextSeq(): number;
+  /** The last sequence number taken. */
+  currentSeq(): number;
+  /** Gives back the sequence numbers taken since `to` (a group that was not logged). */
+  rewindSeq(to: number): void;
   commit(framed: Uint8Array): Promise<void>;
+  /**
+   * Reserves what applying `ops` needs (memory), on top of the earlier requests of the group
+   * (`first`: this request starts a new group). Throws (e.g. RESOURCE_EXHAUSTED) to refuse the
+   * request before it is logged.
+   */
+  reserve?(ops: Op[], first: boolean): void;
   /** Called after each group; may rotate the WAL and start a checkpoint. */
   afterGroup(): Promise<void>;
 }
@@ -101,6 +114,7 @@ export class Writer {
         continue;
       }
       const group: { req: WriteRequest; ops: Op[] }[] = [];
+      const seqBefore = this.hooks.currentSeq();
       const frames: Uint8Array[] = [];
       let bytes = 0;
       while (this.queue.length > 0 && bytes < MAX_GROUP_BYTES) {
@@ -116,6 +130,7 @@ export class Writer {
         try {
           ops = req.prepare();
           for (const op of ops) encoded.push(encodeOp(op));
+          this.hooks.reserve?.(ops, group.length === 0);
         } catch (e) {
           req.reject(e);
           continue;
@@ -134,6 +149,8 @@ export class Writer {
       } catch (e) {
         const err = toIoError(e);
         if (e instanceof WalPoisoned) this.poisoned = err;
+        // Cut back, so not logged: the next group reuses the numbers (replay checks for gaps).
+        else this.hooks.rewindSeq(seqBefore);
         for (const { req } of group) req.reject(err);
         continue;
       }
@@ -142,7 +159,8 @@ export class Writer {
           req.resolve(req.apply(ops));
         } catch (e) {
           // Logged but maybe half applied (e.g. a scratch file write failed): memory may now differ
-          // from the log, so later writes wait for a reopen, whose replay rebuilds memory from the log.
+          // from the log, so later writes wait for a reopen, whose recovery rebuilds memory from the
+          // segments and replays the log.
           this.poisoned ??= new QuiverError(
             "IO",
             `applying a logged write failed (${e instanceof Error ? e.message : String(e)}); the database accepts no more writes until it is reopened`,
@@ -151,6 +169,9 @@ export class Writer {
           req.reject(e);
         }
       }
+      // Once poisoned, memory may hold a half-applied write that the log holds whole: a checkpoint
+      // would persist the half and mark the logged write as covered, so none is started.
+      if (this.poisoned) continue;
       try {
         await this.hooks.afterGroup();
       } catch (e) {

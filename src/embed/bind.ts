@@ -3,11 +3,14 @@
  * (`{ dim: 512, metric: "cosine", embedder: "local", source: "text" }`) accepts text wherever a
  * vector goes, in `upsert` and `query`, and is filled from its `source` payload field when a
  * record leaves it out. Embedders are registered by the application when it opens the database;
- * a schema or a request only names one, so no request can make Quiver load a model.
+ * a schema or a request only names one, so no request can make Quiver load a model. The registry
+ * is the database's input hook (`open()` in src/index.ts installs it): the database knows nothing
+ * of embedding.
  */
 import { QuiverError, type Problem } from "../core/errors/errors.js";
 import { valuesAt } from "../core/payload/path.js";
 import type { CollectionSchema } from "../core/schema/schema.js";
+import type { InputHook } from "../database/collection.js";
 import type { Embedder } from "./embedder.js";
 import { managedEmbedder, type ManagedOptions } from "./managed.js";
 
@@ -26,7 +29,7 @@ interface Job {
 }
 
 /** The embedders a database was opened with, by name, each wrapped with batching, retries and a cache. */
-export class EmbedderRegistry {
+export class EmbedderRegistry implements InputHook {
   private readonly map = new Map<string, Embedder>();
 
   constructor(
@@ -72,6 +75,16 @@ export class EmbedderRegistry {
       ]);
     }
     return e;
+  }
+
+  /** The database's input hook: the batch with its texts embedded, or null when it has nothing to embed. */
+  prepareRecords(records: unknown, schema: CollectionSchema): Promise<unknown> | null {
+    return this.needed(records, schema) ? this.records(records, schema) : null;
+  }
+
+  /** The database's input hook: the query with its text embedded, or null when its vector is not text. */
+  prepareQuery<T extends { vector?: unknown }>(req: T, schema: CollectionSchema): Promise<T> | null {
+    return this.queryNeeded(req) ? this.query(req, schema) : null;
   }
 
   /** Whether an upsert batch needs embedding: some bound vector, or some text in place of a vector. */

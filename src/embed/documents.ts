@@ -7,8 +7,7 @@
 import type { CollectionApi, DatabaseApi } from "../api/types.js";
 import { QuiverError } from "../core/errors/errors.js";
 import type { CollectionSchema } from "../core/schema/schema.js";
-import type { Filter, QueryRequest } from "../database/collection.js";
-import type { Hit } from "../database/reads.js";
+import type { Filter, Hit, QueryRequest } from "../api/query.js";
 import { analyzeQuality, normalizeText, type QualityFindings, type QualityOptions } from "../quality/analyze.js";
 import { EmbedderRegistry } from "./bind.js";
 import { contentHash } from "./cache.js";

@@ -10,7 +10,7 @@ import { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import type { DatabaseApi } from "../api/types.js";
 import { QuiverError, isQuiverError } from "../core/errors/errors.js";
-import type { Filter, QueryRequest } from "../database/collection.js";
+import type { Filter, QueryRequest } from "../api/query.js";
 import { documentSchema, groupByDocument, ingestDocuments, type DocumentInput } from "../embed/documents.js";
 import { MemoryStore } from "../memory/memory.js";
 

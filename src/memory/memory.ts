@@ -7,7 +7,7 @@
 import type { CollectionApi, DatabaseApi } from "../api/types.js";
 import { QuiverError, isQuiverError } from "../core/errors/errors.js";
 import type { CollectionSchema } from "../core/schema/schema.js";
-import type { Filter } from "../database/collection.js";
+import type { Filter } from "../api/query.js";
 import type { Embedder } from "../embed/embedder.js";
 import { managedEmbedder } from "../embed/managed.js";
 

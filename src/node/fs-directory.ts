@@ -4,7 +4,7 @@
  */
 
 import { closeSync, mkdirSync, openSync, readSync, unlinkSync, writeSync } from "node:fs";
-import { constants, type FileHandle, mkdir, open, readdir, readFile, rename, rm } from "node:fs/promises";
+import { constants, type FileHandle, mkdir, open, readdir, readFile, rename, rm, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { QuiverError } from "../core/errors/errors.js";
 import {
@@ -215,6 +215,26 @@ export class NodeDirectory implements Directory {
     });
   }
 
+  readFrom(name: string, offset: number): Promise<Uint8Array> {
+    return this.fileOp("read", name, async (p) => {
+      const fh = await open(p, constants.O_RDONLY);
+      try {
+        // The size as of now: bytes appended while this reads are left for the next call.
+        const length = Math.max(0, (await fh.stat()).size - offset);
+        const out = new Uint8Array(length);
+        let off = 0;
+        while (off < length) {
+          const { bytesRead } = await fh.read(out, off, length - off, offset + off);
+          if (bytesRead === 0) break; // cut shorter meanwhile (a writer truncating a torn tail)
+          off += bytesRead;
+        }
+        return out.subarray(0, off);
+      } finally {
+        await fh.close().catch(() => undefined);
+      }
+    });
+  }
+
   create(name: string): Promise<WritableFile> {
     return this.fileOp("create", name, async (p) => {
       const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_APPEND;
@@ -277,4 +297,13 @@ export class NodeDirectory implements Directory {
     await this.ensure();
     return new ProcessLock(this.path).acquire();
   }
+}
+
+/** A reader creates nothing: a read-only open of a missing folder is NOT_FOUND, not a new database. */
+export async function mustBeFolder(path: string): Promise<void> {
+  const found = await stat(path).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
+  if (!found) throw new QuiverError("NOT_FOUND", `no database folder at ${path} to open read-only`);
 }

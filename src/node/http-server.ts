@@ -7,7 +7,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { QuiverError } from "../core/errors/errors.js";
+import { ERROR_CATALOG, QuiverError } from "../core/errors/errors.js";
 import { ClientDisconnected, type AppRequest, type AppResponse } from "../server/app.js";
 
 /** What the adapter serves: the app's `exchange` (QuiverApp has it). */
@@ -171,7 +171,7 @@ export async function serveApp(
         await send(req, res, await app.exchange(appRequest(req, base)));
       } catch (e) {
         if (!res.headersSent) {
-          res.writeHead(500, { "content-type": "application/json", connection: "close" });
+          res.writeHead(ERROR_CATALOG.INTERNAL.status, { "content-type": "application/json", connection: "close" });
           res.end(JSON.stringify({ code: "INTERNAL", message: "internal error", path: "", problems: [] }));
         } else res.destroy(e instanceof Error ? e : undefined);
       }

@@ -144,9 +144,12 @@ export class ProcessLock {
    * Rejects LOCKED if the holder of `lockPath` may be alive; otherwise, when `takeOver`, removes
    * the stale file so the caller can retry.
    *
-   * Known gap: two openers that find the same stale lock at the same instant could both remove
-   * it and one could then remove the other's fresh lock. Re-reading just before unlinking makes
-   * the window tiny; closing it fully would need a lock primitive the filesystem may not offer.
+   * Known gap (docs/readers.md, "The writer lock"): two openers that find the same stale lock at
+   * the same instant could both remove it, and the second could then remove the first's fresh
+   * lock, so both would hold it. Re-reading just before unlinking narrows the window to the time
+   * between that read and the unlink, and only after a crash left a stale lock. Closing it needs a
+   * lock the kernel releases on process death (flock/fcntl), which Node offers only through a
+   * native addon; readers (`readOnly`) take no lock and are never part of this race.
    */
   private async checkHolder(lockPath: string, takeOver: boolean): Promise<void> {
     const holder = await this.readLockInfo(lockPath);

@@ -9,9 +9,9 @@
  * schema (400) -> handler, so no body is read before its key is checked and nothing invalid
  * reaches the database.
  */
-import { ERROR_CATALOG, QuiverError, type Problem } from "../core/errors/errors.js";
+import { ERROR_CATALOG, QuiverError, type ErrorCode, type Problem } from "../core/errors/errors.js";
 import type { DatabaseApi } from "../api/types.js";
-import { DEFAULT_LIMITS, type Limits } from "../database/limits.js";
+import { DEFAULT_LIMITS, type Limits } from "../api/limits.js";
 import { bodySchemas, type BodySchemas } from "./bodies.js";
 import { docsPage, openApiDocument } from "./openapi.js";
 import { allows, reaches, type KeyStore, type Principal } from "./keys.js";
@@ -83,9 +83,9 @@ export interface AppRequest {
  * Thrown by a request's body when the client went away before sending all of it: nobody is left to
  * answer, so it is logged and counted as 499 (nginx's "client closed request"), not as a server fault.
  */
-export class ClientDisconnected extends Error {
+export class ClientDisconnected extends QuiverError {
   constructor() {
-    super("the client disconnected before its request was complete");
+    super("CLIENT_DISCONNECTED", "the client disconnected before its request was complete");
   }
 }
 
@@ -114,7 +114,6 @@ interface CompiledRoute {
 const utf8 = new TextEncoder();
 /** Decoding with `fatal` keeps no state between calls, so one decoder serves every request. */
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
-const METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED";
 
 function compile(route: Route): CompiledRoute {
   const names: string[] = [];
@@ -132,31 +131,27 @@ function compile(route: Route): CompiledRoute {
 
 /** An error response: `{ code, message, path, problems }`, with `path` naming the first bad field. */
 function errorBody(
-  code: string,
+  code: ErrorCode,
   message: string,
   problems: Problem[],
-): { code: string; message: string; path: string; problems: Problem[] } {
+): { code: ErrorCode; message: string; path: string; problems: Problem[] } {
   return { code, message, path: problems[0]?.path ?? "", problems };
 }
 
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly problems: Problem[] = [],
-  ) {
-    super(message);
-  }
+/** A request-level error located at the whole request (path ""), such as a body that is not JSON. */
+function requestError(code: ErrorCode, message: string, problem: string): QuiverError {
+  return new QuiverError(code, message, { problems: [{ path: "", message: problem }] });
 }
 
 /** Reads at most `max` bytes of the body; a longer one is abandoned (never read further) and answered 413. */
 async function readBody(req: AppRequest, max: number, metrics: Metrics): Promise<{ text: string; bytes: number }> {
   const declared = req.header("content-length");
   if (declared !== null && Number(declared) > max) {
-    throw new HttpError(413, "PAYLOAD_TOO_LARGE", `the body is ${declared} bytes; the limit is ${max} (maxBodyBytes)`, [
-      { path: "", message: `body larger than ${max} bytes` },
-    ]);
+    throw requestError(
+      "PAYLOAD_TOO_LARGE",
+      `the body is ${declared} bytes; the limit is ${max} (maxBodyBytes)`,
+      `body larger than ${max} bytes`,
+    );
   }
   const body = req.body();
   if (!body) return { text: "", bytes: 0 };
@@ -169,9 +164,11 @@ async function readBody(req: AppRequest, max: number, metrics: Metrics): Promise
     metrics.addBodyBytes(value.byteLength);
     if (total > max) {
       await body.return?.().catch(() => undefined);
-      throw new HttpError(413, "PAYLOAD_TOO_LARGE", `the body is larger than ${max} bytes (maxBodyBytes)`, [
-        { path: "", message: `body larger than ${max} bytes` },
-      ]);
+      throw requestError(
+        "PAYLOAD_TOO_LARGE",
+        `the body is larger than ${max} bytes (maxBodyBytes)`,
+        `body larger than ${max} bytes`,
+      );
     }
     chunks.push(value);
   }
@@ -188,9 +185,7 @@ async function readBody(req: AppRequest, max: number, metrics: Metrics): Promise
   try {
     return { text: strictUtf8.decode(all), bytes: total };
   } catch {
-    throw new HttpError(400, "INVALID_ARGUMENT", "the body is not valid UTF-8", [
-      { path: "", message: "not valid UTF-8" },
-    ]);
+    throw requestError("INVALID_ARGUMENT", "the body is not valid UTF-8", "not valid UTF-8");
   }
 }
 
@@ -203,10 +198,16 @@ function parseJson(text: string): unknown {
     return JSON.parse(text);
   } catch (e) {
     const why = e instanceof Error ? e.message : String(e);
-    throw new HttpError(400, "INVALID_ARGUMENT", `the body is not valid JSON: ${why}`, [
-      { path: "", message: "not valid JSON" },
-    ]);
+    throw requestError("INVALID_ARGUMENT", `the body is not valid JSON: ${why}`, "not valid JSON");
   }
+}
+
+/** UNAUTHORIZED for a request that presented no key (`null`) or an unknown one. */
+function unauthorized(presented: string | null): QuiverError {
+  return new QuiverError(
+    "UNAUTHORIZED",
+    presented === null ? "an API key is required: Authorization: Bearer <key>" : "the API key is not valid",
+  );
 }
 
 function bearer(req: AppRequest): string | null {
@@ -276,14 +277,12 @@ export function createApp(opts: AppOptions): QuiverApp {
       try {
         c.names.forEach((n, i) => (params[n] = decodeURIComponent(m[i + 1])));
       } catch {
-        throw new HttpError(400, "INVALID_ARGUMENT", "the path is not valid percent-encoding", [
-          { path: "", message: "bad percent-encoding" },
-        ]);
+        throw requestError("INVALID_ARGUMENT", "the path is not valid percent-encoding", "bad percent-encoding");
       }
       return { c, params };
     }
-    if (pathMatched) throw new HttpError(405, METHOD_NOT_ALLOWED, `${method} is not allowed on ${pathname}`);
-    throw new HttpError(404, "NOT_FOUND", `no route ${method} ${pathname}; see /docs`);
+    if (pathMatched) throw new QuiverError("METHOD_NOT_ALLOWED", `${method} is not allowed on ${pathname}`);
+    throw new QuiverError("NOT_FOUND", `no route ${method} ${pathname}; see /docs`);
   }
 
   async function handle(
@@ -299,28 +298,22 @@ export function createApp(opts: AppOptions): QuiverApp {
     if (need.kind !== "public") {
       const presented = bearer(req);
       principal = presented === null ? null : await opts.keys.authenticate(presented);
-      if (!principal)
-        throw new HttpError(
-          401,
-          "UNAUTHORIZED",
-          presented === null ? "an API key is required: Authorization: Bearer <key>" : "the API key is not valid",
-        );
+      if (!principal) throw unauthorized(presented);
       log.key = principal.id;
       if (need.kind === "admin" && principal.scope !== "admin")
-        throw new HttpError(403, "FORBIDDEN", "this route needs an admin key");
+        throw new QuiverError("FORBIDDEN", "this route needs an admin key");
       if (need.kind === "collection") {
         log.collection = params.name;
         // Outside a key's reach a collection does not exist, whatever the operation or scope.
         if (!reaches(principal, params.name))
           throw new QuiverError("NOT_FOUND", `collection "${params.name}" does not exist`);
         if (!allows(principal, need.scope))
-          throw new HttpError(
-            403,
+          throw new QuiverError(
             "FORBIDDEN",
             `this key may only ${principal.scope}; ${route.method} ${route.path} needs ${need.scope}`,
           );
         const over = opts.usage.quotaExceeded(principal);
-        if (over) throw new HttpError(429, "QUOTA_EXCEEDED", over);
+        if (over) throw new QuiverError("QUOTA_EXCEEDED", over);
       }
     }
     let body: Record<string, unknown> = {};
@@ -377,12 +370,7 @@ export function createApp(opts: AppOptions): QuiverApp {
         log.route = "/mcp";
         const presented = bearer(req);
         const principal = presented === null ? null : await opts.keys.authenticate(presented);
-        if (!principal)
-          throw new HttpError(
-            401,
-            "UNAUTHORIZED",
-            presented === null ? "an API key is required: Authorization: Bearer <key>" : "the API key is not valid",
-          );
+        if (!principal) throw unauthorized(presented);
         log.key = principal.id;
         const over = opts.usage.quotaExceeded(principal);
         if (over) throw new QuiverError("QUOTA_EXCEEDED", over);
@@ -414,27 +402,13 @@ export function createApp(opts: AppOptions): QuiverApp {
         };
       }
     } catch (e) {
-      let code: string;
-      let message: string;
-      let problems: Problem[];
-      if (e instanceof HttpError) {
-        status = e.status;
-        ({ code, message, problems } = e);
-      } else if (e instanceof QuiverError) {
-        status = ERROR_CATALOG[e.code]?.status ?? 500;
-        ({ code, message, problems } = e);
-      } else if (e instanceof ClientDisconnected) {
-        status = 499;
-        code = "CLIENT_DISCONNECTED";
-        message = e.message;
-        problems = [];
-      } else {
-        status = 500;
-        code = "INTERNAL";
-        message = "internal error; see the server log";
-        problems = [];
+      // The status comes from the catalog alone; anything that is not a QuiverError is a bug (INTERNAL).
+      const err =
+        e instanceof QuiverError ? e : new QuiverError("INTERNAL", "internal error; see the server log", { cause: e });
+      if (!(e instanceof QuiverError))
         log.code = `INTERNAL: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`;
-      }
+      const { code, message, problems } = err;
+      status = ERROR_CATALOG[code].status;
       log.code ??= code;
       const headers: Record<string, string> = {
         "content-type": "application/json",
@@ -442,7 +416,7 @@ export function createApp(opts: AppOptions): QuiverApp {
         "quiver-write-units": "0",
         "x-request-id": requestId,
       };
-      if (status === 401) headers["www-authenticate"] = 'Bearer realm="quiver"';
+      if (code === "UNAUTHORIZED") headers["www-authenticate"] = 'Bearer realm="quiver"';
       response = { status, headers, body: JSON.stringify(errorBody(code, message, problems)) };
     }
     const ms = performance.now() - started;

@@ -8,7 +8,7 @@
  * the database by accident. test/server/schema-coverage.test.ts fails when the database's
  * QueryRequest declares a field this file does not.
  */
-import type { Limits } from "../database/limits.js";
+import type { Limits } from "../api/limits.js";
 import { s, type Schema } from "./schema.js";
 
 const _NUMBER_ARRAY = { type: "array", items: { type: "number" } };

@@ -4,7 +4,7 @@
  * whichever surface ran it. The units themselves come from `unitsFor` (src/server/usage.ts).
  */
 import type { CollectionApi } from "../api/types.js";
-import type { QueryPlan } from "../database/reads.js";
+import type { QueryPlan } from "../api/query.js";
 import type { Cost } from "./usage.js";
 
 /** Work per query-text character: analysis (segmentation, normalisation, stemming) is paid per character. */

@@ -1,6 +1,7 @@
 /**
  * API keys: the admin key and scoped keys, stored as SHA-256 hashes (never the key itself) in the
- * system file `server-keys.json` of the database directory, replaced atomically on every change.
+ * system file `server-keys.json` of the database directory (JSON with a CRC32C trailer,
+ * storage/checked-json.ts), replaced atomically on every change.
  * Presented keys are hashed and compared in constant time.
  *
  * Why a system file and not a reserved collection: a collection would be visible through the
@@ -10,6 +11,7 @@
  */
 import { QuiverError } from "../core/errors/errors.js";
 import { writeFileAtomic, type Directory } from "../storage/directory.js";
+import { decodeCheckedJson, encodeCheckedJson } from "../storage/checked-json.js";
 
 export const KEYS_FILE = "server-keys.json";
 export type Scope = "admin" | "write" | "read";
@@ -112,10 +114,12 @@ export class KeyStore {
   ): Promise<{ store: KeyStore; generatedAdminKey?: string }> {
     let file: KeysFile = { version: 1, keys: [] };
     try {
-      const parsed = JSON.parse(new TextDecoder().decode(await dir.read(KEYS_FILE))) as KeysFile;
+      // Files from before the checksum are accepted once; the next change rewrites them with one.
+      const parsed = decodeCheckedJson(await dir.read(KEYS_FILE), KEYS_FILE, { allowUnchecked: true }) as KeysFile;
       if (parsed.version !== 1 || !Array.isArray(parsed.keys)) throw new Error("unknown format");
       file = parsed;
     } catch (e) {
+      // A damaged key file is never replaced by an empty one: that would silently revoke every key.
       if (!(e instanceof QuiverError && e.code === "NOT_FOUND")) {
         throw new QuiverError("CORRUPT", `${KEYS_FILE} cannot be read: ${e instanceof Error ? e.message : String(e)}`, {
           cause: e,
@@ -136,7 +140,7 @@ export class KeyStore {
   }
 
   private persist(): Promise<void> {
-    const bytes = utf8.encode(`${JSON.stringify(this.file, null, 2)}\n`);
+    const bytes = encodeCheckedJson(this.file, 2);
     this.writing = this.writing.catch(() => undefined).then(() => writeFileAtomic(this.dir, KEYS_FILE, bytes));
     return this.writing;
   }

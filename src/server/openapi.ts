@@ -2,8 +2,8 @@
  * The OpenAPI 3.1 document, generated from the route table and the very schemas that validate
  * request bodies, and a readable HTML page rendered from it (no scripts, no external assets).
  */
-import { ERROR_CATALOG } from "../core/errors/errors.js";
-import type { Limits } from "../database/limits.js";
+import { ERROR_CATALOG, type ErrorCode } from "../core/errors/errors.js";
+import type { Limits } from "../api/limits.js";
 import type { BodySchemas } from "./bodies.js";
 import type { Route } from "./routes.js";
 import { toJsonSchema } from "./schema.js";
@@ -16,7 +16,7 @@ const ERROR_SCHEMA = {
   type: "object",
   required: ["code", "message", "path"],
   properties: {
-    code: { type: "string", enum: [...Object.keys(ERROR_CATALOG), "METHOD_NOT_ALLOWED"] },
+    code: { type: "string", enum: Object.keys(ERROR_CATALOG) },
     message: { type: "string" },
     path: {
       type: "string",
@@ -28,6 +28,39 @@ const ERROR_SCHEMA = {
     },
   },
 };
+
+const CODES = Object.keys(ERROR_CATALOG) as ErrorCode[];
+
+/** `CODE (status): summary` for each code, from the catalog. */
+function describeCodes(codes: readonly ErrorCode[]): string {
+  return codes.map((c) => `${c} (${ERROR_CATALOG[c].status}): ${ERROR_CATALOG[c].summary}`).join(" ");
+}
+
+/**
+ * The codes a route's own checks can answer with: bad path or body, key, scope, reach, quota, body
+ * size. What the operation itself can meet (storage, memory, a closed database) is under `default`.
+ */
+function routeCodes(r: Route, hasParams: boolean): ErrorCode[] {
+  const codes: ErrorCode[] = [];
+  if (hasParams || r.body) codes.push("INVALID_ARGUMENT");
+  if (r.requires.kind !== "public") codes.push("UNAUTHORIZED", "FORBIDDEN");
+  if (r.requires.kind === "collection") codes.push("NOT_FOUND", "QUOTA_EXCEEDED");
+  if (r.body) codes.push("PAYLOAD_TOO_LARGE");
+  return codes;
+}
+
+/** One response per status, listing every catalog code with that status (a status can carry several). */
+function errorResponses(codes: readonly ErrorCode[], note = ""): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const status of new Set(codes.map((c) => ERROR_CATALOG[c].status))) {
+    const same = CODES.filter((c) => ERROR_CATALOG[c].status === status);
+    out[String(status)] = {
+      description: `${note}${describeCodes(same)}`,
+      content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
+    };
+  }
+  return out;
+}
 
 function requirementText(r: Route["requires"]): string {
   switch (r.kind) {
@@ -56,25 +89,21 @@ export function openApiDocument(
       required: true,
       schema: { type: "string" },
     }));
+    const codes = routeCodes(r, params.length > 0);
     const responses: Record<string, unknown> = {
       "200": {
         description: "Success. Headers quiver-read-units / quiver-write-units report what it cost.",
         content: { "application/json": { schema: r.response ?? { type: "object" } } },
       },
-      "400": { $ref: "#/components/responses/Error" },
+      ...errorResponses(codes.filter((c) => c !== "NOT_FOUND")),
+      ...(codes.includes("NOT_FOUND")
+        ? errorResponses(
+            ["NOT_FOUND"],
+            "The collection does not exist, or is outside the key's reach (the two are indistinguishable). ",
+          )
+        : {}),
+      default: { $ref: "#/components/responses/Error" },
     };
-    if (r.requires.kind !== "public") {
-      responses["401"] = { $ref: "#/components/responses/Error" };
-      responses["403"] = { $ref: "#/components/responses/Error" };
-    }
-    if (r.requires.kind === "collection") {
-      responses["404"] = {
-        description: "The collection does not exist, or is outside the key's reach (the two are indistinguishable).",
-        content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
-      };
-      responses["429"] = { $ref: "#/components/responses/Error" };
-    }
-    if (r.body) responses["413"] = { $ref: "#/components/responses/Error" };
     (paths[r.path] ??= {})[r.method.toLowerCase()] = {
       summary: r.summary,
       "x-quiver-requires": r.requires,
@@ -111,7 +140,7 @@ export function openApiDocument(
       schemas: { Error: ERROR_SCHEMA },
       responses: {
         Error: {
-          description: "An error: {code, message, path, problems}.",
+          description: `An error: {code, message, path, problems}; the HTTP status is the code's. ${describeCodes(CODES)}`,
           content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
         },
       },

@@ -2,7 +2,8 @@
  * Usage metering: the read and write units each request cost, accumulated per key and per
  * collection, with optional monthly quotas. Persisted in `server-usage.json` (written atomically
  * through the database's Directory at most every `flushMs` and at shutdown), so a crash loses at
- * most that window of metering, never data.
+ * most that window of metering, never data. The file carries a CRC32C (storage/checked-json.ts): a
+ * damaged one is reported through `onWarning`, naming it, and metering restarts from zero.
  *
  * The formula (docs/server.md):
  *   read units  = 1 + ceil(work / 100,000) + ceil(response bytes / 16,384),
@@ -14,6 +15,7 @@
  */
 import { QuiverError } from "../core/errors/errors.js";
 import { writeFileAtomic, type Directory } from "../storage/directory.js";
+import { decodeCheckedJson, encodeCheckedJson } from "../storage/checked-json.js";
 import type { Principal } from "./keys.js";
 
 export const USAGE_FILE = "server-usage.json";
@@ -120,7 +122,7 @@ export class UsageMeter {
     let keys = new Map<string, KeyUsage>();
     if (dir) {
       try {
-        const parsed = JSON.parse(new TextDecoder().decode(await dir.read(USAGE_FILE))) as UsageFile;
+        const parsed = decodeCheckedJson(await dir.read(USAGE_FILE), USAGE_FILE, { allowUnchecked: true }) as UsageFile;
         if (parsed.version === 1 && typeof parsed.keys === "object" && parsed.keys !== null) keys = fromFile(parsed);
       } catch (e) {
         if (!(e instanceof QuiverError && e.code === "NOT_FOUND"))
@@ -219,7 +221,7 @@ export class UsageMeter {
     if (!this.dirty) return;
     this.dirty = false;
     this.lastFlush = this.now();
-    const bytes = new TextEncoder().encode(JSON.stringify(toFile(this.keys)));
+    const bytes = encodeCheckedJson(toFile(this.keys));
     this.flushing = writeFileAtomic(this.dir, USAGE_FILE, bytes)
       .catch((e) => {
         this.dirty = true;

@@ -49,6 +49,12 @@ export interface Directory {
   list(): Promise<string[]>;
   /** Whole content of a file. */
   read(name: string): Promise<Uint8Array>;
+  /**
+   * Optional: the bytes of a file from `offset` to its current end (empty at or past the end). A
+   * reader following a live WAL uses it to read only what was appended since its last look;
+   * without it, callers read the whole file.
+   */
+  readFrom?(name: string, offset: number): Promise<Uint8Array>;
   /** Creates the file, or truncates it if it exists, and opens it for appending. */
   create(name: string): Promise<WritableFile>;
   /** Opens an existing file for appending at its end. */
@@ -70,6 +76,12 @@ export interface Directory {
   openScratch?(name: string): ScratchFile;
 }
 
+/** The bytes of `name` from `offset` on, through `readFrom` when the directory has it. */
+export async function readFileFrom(dir: Directory, name: string, offset: number): Promise<Uint8Array> {
+  if (dir.readFrom) return dir.readFrom(name, offset);
+  return (await dir.read(name)).subarray(offset);
+}
+
 /** Creates (or replaces) a file with `data` and fsyncs it; its name is durable after `syncDir()`. */
 export async function writeFileSynced(dir: Directory, name: string, data: Uint8Array): Promise<void> {
   const f = await dir.create(name);
@@ -81,10 +93,20 @@ export async function writeFileSynced(dir: Directory, name: string, data: Uint8A
   }
 }
 
-/** Writes a whole file durably under a temporary name, then renames it into place. */
-export async function writeFileAtomic(dir: Directory, name: string, data: Uint8Array): Promise<void> {
+/**
+ * Writes a whole file durably under a temporary name, then renames it into place. `onRename` is
+ * called just before the rename is issued: from then on a failure leaves the outcome unknown (the
+ * new file may or may not be in place, now or after a crash).
+ */
+export async function writeFileAtomic(
+  dir: Directory,
+  name: string,
+  data: Uint8Array,
+  onRename?: () => void,
+): Promise<void> {
   const tmp = `${name}.tmp`;
   await writeFileSynced(dir, tmp, data);
+  onRename?.();
   await dir.rename(tmp, name);
   await dir.syncDir();
 }

@@ -152,6 +152,10 @@ export class MemoryDirectory implements Directory {
     return content.bytes();
   }
 
+  async readFrom(name: string, offset: number): Promise<Uint8Array> {
+    return (await this.read(name)).subarray(offset);
+  }
+
   async create(name: string): Promise<WritableFile> {
     checkFileName(name, "create");
     let content = this.files.get(name);

@@ -11,15 +11,17 @@
  *
  * Record:
  *
- * | size | field                                                      |
- * |------|------------------------------------------------------------|
- * | 4    | body length N (u32 LE), at most 1 GiB                       |
- * | 4    | CRC32C of the body (u32 LE)                                 |
- * | N    | body: u64 sequence number, then the operation (wal-ops.ts) |
+ * | size | field                                                           |
+ * |------|-----------------------------------------------------------------|
+ * | 4    | body length N (u32 LE), at most 1 GiB                           |
+ * | 4    | CRC32C of the body (u32 LE)                                     |
+ * | N    | body: u64 sequence number, then the operation (database/ops.ts) |
  *
  * A group commit appends several records with one write and one fsync. On open, records are read
- * until the first one that is incomplete or fails its checksum: that tail was never acknowledged
- * (fsync had not returned), so it is truncated away and reported, never applied.
+ * until the first one that is incomplete or fails its checksum. If no valid record follows it, that
+ * is a torn tail: a group whose fsync never returned, so never acknowledged; recovery may cut it
+ * (only in the newest file). If a valid record does follow, the file was damaged after it was
+ * written: `damage` says where, and recovery refuses to guess (see recovery.ts).
  */
 import { QuiverError } from "../core/errors/errors.js";
 import { ByteReader, ByteWriter } from "./codec.js";
@@ -54,6 +56,8 @@ export function frameRecord(seq: number, op: Uint8Array): Uint8Array {
 
 export interface WalRecord {
   seq: number;
+  /** Byte offset of the record's frame in its file. */
+  offset: number;
   /** The encoded operation (a view into the file's bytes). */
   op: Uint8Array;
 }
@@ -63,10 +67,54 @@ export interface WalScan {
   /** Length of the valid prefix; bytes after it are a torn or corrupt tail. */
   validLength: number;
   tailBytes: number;
+  /**
+   * Set when the bytes after the valid prefix are not a torn tail: a later record is intact, so
+   * the bad one was written whole and damaged since. `nextSeq` is the sequence number found there.
+   */
+  damage?: { offset: number; nextValidOffset: number; nextSeq: number };
 }
 
-/** Reads every intact record; stops at the first torn or corrupt one. */
-export function scanWal(data: Uint8Array, name: string): WalScan {
+const FRAME_BYTES = 8;
+
+/** The record framed at `pos`, or null when it is incomplete or fails its checksum. */
+function recordAt(data: Uint8Array, view: DataView, pos: number, name: string): { seq: number; end: number } | null {
+  if (pos + FRAME_BYTES > data.length) return null;
+  const len = view.getUint32(pos, true);
+  if (len < 8 || len > MAX_RECORD || pos + FRAME_BYTES + len > data.length) return null;
+  if (crc32c(data, pos + FRAME_BYTES, pos + FRAME_BYTES + len) !== view.getUint32(pos + 4, true)) return null;
+  return {
+    seq: new ByteReader(data, pos + FRAME_BYTES, pos + FRAME_BYTES + len, name).u64(),
+    end: pos + FRAME_BYTES + len,
+  };
+}
+
+/**
+ * Looks for an intact record after a bad one at `from`. Its sequence number must be above
+ * `lastSeq` and, when that is known (> 0), close to it (records after the bad one have the next
+ * numbers, and take at least 16 bytes each): a cheap test that keeps the search linear in practice.
+ */
+function findIntactAfter(
+  data: Uint8Array,
+  view: DataView,
+  from: number,
+  lastSeq: number,
+  name: string,
+): { offset: number; seq: number } | null {
+  const maxSeq = lastSeq > 0 ? lastSeq + 1 + Math.ceil((data.length - from) / 16) : Number.POSITIVE_INFINITY;
+  for (let pos = from + 1; pos + FRAME_BYTES + 8 <= data.length; pos++) {
+    const seq = view.getUint32(pos + FRAME_BYTES, true) + view.getUint32(pos + FRAME_BYTES + 4, true) * 2 ** 32;
+    if (seq <= lastSeq || seq > maxSeq) continue;
+    const rec = recordAt(data, view, pos, name);
+    if (rec) return { offset: pos, seq: rec.seq };
+  }
+  return null;
+}
+
+/**
+ * Reads every intact record up to the first torn or corrupt one, and tells the two apart.
+ * `lastSeqBefore`: the highest sequence number known to precede this file's records (0 if unknown).
+ */
+export function scanWal(data: Uint8Array, name: string, lastSeqBefore = 0): WalScan {
   if (data.length < HEADER_BYTES) {
     // A crash right after creating the file can leave it shorter than its header.
     return { records: [], validLength: 0, tailBytes: data.length };
@@ -79,17 +127,61 @@ export function scanWal(data: Uint8Array, name: string): WalScan {
   const records: WalRecord[] = [];
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   let pos = HEADER_BYTES;
-  while (pos + 8 <= data.length) {
-    const len = view.getUint32(pos, true);
-    const crc = view.getUint32(pos + 4, true);
-    if (len < 8 || len > MAX_RECORD || pos + 8 + len > data.length) break;
-    if (crc32c(data, pos + 8, pos + 8 + len) !== crc) break;
-    const body = new ByteReader(data, pos + 8, pos + 8 + len, name);
-    const seq = body.u64();
-    records.push({ seq, op: data.subarray(body.pos, pos + 8 + len) });
-    pos += 8 + len;
+  let lastSeq = lastSeqBefore;
+  for (;;) {
+    const rec = recordAt(data, view, pos, name);
+    if (!rec) break;
+    records.push({ seq: rec.seq, offset: pos, op: data.subarray(pos + FRAME_BYTES + 8, rec.end) });
+    lastSeq = rec.seq;
+    pos = rec.end;
   }
-  return { records, validLength: pos, tailBytes: data.length - pos };
+  const scan: WalScan = { records, validLength: pos, tailBytes: data.length - pos };
+  if (pos < data.length) {
+    const intact = findIntactAfter(data, view, pos, lastSeq, name);
+    if (intact) scan.damage = { offset: pos, nextValidOffset: intact.offset, nextSeq: intact.seq };
+  }
+  return scan;
+}
+
+/** Sequence numbers of the intact records from `offset` on, skipping damaged stretches (for repair reports). */
+export function countIntactFrom(data: Uint8Array, name: string, offset: number, lastSeq: number): number[] {
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const seqs: number[] = [];
+  let pos = offset;
+  while (pos < data.length) {
+    const rec = recordAt(data, view, pos, name);
+    if (rec) {
+      seqs.push(rec.seq);
+      lastSeq = rec.seq;
+      pos = rec.end;
+      continue;
+    }
+    const next = findIntactAfter(data, view, pos, lastSeq, name);
+    if (!next) break;
+    pos = next.offset;
+  }
+  return seqs;
+}
+
+/**
+ * Scans a WAL file's bytes from `offset`, a record boundary found by an earlier scan (a reader
+ * following a live writer reads only what was appended since). The header is checked when
+ * `offset` is 0; `validLength` is a file offset, as in scanWal. A torn tail here is usually a
+ * write in flight: the caller resumes from `validLength` next time.
+ */
+export function scanWalFrom(tail: Uint8Array, offset: number, name: string): WalScan {
+  if (offset === 0) return scanWal(tail, name);
+  // Behind a header, the tail is a WAL file of its own: one scanner for both.
+  const framed = new Uint8Array(HEADER_BYTES + tail.length);
+  framed.set(walHeader());
+  framed.set(tail, HEADER_BYTES);
+  const scan = scanWal(framed, name);
+  const shift = offset - HEADER_BYTES; // framed position -> file offset
+  return {
+    records: scan.records.map((r) => ({ ...r, offset: r.offset + shift })),
+    validLength: scan.validLength + shift,
+    tailBytes: scan.tailBytes,
+  };
 }
 
 /**

@@ -17,15 +17,17 @@ const OPS_PER_TRIAL = 150;
 // WAL appends and fsyncs fail the writes in flight; every other fault hits a checkpoint or a WAL
 // rotation, which run in the background: writes must go on being acknowledged.
 // `span`: how many matching calls this workload makes, at least (so the fault lands inside the run).
-const FAULT_OPS: { op: FaultOp; file?: RegExp; span: number; failsWrites?: true }[] = [
+// `mayStopWrites`: a fault on or after the manifest rename leaves the published manifest unknown, so
+// the database stops writing until reopened (checkpoint.ts): later writes fail with IO, reported.
+const FAULT_OPS: { op: FaultOp; file?: RegExp; span: number; failsWrites?: true; mayStopWrites?: true }[] = [
   { op: "append", file: /^wal-/, span: 60, failsWrites: true },
   { op: "sync", file: /^wal-/, span: 60, failsWrites: true },
   { op: "append", file: /\.qseg$/, span: 5 },
   { op: "sync", file: /\.qseg$/, span: 5 },
   { op: "create", file: /^wal-/, span: 5 },
   { op: "create", span: 15 },
-  { op: "rename", span: 5 },
-  { op: "syncDir", span: 10 },
+  { op: "rename", span: 5, mayStopWrites: true },
+  { op: "syncDir", span: 10, mayStopWrites: true },
   { op: "remove", span: 8 },
 ];
 
@@ -86,6 +88,16 @@ test("injected EIO / ENOSPC: failed writes are not acknowledged, the database re
           `trial ${trial}: a fired WAL fault must reject the writes it hit or be reported`,
         );
       else assert.equal(rejected, 0);
+    } else if (fault.mayStopWrites && rejected > 0) {
+      assert.ok(
+        warnings.some((w) => w.includes("accepts no more writes until it is reopened")),
+        `trial ${trial}: writes stopped after a failed manifest rename, and it is reported`,
+      );
+      const firstRejected = outcome.indexOf("rejected");
+      assert.ok(
+        outcome.slice(firstRejected).every((o) => o === "rejected"),
+        `trial ${trial}: once stopped, every later write is refused`,
+      );
     } else {
       assert.equal(rejected, 0, `trial ${trial}: a ${fault.op} fault in a background checkpoint must not fail writes`);
       if (faulty.faultsFired > 0 && fault.op !== "remove")

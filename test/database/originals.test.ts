@@ -250,3 +250,26 @@ test("scratch failures: a file that cannot be opened leaves the vectors in memor
   await again.upsert([{ id: "p21", vector: data[21] }]);
   await db.close();
 });
+
+test("a write that failed to apply is not checkpointed: the checkpoint its group would start is skipped, so reopening replays it whole", async () => {
+  // Found by test/crash/fault-points.test.ts: the WAL passed walMaxBytes in the very group whose
+  // apply failed, and the checkpoint then wrote the half-applied memory as a segment covering the
+  // logged write, so the reopen skipped its replay and kept a record without its vector.
+  const dir = new FlakyScratchDirectory();
+  let db = await Database.openDirectory(dir, { walMaxBytes: 1 });
+  const c = await db.createCollection("d", schema("disk"));
+  const data = clustered(4, 40, DIM);
+  await c.upsert(data.slice(0, 20).map((vector, i) => ({ id: `p${i}`, vector })));
+  dir.failWrites = true;
+  await assert.rejects(c.upsert([{ id: "p20", vector: data[20] }]), /ENOSPC/);
+  await db.close();
+
+  dir.failWrites = false;
+  db = await Database.openDirectory(dir);
+  assert.equal(db.recovery.operationsReplayed, 1, "the failed write is replayed from the WAL, not read from a segment");
+  const again = await db.collection("d");
+  const [p20] = await again.get(["p20"], { withVectors: true });
+  assert.ok(p20?.vectors?.v, "the logged write came back whole, vector included");
+  assert.equal((await again.query({ vector: data[20], limit: 1, exact: true })).hits[0].id, "p20");
+  await db.close();
+});

@@ -1,5 +1,5 @@
 /**
- * The server's body schemas must keep up with the embedded API: every field the database's
+ * The server's body schemas must keep up with the embedded API: every field the contract's
  * QueryRequest declares must be declared by the server's query schema (so new query options are
  * passed through on purpose, and undeclared fields are rejected rather than passed by accident).
  */
@@ -35,7 +35,7 @@ function declared(schema: unknown): string[] {
 }
 
 test("the server's query schema declares every QueryRequest field of the database", () => {
-  const fields = interfaceFields("src/database/collection.ts", "QueryRequest");
+  const fields = interfaceFields("src/api/query.ts", "QueryRequest");
   assert.ok(fields.includes("vector") && fields.includes("limit"), `parsed ${fields.join(", ")}`);
   const server = declared(bodySchemas(DEFAULT_LIMITS).query);
   assert.deepEqual(
@@ -51,8 +51,8 @@ test("the server's query schema declares every QueryRequest field of the databas
 });
 
 test("scroll and read options are declared too", () => {
-  const scroll = interfaceFields("src/database/collection.ts", "ScrollRequest");
-  const read = interfaceFields("src/database/collection.ts", "ReadOptions");
+  const scroll = interfaceFields("src/api/types.ts", "ScrollRequest");
+  const read = interfaceFields("src/api/types.ts", "ReadOptions");
   const server = declared(bodySchemas(DEFAULT_LIMITS).scroll);
   assert.deepEqual(
     [...scroll, ...read].filter((f) => !server.includes(f)),

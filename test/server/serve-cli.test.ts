@@ -5,7 +5,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -72,6 +72,32 @@ test("quiver serve: generated admin key printed once, loopback only, clean SIGTE
     assert.equal(await (await again.collection("docs")).count(), 100);
     assert.equal((await fetch(`${second.url}/healthz`)).status, 200);
     assert.equal((await second.stop()).code, 0);
+  } finally {
+    rmSync(data, { recursive: true, force: true });
+  }
+});
+
+test("quiver stats and quiver query work in other processes while quiver serve holds the database", async () => {
+  const data = mkdtempSync(join(tmpdir(), "quiver-serve-readers-"));
+  try {
+    const server = await serve(data);
+    const key = /admin key \(shown once[^\n]*\n\s+(qk_\S+)/.exec(server.stdout())?.[1];
+    const db = connect(server.url, { apiKey: key });
+    const c = await db.createCollection("docs", { vectors: { v: { dim: 2, metric: "l2" } } });
+    await c.upsert(Array.from({ length: 50 }, (_, i) => ({ id: `d${i}`, vector: [i, 1] })));
+    const cli = (...args: string[]) =>
+      spawnSync(process.execPath, [MAIN, "--db", data, ...args], { encoding: "utf8", timeout: 60_000 });
+    const stats = cli("stats", "--json");
+    assert.equal(stats.status, 0, stats.stderr);
+    assert.equal(JSON.parse(stats.stdout).collections[0].count, 50);
+    const query = cli("query", "docs", "--vector", "[3, 1]", "--limit", "1", "--json");
+    assert.equal(query.status, 0, query.stderr);
+    assert.equal(JSON.parse(query.stdout).hits[0].id, "d3");
+    // The server still writes, and a later reader sees it.
+    await c.upsert([{ id: "late", vector: [100, 1] }]);
+    assert.equal(JSON.parse(cli("stats", "--json").stdout).collections[0].count, 51);
+    const stopped = await server.stop();
+    assert.equal(stopped.code, 0, stopped.stderr);
   } finally {
     rmSync(data, { recursive: true, force: true });
   }

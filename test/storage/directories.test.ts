@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
-import { hostname, tmpdir } from "node:os";
+import { hostname, tmpdir, uptime } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { isQuiverError, type QuiverError } from "../../src/core/errors/errors.js";
@@ -87,6 +87,34 @@ async function deadPid(): Promise<number> {
   return child.pid!;
 }
 
+/**
+ * Takes the lock of `path` and checks that it is really ours: LOCK now names this process with a
+ * fresh time (the stale holder's file was replaced, not kept), another handle is refused, and
+ * releasing removes the file.
+ */
+async function assertTakesOver(path: string): Promise<void> {
+  const before = Date.now();
+  const lock = await new NodeDirectory(path).lock();
+  const info = JSON.parse(await readFile(join(path, LOCK_FILE), "utf8"));
+  assert.equal(info.pid, process.pid);
+  assert.equal(info.hostname, hostname());
+  assert.ok(Date.parse(info.startedAt) >= before - 1000, `startedAt ${info.startedAt} is not this acquisition's`);
+  await assert.rejects(new NodeDirectory(path).lock(), assertCode("LOCKED"));
+  await lock.release();
+  await assert.rejects(readFile(join(path, LOCK_FILE)), { code: "ENOENT" });
+}
+
+/** Checks that lock() is refused LOCKED and leaves the holder's LOCK file exactly as it was. */
+async function assertRespected(path: string, message?: RegExp): Promise<void> {
+  const held = await readFile(join(path, LOCK_FILE), "utf8");
+  await assert.rejects(new NodeDirectory(path).lock(), (e: unknown) => {
+    assertCode("LOCKED")(e);
+    if (message) assert.match((e as Error).message, message);
+    return true;
+  });
+  assert.equal(await readFile(join(path, LOCK_FILE), "utf8"), held);
+}
+
 function assertCode(code: "LOCKED" | "IO" | "NOT_FOUND") {
   return (e: unknown): boolean => {
     assert.ok(isQuiverError(e, code), `expected ${code}, got ${String(e)}`);
@@ -153,14 +181,13 @@ describe("NodeDirectory", () => {
         assert.ok(msg.includes("close it there first"), msg);
         return true;
       });
+      assert.equal(JSON.parse(await readFile(join(path, LOCK_FILE), "utf8")).pid, child.pid);
     } finally {
       await killAndWait(child);
     }
     // SIGKILL left LOCK behind, naming a dead pid: it is stale and taken over.
-    const lock = await new NodeDirectory(path).lock();
-    const info = JSON.parse(await readFile(join(path, LOCK_FILE), "utf8"));
-    assert.equal(info.pid, process.pid);
-    await lock.release();
+    assert.equal(JSON.parse(await readFile(join(path, LOCK_FILE), "utf8")).pid, child.pid);
+    await assertTakesOver(path);
   });
 
   it("takes over a LOCK whose holder was killed but not yet reaped (a zombie)", {
@@ -177,6 +204,7 @@ describe("NodeDirectory", () => {
     const parent = spawn("sh", ["-c", '"$0" --input-type=module -e "$1" & exec sleep 60', process.execPath, script], {
       stdio: ["ignore", "pipe", "inherit"],
     });
+    let holder = 0;
     try {
       const pid = await new Promise<number>((resolve, reject) => {
         let out = "";
@@ -187,7 +215,8 @@ describe("NodeDirectory", () => {
         });
         parent.on("exit", (code) => reject(new Error(`holder parent exited (${code}): ${out}`)));
       });
-      await assert.rejects(new NodeDirectory(path).lock(), assertCode("LOCKED"));
+      holder = pid;
+      await assertRespected(path);
       process.kill(pid, "SIGKILL");
       for (let i = 0; i < 200; i++) {
         const stat = await readFile(`/proc/${pid}/stat`, "utf8");
@@ -195,9 +224,11 @@ describe("NodeDirectory", () => {
         await new Promise((r) => setTimeout(r, 10));
       }
       process.kill(pid, 0); // still answers: a zombie
-      const lock = await new NodeDirectory(path).lock();
-      await lock.release();
+      assert.equal(JSON.parse(await readFile(join(path, LOCK_FILE), "utf8")).pid, pid);
+      await assertTakesOver(path);
     } finally {
+      // A failed assertion must not leave the holder running (it keeps the runner's pipe open).
+      if (holder) process.kill(holder, "SIGKILL");
       await killAndWait(parent);
     }
   });
@@ -209,26 +240,31 @@ describe("NodeDirectory", () => {
       join(path, LOCK_FILE),
       JSON.stringify({ pid, hostname: hostname(), startedAt: new Date().toISOString() }),
     );
-    const lock = await new NodeDirectory(path).lock();
-    assert.equal(JSON.parse(await readFile(join(path, LOCK_FILE), "utf8")).pid, process.pid);
-    await lock.release();
+    await assertTakesOver(path);
   });
 
   it("takes over a garbage or empty LOCK file", async () => {
     for (const content of ["", "{not json", JSON.stringify({ pid: "x" })]) {
       const path = await tempDir();
       await writeFile(join(path, LOCK_FILE), content);
-      const lock = await new NodeDirectory(path).lock();
-      await lock.release();
+      await assertTakesOver(path);
     }
   });
 
   it("takes over a LOCK written by a previous process that had our pid", async () => {
     const path = await tempDir();
-    const info = { pid: process.pid, hostname: hostname(), startedAt: new Date().toISOString() };
+    const info = { pid: process.pid, hostname: hostname(), startedAt: new Date(Date.now() - 5000).toISOString() };
     await writeFile(join(path, LOCK_FILE), JSON.stringify(info));
-    const lock = await new NodeDirectory(path).lock();
-    await lock.release();
+    await assertTakesOver(path);
+  });
+
+  it("takes over a LOCK taken before the last boot, even if its pid is alive again", async () => {
+    const path = await tempDir();
+    // Our parent is alive, but a lock from a day before this boot cannot be its.
+    const bootedAt = Date.now() - uptime() * 1000;
+    const old = { pid: process.ppid, hostname: hostname(), startedAt: new Date(bootedAt - 86_400_000).toISOString() };
+    await writeFile(join(path, LOCK_FILE), JSON.stringify(old));
+    await assertTakesOver(path);
   });
 
   it("respects a live pid, and a LOCK from another host", async () => {
@@ -236,14 +272,10 @@ describe("NodeDirectory", () => {
     // Our parent is alive and is not us.
     const live = { pid: process.ppid, hostname: hostname(), startedAt: new Date().toISOString() };
     await writeFile(join(path, LOCK_FILE), JSON.stringify(live));
-    await assert.rejects(new NodeDirectory(path).lock(), assertCode("LOCKED"));
+    await assertRespected(path, new RegExp(`process ${process.ppid}`));
     const remote = { pid: await deadPid(), hostname: `not-${hostname()}`, startedAt: new Date().toISOString() };
     await writeFile(join(path, LOCK_FILE), JSON.stringify(remote));
-    await assert.rejects(new NodeDirectory(path).lock(), (e: unknown) => {
-      assertCode("LOCKED")(e);
-      assert.match((e as Error).message, /on host not-/);
-      return true;
-    });
+    await assertRespected(path, /on host not-/);
   });
 
   it("maps OS errors to NOT_FOUND and IO with op, file, errno and cause", async () => {

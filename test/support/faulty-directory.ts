@@ -41,7 +41,24 @@ export type FaultOp =
   | "syncDir"
   | "read"
   | "truncate"
-  | "list";
+  | "list"
+  | "openScratch"
+  | "scratchWrite";
+
+/** One storage call as the call hook sees it, before it takes effect. */
+export interface StorageCall {
+  /** 0-based position among every call this directory has seen. */
+  index: number;
+  op: FaultOp;
+  /** The file names involved (two for a rename, none for syncDir and list). */
+  files: string[];
+}
+
+/**
+ * Sees every storage call before it takes effect, so a test can take the crash images of that exact
+ * moment (`snapshot()` for a kill, `crash()` for a power loss) or fail the call by returning an error.
+ */
+export type CallHook = (call: StorageCall) => QuiverError | undefined;
 
 export interface FaultRule {
   op: FaultOp;
@@ -123,6 +140,13 @@ function applyDirOp(names: Map<string, Inode>, op: DirOp): void {
   }
 }
 
+/** The error an injected fault throws: an IO QuiverError whose cause carries the errno code. */
+export function injectedFault(op: FaultOp, files: string[], error: "EIO" | "ENOSPC"): QuiverError {
+  const what = files.length > 0 ? files.join(" -> ") : "directory";
+  const cause = Object.assign(new Error(`${error}: injected fault, ${op} ${what}`), { code: error });
+  return new QuiverError("IO", `${op} of ${what} failed: ${error} (injected)`, { cause });
+}
+
 /** Seeded generator for fault schedules and crash images (mulberry32, from the core). */
 export const seededRng = seededRandom;
 
@@ -198,6 +222,9 @@ export class FaultyDirectory implements Directory {
   private readonly scratch = new Set<string>();
   /** Decides short-write lengths; seeded so a failing test replays. */
   readonly rng: () => number;
+  /** Called first by every storage call; see CallHook. */
+  onCall: CallHook | undefined;
+  private callIndex = 0;
 
   constructor(options: { seed?: number; rng?: () => number } = {}) {
     this.rng = options.rng ?? seededRng(options.seed ?? 1);
@@ -240,6 +267,8 @@ export class FaultyDirectory implements Directory {
       "read",
       "truncate",
       "list",
+      "openScratch",
+      "scratchWrite",
     ];
     return Object.fromEntries(ops.map((op) => [op, this.calls(op)])) as Record<FaultOp, number>;
   }
@@ -261,25 +290,24 @@ export class FaultyDirectory implements Directory {
     return MemoryDirectory.fromFiles(files);
   }
 
-  /**
-   * @internal Used by open files. Counts a call and returns the error to throw if a rule fires. Every matching rule advances
-   * its count, so overlapping rules keep independent schedules.
-   */
   /** How many injected faults have been thrown so far. */
   faultsFired = 0;
 
+  /**
+   * @internal Used by open files. Counts a call and returns the error to throw if the call hook or a
+   * rule fires. Every matching rule advances its count, so overlapping rules keep independent schedules.
+   */
   hit(op: FaultOp, ...files: string[]): QuiverError | undefined {
     this.counts.set(op, this.calls(op) + 1);
-    let fault: QuiverError | undefined;
+    let fault = this.onCall?.({ index: this.callIndex++, op, files });
+    if (fault) this.faultsFired++;
     for (const rule of this.rules) {
       if (rule.op !== op) continue;
       const names = files.length > 0 ? files : [""];
       if (!names.some((f) => rule.file.test(f))) continue;
       const i = rule.matched++;
       if (!fault && i >= rule.after && i - rule.after < rule.times) {
-        const what = files.length > 0 ? files.join(" -> ") : "directory";
-        const cause = Object.assign(new Error(`${rule.error}: injected fault, ${op} ${what}`), { code: rule.error });
-        fault = new QuiverError("IO", `${op} of ${what} failed: ${rule.error} (injected)`, { cause });
+        fault = injectedFault(op, files, rule.error);
         this.faultsFired++;
       }
     }
@@ -355,6 +383,8 @@ export class FaultyDirectory implements Directory {
    */
   openScratch(name: string): ScratchFile {
     if (!isScratchFile(name)) throw new QuiverError("IO", `openScratch of ${name} failed: EINVAL`);
+    const fault = this.hit("openScratch", name);
+    if (fault) throw fault;
     const rows = new MemoryRowFile();
     this.scratch.add(name);
     const open = (op: string): void => {
@@ -362,7 +392,12 @@ export class FaultyDirectory implements Directory {
     };
     return {
       read: (pos, into) => (open("read"), rows.read(pos, into)),
-      write: (pos, data) => (open("write"), rows.write(pos, data)),
+      write: (pos, data) => {
+        open("write");
+        const fault = this.hit("scratchWrite", name);
+        if (fault) throw fault;
+        rows.write(pos, data);
+      },
       close: () => {
         rows.close();
         this.scratch.delete(name);

@@ -3,7 +3,14 @@
  * runs plain and filtered queries, and checks each answer against a brute-force scan of the same data.
  */
 import { Command } from "commander";
-import { isQuiverError, type Collection, type CollectionSchema, type Database, type Filter } from "../../index.js";
+import {
+  isQuiverError,
+  QuiverError,
+  type Collection,
+  type CollectionSchema,
+  type Database,
+  type Filter,
+} from "../../index.js";
 import { progressBar, summaryLine, type CliContext } from "../output.js";
 import { printHits } from "./query.js";
 import { seededRandom as rng } from "../../core/util/prng.js";
@@ -88,7 +95,10 @@ async function load(db: Database, signal: AbortSignal, s: Sample): Promise<Colle
   try {
     const existing = await db.collection("sample");
     if (JSON.stringify(existing.schema) !== JSON.stringify(SCHEMA)) {
-      throw new Error(`collection "sample" already exists with another schema; run the demo with another --db`);
+      throw new QuiverError(
+        "ALREADY_EXISTS",
+        `collection "sample" already exists with another schema; run the demo with another --db`,
+      );
     }
     if ((await existing.count()) === COUNT) {
       process.stdout.write(

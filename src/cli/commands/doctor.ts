@@ -33,20 +33,24 @@ export function doctorCommand(ctx: CliContext): Command {
     .action(async (name: string, opts: DoctorCliOptions, cmd: Command) => {
       const threshold = Number(opts.threshold);
       if (!(threshold > 0 && threshold <= 1)) throw badOption("--threshold", "must be a number in (0, 1]");
-      await ctx.withDb(cmd, async (db) => {
-        const report = await doctor(await db.collection(name), {
-          vector: opts.vector,
-          textField: opts.textField,
-          nearDuplicateThreshold: threshold,
-          minChars: opts.minChars,
-          maxRecords: opts.max,
-          examples: opts.examples,
-        });
-        if (opts.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-        else
-          process.stdout.write(
-            `${formatFindings(report, `doctor "${name}" (vector ${report.vector ?? "none"}, text field ${report.textField})`)}\n`,
-          );
-      });
+      await ctx.withDb(
+        cmd,
+        async (db) => {
+          const report = await doctor(await db.collection(name), {
+            vector: opts.vector,
+            textField: opts.textField,
+            nearDuplicateThreshold: threshold,
+            minChars: opts.minChars,
+            maxRecords: opts.max,
+            examples: opts.examples,
+          });
+          if (opts.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+          else
+            process.stdout.write(
+              `${formatFindings(report, `doctor "${name}" (vector ${report.vector ?? "none"}, text field ${report.textField})`)}\n`,
+            );
+        },
+        { readOnly: true },
+      );
     });
 }

@@ -52,34 +52,38 @@ export function exportCommand(ctx: CliContext): Command {
     .argument("<collection>", "collection to export")
     .option("--out <file>", "write to this file instead of stdout")
     .action(async (name: string, opts: { out?: string }, cmd: Command) => {
-      await ctx.withDb(cmd, async (db, signal) => {
-        const coll = await db.collection(name);
-        const started = performance.now();
-        if (opts.out === undefined) {
-          await exportTo(coll, process.stdout, signal, () => undefined).catch((e: NodeJS.ErrnoException) => {
-            if (e.code !== "EPIPE") throw e;
-          });
-          return;
-        }
-        // Write beside the target and rename at the end, so a failed export never leaves a partial file under its name.
-        const tmp = `${opts.out}.partial`;
-        const file = createWriteStream(tmp);
-        await once(file, "open");
-        const bar = progressBar(`exporting ${name}`, await coll.count());
-        let n: number;
-        try {
-          n = await exportTo(coll, file, signal, (k) => bar.increment(k));
-          file.end();
-          await once(file, "finish");
-          renameSync(tmp, opts.out);
-        } catch (e) {
-          file.destroy();
-          rmSync(tmp, { force: true });
-          throw e;
-        } finally {
-          bar.stop();
-        }
-        process.stdout.write(`${summaryLine("exported", n, performance.now() - started)} to ${opts.out}\n`);
-      });
+      await ctx.withDb(
+        cmd,
+        async (db, signal) => {
+          const coll = await db.collection(name);
+          const started = performance.now();
+          if (opts.out === undefined) {
+            await exportTo(coll, process.stdout, signal, () => undefined).catch((e: NodeJS.ErrnoException) => {
+              if (e.code !== "EPIPE") throw e;
+            });
+            return;
+          }
+          // Write beside the target and rename at the end, so a failed export never leaves a partial file under its name.
+          const tmp = `${opts.out}.partial`;
+          const file = createWriteStream(tmp);
+          await once(file, "open");
+          const bar = progressBar(`exporting ${name}`, await coll.count());
+          let n: number;
+          try {
+            n = await exportTo(coll, file, signal, (k) => bar.increment(k));
+            file.end();
+            await once(file, "finish");
+            renameSync(tmp, opts.out);
+          } catch (e) {
+            file.destroy();
+            rmSync(tmp, { force: true });
+            throw e;
+          } finally {
+            bar.stop();
+          }
+          process.stdout.write(`${summaryLine("exported", n, performance.now() - started)} to ${opts.out}\n`);
+        },
+        { readOnly: true },
+      );
     });
 }

@@ -65,31 +65,35 @@ export function queryCommand(ctx: CliContext): Command {
     .action(async (name: string, opts: QueryOptions, cmd: Command) => {
       const { vector, gt } = queryVector(opts);
       const filter = opts.filter !== undefined ? (parseJsonOption(opts.filter, "--filter") as Filter) : undefined;
-      await ctx.withDb(cmd, async (db) => {
-        const coll = await db.collection(name);
-        const req: QueryRequest = { vector, limit: opts.limit, withVectors: opts.withVectors === true };
-        if (filter !== undefined) req.filter = filter;
-        const started = performance.now();
-        const { hits, plan } = await coll.query(req);
-        const ms = performance.now() - started;
-        if (opts.json) {
-          process.stdout.write(`${prettyJson({ hits, plan, ms: Number(ms.toFixed(3)) })}\n`);
-          return;
-        }
-        printHits(hits, opts.withVectors === true);
-        const indexes =
-          plan.strategy === "exact-filtered"
-            ? `, payload indexes ${plan.usedIndexes ? "used" : "not used"}, ${plan.payloadsChecked} payloads checked`
-            : "";
-        process.stdout.write(
-          `\nplan: ${plan.strategy} on vector "${plan.vector}", ${plan.candidates} candidates${indexes}; ${ms.toFixed(2)} ms\n`,
-        );
-        if (gt && filter === undefined) {
-          // The dataset's exact answer, valid when the collection was loaded with `import --data` (id = row).
-          const truth = new Set(gt.slice(0, hits.length).map(String));
-          const agree = hits.filter((h) => truth.has(h.id)).length;
-          process.stdout.write(`ground truth (gt.i32): ${agree}/${hits.length} of the top ${hits.length} agree\n`);
-        }
-      });
+      await ctx.withDb(
+        cmd,
+        async (db) => {
+          const coll = await db.collection(name);
+          const req: QueryRequest = { vector, limit: opts.limit, withVectors: opts.withVectors === true };
+          if (filter !== undefined) req.filter = filter;
+          const started = performance.now();
+          const { hits, plan } = await coll.query(req);
+          const ms = performance.now() - started;
+          if (opts.json) {
+            process.stdout.write(`${prettyJson({ hits, plan, ms: Number(ms.toFixed(3)) })}\n`);
+            return;
+          }
+          printHits(hits, opts.withVectors === true);
+          const indexes =
+            plan.strategy === "exact-filtered"
+              ? `, payload indexes ${plan.usedIndexes ? "used" : "not used"}, ${plan.payloadsChecked} payloads checked`
+              : "";
+          process.stdout.write(
+            `\nplan: ${plan.strategy} on vector "${plan.vector}", ${plan.candidates} candidates${indexes}; ${ms.toFixed(2)} ms\n`,
+          );
+          if (gt && filter === undefined) {
+            // The dataset's exact answer, valid when the collection was loaded with `import --data` (id = row).
+            const truth = new Set(gt.slice(0, hits.length).map(String));
+            const agree = hits.filter((h) => truth.has(h.id)).length;
+            process.stdout.write(`ground truth (gt.i32): ${agree}/${hits.length} of the top ${hits.length} agree\n`);
+          }
+        },
+        { readOnly: true },
+      );
     });
 }

@@ -22,12 +22,22 @@ export const ERROR_CATALOG = {
     status: 422,
     summary: "A request asks for more work than a documented per-request limit allows.",
   },
+  CLIENT_DISCONNECTED: {
+    kind: "user",
+    status: 499,
+    summary: "The client went away before its request was complete; no answer was sent (logged as 499).",
+  },
   LOCKED: { kind: "user", status: 423, summary: "Another process holds the database's writer lock." },
-  CLOSED: { kind: "user", status: 409, summary: "The database or collection has been closed or dropped." },
+  CLOSED: { kind: "user", status: 409, summary: "The database or client has been closed." },
   RESOURCE_EXHAUSTED: {
     kind: "system",
     status: 507,
-    summary: "Memory or storage ran out; the write was refused before it was logged.",
+    summary: "Memory or storage ran out; the operation failed, and a write that met it was not acknowledged.",
+  },
+  UNSUPPORTED: {
+    kind: "system",
+    status: 501,
+    summary: "This runtime lacks a feature the operation needs (such as WebAssembly SIMD).",
   },
   UNAVAILABLE: {
     kind: "system",

@@ -6,19 +6,10 @@ import assert from "node:assert/strict";
 import { METRIC_DOT, METRIC_L2, RESERVED_BYTES, type KernelMetric } from "./kernels.js";
 import { hasWasmSimd, loadKernelFactory } from "./load.js";
 import { scalarKernelFactory } from "./scalar.js";
+import { seededRandom as rng } from "../util/prng.js";
 
 const DIMS = [1, 2, 3, 4, 5, 7, 8, 12, 15, 16, 17, 31, 32, 33, 63, 100, 128, 129, 384, 1023];
 const REL_TOL = 1e-4;
-
-/** Deterministic PRNG (mulberry32) so a failure reproduces. */
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Lays out a query and n vectors (each scaled by a random magnitude) in one memory. */
 function fixture(dim: number, n: number, seed: number) {

@@ -8,15 +8,7 @@ import { loadKernelFactory } from "../kernels/load.js";
 import { scalarKernelFactory } from "../kernels/scalar.js";
 import type { KernelFactory } from "../kernels/kernels.js";
 import { VectorSlab } from "./slab.js";
-
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom as rng } from "../util/prng.js";
 
 const randomVec = (r: () => number, dim: number): number[] => Array.from({ length: dim }, () => r() * 2 - 1);
 
@@ -145,4 +137,39 @@ test("invalid arguments are refused with QuiverError codes", async () => {
     () => slab.scoreRange([1, 2, 3], 0, 1),
     (e) => isQuiverError(e, "DIMENSION_MISMATCH"),
   );
+});
+
+test("memory that cannot grow is RESOURCE_EXHAUSTED, and the slab keeps what it held", async () => {
+  const slab = new VectorSlab(await loadKernelFactory(), 64, "dot");
+  slab.ensureCapacity(16);
+  const row = Array.from({ length: 64 }, (_, i) => i);
+  slab.set(3, row);
+  const links = slab.allocRegion(64);
+  const grow = WebAssembly.Memory.prototype.grow;
+  // What an engine out of memory (or at its maximum) does: grow throws a RangeError.
+  WebAssembly.Memory.prototype.grow = () => {
+    throw new RangeError("WebAssembly.Memory.grow(): Maximum memory size exceeded");
+  };
+  try {
+    const exhausted = (e: unknown) => isQuiverError(e, "RESOURCE_EXHAUSTED") && /could not grow the memory/.test(String(e));
+    assert.throws(() => slab.ensureCapacity(100_000), exhausted);
+    assert.throws(() => slab.allocRegion(1 << 24), exhausted); // e.g. an HNSW pool
+    assert.throws(() => slab.resizeRegion(links, 1 << 24), exhausted);
+  } finally {
+    WebAssembly.Memory.prototype.grow = grow;
+  }
+  assert.equal(slab.capacity, 16);
+  assert.deepEqual(Array.from(slab.get(3)), row);
+  slab.ensureCapacity(100_000); // and grows once memory is there again
+  assert.deepEqual(Array.from(slab.get(3)), row);
+});
+
+test("more than a 4 GiB memory can hold is RESOURCE_EXHAUSTED, refused before allocating", async () => {
+  const slab = new VectorSlab(await loadKernelFactory(), 65536, "dot");
+  // 20,000 rows of 256 KiB: 5 GiB, past wasm32's 4 GiB.
+  assert.throws(
+    () => slab.ensureCapacity(20_000),
+    (e) => isQuiverError(e, "RESOURCE_EXHAUSTED") && /4 GiB/.test(String(e)),
+  );
+  assert.equal(slab.capacity, 0);
 });

@@ -18,6 +18,11 @@
 // vector region is a fixed staging area of `batchLimit` rows: scans stream rows through it into the
 // same kernels, so exact search stays exact while resident memory no longer grows with the rows.
 // The scratch regions are then `batchLimit` long too, and regions never move on capacity growth.
+//
+// Growth: every byte of this memory is obtained through growMemory, which asks the optional GrowHook
+// first (tests inject failures there; an embedder can cap memory) and reports a refusal or a host
+// failure as RESOURCE_EXHAUSTED naming the slab. Geometric growth falls back to the exact size needed
+// when the doubled size is refused, so all of the 4 GiB can be used.
 
 import { QuiverError } from "../errors/errors.js";
 import {
@@ -39,8 +44,10 @@ const MIN_CAPACITY = 16;
 /** Bytes of f32 rows staged per read when rows live in a RowFile: a few hundred KiB, cache-friendly. */
 const STAGE_BYTES = 256 * 1024;
 
-const align16 = (n: number): number => (n + 15) & ~15;
-const align64 = (n: number): number => (n + 63) & ~63;
+// Arithmetic, not bitwise: sizes can pass 2^31 (a request for more than 4 GiB must be seen as
+// such by growMemory), and `& ~15` would wrap them to a small size.
+const align16 = (n: number): number => Math.ceil(n / 16) * 16;
+const align64 = (n: number): number => Math.ceil(n / 64) * 64;
 
 /** A block of a slab's memory owned by an index (see allocRegion); `offset` changes when the layout does. */
 export interface SlabRegion {
@@ -59,6 +66,19 @@ export interface RowFile {
   write(pos: number, data: Uint8Array): void;
   /** Releases (and deletes) the file. */
   close(): void;
+}
+
+/**
+ * Asked before a slab's memory grows from `fromBytes` to `toBytes` (`label` names the slab, e.g.
+ * "docs.text"); returning false refuses the growth, which then fails with RESOURCE_EXHAUSTED as if the
+ * host had refused it. Used by tests to fail allocations on demand, and to cap memory per slab.
+ */
+export type GrowHook = (toBytes: number, fromBytes: number, label: string) => boolean;
+
+export interface SlabOptions {
+  /** Names the slab in errors (the database uses "collection.vector"). */
+  label?: string;
+  growHook?: GrowHook;
 }
 
 interface MutableRegion {
@@ -89,6 +109,8 @@ export class VectorSlab {
   private readonly rowBuf: Float32Array;
   /** End of the highest row written to the row file (its size). */
   private rowsEnd = 0;
+  private readonly label: string;
+  private readonly growHook: GrowHook | undefined;
 
   /**
    * @example
@@ -98,7 +120,13 @@ export class VectorSlab {
    * // Rows kept in a file instead of memory (exact scans stream them):
    * const lean = new VectorSlab(factory, 384, "cosine", dir.openScratch("rows.qscratch"));
    */
-  constructor(factory: KernelFactory, dim: number, metric: Metric, rows: RowFile | null = null) {
+  constructor(
+    factory: KernelFactory,
+    dim: number,
+    metric: Metric,
+    rows: RowFile | null = null,
+    options: SlabOptions = {},
+  ) {
     if (!Number.isInteger(dim) || dim < 1 || dim > 65536) {
       throw new QuiverError("INVALID_ARGUMENT", `dim must be an integer in [1, 65536], got ${dim}`);
     }
@@ -111,9 +139,15 @@ export class VectorSlab {
     this.queryOff = RESERVED_BYTES;
     this.vectorsOff = this.queryOff + align16(dim * 4);
     this.rows = rows;
+    this.label = options.label ?? "vector slab";
+    this.growHook = options.growHook;
     this.stageRows = rows ? Math.max(16, Math.floor(STAGE_BYTES / (dim * 4))) : 0;
     this.rowBuf = new Float32Array(rows ? dim : 0);
-    this.memory = new WebAssembly.Memory({ initial: Math.ceil(this.vectorsOff / PAGE) });
+    try {
+      this.memory = new WebAssembly.Memory({ initial: Math.ceil(this.vectorsOff / PAGE) });
+    } catch (cause) {
+      throw new QuiverError("RESOURCE_EXHAUSTED", "out of memory: could not allocate a vector slab", { cause });
+    }
     this.buffer = this.memory.buffer;
     this.f32 = new Float32Array(this.buffer);
     this.kernels = factory.bind(this.memory);
@@ -139,11 +173,21 @@ export class VectorSlab {
     return this.cap;
   }
 
-  /** Grows (geometrically) so that slots [0, n) exist. Existing vectors and regions are kept. */
+  /**
+   * Grows so that slots [0, n) exist: geometrically, or to exactly n when the doubled size is refused.
+   * Existing vectors and regions are kept. Throws RESOURCE_EXHAUSTED (nothing changed) when n does not fit.
+   */
   ensureCapacity(n: number): void {
     if (n <= this.cap) return;
-    const cap = Math.max(n, this.cap * 2, MIN_CAPACITY);
-    this.growMemory(this.endFor(cap, this.regionBytes()), `${n} vectors of dim ${this.dim}`);
+    const what = `${n} vectors of dim ${this.dim}`;
+    let cap = Math.max(n, this.cap * 2, MIN_CAPACITY);
+    try {
+      this.growMemory(this.endFor(cap, this.regionBytes()), what);
+    } catch (e) {
+      if (cap === n) throw e;
+      cap = n;
+      this.growMemory(this.endFor(cap, this.regionBytes()), what);
+    }
     const delta = this.regionsStart(cap) - this.regionsStart(this.cap);
     this.layout(cap);
     if (delta === 0) return; // rows on disk: nothing after the staging area moves
@@ -200,20 +244,36 @@ export class VectorSlab {
     return r;
   }
 
-  /** Resizes a region, keeping its first min(old, new) bytes; new bytes are zero. Later regions move. */
-  resizeRegion(region: SlabRegion, bytes: number): void {
+  /**
+   * Resizes a region, keeping its first min(old, new) bytes; new bytes are zero. Later regions move.
+   * When growing to `bytes` is refused, grows to `atLeast` instead (a geometric caller's exact need);
+   * returns the size obtained. Throws RESOURCE_EXHAUSTED, with nothing changed, when neither fits.
+   */
+  resizeRegion(region: SlabRegion, bytes: number, atLeast: number = bytes): number {
     const i = this.regions.indexOf(region as MutableRegion);
     if (i < 0) throw new QuiverError("INVALID_ARGUMENT", "resizeRegion: not a region of this slab");
     const r = this.regions[i];
-    const size = align64(Math.max(0, Math.ceil(bytes)));
+    let size = align64(Math.max(0, Math.ceil(bytes)));
+    const delta0 = size - r.bytes;
+    if (delta0 === 0) return size;
+    if (delta0 > 0) {
+      try {
+        this.growMemory(this.endFor(this.cap, this.regionBytes() + delta0), `a region of ${size} bytes`);
+      } catch (e) {
+        const least = align64(Math.max(0, Math.ceil(atLeast)));
+        if (least >= size) throw e;
+        size = Math.max(least, r.bytes);
+        this.growMemory(this.endFor(this.cap, this.regionBytes() + size - r.bytes), `a region of ${size} bytes`);
+      }
+    }
     const delta = size - r.bytes;
-    if (delta === 0) return;
-    if (delta > 0) this.growMemory(this.endFor(this.cap, this.regionBytes() + delta), `a region of ${size} bytes`);
+    if (delta === 0) return size;
     const mem = new Uint8Array(this.memory.buffer);
     this.shiftAfter(i, delta, mem);
     if (delta > 0) mem.fill(0, r.offset + r.bytes, r.offset + size);
     r.bytes = size;
     this.version++;
+    return size;
   }
 
   /** Releases a region; later regions move down. */
@@ -409,17 +469,27 @@ export class VectorSlab {
     else for (let j = i + 1; j < this.regions.length; j++) move(this.regions[j]);
   }
 
+  /**
+   * The one place this memory grows (see the header): past 4 GiB, refused by the hook, or refused by
+   * the host, it throws RESOURCE_EXHAUSTED saying which slab, what for and how many bytes it needed.
+   */
   private growMemory(end: number, what: string): void {
     const needPages = Math.ceil(end / PAGE);
-    const havePages = this.memory.buffer.byteLength / PAGE;
-    if (needPages <= havePages) return;
-    if (needPages > MAX_PAGES) {
-      throw new QuiverError("PAYLOAD_TOO_LARGE", `${what} exceed the 4 GiB WebAssembly memory of one vector slab`);
-    }
+    const have = this.memory.buffer.byteLength;
+    if (needPages <= have / PAGE) return;
+    const need = needPages * PAGE;
+    const refused = (why: string, cause?: unknown): QuiverError =>
+      new QuiverError(
+        "RESOURCE_EXHAUSTED",
+        `${this.label}: ${what} need ${need} bytes of WebAssembly memory (it has ${have}); ${why}`,
+        cause === undefined ? undefined : { cause },
+      );
+    if (needPages > MAX_PAGES) throw refused("one vector's memory holds at most 4 GiB (see docs/vectors.md)");
+    if (this.growHook && !this.growHook(need, have, this.label)) throw refused("the memory limit refused it");
     try {
-      this.memory.grow(needPages - havePages);
+      this.memory.grow(needPages - have / PAGE);
     } catch (cause) {
-      throw new QuiverError("IO", `could not grow vector memory to ${needPages * PAGE} bytes`, { cause });
+      throw refused("the runtime could not grow the memory", cause);
     }
   }
 

@@ -4,12 +4,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { TextIndex } from "./text-index.js";
+import { seededRandom as rng } from "../../util/prng.js";
+import { bitmapOf } from "../slot-bitmap.js";
 
 const WORDS = ["alpha", "beta", "gamma", "delta", "eps", "zeta", "eta", "theta", "iota", "kappa"];
-
-function rng(seed: number): () => number {
-  return () => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 4294967296;
-}
 
 function randomText(r: () => number): string {
   const n = 1 + Math.floor(r() * 12);
@@ -90,6 +88,6 @@ test("several fields add up with their boosts; a filter mask and a field list re
   assert.equal(all.slots.length, 3);
   const bodyOnly = ix.search("storage", 10, { highWater: 3, fields: ["body"] });
   assert.deepEqual(new Set(bodyOnly.slots), new Set([1, 2]));
-  const masked = ix.search("storage", 10, { highWater: 3, accept: Uint8Array.from([0, 1, 0]) });
+  const masked = ix.search("storage", 10, { highWater: 3, accept: bitmapOf([1], 3) });
   assert.deepEqual(masked.slots, [1]);
 });

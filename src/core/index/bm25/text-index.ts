@@ -11,6 +11,7 @@
  * are counted with multiplicity (qtf). Scoring is term-at-a-time into a reusable accumulator; ties
  * go to the lower slot.
  */
+import { hasSlot, type SlotBitmap } from "../slot-bitmap.js";
 import { createAnalyzer, type Analyzer, type TextFieldSpec, type TextPlugins } from "../../analysis/analyzer.js";
 import { splitPath, valuesAt } from "../../payload/path.js";
 import { TopK } from "../flat/topk.js";
@@ -92,13 +93,13 @@ export class TextIndex {
   }
 
   /**
-   * The `k` best documents for `text`, best first. `accept`, when given, is a per-slot mask (1 =
-   * may be returned): a filter. Documents sharing no term with the query are never returned.
+   * The `k` best documents for `text`, best first. `accept`, when given, is the bitmap of the slots
+   * that may be returned: a filter. Documents sharing no term with the query are never returned.
    */
   search(
     text: string,
     k: number,
-    opts: { fields?: readonly string[]; accept?: Uint8Array; highWater: number; scoresFor?: readonly number[] },
+    opts: { fields?: readonly string[]; accept?: SlotBitmap; highWater: number; scoresFor?: readonly number[] },
   ): TextSearchResult {
     if (this.acc.length < opts.highWater) {
       this.acc = new Float64Array(Math.max(opts.highWater, this.acc.length * 2));
@@ -153,7 +154,7 @@ export class TextIndex {
       acc[slot] = 0;
       sum += s;
       sumSq += s * s;
-      if (accept && !accept[slot]) continue;
+      if (accept && !hasSlot(accept, slot)) continue;
       if (s >= top.threshold) top.push(s, slot);
     }
     // Documents without a query term score 0 and count in the population (at least the matched ones).

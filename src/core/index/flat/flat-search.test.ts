@@ -8,15 +8,7 @@ import { scalarKernelFactory } from "../../kernels/scalar.js";
 import type { KernelFactory } from "../../kernels/kernels.js";
 import { VectorSlab, type Metric } from "../../vectors/slab.js";
 import { flatSearch } from "./flat-search.js";
-
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom as rng } from "../../util/prng.js";
 
 interface Case {
   slab: VectorSlab;

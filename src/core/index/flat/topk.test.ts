@@ -3,15 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { TopK } from "./topk.js";
-
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom as rng } from "../../util/prng.js";
 
 function oracle(pairs: [number, number][], k: number): { slots: number[]; scores: number[] } {
   const best = [...pairs].sort((a, b) => b[0] - a[0] || a[1] - b[1]).slice(0, k);

@@ -7,7 +7,8 @@ import assert from "node:assert/strict";
 import { HnswIndex, type Quantization } from "./hnsw.js";
 import { buildClustered, clustered, diskSlabWith, recallAt, slabWith, MemoryRowFile } from "./test-support.js";
 import { flatSearch } from "../flat/flat-search.js";
-import { allowedSlots, annSearch, bitmapOf } from "./plan.js";
+import { annSearch } from "../../query/plan/vector-plan.js";
+import { allowedSlots, bitmapOf } from "../slot-bitmap.js";
 import { VectorSlab, type Metric } from "../../vectors/slab.js";
 import { loadKernelFactory } from "../../kernels/load.js";
 

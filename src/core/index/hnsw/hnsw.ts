@@ -8,6 +8,7 @@
 // there are no codes to build with, so inserts wait in `pending` and join the graph once it is
 // (at QUANT_TRAIN_FIRST of them, or at the first read, whichever comes first).
 
+import type { SlotBitmap } from "../slot-bitmap.js";
 import { QuiverError } from "../../errors/errors.js";
 import type { VectorSlab, SlabRegion } from "../../vectors/slab.js";
 import {
@@ -31,6 +32,7 @@ import {
 } from "./layout.js";
 import { instantiateHnsw, loadHnswModule, type HnswExports } from "./module.js";
 import { trainInt8 } from "./quantizer.js";
+import { nextState, stateToFloat } from "../../util/prng.js";
 import { readHnsw, writeHnsw, type HnswSnapshot } from "./serialize.js";
 
 export type { Quantization };
@@ -48,8 +50,8 @@ export interface HnswOptions {
   seed?: number;
 }
 
-/** Allowed slots: a bitmap (bit s of byte s>>3 set = slot s allowed) or a predicate (materialised, O(capacity)). */
-export type SlotFilter = Uint8Array | { accept(slot: number): boolean };
+/** Allowed slots: a bitmap or a predicate (materialised, O(capacity)). */
+export type SlotFilter = SlotBitmap | { accept(slot: number): boolean };
 
 export interface HnswSearchOptions {
   ef?: number;
@@ -120,6 +122,8 @@ export class HnswIndex {
   private nextTrain: number;
   /** True when the slab's rows are on disk (see the header comment). */
   private readonly disk: boolean;
+  /** reserve()'s count of the levels the next `n` inserts draw from generator state `from`. */
+  private draws = { from: -1, n: 0, rng: 0, blocks: 0 };
   /** Slots inserted while the int8 quantizer is untrained (originals on disk only). */
   private pending: number[] = [];
 
@@ -188,18 +192,36 @@ export class HnswIndex {
     this.rng = (options.seed ?? 0x5eed) >>> 0;
     this.nextTrain = quant === "int8" ? QUANT_TRAIN_FIRST : Infinity;
     this.x = instantiateHnsw(module, slab.wasmMemory);
-    this.r = {
-      hdr: slab.allocRegion(HEADER_BYTES),
-      nodes: slab.allocRegion(16),
-      flags: slab.allocRegion(0),
-      levels: slab.allocRegion(0),
-      upidx: slab.allocRegion(0),
-      visited: slab.allocRegion(0),
-      cand: slab.allocRegion(0),
-      bitmap: slab.allocRegion(0),
-      pool: slab.allocRegion(0),
-      scratch: slab.allocRegion(0),
+    const taken: SlabRegion[] = [];
+    const take = (bytes: number): SlabRegion => {
+      const region = slab.allocRegion(bytes);
+      taken.push(region);
+      return region;
     };
+    try {
+      this.r = {
+        hdr: take(HEADER_BYTES),
+        nodes: take(16),
+        flags: take(0),
+        levels: take(0),
+        upidx: take(0),
+        visited: take(0),
+        cand: take(0),
+        bitmap: take(0),
+        pool: take(0),
+        scratch: take(0),
+      };
+      this.initHeader(slab, quant, efc);
+      this.ensureScratch(Math.max(efc, this.efSearch));
+    } catch (e) {
+      // Memory ran out: give back what was taken, so the slab is as it was.
+      for (const region of taken.reverse()) slab.freeRegion(region);
+      throw e;
+    }
+  }
+
+  private initHeader(slab: VectorSlab, quant: Quantization, efc: number): void {
+    const m = this.m;
     const h = this.header();
     h[H.DIM] = slab.dim;
     h[H.METRIC] = slab.kernelMetricCode;
@@ -217,12 +239,32 @@ export class HnswIndex {
     h[H.EFC] = efc;
     h[H.EPOCH] = 1;
     h[H.DISK] = this.disk ? 1 : 0;
-    this.ensureScratch(Math.max(efc, this.efSearch));
   }
 
   /** Live nodes in the graph (including inserts pending the quantizer). */
   get size(): number {
     return this.header()[H.COUNT] + this.pending.length;
+  }
+
+  /**
+   * Makes room, before they are logged, for `inserts` more insert() calls over the slab's current
+   * capacity: the per-slot arrays and the link pool for the levels those inserts will draw (the level
+   * generator is deterministic, so they are known now). Afterwards those inserts allocate nothing.
+   * Throws RESOURCE_EXHAUSTED when the memory cannot hold them; what was grown stays (it is only room).
+   */
+  reserve(inserts: number): void {
+    if (this.slab.capacity > this.cap) this.growSlots(this.slab.capacity);
+    const total = inserts + this.pending.length;
+    // A write group reserves once per request with its running total: continue the last count of
+    // draws instead of redrawing them all, while no insert has consumed the generator meanwhile.
+    let d = this.draws;
+    if (d.from !== this.rng || d.n > total) d = this.draws = { from: this.rng, n: 0, rng: this.rng, blocks: 0 };
+    for (; d.n < total; d.n++) {
+      const drawn = levelFrom(d.rng, this.m);
+      d.rng = drawn.rng;
+      d.blocks += drawn.level;
+    }
+    this.ensurePool(this.header()[H.POOLUSED] + d.blocks);
   }
 
   /** Adds slot (its vector already stored with slab.set); replaces it when it is already in the graph. */
@@ -494,12 +536,9 @@ export class HnswIndex {
   }
 
   private randomLevel(): number {
-    // mulberry32: small, seedable, and its state fits in the serialized header.
-    let t = (this.rng = (this.rng + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    const u = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    return Math.min(MAX_LEVEL, Math.floor(-Math.log(1 - u) / Math.log(this.m)));
+    const drawn = levelFrom(this.rng, this.m);
+    this.rng = drawn.rng;
+    return drawn.level;
   }
 
   /** Fits the int8 quantizer to the live vectors (plus `extra` slots not yet in the graph) and re-encodes. */
@@ -539,10 +578,12 @@ export class HnswIndex {
     this.header()[H.CAP] = cap;
   }
 
+  /** Room for `blocks` upper-layer link lists: doubling, or exactly `blocks` when doubling is refused. */
   private ensurePool(blocks: number): void {
     if (blocks <= this.poolCap) return;
-    this.poolCap = Math.max(blocks, this.poolCap * 2, 64);
-    this.slab.resizeRegion(this.r.pool, this.poolCap * this.upStride);
+    const want = Math.max(blocks, this.poolCap * 2, 64);
+    const got = this.slab.resizeRegion(this.r.pool, want * this.upStride, blocks * this.upStride);
+    this.poolCap = Math.floor(got / this.upStride);
     this.header()[H.POOLCAP] = this.poolCap;
   }
 
@@ -550,11 +591,13 @@ export class HnswIndex {
   private ensureScratch(ef: number): void {
     const need = Math.max(ef, this.efConstruction, (this.m0 + 1) * (this.m0 + 1)) + 2;
     if (need <= this.pairCap) return;
-    this.pairCap = need;
     this.slab.resizeRegion(
       this.r.scratch,
       2 * need * 8 + align16(this.slab.dim * 4) + 2 * (align16(this.codeBytes) + 16) + align16(4 * (this.m0 + 2)),
     );
+    // Only once the room exists: a refused growth leaves the old, still valid, scratch layout.
+    this.pairCap = need;
+    this.seen = -1;
   }
 
   /** Writes every region offset into the header when the layout changed; returns the header offset. */
@@ -629,4 +672,14 @@ export class HnswIndex {
     const flags = this.flagsView();
     for (let s = 0; s < this.cap; s++) if (flags[s] === FLAG_LIVE && filter.accept(s)) dst[s >> 3] |= 1 << (s & 7);
   }
+}
+
+/**
+ * One draw of a node's level from the generator state `rng` (mulberry32: small, seedable, and its
+ * state fits in the serialized header): the next state and the level, geometric with ratio 1/m.
+ */
+function levelFrom(rng: number, m: number): { rng: number; level: number } {
+  const next = nextState(rng);
+  const u = stateToFloat(next);
+  return { rng: next, level: Math.min(MAX_LEVEL, Math.floor(-Math.log(1 - u) / Math.log(m))) };
 }

@@ -15,10 +15,7 @@ let compiled: Promise<WebAssembly.Module> | undefined;
 /** The compiled module (compiled once, shared by every index). */
 export async function loadHnswModule(): Promise<WebAssembly.Module> {
   if (!hasWasmSimd()) {
-    throw new QuiverError(
-      "INVALID_ARGUMENT",
-      "the HNSW index needs WebAssembly SIMD, which this runtime lacks; use exact search",
-    );
+    throw new QuiverError("UNSUPPORTED", "the HNSW index needs WebAssembly SIMD, which this runtime lacks");
   }
   compiled ??= compileEmbedded(HNSW_WASM_BASE64);
   return compiled;

@@ -4,15 +4,9 @@ import { loadKernelFactory } from "../../kernels/load.js";
 import { VectorSlab, type Metric, type RowFile } from "../../vectors/slab.js";
 import { flatSearch } from "../flat/flat-search.js";
 import { HnswIndex, type Quantization } from "./hnsw.js";
+import { seededRandom as rng } from "../../util/prng.js";
 
-export function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom as rng } from "../../util/prng.js";
 
 /** n vectors around `clusters` Gaussian-ish centres (sum of uniforms), plus queries from the same law. */
 export function clustered(n: number, dim: number, seed: number, clusters = 20): Float32Array[] {

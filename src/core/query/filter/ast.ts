@@ -70,9 +70,6 @@ export interface ExistsNode {
 
 export type FilterNode = AllNode | AndNode | OrNode | NotNode | EqNode | InNode | RangeNode | ExistsNode;
 
-/** The leaf nodes: those that test the values at one path. */
-export type FieldNode = EqNode | InNode | RangeNode | ExistsNode;
-
 /** The type shared by a range's bounds; valid ranges have at least one bound. */
 export function rangeType(node: RangeNode): "number" | "string" {
   const b = node.gt ?? node.gte ?? node.lt ?? node.lte;

@@ -84,5 +84,5 @@ export function fuse(sources: readonly FusionSource[], opts: FusionOptions): Fus
 }
 
 function clamp01(x: number): number {
-  return x < 0 ? 0 : Math.min(x , 1);
+  return x < 0 ? 0 : Math.min(x, 1);
 }

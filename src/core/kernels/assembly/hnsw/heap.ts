@@ -85,3 +85,26 @@ export function sortBestFirst(base: usize, n: i32): void {
     store<u32>(ep, v, 4);
   }
 }
+
+/**
+ * Reverses each run of equal scores in a list sorted by sortBestFirst, so that among ties the highest
+ * (most recently inserted) slot comes first. Used when choosing links: with many identical vectors every
+ * candidate ties, and preferring the lowest slots would keep re-linking the first few nodes while no
+ * list ever points at a newer one, leaving all but m0 + 1 of them unreachable.
+ */
+export function newestFirstAmongTies(base: usize, n: i32): void {
+  let i = 0;
+  while (i < n) {
+    const s = load<f32>(base + (<usize>i << 3));
+    let j = i + 1;
+    while (j < n && load<f32>(base + (<usize>j << 3)) == s) j++;
+    for (let a = i, b = j - 1; a < b; a++, b--) {
+      const pa = base + (<usize>a << 3);
+      const pb = base + (<usize>b << 3);
+      const va = load<u32>(pa, 4);
+      store<u32>(pa, load<u32>(pb, 4), 4);
+      store<u32>(pb, va, 4);
+    }
+    i = j;
+  }
+}

@@ -5,7 +5,7 @@
 // the module keeps nothing between calls but cached offsets, so one compiled module serves every index.
 
 import { dotImpl, l2sqImpl } from "../distance";
-import { heapPush, heapPop, heapReplaceTop, sortBestFirst } from "./heap";
+import { heapPush, heapPop, heapReplaceTop, newestFirstAmongTies, sortBestFirst } from "./heap";
 import { dotI8, andCount, encode, encodeNode } from "./quant";
 import {
   bind, unbind, hdrI, setHdrI, linksAt, nodeAt, vecAt, flagOf, levelOf, newEpoch, testAndVisit, bitOf,
@@ -235,6 +235,7 @@ function connect(slot: u32, layer: i32, n: i32): void {
       k = heapPushPlain(gRes, k, pairScore(e, x), x);
     }
     sortBestFirst(gRes, k);
+    newestFirstAmongTies(gRes, k);
     writeSel(le, selectHeuristic(gRes, k, mmax));
   }
 }
@@ -298,6 +299,7 @@ export function insert(hdr: usize, slot: u32, level: i32): void {
     memory.copy(gWork, gRes, <usize>nr << 3);
     if (gDisk) for (let i = 0; i < nr; i++) store<f32>(gWork + (<usize>i << 3), load<f32>(gWork + (<usize>i << 3)) + selfCorr);
     sortBestFirst(gWork, nr);
+    newestFirstAmongTies(gWork, nr);
     if (nr > 0) ep = load<u32>(gWork, 4);
     connect(slot, l, nr);
   }

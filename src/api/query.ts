@@ -1,0 +1,100 @@
+/**
+ * The query part of the contract: the request (vector, text, hybrid, filter, fusion, grouping),
+ * the hits, their explanations, and the plan every query reports.
+ */
+import type { FusionMethod } from "../core/query/fusion/fuse.js";
+
+/** A filter in Quiver's filter language (docs/filters.md), e.g. `{ lang: "en", year: { $gte: 2020 } }`. */
+export type Filter = Record<string, unknown>;
+
+export interface QueryRequest {
+  /** The query vector: an array when the collection has one named vector, else `{ name: array }`. */
+  vector?: ArrayLike<number> | Record<string, ArrayLike<number>> | string | Record<string, string>;
+  /** Full-text query, searched with BM25 in every text field, or `{ query, fields }` to choose fields. */
+  text?: string | { query: string; fields?: string[] };
+  filter?: Filter;
+  /** Hits to return (default 10). */
+  limit?: number;
+  /** Hits to skip first, for paging (default 0). */
+  offset?: number;
+  /** Include payloads (default true). */
+  withPayload?: boolean;
+  /** Include vectors (default false). Cosine vectors are returned normalised, as stored. */
+  withVectors?: boolean;
+  /** How a hybrid query (text and vector) fuses the two rankings; see docs/search.md. Default `{ method: "zscore" }`. */
+  fusion?: FusionRequest;
+  /** Beam width of a graph (HNSW) search: higher is more accurate and slower (default: the vector's efSearch, 64). */
+  ef?: number;
+  /** Scan exactly even when the vector has a graph (the true top-k, at the cost of a full scan). */
+  exact?: boolean;
+  /** Attach to each hit its rank and score in each source (`hit.explain`). */
+  explain?: boolean;
+  /** A payload field (dotted path): keep only the best hit per distinct value, e.g. one chunk per document. */
+  groupBy?: string;
+}
+
+export interface FusionRequest {
+  /** `zscore` (default): z-normalised score sum; `minmax`: min-max normalised score sum; `rrf`: reciprocal rank fusion. */
+  method?: FusionMethod;
+  /** RRF's rank constant (default 60). */
+  k?: number;
+  /** Per-source weights (default 1 each). */
+  weights?: { text?: number; vector?: number };
+  /** Documents taken from each source before fusing (default 100, or limit + offset if larger). */
+  depth?: number;
+}
+
+export interface QueryResult {
+  hits: Hit[];
+  plan: QueryPlan;
+}
+
+/** A record as returned to callers. */
+export interface RecordOutput {
+  id: string;
+  payload?: Record<string, unknown>;
+  vectors?: Record<string, number[]>;
+}
+
+export interface Hit extends RecordOutput {
+  /** Higher is closer: the vector similarity (cosine, dot, negated Euclidean distance), the BM25 score, or the fused score. */
+  score: number;
+  /** With `explain: true`: the hit's 1-based rank and own score in each source (null when that source did not rank it). */
+  explain?: HitExplain;
+  /** With `groupBy`: the value of the grouping field (absent when the record has none). */
+  group?: unknown;
+}
+
+/** How a query was executed; returned with every result so slow or surprising queries can be understood. */
+export interface QueryPlan {
+  /** `exact-scan` / `exact-filtered`: vector only; `text`: BM25 only; `hybrid`: both, fused. */
+  strategy: "exact-scan" | "exact-filtered" | "hnsw" | "hnsw-filtered" | "hnsw-acorn" | "text" | "hybrid";
+  /** The named vector searched, or "" for a text-only query. */
+  vector: string;
+  /** Vector queries: records that matched the filter (or all live records with that vector). Text queries: records containing a query term. */
+  candidates: number;
+  /** Whether payload indexes narrowed the filter before payloads were read. */
+  usedIndexes: boolean;
+  /** Payloads evaluated against the filter. */
+  payloadsChecked: number;
+  /** Text and hybrid queries: the fields searched, the query's terms per field after analysis, and the records containing any. */
+  text?: { fields: string[]; terms: Record<string, string[]>; matched: number };
+  /** Hybrid queries: the fusion used, e.g. `zscore` or `rrf(k=60)`. */
+  fusion?: string;
+  /** Graph searches: the beam width used, nodes scored, retries with a 4x wider beam, and whether an exact scan had to finish the job. */
+  ann?: { ef: number; visited: number; widenings: number; fellBack: boolean };
+}
+
+export interface SourceExplain {
+  /** 1-based rank in this source's list. */
+  rank: number;
+  /** The source's own score: BM25, or the vector similarity. */
+  score: number;
+}
+
+export interface HitExplain {
+  text?: SourceExplain | null;
+  vector?: SourceExplain | null;
+  /** The fusion that produced `score`, for hybrid queries. */
+  fusion?: string;
+}

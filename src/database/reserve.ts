@@ -1,0 +1,52 @@
+/**
+ * Memory reservation for a write group, before anything is logged: each upsert's new ids and
+ * vectors are added to the group's running totals and every affected collection grows to hold them
+ * all. A request that does not fit is refused (RESOURCE_EXHAUSTED) while still unlogged, so a logged
+ * write never fails to apply for want of memory, and replay never meets one that cannot.
+ */
+import type { CollectionState } from "./collection-state.js";
+import type { Op } from "./ops.js";
+
+interface Planned {
+  /** Ids the group adds that the collection does not hold yet. */
+  newIds: Set<string>;
+  /** Inserts per named vector. */
+  vectors: Map<string, number>;
+}
+
+export class GroupReservation {
+  private planned = new Map<string, Planned>();
+
+  constructor(private readonly collections: Map<string, CollectionState>) {}
+
+  /** Starts a new group: forgets the totals of the previous one. */
+  reset(): void {
+    this.planned = new Map();
+  }
+
+  /**
+   * Adds one request's operations to the group and reserves room for the whole group so far. On
+   * failure the request's share is forgotten (the caller refuses just that request) and the error,
+   * RESOURCE_EXHAUSTED naming the collection and vector, is thrown.
+   */
+  add(ops: Op[]): void {
+    const next = new Map<string, Planned>();
+    for (const op of ops) {
+      if (op.type !== "upsert") continue;
+      const state = this.collections.get(op.uid);
+      if (!state) continue;
+      const before = next.get(op.uid) ?? this.planned.get(op.uid);
+      const p: Planned = next.get(op.uid) ?? {
+        newIds: new Set(before?.newIds),
+        vectors: new Map(before?.vectors),
+      };
+      for (const r of op.records) {
+        if (!state.ids.has(r.id)) p.newIds.add(r.id);
+        for (const vname of r.vectors.keys()) p.vectors.set(vname, (p.vectors.get(vname) ?? 0) + 1);
+      }
+      next.set(op.uid, p);
+    }
+    for (const [uid, p] of next) this.collections.get(uid)!.reserve(p.newIds.size, p.vectors);
+    for (const [uid, p] of next) this.planned.set(uid, p);
+  }
+}
