@@ -2,12 +2,16 @@
 // [--filter-selectivity 0.5,0.1,...] [--queries N]`. Each engine runs in its own child process (so its
 // peak RSS is its own), builds with M = 16, efConstruction = 200, then sweeps ef single-threaded:
 // recall@10 (ties at rank 10 are hits), queries per second, build seconds, peak RSS.
+// The queries are split (split.ts): each ef's recall on the tuning part picks an engine's operating point,
+// and recall and speed are reported on the scored part. Every timed pass, filtered ones included, follows
+// the same untimed warm-up and is repeated (median pass), for every engine.
 
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { performance } from "node:perf_hooks";
-import { bruteForce, K, loadAnnDataset, recallOf } from "./ann-data.js";
+import { bruteForce, K, loadAnnDataset, recallOf, type AnnDataset } from "./ann-data.js";
 import { ENGINE_NAMES, makeEngine, type Engine } from "./ann-engines.js";
+import { describeSplit, splitQueries } from "./split.js";
 import { seededRandom } from "../src/core/util/prng.js";
 
 export interface AnnBenchOptions {
@@ -20,7 +24,7 @@ export interface AnnBenchOptions {
   /** Internal: run one engine in this process and print its points. */
   child?: string;
   /**
-   * Build every engine in one process and alternate their timed passes, so that noise from other
+   * Build every engine in one process and alternate their timed passes (filtered ones too), so that noise from other
    * processes on the machine hits them alike (the fair qps ratio on a shared machine; RSS is then shared).
    */
   interleave?: boolean;
@@ -30,7 +34,10 @@ export interface AnnPoint {
   engine: string;
   dataset: string;
   params: Record<string, unknown>;
+  /** Recall on the scored queries (the figure reported). */
   recall: number;
+  /** Recall on the tuning queries (what picks the operating point); absent for filtered points. */
+  tuneRecall?: number;
   qps: number;
   buildSeconds: number;
   rssMB: number;
@@ -44,15 +51,19 @@ const ORAMA_QUERIES = 100;
 const FILTER_QUERIES = 200;
 const FILTER_EF = 64;
 const MIN_TIMED_SECONDS = 0.5;
+const MAX_PASSES = 20;
+const WARM_UP_QUERIES = 100;
 const MARK = "@@ann ";
 
 const rssMB = (): number => process.resourceUsage().maxRSS / 1024;
 
-async function runQueries(e: Engine, qs: Float32Array[]): Promise<{ results: number[][]; seconds: number }> {
+type Search = (q: Float32Array) => ArrayLike<number | bigint> | Promise<ArrayLike<number | bigint>>;
+
+async function runQueries(search: Search, qs: Float32Array[]): Promise<{ results: number[][]; seconds: number }> {
   const raw: ArrayLike<number | bigint>[] = new Array(qs.length);
   const t0 = performance.now();
   for (let i = 0; i < qs.length; i++) {
-    let r = e.search(qs[i], K);
+    let r = search(qs[i]);
     if (r instanceof Promise) r = await r;
     raw[i] = r;
   }
@@ -60,14 +71,112 @@ async function runQueries(e: Engine, qs: Float32Array[]): Promise<{ results: num
   return { results: raw.map((r) => Array.from(r, Number)), seconds };
 }
 
+/**
+ * The measurement every engine and mode gets: an untimed warm-up, then timed passes over `qs` until they
+ * add up to MIN_TIMED_SECONDS (at most MAX_PASSES); the first pass's results and the median pass's seconds.
+ */
+async function timedPasses(
+  search: Search,
+  qs: Float32Array[],
+): Promise<{ results: number[][]; seconds: number; passes: number }> {
+  await runQueries(search, qs.slice(0, Math.min(WARM_UP_QUERIES, qs.length)));
+  const first = await runQueries(search, qs);
+  const times = [first.seconds];
+  let total = first.seconds;
+  while (total < MIN_TIMED_SECONDS && times.length < MAX_PASSES) {
+    const again = await runQueries(search, qs);
+    times.push(again.seconds);
+    total += again.seconds;
+  }
+  times.sort((a, b) => a - b);
+  return { results: first.results, seconds: times[Math.floor(times.length / 2)], passes: times.length };
+}
+
+/** The first `limit` queries of the data set, split into tuning and scored parts with their ground truth. */
+function splitAnnQueries(ds: AnnDataset, limit: number) {
+  const rows = Array.from({ length: Math.min(limit, ds.queries.length) }, (_, i) => i);
+  const { tune, scored } = splitQueries(rows);
+  return {
+    tune: tune.map((i) => ds.queries[i]),
+    tuneTruth: tune.map((i) => ds.truth[i]),
+    scored: scored.map((i) => ds.queries[i]),
+    scoredTruth: scored.map((i) => ds.truth[i]),
+    description: describeSplit({ tune, scored }),
+  };
+}
+
+/** One ef for every engine's filtered runs (not tuned per engine): --ef when a single value is given. */
+const filterEf = (opts: AnnBenchOptions): number => (opts.efs?.length === 1 ? opts.efs[0] : FILTER_EF);
+
+interface FilterCase {
+  selectivity: number;
+  allowed: Uint8Array;
+  bits: Uint8Array;
+  matches: number;
+  /** Exact filtered top-k of each query. */
+  truth: Set<number>[];
+}
+
+/** Synthetic payload: each row draws u in [0, 1) from a seeded generator; the filter is u < selectivity. */
+function syntheticFilter(ds: AnnDataset, selectivity: number, qs: Float32Array[]): FilterCase {
+  const allowed = new Uint8Array(ds.n);
+  const bits = new Uint8Array(Math.ceil(ds.n / 8));
+  const random = seededRandom(12345);
+  let matches = 0;
+  for (let i = 0; i < ds.n; i++) {
+    if (random() < selectivity) {
+      allowed[i] = 1;
+      bits[i >> 3] |= 1 << (i & 7);
+      matches++;
+    }
+  }
+  const truth = qs.map((q) => bruteForce(ds.base, ds.n, ds.dim, ds.metric, q, allowed));
+  return { selectivity, allowed, bits, matches, truth };
+}
+
+/** The engine's filtered search as a plain search, recording the plans it reports. */
+function filteredSearch(e: Engine, f: FilterCase, strategies: Set<string>): Search {
+  const searchFiltered = e.searchFiltered!.bind(e);
+  return (q) => {
+    const r = searchFiltered(q, K, f.allowed, f.bits);
+    if (r.strategy) strategies.add(r.strategy);
+    return r.ids;
+  };
+}
+
+function filteredPoint(
+  e: Engine,
+  ds: AnnDataset,
+  opts: AnnBenchOptions,
+  f: FilterCase,
+  timed: { results: number[][]; seconds: number; passes: number },
+  strategies: Set<string>,
+  extra: { buildSeconds: number; rssMB: number; interleaved?: boolean },
+): AnnPoint {
+  const n = timed.results.length;
+  return {
+    engine: e.name,
+    dataset: ds.name,
+    params: { M: 16, efConstruction: 200, ef: filterEf(opts), selectivity: f.selectivity },
+    recall: recallOf(timed.results, f.truth),
+    qps: n / timed.seconds,
+    ...extra,
+    matches: f.matches,
+    hitsMin: Math.min(...timed.results.map((r) => r.length)),
+    hitsMean: timed.results.reduce((a, r) => a + r.length, 0) / n,
+    wanted: Math.min(K, f.matches),
+    strategies: [...strategies],
+    queries: n,
+    passes: timed.passes,
+  };
+}
+
 const INTERLEAVED_PASSES = 5;
 
 /** --interleave: all engines in this process, passes alternated A B A B …, median pass per engine. */
 async function interleaved(opts: AnnBenchOptions): Promise<void> {
   const ds = loadAnnDataset(opts.data!);
-  const nq = Math.min(opts.queries ?? ds.queries.length, ds.queries.length);
-  const queries = ds.queries.slice(0, nq);
-  const truth = ds.truth.slice(0, nq);
+  const { tune, tuneTruth, scored: queries, scoredTruth: truth } = splitAnnQueries(ds, opts.queries ?? Infinity);
   const engines = opts.child!.split(",").map(makeEngine);
   const build = new Map<string, number>();
   for (const e of engines) {
@@ -78,14 +187,17 @@ async function interleaved(opts: AnnBenchOptions): Promise<void> {
   for (const ef of opts.efs ?? DEFAULT_EFS) {
     const times = new Map<string, number[]>(engines.map((e) => [e.name, []]));
     const recall = new Map<string, number>();
+    const tuneRecall = new Map<string, number>();
     for (const e of engines) {
       await e.setEf(ef);
-      await runQueries(e, queries.slice(0, Math.min(100, nq)));
+      const search: Search = (q) => e.search(q, K);
+      tuneRecall.set(e.name, recallOf((await runQueries(search, tune)).results, tuneTruth));
+      await runQueries(search, queries.slice(0, Math.min(WARM_UP_QUERIES, queries.length)));
     }
     for (let pass = 0; pass < INTERLEAVED_PASSES; pass++) {
       for (const e of pass % 2 === 0 ? engines : [...engines].reverse()) {
         await e.setEf(ef);
-        const r = await runQueries(e, queries);
+        const r = await runQueries((q) => e.search(q, K), queries);
         times.get(e.name)!.push(r.seconds);
         if (pass === 0) recall.set(e.name, recallOf(r.results, truth));
       }
@@ -100,6 +212,7 @@ async function interleaved(opts: AnnBenchOptions): Promise<void> {
             dataset: ds.name,
             params: e.tunable ? { M: 16, efConstruction: 200, ef } : { exhaustive: true },
             recall: recall.get(e.name),
+            tuneRecall: tuneRecall.get(e.name),
             qps: queries.length / t[Math.floor(t.length / 2)],
             buildSeconds: build.get(e.name),
             rssMB: NaN,
@@ -111,6 +224,51 @@ async function interleaved(opts: AnnBenchOptions): Promise<void> {
       );
     }
   }
+  if (opts.selectivities !== undefined) await interleavedFiltered(opts, ds, engines, queries, build);
+}
+
+/** Filtered runs of --interleave: each engine warmed, then timed passes alternated, median pass per engine. */
+async function interleavedFiltered(
+  opts: AnnBenchOptions,
+  ds: AnnDataset,
+  engines: Engine[],
+  queries: Float32Array[],
+  build: Map<string, number>,
+): Promise<void> {
+  const filterable = engines.filter((e) => e.searchFiltered !== undefined);
+  for (const e of filterable) await e.setEf(filterEf(opts));
+  const fq = queries.slice(0, FILTER_QUERIES);
+  for (const sel of opts.selectivities!) {
+    const f = syntheticFilter(ds, sel, fq);
+    const runs = filterable.map((e) => {
+      const strategies = new Set<string>();
+      return {
+        e,
+        strategies,
+        search: filteredSearch(e, f, strategies),
+        times: [] as number[],
+        results: [] as number[][],
+      };
+    });
+    for (const r of runs) await runQueries(r.search, fq.slice(0, Math.min(WARM_UP_QUERIES, fq.length)));
+    for (let pass = 0; pass < INTERLEAVED_PASSES; pass++) {
+      for (const r of pass % 2 === 0 ? runs : [...runs].reverse()) {
+        const p = await runQueries(r.search, fq);
+        r.times.push(p.seconds);
+        if (pass === 0) r.results = p.results;
+      }
+    }
+    for (const r of runs) {
+      const t = r.times.sort((a, b) => a - b);
+      const timed = { results: r.results, seconds: t[Math.floor(t.length / 2)], passes: t.length };
+      const point = filteredPoint(r.e, ds, opts, f, timed, r.strategies, {
+        buildSeconds: build.get(r.e.name)!,
+        rssMB: NaN,
+        interleaved: true,
+      });
+      process.stdout.write(`${MARK + JSON.stringify(point)}\n`);
+    }
+  }
 }
 
 /** Runs one engine and prints its points (as marked JSON lines the parent reads). */
@@ -119,9 +277,8 @@ async function child(opts: AnnBenchOptions): Promise<void> {
   const ds = loadAnnDataset(opts.data!);
   const e = makeEngine(opts.child!);
   const emit = (p: AnnPoint): void => void process.stdout.write(`${MARK + JSON.stringify(p)}\n`);
-  const nq = Math.min(opts.queries ?? ds.queries.length, e.name === "orama" ? ORAMA_QUERIES : Infinity);
-  const queries = ds.queries.slice(0, nq);
-  const truth = ds.truth.slice(0, nq);
+  const limit = Math.min(opts.queries ?? Infinity, e.name === "orama" ? ORAMA_QUERIES : Infinity);
+  const { tune, tuneTruth, scored: queries, scoredTruth: truth } = splitAnnQueries(ds, limit);
   const rssBase = rssMB();
   const t0 = performance.now();
   await e.build(ds);
@@ -129,78 +286,32 @@ async function child(opts: AnnBenchOptions): Promise<void> {
   const efs = e.tunable ? (opts.efs ?? DEFAULT_EFS) : [0];
   for (const ef of efs) {
     await e.setEf(ef);
-    await runQueries(e, queries.slice(0, Math.min(100, nq))); // warm-up
-    const first = await runQueries(e, queries);
-    const times = [first.seconds];
-    let total = first.seconds;
-    while (total < MIN_TIMED_SECONDS && times.length < 20) {
-      const again = await runQueries(e, queries);
-      times.push(again.seconds);
-      total += again.seconds;
-    }
-    times.sort((a, b) => a - b);
-    const median = times[Math.floor(times.length / 2)];
+    const search: Search = (q) => e.search(q, K);
+    const tuneRecall = recallOf((await runQueries(search, tune)).results, tuneTruth);
+    const timed = await timedPasses(search, queries);
     emit({
       engine: e.name,
       dataset: ds.name,
       params: e.tunable ? { M: 16, efConstruction: 200, ef } : { exhaustive: true },
-      recall: recallOf(first.results, truth),
-      qps: queries.length / median,
+      recall: recallOf(timed.results, truth),
+      tuneRecall,
+      qps: queries.length / timed.seconds,
       buildSeconds,
       rssMB: rssMB(),
       rssBaseMB: rssBase,
       queries: queries.length,
-      passes: times.length,
+      passes: timed.passes,
       ...(e.note ? { note: e.note } : {}),
     });
   }
   if (opts.selectivities !== undefined && e.searchFiltered !== undefined) {
-    await e.setEf(opts.efs?.length === 1 ? opts.efs[0] : FILTER_EF);
-    const fq = queries.slice(0, Math.min(FILTER_QUERIES, nq));
+    await e.setEf(filterEf(opts));
+    const fq = queries.slice(0, FILTER_QUERIES);
     for (const sel of opts.selectivities) {
-      // Synthetic payload: each row draws u in [0, 1) from a seeded generator; the filter is u < sel.
-      const allowed = new Uint8Array(ds.n);
-      const bits = new Uint8Array(Math.ceil(ds.n / 8));
-      const random = seededRandom(12345);
-      let matches = 0;
-      for (let i = 0; i < ds.n; i++) {
-        if (random() < sel) {
-          allowed[i] = 1;
-          bits[i >> 3] |= 1 << (i & 7);
-          matches++;
-        }
-      }
-      const ftruth = fq.map((q) => bruteForce(ds.base, ds.n, ds.dim, ds.metric, q, allowed));
-      const results: number[][] = [];
+      const f = syntheticFilter(ds, sel, fq);
       const strategies = new Set<string>();
-      let minHits = Infinity;
-      let sumHits = 0;
-      const t1 = performance.now();
-      for (const q of fq) {
-        const r = e.searchFiltered(q, K, allowed, bits);
-        const ids = Array.from(r.ids, Number);
-        if (r.strategy) strategies.add(r.strategy);
-        results.push(ids);
-      }
-      const seconds = (performance.now() - t1) / 1000;
-      for (const r of results) {
-        minHits = Math.min(minHits, r.length);
-        sumHits += r.length;
-      }
-      emit({
-        engine: e.name,
-        dataset: ds.name,
-        params: { M: 16, efConstruction: 200, ef: opts.efs?.length === 1 ? opts.efs[0] : FILTER_EF, selectivity: sel },
-        recall: recallOf(results, ftruth),
-        qps: fq.length / seconds,
-        buildSeconds,
-        rssMB: rssMB(),
-        matches,
-        hitsMin: minHits,
-        hitsMean: sumHits / fq.length,
-        wanted: Math.min(K, matches),
-        strategies: [...strategies],
-      });
+      const timed = await timedPasses(filteredSearch(e, f, strategies), fq);
+      emit(filteredPoint(e, ds, opts, f, timed, strategies, { buildSeconds, rssMB: rssMB() }));
     }
   }
   const mem = e.memory?.();
@@ -248,6 +359,9 @@ export async function runAnnBench(opts: AnnBenchOptions): Promise<void> {
     console.log(
       `ANN benchmark: ${ds.name}, ${ds.n} × ${ds.dim} ${ds.metric}, ${ds.queries.length} queries, recall@${K}; M=16 efConstruction=200; single thread`,
     );
+    console.log(
+      `queries: ${splitAnnQueries(ds, opts.queries ?? Infinity).description}; the operating point is picked on the tuning part, recall and qps are the scored part's${opts.interleave ? "" : ` (Orama in its own process: the first ${ORAMA_QUERIES} queries, split alike)`}`,
+    );
   }
   const points: AnnPoint[] = [];
   const memories: Record<string, unknown> = {};
@@ -272,27 +386,28 @@ export async function runAnnBench(opts: AnnBenchOptions): Promise<void> {
 
 function printTables(points: AnnPoint[], memories: Record<string, unknown>): void {
   const plain = points.filter((p) => p.params.selectivity === undefined);
-  console.log("\nengine          ef    recall@10        qps   build s   peak RSS MB");
+  console.log("\nengine          ef  tune recall  recall@10        qps   build s   peak RSS MB");
   for (const p of plain) {
     console.log(
-      `${p.engine.padEnd(14)} ${String(p.params.ef ?? "-").padStart(4)} ${p.recall.toFixed(4).padStart(9)} ${fmt(p.qps).padStart(10)} ${p.buildSeconds.toFixed(1).padStart(9)} ${fmt(p.rssMB).padStart(13)}${p.note ? `   (${String(p.note)})` : ""}`,
+      `${p.engine.padEnd(14)} ${String(p.params.ef ?? "-").padStart(4)} ${fmt(p.tuneRecall ?? null, 4).padStart(11)} ${p.recall.toFixed(4).padStart(10)} ${fmt(p.qps).padStart(10)} ${p.buildSeconds.toFixed(1).padStart(9)} ${fmt(p.rssMB).padStart(13)}${p.note ? `   (${String(p.note)})` : ""}`,
     );
   }
-  // The comparison the issue asks for: the fastest point at recall ≥ 0.95 per engine.
+  // The comparison the issue asks for: per engine, the fastest point whose recall on the tuning queries is
+  // ≥ 0.95; its recall and qps are then reported on the scored queries, which took no part in the choice.
   const best = new Map<string, AnnPoint>();
   for (const p of plain) {
-    if (p.recall < 0.95) continue;
+    if ((p.tuneRecall ?? 0) < 0.95) continue;
     const b = best.get(p.engine);
     if (b === undefined || p.qps > b.qps) best.set(p.engine, p);
   }
   const ref = best.get("hnswlib-node");
-  console.log("\nat recall@10 ≥ 0.95 (fastest such point per engine):");
+  console.log("\nat recall@10 ≥ 0.95 on the tuning queries (fastest such point per engine), scored queries' figures:");
   console.log("engine          ef    recall        qps   vs hnswlib-node   build s   peak RSS MB");
   for (const name of new Set(plain.map((p) => p.engine))) {
     const p = best.get(name);
     if (p === undefined) {
-      const top = Math.max(...plain.filter((x) => x.engine === name).map((x) => x.recall));
-      console.log(`${name.padEnd(14)}  never reaches 0.95 (best recall ${top.toFixed(4)})`);
+      const top = Math.max(...plain.filter((x) => x.engine === name).map((x) => x.tuneRecall ?? 0));
+      console.log(`${name.padEnd(14)}  never reaches 0.95 on the tuning queries (best ${top.toFixed(4)})`);
       continue;
     }
     const ratio = ref ? `${(p.qps / ref.qps).toFixed(2)}×` : "-";
@@ -302,7 +417,7 @@ function printTables(points: AnnPoint[], memories: Record<string, unknown>): voi
   }
   const filtered = points.filter((p) => p.params.selectivity !== undefined);
   if (filtered.length > 0) {
-    console.log("\nfiltered search (synthetic payload, ef fixed):");
+    console.log("\nfiltered search (synthetic payload, one ef for every engine, scored queries, warmed, median pass):");
     console.log("engine          selectivity  matches  recall@10  hits min/mean/wanted        qps   plan");
     for (const p of filtered) {
       console.log(

@@ -1,6 +1,7 @@
 // Benchmark entry point: `node dist/bench/main.js [kernels|ann|text|server|hnsw-profile] [--data DIR] [--json]
 // [--repeats N]`. One case per sub-command; `kernels` is the default. `ann` also takes --engines, --ef,
 // --queries and --filter-selectivity (see ann.ts); `hnsw-profile` takes --part, --ef, --queries, --passes.
+// The comparisons tune every engine on one part of the queries and score it on the rest (split.ts).
 
 import { runKernelBench } from "./kernels.js";
 import { runAnnBench, type AnnBenchOptions } from "./ann.js";
