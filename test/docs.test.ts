@@ -21,7 +21,7 @@ function runReadmeBlock(tag: string, dataDir: string): string[] {
   try {
     const entry = pathToFileURL(join(ROOT, "dist", "src", "index.js")).href;
     const code = block[1]
-      .replace(`from "quiver"`, `from ${JSON.stringify(entry)}`)
+      .replace(`from "quiverdb"`, `from ${JSON.stringify(entry)}`)
       .replace(JSON.stringify(dataDir), JSON.stringify(join(dir, "data")));
     const file = join(dir, `${tag}.mjs`);
     writeFileSync(file, code);

@@ -138,7 +138,7 @@ export function serveCommand(): Command {
       const key = server.generatedAdminKey ?? "$QUIVER_ADMIN_KEY";
       lines.push(
         `  try:     curl -H "Authorization: Bearer ${key}" ${http.url}/v1/collections`,
-        `  client:  import { connect } from "quiver/client"; const db = connect("${http.url}", { apiKey: "..." });`,
+        `  client:  import { connect } from "quiverdb/client"; const db = connect("${http.url}", { apiKey: "..." });`,
         "  Ctrl-C stops the server (requests in flight finish, the database is closed cleanly).",
         "",
       );
