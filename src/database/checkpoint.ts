@@ -18,7 +18,7 @@
  */
 import type { Directory } from "../storage/directory.js";
 import { writeFileAtomic, writeFileSynced } from "../storage/directory.js";
-import { MANIFEST_FILE, encodeManifest, type Manifest } from "../storage/manifest.js";
+import { DATABASE_FORMAT, MANIFEST_FILE, encodeManifest, type Manifest } from "../storage/manifest.js";
 import { QuiverError } from "../core/errors/errors.js";
 import { encodeSegment, segmentFileName, type SegmentContent } from "../storage/segment.js";
 import { walFileName } from "../storage/wal.js";
@@ -107,7 +107,7 @@ export async function writeCheckpoint(
       if (indexFile) indexFileOf.set(c.state.uid, indexFile);
     }
     const manifest: Manifest = {
-      format: 1,
+      format: DATABASE_FORMAT,
       checkpointSeq: plan.checkpointSeq,
       walStart: plan.walStart,
       nextFileNumber: allocateFileNumber(),
