@@ -1,0 +1,201 @@
+// The package as users get it: packs the built tree (`npm pack`, after `npm run build`), checks the
+// tarball's file list and size against a budget, installs it into a fresh folder outside the
+// repository with `npm install --omit=dev <tarball>` (production dependencies from the registry, no
+// build step), and there runs the README quickstart, `quiver --help`, `quiver serve` answering
+// /healthz, an import of every exported subpath, `tsc --noEmit` on a consumer file, and a check that
+// the WebAssembly kernels and HNSW module load. Then `npm publish --dry-run`. Run by .ci/run.
+//   node scripts/check-tarball.mjs [--keep]   (--keep leaves the temp folder for inspection)
+import { execFileSync, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import assert from "node:assert/strict";
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
+const PKG = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
+/** The budget: a tarball past these has picked up something users do not need. */
+const BUDGET = { packedBytes: 400_000, unpackedBytes: 1_500_000, files: 300 };
+/** Never in a consumer's install: bench-only engines, the build toolchain, the optional model. */
+const MUST_NOT_INSTALL = [
+  "chromadb",
+  "hnswlib-node",
+  "hnswlib-wasm",
+  "usearch",
+  "@orama/orama",
+  "autocannon",
+  "assemblyscript",
+  "typescript",
+  "@biomejs/biome",
+  "fast-check",
+  "@energetic-ai/core",
+];
+
+const run = (cmd, args, cwd) => execFileSync(cmd, args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+const step = (what) => console.log(`check-tarball: ${what}`);
+
+function checkFileList(files) {
+  const paths = files.map((f) => f.path);
+  for (const required of [
+    "package.json",
+    "README.md",
+    "LICENSE",
+    "CHANGELOG.md",
+    "THIRD_PARTY_NOTICES.md",
+    "dist/src/index.js",
+    "dist/src/index.d.ts",
+    "dist/src/client/index.js",
+    "dist/src/client/index.d.ts",
+    "dist/src/cli/main.js",
+  ]) {
+    assert.ok(paths.includes(required), `the tarball lacks ${required}`);
+  }
+  const unwanted = paths.filter(
+    (p) =>
+      p.endsWith(".map") ||
+      /\.test\.|test-support/.test(p) ||
+      /^(dist\/(test|bench)|test|bench|src|scripts)\//.test(p) ||
+      (p.endsWith(".ts") && !p.endsWith(".d.ts")),
+  );
+  assert.deepEqual(unwanted, [], "tests, benchmarks, sources or source maps in the tarball");
+}
+
+function serveAnswersHealthz(bin, data, cwd) {
+  const child = spawn(bin, ["serve", "--data", data, "--port", "0", "--no-log"], {
+    cwd,
+    env: { ...process.env, QUIVER_ADMIN_KEY: "qk_check_tarball_admin_key_0123456789" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  let err = "";
+  child.stderr.on("data", (c) => (err += c));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`quiver serve printed no address in 30 s: ${out} ${err}`));
+    }, 30_000);
+    child.once("exit", (code) => reject(new Error(`quiver serve exited ${code}: ${err}`)));
+    child.stdout.on("data", async (c) => {
+      out += c;
+      const m = /at (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+      if (!m || !out.includes("Ctrl-C")) return;
+      clearTimeout(timer);
+      child.removeAllListeners("exit");
+      try {
+        const res = await fetch(`${m[1]}/healthz`);
+        assert.equal(res.status, 200, `/healthz answered ${res.status}`);
+      } catch (e) {
+        child.kill("SIGKILL");
+        return reject(e);
+      }
+      child.once("exit", (code) => (code === 0 ? resolve() : reject(new Error(`quiver serve stopped with ${code}`))));
+      child.kill("SIGTERM");
+    });
+  });
+}
+
+const CONSUMER_TS = `import { open, QuiverError, type Database, type QueryResult } from "quiverdb";
+import { connect } from "quiverdb/client";
+
+const db: Database = await open();
+const c = await db.createCollection("t", { vectors: { v: { dim: 2, metric: "l2" } } });
+await c.upsert([{ id: "a", vector: [1, 2] }]);
+const r: QueryResult = await c.query({ vector: [1, 2], limit: 1 });
+const id: string = r.hits[0].id;
+const remote = connect("http://127.0.0.1:1");
+const e: QuiverError | null = null;
+console.log(id, typeof remote.collection, e);
+`;
+
+const WASM_CHECK = `import { open } from "quiverdb";
+const db = await open();
+const c = await db.createCollection("g", { vectors: { v: { dim: 8, metric: "cosine", index: { type: "hnsw" } } } });
+await c.upsert(Array.from({ length: 50 }, (_, i) => ({ id: "r" + i, vector: Array.from({ length: 8 }, (_, j) => Math.sin(i * 8 + j)) })));
+const { hits, plan } = await c.query({ vector: Array.from({ length: 8 }, (_, j) => Math.sin(j)), limit: 1 });
+console.log((await db.stats()).kernels, plan.strategy, hits[0].id);
+await db.close();
+`;
+
+async function main() {
+  const keep = process.argv.includes("--keep");
+  assert.ok(existsSync(join(ROOT, "dist", "src", "index.js")), "no dist/src: run npm run build first");
+  const work = mkdtempSync(join(tmpdir(), "quiverdb-tarball-"));
+  try {
+    step("npm pack");
+    // The tree was just built; --ignore-scripts keeps `prepare` from building it a second time.
+    const [packed] = JSON.parse(run("npm", ["pack", "--json", "--ignore-scripts", "--pack-destination", work], ROOT));
+    const tarball = join(work, packed.filename);
+    checkFileList(packed.files);
+    const sizes = { packedBytes: packed.size, unpackedBytes: packed.unpackedSize, files: packed.entryCount };
+    for (const [k, limit] of Object.entries(BUDGET)) assert.ok(sizes[k] <= limit, `${k} ${sizes[k]} > budget ${limit}`);
+    step(
+      `${packed.filename}: ${(sizes.packedBytes / 1e3).toFixed(0)} kB packed, ${(sizes.unpackedBytes / 1e6).toFixed(2)} MB unpacked, ${sizes.files} files (budget ${BUDGET.packedBytes / 1e3} kB, ${BUDGET.unpackedBytes / 1e6} MB, ${BUDGET.files})`,
+    );
+
+    const consumer = join(work, "consumer");
+    run("mkdir", ["-p", consumer]);
+    writeFileSync(join(consumer, "package.json"), '{ "name": "consumer", "private": true, "type": "module" }\n');
+    step("npm install --omit=dev <tarball> into a fresh folder");
+    const started = performance.now();
+    run("npm", ["install", "--omit=dev", "--no-audit", "--no-fund", tarball], consumer);
+    step(`installed in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    const modules = join(consumer, "node_modules");
+    const leaked = MUST_NOT_INSTALL.filter((name) => existsSync(join(modules, name)));
+    assert.deepEqual(leaked, [], "bench-only, build or optional packages reached the consumer");
+    const installed = join(modules, PKG.name);
+    assert.ok(!existsSync(join(installed, "node_modules")), "the package vendored its own node_modules");
+
+    step("README quickstart");
+    const readme = readFileSync(join(installed, "README.md"), "utf8");
+    const quickstart = /```js quickstart\n([\s\S]*?)```/.exec(readme);
+    assert.ok(quickstart, "the installed README has a quickstart");
+    writeFileSync(join(consumer, "quickstart.mjs"), quickstart[1]);
+    assert.match(run(process.execPath, ["quickstart.mjs"], consumer).trim(), /^a1 0\.98\d* exact-filtered$/);
+
+    step("WebAssembly kernels and HNSW module");
+    writeFileSync(join(consumer, "wasm.mjs"), WASM_CHECK);
+    assert.match(run(process.execPath, ["wasm.mjs"], consumer).trim(), /^wasm-simd hnsw r0$/);
+
+    step("import of every exported subpath");
+    for (const subpath of Object.keys(PKG.exports)) {
+      const specifier = subpath === "." ? PKG.name : `${PKG.name}/${subpath.slice(2)}`;
+      const code = specifier.endsWith(".json")
+        ? `import(${JSON.stringify(specifier)}, { with: { type: "json" } }).then((m) => console.log(m.default.name))`
+        : `import(${JSON.stringify(specifier)}).then((m) => console.log(Object.keys(m).length))`;
+      const out = run(process.execPath, ["--input-type=module", "-e", code], consumer).trim();
+      assert.ok(out === PKG.name || Number(out) > 0, `${specifier} exported nothing`);
+    }
+
+    step("tsc --noEmit on a consumer file");
+    writeFileSync(join(consumer, "consumer.ts"), CONSUMER_TS);
+    const tsconfig = {
+      compilerOptions: {
+        target: "ES2022",
+        module: "NodeNext",
+        moduleResolution: "NodeNext",
+        strict: true,
+        noEmit: true,
+        skipLibCheck: false,
+        typeRoots: [join(ROOT, "node_modules", "@types")],
+        types: ["node"],
+      },
+      files: ["consumer.ts"],
+    };
+    writeFileSync(join(consumer, "tsconfig.json"), JSON.stringify(tsconfig));
+    run(process.execPath, [join(ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.json"], consumer);
+
+    step("quiver --help, quiver serve answering /healthz");
+    const bin = join(modules, ".bin", "quiver");
+    assert.match(run("npx", ["--no-install", "quiver", "--help"], consumer), /Usage: quiver/);
+    await serveAnswersHealthz(bin, join(consumer, "data"), consumer);
+
+    step("npm publish --dry-run");
+    run("npm", ["publish", "--dry-run", "--ignore-scripts"], ROOT);
+    step("ok");
+    if (keep) console.log(`kept ${work}`);
+  } finally {
+    if (!keep) rmSync(work, { recursive: true, force: true });
+  }
+}
+
+await main();
