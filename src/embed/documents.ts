@@ -206,7 +206,9 @@ export async function ingestDocuments(
         part.map((c) => c.payload.text),
         opts.signal,
       );
-      part.forEach((c, j) => (c.vector = vs[j]));
+      part.forEach((c, j) => {
+        c.vector = vs[j];
+      });
     }
   }
   const quality = analyzeQuality(

@@ -3,6 +3,7 @@
  * and folders recursively (hidden entries and node_modules skipped), as DocumentInput with the
  * path relative to where it was found as both id and source, so re-ingesting replaces.
  */
+import type { Stats } from "node:fs";
 import { readdir, readFile, stat } from "node:fs/promises";
 import { basename, extname, join, relative, sep } from "node:path";
 import { QuiverError } from "../../core/errors/errors.js";
@@ -38,7 +39,7 @@ async function walk(dir: string, out: string[]): Promise<void> {
 export async function listFiles(paths: string[]): Promise<{ file: string; root: string }[]> {
   const out: { file: string; root: string }[] = [];
   for (const p of paths) {
-    let s;
+    let s: Stats;
     try {
       s = await stat(p);
     } catch {
