@@ -198,9 +198,10 @@ async function main() {
     writeFileSync(join(consumer, "tsconfig.json"), JSON.stringify(tsconfig));
     run(process.execPath, [join(ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.json"], consumer);
 
-    step("quiver --help, quiver serve answering /healthz");
+    step("quiver --help, quiver --version, quiver serve answering /healthz");
     const bin = join(modules, ".bin", "quiver");
     assert.match(run("npx", ["--no-install", "quiver", "--help"], consumer), /Usage: quiver/);
+    assert.equal(run(bin, ["--version"], consumer).trim(), PKG.version);
     await serveAnswersHealthz(bin, join(consumer, "data"), consumer);
 
     step("npm publish --dry-run");

@@ -3,7 +3,6 @@
  * The `quiver` command line: parses arguments with commander, opens the database named by `--db`
  * for one command, and maps failures to exit codes (1 user error, 2 system error).
  */
-import { readFileSync } from "node:fs";
 import { Command } from "commander";
 import { open, type OpenDatabase } from "../index.js";
 import { demoCommand } from "./commands/demo.js";
@@ -18,6 +17,7 @@ import { doctorCommand } from "./commands/doctor.js";
 import { mcpCommand } from "./commands/mcp.js";
 import { repairCommand } from "./commands/repair.js";
 import { reportError, type CliContext } from "./output.js";
+import { packageVersion } from "./package-version.js";
 
 const DEFAULT_DB = "./quiver-data";
 
@@ -59,16 +59,6 @@ async function withDb<T>(
   }
   if (interrupt.signal.aborted) process.exit(130);
   return result!;
-}
-
-function packageVersion(): string {
-  try {
-    // dist/src/cli/main.js -> package.json at the package root.
-    return (JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string })
-      .version;
-  } catch {
-    return "unknown";
-  }
 }
 
 const EXAMPLES = `

@@ -28,7 +28,10 @@ export interface McpToolOptions {
   authorize?: (access: { tool: string; collection: string | null; write: boolean }) => void | Promise<void>;
   /** A read-only caller: the tools that write (remember, forget, ingest) are not offered at all. */
   readOnly?: boolean;
-  /** Server name and version announced to clients. */
+  /**
+   * Server name and version announced to clients. The `quiver` command passes the installed
+   * package's version; without one the server says "unknown" rather than a number that goes stale.
+   */
   name?: string;
   version?: string;
 }
@@ -402,7 +405,7 @@ export class QuiverTools {
 export function createMcpServer(db: DatabaseApi, options: McpToolOptions = {}): Server {
   const tools = new QuiverTools(db, options);
   const server = new Server(
-    { name: options.name ?? "quiver", version: options.version ?? "0.1.0" },
+    { name: options.name ?? "quiver", version: options.version ?? "unknown" },
     { capabilities: { tools: {} } },
   );
   server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: tools.list() }));

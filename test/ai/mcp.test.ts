@@ -5,7 +5,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -29,6 +29,11 @@ test("an MCP client lists the tools and calls each over stdio", async () => {
   });
   try {
     await client.connect(transport);
+    // The version announced is the package's, read from its package.json.
+    const pkg = JSON.parse(readFileSync(join(dirname(MAIN), "..", "..", "..", "package.json"), "utf8")) as {
+      version: string;
+    };
+    assert.deepEqual(client.getServerVersion(), { name: "quiver", version: pkg.version });
     const { tools } = await client.listTools();
     assert.deepEqual(tools.map((t) => t.name).sort(), [
       "forget",

@@ -6,6 +6,7 @@ import { Command } from "commander";
 import { open } from "../../index.js";
 import { embeddersFromEnv } from "../../embed/node/config.js";
 import { intOption } from "../output.js";
+import { packageVersion } from "../package-version.js";
 
 interface McpCliOptions {
   data?: string;
@@ -38,7 +39,12 @@ export function mcpCommand(): Command {
       // Loaded here so other commands never pay for the MCP SDK.
       const { serveStdio } = await import("../../mcp/stdio.js");
       try {
-        await serveStdio(db, { embedder: opts.embedder, dim, memoryCollection: opts.memory });
+        await serveStdio(db, {
+          embedder: opts.embedder,
+          dim,
+          memoryCollection: opts.memory,
+          version: packageVersion(),
+        });
       } finally {
         await db.close();
       }

@@ -11,6 +11,7 @@ import { startQuiverServer, type QuiverServer } from "../../server/index.js";
 import { mcpHttpHandler } from "../../mcp/http.js";
 import { embeddersFromEnv } from "../../embed/node/config.js";
 import { intOption } from "../output.js";
+import { packageVersion } from "../package-version.js";
 
 export const DEFAULT_PORT = 8390;
 
@@ -95,7 +96,7 @@ export function serveCommand(): Command {
           rotateAdminKey: opts.rotateAdminKey,
           onWarning: warn,
           // MCP tools on /mcp act with the database as the caller's key sees it.
-          mcp: (request, scoped, access) => mcpHttpHandler(scoped, access)(request),
+          mcp: (request, scoped, access) => mcpHttpHandler(scoped, { ...access, version: packageVersion() })(request),
           log: opts.log ? (entry) => process.stdout.write(`${JSON.stringify(entry)}\n`) : undefined,
           extraGauges: () => {
             const m = process.memoryUsage();
