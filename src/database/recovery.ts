@@ -115,10 +115,11 @@ export async function recover(dir: Directory, env: StateEnv, options: RecoverOpt
     report.damage.push(d);
   };
   const files = await dir.list();
+  // First, so that a directory in a newer format (UNSUPPORTED) is left exactly as it was.
+  const { manifest, manifestFound, walUsable } = await readManifest(dir, files, damaged);
   // Scratch files are caches of the previous process (see ScratchFile): the states below recreate
   // theirs from the records, and a dropped collection's must not linger.
   if (!options.readOnly) for (const f of files) if (isScratchFile(f)) await dir.remove(f);
-  const { manifest, manifestFound, walUsable } = await readManifest(dir, files, damaged);
 
   const collections = new Map<string, CollectionState>();
   const segmentsOf = new Map<string, string[]>();

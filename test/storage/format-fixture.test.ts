@@ -83,6 +83,8 @@ test("a newer format is refused with UNSUPPORTED naming both formats, in every o
   await withCopy(1, async (dir) => {
     const newer = DATABASE_FORMAT + 1;
     setFormat(dir, newer);
+    // A newer release's scratch cache, which an open of a known format would delete.
+    writeFileSync(join(dir, "originals-x.qscratch"), "scratch");
     const before = snapshot(dir);
     for (const options of [{}, { readOnly: true }, { ifCorrupt: "readOnly" as const }]) {
       await assert.rejects(open(dir, options), (e: unknown) => {
