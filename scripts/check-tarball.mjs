@@ -20,6 +20,7 @@ const BUDGET = { packedBytes: 400_000, unpackedBytes: 1_500_000, files: 300 };
 /** Never in a consumer's install: bench-only engines, the build toolchain, the optional model. */
 const MUST_NOT_INSTALL = [
   "chromadb",
+  "chromadb-js-bindings-linux-x64-gnu",
   "hnswlib-node",
   "hnswlib-wasm",
   "usearch",
