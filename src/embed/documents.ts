@@ -214,7 +214,7 @@ export async function ingestDocuments(
         part.map((c) => c.payload.text),
         opts.signal,
       );
-      part.forEach((c, j) => (c.vector = vs[j]));
+      for (const [j, c] of part.entries()) c.vector = vs[j];
     }
   }
   const quality = analyzeQuality(

@@ -137,7 +137,10 @@ test("documents: a question runs hybrid by default and comes back by document wi
   );
   const seen: QueryRequest[] = [];
   const query = c.query.bind(c);
-  c.query = (req) => (seen.push(req), query(req));
+  c.query = (req) => {
+    seen.push(req);
+    return query(req);
+  };
   const [top] = await searchDocuments(c, { query: "configuring proxies", limit: 1 });
   assert.ok(seen[0].text === "configuring proxies" && seen[0].vector !== undefined, "hybrid: text and vector");
   assert.equal(top.documentId, "setup");
