@@ -197,7 +197,7 @@ test("query on a missing collection exits 1 with NOT_FOUND; bad options exit 1 n
   assert.match(j.stderr, /at --vector: is not valid JSON/);
   const both = quiver(db, "query", "ghost");
   assert.equal(both.code, 1);
-  assert.match(both.stderr, /give exactly one of --vector JSON or --data DIR --row N/);
+  assert.match(both.stderr, /give exactly one of --text "question", --vector JSON or --data DIR --row N/);
 });
 
 test("demo loads the sample, answers (brute-force checks pass; the graph query is also checked with exact: true), and skips the load the second time", () => {
@@ -215,4 +215,36 @@ test("demo loads the sample, answers (brute-force checks pass; the graph query i
   assert.match(second.stdout, /already loaded \(20,000 records\); skipping the load/);
   assert.match(second.stdout, /search check: PASSED/);
   assert.equal(count(db, "sample"), 20_000);
+});
+
+test("ingest then query --text: hybrid by default, one hit per document with where it is, --mode and --json", async (t) => {
+  const { localModelAvailable } = await import("../../src/index.js");
+  if (!(await localModelAvailable())) return t.skip("the local model is not installed");
+  const db = tempDir("ask");
+  const docs = tempDir("ask-docs");
+  writeFileSync(
+    join(docs, "proxy.md"),
+    "# Networking\n\n## Proxies\n\nSet the registry proxy with npm config set proxy http://host:8080.\n",
+  );
+  writeFileSync(join(docs, "bread.md"), "# Bread\n\nMix flour, water, salt and yeast, then bake in a hot oven.\n");
+  ok(quiver(db, "ingest", "kb", docs));
+  const asked = JSON.parse(ok(quiver(db, "query", "kb", "--text", "how do I configure a proxy?", "--json")).stdout);
+  assert.equal(asked.mode, "hybrid");
+  assert.equal(asked.hits.length, 2, "one hit per document");
+  assert.equal(asked.hits[0].documentId, "proxy.md");
+  assert.deepEqual(asked.hits[0].headings, ["Networking", "Proxies"]);
+  assert.equal(typeof asked.hits[0].start, "number");
+  const text = JSON.parse(ok(quiver(db, "query", "kb", "--text", "proxy", "--mode", "text", "--json")).stdout);
+  assert.equal(text.mode, "text");
+  assert.deepEqual(
+    text.hits.map((h: { documentId: string }) => h.documentId),
+    ["proxy.md"],
+    "BM25 matches only the document with the word",
+  );
+  const table = ok(quiver(db, "query", "kb", "--text", "baking bread", "--limit", "1")).stdout;
+  assert.match(table, /bread\.md/);
+  assert.match(table, /hybrid search/);
+  const bad = quiver(db, "query", "kb", "--text", "x", "--mode", "fuzzy");
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /--mode/);
 });

@@ -6,7 +6,6 @@
 import { Command } from "commander";
 import { isQuiverError, QuiverError, type Collection } from "../../index.js";
 import { documentSchema, ingestDocuments } from "../../embed/documents.js";
-import { embeddersFromEnv } from "../../embed/node/config.js";
 import { readDocuments } from "../../embed/node/files.js";
 import { formatFindings } from "../../quality/analyze.js";
 import { badOption, intOption, progressBar, type CliContext } from "../output.js";
@@ -52,7 +51,6 @@ export function ingestCommand(ctx: CliContext): Command {
       if (docs.length === 0)
         throw new QuiverError("NOT_FOUND", `no .txt, .md or .html files under ${paths.join(", ")}`);
       await ctx.withDb(cmd, async (db, signal) => {
-        for (const [n, e] of Object.entries(embeddersFromEnv())) if (!db.embedders.get(n)) db.embedders.set(n, e);
         let coll: Collection;
         try {
           coll = await db.collection(name);
