@@ -248,3 +248,46 @@ test("ingest then query --text: hybrid by default, one hit per document with whe
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /--mode/);
 });
+
+test("ingest ids: two README.md from two roots are two documents; another file's id is refused before writing; skips summarised", async (t) => {
+  const { localModelAvailable } = await import("../../src/index.js");
+  if (!(await localModelAvailable())) return t.skip("the local model is not installed");
+  const db = tempDir("ids");
+  const top = tempDir("ids-src");
+  for (const d of ["a", "b", "c", "a/node_modules/x", "a/.git", "a/old"]) mkdirSync(join(top, d), { recursive: true });
+  writeFileSync(join(top, "a", "README.md"), "# A\n\nAlpha project readme about apples.\n");
+  writeFileSync(join(top, "b", "README.md"), "# B\n\nBeta project readme about bananas.\n");
+  writeFileSync(join(top, "c", "README.md"), "# C\n\nGamma project readme about cherries.\n");
+  writeFileSync(join(top, "a", "node_modules", "x", "README.md"), "# X\n\ndependency\n");
+  writeFileSync(join(top, "a", ".git", "notes.md"), "# git\n");
+  writeFileSync(join(top, "a", "old", "legacy.md"), "# Legacy\n\nold text\n");
+  writeFileSync(join(top, "a", "logo.png"), "png");
+  const both = ok(quiver(db, "ingest", "kb", join(top, "a"), join(top, "b"), "--exclude", "old/**"));
+  assert.match(
+    both.stderr,
+    /2 documents to ingest; skipped 4 entries: .*1 node_modules.*/,
+    "node_modules, the dot folder, the excluded folder and the png are counted",
+  );
+  assert.match(both.stderr, /1 hidden \(dot\) entry/);
+  assert.match(both.stderr, /1 matches --exclude/);
+  assert.match(both.stderr, /1 unsupported type \(\.png\)/);
+  const asked = JSON.parse(ok(quiver(db, "query", "kb", "--text", "readme", "--mode", "text", "--json")).stdout);
+  assert.deepEqual(asked.hits.map((h: { documentId: string }) => h.documentId).sort(), ["a/README.md", "b/README.md"]);
+  // c/README.md alone gets the id "README.md"; then b's file alone would reuse it for another file.
+  ok(quiver(db, "ingest", "kb", join(top, "c", "README.md")));
+  const before = count(db, "kb");
+  const clash = quiver(db, "ingest", "kb", join(top, "b", "README.md"));
+  assert.equal(clash.code, 1);
+  assert.match(clash.stderr, /DUPLICATE_ID/);
+  assert.match(clash.stderr, /document id "README\.md" already holds .*c\/README\.md/);
+  assert.equal(count(db, "kb"), before, "nothing written");
+  // Two roots with the same name in one run: an error before the database is touched.
+  mkdirSync(join(top, "x", "docs"), { recursive: true });
+  mkdirSync(join(top, "y", "docs"), { recursive: true });
+  writeFileSync(join(top, "x", "docs", "guide.md"), "# X guide\n");
+  writeFileSync(join(top, "y", "docs", "guide.md"), "# Y guide\n");
+  const same = quiver(db, "ingest", "kb", join(top, "x", "docs"), join(top, "y", "docs"));
+  assert.equal(same.code, 1);
+  assert.match(same.stderr, /would have the same document id "docs\/guide\.md"/);
+  assert.equal(count(db, "kb"), before);
+});
