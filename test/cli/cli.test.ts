@@ -5,7 +5,7 @@
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -188,6 +188,9 @@ test("a bad JSONL line: non-zero exit, its line number and problem path, and eve
 
 test("query on a missing collection exits 1 with NOT_FOUND; bad options exit 1 naming the option", () => {
   const db = tempDir("db");
+  const jsonl = join(db, "..", `one-${dirs}.jsonl`);
+  writeJsonl(jsonl, [{ id: "a", vector: [1, 2, 3] }]);
+  ok(quiver(db, "import", "real", "--jsonl", jsonl, "--dim", "3", "--metric", "l2"));
   const r = quiver(db, "query", "ghost", "--vector", "[1,2,3]");
   assert.equal(r.code, 1);
   assert.match(r.stderr, /error \[NOT_FOUND\]: collection "ghost" does not exist/);
@@ -290,4 +293,17 @@ test("ingest ids: two README.md from two roots are two documents; another file's
   assert.equal(same.code, 1);
   assert.match(same.stderr, /would have the same document id "docs\/guide\.md"/);
   assert.equal(count(db, "kb"), before);
+});
+
+test("read commands on a path without a database fail with 'no Quiver database at' and create nothing", () => {
+  const empty = tempDir("not-a-db");
+  writeFileSync(join(empty, "notes.txt"), "a folder of something else");
+  for (const args of [["stats"], ["query", "docs", "--vector", "[1]"], ["export", "docs"]]) {
+    for (const path of [empty, join(empty, "missing")]) {
+      const r = quiver(path, ...args);
+      assert.equal(r.code, 1, `${args[0]} on ${path}: ${r.stderr}`);
+      assert.match(r.stderr, /no Quiver database at /);
+    }
+  }
+  assert.deepEqual(readdirSync(empty), ["notes.txt"], "nothing created");
 });
