@@ -122,7 +122,10 @@ function hnswlibNode(): Engine {
   const asArray = (q: Float32Array): number[] => {
     // Converted once, outside the timed loop: the native binding wants plain arrays.
     let a = arrays.get(q);
-    if (a === undefined) arrays.set(q, (a = Array.from(q)));
+    if (a === undefined) {
+      a = Array.from(q);
+      arrays.set(q, a);
+    }
     return a;
   };
   return {

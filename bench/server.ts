@@ -93,7 +93,8 @@ async function waitFor(url: string, child: ChildProcess, what: string): Promise<
   throw new Error(`${what} did not come up at ${url}`);
 }
 
-async function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<any> {
+/** POSTs `body` as JSON; resolves to the parsed reply, of the shape `T` the caller expects (undefined if empty). */
+async function post<T = unknown>(url: string, body: unknown, headers: Record<string, string> = {}): Promise<T> {
   const res = await fetch(url, {
     method: "POST",
     headers: { "content-type": "application/json", ...headers },
@@ -101,7 +102,7 @@ async function post(url: string, body: unknown, headers: Record<string, string> 
   });
   const text = await res.text();
   if (!res.ok) throw new Error(`${url}: ${res.status} ${text.slice(0, 400)}`);
-  return text ? JSON.parse(text) : undefined;
+  return (text ? JSON.parse(text) : undefined) as T;
 }
 
 /** One measured configuration: a server and the settings its queries run with. */
@@ -170,8 +171,8 @@ async function startQuiver(d: Data, graph: boolean): Promise<Server & { at(ef?: 
         headers: { ...auth, "content-type": "application/json" },
         body,
         async search(q) {
-          const r = await post(url, JSON.parse(body(q)), auth);
-          return (r.hits as { id: string }[]).map((h) => Number(h.id));
+          const r = await post<{ hits: { id: string }[] }>(url, JSON.parse(body(q)), auth);
+          return r.hits.map((h) => Number(h.id));
         },
       };
     },
@@ -204,13 +205,13 @@ async function startChroma(d: Data): Promise<Server & { at(ef: number): Promise<
     async at(efSearch) {
       const known = built.get(efSearch);
       if (known) return known;
-      const coll = await post(`${base}${CHROMA}/collections`, {
+      const coll = await post<{ id: string }>(`${base}${CHROMA}/collections`, {
         name: `bench-ef-${efSearch}`,
         configuration: {
           hnsw: { space, ef_construction: EF_CONSTRUCTION, ef_search: efSearch, max_neighbors: M },
         },
       });
-      const id = coll.id as string;
+      const id = coll.id;
       for (let i = 0; i < d.nBase; i += 1000) {
         const ids: string[] = [];
         const embeddings: number[][] = [];
@@ -229,8 +230,8 @@ async function startChroma(d: Data): Promise<Server & { at(ef: number): Promise<
         headers: { "content-type": "application/json" },
         body,
         async search(q) {
-          const r = await post(url, JSON.parse(body(q)));
-          return (r.ids[0] as string[]).map(Number);
+          const r = await post<{ ids: string[][] }>(url, JSON.parse(body(q)));
+          return r.ids[0].map(Number);
         },
       };
       built.set(efSearch, engine);
@@ -311,7 +312,7 @@ async function load_(e: Engine, d: Data, rows: number[], seconds: number, connec
     connections,
     pipelining: 1,
     duration: seconds,
-    requests: [{ method: "POST", setupRequest: (req: any) => ({ ...req, body: bodies[next++ % bodies.length] }) }],
+    requests: [{ method: "POST", setupRequest: (req) => ({ ...req, body: bodies[next++ % bodies.length] }) }],
   });
   return {
     qps: result.requests.total / seconds,

@@ -3,7 +3,6 @@
  * Everything else is re-exported from the runtime-neutral modules.
  */
 import { Database, type DatabaseOptions } from "./database/database.js";
-import { QuiverError } from "./core/errors/errors.js";
 import { mustBeFolder, NodeDirectory } from "./node/fs-directory.js";
 import { MemoryDirectory } from "./storage/memory-directory.js";
 import type { Directory } from "./storage/directory.js";

@@ -321,7 +321,9 @@ export class CollectionState {
     this.loading = null;
     if (slotIds) {
       const hints = new Map<string, number>();
-      slotIds.forEach((id, slot) => id !== undefined && hints.set(id, slot));
+      slotIds.forEach((id, slot) => {
+        if (id !== undefined) hints.set(id, slot);
+      });
       this.loading = { hints, spill: slotIds.length };
     }
     for (const v of this.vectors.values()) {

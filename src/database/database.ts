@@ -428,6 +428,10 @@ export class Database implements DatabaseApi {
    */
   private async startCheckpoint(): Promise<{ done: Promise<void> }> {
     if (this.checkpointing) await this.checkpointing;
+    // A poisoned writer (failed fsync, a logged write that did not apply, a checkpoint whose outcome
+    // is unknown) may have memory that differs from the log, and an unknown checkpoint has consumed
+    // deltas it never published: a checkpoint now could drop WAL files holding acknowledged writes.
+    if (this.writer.poisoned) throw this.writer.poisoned;
     const wal = this.wal!;
     const next = await WalWriter.create(this.dir, this.nextFileNumber++);
     // Swap and take synchronously: no write can be applied between the two.

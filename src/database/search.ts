@@ -138,7 +138,9 @@ function rankOnce(
   const v = vectorQuery(state, spec.vector, match, depth, spec.deadline);
   const t = textSearch(state, spec, depth, match?.bits, v.slots);
   const textScoreOf = new Map<number, number>();
-  v.slots.forEach((slot, i) => textScoreOf.set(slot, t.extraScores[i]));
+  v.slots.forEach((slot, i) => {
+    textScoreOf.set(slot, t.extraScores[i]);
+  });
   const named = state.vectors.get(spec.vector.name)!;
   const inVector = new Set(v.slots);
   const missing = Uint32Array.from(t.slots.filter((s) => !inVector.has(s)));
@@ -150,7 +152,9 @@ function rankOnce(
       candidates: missing,
       deadline: spec.deadline,
     });
-    r.slots.forEach((slot, i) => vectorScoreOf.set(slot, r.scores[i]));
+    r.slots.forEach((slot, i) => {
+      vectorScoreOf.set(slot, r.scores[i]);
+    });
   }
   const vstats = vectorStats(state, spec.vector.name, spec.vector.query, spec.deadline);
   const sources: FusionSource[] = [

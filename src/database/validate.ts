@@ -422,7 +422,9 @@ export function validateIds(input: unknown, limits: Limits, path = "ids"): strin
     ]);
   }
   const problems: Problem[] = [];
-  input.forEach((id, i) => checkId(id, `${path}[${i}]`, limits, problems));
+  input.forEach((id, i) => {
+    checkId(id, `${path}[${i}]`, limits, problems);
+  });
   if (problems.length > 0) throw QuiverError.fromProblems("INVALID_ARGUMENT", problems);
   return input as string[];
 }

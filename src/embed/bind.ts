@@ -221,7 +221,9 @@ export class EmbedderRegistry implements InputHook {
         list.map((j) => j.text),
         signal,
       );
-      list.forEach((j, i) => j.assign(vectors[i]));
+      list.forEach((j, i) => {
+        j.assign(vectors[i]);
+      });
     }
   }
 }

@@ -30,7 +30,6 @@ class NodeFile implements WritableFile {
   constructor(
     private readonly fh: FileHandle,
     private readonly name: string,
-    private readonly root: string,
     private length: number,
   ) {}
 
@@ -101,7 +100,7 @@ class NodeScratchFile implements ScratchFile {
   constructor(
     private readonly path: string,
     private readonly name: string,
-    private readonly root: string,
+    root: string,
   ) {
     try {
       mkdirSync(root, { recursive: true });
@@ -241,7 +240,7 @@ export class NodeDirectory implements Directory {
     return this.fileOp("create", name, async (p) => {
       const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_APPEND;
       const fh = await open(p, flags, 0o644);
-      return new NodeFile(fh, name, this.path, 0);
+      return new NodeFile(fh, name, 0);
     });
   }
 
@@ -251,7 +250,7 @@ export class NodeDirectory implements Directory {
       try {
         const st = await fh.stat();
         if (!st.isFile()) throw Object.assign(new Error("not a regular file"), { code: "EISDIR" });
-        return new NodeFile(fh, name, this.path, st.size);
+        return new NodeFile(fh, name, st.size);
       } catch (e) {
         await fh.close().catch(() => undefined);
         throw e;

@@ -120,7 +120,9 @@ async function send(req: IncomingMessage, res: ServerResponse, answer: AppRespon
   if (answer instanceof Response) {
     status = answer.status;
     headers = {};
-    answer.headers.forEach((v, k) => (headers[k] = v));
+    answer.headers.forEach((v, k) => {
+      headers[k] = v;
+    });
     body = new Uint8Array(await answer.arrayBuffer());
   } else {
     status = answer.status;

@@ -283,7 +283,9 @@ export function createApp(opts: AppOptions): QuiverApp {
       if (c.route.method !== method) continue;
       const params: Record<string, string> = {};
       try {
-        c.names.forEach((n, i) => (params[n] = decodeURIComponent(m[i + 1])));
+        c.names.forEach((n, i) => {
+          params[n] = decodeURIComponent(m[i + 1]);
+        });
       } catch {
         throw requestError("INVALID_ARGUMENT", "the path is not valid percent-encoding", "bad percent-encoding");
       }

@@ -37,7 +37,10 @@ export class Metrics {
     const key = `route="${label(route)}",method="${method}",status="${status}"`;
     this.requests.set(key, (this.requests.get(key) ?? 0) + 1);
     let h = this.latency.get(route);
-    if (!h) this.latency.set(route, (h = { counts: BUCKETS.map(() => 0), sum: 0, count: 0 }));
+    if (!h) {
+      h = { counts: BUCKETS.map(() => 0), sum: 0, count: 0 };
+      this.latency.set(route, h);
+    }
     for (let i = 0; i < BUCKETS.length; i++) if (seconds <= BUCKETS[i]) h.counts[i]++;
     h.sum += seconds;
     h.count++;
@@ -45,7 +48,10 @@ export class Metrics {
 
   addUnits(collection: string, read: number, write: number): void {
     let u = this.units.get(collection);
-    if (!u) this.units.set(collection, (u = { read: 0, write: 0 }));
+    if (!u) {
+      u = { read: 0, write: 0 };
+      this.units.set(collection, u);
+    }
     u.read += read;
     u.write += write;
   }
@@ -73,7 +79,9 @@ export class Metrics {
     );
     for (const [route, h] of this.latency) {
       const r = `route="${label(route)}"`;
-      BUCKETS.forEach((b, i) => out.push(`quiver_http_request_duration_seconds_bucket{${r},le="${b}"} ${h.counts[i]}`));
+      BUCKETS.forEach((b, i) => {
+        out.push(`quiver_http_request_duration_seconds_bucket{${r},le="${b}"} ${h.counts[i]}`);
+      });
       out.push(`quiver_http_request_duration_seconds_bucket{${r},le="+Inf"} ${h.count}`);
       out.push(
         `quiver_http_request_duration_seconds_sum{${r}} ${h.sum}`,

@@ -104,7 +104,8 @@ export function openApiDocument(
         : {}),
       default: { $ref: "#/components/responses/Error" },
     };
-    (paths[r.path] ??= {})[r.method.toLowerCase()] = {
+    paths[r.path] ??= {};
+    paths[r.path][r.method.toLowerCase()] = {
       summary: r.summary,
       "x-quiver-requires": r.requires,
       description: `Requires: ${requirementText(r.requires)}.`,

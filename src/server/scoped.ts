@@ -24,9 +24,18 @@ function scopedCollection(c: CollectionApi, p: Principal): CollectionApi {
     get schema() {
       return c.schema;
     },
-    upsert: async (records) => (write("upsert"), c.upsert(records)),
-    delete: async (ids) => (write("delete"), c.delete(ids)),
-    deleteByFilter: async (filter, call) => (write("delete"), c.deleteByFilter(filter, call)),
+    upsert: async (records) => {
+      write("upsert");
+      return c.upsert(records);
+    },
+    delete: async (ids) => {
+      write("delete");
+      return c.delete(ids);
+    },
+    deleteByFilter: async (filter, call) => {
+      write("delete");
+      return c.deleteByFilter(filter, call);
+    },
     get: (ids, opts) => c.get(ids, opts),
     count: (filter, call) => c.count(filter, call),
     scroll: (req, call) => c.scroll(req, call),

@@ -178,7 +178,10 @@ export class UsageMeter {
     add(u.period, units);
     if (collection !== undefined) {
       let c = u.collections.get(collection);
-      if (!c) u.collections.set(collection, (c = zero()));
+      if (!c) {
+        c = zero();
+        u.collections.set(collection, c);
+      }
       add(c, units);
     }
     this.dirty = true;
@@ -203,7 +206,10 @@ export class UsageMeter {
     for (const u of this.keys.values()) {
       for (const [name, c] of u.collections) {
         let sum = sums.get(name);
-        if (!sum) sums.set(name, (sum = zero()));
+        if (!sum) {
+          sum = zero();
+          sums.set(name, sum);
+        }
         sum.readUnits += c.readUnits;
         sum.writeUnits += c.writeUnits;
         sum.requests += c.requests;

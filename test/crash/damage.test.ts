@@ -177,6 +177,34 @@ test("EIO on the directory fsync after the MANIFEST rename: no named file is del
   await reopened.close();
 });
 
+test("after a checkpoint whose outcome is unknown, no later checkpoint runs (it would drop the WAL holding a delete)", async () => {
+  // Found by the long fault-point run: a background checkpoint failed at the MANIFEST rename after
+  // taking the delta with the delete (which it cannot put back); an explicit checkpoint waiting for it
+  // then went on, published segments without the delete and removed the WAL that still held it, so
+  // the deleted record came back at the next open.
+  const dir = new FaultyDirectory();
+  const db = await Database.openDirectory(dir);
+  const c = await db.createCollection(COLLECTION, { vectors: { vector: { dim: DIM, metric: "l2" } } });
+  for (let i = 0; i < 10; i++) await c.upsert([{ id: `r${i}`, vector: vector(i) }]);
+  await db.checkpoint();
+  await c.delete(["r3"]);
+  dir.injectFault({ op: "rename", error: "EIO" });
+  // The second call waits for the first (as a background checkpoint would be waited for), which fails.
+  const first = db.checkpoint();
+  const second = db.checkpoint();
+  await assert.rejects(first, (e: unknown) => e instanceof QuiverError && e.code === "IO");
+  await assert.rejects(
+    second,
+    (e: unknown) => e instanceof QuiverError && e.code === "IO" && /until it is reopened/.test(e.message),
+  );
+  assert.equal(dir.faultsFired, 1);
+  await db.close();
+  const reopened = await Database.openDirectory(MemoryDirectory.fromFiles(dir.snapshot()));
+  const expected = new Set(Array.from({ length: 10 }, (_, i) => `r${i}`).filter((id) => id !== "r3"));
+  assert.deepEqual(await ids(reopened), expected);
+  await reopened.close();
+});
+
 test("an explicit checkpoint that fails rejects (embedded and POST /v1/checkpoint); background ones warn", async () => {
   const dir = new FaultyDirectory();
   const db = await Database.openDirectory(dir, { onWarning: () => undefined });

@@ -56,8 +56,7 @@ function runChild(
     child.stderr.on("data", (d) => (stderr += d));
     child.stdout.on("data", (d: Buffer) => {
       buf += d.toString();
-      let nl: number;
-      while ((nl = buf.indexOf("\n")) >= 0) {
+      for (let nl = buf.indexOf("\n"); nl >= 0; nl = buf.indexOf("\n")) {
         const line = buf.slice(0, nl);
         buf = buf.slice(nl + 1);
         if (line.startsWith("ack ")) {

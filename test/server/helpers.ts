@@ -15,6 +15,15 @@ import { connect, type QuiverClient } from "../../src/client/index.js";
 
 export const ADMIN_KEY = "test-admin-key-0123456789abcdef";
 
+/** One raw response: status, the body parsed as JSON (undefined when it is not JSON), its text and headers. */
+export interface CallResult {
+  status: number;
+  // biome-ignore lint/suspicious/noExplicitAny: each route answers a different JSON shape, which the tests pick apart by path and assert on; a wrong path fails the test either way
+  json: any;
+  text: string;
+  headers: Headers;
+}
+
 export interface TestServer {
   url: string;
   db: Database;
@@ -24,11 +33,7 @@ export interface TestServer {
   logs: RequestLog[];
   admin: QuiverClient;
   /** Raw request with an optional key; returns status, parsed JSON (or text) and headers. */
-  call(
-    method: string,
-    path: string,
-    opts?: { key?: string | null; body?: unknown; raw?: string },
-  ): Promise<{ status: number; json: any; text: string; headers: Headers }>;
+  call(method: string, path: string, opts?: { key?: string | null; body?: unknown; raw?: string }): Promise<CallResult>;
   close(): Promise<void>;
 }
 
@@ -83,7 +88,7 @@ export async function startTestServer(
       }
       const res = await fetch(url + path, { method, headers, body });
       const text = await res.text();
-      let json: any;
+      let json: unknown;
       try {
         json = JSON.parse(text);
       } catch {

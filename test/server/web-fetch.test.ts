@@ -25,7 +25,15 @@ async function setup() {
         body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
       }),
     );
-  return { db, server, call, close: async () => (await server.flush(), await db.close()) };
+  return {
+    db,
+    server,
+    call,
+    close: async () => {
+      await server.flush();
+      await db.close();
+    },
+  };
 }
 
 test("fetch(Request) answers like the Node server: create, upsert, query, units and request id", async () => {

@@ -391,7 +391,10 @@ export class FaultyDirectory implements Directory {
       if (rows.closed) throw new QuiverError("IO", `${op} of ${name} failed: EBADF (file is closed)`);
     };
     return {
-      read: (pos, into) => (open("read"), rows.read(pos, into)),
+      read: (pos, into) => {
+        open("read");
+        return rows.read(pos, into);
+      },
       write: (pos, data) => {
         open("write");
         const fault = this.hit("scratchWrite", name);

@@ -7,7 +7,7 @@ import { Command } from "commander";
 import { open, type Limits } from "../../index.js";
 import { NodeDirectory } from "../../node/fs-directory.js";
 import { serveApp } from "../../node/http-server.js";
-import { startQuiverServer } from "../../server/index.js";
+import { startQuiverServer, type QuiverServer } from "../../server/index.js";
 import { mcpHttpHandler } from "../../mcp/http.js";
 import { embeddersFromEnv } from "../../embed/node/config.js";
 import { intOption } from "../output.js";
@@ -80,7 +80,7 @@ export function serveCommand(): Command {
       const warn = (w: string) => process.stderr.write(`warning: ${w}\n`);
       const dir = new NodeDirectory(path);
       const db = await open(dir, { limits, onWarning: warn, embedders: embeddersFromEnv() });
-      let server;
+      let server: QuiverServer;
       try {
         server = await startQuiverServer({
           db,

@@ -83,7 +83,10 @@ class FieldIndex {
     for (const v of values) {
       if (!accepts(v)) continue; // wrong type: not indexed, the planner's re-check still sees it
       let set = this.byValue.get(v);
-      if (set === undefined) this.byValue.set(v, (set = new Set()));
+      if (set === undefined) {
+        set = new Set();
+        this.byValue.set(v, set);
+      }
       set.add(slot);
       this.sorted = null;
     }

@@ -43,7 +43,11 @@ test("pathExists counts null and empty arrays as present", () => {
 test("someValueAt agrees with valuesAt and stops early", () => {
   const p = { a: [{ b: [1, 2] }, { b: 3 }] };
   let calls = 0;
-  const hit = someValueAt(p, ["a", "b"], (v, target: number) => (calls++, v === target), 2);
+  const isTarget = (v: unknown, target: number) => {
+    calls++;
+    return v === target;
+  };
+  const hit = someValueAt(p, ["a", "b"], isTarget, 2);
   assert.equal(hit, true);
   assert.equal(calls, 2);
   assert.equal(

@@ -151,7 +151,8 @@ test("memory that cannot grow is RESOURCE_EXHAUSTED, and the slab keeps what it 
     throw new RangeError("WebAssembly.Memory.grow(): Maximum memory size exceeded");
   };
   try {
-    const exhausted = (e: unknown) => isQuiverError(e, "RESOURCE_EXHAUSTED") && /could not grow the memory/.test(String(e));
+    const exhausted = (e: unknown) =>
+      isQuiverError(e, "RESOURCE_EXHAUSTED") && /could not grow the memory/.test(String(e));
     assert.throws(() => slab.ensureCapacity(100_000), exhausted);
     assert.throws(() => slab.allocRegion(1 << 24), exhausted); // e.g. an HNSW pool
     assert.throws(() => slab.resizeRegion(links, 1 << 24), exhausted);

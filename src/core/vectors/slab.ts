@@ -291,7 +291,10 @@ export class VectorSlab {
   set(slot: number, vec: ArrayLike<number>): void {
     this.checkSlot(slot);
     this.checkDim(vec);
-    if (!this.rows) return this.write(this.vectorsOff + slot * this.dim * 4, vec);
+    if (!this.rows) {
+      this.write(this.vectorsOff + slot * this.dim * 4, vec);
+      return;
+    }
     this.normalise(vec, this.rowBuf, 0);
     this.rows.write(slot * this.dim * 4, new Uint8Array(this.rowBuf.buffer));
     this.rowsEnd = Math.max(this.rowsEnd, (slot + 1) * this.dim * 4);

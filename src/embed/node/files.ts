@@ -4,6 +4,7 @@
  * the root's name when several roots are given, so ids stay unique), with every skipped file and
  * its reason reported. Two files that would share an id are an error before anything is read.
  */
+import type { Stats } from "node:fs";
 import { readdir, readFile, stat } from "node:fs/promises";
 import { basename, dirname, extname, join, resolve, sep } from "node:path";
 import { QuiverError } from "../../core/errors/errors.js";
@@ -105,7 +106,7 @@ export async function listFiles(
   const skipped: SkippedFile[] = [];
   const sel = { include: matcher(opts.include), exclude: matcher(opts.exclude) };
   for (const p of paths) {
-    let s: Awaited<ReturnType<typeof stat>>;
+    let s: Stats;
     try {
       s = await stat(p);
     } catch {

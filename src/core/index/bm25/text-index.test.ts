@@ -36,9 +36,9 @@ function check(ix: TextIndex, docs: Map<number, string>, query: string, highWate
   const want = bruteBm25(docs, query, ix.params.k1, ix.params.b);
   const got = ix.search(query, 1000, { highWater });
   assert.equal(got.slots.length, want.size, `hits for "${query}"`);
-  got.slots.forEach((slot, i) =>
-    assert.ok(Math.abs(got.scores[i] - want.get(slot)!) < 1e-9, `slot ${slot}: ${got.scores[i]} vs ${want.get(slot)}`),
-  );
+  got.slots.forEach((slot, i) => {
+    assert.ok(Math.abs(got.scores[i] - want.get(slot)!) < 1e-9, `slot ${slot}: ${got.scores[i]} vs ${want.get(slot)}`);
+  });
   for (let i = 1; i < got.scores.length; i++)
     assert.ok(
       got.scores[i - 1] > got.scores[i] || (got.scores[i - 1] === got.scores[i] && got.slots[i - 1] < got.slots[i]),

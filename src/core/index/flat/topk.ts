@@ -33,7 +33,7 @@ export class TopK {
 
   /** Offers a pair; returns whether it was kept. NaN scores are never kept. */
   push(score: number, slot: number): boolean {
-    if (this.k === 0 || score !== score) return false;
+    if (this.k === 0 || Number.isNaN(score)) return false;
     if (this.n < this.k) {
       this.siftUp(this.n++, score, slot);
       return true;

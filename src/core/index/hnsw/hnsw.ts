@@ -524,7 +524,10 @@ export class HnswIndex {
   /** Re-encodes every node's codes from the f32 rows, streamed through the staging area when on disk. */
   private encodeAll(): void {
     const hdr = this.sync();
-    if (!this.disk) return this.x.encodeAll(hdr);
+    if (!this.disk) {
+      this.x.encodeAll(hdr);
+      return;
+    }
     const flags = this.flagsView();
     const batch = this.slab.batchLimit;
     for (let start = 0; start < this.cap; start += batch) {

@@ -21,7 +21,9 @@ export function clustered(n: number, dim: number, seed: number, clusters = 20): 
 export async function slabWith(vectors: Float32Array[], metric: Metric): Promise<VectorSlab> {
   const slab = new VectorSlab(await loadKernelFactory(), vectors[0].length, metric);
   slab.ensureCapacity(vectors.length);
-  vectors.forEach((v, i) => slab.set(i, v));
+  vectors.forEach((v, i) => {
+    slab.set(i, v);
+  });
   return slab;
 }
 
@@ -76,7 +78,9 @@ export class MemoryRowFile implements RowFile {
 export async function diskSlabWith(vectors: Float32Array[], metric: Metric): Promise<VectorSlab> {
   const slab = new VectorSlab(await loadKernelFactory(), vectors[0].length, metric, new MemoryRowFile());
   slab.ensureCapacity(vectors.length);
-  vectors.forEach((v, i) => slab.set(i, v));
+  vectors.forEach((v, i) => {
+    slab.set(i, v);
+  });
   return slab;
 }
 

@@ -26,7 +26,10 @@ const num = (r: Rand) => (r() < 0.8 ? int(r, 20) : int(r, 200) / 10);
 /** Chooses a generator by weight; the last entry is used when the draw falls through. */
 function oneOf<T>(r: Rand, options: [number, () => T][]): T {
   let x = r();
-  for (const [w, f] of options) if ((x -= w) < 0) return f();
+  for (const [w, f] of options) {
+    x -= w;
+    if (x < 0) return f();
+  }
   return options[options.length - 1][1]();
 }
 

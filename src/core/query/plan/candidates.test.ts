@@ -23,7 +23,9 @@ function setup(): PayloadIndexSet {
     { field: "year", type: "number" },
     { field: "draft", type: "boolean" },
   ]);
-  payloads.forEach((p, slot) => ix.add(slot, p));
+  payloads.forEach((p, slot) => {
+    ix.add(slot, p);
+  });
   return ix;
 }
 
