@@ -54,7 +54,13 @@ export { NodeDirectory } from "./node/fs-directory.js";
 // The AI-native layer: embedders, documents, memory, data quality (docs/ai.md). The local model loads lazily.
 export * from "./embed/index.js";
 export { localEmbedder, localModelAvailable, LOCAL_MODEL_ID } from "./embed/node/local-use.js";
-export { readDocuments } from "./embed/node/files.js";
+export {
+  readDocuments,
+  scanDocuments,
+  skippedSummary,
+  type ScanOptions,
+  type SkippedFile,
+} from "./embed/node/files.js";
 export {
   MemoryStore,
   type MemoryOptions,

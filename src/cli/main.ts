@@ -5,6 +5,7 @@
  */
 import { Command } from "commander";
 import { open, type OpenDatabase } from "../index.js";
+import { embeddersFromEnv } from "../embed/node/config.js";
 import { demoCommand } from "./commands/demo.js";
 import { exportCommand } from "./commands/export.js";
 import { importCommand } from "./commands/import.js";
@@ -35,6 +36,8 @@ async function withDb<T>(
 ): Promise<T> {
   const path = (cmd.optsWithGlobals().db as string | undefined) ?? DEFAULT_DB;
   const db = await open(path, {
+    // The embedders `serve` and `mcp` load, so a bound vector takes text here too (the local model loads on first use).
+    embedders: embeddersFromEnv(),
     onWarning: (w) => process.stderr.write(`warning: ${w}\n`),
     // One look is what a command needs: no background refresh.
     ...(mode.readOnly ? { readOnly: true, refreshIntervalMs: 0 } : {}),
@@ -68,6 +71,8 @@ Examples:
   quiver query glove --data ../shared/data/glove-100-angular-100k --row 0 --limit 5
   quiver import docs --jsonl docs.jsonl --dim 384 --metric cosine
   quiver query docs --vector '[0.1, ...]' --filter '{"lang":"en","year":{"$gte":2020}}' --json
+  quiver ingest handbook ./handbook
+  quiver query handbook --text "how do I reset my password?" --mode hybrid --limit 5
   quiver export docs --out docs.jsonl
   quiver stats --db ./quiver-data
   quiver repair ./quiver-data

@@ -6,6 +6,7 @@
  */
 import type { CollectionApi, DatabaseApi } from "../api/types.js";
 import { QuiverError } from "../core/errors/errors.js";
+import type { AnalyzerName } from "../core/analysis/analyzer.js";
 import type { CollectionSchema } from "../core/schema/schema.js";
 import type { Filter, Hit, QueryRequest } from "../api/query.js";
 import { analyzeQuality, normalizeText, type QualityFindings, type QualityOptions } from "../quality/analyze.js";
@@ -15,6 +16,7 @@ import { chunkText, type ChunkOptions } from "./chunk.js";
 import type { Embedder } from "./embedder.js";
 import { htmlTitle, htmlToText } from "./html.js";
 import { managedEmbedder } from "./managed.js";
+import { textQuery, type TextQueryInput } from "./text-query.js";
 
 export interface DocumentInput {
   /** Stable id: ingesting the same id again replaces the document. */
@@ -74,16 +76,22 @@ export interface ChunkPayload {
   [field: string]: unknown;
 }
 
-/** Schema for a document collection with one vector bound to `embedder`, filled from the chunk text. */
+/**
+ * Schema for a document collection: one vector bound to `embedder`, filled from the chunk text, and
+ * the chunk text indexed for BM25 (`analyzer`, default "english"; `false` for none), so questions
+ * run hybrid (see searchDocuments).
+ */
 export function documentSchema(
   embedder: string,
   dim: number,
-  opts: { vector?: string; metric?: "cosine" | "dot" | "l2" } = {},
+  opts: { vector?: string; metric?: "cosine" | "dot" | "l2"; analyzer?: AnalyzerName | false } = {},
 ): CollectionSchema {
-  return {
+  const schema: CollectionSchema = {
     vectors: { [opts.vector ?? "embedding"]: { dim, metric: opts.metric ?? "cosine", embedder, source: "text" } },
     indexes: { documentId: "keyword", chunk: "number", hash: "keyword", source: "keyword" },
   };
+  if (opts.analyzer !== false) schema.text = { text: { analyzer: opts.analyzer ?? "english" } };
+  return schema;
 }
 
 function chooseVector(schema: CollectionSchema, wanted?: string): string {
@@ -206,9 +214,7 @@ export async function ingestDocuments(
         part.map((c) => c.payload.text),
         opts.signal,
       );
-      part.forEach((c, j) => {
-        c.vector = vs[j];
-      });
+      for (const [j, c] of part.entries()) c.vector = vs[j];
     }
   }
   const quality = analyzeQuality(
@@ -377,19 +383,31 @@ export function groupByDocument(hits: Hit[], perDocument = 3): DocumentHit[] {
   return [...groups.values()];
 }
 
+/** A document search: a question in words (`query`, hybrid by default) or a raw query request. */
+export type DocumentSearch = QueryRequest & Pick<TextQueryInput, "query" | "mode" | "using"> & { perDocument?: number };
+
 /**
- * The best documents for a query (vector, or text for a bound vector), each with its best chunks.
+ * The best documents for a question, each with its best chunks (their payloads carry the heading
+ * path and character offsets to cite). `query` runs hybrid on a collection with text fields and a
+ * bound vector (as documentSchema makes), else what the collection supports; `mode` chooses.
  * @example
- * const top = await searchDocuments(docs, { vector: "how do I install it?", limit: 3 });
+ * const top = await searchDocuments(docs, { query: "how do I install it?", limit: 3 });
  */
 export async function searchDocuments(
   coll: CollectionApi,
-  req: QueryRequest & { perDocument?: number },
+  req: DocumentSearch,
   maxTopK = 10_000,
 ): Promise<DocumentHit[]> {
   const limit = req.limit ?? 10;
-  const perDocument = req.perDocument ?? 3;
-  const { perDocument: _omit, ...rest } = req;
+  const { perDocument = 3, query, mode, using, ...rest } = req;
+  if (query !== undefined || mode !== undefined) {
+    const vector = rest.vector as ArrayLike<number> | undefined;
+    if (vector !== undefined && (typeof vector === "string" || !("length" in vector)))
+      throw QuiverError.fromProblems("INVALID_ARGUMENT", [
+        { path: "vector", message: "with query or mode, vector must be a raw array of numbers" },
+      ]);
+    Object.assign(rest, textQuery(coll.name, coll.schema, { query, vector, mode, using }).request);
+  }
   let fetch = Math.min(maxTopK, limit * perDocument * 4);
   for (;;) {
     const { hits } = await coll.query({ ...rest, limit: fetch, offset: 0 });

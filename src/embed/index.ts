@@ -21,5 +21,7 @@ export {
   type IngestOptions,
   type IngestReport,
   type DocumentHit,
+  type DocumentSearch,
   type ChunkPayload,
 } from "./documents.js";
+export { textQuery, SEARCH_MODES, type SearchMode, type TextQueryInput } from "./text-query.js";

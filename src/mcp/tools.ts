@@ -12,6 +12,7 @@ import type { DatabaseApi } from "../api/types.js";
 import { QuiverError, isQuiverError } from "../core/errors/errors.js";
 import type { Filter, QueryRequest } from "../api/query.js";
 import { documentSchema, groupByDocument, ingestDocuments, type DocumentInput } from "../embed/documents.js";
+import { textQuery, type SearchMode } from "../embed/text-query.js";
 import { MemoryStore } from "../memory/memory.js";
 
 export interface McpToolOptions {
@@ -330,47 +331,17 @@ export class QuiverTools {
     if (vector !== undefined && (!Array.isArray(vector) || !vector.every((x) => typeof x === "number"))) {
       throw QuiverError.fromProblems("INVALID_ARGUMENT", [{ path: "vector", message: "must be an array of numbers" }]);
     }
-    if (query === undefined && vector === undefined)
-      throw QuiverError.fromProblems("INVALID_ARGUMENT", [{ path: "query", message: "give query (text) or vector" }]);
-    const names = Object.keys(schema.vectors);
-    const using =
-      str(a, "using") ?? (names.length === 1 ? names[0] : names.find((n) => schema.vectors[n].embedder !== undefined));
-    const canVector =
-      using !== undefined &&
-      schema.vectors[using] !== undefined &&
-      (vector !== undefined || schema.vectors[using].embedder !== undefined);
-    const canText = schema.text !== undefined && Object.keys(schema.text).length > 0 && query !== undefined;
-    const mode = (str(a, "mode") ?? (canText && canVector ? "hybrid" : canText ? "text" : "vector")) as
-      | "vector"
-      | "text"
-      | "hybrid";
-    if (!["vector", "text", "hybrid"].includes(mode))
-      throw QuiverError.fromProblems("INVALID_ARGUMENT", [{ path: "mode", message: "must be vector, text or hybrid" }]);
-    const req: QueryRequest & Record<string, unknown> = {
+    const { mode, request } = textQuery(collection, schema, {
+      query,
+      vector: vector as number[] | undefined,
+      mode: str(a, "mode") as SearchMode | undefined,
+      using: str(a, "using"),
+    });
+    const req: QueryRequest = {
+      ...request,
       limit: num(a, "limit") ?? 5,
       filter: obj(a, "filter") as Filter | undefined,
     };
-    if (mode !== "text") {
-      if (!canVector) {
-        throw QuiverError.fromProblems("INVALID_ARGUMENT", [
-          {
-            path: "mode",
-            message: `collection "${collection}" has no vector bound to an embedder${using ? ` ("${using}" is not)` : ""}: pass vector, or use mode "text"`,
-          },
-        ]);
-      }
-      req.vector = { [using!]: vector ?? query! } as Record<string, ArrayLike<number>>;
-    }
-    if (mode !== "vector") {
-      if (!canText)
-        throw QuiverError.fromProblems("INVALID_ARGUMENT", [
-          {
-            path: "mode",
-            message: `collection "${collection}" has no full-text fields (schema.text), or no query was given`,
-          },
-        ]);
-      req.text = query!;
-    }
     const { hits } = await coll.query(req);
     return a.groupByDocument === true ? { mode, documents: groupByDocument(hits) } : { mode, hits };
   }

@@ -4,7 +4,7 @@
  */
 
 import { closeSync, mkdirSync, openSync, readSync, unlinkSync, writeSync } from "node:fs";
-import { constants, type FileHandle, mkdir, open, readdir, readFile, rename, rm, stat } from "node:fs/promises";
+import { constants, type FileHandle, mkdir, open, readdir, readFile, rename, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { QuiverError } from "../core/errors/errors.js";
 import {
@@ -15,6 +15,8 @@ import {
   type WritableFile,
 } from "../storage/directory.js";
 import { checkFileName } from "../storage/memory-directory.js";
+import { MANIFEST_FILE } from "../storage/manifest.js";
+import { parseWalFileName } from "../storage/wal.js";
 import { fsError } from "./fs-errors.js";
 import { LOCK_FILE, ProcessLock } from "./process-lock.js";
 
@@ -298,11 +300,13 @@ export class NodeDirectory implements Directory {
   }
 }
 
-/** A reader creates nothing: a read-only open of a missing folder is NOT_FOUND, not a new database. */
+/**
+ * A reader creates nothing: a read-only open of a missing folder, or of a folder that holds neither
+ * a MANIFEST nor a WAL file (a mistyped --db), is NOT_FOUND, not a new empty database.
+ */
 export async function mustBeFolder(path: string): Promise<void> {
-  const found = await stat(path).then(
-    (s) => s.isDirectory(),
-    () => false,
-  );
-  if (!found) throw new QuiverError("NOT_FOUND", `no database folder at ${path} to open read-only`);
+  const names = await readdir(path).catch(() => null);
+  if (names === null) throw new QuiverError("NOT_FOUND", `no Quiver database at ${path} (no such folder)`);
+  if (!names.some((n) => n === MANIFEST_FILE || parseWalFileName(n) !== null))
+    throw new QuiverError("NOT_FOUND", `no Quiver database at ${path} (the folder holds no MANIFEST or WAL file)`);
 }

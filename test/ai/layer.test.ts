@@ -14,6 +14,7 @@ import {
   searchDocuments,
   MemoryStore,
   doctor,
+  type QueryRequest,
 } from "../../src/index.js";
 import { fakeEmbedder } from "./fake-embedder.js";
 import { seededRandom as mulberry32 } from "../../src/core/util/prng.js";
@@ -118,6 +119,43 @@ test("documents: ingest, replace a whole document, delete it, group hits by docu
   assert.equal(r2.removed, guideChunks - 1);
   assert.deepEqual(await deleteDocument(c, "guide"), { deleted: 1 });
   assert.equal(await c.count(), 1);
+  await db.close();
+});
+
+test("documents: a question runs hybrid by default and comes back by document with positions to cite", async () => {
+  const db = await open(undefined, { embedders: { fake: fakeEmbedder() } });
+  const c = await db.createCollection("docs", documentSchema("fake", 64));
+  assert.deepEqual(c.schema.text, { text: { analyzer: "english" } });
+  await ingestDocuments(
+    db,
+    c,
+    [
+      { id: "setup", text: "# Setup\n\n## Proxies\n\nSet the registry proxy with npm config set proxy." },
+      { id: "other", text: "# Other\n\nNothing about networking here, only bread and butter." },
+    ],
+    { size: 200, overlap: 0 },
+  );
+  const seen: QueryRequest[] = [];
+  const query = c.query.bind(c);
+  c.query = (req) => {
+    seen.push(req);
+    return query(req);
+  };
+  const [top] = await searchDocuments(c, { query: "configuring proxies", limit: 1 });
+  assert.ok(seen[0].text === "configuring proxies" && seen[0].vector !== undefined, "hybrid: text and vector");
+  assert.equal(top.documentId, "setup");
+  const cited = top.chunks[0].payload!;
+  assert.deepEqual(cited.headings, ["Setup", "Proxies"]);
+  assert.ok(typeof cited.start === "number" && (cited.end as number) > (cited.start as number));
+  await searchDocuments(c, { query: "proxies", mode: "text", limit: 1 });
+  assert.ok(seen[1].text === "proxies" && seen[1].vector === undefined, "mode text: BM25 only");
+  await searchDocuments(c, { query: "proxies", mode: "vector", limit: 1 });
+  assert.ok(seen[2].text === undefined && seen[2].vector !== undefined, "mode vector: vector only");
+  // A collection without text fields answers the same question with its vector.
+  const plain = await db.createCollection("plain", documentSchema("fake", 64, { analyzer: false }));
+  await ingestDocuments(db, plain, [{ id: "setup", text: "Set the registry proxy." }]);
+  assert.equal((await searchDocuments(plain, { query: "proxy", limit: 1 }))[0].documentId, "setup");
+  await assert.rejects(searchDocuments(plain, { query: "proxy", mode: "text" }), /no full-text fields/);
   await db.close();
 });
 

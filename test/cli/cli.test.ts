@@ -5,7 +5,7 @@
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -188,6 +188,9 @@ test("a bad JSONL line: non-zero exit, its line number and problem path, and eve
 
 test("query on a missing collection exits 1 with NOT_FOUND; bad options exit 1 naming the option", () => {
   const db = tempDir("db");
+  const jsonl = join(db, "..", `one-${dirs}.jsonl`);
+  writeJsonl(jsonl, [{ id: "a", vector: [1, 2, 3] }]);
+  ok(quiver(db, "import", "real", "--jsonl", jsonl, "--dim", "3", "--metric", "l2"));
   const r = quiver(db, "query", "ghost", "--vector", "[1,2,3]");
   assert.equal(r.code, 1);
   assert.match(r.stderr, /error \[NOT_FOUND\]: collection "ghost" does not exist/);
@@ -197,7 +200,7 @@ test("query on a missing collection exits 1 with NOT_FOUND; bad options exit 1 n
   assert.match(j.stderr, /at --vector: is not valid JSON/);
   const both = quiver(db, "query", "ghost");
   assert.equal(both.code, 1);
-  assert.match(both.stderr, /give exactly one of --vector JSON or --data DIR --row N/);
+  assert.match(both.stderr, /give exactly one of --text "question", --vector JSON or --data DIR --row N/);
 });
 
 test("demo loads the sample, answers (brute-force checks pass; the graph query is also checked with exact: true), and skips the load the second time", () => {
@@ -215,4 +218,92 @@ test("demo loads the sample, answers (brute-force checks pass; the graph query i
   assert.match(second.stdout, /already loaded \(20,000 records\); skipping the load/);
   assert.match(second.stdout, /search check: PASSED/);
   assert.equal(count(db, "sample"), 20_000);
+});
+
+test("ingest then query --text: hybrid by default, one hit per document with where it is, --mode and --json", async (t) => {
+  const { localModelAvailable } = await import("../../src/index.js");
+  if (!(await localModelAvailable())) return t.skip("the local model is not installed");
+  const db = tempDir("ask");
+  const docs = tempDir("ask-docs");
+  writeFileSync(
+    join(docs, "proxy.md"),
+    "# Networking\n\n## Proxies\n\nSet the registry proxy with npm config set proxy http://host:8080.\n",
+  );
+  writeFileSync(join(docs, "bread.md"), "# Bread\n\nMix flour, water, salt and yeast, then bake in a hot oven.\n");
+  ok(quiver(db, "ingest", "kb", docs));
+  const asked = JSON.parse(ok(quiver(db, "query", "kb", "--text", "how do I configure a proxy?", "--json")).stdout);
+  assert.equal(asked.mode, "hybrid");
+  assert.equal(asked.hits.length, 2, "one hit per document");
+  assert.equal(asked.hits[0].documentId, "proxy.md");
+  assert.deepEqual(asked.hits[0].headings, ["Networking", "Proxies"]);
+  assert.equal(typeof asked.hits[0].start, "number");
+  const text = JSON.parse(ok(quiver(db, "query", "kb", "--text", "proxy", "--mode", "text", "--json")).stdout);
+  assert.equal(text.mode, "text");
+  assert.deepEqual(
+    text.hits.map((h: { documentId: string }) => h.documentId),
+    ["proxy.md"],
+    "BM25 matches only the document with the word",
+  );
+  const table = ok(quiver(db, "query", "kb", "--text", "baking bread", "--limit", "1")).stdout;
+  assert.match(table, /bread\.md/);
+  assert.match(table, /hybrid search/);
+  const bad = quiver(db, "query", "kb", "--text", "x", "--mode", "fuzzy");
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /--mode/);
+});
+
+test("ingest ids: two README.md from two roots are two documents; another file's id is refused before writing; skips summarised", async (t) => {
+  const { localModelAvailable } = await import("../../src/index.js");
+  if (!(await localModelAvailable())) return t.skip("the local model is not installed");
+  const db = tempDir("ids");
+  const top = tempDir("ids-src");
+  for (const d of ["a", "b", "c", "a/node_modules/x", "a/.git", "a/old"]) mkdirSync(join(top, d), { recursive: true });
+  writeFileSync(join(top, "a", "README.md"), "# A\n\nAlpha project readme about apples.\n");
+  writeFileSync(join(top, "b", "README.md"), "# B\n\nBeta project readme about bananas.\n");
+  writeFileSync(join(top, "c", "README.md"), "# C\n\nGamma project readme about cherries.\n");
+  writeFileSync(join(top, "a", "node_modules", "x", "README.md"), "# X\n\ndependency\n");
+  writeFileSync(join(top, "a", ".git", "notes.md"), "# git\n");
+  writeFileSync(join(top, "a", "old", "legacy.md"), "# Legacy\n\nold text\n");
+  writeFileSync(join(top, "a", "logo.png"), "png");
+  const both = ok(quiver(db, "ingest", "kb", join(top, "a"), join(top, "b"), "--exclude", "old/**"));
+  assert.match(
+    both.stderr,
+    /2 documents to ingest; skipped 4 entries: .*1 node_modules.*/,
+    "node_modules, the dot folder, the excluded folder and the png are counted",
+  );
+  assert.match(both.stderr, /1 hidden \(dot\) entry/);
+  assert.match(both.stderr, /1 matches --exclude/);
+  assert.match(both.stderr, /1 unsupported type \(\.png\)/);
+  const asked = JSON.parse(ok(quiver(db, "query", "kb", "--text", "readme", "--mode", "text", "--json")).stdout);
+  assert.deepEqual(asked.hits.map((h: { documentId: string }) => h.documentId).sort(), ["a/README.md", "b/README.md"]);
+  // c/README.md alone gets the id "README.md"; then b's file alone would reuse it for another file.
+  ok(quiver(db, "ingest", "kb", join(top, "c", "README.md")));
+  const before = count(db, "kb");
+  const clash = quiver(db, "ingest", "kb", join(top, "b", "README.md"));
+  assert.equal(clash.code, 1);
+  assert.match(clash.stderr, /DUPLICATE_ID/);
+  assert.match(clash.stderr, /document id "README\.md" already holds .*c\/README\.md/);
+  assert.equal(count(db, "kb"), before, "nothing written");
+  // Two roots with the same name in one run: an error before the database is touched.
+  mkdirSync(join(top, "x", "docs"), { recursive: true });
+  mkdirSync(join(top, "y", "docs"), { recursive: true });
+  writeFileSync(join(top, "x", "docs", "guide.md"), "# X guide\n");
+  writeFileSync(join(top, "y", "docs", "guide.md"), "# Y guide\n");
+  const same = quiver(db, "ingest", "kb", join(top, "x", "docs"), join(top, "y", "docs"));
+  assert.equal(same.code, 1);
+  assert.match(same.stderr, /would have the same document id "docs\/guide\.md"/);
+  assert.equal(count(db, "kb"), before);
+});
+
+test("read commands on a path without a database fail with 'no Quiver database at' and create nothing", () => {
+  const empty = tempDir("not-a-db");
+  writeFileSync(join(empty, "notes.txt"), "a folder of something else");
+  for (const args of [["stats"], ["query", "docs", "--vector", "[1]"], ["export", "docs"]]) {
+    for (const path of [empty, join(empty, "missing")]) {
+      const r = quiver(path, ...args);
+      assert.equal(r.code, 1, `${args[0]} on ${path}: ${r.stderr}`);
+      assert.match(r.stderr, /no Quiver database at /);
+    }
+  }
+  assert.deepEqual(readdirSync(empty), ["notes.txt"], "nothing created");
 });

@@ -1,13 +1,15 @@
 /**
  * `quiver ingest <collection> <path...>`: text, Markdown and HTML files (folders recursively) split
  * into chunks, embedded, and stored with their document id, position and source, with a progress
- * bar and a data-quality summary. Re-ingesting a file replaces its document.
+ * bar and a data-quality summary. Re-ingesting a file replaces its document; an id that another
+ * file's document holds is refused before anything is written. What was skipped is summarised.
  */
 import { Command } from "commander";
 import { isQuiverError, QuiverError, type Collection } from "../../index.js";
 import { documentSchema, ingestDocuments } from "../../embed/documents.js";
-import { embeddersFromEnv } from "../../embed/node/config.js";
-import { readDocuments } from "../../embed/node/files.js";
+import { scanDocuments, skippedSummary } from "../../embed/node/files.js";
+import type { DocumentInput } from "../../embed/documents.js";
+import { resolve } from "node:path";
 import { formatFindings } from "../../quality/analyze.js";
 import { badOption, intOption, progressBar, type CliContext } from "../output.js";
 
@@ -18,7 +20,30 @@ interface IngestCliOptions {
   overlap: number;
   duplicates: string;
   threshold?: string;
+  include: string[];
+  exclude: string[];
   json?: boolean;
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+/**
+ * A document id already stored for another file would silently replace that file's document:
+ * refused before anything is written.
+ */
+async function refuseForeignIds(coll: Collection, docs: DocumentInput[]): Promise<void> {
+  const stored = await coll.get(docs.map((d) => `${d.id}#0`));
+  const sourceOf = new Map(stored.map((r) => [String(r.payload?.documentId), r.payload?.source]));
+  const problems = [];
+  for (const d of docs) {
+    const had = sourceOf.get(d.id);
+    if (typeof had === "string" && d.source !== undefined && resolve(had) !== resolve(d.source))
+      problems.push({
+        path: d.source,
+        message: `document id "${d.id}" already holds ${had} (ingest from the same root, or ingest both folders in one run so ids carry their root's name)`,
+      });
+  }
+  if (problems.length > 0) throw QuiverError.fromProblems("DUPLICATE_ID", problems);
 }
 
 export function ingestCommand(ctx: CliContext): Command {
@@ -42,20 +67,28 @@ export function ingestCommand(ctx: CliContext): Command {
       "keep",
     )
     .option("--threshold <cos>", "cosine similarity from which chunks are near-duplicates", "0.95")
+    .option(
+      "--include <glob>",
+      "only files matching (repeatable; a glob without / matches the file name, ** any folders), e.g. '*.md'",
+      collect,
+      [],
+    )
+    .option("--exclude <glob>", "leave out matching files and folders (repeatable), e.g. 'docs/old/**'", collect, [])
     .option("--json", "print the ingest report as JSON")
     .action(async (name: string, paths: string[], opts: IngestCliOptions, cmd: Command) => {
       if (!["keep", "skip", "reject"].includes(opts.duplicates))
         throw badOption("--duplicates", "must be keep, skip or reject");
       const threshold = Number(opts.threshold);
       if (!(threshold > 0 && threshold <= 1)) throw badOption("--threshold", "must be a number in (0, 1]");
-      const docs = await readDocuments(paths);
+      const { documents: docs, skipped } = await scanDocuments(paths, { include: opts.include, exclude: opts.exclude });
+      process.stderr.write(`${docs.length} documents to ingest; ${skippedSummary(skipped)}\n`);
       if (docs.length === 0)
         throw new QuiverError("NOT_FOUND", `no .txt, .md or .html files under ${paths.join(", ")}`);
       await ctx.withDb(cmd, async (db, signal) => {
-        for (const [n, e] of Object.entries(embeddersFromEnv())) if (!db.embedders.get(n)) db.embedders.set(n, e);
         let coll: Collection;
         try {
           coll = await db.collection(name);
+          await refuseForeignIds(coll, docs);
         } catch (e) {
           if (!isQuiverError(e, "NOT_FOUND")) throw e;
           const embedder = db.embedders.get(opts.embedder);

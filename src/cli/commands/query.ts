@@ -1,13 +1,17 @@
 /**
- * `quiver query`: nearest neighbours of a vector given as JSON or taken from a dataset's
+ * `quiver query`: a question in words (`--text`, hybrid by default, by document for a document
+ * collection), or the nearest neighbours of a vector given as JSON or taken from a dataset's
  * query.f32, optionally filtered; prints a table with the query plan, or JSON with --json.
  */
 import { Command } from "commander";
-import type { Filter, Hit, QueryRequest } from "../../index.js";
+import { SEARCH_MODES, searchDocuments, textQuery, type SearchMode } from "../../embed/index.js";
+import type { Collection, Filter, Hit, QueryRequest } from "../../index.js";
 import { readGroundTruth, readMeta, readQueryRow } from "../dataset.js";
 import { badOption, clip, intOption, parseJsonOption, prettyJson, table, type CliContext } from "../output.js";
 
 interface QueryOptions {
+  text?: string;
+  mode?: string;
   vector?: string;
   data?: string;
   row?: number;
@@ -38,7 +42,10 @@ export function printHits(hits: Hit[], withVectors = false): void {
 
 function queryVector(opts: QueryOptions): { vector: number[] | Record<string, number[]>; gt: number[] | null } {
   if ((opts.vector === undefined) === (opts.data === undefined))
-    throw badOption("--vector / --data", "give exactly one of --vector JSON or --data DIR --row N");
+    throw badOption(
+      "--text / --vector / --data",
+      'give exactly one of --text "question", --vector JSON or --data DIR --row N',
+    );
   if (opts.vector !== undefined) {
     if (opts.row !== undefined) throw badOption("--row", "only applies with --data");
     return { vector: parseJsonOption(opts.vector, "--vector") as number[], gt: null };
@@ -48,10 +55,72 @@ function queryVector(opts: QueryOptions): { vector: number[] | Record<string, nu
   return { vector: readQueryRow(opts.data!, meta, opts.row), gt: readGroundTruth(opts.data!, meta, opts.row) };
 }
 
+/** One hit of a question: a chunk (the best of its document, in a document collection) with what cites it. */
+interface TextHit {
+  id: string;
+  score: number;
+  documentId?: string;
+  source?: string;
+  headings?: string[];
+  start?: number;
+  end?: number;
+  text?: string;
+  payload?: Record<string, unknown>;
+}
+
+function textHit(h: Hit): TextHit {
+  const p = h.payload ?? {};
+  if (typeof p.documentId !== "string") return { id: h.id, score: h.score, payload: p };
+  const { documentId, source, headings, start, end, text } = p as Record<string, never>;
+  return { id: h.id, score: h.score, documentId, source, headings, start, end, text };
+}
+
+/** `--text`: hybrid unless `--mode` says otherwise; a document collection answers one hit per document. */
+async function askQuestion(coll: Collection, opts: QueryOptions, filter: Filter | undefined): Promise<void> {
+  if (opts.mode !== undefined && !SEARCH_MODES.includes(opts.mode as SearchMode))
+    throw badOption("--mode", "must be hybrid, text or vector");
+  if (opts.row !== undefined) throw badOption("--row", "only applies with --data");
+  const input = { query: opts.text, mode: opts.mode as SearchMode | undefined };
+  const { mode, request } = textQuery(coll.name, coll.schema, input);
+  const started = performance.now();
+  const documents = coll.schema.indexes?.documentId !== undefined;
+  const hits = documents
+    ? (await searchDocuments(coll, { ...input, limit: opts.limit, filter, perDocument: 1 })).map((d) => d.chunks[0])
+    : (await coll.query({ ...request, limit: opts.limit, filter })).hits;
+  const ms = performance.now() - started;
+  const rows = hits.map(textHit);
+  if (opts.json) {
+    process.stdout.write(`${prettyJson({ mode, hits: rows, ms: Number(ms.toFixed(3)) })}\n`);
+    return;
+  }
+  if (rows.length === 0) process.stdout.write("(no hits)\n");
+  else
+    process.stdout.write(
+      table(
+        ["#", documents ? "document" : "id", "score", documents ? "where" : "payload", documents ? "text" : ""],
+        rows.map((r, i) => [
+          String(i + 1),
+          r.documentId ?? r.id,
+          r.score.toFixed(4),
+          documents
+            ? clip((r.headings ?? []).join(" > ") || `chars ${r.start}-${r.end}`, 40)
+            : clip(JSON.stringify(r.payload)),
+          documents ? clip((r.text ?? "").replace(/\s+/g, " "), 80) : "",
+        ]),
+      ),
+    );
+  process.stdout.write(`\n${mode} search${documents ? ", best chunk per document" : ""}; ${ms.toFixed(2)} ms\n`);
+}
+
 export function queryCommand(ctx: CliContext): Command {
   return new Command("query")
-    .description("find the nearest records to a vector")
+    .description("answer a question (--text) or find the nearest records to a vector")
     .argument("<collection>", "collection to search")
+    .option(
+      "--text <question>",
+      "a question in words: hybrid (BM25 + the bound embedder) where the collection has both",
+    )
+    .option("--mode <mode>", "with --text: hybrid, text (BM25 only) or vector (embedding only)")
     .option(
       "--vector <json>",
       'query vector as a JSON array (or {"name": [...]} for a collection with several vectors)',
@@ -63,8 +132,15 @@ export function queryCommand(ctx: CliContext): Command {
     .option("--with-vectors", "include the stored vectors")
     .option("--json", "print the result as JSON")
     .action(async (name: string, opts: QueryOptions, cmd: Command) => {
-      const { vector, gt } = queryVector(opts);
       const filter = opts.filter !== undefined ? (parseJsonOption(opts.filter, "--filter") as Filter) : undefined;
+      if (opts.text !== undefined) {
+        if (opts.vector !== undefined || opts.data !== undefined)
+          throw badOption("--text", "give either --text, --vector or --data, not several");
+        await ctx.withDb(cmd, async (db) => askQuestion(await db.collection(name), opts, filter), { readOnly: true });
+        return;
+      }
+      if (opts.mode !== undefined) throw badOption("--mode", "only applies with --text");
+      const { vector, gt } = queryVector(opts);
       await ctx.withDb(
         cmd,
         async (db) => {
