@@ -1,6 +1,6 @@
 /**
  * The one public API as interfaces: what the embedded `Database` / `Collection` classes offer and
- * what the HTTP client (`quiver/client`) implements, so code and tests can be written against either.
+ * what the HTTP client (`quiverdb/client`) implements, so code and tests can be written against either.
  * The contract owns its types: the database implements them and this folder imports nothing from it.
  */
 import type { CollectionInfo, CollectionSchema } from "../core/schema/schema.js";
@@ -96,7 +96,7 @@ export interface CollectionApi {
   query(req: QueryRequest, call?: CallOptions): Promise<QueryResult>;
 }
 
-/** A database: embedded (`open()`) or remote (`connect()` from `quiver/client`). */
+/** A database: embedded (`open()`) or remote (`connect()` from `quiverdb/client`). */
 export interface DatabaseApi {
   createCollection(name: string, schema: CollectionSchema, opts?: { ifNotExists?: boolean }): Promise<CollectionApi>;
   collection(name: string): Promise<CollectionApi>;

@@ -1,5 +1,5 @@
 /**
- * `quiver/client`: the Database API over HTTP. `connect(url, { apiKey })` returns a database that
+ * `quiverdb/client`: the Database API over HTTP. `connect(url, { apiKey })` returns a database that
  * implements the same interface as the embedded one (src/api/types.ts): the same calls, results
  * and QuiverError codes with their paths. Uses only the web-standard fetch, so it runs everywhere.
  */
@@ -188,7 +188,7 @@ export class RemoteCollection implements CollectionApi {
 }
 
 /**
- * Connects to a Quiver server. Exported by the package entry `quiver/client`.
+ * Connects to a Quiver server. Exported by the package entry `quiverdb/client`.
  * @example
  * const db = connect("http://127.0.0.1:8080", { apiKey: process.env.QUIVER_KEY });
  * const docs = await db.collection("docs");

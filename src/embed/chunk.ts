@@ -113,8 +113,8 @@ function tail(text: string, n: number): string {
 /**
  * Splits a document into chunks.
  * @example
- * chunkText("# Intro\n\nQuiver is...\n\n## Install\n\nnpm install quiver", { size: 500 })
- * // [{ text: "Intro\n\nQuiver is...", headings: ["Intro"], ... }, { text: "Install\n\nnpm install quiver", headings: ["Intro", "Install"], ... }]
+ * chunkText("# Intro\n\nQuiver is...\n\n## Install\n\nnpm install quiverdb", { size: 500 })
+ * // [{ text: "Intro\n\nQuiver is...", headings: ["Intro"], ... }, { text: "Install\n\nnpm install quiverdb", headings: ["Intro", "Install"], ... }]
  */
 export function chunkText(text: string, opts: ChunkOptions = {}): Chunk[] {
   const size = Math.max(50, opts.size ?? 1000);

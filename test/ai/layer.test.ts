@@ -95,7 +95,7 @@ test("documents: ingest, replace a whole document, delete it, group hits by docu
     c,
     [
       { id: "guide", text: `# Guide\n\n${long}`, source: "guide.md", metadata: { lang: "en" } },
-      { id: "faq", text: "<h1>FAQ</h1><p>Install with npm install quiver.</p>", format: "html" },
+      { id: "faq", text: "<h1>FAQ</h1><p>Install with npm install quiverdb.</p>", format: "html" },
     ],
     { size: 120, overlap: 0 },
   );

@@ -27,7 +27,7 @@ before(async () => {
   mkdirSync(join(dir, "docs", "sub"), { recursive: true });
   writeFileSync(
     join(dir, "docs", "install.md"),
-    "# Installing Quiver\n\nQuiver installs from npm with one command: npm install quiver. There is no native binary to compile.\n\n## Requirements\n\nYou need Node.js 20 or later.\n",
+    "# Installing Quiver\n\nQuiver installs from npm with one command: npm install quiverdb. There is no native binary to compile.\n\n## Requirements\n\nYou need Node.js 20 or later.\n",
   );
   writeFileSync(
     join(dir, "docs", "sub", "storage.html"),
