@@ -6,7 +6,7 @@
 // the WebAssembly kernels and HNSW module load, and that the optional local model is absent with a
 // clear error. Then `npm publish --dry-run`. Run by .ci/run.
 //   node scripts/check-tarball.mjs [--keep]   (--keep leaves the temp folder for inspection)
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -206,7 +206,14 @@ async function main() {
     await serveAnswersHealthz(bin, join(consumer, "data"), consumer);
 
     step("npm publish --dry-run");
-    run("npm", ["publish", "--dry-run", "--ignore-scripts"], ROOT);
+    // npm 11 rewrites some manifest fields at publish (only then: `npm pack` keeps them), e.g. it drops a
+    // bin path written "./x.js", which would publish a package without its command. Any rewrite fails.
+    const publish = spawnSync("npm", ["publish", "--dry-run", "--ignore-scripts"], { cwd: ROOT, encoding: "utf8" });
+    assert.equal(publish.status, 0, publish.stderr);
+    const rewrites = publish.stderr
+      .split("\n")
+      .filter((l) => /auto-corrected|corrected:|was invalid|was normalized/.test(l));
+    assert.deepEqual(rewrites, [], "npm publish would rewrite package.json");
     step("ok");
     if (keep) console.log(`kept ${work}`);
   } finally {
