@@ -258,7 +258,7 @@ export function createApp(opts: AppOptions): QuiverApp {
   const schemas: BodySchemas = bodySchemas(limits);
   const compiled = ROUTES.map(compile);
   const metrics = new Metrics();
-  const openapi = openApiDocument(ROUTES, schemas, limits, serverLimits);
+  const openapi = openApiDocument(ROUTES, schemas, limits, serverLimits, { mcp: opts.mcp !== undefined });
   const docs = docsPage(openapi);
   let nextId = 0;
   const idPrefix = Math.random().toString(36).slice(2, 8);

@@ -9,6 +9,7 @@
  * QueryRequest declares a field this file does not.
  */
 import type { Limits } from "../api/limits.js";
+import { ANALYZER_NAMES } from "../core/analysis/analyzer.js";
 import { s, type Schema } from "./schema.js";
 
 const _NUMBER_ARRAY = { type: "array", items: { type: "number" } };
@@ -17,6 +18,97 @@ const FILTER_DOC = {
   description: 'A filter in Quiver\'s filter language (docs/filters.md), e.g. {"lang":"en","year":{"$gte":2020}}.',
   additionalProperties: true,
 };
+
+/** An object schema that, like the database's validator, rejects fields it does not list. */
+function closed(properties: Record<string, unknown>, description: string, required?: string[]) {
+  return { type: "object", description, properties, ...(required ? { required } : {}), additionalProperties: false };
+}
+
+/**
+ * The whole CollectionSchema (src/core/schema/schema.ts) as JSON Schema. The database validates it
+ * (src/database/validate.ts), which the server may not import; test/server/schema-coverage.test.ts
+ * holds this document to the TypeScript types and to what the validator accepts and rejects.
+ */
+export function collectionSchemaDoc(limits: Limits): Record<string, unknown> {
+  const intFrom = (minimum: number, maximum: number, description: string) => ({
+    type: "integer",
+    minimum,
+    maximum,
+    description,
+  });
+  const index = closed(
+    {
+      type: { enum: ["auto", "flat", "hnsw"], description: "auto (default): exact until 10,000 records, then HNSW." },
+      m: intFrom(2, 128, "Graph links per node (default 16)."),
+      efConstruction: intFrom(1, 10_000, "Beam width while inserting (default 200)."),
+      efSearch: intFrom(1, 10_000, "Default beam width of a search (default 64)."),
+      quantization: {
+        enum: ["none", "int8", "binary"],
+        description: "Codes the graph compares, re-ranked on full vectors (default int8).",
+      },
+      originals: {
+        enum: ["memory", "disk"],
+        description: "Where the f32 vectors live (default memory); disk needs int8 or binary quantization.",
+      },
+    },
+    "How this vector is searched (default { type: auto }).",
+  );
+  const vector = closed(
+    {
+      dim: intFrom(1, limits.maxDimension, "Number of components."),
+      metric: { enum: ["cosine", "dot", "l2"], description: "Similarity; every score is higher = closer." },
+      embedder: {
+        type: "string",
+        description: "An embedder the server was started with: upsert and query then accept text for this vector.",
+      },
+      source: {
+        type: "string",
+        description: "With embedder: the payload field (dotted path) whose text fills this vector when omitted.",
+      },
+      index,
+    },
+    "A named vector.",
+    ["dim", "metric"],
+  );
+  const textField = closed(
+    {
+      analyzer: {
+        enum: [...ANALYZER_NAMES],
+        description: "standard (default), english (stop words, stemming), alnum.",
+      },
+      stopWords: {
+        anyOf: [{ const: false }, { type: "string" }, { type: "array", items: { type: "string" } }],
+        description: "false for none, a language code (en, fr, de, ...) or your own words.",
+      },
+      stem: { type: "boolean", description: "Porter stemming (default true for english)." },
+      boost: { type: "number", description: "Multiplies this field's BM25 score in multi-field queries (default 1)." },
+    },
+    "A full-text (BM25) field.",
+  );
+  return closed(
+    {
+      vectors: { type: "object", additionalProperties: vector, description: "Named vectors; may be {} with text." },
+      indexes: {
+        type: "object",
+        additionalProperties: { enum: ["keyword", "number", "boolean"] },
+        description: "Payload fields (dotted paths) indexed for filters.",
+      },
+      text: {
+        type: "object",
+        additionalProperties: textField,
+        description: "Payload fields (dotted paths) indexed for full-text search.",
+      },
+      bm25: closed(
+        {
+          k1: { type: "number", minimum: 0, maximum: 100, description: "Term-frequency saturation (default 1.2)." },
+          b: { type: "number", minimum: 0, maximum: 1, description: "Length normalisation (default 0.75)." },
+        },
+        "BM25 parameters for the text fields.",
+      ),
+    },
+    "Needs at least one vector or one text field.",
+  );
+}
 
 export interface BodySchemas {
   createCollection: Schema;
@@ -64,23 +156,10 @@ export function bodySchemas(limits: Limits): BodySchemas {
   return {
     createCollection: s.object(
       {
-        schema: s.json("The collection schema.", {
-          type: "object",
-          required: ["vectors"],
-          properties: {
-            vectors: {
-              type: "object",
-              additionalProperties: {
-                type: "object",
-                properties: {
-                  dim: { type: "integer", minimum: 1, maximum: limits.maxDimension },
-                  metric: { enum: ["cosine", "dot", "l2"] },
-                },
-              },
-            },
-            indexes: { type: "object", additionalProperties: { enum: ["keyword", "number", "boolean"] } },
-          },
-        }),
+        schema: s.json(
+          "The collection schema (docs/schema.md); validated by the database.",
+          collectionSchemaDoc(limits),
+        ),
         ifNotExists: s.boolean("Succeed without change when the collection exists (default false)."),
       },
       { required: ["schema"] },

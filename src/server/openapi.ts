@@ -75,11 +75,52 @@ function requirementText(r: Route["requires"]): string {
   }
 }
 
+/**
+ * /mcp, when the server mounts it: MCP's streamable HTTP transport, stateless (no session), JSON-RPC 2.0
+ * in and a JSON answer out. Its tools (tools/list) act with the key's reach and scope.
+ */
+const MCP_PATH = {
+  post: {
+    summary: "Model Context Protocol (streamable HTTP): the database's tools for AI agents",
+    description:
+      "Requires: any key (tools see only what the key reaches; write tools need write scope). Stateless: " +
+      "send initialize, tools/list or tools/call as one JSON-RPC 2.0 message per request, with " +
+      "Accept: application/json, text/event-stream. Tool errors are MCP results with isError, not HTTP errors.",
+    "x-quiver-requires": { kind: "key" },
+    requestBody: {
+      required: true,
+      content: {
+        "application/json": {
+          schema: {
+            type: "object",
+            required: ["jsonrpc", "method"],
+            properties: {
+              jsonrpc: { const: "2.0" },
+              id: { type: ["string", "integer"] },
+              method: { type: "string", description: "initialize, tools/list, tools/call, ..." },
+              params: { type: "object", additionalProperties: true },
+            },
+          },
+        },
+      },
+    },
+    responses: {
+      "200": {
+        description: "The JSON-RPC response (result or error).",
+        content: { "application/json": { schema: { type: "object", additionalProperties: true } } },
+      },
+      ...errorResponses(["UNAUTHORIZED", "QUOTA_EXCEEDED"]),
+      default: { $ref: "#/components/responses/Error" },
+    },
+  },
+};
+
 export function openApiDocument(
   routes: readonly Route[],
   schemas: BodySchemas,
   limits: Limits,
   serverLimits: ServerLimitsLike,
+  options: { mcp?: boolean } = {},
 ): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const r of routes) {
@@ -119,6 +160,7 @@ export function openApiDocument(
       responses,
     };
   }
+  if (options.mcp) paths["/mcp"] = MCP_PATH;
   return {
     openapi: "3.1.0",
     info: {
