@@ -1,4 +1,4 @@
-// Benchmark entry point: `node dist/bench/main.js [kernels|ann|text|server|hnsw-profile] [--data DIR] [--json]
+// Benchmark entry point: `node dist/bench/main.js [kernels|ann|text|server|hnsw-profile|docs-qa] [--data DIR] [--json]
 // [--repeats N]`. One case per sub-command; `kernels` is the default. `ann` also takes --engines, --ef,
 // --queries and --filter-selectivity (see ann.ts); `hnsw-profile` takes --part, --ef, --queries, --passes.
 // The comparisons tune every engine on one part of the queries and score it on the rest (split.ts).
@@ -8,6 +8,7 @@ import { runAnnBench, type AnnBenchOptions } from "./ann.js";
 import { runTextBench } from "./text.js";
 import { runServerBench } from "./server.js";
 import { runHnswProfile } from "./hnsw-profile.js";
+import { runDocsQaBench } from "./docs-qa.js";
 
 /** The command line: the ANN bench's options plus what the other sub-commands take. */
 interface BenchArgs extends AnnBenchOptions {
@@ -71,8 +72,13 @@ async function main(): Promise<void> {
         parts: args.parts,
       });
       break;
+    case "docs-qa":
+      await runDocsQaBench({ data: args.data, json: args.json });
+      break;
     default:
-      throw new Error(`unknown benchmark "${args.command}" (available: kernels, ann, text, server, hnsw-profile)`);
+      throw new Error(
+        `unknown benchmark "${args.command}" (available: kernels, ann, text, server, hnsw-profile, docs-qa)`,
+      );
   }
 }
 
