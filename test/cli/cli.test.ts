@@ -151,39 +151,53 @@ test("export then import into another collection gives identical records", () =>
     assert.deepEqual(byId.get(r.id), { id: r.id, vectors: { vector: r.vector }, payload: r.payload }, r.id);
 });
 
-test("a bad JSONL line: non-zero exit, its line number and problem path, and every record before it imported", () => {
+test("import --jsonl is all or nothing: every bad line (vector, duplicate id, JSON) reported, nothing written, no collection left", () => {
   const db = tempDir("db");
-  const dir = tempDir("in");
-  const file = join(dir, "bad.jsonl");
+  const file = join(tempDir("in"), "bad.jsonl");
   const good = vectors(6, 4, 5);
   const lines = [
     JSON.stringify({ id: "a", vector: good[0] }),
     JSON.stringify({ id: "b", vector: good[1] }),
     JSON.stringify({ id: "c", vector: good[2] }),
     JSON.stringify({ id: "d", vector: [1, 2, 3] }),
-    JSON.stringify({ id: "e", vector: good[4] }),
+    JSON.stringify({ id: "b", vector: good[4] }),
+    "{not json",
+    JSON.stringify({ id: "f", vector: good[5] }),
   ];
   writeFileSync(file, `${lines.join("\n")}\n`);
-  // Batches of 2: {a, b} commit, then {c, d} fails at d; c must still be imported.
-  const r = quiver(db, "import", "t", "--jsonl", file, "--dim", "4", "--metric", "cosine", "--batch", "2");
+  // Batches of 2, so the bad lines fall in different batches of the check.
+  const r = quiver(db, "import", "t", "--jsonl", file, "--batch", "2");
   assert.equal(r.code, 1, r.stderr);
   assert.match(
     r.stderr,
-    /error \[DIMENSION_MISMATCH\]: line 4 of .*bad\.jsonl is not a valid record; the 3 records before it were imported/,
+    /error \[DIMENSION_MISMATCH\]: 3 lines of .*bad\.jsonl are not valid records; nothing was imported/,
   );
   assert.match(r.stderr, /at bad\.jsonl:4 vector: expected 4 numbers, got 3/);
-  assert.equal(count(db, "t"), 3);
+  assert.match(r.stderr, /at bad\.jsonl:5 id: "b" is also the id on line 2/);
+  assert.match(r.stderr, /at bad\.jsonl:6: /);
+  const stats = JSON.parse(ok(quiver(db, "stats", "--json")).stdout) as { collections: unknown[] };
+  assert.deepEqual(stats.collections, [], "no empty collection left behind");
 
-  writeFileSync(file, `${[lines[0], "{not json", lines[4]].join("\n")}\n`);
-  const j = quiver(db, "import", "u", "--jsonl", file, "--dim", "4", "--metric", "cosine");
-  assert.equal(j.code, 1);
-  assert.match(j.stderr, /line 2 of .*bad\.jsonl is not valid JSON; the record before it was imported/);
-  assert.match(j.stderr, /at bad\.jsonl:2: /);
-  assert.equal(count(db, "u"), 1);
+  // An existing collection receives nothing either.
+  ok(quiver(db, "import", "t", "--jsonl", file, "--limit", "2"));
+  assert.equal(quiver(db, "import", "t", "--jsonl", file).code, 1);
+  assert.equal(count(db, "t"), 2);
 
-  const missing = quiver(db, "import", "nope", "--jsonl", file);
-  assert.equal(missing.code, 1);
-  assert.match(missing.stderr, /error \[NOT_FOUND\]: collection "nope" does not exist; pass --dim/);
+  const s = ok(quiver(db, "import", "u", "--jsonl", file, "--skip-invalid", "--batch", "2"));
+  assert.match(s.stderr, /skipped bad\.jsonl:4 vector: expected 4 numbers, got 3/);
+  assert.match(s.stderr, /skipped bad\.jsonl:5 id: "b" is also the id on line 2/);
+  assert.match(s.stderr, /skipped bad\.jsonl:6: /);
+  assert.match(s.stderr, /creating collection "u" \(vector: dim 4 from line 1, cosine\)/);
+  assert.equal(count(db, "u"), 4);
+  const got = JSON.parse(
+    ok(quiver(db, "query", "u", "--vector", JSON.stringify(good[1]), "--limit", "1", "--json")).stdout,
+  );
+  assert.equal(got.hits[0].id, "b", "the first b is kept, the duplicate skipped");
+
+  writeFileSync(file, "{not json\n");
+  const none = quiver(db, "import", "v", "--jsonl", file, "--skip-invalid");
+  assert.equal(none.code, 1);
+  assert.match(none.stderr, /has no valid record; collection "v" was not created/);
 });
 
 test("query on a missing collection exits 1 with NOT_FOUND; bad options exit 1 naming the option", () => {
