@@ -17,6 +17,7 @@ import { ingestCommand } from "./commands/ingest.js";
 import { doctorCommand } from "./commands/doctor.js";
 import { mcpCommand } from "./commands/mcp.js";
 import { repairCommand } from "./commands/repair.js";
+import { collectionsCommand, createCommand, dropCommand } from "./commands/collections.js";
 import { reportError, type CliContext } from "./output.js";
 import { packageVersion } from "./package-version.js";
 
@@ -90,6 +91,9 @@ function buildProgram(): Command {
   program.addCommand(importCommand(ctx));
   program.addCommand(queryCommand(ctx));
   program.addCommand(statsCommand(ctx));
+  program.addCommand(collectionsCommand(ctx));
+  program.addCommand(createCommand(ctx));
+  program.addCommand(dropCommand(ctx));
   program.addCommand(exportCommand(ctx));
   program.addCommand(demoCommand(ctx));
   program.addCommand(evalCommand());

@@ -321,3 +321,55 @@ test("read commands on a path without a database fail with 'no Quiver database a
   }
   assert.deepEqual(readdirSync(empty), ["notes.txt"], "nothing created");
 });
+
+test("collections, create --schema and drop --yes: list with counts, a schema file's problems with paths, no drop without --yes", () => {
+  const db = tempDir("db");
+  const dir = tempDir("in");
+  const schema = join(dir, "schema.json");
+  writeFileSync(schema, JSON.stringify({ vectors: { v: { dim: 3, metric: "l2" } }, indexes: { lang: "keyword" } }));
+  assert.match(
+    ok(quiver(db, "create", "kb", "--schema", schema)).stdout,
+    /created collection "kb" \(vectors: v\(3, l2\)\)/,
+  );
+  writeJsonl(join(dir, "r.jsonl"), [{ id: "x", vector: [1, 2, 3], payload: { lang: "en" } }]);
+  ok(quiver(db, "import", "kb", "--jsonl", join(dir, "r.jsonl")));
+  assert.match(ok(quiver(db, "collections")).stdout, /kb\s+1\s+v\(3, l2\)/);
+  const listed = JSON.parse(ok(quiver(db, "collections", "--json")).stdout);
+  assert.deepEqual(
+    listed.collections.map((c: { name: string; count: number }) => [c.name, c.count]),
+    [["kb", 1]],
+  );
+
+  writeFileSync(schema, JSON.stringify({ vectors: { v: { dim: 0, metric: "l2" } } }));
+  const bad = quiver(db, "create", "other", "--schema", schema);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /at schema\.vectors\.v\.dim: /);
+
+  const unconfirmed = spawnSync(process.execPath, [MAIN, "--db", db, "drop", "kb"], { encoding: "utf8", input: "" });
+  assert.equal(unconfirmed.status, 1);
+  assert.match(unconfirmed.stderr, /at --yes: dropping "kb" deletes its 1 records for good/);
+  assert.equal(count(db, "kb"), 1);
+  assert.match(ok(quiver(db, "drop", "kb", "--yes")).stdout, /dropped collection "kb" \(1 records\)/);
+  assert.equal(count(db, "kb"), -1);
+  assert.equal(quiver(db, "drop", "kb", "--yes").code, 1);
+});
+
+test("mcp takes --db like every command; its old --data still works with a deprecation warning", () => {
+  const run = (...args: string[]) => spawnSync(process.execPath, [MAIN, ...args], { encoding: "utf8", input: "" });
+  const viaDb = join(tempDir("mcp"), "db");
+  const r = run("mcp", "--db", viaDb);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, new RegExp(`serving ${viaDb.replace(/[\\^$.*+?()[\]{}|]/g, "\\$&")} over stdio`));
+  assert.doesNotMatch(r.stderr, /deprecated/);
+  assert.ok(readdirSync(viaDb).includes("MANIFEST"));
+
+  const viaData = join(tempDir("mcp"), "db");
+  const d = run("mcp", "--data", viaData);
+  assert.equal(d.status, 0, d.stderr);
+  assert.match(d.stderr, /warning: --data is deprecated for mcp; use --db /);
+  assert.ok(readdirSync(viaData).includes("MANIFEST"));
+
+  const both = run("--db", viaDb, "mcp", "--data", viaData);
+  assert.equal(both.status, 1);
+  assert.match(both.stderr, /at --data: names another database than --db/);
+});
