@@ -373,3 +373,22 @@ test("mcp takes --db like every command; its old --data still works with a depre
   assert.equal(both.status, 1);
   assert.match(both.stderr, /at --data: names another database than --db/);
 });
+
+test("the README's command-line examples run as written in an empty folder, and no doc points at data a user does not have", () => {
+  const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+  const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+  const block = /```sh cli\n([\s\S]*?)```/.exec(readme);
+  assert.ok(block, "README has a ```sh cli block");
+  const dir = tempDir("readme");
+  const script = `quiver() { "${process.execPath}" "${MAIN}" "$@"; }\n${block[1].replaceAll("npx quiver ", "quiver ")}`;
+  const r = spawnSync("bash", ["-e", "-c", script], { cwd: dir, encoding: "utf8", timeout: 120_000 });
+  assert.equal(r.status, 0, `stdout: ${r.stdout}\nstderr: ${r.stderr}`);
+  assert.match(r.stdout, /1 {2}c {3}0\.99/, "the filtered query answers c first");
+  assert.match(r.stdout, /dropped collection "notes"/);
+  for (const doc of ["README.md", ...readdirSync(join(ROOT, "docs")).map((f) => join("docs", f))]) {
+    if (!doc.endsWith(".md")) continue;
+    const text = readFileSync(join(ROOT, doc), "utf8");
+    for (const code of text.matchAll(/```sh[^\n]*\n([\s\S]*?)```/g))
+      assert.doesNotMatch(code[1], /\.\.\/shared\//, `${doc} has an example on ../shared`);
+  }
+});
