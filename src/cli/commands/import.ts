@@ -154,7 +154,9 @@ async function importJsonl(
       );
     }
     for (const b of check.bad) for (const p of b.problems) process.stderr.write(`skipped ${p.path}: ${p.message}\n`);
-    process.stderr.write(`skipped ${lines} that are not valid records\n`);
+    process.stderr.write(
+      `skipped ${lines}: ${check.bad.length === 1 ? "it is not a valid record" : "not valid records"}\n`,
+    );
   }
   if (check.valid === 0) {
     if (existing) return 0;
