@@ -17,6 +17,7 @@ import { ingestCommand } from "./commands/ingest.js";
 import { doctorCommand } from "./commands/doctor.js";
 import { mcpCommand } from "./commands/mcp.js";
 import { repairCommand } from "./commands/repair.js";
+import { collectionsCommand, createCommand, dropCommand } from "./commands/collections.js";
 import { reportError, type CliContext } from "./output.js";
 import { packageVersion } from "./package-version.js";
 
@@ -65,18 +66,23 @@ async function withDb<T>(
 }
 
 const EXAMPLES = `
+Every command takes --db (the database); --data names a dataset folder (import, query --row, eval).
+
 Examples:
   quiver demo
-  quiver import glove --data ../shared/data/glove-100-angular-100k --limit 20000
-  quiver query glove --data ../shared/data/glove-100-angular-100k --row 0 --limit 5
-  quiver import docs --jsonl docs.jsonl --dim 384 --metric cosine
+  quiver collections
+  quiver import docs --jsonl records.jsonl            # one {id, vector, payload} per line; dim from the first
   quiver query docs --vector '[0.1, ...]' --filter '{"lang":"en","year":{"$gte":2020}}' --json
   quiver ingest handbook ./handbook
   quiver query handbook --text "how do I reset my password?" --mode hybrid --limit 5
   quiver export docs --out docs.jsonl
+  quiver create notes --schema schema.json
+  quiver drop notes --yes
   quiver stats --db ./quiver-data
+  quiver serve --db ./quiver-data
   quiver repair ./quiver-data
-  quiver eval ir --data ../shared/data/ir --mode all`;
+  quiver import vectors --data DATASET_DIR --limit 20000   # meta.json + base.f32
+  quiver eval ir --data IR_DIR --mode all`;
 
 function buildProgram(): Command {
   const ctx: CliContext = { withDb };
@@ -90,6 +96,9 @@ function buildProgram(): Command {
   program.addCommand(importCommand(ctx));
   program.addCommand(queryCommand(ctx));
   program.addCommand(statsCommand(ctx));
+  program.addCommand(collectionsCommand(ctx));
+  program.addCommand(createCommand(ctx));
+  program.addCommand(dropCommand(ctx));
   program.addCommand(exportCommand(ctx));
   program.addCommand(demoCommand(ctx));
   program.addCommand(evalCommand());

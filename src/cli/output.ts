@@ -44,6 +44,19 @@ export function badOption(path: string, message: string): QuiverError {
   return QuiverError.fromProblems("INVALID_ARGUMENT", [{ path, message }]);
 }
 
+/**
+ * The database of `serve` and `mcp`: `--db` like every command. Their old `--data` still works,
+ * with a warning, because everywhere else `--data` names a dataset.
+ */
+export function servedDatabase(cmd: Command, data: string | undefined): string {
+  const db = cmd.optsWithGlobals().db as string;
+  if (data === undefined) return db;
+  if (cmd.parent?.getOptionValueSource("db") === "cli" && db !== data)
+    throw badOption("--data", `names another database than --db (${data} vs ${db}); give only --db`);
+  process.stderr.write(`warning: --data is deprecated for ${cmd.name()}; use --db ${data}\n`);
+  return data;
+}
+
 /** Commander parser for an integer option within [min, max]. */
 export function intOption(min: number, max = Number.MAX_SAFE_INTEGER): (value: string) => number {
   return (value) => {

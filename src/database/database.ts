@@ -37,6 +37,12 @@ export interface DatabaseOptions {
   /** "scalar" forces the TypeScript kernels (for comparison); default picks WebAssembly SIMD when available. */
   kernels?: "simd" | "scalar";
   /**
+   * The WebAssembly modules, compiled by the host, for runtimes that forbid compiling WebAssembly
+   * from bytes (workerd, pages with a strict CSP); without them Quiver compiles its embedded copies.
+   * docs/runtimes.md shows how to obtain them.
+   */
+  wasm?: { kernels?: WebAssembly.Module; hnsw?: WebAssembly.Module };
+  /**
    * Open as a reader beside the process that writes the directory (e.g. `quiver serve`): no writer
    * lock is taken, nothing on disk is created, changed or removed (derived data stays in memory),
    * and every write method rejects with READ_ONLY. The reader sees the last checkpoint plus the log
@@ -145,10 +151,10 @@ export class Database implements DatabaseApi {
     if (options.readOnly) return Database.openReader(dir, options);
     const lock = await dir.lock();
     try {
-      const kernels = await loadKernelFactory(options.kernels);
+      const kernels = await loadKernelFactory(options.kernels, options.wasm?.kernels);
       const env: StateEnv = {
         kernels,
-        hnsw: await loadHnswModule(),
+        hnsw: await loadHnswModule(options.wasm?.hnsw),
         text: options.text ?? {},
         growHook: options.growHook,
       };
@@ -196,8 +202,8 @@ export class Database implements DatabaseApi {
 
   /** The read-only opener: no lock, no scratch files (derived data stays in memory), nothing written. */
   private static async openReader(dir: Directory, options: DatabaseOptions): Promise<Database> {
-    const kernels = await loadKernelFactory(options.kernels);
-    const env: StateEnv = { kernels, hnsw: await loadHnswModule(), text: options.text ?? {} };
+    const kernels = await loadKernelFactory(options.kernels, options.wasm?.kernels);
+    const env: StateEnv = { kernels, hnsw: await loadHnswModule(options.wasm?.hnsw), text: options.text ?? {} };
     const { follower, loaded } = await Follower.load(dir, env);
     for (const w of loaded.report.warnings) options.onWarning?.(w);
     const noLock: DirectoryLock = { release: async () => undefined };

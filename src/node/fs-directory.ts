@@ -238,8 +238,15 @@ export class NodeDirectory implements Directory {
 
   create(name: string): Promise<WritableFile> {
     return this.fileOp("create", name, async (p) => {
-      const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_APPEND;
-      const fh = await open(p, flags, 0o644);
+      // O_TRUNC is not combined with O_APPEND: Deno's node:fs rejects that pair (EINVAL), so an
+      // existing file is emptied through the handle instead, before anything is written to it.
+      const fh = await open(p, constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND, 0o644);
+      try {
+        await fh.truncate(0);
+      } catch (e) {
+        await fh.close().catch(() => undefined);
+        throw e;
+      }
       return new NodeFile(fh, name, 0);
     });
   }

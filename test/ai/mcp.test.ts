@@ -24,7 +24,7 @@ test("an MCP client lists the tools and calls each over stdio", async () => {
   const client = new Client({ name: "quiver-test", version: "1.0.0" });
   const transport = new StdioClientTransport({
     command: process.execPath,
-    args: [MAIN, "mcp", "--data", join(dir, "db")],
+    args: [MAIN, "mcp", "--db", join(dir, "db")],
     stderr: "pipe",
   });
   try {

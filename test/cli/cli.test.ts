@@ -151,39 +151,53 @@ test("export then import into another collection gives identical records", () =>
     assert.deepEqual(byId.get(r.id), { id: r.id, vectors: { vector: r.vector }, payload: r.payload }, r.id);
 });
 
-test("a bad JSONL line: non-zero exit, its line number and problem path, and every record before it imported", () => {
+test("import --jsonl is all or nothing: every bad line (vector, duplicate id, JSON) reported, nothing written, no collection left", () => {
   const db = tempDir("db");
-  const dir = tempDir("in");
-  const file = join(dir, "bad.jsonl");
+  const file = join(tempDir("in"), "bad.jsonl");
   const good = vectors(6, 4, 5);
   const lines = [
     JSON.stringify({ id: "a", vector: good[0] }),
     JSON.stringify({ id: "b", vector: good[1] }),
     JSON.stringify({ id: "c", vector: good[2] }),
     JSON.stringify({ id: "d", vector: [1, 2, 3] }),
-    JSON.stringify({ id: "e", vector: good[4] }),
+    JSON.stringify({ id: "b", vector: good[4] }),
+    "{not json",
+    JSON.stringify({ id: "f", vector: good[5] }),
   ];
   writeFileSync(file, `${lines.join("\n")}\n`);
-  // Batches of 2: {a, b} commit, then {c, d} fails at d; c must still be imported.
-  const r = quiver(db, "import", "t", "--jsonl", file, "--dim", "4", "--metric", "cosine", "--batch", "2");
+  // Batches of 2, so the bad lines fall in different batches of the check.
+  const r = quiver(db, "import", "t", "--jsonl", file, "--batch", "2");
   assert.equal(r.code, 1, r.stderr);
   assert.match(
     r.stderr,
-    /error \[DIMENSION_MISMATCH\]: line 4 of .*bad\.jsonl is not a valid record; the 3 records before it were imported/,
+    /error \[DIMENSION_MISMATCH\]: 3 lines of .*bad\.jsonl are not valid records; nothing was imported/,
   );
   assert.match(r.stderr, /at bad\.jsonl:4 vector: expected 4 numbers, got 3/);
-  assert.equal(count(db, "t"), 3);
+  assert.match(r.stderr, /at bad\.jsonl:5 id: "b" is also the id on line 2/);
+  assert.match(r.stderr, /at bad\.jsonl:6: /);
+  const stats = JSON.parse(ok(quiver(db, "stats", "--json")).stdout) as { collections: unknown[] };
+  assert.deepEqual(stats.collections, [], "no empty collection left behind");
 
-  writeFileSync(file, `${[lines[0], "{not json", lines[4]].join("\n")}\n`);
-  const j = quiver(db, "import", "u", "--jsonl", file, "--dim", "4", "--metric", "cosine");
-  assert.equal(j.code, 1);
-  assert.match(j.stderr, /line 2 of .*bad\.jsonl is not valid JSON; the record before it was imported/);
-  assert.match(j.stderr, /at bad\.jsonl:2: /);
-  assert.equal(count(db, "u"), 1);
+  // An existing collection receives nothing either.
+  ok(quiver(db, "import", "t", "--jsonl", file, "--limit", "2"));
+  assert.equal(quiver(db, "import", "t", "--jsonl", file).code, 1);
+  assert.equal(count(db, "t"), 2);
 
-  const missing = quiver(db, "import", "nope", "--jsonl", file);
-  assert.equal(missing.code, 1);
-  assert.match(missing.stderr, /error \[NOT_FOUND\]: collection "nope" does not exist; pass --dim/);
+  const s = ok(quiver(db, "import", "u", "--jsonl", file, "--skip-invalid", "--batch", "2"));
+  assert.match(s.stderr, /skipped bad\.jsonl:4 vector: expected 4 numbers, got 3/);
+  assert.match(s.stderr, /skipped bad\.jsonl:5 id: "b" is also the id on line 2/);
+  assert.match(s.stderr, /skipped bad\.jsonl:6: /);
+  assert.match(s.stderr, /creating collection "u" \(vector: dim 4 from line 1, cosine\)/);
+  assert.equal(count(db, "u"), 4);
+  const got = JSON.parse(
+    ok(quiver(db, "query", "u", "--vector", JSON.stringify(good[1]), "--limit", "1", "--json")).stdout,
+  );
+  assert.equal(got.hits[0].id, "b", "the first b is kept, the duplicate skipped");
+
+  writeFileSync(file, "{not json\n");
+  const none = quiver(db, "import", "v", "--jsonl", file, "--skip-invalid");
+  assert.equal(none.code, 1);
+  assert.match(none.stderr, /has no valid record; collection "v" was not created/);
 });
 
 test("query on a missing collection exits 1 with NOT_FOUND; bad options exit 1 naming the option", () => {
@@ -306,4 +320,75 @@ test("read commands on a path without a database fail with 'no Quiver database a
     }
   }
   assert.deepEqual(readdirSync(empty), ["notes.txt"], "nothing created");
+});
+
+test("collections, create --schema and drop --yes: list with counts, a schema file's problems with paths, no drop without --yes", () => {
+  const db = tempDir("db");
+  const dir = tempDir("in");
+  const schema = join(dir, "schema.json");
+  writeFileSync(schema, JSON.stringify({ vectors: { v: { dim: 3, metric: "l2" } }, indexes: { lang: "keyword" } }));
+  assert.match(
+    ok(quiver(db, "create", "kb", "--schema", schema)).stdout,
+    /created collection "kb" \(vectors: v\(3, l2\)\)/,
+  );
+  writeJsonl(join(dir, "r.jsonl"), [{ id: "x", vector: [1, 2, 3], payload: { lang: "en" } }]);
+  ok(quiver(db, "import", "kb", "--jsonl", join(dir, "r.jsonl")));
+  assert.match(ok(quiver(db, "collections")).stdout, /kb\s+1\s+v\(3, l2\)/);
+  const listed = JSON.parse(ok(quiver(db, "collections", "--json")).stdout);
+  assert.deepEqual(
+    listed.collections.map((c: { name: string; count: number }) => [c.name, c.count]),
+    [["kb", 1]],
+  );
+
+  writeFileSync(schema, JSON.stringify({ vectors: { v: { dim: 0, metric: "l2" } } }));
+  const bad = quiver(db, "create", "other", "--schema", schema);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /at schema\.vectors\.v\.dim: /);
+
+  const unconfirmed = spawnSync(process.execPath, [MAIN, "--db", db, "drop", "kb"], { encoding: "utf8", input: "" });
+  assert.equal(unconfirmed.status, 1);
+  assert.match(unconfirmed.stderr, /at --yes: dropping "kb" deletes its 1 records for good/);
+  assert.equal(count(db, "kb"), 1);
+  assert.match(ok(quiver(db, "drop", "kb", "--yes")).stdout, /dropped collection "kb" \(1 records\)/);
+  assert.equal(count(db, "kb"), -1);
+  assert.equal(quiver(db, "drop", "kb", "--yes").code, 1);
+});
+
+test("mcp takes --db like every command; its old --data still works with a deprecation warning", () => {
+  const run = (...args: string[]) => spawnSync(process.execPath, [MAIN, ...args], { encoding: "utf8", input: "" });
+  const viaDb = join(tempDir("mcp"), "db");
+  const r = run("mcp", "--db", viaDb);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, new RegExp(`serving ${viaDb.replace(/[\\^$.*+?()[\]{}|]/g, "\\$&")} over stdio`));
+  assert.doesNotMatch(r.stderr, /deprecated/);
+  assert.ok(readdirSync(viaDb).includes("MANIFEST"));
+
+  const viaData = join(tempDir("mcp"), "db");
+  const d = run("mcp", "--data", viaData);
+  assert.equal(d.status, 0, d.stderr);
+  assert.match(d.stderr, /warning: --data is deprecated for mcp; use --db /);
+  assert.ok(readdirSync(viaData).includes("MANIFEST"));
+
+  const both = run("--db", viaDb, "mcp", "--data", viaData);
+  assert.equal(both.status, 1);
+  assert.match(both.stderr, /at --data: names another database than --db/);
+});
+
+test("the README's command-line examples run as written in an empty folder, and no doc points at data a user does not have", () => {
+  const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+  const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+  const block = /```sh cli\n([\s\S]*?)```/.exec(readme);
+  assert.ok(block, "README has a ```sh cli block");
+  const dir = tempDir("readme");
+  const script = `quiver() { "${process.execPath}" "${MAIN}" "$@"; }\n${block[1].replaceAll("npx quiver ", "quiver ")}`;
+  const r = spawnSync("bash", ["-e", "-c", script], { cwd: dir, encoding: "utf8", timeout: 120_000 });
+  assert.equal(r.status, 0, `stdout: ${r.stdout}\nstderr: ${r.stderr}`);
+  assert.match(r.stdout, /1 {2}c {3}0\.99/, "the filtered query answers c first");
+  assert.match(r.stdout, /dropped collection "notes"/);
+  for (const doc of ["README.md", ...readdirSync(join(ROOT, "docs")).map((f) => join("docs", f))]) {
+    if (!doc.endsWith(".md")) continue;
+    const text = readFileSync(join(ROOT, doc), "utf8");
+    for (const code of text.matchAll(/```sh[^\n]*\n([\s\S]*?)```/g))
+      assert.doesNotMatch(code[1], /\.\.\/shared\//, `${doc} has an example on ../shared`);
+  }
 });

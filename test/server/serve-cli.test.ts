@@ -19,7 +19,7 @@ function serve(
 ): Promise<{ url: string; stdout: () => string; stop: () => Promise<{ code: number | null; stderr: string }> }> {
   const env = { ...process.env };
   delete env.QUIVER_ADMIN_KEY;
-  const child = spawn(process.execPath, [MAIN, "serve", "--data", data, "--port", "0", "--no-log"], {
+  const child = spawn(process.execPath, [MAIN, "serve", "--db", data, "--port", "0", "--no-log"], {
     env,
     stdio: ["ignore", "pipe", "pipe"],
   });

@@ -254,9 +254,9 @@ export function demoCommand(ctx: CliContext): Command {
           `  quiver stats --db ${dbPath}`,
           `  quiver query sample --db ${dbPath} --limit 3 --filter '{"topic":"jazz","year":{"$gte":2010}}' --vector '[${Array.from(s.vectors[0], (x) => x.toFixed(3)).join(",")}]'`,
           `  quiver export sample --db ${dbPath} --out sample.jsonl`,
-          `  quiver import copy --db ${dbPath} --jsonl sample.jsonl --dim ${DIM} --metric cosine`,
-          `  quiver import glove --db ${dbPath} --data ../shared/data/glove-100-angular-100k --limit 20000`,
-          `  quiver query glove --db ${dbPath} --data ../shared/data/glove-100-angular-100k --row 0`,
+          `  quiver import copy --db ${dbPath} --jsonl sample.jsonl`,
+          `  quiver collections --db ${dbPath}`,
+          `  quiver drop copy --db ${dbPath} --yes`,
           "",
         ].join("\n"),
       );

@@ -89,9 +89,9 @@ function irCommand(): Command {
       "after",
       `
 Examples:
-  quiver eval ir --data ../shared/data/ir                        # every collection, every mode
-  quiver eval ir --data ../shared/data/ir/scifact --mode hybrid --json
-  quiver eval ir --data ../shared/data/ir --mode bm25 --analyzer alnum --k1 0.9 --b 0.4   # the reference BM25`,
+  quiver eval ir --data ./ir                        # every collection folder in ./ir, every mode
+  quiver eval ir --data ./ir/scifact --mode hybrid --json
+  quiver eval ir --data ./ir --mode bm25 --analyzer alnum --k1 0.9 --b 0.4   # the reference BM25`,
     )
     .action(async (opts: EvalOptions) => {
       const analyzer: IrRunOptions["analyzer"] = { analyzer: opts.analyzer };

@@ -1,22 +1,22 @@
 /**
  * `quiver import`: loads a dataset folder in the shared vector format (row i becomes id "i"), or a
- * JSONL file of records, in batches with a progress bar; a bad record stops it at its line number.
+ * JSONL file of records (checked whole before anything is written: ../jsonl.ts), in batches with a
+ * progress bar.
  */
-import { createReadStream } from "node:fs";
-import { basename } from "node:path";
-import { createInterface } from "node:readline";
 import { Command } from "commander";
 import {
   QuiverError,
   isQuiverError,
   type Collection,
+  type CollectionSchema,
   type Database,
   type Problem,
   type RecordInput,
   type VectorSpec,
 } from "../../index.js";
 import { readBase, readMeta, toMetric } from "../dataset.js";
-import { badOption, intOption, progressBar, summaryLine, type CliContext, type Progress } from "../output.js";
+import { checkJsonl, writeJsonl } from "../jsonl.js";
+import { badOption, intOption, progressBar, summaryLine, type CliContext } from "../output.js";
 
 interface ImportOptions {
   data?: string;
@@ -25,6 +25,7 @@ interface ImportOptions {
   batch: number;
   dim?: number;
   metric?: string;
+  skipInvalid?: boolean;
 }
 
 /** Opens the collection, or creates it with one vector named `vector`; an existing one must have that vector as given. */
@@ -103,119 +104,12 @@ async function importDataset(
   return n;
 }
 
-async function countLines(file: string): Promise<number> {
-  let lines = 0;
-  let last = 0x0a;
-  for await (const chunk of createReadStream(file) as AsyncIterable<Buffer>) {
-    for (let i = chunk.indexOf(0x0a); i !== -1; i = chunk.indexOf(0x0a, i + 1)) lines++;
-    if (chunk.length > 0) last = chunk[chunk.length - 1];
-  }
-  return last === 0x0a ? lines : lines + 1;
-}
-
-/** The record index a problem path such as `records[3].vector[2]` points at, and the rest of the path. */
-function splitPath(path: string): { index: number; rest: string } | null {
-  const m = /^records\[(\d+)\]\.?(.*)$/.exec(path);
-  return m ? { index: Number(m[1]), rest: m[2] } : null;
-}
-
 function records(n: number): string {
   return `${n.toLocaleString("en-US")} record${n === 1 ? "" : "s"}`;
 }
 
-/** Errors that already say how much was imported, so the command does not repeat it. */
-const lineErrors = new WeakSet<Error>();
-
-function lineError(err: QuiverError): QuiverError {
-  lineErrors.add(err);
-  return err;
-}
-
-interface Pending {
-  records: RecordInput[];
-  lines: number[];
-  ids: Set<string>;
-}
-
-class JsonlImporter {
-  imported = 0;
-  private pending: Pending = { records: [], lines: [], ids: new Set() };
-
-  constructor(
-    private readonly coll: Collection,
-    private readonly file: string,
-    private readonly batch: number,
-    private readonly bar: Progress,
-    private readonly signal: AbortSignal,
-  ) {}
-
-  /** Adds one parsed line; a repeated id flushes first, so a later line replaces an earlier one as in sequential upserts. */
-  async add(rec: unknown, line: number): Promise<void> {
-    const id = (rec as { id?: unknown } | null)?.id;
-    if (typeof id === "string" && this.pending.ids.has(id)) await this.flush();
-    this.pending.records.push(rec as RecordInput);
-    this.pending.lines.push(line);
-    if (typeof id === "string") this.pending.ids.add(id);
-    if (this.pending.records.length >= this.batch) await this.flush();
-  }
-
-  /** Upserts the pending batch. When validation rejects it, the records before the first bad line are still imported. */
-  async flush(): Promise<void> {
-    const { records, lines } = this.pending;
-    this.pending = { records: [], lines: [], ids: new Set() };
-    if (records.length === 0) return;
-    this.signal.throwIfAborted();
-    try {
-      await this.coll.upsert(records);
-      this.done(records.length);
-    } catch (e) {
-      if (!isQuiverError(e) || e.kind !== "user") throw e;
-      const located = e.problems.map((p) => ({ p, at: splitPath(p.path) }));
-      const bad = Math.min(...located.map((l) => l.at?.index ?? Infinity));
-      if (!Number.isFinite(bad)) throw e;
-      if (bad > 0) {
-        await this.coll.upsert(records.slice(0, bad));
-        this.done(bad);
-      }
-      const where = `${basename(this.file)}:${lines[bad]}`;
-      const problems = located
-        .filter((l) => l.at?.index === bad)
-        .map(({ p, at }) => ({ path: at!.rest ? `${where} ${at!.rest}` : where, message: p.message }));
-      throw lineError(
-        new QuiverError(e.code, `line ${lines[bad]} of ${this.file} is not a valid record; ${this.before()}`, {
-          problems,
-          cause: e,
-        }),
-      );
-    }
-  }
-
-  /** Reports a line that is not JSON, after importing everything before it. */
-  async badJson(line: number, err: unknown): Promise<never> {
-    await this.flush();
-    const problems = [
-      { path: `${basename(this.file)}:${line}`, message: err instanceof Error ? err.message : String(err) },
-    ];
-    throw lineError(
-      new QuiverError("INVALID_ARGUMENT", `line ${line} of ${this.file} is not valid JSON; ${this.before()}`, {
-        problems,
-      }),
-    );
-  }
-
-  /** Import stops at the first bad line, with every record before it imported. */
-  private before(): string {
-    if (this.imported === 0) return "nothing was imported";
-    return this.imported === 1
-      ? "the record before it was imported, nothing after"
-      : `the ${records(this.imported)} before it were imported, nothing after`;
-  }
-
-  private done(n: number): void {
-    this.imported += n;
-    this.bar.increment(n);
-  }
-}
+/** At most this many bad lines are listed in full; the count says how many there were. */
+const SHOWN_BAD_LINES = 50;
 
 async function importJsonl(
   db: Database,
@@ -225,39 +119,72 @@ async function importJsonl(
   file: string,
   progress: { imported: number; started: boolean },
 ): Promise<number> {
-  if ((opts.dim === undefined) !== (opts.metric === undefined))
-    throw badOption(opts.dim === undefined ? "--dim" : "--metric", "--dim and --metric go together");
-  const spec = opts.dim !== undefined ? { dim: opts.dim, metric: toMetric(opts.metric, "--metric") } : null;
-  const total = await countLines(file).catch((e) => {
+  const metric = toMetric(opts.metric ?? "cosine", "--metric");
+  let existing: Collection | null = null;
+  try {
+    existing = await db.collection(name);
+  } catch (e) {
+    if (!isQuiverError(e, "NOT_FOUND")) throw e;
+  }
+  if (existing && (opts.dim !== undefined || opts.metric !== undefined))
+    await ensureCollection(
+      db,
+      name,
+      {
+        dim: opts.dim ?? existing.schema.vectors.vector?.dim ?? 0,
+        metric: opts.metric !== undefined ? metric : (existing.schema.vectors.vector?.metric ?? metric),
+      },
+      "",
+    );
+  const schemaFor = (dim: number): CollectionSchema => ({ vectors: { vector: { dim: opts.dim ?? dim, metric } } });
+  const limit = opts.limit ?? Infinity;
+  const check = await checkJsonl(file, existing ? existing.schema : schemaFor, limit, opts.batch).catch((e) => {
     if ((e as NodeJS.ErrnoException).code === "ENOENT") throw new QuiverError("NOT_FOUND", `file not found: ${file}`);
     throw e;
   });
-  const coll = await ensureCollection(db, name, spec, "pass --dim N --metric cosine|l2|dot to create it");
-  const limit = opts.limit ?? Infinity;
-  progress.started = true;
-  const bar = progressBar(`importing ${name}`, Math.min(total, limit));
-  const importer = new JsonlImporter(coll, file, opts.batch, bar, signal);
-  try {
-    let line = 0;
-    let taken = 0;
-    for await (const text of createInterface({ input: createReadStream(file), crlfDelay: Infinity })) {
-      line++;
-      if (text.trim() === "") continue;
-      if (taken++ >= limit) break;
-      let rec: unknown;
-      try {
-        rec = JSON.parse(text);
-      } catch (e) {
-        await importer.badJson(line, e);
-      }
-      await importer.add(rec, line);
+  if (check.bad.length > 0) {
+    const lines = `${check.bad.length.toLocaleString("en-US")} line${check.bad.length === 1 ? "" : "s"}`;
+    if (!opts.skipInvalid) {
+      const problems = check.bad.slice(0, SHOWN_BAD_LINES).flatMap((b) => b.problems);
+      const more = check.bad.length > SHOWN_BAD_LINES ? ` (the first ${SHOWN_BAD_LINES} listed)` : "";
+      throw new QuiverError(
+        check.bad[0].code,
+        `${lines} of ${file} ${check.bad.length === 1 ? "is not a valid record" : "are not valid records"}${more}; nothing was imported (--skip-invalid imports the valid ones)`,
+        { problems },
+      );
     }
-    await importer.flush();
+    for (const b of check.bad) for (const p of b.problems) process.stderr.write(`skipped ${p.path}: ${p.message}\n`);
+    process.stderr.write(
+      `skipped ${lines}: ${check.bad.length === 1 ? "it is not a valid record" : "not valid records"}\n`,
+    );
+  }
+  if (check.valid === 0) {
+    if (existing) return 0;
+    throw new QuiverError("INVALID_ARGUMENT", `${file} has no valid record; collection "${name}" was not created`);
+  }
+  let coll = existing;
+  if (!coll) {
+    const spec = schemaFor(check.firstDim?.dim ?? 0).vectors.vector;
+    const from = opts.dim !== undefined ? "" : ` from line ${check.firstDim!.line}`;
+    process.stderr.write(`creating collection "${name}" (vector: dim ${spec.dim}${from}, ${spec.metric})\n`);
+    coll = await db.createCollection(name, schemaFor(spec.dim));
+  }
+  progress.started = true;
+  const bar = progressBar(`importing ${name}`, check.valid);
+  try {
+    progress.imported = await writeJsonl(
+      coll,
+      file,
+      limit,
+      new Set(check.bad.map((b) => b.line)),
+      opts.batch,
+      bar,
+      signal,
+    );
   } finally {
     bar.stop();
-    progress.imported = importer.imported;
   }
-  return importer.imported;
+  return progress.imported;
 }
 
 export function importCommand(ctx: CliContext): Command {
@@ -268,8 +195,9 @@ export function importCommand(ctx: CliContext): Command {
     .option("--jsonl <file>", "one JSON record per line: {id, vector | vectors, payload}")
     .option("--limit <n>", "import at most this many records", intOption(1))
     .option("--batch <n>", "records per upsert", intOption(1, 10_000), 1000)
-    .option("--dim <n>", "with --jsonl: create the collection with this dimension", intOption(1))
-    .option("--metric <metric>", "with --jsonl: create the collection with this metric (cosine, l2, dot)")
+    .option("--dim <n>", "with --jsonl: dimension of a new collection (default: the first record's)", intOption(1))
+    .option("--metric <metric>", "with --jsonl: metric of a new collection: cosine (default), l2, dot")
+    .option("--skip-invalid", "with --jsonl: report each invalid line and import the others (default: import nothing)")
     .action(async (name: string, opts: ImportOptions, cmd: Command) => {
       if ((opts.data === undefined) === (opts.jsonl === undefined))
         throw badOption("--data / --jsonl", "give exactly one of --data DIR or --jsonl FILE");
@@ -292,7 +220,8 @@ export function importCommand(ctx: CliContext): Command {
             `${summaryLine("imported", n, performance.now() - started)} into "${name}" (now ${count.toLocaleString("en-US")} records)\n`,
           );
         } catch (e) {
-          if (progress.started && !(e instanceof Error && lineErrors.has(e)))
+          // A JSONL import says in its error what was written.
+          if (progress.started && opts.data !== undefined)
             process.stderr.write(
               `import stopped: ${records(progress.imported)} imported so far (each batch is all or nothing)\n`,
             );

@@ -1,11 +1,11 @@
 /**
- * `quiver mcp [--data DIR]`: an MCP server over stdio for agents (search, remember, recall,
+ * `quiver mcp [--db DIR]`: an MCP server over stdio for agents (search, remember, recall,
  * forget, ingest, list_collections). stdout is the protocol channel: all messages go to stderr.
  */
 import { Command } from "commander";
 import { open } from "../../index.js";
 import { embeddersFromEnv } from "../../embed/node/config.js";
-import { intOption } from "../output.js";
+import { intOption, servedDatabase } from "../output.js";
 import { packageVersion } from "../package-version.js";
 
 interface McpCliOptions {
@@ -18,12 +18,12 @@ interface McpCliOptions {
 export function mcpCommand(): Command {
   return new Command("mcp")
     .description("serve the database to agents over the Model Context Protocol (stdio)")
-    .option("--data <dir>", "database directory (default: --db, else ./quiver-data)")
+    .option("--data <dir>", "deprecated: use --db")
     .option("--embedder <name>", "embedder for the collections the tools create: local, openai or ollama", "local")
     .option("--dim <n>", "its dimension (default: the embedder's)", intOption(1))
     .option("--memory <collection>", "collection for remember / recall / forget", "memory")
     .action(async (opts: McpCliOptions, cmd: Command) => {
-      const dir = opts.data ?? (cmd.optsWithGlobals().db as string | undefined) ?? "./quiver-data";
+      const dir = servedDatabase(cmd, opts.data);
       const embedders = embeddersFromEnv();
       const db = await open(dir, { embedders, onWarning: (w) => process.stderr.write(`warning: ${w}\n`) });
       const dim = opts.dim ?? embedders[opts.embedder]?.dim ?? 512;

@@ -10,7 +10,7 @@ import { serveApp } from "../../node/http-server.js";
 import { startQuiverServer, type QuiverServer } from "../../server/index.js";
 import { mcpHttpHandler } from "../../mcp/http.js";
 import { embeddersFromEnv } from "../../embed/node/config.js";
-import { intOption } from "../output.js";
+import { intOption, servedDatabase } from "../output.js";
 import { packageVersion } from "../package-version.js";
 
 export const DEFAULT_PORT = 8390;
@@ -38,7 +38,7 @@ interface ServeOptions {
 export function serveCommand(): Command {
   return new Command("serve")
     .description("serve the database over HTTP (API keys, usage metering, /metrics, /openapi.json, /docs)")
-    .option("--data <dir>", "database directory (default: --db, ./quiver-data)")
+    .option("--data <dir>", "deprecated: use --db")
     .option("--port <n>", "port (0 picks a free one)", intOption(0, 65535), DEFAULT_PORT)
     .option("--host <h>", "address to bind; anything but loopback exposes the database to the network", "127.0.0.1")
     .option("--no-log", "no JSON request log on stdout")
@@ -68,7 +68,7 @@ export function serveCommand(): Command {
       "\nThe admin key comes from QUIVER_ADMIN_KEY; without it one is generated on first start and printed once.\nSee docs/server.md.",
     )
     .action(async (opts: ServeOptions, cmd: Command) => {
-      const path = opts.data ?? (cmd.optsWithGlobals().db as string);
+      const path = servedDatabase(cmd, opts.data);
       const limits: Partial<Limits> = {};
       if (opts.maxBatch !== undefined) limits.maxBatch = opts.maxBatch;
       if (opts.maxDimension !== undefined) limits.maxDimension = opts.maxDimension;

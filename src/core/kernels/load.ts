@@ -64,14 +64,20 @@ let compiled: Promise<WebAssembly.Module> | undefined;
 /**
  * Returns the kernel factory for this runtime. `prefer: "scalar"` forces the TypeScript reference
  * (tests, debugging); otherwise SIMD is used whenever the runtime supports it, and the scalar
- * reference is the fallback (not reachable through open(): see the header). Check `factory.name`
- * to see which was chosen.
+ * reference is the fallback (not reachable through open(): see the header). `precompiled` is the
+ * kernels module compiled by the host, used as is. Check `factory.name` to see which was chosen.
  *
  * @example
  * const factory = await loadKernelFactory();   // factory.name === "wasm-simd" on Node 20
  */
-export async function loadKernelFactory(prefer?: "simd" | "scalar"): Promise<KernelFactory> {
-  if (prefer === "scalar" || !hasWasmSimd()) return scalarKernelFactory;
+export async function loadKernelFactory(
+  prefer?: "simd" | "scalar",
+  precompiled?: WebAssembly.Module,
+): Promise<KernelFactory> {
+  if (prefer === "scalar") return scalarKernelFactory;
+  // A module compiled by the host (workerd, strict CSP: see docs/runtimes.md) needs no compilation here.
+  if (precompiled) return { name: "wasm-simd", bind: (memory) => new WasmKernels(precompiled, memory) };
+  if (!hasWasmSimd()) return scalarKernelFactory;
   // Compiled once per process and shared: every slab only pays for a cheap instantiation.
   compiled ??= compileEmbedded(KERNELS_WASM_BASE64);
   let module: WebAssembly.Module;

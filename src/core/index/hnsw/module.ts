@@ -12,13 +12,28 @@ export type { HnswExports };
 
 let compiled: Promise<WebAssembly.Module> | undefined;
 
-/** The compiled module (compiled once, shared by every index). */
-export async function loadHnswModule(): Promise<WebAssembly.Module> {
+/**
+ * The compiled module (compiled once, shared by every index), or `precompiled` when given: hosts that
+ * forbid compiling WebAssembly from bytes (workerd, pages with a strict CSP) pass it in through
+ * `open(…, { wasm: { hnsw } })`. Throws UNSUPPORTED naming that option when compilation is refused.
+ */
+export async function loadHnswModule(precompiled?: WebAssembly.Module): Promise<WebAssembly.Module> {
+  if (precompiled) return precompiled;
   if (!hasWasmSimd()) {
     throw new QuiverError("UNSUPPORTED", "the HNSW index needs WebAssembly SIMD, which this runtime lacks");
   }
   compiled ??= compileEmbedded(HNSW_WASM_BASE64);
-  return compiled;
+  try {
+    return await compiled;
+  } catch (e) {
+    compiled = undefined;
+    const why = e instanceof Error ? e.message : String(e);
+    throw new QuiverError(
+      "UNSUPPORTED",
+      `this runtime refused to compile the HNSW WebAssembly module (${why}); pass it precompiled with open(path, { wasm: { hnsw } }) (docs/runtimes.md)`,
+      { cause: e },
+    );
+  }
 }
 
 export function instantiateHnsw(module: WebAssembly.Module, memory: WebAssembly.Memory): HnswExports {
