@@ -1,14 +1,15 @@
 /**
  * Documents as chunks: ingest splits each document (text, Markdown or HTML) into chunks and stores
- * them as records `docId#n` carrying the document id, position and source; re-ingesting a
- * document replaces it (new chunks written, leftover ones deleted); deleteDocument removes all
- * of it; searchDocuments groups hits by document. Quality checks run on every ingest.
+ * them as records `docId#n` carrying the document id, position and source, a batch of documents at
+ * a time; re-ingesting a document replaces it, embedding and writing only the chunks that changed
+ * (stale ones deleted); deleteDocument removes all of it; searchDocuments groups hits by document.
+ * Quality checks run on every ingest, over the chunks it writes.
  */
 import type { CollectionApi, DatabaseApi } from "../api/types.js";
 import { QuiverError } from "../core/errors/errors.js";
 import type { AnalyzerName } from "../core/analysis/analyzer.js";
 import type { CollectionSchema } from "../core/schema/schema.js";
-import type { Filter, Hit, QueryRequest } from "../api/query.js";
+import type { Hit, QueryRequest } from "../api/query.js";
 import { analyzeQuality, normalizeText, type QualityFindings, type QualityOptions } from "../quality/analyze.js";
 import { EmbedderRegistry } from "./bind.js";
 import { contentHash } from "./cache.js";
@@ -44,15 +45,23 @@ export interface IngestOptions extends ChunkOptions, QualityOptions {
    * the whole ingest before anything is written.
    */
   duplicates?: "keep" | "skip" | "reject";
-  /** Called after each batch with chunks written so far and in total. */
-  onProgress?: (done: number, total: number) => void;
+  /**
+   * Called after each batch of documents with the chunks and documents done so far and in total
+   * (a chunk is done when it is written, left unchanged or skipped).
+   */
+  onProgress?: (chunksDone: number, chunksTotal: number, documentsDone: number, documentsTotal: number) => void;
   signal?: AbortSignal;
 }
 
 export interface IngestReport {
   documents: number;
   chunks: number;
+  /** Chunks written (new or changed). */
   upserted: number;
+  /** Chunks already stored exactly as they are now: neither embedded nor written. */
+  unchanged: number;
+  /** Chunks sent to the embedder on this side (a changed chunk whose text is stored reuses its vector). */
+  embedded: number;
   /** Chunks of earlier versions of these documents that were removed. */
   removed: number;
   /** Chunks skipped as duplicates (with `duplicates: "skip"`), by id. */
@@ -181,9 +190,62 @@ async function prepare(docs: DocumentInput[], opts: IngestOptions): Promise<Prep
   return out;
 }
 
+/** A chunk as stored before this ingest: its vector is reused when the same text comes again. */
+interface StoredChunk {
+  id: string;
+  payload: Record<string, unknown>;
+  vector?: number[];
+}
+
+/** The stored chunks of these documents, by document id. */
+async function storedChunksOf(coll: CollectionApi, ids: string[], vector: string): Promise<Map<string, StoredChunk[]>> {
+  const byDoc = new Map<string, StoredChunk[]>();
+  let cursor: string | undefined;
+  do {
+    const page = await coll.scroll({ cursor, limit: 1000, filter: { documentId: { $in: ids } }, withVectors: true });
+    for (const r of page.records) {
+      const doc = String(r.payload?.documentId);
+      const list = byDoc.get(doc) ?? [];
+      list.push({ id: r.id, payload: r.payload ?? {}, vector: r.vectors?.[vector] });
+      byDoc.set(doc, list);
+    }
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
+  return byDoc;
+}
+
+/** JSON with object keys sorted, so two payloads built in a different order compare equal. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
+  if (value !== null && typeof value === "object")
+    return `{${Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`)
+      .join(",")}}`;
+  return JSON.stringify(value) ?? "null";
+}
+
+/** Consecutive documents whose chunks fill about one batch (a document is never split). */
+function* documentWindows(chunks: PreparedChunk[], batch: number): Generator<PreparedChunk[]> {
+  let window: PreparedChunk[] = [];
+  for (let i = 0; i < chunks.length; i++) {
+    window.push(chunks[i]);
+    const docEnds = chunks[i + 1]?.payload.documentId !== chunks[i].payload.documentId;
+    if (docEnds && window.length >= batch) {
+      yield window;
+      window = [];
+    }
+  }
+  if (window.length > 0) yield window;
+}
+
 /**
- * Splits documents into chunks, embeds them and stores them; a document ingested again is
- * replaced. Works on an embedded or a remote database.
+ * Splits documents into chunks, embeds them and stores them, a batch of documents at a time (so
+ * an interrupted ingest keeps what it wrote and a rerun continues). A chunk whose text is already
+ * stored under the same document is not embedded again (its vector is reused) and not rewritten
+ * when nothing about it changed; a document ingested again loses its stale chunks. Works on an
+ * embedded or a remote database. With `duplicates: "reject"` nothing is written until every chunk
+ * has been checked.
  * @example
  * const db = await open("./data", { embedders: { local: localEmbedder() } });
  * const docs = await db.createCollection("docs", documentSchema("local", 512), { ifNotExists: true });
@@ -204,90 +266,71 @@ export async function ingestDocuments(
   const embedder = localEmbedderFor(db, schema, vector, opts);
   const chunks = await prepare(docs, opts);
   const total = chunks.length;
-  // Embed here when we can (so quality checks see the raw vectors, and the database reuses them).
-  if (embedder) {
-    const batch = Math.max(1, opts.batch ?? 64);
-    for (let i = 0; i < chunks.length; i += batch) {
-      opts.signal?.throwIfAborted();
-      const part = chunks.slice(i, i + batch);
+  const batch = Math.max(1, opts.batch ?? 64);
+  const mode = opts.duplicates ?? "keep";
+  const threshold = opts.nearDuplicateThreshold ?? 0.95;
+  const quality = analyzeQuality([], opts);
+  const report: IngestReport = {
+    documents: docs.length,
+    chunks: total,
+    upserted: 0,
+    unchanged: 0,
+    embedded: 0,
+    removed: 0,
+    skipped: [],
+    quality,
+  };
+  const dup = new Map<string, string>(); // chunk id -> the id it duplicates
+  const firstOfHash = new Map<string, string>(); // hash -> first chunk id of this ingest with it (for exact duplicates)
+  const earlier: { documentId: string; id: string; unit: Float32Array }[] = []; // near-duplicates across this ingest
+  const deferred: { write: PreparedChunk[]; stale: string[] }[] = []; // "reject": written once all is checked
+  let chunksDone = 0;
+  let docsDone = 0;
+  for (const window of documentWindows(chunks, batch)) {
+    opts.signal?.throwIfAborted();
+    const ids = [...new Set(window.map((c) => c.payload.documentId))];
+    const stored =
+      (await coll.count()) > 0 ? await storedChunksOf(coll, ids, vector) : new Map<string, StoredChunk[]>();
+    // Unchanged chunks are left as they are; a stored text reuses its vector; the rest are embedded.
+    const changed: PreparedChunk[] = [];
+    const toEmbed: PreparedChunk[] = [];
+    for (const c of window) {
+      const mine = stored.get(c.payload.documentId) ?? [];
+      const same = mine.find((s) => s.id === c.id);
+      if (same && canonical(same.payload) === canonical(c.payload)) {
+        report.unchanged++;
+        continue;
+      }
+      const reuse = mine.find((s) => s.payload.hash === c.payload.hash && s.vector !== undefined)?.vector;
+      if (reuse) c.vector = Float32Array.from(reuse);
+      else if (embedder) toEmbed.push(c);
+      changed.push(c);
+    }
+    if (embedder && toEmbed.length > 0) {
       const vs = await embedder.embed(
-        part.map((c) => c.payload.text),
+        toEmbed.map((c) => c.payload.text),
         opts.signal,
       );
-      for (const [j, c] of part.entries()) c.vector = vs[j];
+      for (const [j, c] of toEmbed.entries()) c.vector = vs[j];
+      report.embedded += toEmbed.length;
     }
+    const found = analyzeQuality(
+      changed.map((c) => ({ id: c.id, text: c.payload.text, vector: c.vector })),
+      opts,
+    );
+    mergeQuality(quality, found, opts.examples ?? 5);
+    await findDuplicates(coll, vector, changed, { dup, firstOfHash, earlier, quality, threshold, mode, opts });
+    const write = mode === "skip" ? changed.filter((c) => !dup.has(c.id)) : changed;
+    const keep = new Set(write.map((c) => c.id).concat(window.filter((c) => !changed.includes(c)).map((c) => c.id)));
+    const stale = ids.flatMap((d) => (stored.get(d) ?? []).map((s) => s.id).filter((id) => !keep.has(id)));
+    if (mode === "skip") report.skipped.push(...changed.filter((c) => dup.has(c.id)).map((c) => c.id));
+    if (mode === "reject") deferred.push({ write, stale });
+    else await writeWindow(coll, vector, write, stale, report);
+    chunksDone += window.length;
+    docsDone += ids.length;
+    opts.onProgress?.(chunksDone, total, docsDone, docs.length);
   }
-  const quality = analyzeQuality(
-    chunks.map((c) => ({ id: c.id, text: c.payload.text, vector: c.vector })),
-    opts,
-  );
-  // Duplicates of chunks of other documents: within this ingest, and against what is stored.
-  const dup = new Map<string, string>(); // chunk id -> the id it duplicates
-  const firstOfHash = new Map<string, PreparedChunk>();
-  for (const c of chunks) {
-    const first = firstOfHash.get(c.payload.hash);
-    if (first && first.payload.documentId !== c.payload.documentId) dup.set(c.id, first.id);
-    else if (!first) firstOfHash.set(c.payload.hash, c);
-  }
-  const otherDocs = (c: PreparedChunk): Filter => ({ documentId: { $ne: c.payload.documentId } });
-  if ((await coll.count()) > 0) {
-    const hashes = [...firstOfHash.keys()];
-    for (let i = 0; i < hashes.length; i += 500) {
-      let cursor: string | undefined;
-      do {
-        const page = await coll.scroll({ cursor, limit: 1000, filter: { hash: { $in: hashes.slice(i, i + 500) } } });
-        for (const r of page.records) {
-          const c = firstOfHash.get(String(r.payload?.hash));
-          if (c && r.payload?.documentId !== c.payload.documentId && !dup.has(c.id)) {
-            dup.set(c.id, r.id);
-            quality.exactDuplicates.count++;
-            if (quality.exactDuplicates.examples.length < (opts.examples ?? 5))
-              quality.exactDuplicates.examples.push({ id: c.id, of: r.id, text: c.payload.text.slice(0, 80) });
-          }
-        }
-        cursor = page.nextCursor ?? undefined;
-      } while (cursor);
-    }
-    const threshold = opts.nearDuplicateThreshold ?? 0.95;
-    for (const c of chunks) {
-      if (dup.has(c.id)) continue;
-      const q: QueryRequest = {
-        vector: { [vector]: c.vector ?? c.payload.text } as Record<string, ArrayLike<number>>,
-        limit: 1,
-        filter: otherDocs(c),
-        withPayload: false,
-      };
-      const { hits } = await coll.query(q);
-      if (hits[0] && hits[0].score >= threshold) {
-        dup.set(c.id, hits[0].id);
-        quality.nearDuplicates.count++;
-        if (quality.nearDuplicates.examples.length < (opts.examples ?? 5))
-          quality.nearDuplicates.examples.push({
-            id: c.id,
-            of: hits[0].id,
-            score: Number(hits[0].score.toFixed(4)),
-            text: c.payload.text.slice(0, 80),
-          });
-      }
-    }
-  }
-  const mode = opts.duplicates ?? "keep";
-  // Near-duplicates inside this ingest, across documents (the quality pass only keeps examples).
-  if (mode !== "keep") {
-    const threshold = opts.nearDuplicateThreshold ?? 0.95;
-    const unit = chunks.map((c) => (c.vector ? unitVector(c.vector) : null));
-    for (let i = 0; i < chunks.length; i++) {
-      if (dup.has(chunks[i].id) || !unit[i]) continue;
-      for (let j = 0; j < i; j++) {
-        if (!unit[j] || dup.has(chunks[j].id) || chunks[j].payload.documentId === chunks[i].payload.documentId)
-          continue;
-        if (dotUnit(unit[i]!, unit[j]!) >= threshold) {
-          dup.set(chunks[i].id, chunks[j].id);
-          break;
-        }
-      }
-    }
-  }
+  if (total === 0) opts.onProgress?.(0, 0, docs.length, docs.length);
   if (mode === "reject" && dup.size > 0) {
     throw QuiverError.fromProblems(
       "INVALID_ARGUMENT",
@@ -297,33 +340,128 @@ export async function ingestDocuments(
       })),
     );
   }
-  const skipped = mode === "skip" ? [...dup.keys()] : [];
-  const write = mode === "skip" ? chunks.filter((c) => !dup.has(c.id)) : chunks;
-  const batch = Math.max(1, opts.batch ?? 64);
-  let upserted = 0;
-  for (let i = 0; i < write.length; i += batch) {
-    opts.signal?.throwIfAborted();
-    const part = write.slice(i, i + batch);
+  for (const { write, stale } of deferred) await writeWindow(coll, vector, write, stale, report);
+  return report;
+}
+
+async function writeWindow(
+  coll: CollectionApi,
+  vector: string,
+  write: PreparedChunk[],
+  stale: string[],
+  report: IngestReport,
+): Promise<void> {
+  if (write.length > 0) {
     const r = await coll.upsert(
-      part.map((c) => ({
+      write.map((c) => ({
         id: c.id,
         vectors: { [vector]: c.vector ?? c.payload.text } as Record<string, ArrayLike<number>>,
         payload: c.payload,
       })),
     );
-    upserted += r.upserted;
-    opts.onProgress?.(Math.min(total, i + part.length + skipped.length), total);
+    report.upserted += r.upserted;
   }
-  if (write.length === 0) opts.onProgress?.(total, total);
-  // Replace: chunks past the new end of each document (an older, longer version) go.
-  let removed = 0;
-  for (const d of docs) {
-    const n = chunks.filter((c) => c.payload.documentId === d.id).length;
-    removed += (await coll.deleteByFilter({ documentId: d.id, chunk: { $gte: n } })).deleted;
-    const skippedHere = skipped.filter((id) => id.startsWith(`${d.id}#`));
-    if (skippedHere.length > 0) removed += (await coll.delete(skippedHere)).deleted;
+  if (stale.length > 0) report.removed += (await coll.delete(stale)).deleted;
+}
+
+const CHECKS = ["exactDuplicates", "nearDuplicates", "emptyTexts", "shortTexts", "abnormalNorms", "outliers"] as const;
+
+/** Adds one window's quality findings to the running total (examples up to the cap). */
+function mergeQuality(into: QualityFindings, part: QualityFindings, maxExamples: number): void {
+  into.records += part.records;
+  for (const key of CHECKS) {
+    into[key].count += part[key].count;
+    into[key].examples.push(...part[key].examples.slice(0, maxExamples - into[key].examples.length));
   }
-  return { documents: docs.length, chunks: total, upserted, removed, skipped, quality };
+  for (const note of part.notes) if (!into.notes.includes(note)) into.notes.push(note);
+}
+
+interface DuplicateState {
+  dup: Map<string, string>;
+  firstOfHash: Map<string, string>;
+  earlier: { documentId: string; id: string; unit: Float32Array }[];
+  quality: QualityFindings;
+  threshold: number;
+  mode: "keep" | "skip" | "reject";
+  opts: IngestOptions;
+}
+
+/** Marks the chunks that duplicate a chunk of another document, in this ingest or stored. */
+async function findDuplicates(
+  coll: CollectionApi,
+  vector: string,
+  chunks: PreparedChunk[],
+  s: DuplicateState,
+): Promise<void> {
+  const byHash = new Map<string, PreparedChunk>();
+  for (const c of chunks) {
+    const first = s.firstOfHash.get(c.payload.hash);
+    if (first !== undefined && !first.startsWith(`${c.payload.documentId}#`)) s.dup.set(c.id, first);
+    else if (first === undefined) {
+      s.firstOfHash.set(c.payload.hash, c.id);
+      byHash.set(c.payload.hash, c);
+    }
+  }
+  if (chunks.length > 0 && (await coll.count()) > 0) await findStoredDuplicates(coll, vector, chunks, byHash, s);
+  // Near-duplicates across documents of this ingest that are not stored yet: this window's, and with
+  // "reject" (which defers writing) every earlier one's too.
+  if (s.mode === "keep") return;
+  if (s.mode === "skip") s.earlier.length = 0;
+  for (const c of chunks) {
+    if (s.dup.has(c.id) || !c.vector) continue;
+    const unit = unitVector(c.vector);
+    const near = s.earlier.find((e) => e.documentId !== c.payload.documentId && dotUnit(unit, e.unit) >= s.threshold);
+    if (near) s.dup.set(c.id, near.id);
+    else s.earlier.push({ documentId: c.payload.documentId, id: c.id, unit });
+  }
+}
+
+/** Duplicates of stored chunks of other documents: exact (same hash), then near (nearest vector). */
+async function findStoredDuplicates(
+  coll: CollectionApi,
+  vector: string,
+  chunks: PreparedChunk[],
+  byHash: Map<string, PreparedChunk>,
+  s: DuplicateState,
+): Promise<void> {
+  const max = s.opts.examples ?? 5;
+  const hashes = [...byHash.keys()];
+  for (let i = 0; i < hashes.length; i += 500) {
+    let cursor: string | undefined;
+    do {
+      const page = await coll.scroll({ cursor, limit: 1000, filter: { hash: { $in: hashes.slice(i, i + 500) } } });
+      for (const r of page.records) {
+        const c = byHash.get(String(r.payload?.hash));
+        if (c && r.payload?.documentId !== c.payload.documentId && !s.dup.has(c.id)) {
+          s.dup.set(c.id, r.id);
+          s.quality.exactDuplicates.count++;
+          if (s.quality.exactDuplicates.examples.length < max)
+            s.quality.exactDuplicates.examples.push({ id: c.id, of: r.id, text: c.payload.text.slice(0, 80) });
+        }
+      }
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+  }
+  for (const c of chunks) {
+    if (s.dup.has(c.id)) continue;
+    const { hits } = await coll.query({
+      vector: { [vector]: c.vector ?? c.payload.text } as Record<string, ArrayLike<number>>,
+      limit: 1,
+      filter: { documentId: { $ne: c.payload.documentId } },
+      withPayload: false,
+    });
+    if (hits[0] && hits[0].score >= s.threshold) {
+      s.dup.set(c.id, hits[0].id);
+      s.quality.nearDuplicates.count++;
+      if (s.quality.nearDuplicates.examples.length < max)
+        s.quality.nearDuplicates.examples.push({
+          id: c.id,
+          of: hits[0].id,
+          score: Number(hits[0].score.toFixed(4)),
+          text: c.payload.text.slice(0, 80),
+        });
+    }
+  }
 }
 
 function unitVector(v: Float32Array): Float32Array {
