@@ -79,7 +79,8 @@ export function parseJsonOption(text: string, option: string): unknown {
 }
 
 export interface Progress {
-  increment(n: number): void;
+  /** Advances by `n`; `detail` (e.g. "12/30 documents") is shown after the figures. */
+  increment(n: number, detail?: string): void;
   stop(): void;
 }
 
@@ -93,8 +94,8 @@ export function progressBar(label: string, total: number): Progress {
     {
       stream: process.stderr,
       format: tty
-        ? `${label} [{bar}] {percentage}% | {value}/{total} | {rate}/s | ETA {eta_formatted}`
-        : `${label}: {value}/{total} ({percentage}%)`,
+        ? `${label} [{bar}] {percentage}% | {value}/{total} | {rate}/s | ETA {eta_formatted}{detail}`
+        : `${label}: {value}/{total} ({percentage}%){detail}`,
       noTTYOutput: true,
       notTTYSchedule: 2000,
       hideCursor: tty,
@@ -107,12 +108,15 @@ export function progressBar(label: string, total: number): Progress {
   );
   const start = performance.now();
   let value = 0;
-  bar.start(total, 0, { rate: "0" });
+  bar.start(total, 0, { rate: "0", detail: "" });
   return {
-    increment(n) {
+    increment(n, detail) {
       value += n;
       const seconds = (performance.now() - start) / 1000;
-      bar.update(value, { rate: seconds > 0 ? Math.round(value / seconds).toLocaleString("en-US") : "0" });
+      bar.update(value, {
+        rate: seconds > 0 ? Math.round(value / seconds).toLocaleString("en-US") : "0",
+        detail: detail === undefined ? "" : ` | ${detail}`,
+      });
     },
     stop() {
       bar.stop();

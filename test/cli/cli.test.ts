@@ -309,6 +309,31 @@ test("ingest ids: two README.md from two roots are two documents; another file's
   assert.equal(count(db, "kb"), before);
 });
 
+test("ingest again: an unchanged folder embeds and writes nothing; removed files are reported, and deleted with --prune", async (t) => {
+  const { localModelAvailable } = await import("../../src/index.js");
+  if (!(await localModelAvailable())) return t.skip("the local model is not installed");
+  const db = tempDir("again");
+  const docs = tempDir("again-docs");
+  writeFileSync(join(docs, "keep.md"), "# Keep\n\nThis file stays where it is and never changes.\n");
+  writeFileSync(join(docs, "gone.md"), "# Gone\n\nThis file is deleted after the first ingest.\n");
+  const first = JSON.parse(ok(quiver(db, "ingest", "kb", docs, "--json")).stdout);
+  assert.equal(first.embedded, 2);
+  const again = JSON.parse(ok(quiver(db, "ingest", "kb", docs, "--json")).stdout);
+  assert.deepEqual([again.embedded, again.upserted, again.unchanged], [0, 0, 2]);
+  rmSync(join(docs, "gone.md"));
+  const reported = ok(quiver(db, "ingest", "kb", docs));
+  assert.match(reported.stdout, /1 unchanged, 0 embedded, 0 written/);
+  assert.match(reported.stdout, /1 stored documents' files are gone \(delete them with --prune\): .*gone\.md/);
+  assert.equal(count(db, "kb"), 2, "reported, not deleted");
+  const pruned = JSON.parse(ok(quiver(db, "ingest", "kb", docs, "--prune", "--json")).stdout);
+  assert.deepEqual(
+    pruned.removedFiles.map((d: { id: string }) => d.id),
+    ["gone.md"],
+  );
+  assert.equal(pruned.pruned, 1);
+  assert.equal(count(db, "kb"), 1);
+});
+
 test("read commands on a path without a database fail with 'no Quiver database at' and create nothing", () => {
   const empty = tempDir("not-a-db");
   writeFileSync(join(empty, "notes.txt"), "a folder of something else");

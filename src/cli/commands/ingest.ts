@@ -1,15 +1,18 @@
 /**
  * `quiver ingest <collection> <path...>`: text, Markdown and HTML files (folders recursively) split
- * into chunks, embedded, and stored with their document id, position and source, with a progress
- * bar and a data-quality summary. Re-ingesting a file replaces its document; an id that another
- * file's document holds is refused before anything is written. What was skipped is summarised.
+ * into chunks, embedded, and stored batch by batch with their document id, position and source, with
+ * a progress bar (chunks, documents, ETA) and a data-quality summary. Re-ingesting embeds and writes
+ * only what changed, so a run stopped by Ctrl-C continues where it stopped. An id that another
+ * file's document holds is refused before anything is written. What was skipped is summarised;
+ * stored documents whose files are gone are listed, and deleted with --prune.
  */
 import { Command } from "commander";
 import { isQuiverError, QuiverError, type Collection } from "../../index.js";
-import { documentSchema, ingestDocuments } from "../../embed/documents.js";
+import { deleteDocument, documentSchema, ingestDocuments } from "../../embed/documents.js";
 import { scanDocuments, skippedSummary } from "../../embed/node/files.js";
 import type { DocumentInput } from "../../embed/documents.js";
-import { resolve } from "node:path";
+import { existsSync } from "node:fs";
+import { relative, resolve, isAbsolute } from "node:path";
 import { formatFindings } from "../../quality/analyze.js";
 import { badOption, intOption, progressBar, type CliContext } from "../output.js";
 
@@ -22,6 +25,7 @@ interface IngestCliOptions {
   threshold?: string;
   include: string[];
   exclude: string[];
+  prune?: boolean;
   json?: boolean;
 }
 
@@ -44,6 +48,31 @@ async function refuseForeignIds(coll: Collection, docs: DocumentInput[]): Promis
       });
   }
   if (problems.length > 0) throw QuiverError.fromProblems("DUPLICATE_ID", problems);
+}
+
+/**
+ * Stored documents whose source lies under one of `roots` and no longer exists: files removed
+ * since they were ingested (a file merely left out by --include/--exclude still exists).
+ */
+async function documentsOfRemovedFiles(coll: Collection, roots: string[]): Promise<{ id: string; source: string }[]> {
+  const under = roots.map((r) => resolve(r));
+  const gone: { id: string; source: string }[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await coll.scroll({ cursor, limit: 1000, filter: { chunk: 0 } });
+    for (const r of page.records) {
+      const source = r.payload?.source;
+      if (typeof source !== "string") continue;
+      const path = resolve(source);
+      const inRoot = under.some((root) => {
+        const rel = relative(root, path);
+        return rel === "" || (!rel.startsWith("..") && !isAbsolute(rel));
+      });
+      if (inRoot && !existsSync(path)) gone.push({ id: String(r.payload?.documentId), source });
+    }
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
+  return gone;
 }
 
 export function ingestCommand(ctx: CliContext): Command {
@@ -74,6 +103,7 @@ export function ingestCommand(ctx: CliContext): Command {
       [],
     )
     .option("--exclude <glob>", "leave out matching files and folders (repeatable), e.g. 'docs/old/**'", collect, [])
+    .option("--prune", "delete the stored documents whose files under the given paths are gone")
     .option("--json", "print the ingest report as JSON")
     .action(async (name: string, paths: string[], opts: IngestCliOptions, cmd: Command) => {
       if (!["keep", "skip", "reject"].includes(opts.duplicates))
@@ -114,20 +144,29 @@ export function ingestCommand(ctx: CliContext): Command {
           duplicates: opts.duplicates as "keep" | "skip" | "reject",
           nearDuplicateThreshold: threshold,
           signal,
-          onProgress: (done, total) => {
-            bar ??= progressBar(`ingesting ${docs.length} documents into ${name}`, total);
-            bar.increment(done - shown);
+          onProgress: (done, total, docsDone, docsTotal) => {
+            bar ??= progressBar(`ingesting into ${name} (chunks)`, total);
+            bar.increment(done - shown, `${docsDone}/${docsTotal} documents`);
             shown = done;
           },
         }).finally(() => (bar as ReturnType<typeof progressBar> | null)?.stop());
+        const gone = await documentsOfRemovedFiles(coll, paths);
+        let pruned = 0;
+        if (opts.prune) for (const d of gone) pruned += (await deleteDocument(coll, d.id)).deleted;
         if (opts.json) {
-          process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+          process.stdout.write(`${JSON.stringify({ ...report, removedFiles: gone, pruned }, null, 2)}\n`);
           return;
         }
         const seconds = ((performance.now() - started) / 1000).toFixed(1);
         process.stdout.write(
-          `ingested ${report.documents} documents as ${report.chunks} chunks into "${name}" in ${seconds} s (${report.upserted} written, ${report.removed} stale removed, ${report.skipped.length} duplicates skipped)\n`,
+          `ingested ${report.documents} documents as ${report.chunks} chunks into "${name}" in ${seconds} s (${report.unchanged} unchanged, ${report.embedded} embedded, ${report.upserted} written, ${report.removed} stale removed, ${report.skipped.length} duplicates skipped)\n`,
         );
+        if (gone.length > 0)
+          process.stdout.write(
+            opts.prune
+              ? `pruned ${gone.length} documents whose files are gone (${pruned} chunks): ${gone.map((d) => d.source).join(", ")}\n`
+              : `${gone.length} stored documents' files are gone (delete them with --prune): ${gone.map((d) => d.source).join(", ")}\n`,
+          );
         process.stdout.write(`${formatFindings(report.quality, "quality")}\n`);
       });
     });
