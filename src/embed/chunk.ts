@@ -20,7 +20,7 @@ export interface ChunkOptions {
    * Smallest chunk, in characters (default 200, at most size / 4): a shorter section runs on into
    * the next, a shorter end joins the chunk before. Only a document shorter than this gives a
    * shorter chunk; a chunk exceeds `size` only by a lead-in under `minSize` (a heading and a short
-   * paragraph) kept with the code block or list after it.
+   * paragraph) kept with the code block or list after it, or by a short end folded into it.
    */
   minSize?: number;
   /** `markdown` reads headings, code blocks and lists (default); `text` only paragraphs at blank lines. */
@@ -211,7 +211,7 @@ export function chunkText(text: string, opts: ChunkOptions = {}): Chunk[] {
   const size = Math.max(50, opts.size ?? 1000);
   const overlap = Math.max(0, Math.min(opts.overlap ?? 100, Math.floor(size / 2)));
   const minSize = Math.max(0, Math.min(opts.minSize ?? 200, Math.floor(size / 4)));
-  const room = size - overlap;
+  const room = size - overlap - (overlap > 0 ? 1 : 0); // the overlap is joined by a space
   const source = text.replace(/\r\n?/g, "\n");
   const chunks: Chunk[] = [];
   let cur: Block[] = [];
@@ -244,7 +244,7 @@ export function chunkText(text: string, opts: ChunkOptions = {}): Chunk[] {
     const b = queue.shift()!;
     if (b.kind === "heading" && standsAlone()) emit();
     if (b.kind === "heading" && len === 0) carry = "";
-    // room + overlap = size, so the carried overlap always fits.
+    // room + overlap + 1 = size, so the carried overlap always fits.
     const sep = len > 0 ? 2 : 0;
     if (len + sep + b.text.length <= room) {
       add(b);
