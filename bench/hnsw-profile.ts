@@ -282,6 +282,11 @@ interface Counts {
   order?: number[];
 }
 
+/** Zeroed counts; `order` set when the visit order should be collected. */
+function newCounts(order?: number[]): Counts {
+  return { upperDistances: 0, distances: 0, hops: 0, scanned: 0, candPushes: 0, resPushes: 0, resPops: 0, order };
+}
+
 /** hnswlib's searchKnn (greedy descent, then searchBaseLayerST), counting its work; returns the top k. */
 function replica(g: Graph, q: Float32Array, ef: number, k: number, c: Counts): number[] {
   const dim = g.dim;
@@ -435,15 +440,7 @@ function countWork(
   console.log("  graph            ef  recall  upper-d  layer0-d   hops  scanned  cand-push  res-push  res-pop");
   for (const ef of efs) {
     for (const g of graphs) {
-      const c: Counts = {
-        upperDistances: 0,
-        distances: 0,
-        hops: 0,
-        scanned: 0,
-        candPushes: 0,
-        resPushes: 0,
-        resPops: 0,
-      };
+      const c = newCounts();
       const res = queries.map((q) => {
         const r = replica(g, unit(q), ef, K, c);
         // hnswlib's internal id i holds row i here (built in row order), Quiver's slot s is row s.
@@ -499,16 +496,7 @@ async function micro(ds: AnnDataset, index: HnswIndex, g: Graph, queries: Float3
   if (error || !binary) throw new Error(`probe build failed: ${stderr.toString()}`);
   const slab = index.slab;
   // Real visit order: the slots whose distance the replica computes on Quiver's graph at ef 64.
-  const c: Counts = {
-    upperDistances: 0,
-    distances: 0,
-    hops: 0,
-    scanned: 0,
-    candPushes: 0,
-    resPushes: 0,
-    resPops: 0,
-    order: [],
-  };
+  const c = newCounts([]);
   const nq = Math.min(200, queries.length);
   for (let i = 0; i < nq; i++) replica(g, unit(queries[i]), 64, K, c);
   const order = Uint32Array.from(c.order!);

@@ -6,7 +6,7 @@
 
 import type { KernelExports } from "./boundary.generated.js";
 import { compileEmbedded, instantiateOver } from "./embedded.js";
-import type { KernelFactory, KernelMetric, Kernels } from "./kernels.js";
+import type { KernelFactory, Kernels } from "./kernels.js";
 import { KERNELS_WASM_BASE64 } from "./kernels-wasm.generated.js";
 import { scalarKernelFactory } from "./scalar.js";
 
@@ -27,26 +27,10 @@ export function hasWasmSimd(): boolean {
 class WasmKernels implements Kernels {
   readonly name = "wasm-simd" as const;
   readonly memory: WebAssembly.Memory;
-  readonly dot: (a: number, b: number, dim: number) => number;
-  readonly l2sq: (a: number, b: number, dim: number) => number;
-  readonly scoreRange: (
-    metric: KernelMetric,
-    q: number,
-    base: number,
-    dim: number,
-    start: number,
-    count: number,
-    out: number,
-  ) => void;
-  readonly scoreSlots: (
-    metric: KernelMetric,
-    q: number,
-    base: number,
-    dim: number,
-    slots: number,
-    count: number,
-    out: number,
-  ) => void;
+  readonly dot: Kernels["dot"];
+  readonly l2sq: Kernels["l2sq"];
+  readonly scoreRange: Kernels["scoreRange"];
+  readonly scoreSlots: Kernels["scoreSlots"];
 
   constructor(module: WebAssembly.Module, memory: WebAssembly.Memory) {
     this.memory = memory;
