@@ -21,6 +21,7 @@ import { meteredDatabase } from "./metered.js";
 import { scopedDatabase } from "./scoped.js";
 import { ROUTES, type Route, type RouteContext } from "./routes.js";
 import { validate } from "./schema.js";
+import { consoleResponse, isConsolePath, type ConsoleAssets } from "./console.js";
 import { unitsFor, type UsageMeter } from "./usage.js";
 
 export interface ServerLimits {
@@ -65,6 +66,11 @@ export interface AppOptions {
    * which owns the MCP SDK dependency, so this app stays free of npm imports.
    */
   mcp?: (request: Request, db: DatabaseApi, access: { readOnly: boolean }) => Promise<Response>;
+  /**
+   * The console's built files (src/server/console.ts), served at /console without a key: it is the
+   * sign-in page, and it reaches data only through the API with the key the user gives it.
+   */
+  console?: ConsoleAssets;
   /** The clock of request deadlines, in milliseconds (default `performance.now`; tests drive it). */
   now?: () => number;
   /** Extra gauges for /metrics, computed at scrape time (the Node adapter adds memory). */
@@ -403,6 +409,14 @@ export function createApp(opts: AppOptions): QuiverApp {
         status = response.status;
         read = tally.readUnits;
         write = tally.writeUnits;
+      } else if (opts.console && isConsolePath(pathname)) {
+        log.route = "/console";
+        if (req.method !== "GET" && req.method !== "HEAD")
+          throw new QuiverError("METHOD_NOT_ALLOWED", `${req.method} is not allowed on ${pathname}`);
+        const file = consoleResponse(opts.console, pathname);
+        if (!file) throw new QuiverError("NOT_FOUND", `no console file ${pathname}`);
+        status = file.status;
+        response = { ...file, headers: { ...file.headers, "x-request-id": requestId } };
       } else {
         const r = await handle(req, pathname, log, deadline);
         status = r.status;

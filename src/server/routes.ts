@@ -276,6 +276,28 @@ export const ROUTES: Route[] = [
   },
   {
     method: "GET",
+    path: "/v1/key",
+    summary: "The key making this request: id, name, scope, the collections or prefix it reaches, its quota.",
+    requires: { kind: "key" },
+    response: {
+      type: "object",
+      properties: {
+        id: { type: "string" },
+        name: { type: "string" },
+        scope: { type: "string", enum: ["admin", "write", "read"] },
+        collections: { type: "array", items: { type: "string" } },
+        prefix: { type: "string" },
+        quota: { type: "object" },
+      },
+    },
+    async handle(ctx) {
+      // What a client (the console) needs to offer only what this key may do; nothing secret.
+      const { id, name, scope, collections, prefix, quota } = ctx.principal!;
+      return { json: { id, name, scope, collections, prefix, quota }, cost: NONE };
+    },
+  },
+  {
+    method: "GET",
     path: "/v1/keys",
     summary: "List API keys (never the keys or their hashes).",
     requires: { kind: "admin" },
