@@ -60,7 +60,7 @@ export async function startConsoleServer(): Promise<ConsoleServer> {
   try {
     await loadSample(server.db);
     await loadArticles(server.db);
-    const { key } = await server.server.keys.create({ name: "reader", scope: "read" });
+    const { key } = await server.server.keys.create({ name: "reader", scope: "read", prefix: "" });
     return { ...server, readKey: key };
   } catch (e) {
     await server.close();

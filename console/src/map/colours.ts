@@ -24,6 +24,10 @@ export const PALETTE = [
   "#17becf",
   "#bcbd22",
   "#7f7f7f",
+  "#aec7e8",
+  "#ffbb78",
+  "#98df8a",
+  "#c5b0d5",
 ];
 const NUMBER_BINS = 8;
 

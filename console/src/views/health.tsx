@@ -12,26 +12,33 @@ import { ErrorBox, Json, useAction } from "../ui";
 interface RouteLatency {
   route: string;
   requests: number;
+  /** Answers with a 4xx or 5xx status. */
+  errors: number;
   meanMs: number;
 }
 
-/** Requests and mean latency per route from the server's request-duration histogram. */
+/**
+ * Requests, errors and mean latency per route from the server's metrics text: the latency histogram
+ * is by route, the request counter by route, method and status. Route labels hold braces
+ * (`{name}`), so a label set is matched as quoted values, not up to the first `}`.
+ */
 export function routeLatencies(metrics: string): RouteLatency[] {
-  const sums = new Map<string, { sum: number; count: number }>();
+  const routes = new Map<string, RouteLatency>();
+  const entry = (route: string) => {
+    let e = routes.get(route);
+    if (!e) routes.set(route, (e = { route, requests: 0, errors: 0, meanMs: 0 }));
+    return e;
+  };
+  const sums = new Map<string, number>();
   for (const line of metrics.split("\n")) {
-    const m = /^quiver_http_request_duration_seconds_(sum|count)\{([^}]*)\}\s+(\S+)/.exec(line);
-    if (!m) continue;
-    const route = /route="([^"]*)"/.exec(m[2])?.[1] ?? "?";
-    const method = /method="([^"]*)"/.exec(m[2])?.[1] ?? "";
-    const key = `${method} ${route}`;
-    const entry = sums.get(key) ?? { sum: 0, count: 0 };
-    if (m[1] === "sum") entry.sum += Number(m[3]);
-    else entry.count += Number(m[3]);
-    sums.set(key, entry);
+    const h = /^quiver_http_request_duration_seconds_(sum|count)\{route="([^"]*)"\} (\S+)$/.exec(line);
+    if (h && h[1] === "sum") sums.set(h[2], Number(h[3]));
+    else if (h) entry(h[2]).requests = Number(h[3]);
+    const c = /^quiver_http_requests_total\{route="([^"]*)",method="[^"]*",status="(\d+)"\} (\S+)$/.exec(line);
+    if (c && Number(c[2]) >= 400) entry(c[1]).errors += Number(c[3]);
   }
-  return [...sums.entries()]
-    .map(([route, { sum, count }]) => ({ route, requests: count, meanMs: count ? (sum / count) * 1000 : 0 }))
-    .sort((a, b) => b.requests - a.requests);
+  for (const e of routes.values()) e.meanMs = e.requests ? ((sums.get(e.route) ?? 0) / e.requests) * 1000 : 0;
+  return [...routes.values()].sort((a, b) => b.requests - a.requests);
 }
 
 export function Health({ session }: { session: Session }) {
@@ -72,6 +79,7 @@ export function Health({ session }: { session: Session }) {
               <tr>
                 <th>route</th>
                 <th>requests</th>
+                <th>errors</th>
                 <th>mean latency</th>
               </tr>
             </thead>
@@ -80,6 +88,7 @@ export function Health({ session }: { session: Session }) {
                 <tr>
                   <td>{l.route}</td>
                   <td class="num">{l.requests}</td>
+                  <td class="num">{l.errors}</td>
                   <td class="num">{l.meanMs.toFixed(2)} ms</td>
                 </tr>
               ))}

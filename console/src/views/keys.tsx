@@ -28,7 +28,8 @@ export function Keys({ session, names }: { session: Session; names: string[] }) 
     run(async () => {
       const body: Record<string, unknown> = { name, scope };
       if (reach === "collections") body.collections = collections;
-      if (reach === "prefix") body.prefix = prefix;
+      // A scoped key names its reach; the prefix "" reaches every collection.
+      else body.prefix = reach === "prefix" ? prefix : "";
       const quota: Record<string, number> = {};
       if (readUnits !== "") quota.readUnits = Number(readUnits);
       if (writeUnits !== "") quota.writeUnits = Number(writeUnits);

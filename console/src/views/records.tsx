@@ -68,7 +68,7 @@ export function Records({ session, names, collection }: Props) {
         }}
       >
         <label>
-          Filter (JSON, docs/filters.md), e.g. <code>{'{"topic": "jazz", "year": {"gte": 2000}}'}</code>
+          Filter (JSON, docs/filters.md), e.g. <code>{'{"topic": "jazz", "year": {"$gte": 2000}}'}</code>
           <textarea
             name="filter"
             rows={2}
