@@ -25,8 +25,8 @@ interface RouteLatency {
 export function routeLatencies(metrics: string): RouteLatency[] {
   const routes = new Map<string, RouteLatency>();
   const entry = (route: string) => {
-    let e = routes.get(route);
-    if (!e) routes.set(route, (e = { route, requests: 0, errors: 0, meanMs: 0 }));
+    const e = routes.get(route) ?? { route, requests: 0, errors: 0, meanMs: 0 };
+    routes.set(route, e);
     return e;
   };
   const sums = new Map<string, number>();
