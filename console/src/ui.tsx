@@ -1,4 +1,5 @@
 /** Small pieces every view uses: an error box that lists problems with their paths, a JSON block, a hash route. */
+import type { ComponentChildren } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { shownError, type ShownError } from "./api";
 
@@ -77,5 +78,44 @@ export function CollectionPicker({ names, value, view }: { names: string[]; valu
         ))}
       </select>
     </label>
+  );
+}
+
+/**
+ * A destructive action behind a second click: the button (`data-action`), then the question with
+ * the confirming button (`data-action="confirm-<action>"`) and Cancel.
+ */
+export function Confirmed(props: {
+  action: string;
+  label: string;
+  question: ComponentChildren;
+  confirmLabel: string;
+  onConfirm: () => void;
+}) {
+  const [asking, setAsking] = useState(false);
+  if (!asking)
+    return (
+      <button type="button" data-action={props.action} onClick={() => setAsking(true)}>
+        {props.label}
+      </button>
+    );
+  return (
+    <span class="confirm">
+      {props.question}{" "}
+      <button
+        type="button"
+        class="danger"
+        data-action={`confirm-${props.action}`}
+        onClick={() => {
+          setAsking(false);
+          props.onConfirm();
+        }}
+      >
+        {props.confirmLabel}
+      </button>{" "}
+      <button type="button" onClick={() => setAsking(false)}>
+        Cancel
+      </button>
+    </span>
   );
 }

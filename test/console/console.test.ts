@@ -65,8 +65,11 @@ async function shot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
 }
 
-/** Pixels of the map's WebGL canvas that differ from its background (read back through a 2-D canvas). */
-async function drawnPixels(page: Page): Promise<number> {
+/**
+ * Reads the map's WebGL canvas back through a 2-D canvas: how many pixels differ from the background
+ * (#10141b), and the page coordinates of a brightly lit one in the lower right of the cloud (a point to click).
+ */
+async function scanMap(page: Page): Promise<{ lit: number; point: { x: number; y: number } | null }> {
   return page.evaluate(() => {
     const gl = document.querySelector<HTMLCanvasElement>('canvas[data-role="map-canvas"]')!;
     const c = document.createElement("canvas");
@@ -75,11 +78,18 @@ async function drawnPixels(page: Page): Promise<number> {
     const ctx = c.getContext("2d")!;
     ctx.drawImage(gl, 0, 0);
     const px = ctx.getImageData(0, 0, c.width, c.height).data;
-    let n = 0;
-    // Background #10141b.
-    for (let i = 0; i < px.length; i += 4)
-      if (Math.abs(px[i] - 0x10) + Math.abs(px[i + 1] - 0x14) + Math.abs(px[i + 2] - 0x1b) > 60) n++;
-    return n;
+    const rect = gl.getBoundingClientRect();
+    let lit = 0;
+    let point: { x: number; y: number } | null = null;
+    for (let y = 0; y < c.height; y++)
+      for (let x = 0; x < c.width; x++) {
+        const i = (y * c.width + x) * 4;
+        const distance = Math.abs(px[i] - 0x10) + Math.abs(px[i + 1] - 0x14) + Math.abs(px[i + 2] - 0x1b);
+        if (distance > 60) lit++;
+        if (distance > 120 && !point && y > c.height / 3 && x > c.width / 3)
+          point = { x: rect.left + (x * rect.width) / c.width, y: rect.top + (y * rect.height) / c.height };
+      }
+    return { lit, point };
   });
 }
 
@@ -239,31 +249,14 @@ test("map: 20,000 points drawn by WebGL, a clicked point's neighbours from the e
   });
   // doc-00000 was deleted by the records test.
   assert.match(await seen(page.locator('[data-role="map-status"]')), /All 19,999 records/);
-  const pixels = await drawnPixels(page);
-  assert.ok(pixels > 2000, `only ${pixels} pixels differ from the background`);
+  const { lit, point: target } = await scanMap(page);
+  assert.ok(lit > 2000, `only ${lit} pixels differ from the background`);
   // Coloured by the first payload field, topic: all 20 topics have their own colour.
   const legend = (await seen(page.locator(".legend"))).split("\n");
   assert.ok(legend.includes("jazz") && legend.includes("robotics") && !legend.includes("other"), legend.join(", "));
   await shot(page, "map");
 
-  // Click a drawn point: find a lit pixel near the middle of the cloud.
-  const target = await page.evaluate(() => {
-    const gl = document.querySelector<HTMLCanvasElement>('canvas[data-role="map-canvas"]')!;
-    const c = document.createElement("canvas");
-    c.width = gl.width;
-    c.height = gl.height;
-    const ctx = c.getContext("2d")!;
-    ctx.drawImage(gl, 0, 0);
-    const px = ctx.getImageData(0, 0, c.width, c.height).data;
-    const rect = gl.getBoundingClientRect();
-    for (let y = Math.floor(c.height / 3); y < c.height; y += 2)
-      for (let x = Math.floor(c.width / 3); x < c.width; x += 2) {
-        const i = (y * c.width + x) * 4;
-        if (Math.abs(px[i] - 0x10) + Math.abs(px[i + 1] - 0x14) + Math.abs(px[i + 2] - 0x1b) > 120)
-          return { x: rect.left + (x * rect.width) / c.width, y: rect.top + (y * rect.height) / c.height };
-      }
-    return null;
-  });
+  // Click a drawn point (a lit pixel).
   assert.ok(target, "no drawn point found to click");
   await page.mouse.move(target.x, target.y);
   await page.locator('[data-role="hover"]').waitFor();

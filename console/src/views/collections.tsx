@@ -7,7 +7,7 @@ import { useEffect, useState } from "preact/hooks";
 import type { DatabaseStats } from "quiverdb/client";
 import { can, parseJsonField, type Session } from "../api";
 import { bytes, count } from "../format";
-import { ErrorBox, go, useAction } from "../ui";
+import { Confirmed, ErrorBox, go, useAction } from "../ui";
 
 interface Info {
   name: string;
@@ -28,7 +28,6 @@ const EXAMPLE_SCHEMA = `{
 export function Collections({ session, onChanged }: { session: Session; onChanged: () => void }) {
   const [infos, setInfos] = useState<Info[]>([]);
   const [stats, setStats] = useState<DatabaseStats | null>(null);
-  const [dropping, setDropping] = useState<string | null>(null);
   const [name, setName] = useState("");
   const [schema, setSchema] = useState(EXAMPLE_SCHEMA);
   const [load, loading] = useAction();
@@ -112,34 +111,21 @@ export function Collections({ session, onChanged }: { session: Session; onChange
                   )}
                 </td>
                 <td>
-                  {can(session, "write") &&
-                    (dropping === c.name ? (
-                      <span class="confirm">
-                        Drop {c.name} and its {count(c.count)} records?{" "}
-                        <button
-                          type="button"
-                          class="danger"
-                          data-action="confirm-drop"
-                          onClick={() =>
-                            act(async () => {
-                              await session.client.dropCollection(c.name);
-                              setDropping(null);
-                              onChanged();
-                              await refresh();
-                            })
-                          }
-                        >
-                          Drop for good
-                        </button>{" "}
-                        <button type="button" onClick={() => setDropping(null)}>
-                          Cancel
-                        </button>
-                      </span>
-                    ) : (
-                      <button type="button" data-action="drop" onClick={() => setDropping(c.name)}>
-                        Drop…
-                      </button>
-                    ))}{" "}
+                  {can(session, "write") && (
+                    <Confirmed
+                      action="drop"
+                      label="Drop…"
+                      question={`Drop ${c.name} and its ${count(c.count)} records?`}
+                      confirmLabel="Drop for good"
+                      onConfirm={() =>
+                        act(async () => {
+                          await session.client.dropCollection(c.name);
+                          onChanged();
+                          await refresh();
+                        })
+                      }
+                    />
+                  )}{" "}
                   <button type="button" onClick={() => go("map", c.name)}>
                     Map
                   </button>

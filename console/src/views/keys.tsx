@@ -4,7 +4,7 @@
  */
 import { useEffect, useState } from "preact/hooks";
 import type { KeyInfo, Scope, Session } from "../api";
-import { ErrorBox, useAction } from "../ui";
+import { Confirmed, ErrorBox, useAction } from "../ui";
 
 export function Keys({ session, names }: { session: Session; names: string[] }) {
   const [keys, setKeys] = useState<KeyInfo[]>([]);
@@ -16,7 +16,6 @@ export function Keys({ session, names }: { session: Session; names: string[] }) 
   const [readUnits, setReadUnits] = useState("");
   const [writeUnits, setWriteUnits] = useState("");
   const [created, setCreated] = useState<{ id: string; key: string } | null>(null);
-  const [revoking, setRevoking] = useState<string | null>(null);
   const [run, running] = useAction();
   const refresh = () =>
     run(async () => setKeys((await session.client.request<{ keys: KeyInfo[] }>("GET", "/v1/keys")).keys));
@@ -82,32 +81,18 @@ export function Keys({ session, names }: { session: Session; names: string[] }) 
               </td>
               <td>{k.createdAt}</td>
               <td>
-                {revoking === k.id ? (
-                  <span class="confirm">
-                    Revoke at once?{" "}
-                    <button
-                      type="button"
-                      class="danger"
-                      data-action="confirm-revoke"
-                      onClick={() =>
-                        run(async () => {
-                          await session.client.request("DELETE", `/v1/keys/${encodeURIComponent(k.id)}`);
-                          setRevoking(null);
-                          await refresh();
-                        })
-                      }
-                    >
-                      Revoke
-                    </button>{" "}
-                    <button type="button" onClick={() => setRevoking(null)}>
-                      Cancel
-                    </button>
-                  </span>
-                ) : (
-                  <button type="button" data-action="revoke" onClick={() => setRevoking(k.id)}>
-                    Revoke…
-                  </button>
-                )}
+                <Confirmed
+                  action="revoke"
+                  label="Revoke…"
+                  question="Revoke at once?"
+                  confirmLabel="Revoke"
+                  onConfirm={() =>
+                    run(async () => {
+                      await session.client.request("DELETE", `/v1/keys/${encodeURIComponent(k.id)}`);
+                      await refresh();
+                    })
+                  }
+                />
               </td>
             </tr>
           ))}

@@ -7,7 +7,7 @@ import { useEffect, useState } from "preact/hooks";
 import type { RecordOutput } from "quiverdb/client";
 import { can, parseJsonField, type Session } from "../api";
 import { count } from "../format";
-import { CollectionPicker, ErrorBox, Json, useAction } from "../ui";
+import { CollectionPicker, Confirmed, ErrorBox, Json, useAction } from "../ui";
 
 const PAGE = 50;
 
@@ -36,7 +36,6 @@ export function Records({ session, names, collection }: Props) {
   const [next, setNext] = useState<string | null>(null);
   const [total, setTotal] = useState<number | null>(null);
   const [detail, setDetail] = useState<RecordOutput | null>(null);
-  const [confirmDelete, setConfirmDelete] = useState(false);
   const [load, loading] = useAction();
   const [act, acting] = useAction();
 
@@ -101,7 +100,6 @@ export function Records({ session, names, collection }: Props) {
                 act(async () => {
                   const coll = await session.client.collection(collection);
                   const [full] = await coll.get([r.id], { withPayload: true, withVectors: true });
-                  setConfirmDelete(false);
                   setDetail(full ?? null);
                 })
               }
@@ -154,33 +152,26 @@ export function Records({ session, names, collection }: Props) {
               </li>
             ))}
           </ul>
-          {can(session, "write") &&
-            (confirmDelete ? (
-              <span class="confirm">
-                Delete <code>{detail.id}</code>?{" "}
-                <button
-                  type="button"
-                  class="danger"
-                  data-action="confirm-delete"
-                  onClick={() =>
-                    act(async () => {
-                      await (await session.client.collection(collection)).delete([detail.id]);
-                      setDetail(null);
-                      await show(pages[pages.length - 1], pages);
-                    })
-                  }
-                >
-                  Delete for good
-                </button>{" "}
-                <button type="button" onClick={() => setConfirmDelete(false)}>
-                  Cancel
-                </button>
-              </span>
-            ) : (
-              <button type="button" data-action="delete" onClick={() => setConfirmDelete(true)}>
-                Delete…
-              </button>
-            ))}
+          {can(session, "write") && (
+            <Confirmed
+              key={detail.id}
+              action="delete"
+              label="Delete…"
+              question={
+                <span>
+                  Delete <code>{detail.id}</code>?
+                </span>
+              }
+              confirmLabel="Delete for good"
+              onConfirm={() =>
+                act(async () => {
+                  await (await session.client.collection(collection)).delete([detail.id]);
+                  setDetail(null);
+                  await show(pages[pages.length - 1], pages);
+                })
+              }
+            />
+          )}
         </aside>
       )}
     </section>
