@@ -5,7 +5,8 @@
  * a click asks the engine for the record's nearest neighbours and highlights them; a filter keeps the
  * points it matches; the playground's last hits can be highlighted.
  *
- * performance marks `quiver-map-pca-drawn` and `quiver-map-umap-drawn` time the two draws (bench/console.ts).
+ * Performance marks `quiver-map-{pca,umap}-received` (the worker's answer arrived) and
+ * `quiver-map-{pca,umap}-drawn` time the two projections and their draws (bench/console.ts).
  */
 import createScatterplot from "regl-scatterplot";
 import { useEffect, useRef, useState } from "preact/hooks";
@@ -160,6 +161,7 @@ export function MapView({ session, names, collection, lastHits }: Props) {
       w.onmessage = (e: MessageEvent<ProjectionMessage>) => {
         const m = e.data;
         if (m.kind === "pca" || m.kind === "umap") {
+          performance.mark(`quiver-map-${m.kind}-received`);
           points.current = m.points;
           draw(`quiver-map-${m.kind}-drawn`, colourBy(s.payloads, colourField)).then(() => {
             setPhase(m.kind === "pca" ? "pca-drawn" : "umap-drawn");
