@@ -239,7 +239,7 @@ test("query playground: vector, more-like-this, text, hybrid, group-by; plan, ex
   assert.deepEqual(errors, []);
 });
 
-test("map: 20,000 points drawn by WebGL, a clicked point's neighbours from the engine, a filter", async () => {
+test("map: 20,000 points drawn by WebGL, a clicked point's neighbours from the engine, a filter, a sample", async () => {
   const { page, errors } = await newPage();
   await signIn(page, ADMIN_KEY);
   await page.goto(`${t.url}/console/#/map/sample`);
@@ -289,6 +289,21 @@ test("map: 20,000 points drawn by WebGL, a clicked point's neighbours from the e
     await seen(page.locator('[data-role="filtered"]')),
     new RegExp(`${jazz.toLocaleString("en-US")} points`),
   );
+
+  // A smaller map: a sample chosen by id, its size shown.
+  await page.fill('input[name="mapLimit"]', "5000");
+  await page.click('button[data-action="open-map"]');
+  await page.waitForFunction(() =>
+    document.querySelector('[data-role="map-status"]')?.textContent?.includes("Sample of"),
+  );
+  await page.waitForSelector('[data-role="map-status"][data-phase="pca-drawn"], [data-phase="umap-drawn"]', {
+    timeout: 60_000,
+  });
+  const status = /Sample of ([\d,]+) of 19,999 records/.exec(await seen(page.locator('[data-role="map-status"]')));
+  assert.ok(status, "no sample size shown");
+  const sampled = Number(status[1].replace(/,/g, ""));
+  assert.ok(sampled > 4_500 && sampled <= 5_000, `sample of ${sampled}`);
+  assert.ok((await scanMap(page)).lit > 500);
   assert.deepEqual(errors, []);
 });
 

@@ -1,7 +1,7 @@
 /**
- * The records the map draws: every record of a collection up to MAP_LIMIT, or beyond that a sample
- * of about MAP_LIMIT chosen by a hash of the id (the same records every time, whatever the page
- * order), read page by page through scroll with the one named vector and the payload.
+ * The records the map draws: every record of a collection up to `limit` (at most MAP_LIMIT), or
+ * beyond that a sample of about `limit` chosen by a hash of the id (the same records every time,
+ * whatever the page order), read page by page through scroll with the one named vector and the payload.
  */
 import type { CollectionApi } from "quiverdb/client";
 

@@ -55,6 +55,7 @@ export function MapView({ session, names, collection, lastHits }: Props) {
   const [hover, setHover] = useState<number | null>(null);
   const [selected, setSelected] = useState<number | null>(null);
   const [neighbours, setNeighbours] = useState<Neighbour[]>([]);
+  const [limit, setLimit] = useState(MAP_LIMIT);
   const [filterText, setFilterText] = useState("");
   const [filtered, setFiltered] = useState<number | null>(null);
   const [run, running] = useAction();
@@ -141,8 +142,11 @@ export function MapView({ session, names, collection, lastHits }: Props) {
       setNeighbours([]);
       setFiltered(null);
       setPhase("reading");
-      const s = await readSample(coll.current!, vectorName, (read, total) =>
-        setProgress(`reading records: ${count(read)} of ${count(total)}`),
+      const s = await readSample(
+        coll.current!,
+        vectorName,
+        (read, total) => setProgress(`reading records: ${count(read)} of ${count(total)}`),
+        Math.min(MAP_LIMIT, Math.max(1, limit)),
       );
       sample.current = s;
       indexOf.current = new Map(s.ids.map((id, i) => [id, i]));
@@ -236,6 +240,18 @@ export function MapView({ session, names, collection, lastHits }: Props) {
             ))}
           </select>
         </label>
+        <label>
+          At most{" "}
+          <input
+            name="mapLimit"
+            type="number"
+            min={1}
+            max={MAP_LIMIT}
+            value={limit}
+            onInput={(e) => setLimit(Number((e.currentTarget as HTMLInputElement).value))}
+          />{" "}
+          points
+        </label>
         <button type="button" data-action="open-map" disabled={running.busy || !vectorName} onClick={open}>
           Draw the map
         </button>
@@ -257,7 +273,7 @@ export function MapView({ session, names, collection, lastHits }: Props) {
       <p class="muted" data-phase={phase} data-role="map-status">
         {size &&
           (size.shown < size.total
-            ? `Sample of ${count(size.shown)} of ${count(size.total)} records (at most ${count(MAP_LIMIT)}). `
+            ? `Sample of ${count(size.shown)} of ${count(size.total)} records (chosen by id). `
             : `All ${count(size.shown)} records. `)}
         {progress}
       </p>
