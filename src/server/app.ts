@@ -67,6 +67,12 @@ export interface AppOptions {
    */
   mcp?: (request: Request, db: DatabaseApi, access: { readOnly: boolean }) => Promise<Response>;
   /**
+   * What opening the database found (the embedded Database's `recovery` report: WAL replayed, torn
+   * bytes cut, warnings, damage), served to admin keys at /v1/recovery. A function so the app needs
+   * no database type beyond the API; absent when the host has no report (the route answers null).
+   */
+  recovery?: () => unknown;
+  /**
    * The console's built files (src/server/console.ts), served at /console without a key: it is the
    * sign-in page, and it reaches data only through the API with the key the user gives it.
    */
@@ -359,6 +365,7 @@ export function createApp(opts: AppOptions): QuiverApp {
       metricsText,
       openapi: () => openapi,
       docsHtml: () => docs,
+      recovery: () => opts.recovery?.() ?? null,
     };
     const result = await route.handle(ctx);
     const payload = result.text !== undefined ? result.text : utf8.encode(JSON.stringify(result.json));

@@ -36,6 +36,8 @@ export interface RouteContext {
   metricsText: () => Promise<string>;
   openapi: () => unknown;
   docsHtml: () => string;
+  /** The database's recovery report from its open (AppOptions.recovery), or null. */
+  recovery: () => unknown;
 }
 
 export interface RouteResult {
@@ -262,6 +264,17 @@ export const ROUTES: Route[] = [
     requires: { kind: "admin" },
     async handle(ctx) {
       return { json: await ctx.db.stats(), cost: NONE };
+    },
+  },
+  {
+    method: "GET",
+    path: "/v1/recovery",
+    summary:
+      "What opening the database found (admin key): segments loaded, WAL replayed, torn bytes cut, stale files removed, warnings, damage.",
+    requires: { kind: "admin" },
+    response: { type: "object", properties: { recovery: { type: ["object", "null"] } } },
+    async handle(ctx) {
+      return { json: { recovery: ctx.recovery() }, cost: NONE };
     },
   },
   {

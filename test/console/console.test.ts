@@ -336,6 +336,7 @@ test("keys: an admin creates a scoped key (shown once) that works, and revokes i
   assert.match(await seen(page.locator('[data-stat="kernels"]')), /\w/);
   await page.locator('[data-role="latencies"]').waitFor();
   assert.match(await seen(page.locator('[data-role="latencies"]')), /\/v1\/collections\/\{name\}\/query\s+\d+/);
+  assert.match(await seen(page.locator('[data-role="recovery"]')), /operations replayed/);
   await shot(page, "health");
   assert.deepEqual(errors, []);
 });

@@ -88,3 +88,13 @@ test("GET /v1/key describes the key making the request, and nothing secret", asy
   assert.equal((await t.call("GET", "/v1/key", { key: "not-a-key-0123456789" })).status, 401);
   assert.ok("/v1/key" in (t.server.app.openapi.paths as Record<string, unknown>));
 });
+
+test("GET /v1/recovery gives an admin what opening the database found, and no one else", async () => {
+  const admin = await t.call("GET", "/v1/recovery", { key: ADMIN_KEY });
+  assert.equal(admin.status, 200);
+  assert.deepEqual(admin.json.recovery.damage, []);
+  assert.ok(Array.isArray(admin.json.recovery.warnings));
+  assert.equal(typeof admin.json.recovery.operationsReplayed, "number");
+  const { key } = await t.server.keys.create({ name: "reader", scope: "read", prefix: "" });
+  assert.equal((await t.call("GET", "/v1/recovery", { key })).status, 403);
+});

@@ -66,6 +66,7 @@ export async function startTestServer(
     mcp: opts.mcp,
     now: opts.now,
     console: opts.console,
+    recovery: () => db.recovery,
   });
   const http = await serveApp(server.app, { host: "127.0.0.1", port: 0, limits: opts.connectionLimits });
   const url = http.url;

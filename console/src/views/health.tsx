@@ -1,7 +1,8 @@
 /**
  * Health and cost: units used per key and per collection (/v1/usage: all of them for an admin key,
  * the key's own otherwise); for an admin key also the kernel, WAL and checkpoint from stats() and
- * request counts and latencies per route from /metrics (Prometheus text, summarised here).
+ * request counts and latencies per route from /metrics (Prometheus text, summarised here), and the
+ * recovery report of the database's open (/v1/recovery: replay, torn bytes cut, warnings, damage).
  */
 import { useEffect, useState } from "preact/hooks";
 import type { DatabaseStats } from "quiverdb/client";
@@ -41,10 +42,22 @@ export function routeLatencies(metrics: string): RouteLatency[] {
   return [...routes.values()].sort((a, b) => b.requests - a.requests);
 }
 
+interface Recovery {
+  segmentsLoaded: number;
+  graphsRestored: number;
+  walFilesReplayed: number;
+  operationsReplayed: number;
+  tornBytesTruncated: number;
+  staleFilesRemoved: string[];
+  warnings: string[];
+  damage: { kind: string; file: string; message: string }[];
+}
+
 export function Health({ session }: { session: Session }) {
   const [usage, setUsage] = useState<unknown>(null);
   const [stats, setStats] = useState<DatabaseStats | null>(null);
   const [latencies, setLatencies] = useState<RouteLatency[]>([]);
+  const [recovery, setRecovery] = useState<Recovery | null>(null);
   const [run, running] = useAction();
   useEffect(() => {
     run(async () => {
@@ -52,6 +65,7 @@ export function Health({ session }: { session: Session }) {
       if (can(session, "admin")) {
         setStats(await session.client.stats());
         setLatencies(routeLatencies(await session.client.metrics()));
+        setRecovery((await session.client.request<{ recovery: Recovery | null }>("GET", "/v1/recovery")).recovery);
       }
     });
   }, []);
@@ -70,6 +84,31 @@ export function Health({ session }: { session: Session }) {
             {stats.seq} (last checkpoint at {stats.lastCheckpointSeq})
           </dd>
         </dl>
+      )}
+      {recovery && (
+        <>
+          <h3>Recovery at open</h3>
+          <p data-role="recovery">
+            {recovery.segmentsLoaded} segments loaded, {recovery.graphsRestored} graphs restored,{" "}
+            {recovery.operationsReplayed} operations replayed from {recovery.walFilesReplayed} WAL files,{" "}
+            {bytes(recovery.tornBytesTruncated)} of torn log tail cut, {recovery.staleFilesRemoved.length} stale files
+            removed.
+          </p>
+          {recovery.warnings.length + recovery.damage.length === 0 ? (
+            <p class="muted">No warnings, no damage.</p>
+          ) : (
+            <ul class="warnings">
+              {recovery.warnings.map((w) => (
+                <li>{w}</li>
+              ))}
+              {recovery.damage.map((d) => (
+                <li class="error">
+                  damage in {d.kind} {d.file}: {d.message}
+                </li>
+              ))}
+            </ul>
+          )}
+        </>
       )}
       {latencies.length > 0 && (
         <>

@@ -99,6 +99,7 @@ export function serveCommand(): Command {
           rotateAdminKey: opts.rotateAdminKey,
           onWarning: warn,
           console: consoleAssets ?? undefined,
+          recovery: () => db.recovery,
           // MCP tools on /mcp act with the database as the caller's key sees it.
           mcp: (request, scoped, access) => mcpHttpHandler(scoped, { ...access, version: packageVersion() })(request),
           log: opts.log ? (entry) => process.stdout.write(`${JSON.stringify(entry)}\n`) : undefined,
