@@ -224,6 +224,10 @@ test("query playground: vector, more-like-this, text, hybrid, group-by; plan, ex
   for (const row of await page.locator("tr[data-hit]").allInnerTexts()) assert.match(row, /sourdough/);
   assert.match(await seen(page.locator('[data-plan="text"]')), /body.*sourdough/);
 
+  // The form keeps its fields across collections (the route changes, not the page): reset them.
+  await page.uncheck('input[name="exact"]');
+  await page.fill('input[name="groupBy"]', "");
+  await page.fill('input[name="limit"]', "10");
   await page.check('input[name="mode"][value="hybrid"]');
   await page.fill('input[name="recordId"]', "art-1");
   await page.fill('input[name="text"]', "saxophone");
@@ -234,6 +238,11 @@ test("query playground: vector, more-like-this, text, hybrid, group-by; plan, ex
   assert.ok(rows.length > 0);
   for (const row of rows) assert.match(row, /jazz history/);
   assert.match(rows[0], /vector #\d+ \(/);
+  // Both sources ranked: the saxophone articles come from the text side, fused with the vector side.
+  assert.ok(
+    rows.some((r) => /saxophone/.test(r) && /text #\d+ \(/.test(r) && /vector #\d+ \(/.test(r)),
+    rows.join("\n"),
+  );
   assert.match(await seen(page.locator('[data-plan="fusion"]')), /\w/);
   await shot(page, "query-hybrid");
   assert.deepEqual(errors, []);

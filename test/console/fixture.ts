@@ -47,7 +47,11 @@ async function loadArticles(db: Database): Promise<void> {
     records.push({
       id: `art-${i}`,
       vector,
-      payload: { category: TOPICS[t], body: `${TOPICS[t]}: ${words[i % 4]} and ${words[(i + 1) % 4]} (${i})` },
+      // Words vary within a topic: article i of topic t has words j and j + 1 (j = i / 4 mod 4).
+      payload: {
+        category: TOPICS[t],
+        body: `${TOPICS[t]}: ${words[Math.floor(i / 4) % 4]} and ${words[(Math.floor(i / 4) + 1) % 4]} (${i})`,
+      },
     });
   }
   await coll.upsert(records);
