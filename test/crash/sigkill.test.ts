@@ -93,10 +93,14 @@ function runChild(
 }
 
 for (const runtime of RUNTIMES) {
-  test(`${runtime}: SIGKILL crash trials (${TRIALS[runtime]} trials, two kills each)`, {
-    timeout: 15 * 60_000,
-    skip: missingRuntime(runtime),
-  }, () => crashTrials(runtime, TRIALS[runtime]));
+  test(
+    `${runtime}: SIGKILL crash trials (${TRIALS[runtime]} trials, two kills each)`,
+    {
+      timeout: 15 * 60_000,
+      skip: missingRuntime(runtime),
+    },
+    () => crashTrials(runtime, TRIALS[runtime]),
+  );
 }
 
 async function crashTrials(runtime: Runtime, trials: number): Promise<void> {
