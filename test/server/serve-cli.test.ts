@@ -6,7 +6,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -68,5 +68,22 @@ test("quiver stats and quiver query work in other processes while quiver serve h
     assert.equal(stopped.code, 0, stopped.stderr);
   } finally {
     rmSync(data, { recursive: true, force: true });
+  }
+});
+
+test("quiver serve --cors-origin: a malformed origin is refused before the database is created", () => {
+  const parent = mkdtempSync(join(tmpdir(), "quiver-serve-cors-"));
+  const data = join(parent, "db");
+  try {
+    const r = spawnSync(
+      process.execPath,
+      [MAIN, "serve", "--db", data, "--port", "0", "--cors-origin", "http://ok.test", "--cors-origin", "app.test/x"],
+      { encoding: "utf8", timeout: 30_000 },
+    );
+    assert.notEqual(r.status, 0, r.stdout);
+    assert.match(r.stderr, /corsOrigins\[1\].*app\.test\/x/);
+    assert.equal(existsSync(data), false, "nothing was created");
+  } finally {
+    rmSync(parent, { recursive: true, force: true });
   }
 });
