@@ -83,7 +83,7 @@ export interface QueryPlan {
   fusion?: string;
   /**
    * Set when this runtime cannot run the HNSW module (no WebAssembly SIMD, or compiling it was refused
-   * and it was not passed in): the vector source was an exact scan with the scalar kernels, and this says why.
+   * and it was not passed in): the vector source was an exact scan (scalar kernels without SIMD), and this says why.
    */
   hnswUnavailable?: string;
   /** Graph searches: the beam width used, nodes scored, retries with a 4x wider beam, and whether an exact scan had to finish the job. */
