@@ -62,7 +62,11 @@ export class QuiverVectorStore extends VectorStore {
     return this.addVectors(vectors, documents, options);
   }
 
-  async addVectors(vectors: number[][], documents: DocumentInterface[], options?: { ids?: string[] }): Promise<string[]> {
+  async addVectors(
+    vectors: number[][],
+    documents: DocumentInterface[],
+    options?: { ids?: string[] },
+  ): Promise<string[]> {
     if (vectors.length !== documents.length || (options?.ids && options.ids.length !== documents.length))
       throw new QuiverError(
         "INVALID_ARGUMENT",
@@ -110,7 +114,10 @@ export class QuiverVectorStore extends VectorStore {
   }
 
   /** Diverse results: the `fetchK` (default 20) nearest, of which k are picked by MMR with `lambda` (default 0.5). */
-  override async maxMarginalRelevanceSearch(query: string, options: MaxMarginalRelevanceSearchOptions<Filter>): Promise<Document[]> {
+  override async maxMarginalRelevanceSearch(
+    query: string,
+    options: MaxMarginalRelevanceSearchOptions<Filter>,
+  ): Promise<Document[]> {
     const vector = await this.embeddings.embedQuery(query);
     const { collection, layout } = await this.open();
     const { k, fetchK = Math.max(20, k), lambda = 0.5, filter } = options;
@@ -159,7 +166,8 @@ export class QuiverVectorStore extends VectorStore {
   /** A store over a collection that exists (NOT_FOUND otherwise), e.g. one filled by another process. */
   static async fromExistingCollection(
     embeddings: EmbeddingsInterface,
-    args: QuiverVectorStoreArgs & ({ db: DatabaseApi; collectionName: string } | Required<Pick<QuiverStoreOptions, "collection">>),
+    args: QuiverVectorStoreArgs &
+      ({ db: DatabaseApi; collectionName: string } | Required<Pick<QuiverStoreOptions, "collection">>),
   ): Promise<QuiverVectorStore> {
     const store = new QuiverVectorStore(embeddings, args);
     await store.target.layout();

@@ -48,7 +48,8 @@ function valuesAt(payload: Record<string, unknown>, key: string): unknown[] {
   return values;
 }
 
-const isScalar = (v: unknown): v is string | number => typeof v === "string" || (typeof v === "number" && Number.isFinite(v));
+const isScalar = (v: unknown): v is string | number =>
+  typeof v === "string" || (typeof v === "number" && Number.isFinite(v));
 const isEqValue = (v: unknown): v is string | number | boolean => isScalar(v) || typeof v === "boolean";
 const isScalarList = (v: unknown): v is (string | number)[] => Array.isArray(v) && v.length > 0 && v.every(isScalar);
 
@@ -77,9 +78,13 @@ function clauseOf(f: MetadataFilter, path: string, problems: Problem[]): Clause 
     }
     case "in":
     case "any":
-      return isScalarList(value) ? { filter: { [key]: { $in: value } } } : bad("a non-empty array of strings or numbers");
+      return isScalarList(value)
+        ? { filter: { [key]: { $in: value } } }
+        : bad("a non-empty array of strings or numbers");
     case "nin":
-      return isScalarList(value) ? { filter: { [key]: { $nin: value } } } : bad("a non-empty array of strings or numbers");
+      return isScalarList(value)
+        ? { filter: { [key]: { $nin: value } } }
+        : bad("a non-empty array of strings or numbers");
     case "all":
       return isScalarList(value)
         ? { filter: { $and: value.map((v) => ({ [key]: v })) } }
@@ -107,7 +112,10 @@ function clauseOf(f: MetadataFilter, path: string, problems: Problem[]): Clause 
 function groupOf(group: MetadataFilters, path: string, problems: Problem[], depth: number): Clause | null {
   const condition = group.condition ?? "and";
   if (condition !== "and" && condition !== "or") {
-    problems.push({ path: `${path}.condition`, message: `unsupported condition ${JSON.stringify(condition)}; expected and, or` });
+    problems.push({
+      path: `${path}.condition`,
+      message: `unsupported condition ${JSON.stringify(condition)}; expected and, or`,
+    });
     return null;
   }
   if (!Array.isArray(group.filters)) {
@@ -132,8 +140,7 @@ function groupOf(group: MetadataFilters, path: string, problems: Problem[], dept
     const node = parseFilter(c.filter);
     return (p: Record<string, unknown>) => matches(node, p);
   });
-  const check: Predicate =
-    condition === "and" ? (p) => checks.every((c) => c(p)) : (p) => checks.some((c) => c(p));
+  const check: Predicate = condition === "and" ? (p) => checks.every((c) => c(p)) : (p) => checks.some((c) => c(p));
   return { filter, check };
 }
 
