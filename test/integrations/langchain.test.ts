@@ -10,6 +10,7 @@ import { SyntheticEmbeddings } from "@langchain/core/utils/testing";
 import { QuiverVectorStore } from "../../src/integrations/langchain/index.js";
 import { isQuiverError, type DatabaseApi } from "../../src/index.js";
 import { TARGETS } from "./targets.js";
+import { atCosine, orthogonal, unit } from "./vectors.js";
 
 const embeddings = new SyntheticEmbeddings({ vectorSize: 16 });
 
@@ -23,24 +24,6 @@ const DOCS = [
   }),
   new Document({ pageContent: "crash safe storage with a write ahead log", metadata: { lang: "en", year: 2025 } }),
 ];
-
-const unit = (v: number[]) => {
-  const n = Math.hypot(...v);
-  return v.map((x) => x / n);
-};
-
-/** A unit vector orthogonal to the unit vector q and to those in `also` (Gram-Schmidt on a basis vector). */
-function orthogonal(q: number[], axis: number, also: number[][] = []): number[] {
-  let v: number[] = q.map((_, i) => (i === axis ? 1 : 0));
-  for (const u of [q, ...also]) {
-    const d = v.reduce((s, x, i) => s + x * u[i], 0);
-    v = v.map((x, i) => x - d * u[i]);
-  }
-  return unit(v);
-}
-
-/** The unit vector at cosine `cos` from the unit vector q, turned towards the orthogonal unit vector o. */
-const atCosine = (q: number[], o: number[], cos: number) => q.map((x, i) => cos * x + Math.sqrt(1 - cos * cos) * o[i]);
 
 for (const target of TARGETS) {
   describe(`LangChain QuiverVectorStore (${target.name})`, () => {
