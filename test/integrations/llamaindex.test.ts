@@ -20,6 +20,7 @@ import { atCosine, orthogonal, unit } from "./vectors.js";
 
 /** Letter counts (a to z) plus a constant: similar spellings are near, and no text embeds to zero. */
 class LetterEmbedding extends BaseEmbedding {
+  // biome-ignore lint/complexity/noUselessConstructor: BaseEmbedding's constructor is protected; this one makes the class constructible
   constructor() {
     super();
   }
