@@ -163,7 +163,7 @@ export class QuiverVectorStore extends VectorStore {
     return store;
   }
 
-  /** A store over a collection that exists (NOT_FOUND otherwise), e.g. one filled by another process. */
+  /** A store over a collection that exists (NOT_FOUND otherwise), e.g. one another program filled. */
   static async fromExistingCollection(
     embeddings: EmbeddingsInterface,
     args: QuiverVectorStoreArgs &
