@@ -115,6 +115,23 @@ const FILTER_CASES: [string, MetadataFilters, string[]][] = [
     ["b2", "b3", "b4", "b5"],
   ],
   [
+    "a nested group",
+    {
+      filters: [
+        {
+          filters: [
+            { key: "genre", operator: "==", value: "sf" },
+            { key: "year", operator: "<", value: 1980 },
+          ],
+          condition: "and",
+        } as unknown as MetadataFilter,
+        { key: "genre", operator: "==", value: "fantasy" },
+      ],
+      condition: "or",
+    },
+    ["b1", "b4"],
+  ],
+  [
     "and with text_match",
     {
       filters: [
