@@ -36,8 +36,8 @@ export function maximalMarginalRelevance(
     let best = -1;
     let bestScore = Number.NEGATIVE_INFINITY;
     for (const i of free) {
-      const redundancy = picked.length === 0 ? 0 : toPicked[i];
-      const score = lambda * toQuery[i] - (1 - lambda) * redundancy;
+      // The first pick is the closest whatever lambda (with lambda 0 every score would tie at 0).
+      const score = picked.length === 0 ? toQuery[i] : lambda * toQuery[i] - (1 - lambda) * toPicked[i];
       if (score > bestScore) {
         best = i;
         bestScore = score;
