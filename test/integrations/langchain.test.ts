@@ -185,6 +185,32 @@ for (const target of TARGETS) {
       assert.ok(!(await db.listCollections()).some((c) => c.name === "lc_never"));
     });
 
+    test("a collection made outside the store: its only vector is found, textKey names its text field", async () => {
+      const made = await db.createCollection("lc_own", {
+        vectors: { v: { dim: 16, metric: "l2" } },
+        text: { body: { analyzer: "english" } },
+      });
+      await made.upsert(
+        await Promise.all(
+          ["red apples", "green pears", "ripe bananas"].map(async (body, i) => ({
+            id: `f${i}`,
+            vectors: { v: await embeddings.embedQuery(body) },
+            payload: { body, shelf: i },
+          })),
+        ),
+      );
+      const store = await QuiverVectorStore.fromExistingCollection(embeddings, { collection: made, textKey: "body" });
+      const [[best, score]] = await store.similaritySearchWithScore("green pears", 1);
+      assert.deepEqual([best.id, best.pageContent, best.metadata], ["f1", "green pears", { shelf: 1 }]);
+      assert.ok(Math.abs(score) < 1e-6, `l2: the score is the negated distance, 0 for the same text, got ${score}`);
+      const [[hybrid]] = await store.hybridSearchWithScore("bananas", 1);
+      assert.equal(hybrid.id, "f2");
+      await assert.rejects(
+        QuiverVectorStore.fromExistingCollection(embeddings, { db, collectionName: "lc_own", vectorName: "nope" }),
+        (e) => isQuiverError(e, "INVALID_ARGUMENT") && e.problems[0].path === "vectorName",
+      );
+    });
+
     test("asRetriever returns the k nearest documents, filtered, and in MMR mode", async () => {
       const store = await QuiverVectorStore.fromDocuments(DOCS, embeddings, { db, collectionName: "lc_retriever" });
       const retriever = store.asRetriever({ k: 2, filter: { lang: "fr" } });
