@@ -74,9 +74,9 @@ export class StoreCollection {
   }
 
   /** The layout, settled against the collection's schema. */
-  async layout(dim?: number): Promise<StoreLayout> {
+  async layout(): Promise<StoreLayout> {
     if (this.layoutCache) return this.layoutCache;
-    const schema = (await this.get(dim)).schema;
+    const schema = (await this.get()).schema;
     const names = Object.keys(schema.vectors);
     const vectorName = this.options.vectorName ?? (names.length === 1 ? names[0] : DEFAULT_VECTOR);
     if (!Object.hasOwn(schema.vectors, vectorName))
@@ -96,28 +96,41 @@ export class StoreCollection {
     };
   }
 
-  /** Writes the records (in batches), after checking every one: nothing is written when any is wrong. */
+  /**
+   * Writes the records in batches, after checking what a store's caller can get wrong (a metadata
+   * field taking the text's place, an embedding of another dimension) for all of them: then nothing
+   * is written. Quiver checks each batch whole too, but a batch it refuses leaves earlier ones written.
+   */
   async upsert(
     items: { id: string; vector: number[]; text: string; metadata: Record<string, unknown> }[],
     what: string,
   ): Promise<void> {
     if (items.length === 0) return;
-    const layout = await this.layout(items[0].vector.length);
+    const collection = await this.get(items[0].vector.length);
+    const layout = await this.layout();
+    const dim = collection.schema.vectors[layout.vectorName].dim;
     const problems: Problem[] = [];
     items.forEach((item, i) => {
+      if (item.vector.length !== dim)
+        problems.push({
+          path: `${what}[${i}].embedding`,
+          message: `expected ${dim} numbers (the collection's dimension), got ${item.vector.length}`,
+        });
       if (Object.hasOwn(item.metadata, layout.textKey))
         problems.push({
           path: `${what}[${i}].metadata.${layout.textKey}`,
           message: `"${layout.textKey}" holds the text in this store; rename the metadata field or choose another textKey`,
         });
     });
-    if (problems.length > 0) throw QuiverError.fromProblems("INVALID_ARGUMENT", problems);
+    if (problems.length > 0) {
+      const wrongDim = problems.some((p) => p.path.endsWith(".embedding"));
+      throw QuiverError.fromProblems(wrongDim ? "DIMENSION_MISMATCH" : "INVALID_ARGUMENT", problems);
+    }
     const records = items.map((item) => ({
       id: item.id,
       vectors: { [layout.vectorName]: item.vector },
       payload: { ...item.metadata, [layout.textKey]: item.text },
     }));
-    const collection = await this.get();
     for (let at = 0; at < records.length; at += UPSERT_BATCH)
       await collection.upsert(records.slice(at, at + UPSERT_BATCH));
   }

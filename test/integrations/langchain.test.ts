@@ -232,6 +232,15 @@ for (const target of TARGETS) {
         (e) => isQuiverError(e, "INVALID_ARGUMENT") && e.problems[0].path === "documents[1].metadata.text",
       );
       assert.equal(await (await db.collection("lc_reserved")).count(), 0);
+      // An embedding of another dimension is refused the same way, before any batch is written.
+      await assert.rejects(
+        store.addVectors(
+          [new Array(16).fill(0.5), [1, 2]],
+          [new Document({ pageContent: "a" }), new Document({ pageContent: "b" })],
+        ),
+        (e) => isQuiverError(e, "DIMENSION_MISMATCH") && e.problems[0].path === "documents[1].embedding",
+      );
+      assert.equal(await (await db.collection("lc_reserved")).count(), 0);
       // With another textKey the same metadata is fine.
       const other = new QuiverVectorStore(embeddings, { db, collectionName: "lc_textkey", textKey: "body" });
       await other.addDocuments([new Document({ pageContent: "body text", metadata: { text: "kept" } })]);
