@@ -42,7 +42,9 @@ export class QuiverVectorStore extends BaseVectorStore<DatabaseApi | CollectionA
   /**
    * @example
    * const vectorStore = new QuiverVectorStore({ db: await open("./data"), collectionName: "nodes", embedModel });
-   * const index = await VectorStoreIndex.fromDocuments(documents, { storageContext: { vectorStore } });
+   * // with the llamaindex package:
+   * const storageContext = await storageContextFromDefaults({ vectorStore });
+   * const index = await VectorStoreIndex.fromDocuments(documents, { storageContext });
    */
   constructor(private readonly params: QuiverVectorStoreParams) {
     super(params);
