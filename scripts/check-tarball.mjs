@@ -110,6 +110,11 @@ function serveAnswersHealthz(bin, data, cwd) {
 
 const CONSUMER_TS = `import { open, QuiverError, type Database, type QueryResult } from "quiverdb";
 import { connect } from "quiverdb/client";
+import { QuiverVectorStore as LangChainStore } from "quiverdb/langchain";
+import { QuiverVectorStore as LlamaIndexStore } from "quiverdb/llamaindex";
+import type { VectorStore } from "@langchain/core/vectorstores";
+import type { BaseVectorStore } from "@llamaindex/core/vector-store";
+import { SyntheticEmbeddings } from "@langchain/core/utils/testing";
 
 const db: Database = await open();
 const c = await db.createCollection("t", { vectors: { v: { dim: 2, metric: "l2" } } });
@@ -119,6 +124,11 @@ const id: string = r.hits[0].id;
 const remote = connect("http://127.0.0.1:1");
 const e: QuiverError | null = null;
 console.log(id, typeof remote.collection, e);
+
+// The framework stores (their peers are installed by then) are the frameworks' own store types.
+const lc: VectorStore = new LangChainStore(new SyntheticEmbeddings(), { db: remote, collectionName: "lc", hybrid: { method: "rrf" } });
+const li: BaseVectorStore = new LlamaIndexStore({ collection: c, textKey: "body" });
+console.log(lc._vectorstoreType(), li.storesText);
 `;
 
 const WASM_CHECK = `import { open } from "quiverdb";

@@ -241,6 +241,10 @@ for (const target of TARGETS) {
         (e) => isQuiverError(e, "DIMENSION_MISMATCH") && e.problems[0].path === "documents[1].embedding",
       );
       assert.equal(await (await db.collection("lc_reserved")).count(), 0);
+      await assert.rejects(
+        store.addVectors([[1]], [], { ids: ["x", "y"] }),
+        (e) => isQuiverError(e, "INVALID_ARGUMENT") && e.problems.map((p) => p.path).join() === "vectors,ids",
+      );
       // With another textKey the same metadata is fine.
       const other = new QuiverVectorStore(embeddings, { db, collectionName: "lc_textkey", textKey: "body" });
       await other.addDocuments([new Document({ pageContent: "body text", metadata: { text: "kept" } })]);

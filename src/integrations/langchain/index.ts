@@ -6,7 +6,7 @@
 import { VectorStore, type MaxMarginalRelevanceSearchOptions } from "@langchain/core/vectorstores";
 import { Document, type DocumentInterface } from "@langchain/core/documents";
 import type { EmbeddingsInterface } from "@langchain/core/embeddings";
-import { QuiverError } from "../../core/errors/errors.js";
+import { QuiverError, type Problem } from "../../core/errors/errors.js";
 import type { Filter, FusionRequest, Hit } from "../../api/query.js";
 import type { DatabaseApi } from "../../api/types.js";
 import {
@@ -67,11 +67,12 @@ export class QuiverVectorStore extends VectorStore {
     documents: DocumentInterface[],
     options?: { ids?: string[] },
   ): Promise<string[]> {
-    if (vectors.length !== documents.length || (options?.ids && options.ids.length !== documents.length))
-      throw new QuiverError(
-        "INVALID_ARGUMENT",
-        `addVectors got ${vectors.length} vectors, ${documents.length} documents and ${options?.ids?.length ?? "no"} ids; they must pair up`,
-      );
+    const problems: Problem[] = [];
+    if (vectors.length !== documents.length)
+      problems.push({ path: "vectors", message: `${vectors.length} vectors for ${documents.length} documents` });
+    if (options?.ids && options.ids.length !== documents.length)
+      problems.push({ path: "ids", message: `${options.ids.length} ids for ${documents.length} documents` });
+    if (problems.length > 0) throw QuiverError.fromProblems("INVALID_ARGUMENT", problems);
     const ids = documents.map((d, i) => options?.ids?.[i] ?? d.id ?? crypto.randomUUID());
     await this.target.upsert(
       documents.map((d, i) => ({ id: ids[i], vector: vectors[i], text: d.pageContent, metadata: d.metadata ?? {} })),
