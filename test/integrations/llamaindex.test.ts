@@ -5,7 +5,6 @@
  */
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { BaseEmbedding } from "@llamaindex/core/embeddings";
 import { MetadataMode, NodeRelationship, TextNode, type Metadata } from "@llamaindex/core/schema";
 import {
   VectorStoreQueryMode,
@@ -17,24 +16,8 @@ import { QuiverVectorStore } from "../../src/integrations/llamaindex/index.js";
 import { isQuiverError, type DatabaseApi } from "../../src/index.js";
 import { TARGETS } from "./targets.js";
 import { atCosine, orthogonal, unit } from "./vectors.js";
+import { LetterEmbedding } from "./letter-embedding.js";
 
-/** Letter counts (a to z) plus a constant: similar spellings are near, and no text embeds to zero. */
-class LetterEmbedding extends BaseEmbedding {
-  // biome-ignore lint/complexity/noUselessConstructor: BaseEmbedding's constructor is protected; this one makes the class constructible
-  constructor() {
-    super();
-  }
-
-  async getTextEmbedding(text: string): Promise<number[]> {
-    const v = new Array<number>(27).fill(0);
-    v[26] = 1;
-    for (const ch of text.toLowerCase()) {
-      const i = ch.charCodeAt(0) - 97;
-      if (i >= 0 && i < 26) v[i] += 1;
-    }
-    return v;
-  }
-}
 const embedModel = new LetterEmbedding();
 
 function node(id: string, text: string, metadata: Metadata, doc: string, embedding?: number[]): TextNode {
