@@ -27,11 +27,14 @@ async function answers(db: Awaited<ReturnType<typeof open>>) {
   for (const q of queries) vector.push((await c.query({ vector: q, limit: W.k })).hits.map((h) => h.id));
   const one = await c.query({ vector: queries[0], limit: W.k });
   const hybrid = await c.query({ vector: queries[0], text: "lighthouse", limit: W.k });
+  const text = await c.query({ text: "lighthouse", limit: W.count });
   const stats = await db.stats();
   return {
     vector,
     plan: one.plan,
     hybridPlan: hybrid.plan,
+    hybridHits: hybrid.hits.length,
+    text: text.hits.map((h) => h.id).sort(),
     kernels: stats.kernels,
     hnswUnavailable: stats.hnswUnavailable ?? null,
     index: stats.collections[0].vectors[0].index,

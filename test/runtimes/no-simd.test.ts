@@ -31,6 +31,10 @@ test("without WebAssembly SIMD, open() falls back to exact search with the scala
   const { stdout } = await promisify(execFile)(process.execPath, [CHILD], { timeout: 60_000 });
   const seen = JSON.parse(stdout.trim().split("\n").pop()!);
   const expected = bruteForce();
+  const lighthouseIds = Array.from({ length: W.count }, (_, i) => i)
+    .filter((i) => i % 3 === 0)
+    .map((i) => `r${i}`)
+    .sort();
   assert.equal(seen.withSimd.index, "hnsw");
   for (const side of [seen.memory, seen.disk]) {
     assert.equal(side.kernels, "scalar");
@@ -42,6 +46,9 @@ test("without WebAssembly SIMD, open() falls back to exact search with the scala
     assert.equal(side.hybridPlan.strategy, "hybrid");
     assert.equal(side.hybridPlan.hnswUnavailable, side.hnswUnavailable);
     assert.deepEqual(side.vector, expected);
+    assert.equal(side.hybridHits, W.k);
+    // BM25 needs no WebAssembly: every record with the word, and only those.
+    assert.deepEqual(side.text, lighthouseIds);
   }
   // Once per open, not per collection or query.
   assert.equal(seen.warnings.length, 2);
