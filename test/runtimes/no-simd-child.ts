@@ -7,7 +7,8 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { open } from "../../src/index.js";
+import { MemoryDirectory, open } from "../../src/index.js";
+import { startQuiverServer } from "../../src/server/index.js";
 import { NO_SIMD_WORKLOAD as W, seededVectors } from "./no-simd-workload.js";
 
 const records = seededVectors(W.count, W.dim, W.seed).map((vector, i) => ({
@@ -55,9 +56,23 @@ try {
   const warnings: string[] = [];
   const onWarning = (w: string) => warnings.push(w);
 
-  const mem = await open(undefined, { onWarning });
+  const memDir = new MemoryDirectory();
+  const mem = await open(memDir, { onWarning });
   await (await mem.createCollection("docs", schema)).upsert(records);
   const memory = await answers(mem);
+  // The server app over the same database: the HTTP answer and plan are the embedded ones.
+  const adminKey = "no-simd-admin-key-0123456789";
+  const server = await startQuiverServer({ db: mem, dir: memDir, adminKey });
+  const res = await server.app.fetch(
+    new Request("http://quiver.test/v1/collections/docs/query", {
+      method: "POST",
+      headers: { authorization: `Bearer ${adminKey}`, "content-type": "application/json" },
+      body: JSON.stringify({ vector: queries[0], limit: W.k }),
+    }),
+  );
+  const served = (await res.json()) as { hits: { id: string }[]; plan: { hnswUnavailable?: string } };
+  const http = { status: res.status, ids: served.hits.map((h) => h.id), plan: served.plan };
+  await server.flush();
   await mem.close();
 
   db = await open(path, { onWarning });
@@ -69,7 +84,7 @@ try {
   db = await open(path);
   const reopened = await answers(db);
   await db.close();
-  console.log(JSON.stringify({ withSimd, memory, disk, reopened, warnings }));
+  console.log(JSON.stringify({ withSimd, memory, http, disk, reopened, warnings }));
 } finally {
   await rm(path, { recursive: true, force: true });
 }

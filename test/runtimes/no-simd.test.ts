@@ -1,7 +1,8 @@
 /**
  * A runtime without WebAssembly SIMD (stubbed in a child process: no-simd-child.ts): open() works
  * in memory and on disk, with the scalar kernels and no graphs; every vector query is an exact scan
- * whose ids equal brute force; stats(), the plan (vector and hybrid) and onWarning say why. A
+ * whose ids equal brute force, embedded and through the server app; BM25 and hybrid answer too;
+ * stats(), the plan (vector and hybrid) and onWarning say why. A
  * database written with graphs opens there, and opens again with SIMD back, graph and answers intact.
  */
 import { test } from "node:test";
@@ -50,6 +51,10 @@ test("without WebAssembly SIMD, open() falls back to exact search with the scala
     // BM25 needs no WebAssembly: every record with the word, and only those.
     assert.deepEqual(side.text, lighthouseIds);
   }
+  // Served over the server app: the same exact answer, and the plan says why.
+  assert.equal(seen.http.status, 200);
+  assert.deepEqual(seen.http.ids, expected[0]);
+  assert.equal(seen.http.plan.hnswUnavailable, seen.memory.hnswUnavailable);
   // Once per open, not per collection or query.
   assert.equal(seen.warnings.length, 2);
   assert.match(seen.warnings[0], /SIMD.*exact/);
