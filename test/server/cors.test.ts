@@ -137,3 +137,31 @@ test('"*" admits any origin; a malformed origin is rejected before serving, ever
     await db.close();
   }
 });
+
+test("a streamed answer (/mcp, a web Response) gets the CORS headers too", async () => {
+  const dir = new MemoryDirectory();
+  const db = await open(dir);
+  const server = await startQuiverServer({
+    db,
+    dir,
+    adminKey: ADMIN_KEY,
+    corsOrigins: [ALLOWED],
+    mcp: async () => new Response("streamed", { status: 200, headers: { "content-type": "text/event-stream" } }),
+  });
+  try {
+    const res = await server.app.fetch(
+      new Request("http://quiver.test/mcp", {
+        method: "POST",
+        headers: { origin: ALLOWED, authorization: `Bearer ${ADMIN_KEY}` },
+        body: "{}",
+      }),
+    );
+    assert.equal(await res.text(), "streamed");
+    assert.equal(res.headers.get("content-type"), "text/event-stream");
+    assert.equal(res.headers.get("access-control-allow-origin"), ALLOWED);
+    assert.match(res.headers.get("vary") ?? "", /origin/i);
+  } finally {
+    await server.flush();
+    await db.close();
+  }
+});
