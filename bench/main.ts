@@ -1,4 +1,4 @@
-// Benchmark entry point: `node dist/bench/main.js [kernels|ann|text|server|hnsw-profile|docs-qa|console] [--data DIR] [--json]
+// Benchmark entry point: `node dist/bench/main.js [kernels|ann|text|server|hnsw-profile|docs-qa|runtimes|console] [--data DIR] [--json]
 // [--repeats N]`. One case per sub-command; `kernels` is the default. `ann` also takes --engines, --ef,
 // --queries and --filter-selectivity (see ann.ts); `hnsw-profile` takes --part, --ef, --queries, --passes.
 // The comparisons tune every engine on one part of the queries and score it on the rest (split.ts).
@@ -10,6 +10,7 @@ import { runServerBench } from "./server.js";
 import { runHnswProfile } from "./hnsw-profile.js";
 import { runDocsQaBench } from "./docs-qa.js";
 import { runConsoleBench } from "./console.js";
+import { runRuntimesBench } from "./runtimes.js";
 
 /** The command line: the ANN bench's options plus what the other sub-commands take. */
 interface BenchArgs extends AnnBenchOptions {
@@ -18,6 +19,7 @@ interface BenchArgs extends AnnBenchOptions {
   parts?: string[];
   passes?: number;
   sizes?: number[];
+  records?: number;
 }
 
 const numberList = (s: string | undefined): number[] =>
@@ -42,6 +44,7 @@ function parseArgs(argv: string[]): BenchArgs {
     else if (a === "--part") args.parts = (argv[++i] ?? "").split(",").filter((x) => x !== "");
     else if (a === "--passes") args.passes = Number(argv[++i]);
     else if (a === "--sizes") args.sizes = numberList(argv[++i]);
+    else if (a === "--records") args.records = Number(argv[++i]);
     else if (!a.startsWith("-")) args.command = a;
     else throw new Error(`unknown option ${a}`);
   }
@@ -81,9 +84,18 @@ async function main(): Promise<void> {
     case "console":
       await runConsoleBench({ repeats: args.repeats, sizes: args.sizes, json: args.json });
       break;
+    case "runtimes":
+      await runRuntimesBench({
+        data: args.data,
+        json: args.json,
+        repeats: args.repeats,
+        records: args.records,
+        queries: args.queries,
+      });
+      break;
     default:
       throw new Error(
-        `unknown benchmark "${args.command}" (available: kernels, ann, text, server, hnsw-profile, docs-qa, console)`,
+        `unknown benchmark "${args.command}" (available: kernels, ann, text, server, hnsw-profile, docs-qa, runtimes, console)`,
       );
   }
 }

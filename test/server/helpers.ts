@@ -50,6 +50,7 @@ export async function startTestServer(
     now?: () => number;
     /** The console's files, served at /console (AppOptions.console). */
     console?: AppOptions["console"];
+    corsOrigins?: string[];
   } = {},
 ): Promise<TestServer> {
   const dir = opts.dir ?? new MemoryDirectory();
@@ -67,6 +68,7 @@ export async function startTestServer(
     now: opts.now,
     console: opts.console,
     recovery: () => db.recovery,
+    corsOrigins: opts.corsOrigins,
   });
   const http = await serveApp(server.app, { host: "127.0.0.1", port: 0, limits: opts.connectionLimits });
   const url = http.url;
