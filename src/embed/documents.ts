@@ -9,7 +9,7 @@ import type { CollectionApi, DatabaseApi } from "../api/types.js";
 import { QuiverError } from "../core/errors/errors.js";
 import type { AnalyzerName } from "../core/analysis/analyzer.js";
 import type { CollectionSchema } from "../core/schema/schema.js";
-import type { Hit, QueryRequest } from "../api/query.js";
+import type { Hit, QueryPlan, QueryRequest } from "../api/query.js";
 import { analyzeQuality, normalizeText, type QualityFindings, type QualityOptions } from "../quality/analyze.js";
 import { EmbedderRegistry } from "./bind.js";
 import { contentHash } from "./cache.js";
@@ -522,12 +522,13 @@ export function groupByDocument(hits: Hit[], perDocument = 3): DocumentHit[] {
 }
 
 /** A document search: a question in words (`query`, hybrid by default) or a raw query request. */
-export type DocumentSearch = QueryRequest & Pick<TextQueryInput, "query" | "mode" | "using"> & { perDocument?: number };
+export type DocumentSearch = QueryRequest & Pick<TextQueryInput, "query" | "using"> & { perDocument?: number };
 
 /**
  * The best documents for a question, each with its best chunks (their payloads carry the heading
- * path and character offsets to cite). `query` runs hybrid on a collection with text fields and a
- * bound vector (as documentSchema makes), else what the collection supports; `mode` chooses.
+ * path and character offsets to cite). `query` (or `text`) runs hybrid on a collection with text
+ * fields and a bound vector (as documentSchema makes), else what the collection supports; `mode`
+ * chooses (the decision is the database's: src/database/query-mode.ts).
  * @example
  * const top = await searchDocuments(docs, { query: "how do I install it?", limit: 3 });
  */
@@ -536,21 +537,32 @@ export async function searchDocuments(
   req: DocumentSearch,
   maxTopK = 10_000,
 ): Promise<DocumentHit[]> {
+  return (await findDocuments(coll, req, maxTopK)).documents;
+}
+
+/** searchDocuments with the plan of its last query (which says the mode that ran). */
+export async function findDocuments(
+  coll: CollectionApi,
+  req: DocumentSearch,
+  maxTopK = 10_000,
+): Promise<{ documents: DocumentHit[]; plan: QueryPlan }> {
   const limit = req.limit ?? 10;
-  const { perDocument = 3, query, mode, using, ...rest } = req;
-  if (query !== undefined || mode !== undefined) {
+  const { perDocument = 3, query, using, ...rest } = req;
+  if (query !== undefined) {
     const vector = rest.vector as ArrayLike<number> | undefined;
     if (vector !== undefined && (typeof vector === "string" || !("length" in vector)))
       throw QuiverError.fromProblems("INVALID_ARGUMENT", [
-        { path: "vector", message: "with query or mode, vector must be a raw array of numbers" },
+        { path: "vector", message: "with query, vector must be a raw array of numbers" },
       ]);
-    Object.assign(rest, textQuery(coll.name, coll.schema, { query, vector, mode, using }).request);
+    Object.assign(rest, textQuery(coll.schema, { query, vector, mode: rest.mode, using }));
   }
+  // Chunks are fetched until `limit` documents are found (or there are no more).
   let fetch = Math.min(maxTopK, limit * perDocument * 4);
   for (;;) {
-    const { hits } = await coll.query({ ...rest, limit: fetch, offset: 0 });
+    const { hits, plan } = await coll.query({ ...rest, limit: fetch, offset: 0 });
     const groups = groupByDocument(hits, perDocument);
-    if (groups.length >= limit || hits.length < fetch || fetch >= maxTopK) return groups.slice(0, limit);
+    if (groups.length >= limit || hits.length < fetch || fetch >= maxTopK)
+      return { documents: groups.slice(0, limit), plan };
     fetch = Math.min(maxTopK, fetch * 4);
   }
 }
