@@ -133,7 +133,8 @@ export async function runDocsQaBench(opts: DocsQaOptions = {}): Promise<void> {
 
   const dir = await mkdtemp(join(tmpdir(), "quiver-docs-qa-"));
   try {
-    const first = counted(localEmbedder());
+    const local = localEmbedder();
+    const first = counted(local);
     const db = await open(dir, { embedders: { local: first.embedder } });
     let ingest: Record<string, number>;
     let coll: CollectionApi;
@@ -158,11 +159,13 @@ export async function runDocsQaBench(opts: DocsQaOptions = {}): Promise<void> {
     const results = [];
     for (const mode of haveModel ? MODES : (["text"] as const)) results.push(await score(coll, judged, mode));
     await db.close();
+    await local.close();
 
     let reingest: Record<string, number> | null = null;
     if (haveModel) {
       // A second run of the same folder, as a second `quiver ingest` would: a fresh open and embedder cache.
-      const again = counted(localEmbedder());
+      const local2 = localEmbedder();
+      const again = counted(local2);
       const db2 = await open(dir, { embedders: { local: again.embedder } });
       const t = performance.now();
       const report = await ingestDocuments(db2, await db2.collection("docs"), docs);
@@ -173,6 +176,7 @@ export async function runDocsQaBench(opts: DocsQaOptions = {}): Promise<void> {
         removed: report.removed,
       };
       await db2.close();
+      await local2.close();
     }
     const out = {
       documents: docs.length,
