@@ -38,7 +38,7 @@ const MODES = ["vector", "text", "hybrid"] as const;
 type Mode = (typeof MODES)[number];
 
 /** Every *.md at the root of every package (and @scope/package), nested node_modules left out. */
-async function corpus(modules: string): Promise<DocumentInput[]> {
+export async function corpus(modules: string): Promise<DocumentInput[]> {
   const packages: string[] = [];
   for (const name of (await readdir(modules)).sort()) {
     if (name.startsWith(".")) continue;
