@@ -29,7 +29,7 @@ export interface DocsQaOptions {
   json?: boolean;
 }
 
-interface Judged {
+export interface Judged {
   versions: Record<string, string>;
   questions: { question: string; answer: string }[];
 }
@@ -63,7 +63,7 @@ export async function corpus(modules: string): Promise<DocumentInput[]> {
 }
 
 /** The judged packages must be the versions the questions were written against. */
-function checkVersions(modules: string, judged: Judged): void {
+export function checkVersions(modules: string, judged: Judged): void {
   const wrong = Object.entries(judged.versions).filter(([pkg, version]) => {
     const manifest = join(modules, pkg, "package.json");
     return !existsSync(manifest) || JSON.parse(readFileSync(manifest, "utf8")).version !== version;
@@ -101,7 +101,7 @@ async function ingestTextOnly(coll: CollectionApi, docs: DocumentInput[]): Promi
   return records.length;
 }
 
-async function score(coll: CollectionApi, judged: Judged, mode: Mode) {
+export async function score(coll: CollectionApi, judged: Judged, mode: Mode) {
   let first = 0;
   let top3 = 0;
   const misses: string[] = [];

@@ -1,4 +1,4 @@
-// Benchmark entry point: `node dist/bench/main.js [kernels|ann|text|server|hnsw-profile|docs-qa|docs-qa-ingest] [--data DIR] [--json]
+// Benchmark entry point: `node dist/bench/main.js [kernels|ann|text|server|hnsw-profile|docs-qa|docs-qa-ingest|docs-qa-chunks] [--data DIR] [--json]
 // [--repeats N]`. One case per sub-command; `kernels` is the default. `ann` also takes --engines, --ef,
 // --queries and --filter-selectivity (see ann.ts); `hnsw-profile` takes --part, --ef, --queries, --passes.
 // The comparisons tune every engine on one part of the queries and score it on the rest (split.ts).
@@ -10,6 +10,7 @@ import { runServerBench } from "./server.js";
 import { runHnswProfile } from "./hnsw-profile.js";
 import { runDocsQaBench } from "./docs-qa.js";
 import { runDocsQaIngestBench } from "./docs-qa-ingest.js";
+import { runDocsQaChunksBench } from "./docs-qa-chunks.js";
 
 /** The command line: the ANN bench's options plus what the other sub-commands take. */
 interface BenchArgs extends AnnBenchOptions {
@@ -19,6 +20,7 @@ interface BenchArgs extends AnnBenchOptions {
   passes?: number;
   threads?: number[];
   files?: number;
+  minSizes?: number[];
 }
 
 const numberList = (s: string | undefined): number[] =>
@@ -44,6 +46,7 @@ function parseArgs(argv: string[]): BenchArgs {
     else if (a === "--passes") args.passes = Number(argv[++i]);
     else if (a === "--threads") args.threads = numberList(argv[++i]);
     else if (a === "--files") args.files = Number(argv[++i]);
+    else if (a === "--min-size") args.minSizes = numberList(argv[++i]);
     else if (!a.startsWith("-")) args.command = a;
     else throw new Error(`unknown option ${a}`);
   }
@@ -80,6 +83,9 @@ async function main(): Promise<void> {
     case "docs-qa":
       await runDocsQaBench({ data: args.data, json: args.json });
       break;
+    case "docs-qa-chunks":
+      await runDocsQaChunksBench({ data: args.data, json: args.json, minSizes: args.minSizes });
+      break;
     case "docs-qa-ingest":
       await runDocsQaIngestBench({
         data: args.data,
@@ -91,7 +97,7 @@ async function main(): Promise<void> {
       break;
     default:
       throw new Error(
-        `unknown benchmark "${args.command}" (available: kernels, ann, text, server, hnsw-profile, docs-qa, docs-qa-ingest)`,
+        `unknown benchmark "${args.command}" (available: kernels, ann, text, server, hnsw-profile, docs-qa, docs-qa-ingest, docs-qa-chunks)`,
       );
   }
 }
