@@ -1,11 +1,12 @@
 /**
  * Hybrid by default over HTTP: POST /v1/collections/{name}/query with `text` on a document
- * collection runs hybrid (the server's embedder embeds the text) unless `mode` chooses, and the
- * OpenAPI document declares `mode`.
+ * collection runs hybrid (the server's embedder embeds the text) unless `mode` chooses, the
+ * OpenAPI document declares `mode`, and a text embedded as the vector is billed for it.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { documentSchema, ingestDocuments } from "../../src/index.js";
+import { documentSchema, ingestDocuments, type CollectionApi, type QueryPlan } from "../../src/index.js";
+import { queryCost } from "../../src/server/costs.js";
 import { fakeEmbedder } from "../ai/fake-embedder.js";
 import { startTestServer } from "./helpers.js";
 
@@ -36,4 +37,21 @@ test("HTTP query: text on a document collection runs hybrid; mode chooses; a bad
   } finally {
     await t.close();
   }
+});
+
+test("a text embedded as the vector is billed as analysed and embedded; a vector sent is not", () => {
+  const coll = { schema: documentSchema("fake", 4) } as unknown as CollectionApi;
+  const plan = (strategy: QueryPlan["strategy"], vector: string, text: boolean): QueryPlan => ({
+    strategy,
+    vector,
+    candidates: 0,
+    usedIndexes: false,
+    payloadsChecked: 0,
+    ...(text ? { text: { fields: ["text"], terms: {}, matched: 0 } } : {}),
+  });
+  const work = (req: Record<string, unknown>, p: QueryPlan) => queryCost(coll, req, p).work;
+  assert.equal(work({ text: "abcd" }, plan("text", "", true)), 400, "BM25 only: analysed once");
+  assert.equal(work({ text: "abcd" }, plan("hybrid", "embedding", true)), 800, "hybrid by default: and embedded");
+  assert.equal(work({ text: "abcd", mode: "vector" }, plan("exact-scan", "embedding", false)), 400, "embedded only");
+  assert.equal(work({ text: "abcd", vector: [1, 0, 0, 0] }, plan("hybrid", "embedding", true)), 400);
 });
