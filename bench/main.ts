@@ -1,4 +1,4 @@
-// Benchmark entry point: `node dist/bench/main.js [kernels|ann|text|server|hnsw-profile|docs-qa|docs-qa-ingest|docs-qa-chunks] [--data DIR] [--json]
+// Benchmark entry point: `node dist/bench/main.js [kernels|ann|text|server|hnsw-profile|docs-qa|docs-qa-ingest|docs-qa-chunks|runtimes] [--data DIR] [--json]
 // [--repeats N]`. One case per sub-command; `kernels` is the default. `ann` also takes --engines, --ef,
 // --queries and --filter-selectivity (see ann.ts); `hnsw-profile` takes --part, --ef, --queries, --passes.
 // The comparisons tune every engine on one part of the queries and score it on the rest (split.ts).
@@ -11,6 +11,7 @@ import { runHnswProfile } from "./hnsw-profile.js";
 import { runDocsQaBench } from "./docs-qa.js";
 import { runDocsQaIngestBench } from "./docs-qa-ingest.js";
 import { runDocsQaChunksBench } from "./docs-qa-chunks.js";
+import { runRuntimesBench } from "./runtimes.js";
 
 /** The command line: the ANN bench's options plus what the other sub-commands take. */
 interface BenchArgs extends AnnBenchOptions {
@@ -21,6 +22,7 @@ interface BenchArgs extends AnnBenchOptions {
   threads?: number[];
   files?: number;
   minSizes?: number[];
+  records?: number;
 }
 
 const numberList = (s: string | undefined): number[] =>
@@ -47,6 +49,7 @@ function parseArgs(argv: string[]): BenchArgs {
     else if (a === "--threads") args.threads = numberList(argv[++i]);
     else if (a === "--files") args.files = Number(argv[++i]);
     else if (a === "--min-size") args.minSizes = numberList(argv[++i]);
+    else if (a === "--records") args.records = Number(argv[++i]);
     else if (!a.startsWith("-")) args.command = a;
     else throw new Error(`unknown option ${a}`);
   }
@@ -95,9 +98,18 @@ async function main(): Promise<void> {
         repeats: args.repeats,
       });
       break;
+    case "runtimes":
+      await runRuntimesBench({
+        data: args.data,
+        json: args.json,
+        repeats: args.repeats,
+        records: args.records,
+        queries: args.queries,
+      });
+      break;
     default:
       throw new Error(
-        `unknown benchmark "${args.command}" (available: kernels, ann, text, server, hnsw-profile, docs-qa, docs-qa-ingest, docs-qa-chunks)`,
+        `unknown benchmark "${args.command}" (available: kernels, ann, text, server, hnsw-profile, docs-qa, docs-qa-ingest, docs-qa-chunks, runtimes)`,
       );
   }
 }
