@@ -1,4 +1,4 @@
-// Benchmark entry point: `node dist/bench/main.js [kernels|ann|text|server|hnsw-profile|docs-qa|runtimes|console] [--data DIR] [--json]
+// Benchmark entry point: `node dist/bench/main.js [kernels|ann|text|server|hnsw-profile|docs-qa|docs-qa-ingest|docs-qa-chunks|runtimes|console] [--data DIR] [--json]
 // [--repeats N]`. One case per sub-command; `kernels` is the default. `ann` also takes --engines, --ef,
 // --queries and --filter-selectivity (see ann.ts); `hnsw-profile` takes --part, --ef, --queries, --passes.
 // The comparisons tune every engine on one part of the queries and score it on the rest (split.ts).
@@ -10,6 +10,8 @@ import { runServerBench } from "./server.js";
 import { runHnswProfile } from "./hnsw-profile.js";
 import { runDocsQaBench } from "./docs-qa.js";
 import { runConsoleBench } from "./console.js";
+import { runDocsQaIngestBench } from "./docs-qa-ingest.js";
+import { runDocsQaChunksBench } from "./docs-qa-chunks.js";
 import { runRuntimesBench } from "./runtimes.js";
 
 /** The command line: the ANN bench's options plus what the other sub-commands take. */
@@ -19,6 +21,9 @@ interface BenchArgs extends AnnBenchOptions {
   parts?: string[];
   passes?: number;
   sizes?: number[];
+  threads?: number[];
+  files?: number;
+  minSizes?: number[];
   records?: number;
 }
 
@@ -44,6 +49,9 @@ function parseArgs(argv: string[]): BenchArgs {
     else if (a === "--part") args.parts = (argv[++i] ?? "").split(",").filter((x) => x !== "");
     else if (a === "--passes") args.passes = Number(argv[++i]);
     else if (a === "--sizes") args.sizes = numberList(argv[++i]);
+    else if (a === "--threads") args.threads = numberList(argv[++i]);
+    else if (a === "--files") args.files = Number(argv[++i]);
+    else if (a === "--min-size") args.minSizes = numberList(argv[++i]);
     else if (a === "--records") args.records = Number(argv[++i]);
     else if (!a.startsWith("-")) args.command = a;
     else throw new Error(`unknown option ${a}`);
@@ -84,6 +92,18 @@ async function main(): Promise<void> {
     case "console":
       await runConsoleBench({ repeats: args.repeats, sizes: args.sizes, json: args.json });
       break;
+    case "docs-qa-chunks":
+      await runDocsQaChunksBench({ data: args.data, json: args.json, minSizes: args.minSizes });
+      break;
+    case "docs-qa-ingest":
+      await runDocsQaIngestBench({
+        data: args.data,
+        json: args.json,
+        threads: args.threads,
+        files: args.files,
+        repeats: args.repeats,
+      });
+      break;
     case "runtimes":
       await runRuntimesBench({
         data: args.data,
@@ -95,7 +115,7 @@ async function main(): Promise<void> {
       break;
     default:
       throw new Error(
-        `unknown benchmark "${args.command}" (available: kernels, ann, text, server, hnsw-profile, docs-qa, runtimes, console)`,
+        `unknown benchmark "${args.command}" (available: kernels, ann, text, server, hnsw-profile, docs-qa, docs-qa-ingest, docs-qa-chunks, runtimes, console)`,
       );
   }
 }

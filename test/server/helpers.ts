@@ -2,7 +2,7 @@
  * Test support for the server: a real server on 127.0.0.1 with an ephemeral port over a database
  * in a memory (or given) Directory, its admin key, and a small raw HTTP helper.
  */
-import { open, MemoryDirectory, type Database, type Directory, type DatabaseOptions } from "../../src/index.js";
+import { open, MemoryDirectory, type Database, type Directory, type OpenOptions } from "../../src/index.js";
 import { serveApp, type ConnectionLimits, type HttpServerHandle } from "../../src/node/http-server.js";
 import {
   startQuiverServer,
@@ -40,7 +40,7 @@ export interface TestServer {
 export async function startTestServer(
   opts: {
     dir?: Directory;
-    dbOptions?: DatabaseOptions;
+    dbOptions?: OpenOptions;
     serverLimits?: Partial<ServerLimits>;
     keepLogs?: boolean;
     adminKey?: string | null;
