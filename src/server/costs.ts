@@ -39,7 +39,7 @@ function searchedDim(c: CollectionApi, req: Record<string, unknown>, plan: Query
       ? (v as Record<string, unknown>)[plan.vector]
       : undefined;
   if (Array.isArray(named)) return named.length;
-  return Object.hasOwn(c.schema.vectors, plan.vector) ? c.schema.vectors[plan.vector].dim : 0;
+  return Object.hasOwn(c.schema.vectors, plan.vector) ? (c.schema.vectors[plan.vector].dim ?? 0) : 0;
 }
 
 /** Characters of query text analysed: `text` / `text.query`, and a vector given as text to embed. */

@@ -64,7 +64,8 @@ for (const negative of [false, true]) {
             }
           }
           const query = vec(q);
-          const accept = filterModulo === null ? undefined : new Set([...Array(61).keys()].filter((s) => s % filterModulo === 0));
+          const accept =
+            filterModulo === null ? undefined : new Set([...Array(61).keys()].filter((s) => s % filterModulo === 0));
           const bits = accept ? bitmapOf([...accept], 61) : undefined;
           const want = brute(live, query, k, accept);
           const pruned = index.search(query, k, { accept: bits });
@@ -86,11 +87,21 @@ test("MaxScore skips documents on a skewed collection and still returns the exac
   const index = new SparseIndex();
   const live = new Map<number, SparseVector>();
   for (let slot = 0; slot < 5000; slot++) {
-    const v = vec(slot % 100 === 0 ? [[1, 5 + (slot % 7)], [2, 0.1]] : [[2, 0.01 + (slot % 13) / 1000]]);
+    const v = vec(
+      slot % 100 === 0
+        ? [
+            [1, 5 + (slot % 7)],
+            [2, 0.1],
+          ]
+        : [[2, 0.01 + (slot % 13) / 1000]],
+    );
     index.add(slot, v);
     live.set(slot, v);
   }
-  const query = vec([[1, 1], [2, 1]]);
+  const query = vec([
+    [1, 1],
+    [2, 1],
+  ]);
   const r = index.search(query, 10, {});
   assert.deepEqual({ slots: r.slots, scores: r.scores }, brute(live, query, 10));
   assert.equal(r.postings, 5050);
@@ -122,15 +133,24 @@ test("toSparseVector accepts both forms, sorts them and reports every problem wi
   );
   const dup: Problem[] = [];
   toSparseVector({ indices: [4, 1, 4], values: [1, 1, 1] }, "v", 100, dup);
-  assert.deepEqual(dup.map((p) => p.path), ["v.indices[2]"]);
+  assert.deepEqual(
+    dup.map((p) => p.path),
+    ["v.indices[2]"],
+  );
   const map: Problem[] = [];
   toSparseVector({ a: 1, "07": 2, "3": Number.POSITIVE_INFINITY }, "v", 100, map);
-  assert.deepEqual(map.map((p) => p.path), ["v.a", "v.07", "v.3"]);
+  assert.deepEqual(
+    map.map((p) => p.path),
+    ["v.a", "v.07", "v.3"],
+  );
   const shape: Problem[] = [];
   toSparseVector({ indices: [1, 2], values: [1] }, "v", 100, shape);
   toSparseVector([1, 2], "w", 100, shape);
   toSparseVector({ indices: 1, values: [1], extra: true }, "x", 100, shape);
-  assert.deepEqual(shape.map((p) => p.path), ["v", "w", "x.indices", "x.extra"]);
+  assert.deepEqual(
+    shape.map((p) => p.path),
+    ["v", "w", "x.indices", "x.extra"],
+  );
   const over: Problem[] = [];
   assert.equal(toSparseVector({ indices: [1, 2, 3], values: [1, 1, 1] }, "v", 2, over).tooLarge, true);
 });

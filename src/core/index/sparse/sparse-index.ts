@@ -88,7 +88,14 @@ export class SparseIndex {
     for (let i = 0; i < v.indices.length; i++) {
       let p = this.lists.get(v.indices[i]);
       if (!p) {
-        p = { docs: new Uint32Array(4), values: new Float32Array(4), length: 0, dead: 0, max: -Infinity, min: Infinity };
+        p = {
+          docs: new Uint32Array(4),
+          values: new Float32Array(4),
+          length: 0,
+          dead: 0,
+          max: -Infinity,
+          min: Infinity,
+        };
         this.lists.set(v.indices[i], p);
       }
       if (p.length === p.docs.length) {

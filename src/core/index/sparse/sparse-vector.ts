@@ -53,7 +53,8 @@ export function toSparseVector(
   }
   const keys = Object.keys(input);
   if (keys.includes("indices") || keys.includes("values")) {
-    if (!isArrayLike(input.indices)) problems.push({ path: `${path}.indices`, message: "must be an array of integers" });
+    if (!isArrayLike(input.indices))
+      problems.push({ path: `${path}.indices`, message: "must be an array of integers" });
     if (!isArrayLike(input.values)) problems.push({ path: `${path}.values`, message: "must be an array of numbers" });
     for (const k of keys)
       if (k !== "indices" && k !== "values")
