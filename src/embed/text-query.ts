@@ -5,7 +5,7 @@
  */
 import type { QueryRequest } from "../api/query.js";
 import { QuiverError } from "../core/errors/errors.js";
-import type { CollectionSchema } from "../core/schema/schema.js";
+import { denseVectors, type CollectionSchema } from "../core/schema/schema.js";
 
 export type SearchMode = "vector" | "text" | "hybrid";
 export const SEARCH_MODES: readonly SearchMode[] = ["vector", "text", "hybrid"];
@@ -34,7 +34,8 @@ export function textQuery(
     throw QuiverError.fromProblems("INVALID_ARGUMENT", [
       { path: "mode", message: `must be vector, text or hybrid, got ${JSON.stringify(input.mode)}` },
     ]);
-  const names = Object.keys(schema.vectors);
+  // Sparse vectors are not embedded from words; the caller adds a sparse query itself.
+  const names = Object.keys(denseVectors(schema));
   const using =
     input.using ?? (names.length === 1 ? names[0] : names.find((n) => schema.vectors[n].embedder !== undefined));
   const spec = using === undefined ? undefined : schema.vectors[using];

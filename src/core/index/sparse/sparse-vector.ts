@@ -84,13 +84,23 @@ export function toSparseVector(
     return { vector: null, tooLarge: true };
   }
   const order = indices.map((_, i) => i);
+  let indicesValid = true;
   indices.forEach((x, i) => {
-    if (typeof x !== "number" || !Number.isInteger(x) || x < 0 || x > MAX_SPARSE_INDEX)
+    if (typeof x !== "number" || !Number.isInteger(x) || x < 0 || x > MAX_SPARSE_INDEX) {
+      indicesValid = false;
       problems.push({
         path: indexPath(i),
         message: `an index must be an integer from 0 to ${MAX_SPARSE_INDEX}, got ${JSON.stringify(x)}`,
       });
+    }
   });
+  // Sorted by index (stable, so a repeat is reported at its later position).
+  if (indicesValid) {
+    order.sort((a, b) => (indices[a] as number) - (indices[b] as number));
+    for (let j = 1; j < order.length; j++)
+      if (indices[order[j]] === indices[order[j - 1]])
+        problems.push({ path: indexPath(order[j]), message: `index ${indices[order[j]]} appears more than once` });
+  }
   values.forEach((x, i) => {
     // Float32 overflow turns large doubles into Infinity, so the stored value is checked too.
     if (typeof x !== "number" || !Number.isFinite(x) || !Number.isFinite(Math.fround(x)))
@@ -100,15 +110,12 @@ export function toSparseVector(
       });
   });
   if (problems.length > before) return { vector: null, tooLarge: false };
-  order.sort((a, b) => (indices[a] as number) - (indices[b] as number));
   const out: SparseVector = { indices: new Uint32Array(order.length), values: new Float32Array(order.length) };
   for (let j = 0; j < order.length; j++) {
     out.indices[j] = indices[order[j]] as number;
     out.values[j] = values[order[j]] as number;
-    if (j > 0 && out.indices[j] === out.indices[j - 1])
-      problems.push({ path: indexPath(order[j]), message: `index ${out.indices[j]} appears more than once` });
   }
-  return { vector: problems.length > before ? null : out, tooLarge: false };
+  return { vector: out, tooLarge: false };
 }
 
 /** The dot product of two stored sparse vectors (a merge of their sorted indices), in float64. */
