@@ -104,10 +104,10 @@ export interface QueryPlan {
   /** Hybrid queries: the fusion used, e.g. `zscore` or `rrf(k=60)`. */
   fusion?: string;
   /**
-   * Sparse vector searches: the vector, the query's non-zero entries that have postings, the
-   * postings in their lists (what a full scan reads), and the documents MaxScore scored in full.
+   * Sparse vector searches: the vector, the query's non-zero entries, the postings in their lists
+   * (what a full scan reads), the postings MaxScore read, and the documents it scored in full.
    */
-  sparse?: { vector: string; terms: number; postings: number; scored: number };
+  sparse?: { vector: string; terms: number; postings: number; read: number; scored: number };
   /** Graph searches: the beam width used, nodes scored, retries with a 4x wider beam, and whether an exact scan had to finish the job. */
   ann?: { ef: number; visited: number; widenings: number; fellBack: boolean };
 }

@@ -231,7 +231,7 @@ function sparseQuery(
       candidates: match ? match.slots.length : index.count,
       usedIndexes: match?.usedIndexes ?? false,
       payloadsChecked: match?.payloadsChecked ?? 0,
-      sparse: { vector: sparse.name, terms, postings: r.postings, scored: r.scored },
+      sparse: { vector: sparse.name, terms, postings: r.postings, read: r.read, scored: r.scored },
     },
   };
 }

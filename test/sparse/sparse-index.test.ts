@@ -82,8 +82,8 @@ for (const negative of [false, true]) {
 }
 
 test("MaxScore skips documents on a skewed collection and still returns the exact top k", () => {
-  // One rare heavy term and one common light term: once the heap holds the rare term's documents,
-  // documents having only the common term cannot reach the threshold and are never scored.
+  // One rare heavy term and one common light term: once the rare term's documents set the
+  // threshold, the common term's list cannot lift any other document into the top k.
   const index = new SparseIndex();
   const live = new Map<number, SparseVector>();
   for (let slot = 0; slot < 5000; slot++) {
@@ -105,7 +105,8 @@ test("MaxScore skips documents on a skewed collection and still returns the exac
   const r = index.search(query, 10, {});
   assert.deepEqual({ slots: r.slots, scores: r.scores }, brute(live, query, 10));
   assert.equal(r.postings, 5050);
-  assert.ok(r.scored < 500, `scored ${r.scored} of 5000 documents`);
+  assert.equal(r.read, 50, "the common term's list is never read");
+  assert.ok(r.scored < 100, `scored ${r.scored} of 5000 documents`);
   // Churn that compacts lists and renumbers documents leaves it exact.
   for (let slot = 0; slot < 5000; slot += 2) {
     index.remove(slot);
@@ -114,6 +115,30 @@ test("MaxScore skips documents on a skewed collection and still returns the exac
   const after = index.search(query, 10, {});
   assert.deepEqual({ slots: after.slots, scores: after.scores }, brute(live, query, 10));
   assert.equal(index.count, 2500);
+});
+
+test("a document no list read so far holds still wins when the unread lists' bounds can lift it", () => {
+  // After the first list, d0 sets the threshold (1.0); the two unread lists can add 1.2 together,
+  // so they must be read, and d1 (0.6 + 0.6) wins. Stopping on either bound alone would miss it.
+  const index = new SparseIndex();
+  index.add(0, vec([[1, 1]]));
+  index.add(
+    1,
+    vec([
+      [2, 0.6],
+      [3, 0.6],
+    ]),
+  );
+  const r = index.search(
+    vec([
+      [1, 1],
+      [2, 1],
+      [3, 1],
+    ]),
+    1,
+  );
+  assert.deepEqual(r.slots, [1]);
+  assert.equal(r.scores[0], Math.fround(0.6) * 2);
 });
 
 test("toSparseVector accepts both forms, sorts them and reports every problem with its path", () => {

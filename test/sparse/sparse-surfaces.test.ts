@@ -36,7 +36,7 @@ test("HTTP and the client store, return and search sparse vectors; bad ones answ
       ],
     );
     assert.equal(sparse.plan.strategy, "sparse");
-    assert.deepEqual(sparse.plan.sparse, { vector: "terms", terms: 2, postings: 3, scored: 2 });
+    assert.deepEqual(sparse.plan.sparse, { vector: "terms", terms: 2, postings: 3, read: 3, scored: 2 });
     const hybrid = await docs.query({
       vector: { terms: { "7": 1 }, dense: [0, 1] },
       text: "pear",

@@ -1,24 +1,25 @@
 /**
  * The index of one named sparse vector: every record's vector by slot (the forward store, for
  * reads, re-scoring and fusion) and an inverted index, sparse index -> postings (document, weight).
- * Search is by dot product and exact: MaxScore (Turtle & Flood 1995) walks the query's lists
- * document-at-a-time and skips the documents that only lists whose summed upper bounds cannot
- * reach the current k-th score hold; `scan` is the plain exhaustive term-at-a-time scan it is
- * measured against (bench/sparse.ts) and checked against (sparse-index.test.ts).
+ * Search is by dot product and exact: MaxScore (Turtle & Flood 1995), term-at-a-time, stops
+ * reading lists once the ones left cannot lift an unseen document into the top k (see `search`);
+ * `scan` is the plain exhaustive term-at-a-time scan it is measured against (bench/sparse.ts) and
+ * checked against (test/sparse/sparse-index.test.ts).
  *
  * Documents get numbers (`doc`) never reused while postings may mention them, as in the text
  * index's FieldIndex: a slot is reused after a delete and must not inherit the old postings. A
  * delete marks the document dead (`slotOf[doc] = -1`); a list is compacted once half of it is
  * dead, and numbers are reassigned once dead documents outnumber live ones (amortised O(1) per
- * posting). Postings stay in ascending document order, which MaxScore's skipping needs. A list's
+ * posting). A list's
  * bounds (largest and smallest weight) cover its dead entries too: still bounds, just looser,
  * until the list is compacted.
  *
- * Scores are computed in float64 in ascending index order (`sparseDot`), by every path, so the
- * pruned search, the scan and a brute force return the very same numbers.
+ * Scores are computed in float64 in ascending index order, the order of `sparseDot` (the scan
+ * adds the lists in that order too), so the pruned search, the scan and a brute force return the
+ * very same numbers.
  */
 import { QuiverError } from "../../errors/errors.js";
-import { DEADLINE_STRIDE, type Deadline } from "../../util/deadline.js";
+import type { Deadline } from "../../util/deadline.js";
 import { TopK } from "../flat/topk.js";
 import { hasSlot, type SlotBitmap } from "../slot-bitmap.js";
 import { sparseDot, type SparseVector } from "./sparse-vector.js";
@@ -37,7 +38,7 @@ interface Postings {
 export interface SparseSearchOptions {
   /** The slots that may be returned (a filter), or every live one. */
   accept?: SlotBitmap;
-  /** Checked every DEADLINE_STRIDE documents. */
+  /** Checked before each list is read. */
   deadline?: Deadline;
 }
 
@@ -46,19 +47,11 @@ export interface SparseSearchResult {
   scores: number[];
   /** Postings in the query's lists (what an exhaustive scan reads). */
   postings: number;
-  /** Documents whose full score was computed (the rest were skipped by the bounds). */
+  /** Postings read (MaxScore skips the lists that cannot change the top k). */
+  read: number;
+  /** Documents scored in full from the forward store (the scan: documents accumulated). */
   scored: number;
 }
-
-/** One query term during a MaxScore walk: its list, weight, bound and cursor. */
-interface Cursor {
-  list: Postings;
-  q: number;
-  bound: number;
-  pos: number;
-}
-
-const END = 0xffff_ffff;
 
 export class SparseIndex {
   private readonly lists = new Map<number, Postings>();
@@ -144,64 +137,97 @@ export class SparseIndex {
     return row ? sparseDot(row, query) : undefined;
   }
 
-  /** The exact top k by dot product among documents sharing a non-zero-weighted index with `query`. */
+  /**
+   * The exact top k by dot product among documents sharing a non-zero-weighted index with `query`.
+   * MaxScore, term-at-a-time: the lists are accumulated in descending order of their bound (the
+   * most a list can add to a score: query weight × its largest weight, or smallest for a negative
+   * query weight, never below 0). Every so often the k best partial sums are scored exactly, and
+   * the lowest of those exact scores is a threshold the final k-th score cannot fall below. Once
+   * the bounds of the lists not yet read sum to less than it, no document they alone hold can
+   * enter the top k: the remaining (long, low-weight) lists are skipped, and only the documents
+   * already touched whose partial sum plus that remainder can reach the threshold are scored in
+   * full, from the forward store.
+   */
   search(query: SparseVector, k: number, opts: SparseSearchOptions = {}): SparseSearchResult {
-    const cursors: Cursor[] = [];
+    const lists: { list: Postings; q: number; bound: number }[] = [];
     let postings = 0;
     let slack = 0;
+    let remaining = 0;
     for (let i = 0; i < query.indices.length; i++) {
       const list = this.lists.get(query.indices[i]);
       const q = query.values[i];
       if (!list || q === 0) continue;
       postings += list.length - list.dead;
-      cursors.push({ list, q, bound: Math.max(0, q > 0 ? q * list.max : q * list.min), pos: 0 });
+      const bound = Math.max(0, q > 0 ? q * list.max : q * list.min);
+      lists.push({ list, q, bound });
+      remaining += bound;
       slack += Math.abs(q) * Math.max(Math.abs(list.max), Math.abs(list.min));
     }
-    // Bounds and partial sums are added in other orders than the final score, so a candidate is
-    // dropped only when it misses the threshold by more than any rounding could explain.
+    // Partial sums add in another order than the exact score, so a document is dropped only when
+    // it misses the threshold by more than any rounding could explain.
     slack *= 1e-9;
-    cursors.sort((a, b) => a.bound - b.bound);
-    // prefix[i]: the most the lists 0..i together can add to a document's score.
-    const prefix = new Float64Array(cursors.length);
-    cursors.forEach((c, i) => {
-      prefix[i] = (i > 0 ? prefix[i - 1] : 0) + c.bound;
-    });
-    const top = new TopK(k);
+    lists.sort((a, b) => b.bound - a.bound);
+    const { acc, stamp, epoch } = this.accumulator();
+    const touched: number[] = [];
     let threshold = -Infinity;
-    // Lists below `essential` are non-essential: a document only they hold cannot reach the threshold.
-    let essential = 0;
+    let read = 0;
+    let sinceEstimate = 0;
     let scored = 0;
-    let steps = 0;
-    let doc = END;
-    for (const c of cursors) if (c.list.length > 0) doc = Math.min(doc, c.list.docs[0]);
-    while (doc !== END) {
-      if (++steps % DEADLINE_STRIDE === 0) opts.deadline?.check();
-      let partial = 0;
-      let next = END;
-      for (let i = essential; i < cursors.length; i++) {
-        const c = cursors[i];
-        const docs = c.list.docs;
-        if (c.pos < c.list.length && docs[c.pos] === doc) partial += c.q * c.list.values[c.pos++];
-        if (c.pos < c.list.length && docs[c.pos] < next) next = docs[c.pos];
-      }
-      const slot = this.slotOf[doc];
-      if (slot >= 0 && (!opts.accept || hasSlot(opts.accept, slot))) {
-        let alive = true;
-        for (let i = essential - 1; i >= 0 && alive; i--) {
-          if (partial + prefix[i] + slack < threshold) alive = false;
-          else partial += seek(cursors[i], doc);
+    for (const { list, q, bound } of lists) {
+      if (remaining + slack < threshold) break;
+      opts.deadline?.check();
+      for (let j = 0; j < list.length; j++) {
+        const slot = this.slotOf[list.docs[j]];
+        if (slot < 0 || (opts.accept && !hasSlot(opts.accept, slot))) continue;
+        if (stamp[slot] !== epoch) {
+          stamp[slot] = epoch;
+          acc[slot] = 0;
+          touched.push(slot);
         }
-        if (alive && partial + slack >= threshold) {
-          scored++;
-          if (top.push(sparseDot(this.rows[slot]!, query), slot)) {
-            threshold = top.threshold;
-            while (essential < cursors.length && prefix[essential] + slack < threshold) essential++;
-          }
-        }
+        acc[slot] += q * list.values[j];
       }
-      doc = next;
+      read += list.length;
+      remaining -= bound;
+      sinceEstimate += list.length;
+      // Estimating costs a pass over the touched documents: done once as many postings were read.
+      if (touched.length >= k && sinceEstimate >= touched.length) {
+        threshold = Math.max(threshold, this.exactKth(touched, acc, query, k));
+        scored += k;
+        sinceEstimate = 0;
+      }
     }
-    return { ...top.drain(), postings, scored };
+    remaining = Math.max(0, remaining);
+    if (touched.length >= k) {
+      threshold = Math.max(threshold, this.exactKth(touched, acc, query, k));
+      scored += k;
+    }
+    const top = new TopK(k);
+    for (const slot of touched) {
+      const bound = acc[slot] + remaining + slack;
+      if (bound < threshold || bound < top.threshold) continue;
+      scored++;
+      top.push(sparseDot(this.rows[slot]!, query), slot);
+    }
+    return { ...top.drain(), postings, read, scored };
+  }
+
+  /** The lowest exact score among the k documents with the best partial sums: a lower bound of the final k-th score. */
+  private exactKth(touched: number[], acc: Float64Array, query: SparseVector, k: number): number {
+    const best = new TopK(k);
+    for (const slot of touched) if (acc[slot] >= best.threshold) best.push(acc[slot], slot);
+    let kth = Infinity;
+    for (const slot of best.drain().slots) kth = Math.min(kth, sparseDot(this.rows[slot]!, query));
+    return kth;
+  }
+
+  /** The accumulator shared by searches (zeroed lazily: stamp[slot] === epoch marks this search's slots). */
+  private accumulator(): { acc: Float64Array; stamp: Uint32Array; epoch: number } {
+    const highWater = this.rows.length;
+    if (this.acc.length < highWater) {
+      this.acc = new Float64Array(Math.max(highWater, this.acc.length * 2));
+      this.stamp = new Uint32Array(this.acc.length);
+    }
+    return { acc: this.acc, stamp: this.stamp, epoch: ++this.epoch };
   }
 
   /**
@@ -209,12 +235,7 @@ export class SparseIndex {
    * term-at-a-time, then a heap over the touched documents. No pruning; the baseline.
    */
   scan(query: SparseVector, k: number, opts: SparseSearchOptions = {}): SparseSearchResult {
-    const highWater = this.rows.length;
-    if (this.acc.length < highWater) {
-      this.acc = new Float64Array(Math.max(highWater, this.acc.length * 2));
-      this.stamp = new Uint32Array(this.acc.length);
-    }
-    const epoch = ++this.epoch;
+    const { acc, stamp, epoch } = this.accumulator();
     const touched: number[] = [];
     let postings = 0;
     for (let i = 0; i < query.indices.length; i++) {
@@ -226,20 +247,20 @@ export class SparseIndex {
       for (let j = 0; j < list.length; j++) {
         const slot = this.slotOf[list.docs[j]];
         if (slot < 0) continue;
-        if (this.stamp[slot] !== epoch) {
-          this.stamp[slot] = epoch;
-          this.acc[slot] = 0;
+        if (stamp[slot] !== epoch) {
+          stamp[slot] = epoch;
+          acc[slot] = 0;
           touched.push(slot);
         }
-        this.acc[slot] += q * list.values[j];
+        acc[slot] += q * list.values[j];
       }
     }
     const top = new TopK(k);
     for (const slot of touched) {
       if (opts.accept && !hasSlot(opts.accept, slot)) continue;
-      if (this.acc[slot] >= top.threshold) top.push(this.acc[slot], slot);
+      if (acc[slot] >= top.threshold) top.push(acc[slot], slot);
     }
-    return { ...top.drain(), postings, scored: touched.length };
+    return { ...top.drain(), postings, read: postings, scored: touched.length };
   }
 
   /**
@@ -314,30 +335,6 @@ export class SparseIndex {
       p.dead = 0;
     }
   }
-}
-
-/** Moves a cursor to the first entry at or after `doc` (galloping, then binary search); returns q·w if it is `doc`. */
-function seek(c: Cursor, doc: number): number {
-  const docs = c.list.docs;
-  const n = c.list.length;
-  let lo = c.pos;
-  if (lo >= n || docs[lo] >= doc) return lo < n && docs[lo] === doc ? c.q * c.list.values[lo] : 0;
-  let step = 1;
-  let hi = lo + 1;
-  while (hi < n && docs[hi] < doc) {
-    lo = hi;
-    step *= 2;
-    hi = lo + step;
-  }
-  hi = Math.min(hi, n);
-  // docs[lo] < doc <= docs[hi] (or hi = n): binary search in between.
-  while (lo + 1 < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (docs[mid] < doc) lo = mid;
-    else hi = mid;
-  }
-  c.pos = hi;
-  return hi < n && docs[hi] === doc ? c.q * c.list.values[hi] : 0;
 }
 
 function grow(a: Int32Array, min: number): Int32Array {
