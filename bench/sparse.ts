@@ -81,15 +81,6 @@ async function benchCollection(dir: string, repeats: number) {
     sparse.add(slot, encode(encoded.docs[slot]));
   });
   const highWater = texts.length;
-  let postingsAll = 0;
-  let postingsRead = 0;
-  let scored = 0;
-  for (const q of sparseQueries) {
-    const r = sparse.search(q, K);
-    postingsAll += r.postings;
-    postingsRead += r.read;
-    scored += r.scored;
-  }
   const paths: Record<string, (i: number) => void> = {
     "bm25 (TextIndex.search)": (i) => text.search(queries[i], K, { highWater }),
     "sparse MaxScore (SparseIndex.search)": (i) => sparse.search(sparseQueries[i], K),
@@ -122,17 +113,34 @@ async function benchCollection(dir: string, repeats: number) {
     sameTop10: same,
     differences: differences.slice(0, 5),
     qps,
-    perQuery: {
-      postings: Math.round(postingsAll / queries.length),
-      read: Math.round(postingsRead / queries.length),
-      maxScoreScored: Math.round(scored / queries.length),
-    },
+    ...workPerQuery(sparse, sparseQueries),
     memory: {
-      sparsePostings: sparse.postingCount,
-      sparseBytesPerPosting: +(sparse.memoryBytes() / sparse.postingCount).toFixed(1),
+      ...sparseMemory(sparse),
       bm25Postings,
       bm25BytesPerPosting: +(text.memoryBytes() / bm25Postings).toFixed(1),
     },
+  };
+}
+
+/** Per query, on average: postings in its lists, postings MaxScore read, documents it scored in full. */
+function workPerQuery(sparse: SparseIndex, queries: SparseVector[]) {
+  let postings = 0;
+  let read = 0;
+  let scored = 0;
+  for (const q of queries) {
+    const r = sparse.search(q, K);
+    postings += r.postings;
+    read += r.read;
+    scored += r.scored;
+  }
+  const per = (x: number) => Math.round(x / queries.length);
+  return { perQuery: { postings: per(postings), read: per(read), maxScoreScored: per(scored) } };
+}
+
+function sparseMemory(sparse: SparseIndex) {
+  return {
+    sparsePostings: sparse.postingCount,
+    sparseBytesPerPosting: +(sparse.memoryBytes() / sparse.postingCount).toFixed(1),
   };
 }
 
@@ -182,16 +190,10 @@ function syntheticBench(n: number, repeats: number) {
   for (let slot = 0; slot < n; slot++) sparse.add(slot, vector(20 + Math.floor(r() * 40)));
   const queries = Array.from({ length: 200 }, () => vector(10 + Math.floor(r() * 20)));
   let same = 0;
-  let postingsRead = 0;
-  let postingsAll = 0;
-  let scored = 0;
   for (const q of queries) {
     const a = sparse.search(q, K);
     const b = sparse.scan(q, K);
     if (JSON.stringify([a.slots, a.scores]) === JSON.stringify([b.slots, b.scores])) same++;
-    postingsAll += a.postings;
-    postingsRead += a.read;
-    scored += a.scored;
   }
   const paths: Record<string, (i: number) => void> = {
     "sparse MaxScore (SparseIndex.search)": (i) => sparse.search(queries[i], K),
@@ -208,15 +210,8 @@ function syntheticBench(n: number, repeats: number) {
     queries: queries.length,
     sameTop10AsScan: same,
     qps: Object.fromEntries([...samples].map(([name, xs]) => [name, Math.round(median(xs))])),
-    perQuery: {
-      postings: Math.round(postingsAll / queries.length),
-      read: Math.round(postingsRead / queries.length),
-      maxScoreScored: Math.round(scored / queries.length),
-    },
-    memory: {
-      sparsePostings: sparse.postingCount,
-      sparseBytesPerPosting: +(sparse.memoryBytes() / sparse.postingCount).toFixed(1),
-    },
+    ...workPerQuery(sparse, queries),
+    memory: sparseMemory(sparse),
   };
 }
 

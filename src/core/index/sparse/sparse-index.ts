@@ -23,6 +23,7 @@ import type { Deadline } from "../../util/deadline.js";
 import { TopK } from "../flat/topk.js";
 import { hasSlot, type SlotBitmap } from "../slot-bitmap.js";
 import { sparseDot, type SparseVector } from "./sparse-vector.js";
+import { keepPostings } from "../postings.js";
 
 interface Postings {
   docs: Uint32Array;
@@ -307,19 +308,15 @@ export class SparseIndex {
   }
 
   private compact(p: Postings): void {
-    let w = 0;
+    p.length = keepPostings(p.docs, p.values, p.length, (d) => (this.slotOf[d] < 0 ? -1 : d));
+    p.dead = 0;
+    // The bounds tighten to the live entries.
     p.max = -Infinity;
     p.min = Infinity;
     for (let r = 0; r < p.length; r++) {
-      if (this.slotOf[p.docs[r]] < 0) continue;
-      p.docs[w] = p.docs[r];
-      p.values[w] = p.values[r];
-      if (p.values[w] > p.max) p.max = p.values[w];
-      if (p.values[w] < p.min) p.min = p.values[w];
-      w++;
+      p.max = Math.max(p.max, p.values[r]);
+      p.min = Math.min(p.min, p.values[r]);
     }
-    p.length = w;
-    p.dead = 0;
   }
 
   /** Reassigns document numbers densely (keeping their order) and drops every dead entry. */
@@ -337,14 +334,7 @@ export class SparseIndex {
     this.slotOf = slotOf;
     this.nextDoc = next;
     for (const p of this.lists.values()) {
-      let w = 0;
-      for (let r = 0; r < p.length; r++) {
-        const d = remap[p.docs[r]];
-        if (d < 0) continue;
-        p.docs[w] = d;
-        p.values[w++] = p.values[r];
-      }
-      p.length = w;
+      p.length = keepPostings(p.docs, p.values, p.length, (d) => remap[d]);
       p.dead = 0;
     }
   }
