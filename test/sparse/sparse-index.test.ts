@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { SparseIndex } from "../../src/core/index/sparse/sparse-index.js";
+import { SCAN_BELOW, SparseIndex } from "../../src/core/index/sparse/sparse-index.js";
 import { sparseDot, toSparseVector, type SparseVector } from "../../src/core/index/sparse/sparse-vector.js";
 import { bitmapOf, hasSlot } from "../../src/core/index/slot-bitmap.js";
 import type { Problem } from "../../src/core/errors/errors.js";
@@ -68,10 +68,12 @@ for (const negative of [false, true]) {
             filterModulo === null ? undefined : new Set([...Array(61).keys()].filter((s) => s % filterModulo === 0));
           const bits = accept ? bitmapOf([...accept], 61) : undefined;
           const want = brute(live, query, k, accept);
-          const pruned = index.search(query, k, { accept: bits });
+          const pruned = index.maxScore(query, k, { accept: bits });
           const scanned = index.scan(query, k, { accept: bits });
+          const chosen = index.search(query, k, { accept: bits });
           assert.deepEqual({ slots: pruned.slots, scores: pruned.scores }, want);
           assert.deepEqual({ slots: scanned.slots, scores: scanned.scores }, want);
+          assert.deepEqual({ slots: chosen.slots, scores: chosen.scores }, want);
           if (bits) for (const s of pruned.slots) assert.ok(hasSlot(bits, s));
           assert.equal(index.count, live.size);
         },
@@ -102,7 +104,7 @@ test("MaxScore skips documents on a skewed collection and still returns the exac
     [1, 1],
     [2, 1],
   ]);
-  const r = index.search(query, 10, {});
+  const r = index.maxScore(query, 10, {});
   assert.deepEqual({ slots: r.slots, scores: r.scores }, brute(live, query, 10));
   assert.equal(r.postings, 5050);
   assert.equal(r.read, 50, "the common term's list is never read");
@@ -112,9 +114,49 @@ test("MaxScore skips documents on a skewed collection and still returns the exac
     index.remove(slot);
     live.delete(slot);
   }
-  const after = index.search(query, 10, {});
+  const after = index.maxScore(query, 10, {});
   assert.deepEqual({ slots: after.slots, scores: after.scores }, brute(live, query, 10));
   assert.equal(index.count, 2500);
+});
+
+test("search scans short lists and prunes long ones, with the same answer", () => {
+  const index = new SparseIndex();
+  const live = new Map<number, SparseVector>();
+  // A list longer than SCAN_BELOW: the query reading it goes through MaxScore.
+  for (let slot = 0; slot < SCAN_BELOW + 100; slot++) {
+    const v = vec(
+      slot % 50 === 0
+        ? [
+            [1, 3 + (slot % 11)],
+            [2, 0.5],
+          ]
+        : [[2, 0.001 * (slot % 97)]],
+    );
+    index.add(slot, v);
+    live.set(slot, v);
+  }
+  const long = index.search(
+    vec([
+      [1, 1],
+      [2, 1],
+    ]),
+    10,
+  );
+  assert.ok(long.read < long.postings, "pruned");
+  assert.deepEqual(
+    { slots: long.slots, scores: long.scores },
+    brute(
+      live,
+      vec([
+        [1, 1],
+        [2, 1],
+      ]),
+      10,
+    ),
+  );
+  const short = index.search(vec([[1, 1]]), 10);
+  assert.equal(short.read, short.postings, "scanned");
+  assert.deepEqual({ slots: short.slots, scores: short.scores }, brute(live, vec([[1, 1]]), 10));
 });
 
 test("a document no list read so far holds still wins when the unread lists' bounds can lift it", () => {

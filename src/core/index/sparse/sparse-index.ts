@@ -2,9 +2,9 @@
  * The index of one named sparse vector: every record's vector by slot (the forward store, for
  * reads, re-scoring and fusion) and an inverted index, sparse index -> postings (document, weight).
  * Search is by dot product and exact: MaxScore (Turtle & Flood 1995), term-at-a-time, stops
- * reading lists once the ones left cannot lift an unseen document into the top k (see `search`);
- * `scan` is the plain exhaustive term-at-a-time scan it is measured against (bench/sparse.ts) and
- * checked against (test/sparse/sparse-index.test.ts).
+ * reading lists once the ones left cannot lift an unseen document into the top k (`maxScore`);
+ * `scan` is the plain exhaustive term-at-a-time scan, which `search` picks for queries whose lists
+ * are short, and which MaxScore is measured (bench/sparse.ts) and checked (test/sparse) against.
  *
  * Documents get numbers (`doc`) never reused while postings may mention them, as in the text
  * index's FieldIndex: a slot is reused after a delete and must not inherit the old postings. A
@@ -53,6 +53,12 @@ export interface SparseSearchResult {
   /** Documents scored in full from the forward store (the scan: documents accumulated). */
   scored: number;
 }
+
+/**
+ * Queries whose lists hold at most this many postings are scanned exhaustively: on the IR
+ * collections (up to ~15,000 postings per query) the scan was 1.6 to 2.2x MaxScore (bench/RESULTS.md).
+ */
+export const SCAN_BELOW = 32_768;
 
 export class SparseIndex {
   private readonly lists = new Map<number, Postings>();
@@ -139,7 +145,21 @@ export class SparseIndex {
   }
 
   /**
-   * The exact top k by dot product among documents sharing a non-zero-weighted index with `query`.
+   * The exact top k by dot product among documents sharing a non-zero-weighted index with `query`:
+   * an exhaustive scan when the query's lists hold at most SCAN_BELOW postings (a fraction of a
+   * millisecond of reading, where MaxScore's bookkeeping costs more than it saves: bench/sparse.ts),
+   * else MaxScore. Both return the same hits with the same scores.
+   */
+  search(query: SparseVector, k: number, opts: SparseSearchOptions = {}): SparseSearchResult {
+    let postings = 0;
+    for (let i = 0; i < query.indices.length && postings <= SCAN_BELOW; i++) {
+      const list = this.lists.get(query.indices[i]);
+      if (list && query.values[i] !== 0) postings += list.length;
+    }
+    return postings <= SCAN_BELOW ? this.scan(query, k, opts) : this.maxScore(query, k, opts);
+  }
+
+  /**
    * MaxScore, term-at-a-time: the lists are accumulated in descending order of their bound (the
    * most a list can add to a score: query weight × its largest weight, or smallest for a negative
    * query weight, never below 0). Every so often the k best partial sums are scored exactly, and
@@ -151,7 +171,7 @@ export class SparseIndex {
    * (short lists, long vectors: small collections), and then reading goes on, each list shrinking
    * the remainder and so the candidates.
    */
-  search(query: SparseVector, k: number, opts: SparseSearchOptions = {}): SparseSearchResult {
+  maxScore(query: SparseVector, k: number, opts: SparseSearchOptions = {}): SparseSearchResult {
     const lists: { list: Postings; q: number; bound: number }[] = [];
     let postings = 0;
     let unread = 0;
