@@ -10,9 +10,8 @@
  * index's FieldIndex: a slot is reused after a delete and must not inherit the old postings. A
  * delete marks the document dead (`slotOf[doc] = -1`); a list is compacted once half of it is
  * dead, and numbers are reassigned once dead documents outnumber live ones (amortised O(1) per
- * posting). A list's
- * bounds (largest and smallest weight) cover its dead entries too: still bounds, just looser,
- * until the list is compacted.
+ * posting). A list's bounds (largest and smallest weight) cover its dead entries too: still
+ * bounds, just looser, until the list is compacted.
  *
  * Scores are computed in float64 in ascending index order, the order of `sparseDot` (the scan
  * adds the lists in that order too), so the pruned search, the scan and a brute force return the
