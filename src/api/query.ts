@@ -108,6 +108,11 @@ export interface QueryPlan {
    * (what a full scan reads), the postings MaxScore read, and the documents it scored in full.
    */
   sparse?: { vector: string; terms: number; postings: number; read: number; scored: number };
+  /**
+   * Set when this runtime cannot run the HNSW module (no WebAssembly SIMD, or compiling it was refused
+   * and it was not passed in): the vector source was an exact scan (scalar kernels without SIMD), and this says why.
+   */
+  hnswUnavailable?: string;
   /** Graph searches: the beam width used, nodes scored, retries with a 4x wider beam, and whether an exact scan had to finish the job. */
   ann?: { ef: number; visited: number; widenings: number; fellBack: boolean };
 }

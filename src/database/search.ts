@@ -174,6 +174,7 @@ function rankOnce(
   };
   if (t) plan.text = t.info;
   if (sp?.plan.sparse) plan.sparse = sp.plan.sparse;
+  if (v?.plan.hnswUnavailable) plan.hnswUnavailable = v.plan.hnswUnavailable;
   return { hits, truncated: runs.some((r) => r.slots.length === depth), plan };
 }
 
@@ -263,6 +264,7 @@ function vectorQuery(
     candidates: r.plan.candidates,
   };
   if (r.plan.ann) plan.ann = r.plan.ann;
+  if (state.hnswUnavailable) plan.hnswUnavailable = state.hnswUnavailable;
   return { slots: r.slots, scores: r.scores, plan };
 }
 
