@@ -22,7 +22,10 @@ export type {
   SourceExplain,
   QueryPlan,
   RecordOutput,
+  SparseVectorInput,
+  SparseVectorOutput,
 } from "./api/query.js";
+export { denseOnly } from "./api/query.js";
 export type {
   DatabaseApi,
   CollectionApi,
@@ -37,10 +40,13 @@ export type {
   CollectionSchema,
   CollectionInfo,
   VectorSpec,
+  SparseVectorSpec,
+  NamedVectorSpec,
   Metric,
   PayloadIndexType,
   TextFieldSpec,
 } from "./core/schema/schema.js";
+export { isSparseSpec } from "./core/schema/schema.js";
 export { Deadline } from "./core/util/deadline.js";
 export type { TextPlugins, AnalyzerName } from "./core/analysis/analyzer.js";
 export { defaultTextPlugins } from "./analyzers/plugins.js";

@@ -8,6 +8,7 @@ import { candidateSlots } from "../core/query/plan/candidates.js";
 import { DEADLINE_STRIDE, type Deadline } from "../core/util/deadline.js";
 import type { CollectionState } from "./collection-state.js";
 import type { RecordOutput } from "../api/query.js";
+import { sparseToJson } from "../core/index/sparse/sparse-vector.js";
 
 export interface OutputOptions {
   withPayload: boolean;
@@ -18,8 +19,12 @@ export function outputRecord(state: CollectionState, slot: number, opts: OutputO
   const out: RecordOutput = { id: state.slotIds[slot]! };
   if (opts.withPayload) out.payload = structuredClone(state.payloads[slot] ?? {});
   if (opts.withVectors) {
-    const vectors: Record<string, number[]> = {};
+    const vectors: NonNullable<RecordOutput["vectors"]> = {};
     for (const [name, v] of state.vectors) if (v.live[slot]) vectors[name] = Array.from(v.slab.get(slot));
+    for (const [name, index] of state.sparse) {
+      const v = index.get(slot);
+      if (v) vectors[name] = sparseToJson(v);
+    }
     out.vectors = vectors;
   }
   return out;

@@ -9,7 +9,7 @@ import type { CollectionApi, DatabaseApi } from "../api/types.js";
 import { QuiverError } from "../core/errors/errors.js";
 import type { AnalyzerName } from "../core/analysis/analyzer.js";
 import type { CollectionSchema } from "../core/schema/schema.js";
-import type { Hit, QueryPlan, QueryRequest } from "../api/query.js";
+import { denseOnly, type Hit, type QueryPlan, type QueryRequest } from "../api/query.js";
 import { analyzeQuality, normalizeText, type QualityFindings, type QualityOptions } from "../quality/analyze.js";
 import { EmbedderRegistry } from "./bind.js";
 import { contentHash } from "./cache.js";
@@ -208,7 +208,7 @@ async function storedChunksOf(coll: CollectionApi, ids: string[], vector: string
     for (const r of page.records) {
       const doc = String(r.payload?.documentId);
       const list = byDoc.get(doc) ?? [];
-      list.push({ id: r.id, payload: r.payload ?? {}, vector: r.vectors?.[vector] });
+      list.push({ id: r.id, payload: r.payload ?? {}, vector: denseOnly(r.vectors?.[vector]) });
       byDoc.set(doc, list);
     }
     cursor = page.nextCursor ?? undefined;

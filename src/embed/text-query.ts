@@ -43,7 +43,9 @@ export function textQuery(
   return request;
 }
 
-/** The mode a query ran in, read from its plan. */
-export function modeOfPlan(plan: QueryPlan): SearchMode {
-  return plan.strategy === "text" || plan.strategy === "hybrid" ? plan.strategy : "vector";
+/** The mode a query ran in, read from its plan ("sparse" for a sparse vector searched alone). */
+export function modeOfPlan(plan: QueryPlan): SearchMode | "sparse" {
+  return plan.strategy === "text" || plan.strategy === "hybrid" || plan.strategy === "sparse"
+    ? plan.strategy
+    : "vector";
 }

@@ -17,12 +17,14 @@ export const FILTER_TERM_WORK = 100;
  * The work a query did, for its read units: every vector scored costs its dimension, every text
  * match 100 (a BM25 score over a few postings), every character of query text 100, every payload
  * checked against the filter 100 per filter term. A graph search is charged for the nodes it
- * scored (`plan.ann.visited`, which grows with `ef`), an exact one for its candidates.
+ * scored (`plan.ann.visited`, which grows with `ef`), an exact one for its candidates. A sparse
+ * vector search is charged 1 per posting read and 100 per document scored in full.
  */
 function queryWork(plan: QueryPlan, dim: number, textChars: number, filterTerms: number): number {
   const compared = plan.ann ? plan.ann.visited : plan.strategy === "text" ? 0 : plan.candidates;
   return (
     compared * dim +
+    (plan.sparse ? plan.sparse.read + 100 * plan.sparse.scored : 0) +
     100 * (plan.text?.matched ?? 0) +
     TEXT_CHAR_WORK * textChars +
     FILTER_TERM_WORK * filterTerms * plan.payloadsChecked
@@ -39,7 +41,7 @@ function searchedDim(c: CollectionApi, req: Record<string, unknown>, plan: Query
       ? (v as Record<string, unknown>)[plan.vector]
       : undefined;
   if (Array.isArray(named)) return named.length;
-  return Object.hasOwn(c.schema.vectors, plan.vector) ? c.schema.vectors[plan.vector].dim : 0;
+  return Object.hasOwn(c.schema.vectors, plan.vector) ? (c.schema.vectors[plan.vector].dim ?? 0) : 0;
 }
 
 /**

@@ -204,7 +204,7 @@ test("query playground: vector, more-like-this, text, hybrid, group-by; plan, ex
   const groups = await page.locator("tr[data-hit]").allInnerTexts();
   assert.equal(groups.length, 3);
   const expected = await sample.query({
-    vector: (await sample.get(["doc-00011"], { withVectors: true }))[0].vectors!.vector,
+    vector: (await sample.get(["doc-00011"], { withVectors: true }))[0].vectors!.vector as number[],
     exact: true,
     groupBy: "topic",
     limit: 3,
@@ -279,7 +279,7 @@ test("map: 20,000 points drawn by WebGL, a clicked point's neighbours from the e
     .evaluateAll((els) => els.map((e) => e.getAttribute("data-neighbour")));
   const sample = await t.db.collection("sample");
   const [rec] = await sample.get([selectedId], { withVectors: true });
-  const engine = await sample.query({ vector: rec.vectors!.vector, limit: 11 });
+  const engine = await sample.query({ vector: rec.vectors!.vector as number[], limit: 11 });
   assert.deepEqual(
     shown,
     engine.hits

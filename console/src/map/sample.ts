@@ -36,7 +36,11 @@ export async function readSample(
 ): Promise<MapSample> {
   const total = await coll.count();
   const rate = total > limit ? limit / total : 1;
-  const dim = coll.schema.vectors[vectorName].dim;
+  const spec = coll.schema.vectors[vectorName];
+  // A map projects dense vectors; a sparse vector has no fixed dimension to project from.
+  if (spec.kind === "sparse" || spec.dim === undefined)
+    throw new Error(`"${vectorName}" is a sparse vector: pick a dense one`);
+  const dim = spec.dim;
   const ids: string[] = [];
   const payloads: Record<string, unknown>[] = [];
   const rows: ArrayLike<number>[] = [];
@@ -46,7 +50,7 @@ export async function readSample(
     const page = await coll.scroll({ limit: PAGE, cursor, withPayload: true, withVectors: true });
     for (const r of page.records) {
       const v = r.vectors?.[vectorName];
-      if (!v || ids.length >= limit || (rate < 1 && idFraction(r.id) >= rate)) continue;
+      if (!Array.isArray(v) || ids.length >= limit || (rate < 1 && idFraction(r.id) >= rate)) continue;
       ids.push(r.id);
       payloads.push(r.payload ?? {});
       rows.push(v);

@@ -13,7 +13,10 @@ interface Info {
   name: string;
   count: number;
   schema: {
-    vectors: Record<string, { dim: number; metric: string; index?: Record<string, unknown>; embedder?: string }>;
+    vectors: Record<
+      string,
+      { kind?: "dense" | "sparse"; dim?: number; metric?: string; index?: Record<string, unknown>; embedder?: string }
+    >;
     indexes?: Record<string, string>;
     text?: Record<string, unknown>;
   };
@@ -72,7 +75,7 @@ export function Collections({ session, onChanged }: { session: Session; onChange
                     const vs = st?.vectors.find((x) => x.name === v);
                     return (
                       <div>
-                        <code>{v}</code> {spec.dim}-d {spec.metric}
+                        <code>{v}</code> {spec.kind === "sparse" ? "sparse" : `${spec.dim}-d ${spec.metric}`}
                         {vs && (
                           <span class="muted">
                             {" "}

@@ -65,7 +65,8 @@ export function MapView({ session, names, collection, lastHits }: Props) {
     if (!collection) return;
     session.client.collection(collection).then((c) => {
       coll.current = c;
-      const vs = Object.keys(c.schema.vectors);
+      // Dense vectors only: the map projects them and the playground takes them as a list of numbers.
+      const vs = Object.keys(c.schema.vectors).filter((n) => c.schema.vectors[n].kind !== "sparse");
       setVectorNames(vs);
       setVectorName(vs[0] ?? "");
     });

@@ -82,7 +82,8 @@ export function Playground({ session, names, collection, onHits }: Props) {
   useEffect(() => {
     if (!collection) return;
     session.client.collection(collection).then((c) => {
-      const vs = Object.keys(c.schema.vectors);
+      // Dense vectors only: the map projects them and the playground takes them as a list of numbers.
+      const vs = Object.keys(c.schema.vectors).filter((n) => c.schema.vectors[n].kind !== "sparse");
       setVectorNames(vs);
       setVectorName(vs[0] ?? "");
     });
@@ -94,7 +95,8 @@ export function Playground({ session, names, collection, onHits }: Props) {
       const coll = await session.client.collection(collection);
       const [r] = await coll.get([recordId.trim()], { withVectors: true, withPayload: false });
       if (!r) throw new Error(`record "${recordId.trim()}" does not exist in ${collection}`);
-      return r.vectors?.[vectorName];
+      const v = r.vectors?.[vectorName];
+      return Array.isArray(v) ? v : undefined;
     }
     if (mode === "text") return undefined;
     return parseJsonField(vectorText, "vector") as number[] | undefined;

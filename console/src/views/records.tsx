@@ -141,16 +141,22 @@ export function Records({ session, names, collection }: Props) {
           <Json value={detail.payload ?? {}} />
           <h4>Vectors</h4>
           <ul>
-            {Object.entries(detail.vectors ?? {}).map(([name, v]) => (
-              <li>
-                <code>{name}</code>: {v.length}-d, norm {norm(v).toFixed(4)}, [
-                {v
-                  .slice(0, 6)
-                  .map((x) => x.toFixed(3))
-                  .join(", ")}
-                {v.length > 6 ? ", …" : ""}]
-              </li>
-            ))}
+            {Object.entries(detail.vectors ?? {}).map(([name, v]) =>
+              !Array.isArray(v) ? (
+                <li>
+                  <code>{name}</code>: sparse, {v.indices.length} non-zero entries
+                </li>
+              ) : (
+                <li>
+                  <code>{name}</code>: {v.length}-d, norm {norm(v).toFixed(4)}, [
+                  {v
+                    .slice(0, 6)
+                    .map((x) => x.toFixed(3))
+                    .join(", ")}
+                  {v.length > 6 ? ", …" : ""}]
+                </li>
+              ),
+            )}
           </ul>
           {can(session, "write") && (
             <Confirmed
