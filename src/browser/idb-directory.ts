@@ -137,6 +137,8 @@ export class IndexedDbDirectory implements Directory {
     const db = await request(r).catch((e) => {
       throw ioError("open", name, e);
     });
+    // Let a deletion (destroy(), or the user clearing site data) proceed instead of waiting on this connection.
+    db.onversionchange = () => db.close();
     return new IndexedDbDirectory(db, name);
   }
 

@@ -18,6 +18,32 @@ interface OpenEntry {
   file: OpfsFileHandle;
   access: SyncAccessHandle;
   writers: number;
+  /** Appended bytes not yet written to the handle: one write per sync instead of one per append (each costs ~1 ms). */
+  pending: Uint8Array[];
+  pendingBytes: number;
+}
+
+/** Past this many buffered bytes an append writes them out. */
+const MAX_PENDING = 1 << 20;
+
+/** Writes the entry's buffered appends at the end of the file. */
+function drain(entry: OpenEntry): void {
+  if (entry.pendingBytes === 0) return;
+  const data = new Uint8Array(entry.pendingBytes);
+  let off = 0;
+  for (const p of entry.pending) {
+    data.set(p, off);
+    off += p.length;
+  }
+  entry.pending = [];
+  entry.pendingBytes = 0;
+  let at = entry.access.getSize();
+  off = 0;
+  while (off < data.length) {
+    const n = entry.access.write(data.subarray(off), { at });
+    off += n;
+    at += n;
+  }
 }
 
 function ioError(op: string, name: string, e: unknown): QuiverError {
@@ -39,7 +65,7 @@ class OpfsFile implements WritableFile {
   ) {}
 
   get size(): number {
-    return this.closed ? 0 : this.entry.access.getSize();
+    return this.closed ? 0 : this.entry.access.getSize() + this.entry.pendingBytes;
   }
 
   private check(op: string): SyncAccessHandle {
@@ -49,15 +75,12 @@ class OpfsFile implements WritableFile {
 
   // Each call runs synchronously to its end, so concurrent appends cannot interleave their bytes.
   async append(data: Uint8Array): Promise<void> {
-    const access = this.check("append");
+    this.check("append");
+    if (data.length === 0) return;
+    this.entry.pending.push(data.slice());
+    this.entry.pendingBytes += data.length;
     try {
-      let at = access.getSize();
-      let off = 0;
-      while (off < data.length) {
-        const n = access.write(data.subarray(off), { at });
-        off += n;
-        at += n;
-      }
+      if (this.entry.pendingBytes >= MAX_PENDING) drain(this.entry);
     } catch (e) {
       throw ioError("append", this.name, e);
     }
@@ -66,6 +89,7 @@ class OpfsFile implements WritableFile {
   async sync(): Promise<void> {
     const access = this.check("sync");
     try {
+      drain(this.entry);
       access.flush();
     } catch (e) {
       throw ioError("sync", this.name, e);
@@ -78,6 +102,7 @@ class OpfsFile implements WritableFile {
       throw new QuiverError("IO", `truncate of ${this.name} to ${size} failed: EINVAL`);
     }
     try {
+      drain(this.entry);
       access.truncate(size);
     } catch (e) {
       throw ioError("truncate", this.name, e);
@@ -159,7 +184,13 @@ export class OpfsDirectory implements Directory {
     const again = this.open.get(name); // another call may have opened it while we awaited
     if (again) return again;
     try {
-      const entry = { file, access: await file.createSyncAccessHandle(), writers: 0 };
+      const entry: OpenEntry = {
+        file,
+        access: await file.createSyncAccessHandle(),
+        writers: 0,
+        pending: [],
+        pendingBytes: 0,
+      };
       this.open.set(name, entry);
       return entry;
     } catch (e) {
@@ -171,16 +202,18 @@ export class OpfsDirectory implements Directory {
   release(entry: OpenEntry): void {
     entry.writers--;
     if (entry.writers > 0) return;
+    // Like close(2) without fsync: the bytes are written out, their durability is not promised.
+    drain(entry);
     entry.access.close();
     for (const [name, e] of this.open) if (e === entry) this.open.delete(name);
   }
 
   /** Runs `fn` on the file's access handle, opened for the call only when no writer has it open. */
-  private async withAccess<T>(name: string, op: string, fn: (a: SyncAccessHandle) => T): Promise<T> {
+  private async withAccess<T>(name: string, op: string, fn: (a: SyncAccessHandle, e: OpenEntry) => T): Promise<T> {
     const entry = await this.acquire(name, op, false);
     entry.writers++;
     try {
-      return fn(entry.access);
+      return fn(entry.access, entry);
     } catch (e) {
       throw ioError(op, name, e);
     } finally {
@@ -199,7 +232,8 @@ export class OpfsDirectory implements Directory {
   }
 
   readFrom(name: string, offset: number): Promise<Uint8Array> {
-    return this.withAccess(name, "read", (access) => {
+    return this.withAccess(name, "read", (access, entry) => {
+      drain(entry);
       const out = new Uint8Array(Math.max(0, access.getSize() - offset));
       let at = 0;
       while (at < out.length) {
@@ -215,6 +249,8 @@ export class OpfsDirectory implements Directory {
     const entry = await this.acquire(name, "create", true);
     entry.writers++;
     try {
+      entry.pending = [];
+      entry.pendingBytes = 0;
       entry.access.truncate(0);
     } catch (e) {
       this.release(entry);
@@ -237,7 +273,10 @@ export class OpfsDirectory implements Directory {
     const entry = this.open.get(from);
     const target = this.open.get(to);
     if (target) throw new QuiverError("IO", `rename of ${from} failed: ${to} is open for writing (EBUSY)`);
-    entry?.access.close();
+    if (entry) {
+      drain(entry);
+      entry.access.close();
+    }
     let moved = false;
     try {
       await file.move(to);

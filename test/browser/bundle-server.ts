@@ -1,0 +1,76 @@
+/**
+ * What the Chromium tests serve: browser bundles built by esbuild from the compiled tests (dist/), and a
+ * loopback HTTP server for them, started and stopped by the test. In the bundles `node:test` and
+ * `node:assert/strict` are the stand-ins in shims/; any other `node:*` import fails the build.
+ */
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { build, type Plugin } from "esbuild";
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+
+/** Maps the two Node test modules to the browser stand-ins and refuses every other node:* import. */
+const browserShims: Plugin = {
+  name: "quiver-browser-shims",
+  setup(b) {
+    b.onResolve({ filter: /^node:/ }, (args) => {
+      if (args.path === "node:test") return { path: join(HERE, "shims", "node-test.js") };
+      if (args.path === "node:assert/strict") return { path: join(HERE, "shims", "node-assert.js") };
+      return {
+        errors: [{ text: `${args.path} imported by ${args.importer}: no node:* module may reach a browser bundle` }],
+      };
+    });
+  },
+};
+
+/** Bundles `entries` (name -> compiled file under dist/test/browser) into in-memory ES modules, code-split. */
+export async function bundle(entries: Record<string, string>): Promise<Map<string, Uint8Array>> {
+  const result = await build({
+    entryPoints: Object.fromEntries(Object.entries(entries).map(([name, file]) => [name, join(HERE, file)])),
+    bundle: true,
+    splitting: true,
+    format: "esm",
+    platform: "browser",
+    target: "chrome120",
+    outdir: "/bundle",
+    write: false,
+    logLevel: "silent",
+    plugins: [browserShims],
+  });
+  return new Map(result.outputFiles.map((f) => [f.path.slice("/bundle".length), f.contents]));
+}
+
+export interface LoopbackServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Serves the files (path -> bytes) and `/` as a page loading `/page.js`, on 127.0.0.1 (a secure context). */
+export async function serveFiles(files: Map<string, Uint8Array>, page = "/page.js"): Promise<LoopbackServer> {
+  const html = `<!doctype html><meta charset="utf-8"><title>quiver</title><script type="module" src="${page}"></script>`;
+  const server: Server = createServer((req, res) => {
+    const path = new URL(req.url ?? "/", "http://x").pathname;
+    if (path === "/") {
+      res.writeHead(200, { "content-type": "text/html" }).end(html);
+      return;
+    }
+    const body = files.get(path);
+    if (!body) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { "content-type": "text/javascript", "cache-control": "no-store" }).end(body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
