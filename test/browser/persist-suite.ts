@@ -1,6 +1,6 @@
 /**
  * The workload of the persistence tests (persistence.test.ts), one bundle used both as the page and
- * as its Worker: `write` upserts batches until told to stop, counting the acknowledged ones where the
+ * as its Worker: `write` upserts batches up to a total, counting the acknowledged ones where the
  * test can read them (`globalThis.acked`); `check` reopens the database and reports what it holds.
  * On the main thread the database lives in IndexedDB; with `worker: true` in OPFS, inside a Worker.
  */
@@ -31,16 +31,14 @@ function cosine(a: number[], b: number[]): number {
   return dot / Math.sqrt(na * nb);
 }
 
-let stop = false;
-
-/** Writes batches of BATCH records until `total` (or until stopped), reporting each acknowledged batch. */
+/** Writes batches of BATCH records until `total`, reporting each acknowledged batch (the kill test stops it). */
 async function write(name: string, total: number, report: (acked: number) => void): Promise<number> {
   const db = await open(name);
   const c = (await db.listCollections()).some((x) => x.name === "p")
     ? await db.collection("p")
     : await db.createCollection("p", SCHEMA);
   let acked = 0;
-  while (!stop && acked < total) {
+  while (acked < total) {
     const batch = Array.from({ length: BATCH }, (_, k) => acked + k).map((i) => ({
       id: `r${i}`,
       vector: vectorOf(i),
