@@ -2,7 +2,8 @@
 // tarball's file list and size against a budget, installs it into a fresh folder outside the
 // repository with `npm install --omit=dev <tarball>` (production dependencies from the registry, no
 // build step), and there runs the README quickstart, `quiver --help`, `quiver serve` answering
-// /healthz, an import of every exported subpath, `tsc --noEmit` on a consumer file, and a check that
+// /healthz, an import of every exported subpath (the .wasm assets validated), an esbuild browser bundle with
+// no node:* import, `tsc --noEmit` on a consumer file, and a check that
 // the WebAssembly kernels and HNSW module load, and that the optional local model is absent with a
 // clear error. Then `npm publish --dry-run`. Run by .ci/run.
 //   node scripts/check-tarball.mjs [--keep]   (--keep leaves the temp folder for inspection)
@@ -56,6 +57,10 @@ function checkFileList(files) {
     "dist/src/client/index.js",
     "dist/src/client/index.d.ts",
     "dist/src/cli/main.js",
+    "dist/src/web.js",
+    "dist/src/neutral.js",
+    "dist/src/wasm/kernels.wasm",
+    "dist/src/wasm/hnsw.wasm",
   ]) {
     assert.ok(paths.includes(required), `the tarball lacks ${required}`);
   }
@@ -176,10 +181,37 @@ async function main() {
       const specifier = subpath === "." ? PKG.name : `${PKG.name}/${subpath.slice(2)}`;
       const code = specifier.endsWith(".json")
         ? `import(${JSON.stringify(specifier)}, { with: { type: "json" } }).then((m) => console.log(m.default.name))`
-        : `import(${JSON.stringify(specifier)}).then((m) => console.log(Object.keys(m).length))`;
+        : specifier.endsWith(".wasm")
+          ? // A module file: resolvable through the exports, and a valid SIMD module.
+            `import { readFileSync } from "node:fs"; import { fileURLToPath } from "node:url";
+             const bytes = readFileSync(fileURLToPath(import.meta.resolve(${JSON.stringify(specifier)})));
+             console.log(WebAssembly.validate(bytes) ? 1 : 0)`
+          : `import(${JSON.stringify(specifier)}).then((m) => console.log(Object.keys(m).length))`;
       const out = run(process.execPath, ["--input-type=module", "-e", code], consumer).trim();
       assert.ok(out === PKG.name || Number(out) > 0, `${specifier} exported nothing`);
     }
+
+    step("a browser bundle of the installed package (esbuild, browser conditions): no node:* import");
+    writeFileSync(
+      join(consumer, "browser-app.mjs"),
+      'import { open, loadStopWords } from "quiverdb";\nglobalThis.q = [open, loadStopWords];\n',
+    );
+    const esbuild = await import(join(ROOT, "node_modules", "esbuild", "lib", "main.js"));
+    const noNode = {
+      name: "no-node",
+      setup: (b) => b.onResolve({ filter: /^node:/ }, (a) => ({ errors: [{ text: `${a.path} from ${a.importer}` }] })),
+    };
+    await esbuild.build({
+      absWorkingDir: consumer,
+      entryPoints: ["browser-app.mjs"],
+      bundle: true,
+      splitting: true,
+      format: "esm",
+      platform: "browser",
+      outdir: join(consumer, "browser-out"),
+      logLevel: "silent",
+      plugins: [noNode],
+    });
 
     step("tsc --noEmit on a consumer file");
     writeFileSync(join(consumer, "consumer.ts"), CONSUMER_TS);
