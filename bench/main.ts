@@ -1,4 +1,4 @@
-// Benchmark entry point: `node dist/bench/main.js [kernels|ann|text|server|hnsw-profile|docs-qa] [--data DIR] [--json]
+// Benchmark entry point: `node dist/bench/main.js [kernels|ann|text|server|hnsw-profile|docs-qa|browser] [--data DIR] [--json]
 // [--repeats N]`. One case per sub-command; `kernels` is the default. `ann` also takes --engines, --ef,
 // --queries and --filter-selectivity (see ann.ts); `hnsw-profile` takes --part, --ef, --queries, --passes.
 // The comparisons tune every engine on one part of the queries and score it on the rest (split.ts).
@@ -9,6 +9,7 @@ import { runTextBench } from "./text.js";
 import { runServerBench } from "./server.js";
 import { runHnswProfile } from "./hnsw-profile.js";
 import { runDocsQaBench } from "./docs-qa.js";
+import { runBrowserBench } from "./browser.js";
 
 /** The command line: the ANN bench's options plus what the other sub-commands take. */
 interface BenchArgs extends AnnBenchOptions {
@@ -75,9 +76,12 @@ async function main(): Promise<void> {
     case "docs-qa":
       await runDocsQaBench({ data: args.data, json: args.json });
       break;
+    case "browser":
+      await runBrowserBench({ json: args.json, repeats: args.repeats });
+      break;
     default:
       throw new Error(
-        `unknown benchmark "${args.command}" (available: kernels, ann, text, server, hnsw-profile, docs-qa)`,
+        `unknown benchmark "${args.command}" (available: kernels, ann, text, server, hnsw-profile, docs-qa, browser)`,
       );
   }
 }
