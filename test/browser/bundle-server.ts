@@ -5,7 +5,7 @@
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { dirname, join } from "node:path";
+import { dirname, extname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build, type Plugin } from "esbuild";
 
@@ -47,21 +47,32 @@ export interface LoopbackServer {
   close(): Promise<void>;
 }
 
-/** Serves the files (path -> bytes) and `/` as a page loading `/page.js`, on 127.0.0.1 (a secure context). */
+const TYPES: Record<string, string> = {
+  ".js": "text/javascript",
+  ".html": "text/html",
+  ".css": "text/css",
+  ".wasm": "application/wasm",
+};
+
+/**
+ * Serves the files (path -> bytes) on 127.0.0.1 (a secure context, as OPFS needs). `/` is the files'
+ * `/index.html` when there is one, otherwise a page loading the module `page`.
+ */
 export async function serveFiles(files: Map<string, Uint8Array>, page = "/page.js"): Promise<LoopbackServer> {
   const html = `<!doctype html><meta charset="utf-8"><title>quiver</title><script type="module" src="${page}"></script>`;
   const server: Server = createServer((req, res) => {
     const path = new URL(req.url ?? "/", "http://x").pathname;
-    if (path === "/") {
+    const body = files.get(path === "/" && files.has("/index.html") ? "/index.html" : path);
+    if (path === "/" && !body) {
       res.writeHead(200, { "content-type": "text/html" }).end(html);
       return;
     }
-    const body = files.get(path);
     if (!body) {
       res.writeHead(404).end();
       return;
     }
-    res.writeHead(200, { "content-type": "text/javascript", "cache-control": "no-store" }).end(body);
+    const type = TYPES[path === "/" ? ".html" : extname(path)] ?? "application/octet-stream";
+    res.writeHead(200, { "content-type": type, "cache-control": "no-store" }).end(body);
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
