@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { cosine } from "../../src/embed/embedder.js";
 import type { OpenDatabase } from "../../src/open.js";
 
 /** Opens the database under test; `reopenable` databases are closed and opened again on the same storage. */
@@ -49,18 +50,6 @@ const SCHEMA = {
   indexes: { lang: "keyword" as const, rank: "number" as const },
   text: { body: { analyzer: "english" as const } },
 };
-
-function cosine(a: number[], b: number[]): number {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i] * b[i];
-    na += a[i] * a[i];
-    nb += b[i] * b[i];
-  }
-  return dot / Math.sqrt(na * nb);
-}
 
 function bruteForce(all: ReturnType<typeof records>, q: number[], k: number, keep = (_: number) => true): string[] {
   return all

@@ -4,6 +4,7 @@
  * test can read them (`globalThis.acked`); `check` reopens the database and reports what it holds.
  * On the main thread the database lives in IndexedDB; with `worker: true` in OPFS, inside a Worker.
  */
+import { cosine } from "../../src/embed/embedder.js";
 import { open } from "../../src/web.js";
 
 export interface CheckReport {
@@ -18,18 +19,6 @@ const DIM = 8;
 const BATCH = 10;
 const vectorOf = (i: number): number[] => Array.from({ length: DIM }, (_, j) => Math.sin(i * DIM + j + 1));
 const SCHEMA = { vectors: { v: { dim: DIM, metric: "cosine" as const, index: { type: "hnsw" as const } } } };
-
-function cosine(a: number[], b: number[]): number {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let j = 0; j < a.length; j++) {
-    dot += a[j] * b[j];
-    na += a[j] * a[j];
-    nb += b[j] * b[j];
-  }
-  return dot / Math.sqrt(na * nb);
-}
 
 /** Writes batches of BATCH records until `total`, reporting each acknowledged batch (the kill test stops it). */
 async function write(name: string, total: number, report: (acked: number) => void): Promise<number> {
