@@ -3,7 +3,7 @@
  * loopback HTTP server for them, started and stopped by the test. In the bundles `node:test` and
  * `node:assert/strict` are the stand-ins in shims/; any other `node:*` import fails the build.
  */
-import { createServer, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { dirname, extname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -56,9 +56,14 @@ const TYPES: Record<string, string> = {
 
 /**
  * Serves the files (path -> bytes) on 127.0.0.1 (a secure context, as OPFS needs). `/` is the files'
- * `/index.html` when there is one, otherwise a page loading the module `page`.
+ * `/index.html` when there is one, otherwise a page loading the module `page`; other paths go to
+ * `fallback` when given.
  */
-export async function serveFiles(files: Map<string, Uint8Array>, page = "/page.js"): Promise<LoopbackServer> {
+export async function serveFiles(
+  files: Map<string, Uint8Array>,
+  page = "/page.js",
+  fallback?: (req: IncomingMessage, res: ServerResponse) => void,
+): Promise<LoopbackServer> {
   const html = `<!doctype html><meta charset="utf-8"><title>quiver</title><script type="module" src="${page}"></script>`;
   const server: Server = createServer((req, res) => {
     const path = new URL(req.url ?? "/", "http://x").pathname;
@@ -68,7 +73,8 @@ export async function serveFiles(files: Map<string, Uint8Array>, page = "/page.j
       return;
     }
     if (!body) {
-      res.writeHead(404).end();
+      if (fallback) fallback(req, res);
+      else res.writeHead(404).end();
       return;
     }
     const type = TYPES[path === "/" ? ".html" : extname(path)] ?? "application/octet-stream";
@@ -84,4 +90,22 @@ export async function serveFiles(files: Map<string, Uint8Array>, page = "/page.j
         server.close(() => resolve());
       }),
   };
+}
+
+/** Answers a Node request with a fetch-style handler (a Quiver server app, here). */
+export async function answerWithFetch(
+  req: IncomingMessage,
+  res: ServerResponse,
+  handler: (r: Request) => Promise<Response>,
+): Promise<void> {
+  const chunks: Buffer[] = [];
+  for await (const c of req) chunks.push(c as Buffer);
+  const headers = new Headers();
+  for (const [k, v] of Object.entries(req.headers)) if (typeof v === "string") headers.set(k, v);
+  const method = req.method ?? "GET";
+  const body = method === "GET" || method === "HEAD" ? undefined : Buffer.concat(chunks);
+  const response = await handler(new Request(`http://127.0.0.1${req.url}`, { method, headers, body }));
+  response.headers.forEach((value, name) => res.setHeader(name, value));
+  res.writeHead(response.status);
+  res.end(Buffer.from(await response.arrayBuffer()));
 }
