@@ -56,6 +56,8 @@ interface FileState {
   nextSeq: number;
   pending: Uint8Array[];
   handles: number;
+  /** No name refers to the file any more (removed or replaced while open): its bytes go with its last handle. */
+  unnamed?: boolean;
 }
 
 class IdbFile implements WritableFile {
@@ -100,7 +102,7 @@ class IdbFile implements WritableFile {
     this.closed = true;
     // Like close(2) without fsync: the bytes are kept (committed), their durability is not promised.
     await this.dir.commit(this.state, this.name);
-    this.dir.forget(this.state);
+    await this.dir.forget(this.state);
   }
 }
 
@@ -193,8 +195,20 @@ export class IndexedDbDirectory implements Directory {
     });
   }
 
-  forget(state: FileState): void {
-    if (--state.handles === 0) this.states.delete(state.id);
+  async forget(state: FileState): Promise<void> {
+    if (--state.handles > 0) return;
+    this.states.delete(state.id);
+    if (!state.unnamed) return;
+    const tx = this.tx("readwrite");
+    tx.objectStore(CHUNKS).delete(chunksOf(state.id));
+    await completion(tx);
+  }
+
+  /** Deletes the chunks of a file no name refers to any more, or leaves them to its open handles. */
+  private dropUnnamed(tx: IDBTransaction, id: string): void {
+    const open = this.states.get(id);
+    if (open) open.unnamed = true;
+    else tx.objectStore(CHUNKS).delete(chunksOf(id));
   }
 
   /** Committed chunks, then the bytes still pending in this object (read in one step, in order). */
@@ -238,7 +252,7 @@ export class IndexedDbDirectory implements Directory {
     const tx = this.tx("readwrite");
     const files = tx.objectStore(FILES);
     const old = await request<{ id: string } | undefined>(files.get(name));
-    if (old && !this.states.has(old.id)) tx.objectStore(CHUNKS).delete(chunksOf(old.id));
+    if (old) this.dropUnnamed(tx, old.id);
     files.put({ id }, name);
     await completion(tx).catch((e) => {
       throw ioError("create", name, e);
@@ -260,7 +274,7 @@ export class IndexedDbDirectory implements Directory {
     const tx = this.tx("readwrite");
     const files = tx.objectStore(FILES);
     const old = await request<{ id: string } | undefined>(files.get(to));
-    if (old && old.id !== id && !this.states.has(old.id)) tx.objectStore(CHUNKS).delete(chunksOf(old.id));
+    if (old && old.id !== id) this.dropUnnamed(tx, old.id);
     files.put({ id }, to);
     files.delete(from);
     await completion(tx).catch((e) => {
@@ -275,8 +289,8 @@ export class IndexedDbDirectory implements Directory {
     const old = await request<{ id: string } | undefined>(files.get(name));
     if (old) {
       files.delete(name);
-      // An open handle keeps its bytes (an orphan, as on POSIX) until it closes.
-      if (!this.states.has(old.id)) tx.objectStore(CHUNKS).delete(chunksOf(old.id));
+      // An open handle keeps its bytes (an unnamed file, as on POSIX) until it closes.
+      this.dropUnnamed(tx, old.id);
     }
     await completion(tx).catch((e) => {
       throw ioError("remove", name, e);

@@ -5,6 +5,8 @@
  * page, and to a Node server over HTTP), then the Worker half (worker-suite.ts: OPFS).
  */
 import { type BrowserTestResult, runRegistered } from "./shims/node-test.js";
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
 import { IndexedDbDirectory } from "../../src/browser/idb-directory.js";
 import { MemoryDirectory } from "../../src/storage/memory-directory.js";
 import { open } from "../../src/web.js";
@@ -31,6 +33,45 @@ directoryConformance(
   },
   { scratch: false },
 );
+describe("IndexedDB directory: bytes of a file removed or replaced while open", () => {
+  it("stay readable to nobody and are deleted when its last handle closes", async () => {
+    const name = `unnamed-${Date.now()}`;
+    const dir = await IndexedDbDirectory.open(name);
+    try {
+      const f = await dir.create("wal");
+      await f.append(new Uint8Array(100));
+      await f.sync();
+      await dir.remove("wal");
+      await f.append(new Uint8Array(50)); // the writer keeps going, as on POSIX
+      await f.sync();
+      const g = await dir.create("seg");
+      await g.append(new Uint8Array(10));
+      await g.sync();
+      const h = await dir.create("seg.tmp");
+      await h.close();
+      await dir.rename("seg.tmp", "seg"); // replaces "seg" while g is open
+      await g.close();
+      await f.close();
+      assert.deepEqual(await dir.list(), ["seg"]);
+      const raw = await new Promise<IDBDatabase>((resolve, reject) => {
+        const r = indexedDB.open(IndexedDbDirectory.databaseName(name));
+        r.onsuccess = () => resolve(r.result);
+        r.onerror = () => reject(r.error);
+      });
+      const chunks = await new Promise<number>((resolve, reject) => {
+        const r = raw.transaction("chunks").objectStore("chunks").count();
+        r.onsuccess = () => resolve(r.result);
+        r.onerror = () => reject(r.error);
+      });
+      raw.close();
+      assert.equal(chunks, 0, "chunks of unnamed files were left behind");
+    } finally {
+      dir.close();
+      await IndexedDbDirectory.destroy(name);
+    }
+  });
+});
+
 const memory = new MemoryDirectory();
 databaseBasics("Chromium main thread, memory", { open: () => open(memory), reopenable: true });
 const idbName = `basics-${Date.now()}`;
