@@ -105,7 +105,9 @@ export async function answerWithFetch(
   const method = req.method ?? "GET";
   const body = method === "GET" || method === "HEAD" ? undefined : Buffer.concat(chunks);
   const response = await handler(new Request(`http://127.0.0.1${req.url}`, { method, headers, body }));
-  response.headers.forEach((value, name) => res.setHeader(name, value));
+  response.headers.forEach((value, name) => {
+    res.setHeader(name, value);
+  });
   res.writeHead(response.status);
   res.end(Buffer.from(await response.arrayBuffer()));
 }
