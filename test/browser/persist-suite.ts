@@ -1,7 +1,8 @@
 /**
  * The workload of the persistence tests (persistence.test.ts), one bundle used both as the page and
  * as its Worker: `write` upserts batches up to a total, counting the acknowledged ones where the
- * test can read them (`globalThis.acked`); `check` reopens the database and reports what it holds.
+ * test can read them (`globalThis.acked`); `check` reopens the database and reports what it holds;
+ * `hold` keeps it open (its writer lock held) and `tryOpen` reports whether another context can open it.
  * On the main thread the database lives in IndexedDB; with `worker: true` in OPFS, inside a Worker.
  */
 import { cosine } from "../../src/embed/embedder.js";
@@ -63,7 +64,27 @@ async function check(name: string, expected: number): Promise<CheckReport> {
   }
 }
 
-type Request = { op: "write"; name: string; total: number } | { op: "check"; name: string; expected: number };
+/** Opens the database and keeps it open (the writer lock held) for as long as this context lives. */
+const held: unknown[] = [];
+async function hold(name: string): Promise<string> {
+  held.push(await open(name));
+  return "held";
+}
+
+/** Tries to open the database: "opened" (then closes it) or the error's code. */
+async function tryOpen(name: string): Promise<string> {
+  try {
+    await (await open(name)).close();
+    return "opened";
+  } catch (e) {
+    return (e as { code?: string }).code ?? String(e);
+  }
+}
+
+type Request =
+  | { op: "write"; name: string; total: number }
+  | { op: "check"; name: string; expected: number }
+  | { op: "hold" | "tryOpen"; name: string };
 
 const inWorker = typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !== "undefined";
 if (inWorker) {
@@ -72,7 +93,8 @@ if (inWorker) {
     try {
       if (req.op === "write") {
         postMessage({ done: await write(req.name, req.total, (acked) => postMessage({ acked })) });
-      } else postMessage({ done: await check(req.name, req.expected) });
+      } else if (req.op === "check") postMessage({ done: await check(req.name, req.expected) });
+      else postMessage({ done: await (req.op === "hold" ? hold : tryOpen)(req.name) });
     } catch (err) {
       postMessage({ error: String(err) });
     }
@@ -80,6 +102,7 @@ if (inWorker) {
 } else {
   const g = globalThis as Record<string, unknown>;
   g.acked = 0;
+  // A Worker per request, ended with its answer, except a holding one, which lives as long as the page.
   const viaWorker = (req: Request): Promise<unknown> =>
     new Promise((resolve, reject) => {
       const w = new Worker("/persist.js", { type: "module" });
@@ -87,7 +110,7 @@ if (inWorker) {
         if (e.data.acked !== undefined) g.acked = e.data.acked;
         else if (e.data.error !== undefined) reject(new Error(e.data.error));
         else {
-          w.terminate();
+          if (req.op !== "hold") w.terminate();
           resolve(e.data.done);
         }
       };
@@ -98,5 +121,7 @@ if (inWorker) {
     worker ? viaWorker({ op: "write", name, total }) : write(name, total, (acked) => (g.acked = acked));
   g.quiverCheck = (name: string, expected: number, worker: boolean) =>
     worker ? viaWorker({ op: "check", name, expected }) : check(name, expected);
+  g.quiverHold = (name: string, worker: boolean) => (worker ? viaWorker({ op: "hold", name }) : hold(name));
+  g.quiverTryOpen = (name: string, worker: boolean) => (worker ? viaWorker({ op: "tryOpen", name }) : tryOpen(name));
   g.quiverReady = true;
 }

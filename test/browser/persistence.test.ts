@@ -2,6 +2,7 @@
  * A database written in Chromium is there, intact, after the page reloads and after the browser is
  * killed (SIGKILL) in the middle of writing: in IndexedDB (main thread) and in OPFS (a Worker). Every
  * batch acknowledged before the kill must be read back whole, and the database must open cleanly.
+ * The writer lock holds across tabs, and a closed tab leaves none behind.
  */
 import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -87,6 +88,23 @@ for (const [storage, worker] of [
       assert.equal(after.count % 10, 0, "a batch is all or nothing");
       assert.equal(after.nearest, "r7");
       t.diagnostic(`browser ${pid} killed after ${acked} acknowledged records; ${after.count} read back`);
+    });
+
+    it("a second tab gets LOCKED while one has the database open, and can open it once that tab is closed", async () => {
+      context ??= await launchPersistentChromium(profile);
+      const first = await ready(context);
+      const second = await context.newPage();
+      await second.goto(server.url);
+      await second.waitForFunction(() => "quiverReady" in globalThis);
+      const call = (page: Page, fn: "quiverHold" | "quiverTryOpen") =>
+        page.evaluate(
+          ([f, n, w]) => (globalThis as unknown as Record<string, (...a: unknown[]) => Promise<string>>)[f](n, w),
+          [fn, "locked", worker] as const,
+        );
+      assert.equal(await call(first, "quiverHold"), "held");
+      assert.equal(await call(second, "quiverTryOpen"), "LOCKED");
+      await first.close(); // no db.close(): the tab goes away holding the lock
+      assert.equal(await call(second, "quiverTryOpen"), "opened");
     });
   });
 }
