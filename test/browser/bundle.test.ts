@@ -139,6 +139,22 @@ test("stop-word lists and the HNSW module are chunks loaded on demand, not part 
   assert.ok(hnswChunk && !upFront("browser").includes(hnswChunk), "the HNSW module is loaded up front");
 });
 
+test("quiverdb/core bundles no npm package: only the package's own files", () => {
+  const inputs = upFront("core").flatMap((o) => Object.keys(meta.outputs[o].inputs));
+  assert.ok(inputs.length > 20);
+  // The package itself is resolved to its real path; anything under a node_modules is a dependency.
+  assert.deepEqual(
+    inputs.filter((i) => i.includes("node_modules/")),
+    [],
+  );
+  assert.ok(
+    upFront("browser")
+      .flatMap((o) => Object.keys(meta.outputs[o].inputs))
+      .some((i) => i.includes("node_modules/stemmer/")),
+    "the check cannot see dependencies: the browser entry's stemmer is not found either",
+  );
+});
+
 test("gzip sizes within the budget the README states", async (t) => {
   const sizes = { core: gzipOf(upFront("core")), browser: gzipOf(upFront("browser")) };
   t.diagnostic(`gzip up front: core ${sizes.core} B, browser entry ${sizes.browser} B`);
