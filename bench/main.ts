@@ -1,4 +1,4 @@
-// Benchmark entry point: `node dist/bench/main.js [kernels|ann|text|server|hnsw-profile|docs-qa|docs-qa-ingest|docs-qa-chunks|runtimes|console|sparse] [--data DIR] [--json]
+// Benchmark entry point: `node dist/bench/main.js [kernels|ann|text|server|hnsw-profile|docs-qa|docs-qa-ingest|docs-qa-chunks|runtimes|console|sparse|browser] [--data DIR] [--json]
 // [--repeats N]`. One case per sub-command; `kernels` is the default. `ann` also takes --engines, --ef,
 // --queries and --filter-selectivity (see ann.ts); `hnsw-profile` takes --part, --ef, --queries, --passes.
 // The comparisons tune every engine on one part of the queries and score it on the rest (split.ts).
@@ -14,6 +14,7 @@ import { runDocsQaIngestBench } from "./docs-qa-ingest.js";
 import { runDocsQaChunksBench } from "./docs-qa-chunks.js";
 import { runRuntimesBench } from "./runtimes.js";
 import { runSparseBench } from "./sparse.js";
+import { runBrowserBench } from "./browser.js";
 
 /** The command line: the ANN bench's options plus what the other sub-commands take. */
 interface BenchArgs extends AnnBenchOptions {
@@ -108,6 +109,9 @@ async function main(): Promise<void> {
     case "sparse":
       await runSparseBench({ data: args.data, json: args.json, repeats: args.repeats });
       break;
+    case "browser":
+      await runBrowserBench({ json: args.json, repeats: args.repeats });
+      break;
     case "runtimes":
       await runRuntimesBench({
         data: args.data,
@@ -119,7 +123,7 @@ async function main(): Promise<void> {
       break;
     default:
       throw new Error(
-        `unknown benchmark "${args.command}" (available: kernels, ann, text, server, hnsw-profile, docs-qa, docs-qa-ingest, docs-qa-chunks, runtimes, console, sparse)`,
+        `unknown benchmark "${args.command}" (available: kernels, ann, text, server, hnsw-profile, docs-qa, docs-qa-ingest, docs-qa-chunks, runtimes, console, sparse, browser)`,
       );
   }
 }

@@ -6,7 +6,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { DatabaseApi } from "../../src/api/types.js";
-import { QuiverError } from "../../src/index.js";
+import { QuiverError } from "../../src/core/errors/errors.js";
 import { bruteTopK, randomVector, rng, similarity } from "../support/brute.js";
 
 export interface Subject {
