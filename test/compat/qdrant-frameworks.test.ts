@@ -117,7 +117,7 @@ test("LangChain's QdrantVectorStore: fromTexts, similarity search with scores, f
   assert.deepEqual(await client.count("lc"), { count: TEXTS.length - 1 });
   await store.delete({ filter: { must: [{ key: "metadata.source", match: { value: "a" } }] } });
   const left = await client.scroll("lc", { limit: 100 });
-  assert.ok(left.points.every((p) => (p.payload?.metadata as { source: string }).source === "b"));
+  assert.ok(left.points.every((p) => (p.payload?.metadata as { source?: string } | undefined)?.source === "b"));
   assert.equal(left.points.length, SOURCES.filter((x) => x === "b").length - (SOURCES[brute[0].i] === "b" ? 1 : 0));
 
   const added = new Document({
@@ -132,8 +132,12 @@ test("LangChain's QdrantVectorStore: fromTexts, similarity search with scores, f
   assert.deepEqual([back[0].id, back[0].pageContent], [added.id, added.pageContent]);
 });
 
-/** The nodes below carry their vectors; the store still wants a model, which is never asked here. */
+/**
+ * The nodes below carry their vectors; the store still wants a model, which is never asked here.
+ * (The constructor is restated because BaseEmbedding's is protected.)
+ */
 class NoEmbedding extends BaseEmbedding {
+  // biome-ignore lint/complexity/noUselessConstructor: makes the protected base constructor public
   constructor() {
     super();
   }
