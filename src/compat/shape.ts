@@ -61,6 +61,14 @@ export class Checker {
     return undefined;
   }
 
+  /** An array of strings (absent: undefined). */
+  strings(v: unknown, path: string): string[] | undefined {
+    if (v === undefined || v === null) return undefined;
+    if (Array.isArray(v) && v.every((x) => typeof x === "string")) return v as string[];
+    this.fail(path, "must be an array of strings");
+    return undefined;
+  }
+
   /** A vector: a non-empty array of finite numbers. */
   vector(v: unknown, path: string): number[] | undefined {
     if (Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === "number" && Number.isFinite(x)))

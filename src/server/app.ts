@@ -307,6 +307,7 @@ export function createApp(opts: AppOptions): QuiverApp {
   async function handle(
     req: AppRequest,
     pathname: string,
+    search: URLSearchParams,
     log: Partial<RequestLog>,
     deadline: Deadline,
     seen: { dialect?: Dialect },
@@ -358,6 +359,7 @@ export function createApp(opts: AppOptions): QuiverApp {
       db: opts.db,
       deadline,
       params,
+      search,
       body,
       bodyBytes,
       principal,
@@ -408,7 +410,7 @@ export function createApp(opts: AppOptions): QuiverApp {
     const seen: { dialect?: Dialect } = {};
     try {
       // Parsed against a base so that a path and a full URL give the same, normalised pathname.
-      const pathname = new URL(req.url, "http://quiver.invalid").pathname;
+      const { pathname, searchParams } = new URL(req.url, "http://quiver.invalid");
       if (opts.mcp && pathname === "/mcp") {
         log.route = "/mcp";
         const presented = bearer(req);
@@ -430,7 +432,7 @@ export function createApp(opts: AppOptions): QuiverApp {
         read = tally.readUnits;
         write = tally.writeUnits;
       } else {
-        const r = await handle(req, pathname, log, deadline, seen);
+        const r = await handle(req, pathname, searchParams, log, deadline, seen);
         status = r.status;
         read = r.read;
         write = r.write;

@@ -27,6 +27,8 @@ export interface RouteContext {
   /** The request's time budget (ServerLimits.requestTimeoutMs), handed to the database's reads. */
   deadline: Deadline;
   params: Record<string, string>;
+  /** The query string (`?limit=10`); Quiver's own routes take everything in the body. */
+  search: URLSearchParams;
   // The body has passed the route's schema; handlers read the fields that schema declares.
   body: Record<string, unknown>;
   bodyBytes: number;

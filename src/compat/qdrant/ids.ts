@@ -11,7 +11,6 @@ import type { Checker } from "../shape.js";
 const DIGITS = /^(0|[1-9][0-9]*)$/;
 /** UUIDs as Qdrant accepts them: hyphenated, simple (32 hex digits), or in braces / as a urn. */
 const UUID = /^(?:urn:uuid:)?\{?([0-9a-f]{8})-?([0-9a-f]{4})-?([0-9a-f]{4})-?([0-9a-f]{4})-?([0-9a-f]{12})\}?$/i;
-const CANONICAL_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export type PointId = number | string;
 
@@ -40,11 +39,6 @@ export function pointId(id: string): PointId {
     if (Number.isSafeInteger(n)) return n;
   }
   return id;
-}
-
-/** Whether a Quiver id is one a Qdrant client could have written (an integer or a canonical UUID). */
-export function isPointId(id: string): boolean {
-  return typeof pointId(id) === "number" || CANONICAL_UUID.test(id);
 }
 
 /** Quiver ids of a list of point ids (every bad one recorded). */

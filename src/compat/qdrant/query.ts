@@ -8,6 +8,7 @@
 import type { QueryRequest, QueryResult } from "../../api/query.js";
 import type { CollectionApi } from "../../api/types.js";
 import type { Metric } from "../../core/schema/schema.js";
+import { similarity } from "../distance.js";
 import { Checker, isObject, type Json, unsupported } from "../shape.js";
 import { translateFilter } from "./filter.js";
 import { point, readOptions, selection, type Selection } from "./records.js";
@@ -113,23 +114,6 @@ export function planSearch(body: Json, check: Checker): PlannedSearch {
     return common(body, check, check.vector(v.vector, "vector.vector"), name, { payload: false });
   }
   return common(body, check, check.vector(v, "vector"), undefined, { payload: false });
-}
-
-function dot(a: number[], b: number[]): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
-  return s;
-}
-
-/** Similarity between two stored vectors, higher is closer, in the searched vector's metric. */
-function similarity(metric: Metric, a: number[], b: number[]): number {
-  if (metric === "l2") {
-    let s = 0;
-    for (let i = 0; i < a.length; i++) s += (a[i] - b[i]) ** 2;
-    return -Math.sqrt(s);
-  }
-  // Cosine vectors are stored (and returned) normalised, so their dot product is the cosine.
-  return dot(a, b);
 }
 
 /**
