@@ -37,7 +37,8 @@ export const ERROR_CATALOG = {
   UNSUPPORTED: {
     kind: "system",
     status: 501,
-    summary: "This runtime lacks a feature the operation needs (such as WebAssembly SIMD).",
+    summary:
+      "A feature the operation needs is missing: in this runtime (WebAssembly SIMD), or in Quiver (a foreign API's feature).",
   },
   UNAVAILABLE: {
     kind: "system",
