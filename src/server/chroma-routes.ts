@@ -10,7 +10,7 @@
 import { QuiverError, type ErrorCode } from "../core/errors/errors.js";
 import type { CollectionApi, DatabaseApi } from "../api/types.js";
 import { DEFAULT_LIMITS } from "../api/limits.js";
-import { collectionModel, DATABASE, resolve, schemaOf, TENANT } from "../compat/chroma/collections.js";
+import { collectionModel, DATABASE, isChroma, resolve, schemaOf, TENANT } from "../compat/chroma/collections.js";
 import { countRecords, deleteRecords, getRecords, queryRecords, writeRecords } from "../compat/chroma/records.js";
 import { Checker, type Json, unsupported } from "../compat/shape.js";
 import type { CollectionInfo } from "../core/schema/schema.js";
@@ -84,6 +84,11 @@ function onCollection(
     inDefault(ctx);
     const { db } = ctx.keyDb();
     const info = await found(db, ctx.params.collection);
+    if (!isChroma(info.schema))
+      throw unsupported(
+        "Chroma",
+        `records of "${info.name}", whose vectors are not one named "embedding" (a collection made outside this API)`,
+      );
     return run(await db.collection(info.name), ctx.body, db);
   });
 }
