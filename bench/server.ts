@@ -8,7 +8,8 @@
 // queries, which took no part in the choice (split.ts).
 // The default-index server is also queried through its Qdrant- and Chroma-compatible routes (the same
 // collection and queries, docs/compat-*.md): their queries/s against Quiver's own route is the translation's cost.
-// `npm run bench -- server [--data DIR] [--repeats N] [--json]`; QUIVER_BENCH_SECONDS, QUIVER_BENCH_CONNECTIONS.
+// `npm run bench -- server [--data DIR] [--repeats N] [--json] [--part compat]`; QUIVER_BENCH_SECONDS,
+// QUIVER_BENCH_CONNECTIONS. `--part compat` runs only the three routes of the default-index server.
 
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -26,6 +27,8 @@ export interface ServerBenchOptions {
   data?: string;
   json?: boolean;
   repeats?: number;
+  /** Only the default-index server through its own route and the Qdrant- and Chroma-compatible ones. */
+  compatOnly?: boolean;
 }
 
 const DEFAULT_DATA = "../shared/data/sift-128-euclidean-ngt5k";
@@ -390,23 +393,25 @@ export async function runServerBench(opts: ServerBenchOptions): Promise<void> {
     const quiver = await startQuiver(d, false);
     servers.push(quiver);
     measured.push({ engine: quiver.at() }, { engine: quiver.compat("qdrant") }, { engine: quiver.compat("chroma") });
-    const graph = await startQuiver(d, true);
-    servers.push(graph);
-    const graphRecall = tuningRecall("quiver (hnsw)", (ef) => graph.at(ef), d, split.tune, log);
-    let chroma: Awaited<ReturnType<typeof startChroma>> | null = null;
-    try {
-      chroma = await startChroma(d);
-      servers.push(chroma);
-    } catch (e) {
-      log(`chroma could not run: ${e instanceof Error ? e.message : String(e)}`);
-    }
-    const chromaRecall = chroma ? tuningRecall("chroma", (ef) => chroma.at(ef), d, split.tune, log) : null;
-    for (const target of TARGETS) {
-      const q = await smallestEf(target, graphRecall);
-      measured.push({ engine: graph.at(q.ef), target, tuned: q });
-      if (chroma && chromaRecall) {
-        const c = await smallestEf(target, chromaRecall);
-        measured.push({ engine: await chroma.at(c.ef), target, tuned: c });
+    if (!opts.compatOnly) {
+      const graph = await startQuiver(d, true);
+      servers.push(graph);
+      const graphRecall = tuningRecall("quiver (hnsw)", (ef) => graph.at(ef), d, split.tune, log);
+      let chroma: Awaited<ReturnType<typeof startChroma>> | null = null;
+      try {
+        chroma = await startChroma(d);
+        servers.push(chroma);
+      } catch (e) {
+        log(`chroma could not run: ${e instanceof Error ? e.message : String(e)}`);
+      }
+      const chromaRecall = chroma ? tuningRecall("chroma", (ef) => chroma.at(ef), d, split.tune, log) : null;
+      for (const target of TARGETS) {
+        const q = await smallestEf(target, graphRecall);
+        measured.push({ engine: graph.at(q.ef), target, tuned: q });
+        if (chroma && chromaRecall) {
+          const c = await smallestEf(target, chromaRecall);
+          measured.push({ engine: await chroma.at(c.ef), target, tuned: c });
+        }
       }
     }
     for (const m of measured) {
