@@ -14,6 +14,7 @@ import { collectionModel, DATABASE, isChroma, resolve, schemaOf, TENANT } from "
 import { countRecords, deleteRecords, getRecords, queryRecords, writeRecords } from "../compat/chroma/records.js";
 import { Checker, type Json, unsupported } from "../compat/shape.js";
 import type { CollectionInfo } from "../core/schema/schema.js";
+import { reaches } from "./keys.js";
 import type { Dialect, Route, RouteContext } from "./routes.js";
 
 /** The Chroma server release whose API this follows. */
@@ -73,7 +74,10 @@ async function found(db: DatabaseApi, nameOrId: string): Promise<CollectionInfo>
   return info;
 }
 
-/** A route on one collection, found by name or id within the key's view. */
+/**
+ * A route on one collection, found by name or id among those the key reaches. The lookup is not
+ * billed: Quiver's own routes name their collection in the path and pay nothing to find it.
+ */
 function onCollection(
   method: Route["method"],
   path: string,
@@ -82,8 +86,10 @@ function onCollection(
 ): Route {
   return route(method, `${DB_PATH}/collections/{collection}${path}`, summary, "key", async (ctx) => {
     inDefault(ctx);
+    const reachable = (await ctx.db.listCollections()).filter((c) => reaches(ctx.principal!, c.name));
+    const info = resolve(reachable, ctx.params.collection);
+    if (!info) throw new QuiverError("NOT_FOUND", `Collection [${ctx.params.collection}] does not exist`);
     const { db } = ctx.keyDb();
-    const info = await found(db, ctx.params.collection);
     if (!isChroma(info.schema))
       throw unsupported(
         "Chroma",

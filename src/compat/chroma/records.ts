@@ -224,7 +224,8 @@ export async function queryRecords(c: CollectionApi, body: Json): Promise<Json> 
   // With a document condition or ids, rank the selected records exactly; else Quiver's vector query.
   const pool = s.document || s.ids ? await select(c, s, true) : undefined;
   for (const q of queries) {
-    if (!spec || (await c.count()) === 0) {
+    // A collection still at its placeholder dimension has had no add yet: nothing to find.
+    if (!spec || (spec.dim === PLACEHOLDER_DIM && q.length !== PLACEHOLDER_DIM)) {
       answers.push({ records: [], distances: [] });
     } else if (pool) {
       const ranked = pool

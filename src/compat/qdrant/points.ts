@@ -10,7 +10,7 @@ import { matches } from "../../core/query/filter/evaluate.js";
 import { parseFilter } from "../../core/query/filter/parse.js";
 import { Checker, isObject, type Json, unsupported } from "../shape.js";
 import { translateFilter, type TranslatedFilter } from "./filter.js";
-import { quiverId, quiverIds } from "./ids.js";
+import { pointId, quiverId, quiverIds } from "./ids.js";
 import { point, readOptions, removeAt, selection, upsertRecords } from "./records.js";
 
 /** Records per call when an operation walks or rewrites many records. */
@@ -94,7 +94,8 @@ export async function retrievePoints(c: CollectionApi, body: Json): Promise<Json
   const s = selection(body, check, { payload: true, vectors: false });
   check.done();
   const records = await c.get(ids, readOptions(s));
-  return records.map((r) => point(r, c.schema, s));
+  const schema = c.schema;
+  return records.map((r) => point(r, schema, s));
 }
 
 export async function retrievePoint(c: CollectionApi, rawId: string): Promise<Json | undefined> {
@@ -126,6 +127,7 @@ export async function scrollPoints(c: CollectionApi, body: Json): Promise<Json> 
   const f = translateFilter(body.filter, "filter", check);
   const s = selection(body, check, { payload: true, vectors: false });
   check.done();
+  const schema = c.schema;
   let records: RecordOutput[];
   let next: string | null;
   if (f.ids) {
@@ -144,8 +146,8 @@ export async function scrollPoints(c: CollectionApi, body: Json): Promise<Json> 
     next = page.records[limit]?.id ?? null;
   }
   return {
-    points: records.map((r) => point(r, c.schema, s)),
-    next_page_offset: next === null ? null : point({ id: next }, c.schema, { payload: false, vectors: false }).id,
+    points: records.map((r) => point(r, schema, s)),
+    next_page_offset: next === null ? null : pointId(next),
   };
 }
 

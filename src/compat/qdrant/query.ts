@@ -156,7 +156,9 @@ export async function runSearch(
   check.done();
   const result = await c.query(planned.request);
   const name = result.plan.vector || planned.vectorName || UNNAMED_VECTOR;
-  const metric = c.schema.vectors[name]?.metric ?? "cosine";
+  // A collection handle's schema is a fresh copy on every read: read it once.
+  const schema = c.schema;
+  const metric = schema.vectors[name]?.metric ?? "cosine";
   let hits = result.hits;
   if (planned.mmr)
     hits = mmrSelect(result, metric, name, planned.mmr.diversity, planned.mmr.limit + planned.mmr.offset).slice(
@@ -164,7 +166,7 @@ export async function runSearch(
     );
   const points = hits
     .filter((h) => passes(metric, qdrantScore(metric, h.score), planned.threshold))
-    .map((h) => ({ ...point(h, c.schema, planned.select), version: 0, score: qdrantScore(metric, h.score) }));
+    .map((h) => ({ ...point(h, schema, planned.select), version: 0, score: qdrantScore(metric, h.score) }));
   return { points, result };
 }
 
