@@ -138,6 +138,15 @@ async function scenario(client: ChromaClient, space: "l2" | "ip" | "cosine"): Pr
   out.push(sorted(await c.get({ where: { color: "blue" }, whereDocument: { $contains: "bow" } })));
   // Chroma returns get() in insertion order, Quiver in id order: equal here, the ids were added sorted.
   out.push((await c.get({ limit: 5, offset: 3 })).ids);
+  // An add of an existing id, and an upsert that sends no documents: what each keeps of the old record.
+  await c.add({
+    ids: ["doc-000"],
+    embeddings: [d.queries[2]],
+    documents: ["added again"],
+    metadatas: [{ again: true }],
+  });
+  await c.upsert({ ids: ["doc-001"], embeddings: [d.embeddings[1]], metadatas: [{ color: "upserted" }] });
+  out.push(sorted(await c.get({ ids: ["doc-000", "doc-001"] })));
   await c.update({ ids: ["doc-003", "doc-004"], metadatas: [{ color: "violet", extra: 1 }, { rare: null }] });
   // The client embeds documents sent without embeddings, so a new document travels with one.
   await c.update({ ids: ["doc-006"], documents: ["a rewritten document"], embeddings: [d.queries[1]] });

@@ -109,8 +109,8 @@ export async function writeRecords(
     const embedding = set.embeddings?.[i] ?? before?.vectors?.[EMBEDDING];
     const document = set.documents ? set.documents[i] : (before?.payload?.document as string | undefined);
     let metadata = before?.payload?.metadata as Json | undefined;
-    if (set.metadatas)
-      metadata = mode === "update" ? metadataOf({ ...metadata, ...set.metadatas[i] }) : metadataOf(set.metadatas[i]);
+    // Chroma merges new metadata into an existing record's, on update and on upsert alike.
+    if (set.metadatas) metadata = metadataOf({ ...metadata, ...set.metadatas[i] });
     records.push({
       id,
       ...(embedding ? { vectors: { [EMBEDDING]: embedding } } : {}),
