@@ -1,4 +1,4 @@
-// Benchmark entry point: `node dist/bench/main.js [kernels|ann|text|server|hnsw-profile|docs-qa] [--data DIR] [--json]
+// Benchmark entry point: `node dist/bench/main.js [kernels|ann|text|server|hnsw-profile|docs-qa|runtimes] [--data DIR] [--json]
 // [--repeats N]`. One case per sub-command; `kernels` is the default. `ann` also takes --engines, --ef,
 // --queries and --filter-selectivity (see ann.ts); `hnsw-profile` takes --part, --ef, --queries, --passes;
 // `server --part compat` measures only Quiver's own route against its Qdrant- and Chroma-compatible ones.
@@ -10,6 +10,7 @@ import { runTextBench } from "./text.js";
 import { runServerBench } from "./server.js";
 import { runHnswProfile } from "./hnsw-profile.js";
 import { runDocsQaBench } from "./docs-qa.js";
+import { runRuntimesBench } from "./runtimes.js";
 
 /** The command line: the ANN bench's options plus what the other sub-commands take. */
 interface BenchArgs extends AnnBenchOptions {
@@ -17,6 +18,7 @@ interface BenchArgs extends AnnBenchOptions {
   repeats?: number;
   parts?: string[];
   passes?: number;
+  records?: number;
 }
 
 const numberList = (s: string | undefined): number[] =>
@@ -40,6 +42,7 @@ function parseArgs(argv: string[]): BenchArgs {
     else if (a === "--interleave") args.interleave = true;
     else if (a === "--part") args.parts = (argv[++i] ?? "").split(",").filter((x) => x !== "");
     else if (a === "--passes") args.passes = Number(argv[++i]);
+    else if (a === "--records") args.records = Number(argv[++i]);
     else if (!a.startsWith("-")) args.command = a;
     else throw new Error(`unknown option ${a}`);
   }
@@ -81,9 +84,18 @@ async function main(): Promise<void> {
     case "docs-qa":
       await runDocsQaBench({ data: args.data, json: args.json });
       break;
+    case "runtimes":
+      await runRuntimesBench({
+        data: args.data,
+        json: args.json,
+        repeats: args.repeats,
+        records: args.records,
+        queries: args.queries,
+      });
+      break;
     default:
       throw new Error(
-        `unknown benchmark "${args.command}" (available: kernels, ann, text, server, hnsw-profile, docs-qa)`,
+        `unknown benchmark "${args.command}" (available: kernels, ann, text, server, hnsw-profile, docs-qa, runtimes)`,
       );
   }
 }

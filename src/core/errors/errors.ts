@@ -38,7 +38,7 @@ export const ERROR_CATALOG = {
     kind: "system",
     status: 501,
     summary:
-      "A feature the operation needs is missing: in this runtime (WebAssembly SIMD), or in Quiver (a foreign API's feature).",
+      "This runtime or release lacks a feature the operation needs (such as a newer on-disk format), or Quiver lacks a foreign API's feature.",
   },
   UNAVAILABLE: {
     kind: "system",
