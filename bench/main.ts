@@ -1,4 +1,4 @@
-// Benchmark entry point: `node dist/bench/main.js [kernels|ann|text|server|hnsw-profile|docs-qa|runtimes] [--data DIR] [--json]
+// Benchmark entry point: `node dist/bench/main.js [kernels|ann|text|server|hnsw-profile|docs-qa|docs-qa-ingest|docs-qa-chunks|runtimes|console] [--data DIR] [--json]
 // [--repeats N]`. One case per sub-command; `kernels` is the default. `ann` also takes --engines, --ef,
 // --queries and --filter-selectivity (see ann.ts); `hnsw-profile` takes --part, --ef, --queries, --passes;
 // `server --part compat` measures only Quiver's own route against its Qdrant- and Chroma-compatible ones.
@@ -10,6 +10,9 @@ import { runTextBench } from "./text.js";
 import { runServerBench } from "./server.js";
 import { runHnswProfile } from "./hnsw-profile.js";
 import { runDocsQaBench } from "./docs-qa.js";
+import { runConsoleBench } from "./console.js";
+import { runDocsQaIngestBench } from "./docs-qa-ingest.js";
+import { runDocsQaChunksBench } from "./docs-qa-chunks.js";
 import { runRuntimesBench } from "./runtimes.js";
 
 /** The command line: the ANN bench's options plus what the other sub-commands take. */
@@ -18,6 +21,10 @@ interface BenchArgs extends AnnBenchOptions {
   repeats?: number;
   parts?: string[];
   passes?: number;
+  sizes?: number[];
+  threads?: number[];
+  files?: number;
+  minSizes?: number[];
   records?: number;
 }
 
@@ -42,6 +49,10 @@ function parseArgs(argv: string[]): BenchArgs {
     else if (a === "--interleave") args.interleave = true;
     else if (a === "--part") args.parts = (argv[++i] ?? "").split(",").filter((x) => x !== "");
     else if (a === "--passes") args.passes = Number(argv[++i]);
+    else if (a === "--sizes") args.sizes = numberList(argv[++i]);
+    else if (a === "--threads") args.threads = numberList(argv[++i]);
+    else if (a === "--files") args.files = Number(argv[++i]);
+    else if (a === "--min-size") args.minSizes = numberList(argv[++i]);
     else if (a === "--records") args.records = Number(argv[++i]);
     else if (!a.startsWith("-")) args.command = a;
     else throw new Error(`unknown option ${a}`);
@@ -84,6 +95,21 @@ async function main(): Promise<void> {
     case "docs-qa":
       await runDocsQaBench({ data: args.data, json: args.json });
       break;
+    case "console":
+      await runConsoleBench({ repeats: args.repeats, sizes: args.sizes, json: args.json });
+      break;
+    case "docs-qa-chunks":
+      await runDocsQaChunksBench({ data: args.data, json: args.json, minSizes: args.minSizes });
+      break;
+    case "docs-qa-ingest":
+      await runDocsQaIngestBench({
+        data: args.data,
+        json: args.json,
+        threads: args.threads,
+        files: args.files,
+        repeats: args.repeats,
+      });
+      break;
     case "runtimes":
       await runRuntimesBench({
         data: args.data,
@@ -95,7 +121,7 @@ async function main(): Promise<void> {
       break;
     default:
       throw new Error(
-        `unknown benchmark "${args.command}" (available: kernels, ann, text, server, hnsw-profile, docs-qa, runtimes)`,
+        `unknown benchmark "${args.command}" (available: kernels, ann, text, server, hnsw-profile, docs-qa, docs-qa-ingest, docs-qa-chunks, runtimes, console)`,
       );
   }
 }

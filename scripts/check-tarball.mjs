@@ -16,8 +16,11 @@ import assert from "node:assert/strict";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const PKG = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
-/** The budget: a tarball past these has picked up something users do not need. */
-const BUDGET = { packedBytes: 400_000, unpackedBytes: 1_500_000, files: 300 };
+/**
+ * The budget: a tarball past these has picked up something users do not need. Packed, it was
+ * 400 kB until the console (dist/console, about 115 kB gzipped) shipped in it (issue 15).
+ */
+const BUDGET = { packedBytes: 520_000, unpackedBytes: 1_500_000, files: 300 };
 /** Never in a consumer's install: bench-only engines, the build toolchain, the optional model. */
 const MUST_NOT_INSTALL = [
   "chromadb",
@@ -61,6 +64,7 @@ function checkFileList(files) {
     "dist/src/client/index.js",
     "dist/src/client/index.d.ts",
     "dist/src/cli/main.js",
+    "dist/console/index.html",
   ]) {
     assert.ok(paths.includes(required), `the tarball lacks ${required}`);
   }

@@ -4,6 +4,10 @@
  */
 import type { FusionMethod } from "../core/query/fusion/fuse.js";
 
+/** Which sources a query runs: the vector, the text (BM25), or both fused. */
+export type QueryMode = "vector" | "text" | "hybrid";
+export const QUERY_MODES: readonly QueryMode[] = ["vector", "text", "hybrid"];
+
 /** A filter in Quiver's filter language (docs/filters.md), e.g. `{ lang: "en", year: { $gte: 2020 } }`. */
 export type Filter = Record<string, unknown>;
 
@@ -12,6 +16,14 @@ export interface QueryRequest {
   vector?: ArrayLike<number> | Record<string, ArrayLike<number>> | string | Record<string, string>;
   /** Full-text query, searched with BM25 in every text field, or `{ query, fields }` to choose fields. */
   text?: string | { query: string; fields?: string[] };
+  /**
+   * Which sources run (a part of the request the mode does not use is not searched). Default: what
+   * the request gives, except that a `text` alone runs hybrid on a collection with text fields and
+   * a vector bound to an embedder (a document collection), the text's embedding as the vector, and
+   * runs on that vector when the collection has no text fields. A vector the mode needs and the
+   * request lacks is embedded from `text`. See src/database/query-mode.ts.
+   */
+  mode?: QueryMode;
   filter?: Filter;
   /** Hits to return (default 10). */
   limit?: number;

@@ -11,8 +11,8 @@ import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult } fr
 import type { DatabaseApi } from "../api/types.js";
 import { QuiverError, isQuiverError } from "../core/errors/errors.js";
 import type { Filter, QueryRequest } from "../api/query.js";
-import { documentSchema, groupByDocument, ingestDocuments, type DocumentInput } from "../embed/documents.js";
-import { textQuery, type SearchMode } from "../embed/text-query.js";
+import { documentSchema, findDocuments, ingestDocuments, type DocumentInput } from "../embed/documents.js";
+import { modeOfPlan, textQuery, type SearchMode } from "../embed/text-query.js";
 import { MemoryStore } from "../memory/memory.js";
 
 export interface McpToolOptions {
@@ -71,7 +71,7 @@ export const TOOLS: ToolDefinition[] = [
   {
     name: "search",
     description:
-      "Search a collection. mode 'vector' embeds `query` with the collection's embedder (or takes `vector`), 'text' is BM25 full-text search, 'hybrid' fuses both. Returns the best records with scores and payloads.",
+      "Search a collection. mode 'vector' embeds `query` with the collection's embedder (or takes `vector`), 'text' is BM25 full-text search, 'hybrid' fuses both (the default where the collection has text fields and an embedder, as ingest makes). Returns the best records with scores and payloads, or on a document collection the best documents with their best chunks.",
     inputSchema: {
       type: "object",
       properties: {
@@ -89,7 +89,11 @@ export const TOOLS: ToolDefinition[] = [
         },
         filter: filterProp,
         limit: { type: "integer", minimum: 1, maximum: 100, description: "Default 5." },
-        groupByDocument: { type: "boolean", description: "Group chunk hits by their document (documentId)." },
+        groupByDocument: {
+          type: "boolean",
+          description:
+            "Answer documents, each with its best chunks (heading path, character offsets), instead of chunk hits. Default: true on a document collection (one made by ingest).",
+        },
       },
       required: ["collection"],
       additionalProperties: false,
@@ -331,7 +335,7 @@ export class QuiverTools {
     if (vector !== undefined && (!Array.isArray(vector) || !vector.every((x) => typeof x === "number"))) {
       throw QuiverError.fromProblems("INVALID_ARGUMENT", [{ path: "vector", message: "must be an array of numbers" }]);
     }
-    const { mode, request } = textQuery(collection, schema, {
+    const request = textQuery(schema, {
       query,
       vector: vector as number[] | undefined,
       mode: str(a, "mode") as SearchMode | undefined,
@@ -342,8 +346,15 @@ export class QuiverTools {
       limit: num(a, "limit") ?? 5,
       filter: obj(a, "filter") as Filter | undefined,
     };
-    const { hits } = await coll.query(req);
-    return a.groupByDocument === true ? { mode, documents: groupByDocument(hits) } : { mode, hits };
+    // A document collection answers documents with their best chunks (heading path, offsets), unless told not to.
+    const grouped =
+      a.groupByDocument === undefined ? schema.indexes?.documentId !== undefined : a.groupByDocument === true;
+    if (grouped) {
+      const { documents, plan } = await findDocuments(coll, req);
+      return { mode: modeOfPlan(plan), documents };
+    }
+    const { hits, plan } = await coll.query(req);
+    return { mode: modeOfPlan(plan), hits };
   }
 
   private async ingest(a: Args): Promise<unknown> {

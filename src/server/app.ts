@@ -23,6 +23,7 @@ import { scopedDatabase } from "./scoped.js";
 import { ROUTES, type Dialect, type Route, type RouteContext } from "./routes.js";
 import { COMPAT_ROUTES } from "./compat-routes.js";
 import { validate } from "./schema.js";
+import { consoleResponse, isConsolePath, type ConsoleAssets } from "./console.js";
 import { unitsFor, type Units, type UsageMeter } from "./usage.js";
 
 export interface ServerLimits {
@@ -67,6 +68,17 @@ export interface AppOptions {
    * which owns the MCP SDK dependency, so this app stays free of npm imports.
    */
   mcp?: (request: Request, db: DatabaseApi, access: { readOnly: boolean }) => Promise<Response>;
+  /**
+   * What opening the database found (the embedded Database's `recovery` report: WAL replayed, torn
+   * bytes cut, warnings, damage), served to admin keys at /v1/recovery. A function so the app needs
+   * no database type beyond the API; absent when the host has no report (the route answers null).
+   */
+  recovery?: () => unknown;
+  /**
+   * The console's built files (src/server/console.ts), served at /console without a key: it is the
+   * sign-in page, and it reaches data only through the API with the key the user gives it.
+   */
+  console?: ConsoleAssets;
   /** The clock of request deadlines, in milliseconds (default `performance.now`; tests drive it). */
   now?: () => number;
   /**
@@ -398,6 +410,7 @@ export function createApp(opts: AppOptions): QuiverApp {
       metricsText,
       openapi: () => openapi,
       docsHtml: () => docs,
+      recovery: () => opts.recovery?.() ?? null,
     };
     const result = await route.handle(ctx);
     const payload = result.text !== undefined ? result.text : utf8.encode(JSON.stringify(result.json));
@@ -460,6 +473,14 @@ export function createApp(opts: AppOptions): QuiverApp {
         status = response.status;
         read = tally.readUnits;
         write = tally.writeUnits;
+      } else if (opts.console && isConsolePath(pathname)) {
+        log.route = "/console";
+        if (req.method !== "GET" && req.method !== "HEAD")
+          throw new QuiverError("METHOD_NOT_ALLOWED", `${req.method} is not allowed on ${pathname}`);
+        const file = consoleResponse(opts.console, pathname);
+        if (!file) throw new QuiverError("NOT_FOUND", `no console file ${pathname}`);
+        status = file.status;
+        response = { ...file, headers: { ...file.headers, "x-request-id": requestId } };
       } else {
         const r = await handle(req, pathname, searchParams, log, deadline, seen);
         status = r.status;

@@ -9,6 +9,7 @@
  * QueryRequest declares a field this file does not.
  */
 import type { Limits } from "../api/limits.js";
+import { QUERY_MODES } from "../api/query.js";
 import { ANALYZER_NAMES } from "../core/analysis/analyzer.js";
 import { s, type Schema } from "./schema.js";
 
@@ -187,6 +188,11 @@ export function bodySchemas(limits: Limits): BodySchemas {
           "must be a string, or { query, fields? }",
           "Full-text (BM25) query over the collection's text fields, or { query, fields } to choose fields.",
         ),
+        mode: s.string({
+          enum: [...QUERY_MODES],
+          description:
+            "Which sources run: vector, text (BM25) or hybrid (both, fused). Default: what the request gives; a text alone runs hybrid on a collection with text fields and a vector bound to an embedder the server has (a document collection), the text embedded as the vector.",
+        }),
         fusion: s.json(
           "How a hybrid (text and vector) query fuses the rankings; validated by the database (docs/search.md).",
           {

@@ -42,18 +42,24 @@ function searchedDim(c: CollectionApi, req: Record<string, unknown>, plan: Query
   return Object.hasOwn(c.schema.vectors, plan.vector) ? c.schema.vectors[plan.vector].dim : 0;
 }
 
-/** Characters of query text analysed: `text` / `text.query`, and a vector given as text to embed. */
-function queryTextChars(req: Record<string, unknown>): number {
+/**
+ * Characters of query text analysed or embedded: `text` / `text.query` when BM25 ran, again when it
+ * was embedded as the vector (a hybrid or vector search with no vector sent:
+ * src/database/query-mode.ts), and a vector given as text to embed.
+ */
+function queryTextChars(req: Record<string, unknown>, plan: QueryPlan): number {
   const t = req.text;
-  let n = typeof t === "string" ? t.length : 0;
+  let chars = typeof t === "string" ? t.length : 0;
   if (t !== null && typeof t === "object" && typeof (t as { query?: unknown }).query === "string")
-    n += (t as { query: string }).query.length;
+    chars = (t as { query: string }).query.length;
+  let n = plan.text ? chars : 0;
+  if (req.vector === undefined && plan.vector !== "") n += chars;
   if (typeof req.vector === "string") n += req.vector.length;
   return n;
 }
 
 /** The cost of a query that ran (`req` as sent, `plan` from its result). */
 export function queryCost(c: CollectionApi, req: Record<string, unknown>, plan: QueryPlan): Cost {
-  const work = queryWork(plan, searchedDim(c, req, plan), queryTextChars(req), filterSize(req.filter));
+  const work = queryWork(plan, searchedDim(c, req, plan), queryTextChars(req, plan), filterSize(req.filter));
   return { kind: "read", work };
 }

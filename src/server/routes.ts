@@ -45,6 +45,8 @@ export interface RouteContext {
   metricsText: () => Promise<string>;
   openapi: () => unknown;
   docsHtml: () => string;
+  /** The database's recovery report from its open (AppOptions.recovery), or null. */
+  recovery: () => unknown;
 }
 
 export interface RouteResult {
@@ -289,6 +291,17 @@ export const ROUTES: Route[] = [
     },
   },
   {
+    method: "GET",
+    path: "/v1/recovery",
+    summary:
+      "What opening the database found (admin key): segments loaded, WAL replayed, torn bytes cut, stale files removed, warnings, damage.",
+    requires: { kind: "admin" },
+    response: { type: "object", properties: { recovery: { type: ["object", "null"] } } },
+    async handle(ctx) {
+      return { json: { recovery: ctx.recovery() }, cost: NONE };
+    },
+  },
+  {
     method: "POST",
     path: "/v1/checkpoint",
     summary: "Write a checkpoint now (admin key).",
@@ -296,6 +309,28 @@ export const ROUTES: Route[] = [
     async handle(ctx) {
       await ctx.db.checkpoint();
       return { json: { ok: true }, cost: NONE };
+    },
+  },
+  {
+    method: "GET",
+    path: "/v1/key",
+    summary: "The key making this request: id, name, scope, the collections or prefix it reaches, its quota.",
+    requires: { kind: "key" },
+    response: {
+      type: "object",
+      properties: {
+        id: { type: "string" },
+        name: { type: "string" },
+        scope: { type: "string", enum: ["admin", "write", "read"] },
+        collections: { type: "array", items: { type: "string" } },
+        prefix: { type: "string" },
+        quota: { type: "object" },
+      },
+    },
+    async handle(ctx) {
+      // What a client (the console) needs to offer only what this key may do; nothing secret.
+      const { id, name, scope, collections, prefix, quota } = ctx.principal!;
+      return { json: { id, name, scope, collections, prefix, quota }, cost: NONE };
     },
   },
   {
