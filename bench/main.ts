@@ -1,6 +1,7 @@
 // Benchmark entry point: `node dist/bench/main.js [kernels|ann|text|server|hnsw-profile|docs-qa|docs-qa-ingest|docs-qa-chunks|runtimes|console|sparse|browser] [--data DIR] [--json]
 // [--repeats N]`. One case per sub-command; `kernels` is the default. `ann` also takes --engines, --ef,
-// --queries and --filter-selectivity (see ann.ts); `hnsw-profile` takes --part, --ef, --queries, --passes.
+// --queries and --filter-selectivity (see ann.ts); `hnsw-profile` takes --part, --ef, --queries, --passes;
+// `server --part compat` measures only Quiver's own route against its Qdrant- and Chroma-compatible ones.
 // The comparisons tune every engine on one part of the queries and score it on the rest (split.ts).
 
 import { runKernelBench } from "./kernels.js";
@@ -77,7 +78,12 @@ async function main(): Promise<void> {
       await runTextBench({ data: args.data, json: args.json, repeats: args.repeats });
       break;
     case "server":
-      await runServerBench({ data: args.data, json: args.json, repeats: args.repeats });
+      await runServerBench({
+        data: args.data,
+        json: args.json,
+        repeats: args.repeats,
+        compatOnly: args.parts?.includes("compat"),
+      });
       break;
     case "hnsw-profile":
       await runHnswProfile({

@@ -3,13 +3,13 @@
  * nothing), its body schema, and its handler over the public database API. The app
  * (src/server/app.ts) runs auth, limits and validation before any handler.
  */
-import { QuiverError } from "../core/errors/errors.js";
+import { QuiverError, type ErrorCode } from "../core/errors/errors.js";
 import type { Deadline } from "../core/util/deadline.js";
 import type { CollectionApi, DatabaseApi } from "../api/types.js";
 import type { BodySchemas } from "./bodies.js";
 import { queryCost } from "./costs.js";
 import { reaches, type KeyStore, type Principal, type Scope } from "./keys.js";
-import type { Cost, UsageMeter } from "./usage.js";
+import type { Cost, Units, UsageMeter } from "./usage.js";
 
 /**
  * What a route requires. `public`: nothing. `key`: any valid key (the handler shows only what the
@@ -27,12 +27,21 @@ export interface RouteContext {
   /** The request's time budget (ServerLimits.requestTimeoutMs), handed to the database's reads. */
   deadline: Deadline;
   params: Record<string, string>;
+  /** The query string (`?limit=10`); Quiver's own routes take everything in the body. */
+  search: URLSearchParams;
   // The body has passed the route's schema; handlers read the fields that schema declares.
   body: Record<string, unknown>;
   bodyBytes: number;
   principal: Principal | null;
   keys: KeyStore;
   usage: UsageMeter;
+  /**
+   * The database as this request's key sees it (src/server/scoped.ts), every call checked against the
+   * key's quota and billed as the equivalent REST request (src/server/metered.ts); `tally` holds the
+   * units billed so far. For routes that make several calls per request (the foreign-API dialects);
+   * once it is used, the request is billed what these calls cost and the route's `cost` is ignored.
+   */
+  keyDb(): { db: DatabaseApi; tally: Units };
   metricsText: () => Promise<string>;
   openapi: () => unknown;
   docsHtml: () => string;
@@ -48,13 +57,28 @@ export interface RouteResult {
   cost: Cost;
 }
 
+/**
+ * A foreign HTTP API served beside Quiver's own (src/server/compat-routes.ts): the extra headers
+ * its clients send the key in, and the shape of its error bodies. Keys, scopes, quotas and
+ * metering are the app's, as on every route.
+ */
+export interface Dialect {
+  /** Headers that carry the key besides `Authorization: Bearer` (e.g. Qdrant's `api-key`). */
+  keyHeaders: readonly string[];
+  /** The error body this API's clients read. */
+  errorBody(code: ErrorCode, message: string, status: number): unknown;
+}
+
 export interface Route {
-  method: "GET" | "POST" | "PUT" | "DELETE";
+  method: "GET" | "POST" | "PUT" | "DELETE" | "PATCH";
   /** OpenAPI-style template: `/v1/collections/{name}/query`. */
   path: string;
   summary: string;
   requires: Requirement;
-  body?: keyof BodySchemas;
+  /** The body's schema, or `json`: any JSON value, checked by the handler (foreign dialects). */
+  body?: keyof BodySchemas | "json";
+  /** Set on routes of a foreign API: its key headers and error shape. */
+  dialect?: Dialect;
   /** The shape of a successful response, for the OpenAPI document. */
   response?: Record<string, unknown>;
   handle(ctx: RouteContext): Promise<RouteResult>;
