@@ -67,11 +67,15 @@ export interface Hit extends RecordOutput {
 
 /** How a query was executed; returned with every result so slow or surprising queries can be understood. */
 export interface QueryPlan {
-  /** `exact-scan` / `exact-filtered`: vector only; `text`: BM25 only; `hybrid`: both, fused. */
-  strategy: "exact-scan" | "exact-filtered" | "hnsw" | "hnsw-filtered" | "hnsw-acorn" | "text" | "hybrid";
+  /**
+   * `exact-scan` / `exact-filtered`: vector only; `hnsw-filtered` / `hnsw-acorn`: the graph walked with
+   * the filter's match set; `hnsw-lazy`: the graph's candidates tested against the filter as they come
+   * (no match set built); `text`: BM25 only; `hybrid`: both, fused.
+   */
+  strategy: "exact-scan" | "exact-filtered" | "hnsw" | "hnsw-filtered" | "hnsw-acorn" | "hnsw-lazy" | "text" | "hybrid";
   /** The named vector searched, or "" for a text-only query. */
   vector: string;
-  /** Vector queries: records that matched the filter (or all live records with that vector). Text queries: records containing a query term. */
+  /** Vector queries: records that matched the filter (estimated for `hnsw-lazy`; all live records with that vector unfiltered). Text queries: records containing a query term. */
   candidates: number;
   /** Whether payload indexes narrowed the filter before payloads were read. */
   usedIndexes: boolean;

@@ -7,15 +7,17 @@
  */
 import { QuiverError } from "../core/errors/errors.js";
 import { flatSearch } from "../core/index/flat/flat-search.js";
-import { bitmapOf, type SlotBitmap } from "../core/index/slot-bitmap.js";
-import { vectorSearch } from "../core/query/plan/vector-plan.js";
+import type { SlotBitmap } from "../core/index/slot-bitmap.js";
+import { vectorSearch, type LazyFilter, type MatchSet } from "../core/query/plan/vector-plan.js";
+import { estimateFilter, preferLazy } from "../core/query/plan/filter-estimate.js";
+import { matches } from "../core/query/filter/evaluate.js";
 import type { FilterNode } from "../core/query/filter/ast.js";
 import { fuse, type FusionOptions, type FusionSource } from "../core/query/fusion/fuse.js";
 import { valuesAt, splitPath } from "../core/payload/path.js";
 import type { Deadline } from "../core/util/deadline.js";
 import type { CollectionState } from "./collection-state.js";
 import type { HitExplain, QueryPlan } from "../api/query.js";
-import { matchingSlots } from "./reads.js";
+import { matchSet } from "./reads.js";
 
 /** Live records sampled to estimate a vector's score distribution for z-score fusion. */
 const STATS_SAMPLE = 1024;
@@ -30,12 +32,15 @@ export interface VectorSearchOptions {
   exact?: boolean;
 }
 
-/** A filter's matches, evaluated once per query and shared by the text and the vector source. */
-interface FilterMatch {
-  slots: Uint32Array;
-  bits: SlotBitmap;
-  usedIndexes: boolean;
-  payloadsChecked: number;
+/**
+ * A query's filter, evaluated once and shared by the text and the vector source: either its match set,
+ * or (a vector-only query whose graph would rather test candidates) a lazy filter. `info` is what
+ * the plan reports of it, updated as the lazy filter runs.
+ */
+interface QueryFilter {
+  match?: MatchSet;
+  lazy?: LazyFilter;
+  info: { usedIndexes: boolean; payloadsChecked: number };
 }
 
 export interface SearchSpec {
@@ -96,12 +101,9 @@ function rankOnce(
   spec: SearchSpec,
   k: number,
 ): { hits: RankedHit[]; plan: QueryPlan; truncated: boolean } {
-  let match: FilterMatch | undefined;
-  if (spec.filter && spec.filter.kind !== "all") {
-    const m = matchingSlots(state, spec.filter, spec.deadline);
-    match = { ...m, bits: bitmapOf(m.slots, state.highWater) };
-  }
-  const filterInfo = { usedIndexes: match?.usedIndexes ?? false, payloadsChecked: match?.payloadsChecked ?? 0 };
+  const filter = queryFilter(state, spec, k);
+  const match = filter?.match;
+  const filterInfo = filter?.info ?? { usedIndexes: false, payloadsChecked: 0 };
 
   if (!spec.vector) {
     const t = textSearch(state, spec, k, match?.bits);
@@ -124,7 +126,7 @@ function rankOnce(
     };
   }
   if (!spec.text) {
-    const v = vectorQuery(state, spec.vector, match, k, spec.deadline);
+    const v = vectorQuery(state, spec.vector, filter, k, spec.deadline);
     const hits = v.slots.map((slot, i) => ({
       slot,
       score: v.scores[i],
@@ -135,7 +137,7 @@ function rankOnce(
 
   // Hybrid: both lists at least `depth` deep, then each source scores the other's documents too.
   const depth = Math.max(k, spec.fusion.depth);
-  const v = vectorQuery(state, spec.vector, match, depth, spec.deadline);
+  const v = vectorQuery(state, spec.vector, filter, depth, spec.deadline);
   const t = textSearch(state, spec, depth, match?.bits, v.slots);
   const textScoreOf = new Map<number, number>();
   v.slots.forEach((slot, i) => {
@@ -185,7 +187,7 @@ function rankOnce(
 function vectorQuery(
   state: CollectionState,
   vector: NonNullable<SearchSpec["vector"]>,
-  match: FilterMatch | undefined,
+  filter: QueryFilter | undefined,
   k: number,
   deadline: Deadline | undefined,
 ): { slots: number[]; scores: number[]; plan: QueryPlan } {
@@ -199,16 +201,63 @@ function vectorQuery(
     index: named.index ?? null,
     graphAlways: named.spec.type === "hnsw",
   };
-  const r = vectorSearch(source, vector.query, { k, ...vector.options, match, deadline });
+  const r = vectorSearch(source, vector.query, {
+    k,
+    ...vector.options,
+    match: filter?.match,
+    lazy: filter?.lazy,
+    deadline,
+  });
   const plan: QueryPlan = {
     strategy: r.plan.strategy,
     vector: vector.name,
-    usedIndexes: match?.usedIndexes ?? false,
-    payloadsChecked: match?.payloadsChecked ?? 0,
+    usedIndexes: filter?.info.usedIndexes ?? false,
+    payloadsChecked: filter?.info.payloadsChecked ?? 0,
     candidates: r.plan.candidates,
   };
   if (r.plan.ann) plan.ann = r.plan.ann;
   return { slots: r.slots, scores: r.scores, plan };
+}
+
+/**
+ * The query's filter, planned from its estimated matches (filter-estimate.ts): a vector-only query
+ * over a graph whose beam is cheaper than building the match set gets a lazy filter (each candidate's
+ * payload tested as the graph returns it; the set built only if that comes up short); every other
+ * query gets the match set, narrowed by payload indexes where they apply. undefined without a filter.
+ */
+function queryFilter(state: CollectionState, spec: SearchSpec, k: number): QueryFilter | undefined {
+  const node = spec.filter;
+  if (!node || node.kind === "all") return undefined;
+  const materialise = (info: QueryFilter["info"]): MatchSet => {
+    const m = matchSet(state, node, spec.deadline);
+    info.usedIndexes = m.usedIndexes;
+    info.payloadsChecked += m.payloadsChecked;
+    return m;
+  };
+  const info = { usedIndexes: false, payloadsChecked: 0 };
+  const index = spec.vector && !spec.text ? state.vectors.get(spec.vector.name)?.index : undefined;
+  if (index && spec.vector?.options?.exact !== true) {
+    const est = estimateFilter(node, {
+      indexes: state.indexes,
+      live: state.size,
+      highWater: state.highWater,
+      payloadAt: (slot) => (state.slotIds[slot] === undefined ? undefined : (state.payloads[slot] ?? {})),
+    });
+    info.payloadsChecked = est.payloadsChecked;
+    const ef = Math.max(spec.vector?.options?.ef ?? index.efSearch, k);
+    if (preferLazy(est, state.size, ef)) {
+      const lazy: LazyFilter = {
+        estimate: est.matches,
+        accept: (slot) => {
+          info.payloadsChecked++;
+          return matches(node, state.payloads[slot]);
+        },
+        materialise: () => materialise(info),
+      };
+      return { lazy, info };
+    }
+  }
+  return { match: materialise(info), info };
 }
 
 function textSearch(
