@@ -9,7 +9,7 @@ import { QuiverError } from "../core/errors/errors.js";
 import { flatSearch } from "../core/index/flat/flat-search.js";
 import type { SlotBitmap } from "../core/index/slot-bitmap.js";
 import { vectorSearch, type LazyFilter, type MatchSet } from "../core/query/plan/vector-plan.js";
-import { estimateFilter, preferLazy } from "../core/query/plan/filter-estimate.js";
+import { estimateFilter, preferLazy, type FilterEstimate } from "../core/query/plan/filter-estimate.js";
 import { matches } from "../core/query/filter/evaluate.js";
 import type { FilterNode } from "../core/query/filter/ast.js";
 import { fuse, type FusionOptions, type FusionSource } from "../core/query/fusion/fuse.js";
@@ -237,12 +237,7 @@ function queryFilter(state: CollectionState, spec: SearchSpec, k: number): Query
   const info = { usedIndexes: false, payloadsChecked: 0 };
   const index = spec.vector && !spec.text ? state.vectors.get(spec.vector.name)?.index : undefined;
   if (index && spec.vector?.options?.exact !== true) {
-    const est = estimateFilter(node, {
-      indexes: state.indexes,
-      live: state.size,
-      highWater: state.highWater,
-      payloadAt: (slot) => (state.slotIds[slot] === undefined ? undefined : (state.payloads[slot] ?? {})),
-    });
+    const est = cachedEstimate(state, node);
     info.payloadsChecked = est.payloadsChecked;
     const ef = Math.max(spec.vector?.options?.ef ?? index.efSearch, k);
     if (preferLazy(est, state.size, ef)) {
@@ -258,6 +253,30 @@ function queryFilter(state: CollectionState, spec: SearchSpec, k: number): Query
     }
   }
   return { match: materialise(info), info };
+}
+
+/** Estimates per collection, kept while it does not change: a filter repeated by many queries is sampled once. */
+const estimates = new WeakMap<CollectionState, { version: number; byFilter: Map<string, FilterEstimate> }>();
+const MAX_CACHED_ESTIMATES = 256;
+
+function cachedEstimate(state: CollectionState, node: FilterNode): FilterEstimate {
+  let cache = estimates.get(state);
+  if (cache === undefined || cache.version !== state.version || cache.byFilter.size >= MAX_CACHED_ESTIMATES) {
+    cache = { version: state.version, byFilter: new Map() };
+    estimates.set(state, cache);
+  }
+  const key = JSON.stringify(node);
+  const hit = cache.byFilter.get(key);
+  // A reused estimate read no payload for this query.
+  if (hit) return { ...hit, payloadsChecked: 0 };
+  const est = estimateFilter(node, {
+    indexes: state.indexes,
+    live: state.size,
+    highWater: state.highWater,
+    payloadAt: (slot) => (state.slotIds[slot] === undefined ? undefined : (state.payloads[slot] ?? {})),
+  });
+  cache.byFilter.set(key, est);
+  return est;
 }
 
 function textSearch(
