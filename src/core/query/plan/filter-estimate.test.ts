@@ -68,6 +68,10 @@ test("lazy when its beam costs less than the match set: broad filters, unindexed
   // An index hands over 10,000 candidates for less than a beam of 640 costs.
   assert.equal(preferLazy(est(10_000, "indexes"), live, 64), false);
   assert.equal(preferLazy(est(500, "sample"), live, 64), false);
+  // 1% of 1M unindexed: a beam of 6,400 costs less than reading a million payloads.
+  assert.equal(preferLazy(est(10_000, "sample"), 1_000_000, 64), true);
+  // Below LAZY_MIN_SELECTIVITY never, even where the cost model would say yes.
+  assert.equal(preferLazy(est(1_000, "sample"), 1_000_000, 1), false);
   assert.equal(preferLazy(est(50_000, "sample"), live, 4096), false);
   assert.equal(preferLazy(est(0, "sample"), 0, 64), false);
 });

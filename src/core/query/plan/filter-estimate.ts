@@ -19,8 +19,13 @@ export const FILTER_SAMPLE = 256;
  */
 export const LAZY_COST_PER_CANDIDATE = 32;
 
-/** Below this estimated selectivity a lazy search would need too wide a beam: the matches are materialised. */
-export const LAZY_MIN_SELECTIVITY = 0.01;
+/**
+ * Below this estimated selectivity a lazy search is not tried whatever the cost model says: the beam
+ * (ef / selectivity) would be so wide that a sampling error in the estimate costs more than it saves.
+ * Above it the cost model decides (at 0.01 it used to be the floor, and a 1% unindexed filter on
+ * 200k records read every payload for its match set: 40 q/s in `npm run bench -- scale`).
+ */
+export const LAZY_MIN_SELECTIVITY = 0.002;
 
 export interface FilterEstimate {
   /** Estimated live records matching (an upper bound from indexes; a scaled sample count otherwise). */
