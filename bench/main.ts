@@ -1,4 +1,4 @@
-// Benchmark entry point: `node dist/bench/main.js [kernels|ann|text|server|hnsw-profile|docs-qa|scale] [--data DIR] [--json]
+// Benchmark entry point: `node dist/bench/main.js [kernels|ann|text|server|hnsw-profile|docs-qa|runtimes|scale] [--data DIR] [--json]
 // [--repeats N]`. One case per sub-command; `kernels` is the default. `ann` also takes --engines, --ef,
 // --queries and --filter-selectivity (see ann.ts); `hnsw-profile` takes --part, --ef, --queries, --passes.
 // The comparisons tune every engine on one part of the queries and score it on the rest (split.ts).
@@ -10,6 +10,7 @@ import { runTextBench } from "./text.js";
 import { runServerBench } from "./server.js";
 import { runHnswProfile } from "./hnsw-profile.js";
 import { runDocsQaBench } from "./docs-qa.js";
+import { runRuntimesBench } from "./runtimes.js";
 import { runScaleBench } from "./scale.js";
 
 /** The command line: the ANN bench's options plus what the other sub-commands take. */
@@ -18,6 +19,7 @@ interface BenchArgs extends AnnBenchOptions {
   repeats?: number;
   parts?: string[];
   passes?: number;
+  records?: number;
   n?: number;
   dim?: number;
 }
@@ -43,6 +45,7 @@ function parseArgs(argv: string[]): BenchArgs {
     else if (a === "--interleave") args.interleave = true;
     else if (a === "--part") args.parts = (argv[++i] ?? "").split(",").filter((x) => x !== "");
     else if (a === "--passes") args.passes = Number(argv[++i]);
+    else if (a === "--records") args.records = Number(argv[++i]);
     else if (a === "--n") args.n = Number(argv[++i]);
     else if (a === "--dim") args.dim = Number(argv[++i]);
     else if (!a.startsWith("-")) args.command = a;
@@ -81,6 +84,15 @@ async function main(): Promise<void> {
     case "docs-qa":
       await runDocsQaBench({ data: args.data, json: args.json });
       break;
+    case "runtimes":
+      await runRuntimesBench({
+        data: args.data,
+        json: args.json,
+        repeats: args.repeats,
+        records: args.records,
+        queries: args.queries,
+      });
+      break;
     case "scale":
       await runScaleBench({
         n: args.n,
@@ -93,7 +105,7 @@ async function main(): Promise<void> {
       break;
     default:
       throw new Error(
-        `unknown benchmark "${args.command}" (available: kernels, ann, text, server, hnsw-profile, docs-qa, scale)`,
+        `unknown benchmark "${args.command}" (available: kernels, ann, text, server, hnsw-profile, docs-qa, runtimes, scale)`,
       );
   }
 }

@@ -85,6 +85,11 @@ export interface QueryPlan {
   text?: { fields: string[]; terms: Record<string, string[]>; matched: number };
   /** Hybrid queries: the fusion used, e.g. `zscore` or `rrf(k=60)`. */
   fusion?: string;
+  /**
+   * Set when this runtime cannot run the HNSW module (no WebAssembly SIMD, or compiling it was refused
+   * and it was not passed in): the vector source was an exact scan (scalar kernels without SIMD), and this says why.
+   */
+  hnswUnavailable?: string;
   /** Graph searches: the beam width used, nodes scored, retries with a 4x wider beam, and whether an exact scan had to finish the job. */
   ann?: { ef: number; visited: number; widenings: number; fellBack: boolean };
 }

@@ -72,7 +72,13 @@ export interface DatabaseStats {
     segments: number;
     vectors: VectorStats[];
   }[];
+  /** The distance kernels: `wasm-simd`, or `scalar` (the TypeScript reference, where SIMD is unavailable). */
   kernels: string;
+  /**
+   * Set when this runtime cannot run the HNSW module (no WebAssembly SIMD, or compiling refused and
+   * `wasm.hnsw` not given), with the reason: no graphs are built and every vector query is an exact scan.
+   */
+  hnswUnavailable?: string;
   walBytes: number;
   lastCheckpointSeq: number;
   seq: number;

@@ -25,7 +25,10 @@ import { ANN_MIN_RECORDS } from "../core/query/plan/vector-plan.js";
 /** What a collection's state is built with: kernels, the compiled HNSW module, analyzers' resources. */
 export interface StateEnv {
   kernels: KernelFactory;
-  hnsw: WebAssembly.Module;
+  /** Null where the runtime cannot run it: no graph is built, every vector query scans exactly. */
+  hnsw: WebAssembly.Module | null;
+  /** Why `hnsw` is null, reported by stats() and every vector query's plan. */
+  hnswUnavailable?: string;
   text: TextPlugins;
   /** Opens a scratch file (see Directory.openScratch) for `originals: "disk"`; absent = keep them in memory. */
   scratch?: (name: string) => RowFile;
@@ -213,7 +216,14 @@ export class CollectionState {
     this.version++;
   }
 
-  private newIndex(v: NamedVectorState): HnswIndex {
+  /** Why this collection has no graphs (the runtime cannot run the HNSW module), or undefined. */
+  get hnswUnavailable(): string | undefined {
+    return this.env.hnswUnavailable;
+  }
+
+  /** A new, empty graph; null where the HNSW module is unavailable (exact scans answer instead). */
+  private newIndex(v: NamedVectorState): HnswIndex | null {
+    if (!this.env.hnsw) return null;
     return new HnswIndex(this.env.hnsw, v.slab, {
       m: v.spec.m,
       efConstruction: v.spec.efConstruction,
@@ -231,6 +241,7 @@ export class CollectionState {
   /** A new graph over every live vector. */
   private buildIndex(v: NamedVectorState): void {
     const index = this.newIndex(v);
+    if (!index) return;
     try {
       index.reserve(v.count);
       for (let slot = 0; slot < this.highWater; slot++) if (v.live[slot]) index.insert(slot);
@@ -344,7 +355,9 @@ export class CollectionState {
     let restored = 0;
     for (const [vname, v] of this.vectors) {
       const bytes = graphs.get(vname);
-      if (bytes) {
+      // Without the module a stored graph cannot be read: it is ignored (the next checkpoint writes
+      // none), and a runtime that has the module rebuilds it from the records.
+      if (bytes && this.env.hnsw) {
         try {
           const index = HnswIndex.fromBytes(this.env.hnsw, v.slab, bytes);
           let same = index.size === v.count;

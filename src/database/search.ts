@@ -179,6 +179,7 @@ function rankOnce(
       payloadsChecked: filterInfo.payloadsChecked,
       text: t.info,
       fusion: label,
+      ...(v.plan.hnswUnavailable && { hnswUnavailable: v.plan.hnswUnavailable }),
     },
   };
 }
@@ -216,6 +217,7 @@ function vectorQuery(
     candidates: r.plan.candidates,
   };
   if (r.plan.ann) plan.ann = r.plan.ann;
+  if (state.hnswUnavailable) plan.hnswUnavailable = state.hnswUnavailable;
   return { slots: r.slots, scores: r.scores, plan };
 }
 

@@ -16,6 +16,7 @@ import { DEFAULT_LIMITS, type Limits } from "../api/limits.js";
 import { bodySchemas, type BodySchemas } from "./bodies.js";
 import { docsPage, openApiDocument } from "./openapi.js";
 import { allows, reaches, type KeyStore, type Principal } from "./keys.js";
+import { corsPolicy, isPreflight } from "./cors.js";
 import { Metrics } from "./metrics.js";
 import { meteredDatabase } from "./metered.js";
 import { scopedDatabase } from "./scoped.js";
@@ -67,6 +68,11 @@ export interface AppOptions {
   mcp?: (request: Request, db: DatabaseApi, access: { readOnly: boolean }) => Promise<Response>;
   /** The clock of request deadlines, in milliseconds (default `performance.now`; tests drive it). */
   now?: () => number;
+  /**
+   * Origins whose pages may call the server from a browser (`https://app.example.com`, or `*`);
+   * none by default. Keys are still required on every request (src/server/cors.ts).
+   */
+  corsOrigins?: readonly string[];
   /** Extra gauges for /metrics, computed at scrape time (the Node adapter adds memory). */
   extraGauges?: () => Record<string, { help: string; samples: [Record<string, string>, number][] }>;
 }
@@ -251,10 +257,22 @@ function webRequest(req: Request): AppRequest {
   };
 }
 
+/** `response` with `extra` headers added (a streamed web Response gets a copy with them). */
+function withHeaders(response: AppResponse | Response, extra: Record<string, string>): AppResponse | Response {
+  if (!(response instanceof Response)) {
+    Object.assign(response.headers, extra);
+    return response;
+  }
+  const headers = new Headers(response.headers);
+  for (const [k, v] of Object.entries(extra)) headers.set(k, v);
+  return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+}
+
 /** Builds the app. Everything it needs comes in: the database, the key store and the meter. */
 export function createApp(opts: AppOptions): QuiverApp {
   const limits: Limits = { ...DEFAULT_LIMITS, ...opts.limits };
   const serverLimits: ServerLimits = { ...DEFAULT_SERVER_LIMITS, ...opts.serverLimits };
+  const cors = corsPolicy(opts.corsOrigins ?? []);
   const schemas: BodySchemas = bodySchemas(limits);
   const compiled = ROUTES.map(compile);
   const metrics = new Metrics();
@@ -383,7 +401,18 @@ export function createApp(opts: AppOptions): QuiverApp {
     try {
       // Parsed against a base so that a path and a full URL give the same, normalised pathname.
       const pathname = new URL(req.url, "http://quiver.invalid").pathname;
-      if (opts.mcp && pathname === "/mcp") {
+      const origin = req.header("origin");
+      if (cors && isPreflight(req.method, req.header("access-control-request-method"))) {
+        // Answered before routing: a preflight carries no key, and reaches nothing behind one.
+        log.route = "(preflight)";
+        if (!cors.admits(origin))
+          throw new QuiverError(
+            "FORBIDDEN",
+            `origin ${origin ?? "(none)"} is not allowed (quiver serve --cors-origin)`,
+          );
+        status = 204;
+        response = { status, headers: { ...cors.preflightHeaders(origin), "x-request-id": requestId }, body: "" };
+      } else if (opts.mcp && pathname === "/mcp") {
         log.route = "/mcp";
         const presented = bearer(req);
         const principal = presented === null ? null : await opts.keys.authenticate(presented);
@@ -437,6 +466,7 @@ export function createApp(opts: AppOptions): QuiverApp {
       if (code === "UNAUTHORIZED") headers["www-authenticate"] = 'Bearer realm="quiver"';
       response = { status, headers, body: JSON.stringify(errorBody(code, message, problems)) };
     }
+    if (cors) response = withHeaders(response, cors.headersFor(req.header("origin")));
     const ms = performance.now() - started;
     metrics.observe(log.route!, req.method, status, ms / 1000);
     opts.log?.({

@@ -48,6 +48,7 @@ export async function startTestServer(
     connectionLimits?: Partial<ConnectionLimits>;
     /** The clock of request deadlines (AppOptions.now). */
     now?: () => number;
+    corsOrigins?: string[];
   } = {},
 ): Promise<TestServer> {
   const dir = opts.dir ?? new MemoryDirectory();
@@ -63,6 +64,7 @@ export async function startTestServer(
     log: opts.keepLogs ? (e) => logs.push(e) : undefined,
     mcp: opts.mcp,
     now: opts.now,
+    corsOrigins: opts.corsOrigins,
   });
   const http = await serveApp(server.app, { host: "127.0.0.1", port: 0, limits: opts.connectionLimits });
   const url = http.url;

@@ -1,7 +1,7 @@
 // Compiles the WebAssembly HNSW module once per process and instantiates it over a slab's memory.
 // The module needs WebAssembly SIMD; hasWasmSimd() tells whether this runtime has it.
 
-import { QuiverError } from "../../errors/errors.js";
+import { isQuiverError, QuiverError } from "../../errors/errors.js";
 import type { HnswExports } from "../../kernels/boundary.generated.js";
 import { compileEmbedded, instantiateOver } from "../../kernels/embedded.js";
 import { hasWasmSimd } from "../../kernels/load.js";
@@ -33,6 +33,21 @@ export async function loadHnswModule(precompiled?: WebAssembly.Module): Promise<
       `this runtime refused to compile the HNSW WebAssembly module (${why}); pass it precompiled with open(path, { wasm: { hnsw } }) (docs/runtimes.md)`,
       { cause: e },
     );
+  }
+}
+
+/**
+ * The module, or why this runtime cannot have it (no SIMD, or compiling refused and none passed in):
+ * a database then answers every vector query with an exact scan and says so, instead of failing.
+ */
+export async function hnswModuleOrReason(
+  precompiled?: WebAssembly.Module,
+): Promise<{ module: WebAssembly.Module; unavailable?: undefined } | { module: null; unavailable: string }> {
+  try {
+    return { module: await loadHnswModule(precompiled) };
+  } catch (e) {
+    if (!isQuiverError(e, "UNSUPPORTED")) throw e;
+    return { module: null, unavailable: e.message };
   }
 }
 
