@@ -20,7 +20,7 @@ export interface ScaleSpec {
 }
 
 export interface ScaleData extends ScaleSpec {
-  /** n rows, then `extra` rows (the vectors of the insert/replace 1% runs), row-major. */
+  /** n rows, and 2% of n more (200 at least: the vectors of the insert/replace 1% runs), row-major. */
   base: Float32Array;
   extra: Float32Array;
   queryRows: Float32Array[];
@@ -44,7 +44,7 @@ export function generate(spec: ScaleSpec): ScaleData {
   const rc = seededRandom(1);
   const centres = Float32Array.from({ length: CLUSTERS * dim }, () => rc() * 2 - 1);
   const base = rows(n, dim, centres, seededRandom(2));
-  const extra = rows(Math.ceil(n / 50), dim, centres, seededRandom(3));
+  const extra = rows(Math.max(200, Math.ceil(n / 50)), dim, centres, seededRandom(3));
   const q = rows(queries, dim, centres, seededRandom(4));
   const ru = seededRandom(5);
   const u = Float64Array.from({ length: n }, () => ru());

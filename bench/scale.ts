@@ -24,6 +24,8 @@ const SELECTIVITIES = [0.5, 0.1, 0.01, 0.001];
 const FILTER_QUERIES = 200;
 const MARK = "SCALE-RESULT ";
 
+/** Filtered runs use the first FILTER_QUERIES queries (fewer when fewer are asked for). */
+const filterQueries = (s: ScaleSpec): number => Math.min(FILTER_QUERIES, s.queries);
 const spec = (o: ScaleOptions): ScaleSpec => ({ n: o.n ?? 1_000_000, dim: o.dim ?? 128, queries: o.queries ?? 1000 });
 const quantile = (xs: number[], q: number): number => [...xs].sort((a, b) => a - b)[Math.floor(q * (xs.length - 1))];
 
@@ -92,10 +94,10 @@ async function measure(e: ScaleEngine, d: ScaleData): Promise<EngineResult> {
   out.at95 = { ef: chosen, recall: sweep[sweep.length - 1].recall, qps: median(repeats), passes: repeats };
 
   if (e.searchFiltered) {
-    const fq = d.queryRows.slice(0, FILTER_QUERIES);
+    const fq = d.queryRows.slice(0, filterQueries(d));
     const filtered: NonNullable<EngineResult["filtered"]> = [];
     for (const s of SELECTIVITIES) {
-      const ft = await groundTruth(d, s, FILTER_QUERIES);
+      const ft = await groundTruth(d, s, filterQueries(d));
       for (const field of ["indexed", "unindexed"] as const) {
         const plans = new Set<string>();
         const run = (q: Float32Array) =>
@@ -126,8 +128,10 @@ async function measure(e: ScaleEngine, d: ScaleData): Promise<EngineResult> {
       for (let i = half * (one >> 1); i < (half + 1) * (one >> 1); i += 100) {
         const m = Math.min(100, (half + 1) * (one >> 1) - i);
         const ids = Array.from({ length: m }, (_, j) => (kind === "replace" ? ((i + j) * 97) % d.n : d.n + i + j));
+        // The extra rows are reused from the start when they run out (batches are at most 100 of 200+).
+        if ((extraRow + m) * d.dim > d.extra.length) extraRow = 0;
         const rows = d.extra.subarray(extraRow * d.dim, (extraRow + m) * d.dim);
-        extraRow = (extraRow + m) % Math.floor(d.extra.length / d.dim - 100);
+        extraRow += m;
         t0 = performance.now();
         await (kind === "replace" ? e.replace(ids, rows) : e.insert(ids, rows));
         times[kind] += (performance.now() - t0) / 1000;
@@ -184,7 +188,7 @@ function report(s: ScaleSpec, results: EngineResult[]): void {
       `${r.engine}: single-record upsert latency p50/p99 ${w.alone.p50.toFixed(2)}/${w.alone.p99.toFixed(2)} ms alone (${w.alone.n}), ${w.duringCheckpoint.p50.toFixed(2)}/${w.duringCheckpoint.p99.toFixed(2)} ms during a checkpoint (${w.duringCheckpoint.n})`,
     );
   }
-  console.log(`\nfiltered (${FILTER_QUERIES} queries, the engine's ef@0.95, median of 3 passes):`);
+  console.log(`\nfiltered (${filterQueries(s)} queries, the engine's ef@0.95, median of 3 passes):`);
   console.log("engine         selectivity  field        recall      q/s  plan");
   for (const r of results) {
     for (const p of r.filtered ?? []) {
@@ -201,7 +205,7 @@ export async function runScaleBench(opts: ScaleOptions): Promise<void> {
   const d = generate(s);
   const t0 = performance.now();
   await groundTruth(d, 1, s.queries);
-  for (const sel of SELECTIVITIES) await groundTruth(d, sel, FILTER_QUERIES);
+  for (const sel of SELECTIVITIES) await groundTruth(d, sel, filterQueries(s));
   console.log(`ground truth ready (${((performance.now() - t0) / 1000).toFixed(1)} s; cached in bench/.cache/scale)`);
   const results: EngineResult[] = [];
   for (const name of opts.engines ?? SCALE_ENGINES) {
