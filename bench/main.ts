@@ -1,8 +1,9 @@
-// Benchmark entry point: `node dist/bench/main.js [kernels|ann|text|server|hnsw-profile|docs-qa|docs-qa-ingest|docs-qa-chunks|runtimes|console|sparse|browser] [--data DIR] [--json]
+// Benchmark entry point: `node dist/bench/main.js [kernels|ann|text|server|hnsw-profile|docs-qa|docs-qa-ingest|docs-qa-chunks|runtimes|console|sparse|browser|scale] [--data DIR] [--json]
 // [--repeats N]`. One case per sub-command; `kernels` is the default. `ann` also takes --engines, --ef,
 // --queries and --filter-selectivity (see ann.ts); `hnsw-profile` takes --part, --ef, --queries, --passes;
 // `server --part compat` measures only Quiver's own route against its Qdrant- and Chroma-compatible ones.
 // The comparisons tune every engine on one part of the queries and score it on the rest (split.ts).
+// `scale` takes --n, --dim, --queries and --engines (see scale.ts).
 
 import { runKernelBench } from "./kernels.js";
 import { runAnnBench, type AnnBenchOptions } from "./ann.js";
@@ -16,6 +17,7 @@ import { runDocsQaChunksBench } from "./docs-qa-chunks.js";
 import { runRuntimesBench } from "./runtimes.js";
 import { runSparseBench } from "./sparse.js";
 import { runBrowserBench } from "./browser.js";
+import { runScaleBench } from "./scale.js";
 
 /** The command line: the ANN bench's options plus what the other sub-commands take. */
 interface BenchArgs extends AnnBenchOptions {
@@ -28,6 +30,8 @@ interface BenchArgs extends AnnBenchOptions {
   files?: number;
   minSizes?: number[];
   records?: number;
+  n?: number;
+  dim?: number;
 }
 
 const numberList = (s: string | undefined): number[] =>
@@ -56,6 +60,8 @@ function parseArgs(argv: string[]): BenchArgs {
     else if (a === "--files") args.files = Number(argv[++i]);
     else if (a === "--min-size") args.minSizes = numberList(argv[++i]);
     else if (a === "--records") args.records = Number(argv[++i]);
+    else if (a === "--n") args.n = Number(argv[++i]);
+    else if (a === "--dim") args.dim = Number(argv[++i]);
     else if (!a.startsWith("-")) args.command = a;
     else throw new Error(`unknown option ${a}`);
   }
@@ -127,9 +133,19 @@ async function main(): Promise<void> {
         queries: args.queries,
       });
       break;
+    case "scale":
+      await runScaleBench({
+        n: args.n,
+        dim: args.dim,
+        queries: args.queries,
+        engines: args.engines,
+        child: args.child,
+        json: args.json,
+      });
+      break;
     default:
       throw new Error(
-        `unknown benchmark "${args.command}" (available: kernels, ann, text, server, hnsw-profile, docs-qa, docs-qa-ingest, docs-qa-chunks, runtimes, console, sparse, browser)`,
+        `unknown benchmark "${args.command}" (available: kernels, ann, text, server, hnsw-profile, docs-qa, docs-qa-ingest, docs-qa-chunks, runtimes, console, sparse, browser, scale)`,
       );
   }
 }

@@ -99,13 +99,24 @@ export interface Hit extends RecordOutput {
 /** How a query was executed; returned with every result so slow or surprising queries can be understood. */
 export interface QueryPlan {
   /**
-   * `exact-scan` / `exact-filtered`: dense vector only; `text`: BM25 only; `sparse`: sparse vector
-   * only; `hybrid`: two or three of them, fused.
+   * `exact-scan` / `exact-filtered`: dense vector only; `hnsw-filtered` / `hnsw-acorn`: the graph walked
+   * with the filter's match set; `hnsw-lazy`: the graph's candidates tested against the filter as they
+   * come (no match set built); `text`: BM25 only; `sparse`: sparse vector only; `hybrid`: two or three
+   * of them, fused.
    */
-  strategy: "exact-scan" | "exact-filtered" | "hnsw" | "hnsw-filtered" | "hnsw-acorn" | "text" | "sparse" | "hybrid";
+  strategy:
+    | "exact-scan"
+    | "exact-filtered"
+    | "hnsw"
+    | "hnsw-filtered"
+    | "hnsw-acorn"
+    | "hnsw-lazy"
+    | "text"
+    | "sparse"
+    | "hybrid";
   /** The dense named vector searched, else the sparse one, or "" for a text-only query. */
   vector: string;
-  /** Vector queries: records that matched the filter (or all live records with that vector). Text queries: records containing a query term. */
+  /** Vector queries: records that matched the filter (estimated for `hnsw-lazy`; all live records with that vector unfiltered). Text queries: records containing a query term. */
   candidates: number;
   /** Whether payload indexes narrowed the filter before payloads were read. */
   usedIndexes: boolean;

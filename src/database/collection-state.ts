@@ -182,15 +182,13 @@ export class CollectionState {
   /** Inserts or fully replaces each record (a vector or payload field not given is removed). */
   applyUpsert(records: StoredRecord[], trackDirty = true): void {
     const touched: (NamedVectorState | number)[] = [];
-    // Replaced vectors leave their graphs, and the graphs are repaired, before any vector is
-    // overwritten: the repair walks the removed nodes' neighbourhoods, which must still be theirs.
-    let removed = false;
+    // Replaced vectors leave their graphs (each delete repairs its neighbourhood) before any vector
+    // is overwritten: the repairs compare neighbours' vectors, which must still be the graph's.
     for (const r of records) {
       const slot = this.ids.get(r.id);
       if (slot === undefined) continue;
-      for (const v of this.vectors.values()) if (v.index && v.live[slot]) removed = v.index.delete(slot) || removed;
+      for (const v of this.vectors.values()) if (v.index && v.live[slot]) v.index.delete(slot);
     }
-    if (removed) for (const v of this.vectors.values()) v.index?.consolidate();
     for (const r of records) {
       let slot = this.ids.get(r.id);
       if (slot === undefined) {

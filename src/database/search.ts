@@ -8,15 +8,17 @@
  */
 import { QuiverError } from "../core/errors/errors.js";
 import { flatSearch } from "../core/index/flat/flat-search.js";
-import { bitmapOf, type SlotBitmap } from "../core/index/slot-bitmap.js";
-import { vectorSearch } from "../core/query/plan/vector-plan.js";
+import type { SlotBitmap } from "../core/index/slot-bitmap.js";
+import { vectorSearch, type LazyFilter, type MatchSet } from "../core/query/plan/vector-plan.js";
+import { estimateFilter, preferLazy, type FilterEstimate } from "../core/query/plan/filter-estimate.js";
+import { matches } from "../core/query/filter/evaluate.js";
 import type { FilterNode } from "../core/query/filter/ast.js";
 import { fuse, type FusionOptions, type FusionSource } from "../core/query/fusion/fuse.js";
 import { valuesAt, splitPath } from "../core/payload/path.js";
 import type { Deadline } from "../core/util/deadline.js";
 import type { CollectionState } from "./collection-state.js";
 import type { HitExplain, QueryPlan } from "../api/query.js";
-import { matchingSlots } from "./reads.js";
+import { matchSet } from "./reads.js";
 import type { SparseVector } from "../core/index/sparse/sparse-vector.js";
 
 /** Live records sampled to estimate a vector's score distribution for z-score fusion. */
@@ -32,12 +34,15 @@ export interface VectorSearchOptions {
   exact?: boolean;
 }
 
-/** A filter's matches, evaluated once per query and shared by the text and the vector source. */
-interface FilterMatch {
-  slots: Uint32Array;
-  bits: SlotBitmap;
-  usedIndexes: boolean;
-  payloadsChecked: number;
+/**
+ * A query's filter, evaluated once and shared by the text and the vector source: either its match set,
+ * or (a vector-only query whose graph would rather test candidates) a lazy filter. `info` is what
+ * the plan reports of it, updated as the lazy filter runs.
+ */
+interface QueryFilter {
+  match?: MatchSet;
+  lazy?: LazyFilter;
+  info: { usedIndexes: boolean; payloadsChecked: number };
 }
 
 /** The sources a query can rank by, in the order of fusion weights (`fusion.weights`) and explanations. */
@@ -103,19 +108,16 @@ function rankOnce(
   spec: SearchSpec,
   k: number,
 ): { hits: RankedHit[]; plan: QueryPlan; truncated: boolean } {
-  let match: FilterMatch | undefined;
-  if (spec.filter && spec.filter.kind !== "all") {
-    const m = matchingSlots(state, spec.filter, spec.deadline);
-    match = { ...m, bits: bitmapOf(m.slots, state.highWater) };
-  }
-  const filterInfo = { usedIndexes: match?.usedIndexes ?? false, payloadsChecked: match?.payloadsChecked ?? 0 };
+  const filter = queryFilter(state, spec, k);
+  const match = filter?.match;
+  const filterInfo = filter?.info ?? { usedIndexes: false, payloadsChecked: 0 };
   const active = SOURCES.filter((name) => spec[name] !== undefined);
-  if (active.length === 1) return rankOne(state, spec, active[0], match, k);
+  if (active.length === 1) return rankOne(state, spec, active[0], filter, k);
 
   // Hybrid: every list at least `depth` deep, then each source scores the others' documents too.
   const depth = Math.max(k, spec.fusion.depth);
-  const v = spec.vector && vectorQuery(state, spec.vector, match, depth, spec.deadline);
-  const sp = spec.sparse && sparseQuery(state, spec.sparse, match, depth, spec.deadline);
+  const v = spec.vector && vectorQuery(state, spec.vector, filter, depth, spec.deadline);
+  const sp = spec.sparse && sparseQuery(state, spec.sparse, filter, depth, spec.deadline);
   const others = [...new Set([...(v?.slots ?? []), ...(sp?.slots ?? [])])];
   const t = spec.text ? textSearch(state, spec, depth, match?.bits, others) : undefined;
   const runs: FusionSource[] = [];
@@ -183,22 +185,22 @@ function rankOne(
   state: CollectionState,
   spec: SearchSpec,
   source: SourceName,
-  match: FilterMatch | undefined,
+  filter: QueryFilter | undefined,
   k: number,
 ): { hits: RankedHit[]; plan: QueryPlan; truncated: boolean } {
   let r: { slots: number[]; scores: number[]; plan: QueryPlan };
-  if (source === "vector") r = vectorQuery(state, spec.vector!, match, k, spec.deadline);
-  else if (source === "sparse") r = sparseQuery(state, spec.sparse!, match, k, spec.deadline);
+  if (source === "vector") r = vectorQuery(state, spec.vector!, filter, k, spec.deadline);
+  else if (source === "sparse") r = sparseQuery(state, spec.sparse!, filter, k, spec.deadline);
   else {
-    const t = textSearch(state, spec, k, match?.bits);
+    const t = textSearch(state, spec, k, filter?.match?.bits);
     r = {
       ...t,
       plan: {
         strategy: "text",
         vector: "",
         candidates: t.matched,
-        usedIndexes: match?.usedIndexes ?? false,
-        payloadsChecked: match?.payloadsChecked ?? 0,
+        usedIndexes: filter?.info.usedIndexes ?? false,
+        payloadsChecked: filter?.info.payloadsChecked ?? 0,
         text: t.info,
       },
     };
@@ -215,12 +217,13 @@ function rankOne(
 function sparseQuery(
   state: CollectionState,
   sparse: NonNullable<SearchSpec["sparse"]>,
-  match: FilterMatch | undefined,
+  filter: QueryFilter | undefined,
   k: number,
   deadline: Deadline | undefined,
 ): { slots: number[]; scores: number[]; plan: QueryPlan } {
   const index = state.sparse.get(sparse.name);
   if (!index) throw new QuiverError("INTERNAL", `no sparse vector ${sparse.name}`);
+  const match = filter?.match;
   const r = index.search(sparse.query, k, { accept: match?.bits, deadline });
   const terms = sparse.query.indices.filter((_, i) => sparse.query.values[i] !== 0).length;
   return {
@@ -229,9 +232,9 @@ function sparseQuery(
     plan: {
       strategy: "sparse",
       vector: sparse.name,
-      candidates: match ? match.slots.length : index.count,
-      usedIndexes: match?.usedIndexes ?? false,
-      payloadsChecked: match?.payloadsChecked ?? 0,
+      candidates: match ? match.count : index.count,
+      usedIndexes: filter?.info.usedIndexes ?? false,
+      payloadsChecked: filter?.info.payloadsChecked ?? 0,
       sparse: { vector: sparse.name, terms, postings: r.postings, read: r.read, scored: r.scored },
     },
   };
@@ -241,7 +244,7 @@ function sparseQuery(
 function vectorQuery(
   state: CollectionState,
   vector: NonNullable<SearchSpec["vector"]>,
-  match: FilterMatch | undefined,
+  filter: QueryFilter | undefined,
   k: number,
   deadline: Deadline | undefined,
 ): { slots: number[]; scores: number[]; plan: QueryPlan } {
@@ -255,17 +258,84 @@ function vectorQuery(
     index: named.index ?? null,
     graphAlways: named.spec.type === "hnsw",
   };
-  const r = vectorSearch(source, vector.query, { k, ...vector.options, match, deadline });
+  const r = vectorSearch(source, vector.query, {
+    k,
+    ...vector.options,
+    match: filter?.match,
+    lazy: filter?.lazy,
+    deadline,
+  });
   const plan: QueryPlan = {
     strategy: r.plan.strategy,
     vector: vector.name,
-    usedIndexes: match?.usedIndexes ?? false,
-    payloadsChecked: match?.payloadsChecked ?? 0,
+    usedIndexes: filter?.info.usedIndexes ?? false,
+    payloadsChecked: filter?.info.payloadsChecked ?? 0,
     candidates: r.plan.candidates,
   };
   if (r.plan.ann) plan.ann = r.plan.ann;
   if (state.hnswUnavailable) plan.hnswUnavailable = state.hnswUnavailable;
   return { slots: r.slots, scores: r.scores, plan };
+}
+
+/**
+ * The query's filter, planned from its estimated matches (filter-estimate.ts): a vector-only query
+ * over a graph whose beam is cheaper than building the match set gets a lazy filter (each candidate's
+ * payload tested as the graph returns it; the set built only if that comes up short); every other
+ * query gets the match set, narrowed by payload indexes where they apply. undefined without a filter.
+ */
+function queryFilter(state: CollectionState, spec: SearchSpec, k: number): QueryFilter | undefined {
+  const node = spec.filter;
+  if (!node || node.kind === "all") return undefined;
+  const materialise = (info: QueryFilter["info"]): MatchSet => {
+    const m = matchSet(state, node, spec.deadline);
+    info.usedIndexes = m.usedIndexes;
+    info.payloadsChecked += m.payloadsChecked;
+    return m;
+  };
+  const info = { usedIndexes: false, payloadsChecked: 0 };
+  // Lazy only when the dense vector is the query's one source: the others need the match set.
+  const index = spec.vector && !spec.text && !spec.sparse ? state.vectors.get(spec.vector.name)?.index : undefined;
+  if (index && spec.vector?.options?.exact !== true) {
+    const est = cachedEstimate(state, node);
+    info.payloadsChecked = est.payloadsChecked;
+    const ef = Math.max(spec.vector?.options?.ef ?? index.efSearch, k);
+    if (preferLazy(est, state.size, ef)) {
+      const lazy: LazyFilter = {
+        estimate: est.matches,
+        accept: (slot) => {
+          info.payloadsChecked++;
+          return matches(node, state.payloads[slot]);
+        },
+        materialise: () => materialise(info),
+      };
+      return { lazy, info };
+    }
+  }
+  return { match: materialise(info), info };
+}
+
+/** Estimates per collection, kept while it does not change: a filter repeated by many queries is sampled once. */
+const estimates = new WeakMap<CollectionState, { version: number; byFilter: Map<string, FilterEstimate> }>();
+const MAX_CACHED_ESTIMATES = 256;
+
+function cachedEstimate(state: CollectionState, node: FilterNode): FilterEstimate {
+  let cache = estimates.get(state);
+  if (cache === undefined || cache.version !== state.version || cache.byFilter.size >= MAX_CACHED_ESTIMATES) {
+    cache = { version: state.version, byFilter: new Map() };
+    estimates.set(state, cache);
+  }
+  const key = JSON.stringify(node);
+  const hit = cache.byFilter.get(key);
+  // A reused estimate read no payload for this query.
+  if (hit) return { ...hit, payloadsChecked: 0 };
+  const est = estimateFilter(node, {
+    indexes: state.indexes,
+    live: state.size,
+    highWater: state.highWater,
+    payloadAt: (slot) => (state.slotIds[slot] === undefined ? undefined : (state.payloads[slot] ?? {})),
+  });
+  cache.byFilter.set(key, est);
+  return est;
 }
 
 function textSearch(

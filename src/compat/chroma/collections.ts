@@ -7,7 +7,13 @@
  * one-dimensional placeholder vector, and the first add into it while it is empty re-creates it
  * with the real dimension (docs/compat-chroma.md).
  */
-import type { CollectionInfo, CollectionSchema, Metric, VectorIndexSpec } from "../../core/schema/schema.js";
+import {
+  type CollectionInfo,
+  type CollectionSchema,
+  isSparseSpec,
+  type Metric,
+  type VectorIndexSpec,
+} from "../../core/schema/schema.js";
 import { type Checker, isObject, type Json, unsupported } from "../shape.js";
 
 /** The Quiver vector of a Chroma collection. */
@@ -79,7 +85,9 @@ export function isChroma(schema: CollectionSchema): boolean {
 
 /** Chroma's collection model. */
 export function collectionModel(info: CollectionInfo): Json {
-  const spec = info.schema.vectors[EMBEDDING];
+  // A Chroma collection has one dense embedding; a sparse vector of that name (made through another API) is not it.
+  const named = info.schema.vectors[EMBEDDING];
+  const spec = named && !isSparseSpec(named) ? named : undefined;
   const known = spec && !(spec.dim === PLACEHOLDER_DIM && info.count === 0);
   return {
     id: collectionId(info.name),

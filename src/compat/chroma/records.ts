@@ -6,7 +6,7 @@
  * condition or an id list run as Quiver vector queries; with one, the matching records are found by
  * a scan and ranked exactly here.
  */
-import type { Filter, RecordOutput } from "../../api/query.js";
+import { denseOnly, type Filter, type RecordOutput } from "../../api/query.js";
 import type { CollectionApi, DatabaseApi, RecordInput } from "../../api/types.js";
 import { matches } from "../../core/query/filter/evaluate.js";
 import { parseFilter } from "../../core/query/filter/parse.js";
@@ -229,7 +229,7 @@ export async function queryRecords(c: CollectionApi, body: Json): Promise<Json> 
       answers.push({ records: [], distances: [] });
     } else if (pool) {
       const ranked = pool
-        .map((r) => ({ r, score: similarity(metric, q, r.vectors?.[EMBEDDING] ?? []) }))
+        .map((r) => ({ r, score: similarity(metric, q, denseOnly(r.vectors?.[EMBEDDING]) ?? []) }))
         .sort((a, b) => b.score - a.score || (a.r.id < b.r.id ? -1 : 1))
         .slice(0, n);
       answers.push({ records: ranked.map((x) => x.r), distances: ranked.map((x) => chromaDistance(metric, x.score)) });

@@ -6,12 +6,13 @@
  * memory) map to the vector's index spec. Settings of a cluster or of Qdrant's own storage engine
  * (shards, replication, WAL, optimizers) have no counterpart and are accepted without effect.
  */
-import type {
-  CollectionInfo,
-  CollectionSchema,
-  Metric,
-  VectorIndexSpec,
-  VectorSpec,
+import {
+  type CollectionInfo,
+  type CollectionSchema,
+  isSparseSpec,
+  type Metric,
+  type VectorIndexSpec,
+  type VectorSpec,
 } from "../../core/schema/schema.js";
 import { type Checker, isObject, type Json, unsupported } from "../shape.js";
 
@@ -122,9 +123,14 @@ const PAYLOAD_TYPES: Record<string, string> = { keyword: "keyword", number: "flo
 /** Qdrant's collection info for a Quiver collection. */
 export function collectionInfo(info: CollectionInfo): Json {
   const { schema } = info;
-  const vectors = isUnnamed(schema)
-    ? vectorParams(schema.vectors[UNNAMED_VECTOR])
-    : Object.fromEntries(Object.entries(schema.vectors).map(([n, s]) => [n, vectorParams(s)]));
+  // Sparse vectors are Qdrant's `sparse_vectors` (stored and searched by dot product; no IDF modifier).
+  const entries = Object.entries(schema.vectors);
+  const dense = entries.flatMap(([n, s]) => (isSparseSpec(s) ? [] : [[n, vectorParams(s)] as const]));
+  const sparse = entries.flatMap(([n, s]) => (isSparseSpec(s) ? [[n, {}] as const] : []));
+  const vectors =
+    dense.length === 1 && dense[0][0] === UNNAMED_VECTOR && sparse.length === 0
+      ? dense[0][1]
+      : Object.fromEntries(dense);
   const payloadSchema = Object.fromEntries(
     Object.entries(schema.indexes ?? {}).map(([field, type]) => [
       field,
@@ -138,7 +144,14 @@ export function collectionInfo(info: CollectionInfo): Json {
     indexed_vectors_count: info.count,
     segments_count: 1,
     config: {
-      params: { vectors, shard_number: 1, replication_factor: 1, write_consistency_factor: 1, on_disk_payload: false },
+      params: {
+        vectors,
+        ...(sparse.length > 0 && { sparse_vectors: Object.fromEntries(sparse) }),
+        shard_number: 1,
+        replication_factor: 1,
+        write_consistency_factor: 1,
+        on_disk_payload: false,
+      },
       hnsw_config: { m: 16, ef_construct: 200, full_scan_threshold: 10_000, on_disk: false },
       optimizer_config: {},
       wal_config: null,

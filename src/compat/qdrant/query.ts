@@ -5,7 +5,7 @@
  * score is its negation), so `score_threshold` is a lower bound for the former and an upper bound
  * for Euclid. Queries that are not a nearest-neighbour search by vector answer 501.
  */
-import type { QueryRequest, QueryResult } from "../../api/query.js";
+import { denseOnly, type QueryRequest, type QueryResult } from "../../api/query.js";
 import type { CollectionApi } from "../../api/types.js";
 import type { Metric } from "../../core/schema/schema.js";
 import { similarity } from "../distance.js";
@@ -133,9 +133,11 @@ function mmrSelect(
     let best = 0;
     let bestValue = Number.NEGATIVE_INFINITY;
     pool.forEach((h, i) => {
-      const v = h.vectors?.[name] ?? [];
+      const v = denseOnly(h.vectors?.[name]) ?? [];
       const redundancy =
-        chosen.length === 0 ? 0 : Math.max(...chosen.map((c) => similarity(metric, v, c.vectors?.[name] ?? [])));
+        chosen.length === 0
+          ? 0
+          : Math.max(...chosen.map((c) => similarity(metric, v, denseOnly(c.vectors?.[name]) ?? [])));
       const value = (1 - diversity) * h.score - diversity * redundancy;
       if (value > bestValue) {
         bestValue = value;
