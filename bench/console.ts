@@ -61,6 +61,11 @@ interface Run {
   longestTaskIdleMs: number | null;
   /** How long UMAP ran while watched: from the PCA draw to its result, or to the end of --umap-seconds. */
   watchedUmapMs: number;
+  /**
+   * With --trace: the longest main-thread task (over 50 ms, else 0) from the PCA draw to the end of the
+   * watch (UMAP running, then its draw), wall and CPU time: wall far above CPU is a descheduled thread.
+   */
+  tracedLongest: { wallMs: number; cpuMs: number } | null;
 }
 
 async function oneRun(browser: Browser, records: number, opts: ConsoleBenchOptions, label: string): Promise<Run> {
@@ -103,9 +108,12 @@ async function oneRun(browser: Browser, records: number, opts: ConsoleBenchOptio
     } catch {
       umapDone = false;
     }
+    let tracedLongest: { wallMs: number; cpuMs: number } | null = null;
     if (tracePath) {
       const trace = JSON.parse((await browser.stopTracing()).toString("utf8"));
-      console.log(`${label}: long tasks in the trace (${tracePath}):\n${formatAttribution(attributeLongTasks(trace))}`);
+      const attributed = attributeLongTasks(trace);
+      tracedLongest = attributed[0] ?? { wallMs: 0, cpuMs: 0 };
+      console.log(`${label}: long tasks in the trace (${tracePath}):\n${formatAttribution(attributed)}`);
     }
     // The control window, when UMAP finished: nothing runs on the page (the worker has ended). When
     // UMAP was stopped, the worker still runs: no control, and no draw of its result to time.
@@ -144,6 +152,7 @@ async function oneRun(browser: Browser, records: number, opts: ConsoleBenchOptio
       longTasksDuringUmap: during.length,
       longestTaskDrawingUmapMs: umapDone ? Math.max(0, ...drawing.map((x) => x.duration)) : null,
       longestTaskIdleMs: umapDone ? Math.max(0, ...idle.map((x) => x.duration)) : null,
+      tracedLongest,
     };
   } finally {
     await context.close();
@@ -187,7 +196,7 @@ export async function runConsoleBench(opts: ConsoleBenchOptions): Promise<void> 
         runs.push(r);
         if (!opts.json)
           console.log(
-            `${records} records, run ${i + 1}/${repeats}: sign-in ${fmt(r.toSignInMs)}, collections ${fmt(r.toCollectionsMs)}, PCA ${fmt(r.pcaMs)}, UMAP ${fmt(r.umapMs)}, longest task in ${fmt(r.watchedUmapMs)} of UMAP ${fmtMs(r.longestTaskDuringUmapMs)} (${r.longTasksDuringUmap} long tasks), drawing its result ${fmtMs(r.longestTaskDrawingUmapMs)}, idle control ${fmtMs(r.longestTaskIdleMs)}`,
+            `${records} records, run ${i + 1}/${repeats}: sign-in ${fmt(r.toSignInMs)}, collections ${fmt(r.toCollectionsMs)}, PCA ${fmt(r.pcaMs)}, UMAP ${fmt(r.umapMs)}, longest task in ${fmt(r.watchedUmapMs)} of UMAP ${fmtMs(r.longestTaskDuringUmapMs)} (${r.longTasksDuringUmap} long tasks), drawing its result ${fmtMs(r.longestTaskDrawingUmapMs)}, idle control ${fmtMs(r.longestTaskIdleMs)}${r.tracedLongest ? `, traced longest task ${r.tracedLongest.wallMs.toFixed(0)} ms wall / ${r.tracedLongest.cpuMs.toFixed(0)} ms CPU` : ""}`,
           );
       }
       results.push({ records, runs });
