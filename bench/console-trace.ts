@@ -43,9 +43,13 @@ export function attributeLongTasks(trace: { traceEvents: TraceEvent[] }, minMs =
   );
   const complete = events.filter((e) => e.ph === "X" && e.dur !== undefined && mainThreads.has(`${e.pid}:${e.tid}`));
   const topLevel = complete.filter((e) => TOP_LEVEL.has(e.name));
-  // RunTask nests inside ThreadControllerImpl::RunTask: a task is the outermost of them.
-  const within = (e: TraceEvent, o: TraceEvent) =>
-    o !== e && o.pid === e.pid && o.tid === e.tid && o.ts <= e.ts && o.ts + o.dur! >= e.ts + e.dur!;
+  // RunTask nests inside ThreadControllerImpl::RunTask, often with the same extent: a task is the
+  // outermost of them, and of two with the same extent, the ThreadControllerImpl one.
+  const within = (e: TraceEvent, o: TraceEvent) => {
+    if (o === e || o.pid !== e.pid || o.tid !== e.tid || o.ts > e.ts || o.ts + o.dur! < e.ts + e.dur!) return false;
+    const sameExtent = o.ts === e.ts && o.dur === e.dur;
+    return !sameExtent || (o.name === "ThreadControllerImpl::RunTask" && e.name !== o.name);
+  };
   const tasks = topLevel.filter((e) => e.dur! >= minMs * 1000 && !topLevel.some((o) => within(e, o)));
   const out: TaskAttribution[] = [];
   for (const task of tasks) {
