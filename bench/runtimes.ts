@@ -1,8 +1,9 @@
 // `npm run bench -- runtimes [--data DIR] [--records N] [--queries N] [--repeats N] [--json]`: the same
 // workload (runtimes-workload.ts: N records upserted into an in-memory database with an HNSW vector,
-// then every query once, default ef) under Node, Bun and Deno (runtimes-child.ts, a process each) and
-// headless Chromium (runtimes-page.ts, a fresh page each, on the main thread), interleaved and
-// repeated, medians quoted. Recall@10 is scored against brute force over the same N records, and the
+// then every query once, default ef) under Node, Bun and Deno (runtimes-child.ts, a process each),
+// headless Chromium (runtimes-page.ts, a fresh page each, on the main thread) and workerd
+// (runtimes-workerd.ts, a fresh `workerd serve` each, its phases timed from outside as its clock only
+// advances across I/O: runtimes-workerd-host.ts), interleaved and repeated, medians quoted. Recall@10 is scored against brute force over the same N records, and the
 // ranked ids of every query must be identical across runtimes (same WebAssembly, same seeded graph).
 
 import { execFile } from "node:child_process";
@@ -15,6 +16,7 @@ import { bundle, serveFiles, type LoopbackServer } from "../test/browser/bundle-
 import { launchChromium } from "../test/support/chromium.js";
 import { bruteForce, recallOf, type BenchMetric } from "./ann-data.js";
 import { median } from "./median.js";
+import { startWorkerd } from "./runtimes-workerd-host.js";
 import type { WorkloadResult } from "./runtimes-workload.js";
 
 export interface RuntimesBenchOptions {
@@ -25,13 +27,13 @@ export interface RuntimesBenchOptions {
   json?: boolean;
 }
 
-type Runtime = "node" | "bun" | "deno" | "chromium";
+type Runtime = "node" | "bun" | "deno" | "chromium" | "workerd";
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, "..", "..");
 const CHILD = join(HERE, "runtimes-child.js");
 const DEFAULT_DATA = "../shared/data/glove-100-angular-100k";
 
-function command(runtime: Exclude<Runtime, "chromium">, args: string[]): [string, string[]] {
+function command(runtime: "node" | "bun" | "deno", args: string[]): [string, string[]] {
   if (runtime === "node") return [process.execPath, [CHILD, ...args]];
   const bin = join(ROOT, "node_modules/.bin", runtime);
   if (!existsSync(bin)) throw new Error(`${runtime} is not installed (${bin})`);
@@ -97,10 +99,15 @@ export async function runRuntimesBench(opts: RuntimesBenchOptions): Promise<void
   const queries = Array.from({ length: q.length / meta.dim }, (_, i) => q.subarray(i * meta.dim, (i + 1) * meta.dim));
   const truth = queries.map((v) => bruteForce(base, base.length / meta.dim, meta.dim, metric, v, null));
 
-  const runtimes: Runtime[] = ["node", "bun", "deno", "chromium"];
+  const runtimes: Runtime[] = ["node", "bun", "deno", "chromium", "workerd"];
   const seen = new Map<Runtime, WorkloadResult[]>(runtimes.map((r) => [r, []]));
   const run = promisify(execFile);
   const chromium = await startChromium(baseBytes, queryBytes);
+  const workerd = await startWorkerd(baseBytes, queryBytes).catch(async (e) => {
+    await chromium.close();
+    throw e;
+  });
+  const roundTrips: number[] = [];
   try {
     for (let rep = 0; rep < repeats; rep++) {
       // Interleaved, starting with a different runtime each round, so drift on this shared machine spreads evenly.
@@ -110,6 +117,12 @@ export async function runRuntimesBench(opts: RuntimesBenchOptions): Promise<void
           seen.get(runtime)!.push(await chromium.run(meta.dim, metric));
           continue;
         }
+        if (runtime === "workerd") {
+          const result = await workerd.run(meta.dim, metric);
+          roundTrips.push(result.roundTripMs);
+          seen.get(runtime)!.push(result);
+          continue;
+        }
         const [exe, args] = command(runtime, [dir, String(records), String(queryCount)]);
         const { stdout } = await run(exe, args, { maxBuffer: 64 << 20, timeout: 10 * 60_000 });
         seen.get(runtime)!.push(JSON.parse(stdout.trim().split("\n").pop()!) as WorkloadResult);
@@ -117,6 +130,7 @@ export async function runRuntimesBench(opts: RuntimesBenchOptions): Promise<void
     }
   } finally {
     await chromium.close();
+    await workerd.close();
   }
 
   const reference = JSON.stringify(seen.get("node")![0].ids);
@@ -139,13 +153,14 @@ export async function runRuntimesBench(opts: RuntimesBenchOptions): Promise<void
     metric,
     repeats,
     chromium: chromium.version,
+    workerdRoundTripMs: Math.round(median(roundTrips) * 100) / 100,
   };
   if (opts.json) {
     console.log(JSON.stringify({ setup, summary }, null, 2));
     return;
   }
   console.log(
-    `runtimes: ${records} records (${meta.dim}-d ${metric}, ${dir}), ${queries.length} queries, k=10, default ef; median of ${repeats}, interleaved; Chromium ${chromium.version} (page main thread)`,
+    `runtimes: ${records} records (${meta.dim}-d ${metric}, ${dir}), ${queries.length} queries, k=10, default ef; median of ${repeats}, interleaved; Chromium ${chromium.version} (page main thread); workerd timed from outside, less the ${setup.workerdRoundTripMs} ms median empty round trip`,
   );
   console.log(
     "| runtime | kernels | upserts/s | queries/s | recall@10 vs brute force | ranked ids identical to Node |",

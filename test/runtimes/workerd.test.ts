@@ -16,12 +16,9 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
-import { browserShims } from "../browser/bundle-server.js";
-import { HNSW_WASM_BASE64 } from "../../src/core/index/hnsw/hnsw-wasm.generated.js";
-import { KERNELS_WASM_BASE64 } from "../../src/core/kernels/kernels-wasm.generated.js";
 import type { BrowserTestResult } from "../browser/shims/node-test.js";
 import { RESULT_MARK } from "./workerd-suite.js";
+import { bundleWorker, workerdConfig } from "./workerd-bundle.js";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "../../..");
 const EXAMPLE = join(ROOT, "examples/workerd");
@@ -56,48 +53,13 @@ test("workerd: the example worker serves create, upsert and vector/text/hybrid q
   }
 });
 
-/** The suite's worker: the entry imports the .wasm files as modules (workerd compiles them) and passes them on. */
-const SUITE_CONFIG = `using Workerd = import "/workerd/workerd.capnp";
-const config :Workerd.Config = (services = [(name = "quiver-suite", worker = .suite)]);
-const suite :Workerd.Worker = (
-  modules = [
-    (name = "suite.js", esModule = embed "suite.js"),
-    (name = "kernels.wasm", wasm = embed "kernels.wasm"),
-    (name = "hnsw.wasm", wasm = embed "hnsw.wasm"),
-  ],
-  compatibilityDate = "2026-11-01",
-);
-`;
-
 test("workerd: database basics, directory conformance and the server app's fetch (shared suites)", {
   skip: SKIP,
 }, async (t) => {
   const dir = await mkdtemp(join(tmpdir(), "quiver-workerd-suite-"));
   try {
-    await build({
-      stdin: {
-        contents: [
-          'import kernels from "./kernels.wasm";',
-          'import hnsw from "./hnsw.wasm";',
-          `import { workerdSuite } from ${JSON.stringify(join(HERE, "workerd-suite.js"))};`,
-          "export default workerdSuite({ kernels, hnsw });",
-        ].join("\n"),
-        resolveDir: dir,
-        sourcefile: "suite-entry.js",
-      },
-      outfile: join(dir, "suite.js"),
-      bundle: true,
-      format: "esm",
-      platform: "neutral",
-      target: "es2022",
-      // Left as imports: workerd resolves them to the wasm modules SUITE_CONFIG declares.
-      external: ["./kernels.wasm", "./hnsw.wasm"],
-      logLevel: "silent",
-      plugins: [browserShims],
-    });
-    await writeFile(join(dir, "kernels.wasm"), Buffer.from(KERNELS_WASM_BASE64, "base64"));
-    await writeFile(join(dir, "hnsw.wasm"), Buffer.from(HNSW_WASM_BASE64, "base64"));
-    await writeFile(join(dir, "config.capnp"), SUITE_CONFIG);
+    await bundleWorker(dir, "suite.js", join(HERE, "workerd-suite.js"), "workerdSuite");
+    await writeFile(join(dir, "config.capnp"), workerdConfig("suite.js"));
     const { code, out } = await run(WORKERD, ["test", "config.capnp"], dir);
     const results = out
       .split("\n")
