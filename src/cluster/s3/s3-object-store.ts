@@ -21,6 +21,7 @@ export interface S3ObjectStoreOptions {
   bucket: string;
   /** Prefix of every key of this cluster in the bucket, e.g. "quiver/prod/". */
   prefix?: string;
+  /** Default: the SDK's chain (AWS_REGION, profile) for AWS, "us-east-1" with an endpoint. */
   region?: string;
   credentials?: { accessKeyId: string; secretAccessKey: string };
   /** Attempts per request, with the SDK's backoff between them (default 3). */
@@ -38,7 +39,8 @@ export class S3ObjectStore implements ObjectStore {
     const timeout = options.requestTimeoutMs ?? 5000;
     this.client = new S3Client({
       endpoint: options.endpoint,
-      region: options.region ?? process.env.AWS_REGION ?? "us-east-1",
+      // With an endpoint (not AWS) the region is only a signing label; for AWS the SDK's chain finds it.
+      region: options.region ?? (options.endpoint === undefined ? undefined : "us-east-1"),
       forcePathStyle: options.endpoint !== undefined,
       credentials: options.credentials,
       maxAttempts: options.maxAttempts ?? 3,
