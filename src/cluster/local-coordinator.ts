@@ -31,7 +31,8 @@ export class LocalCoordinator implements CommitLog, LeaseService, Catalog {
   async append(log: string, expectedHead: number, entry: Omit<LogEntry, "seq">): Promise<AppendResult> {
     const entries = this.logs.get(log) ?? [];
     const epoch = this.epochs.get(log) ?? 0;
-    if (epoch !== entry.epoch) return { committed: false, reason: "fenced", head: entries.length, epoch };
+    if (epoch === 0 || epoch !== entry.epoch)
+      return { committed: false, reason: "fenced", head: entries.length, epoch };
     if (entries.length !== expectedHead) return { committed: false, reason: "conflict", head: entries.length, epoch };
     entries.push({ ...entry, seq: expectedHead + 1 });
     this.logs.set(log, entries);

@@ -65,7 +65,7 @@ export class EtcdCoordinator implements CommitLog, LeaseService, Catalog {
     const [epochKv, headKv] = result.responses.map((r) => r.response_range?.kvs?.[0]);
     const epoch = Number(epochKv?.value.toString() ?? 0);
     const head = Number(headKv?.value.toString() ?? 0);
-    return { committed: false, reason: epoch !== entry.epoch ? "fenced" : "conflict", head, epoch };
+    return { committed: false, reason: epoch === 0 || epoch !== entry.epoch ? "fenced" : "conflict", head, epoch };
   }
 
   async read(log: string, fromSeq: number, limit?: number): Promise<LogEntry[]> {
