@@ -38,6 +38,9 @@ export class EtcdCoordinator implements CommitLog, LeaseService, Catalog {
       hosts: options.endpoints,
       dialTimeout: timeout,
       defaultCallOptions: () => ({ deadline: Date.now() + timeout }),
+      // The client's default watch backoff grows while etcd is down, so a watch could stay away long
+      // after etcd is back (and its pending timer outlive close()): retry at a steady pace instead.
+      faultHandling: { watchBackoff: steadyBackoff(Math.min(timeout, 1000)) },
     });
     this.kv = this.client.namespace(options.prefix.endsWith("/") ? options.prefix : `${options.prefix}/`);
   }
@@ -163,6 +166,17 @@ function heldLease(name: string, holder: string, epoch: number, lease: Lease): H
     renew: () => etcd(`renewal of the lease on ${name}`, () => lease.keepaliveOnce()).then(() => {}),
     release: () => etcd(`release of ${name}`, () => lease.revoke()),
   };
+}
+
+interface SteadyBackoff {
+  duration: number;
+  next(): SteadyBackoff;
+}
+
+/** A retry pace that never grows (the client's IBackoff shape: a duration and the next backoff). */
+function steadyBackoff(ms: number): SteadyBackoff {
+  const backoff: SteadyBackoff = { duration: ms, next: () => backoff };
+  return backoff;
 }
 
 /** Runs one etcd request, turning its failures into QuiverErrors (UNAVAILABLE: retry later). */
