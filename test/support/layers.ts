@@ -39,7 +39,7 @@ export const LAYERS: Readonly<Record<string, LayerRule>> = {
     node: true,
     npm: true,
   },
-  cluster: { imports: ["core", "storage"] },
+  cluster: { imports: ["core", "storage", "api"] },
   "cluster/etcd": { imports: ["core", "cluster"], npm: true },
   "cluster/s3": { imports: ["core", "cluster"], npm: true },
   integrations: { imports: ["core", "api"] },
