@@ -1,7 +1,9 @@
-// Benchmark entry point: `node dist/bench/main.js [kernels|ann|text|server|hnsw-profile|docs-qa|runtimes] [--data DIR] [--json]
+// Benchmark entry point: `node dist/bench/main.js [kernels|ann|text|server|hnsw-profile|docs-qa|docs-qa-ingest|docs-qa-chunks|runtimes|console|sparse|browser|scale] [--data DIR] [--json]
 // [--repeats N]`. One case per sub-command; `kernels` is the default. `ann` also takes --engines, --ef,
-// --queries and --filter-selectivity (see ann.ts); `hnsw-profile` takes --part, --ef, --queries, --passes.
+// --queries and --filter-selectivity (see ann.ts); `hnsw-profile` takes --part, --ef, --queries, --passes;
+// `server --part compat` measures only Quiver's own route against its Qdrant- and Chroma-compatible ones.
 // The comparisons tune every engine on one part of the queries and score it on the rest (split.ts).
+// `scale` takes --n, --dim, --queries and --engines (see scale.ts).
 
 import { runKernelBench } from "./kernels.js";
 import { runAnnBench, type AnnBenchOptions } from "./ann.js";
@@ -9,7 +11,13 @@ import { runTextBench } from "./text.js";
 import { runServerBench } from "./server.js";
 import { runHnswProfile } from "./hnsw-profile.js";
 import { runDocsQaBench } from "./docs-qa.js";
+import { runConsoleBench } from "./console.js";
+import { runDocsQaIngestBench } from "./docs-qa-ingest.js";
+import { runDocsQaChunksBench } from "./docs-qa-chunks.js";
 import { runRuntimesBench } from "./runtimes.js";
+import { runSparseBench } from "./sparse.js";
+import { runBrowserBench } from "./browser.js";
+import { runScaleBench } from "./scale.js";
 
 /** The command line: the ANN bench's options plus what the other sub-commands take. */
 interface BenchArgs extends AnnBenchOptions {
@@ -17,7 +25,13 @@ interface BenchArgs extends AnnBenchOptions {
   repeats?: number;
   parts?: string[];
   passes?: number;
+  sizes?: number[];
+  threads?: number[];
+  files?: number;
+  minSizes?: number[];
   records?: number;
+  n?: number;
+  dim?: number;
 }
 
 const numberList = (s: string | undefined): number[] =>
@@ -41,7 +55,13 @@ function parseArgs(argv: string[]): BenchArgs {
     else if (a === "--interleave") args.interleave = true;
     else if (a === "--part") args.parts = (argv[++i] ?? "").split(",").filter((x) => x !== "");
     else if (a === "--passes") args.passes = Number(argv[++i]);
+    else if (a === "--sizes") args.sizes = numberList(argv[++i]);
+    else if (a === "--threads") args.threads = numberList(argv[++i]);
+    else if (a === "--files") args.files = Number(argv[++i]);
+    else if (a === "--min-size") args.minSizes = numberList(argv[++i]);
     else if (a === "--records") args.records = Number(argv[++i]);
+    else if (a === "--n") args.n = Number(argv[++i]);
+    else if (a === "--dim") args.dim = Number(argv[++i]);
     else if (!a.startsWith("-")) args.command = a;
     else throw new Error(`unknown option ${a}`);
   }
@@ -64,7 +84,12 @@ async function main(): Promise<void> {
       await runTextBench({ data: args.data, json: args.json, repeats: args.repeats });
       break;
     case "server":
-      await runServerBench({ data: args.data, json: args.json, repeats: args.repeats });
+      await runServerBench({
+        data: args.data,
+        json: args.json,
+        repeats: args.repeats,
+        compatOnly: args.parts?.includes("compat"),
+      });
       break;
     case "hnsw-profile":
       await runHnswProfile({
@@ -78,6 +103,27 @@ async function main(): Promise<void> {
     case "docs-qa":
       await runDocsQaBench({ data: args.data, json: args.json });
       break;
+    case "console":
+      await runConsoleBench({ repeats: args.repeats, sizes: args.sizes, json: args.json });
+      break;
+    case "docs-qa-chunks":
+      await runDocsQaChunksBench({ data: args.data, json: args.json, minSizes: args.minSizes });
+      break;
+    case "docs-qa-ingest":
+      await runDocsQaIngestBench({
+        data: args.data,
+        json: args.json,
+        threads: args.threads,
+        files: args.files,
+        repeats: args.repeats,
+      });
+      break;
+    case "sparse":
+      await runSparseBench({ data: args.data, json: args.json, repeats: args.repeats });
+      break;
+    case "browser":
+      await runBrowserBench({ json: args.json, repeats: args.repeats });
+      break;
     case "runtimes":
       await runRuntimesBench({
         data: args.data,
@@ -87,9 +133,19 @@ async function main(): Promise<void> {
         queries: args.queries,
       });
       break;
+    case "scale":
+      await runScaleBench({
+        n: args.n,
+        dim: args.dim,
+        queries: args.queries,
+        engines: args.engines,
+        child: args.child,
+        json: args.json,
+      });
+      break;
     default:
       throw new Error(
-        `unknown benchmark "${args.command}" (available: kernels, ann, text, server, hnsw-profile, docs-qa, runtimes)`,
+        `unknown benchmark "${args.command}" (available: kernels, ann, text, server, hnsw-profile, docs-qa, docs-qa-ingest, docs-qa-chunks, runtimes, console, sparse, browser, scale)`,
       );
   }
 }

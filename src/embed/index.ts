@@ -15,6 +15,7 @@ export {
   deleteDocument,
   replaceDocument,
   searchDocuments,
+  findDocuments,
   groupByDocument,
   documentSchema,
   type DocumentInput,
@@ -24,4 +25,4 @@ export {
   type DocumentSearch,
   type ChunkPayload,
 } from "./documents.js";
-export { textQuery, SEARCH_MODES, type SearchMode, type TextQueryInput } from "./text-query.js";
+export { textQuery, modeOfPlan, SEARCH_MODES, type SearchMode, type TextQueryInput } from "./text-query.js";

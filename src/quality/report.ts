@@ -3,6 +3,7 @@
  * vectors from one named vector) through the public API and runs the quality checks on them.
  */
 import type { CollectionApi } from "../api/types.js";
+import { denseOnly } from "../api/query.js";
 import { QuiverError } from "../core/errors/errors.js";
 import { analyzeQuality, type QualityFindings, type QualityOptions } from "./analyze.js";
 
@@ -59,7 +60,7 @@ export async function doctor(coll: CollectionApi, opts: DoctorOptions = {}): Pro
       items.push({
         id: r.id,
         text: typeof t === "string" ? t : undefined,
-        vector: vector !== null ? r.vectors?.[vector] : undefined,
+        vector: vector !== null ? denseOnly(r.vectors?.[vector]) : undefined,
       });
     }
     cursor = page.nextCursor ?? undefined;

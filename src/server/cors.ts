@@ -8,7 +8,9 @@ import { QuiverError } from "../core/errors/errors.js";
 
 /** Every method a route answers to, and the headers a client sends (the key travels in one of them). */
 const ALLOWED_METHODS = "GET, POST, PUT, DELETE, OPTIONS";
-const ALLOWED_HEADERS = "authorization, x-api-key, content-type, x-request-id, mcp-session-id, mcp-protocol-version";
+// api-key and x-chroma-token: where the Qdrant and Chroma clients send the key (src/server/compat-routes.ts).
+const ALLOWED_HEADERS =
+  "authorization, x-api-key, api-key, x-chroma-token, content-type, x-request-id, mcp-session-id, mcp-protocol-version";
 /** Headers a page's script may read from an answer, beyond the CORS-safelisted ones. */
 const EXPOSED_HEADERS = "quiver-read-units, quiver-write-units, x-request-id, www-authenticate, mcp-session-id";
 /** How long a browser may cache a preflight's answer (seconds). */

@@ -46,7 +46,7 @@ test("records survive close and reopen, through checkpoints and compaction", asy
   const got = await c.get([...expected.keys()], { withVectors: true });
   for (const rec of got) {
     const want = expected.get(rec.id)!;
-    rec.vectors!.v.forEach((x, i) => {
+    (rec.vectors!.v as number[]).forEach((x, i) => {
       assert.ok(Math.abs(x - want[i]) < 1e-6);
     });
   }

@@ -45,7 +45,6 @@ for (const [file, heading] of [
     for (const { runtime, cited } of rows) {
       // Words in code spans that are not test names: the app's method.
       const names = cited.filter((c) => c !== "fetch");
-      if (/Chromium/.test(runtime)) continue; // the browser half of issue 12 fills this row
       assert.ok(names.length > 0, `${runtime}: no test named`);
       for (const n of names) assert.ok(tests.has(n), `${file}, ${runtime}: no test file ${n}.test.ts`);
     }

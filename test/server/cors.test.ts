@@ -42,7 +42,7 @@ test("an allowed origin's preflight is answered without a key, with the methods 
     const methods = res.headers.get("access-control-allow-methods")?.split(/,\s*/) ?? [];
     for (const m of ["GET", "POST", "PUT", "DELETE"]) assert.ok(methods.includes(m), `${m} in ${methods}`);
     const headers = res.headers.get("access-control-allow-headers")?.split(/,\s*/) ?? [];
-    for (const h of ["authorization", "x-api-key", "content-type"])
+    for (const h of ["authorization", "x-api-key", "api-key", "x-chroma-token", "content-type"])
       assert.ok(headers.includes(h), `${h} in ${headers}`);
     assert.match(res.headers.get("vary") ?? "", /origin/i);
     assert.ok(Number(res.headers.get("access-control-max-age")) > 0);

@@ -7,6 +7,7 @@ import { Command } from "commander";
 import { open, type Limits } from "../../index.js";
 import { NodeDirectory } from "../../node/fs-directory.js";
 import { serveApp } from "../../node/http-server.js";
+import { loadConsoleAssets } from "../../node/console-assets.js";
 import { corsPolicy, startQuiverServer, type QuiverServer } from "../../server/index.js";
 import { mcpHttpHandler } from "../../mcp/http.js";
 import { embeddersFromEnv } from "../../embed/node/config.js";
@@ -89,6 +90,8 @@ export function serveCommand(): Command {
       const warn = (w: string) => process.stderr.write(`warning: ${w}\n`);
       const dir = new NodeDirectory(path);
       const db = await open(dir, { limits, onWarning: warn, embedders: embeddersFromEnv() });
+      const consoleAssets = loadConsoleAssets();
+      if (!consoleAssets) warn("the console is not built (npm run build:console); /console is not served");
       let server: QuiverServer;
       try {
         server = await startQuiverServer({
@@ -104,6 +107,8 @@ export function serveCommand(): Command {
           adminKey: process.env.QUIVER_ADMIN_KEY || undefined,
           rotateAdminKey: opts.rotateAdminKey,
           onWarning: warn,
+          console: consoleAssets ?? undefined,
+          recovery: () => db.recovery,
           // MCP tools on /mcp act with the database as the caller's key sees it.
           mcp: (request, scoped, access) => mcpHttpHandler(scoped, { ...access, version: packageVersion() })(request),
           log: opts.log ? (entry) => process.stdout.write(`${JSON.stringify(entry)}\n`) : undefined,
@@ -136,6 +141,7 @@ export function serveCommand(): Command {
       const collections = await db.listCollections();
       const lines = [
         `quiver serving ${path} at ${http.url}  (${collections.length} collection${collections.length === 1 ? "" : "s"}: ${collections.map((c) => `${c.name} ${c.count}`).join(", ") || "none"})`,
+        ...(consoleAssets ? [`  console: ${http.url}/console   (sign in with the admin key below)`] : []),
         `  docs:    ${http.url}/docs   OpenAPI: ${http.url}/openapi.json   health: ${http.url}/healthz`,
       ];
       if (server.generatedAdminKey) {
