@@ -19,16 +19,22 @@ export function encodeBatch(ops: BatchOp[]): Uint8Array {
           op: o.op,
           records: o.records.map((r) => ({
             ...r,
-            vector: r.vector === undefined || typeof r.vector === "string" ? r.vector : Array.from(r.vector),
-            vectors:
-              r.vectors &&
-              Object.fromEntries(
-                Object.entries(r.vectors).map(([k, v]) => [k, typeof v === "string" ? v : Array.from(v)]),
-              ),
+            vector: r.vector === undefined ? undefined : plainVector(r.vector),
+            vectors: r.vectors && Object.fromEntries(Object.entries(r.vectors).map(([k, v]) => [k, plainVector(v)])),
           })),
         },
   );
   return new TextEncoder().encode(JSON.stringify({ format: BATCH_FORMAT, ops: plain }));
+}
+
+/** A vector as JSON can hold it: typed arrays become arrays (a sparse vector's parts too). */
+function plainVector(v: NonNullable<RecordInput["vectors"]>[string]): unknown {
+  if (typeof v === "string") return v;
+  if (Array.isArray(v) || ArrayBuffer.isView(v)) return Array.from(v as ArrayLike<number>);
+  const sparse = v as { indices?: ArrayLike<number>; values?: ArrayLike<number> };
+  if (sparse.indices !== undefined && sparse.values !== undefined)
+    return { indices: Array.from(sparse.indices), values: Array.from(sparse.values) };
+  return v; // a sparse vector as { token: weight }, plain JSON already
 }
 
 export function decodeBatch(bytes: Uint8Array, key: string): BatchOp[] {
