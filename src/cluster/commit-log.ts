@@ -1,0 +1,120 @@
+/**
+ * The CommitLog seam: per-shard logs of small pointers in strict order, each naming an immutable
+ * batch object, appended only by the holder of the shard's current epoch. Implementations:
+ * LocalCoordinator (one process) and EtcdCoordinator (cluster/etcd/). `followLog` turns any of them
+ * into an in-order, gap-free stream for a follower.
+ */
+
+/** One committed pointer: batch `seq` of a log is the object `objectKey` (about 150 bytes in etcd). */
+export interface LogEntry {
+  seq: number;
+  objectKey: string;
+  /** Hex sha256 of the object's bytes: a follower refuses a batch that does not match. */
+  sha256: string;
+  /** Operations in the batch. */
+  count: number;
+  /** The writer's epoch when it committed (the fencing token it compared). */
+  epoch: number;
+}
+
+export type AppendResult =
+  | { committed: true; seq: number }
+  /**
+   * Not written. `fenced`: the log's epoch is no longer the caller's (another holder took the lease),
+   * so the caller must stop writing. `conflict`: the head moved, so the caller's view is stale.
+   */
+  | { committed: false; reason: "fenced" | "conflict"; head: number; epoch: number };
+
+export interface CommitLog {
+  /** The last committed seq of `log` (0 when empty). */
+  head(log: string): Promise<number>;
+  /**
+   * Appends `entry` as seq `expectedHead + 1`, atomically, only if the log's fencing epoch (the epoch
+   * of the Lease of the same name) still equals `entry.epoch` and its head is `expectedHead`.
+   * Rejects with UNAVAILABLE when the outcome is unknown: then read `expectedHead + 1` to learn it.
+   */
+  append(log: string, expectedHead: number, entry: Omit<LogEntry, "seq">): Promise<AppendResult>;
+  /** Entries with seq >= `fromSeq`, in order, at most `limit`. */
+  read(log: string, fromSeq: number, limit?: number): Promise<LogEntry[]>;
+  /**
+   * Calls `onChange` after entries may have been appended to `log` (and after a lost connection is
+   * back). A wake-up only: followLog reads what is new, so a missed or repeated call loses nothing.
+   */
+  subscribe(log: string, onChange: () => void): Promise<{ close(): Promise<void> }>;
+}
+
+export interface LogFollower {
+  /** The seq of the last entry delivered. */
+  readonly applied: number;
+  /** Resolves once an entry with seq >= `seq` has been delivered (read-your-writes). */
+  waitFor(seq: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Delivers every entry of `log` after `afterSeq` to `onEntry`, one at a time, in seq order and with
+ * no gap, including those appended later. A failing read (store unavailable) is reported to
+ * `onError` and retried at the next wake-up; `onEntry` failing stops delivery at that entry, which is
+ * retried too, so an entry is never skipped.
+ */
+export async function followLog(
+  commitLog: CommitLog,
+  log: string,
+  afterSeq: number,
+  onEntry: (entry: LogEntry) => Promise<void>,
+  onError: (error: unknown) => void = () => {},
+): Promise<LogFollower> {
+  let applied = afterSeq;
+  let running: Promise<void> = Promise.resolve();
+  let pending = false;
+  let scheduled = false;
+  let closed = false;
+  const waiters: { seq: number; resolve: () => void }[] = [];
+  const deliver = async (entry: LogEntry): Promise<void> => {
+    await onEntry(entry);
+    applied = entry.seq;
+    for (const w of waiters.filter((w) => w.seq <= applied)) {
+      waiters.splice(waiters.indexOf(w), 1);
+      w.resolve();
+    }
+  };
+  // Wake-ups that arrive while a read is running coalesce into one more read after it.
+  const drain = async (): Promise<void> => {
+    scheduled = false;
+    while (pending && !closed) {
+      pending = false;
+      for (const entry of await commitLog.read(log, applied + 1)) {
+        if (closed || entry.seq !== applied + 1) break;
+        await deliver(entry);
+      }
+    }
+  };
+  const wake = (): void => {
+    if (closed) return;
+    pending = true;
+    if (scheduled) return;
+    scheduled = true;
+    running = running.then(drain).catch((error) => {
+      scheduled = false;
+      onError(error);
+    });
+  };
+  const subscription = await commitLog.subscribe(log, wake);
+  wake();
+  return {
+    get applied() {
+      return applied;
+    },
+    waitFor(seq) {
+      if (seq <= applied) return Promise.resolve();
+      const waiting = new Promise<void>((resolve) => waiters.push({ seq, resolve }));
+      wake();
+      return waiting;
+    },
+    async close() {
+      closed = true;
+      await subscription.close();
+      await running;
+    },
+  };
+}
