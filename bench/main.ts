@@ -1,4 +1,4 @@
-// Benchmark entry point: `node dist/bench/main.js [kernels|ann|text|server|hnsw-profile|docs-qa] [--data DIR] [--json]
+// Benchmark entry point: `node dist/bench/main.js [kernels|ann|text|server|hnsw-profile|docs-qa|images] [--data DIR] [--json]
 // [--repeats N]`. One case per sub-command; `kernels` is the default. `ann` also takes --engines, --ef,
 // --queries and --filter-selectivity (see ann.ts); `hnsw-profile` takes --part, --ef, --queries, --passes.
 // The comparisons tune every engine on one part of the queries and score it on the rest (split.ts).
@@ -9,6 +9,7 @@ import { runTextBench } from "./text.js";
 import { runServerBench } from "./server.js";
 import { runHnswProfile } from "./hnsw-profile.js";
 import { runDocsQaBench } from "./docs-qa.js";
+import { runImageBench } from "./images.js";
 
 /** The command line: the ANN bench's options plus what the other sub-commands take. */
 interface BenchArgs extends AnnBenchOptions {
@@ -16,6 +17,8 @@ interface BenchArgs extends AnnBenchOptions {
   repeats?: number;
   parts?: string[];
   passes?: number;
+  perClass?: number;
+  ingest?: number;
 }
 
 const numberList = (s: string | undefined): number[] =>
@@ -39,6 +42,8 @@ function parseArgs(argv: string[]): BenchArgs {
     else if (a === "--interleave") args.interleave = true;
     else if (a === "--part") args.parts = (argv[++i] ?? "").split(",").filter((x) => x !== "");
     else if (a === "--passes") args.passes = Number(argv[++i]);
+    else if (a === "--per-class") args.perClass = Number(argv[++i]);
+    else if (a === "--ingest") args.ingest = Number(argv[++i]);
     else if (!a.startsWith("-")) args.command = a;
     else throw new Error(`unknown option ${a}`);
   }
@@ -75,9 +80,12 @@ async function main(): Promise<void> {
     case "docs-qa":
       await runDocsQaBench({ data: args.data, json: args.json });
       break;
+    case "images":
+      await runImageBench({ perClass: args.perClass, ingest: args.ingest, json: args.json });
+      break;
     default:
       throw new Error(
-        `unknown benchmark "${args.command}" (available: kernels, ann, text, server, hnsw-profile, docs-qa)`,
+        `unknown benchmark "${args.command}" (available: kernels, ann, text, server, hnsw-profile, docs-qa, images)`,
       );
   }
 }

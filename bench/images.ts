@@ -1,0 +1,152 @@
+// Image embedding on a generated set (bench/image-scenes.ts: 8 classes of drawn scenes, each original
+// with 4 transformed copies). For the offline embedder (MobileNetV2 from nsfwjs) and a raw-pixel baseline
+// (the image shrunk to 16 x 16, as a vector): recall@10 of an original's 4 copies, and same-class
+// precision@10 (the share of the 10 nearest other groups' images that are of the query's class), by
+// exact cosine over the whole set. Speed: images per second (wall and process CPU time: the tfjs CPU
+// backend runs on one thread), peak RSS. Then `ingest`: `--ingest N` generated JPEG files written to a
+// folder and ingested end to end (decode, thumbnail, embed, write) by ingestImages, as `quiver ingest` does.
+
+import { mkdtemp, rm, writeFile, mkdir } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { sceneSet, SCENE_CLASSES, drawScene, type SceneImage } from "./image-scenes.js";
+import { l2Normalize, resizeRgba, type RgbaImage } from "../src/embed/image.js";
+import { offlineImageEmbedder } from "../src/embed/node/image-mobilenet.js";
+import { encodeJpeg } from "../src/embed/node/image-codec.js";
+
+export interface ImageBenchOptions {
+  /** Originals per class (default 2: 80 images with their copies). */
+  perClass?: number;
+  /** Images for the end-to-end ingest (default 1,000; 0 skips it). */
+  ingest?: number;
+  json?: boolean;
+}
+
+interface Quality {
+  copiesRecallAt10: number;
+  sameClassPrecisionAt10: number;
+  /** Mean cosine of an original to its copies, and to its nearest image of another class. */
+  meanCopyCosine: number;
+  meanNearestOtherClassCosine: number;
+}
+
+function dot(a: Float32Array, b: Float32Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
+  return s;
+}
+
+export function retrievalQuality(set: SceneImage[], vectors: Float32Array[]): Quality {
+  let copies = 0;
+  let sameClass = 0;
+  let copyCos = 0;
+  let otherCos = 0;
+  const originals = set.map((_, i) => i).filter((i) => set[i].name.endsWith("/original"));
+  for (const q of originals) {
+    const ranked = set
+      .map((_, j) => ({ j, score: dot(vectors[q], vectors[j]) }))
+      .filter((r) => r.j !== q)
+      .sort((a, b) => b.score - a.score);
+    const own = ranked.filter((r) => set[r.j].group === set[q].group);
+    copies += ranked.slice(0, 10).filter((r) => set[r.j].group === set[q].group).length / own.length;
+    copyCos += own.reduce((s, r) => s + r.score, 0) / own.length;
+    const others = ranked.filter((r) => set[r.j].group !== set[q].group).slice(0, 10);
+    sameClass += others.filter((r) => set[r.j].classIndex === set[q].classIndex).length / others.length;
+    otherCos += ranked.find((r) => set[r.j].classIndex !== set[q].classIndex)?.score ?? 0;
+  }
+  const n = originals.length;
+  const r = (x: number) => Number((x / n).toFixed(3));
+  return {
+    copiesRecallAt10: r(copies),
+    sameClassPrecisionAt10: r(sameClass),
+    meanCopyCosine: r(copyCos),
+    meanNearestOtherClassCosine: r(otherCos),
+  };
+}
+
+/** The baseline: pixels of the image shrunk to 16 x 16 (RGB), centred and normalised. */
+function pixelVector(img: RgbaImage): Float32Array {
+  const small = resizeRgba(img, 16, 16).data;
+  const v = new Float32Array(16 * 16 * 3);
+  for (let i = 0; i < 256; i++) for (let c = 0; c < 3; c++) v[i * 3 + c] = small[i * 4 + c] / 255 - 0.5;
+  return l2Normalize(v);
+}
+
+export async function runImageBench(opts: ImageBenchOptions = {}): Promise<void> {
+  const set = sceneSet(SCENE_CLASSES.length, opts.perClass ?? 2);
+  const embedder = offlineImageEmbedder();
+  const loadStart = performance.now();
+  await embedder.embedImages([set[0].image]);
+  const loadMs = performance.now() - loadStart;
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const vectors: Float32Array[] = [];
+  for (let i = 0; i < set.length; i += embedder.maxBatch ?? 8)
+    vectors.push(...(await embedder.embedImages(set.slice(i, i + (embedder.maxBatch ?? 8)).map((s) => s.image))));
+  const wallS = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  const cpuS = (cpu.user + cpu.system) / 1e6;
+  const result: Record<string, unknown> = {
+    images: set.length,
+    classes: SCENE_CLASSES.length,
+    offline: {
+      model: embedder.id,
+      dim: embedder.dim,
+      firstCallMs: Math.round(loadMs),
+      imagesPerSecondWall: Number((set.length / wallS).toFixed(2)),
+      imagesPerCpuSecond: Number((set.length / cpuS).toFixed(2)),
+      rssMB: Math.round(process.memoryUsage().rss / 1e6),
+      ...retrievalQuality(set, vectors),
+    },
+    pixels16: retrievalQuality(
+      set,
+      set.map((s) => pixelVector(s.image)),
+    ),
+  };
+  if ((opts.ingest ?? 1000) > 0) result.ingest = await ingestBench(opts.ingest ?? 1000);
+  if (opts.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  else console.log(result);
+}
+
+/** `n` generated JPEG files (128 px, all classes) in a fresh folder, ingested end to end into a fresh database. */
+async function ingestBench(n: number): Promise<Record<string, number>> {
+  const { open } = await import("../src/index.js");
+  const { ingestImages, imageSchema } = await import("../src/embed/node/image-ingest.js");
+  const dir = await mkdtemp(join(tmpdir(), "quiver-image-bench-"));
+  try {
+    await mkdir(join(dir, "images"));
+    for (let i = 0; i < n; i++) {
+      const cls = SCENE_CLASSES[i % SCENE_CLASSES.length];
+      await writeFile(
+        join(dir, "images", `${String(i).padStart(5, "0")}.jpg`),
+        encodeJpeg(drawScene(cls, 100 + i), 85),
+      );
+    }
+    const db = await open(join(dir, "db"));
+    try {
+      const embedder = offlineImageEmbedder();
+      const coll = await db.createCollection("images", imageSchema(embedder.dim ?? 1280));
+      const cpu0 = process.cpuUsage();
+      const t0 = performance.now();
+      const report = await ingestImages(coll, [join(dir, "images")], { embedder });
+      const wallS = (performance.now() - t0) / 1000;
+      const cpu = process.cpuUsage(cpu0);
+      const t1 = performance.now();
+      const again = await ingestImages(coll, [join(dir, "images")], { embedder });
+      return {
+        images: report.images,
+        embedded: report.embedded,
+        seconds: Number(wallS.toFixed(1)),
+        cpuSeconds: Number(((cpu.user + cpu.system) / 1e6).toFixed(1)),
+        imagesPerSecondWall: Number((n / wallS).toFixed(2)),
+        reingestUnchangedSeconds: Number(((performance.now() - t1) / 1000).toFixed(2)),
+        reingestEmbedded: again.embedded,
+      };
+    } finally {
+      await db.close();
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
