@@ -1,8 +1,8 @@
 // Image embedding on a generated set (bench/image-scenes.ts: 8 classes of drawn scenes, each original
 // with 4 transformed copies). For the offline embedder (MobileNetV2 from nsfwjs) and a raw-pixel baseline
 // (the image shrunk to 16 x 16, as a vector): recall@10 of an original's 4 copies, and same-class
-// precision@10 (the share of the 10 nearest other groups' images that are of the query's class), by
-// exact cosine over the whole set. Speed: images per second (wall and process CPU time: the tfjs CPU
+// recall@10 (among the images that are not the query's own copies: how many of its class's other
+// images are in the 10 nearest, out of at most 10), by exact cosine over the whole set. Speed: images per second (wall and process CPU time: the tfjs CPU
 // backend runs on one thread), peak RSS. Then `ingest`: `--ingest N` generated JPEG files written to a
 // folder and ingested end to end (decode, thumbnail, embed, write) by ingestImages, as `quiver ingest` does.
 
@@ -25,7 +25,7 @@ export interface ImageBenchOptions {
 
 interface Quality {
   copiesRecallAt10: number;
-  sameClassPrecisionAt10: number;
+  sameClassRecallAt10: number;
   /** Mean cosine of an original to its copies, and to its nearest image of another class. */
   meanCopyCosine: number;
   meanNearestOtherClassCosine: number;
@@ -51,15 +51,17 @@ export function retrievalQuality(set: SceneImage[], vectors: Float32Array[]): Qu
     const own = ranked.filter((r) => set[r.j].group === set[q].group);
     copies += ranked.slice(0, 10).filter((r) => set[r.j].group === set[q].group).length / own.length;
     copyCos += own.reduce((s, r) => s + r.score, 0) / own.length;
-    const others = ranked.filter((r) => set[r.j].group !== set[q].group).slice(0, 10);
-    sameClass += others.filter((r) => set[r.j].classIndex === set[q].classIndex).length / others.length;
+    const others = ranked.filter((r) => set[r.j].group !== set[q].group);
+    const relevant = others.filter((r) => set[r.j].classIndex === set[q].classIndex).length;
+    const found = others.slice(0, 10).filter((r) => set[r.j].classIndex === set[q].classIndex).length;
+    sameClass += found / Math.min(10, relevant);
     otherCos += ranked.find((r) => set[r.j].classIndex !== set[q].classIndex)?.score ?? 0;
   }
   const n = originals.length;
   const r = (x: number) => Number((x / n).toFixed(3));
   return {
     copiesRecallAt10: r(copies),
-    sameClassPrecisionAt10: r(sameClass),
+    sameClassRecallAt10: r(sameClass),
     meanCopyCosine: r(copyCos),
     meanNearestOtherClassCosine: r(otherCos),
   };

@@ -139,3 +139,15 @@ export function l2Normalize(v: Float32Array): Float32Array {
   if (n > 0) for (let i = 0; i < v.length; i++) v[i] /= n;
   return v;
 }
+
+/** An image provider's failure as the QuiverError callers see (a QuiverError, e.g. bad input, passes as it is). */
+export function imageEmbeddingFailed(e: unknown, embedder: string): QuiverError {
+  if (e instanceof QuiverError) return e;
+  return new QuiverError(
+    "EMBEDDING_FAILED",
+    `image embedder ${embedder}: ${e instanceof Error ? e.message : String(e)}`,
+    {
+      cause: e,
+    },
+  );
+}

@@ -8,6 +8,10 @@ import type { Embedder } from "../embedder.js";
 import { ollamaEmbedder } from "../ollama.js";
 import { openAIEmbedder } from "../openai.js";
 import { localEmbedder } from "./local-use.js";
+import type { ImageEmbedder } from "../image.js";
+import { httpImageEmbedder } from "../image-http.js";
+import { encodePng } from "./image-codec.js";
+import { offlineImageEmbedder } from "./image-mobilenet.js";
 
 /**
  * Environment:
@@ -34,5 +38,25 @@ export function embeddersFromEnv(env: Record<string, string | undefined> = proce
       dim: env.QUIVER_OLLAMA_DIM ? Number(env.QUIVER_OLLAMA_DIM) : undefined,
     });
   }
+  return out;
+}
+
+/**
+ * Image embedders for `quiver ingest` of images and `quiver query --image`: `offline` (MobileNetV2
+ * from nsfwjs, loaded on first use) always; `http` when QUIVER_IMAGE_BASE_URL is set (with
+ * QUIVER_IMAGE_MODEL, and QUIVER_IMAGE_API_KEY, QUIVER_IMAGE_DIM when needed).
+ */
+export function imageEmbeddersFromEnv(
+  env: Record<string, string | undefined> = process.env,
+): Record<string, ImageEmbedder> {
+  const out: Record<string, ImageEmbedder> = { offline: offlineImageEmbedder() };
+  if (env.QUIVER_IMAGE_BASE_URL)
+    out.http = httpImageEmbedder({
+      baseURL: env.QUIVER_IMAGE_BASE_URL,
+      apiKey: env.QUIVER_IMAGE_API_KEY,
+      model: env.QUIVER_IMAGE_MODEL ?? "jina-clip-v2",
+      dim: env.QUIVER_IMAGE_DIM ? Number(env.QUIVER_IMAGE_DIM) : undefined,
+      encode: encodePng,
+    });
   return out;
 }

@@ -35,7 +35,7 @@ export function decodeImage(bytes: Uint8Array, path = "image"): RgbaImage {
       return { width: img.width, height: img.height, data: img.data };
     }
     if (format === "png") {
-      const img = PNG.sync.read(bytes);
+      const img = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
       if (img.width * img.height > MAX_IMAGE_MEGAPIXELS * 1e6)
         throw refuse(`${img.width} x ${img.height} exceeds ${MAX_IMAGE_MEGAPIXELS} megapixels`);
       return { width: img.width, height: img.height, data: new Uint8Array(img.data) };

@@ -12,7 +12,7 @@ import type { CollectionApi } from "../../api/types.js";
 import { QuiverError } from "../../core/errors/errors.js";
 import type { CollectionSchema } from "../../core/schema/schema.js";
 import { contentHash } from "../cache.js";
-import type { ImageEmbedder } from "../image.js";
+import { imageEmbeddingFailed, type ImageEmbedder } from "../image.js";
 import { listFiles, type ScanOptions, type SkippedFile } from "./files.js";
 import { decodeImage, thumbnailDataUrl } from "./image-codec.js";
 
@@ -135,10 +135,14 @@ export async function ingestImages(
       fresh.push({ id: f.id, payload, pixels });
     }
     if (fresh.length > 0) {
-      const vectors = await embedder.embedImages(
-        fresh.map((f) => f.pixels),
-        opts.signal,
-      );
+      const vectors = await embedder
+        .embedImages(
+          fresh.map((f) => f.pixels),
+          opts.signal,
+        )
+        .catch((e: unknown) => {
+          throw opts.signal?.aborted ? e : imageEmbeddingFailed(e, embedder.id);
+        });
       report.embedded += fresh.length;
       await coll.upsert(
         fresh.map((f, i) => ({
