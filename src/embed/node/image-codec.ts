@@ -4,8 +4,7 @@
  * record carries. WebP and GIF are recognised and refused with a clear error (no pure-JS decoder is
  * installed). No metadata is read: EXIF (camera, location, time) never reaches a payload.
  */
-import jpeg from "jpeg-js";
-import { PNG } from "pngjs";
+import { createRequire } from "node:module";
 import { QuiverError } from "../../core/errors/errors.js";
 import {
   checkRgba,
@@ -17,6 +16,28 @@ import {
   type RgbaImage,
 } from "../image.js";
 
+type JpegJs = typeof import("jpeg-js");
+type PngJs = typeof import("pngjs");
+const require = createRequire(import.meta.url);
+
+/**
+ * The codecs, loaded on first use (both are CommonJS, so synchronously): importing Quiver loads no
+ * image code, and a missing package is a clear error rather than a failed import of the whole CLI.
+ */
+function codec<T>(name: "jpeg-js" | "pngjs"): T {
+  try {
+    return require(name) as T;
+  } catch (e) {
+    throw new QuiverError(
+      "UNSUPPORTED",
+      `reading and writing images needs the npm package ${name} (npm install ${name})`,
+      {
+        cause: e,
+      },
+    );
+  }
+}
+
 /** Largest image decoded, in megapixels (a 100-megapixel file is most likely hostile). */
 export const MAX_IMAGE_MEGAPIXELS = 100;
 
@@ -26,7 +47,7 @@ export function decodeImage(bytes: Uint8Array, path = "image"): RgbaImage {
   const refuse = (message: string) => QuiverError.fromProblems("INVALID_ARGUMENT", [{ path, message }]);
   try {
     if (format === "jpeg") {
-      const img = jpeg.decode(bytes, {
+      const img = codec<JpegJs>("jpeg-js").decode(bytes, {
         useTArray: true,
         formatAsRGBA: true,
         maxResolutionInMP: MAX_IMAGE_MEGAPIXELS,
@@ -35,7 +56,7 @@ export function decodeImage(bytes: Uint8Array, path = "image"): RgbaImage {
       return { width: img.width, height: img.height, data: img.data };
     }
     if (format === "png") {
-      const img = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+      const img = codec<PngJs>("pngjs").PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
       if (img.width * img.height > MAX_IMAGE_MEGAPIXELS * 1e6)
         throw refuse(`${img.width} x ${img.height} exceeds ${MAX_IMAGE_MEGAPIXELS} megapixels`);
       return { width: img.width, height: img.height, data: new Uint8Array(img.data) };
@@ -58,12 +79,16 @@ export function toRgba(input: ImageInput, path = "image"): RgbaImage {
 
 /** Baseline JPEG of RGBA pixels (alpha dropped) at `quality` 1-100. */
 export function encodeJpeg(img: RgbaImage, quality = 85): Uint8Array {
-  return new Uint8Array(jpeg.encode({ width: img.width, height: img.height, data: img.data }, quality).data);
+  return new Uint8Array(
+    codec<JpegJs>("jpeg-js").encode({ width: img.width, height: img.height, data: img.data }, quality).data,
+  );
 }
 
 /** Lossless PNG of RGBA pixels. */
 export function encodePng(img: RgbaImage): Uint8Array {
-  return new Uint8Array(PNG.sync.write({ width: img.width, height: img.height, data: new Uint8Array(img.data) }));
+  return new Uint8Array(
+    codec<PngJs>("pngjs").PNG.sync.write({ width: img.width, height: img.height, data: new Uint8Array(img.data) }),
+  );
 }
 
 /** A JPEG data URL of the image shrunk to fit `max` x `max` px (what an image record shows in a list). */
