@@ -116,11 +116,13 @@ interface HnswlibNodeIndex {
   searchKnn(q: number[], k: number, filter?: (label: number) => boolean): { neighbors: number[] };
 }
 
-function hnswlibNode(): Engine {
-  let index: HnswlibNodeIndex;
+/**
+ * Each query as a plain array (what hnswlib-node's binding takes), converted once, so that the
+ * conversion stays outside the timed loops.
+ */
+export function plainArrays(): (q: Float32Array) => number[] {
   const arrays = new Map<Float32Array, number[]>();
-  const asArray = (q: Float32Array): number[] => {
-    // Converted once, outside the timed loop: the native binding wants plain arrays.
+  return (q) => {
     let a = arrays.get(q);
     if (a === undefined) {
       a = Array.from(q);
@@ -128,6 +130,11 @@ function hnswlibNode(): Engine {
     }
     return a;
   };
+}
+
+function hnswlibNode(): Engine {
+  let index: HnswlibNodeIndex;
+  const asArray = plainArrays();
   return {
     name: "hnswlib-node",
     tunable: true,

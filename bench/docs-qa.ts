@@ -29,7 +29,7 @@ export interface DocsQaOptions {
   json?: boolean;
 }
 
-interface Judged {
+export interface Judged {
   versions: Record<string, string>;
   questions: { question: string; answer: string }[];
 }
@@ -38,7 +38,7 @@ const MODES = ["vector", "text", "hybrid"] as const;
 type Mode = (typeof MODES)[number];
 
 /** Every *.md at the root of every package (and @scope/package), nested node_modules left out. */
-async function corpus(modules: string): Promise<DocumentInput[]> {
+export async function corpus(modules: string): Promise<DocumentInput[]> {
   const packages: string[] = [];
   for (const name of (await readdir(modules)).sort()) {
     if (name.startsWith(".")) continue;
@@ -63,7 +63,7 @@ async function corpus(modules: string): Promise<DocumentInput[]> {
 }
 
 /** The judged packages must be the versions the questions were written against. */
-function checkVersions(modules: string, judged: Judged): void {
+export function checkVersions(modules: string, judged: Judged): void {
   const wrong = Object.entries(judged.versions).filter(([pkg, version]) => {
     const manifest = join(modules, pkg, "package.json");
     return !existsSync(manifest) || JSON.parse(readFileSync(manifest, "utf8")).version !== version;
@@ -101,7 +101,7 @@ async function ingestTextOnly(coll: CollectionApi, docs: DocumentInput[]): Promi
   return records.length;
 }
 
-async function score(coll: CollectionApi, judged: Judged, mode: Mode) {
+export async function score(coll: CollectionApi, judged: Judged, mode: Mode) {
   let first = 0;
   let top3 = 0;
   const misses: string[] = [];
@@ -133,7 +133,8 @@ export async function runDocsQaBench(opts: DocsQaOptions = {}): Promise<void> {
 
   const dir = await mkdtemp(join(tmpdir(), "quiver-docs-qa-"));
   try {
-    const first = counted(localEmbedder());
+    const local = localEmbedder();
+    const first = counted(local);
     const db = await open(dir, { embedders: { local: first.embedder } });
     let ingest: Record<string, number>;
     let coll: CollectionApi;
@@ -158,11 +159,13 @@ export async function runDocsQaBench(opts: DocsQaOptions = {}): Promise<void> {
     const results = [];
     for (const mode of haveModel ? MODES : (["text"] as const)) results.push(await score(coll, judged, mode));
     await db.close();
+    await local.close();
 
     let reingest: Record<string, number> | null = null;
     if (haveModel) {
       // A second run of the same folder, as a second `quiver ingest` would: a fresh open and embedder cache.
-      const again = counted(localEmbedder());
+      const local2 = localEmbedder();
+      const again = counted(local2);
       const db2 = await open(dir, { embedders: { local: again.embedder } });
       const t = performance.now();
       const report = await ingestDocuments(db2, await db2.collection("docs"), docs);
@@ -173,6 +176,7 @@ export async function runDocsQaBench(opts: DocsQaOptions = {}): Promise<void> {
         removed: report.removed,
       };
       await db2.close();
+      await local2.close();
     }
     const out = {
       documents: docs.length,

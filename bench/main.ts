@@ -1,7 +1,9 @@
-// Benchmark entry point: `node dist/bench/main.js [kernels|ann|text|server|hnsw-profile|docs-qa|images] [--data DIR] [--json]
+// Benchmark entry point: `node dist/bench/main.js [kernels|ann|text|server|hnsw-profile|docs-qa|docs-qa-ingest|docs-qa-chunks|runtimes|console|sparse|browser|scale|images] [--data DIR] [--json]
 // [--repeats N]`. One case per sub-command; `kernels` is the default. `ann` also takes --engines, --ef,
-// --queries and --filter-selectivity (see ann.ts); `hnsw-profile` takes --part, --ef, --queries, --passes.
+// --queries and --filter-selectivity (see ann.ts); `hnsw-profile` takes --part, --ef, --queries, --passes;
+// `server --part compat` measures only Quiver's own route against its Qdrant- and Chroma-compatible ones.
 // The comparisons tune every engine on one part of the queries and score it on the rest (split.ts).
+// `scale` takes --n, --dim, --queries and --engines (see scale.ts).
 
 import { runKernelBench } from "./kernels.js";
 import { runAnnBench, type AnnBenchOptions } from "./ann.js";
@@ -10,6 +12,13 @@ import { runServerBench } from "./server.js";
 import { runHnswProfile } from "./hnsw-profile.js";
 import { runDocsQaBench } from "./docs-qa.js";
 import { runImageBench } from "./images.js";
+import { runConsoleBench } from "./console.js";
+import { runDocsQaIngestBench } from "./docs-qa-ingest.js";
+import { runDocsQaChunksBench } from "./docs-qa-chunks.js";
+import { runRuntimesBench } from "./runtimes.js";
+import { runSparseBench } from "./sparse.js";
+import { runBrowserBench } from "./browser.js";
+import { runScaleBench } from "./scale.js";
 
 /** The command line: the ANN bench's options plus what the other sub-commands take. */
 interface BenchArgs extends AnnBenchOptions {
@@ -19,6 +28,13 @@ interface BenchArgs extends AnnBenchOptions {
   passes?: number;
   perClass?: number;
   ingest?: number;
+  sizes?: number[];
+  threads?: number[];
+  files?: number;
+  minSizes?: number[];
+  records?: number;
+  n?: number;
+  dim?: number;
 }
 
 const numberList = (s: string | undefined): number[] =>
@@ -44,6 +60,13 @@ function parseArgs(argv: string[]): BenchArgs {
     else if (a === "--passes") args.passes = Number(argv[++i]);
     else if (a === "--per-class") args.perClass = Number(argv[++i]);
     else if (a === "--ingest") args.ingest = Number(argv[++i]);
+    else if (a === "--sizes") args.sizes = numberList(argv[++i]);
+    else if (a === "--threads") args.threads = numberList(argv[++i]);
+    else if (a === "--files") args.files = Number(argv[++i]);
+    else if (a === "--min-size") args.minSizes = numberList(argv[++i]);
+    else if (a === "--records") args.records = Number(argv[++i]);
+    else if (a === "--n") args.n = Number(argv[++i]);
+    else if (a === "--dim") args.dim = Number(argv[++i]);
     else if (!a.startsWith("-")) args.command = a;
     else throw new Error(`unknown option ${a}`);
   }
@@ -66,7 +89,12 @@ async function main(): Promise<void> {
       await runTextBench({ data: args.data, json: args.json, repeats: args.repeats });
       break;
     case "server":
-      await runServerBench({ data: args.data, json: args.json, repeats: args.repeats });
+      await runServerBench({
+        data: args.data,
+        json: args.json,
+        repeats: args.repeats,
+        compatOnly: args.parts?.includes("compat"),
+      });
       break;
     case "hnsw-profile":
       await runHnswProfile({
@@ -83,9 +111,49 @@ async function main(): Promise<void> {
     case "images":
       await runImageBench({ perClass: args.perClass, ingest: args.ingest, json: args.json });
       break;
+    case "console":
+      await runConsoleBench({ repeats: args.repeats, sizes: args.sizes, json: args.json });
+      break;
+    case "docs-qa-chunks":
+      await runDocsQaChunksBench({ data: args.data, json: args.json, minSizes: args.minSizes });
+      break;
+    case "docs-qa-ingest":
+      await runDocsQaIngestBench({
+        data: args.data,
+        json: args.json,
+        threads: args.threads,
+        files: args.files,
+        repeats: args.repeats,
+      });
+      break;
+    case "sparse":
+      await runSparseBench({ data: args.data, json: args.json, repeats: args.repeats });
+      break;
+    case "browser":
+      await runBrowserBench({ json: args.json, repeats: args.repeats });
+      break;
+    case "runtimes":
+      await runRuntimesBench({
+        data: args.data,
+        json: args.json,
+        repeats: args.repeats,
+        records: args.records,
+        queries: args.queries,
+      });
+      break;
+    case "scale":
+      await runScaleBench({
+        n: args.n,
+        dim: args.dim,
+        queries: args.queries,
+        engines: args.engines,
+        child: args.child,
+        json: args.json,
+      });
+      break;
     default:
       throw new Error(
-        `unknown benchmark "${args.command}" (available: kernels, ann, text, server, hnsw-profile, docs-qa, images)`,
+        `unknown benchmark "${args.command}" (available: kernels, ann, text, server, hnsw-profile, docs-qa, docs-qa-ingest, docs-qa-chunks, runtimes, console, sparse, browser, scale, images)`,
       );
   }
 }

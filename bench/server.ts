@@ -6,7 +6,10 @@
 // Both graphs (M 16, efConstruction 200) are tuned alike: for each target recall, the smallest ef (Quiver)
 // or ef_search (Chroma) reaching it on the tuning queries; recall and load are then measured on the scored
 // queries, which took no part in the choice (split.ts).
-// `npm run bench -- server [--data DIR] [--repeats N] [--json]`; QUIVER_BENCH_SECONDS, QUIVER_BENCH_CONNECTIONS.
+// The default-index server is also queried through its Qdrant- and Chroma-compatible routes (the same
+// collection and queries, docs/compat-*.md): their queries/s against Quiver's own route is the translation's cost.
+// `npm run bench -- server [--data DIR] [--repeats N] [--json] [--part compat]`; QUIVER_BENCH_SECONDS,
+// QUIVER_BENCH_CONNECTIONS. `--part compat` runs only the three routes of the default-index server.
 
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -24,6 +27,8 @@ export interface ServerBenchOptions {
   data?: string;
   json?: boolean;
   repeats?: number;
+  /** Only the default-index server through its own route and the Qdrant- and Chroma-compatible ones. */
+  compatOnly?: boolean;
 }
 
 const DEFAULT_DATA = "../shared/data/sift-128-euclidean-ngt5k";
@@ -124,7 +129,10 @@ interface Server {
  * A Quiver server over the data. `graph` forces the HNSW index (the default switches to it only past 10,000
  * records); `at(ef)` is then a configuration whose queries ask for that beam width.
  */
-async function startQuiver(d: Data, graph: boolean): Promise<Server & { at(ef?: number): Engine }> {
+async function startQuiver(
+  d: Data,
+  graph: boolean,
+): Promise<Server & { at(ef?: number): Engine; compat(api: "qdrant" | "chroma"): Engine }> {
   const path = mkdtempSync(join(tmpdir(), "quiver-bench-"));
   const port = await freePort();
   const child = spawn(
@@ -143,8 +151,9 @@ async function startQuiver(d: Data, graph: boolean): Promise<Server & { at(ef?: 
     headers: { ...auth, "content-type": "application/json" },
     body: JSON.stringify({
       schema: {
+        // Named as the Chroma-compatible API names its vector, so all three APIs query this collection.
         vectors: {
-          v: {
+          embedding: {
             dim: d.dim,
             metric: d.metric,
             ...(graph ? { index: { type: "hnsw", m: M, efConstruction: EF_CONSTRUCTION } } : {}),
@@ -173,6 +182,31 @@ async function startQuiver(d: Data, graph: boolean): Promise<Server & { at(ef?: 
         async search(q) {
           const r = await post<{ hits: { id: string }[] }>(url, JSON.parse(body(q)), auth);
           return r.hits.map((h) => Number(h.id));
+        },
+      };
+    },
+    compat(api) {
+      const qdrant = api === "qdrant";
+      const compatUrl = qdrant ? `${base}/collections/bench/points/query` : `${base}${CHROMA}/collections/bench/query`;
+      const headers: Record<string, string> = qdrant ? { "api-key": ADMIN } : { "x-chroma-token": ADMIN };
+      const body = (q: Float32Array) =>
+        JSON.stringify(
+          qdrant
+            ? { query: Array.from(q), limit: K }
+            : { query_embeddings: [Array.from(q)], n_results: K, include: ["distances"] },
+        );
+      return {
+        name: `quiver via the ${qdrant ? "Qdrant" : "Chroma"}-compatible API (default index)`,
+        url: compatUrl,
+        headers: { ...headers, "content-type": "application/json" },
+        body,
+        async search(q) {
+          if (qdrant) {
+            const r = await post<{ result: { points: { id: number }[] } }>(compatUrl, JSON.parse(body(q)), headers);
+            return r.result.points.map((p) => Number(p.id));
+          }
+          const r = await post<{ ids: string[][] }>(compatUrl, JSON.parse(body(q)), headers);
+          return r.ids[0].map(Number);
         },
       };
     },
@@ -358,24 +392,26 @@ export async function runServerBench(opts: ServerBenchOptions): Promise<void> {
   try {
     const quiver = await startQuiver(d, false);
     servers.push(quiver);
-    measured.push({ engine: quiver.at() });
-    const graph = await startQuiver(d, true);
-    servers.push(graph);
-    const graphRecall = tuningRecall("quiver (hnsw)", (ef) => graph.at(ef), d, split.tune, log);
-    let chroma: Awaited<ReturnType<typeof startChroma>> | null = null;
-    try {
-      chroma = await startChroma(d);
-      servers.push(chroma);
-    } catch (e) {
-      log(`chroma could not run: ${e instanceof Error ? e.message : String(e)}`);
-    }
-    const chromaRecall = chroma ? tuningRecall("chroma", (ef) => chroma.at(ef), d, split.tune, log) : null;
-    for (const target of TARGETS) {
-      const q = await smallestEf(target, graphRecall);
-      measured.push({ engine: graph.at(q.ef), target, tuned: q });
-      if (chroma && chromaRecall) {
-        const c = await smallestEf(target, chromaRecall);
-        measured.push({ engine: await chroma.at(c.ef), target, tuned: c });
+    measured.push({ engine: quiver.at() }, { engine: quiver.compat("qdrant") }, { engine: quiver.compat("chroma") });
+    if (!opts.compatOnly) {
+      const graph = await startQuiver(d, true);
+      servers.push(graph);
+      const graphRecall = tuningRecall("quiver (hnsw)", (ef) => graph.at(ef), d, split.tune, log);
+      let chroma: Awaited<ReturnType<typeof startChroma>> | null = null;
+      try {
+        chroma = await startChroma(d);
+        servers.push(chroma);
+      } catch (e) {
+        log(`chroma could not run: ${e instanceof Error ? e.message : String(e)}`);
+      }
+      const chromaRecall = chroma ? tuningRecall("chroma", (ef) => chroma.at(ef), d, split.tune, log) : null;
+      for (const target of TARGETS) {
+        const q = await smallestEf(target, graphRecall);
+        measured.push({ engine: graph.at(q.ef), target, tuned: q });
+        if (chroma && chromaRecall) {
+          const c = await smallestEf(target, chromaRecall);
+          measured.push({ engine: await chroma.at(c.ef), target, tuned: c });
+        }
       }
     }
     for (const m of measured) {
@@ -454,7 +490,14 @@ export async function runServerBench(opts: ServerBenchOptions): Promise<void> {
         `tuned for recall ${target}: ${q.engine} / ${c.engine}: ${(q.qps / c.qps).toFixed(2)}x queries/s at scored recall ${q.recall.toFixed(4)} vs ${c.recall.toFixed(4)}\n`,
       );
   }
-  const def = rows.find((r) => r.target === null);
+  const def = rows.find((r) => r.target === null && !r.engine.includes("compatible"));
+  // The translation's cost: the same server, collection and queries through each foreign API.
+  for (const c of rows.filter((r) => r.engine.includes("compatible")))
+    if (def)
+      process.stdout.write(
+        `${c.engine} / ${def.engine}: ${(c.qps / def.qps).toFixed(2)}x queries/s, p50 ${c.p50} vs ${def.p50} ms, recall ${c.recall.toFixed(4)} vs ${def.recall.toFixed(4)}
+`,
+      );
   for (const c of rows.filter((r) => r.engine.startsWith("chroma")))
     if (def)
       process.stdout.write(

@@ -1,16 +1,21 @@
 // Compiles the AssemblyScript modules (the distance kernels and the HNSW graph) to WebAssembly and embeds
 // each binary as base64 in a *-wasm.generated.ts file beside its loader, so the core loads it with no fs/fetch.
+// Each binary is also written as a package asset, dist/src/wasm/<name>.wasm (exported as quiverdb/wasm/<name>.wasm),
+// for hosts that must compile modules themselves and pass them to open(…, { wasm }) (workerd, strict CSP).
 // First generates both sides of the JS/WebAssembly boundary from src/core/kernels/boundary.json
 // (wasm-boundary.mjs); after compiling, fails unless each module passes wasm-check.mjs against that table.
 // Run by `npm run build:wasm` before tsc; the generated files are gitignored and rebuilt every time.
 import asc from "assemblyscript/asc";
-import { writeFileSync, readFileSync, existsSync } from "node:fs";
+import { writeFileSync, readFileSync, existsSync, mkdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
 import { AS_TARGET, BOUNDARY_TABLE, TS_TARGET, assemblyScriptSide, typescriptSide } from "./wasm-boundary.mjs";
 import { checkModule } from "./wasm-check.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+
+/** Where the .wasm assets go (tsc, which runs next, leaves them in place). */
+const ASSETS = "dist/src/wasm";
 
 /** Each module: its AssemblyScript entry, the generated file, the constant name and its entry in the boundary table. */
 const MODULES = [
@@ -78,6 +83,8 @@ async function build({ source, target, constant, what, boundary }, table) {
     process.exit(1);
   }
 
+  mkdirSync(join(root, ASSETS), { recursive: true });
+  writeFileSync(join(root, ASSETS, `${boundary}.wasm`), binary);
   const base64 = Buffer.from(binary).toString("base64");
   writeFileSync(
     join(root, target),

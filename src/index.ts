@@ -1,58 +1,17 @@
 /**
- * Quiver's package entry for Node.js: `open()` a database on a directory, or in memory.
- * Everything else is re-exported from the runtime-neutral modules.
+ * Quiver's package entry for Node.js, Bun and Deno: `open()` a database on a directory, or in memory,
+ * with every analyzer language loaded. Everything else is re-exported from the runtime-neutral entry.
  */
-import { Database, type DatabaseOptions } from "./database/database.js";
-import { mustBeFolder, NodeDirectory } from "./node/fs-directory.js";
-import { MemoryDirectory } from "./storage/memory-directory.js";
-import type { Directory } from "./storage/directory.js";
 import { defaultTextPlugins } from "./analyzers/plugins.js";
-import { EmbedderRegistry } from "./embed/bind.js";
-import type { Embedder } from "./embed/embedder.js";
+import { mustBeFolder, NodeDirectory } from "./node/fs-directory.js";
+import { type OpenDatabase, type OpenOptions, openOn } from "./open.js";
+import type { Directory } from "./storage/directory.js";
+import { MemoryDirectory } from "./storage/memory-directory.js";
 
-export { Database, type DatabaseOptions } from "./database/database.js";
-export { Collection } from "./database/collection.js";
-export type {
-  Filter,
-  QueryRequest,
-  QueryResult,
-  FusionRequest,
-  Hit,
-  HitExplain,
-  SourceExplain,
-  QueryPlan,
-  RecordOutput,
-} from "./api/query.js";
-export type {
-  DatabaseApi,
-  CollectionApi,
-  DatabaseStats,
-  VectorStats,
-  RecordInput,
-  ReadOptions,
-  ScrollRequest,
-  CallOptions,
-} from "./api/types.js";
-export type {
-  CollectionSchema,
-  CollectionInfo,
-  VectorSpec,
-  Metric,
-  PayloadIndexType,
-  TextFieldSpec,
-} from "./core/schema/schema.js";
-export { Deadline } from "./core/util/deadline.js";
-export type { TextPlugins, AnalyzerName } from "./core/analysis/analyzer.js";
+export * from "./neutral.js";
 export { defaultTextPlugins } from "./analyzers/plugins.js";
-export { DEFAULT_LIMITS, type Limits } from "./api/limits.js";
-export { describeDamage, type RecoveryReport, type Damage, type IfCorrupt } from "./database/recovery.js";
-export { planRepair, applyRepair, type RepairPlan, type RepairAction } from "./database/repair.js";
-export { QuiverError, ERROR_CATALOG, isQuiverError, type ErrorCode, type Problem } from "./core/errors/errors.js";
-export type { Directory, WritableFile, DirectoryLock } from "./storage/directory.js";
-export { MemoryDirectory } from "./storage/memory-directory.js";
 export { NodeDirectory } from "./node/fs-directory.js";
-// The AI-native layer: embedders, documents, memory, data quality (docs/ai.md). The local model loads lazily.
-export * from "./embed/index.js";
+// The local model loads lazily, and only here: it reads its weights from node_modules.
 export { localEmbedder, localModelAvailable, LOCAL_MODEL_ID } from "./embed/node/local-use.js";
 // Images (docs/images.md): the codecs and the offline model load on first use.
 export { offlineImageEmbedder, OFFLINE_IMAGE_MODEL_ID } from "./embed/node/image-mobilenet.js";
@@ -72,38 +31,6 @@ export {
   type ScanOptions,
   type SkippedFile,
 } from "./embed/node/files.js";
-export {
-  MemoryStore,
-  type MemoryOptions,
-  type MemoryScope,
-  type MemoryRecord,
-  type RememberInput,
-  type RememberResult,
-  type RecallOptions,
-  type RecallHit,
-} from "./memory/memory.js";
-export { doctor, type DoctorOptions, type DoctorReport } from "./quality/report.js";
-export {
-  analyzeQuality,
-  formatFindings,
-  type QualityFindings,
-  type QualityOptions,
-  type Finding,
-} from "./quality/analyze.js";
-
-export interface OpenOptions extends DatabaseOptions {
-  /**
-   * Embedders that vectors can be bound to by name in a schema (`{ embedder: "local" }`), so
-   * upsert and query accept text. Only these are ever used: a schema or request names one, never loads one.
-   */
-  embedders?: Record<string, Embedder>;
-}
-
-/** A database opened by `open()`: with the embedders its schemas can bind to. */
-export type OpenDatabase = Database & {
-  /** The embedders schemas can bind to; `db.embedders.set(name, embedder)` adds one after opening. */
-  readonly embedders: EmbedderRegistry;
-};
 
 /**
  * Opens the database stored at `path` (created if missing), or an in-memory database when no
@@ -120,12 +47,5 @@ export async function open(path?: string | Directory, options: OpenOptions = {})
   if (options.readOnly && typeof path === "string") await mustBeFolder(path);
   const dir = path === undefined ? new MemoryDirectory() : typeof path === "string" ? new NodeDirectory(path) : path;
   // English stemming and stop-word lists come from npm packages, so the core stays dependency-free.
-  const text = {
-    stemmers: { ...defaultTextPlugins.stemmers, ...options.text?.stemmers },
-    stopWords: { ...defaultTextPlugins.stopWords, ...options.text?.stopWords },
-  };
-  // The AI layer is built on the database, not inside it: its registry is the database's input hook.
-  const embedders = new EmbedderRegistry(options.embedders);
-  const db = await Database.openDirectory(dir, { ...options, text, inputHook: embedders });
-  return Object.assign(db, { embedders });
+  return openOn(dir, options, defaultTextPlugins);
 }

@@ -12,17 +12,29 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
-/** Each package specifier the docs import, as the built file it names in this checkout. */
+type ExportTarget = string | { [condition: string]: ExportTarget };
+
+/** The file Node picks for an export target: the first of its conditions Node matches, recursively. */
+function nodeTarget(target: ExportTarget): string | undefined {
+  if (typeof target === "string") return target;
+  for (const [condition, next] of Object.entries(target)) {
+    if (["node", "import", "default"].includes(condition)) return nodeTarget(next);
+  }
+  return undefined;
+}
+
+/** Each package specifier the docs import, as the built file Node resolves it to in this checkout. */
 function packageEntries(): [string, string][] {
   const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as {
     name: string;
-    exports: Record<string, string | { default: string }>;
+    exports: Record<string, ExportTarget>;
   };
   return Object.entries(pkg.exports)
-    .filter(([, target]) => typeof target === "object")
-    .map(([subpath, target]) => [
+    .map(([subpath, target]): [string, string | undefined] => [subpath, nodeTarget(target)])
+    .filter((e): e is [string, string] => e[1]?.endsWith(".js") === true)
+    .map(([subpath, file]) => [
       subpath === "." ? pkg.name : `${pkg.name}/${subpath.slice(2)}`,
-      pathToFileURL(join(ROOT, (target as { default: string }).default)).href,
+      pathToFileURL(join(ROOT, file)).href,
     ]);
 }
 

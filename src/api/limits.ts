@@ -26,6 +26,8 @@ export interface Limits {
   maxQueryTextLength: number;
   /** Most collections in one database. */
   maxCollections: number;
+  /** Most non-zero entries (index -> weight pairs) in one sparse vector, in a record or a query. */
+  maxSparseNonZeros: number;
 }
 
 export const DEFAULT_LIMITS: Limits = {
@@ -40,6 +42,7 @@ export const DEFAULT_LIMITS: Limits = {
   maxGroupScan: 100_000,
   maxQueryTextLength: 16_384,
   maxCollections: 1_000,
+  maxSparseNonZeros: 16_384,
 };
 
 /** Collection and vector names: 1 to 64 characters, letters, digits, `_`, `-`, `.`, not starting with `.` or `-`. */

@@ -3,15 +3,45 @@
  * the hits, their explanations, and the plan every query reports.
  */
 import type { FusionMethod } from "../core/query/fusion/fuse.js";
+import type { SparseVectorInput } from "../core/index/sparse/sparse-vector.js";
+
+export type { SparseVectorInput };
+
+/** A sparse vector as returned: indices ascending, `values[i]` the weight of `indices[i]`. */
+export interface SparseVectorOutput {
+  indices: number[];
+  values: number[];
+}
+
+/** A returned vector if it is dense (an array), else undefined: for code that only handles dense vectors. */
+export function denseOnly(v: number[] | SparseVectorOutput | undefined): number[] | undefined {
+  return Array.isArray(v) ? v : undefined;
+}
+
+/** Which sources a query runs: the vector, the text (BM25), or both fused. */
+export type QueryMode = "vector" | "text" | "hybrid";
+export const QUERY_MODES: readonly QueryMode[] = ["vector", "text", "hybrid"];
 
 /** A filter in Quiver's filter language (docs/filters.md), e.g. `{ lang: "en", year: { $gte: 2020 } }`. */
 export type Filter = Record<string, unknown>;
 
 export interface QueryRequest {
-  /** The query vector: an array when the collection has one named vector, else `{ name: array }`. */
-  vector?: ArrayLike<number> | Record<string, ArrayLike<number>> | string | Record<string, string>;
+  /**
+   * The query vector: an array when the collection has one named vector, else `{ name: array }`.
+   * A sparse vector is named: `{ terms: { indices, values } }`. One dense and one sparse vector
+   * together (`{ dense: [...], terms: {...} }`) make a hybrid query, fused like text and vector.
+   */
+  vector?: ArrayLike<number> | string | Record<string, ArrayLike<number> | string | SparseVectorInput>;
   /** Full-text query, searched with BM25 in every text field, or `{ query, fields }` to choose fields. */
   text?: string | { query: string; fields?: string[] };
+  /**
+   * Which sources run (a part of the request the mode does not use is not searched). Default: what
+   * the request gives, except that a `text` alone runs hybrid on a collection with text fields and
+   * a vector bound to an embedder (a document collection), the text's embedding as the vector, and
+   * runs on that vector when the collection has no text fields. A vector the mode needs and the
+   * request lacks is embedded from `text`. See src/database/query-mode.ts.
+   */
+  mode?: QueryMode;
   filter?: Filter;
   /** Hits to return (default 10). */
   limit?: number;
@@ -38,8 +68,8 @@ export interface FusionRequest {
   method?: FusionMethod;
   /** RRF's rank constant (default 60). */
   k?: number;
-  /** Per-source weights (default 1 each). */
-  weights?: { text?: number; vector?: number };
+  /** Per-source weights (default 1 each): BM25, the dense vector, the sparse vector. */
+  weights?: { text?: number; vector?: number; sparse?: number };
   /** Documents taken from each source before fusing (default 100, or limit + offset if larger). */
   depth?: number;
 }
@@ -53,7 +83,8 @@ export interface QueryResult {
 export interface RecordOutput {
   id: string;
   payload?: Record<string, unknown>;
-  vectors?: Record<string, number[]>;
+  /** Dense vectors as arrays, sparse ones as `{ indices, values }`. */
+  vectors?: Record<string, number[] | SparseVectorOutput>;
 }
 
 export interface Hit extends RecordOutput {
@@ -67,11 +98,25 @@ export interface Hit extends RecordOutput {
 
 /** How a query was executed; returned with every result so slow or surprising queries can be understood. */
 export interface QueryPlan {
-  /** `exact-scan` / `exact-filtered`: vector only; `text`: BM25 only; `hybrid`: both, fused. */
-  strategy: "exact-scan" | "exact-filtered" | "hnsw" | "hnsw-filtered" | "hnsw-acorn" | "text" | "hybrid";
-  /** The named vector searched, or "" for a text-only query. */
+  /**
+   * `exact-scan` / `exact-filtered`: dense vector only; `hnsw-filtered` / `hnsw-acorn`: the graph walked
+   * with the filter's match set; `hnsw-lazy`: the graph's candidates tested against the filter as they
+   * come (no match set built); `text`: BM25 only; `sparse`: sparse vector only; `hybrid`: two or three
+   * of them, fused.
+   */
+  strategy:
+    | "exact-scan"
+    | "exact-filtered"
+    | "hnsw"
+    | "hnsw-filtered"
+    | "hnsw-acorn"
+    | "hnsw-lazy"
+    | "text"
+    | "sparse"
+    | "hybrid";
+  /** The dense named vector searched, else the sparse one, or "" for a text-only query. */
   vector: string;
-  /** Vector queries: records that matched the filter (or all live records with that vector). Text queries: records containing a query term. */
+  /** Vector queries: records that matched the filter (estimated for `hnsw-lazy`; all live records with that vector unfiltered). Text queries: records containing a query term. */
   candidates: number;
   /** Whether payload indexes narrowed the filter before payloads were read. */
   usedIndexes: boolean;
@@ -81,6 +126,16 @@ export interface QueryPlan {
   text?: { fields: string[]; terms: Record<string, string[]>; matched: number };
   /** Hybrid queries: the fusion used, e.g. `zscore` or `rrf(k=60)`. */
   fusion?: string;
+  /**
+   * Sparse vector searches: the vector, the query's non-zero entries, the postings in their lists
+   * (what a full scan reads), the postings MaxScore read, and the documents it scored in full.
+   */
+  sparse?: { vector: string; terms: number; postings: number; read: number; scored: number };
+  /**
+   * Set when this runtime cannot run the HNSW module (no WebAssembly SIMD, or compiling it was refused
+   * and it was not passed in): the vector source was an exact scan (scalar kernels without SIMD), and this says why.
+   */
+  hnswUnavailable?: string;
   /** Graph searches: the beam width used, nodes scored, retries with a 4x wider beam, and whether an exact scan had to finish the job. */
   ann?: { ef: number; visited: number; widenings: number; fellBack: boolean };
 }
@@ -88,13 +143,14 @@ export interface QueryPlan {
 export interface SourceExplain {
   /** 1-based rank in this source's list. */
   rank: number;
-  /** The source's own score: BM25, or the vector similarity. */
+  /** The source's own score: BM25, the vector similarity, or the sparse dot product. */
   score: number;
 }
 
 export interface HitExplain {
   text?: SourceExplain | null;
   vector?: SourceExplain | null;
+  sparse?: SourceExplain | null;
   /** The fusion that produced `score`, for hybrid queries. */
   fusion?: string;
 }

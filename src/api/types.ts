@@ -5,13 +5,16 @@
  */
 import type { CollectionInfo, CollectionSchema } from "../core/schema/schema.js";
 import type { Deadline } from "../core/util/deadline.js";
-import type { Filter, QueryRequest, QueryResult, RecordOutput } from "./query.js";
+import type { Filter, QueryRequest, QueryResult, RecordOutput, SparseVectorInput } from "./query.js";
 
 /** The shape users pass to `upsert`. `vector` is shorthand when the collection has one named vector. */
 export interface RecordInput {
   id: string;
-  /** Text instead of numbers embeds it, for a vector bound to an embedder in the schema. */
-  vectors?: Record<string, ArrayLike<number> | string>;
+  /**
+   * Text instead of numbers embeds it, for a vector bound to an embedder in the schema. A sparse
+   * vector is `{ indices, values }` or `{ "17": 0.4, ... }`.
+   */
+  vectors?: Record<string, ArrayLike<number> | string | SparseVectorInput>;
   vector?: ArrayLike<number> | string;
   payload?: Record<string, unknown>;
 }
@@ -46,8 +49,8 @@ export interface CallOptions {
 export interface VectorStats {
   name: string;
   count: number;
-  /** `flat` (exact scans) until a graph exists, then `hnsw`. */
-  index: "flat" | "hnsw";
+  /** Dense: `flat` (exact scans) until a graph exists, then `hnsw`. Sparse: `inverted`. */
+  index: "flat" | "hnsw" | "inverted";
   quantization?: string;
   /** Where the full f32 vectors are: in memory, or in a scratch file (`originals: "disk"`). */
   originals: "memory" | "disk";
@@ -59,6 +62,8 @@ export interface VectorStats {
    * `onDisk`: f32 bytes in the scratch file.
    */
   bytesPerVector: { full: number; traversal: number; links: number; resident: number; onDisk: number };
+  /** Sparse vectors: the postings (index, weight pairs) their inverted index holds. */
+  postings?: number;
 }
 
 export interface DatabaseStats {
@@ -72,7 +77,13 @@ export interface DatabaseStats {
     segments: number;
     vectors: VectorStats[];
   }[];
+  /** The distance kernels: `wasm-simd`, or `scalar` (the TypeScript reference, where SIMD is unavailable). */
   kernels: string;
+  /**
+   * Set when this runtime cannot run the HNSW module (no WebAssembly SIMD, or compiling refused and
+   * `wasm.hnsw` not given), with the reason: no graphs are built and every vector query is an exact scan.
+   */
+  hnswUnavailable?: string;
   walBytes: number;
   lastCheckpointSeq: number;
   seq: number;

@@ -69,6 +69,10 @@ function checkable(schema: CollectionSchema): { schema: CollectionSchema; stand:
   const vectors: CollectionSchema["vectors"] = {};
   const bound: [string, number][] = [];
   for (const [name, spec] of Object.entries(schema.vectors)) {
+    if (spec.kind === "sparse") {
+      vectors[name] = spec;
+      continue;
+    }
     vectors[name] = { dim: spec.dim, metric: spec.metric, index: { type: "flat" } };
     if (spec.embedder) bound.push([name, spec.dim]);
   }

@@ -5,7 +5,7 @@
  */
 import { Command } from "commander";
 import { open, type OpenDatabase } from "../index.js";
-import { embeddersFromEnv } from "../embed/node/config.js";
+import { closeEmbedders, embeddersFromEnv } from "../embed/node/config.js";
 import { demoCommand } from "./commands/demo.js";
 import { exportCommand } from "./commands/export.js";
 import { importCommand } from "./commands/import.js";
@@ -36,9 +36,10 @@ async function withDb<T>(
   mode: { readOnly?: boolean } = {},
 ): Promise<T> {
   const path = (cmd.optsWithGlobals().db as string | undefined) ?? DEFAULT_DB;
+  // The embedders `serve` and `mcp` load, so a bound vector takes text here too (the local model loads on first use).
+  const embedders = embeddersFromEnv();
   const db = await open(path, {
-    // The embedders `serve` and `mcp` load, so a bound vector takes text here too (the local model loads on first use).
-    embedders: embeddersFromEnv(),
+    embedders,
     onWarning: (w) => process.stderr.write(`warning: ${w}\n`),
     // One look is what a command needs: no background refresh.
     ...(mode.readOnly ? { readOnly: true, refreshIntervalMs: 0 } : {}),
@@ -59,6 +60,7 @@ async function withDb<T>(
     if (!interrupt.signal.aborted) throw e;
   } finally {
     await db.close();
+    await closeEmbedders(embedders);
     process.off("SIGINT", onSigint);
   }
   if (interrupt.signal.aborted) process.exit(130);

@@ -9,7 +9,16 @@ import type { Filter, QueryRequest, QueryResult, RecordOutput } from "../api/que
 import type { DatabaseStats, ReadOptions, RecordInput, ScrollRequest } from "../api/types.js";
 import type { CollectionInfo, CollectionSchema } from "../core/schema/schema.js";
 
-export type { CollectionApi, DatabaseApi } from "../api/types.js";
+export type {
+  CollectionApi,
+  DatabaseApi,
+  DatabaseStats,
+  ReadOptions,
+  RecordInput,
+  ScrollRequest,
+} from "../api/types.js";
+export type { Filter, Hit, QueryPlan, QueryRequest, QueryResult, RecordOutput } from "../api/query.js";
+export type { CollectionInfo, CollectionSchema } from "../core/schema/schema.js";
 
 export interface ClientOptions {
   /** An API key: sent as `Authorization: Bearer <key>`. */
@@ -55,8 +64,11 @@ export class QuiverClient implements DatabaseApi {
     this.fetchFn = options.fetch ?? globalThis.fetch.bind(globalThis);
   }
 
-  /** Sends one request; rejects with the server's QuiverError (same code, message and problems). */
-  async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  /**
+   * Sends one request; rejects with the server's QuiverError (same code, message and problems).
+   * A successful answer is parsed as JSON, or returned as it is with `as: "text"` (/metrics).
+   */
+  async request<T>(method: string, path: string, body?: unknown, as: "json" | "text" = "json"): Promise<T> {
     if (this.closed) throw new QuiverError("CLOSED", "the client is closed");
     const headers: Record<string, string> = { accept: "application/json" };
     if (this.options.apiKey) headers.authorization = `Bearer ${this.options.apiKey}`;
@@ -84,6 +96,7 @@ export class QuiverClient implements DatabaseApi {
       method,
       path,
     });
+    if (res.ok && as === "text") return text as T;
     let json: unknown;
     try {
       json = text === "" ? undefined : JSON.parse(text);
@@ -131,6 +144,11 @@ export class QuiverClient implements DatabaseApi {
 
   async stats(): Promise<DatabaseStats> {
     return this.request<DatabaseStats>("GET", "/v1/stats");
+  }
+
+  /** The server's Prometheus metrics as text (GET /metrics, admin key). */
+  async metrics(): Promise<string> {
+    return this.request<string>("GET", "/metrics", undefined, "text");
   }
 
   async checkpoint(): Promise<void> {

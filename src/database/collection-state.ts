@@ -1,6 +1,6 @@
 /**
- * The in-memory state of one collection: ids and slots, vector slabs, payloads, payload
- * indexes and the full-text index. The full-text index is derived from the payloads (which the
+ * The in-memory state of one collection: ids and slots, vector slabs, sparse vector indexes,
+ * payloads, payload indexes and the full-text index. The full-text index is derived from the payloads (which the
  * WAL and segments already hold), so it is rebuilt as records are applied, at open as at write.
  * So is a named vector's HNSW graph. It applies already-validated, already-logged operations and
  * answers reads; of storage it touches only its scratch files (vectors with `originals: "disk"`),
@@ -21,11 +21,16 @@ import type { IndexSnapshot } from "../storage/index-file.js";
 import { SCRATCH_SUFFIX } from "../storage/directory.js";
 import { HnswIndex } from "../core/index/hnsw/hnsw.js";
 import { ANN_MIN_RECORDS } from "../core/query/plan/vector-plan.js";
+import { SparseIndex } from "../core/index/sparse/sparse-index.js";
+import type { SparseVector } from "../core/index/sparse/sparse-vector.js";
 
 /** What a collection's state is built with: kernels, the compiled HNSW module, analyzers' resources. */
 export interface StateEnv {
   kernels: KernelFactory;
-  hnsw: WebAssembly.Module;
+  /** Null where the runtime cannot run it: no graph is built, every vector query scans exactly. */
+  hnsw: WebAssembly.Module | null;
+  /** Why `hnsw` is null, reported by stats() and every vector query's plan. */
+  hnswUnavailable?: string;
   text: TextPlugins;
   /** Opens a scratch file (see Directory.openScratch) for `originals: "disk"`; absent = keep them in memory. */
   scratch?: (name: string) => RowFile;
@@ -54,6 +59,11 @@ export class CollectionState {
   slotIds: (string | undefined)[] = [];
   payloads: (Record<string, unknown> | undefined)[] = [];
   readonly vectors = new Map<string, NamedVectorState>();
+  /**
+   * Sparse named vectors: each an inverted index holding every record's vector. They live on the
+   * JavaScript heap, not in WebAssembly memory, so the write path's reservation does not cover them.
+   */
+  readonly sparse = new Map<string, SparseIndex>();
   readonly indexes: PayloadIndexSet;
   /** BM25 index of the schema's text fields, or null when it declares none. */
   readonly text: TextIndex | null;
@@ -76,7 +86,12 @@ export class CollectionState {
     readonly schema: CollectionSchema,
     private readonly env: StateEnv,
   ) {
+    // `i` counts every named vector, so a dense vector's scratch file keeps its name whatever the kinds.
     Object.entries(schema.vectors).forEach(([vname, spec], i) => {
+      if (spec.kind === "sparse") {
+        this.sparse.set(vname, new SparseIndex());
+        return;
+      }
       let rows: RowFile | null = null;
       let originalsNote: string | undefined;
       if (spec.index?.originals === "disk") {
@@ -167,15 +182,13 @@ export class CollectionState {
   /** Inserts or fully replaces each record (a vector or payload field not given is removed). */
   applyUpsert(records: StoredRecord[], trackDirty = true): void {
     const touched: (NamedVectorState | number)[] = [];
-    // Replaced vectors leave their graphs, and the graphs are repaired, before any vector is
-    // overwritten: the repair walks the removed nodes' neighbourhoods, which must still be theirs.
-    let removed = false;
+    // Replaced vectors leave their graphs (each delete repairs its neighbourhood) before any vector
+    // is overwritten: the repairs compare neighbours' vectors, which must still be the graph's.
     for (const r of records) {
       const slot = this.ids.get(r.id);
       if (slot === undefined) continue;
-      for (const v of this.vectors.values()) if (v.index && v.live[slot]) removed = v.index.delete(slot) || removed;
+      for (const v of this.vectors.values()) if (v.index && v.live[slot]) v.index.delete(slot);
     }
-    if (removed) for (const v of this.vectors.values()) v.index?.consolidate();
     for (const r of records) {
       let slot = this.ids.get(r.id);
       if (slot === undefined) {
@@ -186,6 +199,11 @@ export class CollectionState {
         const old = this.payloads[slot];
         if (old) this.indexes.remove(slot, old);
         this.text?.remove(slot);
+      }
+      for (const [vname, index] of this.sparse) {
+        index.remove(slot);
+        const v = r.sparse.get(vname);
+        if (v) index.add(slot, v);
       }
       const payload = JSON.parse(r.payloadJson) as Record<string, unknown>;
       this.payloads[slot] = payload;
@@ -215,7 +233,14 @@ export class CollectionState {
     this.version++;
   }
 
-  private newIndex(v: NamedVectorState): HnswIndex {
+  /** Why this collection has no graphs (the runtime cannot run the HNSW module), or undefined. */
+  get hnswUnavailable(): string | undefined {
+    return this.env.hnswUnavailable;
+  }
+
+  /** A new, empty graph; null where the HNSW module is unavailable (exact scans answer instead). */
+  private newIndex(v: NamedVectorState): HnswIndex | null {
+    if (!this.env.hnsw) return null;
     return new HnswIndex(this.env.hnsw, v.slab, {
       m: v.spec.m,
       efConstruction: v.spec.efConstruction,
@@ -233,6 +258,7 @@ export class CollectionState {
   /** A new graph over every live vector. */
   private buildIndex(v: NamedVectorState): void {
     const index = this.newIndex(v);
+    if (!index) return;
     try {
       index.reserve(v.count);
       for (let slot = 0; slot < this.highWater; slot++) if (v.live[slot]) index.insert(slot);
@@ -252,6 +278,7 @@ export class CollectionState {
       const old = this.payloads[slot];
       if (old) this.indexes.remove(slot, old);
       this.text?.remove(slot);
+      for (const index of this.sparse.values()) index.remove(slot);
       this.ids.delete(id);
       this.slotIds[slot] = undefined;
       this.payloads[slot] = undefined;
@@ -280,7 +307,12 @@ export class CollectionState {
     if (id === undefined) throw new QuiverError("INTERNAL", `slot ${slot} is empty`);
     const vectors = new Map<string, Float32Array>();
     for (const [vname, v] of this.vectors) if (v.live[slot]) vectors.set(vname, v.slab.get(slot));
-    return { id, payloadJson: JSON.stringify(this.payloads[slot] ?? {}), vectors };
+    const sparse = new Map<string, SparseVector>();
+    for (const [vname, index] of this.sparse) {
+      const v = index.get(slot);
+      if (v) sparse.set(vname, v);
+    }
+    return { id, payloadJson: JSON.stringify(this.payloads[slot] ?? {}), vectors, sparse };
   }
 
   /**
@@ -346,7 +378,9 @@ export class CollectionState {
     let restored = 0;
     for (const [vname, v] of this.vectors) {
       const bytes = graphs.get(vname);
-      if (bytes) {
+      // Without the module a stored graph cannot be read: it is ignored (the next checkpoint writes
+      // none), and a runtime that has the module rebuilds it from the records.
+      if (bytes && this.env.hnsw) {
         try {
           const index = HnswIndex.fromBytes(this.env.hnsw, v.slab, bytes);
           let same = index.size === v.count;
@@ -386,6 +420,22 @@ export class CollectionState {
   }
 
   vectorStats(): VectorStats[] {
+    const sparse = [...this.sparse].map(([name, index]): VectorStats => {
+      const bytes = index.memoryBytes();
+      const per = index.count > 0 ? Math.round(bytes / index.count) : 0;
+      return {
+        name,
+        count: index.count,
+        index: "inverted",
+        originals: "memory",
+        bytesPerVector: { full: per, traversal: 0, links: 0, resident: per, onDisk: 0 },
+        postings: index.postingCount,
+      };
+    });
+    return [...this.dense(), ...sparse];
+  }
+
+  private dense(): VectorStats[] {
     return [...this.vectors].map(([name, v]) => {
       const full = v.slab.dim * 4;
       const onDisk = v.slab.rowsResident ? 0 : full;
@@ -425,6 +475,7 @@ export class CollectionState {
   memoryBytes(): number {
     let bytes = 0;
     for (const v of this.vectors.values()) bytes += v.slab.bytesUsed() + v.live.length;
+    for (const index of this.sparse.values()) bytes += index.memoryBytes();
     return bytes;
   }
 

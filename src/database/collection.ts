@@ -15,6 +15,7 @@ import { search } from "./search.js";
 import type { CollectionSchema } from "../core/schema/schema.js";
 import { validateIds, validateRecords } from "./validate.js";
 import { checkCount, checkQueryTextLength, parseQueryRequest } from "./query-request.js";
+import { applyQueryMode } from "./query-mode.js";
 
 /**
  * Rewrites a call's input before it is validated: how a layer above the database accepts other
@@ -25,6 +26,8 @@ export interface InputHook {
   prepareRecords(records: unknown, schema: CollectionSchema): Promise<unknown> | null;
   /** The query rewritten, or null when it needs nothing. */
   prepareQuery<T extends { vector?: unknown }>(req: T, schema: CollectionSchema): Promise<T> | null;
+  /** Whether text can be embedded with the embedder of this name (a query's text then runs hybrid). */
+  canEmbed(embedder: string): boolean;
 }
 
 /**
@@ -167,7 +170,8 @@ export class Collection implements CollectionApi {
 
   /**
    * Searches by vector, by text (BM25), or both (hybrid, fused), optionally among the records
-   * matching a filter. Vector search is exact until a vector has an HNSW graph, then approximate
+   * matching a filter. A text alone runs hybrid where the collection can embed it (query-mode.ts);
+   * `mode` chooses. Vector search is exact until a vector has an HNSW graph, then approximate
    * (`ef` trades speed for accuracy; `exact: true` forces the scan). Validation: query-request.ts.
    * @example
    * const { hits } = await docs.query({ vector: q, limit: 10, filter: { lang: "en", year: { $gte: 2020 } } });
@@ -177,7 +181,9 @@ export class Collection implements CollectionApi {
     // Input hooks run first (text in place of the vector is embedded: src/embed/bind.ts), once the
     // query's texts are known to be within maxQueryTextLength (embedding is paid per character).
     checkQueryTextLength(req, this.#host.limits);
-    const rewritten = this.#host.input?.prepareQuery(req, this.#state().schema);
+    const input = this.#host.input;
+    req = applyQueryMode(req, this.#state().schema, (name) => input?.canEmbed(name) ?? false);
+    const rewritten = input?.prepareQuery(req, this.#state().schema);
     if (rewritten) req = await rewritten;
     const state = this.#state();
     const { spec, limit, offset } = parseQueryRequest(state, req, this.#host.limits);

@@ -8,7 +8,7 @@
 import { QuiverError } from "../core/errors/errors.js";
 import type { DatabaseApi, DatabaseStats } from "../api/types.js";
 import { loadKernelFactory } from "../core/kernels/load.js";
-import { loadHnswModule } from "../core/index/hnsw/module.js";
+import { hnswModuleOrReason } from "../core/index/hnsw/module.js";
 import { writeFileAtomic, type Directory, type DirectoryLock } from "../storage/directory.js";
 import { MANIFEST_FILE, emptyManifest, encodeManifest } from "../storage/manifest.js";
 import { WalWriter } from "../storage/wal.js";
@@ -88,6 +88,22 @@ function newUid(): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
+/**
+ * The kernels and the HNSW module for this runtime. Where the HNSW module cannot run (no SIMD, or
+ * compiling refused), the database still opens: exact scans with the kernels it has (scalar without
+ * SIMD), said in stats(), in every vector query's plan, and once through onWarning.
+ */
+async function searchEnv(options: DatabaseOptions): Promise<Pick<StateEnv, "kernels" | "hnsw" | "hnswUnavailable">> {
+  const kernels = await loadKernelFactory(options.kernels, options.wasm?.kernels);
+  const hnsw = await hnswModuleOrReason(options.wasm?.hnsw);
+  if (!hnsw.module) {
+    const unavailable = `${hnsw.unavailable}; vector queries scan exactly with the ${kernels.name} kernels`;
+    options.onWarning?.(unavailable);
+    return { kernels, hnsw: null, hnswUnavailable: unavailable };
+  }
+  return { kernels, hnsw: hnsw.module };
+}
+
 export class Database implements DatabaseApi {
   readonly limits: Limits;
   private readonly writer: Writer;
@@ -151,13 +167,7 @@ export class Database implements DatabaseApi {
     if (options.readOnly) return Database.openReader(dir, options);
     const lock = await dir.lock();
     try {
-      const kernels = await loadKernelFactory(options.kernels, options.wasm?.kernels);
-      const env: StateEnv = {
-        kernels,
-        hnsw: await loadHnswModule(options.wasm?.hnsw),
-        text: options.text ?? {},
-        growHook: options.growHook,
-      };
+      const env: StateEnv = { ...(await searchEnv(options)), text: options.text ?? {}, growHook: options.growHook };
       if (dir.openScratch) env.scratch = (name) => dir.openScratch!(name);
       const r = await recover(dir, env, { ifCorrupt: options.ifCorrupt });
       for (const w of r.report.warnings) options.onWarning?.(w);
@@ -202,8 +212,7 @@ export class Database implements DatabaseApi {
 
   /** The read-only opener: no lock, no scratch files (derived data stays in memory), nothing written. */
   private static async openReader(dir: Directory, options: DatabaseOptions): Promise<Database> {
-    const kernels = await loadKernelFactory(options.kernels, options.wasm?.kernels);
-    const env: StateEnv = { kernels, hnsw: await loadHnswModule(options.wasm?.hnsw), text: options.text ?? {} };
+    const env: StateEnv = { ...(await searchEnv(options)), text: options.text ?? {} };
     const { follower, loaded } = await Follower.load(dir, env);
     for (const w of loaded.report.warnings) options.onWarning?.(w);
     const noLock: DirectoryLock = { release: async () => undefined };
@@ -408,6 +417,7 @@ export class Database implements DatabaseApi {
         vectors: c.vectorStats(),
       })),
       kernels: this.env.kernels.name,
+      ...(this.env.hnswUnavailable && { hnswUnavailable: this.env.hnswUnavailable }),
       walBytes: this.wal?.size ?? this.follower?.walBytes ?? 0,
       lastCheckpointSeq: this.checkpointSeq,
       seq: this.seq,

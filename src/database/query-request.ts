@@ -7,8 +7,9 @@ import { FUSION_METHODS, type FusionMethod } from "../core/query/fusion/fuse.js"
 import type { CollectionState } from "./collection-state.js";
 import type { QueryRequest } from "../api/query.js";
 import type { Limits } from "../api/limits.js";
-import { DEFAULT_FUSION_DEPTH, type SearchSpec } from "./search.js";
+import { DEFAULT_FUSION_DEPTH, SOURCES, type SearchSpec } from "./search.js";
 import { validateQueryVector } from "./validate.js";
+import { toSparseVector } from "../core/index/sparse/sparse-vector.js";
 
 /** An integer option from `min` to `max`: malformed or below `min` is INVALID_ARGUMENT, above `max` (a limit) LIMIT_EXCEEDED. */
 export function checkCount(v: unknown, path: string, min: number, max: number, fallback: number): number {
@@ -66,13 +67,17 @@ export function parseQueryRequest(
   checkQueryTextLength(req, limits);
   const problems: Problem[] = [];
   const spec: SearchSpec = {
-    fusion: { method: "zscore", k: 60, weights: [1, 1], depth: DEFAULT_FUSION_DEPTH },
+    fusion: { method: "zscore", k: 60, weights: [...SOURCES.map(() => 1)], depth: DEFAULT_FUSION_DEPTH },
     maxGroupScan: limits.maxGroupScan,
   };
   if (req.vector === undefined && req.text === undefined) {
     problems.push({ path: "query", message: "needs a vector, a text, or both" });
   }
-  if (req.vector !== undefined) spec.vector = queryVector(state, req.vector);
+  if (req.vector !== undefined) {
+    const given = queryVectors(state, req.vector, limits, problems);
+    spec.vector = given.dense;
+    spec.sparse = given.sparse;
+  }
   checkCount(req.ef, "ef", 1, limits.maxTopK, 0);
   if (req.exact !== undefined && typeof req.exact !== "boolean")
     problems.push({ path: "exact", message: "must be true or false" });
@@ -110,43 +115,73 @@ export function parseQueryRequest(
   return { spec, limit, offset };
 }
 
-function queryVector(
+type DenseQuery = NonNullable<SearchSpec["vector"]>;
+type SparseQuery = NonNullable<SearchSpec["sparse"]>;
+
+/**
+ * The query's vectors: an array for the collection's one (dense) vector, or an object naming at
+ * most one dense and at most one sparse vector (both together make a hybrid query).
+ */
+function queryVectors(
   state: CollectionState,
   v: unknown,
-): { name: string; query: Float32Array; options?: { ef?: number; exact?: boolean } } {
+  limits: Limits,
+  problems: Problem[],
+): { dense?: DenseQuery; sparse?: SparseQuery } {
   const names = Object.keys(state.schema.vectors);
-  let vectorName: string;
-  let raw: unknown;
-  let path = "vector";
+  const path = "vector";
   if (names.length === 0) {
     throw QuiverError.fromProblems("INVALID_ARGUMENT", [
       { path, message: "this collection has no vectors; search it with text" },
     ]);
   }
   if (Array.isArray(v) || v instanceof Float32Array || v instanceof Float64Array) {
-    if (names.length !== 1) {
+    if (names.length !== 1 || state.schema.vectors[names[0]].kind === "sparse") {
       throw QuiverError.fromProblems("INVALID_ARGUMENT", [
-        { path, message: `this collection has several vectors (${names.join(", ")}): pass { name: [...] }` },
+        {
+          path,
+          message:
+            names.length !== 1
+              ? `this collection has several vectors (${names.join(", ")}): pass { name: [...] }`
+              : `${names[0]} is a sparse vector: pass { ${names[0]}: { indices, values } }`,
+        },
       ]);
     }
-    vectorName = names[0];
-    raw = v;
-  } else if (typeof v === "object" && v !== null && Object.keys(v).length === 1) {
-    vectorName = Object.keys(v)[0];
-    raw = (v as Record<string, unknown>)[vectorName];
-    path = `vector.${vectorName}`;
-    if (!Object.hasOwn(state.schema.vectors, vectorName)) {
-      throw QuiverError.fromProblems("INVALID_ARGUMENT", [
-        { path, message: `unknown vector; this collection has ${names.join(", ")}` },
-      ]);
-    }
-  } else {
+    const spec = state.schema.vectors[names[0]];
+    return { dense: { name: names[0], query: validateQueryVector(v, spec.dim!, spec.metric!, path) } };
+  }
+  const given = typeof v === "object" && v !== null ? Object.keys(v) : [];
+  if (given.length === 0 || given.length > 2) {
     throw QuiverError.fromProblems("INVALID_ARGUMENT", [
-      { path, message: "must be an array of numbers, or { name: array } naming one vector" },
+      {
+        path,
+        message: "must be an array of numbers, or { name: vector } naming one vector (or one dense and one sparse)",
+      },
     ]);
   }
-  const spec = state.schema.vectors[vectorName];
-  return { name: vectorName, query: validateQueryVector(raw, spec.dim, spec.metric, path) };
+  const out: { dense?: DenseQuery; sparse?: SparseQuery } = {};
+  for (const name of given) {
+    const p = `vector.${name}`;
+    const raw = (v as Record<string, unknown>)[name];
+    if (!Object.hasOwn(state.schema.vectors, name)) {
+      problems.push({ path: p, message: `unknown vector; this collection has ${names.join(", ")}` });
+      continue;
+    }
+    const spec = state.schema.vectors[name];
+    const kind = spec.kind === "sparse" ? "sparse" : "dense";
+    if (out[kind]) {
+      problems.push({ path: p, message: `a query takes one ${kind} vector; ${out[kind].name} is already given` });
+      continue;
+    }
+    if (spec.kind !== "sparse") {
+      out.dense = { name, query: validateQueryVector(raw, spec.dim, spec.metric, p) };
+      continue;
+    }
+    const s = toSparseVector(raw, p, limits.maxSparseNonZeros, problems);
+    if (s.tooLarge) throw QuiverError.fromProblems("LIMIT_EXCEEDED", problems);
+    if (s.vector) out.sparse = { name, query: s.vector };
+  }
+  return out;
 }
 
 function queryText(
@@ -220,10 +255,10 @@ function queryFusion(f: unknown, spec: SearchSpec, problems: Problem[], limits: 
   }
   if (o.weights !== undefined) {
     if (typeof o.weights !== "object" || o.weights === null || Array.isArray(o.weights)) {
-      problems.push({ path: "fusion.weights", message: "must be an object { text?, vector? }" });
+      problems.push({ path: "fusion.weights", message: `must be an object { ${SOURCES.join("?, ")}? }` });
     } else {
       const w = o.weights as Record<string, unknown>;
-      (["text", "vector"] as const).forEach((name, i) => {
+      SOURCES.forEach((name, i) => {
         const x = w[name];
         if (x === undefined) return;
         if (typeof x !== "number" || !Number.isFinite(x) || x < 0)
@@ -234,8 +269,8 @@ function queryFusion(f: unknown, spec: SearchSpec, problems: Problem[], limits: 
         else spec.fusion.weights[i] = x;
       });
       for (const key of Object.keys(w))
-        if (key !== "text" && key !== "vector")
-          problems.push({ path: `fusion.weights.${key}`, message: "unknown source (expected text, vector)" });
+        if (!(SOURCES as readonly string[]).includes(key))
+          problems.push({ path: `fusion.weights.${key}`, message: `unknown source (expected ${SOURCES.join(", ")})` });
     }
   }
   for (const key of Object.keys(o))

@@ -6,8 +6,10 @@ import type { FilterNode } from "../core/query/filter/ast.js";
 import { matches } from "../core/query/filter/evaluate.js";
 import { candidateSlots } from "../core/query/plan/candidates.js";
 import { DEADLINE_STRIDE, type Deadline } from "../core/util/deadline.js";
+import type { MatchSet } from "../core/query/plan/vector-plan.js";
 import type { CollectionState } from "./collection-state.js";
 import type { RecordOutput } from "../api/query.js";
+import { sparseToJson } from "../core/index/sparse/sparse-vector.js";
 
 export interface OutputOptions {
   withPayload: boolean;
@@ -18,11 +20,37 @@ export function outputRecord(state: CollectionState, slot: number, opts: OutputO
   const out: RecordOutput = { id: state.slotIds[slot]! };
   if (opts.withPayload) out.payload = structuredClone(state.payloads[slot] ?? {});
   if (opts.withVectors) {
-    const vectors: Record<string, number[]> = {};
+    const vectors: NonNullable<RecordOutput["vectors"]> = {};
     for (const [name, v] of state.vectors) if (v.live[slot]) vectors[name] = Array.from(v.slab.get(slot));
+    for (const [name, index] of state.sparse) {
+      const v = index.get(slot);
+      if (v) vectors[name] = sparseToJson(v);
+    }
     out.vectors = vectors;
   }
   return out;
+}
+
+/**
+ * Calls `visit` with each live record's slot that matches the filter: the index's candidates when
+ * the payload indexes narrow it, every slot otherwise; each candidate's payload checked once.
+ */
+function forEachMatch(
+  state: CollectionState,
+  filter: FilterNode,
+  deadline: Deadline | undefined,
+  visit: (slot: number) => void,
+): { usedIndexes: boolean; payloadsChecked: number } {
+  const fromIndex = candidateSlots(filter, state.indexes);
+  let checked = 0;
+  const test = (slot: number): void => {
+    if (state.slotIds[slot] === undefined) return;
+    if (++checked % DEADLINE_STRIDE === 0) deadline?.check();
+    if (matches(filter, state.payloads[slot])) visit(slot);
+  };
+  if (fromIndex) for (const slot of fromIndex) test(slot);
+  else for (let slot = 0; slot < state.highWater; slot++) test(slot);
+  return { usedIndexes: fromIndex !== null, payloadsChecked: checked };
 }
 
 /** Slots of live records matching the filter, in ascending slot order. */
@@ -31,24 +59,26 @@ export function matchingSlots(
   filter: FilterNode,
   deadline?: Deadline,
 ): { slots: Uint32Array; usedIndexes: boolean; payloadsChecked: number } {
-  const fromIndex = candidateSlots(filter, state.indexes);
   const out: number[] = [];
-  let checked = 0;
-  if (fromIndex) {
-    for (const slot of fromIndex) {
-      if (state.slotIds[slot] === undefined) continue;
-      if (++checked % DEADLINE_STRIDE === 0) deadline?.check();
-      if (matches(filter, state.payloads[slot])) out.push(slot);
-    }
-    out.sort((a, b) => a - b);
-  } else {
-    for (let slot = 0; slot < state.highWater; slot++) {
-      if (state.slotIds[slot] === undefined) continue;
-      if (++checked % DEADLINE_STRIDE === 0) deadline?.check();
-      if (matches(filter, state.payloads[slot])) out.push(slot);
-    }
-  }
-  return { slots: Uint32Array.from(out), usedIndexes: fromIndex !== null, payloadsChecked: checked };
+  const info = forEachMatch(state, filter, deadline, (slot) => out.push(slot));
+  const slots = Uint32Array.from(out);
+  if (info.usedIndexes) slots.sort();
+  return { slots, ...info };
+}
+
+/** The live records matching the filter as a match set (bitmap and count): no list, no sort. */
+export function matchSet(
+  state: CollectionState,
+  filter: FilterNode,
+  deadline?: Deadline,
+): MatchSet & { usedIndexes: boolean; payloadsChecked: number } {
+  const bits = new Uint8Array(Math.ceil(state.highWater / 8));
+  let count = 0;
+  const info = forEachMatch(state, filter, deadline, (slot) => {
+    bits[slot >> 3] |= 1 << (slot & 7);
+    count++;
+  });
+  return { bits, count, ...info };
 }
 
 export function countMatching(state: CollectionState, filter: FilterNode | undefined, deadline?: Deadline): number {

@@ -1,21 +1,25 @@
 /**
- * Text, vector and hybrid queries over a collection's state: evaluates the filter once, runs each
- * source (BM25 through the TextIndex; vectors through the planner in core/query/plan/vector-plan.ts,
- * an exact scan or the HNSW graph), fuses them (src/core/query/fusion/), groups by a payload field,
+ * Text, vector, sparse and hybrid queries over a collection's state: evaluates the filter once, runs
+ * each source (BM25 through the TextIndex; dense vectors through the planner in
+ * core/query/plan/vector-plan.ts, an exact scan or the HNSW graph; a sparse vector through its
+ * SparseIndex, MaxScore), fuses them (src/core/query/fusion/), groups by a payload field,
  * and attaches per-hit explanations. Nothing a caller can see changes, but a graph search first
  * settles inserts that were waiting for the graph's quantizer (HnswIndex.liveView).
  */
 import { QuiverError } from "../core/errors/errors.js";
 import { flatSearch } from "../core/index/flat/flat-search.js";
-import { bitmapOf, type SlotBitmap } from "../core/index/slot-bitmap.js";
-import { vectorSearch } from "../core/query/plan/vector-plan.js";
+import type { SlotBitmap } from "../core/index/slot-bitmap.js";
+import { vectorSearch, type LazyFilter, type MatchSet } from "../core/query/plan/vector-plan.js";
+import { estimateFilter, preferLazy, type FilterEstimate } from "../core/query/plan/filter-estimate.js";
+import { matches } from "../core/query/filter/evaluate.js";
 import type { FilterNode } from "../core/query/filter/ast.js";
 import { fuse, type FusionOptions, type FusionSource } from "../core/query/fusion/fuse.js";
 import { valuesAt, splitPath } from "../core/payload/path.js";
 import type { Deadline } from "../core/util/deadline.js";
 import type { CollectionState } from "./collection-state.js";
 import type { HitExplain, QueryPlan } from "../api/query.js";
-import { matchingSlots } from "./reads.js";
+import { matchSet } from "./reads.js";
+import type { SparseVector } from "../core/index/sparse/sparse-vector.js";
 
 /** Live records sampled to estimate a vector's score distribution for z-score fusion. */
 const STATS_SAMPLE = 1024;
@@ -30,17 +34,25 @@ export interface VectorSearchOptions {
   exact?: boolean;
 }
 
-/** A filter's matches, evaluated once per query and shared by the text and the vector source. */
-interface FilterMatch {
-  slots: Uint32Array;
-  bits: SlotBitmap;
-  usedIndexes: boolean;
-  payloadsChecked: number;
+/**
+ * A query's filter, evaluated once and shared by the text and the vector source: either its match set,
+ * or (a vector-only query whose graph would rather test candidates) a lazy filter. `info` is what
+ * the plan reports of it, updated as the lazy filter runs.
+ */
+interface QueryFilter {
+  match?: MatchSet;
+  lazy?: LazyFilter;
+  info: { usedIndexes: boolean; payloadsChecked: number };
 }
+
+/** The sources a query can rank by, in the order of fusion weights (`fusion.weights`) and explanations. */
+export const SOURCES = ["text", "vector", "sparse"] as const;
+type SourceName = (typeof SOURCES)[number];
 
 export interface SearchSpec {
   text?: { query: string; fields?: string[] };
   vector?: { name: string; query: Float32Array; options?: VectorSearchOptions };
+  sparse?: { name: string; query: SparseVector };
   filter?: FilterNode;
   fusion: FusionOptions & { depth: number };
   groupBy?: string;
@@ -96,87 +108,134 @@ function rankOnce(
   spec: SearchSpec,
   k: number,
 ): { hits: RankedHit[]; plan: QueryPlan; truncated: boolean } {
-  let match: FilterMatch | undefined;
-  if (spec.filter && spec.filter.kind !== "all") {
-    const m = matchingSlots(state, spec.filter, spec.deadline);
-    match = { ...m, bits: bitmapOf(m.slots, state.highWater) };
-  }
-  const filterInfo = { usedIndexes: match?.usedIndexes ?? false, payloadsChecked: match?.payloadsChecked ?? 0 };
+  const filter = queryFilter(state, spec, k);
+  const match = filter?.match;
+  const filterInfo = filter?.info ?? { usedIndexes: false, payloadsChecked: 0 };
+  const active = SOURCES.filter((name) => spec[name] !== undefined);
+  if (active.length === 1) return rankOne(state, spec, active[0], filter, k);
 
-  if (!spec.vector) {
-    const t = textSearch(state, spec, k, match?.bits);
-    const hits = t.slots.map((slot, i) => ({
-      slot,
-      score: t.scores[i],
-      explain: { text: { rank: i + 1, score: t.scores[i] } },
-    }));
-    return {
-      hits,
-      truncated: t.slots.length === k,
+  // Hybrid: every list at least `depth` deep, then each source scores the others' documents too.
+  const depth = Math.max(k, spec.fusion.depth);
+  const v = spec.vector && vectorQuery(state, spec.vector, filter, depth, spec.deadline);
+  const sp = spec.sparse && sparseQuery(state, spec.sparse, filter, depth, spec.deadline);
+  const others = [...new Set([...(v?.slots ?? []), ...(sp?.slots ?? [])])];
+  const t = spec.text ? textSearch(state, spec, depth, match?.bits, others) : undefined;
+  const runs: FusionSource[] = [];
+  if (t) {
+    const textScoreOf = new Map<number, number>();
+    others.forEach((slot, i) => {
+      textScoreOf.set(slot, t.extraScores[i]);
+    });
+    runs.push({ ...t, scoreOf: (s) => textScoreOf.get(s) ?? 0 });
+  }
+  if (v) {
+    const vector = spec.vector!;
+    const named = state.vectors.get(vector.name)!;
+    const inVector = new Set(v.slots);
+    const missing = Uint32Array.from(
+      new Set([...(t?.slots ?? []), ...(sp?.slots ?? [])].filter((s) => !inVector.has(s))),
+    );
+    const vectorScoreOf = new Map<number, number>();
+    if (missing.length > 0) {
+      const r = flatSearch(named.slab, vector.query, missing.length, {
+        count: state.highWater,
+        live: named.live,
+        candidates: missing,
+        deadline: spec.deadline,
+      });
+      r.slots.forEach((slot, i) => {
+        vectorScoreOf.set(slot, r.scores[i]);
+      });
+    }
+    const vstats = vectorStats(state, vector.name, vector.query, spec.deadline);
+    runs.push({ slots: v.slots, scores: v.scores, ...vstats, scoreOf: (s) => vectorScoreOf.get(s) });
+  }
+  if (sp) {
+    const index = state.sparse.get(spec.sparse!.name)!;
+    const query = spec.sparse!.query;
+    const stats = index.scoreStats(query, STATS_SAMPLE);
+    runs.push({ slots: sp.slots, scores: sp.scores, ...stats, scoreOf: (s) => index.score(s, query) });
+  }
+  const weights = active.map((name) => spec.fusion.weights[SOURCES.indexOf(name)] ?? 1);
+  const fused = fuse(runs, { ...spec.fusion, weights });
+  const label = spec.fusion.method === "rrf" ? `rrf(k=${spec.fusion.k})` : spec.fusion.method;
+  const hits = fused.slice(0, k).map((h) => {
+    const explain: HitExplain = { fusion: label };
+    active.forEach((name, i) => {
+      explain[name] = h.parts[i];
+    });
+    return { slot: h.slot, score: h.score, explain };
+  });
+  const plan: QueryPlan = {
+    strategy: "hybrid",
+    vector: spec.vector?.name ?? spec.sparse?.name ?? "",
+    candidates: v?.plan.candidates ?? sp?.plan.candidates ?? t?.matched ?? 0,
+    usedIndexes: filterInfo.usedIndexes,
+    payloadsChecked: filterInfo.payloadsChecked,
+    fusion: label,
+  };
+  if (t) plan.text = t.info;
+  if (sp?.plan.sparse) plan.sparse = sp.plan.sparse;
+  if (v?.plan.hnswUnavailable) plan.hnswUnavailable = v.plan.hnswUnavailable;
+  return { hits, truncated: runs.some((r) => r.slots.length === depth), plan };
+}
+
+/** A query with a single source: its own ranking, scores and plan, unfused. */
+function rankOne(
+  state: CollectionState,
+  spec: SearchSpec,
+  source: SourceName,
+  filter: QueryFilter | undefined,
+  k: number,
+): { hits: RankedHit[]; plan: QueryPlan; truncated: boolean } {
+  let r: { slots: number[]; scores: number[]; plan: QueryPlan };
+  if (source === "vector") r = vectorQuery(state, spec.vector!, filter, k, spec.deadline);
+  else if (source === "sparse") r = sparseQuery(state, spec.sparse!, filter, k, spec.deadline);
+  else {
+    const t = textSearch(state, spec, k, filter?.match?.bits);
+    r = {
+      ...t,
       plan: {
         strategy: "text",
         vector: "",
         candidates: t.matched,
-        usedIndexes: filterInfo.usedIndexes,
-        payloadsChecked: filterInfo.payloadsChecked,
+        usedIndexes: filter?.info.usedIndexes ?? false,
+        payloadsChecked: filter?.info.payloadsChecked ?? 0,
         text: t.info,
       },
     };
   }
-  if (!spec.text) {
-    const v = vectorQuery(state, spec.vector, match, k, spec.deadline);
-    const hits = v.slots.map((slot, i) => ({
-      slot,
-      score: v.scores[i],
-      explain: { vector: { rank: i + 1, score: v.scores[i] } },
-    }));
-    return { hits, truncated: v.slots.length === k, plan: v.plan };
-  }
+  const hits = r.slots.map((slot, i) => ({
+    slot,
+    score: r.scores[i],
+    explain: { [source]: { rank: i + 1, score: r.scores[i] } },
+  }));
+  return { hits, truncated: r.slots.length === k, plan: r.plan };
+}
 
-  // Hybrid: both lists at least `depth` deep, then each source scores the other's documents too.
-  const depth = Math.max(k, spec.fusion.depth);
-  const v = vectorQuery(state, spec.vector, match, depth, spec.deadline);
-  const t = textSearch(state, spec, depth, match?.bits, v.slots);
-  const textScoreOf = new Map<number, number>();
-  v.slots.forEach((slot, i) => {
-    textScoreOf.set(slot, t.extraScores[i]);
-  });
-  const named = state.vectors.get(spec.vector.name)!;
-  const inVector = new Set(v.slots);
-  const missing = Uint32Array.from(t.slots.filter((s) => !inVector.has(s)));
-  const vectorScoreOf = new Map<number, number>();
-  if (missing.length > 0) {
-    const r = flatSearch(named.slab, spec.vector.query, missing.length, {
-      count: state.highWater,
-      live: named.live,
-      candidates: missing,
-      deadline: spec.deadline,
-    });
-    r.slots.forEach((slot, i) => {
-      vectorScoreOf.set(slot, r.scores[i]);
-    });
-  }
-  const vstats = vectorStats(state, spec.vector.name, spec.vector.query, spec.deadline);
-  const sources: FusionSource[] = [
-    { slots: t.slots, scores: t.scores, mean: t.mean, std: t.std, scoreOf: (s) => textScoreOf.get(s) ?? 0 },
-    { slots: v.slots, scores: v.scores, mean: vstats.mean, std: vstats.std, scoreOf: (s) => vectorScoreOf.get(s) },
-  ];
-  const fused = fuse(sources, spec.fusion);
-  const label = spec.fusion.method === "rrf" ? `rrf(k=${spec.fusion.k})` : spec.fusion.method;
-  const hits = fused
-    .slice(0, k)
-    .map((h) => ({ slot: h.slot, score: h.score, explain: { text: h.parts[0], vector: h.parts[1], fusion: label } }));
+/** The exact top k of one sparse vector by dot product (MaxScore) among the filter's matches. */
+function sparseQuery(
+  state: CollectionState,
+  sparse: NonNullable<SearchSpec["sparse"]>,
+  filter: QueryFilter | undefined,
+  k: number,
+  deadline: Deadline | undefined,
+): { slots: number[]; scores: number[]; plan: QueryPlan } {
+  const index = state.sparse.get(sparse.name);
+  if (!index) throw new QuiverError("INTERNAL", `no sparse vector ${sparse.name}`);
+  const match = filter?.match;
+  const r = index.search(sparse.query, k, { accept: match?.bits, deadline });
+  const terms = sparse.query.indices.filter((_, i) => sparse.query.values[i] !== 0).length;
   return {
-    hits,
-    truncated: t.slots.length === depth || v.slots.length === depth,
+    slots: r.slots,
+    scores: r.scores,
     plan: {
-      strategy: "hybrid",
-      vector: spec.vector.name,
-      candidates: v.plan.candidates,
-      usedIndexes: filterInfo.usedIndexes,
-      payloadsChecked: filterInfo.payloadsChecked,
-      text: t.info,
-      fusion: label,
+      strategy: "sparse",
+      vector: sparse.name,
+      candidates: match ? match.count : index.count,
+      usedIndexes: filter?.info.usedIndexes ?? false,
+      payloadsChecked: filter?.info.payloadsChecked ?? 0,
+      sparse: { vector: sparse.name, terms, postings: r.postings, read: r.read, scored: r.scored },
     },
   };
 }
@@ -185,7 +244,7 @@ function rankOnce(
 function vectorQuery(
   state: CollectionState,
   vector: NonNullable<SearchSpec["vector"]>,
-  match: FilterMatch | undefined,
+  filter: QueryFilter | undefined,
   k: number,
   deadline: Deadline | undefined,
 ): { slots: number[]; scores: number[]; plan: QueryPlan } {
@@ -199,16 +258,84 @@ function vectorQuery(
     index: named.index ?? null,
     graphAlways: named.spec.type === "hnsw",
   };
-  const r = vectorSearch(source, vector.query, { k, ...vector.options, match, deadline });
+  const r = vectorSearch(source, vector.query, {
+    k,
+    ...vector.options,
+    match: filter?.match,
+    lazy: filter?.lazy,
+    deadline,
+  });
   const plan: QueryPlan = {
     strategy: r.plan.strategy,
     vector: vector.name,
-    usedIndexes: match?.usedIndexes ?? false,
-    payloadsChecked: match?.payloadsChecked ?? 0,
+    usedIndexes: filter?.info.usedIndexes ?? false,
+    payloadsChecked: filter?.info.payloadsChecked ?? 0,
     candidates: r.plan.candidates,
   };
   if (r.plan.ann) plan.ann = r.plan.ann;
+  if (state.hnswUnavailable) plan.hnswUnavailable = state.hnswUnavailable;
   return { slots: r.slots, scores: r.scores, plan };
+}
+
+/**
+ * The query's filter, planned from its estimated matches (filter-estimate.ts): a vector-only query
+ * over a graph whose beam is cheaper than building the match set gets a lazy filter (each candidate's
+ * payload tested as the graph returns it; the set built only if that comes up short); every other
+ * query gets the match set, narrowed by payload indexes where they apply. undefined without a filter.
+ */
+function queryFilter(state: CollectionState, spec: SearchSpec, k: number): QueryFilter | undefined {
+  const node = spec.filter;
+  if (!node || node.kind === "all") return undefined;
+  const materialise = (info: QueryFilter["info"]): MatchSet => {
+    const m = matchSet(state, node, spec.deadline);
+    info.usedIndexes = m.usedIndexes;
+    info.payloadsChecked += m.payloadsChecked;
+    return m;
+  };
+  const info = { usedIndexes: false, payloadsChecked: 0 };
+  // Lazy only when the dense vector is the query's one source: the others need the match set.
+  const index = spec.vector && !spec.text && !spec.sparse ? state.vectors.get(spec.vector.name)?.index : undefined;
+  if (index && spec.vector?.options?.exact !== true) {
+    const est = cachedEstimate(state, node);
+    info.payloadsChecked = est.payloadsChecked;
+    const ef = Math.max(spec.vector?.options?.ef ?? index.efSearch, k);
+    if (preferLazy(est, state.size, ef)) {
+      const lazy: LazyFilter = {
+        estimate: est.matches,
+        accept: (slot) => {
+          info.payloadsChecked++;
+          return matches(node, state.payloads[slot]);
+        },
+        materialise: () => materialise(info),
+      };
+      return { lazy, info };
+    }
+  }
+  return { match: materialise(info), info };
+}
+
+/** Estimates per collection, kept while it does not change: a filter repeated by many queries is sampled once. */
+const estimates = new WeakMap<CollectionState, { version: number; byFilter: Map<string, FilterEstimate> }>();
+const MAX_CACHED_ESTIMATES = 256;
+
+function cachedEstimate(state: CollectionState, node: FilterNode): FilterEstimate {
+  let cache = estimates.get(state);
+  if (cache === undefined || cache.version !== state.version || cache.byFilter.size >= MAX_CACHED_ESTIMATES) {
+    cache = { version: state.version, byFilter: new Map() };
+    estimates.set(state, cache);
+  }
+  const key = JSON.stringify(node);
+  const hit = cache.byFilter.get(key);
+  // A reused estimate read no payload for this query.
+  if (hit) return { ...hit, payloadsChecked: 0 };
+  const est = estimateFilter(node, {
+    indexes: state.indexes,
+    live: state.size,
+    highWater: state.highWater,
+    payloadAt: (slot) => (state.slotIds[slot] === undefined ? undefined : (state.payloads[slot] ?? {})),
+  });
+  cache.byFilter.set(key, est);
+  return est;
 }
 
 function textSearch(

@@ -11,8 +11,10 @@ import type {
   Metric,
   PayloadIndexType,
   VectorIndexSpec,
+  VectorSpec,
   TextFieldSpec,
 } from "../core/schema/schema.js";
+import { toSparseVector, type SparseVector } from "../core/index/sparse/sparse-vector.js";
 import { checkTextFieldSpec, type TextPlugins } from "../core/analysis/analyzer.js";
 
 const METRICS: readonly Metric[] = ["cosine", "dot", "l2"];
@@ -73,9 +75,18 @@ export function validateSchema(input: unknown, limits: Limits, plugins: TextPlug
       const p = `schema.vectors.${name}`;
       checkName(name, p, problems);
       if (!isPlainObject(spec)) {
-        problems.push({ path: p, message: "must be { dim, metric }" });
+        problems.push({ path: p, message: 'must be { dim, metric } or { kind: "sparse" }' });
         continue;
       }
+      if (spec.kind === "sparse") {
+        for (const key of Object.keys(spec))
+          if (key !== "kind")
+            problems.push({ path: `${p}.${key}`, message: "unknown option (a sparse vector takes only kind)" });
+        out.vectors[name] = { kind: "sparse" };
+        continue;
+      }
+      if (spec.kind !== undefined && spec.kind !== "dense")
+        problems.push({ path: `${p}.kind`, message: `must be dense or sparse, got ${describe(spec.kind)}` });
       const { dim, metric } = spec;
       if (typeof dim !== "number" || !Number.isInteger(dim) || dim < 1 || dim > limits.maxDimension) {
         problems.push({
@@ -90,18 +101,19 @@ export function validateSchema(input: unknown, limits: Limits, plugins: TextPlug
         });
       }
       for (const key of Object.keys(spec)) {
-        if (key !== "dim" && key !== "metric" && key !== "embedder" && key !== "source" && key !== "index")
+        if (!["kind", "dim", "metric", "embedder", "source", "index"].includes(key))
           problems.push({ path: `${p}.${key}`, message: "unknown option" });
       }
-      out.vectors[name] = { dim: dim as number, metric: metric as Metric };
+      const dense: VectorSpec = { dim: dim as number, metric: metric as Metric };
+      out.vectors[name] = dense;
       if (spec.index !== undefined) {
         const index = validateIndexSpec(spec.index, `${p}.index`, problems);
-        if (index) out.vectors[name].index = index;
+        if (index) dense.index = index;
       }
       // Binding to an embedder (src/embed/bind.ts): a name the database resolves, never a model to load.
       if (spec.embedder !== undefined) {
         checkName(spec.embedder, `${p}.embedder`, problems);
-        out.vectors[name].embedder = spec.embedder as string;
+        dense.embedder = spec.embedder as string;
       }
       if (spec.source !== undefined) {
         if (spec.embedder === undefined)
@@ -113,7 +125,7 @@ export function validateSchema(input: unknown, limits: Limits, plugins: TextPlug
         ) {
           problems.push({ path: `${p}.source`, message: "must be a payload field name or dotted path" });
         }
-        out.vectors[name].source = spec.source as string;
+        dense.source = spec.source as string;
       }
     }
   }
@@ -333,6 +345,7 @@ export function validateRecords(input: unknown, schema: CollectionSchema, limits
   const seen = new Map<string, number>();
   const duplicates: Problem[] = [];
   let tooLarge = false;
+  let tooMany = false;
   input.forEach((rec: unknown, i) => {
     const p = `records[${i}]`;
     if (!isPlainObject(rec)) {
@@ -364,12 +377,19 @@ export function validateRecords(input: unknown, schema: CollectionSchema, limits
       else given = rec.vectors;
     }
     const vectors = new Map<string, Float32Array>();
+    const sparse = new Map<string, SparseVector>();
     for (const [name, v] of Object.entries(given)) {
       // Own properties only: `vectors: { constructor: [...] }` names no vector of any schema.
       const spec = Object.hasOwn(schema.vectors, name) ? schema.vectors[name] : undefined;
       const vp = rec.vector !== undefined ? `${p}.vector` : `${p}.vectors.${name}`;
       if (!spec) {
         problems.push({ path: vp, message: `unknown vector; this collection has ${names.join(", ")}` });
+        continue;
+      }
+      if (spec.kind === "sparse") {
+        const s = toSparseVector(v, vp, limits.maxSparseNonZeros, problems);
+        tooMany ||= s.tooLarge;
+        if (s.vector) sparse.set(name, s.vector);
         continue;
       }
       const vec = toVector(v, spec.dim, spec.metric, vp, problems);
@@ -399,14 +419,18 @@ export function validateRecords(input: unknown, schema: CollectionSchema, limits
       if (!["id", "vector", "vectors", "payload"].includes(key))
         problems.push({ path: `${p}.${key}`, message: "unknown field (expected id, vectors, payload)" });
     }
-    if (problems.length === before) out.push({ id: rec.id as string, payloadJson, vectors });
+    if (problems.length === before) out.push({ id: rec.id as string, payloadJson, vectors, sparse });
   });
   if (problems.length > 0) {
     const dims = problems.some((q) => /^expected \d+ numbers/.test(q.message));
-    throw QuiverError.fromProblems(tooLarge ? "PAYLOAD_TOO_LARGE" : dims ? "DIMENSION_MISMATCH" : "INVALID_ARGUMENT", [
-      ...problems,
-      ...duplicates,
-    ]);
+    const code = tooLarge
+      ? "PAYLOAD_TOO_LARGE"
+      : tooMany
+        ? "LIMIT_EXCEEDED"
+        : dims
+          ? "DIMENSION_MISMATCH"
+          : "INVALID_ARGUMENT";
+    throw QuiverError.fromProblems(code, [...problems, ...duplicates]);
   }
   if (duplicates.length > 0) throw QuiverError.fromProblems("DUPLICATE_ID", duplicates);
   return out;

@@ -49,6 +49,11 @@ export class EmbedderRegistry implements InputHook {
     return this.map.get(name);
   }
 
+  /** The database's input hook: whether an embedder of this name is registered. */
+  canEmbed(name: string): boolean {
+    return this.map.has(name);
+  }
+
   names(): string[] {
     return [...this.map.keys()];
   }

@@ -9,7 +9,7 @@ import type { CollectionApi, DatabaseApi } from "../api/types.js";
 import { QuiverError } from "../core/errors/errors.js";
 import type { AnalyzerName } from "../core/analysis/analyzer.js";
 import type { CollectionSchema } from "../core/schema/schema.js";
-import type { Hit, QueryRequest } from "../api/query.js";
+import { denseOnly, type Hit, type QueryPlan, type QueryRequest } from "../api/query.js";
 import { analyzeQuality, normalizeText, type QualityFindings, type QualityOptions } from "../quality/analyze.js";
 import { EmbedderRegistry } from "./bind.js";
 import { contentHash } from "./cache.js";
@@ -41,8 +41,9 @@ export interface IngestOptions extends ChunkOptions, QualityOptions {
   batch?: number;
   /**
    * What to do with a chunk that duplicates (exactly, or above `nearDuplicateThreshold`) a chunk of
-   * another document, stored or in this ingest: "keep" (default; reported), "skip" it, or "reject"
-   * the whole ingest before anything is written.
+   * another document, stored or in this ingest: "keep" (default; reported), "skip" it, or "reject":
+   * stop before writing it (an exact duplicate before anything is embedded or written; a near one,
+   * which needs the embeddings, before its batch is written, earlier batches kept).
    */
   duplicates?: "keep" | "skip" | "reject";
   /**
@@ -168,6 +169,7 @@ async function prepare(docs: DocumentInput[], opts: IngestOptions): Promise<Prep
     const chunks = chunkText(text, {
       size: opts.size,
       overlap: opts.overlap,
+      minSize: opts.minSize,
       format: d.format === "text" ? "text" : "markdown",
     });
     for (const c of chunks) {
@@ -206,7 +208,7 @@ async function storedChunksOf(coll: CollectionApi, ids: string[], vector: string
     for (const r of page.records) {
       const doc = String(r.payload?.documentId);
       const list = byDoc.get(doc) ?? [];
-      list.push({ id: r.id, payload: r.payload ?? {}, vector: r.vectors?.[vector] });
+      list.push({ id: r.id, payload: r.payload ?? {}, vector: denseOnly(r.vectors?.[vector]) });
       byDoc.set(doc, list);
     }
     cursor = page.nextCursor ?? undefined;
@@ -244,8 +246,9 @@ function* documentWindows(chunks: PreparedChunk[], batch: number): Generator<Pre
  * an interrupted ingest keeps what it wrote and a rerun continues). A chunk whose text is already
  * stored under the same document is not embedded again (its vector is reused) and not rewritten
  * when nothing about it changed; a document ingested again loses its stale chunks. Works on an
- * embedded or a remote database. With `duplicates: "reject"` nothing is written until every chunk
- * has been checked.
+ * embedded or a remote database. With `duplicates: "reject"` no duplicate is ever written: exact
+ * duplicates are found before anything is embedded or written, near ones as each batch is embedded,
+ * and the ingest stops before the batch holding one (earlier batches stay, as after an abort).
  * @example
  * const db = await open("./data", { embedders: { local: localEmbedder() } });
  * const docs = await db.createCollection("docs", documentSchema("local", 512), { ifNotExists: true });
@@ -283,7 +286,13 @@ export async function ingestDocuments(
   const dup = new Map<string, string>(); // chunk id -> the id it duplicates
   const firstOfHash = new Map<string, string>(); // hash -> first chunk id of this ingest with it (for exact duplicates)
   const earlier: { documentId: string; id: string; unit: Float32Array }[] = []; // near-duplicates across this ingest
-  const deferred: { write: PreparedChunk[]; stale: string[] }[] = []; // "reject": written once all is checked
+  const dupState: DuplicateState = { dup, firstOfHash, earlier, quality, threshold, mode, opts };
+  // "reject": exact duplicates need no embedding, so they are all found before anything is embedded
+  // or written; near ones are found as each window is embedded, before it is written.
+  if (mode === "reject") {
+    await markExactDuplicates(coll, chunks, dupState);
+    if (dup.size > 0) throw rejected(dup, report);
+  }
   let chunksDone = 0;
   let docsDone = 0;
   for (const window of documentWindows(chunks, batch)) {
@@ -319,29 +328,34 @@ export async function ingestDocuments(
       opts,
     );
     mergeQuality(quality, found, opts.examples ?? 5);
-    await findDuplicates(coll, vector, changed, { dup, firstOfHash, earlier, quality, threshold, mode, opts });
+    await findDuplicates(coll, vector, changed, dupState);
+    if (mode === "reject" && dup.size > 0) throw rejected(dup, report);
     const write = mode === "skip" ? changed.filter((c) => !dup.has(c.id)) : changed;
     const keep = new Set(write.map((c) => c.id).concat(window.filter((c) => !changed.includes(c)).map((c) => c.id)));
     const stale = ids.flatMap((d) => (stored.get(d) ?? []).map((s) => s.id).filter((id) => !keep.has(id)));
     if (mode === "skip") report.skipped.push(...changed.filter((c) => dup.has(c.id)).map((c) => c.id));
-    if (mode === "reject") deferred.push({ write, stale });
-    else await writeWindow(coll, vector, write, stale, report);
+    await writeWindow(coll, vector, write, stale, report);
     chunksDone += window.length;
     docsDone += ids.length;
     opts.onProgress?.(chunksDone, total, docsDone, docs.length);
   }
   if (total === 0) opts.onProgress?.(0, 0, docs.length, docs.length);
-  if (mode === "reject" && dup.size > 0) {
-    throw QuiverError.fromProblems(
-      "INVALID_ARGUMENT",
-      [...dup].map(([id, of]) => ({
-        path: `chunks.${id}`,
-        message: `duplicates ${of} (nothing was written; ingest with duplicates: "keep" or "skip" to proceed)`,
-      })),
-    );
-  }
-  for (const { write, stale } of deferred) await writeWindow(coll, vector, write, stale, report);
   return report;
+}
+
+/** The error of a "reject" ingest: every duplicate found, and what earlier windows wrote. */
+function rejected(dup: Map<string, string>, report: IngestReport): QuiverError {
+  const written =
+    report.upserted === 0
+      ? "nothing was written"
+      : `the ${report.upserted} chunks of earlier documents written before it are kept`;
+  return QuiverError.fromProblems(
+    "INVALID_ARGUMENT",
+    [...dup].map(([id, of]) => ({
+      path: `chunks.${id}`,
+      message: `duplicates ${of} (${written}; ingest with duplicates: "keep" or "skip" to proceed)`,
+    })),
+  );
 }
 
 async function writeWindow(
@@ -393,20 +407,11 @@ async function findDuplicates(
   chunks: PreparedChunk[],
   s: DuplicateState,
 ): Promise<void> {
-  const byHash = new Map<string, PreparedChunk>();
-  for (const c of chunks) {
-    const first = s.firstOfHash.get(c.payload.hash);
-    if (first !== undefined && !first.startsWith(`${c.payload.documentId}#`)) s.dup.set(c.id, first);
-    else if (first === undefined) {
-      s.firstOfHash.set(c.payload.hash, c.id);
-      byHash.set(c.payload.hash, c);
-    }
-  }
-  if (chunks.length > 0 && (await coll.count()) > 0) await findStoredDuplicates(coll, vector, chunks, byHash, s);
-  // Near-duplicates across documents of this ingest that are not stored yet: this window's, and with
-  // "reject" (which defers writing) every earlier one's too.
+  await markExactDuplicates(coll, chunks, s);
+  if (chunks.length > 0 && (await coll.count()) > 0) await markStoredNearDuplicates(coll, vector, chunks, s);
+  // Near-duplicates across documents of this window, which is not stored yet (earlier windows are).
   if (s.mode === "keep") return;
-  if (s.mode === "skip") s.earlier.length = 0;
+  s.earlier.length = 0;
   for (const c of chunks) {
     if (s.dup.has(c.id) || !c.vector) continue;
     const unit = unitVector(c.vector);
@@ -416,14 +421,18 @@ async function findDuplicates(
   }
 }
 
-/** Duplicates of stored chunks of other documents: exact (same hash), then near (nearest vector). */
-async function findStoredDuplicates(
-  coll: CollectionApi,
-  vector: string,
-  chunks: PreparedChunk[],
-  byHash: Map<string, PreparedChunk>,
-  s: DuplicateState,
-): Promise<void> {
+/** Exact duplicates (same hash) of a chunk of another document: earlier in this ingest, or stored. */
+async function markExactDuplicates(coll: CollectionApi, chunks: PreparedChunk[], s: DuplicateState): Promise<void> {
+  const byHash = new Map<string, PreparedChunk>();
+  for (const c of chunks) {
+    const first = s.firstOfHash.get(c.payload.hash);
+    if (first !== undefined && !first.startsWith(`${c.payload.documentId}#`)) s.dup.set(c.id, first);
+    else if (first === undefined) {
+      s.firstOfHash.set(c.payload.hash, c.id);
+      byHash.set(c.payload.hash, c);
+    }
+  }
+  if (byHash.size === 0 || (await coll.count()) === 0) return;
   const max = s.opts.examples ?? 5;
   const hashes = [...byHash.keys()];
   for (let i = 0; i < hashes.length; i += 500) {
@@ -442,6 +451,16 @@ async function findStoredDuplicates(
       cursor = page.nextCursor ?? undefined;
     } while (cursor);
   }
+}
+
+/** Near duplicates (nearest vector at or above the threshold) among stored chunks of other documents. */
+async function markStoredNearDuplicates(
+  coll: CollectionApi,
+  vector: string,
+  chunks: PreparedChunk[],
+  s: DuplicateState,
+): Promise<void> {
+  const max = s.opts.examples ?? 5;
   for (const c of chunks) {
     if (s.dup.has(c.id)) continue;
     const { hits } = await coll.query({
@@ -522,12 +541,13 @@ export function groupByDocument(hits: Hit[], perDocument = 3): DocumentHit[] {
 }
 
 /** A document search: a question in words (`query`, hybrid by default) or a raw query request. */
-export type DocumentSearch = QueryRequest & Pick<TextQueryInput, "query" | "mode" | "using"> & { perDocument?: number };
+export type DocumentSearch = QueryRequest & Pick<TextQueryInput, "query" | "using"> & { perDocument?: number };
 
 /**
  * The best documents for a question, each with its best chunks (their payloads carry the heading
- * path and character offsets to cite). `query` runs hybrid on a collection with text fields and a
- * bound vector (as documentSchema makes), else what the collection supports; `mode` chooses.
+ * path and character offsets to cite). `query` (or `text`) runs hybrid on a collection with text
+ * fields and a bound vector (as documentSchema makes), else what the collection supports; `mode`
+ * chooses (the decision is the database's: src/database/query-mode.ts).
  * @example
  * const top = await searchDocuments(docs, { query: "how do I install it?", limit: 3 });
  */
@@ -536,21 +556,32 @@ export async function searchDocuments(
   req: DocumentSearch,
   maxTopK = 10_000,
 ): Promise<DocumentHit[]> {
+  return (await findDocuments(coll, req, maxTopK)).documents;
+}
+
+/** searchDocuments with the plan of its last query (which says the mode that ran). */
+export async function findDocuments(
+  coll: CollectionApi,
+  req: DocumentSearch,
+  maxTopK = 10_000,
+): Promise<{ documents: DocumentHit[]; plan: QueryPlan }> {
   const limit = req.limit ?? 10;
-  const { perDocument = 3, query, mode, using, ...rest } = req;
-  if (query !== undefined || mode !== undefined) {
+  const { perDocument = 3, query, using, ...rest } = req;
+  if (query !== undefined) {
     const vector = rest.vector as ArrayLike<number> | undefined;
     if (vector !== undefined && (typeof vector === "string" || !("length" in vector)))
       throw QuiverError.fromProblems("INVALID_ARGUMENT", [
-        { path: "vector", message: "with query or mode, vector must be a raw array of numbers" },
+        { path: "vector", message: "with query, vector must be a raw array of numbers" },
       ]);
-    Object.assign(rest, textQuery(coll.name, coll.schema, { query, vector, mode, using }).request);
+    Object.assign(rest, textQuery(coll.schema, { query, vector, mode: rest.mode, using }));
   }
+  // Chunks are fetched until `limit` documents are found (or there are no more).
   let fetch = Math.min(maxTopK, limit * perDocument * 4);
   for (;;) {
-    const { hits } = await coll.query({ ...rest, limit: fetch, offset: 0 });
+    const { hits, plan } = await coll.query({ ...rest, limit: fetch, offset: 0 });
     const groups = groupByDocument(hits, perDocument);
-    if (groups.length >= limit || hits.length < fetch || fetch >= maxTopK) return groups.slice(0, limit);
+    if (groups.length >= limit || hits.length < fetch || fetch >= maxTopK)
+      return { documents: groups.slice(0, limit), plan };
     fetch = Math.min(maxTopK, fetch * 4);
   }
 }

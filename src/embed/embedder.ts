@@ -19,6 +19,8 @@ export interface Embedder {
   readonly maxBatch?: number;
   /** One vector per text, in order. */
   embed(texts: string[], signal?: AbortSignal): Promise<Float32Array[]>;
+  /** Releases what it holds (the local model's worker threads); the application calls it when done. */
+  close?(): Promise<void>;
 }
 
 /** A provider failure. `retryable` covers rate limits (429), server errors (5xx) and network faults. */

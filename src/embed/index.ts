@@ -15,6 +15,7 @@ export {
   deleteDocument,
   replaceDocument,
   searchDocuments,
+  findDocuments,
   groupByDocument,
   documentSchema,
   type DocumentInput,
@@ -33,4 +34,4 @@ export {
   resizeRgba,
 } from "./image.js";
 export { httpImageEmbedder, type HttpImageEmbedderOptions } from "./image-http.js";
-export { textQuery, SEARCH_MODES, type SearchMode, type TextQueryInput } from "./text-query.js";
+export { textQuery, modeOfPlan, SEARCH_MODES, type SearchMode, type TextQueryInput } from "./text-query.js";

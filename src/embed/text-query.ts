@@ -1,14 +1,14 @@
 /**
- * A question in words turned into a query request: hybrid (BM25 on the text fields fused with the
- * bound vector) when the collection has both, else what it supports, unless a mode is chosen. One
- * decision shared by searchDocuments, `quiver query --text` and the MCP `search` tool.
+ * A question in words as a query request, for searchDocuments, `quiver query --text` and the MCP
+ * `search` tool. Which sources run is not decided here but by the database for every entry point
+ * (src/database/query-mode.ts: hybrid on a collection that can embed the text, unless a mode is chosen).
  */
-import type { QueryRequest } from "../api/query.js";
+import { QUERY_MODES, type QueryMode, type QueryPlan, type QueryRequest } from "../api/query.js";
 import { QuiverError } from "../core/errors/errors.js";
 import type { CollectionSchema } from "../core/schema/schema.js";
 
-export type SearchMode = "vector" | "text" | "hybrid";
-export const SEARCH_MODES: readonly SearchMode[] = ["vector", "text", "hybrid"];
+export type SearchMode = QueryMode;
+export const SEARCH_MODES: readonly SearchMode[] = QUERY_MODES;
 
 export interface TextQueryInput {
   /** The question, in words. */
@@ -17,50 +17,35 @@ export interface TextQueryInput {
   vector?: ArrayLike<number>;
   /** Default: hybrid when the collection can do both, else text or vector, whichever it can. */
   mode?: SearchMode;
-  /** Named vector (default: the only one, or the one bound to an embedder). */
+  /** Named vector (default: the only one bound to an embedder). */
   using?: string;
 }
 
-/** The mode chosen and the request's `vector` / `text` parts; the caller adds limit, filter, etc. */
+/**
+ * The request's `text`, `vector` and `mode` parts; the caller adds limit, filter, etc. `using`
+ * without a vector embeds the question for that vector (beside BM25 where the schema has text fields).
+ */
 export function textQuery(
-  collection: string,
   schema: CollectionSchema,
   input: TextQueryInput,
-): { mode: SearchMode; request: Pick<QueryRequest, "vector" | "text"> } {
-  const { query, vector } = input;
+): Pick<QueryRequest, "vector" | "text" | "mode"> {
+  const { query, vector, mode, using } = input;
   if (query === undefined && vector === undefined)
     throw QuiverError.fromProblems("INVALID_ARGUMENT", [{ path: "query", message: "give query (text) or vector" }]);
-  if (input.mode !== undefined && !SEARCH_MODES.includes(input.mode))
-    throw QuiverError.fromProblems("INVALID_ARGUMENT", [
-      { path: "mode", message: `must be vector, text or hybrid, got ${JSON.stringify(input.mode)}` },
-    ]);
-  const names = Object.keys(schema.vectors);
-  const using =
-    input.using ?? (names.length === 1 ? names[0] : names.find((n) => schema.vectors[n].embedder !== undefined));
-  const spec = using === undefined ? undefined : schema.vectors[using];
-  const canVector = spec !== undefined && (vector !== undefined || spec.embedder !== undefined);
-  const canText = schema.text !== undefined && Object.keys(schema.text).length > 0 && query !== undefined;
-  const mode = input.mode ?? (canText && canVector ? "hybrid" : canText ? "text" : "vector");
-  const request: Pick<QueryRequest, "vector" | "text"> = {};
-  if (mode !== "text") {
-    if (!canVector)
-      throw QuiverError.fromProblems("INVALID_ARGUMENT", [
-        {
-          path: "mode",
-          message: `collection "${collection}" has no vector bound to an embedder${using ? ` ("${using}" is not)` : ""}: pass a vector, or use mode "text"`,
-        },
-      ]);
-    request.vector = { [using!]: vector ?? query! } as Record<string, ArrayLike<number>>;
+  const request: Pick<QueryRequest, "vector" | "text" | "mode"> = {};
+  if (query !== undefined) request.text = query;
+  if (vector !== undefined) request.vector = using === undefined ? vector : { [using]: vector };
+  else if (using !== undefined && mode !== "text") {
+    request.vector = { [using]: query! };
+    if (mode === undefined && Object.keys(schema.text ?? {}).length === 0) delete request.text;
   }
-  if (mode !== "vector") {
-    if (!canText)
-      throw QuiverError.fromProblems("INVALID_ARGUMENT", [
-        {
-          path: "mode",
-          message: `collection "${collection}" has no full-text fields (schema.text), or no query was given`,
-        },
-      ]);
-    request.text = query!;
-  }
-  return { mode, request };
+  if (mode !== undefined) request.mode = mode;
+  return request;
+}
+
+/** The mode a query ran in, read from its plan ("sparse" for a sparse vector searched alone). */
+export function modeOfPlan(plan: QueryPlan): SearchMode | "sparse" {
+  return plan.strategy === "text" || plan.strategy === "hybrid" || plan.strategy === "sparse"
+    ? plan.strategy
+    : "vector";
 }

@@ -7,7 +7,7 @@
 import { QuiverError, isQuiverError, type Problem } from "../core/errors/errors.js";
 import type { CollectionSchema, Metric, PayloadIndexType, TextFieldSpec } from "../core/schema/schema.js";
 import { DEFAULT_LIMITS } from "../api/limits.js";
-import type { Filter, Hit, QueryRequest } from "../api/query.js";
+import { denseOnly, type Filter, type Hit, type QueryRequest } from "../api/query.js";
 import type { CollectionApi, DatabaseApi } from "../api/types.js";
 import { maximalMarginalRelevance } from "./mmr.js";
 
@@ -219,6 +219,6 @@ export async function mmrHits(
     },
     { k: opts.fetchK, residual: opts.residual },
   );
-  const vectors = candidates.map((h) => h.vectors?.[layout.vectorName] ?? []);
+  const vectors = candidates.map((h) => denseOnly(h.vectors?.[layout.vectorName]) ?? []);
   return maximalMarginalRelevance(query, vectors, opts.k, opts.lambda).map((i) => candidates[i]);
 }

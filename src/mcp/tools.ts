@@ -11,8 +11,9 @@ import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult } fr
 import type { DatabaseApi } from "../api/types.js";
 import { QuiverError, isQuiverError } from "../core/errors/errors.js";
 import type { Filter, QueryRequest } from "../api/query.js";
-import { documentSchema, groupByDocument, ingestDocuments, type DocumentInput } from "../embed/documents.js";
-import { textQuery, type SearchMode } from "../embed/text-query.js";
+import type { CollectionSchema } from "../core/schema/schema.js";
+import { documentSchema, findDocuments, ingestDocuments, type DocumentInput } from "../embed/documents.js";
+import { modeOfPlan, textQuery, type SearchMode } from "../embed/text-query.js";
 import { MemoryStore } from "../memory/memory.js";
 
 export interface McpToolOptions {
@@ -71,13 +72,22 @@ export const TOOLS: ToolDefinition[] = [
   {
     name: "search",
     description:
-      "Search a collection. mode 'vector' embeds `query` with the collection's embedder (or takes `vector`), 'text' is BM25 full-text search, 'hybrid' fuses both. Returns the best records with scores and payloads.",
+      "Search a collection. mode 'vector' embeds `query` with the collection's embedder (or takes `vector`), 'text' is BM25 full-text search, 'hybrid' fuses both (the default where the collection has text fields and an embedder, as ingest makes). `sparse` adds (or alone is) a sparse-vector search, fused with them. Returns the best records with scores and payloads, or on a document collection the best documents with their best chunks.",
     inputSchema: {
       type: "object",
       properties: {
         collection: { type: "string" },
         query: { type: "string", description: "Natural-language query." },
         vector: { type: "array", items: { type: "number" }, description: "A raw query vector instead of text." },
+        sparse: {
+          type: "object",
+          description:
+            'A sparse query vector, { "indices": [...], "values": [...] } or { "index": weight }, for the collection\'s sparse vector (e.g. SPLADE weights); alone, or fused with the text / vector search.',
+        },
+        sparseUsing: {
+          type: "string",
+          description: "Sparse vector to search (default: the collection's only sparse vector).",
+        },
         mode: {
           type: "string",
           enum: ["vector", "text", "hybrid"],
@@ -89,7 +99,11 @@ export const TOOLS: ToolDefinition[] = [
         },
         filter: filterProp,
         limit: { type: "integer", minimum: 1, maximum: 100, description: "Default 5." },
-        groupByDocument: { type: "boolean", description: "Group chunk hits by their document (documentId)." },
+        groupByDocument: {
+          type: "boolean",
+          description:
+            "Answer documents, each with its best chunks (heading path, character offsets), instead of chunk hits. Default: true on a document collection (one made by ingest).",
+        },
       },
       required: ["collection"],
       additionalProperties: false,
@@ -331,19 +345,33 @@ export class QuiverTools {
     if (vector !== undefined && (!Array.isArray(vector) || !vector.every((x) => typeof x === "number"))) {
       throw QuiverError.fromProblems("INVALID_ARGUMENT", [{ path: "vector", message: "must be an array of numbers" }]);
     }
-    const { mode, request } = textQuery(collection, schema, {
-      query,
-      vector: vector as number[] | undefined,
-      mode: str(a, "mode") as SearchMode | undefined,
-      using: str(a, "using"),
-    });
+    const sparse = sparseQuery(schema, a);
+    const request: Pick<QueryRequest, "vector" | "text" | "mode"> =
+      sparse && query === undefined && vector === undefined
+        ? {}
+        : textQuery(schema, {
+            query,
+            vector: vector as number[] | undefined,
+            mode: str(a, "mode") as SearchMode | undefined,
+            using: str(a, "using"),
+          });
+    // The sparse vector is checked in depth by the database (paths under vector.<name>).
+    if (sparse)
+      request.vector = { ...(request.vector as Record<string, unknown>), ...sparse } as QueryRequest["vector"];
     const req: QueryRequest = {
       ...request,
       limit: num(a, "limit") ?? 5,
       filter: obj(a, "filter") as Filter | undefined,
     };
-    const { hits } = await coll.query(req);
-    return a.groupByDocument === true ? { mode, documents: groupByDocument(hits) } : { mode, hits };
+    // A document collection answers documents with their best chunks (heading path, offsets), unless told not to.
+    const grouped =
+      a.groupByDocument === undefined ? schema.indexes?.documentId !== undefined : a.groupByDocument === true;
+    if (grouped) {
+      const { documents, plan } = await findDocuments(coll, req);
+      return { mode: modeOfPlan(plan), documents };
+    }
+    const { hits, plan } = await coll.query(req);
+    return { mode: modeOfPlan(plan), hits };
   }
 
   private async ingest(a: Args): Promise<unknown> {
@@ -367,6 +395,28 @@ export class QuiverTools {
     });
     return report;
   }
+}
+
+/** The search tool's `sparse` argument as `{ name: vector }`, or undefined when not given. */
+function sparseQuery(schema: CollectionSchema, a: Args): Record<string, unknown> | undefined {
+  if (a.sparse === undefined) return undefined;
+  if (typeof a.sparse !== "object" || a.sparse === null || Array.isArray(a.sparse))
+    throw QuiverError.fromProblems("INVALID_ARGUMENT", [
+      { path: "sparse", message: "must be { indices, values } or { index: weight }" },
+    ]);
+  const names = Object.keys(schema.vectors).filter((n) => schema.vectors[n].kind === "sparse");
+  const using = str(a, "sparseUsing") ?? (names.length === 1 ? names[0] : undefined);
+  if (using === undefined || !names.includes(using))
+    throw QuiverError.fromProblems("INVALID_ARGUMENT", [
+      {
+        path: "sparseUsing",
+        message:
+          names.length === 0
+            ? "this collection has no sparse vector"
+            : `name one of the collection's sparse vectors (${names.join(", ")})`,
+      },
+    ]);
+  return { [using]: a.sparse };
 }
 
 /**

@@ -4,6 +4,7 @@
  * image collection, exact duplicates are files with the same bytes and near-duplicates close vectors.
  */
 import type { CollectionApi } from "../api/types.js";
+import { denseOnly } from "../api/query.js";
 import { QuiverError } from "../core/errors/errors.js";
 import { analyzeQuality, type QualityFindings, type QualityOptions } from "./analyze.js";
 
@@ -67,7 +68,7 @@ export async function doctor(coll: CollectionApi, opts: DoctorOptions = {}): Pro
       items.push({
         id: r.id,
         text: typeof t === "string" ? t : undefined,
-        vector: vector !== null ? r.vectors?.[vector] : undefined,
+        vector: vector !== null ? denseOnly(r.vectors?.[vector]) : undefined,
       });
     }
     cursor = page.nextCursor ?? undefined;

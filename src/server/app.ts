@@ -16,12 +16,15 @@ import { DEFAULT_LIMITS, type Limits } from "../api/limits.js";
 import { bodySchemas, type BodySchemas } from "./bodies.js";
 import { docsPage, openApiDocument } from "./openapi.js";
 import { allows, reaches, type KeyStore, type Principal } from "./keys.js";
+import { corsPolicy, isPreflight } from "./cors.js";
 import { Metrics } from "./metrics.js";
 import { meteredDatabase } from "./metered.js";
 import { scopedDatabase } from "./scoped.js";
-import { ROUTES, type Route, type RouteContext } from "./routes.js";
+import { ROUTES, type Dialect, type Route, type RouteContext } from "./routes.js";
+import { COMPAT_ROUTES } from "./compat-routes.js";
 import { validate } from "./schema.js";
-import { unitsFor, type UsageMeter } from "./usage.js";
+import { consoleResponse, isConsolePath, type ConsoleAssets } from "./console.js";
+import { unitsFor, type Units, type UsageMeter } from "./usage.js";
 
 export interface ServerLimits {
   /** Largest request body in bytes (default 32 MiB); larger ones get 413 before they are read. */
@@ -65,8 +68,24 @@ export interface AppOptions {
    * which owns the MCP SDK dependency, so this app stays free of npm imports.
    */
   mcp?: (request: Request, db: DatabaseApi, access: { readOnly: boolean }) => Promise<Response>;
+  /**
+   * What opening the database found (the embedded Database's `recovery` report: WAL replayed, torn
+   * bytes cut, warnings, damage), served to admin keys at /v1/recovery. A function so the app needs
+   * no database type beyond the API; absent when the host has no report (the route answers null).
+   */
+  recovery?: () => unknown;
+  /**
+   * The console's built files (src/server/console.ts), served at /console without a key: it is the
+   * sign-in page, and it reaches data only through the API with the key the user gives it.
+   */
+  console?: ConsoleAssets;
   /** The clock of request deadlines, in milliseconds (default `performance.now`; tests drive it). */
   now?: () => number;
+  /**
+   * Origins whose pages may call the server from a browser (`https://app.example.com`, or `*`);
+   * none by default. Keys are still required on every request (src/server/cors.ts).
+   */
+  corsOrigins?: readonly string[];
   /** Extra gauges for /metrics, computed at scrape time (the Node adapter adds memory). */
   extraGauges?: () => Record<string, { help: string; samples: [Record<string, string>, number][] }>;
 }
@@ -218,11 +237,16 @@ function unauthorized(presented: string | null): QuiverError {
   );
 }
 
-function bearer(req: AppRequest): string | null {
+/** The key a request presents: `Authorization: Bearer`, else a dialect's own header, else `x-api-key`. */
+function bearer(req: AppRequest, dialect?: Dialect): string | null {
   const h = req.header("authorization");
   if (h) {
     const m = /^Bearer\s+(\S+)\s*$/i.exec(h);
     return m ? m[1] : null;
+  }
+  for (const name of dialect?.keyHeaders ?? []) {
+    const k = req.header(name);
+    if (k !== null) return k;
   }
   return req.header("x-api-key");
 }
@@ -251,12 +275,25 @@ function webRequest(req: Request): AppRequest {
   };
 }
 
+/** `response` with `extra` headers added (a streamed web Response gets a copy with them). */
+function withHeaders(response: AppResponse | Response, extra: Record<string, string>): AppResponse | Response {
+  if (!(response instanceof Response)) {
+    Object.assign(response.headers, extra);
+    return response;
+  }
+  const headers = new Headers(response.headers);
+  for (const [k, v] of Object.entries(extra)) headers.set(k, v);
+  return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+}
+
 /** Builds the app. Everything it needs comes in: the database, the key store and the meter. */
 export function createApp(opts: AppOptions): QuiverApp {
   const limits: Limits = { ...DEFAULT_LIMITS, ...opts.limits };
   const serverLimits: ServerLimits = { ...DEFAULT_SERVER_LIMITS, ...opts.serverLimits };
+  const cors = corsPolicy(opts.corsOrigins ?? []);
   const schemas: BodySchemas = bodySchemas(limits);
-  const compiled = ROUTES.map(compile);
+  // Quiver's own routes first: a foreign API's path never shadows one of them.
+  const compiled = [...ROUTES, ...COMPAT_ROUTES].map(compile);
   const metrics = new Metrics();
   const openapi = openApiDocument(ROUTES, schemas, limits, serverLimits, { mcp: opts.mcp !== undefined });
   const docs = docsPage(openapi);
@@ -300,16 +337,19 @@ export function createApp(opts: AppOptions): QuiverApp {
   async function handle(
     req: AppRequest,
     pathname: string,
+    search: URLSearchParams,
     log: Partial<RequestLog>,
     deadline: Deadline,
+    seen: { dialect?: Dialect },
   ): Promise<{ status: number; body: Uint8Array | string; type: string; read: number; write: number }> {
     const { c, params } = match(req.method, pathname);
     const route = c.route;
     log.route = route.path;
+    seen.dialect = route.dialect;
     let principal: Principal | null = null;
     const need = route.requires;
     if (need.kind !== "public") {
-      const presented = bearer(req);
+      const presented = bearer(req, route.dialect);
       principal = presented === null ? null : await opts.keys.authenticate(presented);
       if (!principal) throw unauthorized(presented);
       log.key = principal.id;
@@ -335,30 +375,48 @@ export function createApp(opts: AppOptions): QuiverApp {
       const raw = await readBody(req, serverLimits.maxBodyBytes, metrics);
       bodyBytes = raw.bytes;
       const parsed = parseJson(raw.text);
-      const invalid = validate(schemas[route.body], parsed);
-      if (invalid) throw QuiverError.fromProblems(invalid.code, invalid.problems);
+      if (route.body !== "json") {
+        const invalid = validate(schemas[route.body], parsed);
+        if (invalid) throw QuiverError.fromProblems(invalid.code, invalid.problems);
+      }
       body = parsed as Record<string, unknown>;
     }
     // A body that took the whole budget to arrive gets no work done for it.
     deadline.check();
+    // Units billed call by call through keyDb(), when the handler used it (they replace `cost`).
+    let keyTally: Units | undefined;
     const ctx: RouteContext = {
       db: opts.db,
       deadline,
       params,
+      search,
       body,
       bodyBytes,
       principal,
       keys: opts.keys,
       usage: opts.usage,
+      keyDb: () => {
+        if (!principal) throw new QuiverError("INTERNAL", `${route.path} asked for a key's database without a key`);
+        const tally: Units = { readUnits: 0, writeUnits: 0 };
+        const db = meteredDatabase(scopedDatabase(opts.db, principal), principal, {
+          usage: opts.usage,
+          metrics,
+          tally,
+          deadline,
+        });
+        keyTally = tally;
+        return { db, tally };
+      },
       metricsText,
       openapi: () => openapi,
       docsHtml: () => docs,
+      recovery: () => opts.recovery?.() ?? null,
     };
     const result = await route.handle(ctx);
     const payload = result.text !== undefined ? result.text : utf8.encode(JSON.stringify(result.json));
     const size = typeof payload === "string" ? payload.length : payload.byteLength;
-    const units = unitsFor(result.cost, size);
-    if (principal && (units.readUnits > 0 || units.writeUnits > 0)) {
+    const units = keyTally ?? unitsFor(result.cost, size);
+    if (principal && !keyTally && (units.readUnits > 0 || units.writeUnits > 0)) {
       opts.usage.record(principal.id, need.kind === "collection" ? params.name : undefined, units);
       if (need.kind === "collection") metrics.addUnits(params.name, units.readUnits, units.writeUnits);
     }
@@ -380,10 +438,22 @@ export function createApp(opts: AppOptions): QuiverApp {
     let response: AppResponse | Response;
     let read = 0;
     let write = 0;
+    const seen: { dialect?: Dialect } = {};
     try {
       // Parsed against a base so that a path and a full URL give the same, normalised pathname.
-      const pathname = new URL(req.url, "http://quiver.invalid").pathname;
-      if (opts.mcp && pathname === "/mcp") {
+      const { pathname, searchParams } = new URL(req.url, "http://quiver.invalid");
+      const origin = req.header("origin");
+      if (cors && isPreflight(req.method, req.header("access-control-request-method"))) {
+        // Answered before routing: a preflight carries no key, and reaches nothing behind one.
+        log.route = "(preflight)";
+        if (!cors.admits(origin))
+          throw new QuiverError(
+            "FORBIDDEN",
+            `origin ${origin ?? "(none)"} is not allowed (quiver serve --cors-origin)`,
+          );
+        status = 204;
+        response = { status, headers: { ...cors.preflightHeaders(origin), "x-request-id": requestId }, body: "" };
+      } else if (opts.mcp && pathname === "/mcp") {
         log.route = "/mcp";
         const presented = bearer(req);
         const principal = presented === null ? null : await opts.keys.authenticate(presented);
@@ -403,8 +473,16 @@ export function createApp(opts: AppOptions): QuiverApp {
         status = response.status;
         read = tally.readUnits;
         write = tally.writeUnits;
+      } else if (opts.console && isConsolePath(pathname)) {
+        log.route = "/console";
+        if (req.method !== "GET" && req.method !== "HEAD")
+          throw new QuiverError("METHOD_NOT_ALLOWED", `${req.method} is not allowed on ${pathname}`);
+        const file = consoleResponse(opts.console, pathname);
+        if (!file) throw new QuiverError("NOT_FOUND", `no console file ${pathname}`);
+        status = file.status;
+        response = { ...file, headers: { ...file.headers, "x-request-id": requestId } };
       } else {
-        const r = await handle(req, pathname, log, deadline);
+        const r = await handle(req, pathname, searchParams, log, deadline, seen);
         status = r.status;
         read = r.read;
         write = r.write;
@@ -435,8 +513,10 @@ export function createApp(opts: AppOptions): QuiverApp {
         "x-request-id": requestId,
       };
       if (code === "UNAUTHORIZED") headers["www-authenticate"] = 'Bearer realm="quiver"';
-      response = { status, headers, body: JSON.stringify(errorBody(code, message, problems)) };
+      const shaped = seen.dialect ? seen.dialect.errorBody(code, message, status) : errorBody(code, message, problems);
+      response = { status, headers, body: JSON.stringify(shaped) };
     }
+    if (cors) response = withHeaders(response, cors.headersFor(req.header("origin")));
     const ms = performance.now() - started;
     metrics.observe(log.route!, req.method, status, ms / 1000);
     opts.log?.({

@@ -9,6 +9,7 @@
  * QueryRequest declares a field this file does not.
  */
 import type { Limits } from "../api/limits.js";
+import { QUERY_MODES } from "../api/query.js";
 import { ANALYZER_NAMES } from "../core/analysis/analyzer.js";
 import { s, type Schema } from "./schema.js";
 
@@ -20,7 +21,11 @@ const FILTER_DOC = {
 };
 
 /** An object schema that, like the database's validator, rejects fields it does not list. */
-function closed(properties: Record<string, unknown>, description: string, required?: string[]) {
+function closed(
+  properties: Record<string, unknown>,
+  description: string,
+  required?: string[],
+): Record<string, unknown> {
   return { type: "object", description, properties, ...(required ? { required } : {}), additionalProperties: false };
 }
 
@@ -55,6 +60,10 @@ export function collectionSchemaDoc(limits: Limits): Record<string, unknown> {
   );
   const vector = closed(
     {
+      kind: {
+        enum: ["dense", "sparse"],
+        description: "dense (default): dim numbers; sparse: index -> weight pairs, searched by dot product.",
+      },
       dim: intFrom(1, limits.maxDimension, "Number of components."),
       metric: { enum: ["cosine", "dot", "l2"], description: "Similarity; every score is higher = closer." },
       embedder: {
@@ -67,9 +76,13 @@ export function collectionSchemaDoc(limits: Limits): Record<string, unknown> {
       },
       index,
     },
-    "A named vector.",
-    ["dim", "metric"],
+    "A named vector: { dim, metric, ... } (dense), or { kind: sparse } alone.",
   );
+  // Dense vectors need dim and metric; a sparse one is { kind: "sparse" } and nothing else.
+  vector.anyOf = [
+    { required: ["dim", "metric"], not: { properties: { kind: { const: "sparse" } }, required: ["kind"] } },
+    { properties: { kind: { const: "sparse" } }, required: ["kind"], maxProperties: 1 },
+  ];
   const textField = closed(
     {
       analyzer: {
@@ -129,10 +142,28 @@ export function bodySchemas(limits: Limits): BodySchemas {
     FILTER_DOC,
   );
   const numbers = s.array(s.number(), { description: "A vector: finite numbers, as many as the named vector's dim." });
+  // Checked in depth by the database (indices, values, duplicates, maxSparseNonZeros), with paths.
+  const sparse = s.json(
+    `A sparse vector: { indices, values } or { "index": weight }; unique integer indices 0 to 4294967295, finite weights, at most ${limits.maxSparseNonZeros} entries.`,
+    {
+      anyOf: [
+        {
+          type: "object",
+          properties: {
+            indices: { type: "array", items: { type: "integer", minimum: 0, maximum: 4294967295 } },
+            values: { type: "array", items: { type: "number" } },
+          },
+          required: ["indices", "values"],
+          additionalProperties: false,
+        },
+        { type: "object", propertyNames: { pattern: "^(0|[1-9][0-9]*)$" }, additionalProperties: { type: "number" } },
+      ],
+    },
+  );
   // Text in place of numbers is embedded by the database, for a vector bound to an embedder in the schema.
   const vector = s.anyOf(
-    [numbers, s.string({ description: "Text to embed (vectors bound to an embedder)." })],
-    "must be an array of numbers (or text, for a vector bound to an embedder)",
+    [numbers, s.string({ description: "Text to embed (vectors bound to an embedder)." }), sparse],
+    "must be an array of numbers, a sparse vector { indices, values }, or text for a vector bound to an embedder",
   );
   const ids = s.array(s.string({ description: "A record id: 1 to maxIdBytes bytes of UTF-8." }), {
     maxItems: limits.maxBatch,
@@ -141,7 +172,13 @@ export function bodySchemas(limits: Limits): BodySchemas {
     {
       id: s.string({ description: "1 to maxIdBytes bytes of UTF-8" }),
       vector,
-      vectors: s.object({}, { additional: vector, description: "Named vectors: { name: [numbers] }." }),
+      vectors: s.object(
+        {},
+        {
+          additional: vector,
+          description: "Named vectors: { name: [numbers] }, or { name: { indices, values } } for a sparse one.",
+        },
+      ),
       payload: s.json("A JSON object, at most maxPayloadBytes serialized and maxPayloadDepth deep.", {
         type: "object",
         additionalProperties: true,
@@ -179,22 +216,30 @@ export function bodySchemas(limits: Limits): BodySchemas {
       {
         vector: s.anyOf(
           [numbers, s.string(), s.object({}, { additional: vector })],
-          "must be an array of numbers, or { name: array } naming one vector",
-          "The query vector, or { name: vector } for a collection with several (text for a vector bound to an embedder).",
+          "must be an array of numbers, or { name: vector } naming one vector (or one dense and one sparse)",
+          "The query vector, or { name: vector } for a collection with several (text for a vector bound to an embedder); a sparse vector is named, { terms: { indices, values } }, and one dense plus one sparse make a hybrid query.",
         ),
         text: s.anyOf(
           [s.string(), s.object({ query: s.string(), fields: s.array(s.string()) }, { required: ["query"] })],
           "must be a string, or { query, fields? }",
           "Full-text (BM25) query over the collection's text fields, or { query, fields } to choose fields.",
         ),
+        mode: s.string({
+          enum: [...QUERY_MODES],
+          description:
+            "Which sources run: vector, text (BM25) or hybrid (both, fused). Default: what the request gives; a text alone runs hybrid on a collection with text fields and a vector bound to an embedder the server has (a document collection), the text embedded as the vector.",
+        }),
         fusion: s.json(
-          "How a hybrid (text and vector) query fuses the rankings; validated by the database (docs/search.md).",
+          "How a hybrid (text, dense vector, sparse vector) query fuses the rankings; validated by the database (docs/search.md).",
           {
             type: "object",
             properties: {
               method: { enum: ["zscore", "minmax", "rrf"] },
               k: { type: "number", description: "RRF rank constant (default 60)." },
-              weights: { type: "object", properties: { text: { type: "number" }, vector: { type: "number" } } },
+              weights: {
+                type: "object",
+                properties: { text: { type: "number" }, vector: { type: "number" }, sparse: { type: "number" } },
+              },
               depth: { type: "integer", description: "Documents taken from each source before fusing." },
             },
           },

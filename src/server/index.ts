@@ -4,6 +4,7 @@
  */
 import type { Directory } from "../storage/directory.js";
 import { createApp, type AppOptions, type QuiverApp } from "./app.js";
+import { corsPolicy } from "./cors.js";
 import { KeyStore } from "./keys.js";
 import { UsageMeter } from "./usage.js";
 
@@ -19,6 +20,7 @@ export { KeyStore, KEYS_FILE, type KeyRecord, type Principal, type Scope, type Q
 export { UsageMeter, USAGE_FILE, unitsFor, type Units, type Cost } from "./usage.js";
 export { ROUTES, type Route, type Requirement } from "./routes.js";
 export { bodySchemas } from "./bodies.js";
+export { corsPolicy, type CorsPolicy } from "./cors.js";
 
 export interface QuiverServer {
   app: QuiverApp;
@@ -47,6 +49,8 @@ export async function startQuiverServer(
     onWarning?: (m: string) => void;
   },
 ): Promise<QuiverServer> {
+  // Checked first, so a bad origin leaves no key or usage file behind.
+  corsPolicy(opts.corsOrigins ?? []);
   const { store, generatedAdminKey } = await KeyStore.open(opts.dir, {
     adminKey: opts.adminKey,
     rotateAdminKey: opts.rotateAdminKey,

@@ -152,7 +152,7 @@ export function openApiDocument(
       description: `Requires: ${requirementText(r.requires)}.`,
       ...(r.requires.kind === "public" ? { security: [] } : {}),
       ...(params.length ? { parameters: params } : {}),
-      ...(r.body
+      ...(r.body && r.body !== "json"
         ? {
             requestBody: { required: true, content: { "application/json": { schema: toJsonSchema(schemas[r.body]) } } },
           }

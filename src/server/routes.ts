@@ -3,13 +3,13 @@
  * nothing), its body schema, and its handler over the public database API. The app
  * (src/server/app.ts) runs auth, limits and validation before any handler.
  */
-import { QuiverError } from "../core/errors/errors.js";
+import { QuiverError, type ErrorCode } from "../core/errors/errors.js";
 import type { Deadline } from "../core/util/deadline.js";
 import type { CollectionApi, DatabaseApi } from "../api/types.js";
 import type { BodySchemas } from "./bodies.js";
 import { queryCost } from "./costs.js";
 import { reaches, type KeyStore, type Principal, type Scope } from "./keys.js";
-import type { Cost, UsageMeter } from "./usage.js";
+import type { Cost, Units, UsageMeter } from "./usage.js";
 
 /**
  * What a route requires. `public`: nothing. `key`: any valid key (the handler shows only what the
@@ -27,15 +27,26 @@ export interface RouteContext {
   /** The request's time budget (ServerLimits.requestTimeoutMs), handed to the database's reads. */
   deadline: Deadline;
   params: Record<string, string>;
+  /** The query string (`?limit=10`); Quiver's own routes take everything in the body. */
+  search: URLSearchParams;
   // The body has passed the route's schema; handlers read the fields that schema declares.
   body: Record<string, unknown>;
   bodyBytes: number;
   principal: Principal | null;
   keys: KeyStore;
   usage: UsageMeter;
+  /**
+   * The database as this request's key sees it (src/server/scoped.ts), every call checked against the
+   * key's quota and billed as the equivalent REST request (src/server/metered.ts); `tally` holds the
+   * units billed so far. For routes that make several calls per request (the foreign-API dialects);
+   * once it is used, the request is billed what these calls cost and the route's `cost` is ignored.
+   */
+  keyDb(): { db: DatabaseApi; tally: Units };
   metricsText: () => Promise<string>;
   openapi: () => unknown;
   docsHtml: () => string;
+  /** The database's recovery report from its open (AppOptions.recovery), or null. */
+  recovery: () => unknown;
 }
 
 export interface RouteResult {
@@ -46,13 +57,28 @@ export interface RouteResult {
   cost: Cost;
 }
 
+/**
+ * A foreign HTTP API served beside Quiver's own (src/server/compat-routes.ts): the extra headers
+ * its clients send the key in, and the shape of its error bodies. Keys, scopes, quotas and
+ * metering are the app's, as on every route.
+ */
+export interface Dialect {
+  /** Headers that carry the key besides `Authorization: Bearer` (e.g. Qdrant's `api-key`). */
+  keyHeaders: readonly string[];
+  /** The error body this API's clients read. */
+  errorBody(code: ErrorCode, message: string, status: number): unknown;
+}
+
 export interface Route {
-  method: "GET" | "POST" | "PUT" | "DELETE";
+  method: "GET" | "POST" | "PUT" | "DELETE" | "PATCH";
   /** OpenAPI-style template: `/v1/collections/{name}/query`. */
   path: string;
   summary: string;
   requires: Requirement;
-  body?: keyof BodySchemas;
+  /** The body's schema, or `json`: any JSON value, checked by the handler (foreign dialects). */
+  body?: keyof BodySchemas | "json";
+  /** Set on routes of a foreign API: its key headers and error shape. */
+  dialect?: Dialect;
   /** The shape of a successful response, for the OpenAPI document. */
   response?: Record<string, unknown>;
   handle(ctx: RouteContext): Promise<RouteResult>;
@@ -265,6 +291,17 @@ export const ROUTES: Route[] = [
     },
   },
   {
+    method: "GET",
+    path: "/v1/recovery",
+    summary:
+      "What opening the database found (admin key): segments loaded, WAL replayed, torn bytes cut, stale files removed, warnings, damage.",
+    requires: { kind: "admin" },
+    response: { type: "object", properties: { recovery: { type: ["object", "null"] } } },
+    async handle(ctx) {
+      return { json: { recovery: ctx.recovery() }, cost: NONE };
+    },
+  },
+  {
     method: "POST",
     path: "/v1/checkpoint",
     summary: "Write a checkpoint now (admin key).",
@@ -272,6 +309,28 @@ export const ROUTES: Route[] = [
     async handle(ctx) {
       await ctx.db.checkpoint();
       return { json: { ok: true }, cost: NONE };
+    },
+  },
+  {
+    method: "GET",
+    path: "/v1/key",
+    summary: "The key making this request: id, name, scope, the collections or prefix it reaches, its quota.",
+    requires: { kind: "key" },
+    response: {
+      type: "object",
+      properties: {
+        id: { type: "string" },
+        name: { type: "string" },
+        scope: { type: "string", enum: ["admin", "write", "read"] },
+        collections: { type: "array", items: { type: "string" } },
+        prefix: { type: "string" },
+        quota: { type: "object" },
+      },
+    },
+    async handle(ctx) {
+      // What a client (the console) needs to offer only what this key may do; nothing secret.
+      const { id, name, scope, collections, prefix, quota } = ctx.principal!;
+      return { json: { id, name, scope, collections, prefix, quota }, cost: NONE };
     },
   },
   {

@@ -94,3 +94,45 @@ test("ingest: writes batch by batch with progress over chunks and documents; an 
   assert.equal(await coll.count(), total);
   await db.close();
 });
+
+test("ingest with duplicates: reject streams, and never writes a duplicate: exact ones refused before any embedding, near ones before their batch", async () => {
+  const { db, coll, fake } = await reopen(new MemoryDirectory());
+  const docs = folder(6);
+  // A copy of doc0 under another id: every chunk an exact duplicate, found without embedding anything.
+  await assert.rejects(
+    ingestDocuments(db, coll, [...docs, { id: "copy.md", text: documentText(0, 5) }], {
+      ...options,
+      duplicates: "reject",
+    }),
+    /chunks\.copy\.md#0: duplicates doc0\.md#0 \(nothing was written/,
+  );
+  assert.equal(fake.calls.length, 0, "nothing embedded");
+  assert.equal(await coll.count(), 0, "nothing written");
+
+  // A near copy (other punctuation: another hash, the same words to the fake model) after six
+  // documents: batches before it are embedded and written as they come, and its own batch is
+  // refused before it is written.
+  const near = { id: "near.md", text: documentText(0, 5).replace(/\./g, "!") };
+  let embeddedAtFirstWrite = -1;
+  const upsert = coll.upsert.bind(coll);
+  coll.upsert = (records) => {
+    if (embeddedAtFirstWrite < 0) embeddedAtFirstWrite = embeddedTexts(fake).length;
+    return upsert(records);
+  };
+  await assert.rejects(
+    ingestDocuments(db, coll, [...docs, near], { ...options, duplicates: "reject" }),
+    /chunks\.near\.md#\d+: duplicates doc0\.md#\d+ \(the \d+ chunks of earlier documents written before it are kept/,
+  );
+  const total = embeddedTexts(fake).length;
+  assert.ok(
+    embeddedAtFirstWrite > 0 && embeddedAtFirstWrite < total,
+    `first write after ${embeddedAtFirstWrite} of ${total} embedded`,
+  );
+  assert.equal(await coll.count({ documentId: "near.md" }), 0, "the duplicate was not written");
+  const written = await coll.count();
+  assert.ok(written > 0, "the documents before it were kept");
+  // A rerun without it continues: what was written is unchanged.
+  const rerun = await ingestDocuments(db, coll, docs, { ...options, duplicates: "reject" });
+  assert.equal(rerun.unchanged, written);
+  await db.close();
+});

@@ -21,6 +21,7 @@ import {
 
 let dir: string;
 let db: Database;
+const local = localEmbedder();
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), "quiver-ai-"));
@@ -38,11 +39,12 @@ before(async () => {
     "To bake bread, mix flour, water, salt and yeast, let the dough rise for two hours, then bake it in a hot oven.\n",
   );
   writeFileSync(join(dir, "docs", "ignored.png"), "not text");
-  db = await open(join(dir, "db"), { embedders: { local: localEmbedder() } });
+  db = await open(join(dir, "db"), { embedders: { local } });
 });
 
 after(async () => {
   await db.close();
+  await local.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -93,4 +95,28 @@ test("memories expire on time; near-duplicates merge", async () => {
   const colour = await mem.recall("which colour do I like?", { session: "chat-1", limit: 1 });
   assert.equal(colour[0].mentions, 2);
   assert.equal(colour[0].text, "My favorite color is blue.");
+});
+
+test("the local model on two worker threads: vectors in the order of the texts, errors after close", async () => {
+  const pooled = localEmbedder({ threads: 2 });
+  try {
+    const texts = Array.from(
+      { length: 40 },
+      (_, i) => `sentence number ${i} about ${["tea", "bikes", "ships", "code"][i % 4]}`,
+    );
+    // 40 texts are three jobs of 16 at most, run on both threads; each vector must be its own text's.
+    const [all, one, last] = await Promise.all([
+      pooled.embed(texts),
+      pooled.embed([texts[7]]),
+      pooled.embed([texts[39]]),
+    ]);
+    assert.equal(all.length, 40);
+    const near = (a: Float32Array, b: Float32Array) => a.every((x, i) => Math.abs(x - b[i]) < 1e-4);
+    assert.ok(near(all[7], one[0]), "text 7 got its own vector");
+    assert.ok(near(all[39], last[0]), "text 39 got its own vector");
+    assert.ok(!near(all[7], all[8]), "neighbours differ");
+  } finally {
+    await pooled.close();
+  }
+  await assert.rejects(pooled.embed(["x"]), /closed/);
 });

@@ -63,9 +63,21 @@ test("an MCP client lists the tools and calls each over stdio", async () => {
         arguments: { collection: "kb", query: "how long to brew green tea", limit: 1 },
       }),
     );
-    // A collection the ingest tool made indexes chunk text for BM25 too: questions run hybrid.
+    // A collection the ingest tool made indexes chunk text for BM25 too: questions run hybrid, and
+    // come back as documents with their best chunks' positions to cite.
     assert.equal(search.mode, "hybrid");
-    assert.equal((search.hits as { payload: { documentId: string } }[])[0].payload.documentId, "tea");
+    const [tea] = search.documents as { documentId: string; chunks: { payload: Record<string, unknown> }[] }[];
+    assert.equal(tea.documentId, "tea");
+    assert.deepEqual(tea.chunks[0].payload.headings, ["Tea"]);
+    assert.equal(tea.chunks[0].payload.start, 0);
+    assert.ok((tea.chunks[0].payload.end as number) > 0);
+    const chunkHits = json(
+      await client.callTool({
+        name: "search",
+        arguments: { collection: "kb", query: "how long to brew green tea", limit: 1, groupByDocument: false },
+      }),
+    );
+    assert.equal((chunkHits.hits as { payload: { documentId: string } }[])[0].payload.documentId, "tea");
     const grouped = json(
       await client.callTool({
         name: "search",

@@ -266,6 +266,23 @@ test("ingest then query --text: hybrid by default, one hit per document with whe
   assert.match(bad.stderr, /--mode/);
 });
 
+test("ingest --min-size: short sections run on into the next by default, and stand alone with --min-size 0", async (t) => {
+  const { localModelAvailable } = await import("../../src/index.js");
+  if (!(await localModelAvailable())) return t.skip("the local model is not installed");
+  const docs = tempDir("minsize-docs");
+  const sections = ["Install", "Configure", "Run", "Stop"].map(
+    (h) => `## ${h}\n\nHow to ${h.toLowerCase()} it, in one line.`,
+  );
+  writeFileSync(join(docs, "guide.md"), `# Guide\n\n${sections.join("\n\n")}\n`);
+  const merged = JSON.parse(ok(quiver(tempDir("minsize-a"), "ingest", "kb", docs, "--json")).stdout);
+  assert.equal(merged.chunks, 1, "every section is under the default 200 characters: one chunk");
+  const apart = JSON.parse(ok(quiver(tempDir("minsize-b"), "ingest", "kb", docs, "--min-size", "0", "--json")).stdout);
+  assert.equal(apart.chunks, 4, "one chunk per section");
+  const bad = quiver(tempDir("minsize-c"), "ingest", "kb", docs, "--min-size", "-1");
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /--min-size/);
+});
+
 test("ingest ids: two README.md from two roots are two documents; another file's id is refused before writing; skips summarised", async (t) => {
   const { localModelAvailable } = await import("../../src/index.js");
   if (!(await localModelAvailable())) return t.skip("the local model is not installed");

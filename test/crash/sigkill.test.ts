@@ -8,8 +8,14 @@
  * vector an HNSW graph, persisted in index files at every checkpoint; every other one of those keeps
  * the f32 vectors on disk (originals: "disk"), whose scratch file the kill leaves behind.
  *
- * Default: 20 trials, each acknowledging at least 1,000 operations before its first kill.
- * QUIVER_LONG=1: 100 trials.
+ * The child runs under Node, Bun and Deno (test/support/runtimes.ts): crash safety rests on what
+ * each runtime's node:fs does with fsync, rename and appends, so each is killed the same way; the
+ * recovered state is always checked from this (Node) process, and each second cycle's child
+ * recovers its own runtime's kill first.
+ *
+ * Default: 20 trials under Node and 4 under each of Bun and Deno (flat, HNSW, HNSW with originals on
+ * disk, flat), each acknowledging at least 1,000 operations before its first kill.
+ * QUIVER_LONG=1: 100 trials under Node, 20 under each of the others.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -22,9 +28,12 @@ import { open } from "../../src/index.js";
 import { rng } from "../support/brute.js";
 import { checkSearch, readState } from "../support/read-state.js";
 import { COLLECTION, findPrefix, makeWorkload, type ModelRecord } from "../support/workload.js";
+import { missingRuntime, RUNTIMES, runtimeCommand, type Runtime } from "../support/runtimes.js";
 
 const CHILD = join(dirname(fileURLToPath(import.meta.url)), "crash-child.js");
-const TRIALS = process.env.QUIVER_LONG ? 100 : 20;
+const TRIALS: Record<Runtime, number> = process.env.QUIVER_LONG
+  ? { node: 100, bun: 20, deno: 20 }
+  : { node: 20, bun: 4, deno: 4 };
 const CONCURRENCY = 8;
 const WAL_MAX = 48 * 1024; // small, so checkpoints and compactions happen many times per run
 
@@ -35,6 +44,7 @@ interface Run {
 
 /** Runs the child until `killAtAck` acknowledgements (plus a random delay), then SIGKILLs it. */
 function runChild(
+  runtime: Runtime,
   dir: string,
   seed: number,
   count: number,
@@ -43,11 +53,15 @@ function runChild(
   index: "flat" | "hnsw" | "hnsw-disk",
 ): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      [CHILD, dir, String(seed), String(count), String(CONCURRENCY), String(WAL_MAX), index],
-      { stdio: ["ignore", "pipe", "pipe"] },
-    );
+    const [exe, args] = runtimeCommand(runtime, CHILD, [
+      dir,
+      String(seed),
+      String(count),
+      String(CONCURRENCY),
+      String(WAL_MAX),
+      index,
+    ]);
+    const child = spawn(exe, args, { stdio: ["ignore", "pipe", "pipe"] });
     let acked = 0;
     let finished = false;
     let killing = false;
@@ -72,16 +86,27 @@ function runChild(
       }
     });
     child.on("exit", (code, signal) => {
-      if (signal !== "SIGKILL" && code !== 0) reject(new Error(`child exited ${code}: ${stderr}`));
+      if (signal !== "SIGKILL" && code !== 0) reject(new Error(`${runtime} child exited ${code}: ${stderr}`));
       else resolve({ acked, finished });
     });
   });
 }
 
-test(`SIGKILL crash trials (${TRIALS} trials, two kills each)`, { timeout: 15 * 60_000 }, async () => {
+for (const runtime of RUNTIMES) {
+  test(
+    `${runtime}: SIGKILL crash trials (${TRIALS[runtime]} trials, two kills each)`,
+    {
+      timeout: 15 * 60_000,
+      skip: missingRuntime(runtime),
+    },
+    () => crashTrials(runtime, TRIALS[runtime]),
+  );
+}
+
+async function crashTrials(runtime: Runtime, trials: number): Promise<void> {
   let totalAcked = 0;
   let totalRecovered = 0;
-  for (let trial = 0; trial < TRIALS; trial++) {
+  for (let trial = 0; trial < trials; trial++) {
     const r = rng(1000 + trial);
     const dir = await mkdtemp(join(tmpdir(), "quiver-crash-"));
     let base = new Map<string, ModelRecord>();
@@ -92,7 +117,7 @@ test(`SIGKILL crash trials (${TRIALS} trials, two kills each)`, { timeout: 15 * 
       const killAt = cycle === 0 ? 1000 + Math.floor(r() * 190) : Math.floor(r() * 390);
       // Odd trials give the vector an HNSW graph, so index files are written and killed mid-write too.
       const index = trial % 2 === 0 ? "flat" : trial % 4 === 1 ? "hnsw" : "hnsw-disk";
-      const run = await runChild(dir, seed, count, killAt, Math.floor(r() * 4), index);
+      const run = await runChild(runtime, dir, seed, count, killAt, Math.floor(r() * 4), index);
       assert.ok(run.acked >= killAt, `trial ${trial}: child acknowledged ${run.acked}, expected at least ${killAt}`);
       totalAcked += run.acked;
 
@@ -111,6 +136,6 @@ test(`SIGKILL crash trials (${TRIALS} trials, two kills each)`, { timeout: 15 * 
     await rm(dir, { recursive: true, force: true });
   }
   console.log(
-    `# sigkill: ${TRIALS} trials, ${totalAcked} acknowledged operations, 0 lost; ${totalRecovered} in-flight operations were durable at the kill`,
+    `# sigkill (${runtime}): ${trials} trials, ${totalAcked} acknowledged operations, 0 lost; ${totalRecovered} in-flight operations were durable at the kill`,
   );
-});
+}

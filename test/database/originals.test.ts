@@ -105,7 +105,7 @@ test("disk originals: recall close to memory, exact and filtered exact equal bru
   // Stored vectors read back from the file are the (normalised) originals.
   const got = await disk.get(["p7"], { withVectors: true });
   const norm = Math.hypot(...data[7]);
-  got[0].vectors!.v.forEach((x, i) => {
+  (got[0].vectors!.v as number[]).forEach((x, i) => {
     assert.ok(Math.abs(x - data[7][i] / norm) < 1e-6);
   });
 

@@ -222,7 +222,7 @@ test("a torn WAL tail is a write in flight for a reader: skipped without error, 
   const manifest = JSON.parse(new TextDecoder().decode(await mem.read("MANIFEST")).replace(/\ncrc32c:.*\n$/, ""));
   const seq = manifest.checkpointSeq as number;
   const vectors = new Map([["v", new Float32Array([1, 2, 3, 4])]]);
-  const late = { id: "late", payloadJson: "{}", vectors };
+  const late = { id: "late", payloadJson: "{}", vectors, sparse: new Map() };
   const frame = frameRecord(seq + 1, encodeOp({ type: "upsert", uid: manifest.collections[0].uid, records: [late] }));
   const file = await mem.openAppend(newest);
   await file.append(frame.subarray(0, 20)); // the writer is in the middle of this append

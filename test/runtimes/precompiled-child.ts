@@ -1,6 +1,6 @@
 /**
  * Run by precompiled-wasm.test.ts: compiles both embedded modules, then forbids compiling WebAssembly
- * from bytes as workerd does, and reports what open() does without and with `wasm: { kernels, hnsw }`.
+ * from bytes as workerd does, and reports what open() gives without and with `wasm: { kernels, hnsw }`.
  */
 import { compileEmbedded } from "../../src/core/kernels/embedded.js";
 import { KERNELS_WASM_BASE64 } from "../../src/core/kernels/kernels-wasm.generated.js";
@@ -16,17 +16,17 @@ WebAssembly.Module = function Module() {
   refuse();
 } as unknown as typeof WebAssembly.Module;
 
-const refused = await open().then(
-  () => null,
-  (e: { code?: string; message?: string }) => ({ code: e.code, message: e.message }),
-);
-const db = await open(undefined, { wasm });
-const c = await db.createCollection("docs", { vectors: { v: { dim: 2, metric: "l2", index: { type: "hnsw" } } } });
-await c.upsert([
-  { id: "a", vector: [0, 0] },
-  { id: "b", vector: [5, 5] },
-]);
-const { hits } = await c.query({ vector: [4, 4], limit: 1 });
-const { kernels } = await db.stats();
-await db.close();
-console.log(JSON.stringify({ refused, nearest: hits[0]?.id, kernels }));
+async function nearest(options: Parameters<typeof open>[1]) {
+  const db = await open(undefined, options);
+  const c = await db.createCollection("docs", { vectors: { v: { dim: 2, metric: "l2", index: { type: "hnsw" } } } });
+  await c.upsert([
+    { id: "a", vector: [0, 0] },
+    { id: "b", vector: [5, 5] },
+  ]);
+  const { hits, plan } = await c.query({ vector: [4, 4], limit: 1 });
+  const { kernels, hnswUnavailable } = await db.stats();
+  await db.close();
+  return { nearest: hits[0]?.id, strategy: plan.strategy, kernels, hnswUnavailable: hnswUnavailable ?? null };
+}
+
+console.log(JSON.stringify({ refused: await nearest({}), precompiled: await nearest({ wasm }) }));

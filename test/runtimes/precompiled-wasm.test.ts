@@ -1,7 +1,8 @@
 /**
- * Hosts that forbid compiling WebAssembly from bytes (workerd, strict-CSP pages): open() must fail
- * with UNSUPPORTED naming the `wasm` option, and work with the modules passed in precompiled. Run in
- * a child process (precompiled-child.ts), since the modules are compiled once per process.
+ * Hosts that forbid compiling WebAssembly from bytes (workerd, strict-CSP pages): open() still works,
+ * scanning exactly with the scalar kernels and saying why (naming the `wasm` option) in stats(); with
+ * the modules passed in precompiled it has SIMD and graphs. Run in a child process
+ * (precompiled-child.ts), since the modules are compiled once per process.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -12,12 +13,16 @@ import { promisify } from "node:util";
 
 const CHILD = join(dirname(fileURLToPath(import.meta.url)), "precompiled-child.js");
 
-test("where compiling WebAssembly is refused, open() is UNSUPPORTED naming `wasm`, and works with precompiled modules", async () => {
+test("where compiling WebAssembly is refused, open() scans exactly and names `wasm`; precompiled modules give graphs", async () => {
   const { stdout } = await promisify(execFile)(process.execPath, [CHILD], { timeout: 20_000 });
-  const seen = JSON.parse(stdout.trim());
-  assert.equal(seen.refused?.code, "UNSUPPORTED");
-  assert.match(seen.refused.message, /disallowed by embedder/);
-  assert.match(seen.refused.message, /wasm: \{ hnsw \}/);
-  assert.equal(seen.nearest, "b");
-  assert.equal(seen.kernels, "wasm-simd");
+  const { refused, precompiled } = JSON.parse(stdout.trim());
+  assert.equal(refused.nearest, "b");
+  assert.equal(refused.kernels, "scalar");
+  assert.equal(refused.strategy, "exact-scan");
+  assert.match(refused.hnswUnavailable, /disallowed by embedder/);
+  assert.match(refused.hnswUnavailable, /wasm: \{ hnsw \}/);
+  assert.equal(precompiled.nearest, "b");
+  assert.equal(precompiled.kernels, "wasm-simd");
+  assert.equal(precompiled.strategy, "hnsw");
+  assert.equal(precompiled.hnswUnavailable, null);
 });

@@ -6,7 +6,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { DatabaseApi } from "../../src/api/types.js";
-import { QuiverError } from "../../src/index.js";
+import { QuiverError } from "../../src/core/errors/errors.js";
 import { bruteTopK, randomVector, rng, similarity } from "../support/brute.js";
 
 export interface Subject {
@@ -119,7 +119,8 @@ export function conformance(label: string, setup: () => Promise<Subject>): void 
     const c = await db.createCollection("cos", { vectors: { v: { dim: 2, metric: "cosine" } } });
     await c.upsert([{ id: "x", vector: [3, 4] }]);
     const [r] = await c.get(["x"], { withVectors: true });
-    assert.ok(Math.abs(r.vectors!.v[0] - 0.6) < 1e-6 && Math.abs(r.vectors!.v[1] - 0.8) < 1e-6);
+    const v = r.vectors!.v as number[];
+    assert.ok(Math.abs(v[0] - 0.6) < 1e-6 && Math.abs(v[1] - 0.8) < 1e-6);
   });
 
   t("query is exact: equals brute force, with filters, offset paging and plans", async (db) => {
@@ -166,7 +167,7 @@ export function conformance(label: string, setup: () => Promise<Subject>): void 
     }
     const withVectors = await c.query({ vector: new Float32Array(records[0].vector), limit: 1, withVectors: true });
     assert.equal(withVectors.hits[0].id, records[0].id);
-    assert.ok(Math.abs(withVectors.hits[0].vectors!.v[0] - records[0].vector[0]) < 1e-6);
+    assert.ok(Math.abs((withVectors.hits[0].vectors!.v as number[])[0] - records[0].vector[0]) < 1e-6);
   });
 
   t("several named vectors: query by name, records may omit some", async (db) => {

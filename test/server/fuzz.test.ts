@@ -86,8 +86,9 @@ test(`fuzzing every route's body (${RUNS} x 3 per route): no crash, no 5xx`, asy
     // Still healthy, and nothing invalid was stored in the seeded collection.
     assert.equal((await s.call("GET", "/healthz", { key: null })).status, 200);
     for (const r of (await (await s.admin.collection("f")).scroll({ limit: 200, withVectors: true })).records) {
-      assert.equal(r.vectors!.v.length, 3);
-      assert.ok(r.vectors!.v.every(Number.isFinite));
+      const v = r.vectors!.v as number[];
+      assert.equal(v.length, 3);
+      assert.ok(v.every(Number.isFinite));
     }
     console.log(`# fuzz: ${requests} requests over ${ROUTES.filter((r) => r.body).length} routes with bodies, 0 5xx`);
   } finally {

@@ -2,7 +2,7 @@
  * Test support for the server: a real server on 127.0.0.1 with an ephemeral port over a database
  * in a memory (or given) Directory, its admin key, and a small raw HTTP helper.
  */
-import { open, MemoryDirectory, type Database, type Directory, type DatabaseOptions } from "../../src/index.js";
+import { open, MemoryDirectory, type Database, type Directory, type OpenOptions } from "../../src/index.js";
 import { serveApp, type ConnectionLimits, type HttpServerHandle } from "../../src/node/http-server.js";
 import {
   startQuiverServer,
@@ -40,7 +40,7 @@ export interface TestServer {
 export async function startTestServer(
   opts: {
     dir?: Directory;
-    dbOptions?: DatabaseOptions;
+    dbOptions?: OpenOptions;
     serverLimits?: Partial<ServerLimits>;
     keepLogs?: boolean;
     adminKey?: string | null;
@@ -48,6 +48,9 @@ export async function startTestServer(
     connectionLimits?: Partial<ConnectionLimits>;
     /** The clock of request deadlines (AppOptions.now). */
     now?: () => number;
+    /** The console's files, served at /console (AppOptions.console). */
+    console?: AppOptions["console"];
+    corsOrigins?: string[];
   } = {},
 ): Promise<TestServer> {
   const dir = opts.dir ?? new MemoryDirectory();
@@ -63,6 +66,9 @@ export async function startTestServer(
     log: opts.keepLogs ? (e) => logs.push(e) : undefined,
     mcp: opts.mcp,
     now: opts.now,
+    console: opts.console,
+    recovery: () => db.recovery,
+    corsOrigins: opts.corsOrigins,
   });
   const http = await serveApp(server.app, { host: "127.0.0.1", port: 0, limits: opts.connectionLimits });
   const url = http.url;

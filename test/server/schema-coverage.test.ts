@@ -101,6 +101,7 @@ function levels(doc: Doc) {
 const FULL_SCHEMA = {
   vectors: {
     v: {
+      kind: "dense",
       dim: 8,
       metric: "cosine",
       embedder: "fake",

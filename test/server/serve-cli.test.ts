@@ -5,49 +5,17 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { connect } from "../../src/client/index.js";
+import { startServe } from "../support/runtimes.js";
 
 const MAIN = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "src", "cli", "main.js");
 
-function serve(
-  data: string,
-): Promise<{ url: string; stdout: () => string; stop: () => Promise<{ code: number | null; stderr: string }> }> {
-  const env = { ...process.env };
-  delete env.QUIVER_ADMIN_KEY;
-  const child = spawn(process.execPath, [MAIN, "serve", "--db", data, "--port", "0", "--no-log"], {
-    env,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let out = "";
-  let err = "";
-  child.stdout.on("data", (c: Buffer) => (out += c.toString()));
-  child.stderr.on("data", (c: Buffer) => (err += c.toString()));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no banner: ${out} ${err}`)), 15_000);
-    child.once("exit", (code) => reject(new Error(`exited ${code}: ${err}`)));
-    child.stdout.on("data", () => {
-      const m = /at (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-      if (m && out.includes("Ctrl-C")) {
-        clearTimeout(timer);
-        child.removeAllListeners("exit");
-        resolve({
-          url: m[1],
-          stdout: () => out,
-          stop: () =>
-            new Promise((res) => {
-              child.once("exit", (code) => res({ code, stderr: err }));
-              child.kill("SIGTERM");
-            }),
-        });
-      }
-    });
-  });
-}
+const serve = (data: string) => startServe("node", data);
 
 test("quiver serve: generated admin key printed once, loopback only, clean SIGTERM keeps every write", async () => {
   const data = mkdtempSync(join(tmpdir(), "quiver-serve-"));
@@ -100,5 +68,22 @@ test("quiver stats and quiver query work in other processes while quiver serve h
     assert.equal(stopped.code, 0, stopped.stderr);
   } finally {
     rmSync(data, { recursive: true, force: true });
+  }
+});
+
+test("quiver serve --cors-origin: a malformed origin is refused before the database is created", () => {
+  const parent = mkdtempSync(join(tmpdir(), "quiver-serve-cors-"));
+  const data = join(parent, "db");
+  try {
+    const r = spawnSync(
+      process.execPath,
+      [MAIN, "serve", "--db", data, "--port", "0", "--cors-origin", "http://ok.test", "--cors-origin", "app.test/x"],
+      { encoding: "utf8", timeout: 30_000 },
+    );
+    assert.notEqual(r.status, 0, r.stdout);
+    assert.match(r.stderr, /corsOrigins\[1\].*app\.test\/x/);
+    assert.equal(existsSync(data), false, "nothing was created");
+  } finally {
+    rmSync(parent, { recursive: true, force: true });
   }
 });

@@ -54,7 +54,13 @@ test("a body trickling in past requestTimeoutMs is cut with 408, and slow header
   }
 });
 
-test("connections past maxConnections are refused at accept", async () => {
+/** Bun 1.4.5's node:http accepts past `maxConnections` (and destroying a socket in its "connection" event closes another one). */
+const BUN_ACCEPTS_PAST_MAX =
+  "Bun 1.4.5's node:http does not enforce maxConnections (docs/runtimes.md); Node and Deno do";
+
+test("connections past maxConnections are refused at accept", {
+  skip: process.versions.bun ? BUN_ACCEPTS_PAST_MAX : false,
+}, async () => {
   const t = await startTestServer({ connectionLimits: { maxConnections: 2 } });
   try {
     const first = await open(t.http.port);

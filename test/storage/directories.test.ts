@@ -51,6 +51,12 @@ describe("MemoryDirectory helpers", () => {
 const fsDirectoryUrl = new URL("../../src/node/fs-directory.js", import.meta.url).href;
 
 /** Starts a node process that takes the lock of `path` and holds it until killed. */
+/**
+ * The other process in the lock tests is always Node: under Bun or Deno (test/runtimes/suite.test.ts)
+ * this process's own binary cannot run `-e` scripts with Node's flags, so the runner passes Node's path.
+ */
+const NODE = process.env.QUIVER_NODE || process.execPath;
+
 async function spawnLockHolder(path: string): Promise<ChildProcess> {
   const script = `
     import { NodeDirectory } from ${JSON.stringify(fsDirectoryUrl)};
@@ -58,7 +64,7 @@ async function spawnLockHolder(path: string): Promise<ChildProcess> {
     try { await dir.lock(); console.log("locked"); } catch (e) { console.log("failed " + e.code); process.exit(1); }
     setInterval(() => {}, 1 << 30);
   `;
-  const child = spawn(process.execPath, ["--input-type=module", "-e", script], {
+  const child = spawn(NODE, ["--input-type=module", "-e", script], {
     stdio: ["ignore", "pipe", "inherit"],
   });
   const line = await new Promise<string>((resolve, reject) => {
@@ -82,7 +88,7 @@ async function killAndWait(child: ChildProcess): Promise<void> {
 
 /** The pid of a process that has exited. */
 async function deadPid(): Promise<number> {
-  const child = spawn(process.execPath, ["-e", ""], { stdio: "ignore" });
+  const child = spawn(NODE, ["-e", ""], { stdio: "ignore" });
   await new Promise((resolve) => child.once("exit", resolve));
   return child.pid!;
 }
@@ -201,7 +207,7 @@ describe("NodeDirectory", () => {
       setInterval(() => {}, 1 << 30);
     `;
     // sh starts the holder, then becomes \`sleep\`, a parent that never reaps it.
-    const parent = spawn("sh", ["-c", '"$0" --input-type=module -e "$1" & exec sleep 60', process.execPath, script], {
+    const parent = spawn("sh", ["-c", '"$0" --input-type=module -e "$1" & exec sleep 60', NODE, script], {
       stdio: ["ignore", "pipe", "inherit"],
     });
     let holder = 0;

@@ -1,6 +1,7 @@
 /**
- * The behaviour every Directory must show (memory, node fs, fault-injecting, later OPFS), as one
- * node:test suite that each implementation's test file runs against its own factory.
+ * The behaviour every Directory must show (memory, node fs, fault-injecting; OPFS and IndexedDB in
+ * Chromium), as one node:test suite that each implementation's test file runs against its own factory
+ * (test/browser/ runs it in the browser through small node:test and node:assert stand-ins).
  */
 
 import assert from "node:assert/strict";
@@ -12,6 +13,11 @@ const enc = new TextEncoder();
 const dec = new TextDecoder();
 const bytes = (s: string): Uint8Array => enc.encode(s);
 const text = (b: Uint8Array): string => dec.decode(b);
+
+/** Byte-wise equality without Buffer, so the suite also runs in a browser (test/browser/). */
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
 
 /** Deterministic pseudo-random bytes, so a large-file mismatch is reproducible. */
 function pattern(n: number, seed: number): Uint8Array {
@@ -236,8 +242,8 @@ export function directoryConformance(
       await f.close();
       const back = await dir.read("big");
       assert.equal(back.length, 4 << 20);
-      assert.ok(Buffer.from(back.subarray(0, 3 << 20)).equals(Buffer.from(chunk)));
-      assert.ok(Buffer.from(back.subarray(3 << 20)).equals(Buffer.from(chunk.subarray(0, 1 << 20))));
+      assert.ok(sameBytes(back.subarray(0, 3 << 20), chunk));
+      assert.ok(sameBytes(back.subarray(3 << 20), chunk.subarray(0, 1 << 20)));
     });
 
     it("handles many small appends, in order", async () => {
@@ -253,7 +259,7 @@ export function directoryConformance(
       }
       assert.equal(f.size, all.length);
       await f.close();
-      assert.ok(Buffer.from(await dir.read("small")).equals(Buffer.from(all)));
+      assert.ok(sameBytes(await dir.read("small"), all));
     });
 
     it("keeps concurrent appends on one handle whole and in call order", async () => {

@@ -209,7 +209,7 @@ async function readAll(db: Database): Promise<ModelState> {
       const page = await c.scroll({ cursor, limit: 200, withVectors: true });
       for (const r of page.records) {
         const payload = r.payload as ModelRecord["payload"];
-        state.set(`${info.name}/${r.id}`, { id: r.id, vector: [...r.vectors!.v], payload });
+        state.set(`${info.name}/${r.id}`, { id: r.id, vector: [...(r.vectors!.v as number[])], payload });
       }
       cursor = page.nextCursor ?? undefined;
     } while (cursor);

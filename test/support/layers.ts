@@ -16,7 +16,7 @@ export interface LayerRule {
 
 /**
  * Each folder under src/ and what it may import. A file belongs to the longest key that is a
- * prefix of its folder ("." is the package entry, src/index.ts, alone); a file in no listed folder
+ * prefix of its folder ("." is the package entries, the files directly in src/); a file in no listed folder
  * is a violation, so a new folder must be placed here (and in ARCHITECTURE.md) before it is used.
  */
 export const LAYERS: Readonly<Record<string, LayerRule>> = {
@@ -24,7 +24,8 @@ export const LAYERS: Readonly<Record<string, LayerRule>> = {
   storage: { imports: ["core"] },
   api: { imports: ["core"] },
   database: { imports: ["core", "storage", "api"] },
-  server: { imports: ["core", "storage", "api"] },
+  compat: { imports: ["core", "api"] },
+  server: { imports: ["core", "storage", "api", "compat"] },
   client: { imports: ["core", "api"] },
   embed: { imports: ["core", "api", "database", "quality"] },
   memory: { imports: ["core", "api", "embed"] },
@@ -32,6 +33,7 @@ export const LAYERS: Readonly<Record<string, LayerRule>> = {
   analyzers: { imports: ["core"], npm: true },
   eval: { imports: [] },
   node: { imports: ["core", "storage", "server"], node: true },
+  browser: { imports: ["core", "storage"] },
   "embed/node": { imports: ["core", "api", "embed"], node: true, npm: true },
   mcp: { imports: ["core", "api", "embed", "memory"], node: true, npm: true },
   cli: {
@@ -43,7 +45,19 @@ export const LAYERS: Readonly<Record<string, LayerRule>> = {
   "integrations/langchain": { imports: ["core", "api", "integrations"], npm: true },
   "integrations/llamaindex": { imports: ["core", "api", "integrations"], npm: true },
   ".": {
-    imports: ["core", "storage", "api", "database", "embed", "embed/node", "memory", "quality", "node", "analyzers"],
+    imports: [
+      "core",
+      "storage",
+      "api",
+      "database",
+      "embed",
+      "embed/node",
+      "memory",
+      "quality",
+      "node",
+      "browser",
+      "analyzers",
+    ],
   },
 };
 

@@ -13,7 +13,7 @@ export async function readState(c: Collection): Promise<Map<string, ModelRecord>
   do {
     const page = await c.scroll({ cursor, limit: 500, withVectors: true });
     for (const r of page.records)
-      out.set(r.id, { vector: r.vectors!.vector, payload: r.payload as ModelRecord["payload"] });
+      out.set(r.id, { vector: r.vectors!.vector as number[], payload: r.payload as ModelRecord["payload"] });
     cursor = page.nextCursor ?? undefined;
   } while (cursor);
   return out;

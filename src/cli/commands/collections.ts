@@ -29,7 +29,11 @@ export function collectionsCommand(ctx: CliContext): Command {
             c.name,
             c.count.toLocaleString("en-US"),
             Object.entries(c.schema.vectors)
-              .map(([name, v]) => `${name}(${v.dim}, ${v.metric}${v.embedder ? `, ${v.embedder}` : ""})`)
+              .map(([name, v]) =>
+                v.kind === "sparse"
+                  ? `${name}(sparse)`
+                  : `${name}(${v.dim}, ${v.metric}${v.embedder ? `, ${v.embedder}` : ""})`,
+              )
               .join(" "),
           ]);
           process.stdout.write(table(["collection", "records", "vectors"], rows));
@@ -59,7 +63,9 @@ export function createCommand(ctx: CliContext): Command {
       const schema = parseJsonOption(text, "--schema") as CollectionSchema;
       await ctx.withDb(cmd, async (db) => {
         const coll = await db.createCollection(name, schema);
-        const vectors = Object.entries(coll.schema.vectors).map(([v, s]) => `${v}(${s.dim}, ${s.metric})`);
+        const vectors = Object.entries(coll.schema.vectors).map(([v, s]) =>
+          s.kind === "sparse" ? `${v}(sparse)` : `${v}(${s.dim}, ${s.metric})`,
+        );
         process.stdout.write(`created collection "${name}" (vectors: ${vectors.join(" ")})\n`);
       });
     });

@@ -40,7 +40,7 @@ const TOPICS = [
   "travel",
 ];
 const LANGS = ["en", "en", "en", "en", "fr", "de", "es", "ja"];
-const SCHEMA: CollectionSchema = {
+export const SAMPLE_SCHEMA: CollectionSchema = {
   vectors: { vector: { dim: DIM, metric: "cosine" } },
   indexes: { topic: "keyword", year: "number", lang: "keyword" },
 };
@@ -67,18 +67,19 @@ function near(r: () => number, centroid: Float64Array, spread: number): Float64A
   return centroid.map((x) => x + gaussian(r) * spread);
 }
 
-interface Sample {
+export interface Sample {
   ids: string[];
   vectors: Float64Array[];
   payloads: Payload[];
   centroids: Float64Array[];
 }
 
-function generate(): Sample {
+/** The demo's records (seeded, the same every run); `count` other than 20,000 for benchmarks. */
+export function generateSample(count = COUNT): Sample {
   const r = rng(20240611);
   const centroids = TOPICS.map(() => unit(Float64Array.from({ length: DIM }, () => gaussian(r))));
   const s: Sample = { ids: [], vectors: [], payloads: [], centroids };
-  for (let i = 0; i < COUNT; i++) {
+  for (let i = 0; i < count; i++) {
     const t = Math.floor(r() * TOPICS.length);
     s.ids.push(`doc-${String(i).padStart(5, "0")}`);
     s.vectors.push(near(r, centroids[t], 0.08));
@@ -94,7 +95,7 @@ function generate(): Sample {
 async function load(db: Database, signal: AbortSignal, s: Sample): Promise<Collection> {
   try {
     const existing = await db.collection("sample");
-    if (JSON.stringify(existing.schema) !== JSON.stringify(SCHEMA)) {
+    if (JSON.stringify(existing.schema) !== JSON.stringify(SAMPLE_SCHEMA)) {
       throw new QuiverError(
         "ALREADY_EXISTS",
         `collection "sample" already exists with another schema; run the demo with another --db`,
@@ -111,7 +112,7 @@ async function load(db: Database, signal: AbortSignal, s: Sample): Promise<Colle
   } catch (e) {
     if (!isQuiverError(e, "NOT_FOUND")) throw e;
   }
-  const coll = await db.createCollection("sample", SCHEMA);
+  const coll = await db.createCollection("sample", SAMPLE_SCHEMA);
   const started = performance.now();
   const bar = progressBar("loading sample", COUNT);
   try {
@@ -235,7 +236,7 @@ export function demoCommand(ctx: CliContext): Command {
     .description("load a small synthetic sample and show exact, filtered queries checked against brute force")
     .action(async (_opts: unknown, cmd: Command) => {
       const started = performance.now();
-      const s = generate();
+      const s = generateSample();
       const dbPath = cmd.optsWithGlobals().db as string;
       const ok = await ctx.withDb(cmd, async (db, signal) => {
         const coll = await load(db, signal, s);

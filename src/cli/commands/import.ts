@@ -164,7 +164,7 @@ async function importJsonl(
   }
   let coll = existing;
   if (!coll) {
-    const spec = schemaFor(check.firstDim?.dim ?? 0).vectors.vector;
+    const spec = schemaFor(check.firstDim?.dim ?? 0).vectors.vector as VectorSpec;
     const from = opts.dim !== undefined ? "" : ` from line ${check.firstDim!.line}`;
     process.stderr.write(`creating collection "${name}" (vector: dim ${spec.dim}${from}, ${spec.metric})\n`);
     coll = await db.createCollection(name, schemaFor(spec.dim));

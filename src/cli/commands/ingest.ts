@@ -24,6 +24,7 @@ interface IngestCliOptions {
   dim?: number;
   chunkSize: number;
   overlap: number;
+  minSize?: number;
   duplicates: string;
   threshold?: string;
   include: string[];
@@ -100,8 +101,13 @@ export function ingestCommand(ctx: CliContext): Command {
     .option("--chunk-size <n>", "characters per chunk", intOption(50), 1000)
     .option("--overlap <n>", "characters shared by consecutive chunks", intOption(0), 100)
     .option(
+      "--min-size <n>",
+      "shortest chunk in characters: a shorter section runs on into the next (default 200, at most a quarter of --chunk-size; 0 keeps every section apart)",
+      intOption(0),
+    )
+    .option(
       "--duplicates <mode>",
-      "chunks duplicating other documents: keep (report), skip, or reject (write nothing)",
+      "chunks duplicating other documents: keep (report), skip, or reject (stop before writing one)",
       "keep",
     )
     .option("--threshold <cos>", "cosine similarity from which chunks are near-duplicates", "0.95")
@@ -162,6 +168,7 @@ export function ingestCommand(ctx: CliContext): Command {
         const report = await ingestDocuments(db, coll, docs, {
           size: opts.chunkSize,
           overlap: opts.overlap,
+          minSize: opts.minSize,
           duplicates: opts.duplicates as "keep" | "skip" | "reject",
           nearDuplicateThreshold: threshold,
           signal,

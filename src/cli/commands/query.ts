@@ -5,7 +5,7 @@
  * collection is searched by an image file (`--image`) or words (query-image.ts).
  */
 import { Command } from "commander";
-import { SEARCH_MODES, searchDocuments, textQuery, type SearchMode } from "../../embed/index.js";
+import { SEARCH_MODES, findDocuments, modeOfPlan, textQuery, type SearchMode } from "../../embed/index.js";
 import type { Collection, Filter, Hit, QueryRequest } from "../../index.js";
 import { readGroundTruth, readMeta, readQueryRow } from "../dataset.js";
 import { isImageCollection } from "../../embed/node/image-ingest.js";
@@ -84,13 +84,16 @@ async function askQuestion(coll: Collection, opts: QueryOptions, filter: Filter 
   if (opts.mode !== undefined && !SEARCH_MODES.includes(opts.mode as SearchMode))
     throw badOption("--mode", "must be hybrid, text or vector");
   if (opts.row !== undefined) throw badOption("--row", "only applies with --data");
-  const input = { query: opts.text, mode: opts.mode as SearchMode | undefined };
-  const { mode, request } = textQuery(coll.name, coll.schema, input);
+  const request = textQuery(coll.schema, { query: opts.text, mode: opts.mode as SearchMode | undefined });
   const started = performance.now();
   const documents = coll.schema.indexes?.documentId !== undefined;
-  const hits = documents
-    ? (await searchDocuments(coll, { ...input, limit: opts.limit, filter, perDocument: 1 })).map((d) => d.chunks[0])
-    : (await coll.query({ ...request, limit: opts.limit, filter })).hits;
+  const { hits, plan } = documents
+    ? await findDocuments(coll, { ...request, limit: opts.limit, filter, perDocument: 1 }).then((r) => ({
+        hits: r.documents.map((d) => d.chunks[0]),
+        plan: r.plan,
+      }))
+    : await coll.query({ ...request, limit: opts.limit, filter });
+  const mode = modeOfPlan(plan);
   const ms = performance.now() - started;
   const rows = hits.map(textHit);
   if (opts.json) {

@@ -7,7 +7,8 @@ import { Command } from "commander";
 import { open, type Limits } from "../../index.js";
 import { NodeDirectory } from "../../node/fs-directory.js";
 import { serveApp } from "../../node/http-server.js";
-import { startQuiverServer, type QuiverServer } from "../../server/index.js";
+import { loadConsoleAssets } from "../../node/console-assets.js";
+import { corsPolicy, startQuiverServer, type QuiverServer } from "../../server/index.js";
 import { mcpHttpHandler } from "../../mcp/http.js";
 import { embeddersFromEnv } from "../../embed/node/config.js";
 import { intOption, servedDatabase } from "../output.js";
@@ -33,6 +34,7 @@ interface ServeOptions {
   maxConnections?: number;
   headersTimeoutMs?: number;
   requestTimeoutMs?: number;
+  corsOrigin: string[];
 }
 
 export function serveCommand(): Command {
@@ -63,12 +65,19 @@ export function serveCommand(): Command {
       "time from a request's arrival to its answer: slow bodies are cut (408), slow work stops with 504 TIMEOUT (default 60,000)",
       intOption(1),
     )
+    .option(
+      "--cors-origin <origin>",
+      "let pages from this origin (https://app.example.com, or *) call the server from a browser; repeatable; keys are still required",
+      (origin: string, all: string[]) => [...all, origin],
+      [] as string[],
+    )
     .addHelpText(
       "after",
       "\nThe admin key comes from QUIVER_ADMIN_KEY; without it one is generated on first start and printed once.\nSee docs/server.md.",
     )
     .action(async (opts: ServeOptions, cmd: Command) => {
       const path = servedDatabase(cmd, opts.data);
+      corsPolicy(opts.corsOrigin); // a malformed origin is refused before the database is opened
       const limits: Partial<Limits> = {};
       if (opts.maxBatch !== undefined) limits.maxBatch = opts.maxBatch;
       if (opts.maxDimension !== undefined) limits.maxDimension = opts.maxDimension;
@@ -81,6 +90,8 @@ export function serveCommand(): Command {
       const warn = (w: string) => process.stderr.write(`warning: ${w}\n`);
       const dir = new NodeDirectory(path);
       const db = await open(dir, { limits, onWarning: warn, embedders: embeddersFromEnv() });
+      const consoleAssets = loadConsoleAssets();
+      if (!consoleAssets) warn("the console is not built (npm run build:console); /console is not served");
       let server: QuiverServer;
       try {
         server = await startQuiverServer({
@@ -92,9 +103,12 @@ export function serveCommand(): Command {
             // One budget from arrival to answer: receiving (the adapter) and working (the app).
             ...(opts.requestTimeoutMs !== undefined && { requestTimeoutMs: opts.requestTimeoutMs }),
           },
+          corsOrigins: opts.corsOrigin,
           adminKey: process.env.QUIVER_ADMIN_KEY || undefined,
           rotateAdminKey: opts.rotateAdminKey,
           onWarning: warn,
+          console: consoleAssets ?? undefined,
+          recovery: () => db.recovery,
           // MCP tools on /mcp act with the database as the caller's key sees it.
           mcp: (request, scoped, access) => mcpHttpHandler(scoped, { ...access, version: packageVersion() })(request),
           log: opts.log ? (entry) => process.stdout.write(`${JSON.stringify(entry)}\n`) : undefined,
@@ -127,6 +141,7 @@ export function serveCommand(): Command {
       const collections = await db.listCollections();
       const lines = [
         `quiver serving ${path} at ${http.url}  (${collections.length} collection${collections.length === 1 ? "" : "s"}: ${collections.map((c) => `${c.name} ${c.count}`).join(", ") || "none"})`,
+        ...(consoleAssets ? [`  console: ${http.url}/console   (sign in with the admin key below)`] : []),
         `  docs:    ${http.url}/docs   OpenAPI: ${http.url}/openapi.json   health: ${http.url}/healthz`,
       ];
       if (server.generatedAdminKey) {

@@ -7,7 +7,9 @@ import type { CollectionSchema } from "../../index.js";
 import { formatBytes, table, type CliContext } from "../output.js";
 
 function describeSchema(schema: CollectionSchema): { vectors: string; indexes: string } {
-  const vectors = Object.entries(schema.vectors).map(([name, v]) => `${name}(${v.dim}, ${v.metric})`);
+  const vectors = Object.entries(schema.vectors).map(([name, v]) =>
+    v.kind === "sparse" ? `${name}(sparse)` : `${name}(${v.dim}, ${v.metric})`,
+  );
   const indexes = Object.entries(schema.indexes ?? {}).map(([path, type]) => `${path}:${type}`);
   return { vectors: vectors.join(" "), indexes: indexes.join(" ") || "-" };
 }

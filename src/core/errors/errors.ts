@@ -37,7 +37,8 @@ export const ERROR_CATALOG = {
   UNSUPPORTED: {
     kind: "system",
     status: 501,
-    summary: "This runtime lacks a feature the operation needs (such as WebAssembly SIMD).",
+    summary:
+      "This runtime or release lacks a feature the operation needs (such as a newer on-disk format), or Quiver lacks a foreign API's feature.",
   },
   UNAVAILABLE: {
     kind: "system",

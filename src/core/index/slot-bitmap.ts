@@ -17,18 +17,30 @@ export function hasSlot(bits: SlotBitmap, slot: number): boolean {
   return (bits[slot >> 3] & (1 << (slot & 7))) !== 0;
 }
 
-/** Slots in the bitmap whose `live` byte is 1, ascending. */
+/** Slots in the bitmap whose `live` byte is 1, ascending. Empty bytes are skipped whole. */
 export function allowedSlots(bits: SlotBitmap, live: Uint8Array): Uint32Array {
   const out: number[] = [];
-  const n = Math.min(live.length, bits.length * 8);
-  for (let s = 0; s < n; s++) if (live[s] === 1 && hasSlot(bits, s)) out.push(s);
+  forEachAllowed(bits, live, (s) => out.push(s));
   return Uint32Array.from(out);
 }
 
 /** How many slots in the bitmap have their `live` byte set to 1. */
 export function countAllowed(bits: SlotBitmap, live: Uint8Array): number {
   let c = 0;
-  const n = Math.min(live.length, bits.length * 8);
-  for (let s = 0; s < n; s++) if (live[s] === 1 && hasSlot(bits, s)) c++;
+  forEachAllowed(bits, live, () => c++);
   return c;
+}
+
+function forEachAllowed(bits: SlotBitmap, live: Uint8Array, visit: (slot: number) => void): void {
+  const bytes = Math.min(bits.length, Math.ceil(live.length / 8));
+  for (let b = 0; b < bytes; b++) {
+    let byte = bits[b];
+    // A sparse set is mostly zero bytes: eight slots skipped per test.
+    while (byte !== 0) {
+      const bit = 31 - Math.clz32(byte & -byte);
+      byte &= byte - 1;
+      const s = (b << 3) | bit;
+      if (live[s] === 1) visit(s);
+    }
+  }
 }

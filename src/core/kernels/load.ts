@@ -1,8 +1,7 @@
 // Chooses the distance kernels once per process: the WebAssembly SIMD module when the runtime supports
 // SIMD, otherwise the scalar TypeScript reference. Compiles the module once, binds it per memory.
-// A database needs SIMD regardless: open() also loads the HNSW module, which has no scalar version and
-// fails without SIMD, so there the scalar kernels come only from `kernels: "scalar"`. The automatic
-// fallback serves code that uses the core's slabs and exact search directly.
+// The HNSW module has no scalar version: without SIMD a database opens without graphs and scans
+// exactly with these scalar kernels (src/database/database.ts, searchEnv).
 
 import type { KernelExports } from "./boundary.generated.js";
 import { compileEmbedded, instantiateOver } from "./embedded.js";
@@ -48,7 +47,7 @@ let compiled: Promise<WebAssembly.Module> | undefined;
 /**
  * Returns the kernel factory for this runtime. `prefer: "scalar"` forces the TypeScript reference
  * (tests, debugging); otherwise SIMD is used whenever the runtime supports it, and the scalar
- * reference is the fallback (not reachable through open(): see the header). `precompiled` is the
+ * reference is the fallback. `precompiled` is the
  * kernels module compiled by the host, used as is. Check `factory.name` to see which was chosen.
  *
  * @example

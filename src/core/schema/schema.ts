@@ -1,6 +1,7 @@
 /**
- * Collection schema types: named vectors (dimension and metric), payload index declarations and
- * full-text fields. Pure data, shared by validation, storage formats and the public API.
+ * Collection schema types: named vectors (dense: dimension and metric; sparse: index -> weight),
+ * payload index declarations and full-text fields. Pure data, shared by validation, storage
+ * formats and the public API.
  */
 import type { TextFieldSpec } from "../analysis/analyzer.js";
 
@@ -8,7 +9,10 @@ export type { TextFieldSpec };
 
 export type Metric = "cosine" | "dot" | "l2";
 
+/** A dense named vector: a fixed number of float32 components. */
 export interface VectorSpec {
+  /** `dense` (the default when omitted). */
+  kind?: "dense";
   /** Number of components, 1 to 65,536. */
   dim: number;
   /** Similarity; every score is "higher = closer": cosine similarity, dot product, or negated Euclidean distance. */
@@ -51,11 +55,45 @@ export interface VectorIndexSpec {
   originals?: "memory" | "disk";
 }
 
+/**
+ * A sparse named vector: index -> weight pairs (e.g. SPLADE, BGE-M3's sparse head, or BM25 term
+ * weights computed elsewhere), given as `{ indices, values }` or `{ "17": 0.4, ... }`, searched by
+ * dot product through an inverted index (exact top k).
+ * @example { terms: { kind: "sparse" } }
+ */
+export interface SparseVectorSpec {
+  kind: "sparse";
+  // Absent on a sparse vector; declared so code reading an optional dense option (an embedder,
+  // an index) from either kind needs no narrowing, while code needing dim or metric must narrow.
+  dim?: never;
+  metric?: never;
+  embedder?: never;
+  source?: never;
+  index?: never;
+}
+
+/** Either kind of named vector. */
+export type NamedVectorSpec = VectorSpec | SparseVectorSpec;
+
+export function isSparseSpec(spec: NamedVectorSpec): spec is SparseVectorSpec {
+  return spec.kind === "sparse";
+}
+
+/** The schema's dense vectors only (what slabs, graphs and embedders deal with). */
+export function denseVectors(schema: CollectionSchema): Record<string, VectorSpec> {
+  const out: Record<string, VectorSpec> = {};
+  for (const [name, spec] of Object.entries(schema.vectors)) if (!isSparseSpec(spec)) out[name] = spec;
+  return out;
+}
+
 export type PayloadIndexType = "keyword" | "number" | "boolean";
 
 export interface CollectionSchema {
-  /** Named vectors, e.g. `{ text: { dim: 384, metric: "cosine" } }`; may be empty (`{}`) when `text` declares a field. */
-  vectors: Record<string, VectorSpec>;
+  /**
+   * Named vectors, e.g. `{ text: { dim: 384, metric: "cosine" }, terms: { kind: "sparse" } }`; may be
+   * empty (`{}`) when `text` declares a field.
+   */
+  vectors: Record<string, NamedVectorSpec>;
   /** Payload fields (dotted paths) to index for filters, e.g. `{ lang: "keyword", year: "number" }`. */
   indexes?: Record<string, PayloadIndexType>;
   /** Payload fields (dotted paths) indexed for full-text BM25 search, e.g. `{ title: { analyzer: "english", boost: 2 }, body: {} }`. */

@@ -60,3 +60,8 @@ export function imageEmbeddersFromEnv(
     });
   return out;
 }
+
+/** Closes the embedders that hold resources (the local model's worker threads). */
+export async function closeEmbedders(embedders: Record<string, Embedder>): Promise<void> {
+  await Promise.all(Object.values(embedders).map((e) => e.close?.()));
+}

@@ -10,6 +10,8 @@
  * documents outnumber live ones. Both are amortised O(1) per posting.
  */
 
+import { keepPostings } from "../postings.js";
+
 /** One term's postings: parallel growable arrays, in insertion order of the documents. */
 export interface Postings {
   docs: Uint32Array;
@@ -113,14 +115,7 @@ export class FieldIndex {
   }
 
   private compactTerm(p: Postings): void {
-    let w = 0;
-    for (let r = 0; r < p.length; r++) {
-      if (this.slotOf[p.docs[r]] < 0) continue;
-      p.docs[w] = p.docs[r];
-      p.tfs[w] = p.tfs[r];
-      w++;
-    }
-    p.length = w;
+    p.length = keepPostings(p.docs, p.tfs, p.length, (d) => (this.slotOf[d] < 0 ? -1 : d));
     p.dead = 0;
   }
 
@@ -142,15 +137,7 @@ export class FieldIndex {
       next++;
     }
     for (const p of this.postings) {
-      let w = 0;
-      for (let r = 0; r < p.length; r++) {
-        const d = remap[p.docs[r]];
-        if (d < 0) continue;
-        p.docs[w] = d;
-        p.tfs[w] = p.tfs[r];
-        w++;
-      }
-      p.length = w;
+      p.length = keepPostings(p.docs, p.tfs, p.length, (d) => remap[d]);
       p.dead = 0;
     }
     this.slotOf = slotOf;

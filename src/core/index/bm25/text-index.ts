@@ -17,6 +17,7 @@ import { splitPath, valuesAt } from "../../payload/path.js";
 import type { Deadline } from "../../util/deadline.js";
 import { TopK } from "../flat/topk.js";
 import { FieldIndex } from "./field-index.js";
+import { QuiverError } from "../../errors/errors.js";
 
 export interface Bm25Params {
   /** Term-frequency saturation, >= 0 (default 1.2, as Lucene and Elasticsearch). */
@@ -178,6 +179,52 @@ export class TextIndex {
     const mean = sum / n;
     const std = Math.sqrt(Math.max(0, sumSq / n - mean * mean));
     return { ...top.drain(), matched: nTouched, mean, std, extraScores };
+  }
+
+  /**
+   * BM25 as a sparse vector: the weight of each term of `text`, taken as a document of `field`,
+   * under the index's current statistics, `boost · idf(t) · tf / (tf + k1 · (1 − b + b · |d| / avgdl))`,
+   * keyed by the term's id in the field's vocabulary (terms the index has not seen are left out).
+   * Its dot product with `queryTermCounts(field, query)` is the document's BM25 score in that field
+   * as `search` computes it: sparse vectors holding these reproduce the BM25 ranking (test/sparse).
+   */
+  bm25Weights(field: string, text: string): Map<number, number> {
+    const f = this.field(field);
+    const ix = f.index;
+    const tokens = f.analyzer.analyze(text);
+    const tf = new Map<number, number>();
+    for (const t of tokens) {
+      const id = ix.terms.get(t);
+      if (id !== undefined) tf.set(id, (tf.get(id) ?? 0) + 1);
+    }
+    const { k1, b } = this.params;
+    const n = ix.docCount;
+    const avgdl = ix.totalLength / n || 1;
+    const out = new Map<number, number>();
+    for (const [id, count] of tf) {
+      const df = ix.df(id);
+      if (df === 0) continue;
+      const idf = Math.log(1 + (n - df + 0.5) / (df + 0.5));
+      out.set(id, (f.boost * idf * count) / (count + k1 * (1 - b) + ((k1 * b) / avgdl) * tokens.length));
+    }
+    return out;
+  }
+
+  /** The query side of bm25Weights: each known term of `text` in `field`, counted with multiplicity. */
+  queryTermCounts(field: string, text: string): Map<number, number> {
+    const f = this.field(field);
+    const out = new Map<number, number>();
+    for (const t of f.analyzer.analyze(text)) {
+      const id = f.index.terms.get(t);
+      if (id !== undefined) out.set(id, (out.get(id) ?? 0) + 1);
+    }
+    return out;
+  }
+
+  private field(name: string): TextField {
+    const f = this.fields.find((x) => x.name === name);
+    if (!f) throw new QuiverError("INVALID_ARGUMENT", `no text field ${JSON.stringify(name)}`);
+    return f;
   }
 
   memoryBytes(): number {

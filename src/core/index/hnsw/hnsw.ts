@@ -81,6 +81,12 @@ export interface HnswStats {
   indexBytes: number;
 }
 
+/**
+ * Tombstones (deleted, not reused) past this share of the graph's nodes trigger consolidate(): a pass
+ * over every list, so one per n/10 deletes, a constant amortised cost per delete. Below it the few links
+ * that local repair leaves to tombstones only cost searches a visit each.
+ */
+const CONSOLIDATE_SHARE = 0.1;
 const QUANT_TRAIN_FIRST = 256;
 const QUANT_TRAIN_LAST = 65536;
 const MAX_LEVEL = 31;
@@ -278,8 +284,8 @@ export class HnswIndex {
       if (this.pending.length >= QUANT_TRAIN_FIRST) this.settle();
       return;
     }
+    // A replaced vector: unlinked around its old position first, then inserted at its new one.
     if (this.flagsView()[slot] === FLAG_LIVE) this.delete(slot);
-    if (this.header()[H.TOMBS] > 0) this.consolidate();
     const level = this.randomLevel();
     this.ensurePool(this.header()[H.POOLUSED] + level);
     const hdr = this.sync();
@@ -289,9 +295,10 @@ export class HnswIndex {
   }
 
   /**
-   * Removes slot from the results at once; its neighbours' lists are repaired (two-hop re-selection) by
-   * the next consolidate(), which insert() runs first whenever deletes are pending, so a deleted slot is
-   * never linked to when it is reused. Returns whether the slot was live.
+   * Removes slot from the results at once and repairs its neighbours' lists around it (two-hop
+   * re-selection, the module's unlink): a cost of its neighbourhood, not of the graph. It stays a
+   * traversable tombstone for the links that remain elsewhere until it is reused or consolidate()
+   * runs, which happens when tombstones pass CONSOLIDATE_SHARE of the graph. Returns whether it was live.
    */
   delete(slot: number): boolean {
     const p = this.pending.indexOf(slot);
@@ -306,6 +313,8 @@ export class HnswIndex {
     const h = this.header();
     h[H.COUNT]--;
     h[H.TOMBS]++;
+    this.x.unlink(this.sync(), slot);
+    if (h[H.TOMBS] > CONSOLIDATE_SHARE * (h[H.COUNT] + h[H.TOMBS])) this.consolidate();
     return true;
   }
 

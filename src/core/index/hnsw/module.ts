@@ -1,11 +1,11 @@
 // Compiles the WebAssembly HNSW module once per process and instantiates it over a slab's memory.
-// The module needs WebAssembly SIMD; hasWasmSimd() tells whether this runtime has it.
+// The module needs WebAssembly SIMD; hasWasmSimd() tells whether this runtime has it. Its bytes (16 KB) are
+// imported on first use, so a bundler splits them into a chunk that an app without an HNSW index never loads.
 
-import { QuiverError } from "../../errors/errors.js";
+import { isQuiverError, QuiverError } from "../../errors/errors.js";
 import type { HnswExports } from "../../kernels/boundary.generated.js";
 import { compileEmbedded, instantiateOver } from "../../kernels/embedded.js";
 import { hasWasmSimd } from "../../kernels/load.js";
-import { HNSW_WASM_BASE64 } from "./hnsw-wasm.generated.js";
 
 /** The raw exports, declared in src/core/kernels/boundary.json; every pointer is a byte offset into the slab's memory. */
 export type { HnswExports };
@@ -22,7 +22,7 @@ export async function loadHnswModule(precompiled?: WebAssembly.Module): Promise<
   if (!hasWasmSimd()) {
     throw new QuiverError("UNSUPPORTED", "the HNSW index needs WebAssembly SIMD, which this runtime lacks");
   }
-  compiled ??= compileEmbedded(HNSW_WASM_BASE64);
+  compiled ??= import("./hnsw-wasm.generated.js").then((m) => compileEmbedded(m.HNSW_WASM_BASE64));
   try {
     return await compiled;
   } catch (e) {
@@ -33,6 +33,21 @@ export async function loadHnswModule(precompiled?: WebAssembly.Module): Promise<
       `this runtime refused to compile the HNSW WebAssembly module (${why}); pass it precompiled with open(path, { wasm: { hnsw } }) (docs/runtimes.md)`,
       { cause: e },
     );
+  }
+}
+
+/**
+ * The module, or why this runtime cannot have it (no SIMD, or compiling refused and none passed in):
+ * a database then answers every vector query with an exact scan and says so, instead of failing.
+ */
+export async function hnswModuleOrReason(
+  precompiled?: WebAssembly.Module,
+): Promise<{ module: WebAssembly.Module; unavailable?: undefined } | { module: null; unavailable: string }> {
+  try {
+    return { module: await loadHnswModule(precompiled) };
+  } catch (e) {
+    if (!isQuiverError(e, "UNSUPPORTED")) throw e;
+    return { module: null, unavailable: e.message };
   }
 }
 

@@ -1,10 +1,11 @@
 // The vector-search planner, the only one: exact scan or graph search per query, filter-aware
-// traversal chosen by selectivity, widening when too few hits come back, and an exact fallback that
-// makes "k hits whenever k records match" a guarantee. Returns the plan it used, for query explanations.
+// traversal chosen by selectivity, or a filter evaluated lazily on the graph's candidates (no match set
+// built), widening when too few hits come back, and an exact fallback that makes "k hits whenever k
+// records match" a guarantee. Returns the plan it used, for query explanations.
 
 import { flatSearch } from "../../index/flat/flat-search.js";
 import type { HnswIndex, HnswSearchOptions } from "../../index/hnsw/hnsw.js";
-import { allowedSlots, countAllowed, type SlotBitmap } from "../../index/slot-bitmap.js";
+import { allowedSlots, countAllowed, hasSlot, type SlotBitmap } from "../../index/slot-bitmap.js";
 import type { Deadline } from "../../util/deadline.js";
 import type { VectorSlab } from "../../vectors/slab.js";
 
@@ -15,12 +16,34 @@ export const EXACT_FILTER_MAX = 4096;
 /** Below this selectivity the graph search hops over non-matching nodes (ACORN-style); above, it walks all. */
 export const ACORN_BELOW = 0.25;
 const MAX_WIDENINGS = 2;
+/** Above this many live slots, a bitmap given without a count has its matches estimated from a sample of it. */
+const COUNT_SAMPLE_ABOVE = 65536;
+const COUNT_SAMPLE = 4096;
 
-export type AnnStrategy = "exact" | "exact-filtered" | "hnsw" | "hnsw-filtered" | "hnsw-acorn";
+export type AnnStrategy = "exact" | "exact-filtered" | "hnsw" | "hnsw-filtered" | "hnsw-acorn" | "hnsw-lazy";
+
+/**
+ * A filter the graph search evaluates lazily: each candidate, best first, is tested until k pass, the
+ * beam widened by the inverse of the estimated selectivity. When it still comes up short, the caller's
+ * match set is built after all and the query planned on it.
+ */
+export interface LazyFilter {
+  accept(slot: number): boolean;
+  /** Estimated live records matching (the beam is ef · live / estimate). */
+  estimate: number;
+  /** The set of every match (bitmap + count), built only when the lazy search came up short. */
+  materialise(): MatchSet;
+}
+
+/** A filter's matches: the bitmap, and how many live records it holds. */
+export interface MatchSet {
+  bits: SlotBitmap;
+  count: number;
+}
 
 export interface AnnPlan {
   strategy: AnnStrategy;
-  /** Live records the filter matches (given by the caller, or counted on the bitmap); null without a filter. */
+  /** Live records the filter matches (given by the caller, or counted or estimated on the bitmap); null without a filter. */
   matches: number | null;
   /** The ef of the last graph search (0 for exact plans). */
   ef: number;
@@ -37,8 +60,10 @@ export interface AnnQuery {
   ef?: number;
   /** Bitmap of allowed slots; absent = no filter. */
   filter?: SlotBitmap;
-  /** How many live records match, when the caller has counted them; counted on the bitmap when absent. */
+  /** How many live records match, when the caller has counted them; counted on the bitmap when absent (sampled on large ones). */
   matches?: number;
+  /** A filter evaluated lazily instead of a bitmap (see LazyFilter); ignored when `filter` is given. */
+  lazy?: LazyFilter;
   /** "exact" or "hnsw" forces the strategy family; "auto" (default) decides by size and selectivity. */
   force?: "auto" | "exact" | "hnsw";
   /** Checked before each graph search and between the chunks of an exact scan. */
@@ -73,7 +98,7 @@ export function annSearch(index: HnswIndex, query: Float32Array, q: AnnQuery): A
     return { slots: r.slots, scores: r.scores, plan };
   };
 
-  if (q.filter === undefined) {
+  if (q.filter === undefined && q.lazy === undefined) {
     if (force === "exact" || (force === "auto" && size < ANN_MIN_RECORDS)) {
       plan.strategy = "exact";
       return exactOver();
@@ -83,7 +108,22 @@ export function annSearch(index: HnswIndex, query: Float32Array, q: AnnQuery): A
     return graphSearch(index, query, k, ef, Math.min(k, size), plan, undefined, q.deadline) ?? exactOver();
   }
 
-  const matches = q.matches ?? countAllowed(q.filter, index.liveView());
+  if (q.filter === undefined) {
+    // A lazy filter (the only case left without a bitmap): tried on the graph, then materialised.
+    const lazy = q.lazy as LazyFilter;
+    if (force !== "exact" && (force === "hnsw" || size >= ANN_MIN_RECORDS)) {
+      plan.strategy = "hnsw-lazy";
+      plan.matches = lazy.estimate;
+      const found = lazySearch(index, query, k, ef, lazy, plan, q.deadline);
+      if (found) return found;
+    }
+    const set = lazy.materialise();
+    const planned = annSearch(index, query, { ...q, lazy: undefined, filter: set.bits, matches: set.count });
+    planned.plan.widenings += plan.widenings;
+    planned.plan.visited += plan.visited;
+    return planned;
+  }
+  const matches = q.matches ?? estimateAllowed(q.filter, index.liveView(), size);
   plan.matches = matches;
   if (force === "exact" || (force === "auto" && (matches <= EXACT_FILTER_MAX || size < ANN_MIN_RECORDS))) {
     plan.strategy = "exact-filtered";
@@ -125,6 +165,57 @@ function graphSearch(
   return null;
 }
 
+/**
+ * The lazy filter's graph search: the ef · live / estimate best candidates, tested best first until k
+ * pass; widened 4× (twice at most) while fewer pass; null when it never finds k.
+ */
+function lazySearch(
+  index: HnswIndex,
+  query: Float32Array,
+  k: number,
+  ef: number,
+  lazy: LazyFilter,
+  plan: AnnPlan,
+  deadline: Deadline | undefined,
+): AnnResult | null {
+  const size = index.size;
+  let width = Math.min(size, Math.ceil((ef * size) / Math.max(1, lazy.estimate)));
+  for (let attempt = 0; ; attempt++) {
+    deadline?.check();
+    const r = index.search(query, width, { ef: width });
+    plan.ef = width;
+    plan.visited += r.visited;
+    const slots: number[] = [];
+    const scores: number[] = [];
+    for (let i = 0; i < r.slots.length && slots.length < k; i++) {
+      if (!lazy.accept(r.slots[i])) continue;
+      slots.push(r.slots[i]);
+      scores.push(r.scores[i]);
+    }
+    if (slots.length >= k) return { slots, scores, plan };
+    if (attempt === MAX_WIDENINGS || width >= size) return null;
+    plan.widenings++;
+    width = Math.min(width * 4, size);
+  }
+}
+
+/**
+ * Live slots in the bitmap: counted on small collections, estimated from COUNT_SAMPLE evenly strided
+ * slots on large ones (the plan needs the order of magnitude; an exact plan lists the matches anyway).
+ */
+function estimateAllowed(bits: SlotBitmap, live: Uint8Array, liveCount: number): number {
+  if (live.length <= COUNT_SAMPLE_ABOVE) return countAllowed(bits, live);
+  const step = Math.floor(live.length / COUNT_SAMPLE);
+  let seen = 0;
+  let hit = 0;
+  for (let s = 0; s < live.length; s += step) {
+    if (live[s] !== 1) continue;
+    seen++;
+    if (hasSlot(bits, s)) hit++;
+  }
+  return seen === 0 ? 0 : Math.round((hit / seen) * liveCount);
+}
+
 /** One named vector as the planner sees it. */
 export interface VectorSource {
   slab: VectorSlab;
@@ -146,15 +237,17 @@ export interface VectorSearchRequest {
   ef?: number;
   /** Force an exact scan even when the vector has a graph. */
   exact?: boolean;
-  /** A filter's matching slots, as a list and as a bitmap; absent = no filter. */
-  match?: { slots: Uint32Array; bits: SlotBitmap };
+  /** A filter's matches; absent = no filter. */
+  match?: MatchSet;
+  /** A filter for the graph to evaluate lazily (materialised when the plan is a scan); ignored with `match`. */
+  lazy?: LazyFilter;
   /** Checked before each graph search and between the chunks of every exact scan. */
   deadline?: Deadline;
 }
 
 export interface VectorSearchPlan {
-  strategy: "exact-scan" | "exact-filtered" | "hnsw" | "hnsw-filtered" | "hnsw-acorn";
-  /** Matching records that have this vector (all records with it when unfiltered). */
+  strategy: "exact-scan" | "exact-filtered" | "hnsw" | "hnsw-filtered" | "hnsw-acorn" | "hnsw-lazy";
+  /** Matching records that have this vector (all records with it when unfiltered; estimated for hnsw-lazy). */
   candidates: number;
   /** Graph searches: beam width, nodes scored, widenings, and whether an exact scan finished the job. */
   ann?: { ef: number; visited: number; widenings: number; fellBack: boolean };
@@ -163,22 +256,24 @@ export interface VectorSearchPlan {
 /**
  * The top k of one named vector, optionally among a filter's matches. Without a graph the scan is
  * exact; with one, annSearch picks an exact scan of few matches, a graph search (filter-aware below
- * ACORN_BELOW selectivity), widening, or an exact fallback, so a filter matching at least k records
- * always yields k hits.
+ * ACORN_BELOW selectivity, or lazy), widening, or an exact fallback, so a filter matching at least k
+ * records always yields k hits.
  */
 export function vectorSearch(
   source: VectorSource,
   query: Float32Array,
   req: VectorSearchRequest,
 ): { slots: number[]; scores: number[]; plan: VectorSearchPlan } {
-  const m = req.match;
-  const candidates = m ? countLive(m.slots, source.live) : source.count;
+  const lazy = req.match === undefined && source.index && !req.exact ? req.lazy : undefined;
+  const m = req.match ?? (req.lazy && !lazy ? req.lazy.materialise() : undefined);
+  const candidates = m ? countAllowed(m.bits, source.live) : lazy ? lazy.estimate : source.count;
   if (source.index && !req.exact) {
     const r = annSearch(source.index, query, {
       k: req.k,
       ef: req.ef,
       filter: m?.bits,
       matches: m ? candidates : undefined,
+      lazy,
       // A vector declared `hnsw` uses its graph at any size, except that a filter matching few
       // records is still answered by scanning them (exact, and cheaper than a filtered walk).
       force: !source.graphAlways ? "auto" : m && candidates <= EXACT_FILTER_MAX ? "exact" : "hnsw",
@@ -190,7 +285,7 @@ export function vectorSearch(
       scores: r.scores,
       plan: {
         strategy: p.strategy === "exact" ? "exact-scan" : p.strategy,
-        candidates,
+        candidates: p.strategy === "hnsw-lazy" || !lazy ? candidates : (p.matches ?? candidates),
         ann: { ef: p.ef, visited: p.visited, widenings: p.widenings, fellBack: p.fellBack },
       },
     };
@@ -198,14 +293,8 @@ export function vectorSearch(
   const { slots, scores } = flatSearch(source.slab, query, req.k, {
     count: source.highWater,
     live: source.live,
-    candidates: m?.slots,
+    candidates: m ? allowedSlots(m.bits, source.live) : undefined,
     deadline: req.deadline,
   });
   return { slots, scores, plan: { strategy: m ? "exact-filtered" : "exact-scan", candidates } };
-}
-
-function countLive(slots: Uint32Array, live: Uint8Array): number {
-  let n = 0;
-  for (let i = 0; i < slots.length; i++) n += live[slots[i]];
-  return n;
 }

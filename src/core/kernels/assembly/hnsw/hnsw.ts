@@ -1,6 +1,7 @@
 // The HNSW graph's hot loops in WebAssembly (AssemblyScript), over the vector slab's memory: greedy
 // descent of the upper layers, beam search of a layer with epoch-tagged visited marks, the neighbour
-// selection heuristic, insertion, filtered search (plain or ACORN-style two-hop) and delete repair.
+// selection heuristic, insertion, filtered search (plain or ACORN-style two-hop), local repair around a
+// deleted or replaced node (unlink) and the whole-graph consolidate pass.
 // All state lives in linear memory described by a header (see src/core/kernels/boundary.json and state.ts);
 // the module keeps nothing between calls but cached offsets, so one compiled module serves every index.
 
@@ -259,6 +260,15 @@ export function insert(hdr: usize, slot: u32, level: i32): void {
   visits = 0;
   const quant = hdrI(H_QUANT);
   const oldLevel = levelOf(slot);
+  if (flagOf(slot) == FLAG_TOMB) {
+    // Reusing a tombstone (unlink()ed, not yet consolidated): lists elsewhere may still link to it at
+    // any of its old layers, so it keeps at least its old level and every such link stays valid (as
+    // hnswlib's updatePoint keeps the element's level).
+    if (oldLevel > level) level = oldLevel;
+    setHdrI(H_TOMBS, hdrI(H_TOMBS) - 1);
+    // Its lists are cleared below: the search for its neighbours must not start from it.
+    if (hdrI(H_ENTRY) == <i32>slot) moveEntry(slot);
+  }
   const upp = gUpIdx + (<usize>slot << 2);
   if (level > 0 && !(load<u32>(upp) != 0 && oldLevel >= level)) {
     const used = hdrI(H_POOLUSED);
@@ -268,16 +278,19 @@ export function insert(hdr: usize, slot: u32, level: i32): void {
   store<u8>(gLevels + <usize>slot, <u8>level);
   for (let l = 0; l <= level; l++) store<u32>(linksAt(slot, l), 0);
   if (quant != QUANT_NONE && hdrI(H_QREADY) != 0) encodeNode(quant, nodeAt(slot), gDisk ? gQuery : vecAt(slot));
-  store<u8>(gFlags + <usize>slot, FLAG_LIVE);
   setHdrI(H_COUNT, hdrI(H_COUNT) + 1);
 
   const entry = hdrI(H_ENTRY);
   if (entry < 0) {
+    store<u8>(gFlags + <usize>slot, FLAG_LIVE);
     setHdrI(H_ENTRY, <i32>slot);
     setHdrI(H_MAXLEVEL, level);
     unbind();
     return;
   }
+  // Not live until linked: a reused slot is still reachable through links left to its tombstone, and
+  // its own search must not find it (a self-link that the heuristic would then prune others against).
+  store<u8>(gFlags + <usize>slot, FLAG_ABSENT);
   const maxL = hdrI(H_MAXLEVEL);
   const efc = hdrI(H_EFC);
   let q = vecAt(slot);
@@ -303,6 +316,7 @@ export function insert(hdr: usize, slot: u32, level: i32): void {
     if (nr > 0) ep = load<u32>(gWork, 4);
     connect(slot, l, nr);
   }
+  store<u8>(gFlags + <usize>slot, FLAG_LIVE);
   if (level > maxL) {
     setHdrI(H_ENTRY, <i32>slot);
     setHdrI(H_MAXLEVEL, level);
@@ -384,10 +398,88 @@ function repairList(s: u32, l: i32): void {
   writeSel(ls, selectHeuristic(gWork, k, l == 0 ? gM0 : gM));
 }
 
+/** True when the list of x at layer l holds slot. */
+function linksTo(x: u32, l: i32, slot: u32): bool {
+  const lx = linksAt(x, l);
+  const n = load<u32>(lx);
+  for (let i: u32 = 0; i < n; i++) if (load<u32>(lx + 4 + (<usize>i << 2)) == slot) return true;
+  return false;
+}
+
+/**
+ * Local repair around slot, already flagged TOMB (deleted, or about to be re-inserted with a new
+ * vector): at each of its layers, every neighbour whose own list links back to it gets that list
+ * rebuilt without it (repairList: its live neighbours plus slot's, two hops through it), as hnswlib
+ * repairs around an updated element. The cost is slot's neighbourhood, never the graph. Lists of
+ * non-neighbours that still link to it (HNSW links are not symmetric) keep a traversable tombstone:
+ * search passes through it without returning it, a reuse keeps its level so those links stay
+ * valid, and consolidate() removes them. Moves the entry point off slot. Returns the lists rebuilt.
+ */
+export function unlink(hdr: usize, slot: u32): i32 {
+  bind(hdr);
+  setMode(f32Mode());
+  let repaired = 0;
+  for (let l = levelOf(slot); l >= 0; l--) {
+    const ls = linksAt(slot, l);
+    const n = load<u32>(ls);
+    for (let i: u32 = 0; i < n; i++) {
+      const x = load<u32>(ls + 4 + (<usize>i << 2));
+      if (flagOf(x) != FLAG_LIVE || levelOf(x) < l || !linksTo(x, l, slot)) continue;
+      repairList(x, l);
+      repaired++;
+    }
+  }
+  if (hdrI(H_ENTRY) == <i32>slot) moveEntry(slot);
+  unbind();
+  return repaired;
+}
+
+/**
+ * Moves the entry point off slot to its live neighbour of highest level on the highest layer that
+ * has one: a node the descent reaches anyway. Only when slot has no live neighbour at all (a graph
+ * of tombstones) is every slot looked at.
+ */
+function moveEntry(slot: u32): void {
+  let best: i32 = -1;
+  let bestLevel: i32 = -1;
+  for (let l = levelOf(slot); l >= 0 && best < 0; l--) {
+    const ls = linksAt(slot, l);
+    const n = load<u32>(ls);
+    for (let i: u32 = 0; i < n; i++) {
+      const x = load<u32>(ls + 4 + (<usize>i << 2));
+      if (flagOf(x) == FLAG_LIVE && levelOf(x) > bestLevel) {
+        bestLevel = levelOf(x);
+        best = <i32>x;
+      }
+    }
+  }
+  if (best < 0) {
+    best = highestLive(slot);
+    bestLevel = best < 0 ? 0 : levelOf(<u32>best);
+  }
+  setHdrI(H_ENTRY, best);
+  setHdrI(H_MAXLEVEL, bestLevel);
+}
+
+/** The live slot of highest level other than `except` (-1 when none): a scan of every slot. */
+function highestLive(except: u32): i32 {
+  const cap = <u32>hdrI(H_CAP);
+  let best: i32 = -1;
+  let bestLevel: i32 = -1;
+  for (let s: u32 = 0; s < cap; s++) {
+    if (s != except && flagOf(s) == FLAG_LIVE && levelOf(s) > bestLevel) {
+      bestLevel = levelOf(s);
+      best = <i32>s;
+    }
+  }
+  return best;
+}
+
 /**
  * Removes every tombstone from the graph: each live list that points at one is rebuilt from its live
  * neighbours and the tombstones' neighbours, then tombstones become free slots and a new entry point is
- * chosen if needed. Returns the number of lists rebuilt.
+ * chosen if needed. A whole-graph pass: the index runs it when tombstones pass a share of the graph
+ * (and before serializing), not per write. Returns the number of lists rebuilt.
  */
 export function consolidate(hdr: usize): i32 {
   bind(hdr);
@@ -409,20 +501,12 @@ export function consolidate(hdr: usize): i32 {
       }
     }
   }
-  let best: i32 = -1;
-  let bestLevel: i32 = -1;
+  for (let s: u32 = 0; s < cap; s++) if (flagOf(s) == FLAG_TOMB) store<u8>(gFlags + <usize>s, FLAG_ABSENT);
+  const best = highestLive(cap);
   const entry = hdrI(H_ENTRY);
-  for (let s: u32 = 0; s < cap; s++) {
-    const f = flagOf(s);
-    if (f == FLAG_TOMB) store<u8>(gFlags + <usize>s, FLAG_ABSENT);
-    else if (f == FLAG_LIVE && levelOf(s) > bestLevel) {
-      bestLevel = levelOf(s);
-      best = <i32>s;
-    }
-  }
-  if (entry < 0 || flagOf(<u32>entry) != FLAG_LIVE || levelOf(<u32>entry) < bestLevel) {
+  if (entry < 0 || flagOf(<u32>entry) != FLAG_LIVE || (best >= 0 && levelOf(<u32>entry) < levelOf(<u32>best))) {
     setHdrI(H_ENTRY, best);
-    setHdrI(H_MAXLEVEL, best < 0 ? 0 : bestLevel);
+    setHdrI(H_MAXLEVEL, best < 0 ? 0 : levelOf(<u32>best));
   }
   setHdrI(H_TOMBS, 0);
   unbind();

@@ -1,0 +1,95 @@
+// The scale bench's data: deterministic clustered vectors (any n × dim from a seed, no download), a
+// payload value per record for filters, and exact ground truth for the queries, computed once with
+// Quiver's exact f32 scan and cached under bench/.cache/scale/ (git-ignored), keyed by every parameter.
+
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { seededRandom } from "../src/core/util/prng.js";
+import { loadKernelFactory } from "../src/core/kernels/load.js";
+import { VectorSlab } from "../src/core/vectors/slab.js";
+import { flatSearch } from "../src/core/index/flat/flat-search.js";
+
+export const K = 10;
+const CLUSTERS = 1000;
+const SPREAD = 0.12;
+
+export interface ScaleSpec {
+  n: number;
+  dim: number;
+  queries: number;
+}
+
+export interface ScaleData extends ScaleSpec {
+  /** n rows, and 2% of n more (200 at least: the vectors of the insert/replace 1% runs), row-major. */
+  base: Float32Array;
+  extra: Float32Array;
+  queryRows: Float32Array[];
+  /** The payload value u in [0, 1) of each base row: a filter `u < s` has selectivity s. */
+  u: Float64Array;
+}
+
+/** Rows around CLUSTERS uniform centres in [-1, 1]^dim, each coordinate off by a sum of three uniforms. */
+function rows(count: number, dim: number, centres: Float32Array, random: () => number): Float32Array {
+  const out = new Float32Array(count * dim);
+  for (let i = 0; i < count; i++) {
+    const c = Math.floor(random() * CLUSTERS) * dim;
+    for (let d = 0; d < dim; d++) out[i * dim + d] = centres[c + d] + (random() + random() + random() - 1.5) * SPREAD;
+  }
+  return out;
+}
+
+/** The same data for the same spec, on every machine: base, extra 2%, queries and payload values. */
+export function generate(spec: ScaleSpec): ScaleData {
+  const { n, dim, queries } = spec;
+  const rc = seededRandom(1);
+  const centres = Float32Array.from({ length: CLUSTERS * dim }, () => rc() * 2 - 1);
+  const base = rows(n, dim, centres, seededRandom(2));
+  const extra = rows(Math.max(200, Math.ceil(n / 50)), dim, centres, seededRandom(3));
+  const q = rows(queries, dim, centres, seededRandom(4));
+  const ru = seededRandom(5);
+  const u = Float64Array.from({ length: n }, () => ru());
+  const queryRows = Array.from({ length: queries }, (_, i) => q.subarray(i * dim, (i + 1) * dim));
+  return { ...spec, base, extra, queryRows, u };
+}
+
+/** Under the folder the bench runs from (npm runs it from the package root). */
+const cacheDir = join(process.cwd(), "bench", ".cache", "scale");
+
+/**
+ * Exact top K (L2) of each query among base rows with u < selectivity (1 = unfiltered), as row
+ * numbers; read from the cache when this spec was computed before.
+ */
+export async function groundTruth(data: ScaleData, selectivity: number, queries: number): Promise<Int32Array[]> {
+  const file = join(cacheDir, `truth-n${data.n}-d${data.dim}-q${queries}-s${selectivity}.i32`);
+  if (existsSync(file)) {
+    const all = new Int32Array(new Uint8Array(readFileSync(file)).buffer);
+    return Array.from({ length: queries }, (_, i) => all.subarray(i * K, (i + 1) * K));
+  }
+  const slab = new VectorSlab(await loadKernelFactory(), data.dim, "l2");
+  slab.ensureCapacity(data.n);
+  for (let i = 0; i < data.n; i++) slab.set(i, data.base.subarray(i * data.dim, (i + 1) * data.dim));
+  const live = new Uint8Array(data.n).fill(1);
+  const allowed: number[] = [];
+  if (selectivity < 1) for (let i = 0; i < data.n; i++) if (data.u[i] < selectivity) allowed.push(i);
+  const candidates = selectivity < 1 ? Uint32Array.from(allowed) : undefined;
+  const all = new Int32Array(queries * K).fill(-1);
+  for (let i = 0; i < queries; i++) {
+    const r = flatSearch(slab, data.queryRows[i], K, { count: data.n, live, candidates });
+    all.set(r.slots, i * K);
+  }
+  mkdirSync(cacheDir, { recursive: true });
+  writeFileSync(file, new Uint8Array(all.buffer));
+  return Array.from({ length: queries }, (_, i) => all.subarray(i * K, (i + 1) * K));
+}
+
+/** recall@K of found row lists against the truth. */
+export function recall(found: ArrayLike<number>[], truth: Int32Array[]): number {
+  let hit = 0;
+  let total = 0;
+  for (let i = 0; i < truth.length; i++) {
+    const t = new Set(Array.from(truth[i]).filter((x) => x >= 0));
+    for (let j = 0; j < found[i].length; j++) if (t.has(found[i][j])) hit++;
+    total += t.size;
+  }
+  return total === 0 ? 1 : hit / total;
+}
