@@ -25,6 +25,8 @@ export interface ImageBenchOptions {
 
 interface Quality {
   copiesRecallAt10: number;
+  /** The same, for each kind of copy: the share of originals whose copy of that kind is in their 10 nearest. */
+  copiesRecallAt10ByTransform: Record<string, number>;
   sameClassRecallAt10: number;
   /** Mean cosine of an original to its copies, and to its nearest image of another class. */
   meanCopyCosine: number;
@@ -42,6 +44,7 @@ export function retrievalQuality(set: SceneImage[], vectors: Float32Array[]): Qu
   let sameClass = 0;
   let copyCos = 0;
   let otherCos = 0;
+  const byTransform: Record<string, number> = {};
   const originals = set.map((_, i) => i).filter((i) => set[i].name.endsWith("/original"));
   for (const q of originals) {
     const ranked = set
@@ -49,7 +52,12 @@ export function retrievalQuality(set: SceneImage[], vectors: Float32Array[]): Qu
       .filter((r) => r.j !== q)
       .sort((a, b) => b.score - a.score);
     const own = ranked.filter((r) => set[r.j].group === set[q].group);
-    copies += ranked.slice(0, 10).filter((r) => set[r.j].group === set[q].group).length / own.length;
+    const top = ranked.slice(0, 10).filter((r) => set[r.j].group === set[q].group);
+    copies += top.length / own.length;
+    for (const r of top) {
+      const kind = set[r.j].name.split("/").pop() ?? "";
+      byTransform[kind] = (byTransform[kind] ?? 0) + 1;
+    }
     copyCos += own.reduce((s, r) => s + r.score, 0) / own.length;
     const others = ranked.filter((r) => set[r.j].group !== set[q].group);
     const relevant = others.filter((r) => set[r.j].classIndex === set[q].classIndex).length;
@@ -61,6 +69,7 @@ export function retrievalQuality(set: SceneImage[], vectors: Float32Array[]): Qu
   const r = (x: number) => Number((x / n).toFixed(3));
   return {
     copiesRecallAt10: r(copies),
+    copiesRecallAt10ByTransform: Object.fromEntries(Object.entries(byTransform).map(([k, v]) => [k, r(v)])),
     sameClassRecallAt10: r(sameClass),
     meanCopyCosine: r(copyCos),
     meanNearestOtherClassCosine: r(otherCos),
