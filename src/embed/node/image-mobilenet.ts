@@ -52,6 +52,7 @@ async function load(): Promise<Loaded> {
   let tf: Tf;
   try {
     tf = await import("@tensorflow/tfjs");
+    await import("nsfwjs/models/mobilenet_v2");
   } catch (e) {
     throw new QuiverError(
       "UNSUPPORTED",
