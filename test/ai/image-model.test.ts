@@ -1,8 +1,8 @@
 /**
  * The offline image embedder with its real weights (MobileNetV2 shipped inside nsfwjs, tfjs on the
  * CPU): 1,280 normalised numbers per image, and a colour-shifted and a resized copy of a scene
- * nearer their original than scenes of other classes are. Five small images in one batch: the
- * pure-JS backend embeds about one image per CPU-second.
+ * nearer their original than scenes of other classes are; two worker threads give the same
+ * vectors. Five small images: the pure-JS backend embeds about one image per CPU-second.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -31,4 +31,16 @@ test("the offline embedder ranks a scene's transformed copies above other classe
   const otherClasses = Math.max(cos(0, 3), cos(0, 4));
   assert.ok(cos(0, 1) > otherClasses, `colour copy ${cos(0, 1)} vs other classes ${otherClasses}`);
   assert.ok(cos(0, 2) > otherClasses, `resized JPEG copy ${cos(0, 2)} vs other classes ${otherClasses}`);
+  // Two worker threads split the batch (3 + 2 images) and give back the same vectors in the same order.
+  const pooled = offlineImageEmbedder({ threads: 2 });
+  try {
+    const ws = await pooled.embedImages(images);
+    assert.equal(ws.length, 5);
+    ws.forEach((w, i) => {
+      const same = w.reduce((s, x, k) => s + x * vs[i][k], 0);
+      assert.ok(same > 0.9999, `image ${i}: cosine ${same} between the thread's vector and this one's`);
+    });
+  } finally {
+    await pooled.close();
+  }
 });

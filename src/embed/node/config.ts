@@ -4,6 +4,7 @@
  * first use), `openai` when QUIVER_OPENAI_BASE_URL (or OPENAI_API_KEY) is set, `ollama` when
  * QUIVER_OLLAMA_MODEL is set.
  */
+import { availableParallelism } from "node:os";
 import type { Embedder } from "../embedder.js";
 import { ollamaEmbedder } from "../ollama.js";
 import { openAIEmbedder } from "../openai.js";
@@ -43,13 +44,14 @@ export function embeddersFromEnv(env: Record<string, string | undefined> = proce
 
 /**
  * Image embedders for `quiver ingest` of images and `quiver query --image`: `offline` (MobileNetV2
- * from nsfwjs, loaded on first use) always; `http` when QUIVER_IMAGE_BASE_URL is set (with
+ * from nsfwjs, loaded on first use, on a worker thread per core) always; `http` when QUIVER_IMAGE_BASE_URL is set (with
  * QUIVER_IMAGE_MODEL, and QUIVER_IMAGE_API_KEY, QUIVER_IMAGE_DIM when needed).
  */
 export function imageEmbeddersFromEnv(
   env: Record<string, string | undefined> = process.env,
 ): Record<string, ImageEmbedder> {
-  const out: Record<string, ImageEmbedder> = { offline: offlineImageEmbedder() };
+  // One worker thread per core: the network runs on one thread each (src/embed/node/image-mobilenet.ts).
+  const out: Record<string, ImageEmbedder> = { offline: offlineImageEmbedder({ threads: availableParallelism() }) };
   if (env.QUIVER_IMAGE_BASE_URL)
     out.http = httpImageEmbedder({
       baseURL: env.QUIVER_IMAGE_BASE_URL,

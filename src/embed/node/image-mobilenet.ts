@@ -6,7 +6,7 @@
  * embedder (similar pictures, copies, crops), with no text side. Loaded on first use.
  */
 import { QuiverError } from "../../core/errors/errors.js";
-import { l2Normalize, resizeRgba, type ImageEmbedder, type ImageInput } from "../image.js";
+import { l2Normalize, resizeRgba, type ImageEmbedder, type ImageInput, type RgbaImage } from "../image.js";
 import { toRgba } from "./image-codec.js";
 
 export const OFFLINE_IMAGE_MODEL_ID = "nsfwjs:mobilenet_v2:flatten_1";
@@ -68,42 +68,82 @@ async function load(): Promise<Loaded> {
   return { tf, features };
 }
 
+export interface OfflineImageEmbedderOptions {
+  /**
+   * Worker threads, each with its own copy of the network (about 250 MB), that embed parts of a
+   * batch at once (TensorFlow.js's CPU backend uses one thread). Default: none, on the calling thread.
+   */
+  threads?: number;
+}
+
+/** The offline image embedder; with `threads`, close() terminates its workers. */
+export interface OfflineImageEmbedder extends ImageEmbedder {
+  close(): Promise<void>;
+}
+
+type Pool = import("./worker-pool.js").WorkerPool<{ images: RgbaImage[] }, { dim: number; data: Float32Array }>;
+
 /**
  * @example
- * const e = offlineImageEmbedder();
+ * const e = offlineImageEmbedder({ threads: 2 });
  * const [a, b] = await e.embedImages([readFileSync("a.jpg"), readFileSync("b.png")]);
+ * await e.close();
  */
-export function offlineImageEmbedder(): ImageEmbedder {
+export function offlineImageEmbedder(opts: OfflineImageEmbedderOptions = {}): OfflineImageEmbedder {
   let loading: Promise<Loaded> | null = null;
+  let pool: Promise<Pool> | null = null;
+  const threads = opts.threads;
+  const onThisThread = async (images: ImageInput[], signal?: AbortSignal): Promise<Float32Array[]> => {
+    loading ??= load().catch((e) => {
+      loading = null;
+      throw e;
+    });
+    const { tf, features } = await loading;
+    signal?.throwIfAborted();
+    // Pixels scaled to [0, 1], as nsfwjs trained the network; alpha dropped.
+    const side = INPUT_SIZE;
+    const input = new Float32Array(images.length * side * side * 3);
+    images.forEach((image, n) => {
+      const px = resizeRgba(toRgba(image, `images[${n}]`), side, side).data;
+      const base = n * side * side * 3;
+      for (let i = 0, o = base; i < side * side; i++, o += 3) {
+        input[o] = px[i * 4] / 255;
+        input[o + 1] = px[i * 4 + 1] / 255;
+        input[o + 2] = px[i * 4 + 2] / 255;
+      }
+    });
+    const out = tf.tidy(
+      () => features.predict(tf.tensor4d(input, [images.length, side, side, 3])) as import("@tensorflow/tfjs").Tensor,
+    );
+    const flat = (await out.data()) as Float32Array;
+    out.dispose();
+    return images.map((_, n) => l2Normalize(flat.slice(n * DIM, (n + 1) * DIM)));
+  };
+  const onWorkers = async (images: ImageInput[], signal?: AbortSignal): Promise<Float32Array[]> => {
+    pool ??= import("./worker-pool.js").then(
+      ({ WorkerPool }) =>
+        new WorkerPool(new URL("./image-worker.js", import.meta.url), threads ?? 1, "EMBEDDING_FAILED") as Pool,
+    );
+    const workers = await pool;
+    // Decoded and shrunk here, so a worker gets 224 x 224 pixels and the parts are even.
+    const small = images.map((im, n) => resizeRgba(toRgba(im, `images[${n}]`), INPUT_SIZE, INPUT_SIZE));
+    const per = Math.ceil(small.length / workers.size);
+    const parts = [];
+    for (let at = 0; at < small.length; at += per) parts.push(small.slice(at, at + per));
+    signal?.throwIfAborted();
+    const results = await Promise.all(parts.map((part) => workers.run({ images: part })));
+    return results.flatMap(({ dim, data }) =>
+      Array.from({ length: data.length / dim }, (_, i) => data.slice(i * dim, (i + 1) * dim)),
+    );
+  };
   return {
     id: OFFLINE_IMAGE_MODEL_ID,
     dim: DIM,
-    maxBatch: 8,
-    async embedImages(images: ImageInput[], signal?: AbortSignal): Promise<Float32Array[]> {
-      loading ??= load().catch((e) => {
-        loading = null;
-        throw e;
-      });
-      const { tf, features } = await loading;
-      signal?.throwIfAborted();
-      // Pixels scaled to [0, 1], as nsfwjs trained the network; alpha dropped.
-      const side = INPUT_SIZE;
-      const input = new Float32Array(images.length * side * side * 3);
-      images.forEach((image, n) => {
-        const px = resizeRgba(toRgba(image, `images[${n}]`), side, side).data;
-        const base = n * side * side * 3;
-        for (let i = 0, o = base; i < side * side; i++, o += 3) {
-          input[o] = px[i * 4] / 255;
-          input[o + 1] = px[i * 4 + 1] / 255;
-          input[o + 2] = px[i * 4 + 2] / 255;
-        }
-      });
-      const out = tf.tidy(
-        () => features.predict(tf.tensor4d(input, [images.length, side, side, 3])) as import("@tensorflow/tfjs").Tensor,
-      );
-      const flat = (await out.data()) as Float32Array;
-      out.dispose();
-      return images.map((_, n) => l2Normalize(flat.slice(n * DIM, (n + 1) * DIM)));
+    maxBatch: 8 * Math.max(1, threads ?? 1),
+    embedImages: (images, signal) => (threads ? onWorkers(images, signal) : onThisThread(images, signal)),
+    async close() {
+      await (await pool)?.close();
+      pool = null;
     },
   };
 }
