@@ -89,3 +89,23 @@ test("worker pool: idle workers do not keep the process alive", () => {
   assert.equal(child.status, 0, child.stderr);
   assert.equal(child.stdout.trim(), "done");
 });
+
+test("worker pool: starts from a program given on the command line (node --input-type=module -e)", () => {
+  // Workers inherit the parent's flags; `-e <code>` and --input-type are the parent's own and made
+  // every worker fail ("--input-type can only be used with string input").
+  const pool = fileURLToPath(new URL("../../src/embed/node/worker-pool.js", import.meta.url));
+  const code = `const { WorkerPool } = await import(${JSON.stringify(pool)});
+    const p = new WorkerPool(new URL(${JSON.stringify(SCRIPT.href)}), 1, "EMBEDDING_FAILED");
+    console.log((await p.run({ op: "echo", value: "done" })).value);`;
+  const child = spawnSync(process.execPath, ["--input-type=module", "-e", code], { timeout: 10_000, encoding: "utf8" });
+  assert.equal(child.status, 0, child.stderr);
+  assert.equal(child.stdout.trim(), "done");
+});
+
+test("worker pool: the flags a worker inherits leave out the parent's command-line program", async () => {
+  const { workerExecArgv } = await import("../../src/embed/node/worker-pool.js");
+  assert.deepEqual(workerExecArgv(["--input-type=module", "-e", "code", "--max-old-space-size=512"]), [
+    "--max-old-space-size=512",
+  ]);
+  assert.deepEqual(workerExecArgv(["--print", "1", "--enable-source-maps"]), ["--enable-source-maps"]);
+});

@@ -90,7 +90,7 @@ export class WorkerPool<Job extends object, Result> {
   }
 
   #start(): Slot {
-    const worker = new Worker(this.#script);
+    const worker = new Worker(this.#script, { execArgv: workerExecArgv(process.execArgv) });
     const slot: Slot = { worker, job: null };
     worker.on("message", (m: { id: number; result?: unknown; error?: WorkerFailure }) => {
       const job = slot.job;
@@ -114,4 +114,19 @@ export class WorkerPool<Job extends object, Result> {
     this.#slots.push(slot);
     return slot;
   }
+}
+
+/**
+ * The parent's Node flags a worker can take: a worker inherits them by default, but code given on the
+ * command line (`-e`, `-p`, with `--input-type`) is the parent's own and makes a worker fail to start.
+ */
+export function workerExecArgv(execArgv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < execArgv.length; i++) {
+    const a = execArgv[i];
+    if (a === "-e" || a === "--eval" || a === "-p" || a === "--print")
+      i++; // and the code after it
+    else if (!a.startsWith("--input-type") && !a.startsWith("--eval=") && !a.startsWith("--print=")) out.push(a);
+  }
+  return out;
 }
