@@ -35,6 +35,8 @@ interface BenchArgs extends AnnBenchOptions {
   records?: number;
   n?: number;
   dim?: number;
+  umapSeconds?: number;
+  traceDir?: string;
 }
 
 const numberList = (s: string | undefined): number[] =>
@@ -67,6 +69,8 @@ function parseArgs(argv: string[]): BenchArgs {
     else if (a === "--records") args.records = Number(argv[++i]);
     else if (a === "--n") args.n = Number(argv[++i]);
     else if (a === "--dim") args.dim = Number(argv[++i]);
+    else if (a === "--umap-seconds") args.umapSeconds = Number(argv[++i]);
+    else if (a === "--trace") args.traceDir = argv[++i];
     else if (!a.startsWith("-")) args.command = a;
     else throw new Error(`unknown option ${a}`);
   }
@@ -112,7 +116,13 @@ async function main(): Promise<void> {
       await runImageBench({ perClass: args.perClass, ingest: args.ingest, json: args.json });
       break;
     case "console":
-      await runConsoleBench({ repeats: args.repeats, sizes: args.sizes, json: args.json });
+      await runConsoleBench({
+        repeats: args.repeats,
+        sizes: args.sizes,
+        json: args.json,
+        umapSeconds: args.umapSeconds,
+        traceDir: args.traceDir,
+      });
       break;
     case "docs-qa-chunks":
       await runDocsQaChunksBench({ data: args.data, json: args.json, minSizes: args.minSizes });

@@ -94,8 +94,26 @@ export async function loadStopWords(langs: readonly string[]): Promise<TextPlugi
       problems: unknown.map((l) => ({ path: `langs`, message: `unknown language code ${JSON.stringify(l)}` })),
     });
   }
-  const lists = await Promise.all(langs.map((l) => LOADERS[listCode(l) as string]()));
+  const lists = await Promise.all(
+    langs.map((l) =>
+      LOADERS[listCode(l) as string]().catch((e: unknown) => {
+        // A chunk that cannot be fetched (offline, a deployment that dropped it) is a runtime failure.
+        throw new QuiverError("UNAVAILABLE", `the stop-word list for "${l}" could not be loaded: ${String(e)}`, {
+          cause: e,
+        });
+      }),
+    ),
+  );
   return { stopWords: Object.fromEntries(langs.map((l, i) => [l, lists[i]])) };
+}
+
+/**
+ * The lists of the codes among `langs` that have one; the others are left out, for schema validation
+ * to report with their path. What the browser entry's `open()` loads a stored or new schema's
+ * languages with (DatabaseOptions.loadStopWords).
+ */
+export async function loadKnownStopWords(langs: readonly string[]): Promise<Record<string, readonly string[]>> {
+  return (await loadStopWords(langs.filter((l) => listCode(l) !== undefined))).stopWords ?? {};
 }
 
 /** What the browser entry gives every database: the English stemmer and Lucene's English stop set. */

@@ -7,6 +7,7 @@
  * never the WAL, segments or manifest. It also tracks which ids changed since the last checkpoint,
  * so a checkpoint can write just that delta as a segment.
  */
+import type { StopWordLoader } from "./stop-words-on-demand.js";
 import { QuiverError } from "../core/errors/errors.js";
 import type { KernelFactory } from "../core/kernels/kernels.js";
 import type { TextPlugins } from "../core/analysis/analyzer.js";
@@ -32,6 +33,8 @@ export interface StateEnv {
   /** Why `hnsw` is null, reported by stats() and every vector query's plan. */
   hnswUnavailable?: string;
   text: TextPlugins;
+  /** Loads stop-word lists a schema names that `text` lacks (stop-words-on-demand.ts); absent = none are loaded. */
+  loadStopWords?: StopWordLoader;
   /** Opens a scratch file (see Directory.openScratch) for `originals: "disk"`; absent = keep them in memory. */
   scratch?: (name: string) => RowFile;
   /** Asked before any vector memory grows (see GrowHook): tests fail allocations on demand. */

@@ -5,6 +5,7 @@
  * `readOnly`, it is a reader beside another process's writer instead (follower.ts): no lock, no
  * writes, and the writer's new records applied at each refresh.
  */
+import { ensureStopWords, type StopWordLoader } from "./stop-words-on-demand.js";
 import { QuiverError } from "../core/errors/errors.js";
 import type { DatabaseApi, DatabaseStats } from "../api/types.js";
 import { loadKernelFactory } from "../core/kernels/load.js";
@@ -74,6 +75,12 @@ export interface DatabaseOptions {
    * entry supplies English stemming and about 60 stop-word lists; entries given here are added.
    */
   text?: TextPlugins;
+  /**
+   * Loads the stop-word lists a schema names that `text` lacks, before the schema is used (a
+   * collection created, or found when the database opens). The browser entry's `open()` sets it to
+   * its on-demand loader; codes the loader does not know are left for validation to report.
+   */
+  loadStopWords?: StopWordLoader;
   /**
    * Asked before any vector memory grows, with the bytes wanted and held and the slab's name
    * ("collection.vector"); returning false refuses the growth, which fails as RESOURCE_EXHAUSTED.
@@ -167,7 +174,12 @@ export class Database implements DatabaseApi {
     if (options.readOnly) return Database.openReader(dir, options);
     const lock = await dir.lock();
     try {
-      const env: StateEnv = { ...(await searchEnv(options)), text: options.text ?? {}, growHook: options.growHook };
+      const env: StateEnv = {
+        ...(await searchEnv(options)),
+        text: options.text ?? {},
+        loadStopWords: options.loadStopWords,
+        growHook: options.growHook,
+      };
       if (dir.openScratch) env.scratch = (name) => dir.openScratch!(name);
       const r = await recover(dir, env, { ifCorrupt: options.ifCorrupt });
       for (const w of r.report.warnings) options.onWarning?.(w);
@@ -212,7 +224,11 @@ export class Database implements DatabaseApi {
 
   /** The read-only opener: no lock, no scratch files (derived data stays in memory), nothing written. */
   private static async openReader(dir: Directory, options: DatabaseOptions): Promise<Database> {
-    const env: StateEnv = { ...(await searchEnv(options)), text: options.text ?? {} };
+    const env: StateEnv = {
+      ...(await searchEnv(options)),
+      text: options.text ?? {},
+      loadStopWords: options.loadStopWords,
+    };
     const { follower, loaded } = await Follower.load(dir, env);
     for (const w of loaded.report.warnings) options.onWarning?.(w);
     const noLock: DirectoryLock = { release: async () => undefined };
@@ -352,6 +368,7 @@ export class Database implements DatabaseApi {
     const problems: { path: string; message: string }[] = [];
     checkName(name, "name", problems);
     if (problems.length > 0) throw QuiverError.fromProblems("INVALID_ARGUMENT", problems);
+    await ensureStopWords(this.env, schema);
     const valid = validateSchema(schema, this.limits, this.env.text);
     const uid = newUid();
     return this.#write(

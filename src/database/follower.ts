@@ -17,6 +17,7 @@
  *
  * A reader can see a write shortly before the writer acknowledges it (appended, fsync in flight).
  */
+import { ensureStopWords } from "./stop-words-on-demand.js";
 import { QuiverError, isQuiverError } from "../core/errors/errors.js";
 import { readFileFrom, type Directory } from "../storage/directory.js";
 import { MANIFEST_FILE, decodeManifest, emptyManifest, type Manifest } from "../storage/manifest.js";
@@ -175,7 +176,9 @@ export class Follower {
         const seq = target.appliedSeq();
         if (rec.seq <= seq) continue;
         if (rec.seq !== seq + 1) throw new Moved(`${name}: operation ${rec.seq} follows ${seq}`);
-        target.apply(decodeOp(rec.op, `${name} seq ${rec.seq}`), rec.seq);
+        const op = decodeOp(rec.op, `${name} seq ${rec.seq}`);
+        if (op.type === "create") await ensureStopWords(this.env, op.schema);
+        target.apply(op, rec.seq);
       }
       // A torn tail stays unread: in the newest file it is a write in flight, read next time.
       this.cursor = { wal: n, offset: scan.validLength };

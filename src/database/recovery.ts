@@ -11,6 +11,7 @@
  * loads what it can read, stops replaying at the first damage, removes nothing, and lists the damage
  * in the report. docs/durability.md describes each case.
  */
+import { ensureStopWords } from "./stop-words-on-demand.js";
 import { QuiverError, isQuiverError } from "../core/errors/errors.js";
 import { isScratchFile, type Directory } from "../storage/directory.js";
 import { MANIFEST_FILE, decodeManifest, emptyManifest, type Manifest } from "../storage/manifest.js";
@@ -126,6 +127,7 @@ export async function recover(dir: Directory, env: StateEnv, options: RecoverOpt
   const indexFileOf = new Map<string, string>();
   const referenced = new Set<string>();
   for (const mc of manifest.collections) {
+    await ensureStopWords(env, mc.schema);
     const state = new CollectionState(mc.name, mc.uid, mc.schema, env);
     const snapshot = mc.indexFile
       ? await readIndexFile(dir, mc.indexFile, mc.uid, manifest.checkpointSeq, report)
@@ -310,6 +312,7 @@ async function replayWals(
       let op: ReturnType<typeof decodeOp> | undefined;
       try {
         op = decodeOp(rec.op, `${name} seq ${rec.seq}`);
+        if (op.type === "create") await ensureStopWords(env, op.schema);
         // Reserved whole first, as when it was written, so a shortfall names the record's full need.
         reservation.reset();
         reservation.add([op]);

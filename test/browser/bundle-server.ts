@@ -12,7 +12,7 @@ import { build, type Plugin } from "esbuild";
 const HERE = dirname(fileURLToPath(import.meta.url));
 
 /** Maps the two Node test modules to the browser stand-ins and refuses every other node:* import. */
-const browserShims: Plugin = {
+export const browserShims: Plugin = {
   name: "quiver-browser-shims",
   setup(b) {
     b.onResolve({ filter: /^node:/ }, (args) => {

@@ -68,6 +68,10 @@ test("Chromium: database basics, directory conformance (memory, IndexedDB, OPFS)
     ]) {
       assert.ok(results.filter((r) => r.name.startsWith(part)).length >= 5, `too few results for ${part}`);
     }
+    assert.ok(
+      results.some((r) => r.name.startsWith("main thread: stop words on demand")),
+      "no stop-words result",
+    );
   } finally {
     await page.close();
   }

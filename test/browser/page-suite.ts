@@ -81,6 +81,37 @@ databaseBasics("Chromium main thread, IndexedDB via open(name)", {
   cleanup: () => IndexedDbDirectory.destroy(idbName),
 });
 
+describe("stop words on demand", () => {
+  it("open(name) fetches the list a stored database's schema names, after a reopen too", async () => {
+    const name = `stopwords-${Date.now()}`;
+    const schema = {
+      vectors: { v: { dim: 2, metric: "l2" as const } },
+      text: { corps: { analyzer: "standard" as const, stopWords: "fr" } },
+    };
+    const hits = async (db: Awaited<ReturnType<typeof open>>, q: string) =>
+      (await (await db.collection("t")).query({ text: q, limit: 5 })).hits.map((h) => h.id);
+    try {
+      const db = await open(name);
+      await (await db.createCollection("t", schema)).upsert([
+        { id: "a", vector: [1, 2], payload: { corps: "le chat dort" } },
+      ]);
+      await db.close();
+      const reopened = await open(name); // a fresh database: its French list is loaded again, by open()
+      assert.deepEqual(await hits(reopened, "le"), [], "a French stop word still matched");
+      assert.deepEqual(await hits(reopened, "chat"), ["a"]);
+      await reopened.close();
+      // The list came as its own chunk, fetched on demand: the base bundle does not carry it.
+      const fetched = performance.getEntriesByType("resource").map((e) => e.name);
+      assert.ok(
+        fetched.some((url) => /stopwords_fra/.test(url)),
+        `no stop-word chunk fetched: ${fetched.join(", ")}`,
+      );
+    } finally {
+      await IndexedDbDirectory.destroy(name);
+    }
+  });
+});
+
 // The HTTP client against the server app, both in this page: requests go through the app's fetch.
 const KEY = "qk_browser_suite_admin_key_0123456789";
 conformance("client -> server app, both in Chromium", async () => {

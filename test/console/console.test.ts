@@ -12,7 +12,7 @@ import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
-import { launchChromium } from "./browser.js";
+import { launchChromium } from "../support/chromium.js";
 import { startConsoleServer, type ConsoleServer } from "./fixture.js";
 import { ADMIN_KEY } from "../server/helpers.js";
 
@@ -24,7 +24,7 @@ const contexts: BrowserContext[] = [];
 before(async () => {
   mkdirSync(SHOTS, { recursive: true });
   t = await startConsoleServer();
-  browser = await launchChromium();
+  browser = await launchChromium({ softwareWebGL: true });
 });
 after(async () => {
   await browser?.close();

@@ -1,6 +1,7 @@
 /**
  * Launches Debian's Chromium (/usr/bin/chromium, installed by .ci/run) headless through playwright-core,
- * never a tool's own browser download. Shared by the browser and console tests; the caller closes it.
+ * never a tool's own browser download. Shared by the browser and console tests and their benches; the
+ * caller closes it.
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { type Browser, type BrowserContext, chromium } from "playwright-core";
@@ -25,10 +26,22 @@ function mustExist(): void {
   }
 }
 
+/**
+ * WebGL without a GPU (CI has none): ANGLE on SwiftShader, which Chromium only allows when asked.
+ * The console's map draws with WebGL and needs these.
+ */
+export const SOFTWARE_WEBGL_ARGS = ["--use-angle=swiftshader", "--enable-unsafe-swiftshader"];
+
+export interface ChromiumOptions {
+  /** Enable WebGL on SwiftShader (software): for pages that draw with WebGL, such as the console's map. */
+  softwareWebGL?: boolean;
+}
+
 /** Starts headless Chromium; fails with a clear message when it is not installed (no silent skip). */
-export async function launchChromium(): Promise<Browser> {
+export async function launchChromium(options: ChromiumOptions = {}): Promise<Browser> {
   mustExist();
-  return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });
+  const args = options.softwareWebGL ? [...CHROMIUM_ARGS, ...SOFTWARE_WEBGL_ARGS] : CHROMIUM_ARGS;
+  return chromium.launch({ executablePath: CHROMIUM_PATH, args, headless: true });
 }
 
 /**

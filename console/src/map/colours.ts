@@ -48,8 +48,13 @@ export function colourBy(payloads: Record<string, unknown>[], field: string): Co
   const numbers = values.filter((v): v is number => typeof v === "number");
   const categories = new Float32Array(n);
   if (numbers.length > 0 && numbers.length === values.filter((v) => v !== undefined).length) {
-    const min = Math.min(...numbers);
-    const max = Math.max(...numbers);
+    // A loop, not Math.min(...numbers): 100,000 arguments can overflow the stack.
+    let min = Infinity;
+    let max = -Infinity;
+    for (const v of numbers) {
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
     const width = (max - min) / NUMBER_BINS || 1;
     const none = NUMBER_BINS;
     values.forEach((v, i) => {

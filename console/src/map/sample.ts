@@ -43,23 +43,25 @@ export async function readSample(
   const dim = spec.dim;
   const ids: string[] = [];
   const payloads: Record<string, unknown>[] = [];
-  const rows: ArrayLike<number>[] = [];
+  // Each page's vectors are copied out as it arrives, so its parsed JSON dies young (a cheap minor GC)
+  // instead of piling up 100,000 arrays for a major GC on the page's main thread.
+  // Records written after the count are left out: the sample is of the collection as counted.
+  const capacity = Math.min(total, limit);
+  const vectors = new Float32Array(capacity * dim);
   let cursor: string | undefined;
   let read = 0;
   do {
     const page = await coll.scroll({ limit: PAGE, cursor, withPayload: true, withVectors: true });
     for (const r of page.records) {
       const v = r.vectors?.[vectorName];
-      if (!Array.isArray(v) || ids.length >= limit || (rate < 1 && idFraction(r.id) >= rate)) continue;
+      if (!Array.isArray(v) || ids.length >= capacity || (rate < 1 && idFraction(r.id) >= rate)) continue;
+      vectors.set(v, ids.length * dim);
       ids.push(r.id);
       payloads.push(r.payload ?? {});
-      rows.push(v);
     }
     read += page.records.length;
     onProgress(read, total);
     cursor = page.nextCursor ?? undefined;
   } while (cursor !== undefined);
-  const vectors = new Float32Array(ids.length * dim);
-  for (let i = 0; i < rows.length; i++) vectors.set(rows[i], i * dim);
-  return { ids, payloads, vectors, dim, total };
+  return { ids, payloads, vectors: vectors.subarray(0, ids.length * dim), dim, total };
 }

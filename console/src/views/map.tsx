@@ -49,6 +49,8 @@ export function MapView({ session, names, collection, lastHits }: Props) {
   const [fields, setFields] = useState<string[]>([]);
   const [field, setField] = useState("");
   const [colouring, setColouring] = useState<Colouring | null>(null);
+  // The colouring in force, for the worker's answers: a recolour while UMAP runs must survive its draw.
+  const currentColouring = useRef<Colouring | null>(null);
   const [phase, setPhase] = useState("idle");
   const [progress, setProgress] = useState("");
   const [size, setSize] = useState<{ shown: number; total: number } | null>(null);
@@ -157,6 +159,7 @@ export function MapView({ session, names, collection, lastHits }: Props) {
       const colourField = keys.includes(field) ? field : (keys[0] ?? "");
       setField(colourField);
       const colours = colourBy(s.payloads, colourField);
+      currentColouring.current = colours;
       setColouring(colours);
       ensurePlot();
       setPhase("pca");
@@ -168,7 +171,7 @@ export function MapView({ session, names, collection, lastHits }: Props) {
         if (m.kind === "pca" || m.kind === "umap") {
           performance.mark(`quiver-map-${m.kind}-received`);
           points.current = m.points;
-          draw(`quiver-map-${m.kind}-drawn`, colourBy(s.payloads, colourField)).then(() => {
+          draw(`quiver-map-${m.kind}-drawn`, currentColouring.current!).then(() => {
             setPhase(m.kind === "pca" ? "pca-drawn" : "umap-drawn");
             setProgress(m.kind === "pca" ? "PCA drawn; UMAP running in a worker…" : "UMAP drawn");
           });
@@ -189,6 +192,7 @@ export function MapView({ session, names, collection, lastHits }: Props) {
     setField(f);
     if (!sample.current || !points.current) return;
     const colours = colourBy(sample.current.payloads, f);
+    currentColouring.current = colours;
     setColouring(colours);
     draw("quiver-map-recoloured", colours);
   };

@@ -66,8 +66,9 @@ export function checkTextFieldSpec(spec: unknown, path: string, plugins: TextPlu
         const known = Object.keys(plugins.stopWords ?? {});
         problems.push({
           path: `${path}.stopWords`,
-          // The browser entry has only English until asked for more: say how, as the list may exist unloaded.
-          message: `no stop-word list for language "${sw}"${known.length ? ` (available: ${known.join(", ")})` : " (this runtime was given none; pass a list of words)"}; the browser entry loads lists on demand: open(…, { text: await loadStopWords(["${sw}"]) })`,
+          // The runtime-neutral entry has no lists and the browser entry loads only known codes: say
+          // how to pass one, as the list may exist unloaded.
+          message: `no stop-word list for language "${sw}"${known.length ? ` (available: ${known.join(", ")})` : " (this runtime was given none; pass a list of words)"}; where open() does not load known lists itself (the browser entry does), pass one: open(…, { text: await loadStopWords(["${sw}"]) })`,
         });
       }
     } else if (!Array.isArray(sw) || sw.some((w) => typeof w !== "string")) {
