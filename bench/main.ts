@@ -1,4 +1,4 @@
-// Benchmark entry point: `node dist/bench/main.js [kernels|ann|text|server|hnsw-profile|docs-qa|docs-qa-ingest|docs-qa-chunks|runtimes|console|sparse|browser|scale] [--data DIR] [--json]
+// Benchmark entry point: `node dist/bench/main.js [kernels|ann|text|server|hnsw-profile|docs-qa|docs-qa-ingest|docs-qa-chunks|runtimes|console|sparse|browser|scale|images] [--data DIR] [--json]
 // [--repeats N]`. One case per sub-command; `kernels` is the default. `ann` also takes --engines, --ef,
 // --queries and --filter-selectivity (see ann.ts); `hnsw-profile` takes --part, --ef, --queries, --passes;
 // `server --part compat` measures only Quiver's own route against its Qdrant- and Chroma-compatible ones.
@@ -11,6 +11,7 @@ import { runTextBench } from "./text.js";
 import { runServerBench } from "./server.js";
 import { runHnswProfile } from "./hnsw-profile.js";
 import { runDocsQaBench } from "./docs-qa.js";
+import { runImageBench } from "./images.js";
 import { runConsoleBench } from "./console.js";
 import { runDocsQaIngestBench } from "./docs-qa-ingest.js";
 import { runDocsQaChunksBench } from "./docs-qa-chunks.js";
@@ -25,6 +26,8 @@ interface BenchArgs extends AnnBenchOptions {
   repeats?: number;
   parts?: string[];
   passes?: number;
+  perClass?: number;
+  ingest?: number;
   sizes?: number[];
   threads?: number[];
   files?: number;
@@ -57,6 +60,8 @@ function parseArgs(argv: string[]): BenchArgs {
     else if (a === "--interleave") args.interleave = true;
     else if (a === "--part") args.parts = (argv[++i] ?? "").split(",").filter((x) => x !== "");
     else if (a === "--passes") args.passes = Number(argv[++i]);
+    else if (a === "--per-class") args.perClass = Number(argv[++i]);
+    else if (a === "--ingest") args.ingest = Number(argv[++i]);
     else if (a === "--sizes") args.sizes = numberList(argv[++i]);
     else if (a === "--threads") args.threads = numberList(argv[++i]);
     else if (a === "--files") args.files = Number(argv[++i]);
@@ -107,6 +112,9 @@ async function main(): Promise<void> {
     case "docs-qa":
       await runDocsQaBench({ data: args.data, json: args.json });
       break;
+    case "images":
+      await runImageBench({ perClass: args.perClass, ingest: args.ingest, json: args.json });
+      break;
     case "console":
       await runConsoleBench({
         repeats: args.repeats,
@@ -155,7 +163,7 @@ async function main(): Promise<void> {
       break;
     default:
       throw new Error(
-        `unknown benchmark "${args.command}" (available: kernels, ann, text, server, hnsw-profile, docs-qa, docs-qa-ingest, docs-qa-chunks, runtimes, console, sparse, browser, scale)`,
+        `unknown benchmark "${args.command}" (available: kernels, ann, text, server, hnsw-profile, docs-qa, docs-qa-ingest, docs-qa-chunks, runtimes, console, sparse, browser, scale, images)`,
       );
   }
 }

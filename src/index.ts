@@ -13,6 +13,17 @@ export { defaultTextPlugins } from "./analyzers/plugins.js";
 export { NodeDirectory } from "./node/fs-directory.js";
 // The local model loads lazily, and only here: it reads its weights from node_modules.
 export { localEmbedder, localModelAvailable, LOCAL_MODEL_ID } from "./embed/node/local-use.js";
+// Images (docs/images.md): the codecs and the offline model load on first use.
+export { offlineImageEmbedder, OFFLINE_IMAGE_MODEL_ID } from "./embed/node/image-mobilenet.js";
+export { decodeImage, encodeJpeg, encodePng, thumbnailDataUrl } from "./embed/node/image-codec.js";
+export {
+  ingestImages,
+  imageSchema,
+  isImageCollection,
+  type ImageIngestOptions,
+  type ImageIngestReport,
+  type ImagePayload,
+} from "./embed/node/image-ingest.js";
 export {
   readDocuments,
   scanDocuments,

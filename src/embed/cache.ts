@@ -42,8 +42,8 @@ export class MemoryEmbeddingCache implements EmbeddingCache {
 
 const utf8 = new TextEncoder();
 
-/** Hex SHA-256 of a text (Web Crypto: available in Node, browsers, Deno, Bun and workers). */
-export async function contentHash(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", utf8.encode(text));
+/** Hex SHA-256 of a text or bytes (Web Crypto: available in Node, browsers, Deno, Bun and workers). */
+export async function contentHash(content: string | Uint8Array<ArrayBuffer>): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", typeof content === "string" ? utf8.encode(content) : content);
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }

@@ -92,3 +92,24 @@ export function toVector(v: unknown, label: string, dim?: number): Float32Array 
     throw new EmbedderError(`${label}: expected ${dim} dimensions, the response has ${v.length}`, false);
   return Float32Array.from(v as number[]);
 }
+
+/**
+ * The vectors of an OpenAI-style response (`{ data: [{ embedding, index }] }`), one per input in
+ * input order, each checked; used by every provider that answers in that shape.
+ */
+export function embeddingList(json: unknown, count: number, label: string, dim?: number): Float32Array[] {
+  const data = (json as { data?: { embedding?: unknown; index?: number }[] } | null)?.data;
+  if (!Array.isArray(data) || data.length !== count) {
+    throw new EmbedderError(
+      `${label}: expected ${count} embeddings in "data", got ${Array.isArray(data) ? data.length : "none"}`,
+      false,
+    );
+  }
+  const out = new Array<Float32Array>(count);
+  data.forEach((d, i) => {
+    const at = typeof d.index === "number" ? d.index : i;
+    if (at < 0 || at >= count || out[at]) throw new EmbedderError(`${label}: bad index ${at} in the response`, false);
+    out[at] = toVector(d.embedding, label, dim);
+  });
+  return out;
+}

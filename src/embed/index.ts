@@ -25,4 +25,13 @@ export {
   type DocumentSearch,
   type ChunkPayload,
 } from "./documents.js";
+export {
+  type ImageEmbedder,
+  type ImageInput,
+  type RgbaImage,
+  type ImageFormat,
+  sniffImageFormat,
+  resizeRgba,
+} from "./image.js";
+export { httpImageEmbedder, type HttpImageEmbedderOptions } from "./image-http.js";
 export { textQuery, modeOfPlan, SEARCH_MODES, type SearchMode, type TextQueryInput } from "./text-query.js";

@@ -3,8 +3,7 @@
  * /v1, vLLM, LM Studio, llama.cpp's server, LiteLLM, Azure-style gateways.
  */
 import type { Embedder } from "./embedder.js";
-import { postJson, toVector, type HttpOptions } from "./http.js";
-import { EmbedderError } from "./embedder.js";
+import { embeddingList, postJson, type HttpOptions } from "./http.js";
 
 export interface OpenAIEmbedderOptions extends HttpOptions {
   /** e.g. `https://api.openai.com/v1`, `http://localhost:11434/v1` (no trailing `/embeddings`). */
@@ -36,23 +35,12 @@ export function openAIEmbedder(opts: OpenAIEmbedderOptions): Embedder {
     async embed(texts, signal) {
       const body: Record<string, unknown> = { model: opts.model, input: texts, encoding_format: "float" };
       if (opts.sendDimensions && opts.dim) body.dimensions = opts.dim;
-      const json = (await postJson(url, body, label, { ...opts, headers }, signal)) as {
-        data?: { embedding?: unknown; index?: number }[];
-      };
-      if (!Array.isArray(json?.data) || json.data.length !== texts.length) {
-        throw new EmbedderError(
-          `${label}: expected ${texts.length} embeddings in "data", got ${Array.isArray(json?.data) ? json.data.length : "none"}`,
-          false,
-        );
-      }
-      const out = new Array<Float32Array>(texts.length);
-      json.data.forEach((d, i) => {
-        const at = typeof d.index === "number" ? d.index : i;
-        if (at < 0 || at >= texts.length || out[at])
-          throw new EmbedderError(`${label}: bad index ${at} in the response`, false);
-        out[at] = toVector(d.embedding, label, opts.dim);
-      });
-      return out;
+      return embeddingList(
+        await postJson(url, body, label, { ...opts, headers }, signal),
+        texts.length,
+        label,
+        opts.dim,
+      );
     },
   };
 }

@@ -1,6 +1,7 @@
 /**
  * `quiver doctor`'s report on a stored collection: reads the records (text from a payload field,
- * vectors from one named vector) through the public API and runs the quality checks on them.
+ * vectors from one named vector) through the public API and runs the quality checks on them; in an
+ * image collection, exact duplicates are files with the same bytes and near-duplicates close vectors.
  */
 import type { CollectionApi } from "../api/types.js";
 import { denseOnly } from "../api/query.js";
@@ -39,7 +40,14 @@ export async function doctor(coll: CollectionApi, opts: DoctorOptions = {}): Pro
     throw QuiverError.fromProblems("INVALID_ARGUMENT", [
       { path: "vector", message: `unknown vector; this collection has ${names.join(", ")}` },
     ]);
-  const textField = opts.textField ?? (vector !== null ? schema.vectors[vector].source : undefined) ?? "text";
+  // An image collection (src/embed/node/image-ingest.ts, marked by its imageHash index) has no text:
+  // its files' content hashes stand in, so byte-identical images are exact duplicates.
+  const images = schema.indexes?.imageHash !== undefined;
+  const textField =
+    opts.textField ??
+    (images ? "imageHash" : undefined) ??
+    (vector !== null ? schema.vectors[vector].source : undefined) ??
+    "text";
   const max = opts.maxRecords ?? 5000;
   const items: { id: string; text?: string; vector?: number[] }[] = [];
   let cursor: string | undefined;

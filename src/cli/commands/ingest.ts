@@ -4,10 +4,13 @@
  * a progress bar (chunks, documents, ETA) and a data-quality summary. Re-ingesting embeds and writes
  * only what changed, so a run stopped by Ctrl-C continues where it stopped. An id that another
  * file's document holds is refused before anything is written. What was skipped is summarised;
- * stored documents whose files are gone are listed, and deleted with --prune.
+ * stored documents whose files are gone are listed, and deleted with --prune. Folders of images
+ * (and no text files) make an image collection instead (ingest-images.ts).
  */
 import { Command } from "commander";
-import { isQuiverError, QuiverError, type Collection } from "../../index.js";
+import { isQuiverError, QuiverError, type Collection, type Filter } from "../../index.js";
+import { isImageCollection } from "../../embed/node/image-ingest.js";
+import { ingestImageFolders } from "./ingest-images.js";
 import { deleteDocument, documentSchema, ingestDocuments } from "../../embed/documents.js";
 import { scanDocuments, skippedSummary } from "../../embed/node/files.js";
 import type { DocumentInput } from "../../embed/documents.js";
@@ -28,6 +31,7 @@ interface IngestCliOptions {
   exclude: string[];
   prune?: boolean;
   json?: boolean;
+  imageEmbedder: string;
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -53,14 +57,19 @@ async function refuseForeignIds(coll: Collection, docs: DocumentInput[]): Promis
 
 /**
  * Stored documents whose source lies under one of `roots` and no longer exists: files removed
- * since they were ingested (a file merely left out by --include/--exclude still exists).
+ * since they were ingested (a file merely left out by --include/--exclude still exists). `filter`
+ * picks one record per document (a document's first chunk; every record of an image collection).
  */
-async function documentsOfRemovedFiles(coll: Collection, roots: string[]): Promise<{ id: string; source: string }[]> {
+export async function documentsOfRemovedFiles(
+  coll: Collection,
+  roots: string[],
+  filter: Filter | null = { chunk: 0 },
+): Promise<{ id: string; source: string }[]> {
   const under = roots.map((r) => resolve(r));
   const gone: { id: string; source: string }[] = [];
   let cursor: string | undefined;
   do {
-    const page = await coll.scroll({ cursor, limit: 1000, filter: { chunk: 0 } });
+    const page = await coll.scroll({ cursor, limit: 1000, filter: filter ?? undefined });
     for (const r of page.records) {
       const source = r.payload?.source;
       if (typeof source !== "string") continue;
@@ -109,6 +118,11 @@ export function ingestCommand(ctx: CliContext): Command {
       [],
     )
     .option("--exclude <glob>", "leave out matching files and folders (repeatable), e.g. 'docs/old/**'", collect, [])
+    .option(
+      "--image-embedder <name>",
+      "for folders of images (JPEG, PNG): offline (MobileNetV2 from nsfwjs) or http (QUIVER_IMAGE_* variables)",
+      "offline",
+    )
     .option("--prune", "delete the stored documents whose files under the given paths are gone")
     .option("--json", "print the ingest report as JSON")
     .action(async (name: string, paths: string[], opts: IngestCliOptions, cmd: Command) => {
@@ -117,6 +131,11 @@ export function ingestCommand(ctx: CliContext): Command {
       const threshold = Number(opts.threshold);
       if (!(threshold > 0 && threshold <= 1)) throw badOption("--threshold", "must be a number in (0, 1]");
       const { documents: docs, skipped } = await scanDocuments(paths, { include: opts.include, exclude: opts.exclude });
+      // Paths with no text files but images make an image collection (docs/images.md).
+      if (docs.length === 0) {
+        const ingested = await ingestImageFolders(ctx, cmd, name, paths, opts);
+        if (ingested) return;
+      }
       process.stderr.write(`${docs.length} documents to ingest; ${skippedSummary(skipped)}\n`);
       if (docs.length === 0)
         throw new QuiverError("NOT_FOUND", `no .txt, .md or .html files under ${paths.join(", ")}`);
@@ -124,6 +143,8 @@ export function ingestCommand(ctx: CliContext): Command {
         let coll: Collection;
         try {
           coll = await db.collection(name);
+          if (isImageCollection(coll.schema))
+            throw badOption("<paths...>", `"${name}" is an image collection: give it folders of JPEG or PNG files`);
           await refuseForeignIds(coll, docs);
         } catch (e) {
           if (!isQuiverError(e, "NOT_FOUND")) throw e;

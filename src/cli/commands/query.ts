@@ -1,16 +1,20 @@
 /**
  * `quiver query`: a question in words (`--text`, hybrid by default, by document for a document
  * collection), or the nearest neighbours of a vector given as JSON or taken from a dataset's
- * query.f32, optionally filtered; prints a table with the query plan, or JSON with --json.
+ * query.f32, optionally filtered; prints a table with the query plan, or JSON with --json. An image
+ * collection is searched by an image file (`--image`) or words (query-image.ts).
  */
 import { Command } from "commander";
 import { SEARCH_MODES, findDocuments, modeOfPlan, textQuery, type SearchMode } from "../../embed/index.js";
 import type { Collection, Filter, Hit, QueryRequest } from "../../index.js";
 import { readGroundTruth, readMeta, readQueryRow } from "../dataset.js";
+import { isImageCollection } from "../../embed/node/image-ingest.js";
+import { queryImages } from "./query-image.js";
 import { badOption, clip, intOption, parseJsonOption, prettyJson, table, type CliContext } from "../output.js";
 
 interface QueryOptions {
   text?: string;
+  image?: string;
   mode?: string;
   vector?: string;
   data?: string;
@@ -123,6 +127,7 @@ export function queryCommand(ctx: CliContext): Command {
       "--text <question>",
       "a question in words: hybrid (BM25 + the bound embedder) where the collection has both",
     )
+    .option("--image <file>", "in an image collection: the images nearest to this JPEG or PNG file")
     .option("--mode <mode>", "with --text: hybrid, text (BM25 only) or vector (embedding only)")
     .option(
       "--vector <json>",
@@ -136,10 +141,37 @@ export function queryCommand(ctx: CliContext): Command {
     .option("--json", "print the result as JSON")
     .action(async (name: string, opts: QueryOptions, cmd: Command) => {
       const filter = opts.filter !== undefined ? (parseJsonOption(opts.filter, "--filter") as Filter) : undefined;
+      if (opts.image !== undefined) {
+        if (opts.text !== undefined || opts.vector !== undefined || opts.data !== undefined)
+          throw badOption("--image", "give either --image, --text, --vector or --data, not several");
+        await ctx.withDb(
+          cmd,
+          async (db) => {
+            const coll = await db.collection(name);
+            if (!isImageCollection(coll.schema))
+              throw badOption(
+                "--image",
+                `"${name}" is not an image collection (see quiver ingest of a folder of images)`,
+              );
+            await queryImages(coll, { image: opts.image }, { limit: opts.limit, filter, json: opts.json });
+          },
+          { readOnly: true },
+        );
+        return;
+      }
       if (opts.text !== undefined) {
         if (opts.vector !== undefined || opts.data !== undefined)
           throw badOption("--text", "give either --text, --vector or --data, not several");
-        await ctx.withDb(cmd, async (db) => askQuestion(await db.collection(name), opts, filter), { readOnly: true });
+        await ctx.withDb(
+          cmd,
+          async (db) => {
+            const coll = await db.collection(name);
+            if (isImageCollection(coll.schema))
+              await queryImages(coll, { text: opts.text }, { limit: opts.limit, filter, json: opts.json });
+            else await askQuestion(coll, opts, filter);
+          },
+          { readOnly: true },
+        );
         return;
       }
       if (opts.mode !== undefined) throw badOption("--mode", "only applies with --text");

@@ -4,10 +4,15 @@
  * first use), `openai` when QUIVER_OPENAI_BASE_URL (or OPENAI_API_KEY) is set, `ollama` when
  * QUIVER_OLLAMA_MODEL is set.
  */
+import { availableParallelism } from "node:os";
 import type { Embedder } from "../embedder.js";
 import { ollamaEmbedder } from "../ollama.js";
 import { openAIEmbedder } from "../openai.js";
 import { localEmbedder } from "./local-use.js";
+import type { ImageEmbedder } from "../image.js";
+import { httpImageEmbedder } from "../image-http.js";
+import { encodePng } from "./image-codec.js";
+import { offlineImageEmbedder } from "./image-mobilenet.js";
 
 /**
  * Environment:
@@ -34,6 +39,27 @@ export function embeddersFromEnv(env: Record<string, string | undefined> = proce
       dim: env.QUIVER_OLLAMA_DIM ? Number(env.QUIVER_OLLAMA_DIM) : undefined,
     });
   }
+  return out;
+}
+
+/**
+ * Image embedders for `quiver ingest` of images and `quiver query --image`: `offline` (MobileNetV2
+ * from nsfwjs, loaded on first use, on a worker thread per core) always; `http` when QUIVER_IMAGE_BASE_URL is set (with
+ * QUIVER_IMAGE_MODEL, and QUIVER_IMAGE_API_KEY, QUIVER_IMAGE_DIM when needed).
+ */
+export function imageEmbeddersFromEnv(
+  env: Record<string, string | undefined> = process.env,
+): Record<string, ImageEmbedder> {
+  // One worker thread per core: the network runs on one thread each (src/embed/node/image-mobilenet.ts).
+  const out: Record<string, ImageEmbedder> = { offline: offlineImageEmbedder({ threads: availableParallelism() }) };
+  if (env.QUIVER_IMAGE_BASE_URL)
+    out.http = httpImageEmbedder({
+      baseURL: env.QUIVER_IMAGE_BASE_URL,
+      apiKey: env.QUIVER_IMAGE_API_KEY,
+      model: env.QUIVER_IMAGE_MODEL ?? "jina-clip-v2",
+      dim: env.QUIVER_IMAGE_DIM ? Number(env.QUIVER_IMAGE_DIM) : undefined,
+      encode: encodePng,
+    });
   return out;
 }
 

@@ -32,6 +32,8 @@ export interface ScanOptions {
   exclude?: string[];
   /** Extra payload fields for every document. */
   metadata?: Record<string, unknown>;
+  /** Which files a folder walk takes (default: the text formats ingest reads). */
+  accept?: (path: string) => boolean;
 }
 
 export interface SkippedFile {
@@ -73,7 +75,11 @@ async function walk(
   dir: string,
   rel: string,
   prefix: string,
-  sel: { include: ((r: string) => boolean) | null; exclude: ((r: string) => boolean) | null },
+  sel: {
+    include: ((r: string) => boolean) | null;
+    exclude: ((r: string) => boolean) | null;
+    accept: (path: string) => boolean;
+  },
   out: Found[],
   skipped: SkippedFile[],
 ): Promise<void> {
@@ -87,7 +93,7 @@ async function walk(
     else if (sel.exclude?.(r)) skipped.push({ path: p, reason: "matches --exclude" });
     else if (e.isDirectory()) await walk(p, r, prefix, sel, out, skipped);
     else if (!e.isFile()) skipped.push({ path: p, reason: "not a regular file" });
-    else if (!ingestible(p)) skipped.push({ path: p, reason: `unsupported type (${extname(p) || "no extension"})` });
+    else if (!sel.accept(p)) skipped.push({ path: p, reason: `unsupported type (${extname(p) || "no extension"})` });
     else if (sel.include && !sel.include(r)) skipped.push({ path: p, reason: "does not match --include" });
     else out.push({ file: p, id: prefix + r });
   }
@@ -104,7 +110,7 @@ export async function listFiles(
 ): Promise<{ files: Found[]; skipped: SkippedFile[] }> {
   const files: Found[] = [];
   const skipped: SkippedFile[] = [];
-  const sel = { include: matcher(opts.include), exclude: matcher(opts.exclude) };
+  const sel = { include: matcher(opts.include), exclude: matcher(opts.exclude), accept: opts.accept ?? ingestible };
   for (const p of paths) {
     let s: Stats;
     try {
