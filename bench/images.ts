@@ -2,8 +2,8 @@
 // with 4 transformed copies). For the offline embedder (MobileNetV2 from nsfwjs) and a raw-pixel baseline
 // (the image shrunk to 16 x 16, as a vector): recall@10 of an original's 4 copies, and same-class
 // recall@10 (among the images that are not the query's own copies: how many of its class's other
-// images are in the 10 nearest, out of at most 10), by exact cosine over the whole set. Speed: images per second (wall and process CPU time: the tfjs CPU
-// backend runs on one thread; and wall time on two worker threads), peak RSS. Then `ingest`: `--ingest N` generated JPEG files written to a
+// images are in the 10 nearest, out of at most 10), by exact cosine over the whole set. Speed: images
+// per wall-second of the wasm and CPU backends on 1 and 2 threads, interleaved over rounds; RSS. Then `ingest`: `--ingest N` generated JPEG files written to a
 // folder and ingested end to end (decode, thumbnail, embed, write) by ingestImages, as `quiver ingest` does.
 
 import { mkdtemp, rm, writeFile, mkdir } from "node:fs/promises";
@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { sceneSet, SCENE_CLASSES, drawScene, type SceneImage } from "./image-scenes.js";
 import { l2Normalize, resizeRgba, type RgbaImage } from "../src/embed/image.js";
-import { offlineImageEmbedder } from "../src/embed/node/image-mobilenet.js";
+import { offlineImageEmbedder, type OfflineImageEmbedder } from "../src/embed/node/image-mobilenet.js";
 import { encodeJpeg } from "../src/embed/node/image-codec.js";
 
 export interface ImageBenchOptions {
@@ -20,6 +20,8 @@ export interface ImageBenchOptions {
   perClass?: number;
   /** Images for the end-to-end ingest (default 1,000; 0 skips it). */
   ingest?: number;
+  /** Interleaved rounds of the speed comparison (default 3). */
+  rounds?: number;
   json?: boolean;
 }
 
@@ -84,28 +86,44 @@ function pixelVector(img: RgbaImage): Float32Array {
   return l2Normalize(v);
 }
 
+/** Images per second (wall, and per CPU-second of this process) of `embedder` over `images`. */
+async function embedSpeed(embedder: OfflineImageEmbedder, images: RgbaImage[]) {
+  await embedder.embedImages(images.slice(0, 2)); // builds the network(s) first
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const vectors: Float32Array[] = [];
+  const batch = embedder.maxBatch ?? 8;
+  for (let i = 0; i < images.length; i += batch)
+    vectors.push(...(await embedder.embedImages(images.slice(i, i + batch))));
+  const wallS = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  return { vectors, perWall: images.length / wallS, perCpu: images.length / ((cpu.user + cpu.system) / 1e6) };
+}
+
+const median = (xs: number[]) => Number(([...xs].sort((a, b) => a - b)[xs.length >> 1] ?? 0).toFixed(2));
+
 export async function runImageBench(opts: ImageBenchOptions = {}): Promise<void> {
   const set = sceneSet(SCENE_CLASSES.length, opts.perClass ?? 2);
+  const images = set.map((s) => s.image);
   const embedder = offlineImageEmbedder();
   const loadStart = performance.now();
   await embedder.embedImages([set[0].image]);
   const loadMs = performance.now() - loadStart;
-  const cpu0 = process.cpuUsage();
-  const t0 = performance.now();
-  const vectors: Float32Array[] = [];
-  for (let i = 0; i < set.length; i += embedder.maxBatch ?? 8)
-    vectors.push(...(await embedder.embedImages(set.slice(i, i + (embedder.maxBatch ?? 8)).map((s) => s.image))));
-  const wallS = (performance.now() - t0) / 1000;
-  const cpu = process.cpuUsage(cpu0);
-  const cpuS = (cpu.user + cpu.system) / 1e6;
-  // The same images on two worker threads (each with its own network), as `quiver ingest` runs them.
-  const pooled = offlineImageEmbedder({ threads: 2 });
-  await pooled.embedImages(set.slice(0, 2).map((s) => s.image));
-  const t2 = performance.now();
-  for (let i = 0; i < set.length; i += pooled.maxBatch ?? 16)
-    await pooled.embedImages(set.slice(i, i + (pooled.maxBatch ?? 16)).map((s) => s.image));
-  const wall2S = (performance.now() - t2) / 1000;
-  await pooled.close();
+  const { vectors } = await embedSpeed(embedder, images);
+  // Speed of each backend on 1 and 2 threads, interleaved and repeated (the machine is shared);
+  // the CPU backend gets the first 16 images only (it is about 18 times slower).
+  const speed: Record<string, number[]> = {};
+  const configs = (["wasm", "cpu"] as const).flatMap((backend) => [1, 2].map((threads) => ({ backend, threads })));
+  const embedders = configs.map(({ backend, threads }) =>
+    offlineImageEmbedder(threads > 1 ? { backend, threads } : { backend }),
+  );
+  for (let round = 0; round < (opts.rounds ?? 3); round++)
+    for (const [i, { backend, threads }] of configs.entries()) {
+      const { perWall } = await embedSpeed(embedders[i], backend === "cpu" ? images.slice(0, 16) : images);
+      const key = `${backend}x${threads}`;
+      speed[key] = [...(speed[key] ?? []), perWall];
+    }
+  await Promise.all(embedders.map((e) => e.close()));
   const result: Record<string, unknown> = {
     images: set.length,
     classes: SCENE_CLASSES.length,
@@ -113,9 +131,8 @@ export async function runImageBench(opts: ImageBenchOptions = {}): Promise<void>
       model: embedder.id,
       dim: embedder.dim,
       firstCallMs: Math.round(loadMs),
-      imagesPerSecondWall: Number((set.length / wallS).toFixed(2)),
-      imagesPerCpuSecond: Number((set.length / cpuS).toFixed(2)),
-      imagesPerSecondWallTwoThreads: Number((set.length / wall2S).toFixed(2)),
+      imagesPerSecondWallMedian: Object.fromEntries(Object.entries(speed).map(([k, v]) => [k, median(v)])),
+      imagesPerSecondWallRuns: speed,
       rssMB: Math.round(process.memoryUsage().rss / 1e6),
       ...retrievalQuality(set, vectors),
     },
@@ -146,7 +163,7 @@ async function ingestBench(n: number): Promise<Record<string, number>> {
     const db = await open(join(dir, "db"));
     try {
       const embedder = offlineImageEmbedder({ threads: 2 });
-      const coll = await db.createCollection("images", imageSchema(embedder.dim ?? 1280));
+      const coll = await db.createCollection("images", imageSchema(embedder.dim ?? 320));
       const cpu0 = process.cpuUsage();
       const t0 = performance.now();
       const report = await ingestImages(coll, [join(dir, "images")], { embedder });

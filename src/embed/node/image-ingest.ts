@@ -81,7 +81,7 @@ export async function storedImageEmbedder(coll: CollectionApi): Promise<string |
 /**
  * Ingests the images under `paths` into an image collection (see imageSchema).
  * @example
- * const coll = await db.createCollection("photos", imageSchema(1280));
+ * const coll = await db.createCollection("photos", imageSchema(320));
  * const report = await ingestImages(coll, ["./photos"], { embedder: offlineImageEmbedder() });
  */
 export async function ingestImages(
