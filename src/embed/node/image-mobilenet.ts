@@ -27,6 +27,7 @@ const DIM = 320;
 type Tf = typeof import("@tensorflow/tfjs");
 interface Loaded {
   tf: Tf;
+  backend: OfflineImageBackend;
   features: import("@tensorflow/tfjs").LayersModel;
 }
 
@@ -74,7 +75,7 @@ async function load(backend?: OfflineImageBackend): Promise<Loaded> {
   await useFastestBackend(tf, backend);
   const model = await tf.loadLayersModel(tf.io.fromMemory(await artifacts()));
   const features = tf.model({ inputs: model.inputs, outputs: model.getLayer(FEATURE_LAYER).output });
-  return { tf, features };
+  return { tf, features, backend: tf.getBackend() as OfflineImageBackend };
 }
 
 export type OfflineImageBackend = "wasm" | "cpu";
@@ -138,7 +139,10 @@ export function offlineImageEmbedder(opts: OfflineImageEmbedderOptions = {}): Of
       loading = null;
       throw e;
     });
-    const { tf, features } = await loading;
+    const { tf, features, backend } = await loading;
+    // The backend is TensorFlow.js's per-thread global: another embedder on this thread may have
+    // switched it since (tfjs then moves the weights back on first use).
+    if (tf.getBackend() !== backend) await tf.setBackend(backend);
     signal?.throwIfAborted();
     // Pixels scaled to [-1, 1], as Keras trained MobileNetV2's ImageNet layers (nsfwjs feeds [0, 1],
     // which suits its classifier head but made copies rank worse here); alpha dropped.
