@@ -26,7 +26,7 @@ export type ImageFormat = "jpeg" | "png" | "webp" | "gif";
  * const [v] = await e.embedImages([readFileSync("photo.jpg")]);
  */
 export interface ImageEmbedder {
-  /** Identity of the model, e.g. `nsfwjs:mobilenet_v2:flatten_1`; stored with every image it embeds. */
+  /** Identity of the model, e.g. `nsfwjs:mobilenet_v2:block_16_project:avg`; stored with every image it embeds. */
   readonly id: string;
   readonly dim?: number;
   /** Most images per call the provider accepts (default 16). */
