@@ -238,7 +238,8 @@ export async function queryRecords(c: CollectionApi, body: Json): Promise<Json> 
         vector: { [EMBEDDING]: q },
         limit: n,
         filter: s.filter,
-        withPayload: true,
+        // Payloads hold the documents and metadatas: read only when the answer includes them.
+        withPayload: inc.has("documents") || inc.has("metadatas"),
         withVectors: inc.has("embeddings"),
       });
       answers.push({ records: r.hits, distances: r.hits.map((h) => chromaDistance(metric, h.score)) });
