@@ -89,7 +89,7 @@ function chromaOnly(name: string, schema: CollectionSchema): void {
  * listing copies every collection's schema. The lookup is not billed: Quiver's own routes name
  * their collection in the path and pay nothing to find it.
  */
-async function named(ctx: RouteContext, db: DatabaseApi): Promise<CollectionApi> {
+async function named(ctx: RouteContext, db: DatabaseApi): Promise<{ c: CollectionApi; schema: CollectionSchema }> {
   const param = ctx.params.collection;
   if (reaches(ctx.principal!, param)) {
     const c = await db.collection(param).catch((e: unknown) => {
@@ -97,15 +97,17 @@ async function named(ctx: RouteContext, db: DatabaseApi): Promise<CollectionApi>
       throw e;
     });
     if (c) {
-      chromaOnly(c.name, c.schema);
-      return c;
+      // A handle copies its schema on every read: read once, and handed to the handler.
+      const schema = c.schema;
+      chromaOnly(c.name, schema);
+      return { c, schema };
     }
   }
   const reachable = (await ctx.db.listCollections()).filter((c) => reaches(ctx.principal!, c.name));
   const info = resolve(reachable, param);
   if (!info) throw new QuiverError("NOT_FOUND", `Collection [${param}] does not exist`);
   chromaOnly(info.name, info.schema);
-  return db.collection(info.name);
+  return { c: await db.collection(info.name), schema: info.schema };
 }
 
 /** A route on one collection (see `named`), worked on through the key's metered view. */
@@ -113,12 +115,13 @@ function onCollection(
   method: Route["method"],
   path: string,
   summary: string,
-  run: (c: CollectionApi, body: Json, db: DatabaseApi) => Promise<unknown>,
+  run: (c: CollectionApi, body: Json, db: DatabaseApi, schema: CollectionSchema) => Promise<unknown>,
 ): Route {
   return route(method, `${DB_PATH}/collections/{collection}${path}`, summary, "key", async (ctx) => {
     inDefault(ctx);
     const { db } = ctx.keyDb();
-    return run(await named(ctx, db), ctx.body, db);
+    const { c, schema } = await named(ctx, db);
+    return run(c, ctx.body, db, schema);
   });
 }
 
@@ -208,7 +211,9 @@ export const CHROMA_ROUTES: Route[] = [
     writeRecords(db, c, body, "update"),
   ),
   onCollection("POST", "/get", "Chroma: records by ids and filters.", getRecords),
-  onCollection("POST", "/query", "Chroma: nearest neighbours of embeddings.", queryRecords),
+  onCollection("POST", "/query", "Chroma: nearest neighbours of embeddings.", (c, body, _db, schema) =>
+    queryRecords(c, body, schema),
+  ),
   onCollection("GET", "/count", "Chroma: number of records.", countRecords),
   onCollection("POST", "/delete", "Chroma: delete records by ids and filters.", deleteRecords),
   onCollection("POST", "/fork", "Not supported: fork (501).", async () => {
