@@ -1,5 +1,5 @@
-// Benchmark entry point: `node dist/bench/main.js [kernels|ann|text|server|hnsw-profile|docs-qa|docs-qa-ingest|docs-qa-chunks|runtimes|console|sparse|browser|scale|images] [--data DIR] [--json]
-// [--repeats N]`. One case per sub-command; `kernels` is the default. `ann` also takes --engines, --ef,
+// Benchmark entry point: `node dist/bench/main.js [SUB-COMMAND] [--data DIR] [--json] [--repeats N]`,
+// the sub-commands in BENCHES below; `kernels` is the default. `ann` also takes --engines, --ef,
 // --queries and --filter-selectivity (see ann.ts); `hnsw-profile` takes --part, --ef, --queries, --passes;
 // `server --part compat` measures only Quiver's own route against its Qdrant- and Chroma-compatible ones.
 // The comparisons tune every engine on one part of the queries and score it on the rest (split.ts).
@@ -80,92 +80,41 @@ function parseArgs(argv: string[]): BenchArgs {
   return args;
 }
 
+/** Each sub-command and what it runs; `kernels` is the default. */
+const BENCHES: Record<string, (args: BenchArgs) => Promise<void>> = {
+  kernels: (a) => runKernelBench({ data: a.data, json: a.json, repeats: a.repeats }),
+  ann: (a) => runAnnBench(a),
+  text: (a) => runTextBench({ data: a.data, json: a.json, repeats: a.repeats }),
+  server: (a) =>
+    runServerBench({ data: a.data, json: a.json, repeats: a.repeats, compatOnly: a.parts?.includes("compat") }),
+  "hnsw-profile": (a) =>
+    runHnswProfile({ data: a.data, efs: a.efs, queries: a.queries, passes: a.passes, parts: a.parts }),
+  "docs-qa": (a) => runDocsQaBench({ data: a.data, json: a.json }),
+  "docs-qa-ingest": (a) =>
+    runDocsQaIngestBench({ data: a.data, json: a.json, threads: a.threads, files: a.files, repeats: a.repeats }),
+  "docs-qa-chunks": (a) => runDocsQaChunksBench({ data: a.data, json: a.json, minSizes: a.minSizes }),
+  runtimes: (a) =>
+    runRuntimesBench({ data: a.data, json: a.json, repeats: a.repeats, records: a.records, queries: a.queries }),
+  browser: (a) => runBrowserBench({ json: a.json, repeats: a.repeats }),
+  console: (a) =>
+    runConsoleBench({
+      repeats: a.repeats,
+      sizes: a.sizes,
+      json: a.json,
+      umapSeconds: a.umapSeconds,
+      traceDir: a.traceDir,
+    }),
+  sparse: (a) => runSparseBench({ data: a.data, json: a.json, repeats: a.repeats }),
+  images: (a) => runImageBench({ perClass: a.perClass, ingest: a.ingest, json: a.json }),
+  scale: (a) =>
+    runScaleBench({ n: a.n, dim: a.dim, queries: a.queries, engines: a.engines, child: a.child, json: a.json }),
+};
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
-  switch (args.command) {
-    case "kernels":
-      await runKernelBench({ data: args.data, json: args.json, repeats: args.repeats });
-      break;
-    case "ann":
-      await runAnnBench(args);
-      break;
-    case "text":
-      await runTextBench({ data: args.data, json: args.json, repeats: args.repeats });
-      break;
-    case "server":
-      await runServerBench({
-        data: args.data,
-        json: args.json,
-        repeats: args.repeats,
-        compatOnly: args.parts?.includes("compat"),
-      });
-      break;
-    case "hnsw-profile":
-      await runHnswProfile({
-        data: args.data,
-        efs: args.efs,
-        queries: args.queries,
-        passes: args.passes,
-        parts: args.parts,
-      });
-      break;
-    case "docs-qa":
-      await runDocsQaBench({ data: args.data, json: args.json });
-      break;
-    case "images":
-      await runImageBench({ perClass: args.perClass, ingest: args.ingest, json: args.json });
-      break;
-    case "console":
-      await runConsoleBench({
-        repeats: args.repeats,
-        sizes: args.sizes,
-        json: args.json,
-        umapSeconds: args.umapSeconds,
-        traceDir: args.traceDir,
-      });
-      break;
-    case "docs-qa-chunks":
-      await runDocsQaChunksBench({ data: args.data, json: args.json, minSizes: args.minSizes });
-      break;
-    case "docs-qa-ingest":
-      await runDocsQaIngestBench({
-        data: args.data,
-        json: args.json,
-        threads: args.threads,
-        files: args.files,
-        repeats: args.repeats,
-      });
-      break;
-    case "sparse":
-      await runSparseBench({ data: args.data, json: args.json, repeats: args.repeats });
-      break;
-    case "browser":
-      await runBrowserBench({ json: args.json, repeats: args.repeats });
-      break;
-    case "runtimes":
-      await runRuntimesBench({
-        data: args.data,
-        json: args.json,
-        repeats: args.repeats,
-        records: args.records,
-        queries: args.queries,
-      });
-      break;
-    case "scale":
-      await runScaleBench({
-        n: args.n,
-        dim: args.dim,
-        queries: args.queries,
-        engines: args.engines,
-        child: args.child,
-        json: args.json,
-      });
-      break;
-    default:
-      throw new Error(
-        `unknown benchmark "${args.command}" (available: kernels, ann, text, server, hnsw-profile, docs-qa, docs-qa-ingest, docs-qa-chunks, runtimes, console, sparse, browser, scale, images)`,
-      );
-  }
+  const run = BENCHES[args.command];
+  if (!run) throw new Error(`unknown benchmark "${args.command}" (available: ${Object.keys(BENCHES).join(", ")})`);
+  await run(args);
 }
 
 main().catch((e: unknown) => {

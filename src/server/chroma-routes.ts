@@ -7,13 +7,13 @@
  * the same reach (404), scope (403) and quota (429) as Quiver's own routes. Errors take Chroma's
  * shape `{ error, message }`. docs/compat-chroma.md lists what is supported.
  */
-import { QuiverError, type ErrorCode } from "../core/errors/errors.js";
+import { isQuiverError, QuiverError, type ErrorCode } from "../core/errors/errors.js";
 import type { CollectionApi, DatabaseApi } from "../api/types.js";
 import { DEFAULT_LIMITS } from "../api/limits.js";
 import { collectionModel, DATABASE, isChroma, resolve, schemaOf, TENANT } from "../compat/chroma/collections.js";
 import { countRecords, deleteRecords, getRecords, queryRecords, writeRecords } from "../compat/chroma/records.js";
 import { Checker, type Json, unsupported } from "../compat/shape.js";
-import type { CollectionInfo } from "../core/schema/schema.js";
+import type { CollectionInfo, CollectionSchema } from "../core/schema/schema.js";
 import { reaches } from "./keys.js";
 import type { Dialect, Route, RouteContext } from "./routes.js";
 
@@ -74,28 +74,54 @@ async function found(db: DatabaseApi, nameOrId: string): Promise<CollectionInfo>
   return info;
 }
 
+/** Refuses a collection whose vectors are not Chroma's one named "embedding". */
+function chromaOnly(name: string, schema: CollectionSchema): void {
+  if (!isChroma(schema))
+    throw unsupported(
+      "Chroma",
+      `records of "${name}", whose vectors are not one named "embedding" (a collection made outside this API)`,
+    );
+}
+
 /**
- * A route on one collection, found by name or id among those the key reaches. The lookup is not
- * billed: Quiver's own routes name their collection in the path and pay nothing to find it.
+ * The collection a path names, by name or else by its derived id, among those the key reaches.
+ * A name (what the client sends) opens one handle; only an id lists the collections, since a
+ * listing copies every collection's schema. The lookup is not billed: Quiver's own routes name
+ * their collection in the path and pay nothing to find it.
  */
+async function named(ctx: RouteContext, db: DatabaseApi): Promise<{ c: CollectionApi; schema: CollectionSchema }> {
+  const param = ctx.params.collection;
+  if (reaches(ctx.principal!, param)) {
+    const c = await db.collection(param).catch((e: unknown) => {
+      if (isQuiverError(e, "NOT_FOUND")) return undefined;
+      throw e;
+    });
+    if (c) {
+      // A handle copies its schema on every read: read once, and handed to the handler.
+      const schema = c.schema;
+      chromaOnly(c.name, schema);
+      return { c, schema };
+    }
+  }
+  const reachable = (await ctx.db.listCollections()).filter((c) => reaches(ctx.principal!, c.name));
+  const info = resolve(reachable, param);
+  if (!info) throw new QuiverError("NOT_FOUND", `Collection [${param}] does not exist`);
+  chromaOnly(info.name, info.schema);
+  return { c: await db.collection(info.name), schema: info.schema };
+}
+
+/** A route on one collection (see `named`), worked on through the key's metered view. */
 function onCollection(
   method: Route["method"],
   path: string,
   summary: string,
-  run: (c: CollectionApi, body: Json, db: DatabaseApi) => Promise<unknown>,
+  run: (c: CollectionApi, body: Json, db: DatabaseApi, schema: CollectionSchema) => Promise<unknown>,
 ): Route {
   return route(method, `${DB_PATH}/collections/{collection}${path}`, summary, "key", async (ctx) => {
     inDefault(ctx);
-    const reachable = (await ctx.db.listCollections()).filter((c) => reaches(ctx.principal!, c.name));
-    const info = resolve(reachable, ctx.params.collection);
-    if (!info) throw new QuiverError("NOT_FOUND", `Collection [${ctx.params.collection}] does not exist`);
     const { db } = ctx.keyDb();
-    if (!isChroma(info.schema))
-      throw unsupported(
-        "Chroma",
-        `records of "${info.name}", whose vectors are not one named "embedding" (a collection made outside this API)`,
-      );
-    return run(await db.collection(info.name), ctx.body, db);
+    const { c, schema } = await named(ctx, db);
+    return run(c, ctx.body, db, schema);
   });
 }
 
@@ -185,7 +211,9 @@ export const CHROMA_ROUTES: Route[] = [
     writeRecords(db, c, body, "update"),
   ),
   onCollection("POST", "/get", "Chroma: records by ids and filters.", getRecords),
-  onCollection("POST", "/query", "Chroma: nearest neighbours of embeddings.", queryRecords),
+  onCollection("POST", "/query", "Chroma: nearest neighbours of embeddings.", (c, body, _db, schema) =>
+    queryRecords(c, body, schema),
+  ),
   onCollection("GET", "/count", "Chroma: number of records.", countRecords),
   onCollection("POST", "/delete", "Chroma: delete records by ids and filters.", deleteRecords),
   onCollection("POST", "/fork", "Not supported: fork (501).", async () => {

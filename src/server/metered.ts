@@ -16,9 +16,18 @@ const utf8 = new TextEncoder();
 const READ: Cost = { kind: "read" };
 const FLAT_WRITE: Cost = { kind: "write", flat: true };
 
-/** Size of a value as the JSON a REST answer (or request body) would carry. */
+/** A character past ASCII (surrogate halves included): a string without one has its length as UTF-8 size. */
+const BEYOND_ASCII = /[\u0080-\uffff]/;
+
+/**
+ * Size of a value as the JSON a REST answer (or request body) would carry. Results are nearly
+ * always ASCII (ids, numbers, keys), so their size is the string's length, with no encoded copy;
+ * only text with other characters is encoded to be counted.
+ */
 function jsonBytes(v: unknown): number {
-  return v === undefined ? 0 : utf8.encode(JSON.stringify(v)).byteLength;
+  if (v === undefined) return 0;
+  const json = JSON.stringify(v);
+  return BEYOND_ASCII.test(json) ? utf8.encode(json).byteLength : json.length;
 }
 
 export interface Meter {

@@ -206,7 +206,8 @@ export async function deleteRecords(c: CollectionApi, body: Json): Promise<void>
   for (let i = 0; i < ids.length; i += PAGE) await c.delete(ids.slice(i, i + PAGE));
 }
 
-export async function queryRecords(c: CollectionApi, body: Json): Promise<Json> {
+/** Chroma's query; `schema` is the collection's when the caller already read it (a handle copies it per read). */
+export async function queryRecords(c: CollectionApi, body: Json, schema = c.schema): Promise<Json> {
   const check = new Checker();
   if (body.query_texts !== undefined && body.query_texts !== null)
     throw unsupported("Chroma", "query_texts (send query_embeddings)");
@@ -218,7 +219,7 @@ export async function queryRecords(c: CollectionApi, body: Json): Promise<Json> 
   const s = selection(body, check);
   const inc = includes(body, check, ["metadatas", "documents", "distances"]);
   check.done();
-  const spec = c.schema.vectors[EMBEDDING];
+  const spec = schema.vectors[EMBEDDING];
   const metric = spec?.metric ?? "l2";
   const answers: { records: RecordOutput[]; distances: number[] }[] = [];
   // With a document condition or ids, rank the selected records exactly; else Quiver's vector query.
@@ -238,7 +239,8 @@ export async function queryRecords(c: CollectionApi, body: Json): Promise<Json> 
         vector: { [EMBEDDING]: q },
         limit: n,
         filter: s.filter,
-        withPayload: true,
+        // Payloads hold the documents and metadatas: read only when the answer includes them.
+        withPayload: inc.has("documents") || inc.has("metadatas"),
         withVectors: inc.has("embeddings"),
       });
       answers.push({ records: r.hits, distances: r.hits.map((h) => chromaDistance(metric, h.score)) });

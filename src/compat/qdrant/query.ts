@@ -166,9 +166,16 @@ export async function runSearch(
     hits = mmrSelect(result, metric, name, planned.mmr.diversity, planned.mmr.limit + planned.mmr.offset).slice(
       planned.mmr.offset,
     );
-  const points = hits
-    .filter((h) => passes(metric, qdrantScore(metric, h.score), planned.threshold))
-    .map((h) => ({ ...point(h, schema, planned.select), version: 0, score: qdrantScore(metric, h.score) }));
+  // One pass, each point built once in its final shape (no filtered copy, no spread into a second object).
+  const points: Json[] = [];
+  for (const h of hits) {
+    const score = qdrantScore(metric, h.score);
+    if (!passes(metric, score, planned.threshold)) continue;
+    const p = point(h, schema, planned.select);
+    p.version = 0;
+    p.score = score;
+    points.push(p);
+  }
   return { points, result };
 }
 
