@@ -91,8 +91,9 @@ async function useFastestBackend(tf: Tf, wanted?: OfflineImageBackend): Promise<
     try {
       const wasm = await import("@tensorflow/tfjs-backend-wasm");
       const { createRequire } = await import("node:module");
+      const { dirname, sep } = await import("node:path");
       const file = createRequire(import.meta.url).resolve("@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm");
-      wasm.setWasmPaths(`${file.slice(0, file.lastIndexOf("/") + 1)}`);
+      wasm.setWasmPaths(dirname(file) + sep);
       tf.env().set("WASM_HAS_MULTITHREAD_SUPPORT", false);
       if (await tf.setBackend("wasm")) return;
     } catch (e) {
