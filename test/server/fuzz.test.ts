@@ -86,7 +86,9 @@ test(`fuzzing every route's body (${RUNS} x 3 per route): no crash, no 5xx`, asy
     // Still healthy, and nothing invalid was stored in the seeded collection.
     assert.equal((await s.call("GET", "/healthz", { key: null })).status, 200);
     for (const r of (await (await s.admin.collection("f")).scroll({ limit: 200, withVectors: true })).records) {
-      const v = r.vectors!.v as number[];
+      // A record may carry no vector (payload only, a valid upsert the fuzzer can produce); one it carries is whole.
+      const v = r.vectors?.v as number[] | undefined;
+      if (v === undefined) continue;
       assert.equal(v.length, 3);
       assert.ok(v.every(Number.isFinite));
     }
