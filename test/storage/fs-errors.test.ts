@@ -13,12 +13,14 @@ test("NodeDirectory errors name the file, not the database's absolute path", asy
   try {
     const dir = new NodeDirectory(root);
     mkdirSync(join(root, "a-folder"));
-    const failures: [string, Promise<unknown>][] = [
-      ["NOT_FOUND", dir.read("missing.seg")],
-      ["IO", dir.read("a-folder")], // EISDIR
+    // Each call starts only when its turn comes: a rejection nobody awaits yet is an unhandled one,
+    // which Deno's test runner fails on (it did, intermittently, when both reads started at once).
+    const failures: [string, () => Promise<unknown>][] = [
+      ["NOT_FOUND", () => dir.read("missing.seg")],
+      ["IO", () => dir.read("a-folder")], // EISDIR
     ];
     for (const [code, failing] of failures) {
-      await assert.rejects(failing, (e: unknown) => {
+      await assert.rejects(failing(), (e: unknown) => {
         assert.ok(e instanceof QuiverError);
         assert.equal(e.code, code);
         assert.ok(!e.message.includes(root), `"${e.message}" shows ${root}`);
