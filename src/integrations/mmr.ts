@@ -3,18 +3,7 @@
  * both framework stores use to diversify results. Pure: vectors in, indexes out.
  */
 
-function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i] * b[i];
-    na += a[i] * a[i];
-    nb += b[i] * b[i];
-  }
-  // A zero vector is similar to nothing (rather than NaN, which would never be picked nor rejected).
-  return na === 0 || nb === 0 ? 0 : dot / Math.sqrt(na * nb);
-}
+import { cosine } from "../core/vectors/cosine.js";
 
 /**
  * The indexes of up to k candidates, in the order picked: first the closest to the query, then each
