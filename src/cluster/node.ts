@@ -70,10 +70,16 @@ export class ClusterNode {
     const loop = (): void => {
       if (this.closed) return;
       this.timer = setTimeout(() => {
-        this.ticking = this.tick().finally(loop);
+        this.tickNow().finally(loop);
       }, this.leaseTtlMs / 5);
     };
     loop();
+  }
+
+  /** Runs a tick now, after any under way (a collection was just created: take its shards at once). */
+  tickNow(): Promise<void> {
+    this.ticking = this.ticking.then(() => this.tick());
+    return this.ticking;
   }
 
   /** The collections of the last tick (refresh: read the Catalog now). */

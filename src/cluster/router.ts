@@ -49,6 +49,8 @@ export interface RouterOptions {
   defaultShards?: number;
   /** The current request's scope (the adapter reads it from headers); none in-process. */
   requestScope?: () => RequestScope | undefined;
+  /** How long a read keeps trying when no replica of a shard can answer (default one lease period). */
+  readRetryMs?: number;
   /** How long a write keeps looking for its shard's writer (default 3 lease periods + 5 s). */
   writeTimeoutMs?: number;
 }
@@ -81,7 +83,7 @@ export class ClusterDatabase implements DatabaseApi {
       const version = current?.version ?? 0;
       const created: ShardedCollection = { name, schema: valid, shards, generation: version + 1 };
       if (await this.options.catalog.put(key, JSON.stringify(created), version)) {
-        await this.options.node.collections(true);
+        await this.options.node.tickNow();
         return new ClusterCollection(this, created);
       }
     }
@@ -176,30 +178,39 @@ export class ClusterDatabase implements DatabaseApi {
     }
   }
 
-  /** Runs `read` on a replica of the shard, trying the query nodes in rendezvous order. */
+  /**
+   * Runs `read` on a replica of the shard, trying the query nodes in rendezvous order, and trying
+   * them all again for up to a lease period while none can answer: a collection just created, or a
+   * shard whose replicas are moving, is served again within that time.
+   */
   async readShard<T>(c: ShardedCollection, shard: number, read: ShardRead): Promise<T> {
     const { node, peers } = this.options;
     const log = shardLog(c, shard);
     const minSeq = this.scope().minSeq?.[String(shard)] ?? 0;
-    const queriers = node.membership.members("query");
-    const reasons: string[] = [];
-    for (const id of rendezvous(
-      log,
-      queriers.map((m) => m.id),
-    )) {
-      try {
-        if (id === node.id) return (await node.readShard(log, read, minSeq)) as T;
-        const member = queriers.find((m) => m.id === id) as { address: string };
-        return await peers.call<T>(member.address, "read", { log, read, minSeq });
-      } catch (error) {
-        if (!isQuiverError(error, "UNAVAILABLE")) throw error;
-        reasons.push(`${id}: ${error.message}`);
+    const deadline = Date.now() + (this.options.readRetryMs ?? node.leaseTtlMs);
+    for (;;) {
+      const queriers = node.membership.members("query");
+      const reasons: string[] = [];
+      for (const id of rendezvous(
+        log,
+        queriers.map((m) => m.id),
+      )) {
+        try {
+          if (id === node.id) return (await node.readShard(log, read, minSeq)) as T;
+          const member = queriers.find((m) => m.id === id) as { address: string };
+          return await peers.call<T>(member.address, "read", { log, read, minSeq });
+        } catch (error) {
+          if (!isQuiverError(error, "UNAVAILABLE")) throw error;
+          reasons.push(`${id}: ${error.message}`);
+        }
       }
+      if (Date.now() > deadline)
+        throw new QuiverError(
+          "UNAVAILABLE",
+          `shard ${shard} of "${c.name}" cannot be read: ${reasons.length ? reasons.join("; ") : "no live query node"}`,
+        );
+      await sleep(100);
     }
-    throw new QuiverError(
-      "UNAVAILABLE",
-      `shard ${shard} of "${c.name}" cannot be read: ${reasons.length ? reasons.join("; ") : "no live query node"}`,
-    );
   }
 }
 
