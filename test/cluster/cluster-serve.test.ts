@@ -205,6 +205,23 @@ describe("quiver serve --cluster: three node processes on etcd and s3rver", () =
     })();
     nodes.set("q4", await QuiverNode.start("q4", settings, "query"));
     await new Promise((resolve) => setTimeout(resolve, LEASE_MS * 1.5));
+    // q4 ranks first for shards 0 and 1 (rendezvous over n1-n3 and q4): it must have taken them.
+    const coordinator = new EtcdCoordinator({ endpoints: [etcd.endpoint], prefix: settings.etcdPrefix });
+    const secret = (await coordinator.get("cluster/secret"))?.value;
+    coordinator.close();
+    const status = await fetch(`${node("q4").url}/_cluster/v1/status`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${secret}` },
+      body: "{}",
+    });
+    const serves = ((await status.json()) as { serves: { log: string; ready: boolean }[] }).serves;
+    assert.deepEqual(
+      serves
+        .filter((s) => s.ready)
+        .map((s) => s.log)
+        .sort(),
+      ["shards/docs/1/0", "shards/docs/1/1"],
+    );
     await node("q4").stop("SIGTERM");
     await new Promise((resolve) => setTimeout(resolve, LEASE_MS));
     stop = true;
