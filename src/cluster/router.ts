@@ -47,7 +47,7 @@ export interface RouterOptions {
   validateIds(ids: unknown): void;
   /** Shards of a collection created without `shards` (over HTTP, say); default 1. */
   defaultShards?: number;
-  /** The current request's scope (the adapter reads it from headers); none in-process. */
+  /** The current request's scope (the adapter reads it from headers); none for calls made in code. */
   requestScope?: () => RequestScope | undefined;
   /** How long a read keeps trying when no replica of a shard can answer (default one lease period). */
   readRetryMs?: number;

@@ -13,7 +13,7 @@ import { EtcdCoordinator } from "../../src/cluster/etcd/etcd-coordinator.js";
 import { shardLog } from "../../src/cluster/shard-map.js";
 import { bruteTopK, randomVector, rng } from "../support/brute.js";
 import { EtcdMember, S3Stand } from "../support/cluster-services.js";
-import { ADMIN_KEY, QuiverNode, type NodeSettings } from "../support/quiver-nodes.js";
+import { QuiverNode, type NodeSettings } from "../support/quiver-nodes.js";
 
 const DIM = 6;
 const SHARDS = 3;
