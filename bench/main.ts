@@ -19,6 +19,7 @@ import { runRuntimesBench } from "./runtimes.js";
 import { runSparseBench } from "./sparse.js";
 import { runBrowserBench } from "./browser.js";
 import { runScaleBench } from "./scale.js";
+import { runClusterBench } from "./cluster.js";
 
 /** The command line: the ANN bench's options plus what the other sub-commands take. */
 interface BenchArgs extends AnnBenchOptions {
@@ -106,6 +107,7 @@ const BENCHES: Record<string, (args: BenchArgs) => Promise<void>> = {
     }),
   sparse: (a) => runSparseBench({ data: a.data, json: a.json, repeats: a.repeats }),
   images: (a) => runImageBench({ perClass: a.perClass, ingest: a.ingest, json: a.json }),
+  cluster: (a) => runClusterBench({ repeats: a.repeats, json: a.json }),
   scale: (a) =>
     runScaleBench({ n: a.n, dim: a.dim, queries: a.queries, engines: a.engines, child: a.child, json: a.json }),
 };

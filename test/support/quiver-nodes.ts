@@ -79,6 +79,10 @@ export class QuiverNode {
     return node;
   }
 
+  get pid(): number {
+    return this.child.pid as number;
+  }
+
   get log(): string {
     return this.stderr;
   }
