@@ -45,6 +45,7 @@ export class ClusterNode {
   private readonly starting = new Set<string>();
   private collectionsByName = new Map<string, ShardedCollection>();
   private timer: ReturnType<typeof setTimeout> | null = null;
+  private heartbeat: ReturnType<typeof setInterval> | null = null;
   private ticking: Promise<void> = Promise.resolve();
   private closed = false;
 
@@ -66,6 +67,19 @@ export class ClusterNode {
         throw new QuiverError("UNAVAILABLE", `node id ${this.id} is held by a live node; is it running elsewhere?`);
       await sleep(this.leaseTtlMs / 5);
     }
+    // Renewed on a timer of its own, not in the tick: a slow tick (a busy etcd) must not let the
+    // membership lapse and move this node's shards away.
+    let beating = false;
+    this.heartbeat = setInterval(() => {
+      if (beating) return; // one renewal at a time: two joins at once would each find the other's lease
+      beating = true;
+      this.membership
+        .heartbeat()
+        .catch((error) => this.options.onWarning?.(`heartbeat of ${this.id}: ${String(error)}`))
+        .finally(() => {
+          beating = false;
+        });
+    }, this.leaseTtlMs / 3);
     await this.tick();
     const loop = (): void => {
       if (this.closed) return;
@@ -99,7 +113,6 @@ export class ClusterNode {
   private async tick(): Promise<void> {
     if (this.closed) return;
     try {
-      await this.membership.heartbeat();
       const live = await this.membership.refresh();
       const collections = await this.collections(true);
       const writers = live.filter((m) => m.roles.includes("writer")).map((m) => m.id);
@@ -213,6 +226,7 @@ export class ClusterNode {
   async close(): Promise<void> {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
+    if (this.heartbeat) clearInterval(this.heartbeat);
     await this.ticking;
     await Promise.all([...this.writers.values()].map((w) => w.release()));
     this.writers.clear();
