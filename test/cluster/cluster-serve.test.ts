@@ -13,7 +13,9 @@ import { EtcdCoordinator } from "../../src/cluster/etcd/etcd-coordinator.js";
 import { shardLog } from "../../src/cluster/shard-map.js";
 import { bruteTopK, randomVector, rng } from "../support/brute.js";
 import { EtcdMember, S3Stand } from "../support/cluster-services.js";
-import { QuiverNode, type NodeSettings } from "../support/quiver-nodes.js";
+import { ADMIN_KEY, QuiverNode, type NodeSettings } from "../support/quiver-nodes.js";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 
 const DIM = 6;
 const SHARDS = 3;
@@ -137,6 +139,19 @@ describe("quiver serve --cluster: three node processes on etcd and s3rver", () =
       body: "{}",
     });
     assert.equal(asReader.status, 200, "a key created on n2 is accepted by n3");
+    const mcp = new Client({ name: "cluster-test", version: "1.0.0" });
+    await mcp.connect(
+      new StreamableHTTPClientTransport(new URL(`${node("n3").url}/mcp`), {
+        requestInit: { headers: { authorization: `Bearer ${ADMIN_KEY}` } },
+      }),
+    );
+    const found = (await mcp.callTool({
+      name: "search",
+      arguments: { collection: "docs", vector: acked.get("p0")?.vector, limit: 1 },
+    })) as { content: { text: string }[] };
+    const best = bruteTopK("dot", acked.values(), acked.get("p0")?.vector as number[], 1)[0].id;
+    assert.equal(JSON.parse(found.content[0].text).hits[0].id, best, "MCP tools work on the cluster");
+    await mcp.close();
     const malformed = await node("n1").call("POST", "/v1/collections/docs/count", {}, { "quiver-min-seq": "[1]" });
     assert.equal(malformed.status, 400);
     assert.match(JSON.stringify(malformed.json), /Quiver-Min-Seq/);

@@ -7,6 +7,9 @@
 import { QuiverError } from "../../core/errors/errors.js";
 import type { Limits } from "../../index.js";
 import { type ClusterFlags, parseClusterFlags } from "../../cluster/serve/options.js";
+import { mcpHttpHandler } from "../../mcp/http.js";
+import { loadConsoleAssets } from "../../node/console-assets.js";
+import { packageVersion } from "../package-version.js";
 
 export interface ClusterServeFlags extends ClusterFlags {
   host: string;
@@ -45,6 +48,9 @@ export async function serveCluster(opts: ClusterServeFlags, limits: Partial<Limi
     leaseTtlMs: opts.leaseMs,
     adminKey: process.env.QUIVER_ADMIN_KEY || undefined,
     limits,
+    // MCP tools on /mcp act with the cluster as the caller's key sees it, as on one node.
+    mcp: (request, scoped, access) => mcpHttpHandler(scoped, { ...access, version: packageVersion() })(request),
+    console: loadConsoleAssets() ?? undefined,
     log: opts.log
       ? (line) => process.stdout.write(`${line}\n`)
       : (line) => line.startsWith("admin key") && process.stdout.write(`${line}\n`),

@@ -14,7 +14,8 @@ import { checkName, validateIds, validateRecords, validateSchema } from "../../d
 import { defaultTextPlugins } from "../../analyzers/plugins.js";
 import { open } from "../../index.js";
 import { type HttpServerHandle, serveApp } from "../../node/http-server.js";
-import type { AppRequest, AppResponse } from "../../server/app.js";
+import type { AppOptions, AppRequest, AppResponse } from "../../server/app.js";
+import type { ConsoleAssets } from "../../server/console.js";
 import { type QuiverServer, startQuiverServer } from "../../server/index.js";
 import { MemoryDirectory } from "../../storage/memory-directory.js";
 import { EtcdCoordinator } from "../etcd/etcd-coordinator.js";
@@ -40,6 +41,10 @@ export interface ClusterServeOptions extends ClusterConfig {
   limits?: Partial<Limits>;
   log?: (line: string) => void;
   onWarning?: (message: string) => void;
+  /** /mcp, as on one node (the CLI passes the MCP SDK's handler; this folder imports no npm). */
+  mcp?: AppOptions["mcp"];
+  /** The console's files, served at /console as on one node. */
+  console?: ConsoleAssets;
 }
 
 export interface ClusterServer {
@@ -99,6 +104,8 @@ export async function startClusterServer(o: ClusterServeOptions): Promise<Cluste
       limits,
       adminKey: o.adminKey,
       onWarning: o.onWarning,
+      mcp: o.mcp,
+      console: o.console,
       log: o.log ? (entry) => o.log?.(JSON.stringify({ node: o.nodeId, ...entry })) : undefined,
     });
     let started: Promise<void> | null = null;
