@@ -108,13 +108,18 @@ export class ShardTrial {
     }
   }
 
+  /** kill -9 of every writer (what was in flight stays unknown, as after a crash); the final head. */
+  async stopWriters(): Promise<number> {
+    for (const w of this.writers) await w.kill9();
+    return this.head();
+  }
+
   /**
-   * kill -9 of every writer (what was in flight stays unknown, as after a crash), then the check of
-   * `collection` (default: the in-process follower's, once it has applied the whole log).
+   * The writers stopped, the check of `collection` (default: the in-process follower's, once it has
+   * applied the whole log) against their acknowledged histories.
    */
   async check(seed: number, collection?: CollectionApi): Promise<ShardCheck> {
-    for (const w of this.writers) await w.kill9();
-    const head = await this.head();
+    const head = await this.stopWriters();
     if (!collection) {
       if (!this.follower) throw new Error("check() needs follow() or a collection");
       await this.follower.log.waitFor(head);
