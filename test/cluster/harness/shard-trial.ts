@@ -21,6 +21,8 @@ import { COLLECTION, SCHEMA } from "./workload.js";
 
 const WRITER = fileURLToPath(new URL("./shard-writer-process.js", import.meta.url));
 const FOLLOWER = fileURLToPath(new URL("./shard-follower-process.js", import.meta.url));
+/** The AWS SDK's notice about future Node versions would fill every failure message's stderr. */
+const CHILD_FLAGS = ["--disable-warning=NodeVersionSupportWarning"];
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export const countLines = (p: NodeProcess, pattern: RegExp, from = 0): number =>
@@ -31,10 +33,10 @@ export async function waitForLines(p: NodeProcess, pattern: RegExp, count: numbe
   const deadline = Date.now() + timeoutMs;
   while (countLines(p, pattern, from) < count) {
     if (!p.running) throw new Error(`${p.name} exited: ${p.stderr}`);
-    if (Date.now() > deadline)
-      throw new Error(
-        `${p.name}: ${countLines(p, pattern, from)} of ${count} ${pattern} in ${timeoutMs} ms: ${p.stderr}`,
-      );
+    if (Date.now() > deadline) {
+      const found = `${countLines(p, pattern, from)} of ${count} ${pattern} in ${timeoutMs} ms`;
+      throw new Error(`${p.name}: ${found}; its last lines: ${p.lines.slice(-6).join(" | ")}; stderr: ${p.stderr}`);
+    }
     await sleep(20);
   }
 }
@@ -69,7 +71,7 @@ export class ShardTrial {
     };
     const writer = new NodeProcess(`writer ${tag}`, {
       command: process.execPath,
-      args: [WRITER, JSON.stringify(config)],
+      args: [...CHILD_FLAGS, WRITER, JSON.stringify(config)],
     });
     writer.start();
     this.writers.push(writer);
@@ -85,7 +87,10 @@ export class ShardTrial {
       s3: { endpoint: this.s3.endpoint, bucket: this.s3.bucket },
       path,
     };
-    return new NodeProcess("follower", { command: process.execPath, args: [FOLLOWER, JSON.stringify(config)] });
+    return new NodeProcess("follower", {
+      command: process.execPath,
+      args: [...CHILD_FLAGS, FOLLOWER, JSON.stringify(config)],
+    });
   }
 
   /** Starts following the shard in this process, into an in-memory database, through the fault. */
