@@ -18,7 +18,9 @@ const live = new Set<NodeProcess>();
 
 export class NodeProcess {
   private child: ChildProcess | null = null;
+  /** Resolves on "close": the process has exited and its stdout is read to the end. */
   private exit: Promise<void> = Promise.resolve();
+  private ended = true;
   private stderrTail = "";
   private partial = "";
   private listeners: (() => void)[] = [];
@@ -47,7 +49,8 @@ export class NodeProcess {
     this.child = child;
     this.partial = "";
     live.add(this);
-    this.exit = new Promise((resolve) => child.once("exit", () => resolve()));
+    this.ended = false;
+    this.exit = new Promise((resolve) => child.once("close", () => resolve()));
     child.stdout?.on("data", (chunk) => {
       const text = this.partial + String(chunk);
       const parts = text.split("\n");
@@ -58,7 +61,8 @@ export class NodeProcess {
     child.stderr?.on("data", (chunk) => {
       this.stderrTail = (this.stderrTail + String(chunk)).slice(-4000);
     });
-    child.once("exit", () => {
+    child.once("close", () => {
+      this.ended = true;
       for (const notify of this.listeners) notify();
     });
     child.stdin?.on("error", () => {});
@@ -78,8 +82,7 @@ export class NodeProcess {
           .find((line) => pattern.test(line))
           ?.match(pattern);
         if (match) done(() => resolve(match));
-        else if (!this.running)
-          done(() => reject(new Error(`${this.name} exited before ${pattern}: ${this.stderrTail}`)));
+        else if (this.ended) done(() => reject(new Error(`${this.name} exited before ${pattern}: ${this.stderrTail}`)));
       };
       const timer = setTimeout(
         () => done(() => reject(new Error(`${this.name}: no ${pattern} in ${timeoutMs} ms: ${this.stderrTail}`))),
