@@ -12,6 +12,7 @@
 import type { CollectionSchema } from "../core/schema/schema.js";
 import { QuiverError } from "../core/errors/errors.js";
 import type { Collection } from "../database/collection.js";
+import type { RecoveryReport } from "../database/recovery.js";
 import type { Catalog } from "./catalog.js";
 import type { CommitLog, LogFollower } from "./commit-log.js";
 import type { ObjectStore } from "./object-store.js";
@@ -38,6 +39,8 @@ export interface ShardReplica extends LogFollower {
   readonly manifest: ShardManifest;
   /** How many manifests it read (more than 1: a compaction trimmed the log under it). */
   readonly loads: number;
+  /** What opening the sealed state did (segments loaded, graphs restored rather than rebuilt). */
+  readonly recovery: RecoveryReport;
 }
 
 export async function openShardReplica(options: ShardReplicaOptions): Promise<ShardReplica> {
@@ -66,6 +69,7 @@ export async function openShardReplica(options: ShardReplicaOptions): Promise<Sh
         collection: image.collection,
         manifest,
         loads,
+        recovery: image.db.recovery,
         get applied() {
           return follower.applied;
         },

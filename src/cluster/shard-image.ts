@@ -13,6 +13,7 @@ import { indexFileName } from "../storage/index-file.js";
 import { DATABASE_FORMAT, MANIFEST_FILE, decodeManifest, encodeManifest } from "../storage/manifest.js";
 import { MemoryDirectory } from "../storage/memory-directory.js";
 import { segmentFileName } from "../storage/segment.js";
+import { WalWriter } from "../storage/wal.js";
 import type { ShardManifest, ShardSegment } from "./shard-manifest.js";
 
 /** The name of the shard's one collection inside its image. */
@@ -64,6 +65,8 @@ export async function openShardImage(
     nextFileNumber: next,
     collections: [{ name: IMAGE_COLLECTION, uid: manifest.image.uid, schema, segments: names, indexFile: graphName }],
   };
+  // An empty WAL where replay starts: the embedded database opens it and appends the log tail there.
+  await (await WalWriter.create(dir, next)).close();
   await writeFileAtomic(dir, MANIFEST_FILE, encodeManifest(embedded));
   const db = await Database.openDirectory(dir, dbOptions);
   return { db, collection: await db.collection(IMAGE_COLLECTION), dir, segmentOf };
