@@ -3,13 +3,15 @@
  * after its PUTs, after its manifest commit but before the trim): the next compaction and a fresh
  * replica must be correct, with every acknowledged batch present (exact payloads and vectors, deletes
  * honoured). 4 trials here, 20 under QUIVER_LONG=1; each kill lands at a random moment inside its window.
+ * Then garbage collection leaves exactly the objects the manifest names, and the state is unchanged.
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { after, before, it } from "node:test";
-import { readShardManifest } from "../../src/cluster/shard-manifest.js";
+import { GarbageCollector } from "../../src/cluster/gc.js";
+import { readShardManifest, referencedKeys } from "../../src/cluster/shard-manifest.js";
 import { EtcdMember, S3Stand } from "../support/cluster-services.js";
 import { replay } from "../support/shard-workload.js";
 import { Shard } from "../support/shard-storage.js";
@@ -78,6 +80,18 @@ it(`kill -9 of a compactor mid-compaction leaves a state the next compaction and
       assert.deepEqual(await shard.coordinator.read(shard.log, 1), [], `trial ${trial}: trimmed`);
       assert.deepEqual((await shard.freshReplica()).state, replay(shard.log, shard.acked), `trial ${trial}`);
     }
+    // What the killed compactors PUT and never committed, and the trimmed batches, are garbage: once
+    // collected (grace 0: the second pass deletes what the first saw), only the manifest's objects remain.
+    const gc = new GarbageCollector({ ...shard.base(), graceMs: 0 });
+    await gc.collect();
+    const { deleted } = await gc.collect();
+    assert.ok(deleted.length > 0);
+    const { manifest } = await readShardManifest(shard.coordinator, shard.log);
+    const left = (await Promise.all(["batches", "segments", "graphs"].map((k) => shard.s3.list(`${shard.log}/${k}/`))))
+      .flat()
+      .map((o) => o.key);
+    assert.deepEqual(left.sort(), referencedKeys(manifest).sort());
+    assert.deepEqual((await shard.freshReplica()).state, replay(shard.log, shard.acked), "after GC");
   } finally {
     shard.close();
   }
