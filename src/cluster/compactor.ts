@@ -23,6 +23,7 @@
  */
 import type { CollectionSchema } from "../core/schema/schema.js";
 import { QuiverError } from "../core/errors/errors.js";
+import { decodeSegment } from "../storage/segment.js";
 import { sha256Hex } from "./batch.js";
 import type { Catalog } from "./catalog.js";
 import type { CommitLog } from "./commit-log.js";
@@ -37,7 +38,6 @@ import {
   manifestKey,
   readShardManifest,
 } from "./shard-manifest.js";
-import { decodeSegment } from "../storage/segment.js";
 
 export interface CompactorOptions {
   log: string;
@@ -47,7 +47,10 @@ export interface CompactorOptions {
   objects: ObjectStore;
   /** The compactor's lease on `compactorLease(log)`, held and renewed by the caller. */
   lease: HeldLease;
-  /** Fold at most this many batches per run (default: everything up to the head). */
+  /**
+   * Fold at most this many batches per run (default 10,000: their pointers are read from etcd in one
+   * response of about 2 MB, and the next run takes the rest).
+   */
   maxBatches?: number;
   /** Rewrite the shard as one segment once it would have more than this many (default 8). */
   maxSegments?: number;
@@ -74,7 +77,7 @@ export async function compactShard(options: CompactorOptions): Promise<Compactio
   const { manifest, version } = await readShardManifest(catalog, log);
   const from = manifest.appliedThrough + 1;
   const head = await commitLog.head(log);
-  const to = Math.min(head, manifest.appliedThrough + (options.maxBatches ?? Number.POSITIVE_INFINITY));
+  const to = Math.min(head, manifest.appliedThrough + (options.maxBatches ?? 10_000));
   if (to < from) {
     // A previous run may have committed and died before its trim: finish that.
     if (version > 0) await commitLog.trim(log, manifest.appliedThrough, { key: manifestKey(log), version });

@@ -153,3 +153,24 @@ it("a compactor that loses the race commits nothing; GC then deletes exactly the
     shard.close();
   }
 });
+
+it("a compaction folds at most maxBatches batches, trims only those, and the next one takes the rest", async () => {
+  const shard = new Shard(etcd, s3, `bounded-${randomUUID()}`);
+  try {
+    await shard.write(0, 7);
+    const partial = await shard.compact({ maxBatches: 4 });
+    assert.ok(partial.committed);
+    assert.equal(partial.manifest.appliedThrough, 4);
+    assert.deepEqual(
+      (await shard.coordinator.read(shard.log, 1)).map((e) => e.seq),
+      [5, 6, 7],
+    );
+    assert.deepEqual((await shard.freshReplica()).state, replay(shard.log, shard.acked));
+    const rest = await shard.compact({ maxBatches: 4 });
+    assert.ok(rest.committed);
+    assert.equal(rest.manifest.appliedThrough, 7);
+    assert.deepEqual((await shard.freshReplica()).state, replay(shard.log, shard.acked));
+  } finally {
+    shard.close();
+  }
+});
