@@ -83,6 +83,7 @@ it("reports a logged batch nobody tried, and one under an older epoch than the l
     head: (l) => shard.coordinator.head(l),
     append: (l, h, e) => shard.coordinator.append(l, h, e),
     subscribe: (l, f) => shard.coordinator.subscribe(l, f),
+    trim: (l, through, guard) => shard.coordinator.trim(l, through, guard),
     read: async (l, from, limit) =>
       (await shard.coordinator.read(l, from, limit)).map((e) => (e.seq === 10 ? { ...e, epoch: oldEpoch } : e)),
   };

@@ -77,6 +77,7 @@ it("an append that committed while its answer and the log were both unreachable 
   const flaky: CommitLog = {
     head: (log) => coordinator.head(log),
     subscribe: (log, onChange) => coordinator.subscribe(log, onChange),
+    trim: (log, through, guard) => coordinator.trim(log, through, guard),
     read: async (log, from, limit) => {
       if (blind) throw unavailable();
       return coordinator.read(log, from, limit);
