@@ -41,7 +41,7 @@ export const LAYERS: Readonly<Record<string, LayerRule>> = {
     node: true,
     npm: true,
   },
-  cluster: { imports: ["core", "storage", "api"] },
+  cluster: { imports: ["core", "storage", "api", "database"] },
   "cluster/etcd": { imports: ["core", "cluster"], npm: true },
   "cluster/s3": { imports: ["core", "cluster"], npm: true },
   "cluster/serve": {
@@ -60,6 +60,7 @@ export const LAYERS: Readonly<Record<string, LayerRule>> = {
     ],
     node: true,
   },
+  "cluster/node": { imports: ["core", "cluster"], node: true },
   integrations: { imports: ["core", "api"] },
   "integrations/langchain": { imports: ["core", "api", "integrations"], npm: true },
   "integrations/llamaindex": { imports: ["core", "api", "integrations"], npm: true },
