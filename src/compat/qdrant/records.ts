@@ -111,14 +111,15 @@ export function point(r: RecordOutput, schema: CollectionSchema, s: Selection): 
   if (s.vectors) {
     const vectors = r.vectors ?? {};
     const unnamed = isUnnamed(schema);
-    if (unnamed && !s.vectorNames && Object.keys(schema.vectors).length === 1)
-      out.vector = vectors[UNNAMED_VECTOR] ?? null;
+    // Beside sparse vectors, Qdrant names the unnamed dense vector "".
+    const besideSparse = unnamed && Object.keys(schema.vectors).length > 1;
+    if (unnamed && !besideSparse && !s.vectorNames) out.vector = vectors[UNNAMED_VECTOR] ?? null;
     else {
       const names = (s.vectorNames ?? Object.keys(vectors)).map((n) => (unnamed && n === "" ? UNNAMED_VECTOR : n));
       out.vector = Object.fromEntries(
         names
           .filter((n) => Object.hasOwn(vectors, n))
-          .map((n) => [unnamed && n === UNNAMED_VECTOR ? "" : n, vectors[n]]),
+          .map((n) => [besideSparse && n === UNNAMED_VECTOR ? "" : n, vectors[n]]),
       );
     }
   } else out.vector = null;
