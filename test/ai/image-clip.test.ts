@@ -71,6 +71,21 @@ test("texts and images land in one space: each colour word is nearest its colour
   assert.deepEqual(await clip.embed(["blue car"]), [texts[2]], "embed is embedTexts (a text Embedder for queries)");
 });
 
+test("a SigLIP export (pooled outputs, texts padded to the full length) embeds texts and images alike", async () => {
+  const siglip = transformersImageEmbedder({
+    modelPath: writeTinyClip(join(dir, "tiny-siglip"), { architecture: "siglip" }),
+  });
+  try {
+    assert.equal(siglip.id, "transformers.js:siglip:tiny-siglip");
+    assert.equal(siglip.dim, TINY_CLIP_DIM);
+    const images = await siglip.embedImages([picture(RED, 2), picture(BLUE, 20)]);
+    const [blue] = await siglip.embedTexts(["a blue car"]);
+    assert.ok(dot(blue, images[1]) > dot(blue, images[0]), "the blue picture is nearer to 'a blue car'");
+  } finally {
+    await siglip.close();
+  }
+});
+
 test("a missing or incomplete model folder is refused at once, naming every missing file", () => {
   assert.throws(
     () => transformersImageEmbedder({ modelPath: join(dir, "nowhere") }),

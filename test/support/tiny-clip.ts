@@ -1,6 +1,7 @@
 /**
- * A tiny, deterministic CLIP-shaped model folder written at test time (no real weights exist on the
- * test machines): the files transformers.js reads for CLIP, with ONNX graphs written by onnx-proto.
+ * A tiny, deterministic CLIP-shaped (or SigLIP-shaped) model folder written at test time (no real
+ * weights exist on the test machines): the files transformers.js reads for CLIP, or SigLIP (whose
+ * towers answer `pooler_output`), with ONNX graphs written by onnx-proto.
  * Images: the mean of each normalised colour channel, projected to 4 dimensions. Texts: the mean of
  * the tokens' embeddings, where the colour words sit where an image of that colour lands (every
  * other word at zero), projected the same way; so "a red car" lands on red pictures.
@@ -59,7 +60,7 @@ function model(graph: InstanceType<typeof onnx.GraphProto>): Uint8Array {
   ).finish();
 }
 
-const textGraph = () =>
+const textGraph = (output: string) =>
   onnx.GraphProto.create({
     name: "text",
     initializer: [
@@ -82,13 +83,13 @@ const textGraph = () =>
           { name: "keepdims", i: 0, type: onnx.AttributeProto.AttributeType.INT },
         ],
       },
-      { opType: "MatMul", input: ["pooled", "text_projection"], output: ["text_embeds"] },
+      { opType: "MatMul", input: ["pooled", "text_projection"], output: [output] },
     ],
     input: [valueInfo("input_ids", INT64, ["batch", "sequence"])],
-    output: [valueInfo("text_embeds", FLOAT, ["batch", TINY_CLIP_DIM])],
+    output: [valueInfo(output, FLOAT, ["batch", TINY_CLIP_DIM])],
   });
 
-const visionGraph = () =>
+const visionGraph = (output: string) =>
   onnx.GraphProto.create({
     name: "vision",
     initializer: [floats("visual_projection", [3, TINY_CLIP_DIM], PROJECTION)],
@@ -100,10 +101,10 @@ const visionGraph = () =>
         output: ["pooled"],
         attribute: [{ name: "axis", i: 1, type: onnx.AttributeProto.AttributeType.INT }],
       },
-      { opType: "MatMul", input: ["pooled", "visual_projection"], output: ["image_embeds"] },
+      { opType: "MatMul", input: ["pooled", "visual_projection"], output: [output] },
     ],
     input: [valueInfo("pixel_values", FLOAT, ["batch", 3, SIDE, SIDE])],
-    output: [valueInfo("image_embeds", FLOAT, ["batch", TINY_CLIP_DIM])],
+    output: [valueInfo(output, FLOAT, ["batch", TINY_CLIP_DIM])],
   });
 
 /** The tokenizer files: lower-cased words split on whitespace, looked up in WORDS (else [UNK]). */
@@ -140,32 +141,43 @@ function tokenizerJson(): object {
 /** Which files to leave out, to test the refusal of an incomplete folder. */
 export interface TinyClipOptions {
   omit?: string[];
+  /** "siglip": config, tokenizer class and output names of a SigLIP export (default "clip"). */
+  architecture?: "clip" | "siglip";
 }
 
 /** Writes the model into `dir` (created) and returns it. */
 export function writeTinyClip(dir: string, opts: TinyClipOptions = {}): string {
   mkdirSync(join(dir, "onnx"), { recursive: true });
-  const files: Record<string, string | Uint8Array> = {
-    "config.json": JSON.stringify({
-      model_type: "clip",
-      projection_dim: TINY_CLIP_DIM,
-      text_config: { model_type: "clip_text_model", hidden_size: 3, projection_dim: TINY_CLIP_DIM },
-      vision_config: {
-        model_type: "clip_vision_model",
-        hidden_size: 3,
-        image_size: SIDE,
+  const siglip = opts.architecture === "siglip";
+  // SigLIP's pooled outputs have the towers' width (no projection_dim).
+  const config = siglip
+    ? {
+        model_type: "siglip",
+        text_config: { model_type: "siglip_text_model", hidden_size: TINY_CLIP_DIM },
+        vision_config: { model_type: "siglip_vision_model", hidden_size: TINY_CLIP_DIM, image_size: SIDE },
+      }
+    : {
+        model_type: "clip",
         projection_dim: TINY_CLIP_DIM,
-      },
-    }),
+        text_config: { model_type: "clip_text_model", hidden_size: 3, projection_dim: TINY_CLIP_DIM },
+        vision_config: {
+          model_type: "clip_vision_model",
+          hidden_size: 3,
+          image_size: SIDE,
+          projection_dim: TINY_CLIP_DIM,
+        },
+      };
+  const files: Record<string, string | Uint8Array> = {
+    "config.json": JSON.stringify(config),
     "tokenizer.json": JSON.stringify(tokenizerJson()),
     "tokenizer_config.json": JSON.stringify({
-      tokenizer_class: "CLIPTokenizer",
+      tokenizer_class: siglip ? "SiglipTokenizer" : "CLIPTokenizer",
       pad_token: "[PAD]",
       unk_token: "[UNK]",
       model_max_length: 16,
     }),
     "preprocessor_config.json": JSON.stringify({
-      image_processor_type: "CLIPImageProcessor",
+      image_processor_type: siglip ? "SiglipImageProcessor" : "CLIPImageProcessor",
       do_resize: true,
       size: { shortest_edge: SIDE },
       do_center_crop: true,
@@ -178,8 +190,8 @@ export function writeTinyClip(dir: string, opts: TinyClipOptions = {}): string {
       do_convert_rgb: true,
       resample: 3,
     }),
-    "onnx/text_model.onnx": model(textGraph()),
-    "onnx/vision_model.onnx": model(visionGraph()),
+    "onnx/text_model.onnx": model(textGraph(siglip ? "pooler_output" : "text_embeds")),
+    "onnx/vision_model.onnx": model(visionGraph(siglip ? "pooler_output" : "image_embeds")),
   };
   for (const [name, data] of Object.entries(files))
     if (!opts.omit?.includes(name)) writeFileSync(join(dir, name), data);

@@ -117,6 +117,17 @@ interface Loaded {
   RawImage: Transformers["RawImage"];
 }
 
+/**
+ * Loads one after another: transformers.js reads `env.localModelPath`, one setting for the whole
+ * process, while it opens files, so two models from different parent folders must not load at once.
+ */
+let loads: Promise<unknown> = Promise.resolve();
+function loadInTurn(folder: ModelFolder, dtype: TransformersDtype): Promise<Loaded> {
+  const next = loads.then(() => load(folder, dtype));
+  loads = next.catch(() => undefined);
+  return next;
+}
+
 async function load(folder: ModelFolder, dtype: TransformersDtype): Promise<Loaded> {
   let t: Transformers;
   try {
@@ -158,7 +169,7 @@ function rows(output: unknown, name: string, count: number, dim: number): Float3
 
 /**
  * @example
- * // once, with internet: npx -y huggingface-cli download Xenova/clip-vit-base-patch32 --local-dir ./clip
+ * // once, with internet (and git-lfs): git clone https://huggingface.co/Xenova/clip-vit-base-patch32 ./clip
  * const clip = transformersImageEmbedder({ modelPath: "./clip" });
  * const [photo] = await clip.embedImages([readFileSync("car.jpg")]);
  * const [words] = await clip.embedTexts(["a red car"]);
@@ -169,7 +180,7 @@ export function transformersImageEmbedder(opts: TransformersImageEmbedderOptions
   const names = ARCHITECTURES[folder.architecture];
   let loading: Promise<Loaded> | null = null;
   const loaded = () =>
-    (loading ??= load(folder, dtype).catch((e: unknown) => {
+    (loading ??= loadInTurn(folder, dtype).catch((e: unknown) => {
       loading = null;
       throw e instanceof QuiverError
         ? e
