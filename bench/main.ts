@@ -4,7 +4,7 @@
 // `server --part compat` measures only Quiver's own route against its Qdrant- and Chroma-compatible ones;
 // `images --part ingest --ingest N` times only `quiver ingest` of N generated images.
 // The comparisons tune every engine on one part of the queries and score it on the rest (split.ts).
-// `scale` takes --n, --dim, --queries and --engines (see scale.ts).
+// `scale` takes --n, --dim, --queries and --engines (see scale.ts); `cluster-storage` --n, --dim, --repeats.
 
 import { runKernelBench } from "./kernels.js";
 import { runAnnBench, type AnnBenchOptions } from "./ann.js";
@@ -20,6 +20,7 @@ import { runRuntimesBench } from "./runtimes.js";
 import { runSparseBench } from "./sparse.js";
 import { runBrowserBench } from "./browser.js";
 import { runScaleBench } from "./scale.js";
+import { runClusterStorageBench } from "./cluster-storage.js";
 
 /** The command line: the ANN bench's options plus what the other sub-commands take. */
 interface BenchArgs extends AnnBenchOptions {
@@ -110,6 +111,7 @@ const BENCHES: Record<string, (args: BenchArgs) => Promise<void>> = {
     runImageBench({ perClass: a.perClass, ingest: a.ingest, json: a.json, ingestOnly: a.parts?.includes("ingest") }),
   scale: (a) =>
     runScaleBench({ n: a.n, dim: a.dim, queries: a.queries, engines: a.engines, child: a.child, json: a.json }),
+  "cluster-storage": (a) => runClusterStorageBench({ n: a.n, dim: a.dim, repeats: a.repeats, json: a.json }),
 };
 
 async function main(): Promise<void> {
