@@ -4,18 +4,25 @@
  * the free shards whose rendezvous ranking over live writers puts it first (so a dead writer's shards
  * move within a lease period); as a query-role node it follows the shards whose ranking over live
  * query nodes puts it among the first `replicas`, keeping a shard it lost for a grace period so that
- * reads moving away from it never find no one. It answers its peers' shard writes and reads.
+ * reads moving away from it never find no one; as an indexer-role node it compacts and collects the
+ * garbage of the shards whose ranking over live indexers puts it first (indexer.ts). A replica loads
+ * its shard from the manifest through `fetchSealed` (the node's disk cache) and tails the log after
+ * it (replica.ts). It answers its peers' shard writes and reads.
  */
 import type { CollectionApi } from "../api/types.js";
 import { QuiverError } from "../core/errors/errors.js";
 import type { BatchOp } from "./batch.js";
 import type { Catalog } from "./catalog.js";
 import type { CommitLog } from "./commit-log.js";
+import type { DatabaseOptions } from "../database/database.js";
 import { HeldShard } from "./held-shard.js";
+import { type IndexerSettings, ShardIndexer } from "./indexer.js";
 import type { LeaseService } from "./lease.js";
 import { type Member, Membership } from "./members.js";
-import type { ObjectStore } from "./object-store.js";
-import { Replica, type ReplicaStore } from "./replica.js";
+import { type ObjectStore, getVerified } from "./object-store.js";
+import { Replica } from "./replica.js";
+import { openShardReplica } from "./shard-bootstrap.js";
+import type { FetchVerified } from "./shard-image.js";
 import { type ShardRead, runShardRead } from "./shard-read.js";
 import { type ShardedCollection, rendezvous, shardLog } from "./shard-map.js";
 
@@ -29,8 +36,12 @@ export interface ClusterNodeOptions {
   leaseTtlMs?: number;
   /** Query nodes that follow each shard (default 2). */
   replicas?: number;
-  /** An empty in-memory collection with the shard's schema, for a replica. */
-  openReplica(collection: ShardedCollection): Promise<ReplicaStore>;
+  /** How replicas and compactors read sealed objects (default: straight from `objects`; a SegmentCache's get). */
+  fetchSealed?: FetchVerified;
+  /** Options of the embedded databases that hold replicas (limits). */
+  databaseOptions?: DatabaseOptions;
+  /** The indexer role's thresholds (indexer.ts). */
+  indexer?: IndexerSettings;
   /** How long a read waits for a replica to reach its `minSeq` (default 5000 ms). */
   minSeqWaitMs?: number;
   onWarning?: (message: string) => void;
@@ -42,6 +53,8 @@ export class ClusterNode {
   readonly replicaCount: number;
   private readonly writers = new Map<string, HeldShard>();
   private readonly replicas = new Map<string, Replica>();
+  private readonly fetchSealed: FetchVerified;
+  readonly indexer: ShardIndexer;
   private readonly starting = new Set<string>();
   private collectionsByName = new Map<string, ShardedCollection>();
   private timer: ReturnType<typeof setTimeout> | null = null;
@@ -53,6 +66,19 @@ export class ClusterNode {
     this.leaseTtlMs = options.leaseTtlMs ?? 5000;
     this.replicaCount = options.replicas ?? 2;
     this.membership = new Membership(options.catalog, options.leases, options.self, this.leaseTtlMs);
+    this.fetchSealed =
+      options.fetchSealed ?? ((key, sha256) => getVerified(options.objects, key, sha256, "sealed object"));
+    this.indexer = new ShardIndexer({
+      ...options.indexer,
+      nodeId: options.self.id,
+      catalog: options.catalog,
+      commitLog: options.commitLog,
+      leases: options.leases,
+      objects: options.objects,
+      leaseTtlMs: this.leaseTtlMs,
+      fetch: this.fetchSealed,
+      onWarning: options.onWarning,
+    });
   }
 
   get id(): string {
@@ -117,6 +143,8 @@ export class ClusterNode {
       const collections = await this.collections(true);
       const writers = live.filter((m) => m.roles.includes("writer")).map((m) => m.id);
       const queriers = live.filter((m) => m.roles.includes("query")).map((m) => m.id);
+      const indexers = live.filter((m) => m.roles.includes("indexer")).map((m) => m.id);
+      const indexed = new Map<string, ShardedCollection>();
       const wanted = new Set<string>();
       const jobs: Promise<void>[] = [];
       for (const c of collections.values())
@@ -130,7 +158,9 @@ export class ClusterNode {
             if (replica) replica.unassignedAt = null;
             else jobs.push(this.startReplica(c, log));
           }
+          if (rendezvous(log, indexers)[0] === this.id) indexed.set(log, c);
         }
+      if (!this.closed) this.indexer.run(indexed);
       await Promise.all(jobs);
       await this.dropStale(wanted);
     } catch (error) {
@@ -158,8 +188,23 @@ export class ClusterNode {
     if (this.starting.has(log)) return;
     this.starting.add(log);
     try {
-      const store = await this.options.openReplica(c);
-      this.replicas.set(log, await Replica.start(log, store, this.options.commitLog, this.options.objects));
+      const { catalog, commitLog, objects, databaseOptions } = this.options;
+      const replica = await Replica.start(
+        log,
+        (onError) =>
+          openShardReplica({
+            log,
+            schema: c.schema,
+            commitLog,
+            catalog,
+            objects,
+            fetch: this.fetchSealed,
+            databaseOptions,
+            onError,
+          }),
+        commitLog,
+      );
+      this.replicas.set(log, replica);
     } finally {
       this.starting.delete(log);
     }
@@ -214,11 +259,23 @@ export class ClusterNode {
   }
 
   /** What this node does now, for /_cluster status and tests. */
-  status(): { id: string; writes: string[]; serves: { log: string; ready: boolean; applied: number }[] } {
+  status(): {
+    id: string;
+    writes: string[];
+    serves: { log: string; ready: boolean; applied: number; generation: number; reloads: number }[];
+    compactions: Record<string, number>;
+  } {
     return {
       id: this.id,
       writes: [...this.writers.values()].filter((w) => w.held).map((w) => w.log),
-      serves: [...this.replicas.values()].map((r) => ({ log: r.log, ready: r.isReady, applied: r.applied })),
+      serves: [...this.replicas.values()].map((r) => ({
+        log: r.log,
+        ready: r.isReady,
+        applied: r.applied,
+        generation: r.generation,
+        reloads: r.reloads,
+      })),
+      compactions: Object.fromEntries(this.indexer.committed),
     };
   }
 
@@ -228,6 +285,7 @@ export class ClusterNode {
     if (this.timer) clearTimeout(this.timer);
     if (this.heartbeat) clearInterval(this.heartbeat);
     await this.ticking;
+    await this.indexer.idle();
     await Promise.all([...this.writers.values()].map((w) => w.release()));
     this.writers.clear();
     await this.membership.leave();

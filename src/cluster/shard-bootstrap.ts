@@ -12,6 +12,7 @@
 import type { CollectionSchema } from "../core/schema/schema.js";
 import { QuiverError } from "../core/errors/errors.js";
 import type { Collection } from "../database/collection.js";
+import type { DatabaseOptions } from "../database/database.js";
 import type { RecoveryReport } from "../database/recovery.js";
 import type { Catalog } from "./catalog.js";
 import type { CommitLog, LogFollower } from "./commit-log.js";
@@ -29,6 +30,8 @@ export interface ShardReplicaOptions {
   /** How sealed objects are read: a SegmentCache's `get` (bound to it), or straight from the store. */
   fetch: FetchVerified;
   onError?: (error: unknown) => void;
+  /** Options of the embedded database that holds the copy (limits). */
+  databaseOptions?: DatabaseOptions;
   /** Manifests to try before giving up when compactions keep trimming under it (default 5). */
   maxLoads?: number;
 }
@@ -48,7 +51,7 @@ export async function openShardReplica(options: ShardReplicaOptions): Promise<Sh
   const maxLoads = options.maxLoads ?? 5;
   for (let loads = 1; loads <= maxLoads; loads++) {
     const { manifest } = await readShardManifest(options.catalog, log);
-    const image: ShardImage = await openShardImage(manifest, options.schema, options.fetch);
+    const image: ShardImage = await openShardImage(manifest, options.schema, options.fetch, options.databaseOptions);
     try {
       const next = manifest.appliedThrough + 1;
       const [first] = await commitLog.read(log, next, 1);

@@ -15,7 +15,6 @@ import { ClusterDatabase, type RequestScope } from "../../src/cluster/router.js"
 import { QuiverError } from "../../src/core/errors/errors.js";
 import type { Problem } from "../../src/core/errors/errors.js";
 import { checkName, validateIds, validateRecords, validateSchema } from "../../src/database/validate.js";
-import { open } from "../../src/index.js";
 import { MemoryDirectory } from "../../src/storage/memory-directory.js";
 
 export class InProcessCluster {
@@ -48,10 +47,6 @@ export class InProcessCluster {
       leaseTtlMs: this.options.leaseTtlMs,
       replicas: this.options.replicas,
       minSeqWaitMs: 2000,
-      async openReplica(c) {
-        const db = await open(undefined, {});
-        return { collection: await db.createCollection(c.name, c.schema), close: () => db.close() };
-      },
     });
     this.nodes.set(id, node);
     await node.start();

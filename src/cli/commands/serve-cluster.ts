@@ -19,6 +19,10 @@ export interface ClusterServeFlags extends ClusterFlags {
   shards?: number;
   replicas?: number;
   leaseMs?: number;
+  cacheDir?: string;
+  cacheMaxBytes?: number;
+  compactAfter?: number;
+  gcGraceMs?: number;
   log: boolean;
 }
 
@@ -46,6 +50,9 @@ export async function serveCluster(opts: ClusterServeFlags, limits: Partial<Limi
     defaultShards: opts.shards,
     replicas: opts.replicas,
     leaseTtlMs: opts.leaseMs,
+    cacheDir: opts.cacheDir,
+    cacheMaxBytes: opts.cacheMaxBytes,
+    indexer: { afterBatches: opts.compactAfter, gcGraceMs: opts.gcGraceMs },
     adminKey: process.env.QUIVER_ADMIN_KEY || undefined,
     limits,
     // MCP tools on /mcp act with the cluster as the caller's key sees it, as on one node.

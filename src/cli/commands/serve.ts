@@ -47,6 +47,10 @@ interface ServeOptions {
   shards?: number;
   replicas?: number;
   leaseMs?: number;
+  cacheDir?: string;
+  cacheMaxBytes?: number;
+  compactAfter?: number;
+  gcGraceMs?: number;
 }
 
 const CLUSTER_ONLY = [
@@ -59,6 +63,10 @@ const CLUSTER_ONLY = [
   "shards",
   "replicas",
   "leaseMs",
+  "cacheDir",
+  "cacheMaxBytes",
+  "compactAfter",
+  "gcGraceMs",
 ] as const;
 
 export function serveCommand(): Command {
@@ -105,6 +113,18 @@ export function serveCommand(): Command {
     .option("--shards <n>", "cluster: shards of a collection created over HTTP (default 1)", intOption(1, 256))
     .option("--replicas <n>", "cluster: query nodes following each shard (default 2)", intOption(1))
     .option("--lease-ms <n>", "cluster: lease period of nodes and shard writers (default 5,000)", intOption(1000))
+    .option("--cache-dir <dir>", "cluster: disk cache of sealed segments (default <tmp>/quiver-cache/<node id>)")
+    .option("--cache-max-bytes <n>", "cluster: bound of the disk cache (default 4 GiB)", intOption(1))
+    .option(
+      "--compact-after <n>",
+      "cluster, indexer role: compact a shard once its log holds more than n batches (default 1,000)",
+      intOption(1),
+    )
+    .option(
+      "--gc-grace-ms <n>",
+      "cluster, indexer role: keep unreferenced objects this long before deleting them (default 600,000)",
+      intOption(1000),
+    )
     .addHelpText(
       "after",
       "\nThe admin key comes from QUIVER_ADMIN_KEY; without it one is generated on first start and printed once.\nSee docs/server.md.",

@@ -7,12 +7,13 @@
  * through an AsyncLocalStorage so that the app and the public API stay unchanged.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { CollectionSchema } from "../../core/schema/schema.js";
 import { DEFAULT_LIMITS, type Limits } from "../../api/limits.js";
 import { type Problem, QuiverError } from "../../core/errors/errors.js";
 import { checkName, validateIds, validateRecords, validateSchema } from "../../database/validate.js";
 import { defaultTextPlugins } from "../../analyzers/plugins.js";
-import { open } from "../../index.js";
 import { type HttpServerHandle, serveApp } from "../../node/http-server.js";
 import type { AppOptions, AppRequest, AppResponse } from "../../server/app.js";
 import type { ConsoleAssets } from "../../server/console.js";
@@ -20,10 +21,13 @@ import { type QuiverServer, startQuiverServer } from "../../server/index.js";
 import { MemoryDirectory } from "../../storage/memory-directory.js";
 import { EtcdCoordinator } from "../etcd/etcd-coordinator.js";
 import type { Role } from "../members.js";
+import type { IndexerSettings } from "../indexer.js";
 import { ClusterNode } from "../node.js";
+import { DiskCacheFiles } from "../node/disk-cache-files.js";
 import { HttpPeerClient, PEER_PATH_PREFIX, answerPeer } from "../peers.js";
 import { ClusterDatabase, type RequestScope } from "../router.js";
 import { S3ObjectStore } from "../s3/s3-object-store.js";
+import { SegmentCache } from "../segment-cache.js";
 import type { ClusterConfig } from "./options.js";
 import { catalogKeyFile } from "./catalog-key-file.js";
 
@@ -37,6 +41,12 @@ export interface ClusterServeOptions extends ClusterConfig {
   defaultShards?: number;
   replicas?: number;
   leaseTtlMs?: number;
+  /** The disk cache of sealed segments and graphs (default <tmpdir>/quiver-cache/<node id>). */
+  cacheDir?: string;
+  /** Its bound in bytes (default 4 GiB), least recently used evicted first. */
+  cacheMaxBytes?: number;
+  /** The indexer role's compaction threshold and garbage-collection grace. */
+  indexer?: IndexerSettings;
   adminKey?: string;
   limits?: Partial<Limits>;
   log?: (line: string) => void;
@@ -57,6 +67,10 @@ export interface ClusterServer {
 }
 
 const SECRET_KEY = "cluster/secret";
+const DEFAULT_CACHE_BYTES = 4 * 1024 ** 3;
+
+/** Per node id, so that nodes sharing a machine (and a temp folder) never share a cache. */
+export const defaultCacheDir = (nodeId: string): string => join(tmpdir(), "quiver-cache", nodeId);
 
 export async function startClusterServer(o: ClusterServeOptions): Promise<ClusterServer> {
   const limits: Limits = { ...DEFAULT_LIMITS, ...o.limits };
@@ -66,6 +80,11 @@ export async function startClusterServer(o: ClusterServeOptions): Promise<Cluste
     const secret = await clusterSecret(coordinator);
     const scopes = new AsyncLocalStorage<RequestScope>();
     const http = await serveApp({ exchange: (request) => route(request) }, { host: o.host, port: o.port });
+    const cache = new SegmentCache(
+      await DiskCacheFiles.open(o.cacheDir ?? defaultCacheDir(o.nodeId)),
+      objects,
+      o.cacheMaxBytes ?? DEFAULT_CACHE_BYTES,
+    );
     const node = new ClusterNode({
       catalog: coordinator,
       commitLog: coordinator,
@@ -75,11 +94,9 @@ export async function startClusterServer(o: ClusterServeOptions): Promise<Cluste
       leaseTtlMs: o.leaseTtlMs,
       replicas: o.replicas,
       onWarning: o.onWarning,
-      async openReplica(c) {
-        const db = await open(undefined, { limits });
-        const collection = await db.createCollection(c.name, c.schema);
-        return { collection, close: () => db.close() };
-      },
+      fetchSealed: (key, sha256) => cache.get(key, sha256),
+      databaseOptions: { limits },
+      indexer: o.indexer,
     });
     const db = new ClusterDatabase({
       node,

@@ -1,0 +1,124 @@
+/**
+ * The indexer role of a node: for each shard it is assigned (rendezvous over the live indexer-role
+ * members, ClusterNode's tick), it compacts the shard once its log holds more than `afterBatches`
+ * batches past the manifest, under the shard's compactor Lease (one compactor per shard; the
+ * manifest's compare-and-set fences a stale one, compactor.ts), and runs garbage collection of the
+ * shard's objects with its grace period (gc.ts). One job per shard at a time, off the tick: a long
+ * compaction does not hold up writer takeovers or replica moves.
+ */
+import type { Catalog } from "./catalog.js";
+import type { CommitLog } from "./commit-log.js";
+import { type CompactionResult, compactShard, compactorLease } from "./compactor.js";
+import { GarbageCollector } from "./gc.js";
+import type { LeaseService } from "./lease.js";
+import type { ObjectStore } from "./object-store.js";
+import type { FetchVerified } from "./shard-image.js";
+import { readShardManifest } from "./shard-manifest.js";
+import type { ShardedCollection } from "./shard-map.js";
+
+export interface IndexerSettings {
+  /** Compact a shard once its log holds more than this many batches past the manifest (default 1,000). */
+  afterBatches?: number;
+  /** Rewrite a shard as one segment past this many (default 8). */
+  maxSegments?: number;
+  /** How long an unreferenced object is kept before garbage collection deletes it (default 10 min). */
+  gcGraceMs?: number;
+  /** Time between garbage-collection passes of a shard (default a tenth of the grace, at least 1 s). */
+  gcIntervalMs?: number;
+}
+
+export interface IndexerOptions extends IndexerSettings {
+  nodeId: string;
+  catalog: Catalog;
+  commitLog: CommitLog;
+  leases: LeaseService;
+  objects: ObjectStore;
+  leaseTtlMs: number;
+  fetch: FetchVerified;
+  onWarning?: (message: string) => void;
+  /** Each committed or refused compaction (for status and tests). */
+  onCompaction?: (log: string, result: CompactionResult) => void;
+}
+
+export class ShardIndexer {
+  private readonly jobs = new Map<string, Promise<void>>();
+  private readonly collectors = new Map<string, { gc: GarbageCollector; lastPass: number }>();
+  /** Compactions this node committed, per shard log. */
+  readonly committed = new Map<string, number>();
+
+  constructor(private readonly options: IndexerOptions) {}
+
+  /** Starts a job for each assigned shard that has none running; forgets shards no longer assigned. */
+  run(assigned: Map<string, ShardedCollection>): void {
+    for (const log of this.collectors.keys()) if (!assigned.has(log)) this.collectors.delete(log);
+    for (const [log, c] of assigned) {
+      if (this.jobs.has(log)) continue;
+      const job = this.work(log, c)
+        .catch((error) => this.options.onWarning?.(`indexer ${this.options.nodeId} on ${log}: ${String(error)}`))
+        .finally(() => this.jobs.delete(log));
+      this.jobs.set(log, job);
+    }
+  }
+
+  /** Waits for the jobs under way (closing the node). */
+  async idle(): Promise<void> {
+    await Promise.all(this.jobs.values());
+  }
+
+  private async work(log: string, c: ShardedCollection): Promise<void> {
+    const o = this.options;
+    const [head, { manifest }] = await Promise.all([o.commitLog.head(log), readShardManifest(o.catalog, log)]);
+    if (head - manifest.appliedThrough > (o.afterBatches ?? 1000)) await this.compact(log, c);
+    await this.collectGarbage(log);
+  }
+
+  private async compact(log: string, c: ShardedCollection): Promise<void> {
+    const o = this.options;
+    const lease = await o.leases.acquire(compactorLease(log), o.nodeId, o.leaseTtlMs);
+    if (!lease) return; // another indexer compacts it (an assignment moving): its turn
+    // Renewed while folding, so a compaction longer than one lease period keeps the shard; the
+    // compactor renews once more before it commits and gives up if the lease was lost meanwhile.
+    const renewal = setInterval(() => lease.renew().catch(() => {}), o.leaseTtlMs / 3);
+    try {
+      const result = await compactShard({
+        log,
+        schema: c.schema,
+        commitLog: o.commitLog,
+        catalog: o.catalog,
+        objects: o.objects,
+        lease,
+        fetch: o.fetch,
+        maxSegments: o.maxSegments,
+        // Well within the GC grace, so nothing the new manifest names can have been collected.
+        maxCommitDelayMs: (o.gcGraceMs ?? 10 * 60_000) / 2,
+      });
+      if (result.committed) this.committed.set(log, (this.committed.get(log) ?? 0) + 1);
+      o.onCompaction?.(log, result);
+    } finally {
+      clearInterval(renewal);
+      await lease.release().catch(() => {});
+    }
+  }
+
+  private async collectGarbage(log: string): Promise<void> {
+    const o = this.options;
+    const grace = o.gcGraceMs ?? 10 * 60_000;
+    let entry = this.collectors.get(log);
+    if (!entry) {
+      entry = {
+        gc: new GarbageCollector({
+          log,
+          catalog: o.catalog,
+          commitLog: o.commitLog,
+          objects: o.objects,
+          graceMs: grace,
+        }),
+        lastPass: 0,
+      };
+      this.collectors.set(log, entry);
+    }
+    if (Date.now() - entry.lastPass < (o.gcIntervalMs ?? Math.max(1000, grace / 10))) return;
+    entry.lastPass = Date.now();
+    await entry.gc.collect();
+  }
+}
