@@ -57,6 +57,7 @@ export const LAYERS: Readonly<Record<string, LayerRule>> = {
       "cluster",
       "cluster/etcd",
       "cluster/s3",
+      "cluster/node",
     ],
     node: true,
   },
