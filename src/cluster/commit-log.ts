@@ -111,7 +111,16 @@ export async function followLog(
     scheduled = false;
     while (pending && !closed) {
       pending = false;
-      const entries = await commitLog.read(log, applied + 1);
+      let entries = await commitLog.read(log, applied + 1);
+      if (entries.length === 0) {
+        // Nothing after `applied`, yet the head may be past it: then its pointers were all trimmed, or
+        // appended after the read. Pointers go only by trim, so a second read tells which.
+        const head = await commitLog.head(log);
+        if (head > applied) {
+          entries = await commitLog.read(log, applied + 1);
+          if (entries.length === 0) throw new LogTrimmed(log, applied, head + 1);
+        }
+      }
       if (entries.length > 0 && entries[0]!.seq > applied + 1) throw new LogTrimmed(log, applied, entries[0]!.seq);
       for (const entry of entries) {
         if (closed || entry.seq !== applied + 1) break;

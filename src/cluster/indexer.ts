@@ -36,6 +36,8 @@ export interface IndexerOptions extends IndexerSettings {
   leaseTtlMs: number;
   fetch: FetchVerified;
   onWarning?: (message: string) => void;
+  /** What the indexer does, one line each (a compaction starting and its outcome), for the operator. */
+  onEvent?: (message: string) => void;
   /** Each committed or refused compaction (for status and tests). */
   onCompaction?: (log: string, result: CompactionResult) => void;
 }
@@ -68,16 +70,17 @@ export class ShardIndexer {
   private async work(log: string, c: ShardedCollection): Promise<void> {
     const o = this.options;
     const [head, { manifest }] = await Promise.all([o.commitLog.head(log), readShardManifest(o.catalog, log)]);
-    if (head - manifest.appliedThrough > (o.afterBatches ?? 1000)) await this.compact(log, c);
+    if (head - manifest.appliedThrough > (o.afterBatches ?? 1000)) await this.compact(log, c, manifest.appliedThrough);
     await this.collectGarbage(log);
   }
 
-  private async compact(log: string, c: ShardedCollection): Promise<void> {
+  private async compact(log: string, c: ShardedCollection, appliedThrough: number): Promise<void> {
     const o = this.options;
     const lease = await o.leases.acquire(compactorLease(log), o.nodeId, o.leaseTtlMs);
     if (!lease) return; // another indexer compacts it (an assignment moving): its turn
     // Renewed while folding, so a compaction longer than one lease period keeps the shard; the
     // compactor renews once more before it commits and gives up if the lease was lost meanwhile.
+    o.onEvent?.(`${o.nodeId} compacting ${log} after seq ${appliedThrough}`);
     const renewal = setInterval(() => lease.renew().catch(() => {}), o.leaseTtlMs / 3);
     try {
       const result = await compactShard({
@@ -93,6 +96,11 @@ export class ShardIndexer {
         maxCommitDelayMs: (o.gcGraceMs ?? 10 * 60_000) / 2,
       });
       if (result.committed) this.committed.set(log, (this.committed.get(log) ?? 0) + 1);
+      o.onEvent?.(
+        result.committed
+          ? `${o.nodeId} compacted ${log}: generation ${result.manifest.generation} through seq ${result.manifest.appliedThrough}`
+          : `${o.nodeId} did not compact ${log}: ${result.reason}`,
+      );
       o.onCompaction?.(log, result);
     } finally {
       clearInterval(renewal);

@@ -45,6 +45,8 @@ export interface ClusterNodeOptions {
   /** How long a read waits for a replica to reach its `minSeq` (default 5000 ms). */
   minSeqWaitMs?: number;
   onWarning?: (message: string) => void;
+  /** What the node's roles do in the background (compactions), one line each, for the operator. */
+  onEvent?: (message: string) => void;
 }
 
 export class ClusterNode {
@@ -78,6 +80,7 @@ export class ClusterNode {
       leaseTtlMs: this.leaseTtlMs,
       fetch: this.fetchSealed,
       onWarning: options.onWarning,
+      onEvent: options.onEvent,
     });
   }
 

@@ -62,6 +62,7 @@ export async function serveCluster(opts: ClusterServeFlags, limits: Partial<Limi
       ? (line) => process.stdout.write(`${line}\n`)
       : (line) => line.startsWith("admin key") && process.stdout.write(`${line}\n`),
     onWarning: warn,
+    onEvent: (event) => process.stderr.write(`cluster: ${event}\n`),
   });
   process.stdout.write(
     `quiver cluster node ${config.nodeId} (${config.roles.join(", ")}) serving at ${node.http.url}; etcd ${config.etcdEndpoints.join(",")}, bucket ${config.s3.bucket}\n`,

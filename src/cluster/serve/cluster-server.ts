@@ -51,6 +51,8 @@ export interface ClusterServeOptions extends ClusterConfig {
   limits?: Partial<Limits>;
   log?: (line: string) => void;
   onWarning?: (message: string) => void;
+  /** Background work of the node's roles (compactions), one line each. */
+  onEvent?: (message: string) => void;
   /** /mcp, as on one node (the CLI passes the MCP SDK's handler; this folder imports no npm). */
   mcp?: AppOptions["mcp"];
   /** The console's files, served at /console as on one node. */
@@ -94,6 +96,7 @@ export async function startClusterServer(o: ClusterServeOptions): Promise<Cluste
       leaseTtlMs: o.leaseTtlMs,
       replicas: o.replicas,
       onWarning: o.onWarning,
+      onEvent: o.onEvent,
       fetchSealed: (key, sha256) => cache.get(key, sha256),
       databaseOptions: { limits },
       indexer: o.indexer,
