@@ -31,7 +31,13 @@ export class QuiverNode {
     });
   }
 
-  static async start(id: string, settings: NodeSettings, roles = "writer,query,indexer"): Promise<QuiverNode> {
+  /** `extra`: more flags (--compact-after, --cache-dir, ...). */
+  static async start(
+    id: string,
+    settings: NodeSettings,
+    roles = "writer,query,indexer",
+    extra: string[] = [],
+  ): Promise<QuiverNode> {
     const port = await freePort();
     const child = spawn(
       process.execPath,
@@ -49,6 +55,7 @@ export class QuiverNode {
         `--shards=${settings.shards}`,
         `--replicas=${settings.replicas}`,
         `--lease-ms=${settings.leaseMs}`,
+        ...extra,
       ],
       {
         stdio: ["ignore", "pipe", "pipe"],
@@ -89,6 +96,45 @@ export class QuiverNode {
 
   get running(): boolean {
     return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** Resolves with the first stderr line matching `pattern` (from the start of the process). */
+  async waitForLog(pattern: RegExp, timeoutMs: number): Promise<RegExpExecArray> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = pattern.exec(this.stderr);
+      if (found) return found;
+      if (!this.running) throw new Error(`node ${this.id} exited before logging ${pattern}: ${this.stderr}`);
+      if (Date.now() > deadline)
+        throw new Error(`node ${this.id} did not log ${pattern} in ${timeoutMs} ms: ${this.stderr}`);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
+
+  /**
+   * SIGKILL the moment stderr shows `pattern` (in the data handler, no timer between), waiting for the
+   * exit; resolves with the match.
+   */
+  async killWhenLogged(pattern: RegExp, timeoutMs: number): Promise<RegExpExecArray> {
+    const exited = new Promise((resolve) => this.child.once("exit", resolve));
+    const match = await new Promise<RegExpExecArray>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.child.stderr?.off("data", onData);
+        reject(new Error(`node ${this.id} did not log ${pattern} in ${timeoutMs} ms: ${this.stderr}`));
+      }, timeoutMs);
+      const onData = (): void => {
+        const found = pattern.exec(this.stderr);
+        if (!found) return;
+        this.child.kill("SIGKILL");
+        clearTimeout(timer);
+        this.child.stderr?.off("data", onData);
+        resolve(found);
+      };
+      this.child.stderr?.on("data", onData);
+      onData();
+    });
+    await exited;
+    return match;
   }
 
   /** SIGKILL (no goodbye: its leases expire) or SIGTERM (it leaves the cluster), waiting for the exit. */
