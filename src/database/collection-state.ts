@@ -17,7 +17,7 @@ import { PayloadIndexSet } from "../core/payload/indexes.js";
 import type { VectorStats } from "../api/types.js";
 import type { StoredRecord } from "./ops.js";
 import type { CollectionSchema, VectorIndexSpec } from "../core/schema/schema.js";
-import type { SegmentContent } from "../storage/segment.js";
+import type { SegmentColumns, SegmentContent } from "../storage/segment.js";
 import type { IndexSnapshot } from "../storage/index-file.js";
 import { SCRATCH_SUFFIX } from "../storage/directory.js";
 import { HnswIndex } from "../core/index/hnsw/hnsw.js";
@@ -75,6 +75,8 @@ export class CollectionState {
   private free: number[] = [];
   /** id -> present, for every id changed since the last checkpoint. */
   dirty = new Map<string, boolean>();
+  /** Loaded from a segment in an older format: the next checkpoint compacts the collection into the current one. */
+  hasOldSegments = false;
   /** Between beginLoad and endLoad graphs are not maintained: endLoad restores or builds them once. */
   private suspendIndexes = false;
   /** Set between beginLoad and endLoad: segments are loading with the slots of an index file. */
@@ -299,10 +301,63 @@ export class CollectionState {
     return deleted;
   }
 
-  /** Loads a segment (at open): its deletions, then its records. */
-  applySegment(seg: SegmentContent): void {
+  /**
+   * Loads a segment (at open, between beginLoad and endLoad, graphs suspended): its deletions, then
+   * its records column by column: payloads and their indexes per record, then each named vector's
+   * rows copied from its contiguous block, with the slabs grown once for the whole segment.
+   */
+  applySegment(seg: SegmentColumns): void {
     this.applyDelete(seg.deleted, false);
-    this.applyUpsert(seg.records, false);
+    const n = seg.ids.length;
+    const room = Math.max(this.highWater, this.loading?.spill ?? 0) + n;
+    for (const v of this.vectors.values()) v.slab.ensureCapacity(room);
+    const slots = new Uint32Array(n);
+    for (let row = 0; row < n; row++) {
+      const id = seg.ids[row];
+      let slot = this.ids.get(id);
+      if (slot === undefined) {
+        slot = this.allocateSlot(id);
+        this.ids.set(id, slot);
+        this.slotIds[slot] = id;
+      } else this.unloadRecord(slot);
+      slots[row] = slot;
+      const payload = seg.payloads[row];
+      this.payloads[slot] = payload;
+      this.indexes.add(slot, payload);
+      this.text?.add(slot, payload);
+    }
+    for (const [vname, column] of seg.sparse) {
+      const index = this.sparse.get(vname);
+      if (index) for (let i = 0; i < column.rows.length; i++) index.add(slots[column.rows[i]], column.vectors[i]);
+    }
+    for (const [vname, column] of seg.dense) {
+      const v = this.vectors.get(vname);
+      if (!v) continue;
+      if (column.dim !== v.slab.dim)
+        throw new QuiverError(
+          "CORRUPT",
+          `vector ${vname} has dimension ${column.dim} in a segment, ${v.slab.dim} in the schema`,
+        );
+      for (let i = 0; i < column.rows.length; i++) {
+        const slot = slots[column.rows[i]];
+        v.slab.set(slot, column.data.subarray(i * column.dim, (i + 1) * column.dim));
+        v.live[slot] = 1;
+        v.count++;
+      }
+    }
+    this.version++;
+  }
+
+  /** Takes a loaded record out of every derived structure before a later segment replaces it. */
+  private unloadRecord(slot: number): void {
+    const old = this.payloads[slot];
+    if (old) this.indexes.remove(slot, old);
+    this.text?.remove(slot);
+    for (const index of this.sparse.values()) index.remove(slot);
+    for (const v of this.vectors.values()) {
+      if (v.live[slot]) v.count--;
+      v.live[slot] = 0;
+    }
   }
 
   recordAt(slot: number): StoredRecord {

@@ -15,7 +15,7 @@ import { ensureStopWords } from "./stop-words-on-demand.js";
 import { QuiverError, isQuiverError } from "../core/errors/errors.js";
 import { isScratchFile, type Directory } from "../storage/directory.js";
 import { MANIFEST_FILE, decodeManifest, emptyManifest, type Manifest } from "../storage/manifest.js";
-import { decodeSegment } from "../storage/segment.js";
+import { SEGMENT_VERSION, decodeSegment } from "../storage/segment.js";
 import { decodeIndexFile, type IndexSnapshot } from "../storage/index-file.js";
 import { parseWalFileName, scanWal, walFileName } from "../storage/wal.js";
 import { CollectionState, type StateEnv } from "./collection-state.js";
@@ -143,6 +143,7 @@ export async function recover(dir: Directory, env: StateEnv, options: RecoverOpt
       else {
         try {
           state.applySegment(seg);
+          if (seg.version < SEGMENT_VERSION) state.hasOldSegments = true;
         } catch (e) {
           throw cannotOpen(e, `collection ${mc.name}, segment ${segName}`);
         }
