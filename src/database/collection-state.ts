@@ -12,6 +12,7 @@ import { QuiverError } from "../core/errors/errors.js";
 import type { KernelFactory } from "../core/kernels/kernels.js";
 import type { TextPlugins } from "../core/analysis/analyzer.js";
 import { DEFAULT_BM25, TextIndex } from "../core/index/bm25/text-index.js";
+import { ANALYSIS_VERSION } from "../core/analysis/analyzer.js";
 import { VectorSlab, type GrowHook, type RowFile } from "../core/vectors/slab.js";
 import { PayloadIndexSet } from "../core/payload/indexes.js";
 import type { VectorStats } from "../api/types.js";
@@ -79,6 +80,8 @@ export class CollectionState {
   hasOldSegments = false;
   /** Between beginLoad and endLoad graphs are not maintained: endLoad restores or builds them once. */
   private suspendIndexes = false;
+  /** Set between beginLoad and endLoad when the full-text postings came from an index file: not maintained while loading. */
+  private textLoaded = false;
   /** Set between beginLoad and endLoad: segments are loading with the slots of an index file. */
   private loading: { hints: Map<string, number>; spill: number } | null = null;
   /** Bumped on every change; lets readers cache derived data such as the sorted id list. */
@@ -282,7 +285,7 @@ export class CollectionState {
       if (slot === undefined) continue;
       const old = this.payloads[slot];
       if (old) this.indexes.remove(slot, old);
-      this.text?.remove(slot);
+      this.maintainedText?.remove(slot);
       for (const index of this.sparse.values()) index.remove(slot);
       this.ids.delete(id);
       this.slotIds[slot] = undefined;
@@ -324,7 +327,7 @@ export class CollectionState {
       const payload = seg.payloads[row];
       this.payloads[slot] = payload;
       this.indexes.add(slot, payload);
-      this.text?.add(slot, payload);
+      this.maintainedText?.add(slot, payload);
     }
     for (const [vname, column] of seg.sparse) {
       const index = this.sparse.get(vname);
@@ -348,11 +351,16 @@ export class CollectionState {
     this.version++;
   }
 
+  /** The full-text index while it follows each change; null while loading persisted postings. */
+  private get maintainedText(): TextIndex | null {
+    return this.textLoaded ? null : this.text;
+  }
+
   /** Takes a loaded record out of every derived structure before a later segment replaces it. */
   private unloadRecord(slot: number): void {
     const old = this.payloads[slot];
     if (old) this.indexes.remove(slot, old);
-    this.text?.remove(slot);
+    this.maintainedText?.remove(slot);
     for (const index of this.sparse.values()) index.remove(slot);
     for (const v of this.vectors.values()) {
       if (v.live[slot]) v.count--;
@@ -406,9 +414,11 @@ export class CollectionState {
    * Starts loading segments (at open). With an index file's slot table, ids get back the slots
    * its graphs refer to; graphs are not maintained until endLoad.
    */
-  beginLoad(slotIds: (string | undefined)[] | null): void {
+  beginLoad(snapshot: IndexSnapshot | null): { textNote?: string } {
+    const slotIds = snapshot?.slotIds ?? null;
     // Without a table, slots are allocated in load order as usual.
     this.loading = null;
+    const textNote = this.text && snapshot ? this.loadText(snapshot) : undefined;
     if (slotIds) {
       const hints = new Map<string, number>();
       slotIds.forEach((id, slot) => {
@@ -421,14 +431,51 @@ export class CollectionState {
       v.index = null;
     }
     this.suspendIndexes = true;
+    return textNote ? { textNote } : {};
+  }
+
+  /** Takes the full-text postings of an index file, or says why they cannot be used (then rebuilt). */
+  private loadText(snapshot: IndexSnapshot): string | undefined {
+    if (snapshot.text.size === 0) return "it holds no full-text postings";
+    if (snapshot.analysisVersion !== ANALYSIS_VERSION)
+      return `its full-text postings were made by analysis version ${snapshot.analysisVersion}, this release uses ${ANALYSIS_VERSION}`;
+    const failed = this.text!.restore(snapshot.text);
+    if (failed) return failed;
+    this.textLoaded = true;
+    return undefined;
+  }
+
+  /**
+   * Whether postings loaded from an index file hold exactly the loaded records' text: a document
+   * in each field for each live slot with text there, and none elsewhere. Otherwise they are rebuilt.
+   */
+  private endTextLoad(): "restored" | "rebuilt" | "none" {
+    if (!this.textLoaded || !this.text) return "none";
+    this.textLoaded = false;
+    let documents = 0;
+    for (let slot = 0; documents >= 0 && slot < this.highWater; slot++) {
+      const n = this.text.documentsMatching(slot, this.slotIds[slot] === undefined ? undefined : this.payloads[slot]);
+      documents = n < 0 ? -1 : documents + n;
+    }
+    // Equal counts also rule out documents at slots past the loaded ones.
+    if (documents === this.text.documents) return "restored";
+    this.text.clear();
+    for (let slot = 0; slot < this.highWater; slot++)
+      if (this.slotIds[slot] !== undefined) this.text.add(slot, this.payloads[slot]);
+    return "rebuilt";
   }
 
   /**
    * Ends loading: rebuilds the free list, then restores each graph from its bytes when they match
    * the loaded records, and otherwise builds it from the records. Returns what it had to rebuild.
    */
-  endLoad(graphs: Map<string, Uint8Array>): { restored: number; rebuilt: string[] } {
+  endLoad(graphs: Map<string, Uint8Array>): {
+    restored: number;
+    rebuilt: string[];
+    text: "restored" | "rebuilt" | "none";
+  } {
     this.loading = null;
+    const text = this.endTextLoad();
     this.suspendIndexes = false;
     this.free = [];
     for (let slot = this.highWater - 1; slot >= 0; slot--) if (this.slotIds[slot] === undefined) this.free.push(slot);
@@ -457,15 +504,17 @@ export class CollectionState {
       if (v.spec.type === "hnsw") this.buildIndex(v);
       else this.maybeBuildIndex(v);
     }
-    return { restored, rebuilt };
+    return { restored, rebuilt, text };
   }
 
-  /** The graphs and the slot table they refer to, for an index file; null when there are no graphs. */
+  /** The graphs, the full-text postings and the slot table they refer to, for an index file; null when there are neither. */
   indexSnapshot(checkpointSeq: number): IndexSnapshot | null {
     const graphs = new Map<string, Uint8Array>();
     for (const [vname, v] of this.vectors) if (v.index) graphs.set(vname, v.index.serialize());
-    if (graphs.size === 0) return null;
-    return { uid: this.uid, checkpointSeq, slotIds: this.slotIds.slice(0, this.highWater), graphs };
+    if (graphs.size === 0 && !this.text) return null;
+    const text = this.text?.toBytes() ?? new Map<string, Uint8Array>();
+    const slotIds = this.slotIds.slice(0, this.highWater);
+    return { uid: this.uid, checkpointSeq, slotIds, graphs, text, analysisVersion: ANALYSIS_VERSION };
   }
 
   sortedIds(): string[] {
