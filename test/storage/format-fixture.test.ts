@@ -37,6 +37,9 @@ for (const format of [1, 2]) {
     await withCopy(format, async (dir) => {
       let db = await open(dir);
       assert.deepEqual(db.recovery.damage, []);
+      // Format 2's index file holds the full-text postings; format 1's only the graph (postings rebuilt).
+      assert.equal(db.recovery.textIndexesRestored, format === 1 ? 0 : 1);
+      assert.equal(db.recovery.graphsRestored, 1);
       let books = await db.collection("books");
       // Six records at the checkpoint; the WAL replaced b1, added b6 and deleted b5.
       assert.equal(await books.count(), 6);
