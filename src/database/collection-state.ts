@@ -5,7 +5,9 @@
  * So is a named vector's HNSW graph. It applies already-validated, already-logged operations and
  * answers reads; of storage it touches only its scratch files (vectors with `originals: "disk"`),
  * never the WAL, segments or manifest. It also tracks which ids changed since the last checkpoint,
- * so a checkpoint can write just that delta as a segment.
+ * so a checkpoint can write just that delta as a segment. Longer than most files because loading
+ * (beginLoad, applySegment, endLoad: segments, slot hints, persisted graphs and postings) shares
+ * the private slot and index bookkeeping of the write path.
  */
 import type { StopWordLoader } from "./stop-words-on-demand.js";
 import { QuiverError } from "../core/errors/errors.js";
@@ -82,8 +84,16 @@ export class CollectionState {
   private suspendIndexes = false;
   /** Set between beginLoad and endLoad when the full-text postings came from an index file: not maintained while loading. */
   private textLoaded = false;
-  /** Set between beginLoad and endLoad: segments are loading with the slots of an index file. */
-  private loading: { hints: Map<string, number>; spill: number } | null = null;
+  /**
+   * Set between beginLoad and endLoad: segments are loading with the slots of an index file
+   * (`slotIds`; `hints` its inverse, built on the first id that is not at `cursor`).
+   */
+  private loading: {
+    slotIds: (string | undefined)[];
+    cursor: number;
+    hints: Map<string, number> | null;
+    spill: number;
+  } | null = null;
   /** Bumped on every change; lets readers cache derived data such as the sorted id list. */
   version = 0;
   private sortedIdsCache: { version: number; ids: string[] } | null = null;
@@ -143,9 +153,13 @@ export class CollectionState {
   private allocateSlot(id: string): number {
     if (this.loading) {
       // While segments load, an id the index file knows goes back to its slot; any other id is
-      // one a later segment deletes, so it waits above the known slots meanwhile.
-      const hinted = this.loading.hints.get(id);
-      return this.growTo(hinted ?? this.loading.spill++);
+      // one a later segment deletes, so it waits above the known slots meanwhile. A compacted
+      // segment lists its records in slot order (takeFull): the next known slot is then the one.
+      const l = this.loading;
+      while (l.cursor < l.slotIds.length && l.slotIds[l.cursor] === undefined) l.cursor++;
+      if (l.cursor < l.slotIds.length && l.slotIds[l.cursor] === id) return this.growTo(l.cursor++);
+      l.hints ??= slotsById(l.slotIds);
+      return this.growTo(l.hints.get(id) ?? l.spill++);
     }
     const reused = this.free.pop();
     if (reused !== undefined) return reused;
@@ -402,10 +416,11 @@ export class CollectionState {
     for (const r of seg.records) if (!this.dirty.has(r.id)) this.dirty.set(r.id, true);
   }
 
-  /** Every live record, for a compacted segment that replaces all earlier ones. */
+  /** Every live record, in slot order (see allocateSlot), for a compacted segment that replaces all earlier ones. */
   takeFull(): SegmentContent {
     const records: StoredRecord[] = [];
-    for (const slot of this.ids.values()) records.push(this.recordAt(slot));
+    for (let slot = 0; slot < this.highWater; slot++)
+      if (this.slotIds[slot] !== undefined) records.push(this.recordAt(slot));
     this.dirty = new Map();
     return { uid: this.uid, deleted: [], records };
   }
@@ -419,13 +434,7 @@ export class CollectionState {
     // Without a table, slots are allocated in load order as usual.
     this.loading = null;
     const textNote = this.text && snapshot ? this.loadText(snapshot) : undefined;
-    if (slotIds) {
-      const hints = new Map<string, number>();
-      slotIds.forEach((id, slot) => {
-        if (id !== undefined) hints.set(id, slot);
-      });
-      this.loading = { hints, spill: slotIds.length };
-    }
+    if (slotIds) this.loading = { slotIds, cursor: 0, hints: null, spill: slotIds.length };
     for (const v of this.vectors.values()) {
       v.index?.dispose();
       v.index = null;
@@ -590,4 +599,13 @@ export class CollectionState {
   textBytes(): number {
     return this.text?.memoryBytes() ?? 0;
   }
+}
+
+/** The slot of every id in an index file's slot table. */
+function slotsById(slotIds: (string | undefined)[]): Map<string, number> {
+  const slots = new Map<string, number>();
+  slotIds.forEach((id, slot) => {
+    if (id !== undefined) slots.set(id, slot);
+  });
+  return slots;
 }
