@@ -11,7 +11,8 @@
  * | 4    | magic "QIDX"                                                       |
  * | 4    | format version (u32 LE) = 2                                        |
  * | ...  | body: str collection uid, u64 checkpoint sequence number,          |
- * |      |       u32 n, n × str id (slot i holds id i; "" = free slot),       |
+ * |      |       slot table (slot i holds id i; "" = free slot): version 1:   |
+ * |      |       u32 n, n × str id; version 2: a string list (codec.ts strList) |
  * |      |       u32 g, g × (str vector name, u32 length, bytes of HnswIndex.serialize) |
  * |      |       (version 2:) u32 analysis version (ANALYSIS_VERSION),        |
  * |      |       u32 t, t × (str text field, u32 length, bytes of FieldIndex.toBytes) |
@@ -48,8 +49,8 @@ export interface IndexSnapshot {
 
 export function encodeIndexFile(s: IndexSnapshot): Uint8Array {
   const w = new ByteWriter(1 << 16);
-  w.u32(MAGIC).u32(VERSION).str(s.uid).u64(s.checkpointSeq).u32(s.slotIds.length);
-  for (const id of s.slotIds) w.str(id ?? "");
+  w.u32(MAGIC).u32(VERSION).str(s.uid).u64(s.checkpointSeq);
+  w.strList(s.slotIds.map((id) => id ?? ""));
   w.u32(s.graphs.size);
   for (const [name, bytes] of s.graphs) w.str(name).u32(bytes.length).bytes(bytes);
   w.u32(s.analysisVersion).u32(s.text.size);
@@ -72,11 +73,8 @@ export function decodeIndexFile(data: Uint8Array, name: string): IndexSnapshot {
     throw new QuiverError("CORRUPT", `${name}: unsupported index file version ${version}`);
   const uid = r.str();
   const checkpointSeq = r.u64();
-  const slotIds: (string | undefined)[] = [];
-  for (let i = r.u32(); i > 0; i--) {
-    const id = r.str();
-    slotIds.push(id === "" ? undefined : id);
-  }
+  const table = version === 1 ? strsV1(r) : r.strList();
+  const slotIds = table.map((id) => (id === "" ? undefined : id));
   const graphs = new Map<string, Uint8Array>();
   for (let i = r.u32(); i > 0; i--) {
     const vname = r.str();
@@ -90,4 +88,11 @@ export function decodeIndexFile(data: Uint8Array, name: string): IndexSnapshot {
   }
   if (r.remaining !== 0) throw new QuiverError("CORRUPT", `${name}: ${r.remaining} unexpected bytes before footer`);
   return { uid, checkpointSeq, slotIds, graphs, text, analysisVersion };
+}
+
+/** Version 1's slot table: u32 n, n × str. */
+function strsV1(r: ByteReader): string[] {
+  const out: string[] = [];
+  for (let i = r.u32(); i > 0; i--) out.push(r.str());
+  return out;
 }

@@ -4,8 +4,9 @@
  * then the WAL tail. Compaction replaces them with one segment holding only live records.
  *
  * Format 2 is columnar, so that opening copies each column in one pass instead of decoding record
- * by record: every dense named vector's rows are one contiguous f32 block, the ids one JSON array,
- * the payloads one JSON array (one JSON.parse for the whole segment). File `seg-NNNNNN.qseg`:
+ * by record: every dense named vector's rows are one contiguous f32 block, the ids one string (one
+ * decode), the payloads one JSON array (one JSON.parse for the whole segment). A string list is
+ * u32 count, count × u32 UTF-16 length, str of them all concatenated. File `seg-NNNNNN.qseg`:
  *
  * | size | field                                                                    |
  * |------|--------------------------------------------------------------------------|
@@ -23,8 +24,8 @@
  * | name             | content                                                                |
  * |------------------|------------------------------------------------------------------------|
  * | `meta`           | str collection uid, u32 record count n, u32 deleted count d            |
- * | `deleted`        | UTF-8 JSON array of the d deleted ids                                  |
- * | `ids`            | UTF-8 JSON array of the n record ids                                   |
+ * | `deleted`        | string list (codec.ts strList) of the d deleted ids                    |
+ * | `ids`            | string list of the n record ids                                        |
  * | `payloads`       | UTF-8 JSON array of the n payload objects                              |
  * | `dense:<name>`   | u32 dim, u32 m, m × u32 row (ascending), pad to 8, m × dim × f32 LE    |
  * | `sparse:<name>`  | u32 m, m × u32 row (ascending), m × u32 entry count, then every entry's |
@@ -98,11 +99,10 @@ export function encodeSegment(seg: SegmentContent): Uint8Array {
     directory.push({ name, offset, length: w.length - offset, crc: crc32c(w.finish(), offset) });
   };
   const records = seg.records;
-  const json = (text: string) => () => w.bytes(encoder.encode(text));
   block("meta", () => w.str(seg.uid).u32(records.length).u32(seg.deleted.length));
-  block("deleted", json(JSON.stringify(seg.deleted)));
-  block("ids", json(JSON.stringify(records.map((r) => r.id))));
-  block("payloads", json(`[${records.map((r) => r.payloadJson).join(",")}]`));
+  block("deleted", () => w.strList(seg.deleted));
+  block("ids", () => w.strList(records.map((r) => r.id)));
+  block("payloads", () => w.bytes(encoder.encode(`[${records.map((r) => r.payloadJson).join(",")}]`)));
   for (const name of vectorNames(records, "vectors")) {
     const rows = rowsHaving(records, (r) => r.vectors.get(name));
     const dim = rows.length > 0 ? records[rows[0]].vectors.get(name)!.length : 0;
@@ -164,9 +164,9 @@ export function decodeSegment(data: Uint8Array, name: string): SegmentColumns {
   const uid = meta.str();
   const n = meta.u32();
   const d = meta.u32();
-  const deleted = jsonArray(blockOf("deleted"), d, "string", `${name} block deleted`) as string[];
-  const ids = jsonArray(blockOf("ids"), n, "string", `${name} block ids`) as string[];
-  const payloads = jsonArray(blockOf("payloads"), n, "object", `${name} block payloads`) as Record<string, unknown>[];
+  const deleted = stringList(blockOf("deleted"), d, `${name} block deleted`);
+  const ids = stringList(blockOf("ids"), n, `${name} block ids`);
+  const payloads = payloadArray(blockOf("payloads"), n, `${name} block payloads`);
   const dense = new Map<string, DenseColumn>();
   const sparse = new Map<string, SparseColumn>();
   for (const block of blocks.keys()) {
@@ -220,8 +220,16 @@ function checkPadding(
   }
 }
 
-/** A block holding a JSON array of `count` values of one type. */
-function jsonArray(r: ByteReader, count: number, type: "string" | "object", what: string): unknown[] {
+/** A block holding a string list of `count` strings. */
+function stringList(r: ByteReader, count: number, what: string): string[] {
+  const list = r.strList();
+  if (list.length !== count || r.remaining !== 0)
+    throw new QuiverError("CORRUPT", `${what}: expected ${count} strings`);
+  return list;
+}
+
+/** A block holding a JSON array of `count` objects. */
+function payloadArray(r: ByteReader, count: number, what: string): Record<string, unknown>[] {
   let parsed: unknown;
   try {
     parsed = JSON.parse(decoder.decode(r.bytes(r.remaining)));
@@ -232,9 +240,9 @@ function jsonArray(r: ByteReader, count: number, type: "string" | "object", what
   const ok =
     Array.isArray(parsed) &&
     parsed.length === count &&
-    parsed.every((v) => typeof v === type && v !== null && !Array.isArray(v));
-  if (!ok) throw new QuiverError("CORRUPT", `${what}: expected a JSON array of ${count} ${type}s`);
-  return parsed as unknown[];
+    parsed.every((v) => typeof v === "object" && v !== null && !Array.isArray(v));
+  if (!ok) throw new QuiverError("CORRUPT", `${what}: expected a JSON array of ${count} objects`);
+  return parsed as Record<string, unknown>[];
 }
 
 /** m ascending rows below n, from a block. */

@@ -10,7 +10,7 @@ import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { QuiverError } from "../../src/index.js";
-import { ByteReader } from "../../src/storage/codec.js";
+import { ByteReader, ByteWriter } from "../../src/storage/codec.js";
 import { SEGMENT_VERSION, decodeSegment, encodeSegment, type SegmentContent } from "../../src/storage/segment.js";
 import type { StoredRecord } from "../../src/storage/record-codec.js";
 
@@ -161,4 +161,17 @@ test("a format-1 segment (quiverdb 0.1.0's fixture) decodes into the same column
   // Cosine: the stored vectors are the normalised ones.
   const norm = Math.hypot(...v.data.subarray(0, 4));
   assert.ok(Math.abs(norm - 1) < 1e-6, String(norm));
+});
+
+test("a string list reads back in one decode, beyond ASCII; lengths that do not add up are CORRUPT", () => {
+  const list = ["a", "ü✓", "", "世界🙂", "\ud800x", "plain"];
+  const bytes = new ByteWriter().strList(list).finish();
+  // A lone surrogate cannot be UTF-8: it reads back as U+FFFD, one code unit too, so the rest keeps its place.
+  assert.deepEqual(new ByteReader(bytes).strList(), ["a", "ü✓", "", "世界🙂", "\ufffdx", "plain"]);
+  const damaged = bytes.slice();
+  damaged[4] += 1; // the first length
+  assert.throws(
+    () => new ByteReader(damaged, 0, damaged.length, "ids").strList(),
+    (e: unknown) => e instanceof QuiverError && e.code === "CORRUPT" && /ids: string list lengths/.test(e.message),
+  );
 });
