@@ -15,6 +15,12 @@ export { NodeDirectory } from "./node/fs-directory.js";
 export { localEmbedder, localModelAvailable, LOCAL_MODEL_ID } from "./embed/node/local-use.js";
 // Images (docs/images.md): the codecs and the offline model load on first use.
 export { offlineImageEmbedder, OFFLINE_IMAGE_MODEL_ID } from "./embed/node/image-mobilenet.js";
+export {
+  transformersImageEmbedder,
+  type TransformersImageEmbedder,
+  type TransformersImageEmbedderOptions,
+  type TransformersDtype,
+} from "./embed/node/image-transformers.js";
 export { decodeImage, encodeJpeg, encodePng, thumbnailDataUrl } from "./embed/node/image-codec.js";
 export {
   ingestImages,
