@@ -512,6 +512,10 @@ export class VectorSlab {
   /** f[base..base+dim) = vec, L2-normalised for cosine. */
   private normalise(vec: ArrayLike<number>, f: Float32Array, base: number): void {
     const dim = this.dim;
+    if (this.metric !== "cosine" && vec instanceof Float32Array) {
+      f.set(vec, base); // a block copy: how segments load their contiguous rows
+      return;
+    }
     let scale = 1;
     if (this.metric === "cosine") {
       let norm = 0;
