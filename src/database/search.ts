@@ -305,6 +305,7 @@ function queryFilter(state: CollectionState, spec: SearchSpec, k: number): Query
   const payloads = state.payloads;
   const predicate: SlotFilter = {
     estimate: est.matches,
+    low: est.low,
     lazy: plan === "lazy",
     accept: (slot) => {
       info.payloadsChecked++;

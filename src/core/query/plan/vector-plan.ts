@@ -31,8 +31,10 @@ export type AnnStrategy = "exact" | "exact-filtered" | "hnsw" | "hnsw-filtered" 
  */
 export interface SlotFilter {
   accept(slot: number): boolean;
-  /** Estimated live records matching (the lazy beam is ef · live / estimate). */
+  /** Estimated live records matching (what the plan reports). */
   estimate: number;
+  /** A lower bound on them: the lazy beam is ef · live / low, wide enough when the estimate is high. */
+  low: number;
   /** Try the graph's candidates first (`hnsw-lazy`); false = the exact pass straight away. */
   lazy: boolean;
 }
@@ -168,7 +170,7 @@ function graphSearch(
 }
 
 /**
- * The lazy filter's graph search: the ef · live / estimate best candidates, tested best first until k
+ * The lazy filter's graph search: the ef · live / low best candidates, tested best first until k
  * pass; widened 4× (twice at most) while fewer pass; null when it never finds k.
  */
 function lazySearch(
@@ -181,7 +183,7 @@ function lazySearch(
   deadline: Deadline | undefined,
 ): AnnResult | null {
   const size = index.size;
-  let width = Math.min(size, Math.ceil((ef * size) / Math.max(1, lazy.estimate)));
+  let width = Math.min(size, Math.ceil((ef * size) / Math.max(1, lazy.low)));
   for (let attempt = 0; ; attempt++) {
     deadline?.check();
     const r = index.search(query, width, { ef: width });
