@@ -11,6 +11,7 @@ import { flatSearch } from "../core/index/flat/flat-search.js";
 import type { SlotBitmap } from "../core/index/slot-bitmap.js";
 import { vectorSearch, type MatchSet, type SlotFilter } from "../core/query/plan/vector-plan.js";
 import { chooseFilterPlan, estimateFilter, type FilterEstimate } from "../core/query/plan/filter-estimate.js";
+import { estimateMatches } from "../core/query/plan/candidates.js";
 import { compileFilter, type PayloadPredicate } from "../core/query/filter/compile.js";
 import type { FilterNode } from "../core/query/filter/ast.js";
 import { fuse, type FusionOptions, type FusionSource } from "../core/query/fusion/fuse.js";
@@ -274,7 +275,12 @@ function vectorQuery(
     payloadsChecked: filter?.info.payloadsChecked ?? 0,
     candidates: r.plan.candidates,
   };
-  if (filter?.planned) plan.filter = filter.planned;
+  if (filter?.planned) {
+    const c = r.plan.candidates;
+    // A filter planned without a sample was counted by the query itself: report that count.
+    plan.filter =
+      filter.planned.from === "count" ? { ...filter.planned, estimate: c, low: c, high: c } : filter.planned;
+  }
   if (r.plan.ann) plan.ann = r.plan.ann;
   if (state.hnswUnavailable) plan.hnswUnavailable = state.hnswUnavailable;
   return { slots: r.slots, scores: r.scores, plan };
@@ -296,7 +302,12 @@ function queryFilter(state: CollectionState, spec: SearchSpec, k: number): Query
   if (!vectorOnly) return { match: materialise(state, node, test, info, spec.deadline), info };
   const vector = spec.vector!;
   const index = vector.options?.exact === true ? undefined : (state.vectors.get(vector.name)?.index ?? undefined);
-  const est = cachedEstimate(state, node, test);
+  // Without a graph both plans left are exact and read the payloads once anyway: sampling them
+  // first would be wasted work (and billed). The count is reported once the plan has run.
+  const est: FilterEstimate =
+    index === undefined
+      ? uncounted(estimateMatches(node, state.indexes, state.size), state.size)
+      : cachedEstimate(state, node, test);
   info.payloadsChecked = est.payloadsChecked;
   const ef = Math.max(vector.options?.ef ?? index?.efSearch ?? k, k);
   const { plan } = chooseFilterPlan(est, state.size, ef, index !== undefined);
@@ -313,6 +324,15 @@ function queryFilter(state: CollectionState, spec: SearchSpec, k: number): Query
     },
   };
   return { predicate, info, planned };
+}
+
+/**
+ * An estimate made from the indexes alone (no payload read): their bound when they narrow, else
+ * unknown (0 to every live record), settled as an exact count when the query has run (vectorQuery).
+ */
+function uncounted(bound: number, live: number): FilterEstimate {
+  if (bound < live) return { matches: bound, low: bound, high: bound, from: "indexes", payloadsChecked: 0 };
+  return { matches: live, low: 0, high: live, from: "count", payloadsChecked: 0 };
 }
 
 /** The filter's match set (through the payload indexes when they narrow it), reported in `info`. */

@@ -132,8 +132,8 @@ function candidateChunks(opts: FlatSearchOptions, count: number, chunk: number):
   return () => {
     let n = 0;
     for (; s < count && n < chunk; s++) {
-      // A selective predicate can test the whole collection before the chunk fills.
-      if ((s & (DEADLINE_STRIDE * 64 - 1)) === 0) opts.deadline?.check();
+      // A selective predicate can test the whole collection before the chunk fills (DEADLINE_STRIDE is a power of 2).
+      if ((s & (DEADLINE_STRIDE - 1)) === 0) opts.deadline?.check();
       if (live[s] === 1 && accept(s)) buf[n++] = s;
     }
     return buf.subarray(0, n);
