@@ -3,7 +3,7 @@
 // --queries and --filter-selectivity (see ann.ts); `hnsw-profile` takes --part, --ef, --queries, --passes;
 // `server --part compat` measures only Quiver's own route against its Qdrant- and Chroma-compatible ones.
 // The comparisons tune every engine on one part of the queries and score it on the rest (split.ts).
-// `scale` takes --n, --dim, --queries and --engines (see scale.ts).
+// `scale` takes --n, --dim, --queries and --engines (see scale.ts); `cluster-storage` --n, --dim, --repeats.
 
 import { runKernelBench } from "./kernels.js";
 import { runAnnBench, type AnnBenchOptions } from "./ann.js";
@@ -19,6 +19,7 @@ import { runRuntimesBench } from "./runtimes.js";
 import { runSparseBench } from "./sparse.js";
 import { runBrowserBench } from "./browser.js";
 import { runScaleBench } from "./scale.js";
+import { runClusterStorageBench } from "./cluster-storage.js";
 
 /** The command line: the ANN bench's options plus what the other sub-commands take. */
 interface BenchArgs extends AnnBenchOptions {
@@ -108,6 +109,7 @@ const BENCHES: Record<string, (args: BenchArgs) => Promise<void>> = {
   images: (a) => runImageBench({ perClass: a.perClass, ingest: a.ingest, json: a.json }),
   scale: (a) =>
     runScaleBench({ n: a.n, dim: a.dim, queries: a.queries, engines: a.engines, child: a.child, json: a.json }),
+  "cluster-storage": (a) => runClusterStorageBench({ n: a.n, dim: a.dim, repeats: a.repeats, json: a.json }),
 };
 
 async function main(): Promise<void> {

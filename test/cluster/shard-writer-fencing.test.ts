@@ -49,6 +49,7 @@ it("an append whose answer was lost is acknowledged when the log names its batch
     head: (log) => coordinator.head(log),
     read: (log, from, limit) => coordinator.read(log, from, limit),
     subscribe: (log, onChange) => coordinator.subscribe(log, onChange),
+    trim: (log, through, guard) => coordinator.trim(log, through, guard),
     append: async (log, head, entry) => {
       if (mode === "fail") throw new QuiverError("UNAVAILABLE", "etcd did not answer");
       const result = await coordinator.append(log, head, entry);
