@@ -29,7 +29,6 @@ import { Writer } from "./writer.js";
 import { GroupReservation } from "./reserve.js";
 import type { GrowHook } from "../core/vectors/slab.js";
 import type { ParallelSearch, SearchThreads } from "../core/index/hnsw/parallel.js";
-import { parallelReads } from "./parallel-reads.js";
 
 export interface DatabaseOptions {
   /** Checkpoint once the WAL grows past this many bytes (default 64 MiB). */
@@ -466,6 +465,8 @@ export class Database implements DatabaseApi {
     if (!threads) return;
     const warn = (m: string) => this.options.onWarning?.(m);
     try {
+      // Loaded only with threads: a bundle of the core (browsers, workers) never carries it.
+      const { parallelReads } = await import("./parallel-reads.js");
       this.parallel = await parallelReads(threads, this.env.hnsw, this.collections, warn);
     } catch (e) {
       // The caller (the entry's open()) stops the threads.

@@ -28,12 +28,14 @@ class Thread {
 
   constructor(index: number) {
     this.worker = new Worker(new URL("./search-thread.js", import.meta.url), { name: `quiver-search-${index}` });
-    // Idle threads must not keep a process alive: a database left open still lets a script end.
+    // Idle threads must not keep a process alive (a database left open still lets a script end); a
+    // thread with a search in flight must (Deno ends a test whose only pending work is an unref'd worker).
     this.worker.unref();
     this.worker.on("message", (m: { seq: number; found?: number; error?: { code: ErrorCode; message: string } }) => {
       const p = this.pending.get(m.seq);
       if (!p) return;
       this.pending.delete(m.seq);
+      if (this.pending.size === 0) this.worker.unref();
       if (m.error) p.reject(new QuiverError(m.error.code, `search thread ${index}: ${m.error.message}`));
       else p.resolve(m.found!);
     });
@@ -82,6 +84,7 @@ export class NodeSearchThreads implements SearchThreads {
     }
     const seq = ++this.seq;
     return new Promise((resolve, reject) => {
+      if (t.pending.size === 0) t.worker.ref();
       t.pending.set(seq, { resolve, reject });
       t.worker.postMessage({ seq, id, call: [call.hdr, call.lane, call.k, call.ef, call.filterMode] });
     });
