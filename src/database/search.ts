@@ -9,7 +9,7 @@
 import { QuiverError } from "../core/errors/errors.js";
 import { flatSearch } from "../core/index/flat/flat-search.js";
 import type { SlotBitmap } from "../core/index/slot-bitmap.js";
-import { vectorSearch, type MatchSet, type SlotFilter } from "../core/query/plan/vector-plan.js";
+import { runHere, vectorSteps, type MatchSet, type PlanSteps, type SlotFilter } from "../core/query/plan/vector-plan.js";
 import { chooseFilterPlan, estimateFilter, type FilterEstimate } from "../core/query/plan/filter-estimate.js";
 import { estimateMatches } from "../core/query/plan/candidates.js";
 import { compileFilter, type PayloadPredicate } from "../core/query/filter/compile.js";
@@ -72,19 +72,26 @@ export interface RankedHit {
   group?: unknown;
 }
 
+/** A query's ranked hits and the plan that found them. */
+export interface Ranked {
+  hits: RankedHit[];
+  plan: QueryPlan;
+}
+
 /** Runs a text, vector or hybrid search and returns the first `needed` hits (or groups). */
-export function search(
-  state: CollectionState,
-  spec: SearchSpec,
-  needed: number,
-): { hits: RankedHit[]; plan: QueryPlan } {
+export function search(state: CollectionState, spec: SearchSpec, needed: number): Ranked {
+  return runHere(searchSteps(state, spec, needed));
+}
+
+/** search() in steps: yields its graph searches (PlanSteps), so they can run in search threads. */
+export function* searchSteps(state: CollectionState, spec: SearchSpec, needed: number): PlanSteps<Ranked> {
   const path = spec.groupBy !== undefined ? splitPath(spec.groupBy) : null;
   // Grouping deepens the ranking until it has enough groups, up to a bound on the work.
   const scanCap = Math.max(needed, spec.maxGroupScan ?? Number.POSITIVE_INFINITY);
   let depth = path ? Math.min(needed * 4, scanCap) : needed;
   for (;;) {
     spec.deadline?.check();
-    const r = rankOnce(state, spec, depth);
+    const r = yield* rankOnce(state, spec, depth);
     if (!path) return { hits: r.hits.slice(0, needed), plan: r.plan };
     const seen = new Set<string>();
     const out: RankedHit[] = [];
@@ -106,20 +113,20 @@ export function search(
   }
 }
 
-function rankOnce(
+function* rankOnce(
   state: CollectionState,
   spec: SearchSpec,
   k: number,
-): { hits: RankedHit[]; plan: QueryPlan; truncated: boolean } {
+): PlanSteps<{ hits: RankedHit[]; plan: QueryPlan; truncated: boolean }> {
   const filter = queryFilter(state, spec, k);
   const match = filter?.match;
   const filterInfo = filter?.info ?? { usedIndexes: false, payloadsChecked: 0 };
   const active = SOURCES.filter((name) => spec[name] !== undefined);
-  if (active.length === 1) return rankOne(state, spec, active[0], filter, k);
+  if (active.length === 1) return yield* rankOne(state, spec, active[0], filter, k);
 
   // Hybrid: every list at least `depth` deep, then each source scores the others' documents too.
   const depth = Math.max(k, spec.fusion.depth);
-  const v = spec.vector && vectorQuery(state, spec.vector, filter, depth, spec.deadline);
+  const v = spec.vector && (yield* vectorQuery(state, spec.vector, filter, depth, spec.deadline));
   const sp = spec.sparse && sparseQuery(state, spec.sparse, filter, depth, spec.deadline);
   const others = [...new Set([...(v?.slots ?? []), ...(sp?.slots ?? [])])];
   const t = spec.text ? textSearch(state, spec, depth, match?.bits, others) : undefined;
@@ -184,15 +191,15 @@ function rankOnce(
 }
 
 /** A query with a single source: its own ranking, scores and plan, unfused. */
-function rankOne(
+function* rankOne(
   state: CollectionState,
   spec: SearchSpec,
   source: SourceName,
   filter: QueryFilter | undefined,
   k: number,
-): { hits: RankedHit[]; plan: QueryPlan; truncated: boolean } {
+): PlanSteps<{ hits: RankedHit[]; plan: QueryPlan; truncated: boolean }> {
   let r: { slots: number[]; scores: number[]; plan: QueryPlan };
-  if (source === "vector") r = vectorQuery(state, spec.vector!, filter, k, spec.deadline);
+  if (source === "vector") r = yield* vectorQuery(state, spec.vector!, filter, k, spec.deadline);
   else if (source === "sparse") r = sparseQuery(state, spec.sparse!, filter, k, spec.deadline);
   else {
     const t = textSearch(state, spec, k, filter?.match?.bits);
@@ -244,13 +251,13 @@ function sparseQuery(
 }
 
 /** The top k of one named vector among the filter's matches, with the plan the planner chose. */
-function vectorQuery(
+function* vectorQuery(
   state: CollectionState,
   vector: NonNullable<SearchSpec["vector"]>,
   filter: QueryFilter | undefined,
   k: number,
   deadline: Deadline | undefined,
-): { slots: number[]; scores: number[]; plan: QueryPlan } {
+): PlanSteps<{ slots: number[]; scores: number[]; plan: QueryPlan }> {
   const named = state.vectors.get(vector.name);
   if (!named) throw new QuiverError("INTERNAL", `no vector ${vector.name}`);
   const source = {
@@ -261,7 +268,7 @@ function vectorQuery(
     index: named.index ?? null,
     graphAlways: named.spec.type === "hnsw",
   };
-  const r = vectorSearch(source, vector.query, {
+  const r = yield* vectorSteps(source, vector.query, {
     k,
     ...vector.options,
     match: filter?.match,

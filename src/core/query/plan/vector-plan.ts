@@ -3,9 +3,13 @@
 // the graph's candidates or in one exact pass, widening when too few hits come back, and an exact
 // fallback that makes "k hits whenever k records match" a guarantee. Returns the plan it used, for
 // query explanations.
+//
+// The planner is written as generators that yield each graph search they need (a GraphCall) and resume
+// with its hits: the same plan runs on the calling thread (runHere, HnswIndex.search) or with its graph
+// searches in search lanes of other threads (src/core/index/hnsw/parallel.ts), one code path for both.
 
 import { flatSearch } from "../../index/flat/flat-search.js";
-import type { HnswIndex, HnswSearchOptions } from "../../index/hnsw/hnsw.js";
+import type { HnswHits, HnswIndex, HnswSearchOptions } from "../../index/hnsw/hnsw.js";
 import { countAllowed, hasSlot, type SlotBitmap } from "../../index/slot-bitmap.js";
 import type { Deadline } from "../../util/deadline.js";
 import type { VectorSlab } from "../../vectors/slab.js";
@@ -20,6 +24,27 @@ const MAX_WIDENINGS = 2;
 /** Above this many live slots, a bitmap given without a count has its matches estimated from a sample of it. */
 const COUNT_SAMPLE_ABOVE = 65536;
 const COUNT_SAMPLE = 4096;
+
+/** One graph search a plan asks for; the driver resumes the plan with its hits. */
+export interface GraphCall {
+  index: HnswIndex;
+  query: Float32Array;
+  k: number;
+  opts: HnswSearchOptions;
+}
+
+/** A plan in steps: yields the graph searches it needs, returns its answer. */
+export type PlanSteps<T> = Generator<GraphCall, T, HnswHits>;
+
+/** Runs a plan with its graph searches on this thread. */
+export function runHere<T>(steps: PlanSteps<T>): T {
+  let step = steps.next();
+  while (!step.done) {
+    const c = step.value;
+    step = steps.next(c.index.search(c.query, c.k, c.opts));
+  }
+  return step.value;
+}
 
 export type AnnStrategy = "exact" | "exact-filtered" | "hnsw" | "hnsw-filtered" | "hnsw-acorn" | "hnsw-lazy";
 
@@ -88,6 +113,11 @@ export interface AnnResult {
  * plan.strategy; // "hnsw-acorn"
  */
 export function annSearch(index: HnswIndex, query: Float32Array, q: AnnQuery): AnnResult {
+  return runHere(annSteps(index, query, q));
+}
+
+/** annSearch() in steps (see PlanSteps). */
+export function* annSteps(index: HnswIndex, query: Float32Array, q: AnnQuery): PlanSteps<AnnResult> {
   const { k } = q;
   const ef = Math.max(q.ef ?? index.efSearch, k);
   const size = index.size;
@@ -110,7 +140,7 @@ export function annSearch(index: HnswIndex, query: Float32Array, q: AnnQuery): A
     }
     // Deletes (or many identical vectors) can leave a live node unreachable: the graph's answer must
     // still hold min(k, size) hits, so a short one is widened and then answered exactly, as for filters.
-    return graphSearch(index, query, k, ef, Math.min(k, size), plan, undefined, q.deadline) ?? exactOver({});
+    return (yield* graphSearch(index, query, k, ef, Math.min(k, size), plan, undefined, q.deadline)) ?? exactOver({});
   }
 
   if (q.filter === undefined) {
@@ -120,7 +150,7 @@ export function annSearch(index: HnswIndex, query: Float32Array, q: AnnQuery): A
     plan.matches = predicate.estimate;
     if (predicate.lazy && force !== "exact" && (force === "hnsw" || size >= ANN_MIN_RECORDS)) {
       plan.strategy = "hnsw-lazy";
-      const found = lazySearch(index, query, k, ef, predicate, plan, q.deadline);
+      const found = yield* lazySearch(index, query, k, ef, predicate, plan, q.deadline);
       if (found) return found;
       plan.fellBack = true;
     }
@@ -136,13 +166,13 @@ export function annSearch(index: HnswIndex, query: Float32Array, q: AnnQuery): A
   const acorn = size > 0 && matches / size < ACORN_BELOW;
   plan.strategy = acorn ? "hnsw-acorn" : "hnsw-filtered";
   const filter = { filter: q.filter, filterMode: acorn ? ("acorn" as const) : ("plain" as const) };
-  const found = graphSearch(index, query, k, ef, Math.min(k, matches), plan, filter, q.deadline);
+  const found = yield* graphSearch(index, query, k, ef, Math.min(k, matches), plan, filter, q.deadline);
   // The matching records were poorly connected (or the caller's count was high): scan them exactly.
   return found ?? exactOver({ allowed: q.filter });
 }
 
 /** Graph search widened (4x ef) until it finds `want` hits; null (plan.fellBack set) when it never does. */
-function graphSearch(
+function* graphSearch(
   index: HnswIndex,
   query: Float32Array,
   k: number,
@@ -151,12 +181,12 @@ function graphSearch(
   plan: AnnPlan,
   filter: Pick<HnswSearchOptions, "filter" | "filterMode"> | undefined,
   deadline: Deadline | undefined,
-): AnnResult | null {
+): PlanSteps<AnnResult | null> {
   const size = index.size;
   let curEf = ef;
   for (let attempt = 0; ; attempt++) {
     deadline?.check();
-    const r = index.search(query, k, { ef: curEf, ...filter });
+    const r = yield { index, query, k, opts: { ef: curEf, ...filter } };
     plan.ef = curEf;
     plan.visited += r.visited;
     if (r.slots.length >= want) return { slots: r.slots, scores: r.scores, plan };
@@ -173,7 +203,7 @@ function graphSearch(
  * The lazy filter's graph search: the ef · live / low best candidates, tested best first until k
  * pass; widened 4× (twice at most) while fewer pass; null when it never finds k.
  */
-function lazySearch(
+function* lazySearch(
   index: HnswIndex,
   query: Float32Array,
   k: number,
@@ -181,12 +211,12 @@ function lazySearch(
   lazy: SlotFilter,
   plan: AnnPlan,
   deadline: Deadline | undefined,
-): AnnResult | null {
+): PlanSteps<AnnResult | null> {
   const size = index.size;
   let width = Math.min(size, Math.ceil((ef * size) / Math.max(1, lazy.low)));
   for (let attempt = 0; ; attempt++) {
     deadline?.check();
-    const r = index.search(query, width, { ef: width });
+    const r = yield { index, query, k: width, opts: { ef: width } };
     plan.ef = width;
     plan.visited += r.visited;
     const slots: number[] = [];
@@ -268,11 +298,20 @@ export function vectorSearch(
   query: Float32Array,
   req: VectorSearchRequest,
 ): { slots: number[]; scores: number[]; plan: VectorSearchPlan } {
+  return runHere(vectorSteps(source, query, req));
+}
+
+/** vectorSearch() in steps (see PlanSteps). */
+export function* vectorSteps(
+  source: VectorSource,
+  query: Float32Array,
+  req: VectorSearchRequest,
+): PlanSteps<{ slots: number[]; scores: number[]; plan: VectorSearchPlan }> {
   const m = req.match;
   const predicate = m === undefined ? req.predicate : undefined;
   const candidates = m ? countAllowed(m.bits, source.live) : predicate ? predicate.estimate : source.count;
   if (source.index && !req.exact) {
-    const r = annSearch(source.index, query, {
+    const r = yield* annSteps(source.index, query, {
       k: req.k,
       ef: req.ef,
       filter: m?.bits,
