@@ -442,7 +442,8 @@ export class Database implements DatabaseApi {
   }
 
   private async maybeCheckpoint(): Promise<void> {
-    if (this.wal!.size < this.options.walMaxBytes) return;
+    // While one runs the WAL keeps growing; the first group after it ends starts the next.
+    if (this.wal!.size < this.options.walMaxBytes || this.checkpointing) return;
     try {
       await this.startCheckpoint();
     } catch (e) {
@@ -454,13 +455,15 @@ export class Database implements DatabaseApi {
   }
 
   /**
-   * Rotates the WAL and starts writing a checkpoint in the background. Runs inside the writer
-   * (between groups), so the taken deltas match the rotated WAL exactly. Returns the checkpoint's
-   * own outcome (wrapped, so that awaiting this does not wait for it) for callers who asked for one;
-   * `checkpointing` settles either way, after reporting a failure as a warning.
+   * Rotates the WAL and starts writing a checkpoint in the background (checkpoint.ts). Runs inside
+   * the writer (between groups), so the snapshot matches the rotated WAL exactly, and only when no
+   * checkpoint is running (two never overlap: callers wait for `checkpointing` outside the writer,
+   * so writes go on meanwhile). Returns the checkpoint's own outcome (wrapped, so that awaiting this
+   * does not wait for it) for callers who asked for one; `checkpointing` settles either way, after
+   * reporting a failure as a warning.
    */
   private async startCheckpoint(): Promise<{ done: Promise<void> }> {
-    if (this.checkpointing) await this.checkpointing;
+    if (this.checkpointing) throw new QuiverError("INTERNAL", "a checkpoint started while another was running");
     // A poisoned writer (failed fsync, a logged write that did not apply, a checkpoint whose outcome
     // is unknown) may have memory that differs from the log, and an unknown checkpoint has consumed
     // deltas it never published: a checkpoint now could drop WAL files holding acknowledged writes.
@@ -512,8 +515,12 @@ export class Database implements DatabaseApi {
   /** Writes a checkpoint now and waits for it; rejects when it fails (e.g. IO on a full disk). Useful before a backup. */
   async checkpoint(): Promise<void> {
     this.#ensureWritable();
-    const { done } = await this.writer.exclusive(() => this.startCheckpoint());
-    await done;
+    for (;;) {
+      // A running checkpoint (an automatic one) may not hold every write made before this call.
+      await this.checkpointing;
+      const started = await this.writer.exclusive(async () => (this.checkpointing ? null : this.startCheckpoint()));
+      if (started) return started.done;
+    }
   }
 
   /** Finishes pending writes, writes a final checkpoint, and releases the directory. */
@@ -524,8 +531,9 @@ export class Database implements DatabaseApi {
     clearInterval(this.refreshTimer);
     await this.refreshing;
     try {
+      // A running checkpoint is finished first; the final one then covers what it did not.
+      await this.checkpointing;
       if (!this.readOnly && !this.writer.poisoned && this.seq > this.checkpointSeq) {
-        if (this.checkpointing) await this.checkpointing;
         await this.startCheckpoint().catch((e) => this.options.onWarning?.(`final checkpoint failed: ${String(e)}`));
       }
       if (this.checkpointing) await this.checkpointing;

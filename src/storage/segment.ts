@@ -20,7 +20,7 @@
  */
 import { QuiverError } from "../core/errors/errors.js";
 import { readRecord, writeRecord, type StoredRecord } from "./record-codec.js";
-import { ByteReader, ByteWriter } from "./codec.js";
+import { ByteReader, ByteWriter, CHUNK_BYTES, joinChunks } from "./codec.js";
 import { crc32c } from "./crc32c.js";
 
 const MAGIC = 0x47455351; // "QSEG"
@@ -39,16 +39,45 @@ export interface SegmentContent {
 }
 
 export function encodeSegment(seg: SegmentContent): Uint8Array {
+  return joinChunks(segmentChunks(seg.uid, seg.deleted, seg.records, seg.records.length));
+}
+
+/**
+ * A segment's bytes as chunks of about CHUNK_BYTES, produced on demand: a checkpoint writes a large
+ * segment in slices, reading `records` (exactly `count` of them) only as each chunk is needed.
+ */
+export function* segmentChunks(
+  uid: string,
+  deleted: readonly string[],
+  records: Iterable<StoredRecord>,
+  count: number,
+): Generator<Uint8Array> {
   const w = new ByteWriter(1 << 16);
-  w.u32(MAGIC).u32(VERSION);
-  w.str(seg.uid).u32(seg.deleted.length);
-  for (const id of seg.deleted) w.str(id);
-  w.u32(seg.records.length);
-  for (const r of seg.records) writeRecord(w, r);
-  const bodyLength = w.length - 8;
-  const crc = crc32c(w.finish());
-  w.u64(bodyLength).u32(crc).u32(END);
-  return w.finish();
+  let crc = 0;
+  let emitted = 0;
+  const drain = (): Uint8Array => {
+    const bytes = w.drain();
+    crc = crc32c(bytes, 0, bytes.length, crc);
+    emitted += bytes.length;
+    return bytes;
+  };
+  w.u32(MAGIC).u32(VERSION).str(uid).u32(deleted.length);
+  for (const id of deleted) {
+    w.str(id);
+    if (w.length >= CHUNK_BYTES) yield drain();
+  }
+  w.u32(count);
+  let written = 0;
+  for (const r of records) {
+    writeRecord(w, r);
+    written++;
+    if (w.length >= CHUNK_BYTES) yield drain();
+  }
+  if (written !== count) throw new QuiverError("INTERNAL", `segment of ${uid}: ${written} records, ${count} announced`);
+  const bodyLength = emitted + w.length - 8;
+  const last = drain();
+  const footer = new ByteWriter(FOOTER_BYTES).u64(bodyLength).u32(crc).u32(END).finish();
+  yield joinChunks([last, footer]);
 }
 
 export function decodeSegment(data: Uint8Array, name: string): SegmentContent {
