@@ -3,7 +3,8 @@
 // --queries and --filter-selectivity (see ann.ts); `hnsw-profile` takes --part, --ef, --queries, --passes;
 // `server --part compat` measures only Quiver's own route against its Qdrant- and Chroma-compatible ones.
 // The comparisons tune every engine on one part of the queries and score it on the rest (split.ts).
-// `scale` takes --n, --dim, --queries and --engines (see scale.ts).
+// `scale` takes --n, --dim, --queries and --engines (see scale.ts); `scale --part checkpoint` measures
+// write latency during checkpoints alone, with --repeats and --baseline DIR (see scale-checkpoint.ts).
 
 import { runKernelBench } from "./kernels.js";
 import { runAnnBench, type AnnBenchOptions } from "./ann.js";
@@ -19,6 +20,7 @@ import { runRuntimesBench } from "./runtimes.js";
 import { runSparseBench } from "./sparse.js";
 import { runBrowserBench } from "./browser.js";
 import { runScaleBench } from "./scale.js";
+import { runCheckpointBench } from "./scale-checkpoint.js";
 
 /** The command line: the ANN bench's options plus what the other sub-commands take. */
 interface BenchArgs extends AnnBenchOptions {
@@ -37,6 +39,7 @@ interface BenchArgs extends AnnBenchOptions {
   dim?: number;
   umapSeconds?: number;
   traceDir?: string;
+  baseline?: string;
 }
 
 const numberList = (s: string | undefined): number[] =>
@@ -71,6 +74,7 @@ function parseArgs(argv: string[]): BenchArgs {
     else if (a === "--dim") args.dim = Number(argv[++i]);
     else if (a === "--umap-seconds") args.umapSeconds = Number(argv[++i]);
     else if (a === "--trace") args.traceDir = argv[++i];
+    else if (a === "--baseline") args.baseline = argv[++i];
     else if (!a.startsWith("-")) args.command = a;
     else throw new Error(`unknown option ${a}`);
   }
@@ -107,7 +111,17 @@ const BENCHES: Record<string, (args: BenchArgs) => Promise<void>> = {
   sparse: (a) => runSparseBench({ data: a.data, json: a.json, repeats: a.repeats }),
   images: (a) => runImageBench({ perClass: a.perClass, ingest: a.ingest, json: a.json }),
   scale: (a) =>
-    runScaleBench({ n: a.n, dim: a.dim, queries: a.queries, engines: a.engines, child: a.child, json: a.json }),
+    a.parts?.includes("checkpoint")
+      ? runCheckpointBench({
+          n: a.n ?? 200_000,
+          dim: a.dim ?? 128,
+          queries: 1,
+          repeats: a.repeats,
+          baseline: a.baseline,
+          json: a.json,
+          child: a.child ? JSON.parse(a.child) : undefined,
+        })
+      : runScaleBench({ n: a.n, dim: a.dim, queries: a.queries, engines: a.engines, child: a.child, json: a.json }),
 };
 
 async function main(): Promise<void> {
