@@ -118,6 +118,8 @@ export class Database implements DatabaseApi {
   readonly #host: CollectionHost;
   private closed = false;
   private checkpointing: Promise<void> | null = null;
+  /** Set by close(): the outcome of its final checkpoint (resolved when none was needed). */
+  private finalCheckpoint: Promise<void> | null = null;
   private walNumbers: number[];
   /** Set on a read-only database: follows the writer's files. */
   private follower: Follower | null = null;
@@ -518,7 +520,11 @@ export class Database implements DatabaseApi {
     for (;;) {
       // A running checkpoint (an automatic one) may not hold every write made before this call.
       await this.checkpointing;
-      const started = await this.writer.exclusive(async () => (this.checkpointing ? null : this.startCheckpoint()));
+      // close() came first: its final checkpoint covers every write made before this call.
+      if (this.closed) return this.finalCheckpoint!;
+      const started = await this.writer.exclusive(async () =>
+        this.checkpointing || this.closed ? null : this.startCheckpoint(),
+      );
       if (started) return started.done;
     }
   }
@@ -527,17 +533,31 @@ export class Database implements DatabaseApi {
   async close(): Promise<void> {
     if (this.closed) return;
     await this.writer.idle();
+    let settleFinal!: (outcome: Promise<void>) => void;
+    this.finalCheckpoint = new Promise<void>((resolve) => (settleFinal = resolve));
+    this.finalCheckpoint.catch(() => undefined); // reported through onWarning; checkpoint() callers see it too
     this.closed = true;
     clearInterval(this.refreshTimer);
     await this.refreshing;
     try {
-      // A running checkpoint is finished first; the final one then covers what it did not.
-      await this.checkpointing;
+      // Checkpoints running, or queued in the writer by checkpoint(), finish first; the final one
+      // then covers what they did not.
+      for (;;) {
+        await this.writer.idle();
+        if (!this.checkpointing) break;
+        await this.checkpointing;
+      }
       if (!this.readOnly && !this.writer.poisoned && this.seq > this.checkpointSeq) {
-        await this.startCheckpoint().catch((e) => this.options.onWarning?.(`final checkpoint failed: ${String(e)}`));
+        try {
+          settleFinal((await this.startCheckpoint()).done);
+        } catch (e) {
+          this.options.onWarning?.(`final checkpoint failed: ${String(e)}`);
+          settleFinal(Promise.reject(e));
+        }
       }
       if (this.checkpointing) await this.checkpointing;
     } finally {
+      settleFinal(Promise.resolve());
       await this.wal?.close().catch(() => undefined);
       for (const c of this.collections.values()) c.dispose();
       await this.lock.release();
