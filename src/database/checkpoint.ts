@@ -22,6 +22,10 @@
  * may be removed, so a failure from there on throws `CheckpointOutcomeUnknown`, and the database
  * stops writing until a reopen reads whichever manifest is on disk.
  *
+ * The slices run between macrotasks: with a file system, each write's I/O gives them their turn; a
+ * Directory whose calls all resolve as microtasks (the in-memory one) runs them when the caller
+ * next yields to the event loop.
+ *
  * Why chunks on the event loop rather than a worker thread: the records and graphs live in the
  * writer's memory (JS objects, one WebAssembly memory per named vector), so handing them to a
  * worker would copy them first, the cost this avoids; and the database layer runs where no worker
