@@ -4,7 +4,8 @@
 // `server --part compat` measures only Quiver's own route against its Qdrant- and Chroma-compatible ones.
 // The comparisons tune every engine on one part of the queries and score it on the rest (split.ts).
 // `scale` takes --n, --dim, --queries and --engines (see scale.ts); `scale --part checkpoint` measures
-// write latency during checkpoints alone, with --repeats and --baseline DIR (see scale-checkpoint.ts).
+// write latency during checkpoints alone, with --repeats and --baseline DIR (see scale-checkpoint.ts);
+// `cluster-storage` takes --n, --dim, --repeats.
 
 import { runKernelBench } from "./kernels.js";
 import { runAnnBench, type AnnBenchOptions } from "./ann.js";
@@ -21,6 +22,7 @@ import { runSparseBench } from "./sparse.js";
 import { runBrowserBench } from "./browser.js";
 import { runScaleBench } from "./scale.js";
 import { runCheckpointBench } from "./scale-checkpoint.js";
+import { runClusterStorageBench } from "./cluster-storage.js";
 
 /** The command line: the ANN bench's options plus what the other sub-commands take. */
 interface BenchArgs extends AnnBenchOptions {
@@ -122,6 +124,7 @@ const BENCHES: Record<string, (args: BenchArgs) => Promise<void>> = {
           child: a.child ? JSON.parse(a.child) : undefined,
         })
       : runScaleBench({ n: a.n, dim: a.dim, queries: a.queries, engines: a.engines, child: a.child, json: a.json }),
+  "cluster-storage": (a) => runClusterStorageBench({ n: a.n, dim: a.dim, repeats: a.repeats, json: a.json }),
 };
 
 async function main(): Promise<void> {

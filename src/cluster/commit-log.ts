@@ -4,6 +4,7 @@
  * LocalCoordinator (one process) and EtcdCoordinator (cluster/etcd/). `followLog` turns any of them
  * into an in-order, gap-free stream for a follower.
  */
+import { QuiverError } from "../core/errors/errors.js";
 
 /** One committed pointer: batch `seq` of a log is the object `objectKey` (about 150 bytes in etcd). */
 export interface LogEntry {
@@ -34,13 +35,39 @@ export interface CommitLog {
    * Rejects with UNAVAILABLE when the outcome is unknown: then read `expectedHead + 1` to learn it.
    */
   append(log: string, expectedHead: number, entry: Omit<LogEntry, "seq">): Promise<AppendResult>;
-  /** Entries with seq >= `fromSeq`, in order, at most `limit`. */
+  /**
+   * Entries with seq >= `fromSeq`, in order, at most `limit`. After a trim the first entry returned
+   * may have a seq above `fromSeq`: those before it were folded into a shard manifest.
+   */
   read(log: string, fromSeq: number, limit?: number): Promise<LogEntry[]>;
+  /**
+   * Deletes the pointers with seq <= `throughSeq` in one atomic step, only if the Catalog key
+   * `guard.key` is still at version `guard.version` (the shard manifest that folded them); returns
+   * whether it did. The head stays, so appends go on numbering from it.
+   */
+  trim(log: string, throughSeq: number, guard: { key: string; version: number }): Promise<boolean>;
   /**
    * Calls `onChange` after entries may have been appended to `log` (and after a lost connection is
    * back). A wake-up only: followLog reads what is new, so a missed or repeated call loses nothing.
    */
   subscribe(log: string, onChange: () => void): Promise<{ close(): Promise<void> }>;
+}
+
+/**
+ * The entries a follower needs next were trimmed (folded into a shard manifest by a compactor): it
+ * cannot go on from the log and must load the shard again from the manifest.
+ */
+export class LogTrimmed extends QuiverError {
+  constructor(
+    readonly log: string,
+    readonly applied: number,
+    readonly firstAvailable: number,
+  ) {
+    super(
+      "NOT_FOUND",
+      `${log}: entries ${applied + 1} to ${firstAvailable - 1} were trimmed; reload from the manifest`,
+    );
+  }
 }
 
 export interface LogFollower {
@@ -53,7 +80,8 @@ export interface LogFollower {
 
 /**
  * Delivers every entry of `log` after `afterSeq` to `onEntry`, one at a time, in seq order and with
- * no gap, including those appended later. A failing read (store unavailable) is reported to
+ * no gap, including those appended later. Entries trimmed before they were delivered are reported
+ * to `onError` as LogTrimmed (delivery cannot go on). A failing read (store unavailable) is reported to
  * `onError` and retried at the next wake-up; `onEntry` failing stops delivery at that entry, which is
  * retried too, so an entry is never skipped.
  */
@@ -83,7 +111,9 @@ export async function followLog(
     scheduled = false;
     while (pending && !closed) {
       pending = false;
-      for (const entry of await commitLog.read(log, applied + 1)) {
+      const entries = await commitLog.read(log, applied + 1);
+      if (entries.length > 0 && entries[0]!.seq > applied + 1) throw new LogTrimmed(log, applied, entries[0]!.seq);
+      for (const entry of entries) {
         if (closed || entry.seq !== applied + 1) break;
         await deliver(entry);
       }

@@ -16,6 +16,8 @@ interface LeaseState {
 
 export class LocalCoordinator implements CommitLog, LeaseService, Catalog {
   private readonly logs = new Map<string, LogEntry[]>();
+  /** Per log, the seq through which pointers were trimmed (the entries array keeps its numbering). */
+  private readonly trimmed = new Map<string, number>();
   private readonly epochs = new Map<string, number>();
   private readonly leases = new Map<string, LeaseState>();
   private readonly values = new Map<string, CatalogValue>();
@@ -42,7 +44,14 @@ export class LocalCoordinator implements CommitLog, LeaseService, Catalog {
 
   async read(log: string, fromSeq: number, limit = Number.POSITIVE_INFINITY): Promise<LogEntry[]> {
     const entries = this.logs.get(log) ?? [];
-    return entries.slice(Math.max(0, fromSeq - 1), Math.max(0, fromSeq - 1) + limit).map((e) => ({ ...e }));
+    const from = Math.max(0, fromSeq - 1, this.trimmed.get(log) ?? 0);
+    return entries.slice(from, from + limit).map((e) => ({ ...e }));
+  }
+
+  async trim(log: string, throughSeq: number, guard: { key: string; version: number }): Promise<boolean> {
+    if ((this.values.get(guard.key)?.version ?? 0) !== guard.version) return false;
+    this.trimmed.set(log, Math.max(this.trimmed.get(log) ?? 0, Math.min(throughSeq, await this.head(log))));
+    return true;
   }
 
   async subscribe(log: string, onChange: () => void): Promise<{ close(): Promise<void> }> {

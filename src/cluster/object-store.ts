@@ -5,6 +5,7 @@
  */
 import { QuiverError } from "../core/errors/errors.js";
 import { type Directory, writeFileAtomic } from "../storage/directory.js";
+import { sha256Hex } from "./batch.js";
 
 export interface ObjectInfo {
   key: string;
@@ -25,6 +26,22 @@ export interface ObjectStore {
   delete(key: string): Promise<void>;
   /** Every object whose key starts with `prefix`, in key order. */
   list(prefix: string): Promise<ObjectInfo[]>;
+}
+
+/**
+ * The bytes of `key`, which must hash to `sha256` (hex): a missing or mismatching object is CORRUPT
+ * (`what` names it in the message), an unreachable store UNAVAILABLE.
+ */
+export async function getVerified(
+  objects: ObjectStore,
+  key: string,
+  sha256: string,
+  what: string,
+): Promise<Uint8Array> {
+  const bytes = await objects.get(key);
+  if (bytes === null) throw new QuiverError("CORRUPT", `${what}: object ${key} is missing`);
+  if ((await sha256Hex(bytes)) !== sha256) throw new QuiverError("CORRUPT", `${what}: object ${key} fails its sha256`);
+  return bytes;
 }
 
 const KEY_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,511}$/;

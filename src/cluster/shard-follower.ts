@@ -2,12 +2,12 @@
  * A follower of one shard: follows its CommitLog in order, GETs each batch object, checks it against
  * the sha256 its entry names, and applies its operations to a collection (embedded or any other
  * CollectionApi). An unreadable or mismatching batch stops the follower at that seq, never skips it.
+ * A follower that starts from a shard manifest (shard-bootstrap.ts) follows from its appliedThrough.
  */
 import type { CollectionApi } from "../api/types.js";
-import { QuiverError } from "../core/errors/errors.js";
-import { decodeBatch, sha256Hex } from "./batch.js";
-import { type CommitLog, type LogFollower, followLog } from "./commit-log.js";
-import type { ObjectStore } from "./object-store.js";
+import { decodeBatch } from "./batch.js";
+import { type CommitLog, type LogEntry, type LogFollower, followLog } from "./commit-log.js";
+import { type ObjectStore, getVerified } from "./object-store.js";
 
 export async function followShard(
   log: string,
@@ -15,22 +15,21 @@ export async function followShard(
   objects: ObjectStore,
   collection: CollectionApi,
   onError?: (error: unknown) => void,
+  afterSeq = 0,
 ): Promise<LogFollower> {
-  return followLog(
-    commitLog,
-    log,
-    0,
-    async (entry) => {
-      const bytes = await objects.get(entry.objectKey);
-      if (bytes === null)
-        throw new QuiverError("CORRUPT", `${log} seq ${entry.seq}: batch ${entry.objectKey} is missing`);
-      if ((await sha256Hex(bytes)) !== entry.sha256)
-        throw new QuiverError("CORRUPT", `${log} seq ${entry.seq}: batch ${entry.objectKey} fails its sha256`);
-      for (const op of decodeBatch(bytes, entry.objectKey)) {
-        if (op.op === "upsert") await collection.upsert(op.records);
-        else await collection.delete(op.ids);
-      }
-    },
-    onError,
-  );
+  return followLog(commitLog, log, afterSeq, (entry) => applyEntry(log, entry, objects, collection), onError);
+}
+
+/** GETs the batch `entry` names, checks its sha256 and applies its operations in order. */
+export async function applyEntry(
+  log: string,
+  entry: LogEntry,
+  objects: ObjectStore,
+  collection: CollectionApi,
+): Promise<void> {
+  const bytes = await getVerified(objects, entry.objectKey, entry.sha256, `${log} seq ${entry.seq}`);
+  for (const op of decodeBatch(bytes, entry.objectKey)) {
+    if (op.op === "upsert") await collection.upsert(op.records);
+    else await collection.delete(op.ids);
+  }
 }

@@ -58,6 +58,10 @@ export class ShardWriter {
       return outcome.seq;
     }
     if (outcome.reason === "fenced") this.fencedBy = outcome.epoch;
+    // A conflict under this writer's own epoch: only it appends under that epoch, so the log moved
+    // through an earlier append of its own whose outcome it could not learn (the answer and the
+    // read-back both lost). Take the log's head, or every later write would conflict the same way.
+    else this.head = outcome.head;
     throw new QuiverError(
       "UNAVAILABLE",
       outcome.reason === "fenced"

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { Catalog } from "../../src/cluster/catalog.js";
-import { type CommitLog, type LogEntry, followLog } from "../../src/cluster/commit-log.js";
+import { type CommitLog, type LogEntry, LogTrimmed, followLog } from "../../src/cluster/commit-log.js";
 import type { LeaseService } from "../../src/cluster/lease.js";
 import { isQuiverError } from "../../src/core/errors/errors.js";
 
@@ -101,6 +101,64 @@ export function coordinationConformance(name: string, open: () => Promise<Coordi
       const stale = await c.append("shards/l/0", 3, entry(lease.epoch, 99));
       assert.deepEqual(stale, { committed: false, reason: "conflict", head: 5, epoch: lease.epoch });
       assert.equal(await c.head("shards/l/0"), 5);
+      await lease.release();
+    });
+
+    it("CommitLog: trim deletes pointers up to a seq only while the guarding Catalog key is at its version", async () => {
+      const { coordinator: c, ttlMs } = await open();
+      const lease = await c.acquire("shards/t/0", "node-a", ttlMs);
+      assert.ok(lease);
+      for (let n = 1; n <= 5; n++) await c.append("shards/t/0", n - 1, entry(lease.epoch, n));
+      assert.equal(await c.put("shards/t/0/manifest", "m1", 0), true);
+      assert.equal(await c.trim("shards/t/0", 3, { key: "shards/t/0/manifest", version: 0 }), false);
+      assert.deepEqual(
+        (await c.read("shards/t/0", 1)).map((e) => e.seq),
+        [1, 2, 3, 4, 5],
+        "a trim guarded by a stale version deletes nothing",
+      );
+      assert.equal(await c.trim("shards/t/0", 3, { key: "shards/t/0/manifest", version: 1 }), true);
+      assert.deepEqual(
+        (await c.read("shards/t/0", 1)).map((e) => e.seq),
+        [4, 5],
+      );
+      assert.equal(await c.head("shards/t/0"), 5, "the head stays");
+      assert.deepEqual(await c.append("shards/t/0", 5, entry(lease.epoch, 6)), { committed: true, seq: 6 });
+      assert.deepEqual(
+        (await c.read("shards/t/0", 2, 2)).map((e) => e.seq),
+        [4, 5],
+      );
+      await lease.release();
+    });
+
+    it("followLog: entries trimmed before delivery are reported as LogTrimmed, never skipped", async () => {
+      const { coordinator: c, ttlMs } = await open();
+      const lease = await c.acquire("shards/g/0", "node-a", ttlMs);
+      assert.ok(lease);
+      for (let n = 1; n <= 4; n++) await c.append("shards/g/0", n - 1, entry(lease.epoch, n));
+      assert.equal(await c.trim("shards/g/0", 2, { key: "shards/g/0/manifest", version: 0 }), true);
+      const seen: number[] = [];
+      let reported: unknown;
+      let resolveGap!: () => void;
+      const gap = new Promise<void>((resolve) => {
+        resolveGap = resolve;
+      });
+      const follower = await followLog(
+        c,
+        "shards/g/0",
+        0,
+        async (e) => {
+          seen.push(e.seq);
+        },
+        (error) => {
+          reported = error;
+          resolveGap();
+        },
+      );
+      await gap;
+      await follower.close();
+      assert.ok(reported instanceof LogTrimmed, String(reported));
+      assert.equal(reported.firstAvailable, 3);
+      assert.deepEqual(seen, []);
       await lease.release();
     });
 

@@ -1,7 +1,8 @@
 /**
  * The shard writer's fencing and unknown outcomes, on the process-local coordinator (fake clock) and
  * a memory object store: a paused writer whose lease another took cannot commit (and stays fenced),
- * a commit whose answer was lost is recognised from the log, a failed PUT is not acknowledged.
+ * a commit whose answer was lost is recognised from the log (or, when the log could not be read
+ * either, leaves the writer able to go on), a failed PUT is not acknowledged.
  */
 import assert from "node:assert/strict";
 import { it } from "node:test";
@@ -49,6 +50,7 @@ it("an append whose answer was lost is acknowledged when the log names its batch
     head: (log) => coordinator.head(log),
     read: (log, from, limit) => coordinator.read(log, from, limit),
     subscribe: (log, onChange) => coordinator.subscribe(log, onChange),
+    trim: (log, through, guard) => coordinator.trim(log, through, guard),
     append: async (log, head, entry) => {
       if (mode === "fail") throw new QuiverError("UNAVAILABLE", "etcd did not answer");
       const result = await coordinator.append(log, head, entry);
@@ -63,6 +65,44 @@ it("an append whose answer was lost is acknowledged when the log names its batch
   mode = "ok";
   assert.equal(await writer.write(batchOps(LOG, 1)), 2);
   assert.equal(await coordinator.head(LOG), 2);
+});
+
+it("an append that committed while its answer and the log were both unreachable does not wedge the writer", async () => {
+  const coordinator = new LocalCoordinator();
+  const objects = new DirectoryObjectStore(new MemoryDirectory());
+  const lease = await coordinator.acquire(LOG, "a", 60_000);
+  assert.ok(lease);
+  let blind = true;
+  const unavailable = () => new QuiverError("UNAVAILABLE", "etcd did not answer");
+  const flaky: CommitLog = {
+    head: (log) => coordinator.head(log),
+    subscribe: (log, onChange) => coordinator.subscribe(log, onChange),
+    trim: (log, through, guard) => coordinator.trim(log, through, guard),
+    read: async (log, from, limit) => {
+      if (blind) throw unavailable();
+      return coordinator.read(log, from, limit);
+    },
+    append: async (log, head, entry) => {
+      const result = await coordinator.append(log, head, entry);
+      if (blind) throw unavailable();
+      return result;
+    },
+  };
+  const writer = await ShardWriter.open(LOG, lease, flaky, objects);
+  // Committed as seq 1, but the writer cannot know: UNAVAILABLE (outcome unknown), as documented.
+  await assert.rejects(writer.write(batchOps(LOG, 0)), (e) => isQuiverError(e, "UNAVAILABLE"));
+  blind = false;
+  // The next append meets the moved head: not written, and the writer takes the log's head...
+  await assert.rejects(
+    writer.write(batchOps(LOG, 1)),
+    (e) => isQuiverError(e, "UNAVAILABLE") && /moved/.test(String(e)),
+  );
+  // ...so the one after commits after it.
+  assert.equal(await writer.write(batchOps(LOG, 1)), 2);
+  assert.deepEqual(
+    (await coordinator.read(LOG, 1)).map((e) => e.seq),
+    [1, 2],
+  );
 });
 
 it("a batch the object store refused is not committed nor acknowledged", async () => {

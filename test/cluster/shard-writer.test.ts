@@ -10,13 +10,12 @@ import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { after, before, it } from "node:test";
-import type { CollectionApi } from "../../src/api/types.js";
 import { EtcdCoordinator } from "../../src/cluster/etcd/etcd-coordinator.js";
 import { S3ObjectStore } from "../../src/cluster/s3/s3-object-store.js";
 import { followShard } from "../../src/cluster/shard-follower.js";
 import { open } from "../../src/index.js";
 import { EtcdMember, S3Stand } from "../support/cluster-services.js";
-import { DIM, type Expected, replay } from "../support/shard-workload.js";
+import { DIM, replay, stateOf } from "../support/shard-workload.js";
 
 const TRIALS = process.env.QUIVER_LONG === "1" ? 20 : 4;
 const CHILD = fileURLToPath(new URL("./writer-child.js", import.meta.url));
@@ -54,18 +53,6 @@ async function killedWriter(prefix: string, log: string, minAcks: number, extraM
   const acked = [...out.matchAll(/^ack (\d+) (\d+)$/gm)].map((m) => Number(m[1]));
   const tried = [...out.matchAll(/^try (\d+)$/gm)].map((m) => Number(m[1]));
   return { acked, inFlight: tried.length > acked.length ? tried[tried.length - 1] : null };
-}
-
-async function stateOf(collection: CollectionApi): Promise<Map<string, Expected>> {
-  const state = new Map<string, Expected>();
-  let cursor: string | undefined;
-  do {
-    const page = await collection.scroll({ cursor, limit: 500, withPayload: true, withVectors: true });
-    for (const r of page.records)
-      state.set(r.id, { vector: Array.from(r.vectors?.v as ArrayLike<number>), payload: r.payload ?? {} });
-    cursor = page.nextCursor ?? undefined;
-  } while (cursor);
-  return state;
 }
 
 it(`kill -9 of the shard writer at random points loses no acknowledged write (${TRIALS} trials)`, async () => {

@@ -3,6 +3,7 @@
  * pure function of (log, i), so the checker can replay exactly what a killed writer acknowledged.
  * Every batch upserts three records; every fourth also deletes a record of an earlier batch.
  */
+import type { CollectionApi } from "../../src/api/types.js";
 import type { BatchOp } from "../../src/cluster/batch.js";
 
 export const DIM = 4;
@@ -38,5 +39,18 @@ export function replay(log: string, indexes: number[]): Map<string, Expected> {
         for (const r of op.records)
           state.set(r.id, { vector: Array.from(r.vector as number[]), payload: r.payload ?? {} });
     }
+  return state;
+}
+
+/** A collection's whole state (vector "v" and payload of every record), to compare with `replay`. */
+export async function stateOf(collection: CollectionApi): Promise<Map<string, Expected>> {
+  const state = new Map<string, Expected>();
+  let cursor: string | undefined;
+  do {
+    const page = await collection.scroll({ cursor, limit: 500, withPayload: true, withVectors: true });
+    for (const r of page.records)
+      state.set(r.id, { vector: Array.from(r.vectors?.v as ArrayLike<number>), payload: r.payload ?? {} });
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
   return state;
 }

@@ -5,7 +5,7 @@
  *   <name>/owner          holder id, bound to the holder's etcd lease (gone when the lease expires)
  *   <name>/epoch          bumped in the transaction that writes owner; compared by every append
  *   <name>/head           last committed seq of the log <name>
- *   <name>/wal/<seq:012>  one LogEntry as JSON
+ *   <name>/wal/<seq:012>  one LogEntry as JSON (deleted by trim once a shard manifest folds it)
  *   <catalog key>         Catalog values (their etcd `version` is the Catalog version)
  *
  * A request etcd does not answer within `callTimeoutMs` (member down, no quorum) rejects with
@@ -78,6 +78,17 @@ export class EtcdCoordinator implements CommitLog, LeaseService, Catalog {
       .sort("Key", "Ascend");
     const values = await etcd(`read of ${log}`, () => (limit === undefined ? query : query.limit(limit)).strings());
     return Object.values(values).map((text) => JSON.parse(text) as LogEntry);
+  }
+
+  async trim(log: string, throughSeq: number, guard: { key: string; version: number }): Promise<boolean> {
+    if (throughSeq < 1) return true;
+    const result = await etcd(`trim of ${log}`, () =>
+      this.kv
+        .if(guard.key, "Version", "==", guard.version)
+        .then(this.kv.delete().inRange({ start: seqKey(log, 1), end: seqKey(log, throughSeq + 1) }))
+        .commit(),
+    );
+    return result.succeeded;
   }
 
   async subscribe(log: string, onChange: () => void): Promise<{ close(): Promise<void> }> {

@@ -1,0 +1,156 @@
+/**
+ * The indexer/compactor of one shard: folds the log range after the manifest's appliedThrough into
+ * the manifest's segments and commits the result as the next manifest.
+ *
+ *   1. read the manifest (and its Catalog version v) and the log head;
+ *   2. open the sealed state as an embedded database (shard-image.ts) and apply the batches
+ *      appliedThrough+1 .. head (or up to `maxBatches` of them) in order;
+ *   3. checkpoint it: the embedded database writes the change as one new segment (upserts, plus the
+ *      ids deleted since as tombstones, so a delete of a record in an older segment is honoured when
+ *      the segments are applied in order), or, past `maxSegments`, one full segment of the live
+ *      records only (a rewrite that drops the tombstones); and the graph file of the whole state;
+ *   4. PUT those files as immutable objects under fresh keys;
+ *   5. commit the manifest by compare-and-set on version v; then, and only then,
+ *   6. trim the log pointers up to the new appliedThrough (guarded by the new manifest's version).
+ *
+ * A crash anywhere leaves either the old manifest (the new objects are unreferenced: garbage
+ * collection removes them) or the new one with pointers still untrimmed (the next run trims them).
+ * The compare-and-set is the fence: a compactor commits only over the exact manifest it folded from,
+ * so a stale or paused one is either still right or rejected. The Lease the caller holds keeps one
+ * compactor per shard at a time (so they do not waste work on lost races); a compactor whose lease
+ * was lost, or whose PUTs are older than `maxCommitDelayMs` (keep it under the GC grace period, so no
+ * object it references could have been collected), does not commit.
+ */
+import type { CollectionSchema } from "../core/schema/schema.js";
+import { QuiverError } from "../core/errors/errors.js";
+import { decodeSegment } from "../storage/segment.js";
+import { sha256Hex } from "./batch.js";
+import type { Catalog } from "./catalog.js";
+import type { CommitLog } from "./commit-log.js";
+import type { HeldLease } from "./lease.js";
+import { type ObjectStore, getVerified } from "./object-store.js";
+import { type FetchVerified, openShardImage, sealedFiles } from "./shard-image.js";
+import { applyEntry } from "./shard-follower.js";
+import {
+  type ShardManifest,
+  type ShardSegment,
+  commitShardManifest,
+  manifestKey,
+  readShardManifest,
+} from "./shard-manifest.js";
+
+export interface CompactorOptions {
+  log: string;
+  schema: CollectionSchema;
+  commitLog: CommitLog;
+  catalog: Catalog;
+  objects: ObjectStore;
+  /** The compactor's lease on `compactorLease(log)`, held and renewed by the caller. */
+  lease: HeldLease;
+  /**
+   * Fold at most this many batches per run (default 10,000: their pointers are read from etcd in one
+   * response of about 2 MB, and the next run takes the rest).
+   */
+  maxBatches?: number;
+  /** Rewrite the shard as one segment once it would have more than this many (default 8). */
+  maxSegments?: number;
+  /** Give up without committing when the first PUT is older than this (default 5 min). */
+  maxCommitDelayMs?: number;
+  /** How sealed objects are read (default: straight from `objects`; a SegmentCache's `get` to cache them). */
+  fetch?: FetchVerified;
+  /** Called between steps (for fault tests): "folded", "uploaded", "committed". */
+  onStep?: (step: "folded" | "uploaded" | "committed") => void | Promise<void>;
+  now?: () => number;
+}
+
+export type CompactionResult =
+  | { committed: true; manifest: ShardManifest; trimmed: boolean }
+  | { committed: false; reason: "up to date" | "lost the race" | "lease lost" | "too slow"; manifest: ShardManifest };
+
+/** The Lease name that keeps one compactor per shard. */
+export const compactorLease = (log: string): string => `${log}/compactor`;
+
+export async function compactShard(options: CompactorOptions): Promise<CompactionResult> {
+  const { log, commitLog, catalog, objects } = options;
+  const now = options.now ?? Date.now;
+  const fetch = options.fetch ?? ((key, sha256) => getVerified(objects, key, sha256, `${log} segment`));
+  const { manifest, version } = await readShardManifest(catalog, log);
+  const from = manifest.appliedThrough + 1;
+  const head = await commitLog.head(log);
+  const to = Math.min(head, manifest.appliedThrough + (options.maxBatches ?? 10_000));
+  if (to < from) {
+    // A previous run may have committed and died before its trim: finish that.
+    if (version > 0) await commitLog.trim(log, manifest.appliedThrough, { key: manifestKey(log), version });
+    return { committed: false, reason: "up to date", manifest };
+  }
+  const entries = await commitLog.read(log, from, to - from + 1);
+  if (entries.length !== to - from + 1 || entries.some((e, i) => e.seq !== from + i))
+    throw new QuiverError(
+      "CORRUPT",
+      `${log}: the log does not hold seq ${from} to ${to} after manifest generation ${manifest.generation}`,
+    );
+
+  const image = await openShardImage(manifest, options.schema, fetch, { maxSegments: options.maxSegments ?? 8 });
+  let next: ShardManifest;
+  try {
+    for (const entry of entries) await applyEntry(log, entry, objects, image.collection);
+    const sealed = await sealedFiles(image);
+    await options.onStep?.("folded");
+
+    const generation = manifest.generation + 1;
+    const firstPut = now();
+    const fresh = (kind: string, ext: string): string => `${log}/${kind}/${generation}-${crypto.randomUUID()}.${ext}`;
+    const segments: ShardSegment[] = [];
+    for (const name of sealed.segments) {
+      const kept = image.segmentOf.get(name);
+      if (kept) {
+        segments.push({ ...kept, graphKey: null, graphSha256: null });
+        continue;
+      }
+      const bytes = await image.dir.read(name);
+      const key = fresh("segments", "qseg");
+      await objects.put(key, bytes);
+      const count = decodeSegment(bytes, key).records.length;
+      // A new segment folds everything since the previous kept one (all of the log when it is a rewrite).
+      const fromSeq = segments.length === 0 ? 1 : from;
+      segments.push({
+        key,
+        sha256: await sha256Hex(bytes),
+        count,
+        fromSeq,
+        toSeq: to,
+        graphKey: null,
+        graphSha256: null,
+      });
+    }
+    if (sealed.graph !== null && segments.length > 0) {
+      const bytes = await image.dir.read(sealed.graph);
+      const graphKey = fresh("graphs", "qidx");
+      await objects.put(graphKey, bytes);
+      segments[segments.length - 1] = { ...segments.at(-1)!, graphKey, graphSha256: await sha256Hex(bytes) };
+    }
+    next = {
+      generation,
+      appliedThrough: to,
+      segments,
+      image: { uid: sealed.uid, checkpointSeq: sealed.checkpointSeq },
+      committedAt: now(),
+    };
+    await options.onStep?.("uploaded");
+
+    if (now() - firstPut > (options.maxCommitDelayMs ?? 5 * 60_000))
+      return { committed: false, reason: "too slow", manifest };
+    try {
+      await options.lease.renew();
+    } catch {
+      return { committed: false, reason: "lease lost", manifest };
+    }
+    if (!(await commitShardManifest(catalog, log, version, next)))
+      return { committed: false, reason: "lost the race", manifest: (await readShardManifest(catalog, log)).manifest };
+  } finally {
+    await image.db.close();
+  }
+  await options.onStep?.("committed");
+  const trimmed = await commitLog.trim(log, next.appliedThrough, { key: manifestKey(log), version: version + 1 });
+  return { committed: true, manifest: next, trimmed };
+}
