@@ -3,17 +3,23 @@
 // (the image shrunk to 16 x 16, as a vector): recall@10 of an original's 4 copies, and same-class
 // recall@10 (among the images that are not the query's own copies: how many of its class's other
 // images are in the 10 nearest, out of at most 10), by exact cosine over the whole set. Speed: images
-// per wall-second of the wasm and CPU backends on 1 and 2 threads, interleaved over rounds; RSS. Then `ingest`: `--ingest N` generated JPEG files written to a
-// folder and ingested end to end (decode, thumbnail, embed, write) by ingestImages, as `quiver ingest` does.
+// per wall-second of the wasm and CPU backends on 1 and 2 threads, interleaved over rounds; RSS. Then `ingest`:
+// `--ingest N` generated JPEG files written to a folder and ingested end to end by the `quiver ingest` command in
+// a child process (decode, thumbnail, embed, write): images/s, peak RSS, database size. `--part ingest` runs only that.
 
-import { mkdtemp, rm, writeFile, mkdir } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { execFile } from "node:child_process";
+import { mkdtemp, rm, writeFile, mkdir, readdir, readFile, stat } from "node:fs/promises";
+import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { sceneSet, SCENE_CLASSES, drawScene, type SceneImage } from "./image-scenes.js";
 import { l2Normalize, resizeRgba, type RgbaImage } from "../src/embed/image.js";
 import { offlineImageEmbedder, type OfflineImageEmbedder } from "../src/embed/node/image-mobilenet.js";
 import { encodeJpeg } from "../src/embed/node/image-codec.js";
+
+const run = promisify(execFile);
 
 export interface ImageBenchOptions {
   /** Originals per class (default 2: 80 images with their copies). */
@@ -22,6 +28,8 @@ export interface ImageBenchOptions {
   ingest?: number;
   /** Interleaved rounds of the speed comparison (default 3). */
   rounds?: number;
+  /** Only the end-to-end ingest (`--part ingest`). */
+  ingestOnly?: boolean;
   json?: boolean;
 }
 
@@ -103,6 +111,12 @@ async function embedSpeed(embedder: OfflineImageEmbedder, images: RgbaImage[]) {
 const median = (xs: number[]) => Number(([...xs].sort((a, b) => a - b)[xs.length >> 1] ?? 0).toFixed(2));
 
 export async function runImageBench(opts: ImageBenchOptions = {}): Promise<void> {
+  if (opts.ingestOnly) {
+    const ingest = await ingestBench(opts.ingest ?? 1000);
+    if (opts.json) process.stdout.write(`${JSON.stringify({ ingest }, null, 2)}\n`);
+    else console.log({ ingest });
+    return;
+  }
   const set = sceneSet(SCENE_CLASSES.length, opts.perClass ?? 2);
   const images = set.map((s) => s.image);
   const embedder = offlineImageEmbedder();
@@ -145,10 +159,39 @@ export async function runImageBench(opts: ImageBenchOptions = {}): Promise<void>
   else console.log(result);
 }
 
-/** `n` generated JPEG files (128 px, all classes) in a fresh folder, ingested end to end into a fresh database. */
+/** Total bytes of the files under `dir`. */
+async function folderBytes(dir: string): Promise<number> {
+  let total = 0;
+  for (const e of await readdir(dir, { withFileTypes: true, recursive: true }))
+    if (e.isFile()) total += (await stat(join(e.parentPath, e.name))).size;
+  return total;
+}
+
+/** Runs `quiver <args>` as a user would, in a child process: its wall time, JSON answer, peak RSS and CPU time. */
+async function quiver(args: string[], usageFile: string) {
+  const cli = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
+  const preload = new URL("./child-usage.js", import.meta.url).href;
+  const t0 = performance.now();
+  const { stdout } = await run(process.execPath, ["--import", preload, cli, ...args], {
+    env: { ...process.env, QUIVER_BENCH_USAGE_FILE: usageFile },
+    maxBuffer: 64 << 20,
+  });
+  const seconds = (performance.now() - t0) / 1000;
+  const usage = JSON.parse(await readFile(usageFile, "utf8")) as { maxRssKB: number; cpuSeconds: number };
+  return {
+    seconds,
+    answer: JSON.parse(stdout) as { images: number; embedded: number },
+    peakRssMB: Math.round(usage.maxRssKB / 1024),
+    cpuSeconds: usage.cpuSeconds,
+  };
+}
+
+/**
+ * `n` generated JPEG files (128 px, all classes) written to a fresh folder, then `quiver ingest` of
+ * that folder into a fresh database with the offline embedder (one worker thread per core), timed
+ * from process start to exit (loading the network included); then the unchanged folder again.
+ */
 async function ingestBench(n: number): Promise<Record<string, number>> {
-  const { open } = await import("../src/index.js");
-  const { ingestImages, imageSchema } = await import("../src/embed/node/image-ingest.js");
   const dir = await mkdtemp(join(tmpdir(), "quiver-image-bench-"));
   try {
     await mkdir(join(dir, "images"));
@@ -159,31 +202,26 @@ async function ingestBench(n: number): Promise<Record<string, number>> {
         encodeJpeg(drawScene(cls, 100 + i), 85),
       );
     }
-    const db = await open(join(dir, "db"));
-    try {
-      const embedder = offlineImageEmbedder({ threads: 2 });
-      const coll = await db.createCollection("images", imageSchema(embedder.dim ?? 320));
-      const cpu0 = process.cpuUsage();
-      const t0 = performance.now();
-      const report = await ingestImages(coll, [join(dir, "images")], { embedder });
-      const wallS = (performance.now() - t0) / 1000;
-      const cpu = process.cpuUsage(cpu0);
-      const t1 = performance.now();
-      const again = await ingestImages(coll, [join(dir, "images")], { embedder });
-      await embedder.close();
-      return {
-        images: report.images,
-        embedded: report.embedded,
-        seconds: Number(wallS.toFixed(1)),
-        cpuSeconds: Number(((cpu.user + cpu.system) / 1e6).toFixed(1)),
-        imagesPerSecondWall: Number((n / wallS).toFixed(2)),
-        reingestUnchangedSeconds: Number(((performance.now() - t1) / 1000).toFixed(2)),
-        reingestEmbedded: again.embedded,
-        threads: 2,
-      };
-    } finally {
-      await db.close();
-    }
+    const args = ["--db", join(dir, "db"), "ingest", "images", join(dir, "images"), "--json"];
+    const first = await quiver(args, join(dir, "usage-first"));
+    const dbBytes = await folderBytes(join(dir, "db"));
+    const again = await quiver(args, join(dir, "usage-again"));
+    return {
+      images: first.answer.images,
+      embedded: first.answer.embedded,
+      imageBytes: await folderBytes(join(dir, "images")),
+      seconds: Number(first.seconds.toFixed(1)),
+      imagesPerSecondWall: Number((n / first.seconds).toFixed(2)),
+      cpuSeconds: Number(first.cpuSeconds.toFixed(1)),
+      // What the machine's load cannot change much: the CPU work per image (the wall time waits for cores).
+      cpuMsPerImage: Math.round((first.cpuSeconds * 1000) / n),
+      peakRssMB: first.peakRssMB,
+      dbBytes,
+      dbBytesPerImage: Math.round(dbBytes / n),
+      reingestUnchangedSeconds: Number(again.seconds.toFixed(2)),
+      reingestEmbedded: again.answer.embedded,
+      threads: availableParallelism(),
+    };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -1,7 +1,8 @@
 // Benchmark entry point: `node dist/bench/main.js [SUB-COMMAND] [--data DIR] [--json] [--repeats N]`,
 // the sub-commands in BENCHES below; `kernels` is the default. `ann` also takes --engines, --ef,
 // --queries and --filter-selectivity (see ann.ts); `hnsw-profile` takes --part, --ef, --queries, --passes;
-// `server --part compat` measures only Quiver's own route against its Qdrant- and Chroma-compatible ones.
+// `server --part compat` measures only Quiver's own route against its Qdrant- and Chroma-compatible ones;
+// `images --part ingest --ingest N` times only `quiver ingest` of N generated images.
 // The comparisons tune every engine on one part of the queries and score it on the rest (split.ts).
 // `scale` takes --n, --dim, --queries and --engines (see scale.ts); `scale --part checkpoint` measures
 // write latency during checkpoints alone, with --repeats and --baseline DIR (see scale-checkpoint.ts);
@@ -22,6 +23,7 @@ import { runSparseBench } from "./sparse.js";
 import { runBrowserBench } from "./browser.js";
 import { runScaleBench } from "./scale.js";
 import { runCheckpointBench } from "./scale-checkpoint.js";
+import { runClusterBench } from "./cluster.js";
 import { runClusterStorageBench } from "./cluster-storage.js";
 
 /** The command line: the ANN bench's options plus what the other sub-commands take. */
@@ -111,7 +113,9 @@ const BENCHES: Record<string, (args: BenchArgs) => Promise<void>> = {
       traceDir: a.traceDir,
     }),
   sparse: (a) => runSparseBench({ data: a.data, json: a.json, repeats: a.repeats }),
-  images: (a) => runImageBench({ perClass: a.perClass, ingest: a.ingest, json: a.json }),
+  images: (a) =>
+    runImageBench({ perClass: a.perClass, ingest: a.ingest, json: a.json, ingestOnly: a.parts?.includes("ingest") }),
+  cluster: (a) => runClusterBench({ repeats: a.repeats, json: a.json }),
   scale: (a) =>
     a.parts?.includes("checkpoint")
       ? runCheckpointBench({

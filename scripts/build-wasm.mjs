@@ -17,8 +17,20 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 /** Where the .wasm assets go (tsc, which runs next, leaves them in place). */
 const ASSETS = "dist/src/wasm";
 
-/** Each module: its AssemblyScript entry, the generated file, the constant name and its entry in the boundary table. */
-const MODULES = [
+/**
+ * Pages of the shared memory variants' declared maximum: all of wasm32's 4 GiB. A shared memory must declare
+ * one (it never moves, so the engine reserves that much address space up front; virtual, not resident), and a
+ * module importing it must declare the same; the slab grows within it as before (src/core/vectors/slab.ts).
+ */
+export const SHARED_MAX_PAGES = 65536;
+
+/**
+ * Each module: its AssemblyScript entry, the generated file, the constant name and its entry in the boundary
+ * table. Each is built twice: over an ordinary memory, and over a shared one (`shared` targets: the threads
+ * feature, for search lanes in worker threads; src/core/index/hnsw/lanes.ts). A module's memory import must
+ * match the memory's kind, so one binary cannot serve both.
+ */
+const PLAIN = [
   {
     source: "src/core/kernels/assembly/kernels.ts",
     target: "src/core/kernels/kernels-wasm.generated.ts",
@@ -34,8 +46,18 @@ const MODULES = [
     boundary: "hnsw",
   },
 ];
+const MODULES = PLAIN.flatMap((m) => [
+  { ...m, shared: false },
+  {
+    ...m,
+    shared: true,
+    target: m.target.replace("-wasm.generated.ts", "-shared-wasm.generated.ts"),
+    constant: m.constant.replace("_WASM_", "_SHARED_WASM_"),
+    what: `${m.what}, over a shared memory (threads)`,
+  },
+]);
 
-async function build({ source, target, constant, what, boundary }, table) {
+async function build({ source, target, constant, what, boundary, shared }, table) {
   let binary = null;
   const { error, stderr } = await asc.main(
     [
@@ -45,7 +67,8 @@ async function build({ source, target, constant, what, boundary }, table) {
       "--outFile",
       "module.wasm",
       "--enable",
-      "simd",
+      shared ? "simd,threads" : "simd",
+      ...(shared ? ["--sharedMemory", "--maximumMemory", String(SHARED_MAX_PAGES)] : []),
       "-O3",
       "--runtime",
       "stub",
@@ -84,7 +107,7 @@ async function build({ source, target, constant, what, boundary }, table) {
   }
 
   mkdirSync(join(root, ASSETS), { recursive: true });
-  writeFileSync(join(root, ASSETS, `${boundary}.wasm`), binary);
+  writeFileSync(join(root, ASSETS, `${boundary}${shared ? "-shared" : ""}.wasm`), binary);
   const base64 = Buffer.from(binary).toString("base64");
   writeFileSync(
     join(root, target),

@@ -4,6 +4,7 @@
  * is rejected whole (INVALID_ARGUMENT) before anything reaches the database.
  */
 import { QuiverError, type Problem } from "../core/errors/errors.js";
+import { sparseToJson, toSparseVector } from "../core/index/sparse/sparse-vector.js";
 
 export type Json = Record<string, unknown>;
 
@@ -75,6 +76,15 @@ export class Checker {
       return v as number[];
     this.fail(path, "must be a non-empty array of finite numbers");
     return undefined;
+  }
+
+  /**
+   * A sparse vector `{ indices, values }`, checked whole here (indices unique non-negative integers,
+   * values finite, equal lengths) and returned sorted by index; the size limit is the database's.
+   */
+  sparse(v: unknown, path: string): { indices: number[]; values: number[] } | undefined {
+    const { vector } = toSparseVector(v, path, Number.POSITIVE_INFINITY, this.problems);
+    return vector ? sparseToJson(vector) : undefined;
   }
 
   /** Throws every problem found as one INVALID_ARGUMENT error. */

@@ -6,7 +6,9 @@
  *
  * Why this and not a copy: taking a copy of 200k records (a Float32Array and a JSON text each) held
  * the writer for about a second; listing the ids costs one array, and later writes pay only for the
- * few records they change before the checkpoint reaches them. The graphs are frozen by one memcpy per
+ * few records they change before the checkpoint is written. A columnar segment reads the records in
+ * several passes (payloads, then each named vector's column), so a record is kept until the
+ * snapshot is released, not only until its first pass. The graphs are frozen by one memcpy per
  * region instead (HnswIndex.freeze): the WebAssembly inserts rewrite neighbours' lists that no hook
  * sees, so copy-on-write would have to live in the module.
  */
@@ -21,8 +23,6 @@ export interface RecordSource {
 export class RecordSnapshot {
   /** Records of ids changed or removed since the snapshot, kept as they were at it. */
   private readonly preserved = new Map<string, StoredRecord>();
-  /** Entries before the cursor were written (or are being), so later changes to them do not matter. */
-  private cursor = 0;
   /** Position of each id in `entries`, for a delta (a full snapshot's entries are indexed by slot). */
   private readonly position: Map<string, number> | null;
 
@@ -48,7 +48,7 @@ export class RecordSnapshot {
     return new RecordSnapshot(source, present, false, deleted, present.length);
   }
 
-  /** The ids the snapshot holds as records, for putting a failed checkpoint's delta back. */
+  /** The ids the snapshot holds as records, in the order `records` yields them. */
   ids(): string[] {
     return this.entries.filter((id): id is string => id !== undefined);
   }
@@ -60,32 +60,22 @@ export class RecordSnapshot {
     if (slot === undefined) return;
     const at = this.bySlot ? slot : this.position!.get(id);
     // A full snapshot's slot may have been reused by another id since: then `id` is not the one it holds.
-    if (at === undefined || at < this.cursor || this.entries[at] !== id) return;
+    if (at === undefined || this.entries[at] !== id) return;
     this.preserved.set(id, this.source.recordAt(slot));
   }
 
   /** Keeps every record still to be written (the collection is about to go away). */
   preserveAll(): void {
-    for (let at = this.cursor; at < this.entries.length; at++) {
-      const id = this.entries[at];
-      if (id !== undefined) this.preserve(id);
-    }
+    for (const id of this.entries) if (id !== undefined) this.preserve(id);
   }
 
-  /** The records, read one by one as the checkpoint consumes them; once only. */
+  /** The records, read one by one as the checkpoint consumes them; each call is a new pass over the same records. */
   *records(): Generator<StoredRecord> {
-    while (this.cursor < this.entries.length) {
-      const at = this.cursor++;
+    for (let at = 0; at < this.entries.length; at++) {
       const id = this.entries[at];
       if (id === undefined) continue;
-      const kept = this.preserved.get(id);
-      if (kept) {
-        this.preserved.delete(id);
-        yield kept;
-      } else {
-        // Unchanged since the snapshot (a change would have preserved it): the live record is it.
-        yield this.source.recordAt(this.bySlot ? at : this.source.slotOf(id)!);
-      }
+      // Unchanged since the snapshot unless preserved (a change would have preserved it first).
+      yield this.preserved.get(id) ?? this.source.recordAt(this.bySlot ? at : this.source.slotOf(id)!);
     }
   }
 }

@@ -82,12 +82,14 @@ export function takeCheckpoint(
   for (const state of collections) {
     const previous = segmentsOf.get(state.uid) ?? [];
     const previousIndex = indexFileOf.get(state.uid);
-    if (state.dirty.size === 0) {
+    if (state.dirty.size === 0 && !state.hasOldSegments) {
       plan.collections.push({ state, records: null, full: false, previous, index: null, previousIndex });
       continue;
     }
-    // Compact when segments pile up, or when the delta rewrites most of the collection anyway.
-    const full = previous.length + 1 > maxSegments || state.dirty.size >= state.size;
+    // Compact when segments pile up, when the delta rewrites most of the collection anyway, or to
+    // rewrite segments of an older format (read at open, never rewritten there).
+    const full = previous.length + 1 > maxSegments || state.dirty.size >= state.size || state.hasOldSegments;
+    if (full) state.hasOldSegments = false;
     // One copy of the slot table serves the full snapshot and the index file.
     const slotIds = state.slotIds.slice(0, state.highWater);
     const records = full ? state.takeFull(slotIds) : state.takeDelta();
@@ -114,8 +116,7 @@ export async function writeCheckpoint(
       if (c.records) {
         const name = segmentFileName(allocateFileNumber());
         created.push(name);
-        const { deleted, count } = c.records;
-        await writeChunked(dir, name, segmentChunks(c.state.uid, deleted, c.records.records(), count));
+        await writeChunked(dir, name, segmentChunks(c.state.uid, c.records.deleted, c.records));
         c.state.release(c.records);
         segments = c.full ? [name] : [...c.previous, name];
       }

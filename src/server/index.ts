@@ -5,7 +5,7 @@
 import type { Directory } from "../storage/directory.js";
 import { createApp, type AppOptions, type QuiverApp } from "./app.js";
 import { corsPolicy } from "./cors.js";
-import { KeyStore } from "./keys.js";
+import { type KeyFile, KeyStore } from "./keys.js";
 import { UsageMeter } from "./usage.js";
 
 export {
@@ -16,7 +16,16 @@ export {
   type RequestLog,
   type ServerLimits,
 } from "./app.js";
-export { KeyStore, KEYS_FILE, type KeyRecord, type Principal, type Scope, type Quota } from "./keys.js";
+export {
+  KeyStore,
+  KEYS_FILE,
+  directoryKeyFile,
+  type KeyFile,
+  type KeyRecord,
+  type Principal,
+  type Scope,
+  type Quota,
+} from "./keys.js";
 export { UsageMeter, USAGE_FILE, unitsFor, type Units, type Cost } from "./usage.js";
 export { ROUTES, type Route, type Requirement } from "./routes.js";
 export { bodySchemas } from "./bodies.js";
@@ -43,6 +52,8 @@ export interface QuiverServer {
 export async function startQuiverServer(
   opts: Omit<AppOptions, "keys" | "usage"> & {
     dir: Directory;
+    /** Where the API keys are kept, when not in `dir` (a cluster keeps them in etcd). */
+    keyFile?: KeyFile;
     adminKey?: string;
     rotateAdminKey?: boolean;
     usageFlushMs?: number;
@@ -51,7 +62,7 @@ export async function startQuiverServer(
 ): Promise<QuiverServer> {
   // Checked first, so a bad origin leaves no key or usage file behind.
   corsPolicy(opts.corsOrigins ?? []);
-  const { store, generatedAdminKey } = await KeyStore.open(opts.dir, {
+  const { store, generatedAdminKey } = await KeyStore.open(opts.keyFile ?? opts.dir, {
     adminKey: opts.adminKey,
     rotateAdminKey: opts.rotateAdminKey,
   });

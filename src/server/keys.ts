@@ -4,6 +4,11 @@
  * storage/checked-json.ts), replaced atomically on every change.
  * Presented keys are hashed and compared in constant time.
  *
+ * The file goes through a KeyFile: the database directory by default; a cluster passes one kept in
+ * etcd (src/cluster/serve/catalog-key-file.ts), `shared`, so every node sees the keys any node
+ * creates: such a store is read again when a key is unknown and every few seconds (revocations), and
+ * changed by compare-and-set, so two nodes creating keys at once keep both.
+ *
  * Why a system file and not a reserved collection: a collection would be visible through the
  * embedded API (listCollections, limits, names a tenant prefix could reach) and would need a
  * vector schema it has no use for; a small JSON file written with writeFileAtomic through the same
@@ -40,6 +45,41 @@ export interface KeyRecord {
 
 /** Who made a request: a stored key or the admin key. */
 export type Principal = Pick<KeyRecord, "id" | "name" | "scope" | "collections" | "prefix" | "quota">;
+
+/**
+ * Where the key file's bytes live. `version` is whatever the store uses to detect a concurrent change
+ * (0 when absent); `save` writes only if the stored version is still `version`, and says whether it did.
+ */
+export interface KeyFile {
+  load(): Promise<{ bytes: Uint8Array; version: number } | null>;
+  save(bytes: Uint8Array, version: number): Promise<boolean>;
+  /** Changed by other processes too (a cluster): read again on an unknown key and every few seconds. */
+  readonly shared: boolean;
+}
+
+/** The key file in a database directory: one writer (the server holds the directory's lock). */
+export function directoryKeyFile(dir: Directory): KeyFile {
+  return {
+    shared: false,
+    async load() {
+      try {
+        return { bytes: await dir.read(KEYS_FILE), version: 1 };
+      } catch (e) {
+        if (e instanceof QuiverError && e.code === "NOT_FOUND") return null;
+        throw e;
+      }
+    },
+    async save(bytes) {
+      await writeFileAtomic(dir, KEYS_FILE, bytes);
+      return true;
+    },
+  };
+}
+
+/** How often a shared key file is read again, so a key revoked on another node stops working here. */
+const SHARED_RELOAD_MS = 2000;
+/** How soon after a reload an unknown key may cause another (a flood of bad keys costs one read). */
+const MISS_RELOAD_MS = 100;
 
 interface KeysFile {
   version: 1;
@@ -84,9 +124,12 @@ const KEY_FORMAT = /^qk_([0-9a-f]{12})_[A-Za-z0-9_-]{43}$/;
 
 export class KeyStore {
   private file: KeysFile;
-  private adminHash: string | null;
+  /** The hash of QUIVER_ADMIN_KEY when given; else the file's. */
+  private readonly envAdminHash: string | null;
   private readonly byId = new Map<string, KeyRecord>();
-  private writing: Promise<void> = Promise.resolve();
+  private writing: Promise<unknown> = Promise.resolve();
+  private version: number;
+  private loadedAt = Date.now();
   /**
    * Keys already verified -> their principal, so a busy client does not pay a SHA-256 per request.
    * In memory only, bounded, and cleared whenever a key is created or revoked.
@@ -94,62 +137,93 @@ export class KeyStore {
   private readonly verified = new Map<string, Principal>();
 
   private constructor(
-    private readonly dir: Directory,
+    private readonly store: KeyFile,
     file: KeysFile,
-    adminHash: string | null,
+    version: number,
+    envAdminHash: string | null,
   ) {
     this.file = file;
-    this.adminHash = adminHash;
-    for (const k of file.keys) this.byId.set(k.id, k);
+    this.version = version;
+    this.envAdminHash = envAdminHash;
+    this.index();
+  }
+
+  private index(): void {
+    this.byId.clear();
+    for (const k of this.file.keys) this.byId.set(k.id, k);
+    this.verified.clear();
   }
 
   /**
-   * Loads the key file. The admin key is `adminKey` (from QUIVER_ADMIN_KEY) when given; otherwise
-   * the stored hash, or, on first start, a new key whose hash is stored and which is returned once
-   * as `generatedAdminKey` (print it; it cannot be recovered).
+   * Loads the key file (from the database directory `dir`, or any KeyFile). The admin key is
+   * `adminKey` (from QUIVER_ADMIN_KEY) when given; otherwise the stored hash, or, on first start, a
+   * new key whose hash is stored and which is returned once as `generatedAdminKey` (print it; it
+   * cannot be recovered).
    */
   static async open(
-    dir: Directory,
+    dir: Directory | KeyFile,
     opts: { adminKey?: string; rotateAdminKey?: boolean } = {},
   ): Promise<{ store: KeyStore; generatedAdminKey?: string }> {
-    let file: KeysFile = { version: 1, keys: [] };
-    try {
-      // Files from before the checksum are accepted once; the next change rewrites them with one.
-      const parsed = decodeCheckedJson(await dir.read(KEYS_FILE), KEYS_FILE, { allowUnchecked: true }) as KeysFile;
-      if (parsed.version !== 1 || !Array.isArray(parsed.keys)) throw new Error("unknown format");
-      file = parsed;
-    } catch (e) {
-      // A damaged key file is never replaced by an empty one: that would silently revoke every key.
-      if (!(e instanceof QuiverError && e.code === "NOT_FOUND")) {
-        throw new QuiverError("CORRUPT", `${KEYS_FILE} cannot be read: ${e instanceof Error ? e.message : String(e)}`, {
-          cause: e,
-        });
-      }
-    }
+    const keyFile = "load" in dir ? dir : directoryKeyFile(dir);
+    const loaded = await loadKeys(keyFile);
     if (opts.adminKey !== undefined) {
       if (opts.adminKey.length < 16)
         throw new QuiverError("INVALID_ARGUMENT", "QUIVER_ADMIN_KEY must be at least 16 characters");
-      return { store: new KeyStore(dir, file, await sha256Hex(opts.adminKey)) };
+      return { store: new KeyStore(keyFile, loaded.file, loaded.version, await sha256Hex(opts.adminKey)) };
     }
-    if (file.adminHash && !opts.rotateAdminKey) return { store: new KeyStore(dir, file, file.adminHash) };
+    const store = new KeyStore(keyFile, loaded.file, loaded.version, null);
+    if (loaded.file.adminHash && !opts.rotateAdminKey) return { store };
     const key = `qk_${"0".repeat(12)}_${randomToken(32)}`;
-    file.adminHash = await sha256Hex(key);
-    const store = new KeyStore(dir, file, file.adminHash);
-    await store.persist();
-    return { store, generatedAdminKey: key };
+    const adminHash = await sha256Hex(key);
+    await store.update((file) => {
+      // Two nodes of a cluster starting at once: the first one's key stands, unless rotating.
+      if (opts.rotateAdminKey || !file.adminHash) file.adminHash = adminHash;
+    });
+    return store.file.adminHash === adminHash ? { store, generatedAdminKey: key } : { store };
   }
 
-  private persist(): Promise<void> {
-    const bytes = encodeCheckedJson(this.file, 2);
-    this.writing = this.writing.catch(() => undefined).then(() => writeFileAtomic(this.dir, KEYS_FILE, bytes));
-    return this.writing;
+  /**
+   * Applies `change` to the key file and saves it; when another process changed the file meanwhile
+   * (a shared store), reads it again and applies `change` to that, so no one's change is lost.
+   */
+  private update(change: (file: KeysFile) => void): Promise<void> {
+    const run = async (): Promise<void> => {
+      for (;;) {
+        const next = structuredClone(this.file);
+        change(next);
+        if (await this.store.save(encodeCheckedJson(next, 2), this.version)) {
+          this.file = next;
+          this.version += 1;
+          this.index();
+          return;
+        }
+        await this.reload();
+      }
+    };
+    const done = this.writing.catch(() => undefined).then(run);
+    this.writing = done;
+    return done;
+  }
+
+  private async reload(): Promise<void> {
+    const loaded = await loadKeys(this.store);
+    this.file = loaded.file;
+    this.version = loaded.version;
+    this.loadedAt = Date.now();
+    this.index();
   }
 
   /** The principal a presented key belongs to, or null. Always hashes and compares once. */
   async authenticate(presented: string): Promise<Principal | null> {
+    if (this.store.shared && Date.now() - this.loadedAt > SHARED_RELOAD_MS) await this.reload();
     const known = this.verified.get(presented);
     if (known) return known;
-    const principal = await this.verify(presented);
+    let principal = await this.verify(presented);
+    if (principal === null && this.store.shared && Date.now() - this.loadedAt > MISS_RELOAD_MS) {
+      // Perhaps created on another node since the last read.
+      await this.reload();
+      principal = await this.verify(presented);
+    }
     if (principal) {
       if (this.verified.size >= 10_000) this.verified.clear();
       this.verified.set(presented, principal);
@@ -159,8 +233,8 @@ export class KeyStore {
 
   private async verify(presented: string): Promise<Principal | null> {
     const hash = await sha256Hex(presented);
-    if (this.adminHash !== null && constantTimeEqual(hash, this.adminHash))
-      return { id: "admin", name: "admin", scope: "admin" };
+    const adminHash = this.envAdminHash ?? this.file.adminHash ?? null;
+    if (adminHash !== null && constantTimeEqual(hash, adminHash)) return { id: "admin", name: "admin", scope: "admin" };
     const m = KEY_FORMAT.exec(presented);
     const rec = m ? this.byId.get(m[1]) : undefined;
     if (!rec || !constantTimeEqual(hash, rec.hash)) return null;
@@ -203,21 +277,20 @@ export class KeyStore {
       createdAt: new Date().toISOString(),
       hash: await sha256Hex(key),
     };
-    this.file.keys.push(record);
-    this.byId.set(id, record);
-    this.verified.clear();
-    await this.persist();
+    await this.update((file) => {
+      file.keys.push(record);
+    });
     const { hash: _hash, ...shown } = record;
     return { key, record: shown };
   }
 
   /** Revokes a key at once; resolves false when there was none. */
   async revoke(id: string): Promise<boolean> {
+    if (this.store.shared) await this.reload();
     if (!this.byId.has(id)) return false;
-    this.byId.delete(id);
-    this.verified.clear();
-    this.file.keys = this.file.keys.filter((k) => k.id !== id);
-    await this.persist();
+    await this.update((file) => {
+      file.keys = file.keys.filter((k) => k.id !== id);
+    });
     return true;
   }
 
@@ -227,6 +300,24 @@ export class KeyStore {
 
   async flush(): Promise<void> {
     await this.writing;
+  }
+}
+
+/** The key file's content and version; a damaged file is an error, never an empty key list. */
+async function loadKeys(store: KeyFile): Promise<{ file: KeysFile; version: number }> {
+  try {
+    const found = await store.load();
+    if (found === null) return { file: { version: 1, keys: [] }, version: 0 };
+    // Files from before the checksum are accepted once; the next change rewrites them with one.
+    const parsed = decodeCheckedJson(found.bytes, KEYS_FILE, { allowUnchecked: true }) as KeysFile;
+    if (parsed.version !== 1 || !Array.isArray(parsed.keys)) throw new Error("unknown format");
+    return { file: parsed, version: found.version };
+  } catch (e) {
+    // Replacing a damaged key file by an empty one would silently revoke every key.
+    if (e instanceof QuiverError && e.code === "UNAVAILABLE") throw e;
+    throw new QuiverError("CORRUPT", `${KEYS_FILE} cannot be read: ${e instanceof Error ? e.message : String(e)}`, {
+      cause: e,
+    });
   }
 }
 

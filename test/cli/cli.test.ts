@@ -82,6 +82,8 @@ test("import --jsonl then query: the record equal to the query is the top hit wi
   const t = ok(quiver(db, "query", "docs", "--vector", JSON.stringify(vs[17]), "--filter", '{"tag":"even"}'));
   assert.doesNotMatch(t.stdout, /\br17\b/);
   assert.match(t.stdout, /plan: exact-filtered .* 30 candidates/);
+  // The planner's estimate (60 records are counted whole) and its choice: one exact pass.
+  assert.match(t.stdout, /filter: scan on an estimate of 30 \(30-30, from count\)/);
 });
 
 test("import --data of a dataset folder, stats, query --data --row, and a schema mismatch", () => {

@@ -3,7 +3,8 @@
  * `@qdrant/js-client-rest` against a server on 127.0.0.1: collections, upsert in both forms,
  * integer and UUID ids round-tripped, filtered queries checked against brute force, scores in
  * Qdrant's convention, scroll paging, count, deletes, payload operations, named vectors, keys
- * and their scopes, metering, errors and 501s in Qdrant's shape.
+ * and their scopes, metering, errors and 501s in Qdrant's shape; sparse vectors in configs,
+ * points, queries and searches.
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
@@ -429,4 +430,106 @@ test("unsupported features answer 501 naming the feature; bad input 400 in Qdran
   assert.equal(raw.status, 400);
   assert.equal(typeof raw.json.status.error, "string");
   assert.match(raw.json.status.error, /limit/);
+});
+
+test("sparse vectors: sparse_vectors in the config, { indices, values } in points (both forms), query and search `using` them", async () => {
+  await writer.createCollection("hybrid", {
+    vectors: { size: 2, distance: "Dot" },
+    sparse_vectors: { terms: {}, splade: { modifier: "none", index: { on_disk: false } } },
+  });
+  // Term weights drawn at random; the expected ranking is a brute-force dot product.
+  const points = Array.from({ length: 30 }, (_, i) => {
+    const indices = [...new Set(Array.from({ length: 1 + (i % 5) }, () => Math.floor(random() * 40)))];
+    return {
+      id: i + 1,
+      // float32 values, as Quiver stores them, so a point reads back exactly.
+      vector: {
+        "": [Math.fround(random()), Math.fround(random())],
+        terms: { indices, values: indices.map(() => Math.fround(Math.round(random() * 100) / 100)) },
+      },
+      payload: { even: i % 2 === 0 },
+    };
+  });
+  await writer.upsert("hybrid", { points: points.slice(0, 20) });
+  await writer.upsert("hybrid", {
+    batch: {
+      ids: points.slice(20).map((p) => p.id),
+      vectors: { "": points.slice(20).map((p) => p.vector[""]), terms: points.slice(20).map((p) => p.vector.terms) },
+      payloads: points.slice(20).map((p) => p.payload),
+    },
+  });
+  const info = await writer.getCollection("hybrid");
+  assert.deepEqual(Object.keys(info.config.params.sparse_vectors ?? {}).sort(), ["splade", "terms"]);
+  assert.deepEqual(info.config.params.vectors, {
+    size: 2,
+    distance: "Dot",
+    on_disk: false,
+    hnsw_config: { m: 16, ef_construct: 200 },
+  });
+  const [stored] = await writer.retrieve("hybrid", { ids: [3], with_vector: true });
+  const sorted = [...points[2].vector.terms.indices].sort((a, b) => a - b);
+  assert.deepEqual(stored.vector, {
+    "": points[2].vector[""],
+    terms: {
+      indices: sorted,
+      values: sorted.map((ix) => points[2].vector.terms.values[points[2].vector.terms.indices.indexOf(ix)]),
+    },
+  });
+  const query = { indices: [3, 7, 11, 19, 23, 31], values: [0.5, 1, 0.25, 2, 0.75, 1.5] };
+  const dotWith = (p: (typeof points)[number]) =>
+    p.vector.terms.indices.reduce(
+      (s, ix, k) => s + p.vector.terms.values[k] * (query.values[query.indices.indexOf(ix)] ?? 0),
+      0,
+    );
+  const expected = points
+    .map((p) => ({ id: p.id, score: dotWith(p), even: p.payload.even }))
+    .filter((p) => p.score > 0)
+    .sort((a, b) => b.score - a.score || a.id - b.id);
+  const byQuery = await writer.query("hybrid", { query, using: "terms", limit: 5 });
+  assert.deepEqual(
+    byQuery.points.map((p) => p.score.toFixed(4)),
+    expected.slice(0, 5).map((p) => p.score.toFixed(4)),
+    "the exact top 5 by dot product",
+  );
+  const filtered = await writer.query("hybrid", {
+    query: { nearest: query },
+    using: "terms",
+    filter: { must: [{ key: "even", match: { value: true } }] },
+    limit: 3,
+  });
+  assert.deepEqual(
+    filtered.points.map((p) => p.score.toFixed(4)),
+    expected
+      .filter((p) => p.even)
+      .slice(0, 3)
+      .map((p) => p.score.toFixed(4)),
+  );
+  // The 1.19 client has no search(); the older route is called as an older client would.
+  const older = await s.call("POST", "/collections/hybrid/points/search", {
+    key: readKey,
+    body: { vector: { name: "terms", vector: query }, limit: 5 },
+  });
+  assert.equal(older.status, 200, older.text);
+  assert.deepEqual(
+    older.json.result.map((p: { id: number }) => p.id),
+    byQuery.points.map((p) => p.id),
+    "the older search API takes a NamedSparseVector",
+  );
+  const noUsing = await failure(writer.query("hybrid", { query, limit: 1 }));
+  assert.equal(noUsing.status, 400);
+  assert.match(noUsing.error, /using/);
+  const bad = await failure(
+    writer.upsert("hybrid", {
+      points: [{ id: 99, vector: { "": [1, 1], terms: { indices: [2, 2], values: [1, Number.NaN] } } }],
+    }),
+  );
+  assert.equal(bad.status, 400);
+  assert.equal(await writer.count("hybrid", {}).then((c) => c.count), 30, "a rejected upsert writes nothing");
+  const idf = await failure(writer.createCollection("idf", { sparse_vectors: { t: { modifier: "idf" } } }));
+  assert.equal(idf.status, 501);
+  assert.match(idf.error, /idf/);
+  await writer.createCollection("sparse-only", { sparse_vectors: { t: {} } });
+  await writer.upsert("sparse-only", { points: [{ id: 1, vector: { t: { indices: [5], values: [2] } } }] });
+  const only = await writer.query("sparse-only", { query: { indices: [5], values: [3] }, using: "t" });
+  assert.deepEqual([only.points[0].id, only.points[0].score], [1, 6]);
 });

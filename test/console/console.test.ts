@@ -2,7 +2,8 @@
  * The console end to end, in headless Debian Chromium: the server on loopback with the demo's
  * 20,000 records, signed in with the admin key and with a read key. Checks what a user sees and
  * what the server did: filters and their error paths, every query mode, the map's pixels (drawn by
- * WebGL, not only the DOM) and the engine's neighbours of a clicked point, keys created and revoked,
+ * WebGL, not only the DOM) and the engine's neighbours of a clicked point, image records' thumbnails
+ * in the records view and on the map's hovered point, keys created and revoked,
  * and that a read key is offered no write and is refused one if it forces it. Any error the page
  * logs (a Content-Security-Policy violation among them) fails the test. Screenshots of each view go
  * to test-output/console/ (git-ignored) for a reviewer.
@@ -13,7 +14,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
 import { launchChromium } from "../support/chromium.js";
-import { startConsoleServer, type ConsoleServer } from "./fixture.js";
+import { PHOTOS_PER_CLASS, startConsoleServer, type ConsoleServer } from "./fixture.js";
 import { ADMIN_KEY } from "../server/helpers.js";
 
 const SHOTS = join(process.cwd(), "test-output", "console");
@@ -313,6 +314,86 @@ test("map: 20,000 points drawn by WebGL, a clicked point's neighbours from the e
   const sampled = Number(status[1].replace(/,/g, ""));
   assert.ok(sampled > 4_500 && sampled <= 5_000, `sample of ${sampled}`);
   assert.ok((await scanMap(page)).lit > 500);
+  assert.deepEqual(errors, []);
+});
+
+/** The loaded thumbnail pictures in `scope`: each one's record id, source and decoded width. */
+function pictures(scope: Locator): Promise<{ id: string; src: string; width: number }[]> {
+  return scope.locator("img[data-thumbnail]").evaluateAll((imgs) =>
+    (imgs as HTMLImageElement[]).map((img) => ({
+      id: img.dataset.thumbnail ?? "",
+      src: img.src,
+      width: img.complete ? img.naturalWidth : 0,
+    })),
+  );
+}
+
+test("images: the records view and the map's hovered point show each image record's stored thumbnail", async () => {
+  const { page, errors } = await newPage();
+  await signIn(page, ADMIN_KEY);
+  const photos = await t.db.collection("photos");
+  const stored = new Map(
+    (await photos.scroll({ limit: 1000, withPayload: true })).records.map((r) => [r.id, r.payload?.thumbnail]),
+  );
+  assert.equal(stored.size, 8 * PHOTOS_PER_CLASS);
+  await page.goto(`${t.url}/console/#/records/photos`);
+  await page.locator("tr[data-id] img[data-thumbnail]").first().waitFor();
+  await page.waitForFunction(() =>
+    Array.from(document.querySelectorAll<HTMLImageElement>("img[data-thumbnail]")).every((i) => i.complete),
+  );
+  const rows = await pictures(page.locator("table.records-table"));
+  assert.equal(rows.length, stored.size, "one picture per row");
+  for (const r of rows) {
+    assert.equal(r.src, stored.get(r.id), `${r.id} shows its own thumbnail`);
+    assert.ok(r.width > 0 && r.width <= 64, `${r.id}'s thumbnail decoded (${r.width} px wide)`);
+  }
+  assert.doesNotMatch(await seen(page.locator("table.records-table")), /data:image/, "no data URL as text");
+  const id = rows[5].id;
+  await page.locator(`tr[data-id="${id}"]`).click();
+  const detail = page.locator(`[data-detail="${id}"]`);
+  await detail.locator("img[data-thumbnail]").waitFor();
+  assert.equal((await pictures(detail))[0].src, stored.get(id));
+  assert.match(await seen(detail), /"fileName": "/);
+  await shot(page, "records-images");
+
+  await page.goto(`${t.url}/console/#/map/photos`);
+  await page.click('button[data-action="open-map"]');
+  await page.waitForSelector('[data-role="map-status"][data-phase="pca-drawn"], [data-phase="umap-drawn"]', {
+    timeout: 60_000,
+  });
+  // Hover drawn pixels until one is a point: the panel then shows that record's thumbnail.
+  const lit = await page.evaluate(() => {
+    const gl = document.querySelector<HTMLCanvasElement>('canvas[data-role="map-canvas"]')!;
+    const c = document.createElement("canvas");
+    c.width = gl.width;
+    c.height = gl.height;
+    const ctx = c.getContext("2d")!;
+    ctx.drawImage(gl, 0, 0);
+    const px = ctx.getImageData(0, 0, c.width, c.height).data;
+    const rect = gl.getBoundingClientRect();
+    const found: { x: number; y: number }[] = [];
+    for (let y = 0; y < c.height; y += 2)
+      for (let x = 0; x < c.width; x += 2) {
+        const i = (y * c.width + x) * 4;
+        if (Math.abs(px[i] - 0x10) + Math.abs(px[i + 1] - 0x14) + Math.abs(px[i + 2] - 0x1b) > 120)
+          found.push({ x: rect.left + (x * rect.width) / c.width, y: rect.top + (y * rect.height) / c.height });
+      }
+    return found;
+  });
+  assert.ok(lit.length > 0, "no point drawn");
+  const hover = page.locator('[data-role="hover"]');
+  for (const p of lit.filter((_, i) => i % Math.ceil(lit.length / 40) === 0)) {
+    await page.mouse.move(p.x, p.y);
+    if (await hover.isVisible()) break;
+  }
+  await hover.locator("img[data-thumbnail]").waitFor();
+  await page.waitForFunction(() => document.querySelector<HTMLImageElement>('[data-role="hover"] img')?.complete);
+  const [shown] = await pictures(hover);
+  assert.equal(await seen(hover.locator("code").first()), shown.id);
+  assert.equal(shown.src, stored.get(shown.id), "the hovered point's own thumbnail");
+  assert.ok(shown.width > 0);
+  assert.match(await seen(hover), /\(the picture above\)/);
+  await shot(page, "map-image-hover");
   assert.deepEqual(errors, []);
 });
 

@@ -1,8 +1,16 @@
 /**
  * A console test server: the HTTP server on loopback with the built console, the demo's 20,000-record
  * `sample` collection (the data `npm start` loads), a small `articles` collection with a text field
- * (for text and hybrid queries) and a read-only key.
+ * (for text and hybrid queries), a `photos` image collection ingested from generated pictures as
+ * `quiver ingest` does (thumbnails in the payloads) and a read-only key.
  */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { drawScene, SCENE_CLASSES } from "../../bench/image-scenes.js";
+import { l2Normalize, resizeRgba } from "../../src/embed/image.js";
+import { encodePng, toRgba } from "../../src/embed/node/image-codec.js";
+import { imageSchema, ingestImages } from "../../src/embed/node/image-ingest.js";
 import { loadConsoleAssets } from "../../src/node/console-assets.js";
 import { generateSample, SAMPLE_SCHEMA } from "../../src/cli/commands/demo.js";
 import type { Database } from "../../src/index.js";
@@ -57,6 +65,36 @@ async function loadArticles(db: Database): Promise<void> {
   await coll.upsert(records);
 }
 
+/** Pictures per class in `photos`. */
+export const PHOTOS_PER_CLASS = 4;
+
+/**
+ * `photos`: PHOTOS_PER_CLASS drawn scenes of each class, ingested by ingestImages (the path of
+ * `quiver ingest`) with a stand-in embedder (each picture's 4 x 4 colour grid; no model needed).
+ */
+async function loadPhotos(db: Database): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), "quiver-console-photos-"));
+  try {
+    for (const [c, cls] of SCENE_CLASSES.entries())
+      for (let i = 0; i < PHOTOS_PER_CLASS; i++)
+        writeFileSync(join(dir, `${cls.name}-${i}.png`), encodePng(drawScene(cls, c * 10 + i, 96)));
+    const grid = {
+      id: "test:grid4",
+      dim: 48,
+      embedImages: async (images: Parameters<typeof toRgba>[0][]) =>
+        images.map((im) => {
+          const px = resizeRgba(toRgba(im), 4, 4).data;
+          return l2Normalize(
+            Float32Array.from({ length: 48 }, (_, i) => px[Math.floor(i / 3) * 4 + (i % 3)] / 255 - 0.4),
+          );
+        }),
+    };
+    await ingestImages(await db.createCollection("photos", imageSchema(48)), [dir], { embedder: grid });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 export async function startConsoleServer(): Promise<ConsoleServer> {
   const assets = loadConsoleAssets();
   if (!assets) throw new Error("dist/console is missing: npm run build (it runs build:console)");
@@ -64,6 +102,7 @@ export async function startConsoleServer(): Promise<ConsoleServer> {
   try {
     await loadSample(server.db);
     await loadArticles(server.db);
+    await loadPhotos(server.db);
     const { key } = await server.server.keys.create({ name: "reader", scope: "read", prefix: "" });
     return { ...server, readKey: key };
   } catch (e) {

@@ -186,10 +186,15 @@ for (const kind of ["compaction", "delta"] as const) {
     const segments = manifest.collections[0].segments;
     const newest = segments[segments.length - 1];
     const seg = decodeSegment(await faulty.read(newest), newest);
+    const column = seg.dense.get("v")!;
+    assert.deepEqual([...column.rows], [...seg.ids.keys()], "every record has vector v");
     const written: Model = new Map(
-      seg.records.map((r) => [
-        r.id,
-        { vector: [...r.vectors.get("v")!], payload: JSON.parse(r.payloadJson) as Value["payload"] },
+      seg.ids.map((id, row) => [
+        id,
+        {
+          vector: [...column.data.subarray(row * column.dim, (row + 1) * column.dim)],
+          payload: seg.payloads[row] as Value["payload"],
+        },
       ]),
     );
     if (kind === "compaction") {

@@ -5,7 +5,7 @@
  * (b) the image a power loss leaves (unsynced data dropped, the last write torn), and (c) fails call
  * i (EIO, and ENOSPC for calls that can need space), lets the workload go on, and crashes at each
  * of the next few calls (while the failure is handled) and at its end. Every image must open, hold every acknowledged write and no rejected or in-flight one in part,
- * bring nothing deleted back, and answer exact search like brute force. A sample of images is then
+ * bring nothing deleted back, and answer exact search (dense and sparse) like brute force. A sample of images is then
  * recovered with crashes at recovery's own calls.
  *
  * Default: a small workload, every call. QUIVER_LONG=1: a larger one, and more recovery samples.

@@ -2,8 +2,9 @@
  * Crash images at every storage call (SQLite's crash-test method) for the workload of
  * fault-workload.ts: enumerate the calls a run makes, take the image a kill or a power loss at each
  * leaves, or fail the call and let the run go on; then recover each image and check it against the
- * acknowledged history (history.ts) and exact search against brute force.
+ * acknowledged history (history.ts) and exact search (dense and sparse) against brute force.
  */
+import type { Collection } from "../../src/database/collection.js";
 import { Database } from "../../src/database/database.js";
 import { isQuiverError, type QuiverError } from "../../src/core/errors/errors.js";
 import { bruteTopK, rng } from "./brute.js";
@@ -13,7 +14,10 @@ import {
   DIM,
   makeSteps,
   METRIC,
+  recordInput,
   runWorkload,
+  SPARSE,
+  sparseOf,
   WORDS,
   type WorkloadRun,
   type WorkloadSize,
@@ -209,7 +213,9 @@ async function readAll(db: Database): Promise<ModelState> {
       const page = await c.scroll({ cursor, limit: 200, withVectors: true });
       for (const r of page.records) {
         const payload = r.payload as ModelRecord["payload"];
-        state.set(`${info.name}/${r.id}`, { id: r.id, vector: [...(r.vectors!.v as number[])], payload });
+        const sparse = r.vectors!.terms as ModelRecord["sparse"];
+        const record: ModelRecord = { id: r.id, vector: [...(r.vectors!.v as number[])], payload };
+        state.set(`${info.name}/${r.id}`, sparse ? { ...record, sparse } : record);
       }
       cursor = page.nextCursor ?? undefined;
     } while (cursor);
@@ -226,6 +232,7 @@ function stored(coll: string, v: number[]): number[] {
 function sameValue(key: string, want: ModelRecord | true, got: ModelRecord | true): boolean {
   if (want === true || got === true) return want === got;
   if (JSON.stringify(want.payload) !== JSON.stringify(got.payload)) return false;
+  if (JSON.stringify(want.sparse) !== JSON.stringify(got.sparse)) return false;
   const w = stored(key.slice(0, key.indexOf("/")), want.vector);
   return w.every((x, i) => Math.abs(x - got.vector[i]) < 1e-6);
 }
@@ -242,12 +249,12 @@ async function checkSearches(db: Database, state: ModelState, seed: number): Pro
     for (let t = 0; t < 3; t++) {
       const q = Array.from({ length: DIM }, () => r() * 2 - 1);
       const want = bruteTopK(metric, live, q, 10);
-      const exact = (await c.query({ vector: q, limit: 10, exact: true })).hits;
+      const exact = (await c.query({ vector: { v: q }, limit: 10, exact: true })).hits;
       if (exact.length !== want.length) return `${info.name}: exact search found ${exact.length} of ${want.length}`;
       for (let i = 0; i < want.length; i++)
         if (Math.abs(exact[i].score - want[i].score) > 1e-4)
           return `${info.name}: exact rank ${i} scores ${exact[i].score}, brute force ${want[i].score}`;
-      const approx = (await c.query({ vector: q, limit: 10 })).hits;
+      const approx = (await c.query({ vector: { v: q }, limit: 10 })).hits;
       if (approx.length !== want.length) return `${info.name}: graph search found ${approx.length} of ${want.length}`;
       const byId = new Map(live.map((x) => [x.id, x]));
       for (const h of approx) {
@@ -256,6 +263,10 @@ async function checkSearches(db: Database, state: ModelState, seed: number): Pro
         const true_ = bruteTopK(metric, [m], q, 1)[0].score;
         if (Math.abs(h.score - true_) > 1e-4) return `${info.name}: ${h.id} scored ${h.score}, truly ${true_}`;
       }
+    }
+    if (SPARSE.has(info.name)) {
+      const why = await checkSparse(c, live, r);
+      if (why) return `${info.name}: ${why}`;
     }
     if (info.name === "notes") {
       const word = WORDS[Math.floor(r() * WORDS.length)];
@@ -268,12 +279,39 @@ async function checkSearches(db: Database, state: ModelState, seed: number): Pro
   return null;
 }
 
+/** A sparse query's exact top 10 equals a brute-force dot product over the live records. */
+async function checkSparse(c: Collection, live: ModelRecord[], r: () => number): Promise<string | null> {
+  const q = sparseOf(r);
+  const weight = new Map(q.indices.map((ix, i) => [ix, q.values[i]]));
+  const want = live
+    .map((x) => ({
+      id: x.id,
+      score: (x.sparse?.indices ?? []).reduce((s, ix, i) => s + (weight.get(ix) ?? 0) * (x.sparse?.values[i] ?? 0), 0),
+    }))
+    .filter((x) => x.score > 0)
+    .sort((a, b) => b.score - a.score)
+    .slice(0, 10);
+  const hits = (await c.query({ vector: { terms: q }, limit: 10 })).hits;
+  if (hits.length !== want.length) return `sparse search found ${hits.length} of ${want.length}`;
+  for (let i = 0; i < want.length; i++)
+    if (Math.abs(hits[i].score - want[i].score) > 1e-5)
+      return `sparse rank ${i} scores ${hits[i].score}, brute force ${want[i].score}`;
+  return null;
+}
+
 /** A recovered database takes writes again. */
 async function checkWritable(db: Database): Promise<string | null> {
   const [first] = await db.listCollections();
   if (!first) return null;
   const c = await db.collection(first.name);
-  await c.upsert([{ id: "after-recovery", vector: Array(DIM).fill(0.25), payload: { op: -1, g: 0, body: "amber" } }]);
+  await c.upsert([
+    recordInput({
+      id: "after-recovery",
+      vector: Array(DIM).fill(0.25),
+      ...(SPARSE.has(first.name) && { sparse: { indices: [1], values: [0.5] } }),
+      payload: { op: -1, g: 0, body: "amber" },
+    }),
+  ]);
   return (await c.get(["after-recovery"])).length === 1
     ? null
     : `${first.name}: a write after recovery is not readable`;

@@ -1,7 +1,7 @@
 /**
  * The workload of the fault-point trials (test/crash/fault-points.test.ts): a fixed script of steps
  * that reaches every kind of storage call. Three collections (an HNSW graph whose f32 vectors live
- * in a scratch file, a flat one with a payload index, one with a text field) go through concurrent
+ * in a scratch file, a flat one with a payload index, one with a text field and a sparse vector) go through concurrent
  * upserts, deletes, a delete by filter, automatic and explicit checkpoints, compactions, a drop and
  * re-create, and close. Every write is recorded in a History with its outcome.
  */
@@ -19,8 +19,11 @@ export const SCHEMAS: Record<string, CollectionSchema> = {
     indexes: { g: "number" },
   },
   flat: { vectors: { v: { dim: DIM, metric: "cosine", index: { type: "flat" } } }, indexes: { g: "number" } },
-  notes: { vectors: { v: { dim: DIM, metric: "dot" } }, text: { body: {} } },
+  notes: { vectors: { v: { dim: DIM, metric: "dot" }, terms: { kind: "sparse" } }, text: { body: {} } },
 };
+/** The collections whose records carry a sparse vector `terms`, and its indices' range. */
+export const SPARSE: ReadonlySet<string> = new Set(["notes"]);
+export const SPARSE_INDICES = 24;
 export const METRIC: Record<string, "l2" | "cosine" | "dot"> = { graph: "l2", flat: "cosine", notes: "dot" };
 
 /** Small checkpoints and few segments, so a short workload rotates the WAL and compacts. */
@@ -45,13 +48,26 @@ interface Step {
   run(db: Database, run: WorkloadRun): Promise<unknown>;
 }
 
+/** 1 to 4 positive weights (multiples of 1/64: exact in float32) at distinct indices, ascending. */
+export function sparseOf(r: () => number): { indices: number[]; values: number[] } {
+  const indices = [...new Set(Array.from({ length: 1 + Math.floor(r() * 4) }, () => Math.floor(r() * SPARSE_INDICES)))];
+  indices.sort((a, b) => a - b);
+  return { indices, values: indices.map(() => (1 + Math.floor(r() * 64)) / 64) };
+}
+
 function records(r: () => number, coll: string, step: number, ids: number[]): ModelRecord[] {
   return ids.map((n) => ({
     id: `${coll[0]}${n}`,
     // Exactly representable in float32, so stored and model vectors compare equal.
     vector: Array.from({ length: DIM }, () => Math.round((r() * 2 - 1) * 1024) / 1024 || 1 / 1024),
+    ...(SPARSE.has(coll) && { sparse: sparseOf(r) }),
     payload: { op: step, g: Math.floor(r() * 4), body: `${WORDS[step % 6]} ${WORDS[Math.floor(r() * 6)]}` },
   }));
+}
+
+/** A model record as the API takes it: the dense vector `v`, and `terms` where it has one. */
+export function recordInput(x: ModelRecord) {
+  return { id: x.id, vectors: { v: x.vector, ...(x.sparse && { terms: x.sparse }) }, payload: x.payload };
 }
 
 /** Submits logged writes through the API together (so they can share a group commit) and records them. */
@@ -65,8 +81,7 @@ async function write(db: Database, run: WorkloadRun, ...ops: ModelOp[]): Promise
       if (op.kind === "drop") return run.history.track(op, db.dropCollection(op.coll));
       if (!c) return run.history.refuse(op);
       if (op.kind === "delete") return run.history.track(op, c.delete(op.ids));
-      const records = op.records.map((x) => ({ id: x.id, vector: x.vector, payload: x.payload }));
-      return run.history.track(op, c.upsert(records));
+      return run.history.track(op, c.upsert(op.records.map(recordInput)));
     }),
   );
 }

@@ -7,6 +7,8 @@
 export interface ModelRecord {
   id: string;
   vector: number[];
+  /** A sparse vector (indices ascending), on collections that have one. */
+  sparse?: { indices: number[]; values: number[] };
   payload: { op: number; g: number; body: string };
 }
 

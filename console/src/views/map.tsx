@@ -1,7 +1,8 @@
 /**
  * The embedding map: up to 100,000 records of a named vector (larger collections sampled by id, the
  * sample size shown) projected to 2-D, PCA drawn at once and UMAP when the worker finishes (progress
- * shown), drawn with WebGL by regl-scatterplot. Coloured by a payload field; hover shows the record;
+ * shown), drawn with WebGL by regl-scatterplot. Coloured by a payload field; hover shows the record
+ * (an image record's thumbnail with it);
  * a click asks the engine for the record's nearest neighbours and highlights them; a filter keeps the
  * points it matches; the playground's last hits can be highlighted.
  *
@@ -16,7 +17,8 @@ import { count } from "../format";
 import { colourBy, PALETTE, type Colouring } from "../map/colours";
 import type { ProjectionMessage } from "../map/projection.worker";
 import { MAP_LIMIT, readSample, type MapSample } from "../map/sample";
-import { CollectionPicker, ErrorBox, Json, useAction } from "../ui";
+import { PayloadJson, Thumbnail } from "../thumbnail";
+import { CollectionPicker, ErrorBox, useAction } from "../ui";
 import type { LastHits } from "./query";
 
 const NEIGHBOURS = 10;
@@ -55,6 +57,7 @@ export function MapView({ session, names, collection, lastHits }: Props) {
   const [progress, setProgress] = useState("");
   const [size, setSize] = useState<{ shown: number; total: number } | null>(null);
   const [hover, setHover] = useState<number | null>(null);
+  const drawing = useRef<Promise<void>>(Promise.resolve());
   const [selected, setSelected] = useState<number | null>(null);
   const [neighbours, setNeighbours] = useState<Neighbour[]>([]);
   const [limit, setLimit] = useState(MAP_LIMIT);
@@ -82,8 +85,12 @@ export function MapView({ session, names, collection, lastHits }: Props) {
     [],
   );
 
-  /** Draws the current points, coloured by the current field. */
-  const draw = async (mark: string, colours: Colouring) => {
+  /**
+   * Draws the current points, coloured by the current field, after any draw still running:
+   * regl-scatterplot refuses a draw while one is in progress, and on a small collection UMAP's
+   * answer arrives before PCA's draw has finished.
+   */
+  const draw = (mark: string, colours: Colouring): Promise<void> => {
     const s = sample.current!;
     const p = points.current!;
     const n = s.ids.length;
@@ -93,8 +100,12 @@ export function MapView({ session, names, collection, lastHits }: Props) {
       x[i] = p[i * 2];
       y[i] = p[i * 2 + 1];
     }
-    await plot.current!.draw({ x, y, valueA: colours.categories }, { zDataType: "categorical" });
-    performance.mark(mark);
+    const done = drawing.current.then(async () => {
+      await plot.current!.draw({ x, y, valueA: colours.categories }, { zDataType: "categorical" });
+      performance.mark(mark);
+    });
+    drawing.current = done.catch(() => undefined);
+    return done;
   };
 
   const ensurePlot = (): Scatterplot => {
@@ -326,7 +337,8 @@ export function MapView({ session, names, collection, lastHits }: Props) {
           {hover !== null && s && (
             <div class="hover" data-role="hover">
               <code>{s.ids[hover]}</code>
-              <Json value={s.payloads[hover]} />
+              <Thumbnail payload={s.payloads[hover]} label={s.ids[hover]} />
+              <PayloadJson payload={s.payloads[hover]} />
             </div>
           )}
           {selected !== null && s && (

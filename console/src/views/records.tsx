@@ -2,12 +2,14 @@
  * Records browser: pages of ids and payload fields (scroll with its cursor), a filter in Quiver's
  * filter language whose errors are listed with the paths the API reports, a record's detail
  * (payload, and per named vector its dimension, norm and first values) and, for a write key, delete.
+ * Image records show their stored thumbnail in the table and in the detail.
  */
 import { useEffect, useState } from "preact/hooks";
 import type { RecordOutput } from "quiverdb/client";
 import { can, parseJsonField, type Session } from "../api";
 import { count } from "../format";
-import { CollectionPicker, Confirmed, ErrorBox, Json, useAction } from "../ui";
+import { PayloadJson, Thumbnail, thumbnailOf } from "../thumbnail";
+import { CollectionPicker, Confirmed, ErrorBox, useAction } from "../ui";
 
 const PAGE = 50;
 
@@ -54,7 +56,10 @@ export function Records({ session, names, collection }: Props) {
     if (collection) show(undefined, [undefined]);
   }, [collection]);
 
-  const fields = [...new Set(records.flatMap((r) => Object.keys(r.payload ?? {})))].slice(0, 8);
+  const images = records.some((r) => thumbnailOf(r.payload) !== null);
+  const fields = [...new Set(records.flatMap((r) => Object.keys(r.payload ?? {})))]
+    .filter((f) => !(images && f === "thumbnail"))
+    .slice(0, 8);
   return (
     <section class="records">
       <h2>Records</h2>
@@ -85,6 +90,7 @@ export function Records({ session, names, collection }: Props) {
       <table class="records-table">
         <thead>
           <tr>
+            {images && <th>image</th>}
             <th>id</th>
             {fields.map((f) => (
               <th>{f}</th>
@@ -104,6 +110,11 @@ export function Records({ session, names, collection }: Props) {
                 })
               }
             >
+              {images && (
+                <td>
+                  <Thumbnail payload={r.payload} label={r.id} />
+                </td>
+              )}
               <td>
                 <code>{r.id}</code>
               </td>
@@ -137,8 +148,9 @@ export function Records({ session, names, collection }: Props) {
           <h3>
             <code>{detail.id}</code>
           </h3>
+          <Thumbnail payload={detail.payload} label={detail.id} />
           <h4>Payload</h4>
-          <Json value={detail.payload ?? {}} />
+          <PayloadJson payload={detail.payload} />
           <h4>Vectors</h4>
           <ul>
             {Object.entries(detail.vectors ?? {}).map(([name, v]) =>

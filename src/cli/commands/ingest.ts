@@ -120,7 +120,7 @@ export function ingestCommand(ctx: CliContext): Command {
     .option("--exclude <glob>", "leave out matching files and folders (repeatable), e.g. 'docs/old/**'", collect, [])
     .option(
       "--image-embedder <name>",
-      "for folders of images (JPEG, PNG): offline (MobileNetV2 from nsfwjs) or http (QUIVER_IMAGE_* variables)",
+      "for folders of images (JPEG, PNG): offline (MobileNetV2 from nsfwjs), clip (a local CLIP/SigLIP folder in QUIVER_CLIP_MODEL: text-to-image) or http (QUIVER_IMAGE_* variables)",
       "offline",
     )
     .option("--prune", "delete the stored documents whose files under the given paths are gone")

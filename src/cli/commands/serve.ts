@@ -4,7 +4,7 @@
  * accepting, finish requests in flight, save usage, and close the database (WAL checkpointed).
  */
 import { Command } from "commander";
-import { open, type Limits } from "../../index.js";
+import { defaultThreadCount, open, type Limits } from "../../index.js";
 import { NodeDirectory } from "../../node/fs-directory.js";
 import { serveApp } from "../../node/http-server.js";
 import { loadConsoleAssets } from "../../node/console-assets.js";
@@ -13,11 +13,14 @@ import { mcpHttpHandler } from "../../mcp/http.js";
 import { embeddersFromEnv } from "../../embed/node/config.js";
 import { intOption, servedDatabase } from "../output.js";
 import { packageVersion } from "../package-version.js";
+import { QuiverError } from "../../core/errors/errors.js";
+import { serveCluster } from "./serve-cluster.js";
 
 export const DEFAULT_PORT = 8390;
 
 interface ServeOptions {
   data?: string;
+  threads: number;
   port: number;
   host: string;
   log: boolean;
@@ -35,7 +38,29 @@ interface ServeOptions {
   headersTimeoutMs?: number;
   requestTimeoutMs?: number;
   corsOrigin: string[];
+  cluster?: boolean;
+  etcd?: string;
+  s3?: string;
+  nodeId?: string;
+  roles?: string;
+  advertise?: string;
+  etcdPrefix?: string;
+  shards?: number;
+  replicas?: number;
+  leaseMs?: number;
 }
+
+const CLUSTER_ONLY = [
+  "etcd",
+  "s3",
+  "nodeId",
+  "roles",
+  "advertise",
+  "etcdPrefix",
+  "shards",
+  "replicas",
+  "leaseMs",
+] as const;
 
 export function serveCommand(): Command {
   return new Command("serve")
@@ -43,6 +68,12 @@ export function serveCommand(): Command {
     .option("--data <dir>", "deprecated: use --db")
     .option("--port <n>", "port (0 picks a free one)", intOption(0, 65535), DEFAULT_PORT)
     .option("--host <h>", "address to bind; anything but loopback exposes the database to the network", "127.0.0.1")
+    .option(
+      "--threads <n>",
+      "worker threads for the graph searches of queries (0: on the thread that serves HTTP; default: one per core)",
+      intOption(0, 256),
+      defaultThreadCount(),
+    )
     .option("--no-log", "no JSON request log on stdout")
     .option("--rotate-admin-key", "replace the stored admin key with a new one, printed once")
     .option("--max-body-bytes <n>", "largest request body (default 32 MiB)", intOption(1))
@@ -71,13 +102,27 @@ export function serveCommand(): Command {
       (origin: string, all: string[]) => [...all, origin],
       [] as string[],
     )
+    .option("--cluster", "run as a node of a cluster on etcd and an S3-compatible store (docs/cluster.md)")
+    .option("--etcd <endpoints>", "cluster: etcd client URLs, comma-separated")
+    .option("--s3 <url>", "cluster: the object store, http(s)://host:port/bucket[/prefix] or s3://bucket[/prefix]")
+    .option("--node-id <id>", "cluster: this node's stable id")
+    .option("--roles <roles>", "cluster: writer,query,indexer (default all)")
+    .option("--advertise <url>", "cluster: the URL other nodes reach this one at (default http://host:port)")
+    .option("--etcd-prefix <prefix>", "cluster: key prefix of this cluster in etcd (default quiver/)")
+    .option("--shards <n>", "cluster: shards of a collection created over HTTP (default 1)", intOption(1, 256))
+    .option("--replicas <n>", "cluster: query nodes following each shard (default 2)", intOption(1))
+    .option("--lease-ms <n>", "cluster: lease period of nodes and shard writers (default 5,000)", intOption(1000))
     .addHelpText(
       "after",
       "\nThe admin key comes from QUIVER_ADMIN_KEY; without it one is generated on first start and printed once.\nSee docs/server.md.",
     )
     .action(async (opts: ServeOptions, cmd: Command) => {
-      const path = servedDatabase(cmd, opts.data);
-      corsPolicy(opts.corsOrigin); // a malformed origin is refused before the database is opened
+      const clusterFlags = CLUSTER_ONLY.filter((flag) => opts[flag] !== undefined);
+      if (!opts.cluster && clusterFlags.length > 0)
+        throw new QuiverError(
+          "INVALID_ARGUMENT",
+          `--${clusterFlags[0].replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} is a cluster flag: add --cluster`,
+        );
       const limits: Partial<Limits> = {};
       if (opts.maxBatch !== undefined) limits.maxBatch = opts.maxBatch;
       if (opts.maxDimension !== undefined) limits.maxDimension = opts.maxDimension;
@@ -87,9 +132,12 @@ export function serveCommand(): Command {
       if (opts.maxGroupScan !== undefined) limits.maxGroupScan = opts.maxGroupScan;
       if (opts.maxTopK !== undefined) limits.maxTopK = opts.maxTopK;
       if (opts.maxQueryText !== undefined) limits.maxQueryTextLength = opts.maxQueryText;
+      if (opts.cluster) return serveCluster(opts, limits);
+      const path = servedDatabase(cmd, opts.data);
+      corsPolicy(opts.corsOrigin); // a malformed origin is refused before the database is opened
       const warn = (w: string) => process.stderr.write(`warning: ${w}\n`);
       const dir = new NodeDirectory(path);
-      const db = await open(dir, { limits, onWarning: warn, embedders: embeddersFromEnv() });
+      const db = await open(dir, { limits, onWarning: warn, embedders: embeddersFromEnv(), threads: opts.threads });
       const consoleAssets = loadConsoleAssets();
       if (!consoleAssets) warn("the console is not built (npm run build:console); /console is not served");
       let server: QuiverServer;

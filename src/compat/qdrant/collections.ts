@@ -3,14 +3,17 @@
  * distance }`) is the Quiver vector named `vector`; named vectors keep their names. Distances map
  * Cosine -> cosine, Dot -> dot, Euclid -> l2; `hnsw_config` (m, ef_construct; m = 0 means no graph),
  * `quantization_config` (scalar int8, binary) and `on_disk` (full vectors in a file, int8 codes in
- * memory) map to the vector's index spec. Settings of a cluster or of Qdrant's own storage engine
- * (shards, replication, WAL, optimizers) have no counterpart and are accepted without effect.
+ * memory) map to the vector's index spec. `sparse_vectors` are Quiver's sparse named vectors (dot
+ * product over an inverted index); the `idf` modifier is not offered. Settings of a cluster or of
+ * Qdrant's own storage engine (shards, replication, WAL, optimizers, a sparse index's on_disk and
+ * full_scan_threshold) have no counterpart and are accepted without effect.
  */
 import {
   type CollectionInfo,
   type CollectionSchema,
   isSparseSpec,
   type Metric,
+  type NamedVectorSpec,
   type VectorIndexSpec,
   type VectorSpec,
 } from "../../core/schema/schema.js";
@@ -78,18 +81,32 @@ function vectorSpec(
   return { dim, metric: DISTANCES[distance], ...(index ? { index } : {}) };
 }
 
+/** Qdrant's sparse vector params (`{ index?, modifier? }`) checked; Quiver's sparse spec has no options. */
+function sparseSpec(v: unknown, at: string, check: Checker): void {
+  const params = check.object(v, at) ?? {};
+  if (params.modifier === "idf") throw unsupported(QDRANT, "the idf modifier of sparse vectors");
+  if (params.modifier !== undefined && params.modifier !== null && params.modifier !== "none")
+    check.fail(`${at}.modifier`, 'must be "none" or "idf"');
+  const index = check.object(params.index, `${at}.index`);
+  const datatype = index?.datatype;
+  if (datatype !== undefined && datatype !== null && datatype !== "float32")
+    throw unsupported(QDRANT, `the sparse vector datatype ${JSON.stringify(datatype)} (weights are float32)`);
+}
+
 /** The Quiver schema of a Qdrant create-collection body. */
 export function schemaOf(body: Json, check: Checker): CollectionSchema {
-  if (body.sparse_vectors !== undefined && body.sparse_vectors !== null) throw unsupported(QDRANT, "sparse vectors");
   if (body.init_from) throw unsupported(QDRANT, "init_from");
   const shared = {
     hnsw: check.object(body.hnsw_config, "hnsw_config"),
     quantization: check.object(body.quantization_config, "quantization_config"),
   };
-  const vectors: Record<string, VectorSpec> = {};
+  const vectors: Record<string, NamedVectorSpec> = {};
+  const sparse = check.object(body.sparse_vectors, "sparse_vectors");
   const config = check.object(body.vectors, "vectors");
-  if (!config) check.fail("vectors", "must be { size, distance } or { name: { size, distance } }");
-  else if ("size" in config || "distance" in config) {
+  // A collection of sparse vectors alone has no `vectors` (or an empty object).
+  if (!config) {
+    if (!sparse) check.fail("vectors", "must be { size, distance } or { name: { size, distance } }");
+  } else if ("size" in config || "distance" in config) {
     const spec = vectorSpec(config, "vectors", check, shared);
     if (spec) vectors[UNNAMED_VECTOR] = spec;
   } else {
@@ -97,6 +114,11 @@ export function schemaOf(body: Json, check: Checker): CollectionSchema {
       const spec = vectorSpec(v, `vectors.${name}`, check, shared);
       if (spec) vectors[name] = spec;
     }
+  }
+  for (const [name, v] of Object.entries(sparse ?? {})) {
+    if (Object.hasOwn(vectors, name)) check.fail(`sparse_vectors.${name}`, "is also the name of a dense vector");
+    sparseSpec(v, `sparse_vectors.${name}`, check);
+    vectors[name] = { kind: "sparse" };
   }
   return { vectors };
 }
@@ -112,10 +134,13 @@ function vectorParams(spec: VectorSpec): Json {
   };
 }
 
-/** Whether a schema is shown to Qdrant clients with one unnamed vector. */
+/**
+ * Whether a schema is shown to Qdrant clients with one unnamed dense vector (sparse vectors, always
+ * named, may sit beside it: a point then shows the unnamed one under "", as Qdrant does).
+ */
 export function isUnnamed(schema: CollectionSchema): boolean {
-  const names = Object.keys(schema.vectors);
-  return names.length === 1 && names[0] === UNNAMED_VECTOR;
+  const dense = Object.entries(schema.vectors).filter(([, s]) => !isSparseSpec(s));
+  return dense.length === 1 && dense[0][0] === UNNAMED_VECTOR;
 }
 
 const PAYLOAD_TYPES: Record<string, string> = { keyword: "keyword", number: "float", boolean: "bool" };
@@ -127,10 +152,7 @@ export function collectionInfo(info: CollectionInfo): Json {
   const entries = Object.entries(schema.vectors);
   const dense = entries.flatMap(([n, s]) => (isSparseSpec(s) ? [] : [[n, vectorParams(s)] as const]));
   const sparse = entries.flatMap(([n, s]) => (isSparseSpec(s) ? [[n, {}] as const] : []));
-  const vectors =
-    dense.length === 1 && dense[0][0] === UNNAMED_VECTOR && sparse.length === 0
-      ? dense[0][1]
-      : Object.fromEntries(dense);
+  const vectors = isUnnamed(schema) ? dense[0][1] : Object.fromEntries(dense);
   const payloadSchema = Object.fromEntries(
     Object.entries(schema.indexes ?? {}).map(([field, type]) => [
       field,

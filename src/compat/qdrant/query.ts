@@ -3,7 +3,8 @@
  * `query/groups`, and the older `search` / `search/batch`. Scores follow Qdrant's convention per
  * distance: Cosine and Dot similarities as Quiver computes them, Euclid the distance itself (Quiver's
  * score is its negation), so `score_threshold` is a lower bound for the former and an upper bound
- * for Euclid. Queries that are not a nearest-neighbour search by vector answer 501.
+ * for Euclid. A sparse query (`{ indices, values }`, `using` its name) is Quiver's sparse search, scored
+ * by dot product. Queries that are not a nearest-neighbour search by vector answer 501.
  */
 import { denseOnly, type QueryRequest, type QueryResult } from "../../api/query.js";
 import type { CollectionApi } from "../../api/types.js";
@@ -35,8 +36,11 @@ function passes(metric: Metric, score: number, threshold: number | undefined): b
   return metric === "l2" ? score <= threshold : score >= threshold;
 }
 
-/** The nearest vector of a `query` field: a bare vector, `{ nearest }`, optionally with `mmr`. */
-function nearest(q: unknown, check: Checker): { vector: number[] | undefined; mmr?: Json } {
+/** A query vector: dense numbers, or a sparse `{ indices, values }`. */
+type QueryVector = number[] | { indices: number[]; values: number[] };
+
+/** The nearest vector of a `query` field: a bare vector, a sparse one, `{ nearest }`, optionally with `mmr`. */
+function nearest(q: unknown, check: Checker): { vector: QueryVector | undefined; mmr?: Json } {
   if (Array.isArray(q)) {
     if (Array.isArray(q[0])) throw unsupported(QDRANT, "multivector queries");
     return { vector: check.vector(q, "query") };
@@ -45,11 +49,15 @@ function nearest(q: unknown, check: Checker): { vector: number[] | undefined; mm
   if (isObject(q)) {
     if ("nearest" in q) {
       const n = q.nearest;
-      if (isObject(n)) throw unsupported(QDRANT, "sparse vector queries");
       if (typeof n === "number" || typeof n === "string") throw unsupported(QDRANT, "queries by point id");
-      return { vector: check.vector(n, "query.nearest"), mmr: check.object(q.mmr, "query.mmr") };
+      const mmr = check.object(q.mmr, "query.mmr");
+      if (isObject(n)) {
+        if (mmr) throw unsupported(QDRANT, "mmr over sparse vectors");
+        return { vector: check.sparse(n, "query.nearest") };
+      }
+      return { vector: check.vector(n, "query.nearest"), mmr };
     }
-    if ("indices" in q) throw unsupported(QDRANT, "sparse vector queries");
+    if ("indices" in q) return { vector: check.sparse(q, "query") };
     const kind = Object.keys(q)[0] ?? "{}";
     throw unsupported(QDRANT, `the ${kind} query`);
   }
@@ -60,10 +68,12 @@ function nearest(q: unknown, check: Checker): { vector: number[] | undefined; mm
 function common(
   body: Json,
   check: Checker,
-  vector: number[] | undefined,
+  vector: QueryVector | undefined,
   using: string | undefined,
   defaults: { payload: boolean },
 ): PlannedSearch {
+  if (vector !== undefined && !Array.isArray(vector) && using === undefined)
+    check.fail("using", "a sparse query names its sparse vector in `using`");
   if (body.prefetch !== undefined && body.prefetch !== null) throw unsupported(QDRANT, "prefetch");
   if (body.lookup_from !== undefined && body.lookup_from !== null) throw unsupported(QDRANT, "lookup_from");
   const f = translateFilter(body.filter, "filter", check);
@@ -74,7 +84,7 @@ function common(
   const params = check.object(body.params, "params");
   const select = selection(body, check, { payload: defaults.payload, vectors: false });
   const request: QueryRequest = {
-    vector: using === undefined ? vector : { [using]: vector ?? [] },
+    vector: using === undefined ? (vector as number[] | undefined) : { [using]: vector ?? [] },
     limit,
     offset,
     ...readOptions(select),
@@ -109,9 +119,13 @@ export function planQuery(body: Json, check: Checker): PlannedSearch {
 export function planSearch(body: Json, check: Checker): PlannedSearch {
   const v = body.vector;
   if (isObject(v)) {
-    if ("indices" in v || isObject(v.vector)) throw unsupported(QDRANT, "sparse vector searches");
+    if ("indices" in v) check.fail("vector", "a sparse vector is searched as { name, vector: { indices, values } }");
     const name = check.string(v.name, "vector.name");
-    return common(body, check, check.vector(v.vector, "vector.vector"), name, { payload: false });
+    // A NamedSparseVector: { name, vector: { indices, values } }.
+    const vector = isObject(v.vector)
+      ? check.sparse(v.vector, "vector.vector")
+      : check.vector(v.vector, "vector.vector");
+    return common(body, check, vector, name, { payload: false });
   }
   return common(body, check, check.vector(v, "vector"), undefined, { payload: false });
 }

@@ -1,7 +1,8 @@
 /**
  * Points as Qdrant returns them: the id back in its own type (src/compat/qdrant/ids.ts), the payload
  * cut to `with_payload` (true, false, a list of keys, or { include } / { exclude }), and the vectors
- * cut to `with_vector` (true, false or a list of names), the unnamed vector as a bare array.
+ * cut to `with_vector` (true, false or a list of names), the unnamed vector as a bare array (under ""
+ * beside named sparse vectors), sparse vectors as `{ indices, values }`.
  */
 import type { ReadOptions, RecordInput } from "../../api/types.js";
 import type { RecordOutput } from "../../api/query.js";
@@ -109,29 +110,47 @@ export function point(r: RecordOutput, schema: CollectionSchema, s: Selection): 
   out.payload = s.payload ? cutPayload(r.payload ?? {}, s) : null;
   if (s.vectors) {
     const vectors = r.vectors ?? {};
-    if (isUnnamed(schema) && !s.vectorNames) out.vector = vectors[UNNAMED_VECTOR] ?? null;
+    const unnamed = isUnnamed(schema);
+    // Beside sparse vectors, Qdrant names the unnamed dense vector "".
+    const besideSparse = unnamed && Object.keys(schema.vectors).length > 1;
+    if (unnamed && !besideSparse && !s.vectorNames) out.vector = vectors[UNNAMED_VECTOR] ?? null;
     else {
-      const names = s.vectorNames ?? Object.keys(vectors);
-      out.vector = Object.fromEntries(names.filter((n) => Object.hasOwn(vectors, n)).map((n) => [n, vectors[n]]));
+      const names = (s.vectorNames ?? Object.keys(vectors)).map((n) => (unnamed && n === "" ? UNNAMED_VECTOR : n));
+      out.vector = Object.fromEntries(
+        names
+          .filter((n) => Object.hasOwn(vectors, n))
+          .map((n) => [besideSparse && n === UNNAMED_VECTOR ? "" : n, vectors[n]]),
+      );
     }
   } else out.vector = null;
   return out;
 }
 
-/** A Qdrant point's vector (a bare array, or named arrays) as Quiver record fields. */
+/**
+ * A Qdrant point's vector (a bare array, or named ones: dense arrays and sparse `{ indices, values }`,
+ * "" naming the unnamed one) as Quiver record fields.
+ */
 function vectorFields(v: unknown, path: string, check: Checker): Pick<RecordInput, "vector" | "vectors"> {
   if (Array.isArray(v)) {
     if (v.length > 0 && Array.isArray(v[0])) throw unsupported("Qdrant", "multivectors");
     return { vector: check.vector(v, path) };
   }
   if (isObject(v)) {
-    if ("indices" in v) throw unsupported("Qdrant", "sparse vectors");
-    const vectors: Record<string, number[]> = {};
+    if ("indices" in v) {
+      check.fail(path, "a sparse vector goes under its name: { name: { indices, values } }");
+      return {};
+    }
+    const vectors: NonNullable<RecordInput["vectors"]> = {};
     for (const [name, value] of Object.entries(v)) {
-      if (isObject(value)) throw unsupported("Qdrant", "sparse vectors");
+      const key = name === "" ? UNNAMED_VECTOR : name;
+      if (isObject(value)) {
+        const sparse = check.sparse(value, `${path}.${name}`);
+        if (sparse) vectors[key] = sparse;
+        continue;
+      }
       if (Array.isArray(value) && Array.isArray(value[0])) throw unsupported("Qdrant", "multivectors");
       const vec = check.vector(value, `${path}.${name}`);
-      if (vec) vectors[name] = vec;
+      if (vec) vectors[key] = vec;
     }
     return { vectors };
   }

@@ -13,6 +13,7 @@ import type { ImageEmbedder } from "../image.js";
 import { httpImageEmbedder } from "../image-http.js";
 import { encodePng } from "./image-codec.js";
 import { offlineImageEmbedder } from "./image-mobilenet.js";
+import { transformersImageEmbedder, type TransformersDtype } from "./image-transformers.js";
 
 /**
  * Environment:
@@ -45,7 +46,9 @@ export function embeddersFromEnv(env: Record<string, string | undefined> = proce
 /**
  * Image embedders for `quiver ingest` of images and `quiver query --image`: `offline` (MobileNetV2
  * from nsfwjs, loaded on first use, on a worker thread per core) always; `http` when QUIVER_IMAGE_BASE_URL is set (with
- * QUIVER_IMAGE_MODEL, and QUIVER_IMAGE_API_KEY, QUIVER_IMAGE_DIM when needed).
+ * QUIVER_IMAGE_MODEL, and QUIVER_IMAGE_API_KEY, QUIVER_IMAGE_DIM when needed); `clip` (text-image, a CLIP or SigLIP
+ * model on transformers.js) when QUIVER_CLIP_MODEL names a local model folder (QUIVER_CLIP_DTYPE picks its weight
+ * files, default fp32). A folder that is missing or incomplete fails here, naming what is missing.
  */
 export function imageEmbeddersFromEnv(
   env: Record<string, string | undefined> = process.env,
@@ -59,6 +62,11 @@ export function imageEmbeddersFromEnv(
       model: env.QUIVER_IMAGE_MODEL ?? "jina-clip-v2",
       dim: env.QUIVER_IMAGE_DIM ? Number(env.QUIVER_IMAGE_DIM) : undefined,
       encode: encodePng,
+    });
+  if (env.QUIVER_CLIP_MODEL)
+    out.clip = transformersImageEmbedder({
+      modelPath: env.QUIVER_CLIP_MODEL,
+      dtype: env.QUIVER_CLIP_DTYPE as TransformersDtype | undefined,
     });
   return out;
 }

@@ -92,6 +92,14 @@ export async function ingestImages(
   if (!isImageCollection(coll.schema))
     throw new QuiverError("INVALID_ARGUMENT", `collection "${coll.name}" is not an image collection`);
   const embedder = opts.embedder;
+  const dim = coll.schema.vectors.image.dim;
+  if (embedder.dim !== undefined && embedder.dim !== dim)
+    throw QuiverError.fromProblems("DIMENSION_MISMATCH", [
+      {
+        path: "embedder",
+        message: `${embedder.id} makes ${embedder.dim}-d vectors; "${coll.name}" holds ${dim}-d ones`,
+      },
+    ]);
   const stored = await storedImageEmbedder(coll);
   if (stored !== null && stored !== embedder.id)
     throw QuiverError.fromProblems("INVALID_ARGUMENT", [

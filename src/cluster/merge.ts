@@ -1,0 +1,97 @@
+/**
+ * Merging shards' answers into one, pure. A single-source query (one vector, or text) merges the
+ * shards' top lists by score: every shard ranks its own records exactly as one node would, so the
+ * merged top k is one node's top k (for BM25, up to shard-local term statistics: docs/cluster.md).
+ * A query fusing several sources merges each source's lists first, then fuses the merged lists with
+ * the core's fusion, which is what one node does with the same lists; only reciprocal rank fusion
+ * needs nothing beyond the lists (z-score and min-max also read scores of documents outside them).
+ */
+import type { Hit, HitExplain, QueryPlan } from "../api/query.js";
+import { fuse } from "../core/query/fusion/fuse.js";
+
+export type SourceName = "text" | "vector" | "sparse";
+
+const byScore = (a: Hit, b: Hit): number => b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
+/**
+ * The first `k` hits of the shards' lists by score (ties by id). With `grouped`, the best hit per
+ * group value (hits without one stand alone), which is one node's answer when every shard returned
+ * its own first `k` groups.
+ */
+export function mergeTop(lists: readonly Hit[][], k: number, grouped: boolean): Hit[] {
+  const all = lists.flat().sort(byScore);
+  if (!grouped) return all.slice(0, k);
+  const seen = new Set<string>();
+  const out: Hit[] = [];
+  for (const hit of all) {
+    if (hit.group !== undefined && hit.group !== null) {
+      const key = JSON.stringify(hit.group);
+      if (seen.has(key)) continue;
+      seen.add(key);
+    }
+    out.push(hit);
+    if (out.length === k) break;
+  }
+  return out;
+}
+
+/**
+ * Reciprocal rank fusion of merged per-source lists (each best first), as one node fuses its own:
+ * `Σ weight / (rrfK + rank)`, the first `k` fused hits, each explained per source when asked.
+ */
+export function fuseRrf(
+  sources: { name: SourceName; hits: Hit[]; weight: number }[],
+  rrfK: number,
+  k: number,
+  explain: boolean,
+): Hit[] {
+  const slotOf = new Map<string, number>();
+  const records: Hit[] = [];
+  for (const source of sources)
+    for (const hit of source.hits)
+      if (!slotOf.has(hit.id)) {
+        slotOf.set(hit.id, records.length);
+        records.push(hit);
+      }
+  const fused = fuse(
+    sources.map((s) => ({
+      slots: s.hits.map((h) => slotOf.get(h.id) as number),
+      scores: s.hits.map((h) => h.score),
+      mean: 0,
+      std: 1,
+      scoreOf: () => undefined,
+    })),
+    { method: "rrf", k: rrfK, weights: sources.map((s) => s.weight) },
+  );
+  const label = `rrf(k=${rrfK})`;
+  // Ties in fused score go by id (one node breaks them by its internal slot order, unknown here).
+  fused.sort((a, b) => b.score - a.score || byScore(records[a.slot], records[b.slot]));
+  return fused.slice(0, k).map((f) => {
+    const { explain: _explain, score: _score, ...record } = records[f.slot];
+    const hit: Hit = { ...record, score: f.score };
+    if (explain) {
+      const parts: HitExplain = { fusion: label };
+      sources.forEach((s, i) => {
+        parts[s.name] = f.parts[i];
+      });
+      hit.explain = parts;
+    }
+    return hit;
+  });
+}
+
+/** One plan for the merged answer: the first shard's, with counts summed over the shards. */
+export function mergePlans(plans: readonly QueryPlan[], fusion?: string): QueryPlan {
+  const first = plans[0];
+  const plan: QueryPlan = {
+    ...first,
+    candidates: plans.reduce((n, p) => n + p.candidates, 0),
+    usedIndexes: plans.some((p) => p.usedIndexes),
+    payloadsChecked: plans.reduce((n, p) => n + p.payloadsChecked, 0),
+  };
+  if (fusion !== undefined) {
+    plan.strategy = "hybrid";
+    plan.fusion = fusion;
+  }
+  return plan;
+}
