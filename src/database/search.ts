@@ -9,7 +9,13 @@
 import { QuiverError } from "../core/errors/errors.js";
 import { flatSearch } from "../core/index/flat/flat-search.js";
 import type { SlotBitmap } from "../core/index/slot-bitmap.js";
-import { runHere, vectorSteps, type MatchSet, type PlanSteps, type SlotFilter } from "../core/query/plan/vector-plan.js";
+import {
+  runHere,
+  vectorSteps,
+  type MatchSet,
+  type PlanSteps,
+  type SlotFilter,
+} from "../core/query/plan/vector-plan.js";
 import { chooseFilterPlan, estimateFilter, type FilterEstimate } from "../core/query/plan/filter-estimate.js";
 import { estimateMatches } from "../core/query/plan/candidates.js";
 import { compileFilter, type PayloadPredicate } from "../core/query/filter/compile.js";
