@@ -8,27 +8,13 @@
  * always is). Then the checker's invariant. 2 trials here, 20 under QUIVER_LONG=1.
  */
 import assert from "node:assert/strict";
-import { after, before, it } from "node:test";
+import { it } from "node:test";
 import { randomVector, rng } from "../support/brute.js";
-import { S3Stand } from "../support/cluster-services.js";
-import { EtcdCluster } from "./harness/etcd-cluster.js";
-import { LEASE_MS, NODE_IDS, NodeCluster, NodeTally, Workload, call, sleep } from "./harness/node-cluster.js";
+import { LEASE_MS, NODE_IDS, NodeTally, call, sleep, useNodeCluster } from "./harness/node-cluster.js";
 
 const TRIALS = process.env.QUIVER_LONG === "1" ? 20 : 2;
 
-let etcd: EtcdCluster;
-let s3: S3Stand;
-let cluster: NodeCluster;
-let workload: Workload;
-before(async () => {
-  [etcd, s3] = await Promise.all([EtcdCluster.start(), S3Stand.start()]);
-  cluster = await NodeCluster.start(etcd, s3);
-  workload = new Workload(cluster);
-});
-after(async () => {
-  await cluster?.stop();
-  await Promise.all([etcd?.stop(), s3?.stop()]);
-});
+const fixture = useNodeCluster();
 
 interface QueryTally {
   queries: number;
@@ -39,6 +25,7 @@ interface QueryTally {
 
 /** Exact queries through n1-n3 until `stop()` says so; each failure retried once on another node. */
 async function queryLoop(seed: number, stop: () => boolean, tally: QueryTally): Promise<void> {
+  const { cluster, workload } = fixture;
   const random = rng(seed);
   while (!stop()) {
     const vector = randomVector(random, 8);
@@ -61,6 +48,7 @@ async function queryLoop(seed: number, stop: () => boolean, tally: QueryTally): 
 }
 
 it(`kill -9 of a query node while exact queries run through the others (${TRIALS} trials)`, async () => {
+  const { cluster, workload } = fixture;
   const tally = new NodeTally("query node kill -9", workload);
   const queries: QueryTally = { queries: 0, retried: 0, failedAfterRetry: [], wrong: [] };
   for (let trial = 0; trial < TRIALS; trial++) {

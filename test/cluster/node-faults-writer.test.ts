@@ -10,37 +10,15 @@
  * 20 under QUIVER_LONG=1.
  */
 import assert from "node:assert/strict";
-import { after, before, it } from "node:test";
-import { S3Stand } from "../support/cluster-services.js";
-import { EtcdCluster } from "./harness/etcd-cluster.js";
-import { LEASE_MS, NodeCluster, NodeTally, Workload, sleep } from "./harness/node-cluster.js";
+import { it } from "node:test";
+import { LEASE_MS, checkTrial, NodeTally, sleep, useNodeCluster } from "./harness/node-cluster.js";
 
 const TRIALS = process.env.QUIVER_LONG === "1" ? 20 : 2;
 
-let etcd: EtcdCluster;
-let s3: S3Stand;
-let cluster: NodeCluster;
-let workload: Workload;
-before(async () => {
-  [etcd, s3] = await Promise.all([EtcdCluster.start(), S3Stand.start()]);
-  cluster = await NodeCluster.start(etcd, s3);
-  workload = new Workload(cluster);
-});
-after(async () => {
-  await cluster?.stop();
-  await Promise.all([etcd?.stop(), s3?.stop()]);
-});
-
-/** Stops the workload and holds the cluster to the acknowledged state; returns the losses. */
-async function checkTrial(fault: string, trial: number): Promise<number> {
-  await workload.stop();
-  assert.deepEqual(await cluster.logProblems(), [], `${fault}, trial ${trial}: the shards' logs`);
-  const { problems, losses } = await workload.check(cluster.pick(), trial);
-  assert.deepEqual(problems, [], `${fault}, trial ${trial}`);
-  return losses;
-}
+const fixture = useNodeCluster();
 
 it(`kill -9 of a shard's writer node at a random point under writes (${TRIALS} trials)`, async () => {
+  const { cluster, workload } = fixture;
   const tally = new NodeTally("writer node kill -9", workload);
   for (let trial = 0; trial < TRIALS; trial++) {
     const shard = trial % 3;
@@ -56,7 +34,7 @@ it(`kill -9 of a shard's writer node at a random point under writes (${TRIALS} t
     await sleep(500);
     await cluster.restart(before.holder);
     await sleep(300);
-    const losses = await checkTrial("writer kill -9", trial);
+    const losses = await checkTrial(cluster, workload, `writer kill -9, trial ${trial}`);
     assert.ok(workload.acknowledged > acknowledgedAtKill, `trial ${trial}: writes acknowledged after the kill`);
     tally.add(losses);
   }
@@ -66,6 +44,7 @@ it(`kill -9 of a shard's writer node at a random point under writes (${TRIALS} t
 });
 
 it(`SIGSTOP of a shard's writer node past its lease, SIGCONT after another took the shard (${TRIALS} trials)`, async () => {
+  const { cluster, workload } = fixture;
   const tally = new NodeTally("writer node SIGSTOP past its lease", workload);
   for (let trial = 0; trial < TRIALS; trial++) {
     const shard = (trial + 1) % 3;
@@ -81,7 +60,7 @@ it(`SIGSTOP of a shard's writer node past its lease, SIGCONT after another took 
     cluster.resume(before.holder);
     // The resumed node's pending commits run now, under its stale epoch: they must be fenced.
     await sleep(LEASE_MS);
-    const losses = await checkTrial("writer SIGSTOP", trial);
+    const losses = await checkTrial(cluster, workload, `writer SIGSTOP, trial ${trial}`);
     assert.ok(workload.acknowledged > acknowledgedAtMove, `trial ${trial}: writes acknowledged after the move`);
     const fenced = workload.failureBodies.slice(bodiesAt).filter((f) => /fenced/.test(f)).length;
     tally.note("client writes answered 'fenced' (then retried)", fenced);

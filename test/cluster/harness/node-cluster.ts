@@ -12,20 +12,25 @@
  * the exact top 10 of a few queries through the router equal to a brute-force scan. Each shard's log
  * is read from etcd too: its epochs never go back (a fenced writer's late commit would).
  */
+import assert from "node:assert/strict";
+import { after, before } from "node:test";
 import type { LeaseOwner } from "../../../src/cluster/lease.js";
 import { EtcdCoordinator } from "../../../src/cluster/etcd/etcd-coordinator.js";
 import { shardLog } from "../../../src/cluster/shard-map.js";
 import { bruteTopK, randomVector, rng } from "../../support/brute.js";
-import type { S3Stand } from "../../support/cluster-services.js";
+import { S3Stand } from "../../support/cluster-services.js";
 import { ADMIN_KEY, type NodeSettings, QuiverNode } from "../../support/quiver-nodes.js";
-import type { EtcdCluster } from "./etcd-cluster.js";
+import { EtcdCluster } from "./etcd-cluster.js";
 
 export const NODE_IDS = ["n1", "n2", "n3"];
 const DIM = 8;
 const SHARDS = 3;
 export const LEASE_MS = 2000;
-/** A request to a paused or dying node is abandoned after this and retried on another node. */
-const REQUEST_TIMEOUT_MS = 8000;
+/**
+ * A request to a paused or dying node is abandoned after this and retried on another node. Longer
+ * than a node's own write deadline (three lease periods + 5 s: 11 s), so a client sees its answer.
+ */
+const REQUEST_TIMEOUT_MS = 15_000;
 /** An operation not acknowledged through any node within this fails the trial. */
 const OPERATION_DEADLINE_MS = 60_000;
 
@@ -341,4 +346,44 @@ export class NodeTally {
       `# ${this.fault}: ${this.trials} trials, ${this.acknowledged} writes (${this.operations} record operations) acknowledged, ${this.losses} lost${notes}`,
     );
   }
+}
+
+/**
+ * Ends a trial: the workload stopped (its last operations acknowledged), the shards' logs sound, and
+ * the checker's invariant through a random node, asserted; returns the losses (0, or it threw).
+ */
+export async function checkTrial(cluster: NodeCluster, workload: Workload, label: string): Promise<number> {
+  await workload.stop();
+  assert.deepEqual(await cluster.logProblems(), [], `${label}: the shards' logs`);
+  const { problems, losses } = await workload.check(
+    cluster.pick(),
+    [...label].reduce((a, c) => a * 31 + c.charCodeAt(0), 0) >>> 0,
+  );
+  assert.deepEqual(problems, [], label);
+  return losses;
+}
+
+export interface NodeFixture {
+  etcd: EtcdCluster;
+  s3: S3Stand;
+  cluster: NodeCluster;
+  workload: Workload;
+}
+
+/**
+ * A test file's cluster: registers `before` (3 etcd members, s3rver, the 3 nodes and `docs`, one
+ * workload shared by the file's trials) and `after` (every process ended, data removed).
+ */
+export function useNodeCluster(): NodeFixture {
+  const fixture = {} as NodeFixture;
+  before(async () => {
+    [fixture.etcd, fixture.s3] = await Promise.all([EtcdCluster.start(), S3Stand.start()]);
+    fixture.cluster = await NodeCluster.start(fixture.etcd, fixture.s3);
+    fixture.workload = new Workload(fixture.cluster);
+  });
+  after(async () => {
+    await fixture.cluster?.stop();
+    await Promise.all([fixture.etcd?.stop(), fixture.s3?.stop()]);
+  });
+  return fixture;
 }
