@@ -16,6 +16,7 @@ import assert from "node:assert/strict";
 import { after, before } from "node:test";
 import type { LeaseOwner } from "../../../src/cluster/lease.js";
 import { EtcdCoordinator } from "../../../src/cluster/etcd/etcd-coordinator.js";
+import { S3ObjectStore } from "../../../src/cluster/s3/s3-object-store.js";
 import { shardLog } from "../../../src/cluster/shard-map.js";
 import { bruteTopK, randomVector, rng } from "../../support/brute.js";
 import { S3Stand } from "../../support/cluster-services.js";
@@ -67,12 +68,15 @@ export class NodeCluster {
   /** Nodes clients must not pick (paused, or killed and not yet back). */
   readonly unreachable = new Set<string>();
   private readonly coordinator: EtcdCoordinator;
+  private readonly objects: S3ObjectStore;
 
   private constructor(
     readonly settings: NodeSettings,
     etcd: EtcdCluster,
   ) {
     this.coordinator = new EtcdCoordinator({ endpoints: etcd.endpoints, prefix: settings.etcdPrefix });
+    const { endpoint, bucket, credentials } = settings.s3;
+    this.objects = new S3ObjectStore({ endpoint, bucket, credentials, prefix: settings.etcdPrefix });
   }
 
   /** Three nodes on a fresh etcd prefix, and the collection `docs` (3 shards) created. */
@@ -170,10 +174,22 @@ export class NodeCluster {
     return problems;
   }
 
+  /**
+   * Batch objects of `shard` PUT under `epoch` (their keys name it) that no log entry points to:
+   * commits that did not land. For a writer paused past its lease, its late commits, fenced.
+   */
+  async unloggedBatches(shard: number, epoch: number): Promise<number> {
+    const log = shardLog({ name: "docs", generation: 1 }, shard);
+    const logged = new Set((await this.coordinator.read(log, 1)).map((e) => e.objectKey));
+    const objects = await this.objects.list(`${log}/batches/${epoch}-`);
+    return objects.filter((o) => !logged.has(o.key)).length;
+  }
+
   async stop(): Promise<void> {
     for (const id of this.unreachable) if (this.nodes.get(id)?.running) this.resume(id);
     await Promise.all([...this.nodes.values()].map((n) => n.stop("SIGKILL")));
     this.coordinator.close();
+    this.objects.close();
   }
 }
 
