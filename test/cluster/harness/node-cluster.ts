@@ -137,16 +137,34 @@ export class NodeCluster {
     this.unreachable.delete(id);
   }
 
-  /** The shard logs node `id` serves as a ready replica (its `/_cluster/v1/status`). */
-  async servedBy(id: string): Promise<string[]> {
+  /** The replicas node `id` holds (its `/_cluster/v1/status`). */
+  private async replicasOf(id: string): Promise<{ log: string; ready: boolean; applied: number }[]> {
     const secret = (await this.coordinator.get("cluster/secret"))?.value;
     const status = await fetch(`${this.node(id).url}/_cluster/v1/status`, {
       method: "POST",
       headers: { authorization: `Bearer ${secret}` },
       body: "{}",
     });
-    const serves = ((await status.json()) as { serves: { log: string; ready: boolean }[] }).serves;
-    return serves.filter((s) => s.ready).map((s) => s.log);
+    return ((await status.json()) as { serves: { log: string; ready: boolean; applied: number }[] }).serves;
+  }
+
+  /** The shard logs node `id` serves as a ready replica. */
+  async servedBy(id: string): Promise<string[]> {
+    return (await this.replicasOf(id)).filter((r) => r.ready).map((r) => r.log);
+  }
+
+  /** Waits until every replica of every running node has applied `minSeq` of its shard; the ms it took. */
+  async replicasCaughtUp(minSeq: Record<string, number>, timeoutMs = 30_000): Promise<number> {
+    const started = Date.now();
+    for (;;) {
+      const running = [...this.nodes.values()].filter((n) => n.running && !this.unreachable.has(n.id));
+      const replicas = (await Promise.all(running.map((n) => this.replicasOf(n.id)))).flat();
+      const behind = replicas.filter((r) => r.applied < (minSeq[r.log.split("/").pop() as string] ?? 0));
+      if (behind.length === 0) return Date.now() - started;
+      if (Date.now() - started > timeoutMs)
+        throw new Error(`replicas behind after ${timeoutMs} ms: ${JSON.stringify(behind)} (${JSON.stringify(minSeq)})`);
+      await sleep(50);
+    }
   }
 
   pause(id: string): void {
