@@ -37,6 +37,11 @@ export interface ScaleEngine {
   reopen(q: Float32Array): Promise<{ openSeconds: number; firstQuerySeconds: number }>;
   /** Single-record upserts one after another: latencies (ms) alone and while a checkpoint runs. */
   writeLatency?(rows: Float32Array, dim: number): Promise<{ alone: number[]; duringCheckpoint: number[] }>;
+  /**
+   * Runs `fn` with the index reopened to search on `threads` worker threads (0: the calling thread),
+   * then reopens it as it was. Absent when the engine has no such setting.
+   */
+  withThreads?<T>(threads: number, fn: () => Promise<T>): Promise<T>;
   /** Engine-reported bytes per vector, when it reports one. */
   bytesPerVector?(): Promise<number>;
   close(): Promise<void>;
@@ -96,6 +101,18 @@ function quiver(): ScaleEngine {
       c = await db.collection("scale");
       await c.query({ vector: q, limit: 10, ef, withPayload: false });
       return { openSeconds, firstQuerySeconds: seconds(t0) - openSeconds };
+    },
+    async withThreads(threads, fn) {
+      await db.close();
+      db = await open(dir, { threads });
+      c = await db.collection("scale");
+      try {
+        return await fn();
+      } finally {
+        await db.close();
+        db = await open(dir);
+        c = await db.collection("scale");
+      }
     },
     async writeLatency(rows, d) {
       const one = async (i: number): Promise<number> => {

@@ -23,6 +23,9 @@ const TARGET_RECALL = 0.95;
 const SELECTIVITIES = [0.5, 0.1, 0.01, 0.001];
 const FILTER_QUERIES = 200;
 const MARK = "SCALE-RESULT ";
+/** Search threads compared at the engine's ef@0.95 (0: the calling thread); queries kept in flight at once. */
+const THREADS = [0, 1, 2];
+const IN_FLIGHT = 16;
 
 /** Filtered runs use the first FILTER_QUERIES queries (fewer when fewer are asked for). */
 const filterQueries = (s: ScaleSpec): number => Math.min(FILTER_QUERIES, s.queries);
@@ -49,7 +52,32 @@ interface EngineResult {
   updates: { records: number; replaceSeconds: number; insertSeconds: number; ratio: number };
   writeLatencyMs?: { alone: Latency; duringCheckpoint: Latency };
   open: { openSeconds: number; firstQuerySeconds: number };
+  /** q/s with IN_FLIGHT concurrent queries per thread setting: medians of interleaved passes; CPU of all threads per query. */
+  threads?: { threads: number; qps: number; passes: number[]; cpuUsPerQuery: number; recall: number }[];
   peakRssMB: number;
+}
+
+/** q/s of one pass with `inFlight` queries awaited at once, CPU µs per query (every thread), what it found. */
+async function concurrentPass(
+  search: (q: Float32Array) => Promise<ArrayLike<number>> | ArrayLike<number>,
+  qs: Float32Array[],
+  inFlight: number,
+): Promise<{ qps: number; cpuUs: number; found: ArrayLike<number>[] }> {
+  const found: ArrayLike<number>[] = new Array(qs.length);
+  let next = 0;
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: inFlight }, async () => {
+      while (next < qs.length) {
+        const i = next++;
+        found[i] = await search(qs[i]);
+      }
+    }),
+  );
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  return { qps: qs.length / seconds, cpuUs: (cpu.user + cpu.system) / qs.length, found };
 }
 
 /** q/s of one pass over the queries, and what it found. */
@@ -92,6 +120,27 @@ async function measure(e: ScaleEngine, d: ScaleData): Promise<EngineResult> {
   for (let i = 0; i < 2; i++) repeats.push((await pass((q) => e.search(q, K), d.queryRows)).qps);
   out.sweep = sweep;
   out.at95 = { ef: chosen, recall: sweep[sweep.length - 1].recall, qps: median(repeats), passes: repeats };
+
+  if (e.withThreads) {
+    // Interleaved: each round reopens the index once per setting, so load drifts hit every setting alike.
+    const runs = new Map(THREADS.map((t) => [t, { qps: [] as number[], cpu: [] as number[], recall: 0 }]));
+    for (let round = 0; round < 3; round++) {
+      for (const t of THREADS) {
+        const r = runs.get(t)!;
+        await e.withThreads(t, async () => {
+          await concurrentPass((q) => e.search(q, K), warm, IN_FLIGHT);
+          const p = await concurrentPass((q) => e.search(q, K), d.queryRows, IN_FLIGHT);
+          r.qps.push(p.qps);
+          r.cpu.push(p.cpuUs);
+          r.recall = recall(p.found, truth);
+        });
+      }
+    }
+    out.threads = THREADS.map((t) => {
+      const r = runs.get(t)!;
+      return { threads: t, qps: median(r.qps), passes: r.qps, cpuUsPerQuery: median(r.cpu), recall: r.recall };
+    });
+  }
 
   if (e.searchFiltered) {
     const fq = d.queryRows.slice(0, filterQueries(d));
@@ -187,6 +236,18 @@ function report(s: ScaleSpec, results: EngineResult[]): void {
     console.log(
       `${r.engine}: single-record upsert latency p50/p99 ${w.alone.p50.toFixed(2)}/${w.alone.p99.toFixed(2)} ms alone (${w.alone.n}), ${w.duringCheckpoint.p50.toFixed(2)}/${w.duringCheckpoint.p99.toFixed(2)} ms during a checkpoint (${w.duringCheckpoint.n})`,
     );
+  }
+  for (const r of results) {
+    if (!r.threads) continue;
+    console.log(
+      `\n${r.engine}: search threads at ef ${r.at95.ef}, ${IN_FLIGHT} queries in flight (median of 3 interleaved passes)`,
+    );
+    const base = r.threads[0].qps;
+    for (const t of r.threads) {
+      console.log(
+        `  threads ${t.threads}${t.threads === 0 ? " (calling thread)" : ""}: ${f(t.qps).padStart(7)} q/s (${t.passes.map((x) => f(x)).join(", ")}), ${(t.qps / base).toFixed(2)}×, ${f(t.cpuUsPerQuery)} µs CPU/query, recall ${t.recall.toFixed(4)}`,
+      );
+    }
   }
   console.log(`\nfiltered (${filterQueries(s)} queries, the engine's ef@0.95, median of 3 passes):`);
   console.log("engine         selectivity  field        recall      q/s  plan");

@@ -127,17 +127,28 @@ interface Server {
 
 /**
  * A Quiver server over the data. `graph` forces the HNSW index (the default switches to it only past 10,000
- * records); `at(ef)` is then a configuration whose queries ask for that beam width.
+ * records); `at(ef)` is then a configuration whose queries ask for that beam width. `threads`: the server's
+ * --threads (absent: its default, one per core; 0: graph searches on the thread that serves HTTP).
  */
 async function startQuiver(
   d: Data,
   graph: boolean,
+  threads?: number,
 ): Promise<Server & { at(ef?: number): Engine; compat(api: "qdrant" | "chroma"): Engine }> {
   const path = mkdtempSync(join(tmpdir(), "quiver-bench-"));
   const port = await freePort();
   const child = spawn(
     process.execPath,
-    [join(ROOT, "dist/src/cli/main.js"), "serve", "--data", path, "--port", String(port), "--no-log"],
+    [
+      join(ROOT, "dist/src/cli/main.js"),
+      "serve",
+      "--data",
+      path,
+      "--port",
+      String(port),
+      "--no-log",
+      ...(threads === undefined ? [] : ["--threads", String(threads)]),
+    ],
     {
       env: { ...process.env, QUIVER_ADMIN_KEY: ADMIN },
       stdio: ["ignore", "ignore", "inherit"],
@@ -175,7 +186,9 @@ async function startQuiver(
       const body = (q: Float32Array) =>
         JSON.stringify({ vector: Array.from(q), limit: K, withPayload: false, ...(ef ? { ef } : {}) });
       return {
-        name: graph ? `quiver (hnsw, ef ${ef})` : "quiver (default index)",
+        name: graph
+          ? `quiver (hnsw, ef ${ef}${threads === undefined ? "" : `, threads ${threads}`})`
+          : "quiver (default index)",
         url,
         headers: { ...auth, "content-type": "application/json" },
         body,
@@ -397,6 +410,9 @@ export async function runServerBench(opts: ServerBenchOptions): Promise<void> {
       const graph = await startQuiver(d, true);
       servers.push(graph);
       const graphRecall = tuningRecall("quiver (hnsw)", (ef) => graph.at(ef), d, split.tune, log);
+      // The same graph searched on the thread that serves HTTP: what the search threads add.
+      const oneThread = await startQuiver(d, true, 0);
+      servers.push(oneThread);
       let chroma: Awaited<ReturnType<typeof startChroma>> | null = null;
       try {
         chroma = await startChroma(d);
@@ -407,7 +423,7 @@ export async function runServerBench(opts: ServerBenchOptions): Promise<void> {
       const chromaRecall = chroma ? tuningRecall("chroma", (ef) => chroma.at(ef), d, split.tune, log) : null;
       for (const target of TARGETS) {
         const q = await smallestEf(target, graphRecall);
-        measured.push({ engine: graph.at(q.ef), target, tuned: q });
+        measured.push({ engine: graph.at(q.ef), target, tuned: q }, { engine: oneThread.at(q.ef), target, tuned: q });
         if (chroma && chromaRecall) {
           const c = await smallestEf(target, chromaRecall);
           measured.push({ engine: await chroma.at(c.ef), target, tuned: c });

@@ -17,11 +17,17 @@ function codeGroups(table) {
   });
 }
 
-function headerFields(table) {
-  const { fields, slots } = table.hnswHeader;
+/** The i32 blocks the module reads: the HNSW header (H) and a search lane (L), each as [prefix, block]. */
+const BLOCKS = [
+  ["H", "hnswHeader"],
+  ["L", "hnswLane"],
+];
+
+function blockFields(table, key) {
+  const { fields, slots } = table[key];
   const names = fields.map((f) => f.name);
-  if (new Set(names).size !== names.length) throw new Error("boundary: an HNSW header field is declared twice");
-  if (fields.length > slots) throw new Error(`boundary: ${fields.length} header fields exceed ${slots} slots`);
+  if (new Set(names).size !== names.length) throw new Error(`boundary: a ${key} field is declared twice`);
+  if (fields.length > slots) throw new Error(`boundary: ${fields.length} ${key} fields exceed ${slots} slots`);
   return fields;
 }
 
@@ -32,11 +38,13 @@ export function typescriptSide(table) {
     out += `\n/** ${group.doc} */\n`;
     for (const [name, value] of Object.entries(group.values)) out += `export const ${prefix}_${name} = ${value};\n`;
   }
-  out += `\n/** ${table.hnswHeader.doc} */\nexport const H = {\n`;
-  headerFields(table).forEach((f, i) => {
-    out += `  /** ${f.doc} */\n  ${f.name}: ${i},\n`;
-  });
-  out += `} as const;\nexport const HEADER_BYTES = ${table.hnswHeader.slots * 4};\n`;
+  for (const [prefix, key] of BLOCKS) {
+    out += `\n/** ${table[key].doc} */\nexport const ${prefix} = {\n`;
+    blockFields(table, key).forEach((f, i) => {
+      out += `  /** ${f.doc} */\n  ${f.name}: ${i},\n`;
+    });
+    out += `} as const;\nexport const ${prefix === "H" ? "HEADER" : "LANE"}_BYTES = ${table[key].slots * 4};\n`;
+  }
   for (const module of Object.values(table.modules)) {
     out += `\n/** ${module.doc} */\nexport interface ${module.interface} {\n`;
     for (const [name, sig] of Object.entries(module.exports)) {
@@ -56,9 +64,11 @@ export function assemblyScriptSide(table) {
     for (const [name, value] of Object.entries(group.values))
       out += `export const ${prefix}_${name}: ${group.asType} = ${value};\n`;
   }
-  out += `\n// ${table.hnswHeader.doc}\n`;
-  headerFields(table).forEach((f, i) => {
-    out += `/** ${f.doc} */\nexport const H_${f.name}: i32 = ${i};\n`;
-  });
+  for (const [prefix, key] of BLOCKS) {
+    out += `\n// ${table[key].doc}\n`;
+    blockFields(table, key).forEach((f, i) => {
+      out += `/** ${f.doc} */\nexport const ${prefix}_${f.name}: i32 = ${i};\n`;
+    });
+  }
   return out;
 }

@@ -6,11 +6,14 @@ import { defaultTextPlugins } from "./analyzers/plugins.js";
 import { mustBeFolder, NodeDirectory } from "./node/fs-directory.js";
 import { type OpenDatabase, type OpenOptions, openOn } from "./open.js";
 import type { Directory } from "./storage/directory.js";
+import { QuiverError } from "./core/errors/errors.js";
+import { NodeSearchThreads } from "./node/search-threads.js";
 import { MemoryDirectory } from "./storage/memory-directory.js";
 
 export * from "./neutral.js";
 export { defaultTextPlugins } from "./analyzers/plugins.js";
 export { NodeDirectory } from "./node/fs-directory.js";
+export { NodeSearchThreads, defaultThreadCount } from "./node/search-threads.js";
 // The local model loads lazily, and only here: it reads its weights from node_modules.
 export { localEmbedder, localModelAvailable, LOCAL_MODEL_ID } from "./embed/node/local-use.js";
 // Images (docs/images.md): the codecs and the offline model load on first use.
@@ -38,6 +41,17 @@ export {
   type SkippedFile,
 } from "./embed/node/files.js";
 
+/** open()'s options in Node, Bun and Deno: the shared ones, and search threads. */
+export interface NodeOpenOptions extends OpenOptions {
+  /**
+   * Worker threads that run the graph searches of queries, so that concurrent queries use several
+   * cores (0, the default: every query on the calling thread). Vector memories become shared
+   * WebAssembly memories; writes wait for the searches in flight and hold new ones while they change a
+   * graph. `defaultThreadCount()` is the number of cores. docs/threads.md.
+   */
+  threads?: number;
+}
+
 /**
  * Opens the database stored at `path` (created if missing), or an in-memory database when no
  * path is given. Only one process may have a directory open for writing at a time; with
@@ -47,8 +61,29 @@ export {
  * const docs = await db.createCollection("docs", { vectors: { text: { dim: 384, metric: "cosine" } } });
  * @example
  * const reader = await open("./data", { readOnly: true }); // while `quiver serve --db ./data` runs
+ * @example
+ * const served = await open("./data", { threads: 2 }); // queries' graph searches on two worker threads
  */
-export async function open(path?: string | Directory, options: OpenOptions = {}): Promise<OpenDatabase> {
+export async function open(path?: string | Directory, options: NodeOpenOptions = {}): Promise<OpenDatabase> {
+  const { threads = 0, ...rest } = options;
+  if (!Number.isInteger(threads) || threads < 0 || threads > 256) {
+    throw new QuiverError("INVALID_ARGUMENT", `threads must be an integer in [0, 256], got ${String(threads)}`);
+  }
+  if (threads > 0 && typeof SharedArrayBuffer === "undefined") {
+    throw new QuiverError("UNSUPPORTED", "threads need SharedArrayBuffer, which this runtime lacks; open without them");
+  }
+  if (threads === 0) return openHere(path, rest);
+  const searchThreads = new NodeSearchThreads(threads);
+  try {
+    return await openHere(path, { ...rest, searchThreads });
+  } catch (e) {
+    // The database stops its threads at close; one that never opened stops them here.
+    await searchThreads.close();
+    throw e;
+  }
+}
+
+async function openHere(path: string | Directory | undefined, options: OpenOptions): Promise<OpenDatabase> {
   // A reader creates nothing, not even the folder.
   if (options.readOnly && typeof path === "string") await mustBeFolder(path);
   const dir = path === undefined ? new MemoryDirectory() : typeof path === "string" ? new NodeDirectory(path) : path;

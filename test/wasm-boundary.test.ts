@@ -10,6 +10,8 @@ import { dirname, join, relative } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { KERNELS_WASM_BASE64 } from "../src/core/kernels/kernels-wasm.generated.js";
 import { HNSW_WASM_BASE64 } from "../src/core/index/hnsw/hnsw-wasm.generated.js";
+import { KERNELS_SHARED_WASM_BASE64 } from "../src/core/kernels/kernels-shared-wasm.generated.js";
+import { HNSW_SHARED_WASM_BASE64 } from "../src/core/index/hnsw/hnsw-shared-wasm.generated.js";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
@@ -101,6 +103,9 @@ test("the shipped modules pass the checker against the boundary table", () => {
   const decode = (b64: string) => Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
   assert.deepEqual(checkModule(decode(KERNELS_WASM_BASE64), table.modules.kernels.exports), []);
   assert.deepEqual(checkModule(decode(HNSW_WASM_BASE64), table.modules.hnsw.exports), []);
+  // The builds over a shared memory (search threads) obey the same contract.
+  assert.deepEqual(checkModule(decode(KERNELS_SHARED_WASM_BASE64), table.modules.kernels.exports), []);
+  assert.deepEqual(checkModule(decode(HNSW_SHARED_WASM_BASE64), table.modules.hnsw.exports), []);
 });
 
 function sources(dir: string): string[] {

@@ -136,6 +136,20 @@ export interface QueryPlan {
    * and it was not passed in): the vector source was an exact scan (scalar kernels without SIMD), and this says why.
    */
   hnswUnavailable?: string;
+  /**
+   * Filtered vector-only queries: the planner's estimate of the matching records (`from` index
+   * statistics, a random sample of payloads with `low`–`high` its ~95% interval, or every payload
+   * counted) and the plan it chose on it: `lazy` (the graph's candidates tested as they come),
+   * `scan` (every live payload tested once, the k best kept) or `match-set` (the set of matches
+   * built, through the indexes when they narrow, then scanned or walked in the graph).
+   */
+  filter?: {
+    estimate: number;
+    low: number;
+    high: number;
+    from: "indexes" | "sample" | "count";
+    plan: "lazy" | "scan" | "match-set";
+  };
   /** Graph searches: the beam width used, nodes scored, retries with a 4x wider beam, and whether an exact scan had to finish the job. */
   ann?: { ef: number; visited: number; widenings: number; fellBack: boolean };
 }

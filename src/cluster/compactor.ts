@@ -110,7 +110,7 @@ export async function compactShard(options: CompactorOptions): Promise<Compactio
       const bytes = await image.dir.read(name);
       const key = fresh("segments", "qseg");
       await objects.put(key, bytes);
-      const count = decodeSegment(bytes, key).records.length;
+      const count = decodeSegment(bytes, key).ids.length;
       // A new segment folds everything since the previous kept one (all of the log when it is a rewrite).
       const fromSeq = segments.length === 0 ? 1 : from;
       segments.push({

@@ -65,12 +65,14 @@ export function takeCheckpoint(
   for (const state of collections) {
     const previous = segmentsOf.get(state.uid) ?? [];
     const previousIndex = indexFileOf.get(state.uid);
-    if (state.dirty.size === 0) {
+    if (state.dirty.size === 0 && !state.hasOldSegments) {
       plan.collections.push({ state, taken: null, full: false, previous, index: null, previousIndex });
       continue;
     }
-    // Compact when segments pile up, or when the delta rewrites most of the collection anyway.
-    const full = previous.length + 1 > maxSegments || state.dirty.size >= state.size;
+    // Compact when segments pile up, when the delta rewrites most of the collection anyway, or to
+    // rewrite segments of an older format (read at open, never rewritten there).
+    const full = previous.length + 1 > maxSegments || state.dirty.size >= state.size || state.hasOldSegments;
+    if (full) state.hasOldSegments = false;
     const taken = full ? state.takeFull() : state.takeDelta();
     // The graphs change with the records: a collection that changed gets a new index file.
     plan.collections.push({ state, taken, full, previous, index: state.indexSnapshot(checkpointSeq), previousIndex });

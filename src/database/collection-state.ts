@@ -5,19 +5,22 @@
  * So is a named vector's HNSW graph. It applies already-validated, already-logged operations and
  * answers reads; of storage it touches only its scratch files (vectors with `originals: "disk"`),
  * never the WAL, segments or manifest. It also tracks which ids changed since the last checkpoint,
- * so a checkpoint can write just that delta as a segment.
+ * so a checkpoint can write just that delta as a segment. Longer than most files because loading
+ * (beginLoad, applySegment, endLoad: segments, slot hints, persisted graphs and postings) shares
+ * the private slot and index bookkeeping of the write path.
  */
 import type { StopWordLoader } from "./stop-words-on-demand.js";
 import { QuiverError } from "../core/errors/errors.js";
 import type { KernelFactory } from "../core/kernels/kernels.js";
 import type { TextPlugins } from "../core/analysis/analyzer.js";
 import { DEFAULT_BM25, TextIndex } from "../core/index/bm25/text-index.js";
+import { ANALYSIS_VERSION } from "../core/analysis/analyzer.js";
 import { VectorSlab, type GrowHook, type RowFile } from "../core/vectors/slab.js";
 import { PayloadIndexSet } from "../core/payload/indexes.js";
 import type { VectorStats } from "../api/types.js";
 import type { StoredRecord } from "./ops.js";
 import type { CollectionSchema, VectorIndexSpec } from "../core/schema/schema.js";
-import type { SegmentContent } from "../storage/segment.js";
+import type { SegmentColumns, SegmentContent } from "../storage/segment.js";
 import type { IndexSnapshot } from "../storage/index-file.js";
 import { SCRATCH_SUFFIX } from "../storage/directory.js";
 import { HnswIndex } from "../core/index/hnsw/hnsw.js";
@@ -75,10 +78,22 @@ export class CollectionState {
   private free: number[] = [];
   /** id -> present, for every id changed since the last checkpoint. */
   dirty = new Map<string, boolean>();
+  /** Loaded from a segment in an older format: the next checkpoint compacts the collection into the current one. */
+  hasOldSegments = false;
   /** Between beginLoad and endLoad graphs are not maintained: endLoad restores or builds them once. */
   private suspendIndexes = false;
-  /** Set between beginLoad and endLoad: segments are loading with the slots of an index file. */
-  private loading: { hints: Map<string, number>; spill: number } | null = null;
+  /** Set between beginLoad and endLoad when the full-text postings came from an index file: not maintained while loading. */
+  private textLoaded = false;
+  /**
+   * Set between beginLoad and endLoad: segments are loading with the slots of an index file
+   * (`slotIds`; `hints` its inverse, built on the first id that is not at `cursor`).
+   */
+  private loading: {
+    slotIds: (string | undefined)[];
+    cursor: number;
+    hints: Map<string, number> | null;
+    spill: number;
+  } | null = null;
   /** Bumped on every change; lets readers cache derived data such as the sorted id list. */
   version = 0;
   private sortedIdsCache: { version: number; ids: string[] } | null = null;
@@ -138,9 +153,13 @@ export class CollectionState {
   private allocateSlot(id: string): number {
     if (this.loading) {
       // While segments load, an id the index file knows goes back to its slot; any other id is
-      // one a later segment deletes, so it waits above the known slots meanwhile.
-      const hinted = this.loading.hints.get(id);
-      return this.growTo(hinted ?? this.loading.spill++);
+      // one a later segment deletes, so it waits above the known slots meanwhile. A compacted
+      // segment lists its records in slot order (takeFull): the next known slot is then the one.
+      const l = this.loading;
+      while (l.cursor < l.slotIds.length && l.slotIds[l.cursor] === undefined) l.cursor++;
+      if (l.cursor < l.slotIds.length && l.slotIds[l.cursor] === id) return this.growTo(l.cursor++);
+      l.hints ??= slotsById(l.slotIds);
+      return this.growTo(l.hints.get(id) ?? l.spill++);
     }
     const reused = this.free.pop();
     if (reused !== undefined) return reused;
@@ -280,7 +299,7 @@ export class CollectionState {
       if (slot === undefined) continue;
       const old = this.payloads[slot];
       if (old) this.indexes.remove(slot, old);
-      this.text?.remove(slot);
+      this.maintainedText?.remove(slot);
       for (const index of this.sparse.values()) index.remove(slot);
       this.ids.delete(id);
       this.slotIds[slot] = undefined;
@@ -299,10 +318,68 @@ export class CollectionState {
     return deleted;
   }
 
-  /** Loads a segment (at open): its deletions, then its records. */
-  applySegment(seg: SegmentContent): void {
+  /**
+   * Loads a segment (at open, between beginLoad and endLoad, graphs suspended): its deletions, then
+   * its records column by column: payloads and their indexes per record, then each named vector's
+   * rows copied from its contiguous block, with the slabs grown once for the whole segment.
+   */
+  applySegment(seg: SegmentColumns): void {
     this.applyDelete(seg.deleted, false);
-    this.applyUpsert(seg.records, false);
+    const n = seg.ids.length;
+    const room = Math.max(this.highWater, this.loading?.spill ?? 0) + n;
+    for (const v of this.vectors.values()) v.slab.ensureCapacity(room);
+    const slots = new Uint32Array(n);
+    for (let row = 0; row < n; row++) {
+      const id = seg.ids[row];
+      let slot = this.ids.get(id);
+      if (slot === undefined) {
+        slot = this.allocateSlot(id);
+        this.ids.set(id, slot);
+        this.slotIds[slot] = id;
+      } else this.unloadRecord(slot);
+      slots[row] = slot;
+      const payload = seg.payloads[row];
+      this.payloads[slot] = payload;
+      this.indexes.add(slot, payload);
+      this.maintainedText?.add(slot, payload);
+    }
+    for (const [vname, column] of seg.sparse) {
+      const index = this.sparse.get(vname);
+      if (index) for (let i = 0; i < column.rows.length; i++) index.add(slots[column.rows[i]], column.vectors[i]);
+    }
+    for (const [vname, column] of seg.dense) {
+      const v = this.vectors.get(vname);
+      if (!v) continue;
+      if (column.dim !== v.slab.dim)
+        throw new QuiverError(
+          "CORRUPT",
+          `vector ${vname} has dimension ${column.dim} in a segment, ${v.slab.dim} in the schema`,
+        );
+      for (let i = 0; i < column.rows.length; i++) {
+        const slot = slots[column.rows[i]];
+        v.slab.set(slot, column.data.subarray(i * column.dim, (i + 1) * column.dim));
+        v.live[slot] = 1;
+        v.count++;
+      }
+    }
+    this.version++;
+  }
+
+  /** The full-text index while it follows each change; null while loading persisted postings. */
+  private get maintainedText(): TextIndex | null {
+    return this.textLoaded ? null : this.text;
+  }
+
+  /** Takes a loaded record out of every derived structure before a later segment replaces it. */
+  private unloadRecord(slot: number): void {
+    const old = this.payloads[slot];
+    if (old) this.indexes.remove(slot, old);
+    this.maintainedText?.remove(slot);
+    for (const index of this.sparse.values()) index.remove(slot);
+    for (const v of this.vectors.values()) {
+      if (v.live[slot]) v.count--;
+      v.live[slot] = 0;
+    }
   }
 
   recordAt(slot: number): StoredRecord {
@@ -339,10 +416,11 @@ export class CollectionState {
     for (const r of seg.records) if (!this.dirty.has(r.id)) this.dirty.set(r.id, true);
   }
 
-  /** Every live record, for a compacted segment that replaces all earlier ones. */
+  /** Every live record, in slot order (see allocateSlot), for a compacted segment that replaces all earlier ones. */
   takeFull(): SegmentContent {
     const records: StoredRecord[] = [];
-    for (const slot of this.ids.values()) records.push(this.recordAt(slot));
+    for (let slot = 0; slot < this.highWater; slot++)
+      if (this.slotIds[slot] !== undefined) records.push(this.recordAt(slot));
     this.dirty = new Map();
     return { uid: this.uid, deleted: [], records };
   }
@@ -351,29 +429,62 @@ export class CollectionState {
    * Starts loading segments (at open). With an index file's slot table, ids get back the slots
    * its graphs refer to; graphs are not maintained until endLoad.
    */
-  beginLoad(slotIds: (string | undefined)[] | null): void {
+  beginLoad(snapshot: IndexSnapshot | null): { textNote?: string } {
+    const slotIds = snapshot?.slotIds ?? null;
     // Without a table, slots are allocated in load order as usual.
     this.loading = null;
-    if (slotIds) {
-      const hints = new Map<string, number>();
-      slotIds.forEach((id, slot) => {
-        if (id !== undefined) hints.set(id, slot);
-      });
-      this.loading = { hints, spill: slotIds.length };
-    }
+    const textNote = this.text && snapshot ? this.loadText(snapshot) : undefined;
+    if (slotIds) this.loading = { slotIds, cursor: 0, hints: null, spill: slotIds.length };
     for (const v of this.vectors.values()) {
       v.index?.dispose();
       v.index = null;
     }
     this.suspendIndexes = true;
+    return textNote ? { textNote } : {};
+  }
+
+  /** Takes the full-text postings of an index file, or says why they cannot be used (then rebuilt). */
+  private loadText(snapshot: IndexSnapshot): string | undefined {
+    if (snapshot.text.size === 0) return "it holds no full-text postings";
+    if (snapshot.analysisVersion !== ANALYSIS_VERSION)
+      return `its full-text postings were made by analysis version ${snapshot.analysisVersion}, this release uses ${ANALYSIS_VERSION}`;
+    const failed = this.text!.restore(snapshot.text);
+    if (failed) return failed;
+    this.textLoaded = true;
+    return undefined;
+  }
+
+  /**
+   * Whether postings loaded from an index file hold exactly the loaded records' text: a document
+   * in each field for each live slot with text there, and none elsewhere. Otherwise they are rebuilt.
+   */
+  private endTextLoad(): "restored" | "rebuilt" | "none" {
+    if (!this.textLoaded || !this.text) return "none";
+    this.textLoaded = false;
+    let documents = 0;
+    for (let slot = 0; documents >= 0 && slot < this.highWater; slot++) {
+      const n = this.text.documentsMatching(slot, this.slotIds[slot] === undefined ? undefined : this.payloads[slot]);
+      documents = n < 0 ? -1 : documents + n;
+    }
+    // Equal counts also rule out documents at slots past the loaded ones.
+    if (documents === this.text.documents) return "restored";
+    this.text.clear();
+    for (let slot = 0; slot < this.highWater; slot++)
+      if (this.slotIds[slot] !== undefined) this.text.add(slot, this.payloads[slot]);
+    return "rebuilt";
   }
 
   /**
    * Ends loading: rebuilds the free list, then restores each graph from its bytes when they match
    * the loaded records, and otherwise builds it from the records. Returns what it had to rebuild.
    */
-  endLoad(graphs: Map<string, Uint8Array>): { restored: number; rebuilt: string[] } {
+  endLoad(graphs: Map<string, Uint8Array>): {
+    restored: number;
+    rebuilt: string[];
+    text: "restored" | "rebuilt" | "none";
+  } {
     this.loading = null;
+    const text = this.endTextLoad();
     this.suspendIndexes = false;
     this.free = [];
     for (let slot = this.highWater - 1; slot >= 0; slot--) if (this.slotIds[slot] === undefined) this.free.push(slot);
@@ -402,15 +513,17 @@ export class CollectionState {
       if (v.spec.type === "hnsw") this.buildIndex(v);
       else this.maybeBuildIndex(v);
     }
-    return { restored, rebuilt };
+    return { restored, rebuilt, text };
   }
 
-  /** The graphs and the slot table they refer to, for an index file; null when there are no graphs. */
+  /** The graphs, the full-text postings and the slot table they refer to, for an index file; null when there are neither. */
   indexSnapshot(checkpointSeq: number): IndexSnapshot | null {
     const graphs = new Map<string, Uint8Array>();
     for (const [vname, v] of this.vectors) if (v.index) graphs.set(vname, v.index.serialize());
-    if (graphs.size === 0) return null;
-    return { uid: this.uid, checkpointSeq, slotIds: this.slotIds.slice(0, this.highWater), graphs };
+    if (graphs.size === 0 && !this.text) return null;
+    const text = this.text?.toBytes() ?? new Map<string, Uint8Array>();
+    const slotIds = this.slotIds.slice(0, this.highWater);
+    return { uid: this.uid, checkpointSeq, slotIds, graphs, text, analysisVersion: ANALYSIS_VERSION };
   }
 
   sortedIds(): string[] {
@@ -486,4 +599,13 @@ export class CollectionState {
   textBytes(): number {
     return this.text?.memoryBytes() ?? 0;
   }
+}
+
+/** The slot of every id in an index file's slot table. */
+function slotsById(slotIds: (string | undefined)[]): Map<string, number> {
+  const slots = new Map<string, number>();
+  slotIds.forEach((id, slot) => {
+    if (id !== undefined) slots.set(id, slot);
+  });
+  return slots;
 }

@@ -11,7 +11,9 @@ import type { CollectionState } from "./collection-state.js";
 import type { Limits } from "../api/limits.js";
 import type { Op } from "./ops.js";
 import { countMatching, matchingSlots, outputRecord, scrollPage } from "./reads.js";
-import { search } from "./search.js";
+import { searchSteps, type Ranked } from "./search.js";
+import { runHere, type PlanSteps } from "../core/query/plan/vector-plan.js";
+import type { ParallelSearch } from "../core/index/hnsw/parallel.js";
 import type { CollectionSchema } from "../core/schema/schema.js";
 import { validateIds, validateRecords } from "./validate.js";
 import { checkCount, checkQueryTextLength, parseQueryRequest } from "./query-request.js";
@@ -44,6 +46,8 @@ export interface CollectionHost {
   applyLogged(ops: Op[]): number;
   /** Throws CLOSED or READ_ONLY when the database cannot take writes (checked before any embedding work). */
   ensureWritable(): void;
+  /** The search threads that run queries' graph searches; null: they run on the calling thread. */
+  parallel(): ParallelSearch | null;
 }
 
 export class Collection implements CollectionApi {
@@ -185,12 +189,24 @@ export class Collection implements CollectionApi {
     req = applyQueryMode(req, this.#state().schema, (name) => input?.canEmbed(name) ?? false);
     const rewritten = input?.prepareQuery(req, this.#state().schema);
     if (rewritten) req = await rewritten;
+    const parallel = this.#host.parallel();
+    if (!parallel) return this.#answer(req, call, (steps) => runHere(steps));
+    // One read section from the plan to the payloads: the query sees one state, as on the calling thread.
+    return parallel.read(() => this.#answer(req, call, (steps) => parallel.run(steps)));
+  }
+
+  /** The query, its graph searches run by `run`: here, or in the search threads. */
+  async #answer(
+    req: QueryRequest,
+    call: CallOptions,
+    run: (steps: PlanSteps<Ranked>) => Ranked | Promise<Ranked>,
+  ): Promise<QueryResult> {
     const state = this.#state();
     const { spec, limit, offset } = parseQueryRequest(state, req, this.#host.limits);
     spec.filter = this.#filter(req.filter);
     spec.groupBy = req.groupBy;
     spec.deadline = call.deadline;
-    const { hits: ranked, plan } = search(state, spec, offset + limit);
+    const { hits: ranked, plan } = await run(searchSteps(state, spec, offset + limit));
     const o = { withPayload: req.withPayload ?? true, withVectors: req.withVectors ?? false };
     const hits: Hit[] = [];
     for (let i = offset; i < ranked.length; i++) {

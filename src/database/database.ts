@@ -28,6 +28,7 @@ import { checkName, validateSchema } from "./validate.js";
 import { Writer } from "./writer.js";
 import { GroupReservation } from "./reserve.js";
 import type { GrowHook } from "../core/vectors/slab.js";
+import type { ParallelSearch, SearchThreads } from "../core/index/hnsw/parallel.js";
 
 export interface DatabaseOptions {
   /** Checkpoint once the WAL grows past this many bytes (default 64 MiB). */
@@ -87,6 +88,12 @@ export interface DatabaseOptions {
    * For tests that fail allocations on demand, and to cap memory; default: always allowed.
    */
   growHook?: GrowHook;
+  /**
+   * Threads that run the graph searches of queries (the Node entry's `open(path, { threads })` makes
+   * them): vector memories are then shared, and many queries search at once; docs/threads.md. The
+   * database stops them at close. Absent: every query runs on the calling thread.
+   */
+  searchThreads?: SearchThreads;
 }
 
 function newUid(): string {
@@ -101,8 +108,10 @@ function newUid(): string {
  * SIMD), said in stats(), in every vector query's plan, and once through onWarning.
  */
 async function searchEnv(options: DatabaseOptions): Promise<Pick<StateEnv, "kernels" | "hnsw" | "hnswUnavailable">> {
-  const kernels = await loadKernelFactory(options.kernels, options.wasm?.kernels);
-  const hnsw = await hnswModuleOrReason(options.wasm?.hnsw);
+  // Search threads read the slabs' memories from other threads: those memories are shared ones.
+  const shared = options.searchThreads !== undefined;
+  const kernels = await loadKernelFactory(options.kernels, options.wasm?.kernels, shared);
+  const hnsw = await hnswModuleOrReason(options.wasm?.hnsw, shared);
   if (!hnsw.module) {
     const unavailable = `${hnsw.unavailable}; vector queries scan exactly with the ${kernels.name} kernels`;
     options.onWarning?.(unavailable);
@@ -125,6 +134,8 @@ export class Database implements DatabaseApi {
   /** The refreshes queued or running, one after the other. */
   private refreshing: Promise<void> = Promise.resolve();
   private refreshPending = false;
+  /** The search threads' scheduler and gate; null when queries run on the calling thread. */
+  private parallel: ParallelSearch | null = null;
 
   private constructor(
     private readonly dir: Directory,
@@ -150,6 +161,7 @@ export class Database implements DatabaseApi {
       write: (readsState, prepare, apply) => this.#write(readsState, prepare, apply),
       applyLogged: (ops) => this.#applyLogged(ops),
       ensureWritable: () => this.#ensureWritable(),
+      parallel: () => this.parallel,
     };
     this.walNumbers = wal ? [wal.number] : [];
     const reservation = new GroupReservation(collections);
@@ -166,6 +178,7 @@ export class Database implements DatabaseApi {
         reservation.add(ops);
       },
       afterGroup: () => this.maybeCheckpoint(),
+      holdReaders: () => this.holdReaders(),
     });
   }
 
@@ -215,6 +228,7 @@ export class Database implements DatabaseApi {
         },
       );
       if (wal) db.walNumbers = r.wals.length > 0 ? r.wals.map((w) => w.number) : [wal.number];
+      await db.startThreads();
       return db;
     } catch (e) {
       await lock.release().catch(() => undefined);
@@ -247,6 +261,7 @@ export class Database implements DatabaseApi {
       { walMaxBytes: 0, maxSegments: 0, ...options },
     );
     db.follower = follower;
+    await db.startThreads();
     const every = options.refreshIntervalMs ?? 1000;
     if (every > 0) {
       db.refreshTimer = setInterval(() => {
@@ -272,7 +287,10 @@ export class Database implements DatabaseApi {
     const run = this.refreshing.then(() => {
       this.refreshPending = false;
       if (this.closed) return;
-      return follower.refresh(this.followTarget());
+      // A refresh changes graphs: search threads wait for it.
+      return this.parallel
+        ? this.parallel.exclusive(() => follower.refresh(this.followTarget()))
+        : follower.refresh(this.followTarget());
     });
     this.refreshing = run.catch(() => undefined);
     await run;
@@ -441,6 +459,31 @@ export class Database implements DatabaseApi {
     };
   }
 
+  /** Starts answering queries' graph searches in the search threads (when options.searchThreads is set). */
+  private async startThreads(): Promise<void> {
+    const threads = this.options.searchThreads;
+    if (!threads) return;
+    const warn = (m: string) => this.options.onWarning?.(m);
+    try {
+      // Loaded only with threads: a bundle of the core (browsers, workers) never carries it.
+      const { parallelReads } = await import("./parallel-reads.js");
+      this.parallel = await parallelReads(threads, this.env.hnsw, this.collections, warn);
+    } catch (e) {
+      // The caller (the entry's open()) stops the threads.
+      await this.close().catch(() => undefined);
+      throw e;
+    }
+  }
+
+  /** Holds the search threads off the graphs until the returned function is called (writer.ts). */
+  private holdReaders(): Promise<() => void> {
+    const parallel = this.parallel;
+    if (!parallel) return Promise.resolve(() => undefined);
+    return new Promise((held) => {
+      void parallel.exclusive(() => new Promise<void>((release) => held(release)));
+    });
+  }
+
   private async maybeCheckpoint(): Promise<void> {
     if (this.wal!.size < this.options.walMaxBytes) return;
     try {
@@ -523,6 +566,23 @@ export class Database implements DatabaseApi {
     this.closed = true;
     clearInterval(this.refreshTimer);
     await this.refreshing;
+    // Queries in flight finish first; the final checkpoint consolidates graphs, so no thread may read them.
+    const parallel = this.parallel;
+    if (parallel) {
+      const release = await this.holdReaders();
+      try {
+        await this.closeFiles();
+      } finally {
+        release();
+        await parallel.close();
+      }
+      return;
+    }
+    await this.closeFiles();
+  }
+
+  /** Runs once the threads (if any) are held off: the final checkpoint, then files and the lock. */
+  private async closeFiles(): Promise<void> {
     try {
       if (!this.readOnly && !this.writer.poisoned && this.seq > this.checkpointSeq) {
         if (this.checkpointing) await this.checkpointing;

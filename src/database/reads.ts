@@ -5,6 +5,7 @@
 import type { FilterNode } from "../core/query/filter/ast.js";
 import { matches } from "../core/query/filter/evaluate.js";
 import { candidateSlots } from "../core/query/plan/candidates.js";
+import { compileFilter, type PayloadPredicate } from "../core/query/filter/compile.js";
 import { DEADLINE_STRIDE, type Deadline } from "../core/util/deadline.js";
 import type { MatchSet } from "../core/query/plan/vector-plan.js";
 import type { CollectionState } from "./collection-state.js";
@@ -40,14 +41,30 @@ function forEachMatch(
   filter: FilterNode,
   deadline: Deadline | undefined,
   visit: (slot: number) => void,
+  predicate: PayloadPredicate = compileFilter(filter),
 ): { usedIndexes: boolean; payloadsChecked: number } {
-  const fromIndex = candidateSlots(filter, state.indexes);
   let checked = 0;
+  const payloads = state.payloads;
   const test = (slot: number): void => {
     if (state.slotIds[slot] === undefined) return;
     if (++checked % DEADLINE_STRIDE === 0) deadline?.check();
-    if (matches(filter, state.payloads[slot])) visit(slot);
+    if (predicate(payloads[slot])) visit(slot);
   };
+  // One indexed range (the commonest selective filter) is walked in the index, building no set; a
+  // slot reached once per value in range (an array can hold several) is tested once.
+  if (filter.kind === "range") {
+    const seen = new Uint8Array(Math.ceil(state.highWater / 8));
+    const once = (slot: number): void => {
+      const bit = 1 << (slot & 7);
+      if ((seen[slot >> 3] & bit) !== 0) return;
+      seen[slot >> 3] |= bit;
+      test(slot);
+    };
+    if (state.indexes.forEachInRange(filter.path.join("."), filter, once)) {
+      return { usedIndexes: true, payloadsChecked: checked };
+    }
+  }
+  const fromIndex = candidateSlots(filter, state.indexes);
   if (fromIndex) for (const slot of fromIndex) test(slot);
   else for (let slot = 0; slot < state.highWater; slot++) test(slot);
   return { usedIndexes: fromIndex !== null, payloadsChecked: checked };
@@ -66,18 +83,28 @@ export function matchingSlots(
   return { slots, ...info };
 }
 
-/** The live records matching the filter as a match set (bitmap and count): no list, no sort. */
+/**
+ * The live records matching the filter as a match set (bitmap and count): no list, no sort. `predicate`
+ * is the filter compiled, when the caller already has it.
+ */
 export function matchSet(
   state: CollectionState,
   filter: FilterNode,
   deadline?: Deadline,
+  predicate?: PayloadPredicate,
 ): MatchSet & { usedIndexes: boolean; payloadsChecked: number } {
   const bits = new Uint8Array(Math.ceil(state.highWater / 8));
   let count = 0;
-  const info = forEachMatch(state, filter, deadline, (slot) => {
-    bits[slot >> 3] |= 1 << (slot & 7);
-    count++;
-  });
+  const info = forEachMatch(
+    state,
+    filter,
+    deadline,
+    (slot) => {
+      bits[slot >> 3] |= 1 << (slot & 7);
+      count++;
+    },
+    predicate,
+  );
   return { bits, count, ...info };
 }
 

@@ -15,7 +15,7 @@ import { ensureStopWords } from "./stop-words-on-demand.js";
 import { QuiverError, isQuiverError } from "../core/errors/errors.js";
 import { isScratchFile, type Directory } from "../storage/directory.js";
 import { MANIFEST_FILE, decodeManifest, emptyManifest, type Manifest } from "../storage/manifest.js";
-import { decodeSegment } from "../storage/segment.js";
+import { SEGMENT_VERSION, decodeSegment } from "../storage/segment.js";
 import { decodeIndexFile, type IndexSnapshot } from "../storage/index-file.js";
 import { parseWalFileName, scanWal, walFileName } from "../storage/wal.js";
 import { CollectionState, type StateEnv } from "./collection-state.js";
@@ -50,6 +50,8 @@ export interface RecoveryReport {
   segmentsLoaded: number;
   /** HNSW graphs restored from index files rather than rebuilt. */
   graphsRestored: number;
+  /** Collections whose full-text postings were loaded from their index file rather than rebuilt. */
+  textIndexesRestored: number;
   walFilesReplayed: number;
   operationsReplayed: number;
   /** Bytes cut from WAL tails that were incomplete or failed their checksum (never acknowledged). */
@@ -104,6 +106,7 @@ export async function recover(dir: Directory, env: StateEnv, options: RecoverOpt
   const report: RecoveryReport = {
     segmentsLoaded: 0,
     graphsRestored: 0,
+    textIndexesRestored: 0,
     walFilesReplayed: 0,
     operationsReplayed: 0,
     tornBytesTruncated: 0,
@@ -133,7 +136,9 @@ export async function recover(dir: Directory, env: StateEnv, options: RecoverOpt
       ? await readIndexFile(dir, mc.indexFile, mc.uid, manifest.checkpointSeq, report)
       : null;
     if (mc.indexFile) referenced.add(mc.indexFile);
-    state.beginLoad(snapshot?.slotIds ?? null);
+    const { textNote } = state.beginLoad(snapshot);
+    if (textNote)
+      report.warnings.push(`${mc.name}: ${mc.indexFile}: ${textNote}; the full-text index is rebuilt from the records`);
     for (const segName of mc.segments) {
       referenced.add(segName);
       const seg = await readSegment(dir, segName);
@@ -143,6 +148,7 @@ export async function recover(dir: Directory, env: StateEnv, options: RecoverOpt
       else {
         try {
           state.applySegment(seg);
+          if (seg.version < SEGMENT_VERSION) state.hasOldSegments = true;
         } catch (e) {
           throw cannotOpen(e, `collection ${mc.name}, segment ${segName}`);
         }
@@ -156,6 +162,11 @@ export async function recover(dir: Directory, env: StateEnv, options: RecoverOpt
       throw cannotOpen(e, `collection ${mc.name}, building its graphs`);
     }
     report.graphsRestored += graphs.restored;
+    if (graphs.text === "restored") report.textIndexesRestored++;
+    if (graphs.text === "rebuilt")
+      report.warnings.push(
+        `${mc.name}: the full-text postings in ${mc.indexFile} did not match the records and were rebuilt`,
+      );
     for (const vname of graphs.rebuilt) {
       report.warnings.push(
         `${mc.name}: the graph of vector "${vname}" in ${mc.indexFile} did not match the records and was rebuilt`,
@@ -391,7 +402,7 @@ async function readIndexFile(
     return snap;
   } catch (e) {
     if (!isQuiverError(e, "CORRUPT") && !isQuiverError(e, "NOT_FOUND")) throw e;
-    report.warnings.push(`${name}: ${e.message}; the graphs are rebuilt from the records`);
+    report.warnings.push(`${name}: ${e.message}; the graphs and full-text postings are rebuilt from the records`);
     return null;
   }
 }

@@ -9,9 +9,16 @@
 import { QuiverError } from "../core/errors/errors.js";
 import { flatSearch } from "../core/index/flat/flat-search.js";
 import type { SlotBitmap } from "../core/index/slot-bitmap.js";
-import { vectorSearch, type LazyFilter, type MatchSet } from "../core/query/plan/vector-plan.js";
-import { estimateFilter, preferLazy, type FilterEstimate } from "../core/query/plan/filter-estimate.js";
-import { matches } from "../core/query/filter/evaluate.js";
+import {
+  runHere,
+  vectorSteps,
+  type MatchSet,
+  type PlanSteps,
+  type SlotFilter,
+} from "../core/query/plan/vector-plan.js";
+import { chooseFilterPlan, estimateFilter, type FilterEstimate } from "../core/query/plan/filter-estimate.js";
+import { estimateMatches } from "../core/query/plan/candidates.js";
+import { compileFilter, type PayloadPredicate } from "../core/query/filter/compile.js";
 import type { FilterNode } from "../core/query/filter/ast.js";
 import { fuse, type FusionOptions, type FusionSource } from "../core/query/fusion/fuse.js";
 import { valuesAt, splitPath } from "../core/payload/path.js";
@@ -36,13 +43,15 @@ export interface VectorSearchOptions {
 
 /**
  * A query's filter, evaluated once and shared by the text and the vector source: either its match set,
- * or (a vector-only query whose graph would rather test candidates) a lazy filter. `info` is what
- * the plan reports of it, updated as the lazy filter runs.
+ * or (a vector-only query) a predicate tested per slot, lazily on the graph's candidates or in one
+ * exact pass. `info` is what the plan reports of it, updated as the predicate runs.
  */
 interface QueryFilter {
   match?: MatchSet;
-  lazy?: LazyFilter;
+  predicate?: SlotFilter;
   info: { usedIndexes: boolean; payloadsChecked: number };
+  /** What the planner estimated and chose (vector-only queries). */
+  planned?: QueryPlan["filter"];
 }
 
 /** The sources a query can rank by, in the order of fusion weights (`fusion.weights`) and explanations. */
@@ -69,19 +78,26 @@ export interface RankedHit {
   group?: unknown;
 }
 
+/** A query's ranked hits and the plan that found them. */
+export interface Ranked {
+  hits: RankedHit[];
+  plan: QueryPlan;
+}
+
 /** Runs a text, vector or hybrid search and returns the first `needed` hits (or groups). */
-export function search(
-  state: CollectionState,
-  spec: SearchSpec,
-  needed: number,
-): { hits: RankedHit[]; plan: QueryPlan } {
+export function search(state: CollectionState, spec: SearchSpec, needed: number): Ranked {
+  return runHere(searchSteps(state, spec, needed));
+}
+
+/** search() in steps: yields its graph searches (PlanSteps), so they can run in search threads. */
+export function* searchSteps(state: CollectionState, spec: SearchSpec, needed: number): PlanSteps<Ranked> {
   const path = spec.groupBy !== undefined ? splitPath(spec.groupBy) : null;
   // Grouping deepens the ranking until it has enough groups, up to a bound on the work.
   const scanCap = Math.max(needed, spec.maxGroupScan ?? Number.POSITIVE_INFINITY);
   let depth = path ? Math.min(needed * 4, scanCap) : needed;
   for (;;) {
     spec.deadline?.check();
-    const r = rankOnce(state, spec, depth);
+    const r = yield* rankOnce(state, spec, depth);
     if (!path) return { hits: r.hits.slice(0, needed), plan: r.plan };
     const seen = new Set<string>();
     const out: RankedHit[] = [];
@@ -103,20 +119,20 @@ export function search(
   }
 }
 
-function rankOnce(
+function* rankOnce(
   state: CollectionState,
   spec: SearchSpec,
   k: number,
-): { hits: RankedHit[]; plan: QueryPlan; truncated: boolean } {
+): PlanSteps<{ hits: RankedHit[]; plan: QueryPlan; truncated: boolean }> {
   const filter = queryFilter(state, spec, k);
   const match = filter?.match;
   const filterInfo = filter?.info ?? { usedIndexes: false, payloadsChecked: 0 };
   const active = SOURCES.filter((name) => spec[name] !== undefined);
-  if (active.length === 1) return rankOne(state, spec, active[0], filter, k);
+  if (active.length === 1) return yield* rankOne(state, spec, active[0], filter, k);
 
   // Hybrid: every list at least `depth` deep, then each source scores the others' documents too.
   const depth = Math.max(k, spec.fusion.depth);
-  const v = spec.vector && vectorQuery(state, spec.vector, filter, depth, spec.deadline);
+  const v = spec.vector && (yield* vectorQuery(state, spec.vector, filter, depth, spec.deadline));
   const sp = spec.sparse && sparseQuery(state, spec.sparse, filter, depth, spec.deadline);
   const others = [...new Set([...(v?.slots ?? []), ...(sp?.slots ?? [])])];
   const t = spec.text ? textSearch(state, spec, depth, match?.bits, others) : undefined;
@@ -181,15 +197,15 @@ function rankOnce(
 }
 
 /** A query with a single source: its own ranking, scores and plan, unfused. */
-function rankOne(
+function* rankOne(
   state: CollectionState,
   spec: SearchSpec,
   source: SourceName,
   filter: QueryFilter | undefined,
   k: number,
-): { hits: RankedHit[]; plan: QueryPlan; truncated: boolean } {
+): PlanSteps<{ hits: RankedHit[]; plan: QueryPlan; truncated: boolean }> {
   let r: { slots: number[]; scores: number[]; plan: QueryPlan };
-  if (source === "vector") r = vectorQuery(state, spec.vector!, filter, k, spec.deadline);
+  if (source === "vector") r = yield* vectorQuery(state, spec.vector!, filter, k, spec.deadline);
   else if (source === "sparse") r = sparseQuery(state, spec.sparse!, filter, k, spec.deadline);
   else {
     const t = textSearch(state, spec, k, filter?.match?.bits);
@@ -241,13 +257,13 @@ function sparseQuery(
 }
 
 /** The top k of one named vector among the filter's matches, with the plan the planner chose. */
-function vectorQuery(
+function* vectorQuery(
   state: CollectionState,
   vector: NonNullable<SearchSpec["vector"]>,
   filter: QueryFilter | undefined,
   k: number,
   deadline: Deadline | undefined,
-): { slots: number[]; scores: number[]; plan: QueryPlan } {
+): PlanSteps<{ slots: number[]; scores: number[]; plan: QueryPlan }> {
   const named = state.vectors.get(vector.name);
   if (!named) throw new QuiverError("INTERNAL", `no vector ${vector.name}`);
   const source = {
@@ -258,11 +274,11 @@ function vectorQuery(
     index: named.index ?? null,
     graphAlways: named.spec.type === "hnsw",
   };
-  const r = vectorSearch(source, vector.query, {
+  const r = yield* vectorSteps(source, vector.query, {
     k,
     ...vector.options,
     match: filter?.match,
-    lazy: filter?.lazy,
+    predicate: filter?.predicate,
     deadline,
   });
   const plan: QueryPlan = {
@@ -272,53 +288,97 @@ function vectorQuery(
     payloadsChecked: filter?.info.payloadsChecked ?? 0,
     candidates: r.plan.candidates,
   };
+  if (filter?.planned) {
+    const c = r.plan.candidates;
+    // A filter planned without a sample was counted by the query itself: report that count.
+    plan.filter =
+      filter.planned.from === "count" ? { ...filter.planned, estimate: c, low: c, high: c } : filter.planned;
+  }
   if (r.plan.ann) plan.ann = r.plan.ann;
   if (state.hnswUnavailable) plan.hnswUnavailable = state.hnswUnavailable;
   return { slots: r.slots, scores: r.scores, plan };
 }
 
 /**
- * The query's filter, planned from its estimated matches (filter-estimate.ts): a vector-only query
- * over a graph whose beam is cheaper than building the match set gets a lazy filter (each candidate's
- * payload tested as the graph returns it; the set built only if that comes up short); every other
- * query gets the match set, narrowed by payload indexes where they apply. undefined without a filter.
+ * The query's filter, planned from its estimated matches (filter-estimate.ts). A vector-only query
+ * gets the cheapest of: the compiled predicate tested lazily on the graph's candidates, the predicate
+ * tested in one exact pass over every live payload (no set built, the k best kept), or the match set
+ * built through the payload indexes. Queries with a text or sparse source get the match set, which
+ * they test per posting. undefined without a filter.
  */
 function queryFilter(state: CollectionState, spec: SearchSpec, k: number): QueryFilter | undefined {
   const node = spec.filter;
   if (!node || node.kind === "all") return undefined;
-  const materialise = (info: QueryFilter["info"]): MatchSet => {
-    const m = matchSet(state, node, spec.deadline);
-    info.usedIndexes = m.usedIndexes;
-    info.payloadsChecked += m.payloadsChecked;
-    return m;
-  };
+  const test = compiledFilter(node);
   const info = { usedIndexes: false, payloadsChecked: 0 };
-  // Lazy only when the dense vector is the query's one source: the others need the match set.
-  const index = spec.vector && !spec.text && !spec.sparse ? state.vectors.get(spec.vector.name)?.index : undefined;
-  if (index && spec.vector?.options?.exact !== true) {
-    const est = cachedEstimate(state, node);
-    info.payloadsChecked = est.payloadsChecked;
-    const ef = Math.max(spec.vector?.options?.ef ?? index.efSearch, k);
-    if (preferLazy(est, state.size, ef)) {
-      const lazy: LazyFilter = {
-        estimate: est.matches,
-        accept: (slot) => {
-          info.payloadsChecked++;
-          return matches(node, state.payloads[slot]);
-        },
-        materialise: () => materialise(info),
-      };
-      return { lazy, info };
-    }
+  const vectorOnly = spec.vector !== undefined && !spec.text && !spec.sparse;
+  if (!vectorOnly) return { match: materialise(state, node, test, info, spec.deadline), info };
+  const vector = spec.vector!;
+  const index = vector.options?.exact === true ? undefined : (state.vectors.get(vector.name)?.index ?? undefined);
+  // Without a graph both plans left are exact and read the payloads once anyway: sampling them
+  // first would be wasted work (and billed). The count is reported once the plan has run.
+  const est: FilterEstimate =
+    index === undefined
+      ? uncounted(estimateMatches(node, state.indexes, state.size), state.size)
+      : cachedEstimate(state, node, test);
+  info.payloadsChecked = est.payloadsChecked;
+  const ef = Math.max(vector.options?.ef ?? index?.efSearch ?? k, k);
+  const { plan } = chooseFilterPlan(est, state.size, ef, index !== undefined);
+  const planned: QueryFilter["planned"] = { estimate: est.matches, low: est.low, high: est.high, from: est.from, plan };
+  if (plan === "match-set") return { match: materialise(state, node, test, info, spec.deadline), info, planned };
+  const payloads = state.payloads;
+  const predicate: SlotFilter = {
+    estimate: est.matches,
+    low: est.low,
+    lazy: plan === "lazy",
+    accept: (slot) => {
+      info.payloadsChecked++;
+      return test(payloads[slot]);
+    },
+  };
+  return { predicate, info, planned };
+}
+
+/**
+ * An estimate made from the indexes alone (no payload read): their bound when they narrow, else
+ * unknown (0 to every live record), settled as an exact count when the query has run (vectorQuery).
+ */
+function uncounted(bound: number, live: number): FilterEstimate {
+  if (bound < live) return { matches: bound, low: bound, high: bound, from: "indexes", payloadsChecked: 0 };
+  return { matches: live, low: 0, high: live, from: "count", payloadsChecked: 0 };
+}
+
+/** The filter's match set (through the payload indexes when they narrow it), reported in `info`. */
+function materialise(
+  state: CollectionState,
+  node: FilterNode,
+  test: PayloadPredicate,
+  info: QueryFilter["info"],
+  deadline: Deadline | undefined,
+): MatchSet {
+  const m = matchSet(state, node, deadline, test);
+  info.usedIndexes = m.usedIndexes;
+  info.payloadsChecked += m.payloadsChecked;
+  return m;
+}
+
+/** Compiled filters by AST node: a query compiles its filter once, however many times it is tested. */
+const compiled = new WeakMap<FilterNode, PayloadPredicate>();
+
+function compiledFilter(node: FilterNode): PayloadPredicate {
+  let test = compiled.get(node);
+  if (test === undefined) {
+    test = compileFilter(node);
+    compiled.set(node, test);
   }
-  return { match: materialise(info), info };
+  return test;
 }
 
 /** Estimates per collection, kept while it does not change: a filter repeated by many queries is sampled once. */
 const estimates = new WeakMap<CollectionState, { version: number; byFilter: Map<string, FilterEstimate> }>();
 const MAX_CACHED_ESTIMATES = 256;
 
-function cachedEstimate(state: CollectionState, node: FilterNode): FilterEstimate {
+function cachedEstimate(state: CollectionState, node: FilterNode, test: PayloadPredicate): FilterEstimate {
   let cache = estimates.get(state);
   if (cache === undefined || cache.version !== state.version || cache.byFilter.size >= MAX_CACHED_ESTIMATES) {
     cache = { version: state.version, byFilter: new Map() };
@@ -328,12 +388,16 @@ function cachedEstimate(state: CollectionState, node: FilterNode): FilterEstimat
   const hit = cache.byFilter.get(key);
   // A reused estimate read no payload for this query.
   if (hit) return { ...hit, payloadsChecked: 0 };
-  const est = estimateFilter(node, {
-    indexes: state.indexes,
-    live: state.size,
-    highWater: state.highWater,
-    payloadAt: (slot) => (state.slotIds[slot] === undefined ? undefined : (state.payloads[slot] ?? {})),
-  });
+  const est = estimateFilter(
+    node,
+    {
+      indexes: state.indexes,
+      live: state.size,
+      highWater: state.highWater,
+      payloadAt: (slot) => (state.slotIds[slot] === undefined ? undefined : (state.payloads[slot] ?? {})),
+    },
+    test,
+  );
   cache.byFilter.set(key, est);
   return est;
 }

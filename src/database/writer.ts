@@ -41,6 +41,12 @@ export interface WriterHooks {
   reserve?(ops: Op[], first: boolean): void;
   /** Called after each group; may rotate the WAL and start a checkpoint. */
   afterGroup(): Promise<void>;
+  /**
+   * Holds the graphs' readers off (search threads: src/core/index/hnsw/parallel.ts) until the returned
+   * function is called. The writer holds them while it changes memory: while a group reserves (slots and
+   * regions may move), while it is applied and checkpointed, and during a task; not while it is logged.
+   */
+  holdReaders?(): Promise<() => void>;
 }
 
 const MAX_GROUP_BYTES = 32 << 20;
@@ -97,87 +103,108 @@ export class Writer {
   }
 
   private async drain(done: () => void): Promise<void> {
+    let release: (() => void) | null = null;
+    const hold = async () => {
+      release ??= (await this.hooks.holdReaders?.()) ?? null;
+    };
+    const letGo = () => {
+      release?.();
+      release = null;
+    };
     for (;;) {
       if (this.queue.length === 0) {
         this.running = null;
         done();
         return;
       }
-      const head = this.queue[0];
-      if (head.task) {
-        this.queue.shift();
-        try {
-          head.resolve(await head.task());
-        } catch (e) {
-          head.reject(e);
-        }
+      try {
+        await this.step(hold, letGo);
+      } finally {
+        letGo();
+      }
+    }
+  }
+
+  /** One task, or one group: reserved, logged, applied, acknowledged. */
+  private async step(hold: () => Promise<void>, letGo: () => void): Promise<void> {
+    const head = this.queue[0];
+    if (head.task) {
+      this.queue.shift();
+      try {
+        await hold();
+        head.resolve(await head.task());
+      } catch (e) {
+        head.reject(e);
+      }
+      return;
+    }
+    await hold();
+    const group: { req: WriteRequest; ops: Op[] }[] = [];
+    const seqBefore = this.hooks.currentSeq();
+    const frames: Uint8Array[] = [];
+    let bytes = 0;
+    while (this.queue.length > 0 && bytes < MAX_GROUP_BYTES) {
+      const req = this.queue[0];
+      if ((req.readsState || req.task) && group.length > 0) break;
+      this.queue.shift();
+      if (this.poisoned) {
+        req.reject(this.poisoned);
         continue;
       }
-      const group: { req: WriteRequest; ops: Op[] }[] = [];
-      const seqBefore = this.hooks.currentSeq();
-      const frames: Uint8Array[] = [];
-      let bytes = 0;
-      while (this.queue.length > 0 && bytes < MAX_GROUP_BYTES) {
-        const req = this.queue[0];
-        if ((req.readsState || req.task) && group.length > 0) break;
-        this.queue.shift();
-        if (this.poisoned) {
-          req.reject(this.poisoned);
-          continue;
-        }
-        let ops: Op[];
-        const encoded: Uint8Array[] = [];
-        try {
-          ops = req.prepare();
-          for (const op of ops) encoded.push(encodeOp(op));
-          this.hooks.reserve?.(ops, group.length === 0);
-        } catch (e) {
-          req.reject(e);
-          continue;
-        }
-        for (const op of encoded) {
-          const f = frameRecord(this.hooks.nextSeq(), op);
-          frames.push(f);
-          bytes += f.length;
-        }
-        group.push({ req, ops });
-        if (req.readsState) break;
-      }
-      if (group.length === 0) continue;
+      let ops: Op[];
+      const encoded: Uint8Array[] = [];
       try {
-        if (frames.length > 0) await this.hooks.commit(concat(frames, bytes));
+        ops = req.prepare();
+        for (const op of ops) encoded.push(encodeOp(op));
+        this.hooks.reserve?.(ops, group.length === 0);
       } catch (e) {
-        const err = toIoError(e);
-        if (e instanceof WalPoisoned) this.poisoned = err;
-        // Cut back, so not logged: the next group reuses the numbers (replay checks for gaps).
-        else this.hooks.rewindSeq(seqBefore);
-        for (const { req } of group) req.reject(err);
+        req.reject(e);
         continue;
       }
-      for (const { req, ops } of group) {
-        try {
-          req.resolve(req.apply(ops));
-        } catch (e) {
-          // Logged but maybe half applied (e.g. a scratch file write failed): memory may now differ
-          // from the log, so later writes wait for a reopen, whose recovery rebuilds memory from the
-          // segments and replays the log.
-          this.poisoned ??= new QuiverError(
-            "IO",
-            `applying a logged write failed (${e instanceof Error ? e.message : String(e)}); the database accepts no more writes until it is reopened`,
-            { cause: e },
-          );
-          req.reject(e);
-        }
+      for (const op of encoded) {
+        const f = frameRecord(this.hooks.nextSeq(), op);
+        frames.push(f);
+        bytes += f.length;
       }
-      // Once poisoned, memory may hold a half-applied write that the log holds whole: a checkpoint
-      // would persist the half and mark the logged write as covered, so none is started.
-      if (this.poisoned) continue;
+      group.push({ req, ops });
+      if (req.readsState) break;
+    }
+    letGo();
+    if (group.length === 0) return;
+    try {
+      if (frames.length > 0) await this.hooks.commit(concat(frames, bytes));
+    } catch (e) {
+      const err = toIoError(e);
+      if (e instanceof WalPoisoned) this.poisoned = err;
+      // Cut back, so not logged: the next group reuses the numbers (replay checks for gaps).
+      else this.hooks.rewindSeq(seqBefore);
+      for (const { req } of group) req.reject(err);
+      return;
+    }
+    await hold();
+    for (const { req, ops } of group) {
       try {
-        await this.hooks.afterGroup();
+        req.resolve(req.apply(ops));
       } catch (e) {
-        // A failed WAL rotation leaves the current WAL usable, unless it poisoned it.
-        if (e instanceof WalPoisoned) this.poisoned = toIoError(e);
+        // Logged but maybe half applied (e.g. a scratch file write failed): memory may now differ
+        // from the log, so later writes wait for a reopen, whose recovery rebuilds memory from the
+        // segments and replays the log.
+        this.poisoned ??= new QuiverError(
+          "IO",
+          `applying a logged write failed (${e instanceof Error ? e.message : String(e)}); the database accepts no more writes until it is reopened`,
+          { cause: e },
+        );
+        req.reject(e);
       }
+    }
+    // Once poisoned, memory may hold a half-applied write that the log holds whole: a checkpoint
+    // would persist the half and mark the logged write as covered, so none is started.
+    if (this.poisoned) return;
+    try {
+      await this.hooks.afterGroup();
+    } catch (e) {
+      // A failed WAL rotation leaves the current WAL usable, unless it poisoned it.
+      if (e instanceof WalPoisoned) this.poisoned = toIoError(e);
     }
   }
 }

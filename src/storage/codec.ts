@@ -69,6 +69,17 @@ export class ByteWriter {
     return this.u32(b.length).bytes(b);
   }
 
+  /**
+   * A list of strings read back in one decode: u32 count, count × u32 length in UTF-16 code units,
+   * u32 byte length + the UTF-8 of them all concatenated (a lone surrogate is written as U+FFFD,
+   * one code unit as well, so the lengths still add up).
+   */
+  strList(list: readonly string[]): this {
+    this.u32(list.length);
+    for (const s of list) this.u32(s.length);
+    return this.str(list.join(""));
+  }
+
   f32s(values: Float32Array): this {
     this.reserve(values.length * 4);
     if (LITTLE_ENDIAN) {
@@ -152,6 +163,24 @@ export class ByteReader {
       if (e instanceof QuiverError) throw e;
       throw new QuiverError("CORRUPT", `${this.what}: invalid UTF-8 at byte ${this.pos}`);
     }
+  }
+
+  /** A list written by ByteWriter.strList. */
+  strList(): string[] {
+    const n = this.u32();
+    this.need(n * 4);
+    const lengths = new Uint32Array(n);
+    let total = 0;
+    for (let i = 0; i < n; i++) total += lengths[i] = this.u32();
+    const all = this.str();
+    if (all.length !== total) throw new QuiverError("CORRUPT", `${this.what}: string list lengths do not add up`);
+    const out = new Array<string>(n);
+    let at = 0;
+    for (let i = 0; i < n; i++) {
+      out[i] = all.substring(at, at + lengths[i]);
+      at += lengths[i];
+    }
+    return out;
   }
 
   f32s(n: number): Float32Array {

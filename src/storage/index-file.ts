@@ -9,15 +9,19 @@
  * | size | field                                                              |
  * |------|--------------------------------------------------------------------|
  * | 4    | magic "QIDX"                                                       |
- * | 4    | format version (u32 LE) = 1                                        |
+ * | 4    | format version (u32 LE) = 2                                        |
  * | ...  | body: str collection uid, u64 checkpoint sequence number,          |
- * |      |       u32 n, n × str id (slot i holds id i; "" = free slot),       |
+ * |      |       slot table (slot i holds id i; "" = free slot): version 1:   |
+ * |      |       u32 n, n × str id; version 2: a string list (codec.ts strList) |
  * |      |       u32 g, g × (str vector name, u32 length, bytes of HnswIndex.serialize) |
+ * |      |       (version 2:) u32 analysis version (ANALYSIS_VERSION),        |
+ * |      |       u32 t, t × (str text field, u32 length, bytes of FieldIndex.toBytes) |
  * | 4    | CRC32C of everything before it (u32 LE)                            |
  * | 4    | magic "QEND"                                                       |
  *
- * An index file is derived data: if it is missing or damaged, recovery rebuilds the graphs from
- * the records (slower, same result) and says so.
+ * Version 1 (quiverdb 0.1.0) ends after the graphs. An index file is derived data: if it is
+ * missing or damaged, recovery rebuilds the graphs and the full-text postings from the records
+ * (slower, same result) and says so; postings written by another analysis version are rebuilt too.
  */
 import { QuiverError } from "../core/errors/errors.js";
 import { ByteReader, ByteWriter } from "./codec.js";
@@ -25,7 +29,7 @@ import { crc32c } from "./crc32c.js";
 
 const MAGIC = 0x58444951; // "QIDX"
 const END = 0x444e4551; // "QEND"
-const VERSION = 1;
+const VERSION = 2;
 
 export function indexFileName(n: number): string {
   return `idx-${String(n).padStart(6, "0")}.qidx`;
@@ -37,14 +41,20 @@ export interface IndexSnapshot {
   /** slotIds[slot] = the id stored there, or undefined for a free slot. */
   slotIds: (string | undefined)[];
   graphs: Map<string, Uint8Array>;
+  /** The full-text index's postings per text field (TextIndex.toBytes); empty in version 1. */
+  text: Map<string, Uint8Array>;
+  /** The analysis version the postings were made with (0 in version 1). */
+  analysisVersion: number;
 }
 
 export function encodeIndexFile(s: IndexSnapshot): Uint8Array {
   const w = new ByteWriter(1 << 16);
-  w.u32(MAGIC).u32(VERSION).str(s.uid).u64(s.checkpointSeq).u32(s.slotIds.length);
-  for (const id of s.slotIds) w.str(id ?? "");
+  w.u32(MAGIC).u32(VERSION).str(s.uid).u64(s.checkpointSeq);
+  w.strList(s.slotIds.map((id) => id ?? ""));
   w.u32(s.graphs.size);
   for (const [name, bytes] of s.graphs) w.str(name).u32(bytes.length).bytes(bytes);
+  w.u32(s.analysisVersion).u32(s.text.size);
+  for (const [field, bytes] of s.text) w.str(field).u32(bytes.length).bytes(bytes);
   const crc = crc32c(w.finish());
   w.u32(crc).u32(END);
   return w.finish();
@@ -59,19 +69,30 @@ export function decodeIndexFile(data: Uint8Array, name: string): IndexSnapshot {
   const r = new ByteReader(data, 0, data.length - 8, name);
   if (r.u32() !== MAGIC) throw new QuiverError("CORRUPT", `${name}: not a Quiver index file (bad magic)`);
   const version = r.u32();
-  if (version !== VERSION) throw new QuiverError("CORRUPT", `${name}: unsupported index file version ${version}`);
+  if (version !== 1 && version !== VERSION)
+    throw new QuiverError("CORRUPT", `${name}: unsupported index file version ${version}`);
   const uid = r.str();
   const checkpointSeq = r.u64();
-  const slotIds: (string | undefined)[] = [];
-  for (let i = r.u32(); i > 0; i--) {
-    const id = r.str();
-    slotIds.push(id === "" ? undefined : id);
-  }
+  const table = version === 1 ? strsV1(r) : r.strList();
+  const slotIds = table.map((id) => (id === "" ? undefined : id));
   const graphs = new Map<string, Uint8Array>();
   for (let i = r.u32(); i > 0; i--) {
     const vname = r.str();
     graphs.set(vname, r.bytes(r.u32()).slice());
   }
+  const text = new Map<string, Uint8Array>();
+  const analysisVersion = version === 1 ? 0 : r.u32();
+  for (let i = version === 1 ? 0 : r.u32(); i > 0; i--) {
+    const field = r.str();
+    text.set(field, r.bytes(r.u32()));
+  }
   if (r.remaining !== 0) throw new QuiverError("CORRUPT", `${name}: ${r.remaining} unexpected bytes before footer`);
-  return { uid, checkpointSeq, slotIds, graphs };
+  return { uid, checkpointSeq, slotIds, graphs, text, analysisVersion };
+}
+
+/** Version 1's slot table: u32 n, n × str. */
+function strsV1(r: ByteReader): string[] {
+  const out: string[] = [];
+  for (let i = r.u32(); i > 0; i--) out.push(r.str());
+  return out;
 }

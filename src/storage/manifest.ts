@@ -19,9 +19,9 @@ export const MANIFEST_FILE = "MANIFEST";
  * release could misread the directory. A release opens every format from 1 up to its own (reading
  * or migrating the older ones) and refuses a newer one with UNSUPPORTED, changing nothing. The
  * manifest's checksum is verified before its format is read, so a newer format cannot be damage.
- * History: 1 = quiverdb 0.1.0.
+ * History: 1 = quiverdb 0.1.0; 2 = columnar segments (segment.ts format 2; format 1 still read).
  */
-export const DATABASE_FORMAT = 1;
+export const DATABASE_FORMAT = 2;
 
 export interface ManifestCollection {
   name: string;

@@ -194,8 +194,13 @@ export function queryCommand(ctx: CliContext): Command {
             plan.strategy === "exact-filtered"
               ? `, payload indexes ${plan.usedIndexes ? "used" : "not used"}, ${plan.payloadsChecked} payloads checked`
               : "";
+          // The planner's estimate of the filter's matches and the plan it chose on it (docs/filters.md).
+          const f = plan.filter;
+          const estimate = f
+            ? `, filter: ${f.plan} on an estimate of ${f.estimate} (${f.low}-${f.high}, from ${f.from})`
+            : "";
           process.stdout.write(
-            `\nplan: ${plan.strategy} on vector "${plan.vector}", ${plan.candidates} candidates${indexes}; ${ms.toFixed(2)} ms\n`,
+            `\nplan: ${plan.strategy} on vector "${plan.vector}", ${plan.candidates} candidates${indexes}${estimate}; ${ms.toFixed(2)} ms\n`,
           );
           if (gt && filter === undefined) {
             // The dataset's exact answer, valid when the collection was loaded with `import --data` (id = row).

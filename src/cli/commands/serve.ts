@@ -4,7 +4,7 @@
  * accepting, finish requests in flight, save usage, and close the database (WAL checkpointed).
  */
 import { Command } from "commander";
-import { open, type Limits } from "../../index.js";
+import { defaultThreadCount, open, type Limits } from "../../index.js";
 import { NodeDirectory } from "../../node/fs-directory.js";
 import { serveApp } from "../../node/http-server.js";
 import { loadConsoleAssets } from "../../node/console-assets.js";
@@ -20,6 +20,7 @@ export const DEFAULT_PORT = 8390;
 
 interface ServeOptions {
   data?: string;
+  threads: number;
   port: number;
   host: string;
   log: boolean;
@@ -67,6 +68,12 @@ export function serveCommand(): Command {
     .option("--data <dir>", "deprecated: use --db")
     .option("--port <n>", "port (0 picks a free one)", intOption(0, 65535), DEFAULT_PORT)
     .option("--host <h>", "address to bind; anything but loopback exposes the database to the network", "127.0.0.1")
+    .option(
+      "--threads <n>",
+      "worker threads for the graph searches of queries (0: on the thread that serves HTTP; default: one per core)",
+      intOption(0, 256),
+      defaultThreadCount(),
+    )
     .option("--no-log", "no JSON request log on stdout")
     .option("--rotate-admin-key", "replace the stored admin key with a new one, printed once")
     .option("--max-body-bytes <n>", "largest request body (default 32 MiB)", intOption(1))
@@ -130,7 +137,7 @@ export function serveCommand(): Command {
       corsPolicy(opts.corsOrigin); // a malformed origin is refused before the database is opened
       const warn = (w: string) => process.stderr.write(`warning: ${w}\n`);
       const dir = new NodeDirectory(path);
-      const db = await open(dir, { limits, onWarning: warn, embedders: embeddersFromEnv() });
+      const db = await open(dir, { limits, onWarning: warn, embedders: embeddersFromEnv(), threads: opts.threads });
       const consoleAssets = loadConsoleAssets();
       if (!consoleAssets) warn("the console is not built (npm run build:console); /console is not served");
       let server: QuiverServer;

@@ -11,6 +11,13 @@
 import { QuiverError, type Problem } from "../errors/errors.js";
 import { segmentWords } from "./tokenize.js";
 
+/**
+ * The version of what analysis produces (segmentation, lowercasing, stemming, stop words). Persisted
+ * full-text postings record it, and postings of another version are rebuilt at open: raise it with
+ * any change that makes an analyzer return different terms for the same text.
+ */
+export const ANALYSIS_VERSION = 1;
+
 export type AnalyzerName = "standard" | "english" | "alnum";
 export const ANALYZER_NAMES: readonly AnalyzerName[] = ["standard", "english", "alnum"];
 

@@ -51,6 +51,8 @@ export interface Kernels {
  */
 export interface KernelFactory {
   readonly name: KernelName;
+  /** True when slabs of this factory create shared memories (search threads) and bind modules built for them. */
+  readonly shared?: boolean;
   bind(memory: WebAssembly.Memory): Kernels;
 }
 

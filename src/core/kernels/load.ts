@@ -42,13 +42,22 @@ class WasmKernels implements Kernels {
   }
 }
 
-let compiled: Promise<WebAssembly.Module> | undefined;
+/** Each variant compiled once per process: over ordinary memories, and over shared ones (threads). */
+const compiled: { plain?: Promise<WebAssembly.Module>; shared?: Promise<WebAssembly.Module> } = {};
+
+async function compileVariant(shared: boolean): Promise<WebAssembly.Module> {
+  if (!shared) return compileEmbedded(KERNELS_WASM_BASE64);
+  // Only a database with search threads loads the shared variant's bytes.
+  return compileEmbedded((await import("./kernels-shared-wasm.generated.js")).KERNELS_SHARED_WASM_BASE64);
+}
 
 /**
  * Returns the kernel factory for this runtime. `prefer: "scalar"` forces the TypeScript reference
  * (tests, debugging); otherwise SIMD is used whenever the runtime supports it, and the scalar
  * reference is the fallback. `precompiled` is the
- * kernels module compiled by the host, used as is. Check `factory.name` to see which was chosen.
+ * kernels module compiled by the host, used as is (with `shared`, the -shared.wasm build). `shared` makes
+ * slabs over shared memories (search threads, src/core/index/hnsw/parallel.ts); it needs SIMD and
+ * SharedArrayBuffer, and the scalar reference is never shared. Check `factory.name` to see which was chosen.
  *
  * @example
  * const factory = await loadKernelFactory();   // factory.name === "wasm-simd" on Node 20
@@ -56,21 +65,23 @@ let compiled: Promise<WebAssembly.Module> | undefined;
 export async function loadKernelFactory(
   prefer?: "simd" | "scalar",
   precompiled?: WebAssembly.Module,
+  shared = false,
 ): Promise<KernelFactory> {
   if (prefer === "scalar") return scalarKernelFactory;
   // A module compiled by the host (workerd, strict CSP: see docs/runtimes.md) needs no compilation here.
-  if (precompiled) return { name: "wasm-simd", bind: (memory) => new WasmKernels(precompiled, memory) };
+  if (precompiled) return { name: "wasm-simd", shared, bind: (memory) => new WasmKernels(precompiled, memory) };
   if (!hasWasmSimd()) return scalarKernelFactory;
+  const variant = shared ? "shared" : "plain";
   // Compiled once per process and shared: every slab only pays for a cheap instantiation.
-  compiled ??= compileEmbedded(KERNELS_WASM_BASE64);
+  compiled[variant] ??= compileVariant(shared);
   let module: WebAssembly.Module;
   try {
-    module = await compiled;
+    module = await compiled[variant];
   } catch {
     // A runtime that validates SIMD yet rejects the module (an exotic embedder) still gets correct results
     // from the core's exact search; open() would fail on the HNSW module right after.
-    compiled = undefined;
+    compiled[variant] = undefined;
     return scalarKernelFactory;
   }
-  return { name: "wasm-simd", bind: (memory) => new WasmKernels(module, memory) };
+  return { name: "wasm-simd", shared, bind: (memory) => new WasmKernels(module, memory) };
 }

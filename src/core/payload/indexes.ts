@@ -130,9 +130,13 @@ class FieldIndex {
 
   slotsIn(lo: number, hi: number): Set<number> {
     const out = new Set<number>();
-    const keys = this.sortedKeys();
-    for (let i = lo; i < hi; i++) for (const s of this.byValue.get(keys[i])!) out.add(s);
+    this.forEachIn(lo, hi, (s) => out.add(s));
     return out;
+  }
+
+  forEachIn(lo: number, hi: number, visit: (slot: number) => void): void {
+    const keys = this.sortedKeys();
+    for (let i = lo; i < hi; i++) for (const s of this.byValue.get(keys[i])!) visit(s);
   }
 
   /** Slot-value pairs in the span: an upper bound on the distinct slots there. */
@@ -231,6 +235,18 @@ export class PayloadIndexSet {
     if (ix === undefined || !ix.coversRange(bounds)) return null;
     const [lo, hi] = ix.span(bounds);
     return ix.slotsIn(lo, hi);
+  }
+
+  /**
+   * Calls `visit` with each slot holding a value inside `bounds` (a slot once per such value: an
+   * array can hold several), without building a set; false when `lookupRange` would be null.
+   */
+  forEachInRange(field: string, bounds: RangeBounds, visit: (slot: number) => void): boolean {
+    const ix = this.byField.get(field);
+    if (ix === undefined || !ix.coversRange(bounds)) return false;
+    const [lo, hi] = ix.span(bounds);
+    ix.forEachIn(lo, hi, visit);
+    return true;
   }
 
   /** An upper bound on `lookupRange(field, bounds).size` in O(log d), or null when it would be null. */

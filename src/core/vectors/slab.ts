@@ -38,7 +38,11 @@ import type { Metric } from "../schema/schema.js";
 export type { Metric };
 
 const PAGE = 65536;
-/** wasm32 addresses 4 GiB at most. No `maximum` is declared, so engines need not reserve it up front. */
+/**
+ * wasm32 addresses 4 GiB at most. An ordinary memory declares no `maximum`, so engines need not reserve it
+ * up front; a shared one must declare one (it never moves), and declares all of it: the engine reserves
+ * that address space (virtual, not resident) and the slab still grows page by page within it.
+ */
 const MAX_PAGES = 65536;
 const MIN_CAPACITY = 16;
 /** Bytes of f32 rows staged per read when rows live in a RowFile: a few hundred KiB, cache-friendly. */
@@ -144,7 +148,11 @@ export class VectorSlab {
     this.stageRows = rows ? Math.max(16, Math.floor(STAGE_BYTES / (dim * 4))) : 0;
     this.rowBuf = new Float32Array(rows ? dim : 0);
     try {
-      this.memory = new WebAssembly.Memory({ initial: Math.ceil(this.vectorsOff / PAGE) });
+      const initial = Math.ceil(this.vectorsOff / PAGE);
+      // A factory over shared memories (threads: readers in worker threads search this memory).
+      this.memory = new WebAssembly.Memory(
+        factory.shared ? { initial, maximum: MAX_PAGES, shared: true } : { initial },
+      );
     } catch (cause) {
       throw new QuiverError("RESOURCE_EXHAUSTED", "out of memory: could not allocate a vector slab", { cause });
     }
@@ -512,6 +520,10 @@ export class VectorSlab {
   /** f[base..base+dim) = vec, L2-normalised for cosine. */
   private normalise(vec: ArrayLike<number>, f: Float32Array, base: number): void {
     const dim = this.dim;
+    if (this.metric !== "cosine" && vec instanceof Float32Array) {
+      f.set(vec, base); // a block copy: how segments load their contiguous rows
+      return;
+    }
     let scale = 1;
     if (this.metric === "cosine") {
       let norm = 0;

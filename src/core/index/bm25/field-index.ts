@@ -146,6 +146,116 @@ export class FieldIndex {
     this.nextDoc = next;
   }
 
+  /**
+   * The index as bytes, so a checkpoint can persist it and an open load it instead of analysing
+   * every document again (u32 LE unless noted; dead entries left out, document numbers kept):
+   *   u32 nextDoc, u32 docCount, f64 totalLength, nextDoc × i32 slotOf, nextDoc × u32 docLen,
+   *   u32 T terms, T × u32 live postings, then every posting's u32 doc, then every u32 tf,
+   *   then UTF-8 JSON array of the T terms (term id = position).
+   */
+  toBytes(): Uint8Array {
+    const t = this.postings.length;
+    const live = this.postings.map((p) => p.length - p.dead);
+    const total = live.reduce((a, b) => a + b, 0);
+    const terms = new TextEncoder().encode(JSON.stringify([...this.terms.keys()]));
+    const words = 4 + 2 * this.nextDoc + 1 + t + 2 * total;
+    const out = new Uint8Array(words * 4 + terms.length);
+    const view = new DataView(out.buffer);
+    const u32 = new Uint32Array(words);
+    u32[0] = this.nextDoc;
+    u32[1] = this.docCount;
+    u32.set(new Uint32Array(this.slotOf.buffer, 0, this.nextDoc), 4);
+    u32.set(this.docLen.subarray(0, this.nextDoc), 4 + this.nextDoc);
+    let at = 4 + 2 * this.nextDoc;
+    u32[at++] = t;
+    u32.set(live, at);
+    at += t;
+    const tfAt = at + total;
+    let w = 0;
+    for (const p of this.postings) {
+      for (let i = 0; i < p.length; i++) {
+        if (this.slotOf[p.docs[i]] < 0) continue;
+        u32[at + w] = p.docs[i];
+        u32[tfAt + w++] = p.tfs[i];
+      }
+    }
+    for (let i = 0; i < words; i++) view.setUint32(i * 4, u32[i], true);
+    view.setFloat64(8, this.totalLength, true);
+    out.set(terms, words * 4);
+    return out;
+  }
+
+  /** An index from toBytes' output; throws on bytes that do not describe a consistent index. */
+  static fromBytes(bytes: Uint8Array): FieldIndex {
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    let at = 0;
+    const need = (words: number): void => {
+      if ((at + words) * 4 > bytes.length) throw new RangeError("field index bytes cut short");
+    };
+    const u32s = (n: number): Uint32Array => {
+      need(n);
+      const out = new Uint32Array(n);
+      for (let i = 0; i < n; i++) out[i] = view.getUint32((at + i) * 4, true);
+      at += n;
+      return out;
+    };
+    const [nextDoc, docCount] = u32s(2);
+    need(2);
+    const totalLength = view.getFloat64(8, true);
+    at += 2;
+    const ix = new FieldIndex();
+    const slotOf = new Int32Array(u32s(nextDoc).buffer);
+    const docLen = u32s(nextDoc);
+    const t = u32s(1)[0];
+    const live = u32s(t);
+    const total = live.reduce((a, b) => a + b, 0);
+    const docs = u32s(total);
+    const tfs = u32s(total);
+    const terms: unknown = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(at * 4)));
+    if (!Array.isArray(terms) || terms.length !== t) throw new RangeError("field index terms do not match");
+    // Each live document's distinct terms, rebuilt from the postings (counted, then filled).
+    const perDoc = new Uint32Array(nextDoc + 1);
+    for (const d of docs) {
+      if (d >= nextDoc || slotOf[d] < 0) throw new RangeError("field index posting of a missing document");
+      perDoc[d + 1]++;
+    }
+    for (let d = 0; d < nextDoc; d++) perDoc[d + 1] += perDoc[d];
+    const termOf = new Uint32Array(total);
+    const fill = perDoc.slice(0, nextDoc);
+    let from = 0;
+    for (let term = 0; term < t; term++) {
+      const n = live[term];
+      ix.terms.set(String(terms[term]), term);
+      const p = { docs: new Uint32Array(Math.max(n, 4)), tfs: new Uint32Array(Math.max(n, 4)), length: n, dead: 0 };
+      p.docs.set(docs.subarray(from, from + n));
+      p.tfs.set(tfs.subarray(from, from + n));
+      ix.postings.push(p);
+      for (let i = from; i < from + n; i++) termOf[fill[docs[i]]++] = term;
+      from += n;
+    }
+    const cap = Math.max(64, nextDoc);
+    ix.slotOf = new Int32Array(cap).fill(-1);
+    ix.slotOf.set(slotOf);
+    ix.docLen = new Uint32Array(cap);
+    ix.docLen.set(docLen);
+    let maxSlot = -1;
+    for (let d = 0; d < nextDoc; d++) maxSlot = Math.max(maxSlot, slotOf[d]);
+    ix.docOf = new Int32Array(Math.max(64, maxSlot + 1)).fill(-1);
+    let liveDocs = 0;
+    for (let d = 0; d < nextDoc; d++) {
+      if (slotOf[d] < 0) continue;
+      if (ix.docOf[slotOf[d]] >= 0) throw new RangeError("field index slot holds two documents");
+      ix.docOf[slotOf[d]] = d;
+      ix.docTerms[d] = termOf.subarray(perDoc[d], perDoc[d + 1]);
+      liveDocs++;
+    }
+    if (liveDocs !== docCount) throw new RangeError("field index document count does not match");
+    ix.nextDoc = nextDoc;
+    ix.docCount = docCount;
+    ix.totalLength = totalLength;
+    return ix;
+  }
+
   /** Approximate heap bytes held by postings and per-document arrays. */
   memoryBytes(): number {
     let bytes = this.slotOf.byteLength + this.docLen.byteLength + this.docOf.byteLength;

@@ -91,3 +91,49 @@ test("several fields add up with their boosts; a filter mask and a field list re
   const masked = ix.search("storage", 10, { highWater: 3, accept: bitmapOf([1], 3) });
   assert.deepEqual(masked.slots, [1]);
 });
+
+test("postings saved as bytes and restored score exactly, and stay exact under more churn; damaged bytes are refused", () => {
+  const r = rng(23);
+  const fresh = () => new TextIndex({ body: {}, title: {} }, { k1: 1.2, b: 0.75 }, {});
+  const ix = fresh();
+  const docs = new Map<number, string>();
+  const slots = 200;
+  const churn = (index: TextIndex, rounds: number): void => {
+    for (let round = 0; round < rounds; round++) {
+      const slot = Math.floor(r() * slots);
+      if (docs.has(slot)) index.remove(slot);
+      if (r() < 0.3) docs.delete(slot);
+      else {
+        const t = randomText(r);
+        docs.set(slot, t);
+        index.add(slot, { body: t });
+      }
+    }
+  };
+  // Dead entries and removed documents are in the index when it is saved.
+  churn(ix, 1500);
+  const restored = fresh();
+  assert.equal(restored.restore(ix.toBytes()), null);
+  for (const q of ["alpha", "theta iota", "kappa eta eta"]) check(restored, docs, q, slots);
+  for (let slot = 0; slot < slots; slot++) {
+    const payload = docs.has(slot) ? { body: docs.get(slot) } : undefined;
+    assert.equal(restored.documentsMatching(slot, payload), docs.has(slot) ? 1 : 0, `slot ${slot}`);
+  }
+  assert.equal(restored.documents, docs.size);
+  // A payload whose text the postings lack, or a record the postings do not know, is a mismatch.
+  const someSlot = [...docs.keys()][0];
+  assert.equal(restored.documentsMatching(someSlot, undefined), -1);
+  assert.equal(restored.documentsMatching(someSlot, { body: "x", title: "y" }), -1);
+  churn(restored, 1500);
+  for (const q of ["alpha", "beta gamma", "zeta"]) check(restored, docs, q, slots);
+
+  const bytes = restored.toBytes();
+  const body = bytes.get("body")!;
+  const fields = (b: Uint8Array) => new Map([...bytes].map(([k, v]) => [k, k === "body" ? b : v]));
+  for (const cut of [0, 8, body.length >> 1, body.length - 1]) {
+    const other = fresh();
+    assert.match(other.restore(fields(body.subarray(0, cut))) ?? "", /postings of field "body" are damaged/);
+    assert.equal(other.documents, 0, "a refused restore leaves the index as it was");
+  }
+  assert.match(fresh().restore(new Map([["title", bytes.get("title")!]])) ?? "", /no postings for field "body"/);
+});

@@ -33,6 +33,7 @@ interface TextField {
   path: string[];
   analyzer: Analyzer;
   boost: number;
+  /** Replaced whole when a persisted index is loaded (restore) or discarded (clear). */
   index: FieldIndex;
 }
 
@@ -85,6 +86,56 @@ export class TextIndex {
 
   remove(slot: number): void {
     for (const f of this.fields) f.index.remove(slot);
+  }
+
+  /** Each field's inverted index as bytes (FieldIndex.toBytes), to persist beside the graphs. */
+  toBytes(): Map<string, Uint8Array> {
+    return new Map(this.fields.map((f) => [f.name, f.index.toBytes()]));
+  }
+
+  /**
+   * Replaces every field's index with one loaded from `bytes` (all fields or none). Returns why it
+   * could not (a field missing or damaged), leaving the indexes as they were, or null.
+   */
+  restore(bytes: ReadonlyMap<string, Uint8Array>): string | null {
+    const loaded: FieldIndex[] = [];
+    for (const f of this.fields) {
+      const b = bytes.get(f.name);
+      if (!b) return `no postings for field ${JSON.stringify(f.name)}`;
+      try {
+        loaded.push(FieldIndex.fromBytes(b));
+      } catch (e) {
+        return `postings of field ${JSON.stringify(f.name)} are damaged (${e instanceof Error ? e.message : String(e)})`;
+      }
+    }
+    this.fields.forEach((f, i) => {
+      f.index = loaded[i];
+    });
+    return null;
+  }
+
+  /** Empties every field's index (before rebuilding it from the records). */
+  clear(): void {
+    for (const f of this.fields) f.index = new FieldIndex();
+  }
+
+  /**
+   * The documents `slot` holds (one per field with text), when they are exactly the fields where
+   * `payload` (undefined: no record) has text; -1 when they are not. Checks loaded postings.
+   */
+  documentsMatching(slot: number, payload: Record<string, unknown> | undefined): number {
+    let n = 0;
+    for (const f of this.fields) {
+      const has = slot < f.index.docOf.length && f.index.docOf[slot] >= 0;
+      if (has !== (payload !== undefined && fieldText(payload, f.path) !== null)) return -1;
+      if (has) n++;
+    }
+    return n;
+  }
+
+  /** Live documents per field, summed (to check a loaded index against the records' count). */
+  get documents(): number {
+    return this.fields.reduce((n, f) => n + f.index.docCount, 0);
   }
 
   /** The analyzed query terms per field, e.g. for an explanation. */

@@ -7,7 +7,8 @@ import { loadKernelFactory } from "../../kernels/load.js";
 import { scalarKernelFactory } from "../../kernels/scalar.js";
 import type { KernelFactory } from "../../kernels/kernels.js";
 import { VectorSlab, type Metric } from "../../vectors/slab.js";
-import { flatSearch } from "./flat-search.js";
+import { flatSearch, type FlatSearchResult } from "./flat-search.js";
+import { bitmapOf } from "../slot-bitmap.js";
 import { seededRandom as rng } from "../../util/prng.js";
 
 interface Case {
@@ -64,11 +65,34 @@ async function factories(): Promise<KernelFactory[]> {
   return [await loadKernelFactory(), scalarKernelFactory];
 }
 
+/**
+ * Checks one search against the oracle; a restriction is also given as a bitmap and as a predicate,
+ * the other two forms flatSearch takes, which must give the same answer.
+ */
 function check(c: Case, metric: Metric, q: Float32Array, k: number, candidates?: Uint32Array): void {
-  const got = flatSearch(c.slab, q, k, { count: c.count, live: c.live, candidates });
+  const base = { count: c.count, live: c.live };
+  const runs = [flatSearch(c.slab, q, k, { ...base, candidates })];
+  if (candidates) {
+    const inSet = new Set(candidates);
+    runs.push(flatSearch(c.slab, q, k, { ...base, allowed: bitmapOf(candidates, c.slab.capacity) }));
+    runs.push(flatSearch(c.slab, q, k, { ...base, accept: (s) => inSet.has(s) }));
+  }
+  for (const got of runs) checkOne(c, metric, q, k, candidates, got);
+}
+
+function checkOne(
+  c: Case,
+  metric: Metric,
+  q: Float32Array,
+  k: number,
+  candidates: Uint32Array | undefined,
+  got: FlatSearchResult,
+): void {
   const want = oracle(c, metric, q, k, candidates);
+  // Every live candidate is scored, once.
+  assert.equal(got.scored, want.all.length);
   if (metric !== "cosine") {
-    assert.deepEqual(got, { slots: want.slots, scores: want.scores });
+    assert.deepEqual({ slots: got.slots, scores: got.scores }, { slots: want.slots, scores: want.scores });
     return;
   }
   // Cosine runs on normalised f32 vectors, so near-ties may swap; require each score right to 1e-5
@@ -136,7 +160,7 @@ test("scans spanning several chunks and k = 0", async () => {
     25,
     Uint32Array.from({ length: 39000 }, (_, i) => 39999 - i),
   );
-  assert.deepEqual(flatSearch(c.slab, q, 0, { count: c.count, live: c.live }), { slots: [], scores: [] });
+  assert.deepEqual(flatSearch(c.slab, q, 0, { count: c.count, live: c.live }), { slots: [], scores: [], scored: 0 });
   // Only slots below `count` exist, even when the slab has room for more.
   const few = flatSearch(c.slab, q, 5, { count: 2, live: Uint8Array.of(1, 1, 1, 1) });
   assert.deepEqual(few.slots.sort(), [0, 1]);

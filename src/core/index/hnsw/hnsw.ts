@@ -34,6 +34,7 @@ import { instantiateHnsw, loadHnswModule, type HnswExports } from "./module.js";
 import { trainInt8 } from "./quantizer.js";
 import { nextState, stateToFloat } from "../../util/prng.js";
 import { readHnsw, writeHnsw, type HnswSnapshot } from "./serialize.js";
+import { SearchLanes } from "./lanes.js";
 
 export type { Quantization };
 
@@ -58,6 +59,15 @@ export interface HnswSearchOptions {
   filter?: SlotFilter;
   /** How the graph honours a filter: "plain" (traverse all, keep matches) or "acorn" (two-hop through non-matches). */
   filterMode?: "plain" | "acorn";
+}
+
+/** What a search lane runs (searchLane's arguments after `hdr`), prepared by laneCall(). */
+export interface LaneCall {
+  hdr: number;
+  lane: number;
+  k: number;
+  ef: number;
+  filterMode: number;
 }
 
 export interface HnswHits {
@@ -132,6 +142,8 @@ export class HnswIndex {
   private draws = { from: -1, n: 0, rng: 0, blocks: 0 };
   /** Slots inserted while the int8 quantizer is untrained (originals on disk only). */
   private pending: number[] = [];
+  /** The scratch of readers in other threads (lanes.ts); null until prepareLanes() asks for some. */
+  private lanes: SearchLanes | null = null;
 
   /**
    * @example
@@ -340,27 +352,80 @@ export class HnswIndex {
 
   /** The k best live slots for `query` (ef ≥ k), optionally only among allowed slots. */
   search(query: ArrayLike<number>, k: number, opts: HnswSearchOptions = {}): HnswHits {
+    const ef = this.checkSearch(query, k, opts);
+    if (k === 0 || this.cap === 0) return { slots: [], scores: [], visited: 0 };
+    this.settle();
+    this.ensureScratch(ef);
+    const hdr = this.sync();
+    const h = this.header();
+    this.writeQuery(query, h[H.QUERY]);
+    const mode = this.filterCode(opts, h[H.BITMAP]);
+    const found = this.x.search(hdr, k, ef, mode);
+    return this.hitsAt(this.header()[H.WORK], query, k, found, this.header()[H.VISITS]);
+  }
+
+  // ---- search lanes: readers in other threads (lanes.ts, parallel.ts) ---------------------------
+
+  /** True when `n` lanes are ready for searchLane: sized for the graph, offsets current, nothing pending. */
+  lanesReady(n: number): boolean {
+    return (
+      this.pending.length === 0 &&
+      this.lanes !== null &&
+      this.lanes.ready(n, this.cap) &&
+      this.seen === this.slab.layoutVersion &&
+      this.buffer === this.slab.wasmMemory.buffer
+    );
+  }
+
+  /**
+   * Makes `n` lanes ready (see lanesReady): settles pending inserts, sizes the lanes, writes the
+   * header's and the lanes' offsets. A change of the graph: only while no lane is searching.
+   */
+  prepareLanes(n: number): void {
+    this.settle();
+    this.lanes ??= new SearchLanes(this.slab, this.codeBytes, (cap) => this.lanePairs(cap));
+    if (!this.lanes.sized(n, this.cap)) this.lanes.resize(n, this.cap);
+    else if (!this.lanes.ready(n, this.cap)) this.lanes.writeBlocks();
+    this.sync();
+  }
+
+  /**
+   * Writes a query (and its filter) into lane i and returns what searchLane needs, or null when the
+   * answer is empty without searching. Validates like search(). The lanes must be ready.
+   */
+  laneCall(i: number, query: ArrayLike<number>, k: number, opts: HnswSearchOptions = {}): LaneCall | null {
+    const ef = this.checkSearch(query, k, opts);
+    if (k === 0 || this.cap === 0) return null;
+    const lanes = this.lanes!;
+    const a = lanes.areas(i);
+    this.writeQuery(query, a.query);
+    return { hdr: this.r.hdr.offset, lane: lanes.offset(i), k, ef, filterMode: this.filterCode(opts, a.bitmap) };
+  }
+
+  /** The hits lane i's searchLane left (`found` is its return value): as search() returns them. */
+  laneHits(i: number, query: ArrayLike<number>, k: number, found: number): HnswHits {
+    const lanes = this.lanes!;
+    return this.hitsAt(lanes.areas(i).work, query, k, found, lanes.visits(i));
+  }
+
+  /** Checks a query's dimension and k; returns the beam width, max(ef, k). */
+  private checkSearch(query: ArrayLike<number>, k: number, opts: HnswSearchOptions): number {
     if (query.length !== this.slab.dim) {
       throw new QuiverError("DIMENSION_MISMATCH", `expected a vector of ${this.slab.dim} numbers, got ${query.length}`);
     }
     if (!Number.isInteger(k) || k < 0)
       throw new QuiverError("INVALID_ARGUMENT", `k must be a non-negative integer, got ${k}`);
-    const ef = Math.max(opts.ef ?? this.efSearch, k);
-    if (k === 0 || this.cap === 0) return { slots: [], scores: [], visited: 0 };
-    this.settle();
-    this.ensureScratch(ef);
-    const hdr = this.sync();
-    this.writeQuery(query);
-    let mode = FILTER_NONE;
-    if (opts.filter !== undefined) {
-      this.writeBitmap(opts.filter);
-      mode = opts.filterMode === "acorn" ? FILTER_ACORN : FILTER_PLAIN;
-    }
-    const found = this.x.search(hdr, k, ef, mode);
-    if (this.disk) return this.rerank(query, k, found);
+    return Math.max(opts.ef ?? this.efSearch, k);
+  }
+
+  /**
+   * The k best of the `found` (score, slot) pairs a search left at `work`, best first, as public
+   * scores; with originals on disk they are in code order, and re-ranked on the f32 rows first.
+   */
+  private hitsAt(work: number, query: ArrayLike<number>, k: number, found: number, visited: number): HnswHits {
+    if (this.disk) return this.rerank(query, k, work, found, visited);
     const n = Math.min(found, k);
     const buf = this.slab.wasmMemory.buffer;
-    const work = this.header()[H.WORK];
     const f = new Float32Array(buf, work, 2 * n);
     const u = new Uint32Array(buf, work, 2 * n);
     const slots = new Array<number>(n);
@@ -369,7 +434,12 @@ export class HnswIndex {
       scores[i] = this.slab.finalScore(f[2 * i]);
       slots[i] = u[2 * i + 1];
     }
-    return { slots, scores, visited: this.header()[H.VISITS] };
+    return { slots, scores, visited };
+  }
+
+  /** Pairs a lane holds for `cap` slots: every node, or one expansion's batch (two hops for ACORN). */
+  private lanePairs(cap: number): number {
+    return Math.max(cap, (this.m0 + 1) * (this.m0 + 1)) + 2;
   }
 
   stats(): HnswStats {
@@ -387,7 +457,7 @@ export class HnswIndex {
         traversal: this.quantization === "none" ? this.slab.dim * 4 : this.codeBytes + 4,
         links: 4 + 4 * this.m0 + (h[H.COUNT] > 0 ? (h[H.POOLUSED] * this.upStride) / h[H.COUNT] : 0),
       },
-      indexBytes: regions,
+      indexBytes: regions + (this.lanes?.bytes ?? 0),
     };
   }
 
@@ -429,6 +499,7 @@ export class HnswIndex {
 
   /** Releases the index's regions of the slab's memory. */
   dispose(): void {
+    this.lanes?.dispose();
     for (const r of Object.values(this.r)) this.slab.freeRegion(r);
   }
 
@@ -503,12 +574,11 @@ export class HnswIndex {
   }
 
   /**
-   * Re-scores the `found` code-ordered candidates at WORK on the f32 rows from the slab's row file and
+   * Re-scores the `found` code-ordered candidates at `work` on the f32 rows from the slab's row file and
    * keeps the k best: the same survivors and the same f32 scores as the in-memory re-ranking.
    */
-  private rerank(query: ArrayLike<number>, k: number, found: number): HnswHits {
-    const visited = this.header()[H.VISITS];
-    const u = new Uint32Array(this.slab.wasmMemory.buffer, this.header()[H.WORK], 2 * found);
+  private rerank(query: ArrayLike<number>, k: number, work: number, found: number, visited: number): HnswHits {
+    const u = new Uint32Array(this.slab.wasmMemory.buffer, work, 2 * found);
     const cands = new Uint32Array(found);
     for (let i = 0; i < found; i++) cands[i] = u[2 * i + 1];
     // Ascending slots: neighbouring rows are read together and the file is read forwards.
@@ -588,6 +658,8 @@ export class HnswIndex {
     s.resizeRegion(r.bitmap, Math.ceil(cap / 8));
     this.cap = cap;
     this.header()[H.CAP] = cap;
+    // Lanes follow the slots here, on the write path, so that a growth refused fails the write, not a read.
+    if (this.lanes && this.lanes.count > 0) this.lanes.resize(this.lanes.count, cap);
   }
 
   /** Room for `blocks` upper-layer link lists: doubling, or exactly `blocks` when doubling is refused. */
@@ -659,9 +731,9 @@ export class HnswIndex {
     return new Uint8Array(this.slab.wasmMemory.buffer, this.r.flags.offset, this.cap);
   }
 
-  private writeQuery(q: ArrayLike<number>): void {
+  private writeQuery(q: ArrayLike<number>, at: number): void {
     const dim = this.slab.dim;
-    const f = new Float32Array(this.slab.wasmMemory.buffer, this.header()[H.QUERY], dim);
+    const f = new Float32Array(this.slab.wasmMemory.buffer, at, dim);
     let scale = 1;
     if (this.slab.metric === "cosine") {
       let norm = 0;
@@ -671,9 +743,16 @@ export class HnswIndex {
     for (let i = 0; i < dim; i++) f[i] = q[i] * scale;
   }
 
-  private writeBitmap(filter: SlotFilter): void {
+  /** Writes the filter's bitmap at `at` (when there is one) and returns the module's FILTER_* code. */
+  private filterCode(opts: HnswSearchOptions, at: number): number {
+    if (opts.filter === undefined) return FILTER_NONE;
+    this.writeBitmap(opts.filter, at);
+    return opts.filterMode === "acorn" ? FILTER_ACORN : FILTER_PLAIN;
+  }
+
+  private writeBitmap(filter: SlotFilter, at: number): void {
     const bytes = Math.ceil(this.cap / 8);
-    const dst = new Uint8Array(this.slab.wasmMemory.buffer, this.r.bitmap.offset, bytes);
+    const dst = new Uint8Array(this.slab.wasmMemory.buffer, at, bytes);
     if (filter instanceof Uint8Array) {
       const n = Math.min(bytes, filter.length);
       dst.set(n === filter.length ? filter : filter.subarray(0, n));

@@ -10,23 +10,32 @@ import { hasWasmSimd } from "../../kernels/load.js";
 /** The raw exports, declared in src/core/kernels/boundary.json; every pointer is a byte offset into the slab's memory. */
 export type { HnswExports };
 
-let compiled: Promise<WebAssembly.Module> | undefined;
+/** Each variant compiled once per process: over ordinary memories, and over shared ones (search threads). */
+const compiled: { plain?: Promise<WebAssembly.Module>; shared?: Promise<WebAssembly.Module> } = {};
+
+function compileVariant(shared: boolean): Promise<WebAssembly.Module> {
+  return shared
+    ? import("./hnsw-shared-wasm.generated.js").then((m) => compileEmbedded(m.HNSW_SHARED_WASM_BASE64))
+    : import("./hnsw-wasm.generated.js").then((m) => compileEmbedded(m.HNSW_WASM_BASE64));
+}
 
 /**
  * The compiled module (compiled once, shared by every index), or `precompiled` when given: hosts that
  * forbid compiling WebAssembly from bytes (workerd, pages with a strict CSP) pass it in through
  * `open(…, { wasm: { hnsw } })`. Throws UNSUPPORTED naming that option when compilation is refused.
+ * `shared`: the build whose memory import is shared (slabs of a database with search threads).
  */
-export async function loadHnswModule(precompiled?: WebAssembly.Module): Promise<WebAssembly.Module> {
+export async function loadHnswModule(precompiled?: WebAssembly.Module, shared = false): Promise<WebAssembly.Module> {
   if (precompiled) return precompiled;
   if (!hasWasmSimd()) {
     throw new QuiverError("UNSUPPORTED", "the HNSW index needs WebAssembly SIMD, which this runtime lacks");
   }
-  compiled ??= import("./hnsw-wasm.generated.js").then((m) => compileEmbedded(m.HNSW_WASM_BASE64));
+  const variant = shared ? "shared" : "plain";
+  compiled[variant] ??= compileVariant(shared);
   try {
-    return await compiled;
+    return await compiled[variant];
   } catch (e) {
-    compiled = undefined;
+    compiled[variant] = undefined;
     const why = e instanceof Error ? e.message : String(e);
     throw new QuiverError(
       "UNSUPPORTED",
@@ -42,9 +51,10 @@ export async function loadHnswModule(precompiled?: WebAssembly.Module): Promise<
  */
 export async function hnswModuleOrReason(
   precompiled?: WebAssembly.Module,
+  shared = false,
 ): Promise<{ module: WebAssembly.Module; unavailable?: undefined } | { module: null; unavailable: string }> {
   try {
-    return { module: await loadHnswModule(precompiled) };
+    return { module: await loadHnswModule(precompiled, shared) };
   } catch (e) {
     if (!isQuiverError(e, "UNSUPPORTED")) throw e;
     return { module: null, unavailable: e.message };

@@ -1,11 +1,16 @@
 // The vector-search planner, the only one: exact scan or graph search per query, filter-aware
-// traversal chosen by selectivity, or a filter evaluated lazily on the graph's candidates (no match set
-// built), widening when too few hits come back, and an exact fallback that makes "k hits whenever k
-// records match" a guarantee. Returns the plan it used, for query explanations.
+// traversal chosen by selectivity, or a filter tested per slot (no match set built) either lazily on
+// the graph's candidates or in one exact pass, widening when too few hits come back, and an exact
+// fallback that makes "k hits whenever k records match" a guarantee. Returns the plan it used, for
+// query explanations.
+//
+// The planner is written as generators that yield each graph search they need (a GraphCall) and resume
+// with its hits: the same plan runs on the calling thread (runHere, HnswIndex.search) or with its graph
+// searches in search lanes of other threads (src/core/index/hnsw/parallel.ts), one code path for both.
 
 import { flatSearch } from "../../index/flat/flat-search.js";
-import type { HnswIndex, HnswSearchOptions } from "../../index/hnsw/hnsw.js";
-import { allowedSlots, countAllowed, hasSlot, type SlotBitmap } from "../../index/slot-bitmap.js";
+import type { HnswHits, HnswIndex, HnswSearchOptions } from "../../index/hnsw/hnsw.js";
+import { countAllowed, hasSlot, type SlotBitmap } from "../../index/slot-bitmap.js";
 import type { Deadline } from "../../util/deadline.js";
 import type { VectorSlab } from "../../vectors/slab.js";
 
@@ -20,19 +25,43 @@ const MAX_WIDENINGS = 2;
 const COUNT_SAMPLE_ABOVE = 65536;
 const COUNT_SAMPLE = 4096;
 
+/** One graph search a plan asks for; the driver resumes the plan with its hits. */
+export interface GraphCall {
+  index: HnswIndex;
+  query: Float32Array;
+  k: number;
+  opts: HnswSearchOptions;
+}
+
+/** A plan in steps: yields the graph searches it needs, returns its answer. */
+export type PlanSteps<T> = Generator<GraphCall, T, HnswHits>;
+
+/** Runs a plan with its graph searches on this thread. */
+export function runHere<T>(steps: PlanSteps<T>): T {
+  let step = steps.next();
+  while (!step.done) {
+    const c = step.value;
+    step = steps.next(c.index.search(c.query, c.k, c.opts));
+  }
+  return step.value;
+}
+
 export type AnnStrategy = "exact" | "exact-filtered" | "hnsw" | "hnsw-filtered" | "hnsw-acorn" | "hnsw-lazy";
 
 /**
- * A filter the graph search evaluates lazily: each candidate, best first, is tested until k pass, the
- * beam widened by the inverse of the estimated selectivity. When it still comes up short, the caller's
- * match set is built after all and the query planned on it.
+ * A filter tested slot by slot (a compiled predicate over the payload), never turned into a set. With
+ * `lazy`, the graph search tests its candidates best first until k pass, the beam widened by the
+ * inverse of the estimated selectivity; when that comes up short, or without `lazy`, one exact pass
+ * over every live slot tests each and keeps the k best that pass.
  */
-export interface LazyFilter {
+export interface SlotFilter {
   accept(slot: number): boolean;
-  /** Estimated live records matching (the beam is ef · live / estimate). */
+  /** Estimated live records matching (what the plan reports). */
   estimate: number;
-  /** The set of every match (bitmap + count), built only when the lazy search came up short. */
-  materialise(): MatchSet;
+  /** A lower bound on them: the lazy beam is ef · live / low, wide enough when the estimate is high. */
+  low: number;
+  /** Try the graph's candidates first (`hnsw-lazy`); false = the exact pass straight away. */
+  lazy: boolean;
 }
 
 /** A filter's matches: the bitmap, and how many live records it holds. */
@@ -62,8 +91,8 @@ export interface AnnQuery {
   filter?: SlotBitmap;
   /** How many live records match, when the caller has counted them; counted on the bitmap when absent (sampled on large ones). */
   matches?: number;
-  /** A filter evaluated lazily instead of a bitmap (see LazyFilter); ignored when `filter` is given. */
-  lazy?: LazyFilter;
+  /** A filter tested per slot instead of a bitmap (see SlotFilter); ignored when `filter` is given. */
+  predicate?: SlotFilter;
   /** "exact" or "hnsw" forces the strategy family; "auto" (default) decides by size and selectivity. */
   force?: "auto" | "exact" | "hnsw";
   /** Checked before each graph search and between the chunks of an exact scan. */
@@ -84,6 +113,11 @@ export interface AnnResult {
  * plan.strategy; // "hnsw-acorn"
  */
 export function annSearch(index: HnswIndex, query: Float32Array, q: AnnQuery): AnnResult {
+  return runHere(annSteps(index, query, q));
+}
+
+/** annSearch() in steps (see PlanSteps). */
+export function* annSteps(index: HnswIndex, query: Float32Array, q: AnnQuery): PlanSteps<AnnResult> {
   const { k } = q;
   const ef = Math.max(q.ef ?? index.efSearch, k);
   const size = index.size;
@@ -91,54 +125,54 @@ export function annSearch(index: HnswIndex, query: Float32Array, q: AnnQuery): A
   const plan: AnnPlan = { strategy: "hnsw", matches: null, ef: 0, widenings: 0, fellBack: false, visited: 0 };
   // The live view is taken again for every scan: a graph search with a wide ef may grow the slab's
   // memory, which detaches any view taken before it (an empty view would make the fallback find nothing).
-  const exactOver = (bits?: SlotBitmap): AnnResult => {
+  const exactOver = (restrict: { allowed?: SlotBitmap; accept?: (slot: number) => boolean }): AnnResult => {
     const live = index.liveView();
-    const candidates = bits === undefined ? undefined : allowedSlots(bits, live);
-    const r = flatSearch(index.slab, query, k, { count: live.length, live, candidates, deadline: q.deadline });
+    const r = flatSearch(index.slab, query, k, { count: live.length, live, ...restrict, deadline: q.deadline });
+    // A predicate's pass counts its matches exactly, which replaces the estimate.
+    if (restrict.accept) plan.matches = r.scored;
     return { slots: r.slots, scores: r.scores, plan };
   };
 
-  if (q.filter === undefined && q.lazy === undefined) {
+  if (q.filter === undefined && q.predicate === undefined) {
     if (force === "exact" || (force === "auto" && size < ANN_MIN_RECORDS)) {
       plan.strategy = "exact";
-      return exactOver();
+      return exactOver({});
     }
     // Deletes (or many identical vectors) can leave a live node unreachable: the graph's answer must
     // still hold min(k, size) hits, so a short one is widened and then answered exactly, as for filters.
-    return graphSearch(index, query, k, ef, Math.min(k, size), plan, undefined, q.deadline) ?? exactOver();
+    return (yield* graphSearch(index, query, k, ef, Math.min(k, size), plan, undefined, q.deadline)) ?? exactOver({});
   }
 
   if (q.filter === undefined) {
-    // A lazy filter (the only case left without a bitmap): tried on the graph, then materialised.
-    const lazy = q.lazy as LazyFilter;
-    if (force !== "exact" && (force === "hnsw" || size >= ANN_MIN_RECORDS)) {
+    // A per-slot filter (the only case left without a bitmap): tried on the graph when lazy, then one
+    // exact pass that tests every live slot (a lazy search that came up short has fellBack set).
+    const predicate = q.predicate as SlotFilter;
+    plan.matches = predicate.estimate;
+    if (predicate.lazy && force !== "exact" && (force === "hnsw" || size >= ANN_MIN_RECORDS)) {
       plan.strategy = "hnsw-lazy";
-      plan.matches = lazy.estimate;
-      const found = lazySearch(index, query, k, ef, lazy, plan, q.deadline);
+      const found = yield* lazySearch(index, query, k, ef, predicate, plan, q.deadline);
       if (found) return found;
+      plan.fellBack = true;
     }
-    const set = lazy.materialise();
-    const planned = annSearch(index, query, { ...q, lazy: undefined, filter: set.bits, matches: set.count });
-    planned.plan.widenings += plan.widenings;
-    planned.plan.visited += plan.visited;
-    return planned;
+    plan.strategy = "exact-filtered";
+    return exactOver({ accept: predicate.accept });
   }
   const matches = q.matches ?? estimateAllowed(q.filter, index.liveView(), size);
   plan.matches = matches;
   if (force === "exact" || (force === "auto" && (matches <= EXACT_FILTER_MAX || size < ANN_MIN_RECORDS))) {
     plan.strategy = "exact-filtered";
-    return exactOver(q.filter);
+    return exactOver({ allowed: q.filter });
   }
   const acorn = size > 0 && matches / size < ACORN_BELOW;
   plan.strategy = acorn ? "hnsw-acorn" : "hnsw-filtered";
   const filter = { filter: q.filter, filterMode: acorn ? ("acorn" as const) : ("plain" as const) };
-  const found = graphSearch(index, query, k, ef, Math.min(k, matches), plan, filter, q.deadline);
+  const found = yield* graphSearch(index, query, k, ef, Math.min(k, matches), plan, filter, q.deadline);
   // The matching records were poorly connected (or the caller's count was high): scan them exactly.
-  return found ?? exactOver(q.filter);
+  return found ?? exactOver({ allowed: q.filter });
 }
 
 /** Graph search widened (4x ef) until it finds `want` hits; null (plan.fellBack set) when it never does. */
-function graphSearch(
+function* graphSearch(
   index: HnswIndex,
   query: Float32Array,
   k: number,
@@ -147,12 +181,12 @@ function graphSearch(
   plan: AnnPlan,
   filter: Pick<HnswSearchOptions, "filter" | "filterMode"> | undefined,
   deadline: Deadline | undefined,
-): AnnResult | null {
+): PlanSteps<AnnResult | null> {
   const size = index.size;
   let curEf = ef;
   for (let attempt = 0; ; attempt++) {
     deadline?.check();
-    const r = index.search(query, k, { ef: curEf, ...filter });
+    const r = yield { index, query, k, opts: { ef: curEf, ...filter } };
     plan.ef = curEf;
     plan.visited += r.visited;
     if (r.slots.length >= want) return { slots: r.slots, scores: r.scores, plan };
@@ -166,23 +200,23 @@ function graphSearch(
 }
 
 /**
- * The lazy filter's graph search: the ef · live / estimate best candidates, tested best first until k
+ * The lazy filter's graph search: the ef · live / low best candidates, tested best first until k
  * pass; widened 4× (twice at most) while fewer pass; null when it never finds k.
  */
-function lazySearch(
+function* lazySearch(
   index: HnswIndex,
   query: Float32Array,
   k: number,
   ef: number,
-  lazy: LazyFilter,
+  lazy: SlotFilter,
   plan: AnnPlan,
   deadline: Deadline | undefined,
-): AnnResult | null {
+): PlanSteps<AnnResult | null> {
   const size = index.size;
-  let width = Math.min(size, Math.ceil((ef * size) / Math.max(1, lazy.estimate)));
+  let width = Math.min(size, Math.ceil((ef * size) / Math.max(1, lazy.low)));
   for (let attempt = 0; ; attempt++) {
     deadline?.check();
-    const r = index.search(query, width, { ef: width });
+    const r = yield { index, query, k: width, opts: { ef: width } };
     plan.ef = width;
     plan.visited += r.visited;
     const slots: number[] = [];
@@ -239,8 +273,8 @@ export interface VectorSearchRequest {
   exact?: boolean;
   /** A filter's matches; absent = no filter. */
   match?: MatchSet;
-  /** A filter for the graph to evaluate lazily (materialised when the plan is a scan); ignored with `match`. */
-  lazy?: LazyFilter;
+  /** A filter tested per slot, lazily on the graph's candidates or in one exact pass; ignored with `match`. */
+  predicate?: SlotFilter;
   /** Checked before each graph search and between the chunks of every exact scan. */
   deadline?: Deadline;
 }
@@ -264,16 +298,25 @@ export function vectorSearch(
   query: Float32Array,
   req: VectorSearchRequest,
 ): { slots: number[]; scores: number[]; plan: VectorSearchPlan } {
-  const lazy = req.match === undefined && source.index && !req.exact ? req.lazy : undefined;
-  const m = req.match ?? (req.lazy && !lazy ? req.lazy.materialise() : undefined);
-  const candidates = m ? countAllowed(m.bits, source.live) : lazy ? lazy.estimate : source.count;
+  return runHere(vectorSteps(source, query, req));
+}
+
+/** vectorSearch() in steps (see PlanSteps). */
+export function* vectorSteps(
+  source: VectorSource,
+  query: Float32Array,
+  req: VectorSearchRequest,
+): PlanSteps<{ slots: number[]; scores: number[]; plan: VectorSearchPlan }> {
+  const m = req.match;
+  const predicate = m === undefined ? req.predicate : undefined;
+  const candidates = m ? countAllowed(m.bits, source.live) : predicate ? predicate.estimate : source.count;
   if (source.index && !req.exact) {
-    const r = annSearch(source.index, query, {
+    const r = yield* annSteps(source.index, query, {
       k: req.k,
       ef: req.ef,
       filter: m?.bits,
       matches: m ? candidates : undefined,
-      lazy,
+      predicate,
       // A vector declared `hnsw` uses its graph at any size, except that a filter matching few
       // records is still answered by scanning them (exact, and cheaper than a filtered walk).
       force: !source.graphAlways ? "auto" : m && candidates <= EXACT_FILTER_MAX ? "exact" : "hnsw",
@@ -285,16 +328,22 @@ export function vectorSearch(
       scores: r.scores,
       plan: {
         strategy: p.strategy === "exact" ? "exact-scan" : p.strategy,
-        candidates: p.strategy === "hnsw-lazy" || !lazy ? candidates : (p.matches ?? candidates),
+        candidates: predicate ? (p.matches ?? candidates) : candidates,
         ann: { ef: p.ef, visited: p.visited, widenings: p.widenings, fellBack: p.fellBack },
       },
     };
   }
-  const { slots, scores } = flatSearch(source.slab, query, req.k, {
+  const r = flatSearch(source.slab, query, req.k, {
     count: source.highWater,
     live: source.live,
-    candidates: m ? allowedSlots(m.bits, source.live) : undefined,
+    allowed: m?.bits,
+    accept: predicate?.accept,
     deadline: req.deadline,
   });
-  return { slots, scores, plan: { strategy: m ? "exact-filtered" : "exact-scan", candidates } };
+  const filtered = m !== undefined || predicate !== undefined;
+  return {
+    slots: r.slots,
+    scores: r.scores,
+    plan: { strategy: filtered ? "exact-filtered" : "exact-scan", candidates: predicate ? r.scored : candidates },
+  };
 }

@@ -9,13 +9,13 @@ import { dotImpl, l2sqImpl } from "../distance";
 import { heapPush, heapPop, heapReplaceTop, newestFirstAmongTies, sortBestFirst } from "./heap";
 import { dotI8, andCount, encode, encodeNode } from "./quant";
 import {
-  bind, unbind, hdrI, setHdrI, linksAt, nodeAt, vecAt, flagOf, levelOf, newEpoch, testAndVisit, bitOf,
+  bind, bindWriter, bindLane, unbind, unbindLane, hdrI, setHdrI, linksAt, nodeAt, vecAt, flagOf, levelOf, newEpoch, testAndVisit, bitOf,
   gMode, setMode, gMetric, gDim, gM, gM0, gCand, gRes, gWork, gSel, gQuery, gQcodes, gFlags, gLevels, gUpIdx,
   gCodeOff, gCorrOff, gCodeRead, gCodeBytes, gFactor, gDisk, gPad, gVecStride,
   MODE_F32_DOT, MODE_F32_L2, MODE_I8, MODE_BIN,
 } from "./state";
 import {
-  H_QUANT, H_QREADY, H_ENTRY, H_MAXLEVEL, H_POOLUSED, H_COUNT, H_CAP, H_EFC, H_TOMBS, H_VISITS,
+  H_QUANT, H_QREADY, H_ENTRY, H_MAXLEVEL, H_POOLUSED, H_COUNT, H_CAP, H_EFC, H_TOMBS, H_VISITS, L_VISITS,
   FLAG_LIVE, FLAG_TOMB, FLAG_ABSENT, QUANT_INT8, QUANT_NONE, METRIC_L2,
   FILTER_NONE, FILTER_ACORN,
 } from "../boundary.generated";
@@ -255,7 +255,7 @@ function heapPushPlain(base: usize, n: i32, s: f32, v: u32): i32 {
  * kept), the quantizer must be trained, and the neighbours are found and chosen on codes.
  */
 export function insert(hdr: usize, slot: u32, level: i32): void {
-  bind(hdr);
+  bindWriter(hdr);
   setMode(f32Mode());
   visits = 0;
   const quant = hdrI(H_QUANT);
@@ -333,12 +333,30 @@ export function insert(hdr: usize, slot: u32, level: i32): void {
  */
 export function search(hdr: usize, k: i32, ef: i32, fmode: i32): i32 {
   bind(hdr);
+  const nr = searchBound(k, ef, fmode);
+  unbind();
+  setHdrI(H_VISITS, visits);
+  return nr;
+}
+
+/**
+ * search() with the scratch of a lane (see bindLane): what a reader thread runs, concurrently with
+ * other lanes over the same graph. Reads the header, writes only the lane (results at its WORK).
+ */
+export function searchLane(hdr: usize, lane: usize, k: i32, ef: i32, fmode: i32): i32 {
+  bind(hdr);
+  bindLane(lane);
+  const nr = searchBound(k, ef, fmode);
+  unbindLane(lane);
+  store<i32>(lane + (<usize>L_VISITS << 2), visits);
+  return nr;
+}
+
+/** The body of search() over the bound scratch. */
+function searchBound(k: i32, ef: i32, fmode: i32): i32 {
   visits = 0;
   const entry = hdrI(H_ENTRY);
-  if (entry < 0) {
-    unbind();
-    return 0;
-  }
+  if (entry < 0) return 0;
   const quant = hdrI(H_QUANT);
   const useCodes = quant != QUANT_NONE && hdrI(H_QREADY) != 0;
   let q = gQuery;
@@ -368,8 +386,6 @@ export function search(hdr: usize, k: i32, ef: i32, fmode: i32): i32 {
     memory.copy(gWork, gRes, <usize>nr << 3);
   }
   sortBestFirst(gWork, nr);
-  unbind();
-  setHdrI(H_VISITS, visits);
   return nr;
 }
 
@@ -416,7 +432,7 @@ function linksTo(x: u32, l: i32, slot: u32): bool {
  * valid, and consolidate() removes them. Moves the entry point off slot. Returns the lists rebuilt.
  */
 export function unlink(hdr: usize, slot: u32): i32 {
-  bind(hdr);
+  bindWriter(hdr);
   setMode(f32Mode());
   let repaired = 0;
   for (let l = levelOf(slot); l >= 0; l--) {
@@ -482,7 +498,7 @@ function highestLive(except: u32): i32 {
  * (and before serializing), not per write. Returns the number of lists rebuilt.
  */
 export function consolidate(hdr: usize): i32 {
-  bind(hdr);
+  bindWriter(hdr);
   setMode(f32Mode());
   const cap = <u32>hdrI(H_CAP);
   let repaired = 0;

@@ -5,6 +5,7 @@ import {
   H_DIM, H_METRIC, H_M, H_M0, H_CAP, H_VEC, H_NODES, H_STRIDE, H_CODEOFF, H_QUANT, H_CODEBYTES, H_FLAGS,
   H_LEVELS, H_UPIDX, H_POOL, H_UPSTRIDE, H_VISITED, H_EPOCH, H_CAND, H_RES, H_WORK, H_QUERY, H_QCODES, H_BITMAP,
   H_SEL, H_SCALE, H_OFFSET, H_DISK, H_PAD, H_LINKSOFF, H_CORROFF, METRIC_L2, QUANT_BINARY,
+  L_VISITED, L_EPOCH, L_CAND, L_RES, L_WORK, L_QUERY, L_QCODES, L_BITMAP,
 } from "../boundary.generated";
 
 /** Distance modes: f32 on the slab's vectors, or one of the quantized codes stored in the node records. */
@@ -96,13 +97,47 @@ export function bind(hdr: usize): void {
   gOffset = load<f32>(hdr + (<usize>H_OFFSET << 2));
   gDisk = hdrI(H_DISK) != 0;
   gPad = <usize>hdrI(H_PAD);
-  // The pad's tail must be zero; the scratch it lives in moves and is reused, so clear it per call.
+}
+
+/**
+ * bind() for the entries that score stored nodes against each other (insert, repair): with originals on
+ * disk they copy codes to the pad, whose tail must be zero; the scratch it lives in moves and is reused,
+ * so it is cleared per call. Searches never use it (and a lane search must not write the shared header).
+ */
+export function bindWriter(hdr: usize): void {
+  bind(hdr);
   if (gDisk) memory.fill(gPad + <usize>gCodeBytes, 0, <usize>(gCodeRead - gCodeBytes));
 }
 
 /** Writes back what the module changed in globals. */
 export function unbind(): void {
   setHdrI(H_EPOCH, <i32>gEpoch);
+}
+
+@inline
+function laneI(lane: usize, i: i32): i32 {
+  return load<i32>(lane + (<usize>i << 2));
+}
+
+/**
+ * Points the search scratch at a lane instead of the header's (see hnswLane in boundary.json): a reader
+ * thread then writes only its lane, and reads the header and the graph, which no writer changes while
+ * it searches (the database's read gate).
+ */
+export function bindLane(lane: usize): void {
+  gVisited = <usize>laneI(lane, L_VISITED);
+  gEpoch = <u32>laneI(lane, L_EPOCH);
+  gCand = <usize>laneI(lane, L_CAND);
+  gRes = <usize>laneI(lane, L_RES);
+  gWork = <usize>laneI(lane, L_WORK);
+  gQuery = <usize>laneI(lane, L_QUERY);
+  gQcodes = <usize>laneI(lane, L_QCODES);
+  gBitmap = <usize>laneI(lane, L_BITMAP);
+}
+
+/** The lane's unbind(): its epoch, written back to the lane. */
+export function unbindLane(lane: usize): void {
+  store<i32>(lane + (<usize>L_EPOCH << 2), <i32>gEpoch);
 }
 
 export function setMode(mode: i32): void {

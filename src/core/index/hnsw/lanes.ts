@@ -1,0 +1,136 @@
+// Search lanes: the scratch of one HNSW index for readers in other threads. A lane is one region of the
+// slab's (shared) memory holding everything a search writes (visited epochs, candidate and result heaps,
+// work list, query and its codes, filter bitmap), so N threads search one graph at once, each in its own
+// lane, while the header, the node records and the vectors are only read (searchLane in the module).
+//
+// Lane i is used by thread i only, one search at a time (src/core/index/hnsw/parallel.ts schedules them).
+// A lane is sized for the slab's capacity rather than for one query's ef (its heaps hold up to every
+// node), so nothing a query asks for can make it grow: lanes change only when the graph's slots do, on the
+// write path, never while a reader searches. The price is about 25 bytes per vector per lane.
+//
+// Lane region layout (byte offsets from the region's start; the block's fields are hnswLane in
+// src/core/kernels/boundary.json):
+//   [0, LANE_BYTES)   the lane block: offsets of the areas below, the visited epoch, the last search's visits
+//   query             dim × f32
+//   qcodes            the query's codes, zero-padded to whole 16-byte blocks
+//   res, work, cand   (pairs + 1) × 8 each: (f32 score, u32 slot) heaps and the result list
+//   visited           capacity × u8 epochs
+//   bitmap            ⌈capacity / 8⌉ bytes
+
+import { L, LANE_BYTES } from "../../kernels/boundary.generated.js";
+import type { SlabRegion, VectorSlab } from "../../vectors/slab.js";
+
+const align16 = (n: number): number => Math.ceil(n / 16) * 16;
+
+interface LaneAreas {
+  query: number;
+  qcodes: number;
+  res: number;
+  work: number;
+  cand: number;
+  visited: number;
+  bitmap: number;
+  end: number;
+}
+
+export class SearchLanes {
+  private readonly regions: SlabRegion[] = [];
+  private cap = -1;
+  private seen = -1;
+  private buffer: ArrayBuffer | undefined;
+
+  /**
+   * @param pairsFor the (score, slot) pairs a search may hold for a capacity: every node, plus the
+   * neighbour batch of one expansion (two hops for ACORN), which the index knows.
+   */
+  constructor(
+    private readonly slab: VectorSlab,
+    private readonly codeBytes: number,
+    private readonly pairsFor: (cap: number) => number,
+  ) {}
+
+  get count(): number {
+    return this.regions.length;
+  }
+
+  /** Bytes of the slab's memory the lanes hold. */
+  get bytes(): number {
+    return this.regions.reduce((s, r) => s + r.bytes, 0);
+  }
+
+  /** Byte offset of lane i's block, the `lane` argument of searchLane. */
+  offset(i: number): number {
+    return this.regions[i].offset;
+  }
+
+  /** Byte offsets of lane i's areas. */
+  areas(i: number): LaneAreas {
+    return this.layout(this.regions[i].offset, this.cap);
+  }
+
+  /** True when there are `n` lanes sized for `cap` slots. */
+  sized(n: number, cap: number): boolean {
+    return this.regions.length === n && this.cap === cap;
+  }
+
+  /** True when sized(n, cap) and their blocks hold the current offsets. */
+  ready(n: number, cap: number): boolean {
+    return this.sized(n, cap) && this.seen === this.slab.layoutVersion && this.buffer === this.slab.wasmMemory.buffer;
+  }
+
+  /**
+   * Makes `n` lanes sized for `cap` slots (more are allocated, extra ones freed) and writes their blocks.
+   * Only on the write path: it may move regions of the slab. Throws RESOURCE_EXHAUSTED when memory is refused.
+   */
+  resize(n: number, cap: number): void {
+    while (this.regions.length > n) this.slab.freeRegion(this.regions.pop()!);
+    while (this.regions.length < n) this.regions.push(this.slab.allocRegion(0));
+    const bytes = this.layout(0, cap).end;
+    for (const r of this.regions) this.slab.resizeRegion(r, bytes);
+    this.cap = cap;
+    this.writeBlocks();
+  }
+
+  /** Rewrites every block after the slab's layout changed (regions moved). */
+  writeBlocks(): void {
+    const buf = this.slab.wasmMemory.buffer;
+    for (const r of this.regions) {
+      const a = this.layout(r.offset, this.cap);
+      const block = new Int32Array(buf, r.offset, LANE_BYTES / 4);
+      block[L.VISITED] = a.visited;
+      block[L.CAND] = a.cand;
+      block[L.RES] = a.res;
+      block[L.WORK] = a.work;
+      block[L.QUERY] = a.query;
+      block[L.QCODES] = a.qcodes;
+      block[L.BITMAP] = a.bitmap;
+      // A moved region's epochs no longer sit where its block says: start over from a cleared array.
+      block[L.EPOCH] = 0;
+      new Uint8Array(buf, a.visited, this.cap).fill(0);
+    }
+    this.seen = this.slab.layoutVersion;
+    this.buffer = buf;
+  }
+
+  /** Nodes scored by lane i's last search. */
+  visits(i: number): number {
+    return new Int32Array(this.slab.wasmMemory.buffer, this.regions[i].offset, LANE_BYTES / 4)[L.VISITS];
+  }
+
+  dispose(): void {
+    for (const r of this.regions) this.slab.freeRegion(r);
+    this.regions.length = 0;
+  }
+
+  private layout(base: number, cap: number): LaneAreas {
+    const pairBytes = (this.pairsFor(cap) + 1) * 8;
+    const query = base + LANE_BYTES;
+    const qcodes = query + align16(this.slab.dim * 4);
+    const res = qcodes + align16(this.codeBytes) + 16;
+    const work = res + pairBytes;
+    const cand = work + pairBytes;
+    const visited = cand + pairBytes;
+    const bitmap = visited + align16(cap);
+    return { query, qcodes, res, work, cand, visited, bitmap, end: bitmap + align16(Math.ceil(cap / 8)) - base };
+  }
+}
