@@ -4,7 +4,9 @@
 // `server --part compat` measures only Quiver's own route against its Qdrant- and Chroma-compatible ones;
 // `images --part ingest --ingest N` times only `quiver ingest` of N generated images.
 // The comparisons tune every engine on one part of the queries and score it on the rest (split.ts).
-// `scale` takes --n, --dim, --queries and --engines (see scale.ts); `cluster-storage` --n, --dim, --repeats.
+// `scale` takes --n, --dim, --queries and --engines (see scale.ts); `scale --part checkpoint` measures
+// write latency during checkpoints alone, with --repeats and --baseline DIR (see scale-checkpoint.ts);
+// `cluster-storage` takes --n, --dim, --repeats.
 
 import { runKernelBench } from "./kernels.js";
 import { runAnnBench, type AnnBenchOptions } from "./ann.js";
@@ -20,6 +22,7 @@ import { runRuntimesBench } from "./runtimes.js";
 import { runSparseBench } from "./sparse.js";
 import { runBrowserBench } from "./browser.js";
 import { runScaleBench } from "./scale.js";
+import { runCheckpointBench } from "./scale-checkpoint.js";
 import { runClusterBench } from "./cluster.js";
 import { runClusterStorageBench } from "./cluster-storage.js";
 
@@ -40,6 +43,7 @@ interface BenchArgs extends AnnBenchOptions {
   dim?: number;
   umapSeconds?: number;
   traceDir?: string;
+  baseline?: string;
 }
 
 const numberList = (s: string | undefined): number[] =>
@@ -74,6 +78,7 @@ function parseArgs(argv: string[]): BenchArgs {
     else if (a === "--dim") args.dim = Number(argv[++i]);
     else if (a === "--umap-seconds") args.umapSeconds = Number(argv[++i]);
     else if (a === "--trace") args.traceDir = argv[++i];
+    else if (a === "--baseline") args.baseline = argv[++i];
     else if (!a.startsWith("-")) args.command = a;
     else throw new Error(`unknown option ${a}`);
   }
@@ -112,7 +117,17 @@ const BENCHES: Record<string, (args: BenchArgs) => Promise<void>> = {
     runImageBench({ perClass: a.perClass, ingest: a.ingest, json: a.json, ingestOnly: a.parts?.includes("ingest") }),
   cluster: (a) => runClusterBench({ repeats: a.repeats, json: a.json }),
   scale: (a) =>
-    runScaleBench({ n: a.n, dim: a.dim, queries: a.queries, engines: a.engines, child: a.child, json: a.json }),
+    a.parts?.includes("checkpoint")
+      ? runCheckpointBench({
+          n: a.n ?? 200_000,
+          dim: a.dim ?? 128,
+          queries: 1,
+          repeats: a.repeats,
+          baseline: a.baseline,
+          json: a.json,
+          child: a.child ? JSON.parse(a.child) : undefined,
+        })
+      : runScaleBench({ n: a.n, dim: a.dim, queries: a.queries, engines: a.engines, child: a.child, json: a.json }),
   "cluster-storage": (a) => runClusterStorageBench({ n: a.n, dim: a.dim, repeats: a.repeats, json: a.json }),
 };
 

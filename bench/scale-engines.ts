@@ -36,7 +36,10 @@ export interface ScaleEngine {
   /** Persists, drops the in-memory index, opens it again: seconds to open and to the first answer. */
   reopen(q: Float32Array): Promise<{ openSeconds: number; firstQuerySeconds: number }>;
   /** Single-record upserts one after another: latencies (ms) alone and while a checkpoint runs. */
-  writeLatency?(rows: Float32Array, dim: number): Promise<{ alone: number[]; duringCheckpoint: number[] }>;
+  writeLatency?(
+    rows: Float32Array,
+    dim: number,
+  ): Promise<{ alone: number[]; duringCheckpoint: number[]; checkpointMs: number }>;
   /**
    * Runs `fn` with the index reopened to search on `threads` worker threads (0: the calling thread),
    * then reopens it as it was. Absent when the engine has no such setting.
@@ -124,12 +127,15 @@ function quiver(): ScaleEngine {
       for (let i = 0; i < 500; i++) alone.push(await one(i));
       const duringCheckpoint: number[] = [];
       let done = false;
+      const t0 = performance.now();
+      let checkpointMs = 0;
       const cp = db.checkpoint().then(() => {
+        checkpointMs = performance.now() - t0;
         done = true;
       });
       for (let i = 500; !done; i++) duringCheckpoint.push(await one(i));
       await cp;
-      return { alone, duringCheckpoint };
+      return { alone, duringCheckpoint, checkpointMs };
     },
     async bytesPerVector() {
       const s = (await db.stats()).collections[0];

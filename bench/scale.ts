@@ -50,7 +50,7 @@ interface EngineResult {
   at95: { ef: number; recall: number; qps: number; passes: number[] };
   filtered?: { selectivity: number; field: string; recall: number; qps: number; plans: string[] }[];
   updates: { records: number; replaceSeconds: number; insertSeconds: number; ratio: number };
-  writeLatencyMs?: { alone: Latency; duringCheckpoint: Latency };
+  writeLatencyMs?: { alone: Latency; duringCheckpoint: Latency; checkpointMs: number };
   open: { openSeconds: number; firstQuerySeconds: number };
   /** q/s with IN_FLIGHT concurrent queries per thread setting: medians of interleaved passes; CPU of all threads per query. */
   threads?: { threads: number; qps: number; passes: number[]; cpuUsPerQuery: number; recall: number }[];
@@ -197,7 +197,11 @@ async function measure(e: ScaleEngine, d: ScaleData): Promise<EngineResult> {
   if (e.writeLatency) {
     const w = await e.writeLatency(d.extra, d.dim);
     const stats = (xs: number[]) => ({ n: xs.length, p50: quantile(xs, 0.5), p99: quantile(xs, 0.99) });
-    out.writeLatencyMs = { alone: stats(w.alone), duringCheckpoint: stats(w.duringCheckpoint) };
+    out.writeLatencyMs = {
+      alone: stats(w.alone),
+      duringCheckpoint: stats(w.duringCheckpoint),
+      checkpointMs: w.checkpointMs,
+    };
   }
   out.open = await e.reopen(d.queryRows[0]);
   out.peakRssMB = process.resourceUsage().maxRSS / 1024;
@@ -234,7 +238,7 @@ function report(s: ScaleSpec, results: EngineResult[]): void {
     if (!r.writeLatencyMs) continue;
     const w = r.writeLatencyMs;
     console.log(
-      `${r.engine}: single-record upsert latency p50/p99 ${w.alone.p50.toFixed(2)}/${w.alone.p99.toFixed(2)} ms alone (${w.alone.n}), ${w.duringCheckpoint.p50.toFixed(2)}/${w.duringCheckpoint.p99.toFixed(2)} ms during a checkpoint (${w.duringCheckpoint.n})`,
+      `${r.engine}: single-record upsert latency p50/p99 ${w.alone.p50.toFixed(2)}/${w.alone.p99.toFixed(2)} ms alone (${w.alone.n}), ${w.duringCheckpoint.p50.toFixed(2)}/${w.duringCheckpoint.p99.toFixed(2)} ms during a checkpoint (${w.duringCheckpoint.n}; the checkpoint took ${f(w.checkpointMs)} ms)`,
     );
   }
   for (const r of results) {

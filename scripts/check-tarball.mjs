@@ -22,7 +22,7 @@ const PKG = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
  * 400 kB until the console (dist/console, about 115 kB gzipped), the browser entries with the two
  * .wasm files, and the Qdrant/Chroma-compatible APIs and sparse vectors shipped in it (December 2026).
  */
-const BUDGET = { packedBytes: 600_000, unpackedBytes: 2_000_000, files: 400 };
+const BUDGET = { packedBytes: 680_000, unpackedBytes: 2_300_000, files: 480 };
 /** Never in a consumer's install: bench-only engines, the build toolchain, the optional model. */
 const MUST_NOT_INSTALL = [
   "chromadb",

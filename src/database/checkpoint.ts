@@ -1,13 +1,19 @@
 /**
- * Checkpoints: turn the WAL into segments so that the WAL stays short and opening stays fast.
+ * Checkpoints: turn the WAL into segments so that the WAL stays short and opening stays fast,
+ * without holding up the writes that go on meanwhile.
  *
  * Sequence, each step durable before the next:
- *   1. (synchronously, between write groups) rotate to a new WAL file and take each collection's
- *      delta since the last checkpoint, or, past `maxSegments`, its full live state (compaction);
- *   2. write each taken delta as a new segment file, and the changed collections' HNSW graphs as
- *      index files (index-file.ts), and fsync them;
+ *   1. snapshot (synchronously, between write groups; `takeCheckpoint`): rotate to a new WAL file and
+ *      take each changed collection's delta since the last checkpoint, or, past `maxSegments`, its
+ *      full live state (compaction), as a copy-on-write list of ids (checkpoint-snapshot.ts), with
+ *      its HNSW graphs frozen by one memcpy per region (HnswIndex.freeze). This is the only part
+ *      that stops the writer, and it copies no record;
+ *   2. in the background (`writeCheckpoint`), in chunks of about 256 KiB with a yield to the event
+ *      loop after each, so writes (into the new WAL) and reads go on between them: each delta as a
+ *      new segment file, records read as the chunks need them; the frozen graphs serialized, then
+ *      written with the slot table as index files (index-file.ts); each file fsynced;
  *   3. replace the manifest atomically (new segment lists, walStart = the new WAL);
- *   4. remove the old WAL files and the segments no longer referenced.
+ *   4. remove the old WAL files (only those before the snapshot) and the segments no longer referenced.
  * A crash before step 3 leaves the old manifest, whose WAL files still hold everything; a crash
  * after it leaves stale files that the next open removes. If a step fails before the manifest
  * rename is issued, the deltas are put back so the next checkpoint writes them, the new files are
@@ -15,15 +21,26 @@
  * new MANIFEST may be on disk, naming the new files, or not): nothing either manifest references
  * may be removed, so a failure from there on throws `CheckpointOutcomeUnknown`, and the database
  * stops writing until a reopen reads whichever manifest is on disk.
+ *
+ * The slices run between macrotasks: with a file system, each write's I/O gives them their turn; a
+ * Directory whose calls all resolve as microtasks (the in-memory one) runs them when the caller
+ * next yields to the event loop.
+ *
+ * Why chunks on the event loop rather than a worker thread: the records and graphs live in the
+ * writer's memory (JS objects, one WebAssembly memory per named vector), so handing them to a
+ * worker would copy them first, the cost this avoids; and the database layer runs where no worker
+ * API is shared by every runtime.
  */
 import type { Directory } from "../storage/directory.js";
-import { writeFileAtomic, writeFileSynced } from "../storage/directory.js";
+import { writeFileAtomic } from "../storage/directory.js";
 import { DATABASE_FORMAT, MANIFEST_FILE, encodeManifest, type Manifest } from "../storage/manifest.js";
 import { QuiverError } from "../core/errors/errors.js";
-import { encodeSegment, segmentFileName, type SegmentContent } from "../storage/segment.js";
+import { segmentChunks, segmentFileName } from "../storage/segment.js";
 import { walFileName } from "../storage/wal.js";
-import { encodeIndexFile, indexFileName, type IndexSnapshot } from "../storage/index-file.js";
-import type { CollectionState } from "./collection-state.js";
+import { indexFileChunks, indexFileName } from "../storage/index-file.js";
+import { hnswChunks } from "../core/index/hnsw/serialize.js";
+import type { CollectionState, FrozenIndex } from "./collection-state.js";
+import type { RecordSnapshot } from "./checkpoint-snapshot.js";
 
 export interface CheckpointPlan {
   checkpointSeq: number;
@@ -31,10 +48,10 @@ export interface CheckpointPlan {
   /** Each collection at rotation time, with what was taken from it. */
   collections: {
     state: CollectionState;
-    taken: SegmentContent | null;
+    records: RecordSnapshot | null;
     full: boolean;
     previous: string[];
-    index: IndexSnapshot | null;
+    index: FrozenIndex | null;
     previousIndex?: string;
   }[];
   /** WAL files made obsolete by this checkpoint once it is published. */
@@ -66,21 +83,24 @@ export function takeCheckpoint(
     const previous = segmentsOf.get(state.uid) ?? [];
     const previousIndex = indexFileOf.get(state.uid);
     if (state.dirty.size === 0 && !state.hasOldSegments) {
-      plan.collections.push({ state, taken: null, full: false, previous, index: null, previousIndex });
+      plan.collections.push({ state, records: null, full: false, previous, index: null, previousIndex });
       continue;
     }
     // Compact when segments pile up, when the delta rewrites most of the collection anyway, or to
     // rewrite segments of an older format (read at open, never rewritten there).
     const full = previous.length + 1 > maxSegments || state.dirty.size >= state.size || state.hasOldSegments;
     if (full) state.hasOldSegments = false;
-    const taken = full ? state.takeFull() : state.takeDelta();
+    // One copy of the slot table serves the full snapshot and the index file.
+    const slotIds = state.slotIds.slice(0, state.highWater);
+    const records = full ? state.takeFull(slotIds) : state.takeDelta();
     // The graphs change with the records: a collection that changed gets a new index file.
-    plan.collections.push({ state, taken, full, previous, index: state.indexSnapshot(checkpointSeq), previousIndex });
+    const index = state.frozenIndex(checkpointSeq, slotIds);
+    plan.collections.push({ state, records, full, previous, index, previousIndex });
   }
   return plan;
 }
 
-/** Steps 2-4. On failure, puts the taken deltas back and rethrows. */
+/** Steps 2-4, in the background. On failure, puts the taken deltas back and rethrows. */
 export async function writeCheckpoint(
   dir: Directory,
   plan: CheckpointPlan,
@@ -93,18 +113,19 @@ export async function writeCheckpoint(
   try {
     for (const c of plan.collections) {
       let segments = c.previous;
-      if (c.taken) {
+      if (c.records) {
         const name = segmentFileName(allocateFileNumber());
         created.push(name);
-        await writeFileSynced(dir, name, encodeSegment(c.taken));
+        await writeChunked(dir, name, segmentChunks(c.state.uid, c.records.deleted, c.records));
+        c.state.release(c.records);
         segments = c.full ? [name] : [...c.previous, name];
       }
       segmentsOf.set(c.state.uid, segments);
-      let indexFile = c.taken ? undefined : c.previousIndex;
+      let indexFile = c.records ? undefined : c.previousIndex;
       if (c.index) {
         indexFile = indexFileName(allocateFileNumber());
         created.push(indexFile);
-        await writeFileSynced(dir, indexFile, encodeIndexFile(c.index));
+        await writeChunked(dir, indexFile, indexFileChunks({ ...c.index, graphs: await serializeGraphs(c.index) }));
       }
       if (indexFile) indexFileOf.set(c.state.uid, indexFile);
     }
@@ -137,12 +158,47 @@ export async function writeCheckpoint(
     }
     return { manifest, segmentsOf, indexFileOf, written: created.length };
   } catch (e) {
+    for (const c of plan.collections) if (c.records) c.state.release(c.records);
     if (renameIssued) throw new CheckpointOutcomeUnknown(e);
-    for (const c of plan.collections) if (c.taken) c.state.restoreDelta(c.taken);
+    for (const c of plan.collections) if (c.records) c.state.restoreDelta(c.records);
     for (const name of created) await dir.remove(name).catch(() => undefined);
     throw e;
   }
 }
+
+/** The frozen graphs as bytes, serialized a chunk at a time between yields. */
+async function serializeGraphs(index: FrozenIndex): Promise<Map<string, Uint8Array[]>> {
+  const graphs = new Map<string, Uint8Array[]>();
+  for (const [vname, source] of index.graphs) {
+    const chunks: Uint8Array[] = [];
+    for (const chunk of hnswChunks(source)) {
+      chunks.push(chunk);
+      await yieldToEventLoop();
+    }
+    graphs.set(vname, chunks);
+  }
+  return graphs;
+}
+
+/** Creates `name` from chunks produced on demand, yielding to the event loop after each, and fsyncs it. */
+async function writeChunked(dir: Directory, name: string, chunks: Iterable<Uint8Array>): Promise<void> {
+  const file = await dir.create(name);
+  try {
+    for (const chunk of chunks) {
+      await file.append(chunk);
+      await yieldToEventLoop();
+    }
+    await file.sync();
+  } finally {
+    await file.close();
+  }
+}
+
+/**
+ * Lets queued writes, reads and timers run. A macrotask, not a microtask: an in-memory directory's
+ * appends resolve as microtasks, which would never let anything else in.
+ */
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
 
 /** The manifest rename was issued and then something failed: which manifest is on disk is unknown. */
 export class CheckpointOutcomeUnknown extends QuiverError {

@@ -20,8 +20,10 @@ import { PayloadIndexSet } from "../core/payload/indexes.js";
 import type { VectorStats } from "../api/types.js";
 import type { StoredRecord } from "./ops.js";
 import type { CollectionSchema, VectorIndexSpec } from "../core/schema/schema.js";
-import type { SegmentColumns, SegmentContent } from "../storage/segment.js";
+import type { SegmentColumns } from "../storage/segment.js";
 import type { IndexSnapshot } from "../storage/index-file.js";
+import type { HnswSnapshotSource } from "../core/index/hnsw/serialize.js";
+import { RecordSnapshot, type RecordSource } from "./checkpoint-snapshot.js";
 import { SCRATCH_SUFFIX } from "../storage/directory.js";
 import { HnswIndex } from "../core/index/hnsw/hnsw.js";
 import { ANN_MIN_RECORDS } from "../core/query/plan/vector-plan.js";
@@ -43,6 +45,9 @@ export interface StateEnv {
   /** Asked before any vector memory grows (see GrowHook): tests fail allocations on demand. */
   growHook?: GrowHook;
 }
+
+/** A collection's graphs frozen for an index file: serialized later, in slices (checkpoint.ts). */
+export type FrozenIndex = Omit<IndexSnapshot, "graphs"> & { graphs: Map<string, HnswSnapshotSource> };
 
 /** The scratch file of a collection's i-th named vector (names in schemas may hold any character). */
 export const originalsFileName = (uid: string, i: number): string => `vectors-${uid}-${i}${SCRATCH_SUFFIX}`;
@@ -78,6 +83,8 @@ export class CollectionState {
   private free: number[] = [];
   /** id -> present, for every id changed since the last checkpoint. */
   dirty = new Map<string, boolean>();
+  /** Snapshots of checkpoints that are still writing this collection's records (copy-on-write). */
+  private readonly snapshots = new Set<RecordSnapshot>();
   /** Loaded from a segment in an older format: the next checkpoint compacts the collection into the current one. */
   hasOldSegments = false;
   /** Between beginLoad and endLoad graphs are not maintained: endLoad restores or builds them once. */
@@ -203,6 +210,7 @@ export class CollectionState {
 
   /** Inserts or fully replaces each record (a vector or payload field not given is removed). */
   applyUpsert(records: StoredRecord[], trackDirty = true): void {
+    if (this.snapshots.size > 0) this.preserveForSnapshots(records.map((r) => r.id));
     const touched: (NamedVectorState | number)[] = [];
     // Replaced vectors leave their graphs (each delete repairs its neighbourhood) before any vector
     // is overwritten: the repairs compare neighbours' vectors, which must still be the graph's.
@@ -293,6 +301,7 @@ export class CollectionState {
 
   /** Deletes the ids that exist; returns how many did. */
   applyDelete(ids: string[], trackDirty = true): number {
+    if (this.snapshots.size > 0) this.preserveForSnapshots(ids);
     let deleted = 0;
     for (const id of ids) {
       const slot = this.ids.get(id);
@@ -396,33 +405,52 @@ export class CollectionState {
   }
 
   /**
-   * Takes the changes since the last checkpoint as a segment and starts a new delta. Called
-   * synchronously at the moment the WAL is rotated, so the segment matches the rotated WAL exactly.
+   * Takes the changes since the last checkpoint as a snapshot and starts a new delta. Called
+   * synchronously at the moment the WAL is rotated, so the snapshot matches the rotated WAL exactly;
+   * it reads the records later (checkpoint-snapshot.ts) and must be released when written.
    */
-  takeDelta(): SegmentContent {
+  takeDelta(): RecordSnapshot {
     const deleted: string[] = [];
-    const records: StoredRecord[] = [];
-    for (const [id, present] of this.dirty) {
-      if (present) records.push(this.recordAt(this.ids.get(id)!));
-      else deleted.push(id);
-    }
+    const present: string[] = [];
+    for (const [id, isPresent] of this.dirty) (isPresent ? present : deleted).push(id);
     this.dirty = new Map();
-    return { uid: this.uid, deleted, records };
+    return this.track(RecordSnapshot.delta(this.recordSource, present, deleted));
   }
 
   /** Puts back a delta whose checkpoint failed, under newer changes to the same ids. */
-  restoreDelta(seg: SegmentContent): void {
-    for (const id of seg.deleted) if (!this.dirty.has(id)) this.dirty.set(id, false);
-    for (const r of seg.records) if (!this.dirty.has(r.id)) this.dirty.set(r.id, true);
+  restoreDelta(snapshot: RecordSnapshot): void {
+    for (const id of snapshot.deleted) if (!this.dirty.has(id)) this.dirty.set(id, false);
+    for (const id of snapshot.ids()) if (!this.dirty.has(id)) this.dirty.set(id, true);
   }
 
-  /** Every live record, in slot order (see allocateSlot), for a compacted segment that replaces all earlier ones. */
-  takeFull(): SegmentContent {
-    const records: StoredRecord[] = [];
-    for (let slot = 0; slot < this.highWater; slot++)
-      if (this.slotIds[slot] !== undefined) records.push(this.recordAt(slot));
+  /**
+   * Every live record, in slot order (see allocateSlot), for a compacted segment that replaces all
+   * earlier ones. `slotIds` is the slot table as of now (the index snapshot's, when one is taken
+   * too: both are the same copy).
+   */
+  takeFull(slotIds = this.slotIds.slice(0, this.highWater)): RecordSnapshot {
     this.dirty = new Map();
-    return { uid: this.uid, deleted: [], records };
+    return this.track(RecordSnapshot.full(this.recordSource, slotIds, this.ids.size));
+  }
+
+  /** Stops preserving records for a snapshot whose checkpoint has written it (or failed). */
+  release(snapshot: RecordSnapshot): void {
+    this.snapshots.delete(snapshot);
+  }
+
+  private track(snapshot: RecordSnapshot): RecordSnapshot {
+    this.snapshots.add(snapshot);
+    return snapshot;
+  }
+
+  private readonly recordSource: RecordSource = {
+    slotOf: (id) => this.ids.get(id),
+    recordAt: (slot) => this.recordAt(slot),
+  };
+
+  /** Before `ids` change: the snapshots of running checkpoints keep the records they still need. */
+  private preserveForSnapshots(ids: Iterable<string>): void {
+    for (const id of ids) for (const snapshot of this.snapshots) snapshot.preserve(id);
   }
 
   /**
@@ -516,13 +544,15 @@ export class CollectionState {
     return { restored, rebuilt, text };
   }
 
-  /** The graphs, the full-text postings and the slot table they refer to, for an index file; null when there are neither. */
-  indexSnapshot(checkpointSeq: number): IndexSnapshot | null {
-    const graphs = new Map<string, Uint8Array>();
-    for (const [vname, v] of this.vectors) if (v.index) graphs.set(vname, v.index.serialize());
+  /**
+   * The graphs, frozen (copied out of WebAssembly memory, to be serialized later in slices), the
+   * full-text postings and the slot table they refer to, for an index file; null when there are neither.
+   */
+  frozenIndex(checkpointSeq: number, slotIds = this.slotIds.slice(0, this.highWater)): FrozenIndex | null {
+    const graphs = new Map<string, HnswSnapshotSource>();
+    for (const [vname, v] of this.vectors) if (v.index) graphs.set(vname, v.index.freeze());
     if (graphs.size === 0 && !this.text) return null;
     const text = this.text?.toBytes() ?? new Map<string, Uint8Array>();
-    const slotIds = this.slotIds.slice(0, this.highWater);
     return { uid: this.uid, checkpointSeq, slotIds, graphs, text, analysisVersion: ANALYSIS_VERSION };
   }
 
@@ -585,6 +615,8 @@ export class CollectionState {
 
   /** Closes (and deletes) the scratch files; the state must not be used afterwards. */
   dispose(): void {
+    // A running checkpoint still writes the records as they were when it started.
+    for (const snapshot of this.snapshots) snapshot.preserveAll();
     for (const v of this.vectors.values()) v.slab.dispose();
   }
 

@@ -127,6 +127,8 @@ export class Database implements DatabaseApi {
   readonly #host: CollectionHost;
   private closed = false;
   private checkpointing: Promise<void> | null = null;
+  /** Set by close(): the outcome of its final checkpoint (resolved when none was needed). */
+  private finalCheckpoint: Promise<void> | null = null;
   private walNumbers: number[];
   /** Set on a read-only database: follows the writer's files. */
   private follower: Follower | null = null;
@@ -485,7 +487,8 @@ export class Database implements DatabaseApi {
   }
 
   private async maybeCheckpoint(): Promise<void> {
-    if (this.wal!.size < this.options.walMaxBytes) return;
+    // While one runs the WAL keeps growing; the first group after it ends starts the next.
+    if (this.wal!.size < this.options.walMaxBytes || this.checkpointing) return;
     try {
       await this.startCheckpoint();
     } catch (e) {
@@ -497,13 +500,15 @@ export class Database implements DatabaseApi {
   }
 
   /**
-   * Rotates the WAL and starts writing a checkpoint in the background. Runs inside the writer
-   * (between groups), so the taken deltas match the rotated WAL exactly. Returns the checkpoint's
-   * own outcome (wrapped, so that awaiting this does not wait for it) for callers who asked for one;
-   * `checkpointing` settles either way, after reporting a failure as a warning.
+   * Rotates the WAL and starts writing a checkpoint in the background (checkpoint.ts). Runs inside
+   * the writer (between groups), so the snapshot matches the rotated WAL exactly, and only when no
+   * checkpoint is running (two never overlap: callers wait for `checkpointing` outside the writer,
+   * so writes go on meanwhile). Returns the checkpoint's own outcome (wrapped, so that awaiting this
+   * does not wait for it) for callers who asked for one; `checkpointing` settles either way, after
+   * reporting a failure as a warning.
    */
   private async startCheckpoint(): Promise<{ done: Promise<void> }> {
-    if (this.checkpointing) await this.checkpointing;
+    if (this.checkpointing) throw new QuiverError("INTERNAL", "a checkpoint started while another was running");
     // A poisoned writer (failed fsync, a logged write that did not apply, a checkpoint whose outcome
     // is unknown) may have memory that differs from the log, and an unknown checkpoint has consumed
     // deltas it never published: a checkpoint now could drop WAL files holding acknowledged writes.
@@ -555,14 +560,25 @@ export class Database implements DatabaseApi {
   /** Writes a checkpoint now and waits for it; rejects when it fails (e.g. IO on a full disk). Useful before a backup. */
   async checkpoint(): Promise<void> {
     this.#ensureWritable();
-    const { done } = await this.writer.exclusive(() => this.startCheckpoint());
-    await done;
+    for (;;) {
+      // A running checkpoint (an automatic one) may not hold every write made before this call.
+      await this.checkpointing;
+      // close() came first: its final checkpoint covers every write made before this call.
+      if (this.closed) return this.finalCheckpoint!;
+      const started = await this.writer.exclusive(async () =>
+        this.checkpointing || this.closed ? null : this.startCheckpoint(),
+      );
+      if (started) return started.done;
+    }
   }
 
   /** Finishes pending writes, writes a final checkpoint, and releases the directory. */
   async close(): Promise<void> {
     if (this.closed) return;
     await this.writer.idle();
+    let settleFinal!: (outcome: Promise<void>) => void;
+    this.finalCheckpoint = new Promise<void>((resolve) => (settleFinal = resolve));
+    this.finalCheckpoint.catch(() => undefined); // reported through onWarning; checkpoint() callers see it too
     this.closed = true;
     clearInterval(this.refreshTimer);
     await this.refreshing;
@@ -571,25 +587,40 @@ export class Database implements DatabaseApi {
     if (parallel) {
       const release = await this.holdReaders();
       try {
-        await this.closeFiles();
+        await this.closeFiles(settleFinal);
       } finally {
         release();
         await parallel.close();
       }
       return;
     }
-    await this.closeFiles();
+    await this.closeFiles(settleFinal);
   }
 
-  /** Runs once the threads (if any) are held off: the final checkpoint, then files and the lock. */
-  private async closeFiles(): Promise<void> {
+  /**
+   * Runs once the threads (if any) are held off: the final checkpoint, then files and the lock.
+   * `settleFinal` settles `finalCheckpoint` with the final checkpoint's outcome.
+   */
+  private async closeFiles(settleFinal: (outcome: Promise<void>) => void): Promise<void> {
     try {
+      // Checkpoints running, or queued in the writer by checkpoint(), finish first; the final one
+      // then covers what they did not.
+      for (;;) {
+        await this.writer.idle();
+        if (!this.checkpointing) break;
+        await this.checkpointing;
+      }
       if (!this.readOnly && !this.writer.poisoned && this.seq > this.checkpointSeq) {
-        if (this.checkpointing) await this.checkpointing;
-        await this.startCheckpoint().catch((e) => this.options.onWarning?.(`final checkpoint failed: ${String(e)}`));
+        try {
+          settleFinal((await this.startCheckpoint()).done);
+        } catch (e) {
+          this.options.onWarning?.(`final checkpoint failed: ${String(e)}`);
+          settleFinal(Promise.reject(e));
+        }
       }
       if (this.checkpointing) await this.checkpointing;
     } finally {
+      settleFinal(Promise.resolve());
       await this.wal?.close().catch(() => undefined);
       for (const c of this.collections.values()) c.dispose();
       await this.lock.release();

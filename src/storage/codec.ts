@@ -102,6 +102,29 @@ export class ByteWriter {
   finish(): Uint8Array {
     return this.buf.subarray(0, this.pos);
   }
+
+  /** A copy of the bytes written so far; the writer starts empty again (keeping its buffer). */
+  drain(): Uint8Array {
+    const out = this.buf.slice(0, this.pos);
+    this.pos = 0;
+    return out;
+  }
+}
+
+/** Bytes per chunk of a file written in chunks (segments, index files): a few milliseconds of work each. */
+export const CHUNK_BYTES = 256 << 10;
+
+/** The chunks of a file written piece by piece, joined (for callers that want it whole). */
+export function joinChunks(chunks: Iterable<Uint8Array>): Uint8Array {
+  const parts = [...chunks];
+  if (parts.length === 1) return parts[0];
+  const out = new Uint8Array(parts.reduce((sum, c) => sum + c.length, 0));
+  let at = 0;
+  for (const c of parts) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
 }
 
 export class ByteReader {

@@ -24,7 +24,7 @@
  * (slower, same result) and says so; postings written by another analysis version are rebuilt too.
  */
 import { QuiverError } from "../core/errors/errors.js";
-import { ByteReader, ByteWriter } from "./codec.js";
+import { ByteReader, ByteWriter, CHUNK_BYTES, joinChunks } from "./codec.js";
 import { crc32c } from "./crc32c.js";
 
 const MAGIC = 0x58444951; // "QIDX"
@@ -48,16 +48,43 @@ export interface IndexSnapshot {
 }
 
 export function encodeIndexFile(s: IndexSnapshot): Uint8Array {
+  const graphs = new Map([...s.graphs].map(([name, bytes]) => [name, [bytes]]));
+  return joinChunks(indexFileChunks({ ...s, graphs }));
+}
+
+/**
+ * An index file's bytes as chunks of about CHUNK_BYTES, produced on demand; each graph is given as
+ * the chunks of its bytes (HNSW's own serialization, itself produced in chunks by a checkpoint).
+ */
+export function* indexFileChunks(
+  s: Omit<IndexSnapshot, "graphs"> & { graphs: Map<string, Uint8Array[]> },
+): Generator<Uint8Array> {
   const w = new ByteWriter(1 << 16);
+  let crc = 0;
+  const drain = (): Uint8Array => {
+    const bytes = w.drain();
+    crc = crc32c(bytes, 0, bytes.length, crc);
+    return bytes;
+  };
   w.u32(MAGIC).u32(VERSION).str(s.uid).u64(s.checkpointSeq);
   w.strList(s.slotIds.map((id) => id ?? ""));
   w.u32(s.graphs.size);
-  for (const [name, bytes] of s.graphs) w.str(name).u32(bytes.length).bytes(bytes);
+  for (const [name, chunks] of s.graphs) {
+    w.str(name).u32(chunks.reduce((sum, c) => sum + c.length, 0));
+    yield drain();
+    for (const c of chunks) {
+      crc = crc32c(c, 0, c.length, crc);
+      yield c;
+    }
+  }
   w.u32(s.analysisVersion).u32(s.text.size);
-  for (const [field, bytes] of s.text) w.str(field).u32(bytes.length).bytes(bytes);
-  const crc = crc32c(w.finish());
+  for (const [field, bytes] of s.text) {
+    w.str(field).u32(bytes.length).bytes(bytes);
+    if (w.length >= CHUNK_BYTES) yield drain();
+  }
+  const last = drain();
   w.u32(crc).u32(END);
-  return w.finish();
+  yield joinChunks([last, w.drain()]);
 }
 
 export function decodeIndexFile(data: Uint8Array, name: string): IndexSnapshot {

@@ -39,7 +39,7 @@
 import { QuiverError } from "../core/errors/errors.js";
 import type { SparseVector } from "../core/index/sparse/sparse-vector.js";
 import type { StoredRecord } from "./record-codec.js";
-import { ByteReader, ByteWriter } from "./codec.js";
+import { ByteReader, ByteWriter, CHUNK_BYTES, joinChunks } from "./codec.js";
 import { crc32c } from "./crc32c.js";
 import { decodeSegmentV1 } from "./segment-v1.js";
 
@@ -89,61 +89,123 @@ export interface SegmentColumns {
 }
 
 export function encodeSegment(seg: SegmentContent): Uint8Array {
+  const { records } = seg;
+  const source = { count: records.length, ids: () => records.map((r) => r.id), records: () => records };
+  return joinChunks(segmentChunks(seg.uid, seg.deleted, source));
+}
+
+/** The records of a segment to write, read as the chunks need them. */
+export interface SegmentSource {
+  /** How many records every pass yields. */
+  count: number;
+  /** Their ids, in record order. */
+  ids(): readonly string[];
+  /** The records in order; called once per pass (columns take several), each pass yielding the same records. */
+  records(): Iterable<StoredRecord>;
+}
+
+/**
+ * A segment's bytes (format 2, exactly as one piece would be) as chunks of about CHUNK_BYTES,
+ * produced on demand: a checkpoint writes a large segment in slices, reading the records only as
+ * each chunk needs them, once for the payloads and once per named vector's column. Block checksums
+ * and offsets are carried across chunks.
+ */
+export function* segmentChunks(uid: string, deleted: readonly string[], source: SegmentSource): Generator<Uint8Array> {
   const w = new ByteWriter(1 << 16);
-  w.u32(MAGIC).u32(SEGMENT_VERSION);
+  /** Bytes already handed out, before the writer's. */
+  let emitted = 0;
+  let open: { name: string; offset: number; crc: number } | null = null;
   const directory: { name: string; offset: number; length: number; crc: number }[] = [];
-  const block = (name: string, fill: () => void): void => {
-    while (w.length % 8 !== 0) w.u8(0);
-    const offset = w.length;
-    fill();
-    directory.push({ name, offset, length: w.length - offset, crc: crc32c(w.finish(), offset) });
+  const at = (): number => emitted + w.length;
+  const drain = (): Uint8Array => {
+    const bytes = w.drain();
+    if (open) open.crc = crc32c(bytes, Math.max(open.offset - emitted, 0), bytes.length, open.crc);
+    emitted += bytes.length;
+    return bytes;
   };
-  const records = seg.records;
-  block("meta", () => w.str(seg.uid).u32(records.length).u32(seg.deleted.length));
-  block("deleted", () => w.strList(seg.deleted));
-  block("ids", () => w.strList(records.map((r) => r.id)));
-  block("payloads", () => w.bytes(encoder.encode(`[${records.map((r) => r.payloadJson).join(",")}]`)));
-  for (const name of vectorNames(records, "vectors")) {
-    const rows = rowsHaving(records, (r) => r.vectors.get(name));
-    const dim = rows.length > 0 ? records[rows[0]].vectors.get(name)!.length : 0;
-    block(`dense:${name}`, () => {
-      w.u32(dim).u32(rows.length);
-      for (const row of rows) w.u32(row);
-      while (w.length % 8 !== 0) w.u8(0);
-      for (const row of rows) w.f32s(records[row].vectors.get(name)!);
-    });
+  const begin = (name: string): void => {
+    while (at() % 8 !== 0) w.u8(0);
+    open = { name, offset: at(), crc: 0 };
+  };
+  const end = (): void => {
+    const b = open!;
+    const crc = crc32c(w.finish(), Math.max(b.offset - emitted, 0), w.length, b.crc);
+    directory.push({ name: b.name, offset: b.offset, length: at() - b.offset, crc });
+    open = null;
+  };
+  const countRows = (rows: number): void => {
+    if (rows !== source.count)
+      throw new QuiverError("INTERNAL", `segment of ${uid}: ${rows} records, ${source.count} announced`);
+  };
+
+  w.u32(MAGIC).u32(SEGMENT_VERSION);
+  begin("meta");
+  w.str(uid).u32(source.count).u32(deleted.length);
+  end();
+  begin("deleted");
+  w.strList(deleted);
+  end();
+  begin("ids");
+  w.strList(source.ids());
+  end();
+  yield drain();
+  // The payloads pass also finds each named vector's rows, in order of first appearance.
+  const dense = new Map<string, { dim: number; rows: number[] }>();
+  const sparse = new Map<string, number[]>();
+  begin("payloads");
+  let row = 0;
+  for (const r of source.records()) {
+    w.bytes(encoder.encode(row === 0 ? `[${r.payloadJson}` : `,${r.payloadJson}`));
+    for (const [name, v] of r.vectors) {
+      const column = dense.get(name) ?? dense.set(name, { dim: v.length, rows: [] }).get(name)!;
+      column.rows.push(row);
+    }
+    for (const name of r.sparse.keys()) (sparse.get(name) ?? sparse.set(name, []).get(name)!).push(row);
+    row++;
+    if (w.length >= CHUNK_BYTES) yield drain();
   }
-  for (const name of vectorNames(records, "sparse")) {
-    const rows = rowsHaving(records, (r) => r.sparse.get(name));
-    const vectors = rows.map((row) => records[row].sparse.get(name)!);
-    block(`sparse:${name}`, () => {
-      w.u32(rows.length);
-      for (const row of rows) w.u32(row);
-      for (const v of vectors) w.u32(v.indices.length);
-      for (const v of vectors) for (const index of v.indices) w.u32(index);
-      for (const v of vectors) w.f32s(v.values);
-    });
+  countRows(row);
+  w.bytes(encoder.encode(row === 0 ? "[]" : "]"));
+  end();
+  for (const [name, { dim, rows }] of dense) {
+    begin(`dense:${name}`);
+    w.u32(dim).u32(rows.length);
+    for (const row of rows) w.u32(row);
+    while (at() % 8 !== 0) w.u8(0);
+    let next = 0;
+    row = 0;
+    for (const r of source.records()) {
+      if (rows[next] === row++) {
+        w.f32s(r.vectors.get(name)!);
+        next++;
+        if (w.length >= CHUNK_BYTES) yield drain();
+      }
+    }
+    countRows(row);
+    end();
   }
-  const directoryOffset = w.length;
+  for (const [name, rows] of sparse) {
+    // One pass gathers the column's vectors and writes them with no yield between, so that all
+    // three arrays come from the same moment whatever the vectors' owner does to them afterwards.
+    const vectors: SparseVector[] = [];
+    row = 0;
+    for (const r of source.records()) if (rows[vectors.length] === row++) vectors.push(r.sparse.get(name)!);
+    countRows(row);
+    begin(`sparse:${name}`);
+    w.u32(rows.length);
+    for (const row of rows) w.u32(row);
+    for (const v of vectors) w.u32(v.indices.length);
+    for (const v of vectors) for (const index of v.indices) w.u32(index);
+    for (const v of vectors) w.f32s(v.values);
+    end();
+    yield drain();
+  }
+  const directoryOffset = at();
   w.u32(directory.length);
   for (const b of directory) w.str(b.name).u64(b.offset).u64(b.length).u32(b.crc);
-  const crc = crc32c(w.finish(), directoryOffset);
+  const crc = crc32c(w.finish(), directoryOffset - emitted);
   w.u64(directoryOffset).u32(crc).u32(END);
-  return w.finish();
-}
-
-function vectorNames(records: StoredRecord[], kind: "vectors" | "sparse"): string[] {
-  const names = new Set<string>();
-  for (const r of records) for (const name of r[kind].keys()) names.add(name);
-  return [...names];
-}
-
-function rowsHaving(records: StoredRecord[], has: (r: StoredRecord) => unknown): number[] {
-  const rows: number[] = [];
-  records.forEach((r, row) => {
-    if (has(r) !== undefined) rows.push(row);
-  });
-  return rows;
+  yield drain();
 }
 
 /** Decodes a segment of any supported version; damage throws CORRUPT naming the file and block. */

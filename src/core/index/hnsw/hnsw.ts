@@ -33,7 +33,7 @@ import {
 import { instantiateHnsw, loadHnswModule, type HnswExports } from "./module.js";
 import { trainInt8 } from "./quantizer.js";
 import { nextState, stateToFloat } from "../../util/prng.js";
-import { readHnsw, writeHnsw, type HnswSnapshot } from "./serialize.js";
+import { readHnsw, writeHnsw, type HnswSnapshot, type HnswSnapshotSource } from "./serialize.js";
 import { SearchLanes } from "./lanes.js";
 
 export type { Quantization };
@@ -465,15 +465,58 @@ export class HnswIndex {
   serialize(): Uint8Array {
     this.settle();
     this.consolidate();
-    const h = this.header();
+    const n = this.slotsInUse();
+    const buf = this.slab.wasmMemory.buffer;
+    const u32 = new Uint32Array(buf);
+    const upidx = new Uint32Array(buf, this.r.upidx.offset, this.cap);
+    return writeHnsw(
+      this.snapshotSource(n, this.flagsView(), new Uint8Array(buf, this.r.levels.offset, this.cap), (slot, layer) => {
+        const at = this.linkListAt(slot, layer, upidx);
+        return u32.subarray(at + 1, at + 1 + u32[at]);
+      }),
+    );
+  }
+
+  /**
+   * The graph as it is now, copied out of the slab's memory (per-slot arrays, level-0 nodes, the
+   * upper-level pool: one memcpy each), for a checkpoint to serialize later, in slices, while
+   * inserts change the live graph. Pending deletes are consolidated first, as for serialize().
+   */
+  freeze(): HnswSnapshotSource {
+    this.settle();
+    this.consolidate();
+    const n = this.slotsInUse();
+    const buf = this.slab.wasmMemory.buffer;
+    const copy = (region: SlabRegion, bytes: number): Uint8Array => new Uint8Array(buf, region.offset, bytes).slice();
+    const upidx = new Uint32Array(copy(this.r.upidx, 4 * n).buffer);
+    // Nodes hold codes beside the level-0 links; copying the region whole is one memcpy, and cheaper
+    // than picking the links out node by node.
+    const nodes = new Uint32Array(copy(this.r.nodes, n * this.stride).buffer);
+    const pool = new Uint32Array(copy(this.r.pool, this.header()[H.POOLUSED] * this.upStride).buffer);
+    return this.snapshotSource(n, copy(this.r.flags, n), copy(this.r.levels, n), (slot, layer) => {
+      const list = layer === 0 ? nodes : pool;
+      const at =
+        layer === 0 ? (slot * this.stride + this.linksOff) >>> 2 : ((upidx[slot] + layer - 2) * this.upStride) >>> 2;
+      return list.subarray(at + 1, at + 1 + list[at]);
+    });
+  }
+
+  /** Slots [0, n) cover every node in the graph. */
+  private slotsInUse(): number {
     const flags = this.flagsView();
     let n = 0;
     for (let s = 0; s < this.cap; s++) if (flags[s] === FLAG_LIVE) n = s + 1;
-    const buf = this.slab.wasmMemory.buffer;
-    const u32 = new Uint32Array(buf);
-    const levels = new Uint8Array(buf, this.r.levels.offset, this.cap);
-    const upidx = new Uint32Array(buf, this.r.upidx.offset, this.cap);
-    return writeHnsw({
+    return n;
+  }
+
+  private snapshotSource(
+    n: number,
+    flags: Uint8Array,
+    levels: Uint8Array,
+    links: HnswSnapshotSource["links"],
+  ): HnswSnapshotSource {
+    const h = this.header();
+    return {
       dim: this.slab.dim,
       metric: this.slab.metric,
       quantization: this.quantization,
@@ -490,11 +533,8 @@ export class HnswIndex {
       nextTrain: this.nextTrain,
       flags: flags.subarray(0, n),
       levels: levels.subarray(0, n),
-      links: (slot, layer) => {
-        const at = this.linkListAt(slot, layer, upidx);
-        return u32.subarray(at + 1, at + 1 + u32[at]);
-      },
-    });
+      links,
+    };
   }
 
   /** Releases the index's regions of the slab's memory. */

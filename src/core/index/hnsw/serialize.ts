@@ -61,23 +61,37 @@ export interface HnswSnapshot {
 export type HnswSnapshotSource = Omit<HnswSnapshot, "links"> & { links(slot: number, layer: number): Uint32Array };
 
 const pad4 = (n: number): number => (n + 3) & ~3;
+// Links are copied as words on a little-endian host (all mainstream ones), byte-swapped elsewhere.
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
+/** The graph's bytes in one piece. */
 export function writeHnsw(s: HnswSnapshotSource): Uint8Array {
-  let words = 0;
-  for (let i = 0; i < s.n; i++) {
-    if (s.flags[i] !== 1) continue;
-    for (let l = 0; l <= s.levels[i]; l++) words += 1 + s.links(i, l).length;
+  const chunks = [...hnswChunks(s)];
+  const out = new Uint8Array(chunks.reduce((sum, c) => sum + c.length, 0));
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
   }
-  const linksAt = HEAD + 2 * pad4(s.n);
-  const total = linksAt + 4 * words + 4;
-  const out = new Uint8Array(total);
-  const dv = new DataView(out.buffer);
+  return out;
+}
+
+/** Bytes per chunk of hnswChunks: a few milliseconds of work between two chances to yield. */
+export const HNSW_CHUNK_BYTES = 256 << 10;
+
+/**
+ * The graph's bytes as a sequence of chunks of about HNSW_CHUNK_BYTES, produced on demand, so that a
+ * checkpoint can serialize a large graph in slices (yielding between chunks) from a frozen copy.
+ */
+export function* hnswChunks(s: HnswSnapshotSource): Generator<Uint8Array> {
+  const head = new Uint8Array(HEAD + 2 * pad4(s.n));
+  const dv = new DataView(head.buffer);
   dv.setUint32(0, MAGIC, true);
   dv.setUint32(4, VERSION, true);
   dv.setUint32(8, s.dim, true);
-  out[12] = METRICS.indexOf(s.metric);
-  out[13] = QUANT_CODE[s.quantization];
-  out[14] = s.qReady ? 1 : 0;
+  head[12] = METRICS.indexOf(s.metric);
+  head[13] = QUANT_CODE[s.quantization];
+  head[14] = s.qReady ? 1 : 0;
   dv.setUint32(16, s.m, true);
   dv.setUint32(20, s.efConstruction, true);
   dv.setUint32(24, s.efSearch, true);
@@ -88,21 +102,36 @@ export function writeHnsw(s: HnswSnapshotSource): Uint8Array {
   dv.setFloat32(44, s.offset, true);
   dv.setUint32(48, s.rng, true);
   dv.setUint32(52, Number.isFinite(s.nextTrain) ? s.nextTrain : 0, true);
-  out.set(s.flags.subarray(0, s.n), HEAD);
+  head.set(s.flags.subarray(0, s.n), HEAD);
   // Free slots keep a stale level in memory; 0 is written so equal graphs give equal bytes.
-  for (let i = 0; i < s.n; i++) out[HEAD + pad4(s.n) + i] = s.flags[i] === 1 ? s.levels[i] : 0;
-  let p = linksAt;
+  for (let i = 0; i < s.n; i++) head[HEAD + pad4(s.n) + i] = s.flags[i] === 1 ? s.levels[i] : 0;
+  let crc = crc32c(head, 0, head.length, 0);
+  yield head;
+  // Link lists, then the checksum, in words: one list never exceeds 2·m + 1 words (m ≤ 128).
+  let words = new Uint32Array(HNSW_CHUNK_BYTES >>> 2);
+  let p = 0;
+  const flush = (): Uint8Array => {
+    const bytes = new Uint8Array(words.buffer, 0, 4 * p);
+    if (!LITTLE_ENDIAN) for (let i = 0; i < p; i++) new DataView(words.buffer).setUint32(4 * i, words[i], true);
+    crc = crc32c(bytes, 0, bytes.length, crc);
+    words = new Uint32Array(words.length);
+    p = 0;
+    return bytes;
+  };
   for (let i = 0; i < s.n; i++) {
     if (s.flags[i] !== 1) continue;
     for (let l = 0; l <= s.levels[i]; l++) {
       const list = s.links(i, l);
-      dv.setUint32(p, list.length, true);
-      p += 4;
-      for (let j = 0; j < list.length; j++, p += 4) dv.setUint32(p, list[j], true);
+      if (p + 1 + list.length > words.length) yield flush();
+      words[p++] = list.length;
+      words.set(list, p);
+      p += list.length;
     }
   }
-  dv.setUint32(p, crc32c(out, 0, p), true);
-  return out;
+  if (p > 0) yield flush();
+  const tail = new Uint8Array(4);
+  new DataView(tail.buffer).setUint32(0, crc, true);
+  yield tail;
 }
 
 export function readHnsw(bytes: Uint8Array): HnswSnapshot {
@@ -113,7 +142,7 @@ export function readHnsw(bytes: Uint8Array): HnswSnapshot {
   const version = dv.getUint32(4, true);
   if (version !== VERSION) throw bad(`unsupported version ${version}`);
   const end = bytes.length - 4;
-  if (crc32c(bytes, 0, end) !== dv.getUint32(end, true)) throw bad("checksum mismatch");
+  if (crc32c(bytes, 0, end, 0) !== dv.getUint32(end, true)) throw bad("checksum mismatch");
   const n = dv.getUint32(28, true);
   const linksAt = HEAD + 2 * pad4(n);
   if (linksAt > end || (end - linksAt) % 4 !== 0) throw bad("truncated");
@@ -168,8 +197,8 @@ const CRC_TABLE = (() => {
   return t;
 })();
 
-function crc32c(data: Uint8Array, start: number, end: number): number {
-  let c = 0xffffffff;
+function crc32c(data: Uint8Array, start: number, end: number, crc: number): number {
+  let c = ~crc >>> 0;
   for (let i = start; i < end; i++) c = CRC_TABLE[(c ^ data[i]) & 0xff] ^ (c >>> 8);
   return (c ^ 0xffffffff) >>> 0;
 }
