@@ -266,7 +266,13 @@ test("sparse vectors survive WAL replay, checkpoints and compaction", async () =
       await c.delete([gone]);
       model.delete(gone);
     }
-    assert.ok((await db.stats()).collections[0].segments > 0, "checkpoints wrote segments");
+    // Automatic checkpoints write in the background (off the write path): wait, boundedly, for one to land.
+    let segments = 0;
+    for (let i = 0; i < 100 && segments === 0; i++) {
+      segments = (await db.stats()).collections[0].segments;
+      if (segments === 0) await new Promise((done) => setTimeout(done, 50));
+    }
+    assert.ok(segments > 0, "automatic checkpoints wrote segments");
     const query = new Map([
       [0, 1],
       [1, 0.5],
