@@ -12,6 +12,7 @@ import { decodeBatch, encodeBatch, sha256Hex } from "../../../src/cluster/batch.
 import type { CommitLog } from "../../../src/cluster/commit-log.js";
 import type { ObjectStore } from "../../../src/cluster/object-store.js";
 import { bruteTopK, randomVector, rng } from "../../support/brute.js";
+import { type Expected, stateOf } from "../../support/shard-workload.js";
 import { DIM, batchIdentity, writerBatch } from "./workload.js";
 
 export interface WriterHistory {
@@ -34,11 +35,6 @@ export function writerHistory(tag: string, lines: readonly string[]): WriterHist
     else if (word === "fail") history.failures.push({ i: Number(a), code: b, reason: rest.join(" ") });
   }
   return history;
-}
-
-interface Expected {
-  vector: number[];
-  payload: Record<string, unknown>;
 }
 
 export interface ShardCheck {
@@ -116,22 +112,9 @@ export async function checkShard(options: {
   return { entries: entries.length, acknowledged, operations, losses, problems };
 }
 
-/** Every record of the collection, with its vector and payload. */
-export async function collectionState(collection: CollectionApi): Promise<Map<string, Expected>> {
-  const state = new Map<string, Expected>();
-  let cursor: string | undefined;
-  do {
-    const page = await collection.scroll({ cursor, limit: 500, withPayload: true, withVectors: true });
-    for (const r of page.records)
-      state.set(r.id, { vector: Array.from(r.vectors?.v as ArrayLike<number>), payload: r.payload ?? {} });
-    cursor = page.nextCursor ?? undefined;
-  } while (cursor);
-  return state;
-}
-
 async function compareState(collection: CollectionApi, expected: Map<string, Expected>): Promise<string[]> {
   const problems: string[] = [];
-  const actual = await collectionState(collection);
+  const actual = await stateOf(collection);
   for (const [id, want] of expected) {
     const got = actual.get(id);
     if (!got) problems.push(`state: ${id} missing`);
