@@ -33,7 +33,7 @@ const DEFAULT_DB = "./quiver-data";
 async function withDb<T>(
   cmd: Command,
   fn: (db: OpenDatabase, signal: AbortSignal) => Promise<T>,
-  mode: { readOnly?: boolean } = {},
+  mode: { readOnly?: boolean; threads?: number } = {},
 ): Promise<T> {
   const path = (cmd.optsWithGlobals().db as string | undefined) ?? DEFAULT_DB;
   // The embedders `serve` and `mcp` load, so a bound vector takes text here too (the local model loads on first use).
@@ -43,6 +43,7 @@ async function withDb<T>(
     onWarning: (w) => process.stderr.write(`warning: ${w}\n`),
     // One look is what a command needs: no background refresh.
     ...(mode.readOnly ? { readOnly: true, refreshIntervalMs: 0 } : {}),
+    ...(mode.threads ? { threads: mode.threads } : {}),
   });
   const interrupt = new AbortController();
   const onSigint = () => {

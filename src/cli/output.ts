@@ -11,11 +11,12 @@ export interface CliContext {
   /**
    * Opens the database of `--db`, runs `fn`, and always closes it (also on error and SIGINT, which
    * aborts `signal`). `readOnly`: open as a reader beside a running writer (commands that only read).
+   * `threads`: open()'s search threads, which also build the graphs of large writes (bulk imports).
    */
   withDb<T>(
     cmd: Command,
     fn: (db: OpenDatabase, signal: AbortSignal) => Promise<T>,
-    mode?: { readOnly?: boolean },
+    mode?: { readOnly?: boolean; threads?: number },
   ): Promise<T>;
 }
 

@@ -29,6 +29,7 @@ import { HnswIndex } from "../core/index/hnsw/hnsw.js";
 import { ANN_MIN_RECORDS } from "../core/query/plan/vector-plan.js";
 import { SparseIndex } from "../core/index/sparse/sparse-index.js";
 import type { SparseVector } from "../core/index/sparse/sparse-vector.js";
+import type { DeferredInserts } from "./graph-inserts.js";
 
 /** What a collection's state is built with: kernels, the compiled HNSW module, analyzers' resources. */
 export interface StateEnv {
@@ -209,7 +210,11 @@ export class CollectionState {
   }
 
   /** Inserts or fully replaces each record (a vector or payload field not given is removed). */
-  applyUpsert(records: StoredRecord[], trackDirty = true): void {
+  /**
+   * @param deferred where the graph inserts go instead of being made now (the live write path of a
+   * database with search threads: graph-inserts.ts); absent, each vector joins its graph here.
+   */
+  applyUpsert(records: StoredRecord[], trackDirty = true, deferred?: DeferredInserts): void {
     if (this.snapshots.size > 0) this.preserveForSnapshots(records.map((r) => r.id));
     const touched: (NamedVectorState | number)[] = [];
     // Replaced vectors leave their graphs (each delete repairs its neighbourhood) before any vector
@@ -257,7 +262,9 @@ export class CollectionState {
     for (let i = 0; i < touched.length && !this.suspendIndexes; i += 2) {
       const v = touched[i] as NamedVectorState;
       const slot = touched[i + 1] as number;
-      if (v.index && v.live[slot]) v.index.insert(slot);
+      if (!v.index || !v.live[slot]) continue;
+      if (deferred) deferred.add(v, v.index, slot);
+      else v.index.insert(slot);
     }
     for (const v of this.vectors.values()) this.maybeBuildIndex(v);
     this.version++;

@@ -29,6 +29,7 @@ import { Writer } from "./writer.js";
 import { GroupReservation } from "./reserve.js";
 import type { GrowHook } from "../core/vectors/slab.js";
 import type { ParallelSearch, SearchThreads } from "../core/index/hnsw/parallel.js";
+import { DeferredInserts } from "./graph-inserts.js";
 
 export interface DatabaseOptions {
   /** Checkpoint once the WAL grows past this many bytes (default 64 MiB). */
@@ -138,6 +139,8 @@ export class Database implements DatabaseApi {
   private refreshPending = false;
   /** The search threads' scheduler and gate; null when queries run on the calling thread. */
   private parallel: ParallelSearch | null = null;
+  /** The current group's graph inserts, held for the threads (#applyLogged); null when none. */
+  private deferred: DeferredInserts | null = null;
 
   private constructor(
     private readonly dir: Directory,
@@ -179,6 +182,7 @@ export class Database implements DatabaseApi {
         if (first) reservation.reset();
         reservation.add(ops);
       },
+      settle: () => this.buildDeferred(),
       afterGroup: () => this.maybeCheckpoint(),
       holdReaders: () => this.holdReaders(),
     });
@@ -362,11 +366,24 @@ export class Database implements DatabaseApi {
     return this.writer.submit({ readsState, prepare, apply });
   }
 
-  /** Applies logged operations to memory (the same code replay uses). */
+  /**
+   * Applies logged operations to memory (the same code replay uses). With two or more search threads,
+   * graph inserts wait for the end of the group, to be built by every thread (buildDeferred).
+   */
   #applyLogged(ops: Op[]): number {
+    const threads = this.options.searchThreads;
+    if (this.parallel && threads && threads.size >= 2) this.deferred ??= new DeferredInserts();
     let n = 0;
-    for (const op of ops) n += Math.max(0, applyOp(op, this.collections, this.env, true));
+    for (const op of ops) n += Math.max(0, applyOp(op, this.collections, this.env, true, this.deferred ?? undefined));
     return n;
+  }
+
+  /** The group's deferred graph inserts, built by the search threads and this one (writer.ts settle). */
+  private async buildDeferred(): Promise<void> {
+    const deferred = this.deferred;
+    if (!deferred) return;
+    this.deferred = null;
+    await deferred.flush(this.options.searchThreads!);
   }
 
   private stateByName(name: string): CollectionState | undefined {

@@ -39,6 +39,12 @@ export interface WriterHooks {
    * request before it is logged.
    */
   reserve?(ops: Op[], first: boolean): void;
+  /**
+   * Finishes what applying the group left to do (its deferred graph inserts: graph-inserts.ts), before
+   * any of its callers is answered. A failure is a failure to apply: the group is logged, so the
+   * writer is poisoned and its callers rejected with it.
+   */
+  settle?(): Promise<void>;
   /** Called after each group; may rotate the WAL and start a checkpoint. */
   afterGroup(): Promise<void>;
   /**
@@ -125,6 +131,10 @@ export class Writer {
     }
   }
 
+  private poisonOnApply(e: unknown): void {
+    this.poisoned ??= poisonFor(e);
+  }
+
   /** One task, or one group: reserved, logged, applied, acknowledged. */
   private async step(hold: () => Promise<void>, letGo: () => void): Promise<void> {
     const head = this.queue[0];
@@ -182,20 +192,21 @@ export class Writer {
       return;
     }
     await hold();
+    const applied: { req: WriteRequest; value: unknown }[] = [];
     for (const { req, ops } of group) {
       try {
-        req.resolve(req.apply(ops));
+        applied.push({ req, value: req.apply(ops) });
       } catch (e) {
-        // Logged but maybe half applied (e.g. a scratch file write failed): memory may now differ
-        // from the log, so later writes wait for a reopen, whose recovery rebuilds memory from the
-        // segments and replays the log.
-        this.poisoned ??= new QuiverError(
-          "IO",
-          `applying a logged write failed (${e instanceof Error ? e.message : String(e)}); the database accepts no more writes until it is reopened`,
-          { cause: e },
-        );
+        this.poisonOnApply(e);
         req.reject(e);
       }
+    }
+    try {
+      if (this.hooks.settle) await this.hooks.settle();
+      for (const { req, value } of applied) req.resolve(value);
+    } catch (e) {
+      this.poisonOnApply(e);
+      for (const { req } of applied) req.reject(e);
     }
     // Once poisoned, memory may hold a half-applied write that the log holds whole: a checkpoint
     // would persist the half and mark the logged write as covered, so none is started.
@@ -207,6 +218,19 @@ export class Writer {
       if (e instanceof WalPoisoned) this.poisoned = toIoError(e);
     }
   }
+}
+
+/**
+ * Logged but maybe half applied (e.g. a scratch file write failed, or a graph build's thread): memory
+ * may now differ from the log, so later writes wait for a reopen, whose recovery rebuilds memory from
+ * the segments and replays the log.
+ */
+function poisonFor(e: unknown): QuiverError {
+  return new QuiverError(
+    "IO",
+    `applying a logged write failed (${e instanceof Error ? e.message : String(e)}); the database accepts no more writes until it is reopened`,
+    { cause: e },
+  );
 }
 
 function concat(parts: Uint8Array[], total: number): Uint8Array {

@@ -8,6 +8,7 @@ import { Worker } from "node:worker_threads";
 import { QuiverError, type ErrorCode } from "../core/errors/errors.js";
 import type { LaneCall } from "../core/index/hnsw/hnsw.js";
 import type { SearchThreads } from "../core/index/hnsw/parallel.js";
+import type { LinkCall } from "../core/index/hnsw/parallel-build.js";
 
 /** The default number of search threads where one is wanted (`quiver serve`): one per core. */
 export function defaultThreadCount(): number {
@@ -71,6 +72,30 @@ export class NodeSearchThreads implements SearchThreads {
   }
 
   searchLane(thread: number, memory: WebAssembly.Memory, module: WebAssembly.Module, call: LaneCall): Promise<number> {
+    return this.send(thread, memory, module, (seq, id) => ({
+      seq,
+      id,
+      call: [call.hdr, call.lane, call.k, call.ef, call.filterMode],
+    }));
+  }
+
+  link(thread: number, memory: WebAssembly.Memory, module: WebAssembly.Module, call: LinkCall): Promise<number> {
+    // The queue's SharedArrayBuffer is shared with the thread, not copied: they claim from one counter.
+    return this.send(thread, memory, module, (seq, id) => ({
+      seq,
+      id,
+      link: [call.hdr, call.lane],
+      queue: call.queue,
+    }));
+  }
+
+  /** Posts a call to thread `thread` (attaching `memory` there first) and resolves with its answer. */
+  private send(
+    thread: number,
+    memory: WebAssembly.Memory,
+    module: WebAssembly.Module,
+    message: (seq: number, id: number) => object,
+  ): Promise<number> {
     const t = this.threads[thread];
     if (t.failed) return Promise.reject(t.failed);
     let id = this.ids.get(memory);
@@ -86,7 +111,7 @@ export class NodeSearchThreads implements SearchThreads {
     return new Promise((resolve, reject) => {
       if (t.pending.size === 0) t.worker.ref();
       t.pending.set(seq, { resolve, reject });
-      t.worker.postMessage({ seq, id, call: [call.hdr, call.lane, call.k, call.ef, call.filterMode] });
+      t.worker.postMessage(message(seq, id));
     });
   }
 

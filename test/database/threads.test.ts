@@ -32,11 +32,15 @@ const SCHEMA = {
   text: { body: {} },
 };
 
+/**
+ * Batches below PARALLEL_BUILD_MIN: with threads, a graph is then built insert by insert on the writer's
+ * thread, the same graph as without (parallel builds are checked in parallel-build.test.ts).
+ */
 async function fill(c: Collection, n: number): Promise<void> {
   const vectors = clustered(1, n);
-  for (let i = 0; i < n; i += 2500) {
+  for (let i = 0; i < n; i += 500) {
     await c.upsert(
-      vectors.slice(i, i + 2500).map((v, j) => ({
+      vectors.slice(i, i + 500).map((v, j) => ({
         id: `r${i + j}`,
         vectors: { v },
         payload: { g: `g${(i + j) % 5}`, odd: (i + j) % 2, body: (i + j) % 3 === 0 ? "red fox" : "blue whale" },
@@ -179,6 +183,7 @@ test("close() stops the threads, after the queries in flight", async () => {
   const threads: SearchThreads = {
     size: inner.size,
     searchLane: (...args) => inner.searchLane(...args),
+    link: (...args) => inner.link(...args),
     retain: (live) => inner.retain(live),
     close: () => {
       closed++;

@@ -5,6 +5,7 @@
  */
 import { Command } from "commander";
 import {
+  defaultThreadCount,
   QuiverError,
   isQuiverError,
   type Collection,
@@ -23,9 +24,16 @@ interface ImportOptions {
   jsonl?: string;
   limit?: number;
   batch: number;
+  threads?: number;
   dim?: number;
   metric?: string;
   skipInvalid?: boolean;
+}
+
+/** Threads for an import: one per core by default; one thread needs no worker (the writer's own builds). */
+function importThreads(asked: number | undefined): number {
+  const n = asked ?? defaultThreadCount();
+  return n >= 2 ? n : 0;
 }
 
 /** Opens the collection, or creates it with one vector named `vector`; an existing one must have that vector as given. */
@@ -195,6 +203,11 @@ export function importCommand(ctx: CliContext): Command {
     .option("--jsonl <file>", "one JSON record per line: {id, vector | vectors, payload}")
     .option("--limit <n>", "import at most this many records", intOption(1))
     .option("--batch <n>", "records per upsert", intOption(1, 10_000), 1000)
+    .option(
+      "--threads <n>",
+      "threads that build the graph (batches of 1000 records or more); default: one per core",
+      intOption(1, 256),
+    )
     .option("--dim <n>", "with --jsonl: dimension of a new collection (default: the first record's)", intOption(1))
     .option("--metric <metric>", "with --jsonl: metric of a new collection: cosine (default), l2, dot")
     .option("--skip-invalid", "with --jsonl: report each invalid line and import the others (default: import nothing)")
@@ -208,25 +221,29 @@ export function importCommand(ctx: CliContext): Command {
         );
       }
       const progress = { imported: 0, started: false };
-      await ctx.withDb(cmd, async (db, signal) => {
-        const started = performance.now();
-        try {
-          const n =
-            opts.data !== undefined
-              ? await importDataset(db, signal, name, opts, opts.data, progress)
-              : await importJsonl(db, signal, name, opts, opts.jsonl!, progress);
-          const count = await (await db.collection(name)).count();
-          process.stdout.write(
-            `${summaryLine("imported", n, performance.now() - started)} into "${name}" (now ${count.toLocaleString("en-US")} records)\n`,
-          );
-        } catch (e) {
-          // A JSONL import says in its error what was written.
-          if (progress.started && opts.data !== undefined)
-            process.stderr.write(
-              `import stopped: ${records(progress.imported)} imported so far (each batch is all or nothing)\n`,
+      await ctx.withDb(
+        cmd,
+        async (db, signal) => {
+          const started = performance.now();
+          try {
+            const n =
+              opts.data !== undefined
+                ? await importDataset(db, signal, name, opts, opts.data, progress)
+                : await importJsonl(db, signal, name, opts, opts.jsonl!, progress);
+            const count = await (await db.collection(name)).count();
+            process.stdout.write(
+              `${summaryLine("imported", n, performance.now() - started)} into "${name}" (now ${count.toLocaleString("en-US")} records)\n`,
             );
-          throw e;
-        }
-      });
+          } catch (e) {
+            // A JSONL import says in its error what was written.
+            if (progress.started && opts.data !== undefined)
+              process.stderr.write(
+                `import stopped: ${records(progress.imported)} imported so far (each batch is all or nothing)\n`,
+              );
+            throw e;
+          }
+        },
+        { threads: importThreads(opts.threads) },
+      );
     });
 }

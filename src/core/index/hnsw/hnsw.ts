@@ -35,6 +35,8 @@ import { trainInt8 } from "./quantizer.js";
 import { nextState, stateToFloat } from "../../util/prng.js";
 import { readHnsw, writeHnsw, type HnswSnapshot, type HnswSnapshotSource } from "./serialize.js";
 import { SearchLanes } from "./lanes.js";
+import type { SearchThreads } from "./parallel.js";
+import { linkClaimed, newLinkQueue, PARALLEL_BUILD_MIN, pushLink } from "./parallel-build.js";
 
 export type { Quantization };
 
@@ -113,6 +115,8 @@ interface Regions {
   bitmap: SlabRegion;
   pool: SlabRegion;
   scratch: SlabRegion;
+  /** A parallel build's per-slot list locks (i32): sized with the lanes, empty without threads. */
+  locks: SlabRegion;
 }
 
 export class HnswIndex {
@@ -123,6 +127,7 @@ export class HnswIndex {
   efSearch: number;
   readonly quantization: Quantization;
   private readonly x: HnswExports;
+  private readonly module: WebAssembly.Module;
   private readonly r: Regions;
   private readonly stride: number;
   private readonly codeBytes: number;
@@ -209,6 +214,7 @@ export class HnswIndex {
     this.upStride = 4 * (m + 1);
     this.rng = (options.seed ?? 0x5eed) >>> 0;
     this.nextTrain = quant === "int8" ? QUANT_TRAIN_FIRST : Infinity;
+    this.module = module;
     this.x = instantiateHnsw(module, slab.wasmMemory);
     const taken: SlabRegion[] = [];
     const take = (bytes: number): SlabRegion => {
@@ -228,6 +234,7 @@ export class HnswIndex {
         bitmap: take(0),
         pool: take(0),
         scratch: take(0),
+        locks: take(0),
       };
       this.initHeader(slab, quant, efc);
       this.ensureScratch(Math.max(efc, this.efSearch));
@@ -307,6 +314,81 @@ export class HnswIndex {
   }
 
   /**
+   * insert() of every slot in `slots` (each once), linked by `threads` and the calling thread together
+   * when there are at least two threads, PARALLEL_BUILD_MIN slots, resident vectors and lanes ready
+   * (parallel-build.ts); otherwise one by one, exactly as insert(). Levels are drawn in order and the
+   * quantizer is retrained at the same sizes as one by one, so the graph differs from a one-thread
+   * build only in the order concurrent links land. No search may run meanwhile (lanes are in use),
+   * and nothing allocates: reserve() made the room. Rejects with the first thread's failure.
+   */
+  async insertMany(slots: Iterable<number>, threads: SearchThreads | null): Promise<void> {
+    const unique = [...new Set(slots)];
+    if (!this.parallelBuildFits(unique.length, threads)) {
+      for (const slot of unique) this.insert(slot);
+      return;
+    }
+    for (const slot of unique) {
+      if (!Number.isInteger(slot) || slot < 0 || slot >= this.cap) {
+        throw new QuiverError("INVALID_ARGUMENT", `slot ${slot} is outside the graph's capacity ${this.cap}`);
+      }
+    }
+    for (let at = 0; at < unique.length; ) {
+      // One phase per quantizer training: the codes of a phase are encoded as its slots are staged.
+      const room = Math.max(1, this.nextTrain - this.size);
+      const phase = unique.slice(at, at + room);
+      at += phase.length;
+      const queue = newLinkQueue(phase.length);
+      for (const slot of phase) {
+        if (this.flagsView()[slot] === FLAG_LIVE) this.delete(slot);
+        const level = this.randomLevel();
+        this.ensurePool(this.header()[H.POOLUSED] + level);
+        const top = this.x.stage(this.sync(), slot, level);
+        if (top >= 0) pushLink(queue, slot, top);
+      }
+      await this.linkQueued(queue, threads!);
+      if (this.size >= this.nextTrain) this.trainQuantizer();
+    }
+  }
+
+  /** True when insertMany of `n` slots can link in parallel without allocating (see insertMany). */
+  private parallelBuildFits(n: number, threads: SearchThreads | null): threads is SearchThreads {
+    return (
+      threads !== null &&
+      threads.size >= 2 &&
+      n >= PARALLEL_BUILD_MIN &&
+      !this.disk &&
+      this.slab.capacity <= this.cap &&
+      this.lanes?.sized(threads.size, this.cap) === true &&
+      this.r.locks.bytes >= 4 * this.cap
+    );
+  }
+
+  /**
+   * Links the staged slots of `queue` with threads 0 … size − 2 (lane i each) and this thread (the
+   * header's scratch): as many threads as the database has, the calling one included.
+   */
+  private async linkQueued(queue: Int32Array, threads: SearchThreads): Promise<void> {
+    const lanes = this.lanes!;
+    // Staging may have moved regions (a pool that grew within its reservation): offsets rewritten.
+    if (!lanes.ready(threads.size, this.cap)) lanes.writeBlocks();
+    const hdr = this.sync();
+    const memory = this.slab.wasmMemory;
+    const helpers = Array.from({ length: threads.size - 1 }, (_, t) =>
+      threads.link(t, memory, this.module, { hdr, lane: lanes.offset(t), queue }),
+    );
+    let failure: unknown = null;
+    try {
+      linkClaimed(this.x, { hdr, lane: 0, queue });
+    } catch (e) {
+      failure = e;
+    }
+    // Every helper is awaited before anything fails: none may still be writing the graph after.
+    const settled = await Promise.allSettled(helpers);
+    if (failure) throw failure;
+    for (const s of settled) if (s.status === "rejected") throw s.reason;
+  }
+
+  /**
    * Removes slot from the results at once and repairs its neighbours' lists around it (two-hop
    * re-selection, the module's unlink): a cost of its neighbourhood, not of the graph. It stays a
    * traversable tombstone for the links that remain elsewhere until it is reused or consolidate()
@@ -383,7 +465,9 @@ export class HnswIndex {
    */
   prepareLanes(n: number): void {
     this.settle();
-    this.lanes ??= new SearchLanes(this.slab, this.codeBytes, (cap) => this.lanePairs(cap));
+    this.lanes ??= new SearchLanes(this.slab, this.codeBytes, (cap) => this.lanePairs(cap), this.m0);
+    // The locks first: their region lies before the lanes', which a growth of it moves.
+    if (this.r.locks.bytes < 4 * this.cap) this.slab.resizeRegion(this.r.locks, 4 * this.cap);
     if (!this.lanes.sized(n, this.cap)) this.lanes.resize(n, this.cap);
     else if (!this.lanes.ready(n, this.cap)) this.lanes.writeBlocks();
     this.sync();
@@ -699,7 +783,10 @@ export class HnswIndex {
     this.cap = cap;
     this.header()[H.CAP] = cap;
     // Lanes follow the slots here, on the write path, so that a growth refused fails the write, not a read.
-    if (this.lanes && this.lanes.count > 0) this.lanes.resize(this.lanes.count, cap);
+    if (this.lanes && this.lanes.count > 0) {
+      s.resizeRegion(r.locks, 4 * cap);
+      this.lanes.resize(this.lanes.count, cap);
+    }
   }
 
   /** Room for `blocks` upper-layer link lists: doubling, or exactly `blocks` when doubling is refused. */
@@ -745,6 +832,7 @@ export class HnswIndex {
     h[H.QCODES] = h[H.QUERY] + align16(s.dim * 4);
     h[H.SEL] = h[H.QCODES] + align16(this.codeBytes) + 16;
     h[H.PAD] = h[H.SEL] + align16(4 * (this.m0 + 2));
+    h[H.LOCKS] = r.locks.offset;
     this.seen = s.layoutVersion;
     return r.hdr.offset;
   }

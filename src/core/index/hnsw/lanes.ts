@@ -16,6 +16,7 @@
 //   res, work, cand   (pairs + 1) × 8 each: (f32 score, u32 slot) heaps and the result list
 //   visited           capacity × u8 epochs
 //   bitmap            ⌈capacity / 8⌉ bytes
+//   sel               (m0 + 2) × u32: the neighbour selection of a parallel build's link (see hnsw.ts insertMany)
 
 import { L, LANE_BYTES } from "../../kernels/boundary.generated.js";
 import type { SlabRegion, VectorSlab } from "../../vectors/slab.js";
@@ -30,6 +31,7 @@ interface LaneAreas {
   cand: number;
   visited: number;
   bitmap: number;
+  sel: number;
   end: number;
 }
 
@@ -42,11 +44,13 @@ export class SearchLanes {
   /**
    * @param pairsFor the (score, slot) pairs a search may hold for a capacity: every node, plus the
    * neighbour batch of one expansion (two hops for ACORN), which the index knows.
+   * @param m0 the graph's level-0 links: a parallel build's selection scratch holds that many.
    */
   constructor(
     private readonly slab: VectorSlab,
     private readonly codeBytes: number,
     private readonly pairsFor: (cap: number) => number,
+    private readonly m0: number,
   ) {}
 
   get count(): number {
@@ -104,6 +108,7 @@ export class SearchLanes {
       block[L.QUERY] = a.query;
       block[L.QCODES] = a.qcodes;
       block[L.BITMAP] = a.bitmap;
+      block[L.SEL] = a.sel;
       // A moved region's epochs no longer sit where its block says: start over from a cleared array.
       block[L.EPOCH] = 0;
       new Uint8Array(buf, a.visited, this.cap).fill(0);
@@ -131,6 +136,7 @@ export class SearchLanes {
     const cand = work + pairBytes;
     const visited = cand + pairBytes;
     const bitmap = visited + align16(cap);
-    return { query, qcodes, res, work, cand, visited, bitmap, end: bitmap + align16(Math.ceil(cap / 8)) - base };
+    const sel = bitmap + align16(Math.ceil(cap / 8));
+    return { query, qcodes, res, work, cand, visited, bitmap, sel, end: sel + align16(4 * (this.m0 + 2)) - base };
   }
 }

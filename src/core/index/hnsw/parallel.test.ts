@@ -9,6 +9,7 @@ import { loadKernelFactory } from "../../kernels/load.js";
 import { VectorSlab } from "../../vectors/slab.js";
 import { HnswIndex } from "./hnsw.js";
 import { instantiateHnsw, loadHnswModule } from "./module.js";
+import { linkClaimed } from "./parallel-build.js";
 import { clustered } from "./test-support.js";
 import { annSteps, runHere } from "../../query/plan/vector-plan.js";
 
@@ -73,6 +74,7 @@ function fakeThreads(size: number, module: WebAssembly.Module, delay = 1) {
       if (call.k === 7) throw new QuiverError("INTERNAL", `thread ${thread} failed`);
       return instantiateHnsw(module, memory).searchLane(call.hdr, call.lane, call.k, call.ef, call.filterMode);
     },
+    link: async (_thread, memory, _module, call) => linkClaimed(instantiateHnsw(module, memory), call),
     retain() {},
     async close() {
       seen.closed = true;

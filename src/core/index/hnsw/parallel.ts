@@ -15,6 +15,7 @@
 import { QuiverError } from "../../errors/errors.js";
 import type { GraphCall, PlanSteps } from "../../query/plan/vector-plan.js";
 import type { HnswHits, LaneCall } from "./hnsw.js";
+import type { LinkCall } from "./parallel-build.js";
 
 /** What the core asks of the threads an adapter runs (in Node: worker_threads). */
 export interface SearchThreads {
@@ -25,6 +26,11 @@ export interface SearchThreads {
    * it there on first use), and resolves with its result. Rejects with a QuiverError when the thread fails.
    */
   searchLane(thread: number, memory: WebAssembly.Memory, module: WebAssembly.Module, call: LaneCall): Promise<number>;
+  /**
+   * Runs a parallel build's claim loop (linkClaimed of parallel-build.ts) in thread `thread` over
+   * `memory`, and resolves with the slots it linked. Rejects with a QuiverError when the thread fails.
+   */
+  link(thread: number, memory: WebAssembly.Memory, module: WebAssembly.Module, call: LinkCall): Promise<number>;
   /** Forgets every memory not in `live` (their slabs were disposed). */
   retain(live: Set<WebAssembly.Memory>): void;
   /** Stops the threads. */

@@ -9,7 +9,7 @@ import { dotImpl, l2sqImpl } from "../distance";
 import { heapPush, heapPop, heapReplaceTop, newestFirstAmongTies, sortBestFirst } from "./heap";
 import { dotI8, andCount, encode, encodeNode } from "./quant";
 import {
-  bind, bindWriter, bindLane, unbind, unbindLane, hdrI, setHdrI, linksAt, nodeAt, vecAt, flagOf, levelOf, newEpoch, testAndVisit, bitOf,
+  bind, bindWriter, bindLane, unbind, unbindLane, setLocking, lockNode, unlockNode, lockEntry, unlockEntry, storeCount, hdrI, setHdrI, linksAt, nodeAt, vecAt, flagOf, levelOf, newEpoch, testAndVisit, bitOf,
   gMode, setMode, gMetric, gDim, gM, gM0, gCand, gRes, gWork, gSel, gQuery, gQcodes, gFlags, gLevels, gUpIdx,
   gCodeOff, gCorrOff, gCodeRead, gCodeBytes, gFactor, gDisk, gPad, gVecStride,
   MODE_F32_DOT, MODE_F32_L2, MODE_I8, MODE_BIN,
@@ -209,24 +209,34 @@ function selectHeuristic(list: usize, n: i32, mmax: i32): i32 {
   return m;
 }
 
+/** Writes gSel's m slots as the list at links: the slots first, then the count (see storeCount). */
 function writeSel(links: usize, m: i32): void {
-  store<u32>(links, m);
   memory.copy(links + 4, gSel, <usize>m << 2);
+  storeCount(links, m);
 }
 
-/** Links slot at layer to the heuristic's choice among the n sorted candidates at gWork, both ways. */
+/**
+ * Links slot at layer to the heuristic's choice among the n sorted candidates at gWork, both ways.
+ * Each list is written under its slot's lock (a no-op outside link()); slot's own list is read back
+ * unlocked, since no other thread links to a slot before it is LIVE.
+ */
 function connect(slot: u32, layer: i32, n: i32): void {
   const mmax = layer == 0 ? gM0 : gM;
   const own = linksAt(slot, layer);
-  writeSel(own, selectHeuristic(gWork, n, gM));
+  const chosen = selectHeuristic(gWork, n, gM);
+  lockNode(slot);
+  writeSel(own, chosen);
+  unlockNode(slot);
   const m = load<u32>(own);
   for (let j: u32 = 0; j < m; j++) {
     const e = load<u32>(own + 4 + (<usize>j << 2));
     const le = linksAt(e, layer);
+    lockNode(e);
     const cnt = load<u32>(le);
     if (<i32>cnt < mmax) {
       store<u32>(le + 4 + (<usize>cnt << 2), slot);
-      store<u32>(le, cnt + 1);
+      storeCount(le, cnt + 1);
+      unlockNode(e);
       continue;
     }
     // Full: re-select among the old neighbours plus the new one (gRes is free at this point).
@@ -238,6 +248,7 @@ function connect(slot: u32, layer: i32, n: i32): void {
     sortBestFirst(gRes, k);
     newestFirstAmongTies(gRes, k);
     writeSel(le, selectHeuristic(gRes, k, mmax));
+    unlockNode(e);
   }
 }
 
@@ -253,11 +264,48 @@ function heapPushPlain(base: usize, n: i32, s: f32, v: u32): i32 {
  * Inserts slot (its vector already in the slab) with the given level; upper blocks must fit the pool.
  * With originals on disk the caller copies the slot's f32 row to gQuery first (only its codes are
  * kept), the quantizer must be trained, and the neighbours are found and chosen on codes.
+ * The one-thread form of stage() then link().
  */
 export function insert(hdr: usize, slot: u32, level: i32): void {
   bindWriter(hdr);
-  setMode(f32Mode());
-  visits = 0;
+  setLocking(false);
+  const top = stageBound(slot, level);
+  if (top >= 0) linkBound(slot, top);
+  unbind();
+}
+
+/**
+ * The serial half of an insert, done by the writer for every slot of a parallel build before any is
+ * linked: the slot's level, its pool block, its lists emptied, its codes, counted, flagged ABSENT (not
+ * found as a neighbour until linked). Returns the level to link it at, or -1 when it became the entry
+ * point of an empty graph (nothing to link).
+ */
+export function stage(hdr: usize, slot: u32, level: i32): i32 {
+  bindWriter(hdr);
+  const top = stageBound(slot, level);
+  unbind();
+  return top;
+}
+
+/**
+ * The parallel half: finds slot's neighbours from the entry point and links it both ways, then flags
+ * it LIVE. Several threads link different staged slots of one graph at once, each with its own
+ * scratch (`lane`, or the header's when 0: the writer's thread), every list written under its slot's
+ * lock (H_LOCKS) and the entry point under H_GLOCK, as hnswlib's addPoint does. Lists are read
+ * without locks: a list's slots are written before its count (storeCount), and every slot an
+ * unwritten position may hold is valid (stageBound fills fresh lists with the slot itself), so a
+ * reader sees an old or a new neighbour, never a wild one. Not for originals on disk (PAD is shared).
+ */
+export function link(hdr: usize, lane: usize, slot: u32, level: i32): void {
+  bind(hdr);
+  if (lane != 0) bindLane(lane);
+  setLocking(true);
+  linkBound(slot, level);
+  if (lane != 0) unbindLane(lane);
+  else unbind();
+}
+
+function stageBound(slot: u32, level: i32): i32 {
   const quant = hdrI(H_QUANT);
   const oldLevel = levelOf(slot);
   if (flagOf(slot) == FLAG_TOMB) {
@@ -276,22 +324,42 @@ export function insert(hdr: usize, slot: u32, level: i32): void {
     setHdrI(H_POOLUSED, used + level);
   }
   store<u8>(gLevels + <usize>slot, <u8>level);
-  for (let l = 0; l <= level; l++) store<u32>(linksAt(slot, l), 0);
+  for (let l = 0; l <= level; l++) clearList(linksAt(slot, l), l == 0 ? gM0 : gM, slot);
   if (quant != QUANT_NONE && hdrI(H_QREADY) != 0) encodeNode(quant, nodeAt(slot), gDisk ? gQuery : vecAt(slot));
   setHdrI(H_COUNT, hdrI(H_COUNT) + 1);
-
-  const entry = hdrI(H_ENTRY);
-  if (entry < 0) {
+  if (hdrI(H_ENTRY) < 0) {
     store<u8>(gFlags + <usize>slot, FLAG_LIVE);
     setHdrI(H_ENTRY, <i32>slot);
     setHdrI(H_MAXLEVEL, level);
-    unbind();
-    return;
+    return -1;
   }
   // Not live until linked: a reused slot is still reachable through links left to its tombstone, and
   // its own search must not find it (a self-link that the heuristic would then prune others against).
   store<u8>(gFlags + <usize>slot, FLAG_ABSENT);
+  return level;
+}
+
+/**
+ * An empty list whose unused positions hold the slot itself: a lock-free reader of a list being
+ * written (link) that reads a position past what was written meets the slot it is expanding, which
+ * it has visited, never an arbitrary number (see link).
+ */
+function clearList(list: usize, mmax: i32, slot: u32): void {
+  store<u32>(list, 0);
+  for (let i = 0; i < mmax; i++) store<u32>(list + 4 + (<usize>i << 2), slot);
+}
+
+function linkBound(slot: u32, level: i32): void {
+  setMode(f32Mode());
+  visits = 0;
+  const quant = hdrI(H_QUANT);
+  lockEntry();
+  const entry = hdrI(H_ENTRY);
   const maxL = hdrI(H_MAXLEVEL);
+  // A slot above the top level becomes the entry point: it keeps the lock until it does, so that no
+  // other such slot links below a top that is about to change (hnswlib holds its global lock alike).
+  const above = level > maxL;
+  if (!above) unlockEntry();
   const efc = hdrI(H_EFC);
   let q = vecAt(slot);
   let selfCorr: f32 = 0;
@@ -317,11 +385,11 @@ export function insert(hdr: usize, slot: u32, level: i32): void {
     connect(slot, l, nr);
   }
   store<u8>(gFlags + <usize>slot, FLAG_LIVE);
-  if (level > maxL) {
+  if (above) {
     setHdrI(H_ENTRY, <i32>slot);
     setHdrI(H_MAXLEVEL, level);
+    unlockEntry();
   }
-  unbind();
 }
 
 /**

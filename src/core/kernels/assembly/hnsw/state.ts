@@ -4,8 +4,8 @@
 import {
   H_DIM, H_METRIC, H_M, H_M0, H_CAP, H_VEC, H_NODES, H_STRIDE, H_CODEOFF, H_QUANT, H_CODEBYTES, H_FLAGS,
   H_LEVELS, H_UPIDX, H_POOL, H_UPSTRIDE, H_VISITED, H_EPOCH, H_CAND, H_RES, H_WORK, H_QUERY, H_QCODES, H_BITMAP,
-  H_SEL, H_SCALE, H_OFFSET, H_DISK, H_PAD, H_LINKSOFF, H_CORROFF, METRIC_L2, QUANT_BINARY,
-  L_VISITED, L_EPOCH, L_CAND, L_RES, L_WORK, L_QUERY, L_QCODES, L_BITMAP,
+  H_SEL, H_SCALE, H_OFFSET, H_DISK, H_PAD, H_LINKSOFF, H_CORROFF, H_LOCKS, H_GLOCK, METRIC_L2, QUANT_BINARY,
+  L_VISITED, L_EPOCH, L_CAND, L_RES, L_WORK, L_QUERY, L_QCODES, L_BITMAP, L_SEL,
 } from "../boundary.generated";
 
 /** Distance modes: f32 on the slab's vectors, or one of the quantized codes stored in the node records. */
@@ -133,11 +133,85 @@ export function bindLane(lane: usize): void {
   gQuery = <usize>laneI(lane, L_QUERY);
   gQcodes = <usize>laneI(lane, L_QCODES);
   gBitmap = <usize>laneI(lane, L_BITMAP);
+  gSel = <usize>laneI(lane, L_SEL);
 }
 
 /** The lane's unbind(): its epoch, written back to the lane. */
 export function unbindLane(lane: usize): void {
   store<i32>(lane + (<usize>L_EPOCH << 2), <i32>gEpoch);
+}
+
+// ---- locks of a parallel build (link() from several threads; only the threads build has atomics) ----
+
+/** Set by link() for its call: lists are then written under their slot's lock. */
+export let gLocking: bool = false;
+/** Offset of the per-slot locks (i32 each, H_LOCKS), read by link(). */
+export let gLocks: usize = 0;
+
+export function setLocking(on: bool): void {
+  gLocking = on;
+  gLocks = <usize>hdrI(H_LOCKS);
+}
+
+/**
+ * Futex-style locks (Drepper's "Futexes are tricky", mutex 2): 0 free, 1 held, 2 held with waiters. A
+ * short spin first, since a list is held for one re-selection (tens of distances); then the thread
+ * sleeps in atomic.wait, so that a holder the OS preempted (more threads than cores, a loaded machine)
+ * is not spun against for a whole time slice. Blocking is allowed where link() runs: worker threads
+ * and Node's main thread. Without the threads feature (the module over an ordinary memory, which no
+ * other thread can share) they compile to nothing.
+ */
+@inline
+function acquire(p: usize): void {
+  if (ASC_FEATURE_THREADS) {
+    let c = atomic.cmpxchg<i32>(p, 0, 1);
+    for (let i = 0; c != 0 && i < 100; i++) c = atomic.cmpxchg<i32>(p, 0, 1);
+    if (c == 0) return;
+    if (c != 2) c = atomic.xchg<i32>(p, 2);
+    while (c != 0) {
+      atomic.wait<i32>(p, 2, -1);
+      c = atomic.xchg<i32>(p, 2);
+    }
+  }
+}
+
+@inline
+function release(p: usize): void {
+  if (ASC_FEATURE_THREADS) {
+    if (atomic.xchg<i32>(p, 0) == 2) atomic.notify(p, 1);
+  }
+}
+
+/** Takes slot's link-list lock (an i32 of the H_LOCKS region) when building in parallel. */
+@inline
+export function lockNode(slot: u32): void {
+  if (gLocking) acquire(gLocks + (<usize>slot << 2));
+}
+
+@inline
+export function unlockNode(slot: u32): void {
+  if (gLocking) release(gLocks + (<usize>slot << 2));
+}
+
+/** Takes the lock of the entry point and top level (the header's GLOCK word). */
+@inline
+export function lockEntry(): void {
+  if (gLocking) acquire(gHdr + (<usize>H_GLOCK << 2));
+}
+
+@inline
+export function unlockEntry(): void {
+  if (gLocking) release(gHdr + (<usize>H_GLOCK << 2));
+}
+
+/**
+ * Publishes a list's count after its slots were written: readers in other threads follow links
+ * without locks, so they must never see a count whose slots are not there yet.
+ */
+@inline
+export function storeCount(list: usize, n: u32): void {
+  if (ASC_FEATURE_THREADS) atomic.store<u32>(list, n);
+  else store<u32>(list, n);
 }
 
 export function setMode(mode: i32): void {
