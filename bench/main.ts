@@ -6,6 +6,7 @@
 // The comparisons tune every engine on one part of the queries and score it on the rest (split.ts).
 // `scale` takes --n, --dim, --queries and --engines (see scale.ts); `scale --part checkpoint` measures
 // write latency during checkpoints alone, with --repeats and --baseline DIR (see scale-checkpoint.ts);
+// `scale --part build` the graph build with one thread and with every core, with --repeats (scale-build.ts);
 // `cluster-storage` takes --n, --dim, --repeats.
 
 import { runKernelBench } from "./kernels.js";
@@ -23,6 +24,7 @@ import { runSparseBench } from "./sparse.js";
 import { runBrowserBench } from "./browser.js";
 import { runScaleBench } from "./scale.js";
 import { runCheckpointBench } from "./scale-checkpoint.js";
+import { runBuildBench } from "./scale-build.js";
 import { runClusterBench } from "./cluster.js";
 import { runClusterStorageBench } from "./cluster-storage.js";
 
@@ -117,17 +119,26 @@ const BENCHES: Record<string, (args: BenchArgs) => Promise<void>> = {
     runImageBench({ perClass: a.perClass, ingest: a.ingest, json: a.json, ingestOnly: a.parts?.includes("ingest") }),
   cluster: (a) => runClusterBench({ repeats: a.repeats, json: a.json }),
   scale: (a) =>
-    a.parts?.includes("checkpoint")
-      ? runCheckpointBench({
-          n: a.n ?? 200_000,
+    a.parts?.includes("build")
+      ? runBuildBench({
+          n: a.n ?? 100_000,
           dim: a.dim ?? 128,
-          queries: 1,
+          queries: a.queries ?? 1000,
           repeats: a.repeats,
-          baseline: a.baseline,
           json: a.json,
           child: a.child ? JSON.parse(a.child) : undefined,
         })
-      : runScaleBench({ n: a.n, dim: a.dim, queries: a.queries, engines: a.engines, child: a.child, json: a.json }),
+      : a.parts?.includes("checkpoint")
+        ? runCheckpointBench({
+            n: a.n ?? 200_000,
+            dim: a.dim ?? 128,
+            queries: 1,
+            repeats: a.repeats,
+            baseline: a.baseline,
+            json: a.json,
+            child: a.child ? JSON.parse(a.child) : undefined,
+          })
+        : runScaleBench({ n: a.n, dim: a.dim, queries: a.queries, engines: a.engines, child: a.child, json: a.json }),
   "cluster-storage": (a) => runClusterStorageBench({ n: a.n, dim: a.dim, repeats: a.repeats, json: a.json }),
 };
 
