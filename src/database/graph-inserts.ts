@@ -5,13 +5,20 @@
 
 import type { HnswIndex } from "../core/index/hnsw/hnsw.js";
 import type { SearchThreads } from "../core/index/hnsw/parallel.js";
-import type { NamedVectorState } from "./collection-state.js";
+
+/** What a deferred insert needs of a named vector (collection-state.ts's NamedVectorState has it). */
+interface GraphOwner {
+  /** The vector's graph now: an insert deferred into a graph since replaced is dropped. */
+  index: HnswIndex | null;
+  /** live[slot] = 1 when the slot holds a live vector. */
+  live: Uint8Array;
+}
 
 export class DeferredInserts {
-  private readonly byIndex = new Map<HnswIndex, { v: NamedVectorState; slots: number[] }>();
+  private readonly byIndex = new Map<HnswIndex, { v: GraphOwner; slots: number[] }>();
 
   /** Slot of `v` (its vector stored, live) to insert into v's graph at flush(). */
-  add(v: NamedVectorState, index: HnswIndex, slot: number): void {
+  add(v: GraphOwner, index: HnswIndex, slot: number): void {
     const entry = this.byIndex.get(index);
     if (entry) entry.slots.push(slot);
     else this.byIndex.set(index, { v, slots: [slot] });
