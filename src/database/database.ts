@@ -30,6 +30,7 @@ import { GroupReservation } from "./reserve.js";
 import type { GrowHook } from "../core/vectors/slab.js";
 import type { ParallelSearch, SearchThreads } from "../core/index/hnsw/parallel.js";
 import { DeferredInserts } from "./graph-inserts.js";
+import { PARALLEL_BUILD_MIN } from "../core/index/hnsw/parallel-build.js";
 
 export interface DatabaseOptions {
   /** Checkpoint once the WAL grows past this many bytes (default 64 MiB). */
@@ -368,13 +369,17 @@ export class Database implements DatabaseApi {
 
   /**
    * Applies logged operations to memory (the same code replay uses). With two or more search threads,
-   * graph inserts wait for the end of the group, to be built by every thread (buildDeferred).
+   * the graph inserts of an upsert of PARALLEL_BUILD_MIN records or more, and of the rest of its group,
+   * wait for the end of the group, to be built by every thread (buildDeferred); groups of smaller
+   * writes insert as they apply, as without threads.
    */
   #applyLogged(ops: Op[]): number {
     const threads = this.options.searchThreads;
-    if (this.parallel && threads && threads.size >= 2) this.deferred ??= new DeferredInserts();
+    const bulk = ops.some((op) => op.type === "upsert" && op.records.length >= PARALLEL_BUILD_MIN);
+    if (bulk && this.parallel && threads && threads.size >= 2) this.deferred ??= new DeferredInserts();
+    const deferred = this.deferred ?? undefined;
     let n = 0;
-    for (const op of ops) n += Math.max(0, applyOp(op, this.collections, this.env, true, this.deferred ?? undefined));
+    for (const op of ops) n += Math.max(0, applyOp(op, this.collections, this.env, true, deferred));
     return n;
   }
 
