@@ -86,6 +86,30 @@ test("import --jsonl then query: the record equal to the query is the top hit wi
   assert.match(t.stdout, /filter: scan on an estimate of 30 \(30-30, from count\)/);
 });
 
+test("import --threads 2: the batches past the graph's threshold are built by both threads, and answer exactly", () => {
+  const db = tempDir("db");
+  const data = tempDir("data");
+  const dim = 8;
+  // 12,000 rows in batches of 2,000: the graph appears at 10,000 (ANN_MIN_RECORDS), the last batch is
+  // a bulk write linked in parallel (test/database/parallel-build.test.ts checks that such a write is).
+  const base = vectors(12_000, dim, 21);
+  const queries = vectors(5, dim, 22);
+  writeFileSync(join(data, "meta.json"), JSON.stringify({ dim, nBase: 12_000, nQuery: 5, metric: "euclidean", k: 1 }));
+  writeFileSync(join(data, "base.f32"), Buffer.from(Float32Array.from(base.flat()).buffer));
+  writeFileSync(join(data, "query.f32"), Buffer.from(Float32Array.from(queries.flat()).buffer));
+  assert.match(
+    ok(quiver(db, "import", "v", "--data", data, "--batch", "2000", "--threads", "2")).stdout,
+    /imported 12,?000 records/,
+  );
+  const stats = JSON.parse(ok(quiver(db, "stats", "--json")).stdout);
+  assert.equal(stats.collections[0].vectors[0].index, "hnsw");
+  for (let row = 0; row < 5; row++) {
+    const nearest = base.map((v, i) => ({ i, d: l2(v, queries[row]) })).sort((a, b) => a.d - b.d)[0];
+    const q = JSON.parse(ok(quiver(db, "query", "v", "--data", data, "--row", String(row), "--json")).stdout);
+    assert.equal(q.hits[0].id, String(nearest.i), `query row ${row}`);
+  }
+});
+
 test("import --data of a dataset folder, stats, query --data --row, and a schema mismatch", () => {
   const db = tempDir("db");
   const data = tempDir("data");
