@@ -16,7 +16,7 @@ export { NodeDirectory } from "./node/fs-directory.js";
 export { NodeSearchThreads, defaultThreadCount } from "./node/search-threads.js";
 // The local model loads lazily, and only here: it reads its weights from node_modules.
 export { localEmbedder, localModelAvailable, LOCAL_MODEL_ID } from "./embed/node/local-use.js";
-// Images (docs/images.md): the codecs and the offline model load on first use.
+// Images (docs/images.md): the model loads on first use, libwebp on the first WebP; `quiverdb/images` is the entry for other runtimes.
 export { offlineImageEmbedder, OFFLINE_IMAGE_MODEL_ID } from "./embed/node/image-mobilenet.js";
 export {
   transformersImageEmbedder,

@@ -12,7 +12,7 @@ import type { CollectionApi } from "../../api/types.js";
 import { QuiverError } from "../../core/errors/errors.js";
 import type { CollectionSchema } from "../../core/schema/schema.js";
 import { contentHash } from "../cache.js";
-import { imageEmbeddingFailed, type ImageEmbedder } from "../image.js";
+import { imageEmbeddingFailed, type ImageEmbedder, type RgbaImage } from "../image.js";
 import { listFiles, type ScanOptions, type SkippedFile } from "./files.js";
 import { decodeImage, thumbnailDataUrl } from "./image-codec.js";
 
@@ -115,7 +115,7 @@ export async function ingestImages(
     opts.signal?.throwIfAborted();
     const batch = files.slice(at, at + size);
     const known = new Map((await coll.get(batch.map((f) => f.id))).map((r) => [r.id, r.payload?.imageHash]));
-    const fresh: { id: string; payload: Omit<ImagePayload, "embedder">; pixels: ReturnType<typeof decodeImage> }[] = [];
+    const fresh: { id: string; payload: Omit<ImagePayload, "embedder">; pixels: RgbaImage }[] = [];
     for (const f of batch) {
       const bytes = new Uint8Array(await readFile(f.file));
       const imageHash = await contentHash(bytes);
@@ -123,9 +123,9 @@ export async function ingestImages(
         report.unchanged++;
         continue;
       }
-      let pixels: ReturnType<typeof decodeImage>;
+      let pixels: RgbaImage;
       try {
-        pixels = decodeImage(bytes, f.file);
+        pixels = await decodeImage(bytes, f.file);
       } catch (e) {
         report.unreadable.push({ path: f.file, reason: e instanceof QuiverError ? e.problems[0]?.message : String(e) });
         continue;
