@@ -8,6 +8,7 @@ import type { TextPlugins } from "./core/analysis/analyzer.js";
 import { Database, type DatabaseOptions } from "./database/database.js";
 import { EmbedderRegistry } from "./embed/bind.js";
 import type { Embedder } from "./embed/embedder.js";
+import type { ImageEmbedder } from "./embed/image.js";
 import type { Directory } from "./storage/directory.js";
 
 export interface OpenOptions extends DatabaseOptions {
@@ -16,6 +17,12 @@ export interface OpenOptions extends DatabaseOptions {
    * upsert and query accept text. Only these are ever used: a schema or request names one, never loads one.
    */
   embedders?: Record<string, Embedder>;
+  /**
+   * Image embedders (docs/images.md): a query of an image collection by words (`vector: { image: "..." }`,
+   * CLIP-style models) or by a picture (`vector: { image: { base64 } }`) is embedded by the one whose id
+   * the collection's records carry.
+   */
+  imageEmbedders?: Record<string, ImageEmbedder>;
 }
 
 /** A database opened by `open()`: with the embedders its schemas can bind to. */
@@ -31,7 +38,7 @@ export async function openOn(dir: Directory, options: OpenOptions, defaults: Tex
     stopWords: { ...defaults.stopWords, ...options.text?.stopWords },
   };
   // The AI layer is built on the database, not inside it: its registry is the database's input hook.
-  const embedders = new EmbedderRegistry(options.embedders);
+  const embedders = new EmbedderRegistry(options.embedders, {}, options.imageEmbedders);
   const db = await Database.openDirectory(dir, { ...options, text, inputHook: embedders });
   return Object.assign(db, { embedders });
 }

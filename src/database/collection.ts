@@ -26,8 +26,12 @@ import { applyQueryMode } from "./query-mode.js";
 export interface InputHook {
   /** The upsert batch rewritten, or null when it needs nothing (the common case stays synchronous). */
   prepareRecords(records: unknown, schema: CollectionSchema): Promise<unknown> | null;
-  /** The query rewritten, or null when it needs nothing. */
-  prepareQuery<T extends { vector?: unknown }>(req: T, schema: CollectionSchema): Promise<T> | null;
+  /** The query rewritten, or null when it needs nothing; `coll` is the collection it runs on (read only). */
+  prepareQuery<T extends { vector?: unknown }>(
+    req: T,
+    schema: CollectionSchema,
+    coll: CollectionApi,
+  ): Promise<T> | null;
   /** Whether text can be embedded with the embedder of this name (a query's text then runs hybrid). */
   canEmbed(embedder: string): boolean;
 }
@@ -187,7 +191,7 @@ export class Collection implements CollectionApi {
     checkQueryTextLength(req, this.#host.limits);
     const input = this.#host.input;
     req = applyQueryMode(req, this.#state().schema, (name) => input?.canEmbed(name) ?? false);
-    const rewritten = input?.prepareQuery(req, this.#state().schema);
+    const rewritten = input?.prepareQuery(req, this.#state().schema, this);
     if (rewritten) req = await rewritten;
     const parallel = this.#host.parallel();
     if (!parallel) return this.#answer(req, call, (steps) => runHere(steps));

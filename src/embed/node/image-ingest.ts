@@ -13,6 +13,9 @@ import { QuiverError } from "../../core/errors/errors.js";
 import type { CollectionSchema } from "../../core/schema/schema.js";
 import { contentHash } from "../cache.js";
 import { imageEmbeddingFailed, type ImageEmbedder, type RgbaImage } from "../image.js";
+import { isImageCollection, storedImageEmbedder } from "../image-query.js";
+
+export { isImageCollection, storedImageEmbedder } from "../image-query.js";
 import { listFiles, type ScanOptions, type SkippedFile } from "./files.js";
 import { decodeImage, thumbnailDataUrl } from "./image-codec.js";
 
@@ -47,11 +50,6 @@ export function imageSchema(dim: number): CollectionSchema {
   };
 }
 
-/** Whether a collection was made by imageSchema. */
-export function isImageCollection(schema: CollectionSchema): boolean {
-  return schema.indexes?.imageHash !== undefined && schema.vectors.image !== undefined;
-}
-
 export interface ImageIngestOptions extends Pick<ScanOptions, "include" | "exclude"> {
   embedder: ImageEmbedder;
   /** Images per embedding call and upsert (default: the embedder's maxBatch, else 16). */
@@ -69,13 +67,6 @@ export interface ImageIngestReport {
   unreadable: SkippedFile[];
   /** Entries the folder walk left out, with the reason. */
   skipped: SkippedFile[];
-}
-
-/** The embedder id an image collection's records were made with, or null when it is empty. */
-export async function storedImageEmbedder(coll: CollectionApi): Promise<string | null> {
-  const page = await coll.scroll({ limit: 1, withPayload: true });
-  const id = page.records[0]?.payload?.embedder;
-  return typeof id === "string" ? id : null;
 }
 
 /**
