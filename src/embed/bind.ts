@@ -11,10 +11,7 @@ import { QuiverError, type Problem } from "../core/errors/errors.js";
 import { valuesAt } from "../core/payload/path.js";
 import type { CollectionSchema } from "../core/schema/schema.js";
 import type { InputHook } from "../database/collection.js";
-import type { CollectionApi } from "../api/types.js";
 import type { Embedder } from "./embedder.js";
-import type { ImageEmbedder } from "./image.js";
-import { ImageQueries } from "./image-query.js";
 import { managedEmbedder, type ManagedOptions } from "./managed.js";
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -34,16 +31,12 @@ interface Job {
 /** The embedders a database was opened with, by name, each wrapped with batching, retries and a cache. */
 export class EmbedderRegistry implements InputHook {
   private readonly map = new Map<string, Embedder>();
-  /** The image embedders, for queries of image collections by words or by a picture (image-query.ts). */
-  readonly images: ImageQueries;
 
   constructor(
     embedders: Record<string, Embedder> = {},
     private readonly options: ManagedOptions = {},
-    imageEmbedders: Record<string, ImageEmbedder> = {},
   ) {
     for (const [name, e] of Object.entries(embedders)) this.set(name, e);
-    this.images = new ImageQueries(imageEmbedders);
   }
 
   /** Registers (or replaces) an embedder under a name that schemas can bind to. */
@@ -94,16 +87,9 @@ export class EmbedderRegistry implements InputHook {
     return this.needed(records, schema) ? this.records(records, schema) : null;
   }
 
-  /**
-   * The database's input hook: the query with its text (or, on an image collection, its words or
-   * picture) embedded, or null when its vector is neither.
-   */
-  prepareQuery<T extends { vector?: unknown }>(
-    req: T,
-    schema: CollectionSchema,
-    coll: CollectionApi,
-  ): Promise<T> | null {
-    return this.images.prepare(req, schema, coll) ?? (this.queryNeeded(req) ? this.query(req, schema) : null);
+  /** The database's input hook: the query with its text embedded, or null when its vector is not text. */
+  prepareQuery<T extends { vector?: unknown }>(req: T, schema: CollectionSchema): Promise<T> | null {
+    return this.queryNeeded(req) ? this.query(req, schema) : null;
   }
 
   /** Whether an upsert batch needs embedding: some bound vector, or some text in place of a vector. */

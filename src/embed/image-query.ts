@@ -4,37 +4,22 @@
  * embedded by the text side of the model that made the collection's vectors (text-to-image, CLIP-style
  * models only), and `vector: { image: { base64 } }` by its image side (image-to-image). The model is
  * found by the id the collection's records carry (`payload.embedder`), among the image embedders the
- * database was opened with: a request never chooses or loads one. Part of open()'s input hook (bind.ts).
+ * database was opened with: a request never chooses or loads one. open() loads this module only for a
+ * database opened with image embedders, and puts `withImageQueries` in front of its embedder registry.
  */
 import type { ImageQueryInput } from "../api/query.js";
 import type { CollectionApi } from "../api/types.js";
 import { QuiverError } from "../core/errors/errors.js";
 import type { CollectionSchema } from "../core/schema/schema.js";
 import { imageEmbeddingFailed, type ImageEmbedder } from "./image.js";
-
-export type { ImageQueryInput };
-
-/** Whether a collection was made by imageSchema (an `image` vector, images indexed by their hash). */
-export function isImageCollection(schema: CollectionSchema): boolean {
-  return schema.indexes?.imageHash !== undefined && schema.vectors.image !== undefined;
-}
+import type { InputHook } from "../database/collection.js";
+import { isImageCollection, isImageQueryInput } from "./image-collection.js";
 
 /** The embedder id an image collection's records were made with, or null when it is empty. */
 export async function storedImageEmbedder(coll: Pick<CollectionApi, "scroll">): Promise<string | null> {
   const page = await coll.scroll({ limit: 1, withPayload: true });
   const id = page.records[0]?.payload?.embedder;
   return typeof id === "string" ? id : null;
-}
-
-/** `{ base64: string }` and nothing else (anything more is left for validation to report). */
-export function isImageQueryInput(v: unknown): v is ImageQueryInput {
-  return (
-    typeof v === "object" &&
-    v !== null &&
-    !Array.isArray(v) &&
-    typeof (v as ImageQueryInput).base64 === "string" &&
-    Object.keys(v).length === 1
-  );
 }
 
 function bytesOf(input: ImageQueryInput, path: string): Uint8Array {
@@ -59,83 +44,90 @@ function imagePart(vector: unknown): { value: string | ImageQueryInput; path: st
   return null;
 }
 
-/** The image embedders a database was opened with, by name, and the queries they answer. */
-export class ImageQueries {
-  private readonly map = new Map<string, ImageEmbedder>();
-
-  constructor(embedders: Record<string, ImageEmbedder> = {}) {
-    for (const [name, e] of Object.entries(embedders)) this.map.set(name, e);
+/**
+ * Whether a query's vector is for the image embedders: words or a picture for an image collection's
+ * `image` vector, or a picture anywhere (refused there). Numbers go the usual way.
+ */
+function imageQueryNeeded(vector: unknown, schema: CollectionSchema): boolean {
+  if (typeof vector !== "string" && (typeof vector !== "object" || vector === null || Array.isArray(vector)))
+    return false;
+  if (ArrayBuffer.isView(vector)) return false;
+  if (isImageCollection(schema)) {
+    if (typeof vector === "string") return true;
+    const image = (vector as Record<string, unknown>).image;
+    return typeof image === "string" || isImageQueryInput(image);
   }
+  return typeof vector === "object" && Object.values(vector as Record<string, unknown>).some(isImageQueryInput);
+}
 
-  set(name: string, embedder: ImageEmbedder): this {
-    this.map.set(name, embedder);
-    return this;
-  }
+/** The input hook `registry` with queries of image collections answered by `embedders` first. */
+export function withImageQueries(registry: InputHook, embedders: Record<string, ImageEmbedder>): InputHook {
+  const list = Object.values(embedders);
+  return {
+    prepareRecords: (records, schema) => registry.prepareRecords(records, schema),
+    canEmbed: (name) => registry.canEmbed(name),
+    prepareQuery: (req, schema, coll) =>
+      imageQueryNeeded(req.vector, schema)
+        ? embedImageQuery(req, schema, coll, list)
+        : registry.prepareQuery(req, schema, coll),
+  };
+}
 
-  /** Whether the query carries an image to embed (`{ base64 }`), which only an image collection takes. */
-  private static carriesImage(vector: unknown): boolean {
-    return (
-      typeof vector === "object" &&
-      vector !== null &&
-      !Array.isArray(vector) &&
-      Object.values(vector as Record<string, unknown>).some(isImageQueryInput)
+/** The query with its words or picture embedded by the collection's model among `embedders`, or refused. */
+async function embedImageQuery<T extends { vector?: unknown }>(
+  req: T,
+  schema: CollectionSchema,
+  coll: CollectionApi,
+  embedders: ImageEmbedder[],
+): Promise<T> {
+  if (!isImageCollection(schema))
+    throw QuiverError.fromProblems("INVALID_ARGUMENT", [
+      {
+        path: "vector",
+        message: `{ base64 } is a picture, which only an image collection searches ("${coll.name}" is not one: quiver ingest makes them)`,
+      },
+    ]);
+  const part = imagePart(req.vector);
+  return part ? embedPart(req, part, coll, embedders) : req;
+}
+
+async function embedPart<T extends { vector?: unknown }>(
+  req: T,
+  { value, path }: { value: string | ImageQueryInput; path: string },
+  coll: CollectionApi,
+  embedders: ImageEmbedder[],
+): Promise<T> {
+  const refuse = (message: string) => QuiverError.fromProblems("INVALID_ARGUMENT", [{ path, message }]);
+  const id = await storedImageEmbedder(coll);
+  if (id === null) throw new QuiverError("NOT_FOUND", `image collection "${coll.name}" holds no images yet`);
+  const embedder = embedders.find((e) => e.id === id);
+  if (!embedder)
+    throw refuse(
+      `"${coll.name}" holds vectors of ${id}, an image embedder this database was not opened with ` +
+        `(it has ${embedders.map((e) => e.id).join(", ") || "none"}); ` +
+        "quiver serve binds the configured ones (QUIVER_CLIP_MODEL for CLIP/SigLIP, docs/images.md)",
     );
-  }
-
-  /** The query with its words or picture embedded, or null when it is not an image query. */
-  prepare<T extends { vector?: unknown }>(req: T, schema: CollectionSchema, coll: CollectionApi): Promise<T> | null {
-    if (!isImageCollection(schema)) {
-      if (!ImageQueries.carriesImage(req.vector)) return null;
-      return Promise.reject(
-        QuiverError.fromProblems("INVALID_ARGUMENT", [
-          {
-            path: "vector",
-            message: `{ base64 } is a picture, which only an image collection searches ("${coll.name}" is not one: quiver ingest makes them)`,
-          },
-        ]),
-      );
-    }
-    const part = imagePart(req.vector);
-    return part && this.embed(req, part, coll);
-  }
-
-  private async embed<T extends { vector?: unknown }>(
-    req: T,
-    { value, path }: { value: string | ImageQueryInput; path: string },
-    coll: CollectionApi,
-  ): Promise<T> {
-    const refuse = (message: string) => QuiverError.fromProblems("INVALID_ARGUMENT", [{ path, message }]);
-    const id = await storedImageEmbedder(coll);
-    if (id === null) throw new QuiverError("NOT_FOUND", `image collection "${coll.name}" holds no images yet`);
-    const embedder = [...this.map.values()].find((e) => e.id === id);
-    if (!embedder)
+  let vector: Float32Array;
+  if (typeof value === "string") {
+    if (!embedder.embedTexts)
       throw refuse(
-        `"${coll.name}" holds vectors of ${id}, an image embedder this database was not opened with ` +
-          `(it has ${[...this.map.values()].map((e) => e.id).join(", ") || "none"}); ` +
-          "quiver serve binds the configured ones (QUIVER_CLIP_MODEL for CLIP/SigLIP, docs/images.md)",
+        `${id} embeds images only (image-to-image): query with a picture ({ base64 }), or ingest with a text-image embedder such as CLIP (docs/images.md)`,
       );
-    let vector: Float32Array;
-    if (typeof value === "string") {
-      if (!embedder.embedTexts)
-        throw refuse(
-          `${id} embeds images only (image-to-image): query with a picture ({ base64 }), or ingest with a text-image embedder such as CLIP (docs/images.md)`,
+    if (value.trim() === "") throw refuse("is empty text; there is nothing to embed");
+    [vector] = await embedder.embedTexts([value]).catch((e: unknown) => {
+      throw imageEmbeddingFailed(e, id);
+    });
+  } else {
+    // A file the codecs refuse is reported at the request's path, not the embedder's batch position.
+    const at = `${path}.base64`;
+    [vector] = await embedder.embedImages([bytesOf(value, at)]).catch((e: unknown) => {
+      if (e instanceof QuiverError && e.code === "INVALID_ARGUMENT")
+        throw QuiverError.fromProblems(
+          "INVALID_ARGUMENT",
+          e.problems.map((p) => ({ ...p, path: p.path.replace(/^images\[0\]/, at) })),
         );
-      if (value.trim() === "") throw refuse("is empty text; there is nothing to embed");
-      [vector] = await embedder.embedTexts([value]).catch((e: unknown) => {
-        throw imageEmbeddingFailed(e, id);
-      });
-    } else {
-      // A file the codecs refuse is reported at the request's path, not the embedder's batch position.
-      const at = `${path}.base64`;
-      [vector] = await embedder.embedImages([bytesOf(value, at)]).catch((e: unknown) => {
-        if (e instanceof QuiverError && e.code === "INVALID_ARGUMENT")
-          throw QuiverError.fromProblems(
-            "INVALID_ARGUMENT",
-            e.problems.map((p) => ({ ...p, path: p.path.replace(/^images\[0\]/, at) })),
-          );
-        throw imageEmbeddingFailed(e, id);
-      });
-    }
-    return { ...req, vector: { image: vector } };
+      throw imageEmbeddingFailed(e, id);
+    });
   }
+  return { ...req, vector: { image: vector } };
 }

@@ -13,7 +13,7 @@ import { QuiverError, isQuiverError } from "../core/errors/errors.js";
 import type { Filter, QueryRequest } from "../api/query.js";
 import type { CollectionSchema } from "../core/schema/schema.js";
 import { documentSchema, findDocuments, ingestDocuments, type DocumentInput } from "../embed/documents.js";
-import { isImageCollection } from "../embed/image-query.js";
+import { isImageCollection } from "../embed/image-collection.js";
 import { modeOfPlan, textQuery, type SearchMode } from "../embed/text-query.js";
 import { MemoryStore } from "../memory/memory.js";
 

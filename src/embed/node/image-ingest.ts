@@ -13,9 +13,11 @@ import { QuiverError } from "../../core/errors/errors.js";
 import type { CollectionSchema } from "../../core/schema/schema.js";
 import { contentHash } from "../cache.js";
 import { imageEmbeddingFailed, type ImageEmbedder, type RgbaImage } from "../image.js";
-import { isImageCollection, storedImageEmbedder } from "../image-query.js";
+import { isImageCollection } from "../image-collection.js";
+import { storedImageEmbedder } from "../image-query.js";
 
-export { isImageCollection, storedImageEmbedder } from "../image-query.js";
+export { isImageCollection } from "../image-collection.js";
+export { storedImageEmbedder } from "../image-query.js";
 import { listFiles, type ScanOptions, type SkippedFile } from "./files.js";
 import { decodeImage, thumbnailDataUrl } from "./image-codec.js";
 
