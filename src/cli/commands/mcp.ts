@@ -27,7 +27,8 @@ export function mcpCommand(): Command {
       const embedders = embeddersFromEnv();
       const db = await open(dir, {
         embedders,
-        imageEmbedders: imageEmbeddersFromEnv(),
+        // One query's picture at a time: one worker thread (one copy of the offline network, about 250 MB).
+        imageEmbedders: imageEmbeddersFromEnv(process.env, 1),
         onWarning: (w) => process.stderr.write(`warning: ${w}\n`),
       });
       const dim = opts.dim ?? embedders[opts.embedder]?.dim ?? 512;

@@ -162,7 +162,8 @@ export function serveCommand(): Command {
         limits,
         onWarning: warn,
         embedders: embeddersFromEnv(),
-        imageEmbedders: imageEmbeddersFromEnv(),
+        // One query's picture at a time: one worker thread (one copy of the offline network, about 250 MB).
+        imageEmbedders: imageEmbeddersFromEnv(process.env, 1),
         threads: opts.threads,
       });
       const consoleAssets = loadConsoleAssets();
