@@ -4,8 +4,9 @@
  * embedded by the text side of the model that made the collection's vectors (text-to-image, CLIP-style
  * models only), and `vector: { image: { base64 } }` by its image side (image-to-image). The model is
  * found by the id the collection's records carry (`payload.embedder`), among the image embedders the
- * database was opened with: a request never chooses or loads one. open() loads this module only for a
- * database opened with image embedders, and puts `withImageQueries` in front of its embedder registry.
+ * database was opened with: a request never chooses or loads one. Node's open() (src/index.ts) puts
+ * `withImageQueries` in front of its embedder registry when given image embedders; the browser and
+ * worker entries never load this module (the core bundle's budget).
  */
 import type { ImageQueryInput } from "../api/query.js";
 import type { CollectionApi } from "../api/types.js";
@@ -46,18 +47,16 @@ function imagePart(vector: unknown): { value: string | ImageQueryInput; path: st
 
 /**
  * Whether a query's vector is for the image embedders: words or a picture for an image collection's
- * `image` vector, or a picture anywhere (refused there). Numbers go the usual way.
+ * `image` vector, or a picture anywhere else (refused there). Numbers go the usual way.
  */
 function imageQueryNeeded(vector: unknown, schema: CollectionSchema): boolean {
-  if (typeof vector !== "string" && (typeof vector !== "object" || vector === null || Array.isArray(vector)))
-    return false;
-  if (ArrayBuffer.isView(vector)) return false;
-  if (isImageCollection(schema)) {
-    if (typeof vector === "string") return true;
-    const image = (vector as Record<string, unknown>).image;
-    return typeof image === "string" || isImageQueryInput(image);
-  }
-  return typeof vector === "object" && Object.values(vector as Record<string, unknown>).some(isImageQueryInput);
+  if (isImageCollection(schema)) return imagePart(vector) !== null;
+  return (
+    typeof vector === "object" &&
+    vector !== null &&
+    !ArrayBuffer.isView(vector) &&
+    Object.values(vector as Record<string, unknown>).some(isImageQueryInput)
+  );
 }
 
 /** The input hook `registry` with queries of image collections answered by `embedders` first. */
