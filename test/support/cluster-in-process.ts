@@ -47,6 +47,7 @@ export class InProcessCluster {
       leaseTtlMs: this.options.leaseTtlMs,
       replicas: this.options.replicas,
       minSeqWaitMs: 2000,
+      databaseOptions: { text: defaultTextPlugins },
     });
     this.nodes.set(id, node);
     await node.start();
