@@ -10,7 +10,8 @@
 //   hop to the other node) against the single-node server;
 // - failover: the writer of shard 0 killed with SIGKILL, then the time until a write to shard 0
 //   through another node is acknowledged (lease period 2 s).
-// `npm run bench -- cluster [--repeats N] [--json]`.
+// `npm run bench -- cluster [--repeats N] [--json] [--part writes]` (`--part writes`: only the writes
+// of the single node and the 2-shard cluster, on an empty collection).
 
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -26,6 +27,8 @@ import { median } from "./median.js";
 export interface ClusterBenchOptions {
   repeats?: number;
   json?: boolean;
+  /** ["writes"]: only the write measurement (single node and 2 shards); default: everything. */
+  parts?: string[];
 }
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -73,14 +76,14 @@ const pct = (xs: number[], p: number): number => {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
 };
 
-async function createAndLoad(t: Target): Promise<void> {
+async function createAndLoad(t: Target, load: boolean): Promise<void> {
   const put = await fetch(`${t.urls[0]}/v1/collections/bench`, {
     method: "PUT",
     headers: auth,
     body: JSON.stringify({ schema: { vectors: { v: { dim: DIM, metric: "cosine" } } } }),
   });
   if (!put.ok) throw new Error(await put.text());
-  for (let i = 0; i < N; i += 500)
+  for (let i = 0; load && i < N; i += 500)
     await post(`${t.urls[0]}/v1/collections/bench/upsert`, {
       records: Array.from({ length: 500 }, (_, j) => ({ id: `b${i + j}`, vector: vector() })),
     });
@@ -201,6 +204,7 @@ async function measureFailover(c: Awaited<ReturnType<typeof startCluster>>): Pro
 
 export async function runClusterBench(o: ClusterBenchOptions): Promise<void> {
   const repeats = o.repeats ?? 3;
+  const writesOnly = o.parts?.includes("writes") === true;
   const [etcd, s3] = await Promise.all([EtcdMember.start(), S3Stand.start()]);
   const rows = new Map<
     string,
@@ -214,16 +218,18 @@ export async function runClusterBench(o: ClusterBenchOptions): Promise<void> {
   };
   try {
     for (let r = 0; r < repeats; r++) {
-      for (const kind of ["single", 1, 2, 4] as const) {
+      for (const kind of writesOnly ? (["single", 2] as const) : (["single", 1, 2, 4] as const)) {
         const cluster = kind === "single" ? null : await startCluster(etcd, s3, kind, `${r}-${kind}`);
         const t = cluster ?? (await startSingle());
         try {
-          await createAndLoad(t);
-          const q = await measureQueries(t);
+          await createAndLoad(t, !writesOnly);
           const into = row(t.name);
-          into.q50.push(q.p50);
-          into.q99.push(q.p99);
-          into.cpu.push(q.cpuMs);
+          if (!writesOnly) {
+            const q = await measureQueries(t);
+            into.q50.push(q.p50);
+            into.q99.push(q.p99);
+            into.cpu.push(q.cpuMs);
+          }
           if (kind === "single" || kind === 2) {
             const w = await measureWrites(t);
             into.w.push(w.recordsPerSecond);
@@ -231,7 +237,7 @@ export async function runClusterBench(o: ClusterBenchOptions): Promise<void> {
             into.w99.push(w.p99);
             failedWrites += w.failed;
           }
-          if (kind === 2 && cluster) failovers.push(await measureFailover(cluster));
+          if (kind === 2 && cluster && !writesOnly) failovers.push(await measureFailover(cluster));
           process.stderr.write(`round ${r + 1}/${repeats}: ${t.name} done\n`);
         } finally {
           await t.stop();

@@ -115,7 +115,7 @@ const BENCHES: Record<string, (args: BenchArgs) => Promise<void>> = {
   sparse: (a) => runSparseBench({ data: a.data, json: a.json, repeats: a.repeats }),
   images: (a) =>
     runImageBench({ perClass: a.perClass, ingest: a.ingest, json: a.json, ingestOnly: a.parts?.includes("ingest") }),
-  cluster: (a) => runClusterBench({ repeats: a.repeats, json: a.json }),
+  cluster: (a) => runClusterBench({ repeats: a.repeats, json: a.json, parts: a.parts }),
   scale: (a) =>
     a.parts?.includes("checkpoint")
       ? runCheckpointBench({

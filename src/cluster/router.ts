@@ -69,6 +69,9 @@ export interface RouterOptions {
 export type ClusterQueryResult = QueryResult & { partial?: { missingShards: number[]; reasons: string[] } };
 
 export class ClusterDatabase implements DatabaseApi {
+  /** Per shard log, the address of the node that last wrote it for this router. */
+  private readonly writerAddress = new Map<string, string>();
+
   constructor(readonly options: RouterOptions) {}
 
   async createCollection(
@@ -166,15 +169,23 @@ export class ClusterDatabase implements DatabaseApi {
     const log = shardLog(c, shard);
     const deadline = Date.now() + (this.options.writeTimeoutMs ?? node.leaseTtlMs * 3 + 5000);
     for (let attempt = 0; ; attempt++) {
+      // The writer last seen for the shard is tried first, without asking etcd: a node that no
+      // longer writes it answers UNAVAILABLE (and a stale one is fenced), and then etcd is asked.
+      let address = this.writerAddress.get(log);
       try {
         const held = node.heldWriter(log);
         if (held) return await held.write(ops);
-        const owner = await leases.owner(log);
-        const member = owner && node.membership.members().find((m) => m.id === owner.holder);
-        if (!member) throw new QuiverError("UNAVAILABLE", `shard ${shard} of "${c.name}" has no live writer now`);
-        return (await peers.call<{ seq: number }>(member.address, "write", { log, ops })).seq;
+        if (address === undefined) {
+          const owner = await leases.owner(log);
+          address = owner ? node.membership.members().find((m) => m.id === owner.holder)?.address : undefined;
+          if (address === undefined)
+            throw new QuiverError("UNAVAILABLE", `shard ${shard} of "${c.name}" has no live writer now`);
+          this.writerAddress.set(log, address);
+        }
+        return (await peers.call<{ seq: number }>(address, "write", { log, ops })).seq;
       } catch (error) {
         if (!isQuiverError(error, "UNAVAILABLE")) throw error;
+        if (address !== undefined && this.writerAddress.get(log) === address) this.writerAddress.delete(log);
         if (Date.now() > deadline)
           throw new QuiverError(
             "UNAVAILABLE",
