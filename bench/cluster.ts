@@ -10,8 +10,9 @@
 //   hop to the other node) against the single-node server;
 // - failover: the writer of shard 0 killed with SIGKILL, then the time until a write to shard 0
 //   through another node is acknowledged (lease period 2 s).
-// `npm run bench -- cluster [--repeats N] [--json] [--part writes]` (`--part writes`: only the writes
-// of the single node and the 2-shard cluster, on an empty collection).
+// `npm run bench -- cluster [--repeats N] [--json] [--part writes] [--clients N]` (`--part writes`:
+// only the writes of the single node and the 2-shard cluster, on an empty collection; `--clients`:
+// concurrent writing clients, default 8).
 
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -29,6 +30,8 @@ export interface ClusterBenchOptions {
   json?: boolean;
   /** ["writes"]: only the write measurement (single node and 2 shards); default: everything. */
   parts?: string[];
+  /** Concurrent writing clients (default 8). */
+  clients?: number;
 }
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -104,9 +107,10 @@ async function measureQueries(t: Target): Promise<{ p50: number; p99: number; cp
   return { p50: pct(times, 50), p99: pct(times, 99), cpuMs: ((cpuSeconds(t.pids) - cpu0) * 1000) / QUERIES };
 }
 
-/** WRITERS clients upserting 10-record batches for WRITE_SECONDS; records/s and ack latency. */
+/** `clients` clients (default WRITERS) upserting 10-record batches for WRITE_SECONDS; records/s and ack latency. */
 async function measureWrites(
   t: Target,
+  clients: number,
 ): Promise<{ recordsPerSecond: number; p50: number; p99: number; failed: number }> {
   const times: number[] = [];
   let records = 0;
@@ -114,7 +118,7 @@ async function measureWrites(
   const end = performance.now() + WRITE_SECONDS * 1000;
   let next = 0;
   await Promise.all(
-    Array.from({ length: WRITERS }, async (_, w) => {
+    Array.from({ length: clients }, async (_, w) => {
       while (performance.now() < end) {
         const batch = Array.from({ length: 10 }, () => ({ id: `w${next++}`, vector: vector(), payload: { w } }));
         const started = performance.now();
@@ -231,7 +235,7 @@ export async function runClusterBench(o: ClusterBenchOptions): Promise<void> {
             into.cpu.push(q.cpuMs);
           }
           if (kind === "single" || kind === 2) {
-            const w = await measureWrites(t);
+            const w = await measureWrites(t, o.clients ?? WRITERS);
             into.w.push(w.recordsPerSecond);
             into.w50.push(w.p50);
             into.w99.push(w.p99);
@@ -262,7 +266,7 @@ export async function runClusterBench(o: ClusterBenchOptions): Promise<void> {
     return;
   }
   process.stdout.write(
-    `loadavg ${readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")}; ${repeats} rounds, medians; ${failedWrites} writes failed\n`,
+    `loadavg ${readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")}; ${repeats} rounds, medians; ${o.clients ?? WRITERS} writing clients; ${failedWrites} writes failed\n`,
   );
   process.stdout.write(
     "| configuration | query p50 ms | query p99 ms | CPU ms/query | write records/s | ack p50 ms | ack p99 ms |\n|---|---|---|---|---|---|---|\n",
