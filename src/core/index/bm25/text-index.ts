@@ -19,7 +19,7 @@ import type { Deadline } from "../../util/deadline.js";
 import { TopK } from "../flat/topk.js";
 import { FieldIndex } from "./field-index.js";
 import { QuiverError } from "../../errors/errors.js";
-import type { FieldTermStats, TermStats } from "./term-stats.js";
+import type { TermStats } from "./term-stats.js";
 
 export interface Bm25Params {
   /** Term-frequency saturation, >= 0 (default 1.2, as Lucene and Elasticsearch). */
@@ -55,15 +55,6 @@ export interface TextSearchResult {
 export function fieldText(payload: Record<string, unknown> | undefined, path: readonly string[]): string | null {
   const values = valuesAt(payload, path).filter((v): v is string => typeof v === "string");
   return values.length === 0 ? null : values.join("\n");
-}
-
-/** Given statistics that miss, or undercount, a term this index holds are not of a collection it belongs to. */
-function notThisCollection(field: string, term?: string): QuiverError {
-  const what = term === undefined ? "documents" : `documents with the query term ${JSON.stringify(term)}`;
-  return new QuiverError(
-    "INVALID_ARGUMENT",
-    `the text statistics given for field ${JSON.stringify(field)} do not count this index's ${what}`,
-  );
 }
 
 export class TextIndex {
@@ -195,8 +186,6 @@ export class TextIndex {
         population = Math.max(population, n);
         // No document of this index has the field: nothing here to score, whatever the statistics.
         if (ix.docCount === 0) continue;
-        if (given && (given.documents < ix.docCount || given.totalLength < ix.totalLength))
-          throw notThisCollection(f.name);
         const qtf = new Map<number, number>();
         // With given statistics, each term's df is looked up by the term itself.
         const dfOf = new Map<number, number>();
@@ -204,10 +193,7 @@ export class TextIndex {
           const id = ix.terms.get(t);
           if (id === undefined || ix.df(id) === 0) continue;
           qtf.set(id, (qtf.get(id) ?? 0) + 1);
-          if (!globalDf || dfOf.has(id)) continue;
-          const df = globalDf.get(t);
-          if (df === undefined || df < ix.df(id)) throw notThisCollection(f.name, t);
-          dfOf.set(id, df);
+          if (globalDf) dfOf.set(id, globalDf.get(t) ?? 0);
         }
         const avgdl = (given ? given.totalLength : ix.totalLength) / n || 1;
         const slotOf = ix.slotOf;
@@ -217,6 +203,8 @@ export class TextIndex {
         for (const [id, count] of qtf) {
           opts.deadline?.check();
           const df = globalDf ? (dfOf.get(id) as number) : ix.df(id);
+          // Statistics that undercount this index's own documents are not of a collection holding it.
+          if (df < ix.df(id)) throw new QuiverError("INVALID_ARGUMENT", `text statistics of ${f.name} undercount it`);
           const w = f.boost * count * Math.log(1 + (n - df + 0.5) / (df + 0.5));
           const p = ix.postings[id];
           const docs = p.docs;
@@ -261,19 +249,17 @@ export class TextIndex {
    * needs, so that the parts of a sharded collection can be summed (sumTermStats) and scored with.
    */
   termStatistics(text: string, fields?: readonly string[]): TermStats {
-    const out: TermStats = {};
-    for (const f of this.fields) {
-      if (fields && !fields.includes(f.name)) continue;
-      const ix = f.index;
-      const df = new Map<string, number>();
-      for (const t of f.analyzer.analyze(text)) {
-        const id = ix.terms.get(t);
-        df.set(t, id === undefined ? 0 : ix.df(id));
-      }
-      const stats: FieldTermStats = { documents: ix.docCount, totalLength: ix.totalLength, df: [...df] };
-      Object.defineProperty(out, f.name, { value: stats, enumerable: true, writable: true, configurable: true });
-    }
-    return out;
+    return Object.fromEntries(
+      this.fields
+        .filter((f) => !fields || fields.includes(f.name))
+        .map(({ name, analyzer, index: ix }) => {
+          const df = analyzer.analyze(text).map((t): [string, number] => {
+            const id = ix.terms.get(t);
+            return [t, id === undefined ? 0 : ix.df(id)];
+          });
+          return [name, { documents: ix.docCount, totalLength: ix.totalLength, df: [...new Map(df)] }];
+        }),
+    );
   }
 
   /**
