@@ -36,7 +36,7 @@ function records(n: number): RecordInput[] {
 
 describe("embedders bound on cluster nodes", () => {
   const fake = fakeEmbedder();
-  const cluster = new InProcessCluster({ leaseTtlMs: 1500, replicas: 1, input: new EmbedderRegistry({ fake }) });
+  const cluster = new InProcessCluster({ leaseTtlMs: 4000, replicas: 1, input: new EmbedderRegistry({ fake }) });
   let one: DatabaseApi;
   let oneDocs: CollectionApi;
   let docs: CollectionApi;

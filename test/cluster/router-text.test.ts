@@ -44,7 +44,7 @@ function records(n: number, seed: number): RecordInput[] {
 }
 
 describe("text and hybrid queries over three shards", () => {
-  const cluster = new InProcessCluster({ leaseTtlMs: 1500, replicas: 1 });
+  const cluster = new InProcessCluster({ leaseTtlMs: 4000, replicas: 1 }); // long leases: no member lapses on a starved CI machine
   let one: DatabaseApi;
   let oneDocs: CollectionApi;
   let docs: CollectionApi;
