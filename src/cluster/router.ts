@@ -347,7 +347,7 @@ class ClusterCollection implements CollectionApi {
     const { input, checkQueryText } = this.db.options;
     checkQueryText?.(req);
     req = applyQueryMode(req, this.c.schema, (name) => input?.canEmbed(name) ?? false);
-    const embedded = input?.prepareQuery(req, this.c.schema);
+    const embedded = input?.prepareQuery(req, this.c.schema, this);
     if (embedded) req = await embedded;
     const plan = planQuery(req, this.c);
     const missing = new Map<number, string>();
