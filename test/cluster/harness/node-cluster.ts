@@ -17,11 +17,12 @@ import { after, before } from "node:test";
 import type { LeaseOwner } from "../../../src/cluster/lease.js";
 import { EtcdCoordinator } from "../../../src/cluster/etcd/etcd-coordinator.js";
 import { S3ObjectStore } from "../../../src/cluster/s3/s3-object-store.js";
+import { type ShardManifest, readShardManifest } from "../../../src/cluster/shard-manifest.js";
 import { shardLog } from "../../../src/cluster/shard-map.js";
 import { bruteTopK, randomVector, rng } from "../../support/brute.js";
 import { S3Stand } from "../../support/cluster-services.js";
 import { ADMIN_KEY, type NodeSettings, QuiverNode } from "../../support/quiver-nodes.js";
-import { EtcdCluster } from "./etcd-cluster.js";
+import { EtcdCluster, type EtcdClusterOptions } from "./etcd-cluster.js";
 
 export const NODE_IDS = ["n1", "n2", "n3"];
 const DIM = 8;
@@ -63,6 +64,16 @@ export async function call(url: string, path: string, body: unknown, headers: Re
   }
 }
 
+/** What a test file changes in its cluster (defaults: etcd on loopback, every node of every role). */
+export interface NodeClusterOptions {
+  /** The etcd members' network (`namespaces` to partition them). */
+  etcd?: EtcdClusterOptions;
+  /** Roles of n1, n2, n3 (default all three). */
+  roles?: string;
+  /** More flags of n1, n2, n3 (`--compact-after`, ...). */
+  flags?: string[];
+}
+
 export class NodeCluster {
   readonly nodes = new Map<string, QuiverNode>();
   /** Nodes clients must not pick (paused, or killed and not yet back). */
@@ -80,7 +91,7 @@ export class NodeCluster {
   }
 
   /** Three nodes on a fresh etcd prefix, and the collection `docs` (3 shards) created. */
-  static async start(etcd: EtcdCluster, s3: S3Stand): Promise<NodeCluster> {
+  static async start(etcd: EtcdCluster, s3: S3Stand, options: NodeClusterOptions = {}): Promise<NodeCluster> {
     const settings: NodeSettings = {
       etcd: etcd.endpoints.join(","),
       s3,
@@ -90,7 +101,10 @@ export class NodeCluster {
       leaseMs: LEASE_MS,
     };
     const cluster = new NodeCluster(settings, etcd);
-    for (const n of await Promise.all(NODE_IDS.map((id) => QuiverNode.start(id, settings)))) cluster.nodes.set(n.id, n);
+    const started = await Promise.all(
+      NODE_IDS.map((id) => QuiverNode.start(id, settings, options.roles, options.flags)),
+    );
+    for (const n of started) cluster.nodes.set(n.id, n);
     const created = await cluster.node("n1").call("PUT", "/v1/collections/docs", {
       schema: { vectors: { v: { dim: DIM, metric: "l2" } } },
     });
@@ -132,8 +146,8 @@ export class NodeCluster {
   }
 
   /** Starts a node (again, after a kill: a fresh process that rejoins and catches up) under `id`. */
-  async restart(id: string, roles?: string): Promise<void> {
-    this.nodes.set(id, await QuiverNode.start(id, this.settings, roles));
+  async restart(id: string, roles?: string, flags?: string[]): Promise<void> {
+    this.nodes.set(id, await QuiverNode.start(id, this.settings, roles, flags));
     this.unreachable.delete(id);
   }
 
@@ -175,6 +189,20 @@ export class NodeCluster {
   resume(id: string): void {
     process.kill(this.node(id).pid, "SIGCONT");
     this.unreachable.delete(id);
+  }
+
+  /** Each shard's manifest and log head, read from etcd. */
+  async shards(): Promise<{ manifest: ShardManifest; head: number }[]> {
+    return Promise.all(
+      Array.from({ length: SHARDS }, async (_, shard) => {
+        const log = shardLog({ name: "docs", generation: 1 }, shard);
+        const [{ manifest }, head] = await Promise.all([
+          readShardManifest(this.coordinator, log),
+          this.coordinator.head(log),
+        ]);
+        return { manifest, head };
+      }),
+    );
   }
 
   /** Problems with each shard's log in etcd: seqs 1, 2, ... and epochs that never go back. */
@@ -408,11 +436,11 @@ export interface NodeFixture {
  * A test file's cluster: registers `before` (3 etcd members, s3rver, the 3 nodes and `docs`, one
  * workload shared by the file's trials) and `after` (every process ended, data removed).
  */
-export function useNodeCluster(): NodeFixture {
+export function useNodeCluster(options: NodeClusterOptions = {}): NodeFixture {
   const fixture = {} as NodeFixture;
   before(async () => {
-    [fixture.etcd, fixture.s3] = await Promise.all([EtcdCluster.start(), S3Stand.start()]);
-    fixture.cluster = await NodeCluster.start(fixture.etcd, fixture.s3);
+    [fixture.etcd, fixture.s3] = await Promise.all([EtcdCluster.start(options.etcd), S3Stand.start()]);
+    fixture.cluster = await NodeCluster.start(fixture.etcd, fixture.s3, options);
     fixture.workload = new Workload(fixture.cluster);
   });
   after(async () => {
