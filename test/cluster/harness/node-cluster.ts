@@ -72,6 +72,8 @@ export interface NodeClusterOptions {
   roles?: string;
   /** More flags of n1, n2, n3 (`--compact-after`, ...). */
   flags?: string[];
+  /** Nodes started beside n1, n2, n3 (a query-only node, ...). */
+  more?: { id: string; roles: string; flags?: string[] }[];
 }
 
 export class NodeCluster {
@@ -101,14 +103,22 @@ export class NodeCluster {
       leaseMs: LEASE_MS,
     };
     const cluster = new NodeCluster(settings, etcd);
-    const started = await Promise.all(
-      NODE_IDS.map((id) => QuiverNode.start(id, settings, options.roles, options.flags)),
-    );
-    for (const n of started) cluster.nodes.set(n.id, n);
-    const created = await cluster.node("n1").call("PUT", "/v1/collections/docs", {
-      schema: { vectors: { v: { dim: DIM, metric: "l2" } } },
-    });
-    if (created.status !== 200) throw new Error(`create docs: ${JSON.stringify(created.json)}`);
+    const nodes = [
+      ...NODE_IDS.map((id) => ({ id, roles: options.roles, flags: options.flags })),
+      ...(options.more ?? []),
+    ];
+    const started = await Promise.allSettled(nodes.map((n) => QuiverNode.start(n.id, settings, n.roles, n.flags)));
+    for (const s of started) if (s.status === "fulfilled") cluster.nodes.set(s.value.id, s.value);
+    try {
+      for (const s of started) if (s.status === "rejected") throw s.reason;
+      const created = await cluster.node("n1").call("PUT", "/v1/collections/docs", {
+        schema: { vectors: { v: { dim: DIM, metric: "l2" } } },
+      });
+      if (created.status !== 200) throw new Error(`create docs: ${JSON.stringify(created.json)}`);
+    } catch (error) {
+      await cluster.stop(); // no node may outlive a failed start: it would keep the test process alive
+      throw error;
+    }
     return cluster;
   }
 
@@ -205,14 +215,25 @@ export class NodeCluster {
     );
   }
 
-  /** Problems with each shard's log in etcd: seqs 1, 2, ... and epochs that never go back. */
+  /**
+   * Problems with each shard's log in etcd: seqs without a gap from where its manifest ends (1 before
+   * any compaction), and epochs that never go back.
+   */
   async logProblems(): Promise<string[]> {
     const problems: string[] = [];
     for (let shard = 0; shard < SHARDS; shard++) {
-      const entries = await this.coordinator.read(shardLog({ name: "docs", generation: 1 }, shard), 1);
+      const log = shardLog({ name: "docs", generation: 1 }, shard);
+      // The log, then the manifest: a compaction in between only moves the manifest past the log's start.
+      const entries = await this.coordinator.read(log, 1);
+      const { manifest } = await readShardManifest(this.coordinator, log);
+      const first = entries[0]?.seq ?? 1;
+      if (first > manifest.appliedThrough + 1)
+        problems.push(
+          `shard ${shard}: the log starts at seq ${first}, the manifest ends at ${manifest.appliedThrough}`,
+        );
       let epoch = 0;
       for (const [n, e] of entries.entries()) {
-        if (e.seq !== n + 1) problems.push(`shard ${shard}: entry ${n + 1} has seq ${e.seq}`);
+        if (e.seq !== first + n) problems.push(`shard ${shard}: entry ${n + 1} has seq ${e.seq}, not ${first + n}`);
         if (e.epoch < epoch) problems.push(`shard ${shard}: seq ${e.seq} under epoch ${e.epoch} after ${epoch}`);
         epoch = Math.max(epoch, e.epoch);
       }
