@@ -42,7 +42,8 @@ export class ShardWriter {
     const objectKey = `${this.log}/batches/${this.lease.epoch}-${seq}-${crypto.randomUUID()}`;
     const sha256 = await sha256Hex(bytes);
     await this.objects.put(objectKey, bytes);
-    const entry = { objectKey, sha256, count: ops.length, epoch: this.lease.epoch };
+    const records = ops.reduce((n, o) => n + (o.op === "upsert" ? o.records.length : o.ids.length), 0);
+    const entry = { objectKey, sha256, count: ops.length, records, bytes: bytes.length, epoch: this.lease.epoch };
     let outcome: Awaited<ReturnType<CommitLog["append"]>>;
     try {
       outcome = await this.commitLog.append(this.log, this.head, entry);

@@ -1,7 +1,7 @@
 /**
  * Reads of disk-cached segments while the object store is down, on real `quiver serve --cluster`
- * processes: n1, n2, n3 write and compact (roles writer and indexer, `--compact-after=4`, over a
- * 3-member etcd cluster and s3rver); the one query node, q1, loads every shard from its manifest
+ * processes: n1, n2, n3 write and compact (roles writer and indexer, over a 3-member etcd cluster and
+ * s3rver; compacting by records, `--compact-after-records=12`, batches being too many to count); the one query node, q1, loads every shard from its manifest
  * through its disk cache (`--cache-dir`), so every read goes through a replica opened from sealed
  * segments and graphs. Each trial: clients write until every shard's log is compacted through its head;
  * q1 is started again (kill -9, then the same cache folder) and serves every shard from the new
@@ -24,7 +24,7 @@ import { referencedKeys } from "../../src/cluster/shard-manifest.js";
 import { LEASE_MS, NodeTally, checkTrial, sleep, useNodeCluster } from "./harness/node-cluster.js";
 
 const TRIALS = process.env.QUIVER_LONG === "1" ? 20 : 2;
-const COMPACT_AFTER = 4;
+const COMPACT_AFTER_RECORDS = 12;
 /** A node's write deadline (router.ts: three lease periods + 5 s). */
 const WRITE_DEADLINE_MS = LEASE_MS * 3 + 5000;
 const SHORT_OUTAGE_MS = 3000;
@@ -36,7 +36,7 @@ const cacheDir = join(tmpdir(), `quiver-node-cache-${process.pid}`);
 const queryFlags = [`--cache-dir=${cacheDir}`];
 const fixture = useNodeCluster({
   roles: "writer,indexer",
-  flags: [`--compact-after=${COMPACT_AFTER}`],
+  flags: ["--compact-after=1000", `--compact-after-records=${COMPACT_AFTER_RECORDS}`],
   more: [{ id: QUERY_NODE, roles: "query", flags: queryFlags }],
 });
 after(() => rm(cacheDir, { recursive: true, force: true }));
@@ -58,7 +58,7 @@ async function until(what: string, ok: () => Promise<boolean>, timeoutMs = 30_00
 }
 
 /**
- * Writes until every shard's log holds more than COMPACT_AFTER batches past its manifest, stops, and
+ * Writes until every shard's log holds more than COMPACT_AFTER_RECORDS records past its manifest, stops, and
  * waits for the indexers to fold every log through its head. A compaction that started before the
  * last writes leaves a tail too short to compact again: then it writes more.
  */
@@ -67,7 +67,7 @@ async function writeAndCompactThroughHeads(): Promise<void> {
   for (;;) {
     workload.start();
     await until("every shard's log to need a compaction", async () =>
-      (await cluster.shards()).every((s) => s.head - s.manifest.appliedThrough > COMPACT_AFTER),
+      (await cluster.shards()).every((s) => s.records > COMPACT_AFTER_RECORDS),
     );
     await workload.stop();
     const folded = async () => (await cluster.shards()).every((s) => s.manifest.appliedThrough === s.head);

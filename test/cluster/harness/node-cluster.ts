@@ -201,8 +201,8 @@ export class NodeCluster {
     this.unreachable.delete(id);
   }
 
-  /** Each shard's manifest and log head, read from etcd. */
-  async shards(): Promise<{ manifest: ShardManifest; head: number }[]> {
+  /** Each shard's manifest, log head, and the records its log holds past the manifest, read from etcd. */
+  async shards(): Promise<{ manifest: ShardManifest; head: number; records: number }[]> {
     return Promise.all(
       Array.from({ length: SHARDS }, async (_, shard) => {
         const log = shardLog({ name: "docs", generation: 1 }, shard);
@@ -210,7 +210,8 @@ export class NodeCluster {
           readShardManifest(this.coordinator, log),
           this.coordinator.head(log),
         ]);
-        return { manifest, head };
+        const pending = await this.coordinator.read(log, manifest.appliedThrough + 1);
+        return { manifest, head, records: pending.reduce((n, e) => n + (e.records ?? 0), 0) };
       }),
     );
   }
