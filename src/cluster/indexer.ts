@@ -3,10 +3,9 @@
  * members, ClusterNode's tick), it compacts the shard once its log past the manifest holds more than
  * `afterBatches` batches, `afterRecords` records or `afterBytes` bytes of batch objects (whichever comes
  * first: a shard of large batches compacts sooner than one of small ones), under the shard's compactor
- * Lease (one compactor per shard; the
- * manifest's compare-and-set fences a stale one, compactor.ts), and runs garbage collection of the
- * shard's objects with its grace period (gc.ts). One job per shard at a time, off the tick: a long
- * compaction does not hold up writer takeovers or replica moves.
+ * Lease (one compactor per shard; the manifest's compare-and-set fences a stale one, compactor.ts),
+ * and runs garbage collection of the shard's objects with its grace period (gc.ts). One job per shard
+ * at a time, off the tick: a long compaction does not hold up writer takeovers or replica moves.
  */
 import type { Catalog } from "./catalog.js";
 import type { CommitLog } from "./commit-log.js";
