@@ -17,6 +17,9 @@ export interface StagedBatch {
   objectKey: string;
   sha256: string;
   count: number;
+  /** Records the batch carries (upserted records plus deleted ids) and its object's size: compaction thresholds. */
+  records: number;
+  bytes: number;
 }
 
 export class ShardWriter {
@@ -53,7 +56,8 @@ export class ShardWriter {
     const objectKey = `${this.log}/batches/${this.lease.epoch}-${crypto.randomUUID()}`;
     const sha256 = await sha256Hex(bytes);
     await this.objects.put(objectKey, bytes);
-    return { objectKey, sha256, count: ops.length };
+    const records = ops.reduce((n, o) => n + (o.op === "upsert" ? o.records.length : o.ids.length), 0);
+    return { objectKey, sha256, count: ops.length, records, bytes: bytes.length };
   }
 
   private refuseIfFenced(): void {

@@ -24,6 +24,8 @@ export interface ClusterServeFlags extends ClusterFlags {
   cacheDir?: string;
   cacheMaxBytes?: number;
   compactAfter?: number;
+  compactAfterRecords?: number;
+  compactAfterBytes?: number;
   gcGraceMs?: number;
   log: boolean;
 }
@@ -54,7 +56,12 @@ export async function serveCluster(opts: ClusterServeFlags, limits: Partial<Limi
     leaseTtlMs: opts.leaseMs,
     cacheDir: opts.cacheDir,
     cacheMaxBytes: opts.cacheMaxBytes,
-    indexer: { afterBatches: opts.compactAfter, gcGraceMs: opts.gcGraceMs },
+    indexer: {
+      afterBatches: opts.compactAfter,
+      afterRecords: opts.compactAfterRecords,
+      afterBytes: opts.compactAfterBytes,
+      gcGraceMs: opts.gcGraceMs,
+    },
     adminKey: process.env.QUIVER_ADMIN_KEY || undefined,
     limits,
     // MCP tools on /mcp act with the cluster as the caller's key sees it, as on one node.

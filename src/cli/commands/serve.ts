@@ -51,6 +51,8 @@ interface ServeOptions {
   cacheDir?: string;
   cacheMaxBytes?: number;
   compactAfter?: number;
+  compactAfterRecords?: number;
+  compactAfterBytes?: number;
   gcGraceMs?: number;
 }
 
@@ -67,6 +69,8 @@ const CLUSTER_ONLY = [
   "cacheDir",
   "cacheMaxBytes",
   "compactAfter",
+  "compactAfterRecords",
+  "compactAfterBytes",
   "gcGraceMs",
 ] as const;
 
@@ -125,6 +129,16 @@ export function serveCommand(): Command {
     .option(
       "--compact-after <n>",
       "cluster, indexer role: compact a shard once its log holds more than n batches (default 1,000)",
+      intOption(1),
+    )
+    .option(
+      "--compact-after-records <n>",
+      "cluster, indexer role: ... or more than n records upserted and ids deleted (default 250,000)",
+      intOption(1),
+    )
+    .option(
+      "--compact-after-bytes <n>",
+      "cluster, indexer role: ... or more than n bytes of batches (default 512 MiB)",
       intOption(1),
     )
     .option(

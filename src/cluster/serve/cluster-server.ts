@@ -47,7 +47,7 @@ export interface ClusterServeOptions extends ClusterConfig {
   cacheDir?: string;
   /** Its bound in bytes (default 4 GiB), least recently used evicted first. */
   cacheMaxBytes?: number;
-  /** The indexer role's compaction threshold and garbage-collection grace. */
+  /** The indexer role's compaction thresholds and garbage-collection grace. */
   indexer?: IndexerSettings;
   adminKey?: string;
   limits?: Partial<Limits>;
