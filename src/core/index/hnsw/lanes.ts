@@ -3,7 +3,8 @@
 // work list, query and its codes, filter bitmap), so N threads search one graph at once, each in its own
 // lane, while the header, the node records and the vectors are only read (searchLane in the module).
 //
-// Lane i is used by thread i only, one search at a time (src/core/index/hnsw/parallel.ts schedules them).
+// A lane holds one search at a time, run by whichever thread takes it (src/core/index/hnsw/parallel.ts
+// hands lanes out; there are a few more lanes than threads, so a search can wait queued for a thread).
 // A lane is sized for the slab's capacity rather than for one query's ef (its heaps hold up to every
 // node), so nothing a query asks for can make it grow: lanes change only when the graph's slots do, on the
 // write path, never while a reader searches. The price is about 25 bytes per vector per lane.
