@@ -402,6 +402,11 @@ export class HnswIndex {
     return { hdr: this.r.hdr.offset, lane: lanes.offset(i), k, ef, filterMode: this.filterCode(opts, a.bitmap) };
   }
 
+  /** Makes lane i usable again after a searchLane in it failed midway (see SearchLanes.clearVisited). */
+  resetLane(i: number): void {
+    this.lanes!.clearVisited(i);
+  }
+
   /** The hits lane i's searchLane left (`found` is its return value): as search() returns them. */
   laneHits(i: number, query: ArrayLike<number>, k: number, found: number): HnswHits {
     const lanes = this.lanes!;

@@ -95,9 +95,9 @@ export class SearchLanes {
   /** Rewrites every block after the slab's layout changed (regions moved). */
   writeBlocks(): void {
     const buf = this.slab.wasmMemory.buffer;
-    for (const r of this.regions) {
-      const a = this.layout(r.offset, this.cap);
-      const block = new Int32Array(buf, r.offset, LANE_BYTES / 4);
+    for (let i = 0; i < this.regions.length; i++) {
+      const a = this.layout(this.regions[i].offset, this.cap);
+      const block = new Int32Array(buf, this.regions[i].offset, LANE_BYTES / 4);
       block[L.VISITED] = a.visited;
       block[L.CAND] = a.cand;
       block[L.RES] = a.res;
@@ -106,11 +106,23 @@ export class SearchLanes {
       block[L.QCODES] = a.qcodes;
       block[L.BITMAP] = a.bitmap;
       // A moved region's epochs no longer sit where its block says: start over from a cleared array.
-      block[L.EPOCH] = 0;
-      new Uint8Array(buf, a.visited, this.cap).fill(0);
+      this.clearVisited(i);
     }
     this.seen = this.slab.layoutVersion;
     this.buffer = buf;
+  }
+
+  /**
+   * Starts lane i's visited marks over (epoch 0, marks cleared). A search writes its epoch back to the
+   * block only when it ends, so one cut short (its thread killed, a trap) leaves marks of an epoch the
+   * next search would reuse, and that search would skip every node they mark: a lane whose search did
+   * not end is cleared before its next one. Only by the holder of the lane.
+   */
+  clearVisited(i: number): void {
+    const buf = this.slab.wasmMemory.buffer;
+    const a = this.layout(this.regions[i].offset, this.cap);
+    new Int32Array(buf, this.regions[i].offset, LANE_BYTES / 4)[L.EPOCH] = 0;
+    new Uint8Array(buf, a.visited, this.cap).fill(0);
   }
 
   /** Nodes scored by lane i's last search. */

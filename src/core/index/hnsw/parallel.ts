@@ -28,7 +28,7 @@ export interface SearchThreads {
   /**
    * Runs the HNSW module's searchLane(call) for lane `lane` (in [0, lanes), one search per lane at a time)
    * in a thread, over `memory` (instantiating `module` over it there on first use), and resolves with its
-   * result. Rejects with a QuiverError when the thread fails.
+   * result. Rejects with a QuiverError when the thread fails, once nothing runs in the lane any more.
    */
   searchLane(lane: number, memory: WebAssembly.Memory, module: WebAssembly.Module, call: LaneCall): Promise<number>;
   /** Forgets every memory not in `live` (their slabs were disposed). */
@@ -155,7 +155,14 @@ export class ParallelSearch {
     try {
       const call = c.index.laneCall(lane, c.query, c.k, c.opts);
       if (call === null) return NO_HITS;
-      const found = await this.threads.searchLane(lane, c.index.slab.wasmMemory, this.module, call);
+      let found: number;
+      try {
+        found = await this.threads.searchLane(lane, c.index.slab.wasmMemory, this.module, call);
+      } catch (e) {
+        // The search may have stopped midway (its thread died, the module trapped): the lane's marks are stale.
+        c.index.resetLane(lane);
+        throw e;
+      }
       // Read before the lane is handed to the next query.
       return c.index.laneHits(lane, c.query, c.k, found);
     } finally {
