@@ -191,7 +191,7 @@ async function server(path: string, ef: number, t: number, qs: Float32Array[]): 
       "--threads",
       String(t),
     ],
-    { env: { ...process.env, QUIVER_ADMIN_KEY: ADMIN }, stdio: ["ignore", "ignore", "inherit"] },
+    { env: { ...process.env, QUIVER_ADMIN_KEY: ADMIN }, stdio: ["ignore", "ignore", "ignore"] },
   );
   try {
     await waitFor(`http://127.0.0.1:${port}/healthz`, child, "quiver serve");
