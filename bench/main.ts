@@ -7,7 +7,7 @@
 // `scale` takes --n, --dim, --queries and --engines (see scale.ts); `scale --part checkpoint` measures
 // write latency during checkpoints alone, with --repeats and --baseline DIR (see scale-checkpoint.ts);
 // `cluster-storage` takes --n, --dim, --repeats. `threads` (also `scale --part threads`) takes --n, --dim,
-// --queries, --repeats, --threads 0,1,2 and --part handoff,embedded,server (see threads.ts).
+// --queries, --repeats, --threads 0,1,2, --ef 16,128 and --part handoff,embedded,server (see threads.ts).
 
 import { runKernelBench } from "./kernels.js";
 import { runAnnBench, type AnnBenchOptions } from "./ann.js";
@@ -97,6 +97,7 @@ const threadsArgs = (a: BenchArgs) => ({
   repeats: a.repeats,
   threads: a.threads,
   parts: a.parts,
+  efs: a.efs,
   json: a.json,
 });
 

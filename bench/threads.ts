@@ -1,5 +1,5 @@
 // `npm run bench -- threads [--n 50000] [--dim 128] [--queries 1000] [--repeats 3] [--threads 0,1,2]
-// [--part handoff,embedded,server] [--json]` (also `npm run bench -- scale --part threads`): query throughput
+// [--part handoff,embedded,server] [--ef 16,128] [--json]` (also `npm run bench -- scale --part threads`): query throughput
 // with search threads (docs/threads.md), and what one handoff costs.
 //
 // - handoff: one search thread answering an empty graph (the search itself is a few loads), so a round
@@ -7,7 +7,7 @@
 //   wake-up each time) and with both lanes kept busy (the thread takes the next without sleeping).
 // - embedded: the clustered data of the scale bench (scale-data.ts), one collection built once and cached
 //   under bench/.cache/threads/, reopened with open(path, { threads: t }) for each t; a pass keeps
-//   IN_FLIGHT queries awaited at once over every query, at the ef reaching recall@10 0.95.
+//   IN_FLIGHT queries awaited at once over every query, at the ef reaching recall@10 0.95 (or at each --ef).
 // - server: `quiver serve --threads t` over the same collection, IN_FLIGHT HTTP clients (fetch, keep-alive)
 //   in this process; the server's CPU is read from /proc/<pid>/stat (Linux; 10 ms ticks).
 // Settings interleaved within each round, --repeats rounds, medians. CPU µs per query (every thread of the
@@ -33,6 +33,8 @@ export interface ThreadsBenchOptions {
   repeats?: number;
   threads?: number[];
   parts?: string[];
+  /** Beam widths to measure at (each in its own rounds) instead of the first reaching recall@10 0.95. */
+  efs?: number[];
   json?: boolean;
 }
 
@@ -282,7 +284,7 @@ export async function runThreadsBench(o: ThreadsBenchOptions): Promise<void> {
         `  2 lanes kept busy (taken without sleeping):      ${f(1e6 / h.busy.qps, 1)} µs per round trip, ${f(h.busy.cpuUs, 1)} µs CPU`,
     );
   }
-  if (parts.includes("embedded") || parts.includes("server")) await scaling(spec, parts, settings, repeats, out);
+  if (parts.includes("embedded") || parts.includes("server")) await scaling(spec, parts, settings, repeats, o.efs, out);
   if (o.json) console.log(JSON.stringify(out));
 }
 
@@ -292,35 +294,39 @@ async function scaling(
   parts: string[],
   settings: number[],
   repeats: number,
+  efs: number[] | undefined,
   out: Record<string, unknown>,
 ): Promise<void> {
   const d = generate(spec);
   const truth = await groundTruth(d, 1, d.queries);
-  const { dir, ef, recall: r95 } = await collection(d, truth);
-  out.ef = ef;
-  console.log(`\nef ${ef} (first to reach recall@10 0.95 on the calling thread: ${r95.toFixed(4)})`);
-  const emb: Rows = new Map(settings.map((t) => [t, []]));
-  const srv: Rows = new Map(settings.map((t) => [t, []]));
-  const recalls = new Map<number, string>();
-  for (let round = 0; round < repeats; round++) {
-    for (const t of settings) {
-      if (parts.includes("embedded")) {
-        const p = await embedded(dir, ef, t, d.queryRows, truth);
-        emb.get(t)!.push(p);
-        recalls.set(t, `, recall ${p.recall.toFixed(4)}`);
+  const { dir, ef: ef95, recall: r95 } = await collection(d, truth);
+  out.ef95 = ef95;
+  console.log(`\nef ${ef95} is the first to reach recall@10 0.95 on the calling thread (${r95.toFixed(4)})`);
+  const runs: Record<string, unknown>[] = [];
+  out.runs = runs;
+  for (const ef of efs?.length ? efs : [ef95]) {
+    const emb: Rows = new Map(settings.map((t) => [t, []]));
+    const srv: Rows = new Map(settings.map((t) => [t, []]));
+    const recalls = new Map<number, string>();
+    for (let round = 0; round < repeats; round++) {
+      for (const t of settings) {
+        if (parts.includes("embedded")) {
+          const p = await embedded(dir, ef, t, d.queryRows, truth);
+          emb.get(t)!.push(p);
+          recalls.set(t, `, recall ${p.recall.toFixed(4)}`);
+        }
+        if (parts.includes("server")) srv.get(t)!.push(await server(dir, ef, t, d.queryRows));
       }
-      if (parts.includes("server")) srv.get(t)!.push(await server(dir, ef, t, d.queryRows));
     }
-  }
-  if (parts.includes("embedded")) {
-    out.embedded = Object.fromEntries(emb);
-    table("embedded: open(path, { threads }), q/s and CPU of the process per query", emb, recalls);
-  }
-  if (parts.includes("server")) {
-    out.server = Object.fromEntries(srv);
-    table(
-      `server: quiver serve --threads t, ${IN_FLIGHT} HTTP clients in the bench process; CPU of the server process per query`,
-      srv,
-    );
+    runs.push({ ef, embedded: Object.fromEntries(emb), server: Object.fromEntries(srv) });
+    if (parts.includes("embedded")) {
+      table(`embedded at ef ${ef}: open(path, { threads }), q/s and CPU of the process per query`, emb, recalls);
+    }
+    if (parts.includes("server")) {
+      table(
+        `server at ef ${ef}: quiver serve --threads t, ${IN_FLIGHT} HTTP clients in the bench process; CPU of the server process per query`,
+        srv,
+      );
+    }
   }
 }
