@@ -14,6 +14,13 @@ export interface LogEntry {
   sha256: string;
   /** Operations in the batch. */
   count: number;
+  /**
+   * Records the batch upserts plus ids it deletes, and the size of its object in bytes: what an
+   * indexer sums to compact a log by records and bytes, not only by batches. Absent from pointers
+   * written before they existed (such a pointer counts as a batch only).
+   */
+  records?: number;
+  bytes?: number;
   /** The writer's epoch when it committed (the fencing token it compared). */
   epoch: number;
 }

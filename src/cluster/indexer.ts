@@ -1,10 +1,11 @@
 /**
  * The indexer role of a node: for each shard it is assigned (rendezvous over the live indexer-role
- * members, ClusterNode's tick), it compacts the shard once its log holds more than `afterBatches`
- * batches past the manifest, under the shard's compactor Lease (one compactor per shard; the
- * manifest's compare-and-set fences a stale one, compactor.ts), and runs garbage collection of the
- * shard's objects with its grace period (gc.ts). One job per shard at a time, off the tick: a long
- * compaction does not hold up writer takeovers or replica moves.
+ * members, ClusterNode's tick), it compacts the shard once its log past the manifest holds more than
+ * `afterBatches` batches, `afterRecords` records or `afterBytes` bytes of batch objects (whichever comes
+ * first: a shard of large batches compacts sooner than one of small ones), under the shard's compactor
+ * Lease (one compactor per shard; the manifest's compare-and-set fences a stale one, compactor.ts),
+ * and runs garbage collection of the shard's objects with its grace period (gc.ts). One job per shard
+ * at a time, off the tick: a long compaction does not hold up writer takeovers or replica moves.
  */
 import type { Catalog } from "./catalog.js";
 import type { CommitLog } from "./commit-log.js";
@@ -19,6 +20,10 @@ import type { ShardedCollection } from "./shard-map.js";
 export interface IndexerSettings {
   /** Compact a shard once its log holds more than this many batches past the manifest (default 1,000). */
   afterBatches?: number;
+  /** ... or more than this many records upserted plus ids deleted (default 250,000). */
+  afterRecords?: number;
+  /** ... or more than this many bytes of batch objects (default 512 MiB). */
+  afterBytes?: number;
   /** Rewrite a shard as one segment past this many (default 8). */
   maxSegments?: number;
   /** How long an unreferenced object is kept before garbage collection deletes it (default 10 min). */
@@ -42,8 +47,21 @@ export interface IndexerOptions extends IndexerSettings {
   onCompaction?: (log: string, result: CompactionResult) => void;
 }
 
+export const COMPACT_DEFAULTS = { afterBatches: 1000, afterRecords: 250_000, afterBytes: 512 * 2 ** 20 };
+
+/**
+ * The pointers of a shard's log past its manifest, as an indexer last read them: kept between ticks so
+ * that each tick reads only the pointers appended since (a log holds up to thousands of them).
+ */
+interface PendingLog {
+  /** The seq the pointers below were read through. */
+  through: number;
+  entries: { seq: number; records: number; bytes: number }[];
+}
+
 export class ShardIndexer {
   private readonly jobs = new Map<string, Promise<void>>();
+  private readonly pending = new Map<string, PendingLog>();
   private readonly collectors = new Map<string, { gc: GarbageCollector; lastPass: number }>();
   /** Compactions this node committed, per shard log. */
   readonly committed = new Map<string, number>();
@@ -53,6 +71,7 @@ export class ShardIndexer {
   /** Starts a job for each assigned shard that has none running; forgets shards no longer assigned. */
   run(assigned: Map<string, ShardedCollection>): void {
     for (const log of this.collectors.keys()) if (!assigned.has(log)) this.collectors.delete(log);
+    for (const log of this.pending.keys()) if (!assigned.has(log)) this.pending.delete(log);
     for (const [log, c] of assigned) {
       if (this.jobs.has(log)) continue;
       const job = this.work(log, c)
@@ -70,8 +89,34 @@ export class ShardIndexer {
   private async work(log: string, c: ShardedCollection): Promise<void> {
     const o = this.options;
     const [head, { manifest }] = await Promise.all([o.commitLog.head(log), readShardManifest(o.catalog, log)]);
-    if (head - manifest.appliedThrough > (o.afterBatches ?? 1000)) await this.compact(log, c, manifest.appliedThrough);
+    if (await this.due(log, head, manifest.appliedThrough)) await this.compact(log, c, manifest.appliedThrough);
     await this.collectGarbage(log);
+  }
+
+  /** Whether the log past `appliedThrough` (to `head`) is over any of the three thresholds. */
+  private async due(log: string, head: number, appliedThrough: number): Promise<boolean> {
+    const o = this.options;
+    if (head - appliedThrough > (o.afterBatches ?? COMPACT_DEFAULTS.afterBatches)) return true;
+    let pending = this.pending.get(log);
+    if (!pending || pending.through < appliedThrough) pending = { through: appliedThrough, entries: [] };
+    pending.entries = pending.entries.filter((e) => e.seq > appliedThrough);
+    if (head > pending.through) {
+      // Fewer than afterBatches pointers (checked above): one bounded read.
+      const fresh = await o.commitLog.read(log, pending.through + 1, head - pending.through);
+      for (const e of fresh) pending.entries.push({ seq: e.seq, records: e.records ?? 0, bytes: e.bytes ?? 0 });
+      pending.through = fresh.at(-1)?.seq ?? pending.through;
+    }
+    this.pending.set(log, pending);
+    let records = 0;
+    let bytes = 0;
+    for (const e of pending.entries) {
+      records += e.records;
+      bytes += e.bytes;
+    }
+    return (
+      records > (o.afterRecords ?? COMPACT_DEFAULTS.afterRecords) ||
+      bytes > (o.afterBytes ?? COMPACT_DEFAULTS.afterBytes)
+    );
   }
 
   private async compact(log: string, c: ShardedCollection, appliedThrough: number): Promise<void> {

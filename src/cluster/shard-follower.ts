@@ -28,7 +28,12 @@ export async function applyEntry(
   collection: CollectionApi,
 ): Promise<void> {
   const bytes = await getVerified(objects, entry.objectKey, entry.sha256, `${log} seq ${entry.seq}`);
-  for (const op of decodeBatch(bytes, entry.objectKey)) {
+  await applyBatch(bytes, entry.objectKey, collection);
+}
+
+/** Applies the operations of a batch object (already checked against its sha256) in order. */
+export async function applyBatch(bytes: Uint8Array, objectKey: string, collection: CollectionApi): Promise<void> {
+  for (const op of decodeBatch(bytes, objectKey)) {
     if (op.op === "upsert") await collection.upsert(op.records);
     else await collection.delete(op.ids);
   }

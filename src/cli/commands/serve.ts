@@ -10,7 +10,7 @@ import { serveApp } from "../../node/http-server.js";
 import { loadConsoleAssets } from "../../node/console-assets.js";
 import { corsPolicy, startQuiverServer, type QuiverServer } from "../../server/index.js";
 import { mcpHttpHandler } from "../../mcp/http.js";
-import { embeddersFromEnv } from "../../embed/node/config.js";
+import { embeddersFromEnv, imageEmbeddersFromEnv } from "../../embed/node/config.js";
 import { intOption, servedDatabase } from "../output.js";
 import { packageVersion } from "../package-version.js";
 import { QuiverError } from "../../core/errors/errors.js";
@@ -51,6 +51,8 @@ interface ServeOptions {
   cacheDir?: string;
   cacheMaxBytes?: number;
   compactAfter?: number;
+  compactAfterRecords?: number;
+  compactAfterBytes?: number;
   gcGraceMs?: number;
 }
 
@@ -67,6 +69,8 @@ const CLUSTER_ONLY = [
   "cacheDir",
   "cacheMaxBytes",
   "compactAfter",
+  "compactAfterRecords",
+  "compactAfterBytes",
   "gcGraceMs",
 ] as const;
 
@@ -128,6 +132,16 @@ export function serveCommand(): Command {
       intOption(1),
     )
     .option(
+      "--compact-after-records <n>",
+      "cluster, indexer role: ... or more than n records upserted and ids deleted (default 250,000)",
+      intOption(1),
+    )
+    .option(
+      "--compact-after-bytes <n>",
+      "cluster, indexer role: ... or more than n bytes of batches (default 512 MiB)",
+      intOption(1),
+    )
+    .option(
       "--gc-grace-ms <n>",
       "cluster, indexer role: keep unreferenced objects this long before deleting them (default 600,000)",
       intOption(1000),
@@ -157,7 +171,15 @@ export function serveCommand(): Command {
       corsPolicy(opts.corsOrigin); // a malformed origin is refused before the database is opened
       const warn = (w: string) => process.stderr.write(`warning: ${w}\n`);
       const dir = new NodeDirectory(path);
-      const db = await open(dir, { limits, onWarning: warn, embedders: embeddersFromEnv(), threads: opts.threads });
+      // Image embedders too: queries of image collections by words or by a picture (docs/images.md).
+      const db = await open(dir, {
+        limits,
+        onWarning: warn,
+        embedders: embeddersFromEnv(),
+        // One query's picture at a time: one worker thread (one copy of the offline network, about 250 MB).
+        imageEmbedders: imageEmbeddersFromEnv(process.env, 1),
+        threads: opts.threads,
+      });
       const consoleAssets = loadConsoleAssets();
       if (!consoleAssets) warn("the console is not built (npm run build:console); /console is not served");
       let server: QuiverServer;

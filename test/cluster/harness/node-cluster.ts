@@ -17,11 +17,12 @@ import { after, before } from "node:test";
 import type { LeaseOwner } from "../../../src/cluster/lease.js";
 import { EtcdCoordinator } from "../../../src/cluster/etcd/etcd-coordinator.js";
 import { S3ObjectStore } from "../../../src/cluster/s3/s3-object-store.js";
+import { type ShardManifest, readShardManifest } from "../../../src/cluster/shard-manifest.js";
 import { shardLog } from "../../../src/cluster/shard-map.js";
 import { bruteTopK, randomVector, rng } from "../../support/brute.js";
 import { S3Stand } from "../../support/cluster-services.js";
 import { ADMIN_KEY, type NodeSettings, QuiverNode } from "../../support/quiver-nodes.js";
-import { EtcdCluster } from "./etcd-cluster.js";
+import { EtcdCluster, type EtcdClusterOptions } from "./etcd-cluster.js";
 
 export const NODE_IDS = ["n1", "n2", "n3"];
 const DIM = 8;
@@ -63,6 +64,18 @@ export async function call(url: string, path: string, body: unknown, headers: Re
   }
 }
 
+/** What a test file changes in its cluster (defaults: etcd on loopback, every node of every role). */
+export interface NodeClusterOptions {
+  /** The etcd members' network (`namespaces` to partition them). */
+  etcd?: EtcdClusterOptions;
+  /** Roles of n1, n2, n3 (default all three). */
+  roles?: string;
+  /** More flags of n1, n2, n3 (`--compact-after`, ...). */
+  flags?: string[];
+  /** Nodes started beside n1, n2, n3 (a query-only node, ...). */
+  more?: { id: string; roles: string; flags?: string[] }[];
+}
+
 export class NodeCluster {
   readonly nodes = new Map<string, QuiverNode>();
   /** Nodes clients must not pick (paused, or killed and not yet back). */
@@ -80,7 +93,7 @@ export class NodeCluster {
   }
 
   /** Three nodes on a fresh etcd prefix, and the collection `docs` (3 shards) created. */
-  static async start(etcd: EtcdCluster, s3: S3Stand): Promise<NodeCluster> {
+  static async start(etcd: EtcdCluster, s3: S3Stand, options: NodeClusterOptions = {}): Promise<NodeCluster> {
     const settings: NodeSettings = {
       etcd: etcd.endpoints.join(","),
       s3,
@@ -90,11 +103,22 @@ export class NodeCluster {
       leaseMs: LEASE_MS,
     };
     const cluster = new NodeCluster(settings, etcd);
-    for (const n of await Promise.all(NODE_IDS.map((id) => QuiverNode.start(id, settings)))) cluster.nodes.set(n.id, n);
-    const created = await cluster.node("n1").call("PUT", "/v1/collections/docs", {
-      schema: { vectors: { v: { dim: DIM, metric: "l2" } } },
-    });
-    if (created.status !== 200) throw new Error(`create docs: ${JSON.stringify(created.json)}`);
+    const nodes = [
+      ...NODE_IDS.map((id) => ({ id, roles: options.roles, flags: options.flags })),
+      ...(options.more ?? []),
+    ];
+    const started = await Promise.allSettled(nodes.map((n) => QuiverNode.start(n.id, settings, n.roles, n.flags)));
+    for (const s of started) if (s.status === "fulfilled") cluster.nodes.set(s.value.id, s.value);
+    try {
+      for (const s of started) if (s.status === "rejected") throw s.reason;
+      const created = await cluster.node("n1").call("PUT", "/v1/collections/docs", {
+        schema: { vectors: { v: { dim: DIM, metric: "l2" } } },
+      });
+      if (created.status !== 200) throw new Error(`create docs: ${JSON.stringify(created.json)}`);
+    } catch (error) {
+      await cluster.stop(); // no node may outlive a failed start: it would keep the test process alive
+      throw error;
+    }
     return cluster;
   }
 
@@ -132,8 +156,8 @@ export class NodeCluster {
   }
 
   /** Starts a node (again, after a kill: a fresh process that rejoins and catches up) under `id`. */
-  async restart(id: string, roles?: string): Promise<void> {
-    this.nodes.set(id, await QuiverNode.start(id, this.settings, roles));
+  async restart(id: string, roles?: string, flags?: string[]): Promise<void> {
+    this.nodes.set(id, await QuiverNode.start(id, this.settings, roles, flags));
     this.unreachable.delete(id);
   }
 
@@ -177,14 +201,40 @@ export class NodeCluster {
     this.unreachable.delete(id);
   }
 
-  /** Problems with each shard's log in etcd: seqs 1, 2, ... and epochs that never go back. */
+  /** Each shard's manifest, log head, and the records its log holds past the manifest, read from etcd. */
+  async shards(): Promise<{ manifest: ShardManifest; head: number; records: number }[]> {
+    return Promise.all(
+      Array.from({ length: SHARDS }, async (_, shard) => {
+        const log = shardLog({ name: "docs", generation: 1 }, shard);
+        const [{ manifest }, head] = await Promise.all([
+          readShardManifest(this.coordinator, log),
+          this.coordinator.head(log),
+        ]);
+        const pending = await this.coordinator.read(log, manifest.appliedThrough + 1);
+        return { manifest, head, records: pending.reduce((n, e) => n + (e.records ?? 0), 0) };
+      }),
+    );
+  }
+
+  /**
+   * Problems with each shard's log in etcd: seqs without a gap from where its manifest ends (1 before
+   * any compaction), and epochs that never go back.
+   */
   async logProblems(): Promise<string[]> {
     const problems: string[] = [];
     for (let shard = 0; shard < SHARDS; shard++) {
-      const entries = await this.coordinator.read(shardLog({ name: "docs", generation: 1 }, shard), 1);
+      const log = shardLog({ name: "docs", generation: 1 }, shard);
+      // The log, then the manifest: a compaction in between only moves the manifest past the log's start.
+      const entries = await this.coordinator.read(log, 1);
+      const { manifest } = await readShardManifest(this.coordinator, log);
+      const first = entries[0]?.seq ?? 1;
+      if (first > manifest.appliedThrough + 1)
+        problems.push(
+          `shard ${shard}: the log starts at seq ${first}, the manifest ends at ${manifest.appliedThrough}`,
+        );
       let epoch = 0;
       for (const [n, e] of entries.entries()) {
-        if (e.seq !== n + 1) problems.push(`shard ${shard}: entry ${n + 1} has seq ${e.seq}`);
+        if (e.seq !== first + n) problems.push(`shard ${shard}: entry ${n + 1} has seq ${e.seq}, not ${first + n}`);
         if (e.epoch < epoch) problems.push(`shard ${shard}: seq ${e.seq} under epoch ${e.epoch} after ${epoch}`);
         epoch = Math.max(epoch, e.epoch);
       }
@@ -408,11 +458,11 @@ export interface NodeFixture {
  * A test file's cluster: registers `before` (3 etcd members, s3rver, the 3 nodes and `docs`, one
  * workload shared by the file's trials) and `after` (every process ended, data removed).
  */
-export function useNodeCluster(): NodeFixture {
+export function useNodeCluster(options: NodeClusterOptions = {}): NodeFixture {
   const fixture = {} as NodeFixture;
   before(async () => {
-    [fixture.etcd, fixture.s3] = await Promise.all([EtcdCluster.start(), S3Stand.start()]);
-    fixture.cluster = await NodeCluster.start(fixture.etcd, fixture.s3);
+    [fixture.etcd, fixture.s3] = await Promise.all([EtcdCluster.start(options.etcd), S3Stand.start()]);
+    fixture.cluster = await NodeCluster.start(fixture.etcd, fixture.s3, options);
     fixture.workload = new Workload(fixture.cluster);
   });
   after(async () => {
