@@ -7,7 +7,8 @@
 // `scale` takes --n, --dim, --queries and --engines (see scale.ts); `scale --part checkpoint` measures
 // write latency during checkpoints alone, with --repeats and --baseline DIR (see scale-checkpoint.ts);
 // `scale --part build` the graph build with one thread and with every core, with --repeats (scale-build.ts);
-// `cluster-storage` takes --n, --dim, --repeats.
+// `cluster-storage` takes --n, --dim, --repeats. `threads` (also `scale --part threads`) takes --n, --dim,
+// --queries, --repeats, --threads 0,1,2, --ef 16,128 and --part handoff,embedded,server (see threads.ts).
 
 import { runKernelBench } from "./kernels.js";
 import { runAnnBench, type AnnBenchOptions } from "./ann.js";
@@ -23,6 +24,7 @@ import { runRuntimesBench } from "./runtimes.js";
 import { runSparseBench } from "./sparse.js";
 import { runBrowserBench } from "./browser.js";
 import { runScaleBench } from "./scale.js";
+import { runThreadsBench } from "./threads.js";
 import { runCheckpointBench } from "./scale-checkpoint.js";
 import { runBuildBench } from "./scale-build.js";
 import { runClusterBench } from "./cluster.js";
@@ -92,6 +94,17 @@ function parseArgs(argv: string[]): BenchArgs {
   return args;
 }
 
+const threadsArgs = (a: BenchArgs) => ({
+  n: a.n,
+  dim: a.dim,
+  queries: a.queries,
+  repeats: a.repeats,
+  threads: a.threads,
+  parts: a.parts,
+  efs: a.efs,
+  json: a.json,
+});
+
 /** Each sub-command and what it runs; `kernels` is the default. */
 const BENCHES: Record<string, (args: BenchArgs) => Promise<void>> = {
   kernels: (a) => runKernelBench({ data: a.data, json: a.json, repeats: a.repeats }),
@@ -120,6 +133,7 @@ const BENCHES: Record<string, (args: BenchArgs) => Promise<void>> = {
   images: (a) =>
     runImageBench({ perClass: a.perClass, ingest: a.ingest, json: a.json, ingestOnly: a.parts?.includes("ingest") }),
   cluster: (a) => runClusterBench({ repeats: a.repeats, json: a.json, parts: a.parts, clients: a.clients }),
+  threads: (a) => runThreadsBench(threadsArgs(a)),
   scale: (a) =>
     a.parts?.includes("build")
       ? runBuildBench({
@@ -130,17 +144,19 @@ const BENCHES: Record<string, (args: BenchArgs) => Promise<void>> = {
           json: a.json,
           child: a.child ? JSON.parse(a.child) : undefined,
         })
-      : a.parts?.includes("checkpoint")
-        ? runCheckpointBench({
-            n: a.n ?? 200_000,
-            dim: a.dim ?? 128,
-            queries: 1,
-            repeats: a.repeats,
-            baseline: a.baseline,
-            json: a.json,
-            child: a.child ? JSON.parse(a.child) : undefined,
-          })
-        : runScaleBench({ n: a.n, dim: a.dim, queries: a.queries, engines: a.engines, child: a.child, json: a.json }),
+      : a.parts?.includes("threads")
+        ? runThreadsBench(threadsArgs({ ...a, parts: a.parts.filter((p) => p !== "threads") }))
+        : a.parts?.includes("checkpoint")
+          ? runCheckpointBench({
+              n: a.n ?? 200_000,
+              dim: a.dim ?? 128,
+              queries: 1,
+              repeats: a.repeats,
+              baseline: a.baseline,
+              json: a.json,
+              child: a.child ? JSON.parse(a.child) : undefined,
+            })
+          : runScaleBench({ n: a.n, dim: a.dim, queries: a.queries, engines: a.engines, child: a.child, json: a.json }),
   "cluster-storage": (a) => runClusterStorageBench({ n: a.n, dim: a.dim, repeats: a.repeats, json: a.json }),
 };
 

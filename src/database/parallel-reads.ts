@@ -41,9 +41,9 @@ function readyLanes(
   for (const state of collections.values()) {
     for (const [name, v] of state.vectors) {
       live.add(v.slab.wasmMemory);
-      if (!v.index || v.index.lanesReady(threads.size)) continue;
+      if (!v.index || v.index.lanesReady(threads.lanes)) continue;
       try {
-        v.index.prepareLanes(threads.size);
+        v.index.prepareLanes(threads.lanes);
       } catch (e) {
         warn(
           `${state.name}.${name}: no memory for the search threads' lanes (${e instanceof Error ? e.message : String(e)})`,

@@ -1,61 +1,92 @@
 // The body of one search thread (a worker_threads Worker started by search-threads.ts): it instantiates the
-// HNSW module over each shared slab memory it is handed and runs searchLane on request, or its share of a
-// parallel build (linkClaimed). It owns nothing but those instances; every byte it reads or writes is in
-// the shared memories (its lane's scratch, and during a build the graph's lists under their locks).
+// HNSW module over each shared slab memory it is handed and runs searchLane for the slots of the handoff
+// buffer (search-handoff.ts) it claims, or its share of a parallel build (linkClaimed). It owns nothing but
+// those instances; every byte it reads or writes is in the shared memories (its lane's scratch, and during a
+// build the graph's lists under their locks) and the handoff buffer.
 //
-// Messages in: { attach: id, memory, module } | { forget: id } | { seq, id, call: [hdr, lane, k, ef, mode] }
-// | { seq, id, link: [hdr, lane], queue } (queue: an Int32Array over a SharedArrayBuffer).
-// Replies: { seq, found } or { seq, error: { code, message } }. Attach and forget are not answered: a
-// port delivers messages in order, so a search sent after its attach finds the instance.
+// The loop: claim any QUEUED slot (compareExchange, so two threads never run one slot), run it, finish it;
+// when none is queued, sleep on the WORK word (Atomics.wait) until the caller queues one. Searches queued
+// while a thread runs are taken without sleeping in between: one wake-up serves a batch.
+//
+// Messages arrive on `port`, read synchronously (receiveMessageOnPort) after each wake-up and whenever a
+// slot names a memory not yet seen: { attach: id, memory, module } | { forget: id } | { seq, id, link:
+// [hdr, lane], queue } (queue: an Int32Array over a SharedArrayBuffer). The caller posts a memory's attach
+// before it queues the first search over it, so the message is already there. A link is run when read and
+// answered on parentPort with { seq, found } or { seq, error: { code, message } }; builds run only while
+// searches are held off, so a link never interrupts a search.
 
-import { parentPort } from "node:worker_threads";
+import { type MessagePort, parentPort, receiveMessageOnPort, workerData } from "node:worker_threads";
 import { QuiverError } from "../core/errors/errors.js";
 import type { HnswExports } from "../core/index/hnsw/module.js";
 import { instantiateHnsw } from "../core/index/hnsw/module.js";
 import { linkClaimed } from "../core/index/hnsw/parallel-build.js";
+import { Handoff, QUEUED, RUNNING, WORK } from "./search-handoff.js";
 
-interface SearchMessage {
-  seq: number;
-  id: number;
-  call: [number, number, number, number, number];
-}
-interface LinkMessage {
-  seq: number;
-  id: number;
-  link: [number, number];
-  queue: Int32Array;
-}
 type Message =
   | { attach: number; memory: WebAssembly.Memory; module: WebAssembly.Module }
   | { forget: number }
-  | SearchMessage
-  | LinkMessage;
+  | { seq: number; id: number; link: [number, number]; queue: Int32Array };
 
-const port = parentPort;
-if (!port) throw new QuiverError("INTERNAL", "search-thread.js runs as a worker thread, not as a program");
+const data = workerData as { index: number; buffer: SharedArrayBuffer; slots: number; port: MessagePort } | undefined;
+if (!data?.buffer) throw new QuiverError("INTERNAL", "search-thread.js runs as a search thread, not as a program");
+const { index, port } = data;
+const handoff = new Handoff(data.buffer, data.slots);
 const instances = new Map<number, HnswExports>();
 
-port.on("message", (m: Message) => {
-  if ("attach" in m) {
-    instances.set(m.attach, instantiateHnsw(m.module, m.memory));
-    return;
+function readPort(): void {
+  for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) {
+    const msg = m.message as Message;
+    if ("attach" in msg) instances.set(msg.attach, instantiateHnsw(msg.module, msg.memory));
+    else if ("forget" in msg) instances.delete(msg.forget);
+    else link(msg);
   }
-  if ("forget" in m) {
-    instances.delete(m.forget);
-    return;
-  }
+}
+
+/** Runs this thread's share of a parallel build and answers it. */
+function link(m: { seq: number; id: number; link: [number, number]; queue: Int32Array }): void {
   try {
     const x = instances.get(m.id);
-    if (!x) throw new QuiverError("INTERNAL", `search thread: no memory ${m.id} was attached`);
-    if ("link" in m) {
-      const [hdr, lane] = m.link;
-      port.postMessage({ seq: m.seq, found: linkClaimed(x, { hdr, lane, queue: m.queue }) });
-      return;
-    }
-    const [hdr, lane, k, ef, mode] = m.call;
-    port.postMessage({ seq: m.seq, found: x.searchLane(hdr, lane, k, ef, mode) });
+    if (!x) throw new QuiverError("INTERNAL", `no memory ${m.id} was attached`);
+    const [hdr, lane] = m.link;
+    parentPort!.postMessage({ seq: m.seq, found: linkClaimed(x, { hdr, lane, queue: m.queue }) });
   } catch (e) {
     const code = e instanceof QuiverError ? e.code : "INTERNAL";
-    port.postMessage({ seq: m.seq, error: { code, message: e instanceof Error ? e.message : String(e) } });
+    parentPort!.postMessage({
+      seq: m.seq,
+      error: { code, message: `search thread ${index}: ${e instanceof Error ? e.message : String(e)}` },
+    });
   }
-});
+}
+
+function run(slot: number): void {
+  try {
+    const { memory, call } = handoff.call(slot);
+    if (!instances.has(memory)) readPort();
+    const x = instances.get(memory);
+    if (!x) throw new QuiverError("INTERNAL", `no memory ${memory} was attached`);
+    handoff.finish(slot, x.searchLane(call.hdr, call.lane, call.k, call.ef, call.filterMode));
+  } catch (e) {
+    const code = e instanceof QuiverError ? e.code : "INTERNAL";
+    handoff.fail(slot, code, `search thread ${index}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+/** Claims and runs every queued slot; false when there was none. */
+function runQueued(): boolean {
+  let ran = false;
+  for (let s = 0; s < handoff.slots; s++) {
+    if (handoff.state(s) === QUEUED && handoff.move(s, QUEUED, RUNNING + index)) {
+      run(s);
+      ran = true;
+    }
+  }
+  return ran;
+}
+
+readPort();
+for (;;) {
+  const seen = Atomics.load(handoff.words, WORK);
+  if (runQueued()) continue;
+  Atomics.wait(handoff.words, WORK, seen);
+  readPort();
+}

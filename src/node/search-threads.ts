@@ -2,13 +2,28 @@
 // search-thread.ts, each handed the shared slab memories it searches. The core decides what runs when
 // (src/core/index/hnsw/parallel.ts); this file only carries calls and answers, and turns a thread's failure
 // into a QuiverError for every call it had in flight.
+//
+// Calls and answers go through shared memory (search-handoff.ts), not messages: a search is queued in the
+// slot of its lane and one sleeping thread is woken (Atomics.notify); whichever thread is free claims it,
+// and this thread awaits the DONE word with Atomics.waitAsync, collecting every finished slot at each
+// wake-up. Messages carry the memories (once per memory and thread) and a parallel build's link calls
+// (one per thread and build phase, answered by a message: few enough that their cost does not count).
 
 import { availableParallelism } from "node:os";
-import { Worker } from "node:worker_threads";
-import { QuiverError, type ErrorCode } from "../core/errors/errors.js";
+import { MessageChannel, type MessagePort, Worker } from "node:worker_threads";
+import { type ErrorCode, QuiverError } from "../core/errors/errors.js";
 import type { LaneCall } from "../core/index/hnsw/hnsw.js";
 import type { SearchThreads } from "../core/index/hnsw/parallel.js";
 import type { LinkCall } from "../core/index/hnsw/parallel-build.js";
+import { DONE, FAILED, FINISHED, FREE, Handoff, QUEUED, RUNNING, WORK } from "./search-handoff.js";
+
+/** Atomics.waitAsync (ES2024; Node ≥ 16, Bun, Deno), which the TypeScript lib this package targets lacks. */
+type WaitAsync = (
+  words: Int32Array,
+  index: number,
+  value: number,
+) => { async: false; value: string } | { async: true; value: Promise<string> };
+const waitAsync = (Atomics as unknown as { waitAsync?: WaitAsync }).waitAsync?.bind(Atomics);
 
 /** The default number of search threads where one is wanted (`quiver serve`): one per core. */
 export function defaultThreadCount(): number {
@@ -22,31 +37,25 @@ interface Pending {
 
 class Thread {
   readonly worker: Worker;
-  readonly pending = new Map<number, Pending>();
+  /** Where this thread reads its memories from (synchronously, see search-thread.ts). */
+  readonly port: MessagePort;
   /** The memories this thread has an instance over, by the pool's id. */
   readonly attached = new Set<number>();
+  /** A parallel build's link calls this thread has not answered yet, by sequence number. */
+  readonly links = new Map<number, Pending>();
   failed: QuiverError | null = null;
 
-  constructor(index: number) {
-    this.worker = new Worker(new URL("./search-thread.js", import.meta.url), { name: `quiver-search-${index}` });
-    // Idle threads must not keep a process alive (a database left open still lets a script end); a
-    // thread with a search in flight must (Deno ends a test whose only pending work is an unref'd worker).
-    this.worker.unref();
-    this.worker.on("message", (m: { seq: number; found?: number; error?: { code: ErrorCode; message: string } }) => {
-      const p = this.pending.get(m.seq);
-      if (!p) return;
-      this.pending.delete(m.seq);
-      if (this.pending.size === 0) this.worker.unref();
-      if (m.error) p.reject(new QuiverError(m.error.code, `search thread ${index}: ${m.error.message}`));
-      else p.resolve(m.found!);
+  constructor(index: number, handoff: Handoff) {
+    const { port1, port2 } = new MessageChannel();
+    this.port = port1;
+    this.worker = new Worker(new URL("./search-thread.js", import.meta.url), {
+      name: `quiver-search-${index}`,
+      workerData: { index, buffer: handoff.buffer, slots: handoff.slots, port: port2 },
+      transferList: [port2],
     });
-    const fail = (why: string, cause?: unknown) => {
-      this.failed ??= new QuiverError("INTERNAL", `search thread ${index} ${why}`, { cause });
-      for (const p of this.pending.values()) p.reject(this.failed);
-      this.pending.clear();
-    };
-    this.worker.on("error", (e) => fail(`failed: ${e instanceof Error ? e.message : String(e)}`, e));
-    this.worker.on("exit", (code) => fail(`exited (code ${code})`));
+    // Idle threads must not keep a process alive (a database left open still lets a script end); threads
+    // with a search in flight must (Deno ends a test whose only pending work is an unref'd worker).
+    this.worker.unref();
   }
 }
 
@@ -58,61 +67,85 @@ class Thread {
  */
 export class NodeSearchThreads implements SearchThreads {
   readonly size: number;
+  /** One lane more than threads: a search waits queued for the first thread to finish, which takes it at once. */
+  readonly lanes: number;
+  private readonly handoff: Handoff;
   private readonly threads: Thread[];
+  private readonly pending: (Pending | undefined)[];
+  private inFlight = 0;
+  /** An Atomics.waitAsync on DONE is outstanding. */
+  private watching = false;
   private readonly ids = new Map<WebAssembly.Memory, number>();
   private nextId = 1;
-  private seq = 0;
+  private linkSeq = 0;
 
   constructor(size: number) {
     if (!Number.isInteger(size) || size < 1 || size > 256) {
       throw new QuiverError("INVALID_ARGUMENT", `threads must be an integer in [1, 256], got ${size}`);
     }
+    if (!waitAsync) {
+      throw new QuiverError("UNSUPPORTED", "search threads need Atomics.waitAsync, which this runtime lacks");
+    }
     this.size = size;
-    this.threads = Array.from({ length: size }, (_, i) => new Thread(i));
+    this.lanes = size + 1;
+    this.handoff = Handoff.create(this.lanes);
+    this.pending = new Array(this.lanes).fill(undefined);
+    this.threads = Array.from({ length: size }, (_, i) => new Thread(i, this.handoff));
+    this.threads.forEach((t, i) => {
+      t.worker.on("error", (e) => this.lost(t, `search thread ${i} failed: ${e instanceof Error ? e.message : e}`, e));
+      t.worker.on("exit", (code) => this.lost(t, `search thread ${i} exited (code ${code})`));
+      t.worker.on("message", (m: { seq: number; found?: number; error?: { code: ErrorCode; message: string } }) => {
+        const p = t.links.get(m.seq);
+        if (!p) return;
+        t.links.delete(m.seq);
+        this.unrefIfIdle(t);
+        if (m.error) p.reject(new QuiverError(m.error.code, m.error.message));
+        else p.resolve(m.found!);
+      });
+    });
   }
 
-  searchLane(thread: number, memory: WebAssembly.Memory, module: WebAssembly.Module, call: LaneCall): Promise<number> {
-    return this.send(thread, memory, module, (seq, id) => ({
-      seq,
-      id,
-      call: [call.hdr, call.lane, call.k, call.ef, call.filterMode],
-    }));
+  searchLane(lane: number, memory: WebAssembly.Memory, module: WebAssembly.Module, call: LaneCall): Promise<number> {
+    const live = this.threads.filter((t) => !t.failed);
+    if (live.length === 0) return Promise.reject(this.threads[0].failed);
+    if (this.pending[lane]) return Promise.reject(new QuiverError("INTERNAL", `lane ${lane} is already searching`));
+    const id = this.attach(live, memory, module);
+    return new Promise((resolve, reject) => {
+      if (this.inFlight++ === 0) for (const t of live) t.worker.ref();
+      this.pending[lane] = { resolve, reject };
+      this.handoff.queue(lane, id, call);
+      this.watch();
+    });
   }
 
   link(thread: number, memory: WebAssembly.Memory, module: WebAssembly.Module, call: LinkCall): Promise<number> {
-    // The queue's SharedArrayBuffer is shared with the thread, not copied: they claim from one counter.
-    return this.send(thread, memory, module, (seq, id) => ({
-      seq,
-      id,
-      link: [call.hdr, call.lane],
-      queue: call.queue,
-    }));
-  }
-
-  /** Posts a call to thread `thread` (attaching `memory` there first) and resolves with its answer. */
-  private send(
-    thread: number,
-    memory: WebAssembly.Memory,
-    module: WebAssembly.Module,
-    message: (seq: number, id: number) => object,
-  ): Promise<number> {
     const t = this.threads[thread];
     if (t.failed) return Promise.reject(t.failed);
+    const id = this.attach([t], memory, module);
+    const seq = ++this.linkSeq;
+    return new Promise((resolve, reject) => {
+      t.worker.ref();
+      t.links.set(seq, { resolve, reject });
+      // The queue's SharedArrayBuffer is shared with the thread, not copied: they claim from one counter.
+      t.port.postMessage({ seq, id, link: [call.hdr, call.lane], queue: call.queue });
+      // A sleeping thread reads its port when woken.
+      this.handoff.bump(WORK);
+    });
+  }
+
+  /** The pool's id of `memory`, attached in each of `threads` (posted before any call that uses it). */
+  private attach(threads: Thread[], memory: WebAssembly.Memory, module: WebAssembly.Module): number {
     let id = this.ids.get(memory);
     if (id === undefined) {
       id = this.nextId++;
       this.ids.set(memory, id);
     }
-    if (!t.attached.has(id)) {
-      t.worker.postMessage({ attach: id, memory, module });
+    for (const t of threads) {
+      if (t.attached.has(id)) continue;
+      t.port.postMessage({ attach: id, memory, module });
       t.attached.add(id);
     }
-    const seq = ++this.seq;
-    return new Promise((resolve, reject) => {
-      if (t.pending.size === 0) t.worker.ref();
-      t.pending.set(seq, { resolve, reject });
-      t.worker.postMessage(message(seq, id));
-    });
+    return id;
   }
 
   retain(live: Set<WebAssembly.Memory>): void {
@@ -120,12 +153,79 @@ export class NodeSearchThreads implements SearchThreads {
       if (live.has(memory)) continue;
       this.ids.delete(memory);
       for (const t of this.threads) {
-        if (t.attached.delete(id)) t.worker.postMessage({ forget: id });
+        if (t.attached.delete(id)) t.port.postMessage({ forget: id });
       }
     }
+    // Sleeping threads read their port when woken: let them drop their instances (and the memories) now.
+    this.handoff.bump(WORK);
   }
 
   async close(): Promise<void> {
     await Promise.all(this.threads.map((t) => t.worker.terminate()));
+    for (const t of this.threads) t.port.close();
+  }
+
+  /** Keeps one Atomics.waitAsync on DONE while searches are in flight, settling the finished ones at each wake-up. */
+  private watch(): void {
+    if (this.watching) return;
+    while (this.inFlight > 0) {
+      const seen = Atomics.load(this.handoff.words, DONE);
+      this.settleFinished();
+      if (this.inFlight === 0) return;
+      const wait = waitAsync!(this.handoff.words, DONE, seen);
+      if (!wait.async) continue; // DONE moved since `seen`: collect again
+      this.watching = true;
+      void wait.value.then(() => {
+        this.watching = false;
+        this.watch();
+      });
+      return;
+    }
+  }
+
+  private settleFinished(): void {
+    const h = this.handoff;
+    for (let s = 0; s < h.slots; s++) {
+      const p = this.pending[s];
+      if (!p) continue;
+      const state = h.state(s);
+      if (state === FINISHED) this.settle(s, () => p.resolve(h.result(s)));
+      else if (state === FAILED) {
+        const { code, message } = h.error(s);
+        this.settle(s, () => p.reject(new QuiverError(code, message)));
+      }
+    }
+  }
+
+  /** Frees a slot, then answers its caller (who may queue the lane again at once). */
+  private settle(slot: number, answer: () => void): void {
+    this.pending[slot] = undefined;
+    this.handoff.setState(slot, FREE);
+    if (--this.inFlight === 0) for (const t of this.threads) this.unrefIfIdle(t);
+    answer();
+  }
+
+  /** Idle threads must not keep the process alive: none with a search or a link in flight. */
+  private unrefIfIdle(t: Thread): void {
+    if (this.inFlight === 0 && t.links.size === 0) t.worker.unref();
+  }
+
+  /** A thread died: the searches and links it was running fail; if none is left, so do the queued searches. */
+  private lost(t: Thread, why: string, cause?: unknown): void {
+    t.failed ??= new QuiverError("INTERNAL", why, { cause });
+    for (const p of t.links.values()) p.reject(t.failed);
+    t.links.clear();
+    const running = RUNNING + this.threads.indexOf(t);
+    const none = this.threads.every((x) => x.failed);
+    for (let s = 0; s < this.handoff.slots; s++) {
+      if (!this.pending[s]) continue;
+      const state = this.handoff.state(s);
+      if (state === running || (none && state === QUEUED && this.handoff.move(s, QUEUED, FREE))) {
+        const p = this.pending[s]!;
+        this.settle(s, () => p.reject(t.failed));
+      }
+    }
+    // Releases the waitAsync on DONE if nothing is left to wait for.
+    if (this.inFlight === 0) this.handoff.bump(DONE);
   }
 }

@@ -27,6 +27,7 @@ function countingThreads(size: number): { threads: SearchThreads; linked: number
   const queued: number[] = [];
   const threads: SearchThreads = {
     size,
+    lanes: inner.lanes,
     searchLane: (...args) => inner.searchLane(...args),
     async link(thread, memory, module, call) {
       queued.push(call.queue[1]);
@@ -48,7 +49,7 @@ async function buildIndex(vectors: Float32Array[], threads: SearchThreads | null
   const index = new HnswIndex(await loadHnswModule(undefined, true), slab, { m: 16, efConstruction: 100 });
   slab.ensureCapacity(vectors.length);
   index.reserve(vectors.length);
-  if (threads) index.prepareLanes(threads.size);
+  if (threads) index.prepareLanes(threads.lanes);
   for (let s = 0; s < vectors.length; s++) slab.set(s, vectors[s]);
   await index.insertMany(
     vectors.map((_, s) => s),
@@ -199,6 +200,7 @@ test("a thread's failure during a parallel build rejects the write with a Quiver
   const inner = new NodeSearchThreads(2);
   const failing: SearchThreads = {
     size: 2,
+    lanes: inner.lanes,
     searchLane: (...args) => inner.searchLane(...args),
     link: async () => {
       throw new QuiverError("INTERNAL", "search thread 0 failed (injected)");

@@ -182,6 +182,7 @@ test("close() stops the threads, after the queries in flight", async () => {
   let closed = 0;
   const threads: SearchThreads = {
     size: inner.size,
+    lanes: inner.lanes,
     searchLane: (...args) => inner.searchLane(...args),
     link: (...args) => inner.link(...args),
     retain: (live) => inner.retain(live),

@@ -358,7 +358,7 @@ export class HnswIndex {
       n >= PARALLEL_BUILD_MIN &&
       !this.disk &&
       this.slab.capacity <= this.cap &&
-      this.lanes?.sized(threads.size, this.cap) === true &&
+      this.lanes?.sized(threads.lanes, this.cap) === true &&
       this.r.locks.bytes >= 4 * this.cap
     );
   }
@@ -370,7 +370,7 @@ export class HnswIndex {
   private async linkQueued(queue: Int32Array, threads: SearchThreads): Promise<void> {
     const lanes = this.lanes!;
     // Staging may have moved regions (a pool that grew within its reservation): offsets rewritten.
-    if (!lanes.ready(threads.size, this.cap)) lanes.writeBlocks();
+    if (!lanes.ready(threads.lanes, this.cap)) lanes.writeBlocks();
     const hdr = this.sync();
     const memory = this.slab.wasmMemory;
     const helpers = Array.from({ length: threads.size - 1 }, (_, t) =>
@@ -484,6 +484,11 @@ export class HnswIndex {
     const a = lanes.areas(i);
     this.writeQuery(query, a.query);
     return { hdr: this.r.hdr.offset, lane: lanes.offset(i), k, ef, filterMode: this.filterCode(opts, a.bitmap) };
+  }
+
+  /** Makes lane i usable again after a searchLane in it failed midway (see SearchLanes.clearVisited). */
+  resetLane(i: number): void {
+    this.lanes!.clearVisited(i);
   }
 
   /** The hits lane i's searchLane left (`found` is its return value): as search() returns them. */

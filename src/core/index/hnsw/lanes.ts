@@ -3,7 +3,8 @@
 // work list, query and its codes, filter bitmap), so N threads search one graph at once, each in its own
 // lane, while the header, the node records and the vectors are only read (searchLane in the module).
 //
-// Lane i is used by thread i only, one search at a time (src/core/index/hnsw/parallel.ts schedules them).
+// A lane holds one search at a time, run by whichever thread takes it (src/core/index/hnsw/parallel.ts
+// hands lanes out; there are a few more lanes than threads, so a search can wait queued for a thread).
 // A lane is sized for the slab's capacity rather than for one query's ef (its heaps hold up to every
 // node), so nothing a query asks for can make it grow: lanes change only when the graph's slots do, on the
 // write path, never while a reader searches. The price is about 25 bytes per vector per lane.
@@ -98,9 +99,9 @@ export class SearchLanes {
   /** Rewrites every block after the slab's layout changed (regions moved). */
   writeBlocks(): void {
     const buf = this.slab.wasmMemory.buffer;
-    for (const r of this.regions) {
-      const a = this.layout(r.offset, this.cap);
-      const block = new Int32Array(buf, r.offset, LANE_BYTES / 4);
+    for (let i = 0; i < this.regions.length; i++) {
+      const a = this.layout(this.regions[i].offset, this.cap);
+      const block = new Int32Array(buf, this.regions[i].offset, LANE_BYTES / 4);
       block[L.VISITED] = a.visited;
       block[L.CAND] = a.cand;
       block[L.RES] = a.res;
@@ -110,11 +111,23 @@ export class SearchLanes {
       block[L.BITMAP] = a.bitmap;
       block[L.SEL] = a.sel;
       // A moved region's epochs no longer sit where its block says: start over from a cleared array.
-      block[L.EPOCH] = 0;
-      new Uint8Array(buf, a.visited, this.cap).fill(0);
+      this.clearVisited(i);
     }
     this.seen = this.slab.layoutVersion;
     this.buffer = buf;
+  }
+
+  /**
+   * Starts lane i's visited marks over (epoch 0, marks cleared). A search writes its epoch back to the
+   * block only when it ends, so one cut short (its thread killed, a trap) leaves marks of an epoch the
+   * next search would reuse, and that search would skip every node they mark: a lane whose search did
+   * not end is cleared before its next one. Only by the holder of the lane.
+   */
+  clearVisited(i: number): void {
+    const buf = this.slab.wasmMemory.buffer;
+    const a = this.layout(this.regions[i].offset, this.cap);
+    new Int32Array(buf, this.regions[i].offset, LANE_BYTES / 4)[L.EPOCH] = 0;
+    new Uint8Array(buf, a.visited, this.cap).fill(0);
   }
 
   /** Nodes scored by lane i's last search. */

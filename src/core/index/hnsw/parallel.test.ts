@@ -65,6 +65,7 @@ function fakeThreads(size: number, module: WebAssembly.Module, delay = 1) {
   const seen = { most: 0, calls: 0, closed: false };
   const threads: SearchThreads = {
     size,
+    lanes: size + 1,
     async searchLane(thread, memory, _module, call) {
       running++;
       seen.most = Math.max(seen.most, running);
@@ -83,10 +84,10 @@ function fakeThreads(size: number, module: WebAssembly.Module, delay = 1) {
   return { threads, seen };
 }
 
-test("ParallelSearch answers as runHere does, with at most one search per thread at a time", async () => {
+test("ParallelSearch answers as runHere does, with at most one search per lane at a time", async () => {
   const { module, index, queries } = await graph();
   const { threads, seen } = fakeThreads(2, module);
-  const parallel = new ParallelSearch(threads, module, () => index.prepareLanes(2));
+  const parallel = new ParallelSearch(threads, module, () => index.prepareLanes(threads.lanes));
   await parallel.exclusive(() => undefined);
   const got = await Promise.all(
     queries.map((q) => parallel.read(() => parallel.run(annSteps(index, q, { k: 10, force: "hnsw" })))),
@@ -97,7 +98,7 @@ test("ParallelSearch answers as runHere does, with at most one search per thread
     assert.deepEqual(got[i].scores, want.scores);
   });
   assert.equal(seen.calls, queries.length);
-  assert.equal(seen.most, 2, "both threads were busy at once, never more");
+  assert.equal(seen.most, 3, "all three lanes were busy at once, never more");
   await parallel.close();
   assert.ok(seen.closed);
 });
@@ -105,7 +106,7 @@ test("ParallelSearch answers as runHere does, with at most one search per thread
 test("a thread's failure reaches the query as its QuiverError; a graph changed outside the gate is INTERNAL", async () => {
   const { module, slab, index, queries } = await graph();
   const { threads } = fakeThreads(1, module);
-  const parallel = new ParallelSearch(threads, module, () => index.prepareLanes(1));
+  const parallel = new ParallelSearch(threads, module, () => index.prepareLanes(threads.lanes));
   await parallel.exclusive(() => undefined);
   await assert.rejects(
     parallel.read(() => parallel.run(annSteps(index, queries[0], { k: 7, force: "hnsw" }))),

@@ -19,13 +19,19 @@ import type { LinkCall } from "./parallel-build.js";
 
 /** What the core asks of the threads an adapter runs (in Node: worker_threads). */
 export interface SearchThreads {
-  /** Number of threads; thread i searches lane i of every index. */
+  /** Number of threads. */
   readonly size: number;
   /**
-   * Runs the HNSW module's searchLane(call) in thread `thread`, over `memory` (instantiating `module` over
-   * it there on first use), and resolves with its result. Rejects with a QuiverError when the thread fails.
+   * Number of lanes the threads take searches from: at most this many graph searches are handed over at
+   * once (any free thread runs any lane; more lanes than threads let a search wait queued for one).
    */
-  searchLane(thread: number, memory: WebAssembly.Memory, module: WebAssembly.Module, call: LaneCall): Promise<number>;
+  readonly lanes: number;
+  /**
+   * Runs the HNSW module's searchLane(call) for lane `lane` (in [0, lanes), one search per lane at a time)
+   * in a thread, over `memory` (instantiating `module` over it there on first use), and resolves with its
+   * result. Rejects with a QuiverError when the thread fails, once nothing runs in the lane any more.
+   */
+  searchLane(lane: number, memory: WebAssembly.Memory, module: WebAssembly.Module, call: LaneCall): Promise<number>;
   /**
    * Runs a parallel build's claim loop (linkClaimed of parallel-build.ts) in thread `thread` over
    * `memory`, and resolves with the slots it linked. Rejects with a QuiverError when the thread fails.
@@ -91,23 +97,18 @@ const NO_HITS: HnswHits = { slots: [], scores: [], visited: 0 };
 export class ParallelSearch {
   private readonly gate = new ReadGate();
   private readonly free: number[];
-  private readonly waiting: ((thread: number) => void)[] = [];
+  private readonly waiting: ((lane: number) => void)[] = [];
 
   /**
-   * @param ready called at the end of every exclusive section (and by start()): makes the lanes of every
-   * index ready for `threads.size` threads (HnswIndex.prepareLanes), and lets the threads forget memories
-   * that are gone.
+   * @param ready called at the end of every exclusive section (and by start()): makes `threads.lanes` lanes
+   * of every index ready (HnswIndex.prepareLanes), and lets the threads forget memories that are gone.
    */
   constructor(
     private readonly threads: SearchThreads,
     private readonly module: WebAssembly.Module,
     private readonly ready: () => void,
   ) {
-    this.free = Array.from({ length: threads.size }, (_, i) => i);
-  }
-
-  get size(): number {
-    return this.threads.size;
+    this.free = Array.from({ length: threads.lanes }, (_, i) => threads.lanes - 1 - i);
   }
 
   /** A read section: `body` sees one state of the database; graph changes wait until it ends. */
@@ -152,19 +153,26 @@ export class ParallelSearch {
   }
 
   private async graph(c: GraphCall): Promise<HnswHits> {
-    if (!c.index.lanesReady(this.threads.size)) {
+    if (!c.index.lanesReady(this.threads.lanes)) {
       // Every exclusive section ends by readying the lanes; a graph changed outside one is a bug to see.
       throw new QuiverError("INTERNAL", "a graph changed outside the search threads' gate: its lanes are not ready");
     }
-    const thread = await this.acquire();
+    const lane = await this.acquire();
     try {
-      const call = c.index.laneCall(thread, c.query, c.k, c.opts);
+      const call = c.index.laneCall(lane, c.query, c.k, c.opts);
       if (call === null) return NO_HITS;
-      const found = await this.threads.searchLane(thread, c.index.slab.wasmMemory, this.module, call);
+      let found: number;
+      try {
+        found = await this.threads.searchLane(lane, c.index.slab.wasmMemory, this.module, call);
+      } catch (e) {
+        // The search may have stopped midway (its thread died, the module trapped): the lane's marks are stale.
+        c.index.resetLane(lane);
+        throw e;
+      }
       // Read before the lane is handed to the next query.
-      return c.index.laneHits(thread, c.query, c.k, found);
+      return c.index.laneHits(lane, c.query, c.k, found);
     } finally {
-      this.release(thread);
+      this.release(lane);
     }
   }
 
@@ -174,9 +182,9 @@ export class ParallelSearch {
     return new Promise((resolve) => this.waiting.push(resolve));
   }
 
-  private release(thread: number): void {
+  private release(lane: number): void {
     const next = this.waiting.shift();
-    if (next) next(thread);
-    else this.free.push(thread);
+    if (next) next(lane);
+    else this.free.push(lane);
   }
 }
