@@ -91,6 +91,8 @@ export class CollectionState {
   private suspendIndexes = false;
   /** Set between beginLoad and endLoad when the full-text postings came from an index file: not maintained while loading. */
   private textLoaded = false;
+  /** Likewise for the payload indexes. */
+  private payloadIndexesLoaded = false;
   /**
    * Set between beginLoad and endLoad: segments are loading with the slots of an index file
    * (`slotIds`; `hints` its inverse, built on the first id that is not at `cursor`).
@@ -176,6 +178,9 @@ export class CollectionState {
   /** Makes `slot` addressable in every slab and live mask. */
   private growTo(slot: number): number {
     this.highWater = Math.max(this.highWater, slot + 1);
+    // No holes: loading can skip free slots of the index file's table, and a hole in the slot
+    // table (unlike an undefined entry) is skipped by map(), which broke every later checkpoint.
+    while (this.slotIds.length < this.highWater) this.slotIds.push(undefined);
     for (const v of this.vectors.values()) {
       v.slab.ensureCapacity(this.highWater);
       if (v.live.length < this.highWater) {
@@ -307,7 +312,7 @@ export class CollectionState {
       const slot = this.ids.get(id);
       if (slot === undefined) continue;
       const old = this.payloads[slot];
-      if (old) this.indexes.remove(slot, old);
+      if (old) this.maintainedIndexes?.remove(slot, old);
       this.maintainedText?.remove(slot);
       for (const index of this.sparse.values()) index.remove(slot);
       this.ids.delete(id);
@@ -349,7 +354,7 @@ export class CollectionState {
       slots[row] = slot;
       const payload = seg.payloads[row];
       this.payloads[slot] = payload;
-      this.indexes.add(slot, payload);
+      this.maintainedIndexes?.add(slot, payload);
       this.maintainedText?.add(slot, payload);
     }
     for (const [vname, column] of seg.sparse) {
@@ -379,10 +384,15 @@ export class CollectionState {
     return this.textLoaded ? null : this.text;
   }
 
+  /** The payload indexes while they follow each change; null while loading persisted ones. */
+  private get maintainedIndexes(): PayloadIndexSet | null {
+    return this.payloadIndexesLoaded ? null : this.indexes;
+  }
+
   /** Takes a loaded record out of every derived structure before a later segment replaces it. */
   private unloadRecord(slot: number): void {
     const old = this.payloads[slot];
-    if (old) this.indexes.remove(slot, old);
+    if (old) this.maintainedIndexes?.remove(slot, old);
     this.maintainedText?.remove(slot);
     for (const index of this.sparse.values()) index.remove(slot);
     for (const v of this.vectors.values()) {
@@ -457,18 +467,49 @@ export class CollectionState {
    * Starts loading segments (at open). With an index file's slot table, ids get back the slots
    * its graphs refer to; graphs are not maintained until endLoad.
    */
-  beginLoad(snapshot: IndexSnapshot | null): { textNote?: string } {
+  beginLoad(snapshot: IndexSnapshot | null): { textNote?: string; payloadNote?: string } {
     const slotIds = snapshot?.slotIds ?? null;
     // Without a table, slots are allocated in load order as usual.
     this.loading = null;
     const textNote = this.text && snapshot ? this.loadText(snapshot) : undefined;
+    const payloadNote = snapshot ? this.loadPayloadIndexes(snapshot) : undefined;
     if (slotIds) this.loading = { slotIds, cursor: 0, hints: null, spill: slotIds.length };
     for (const v of this.vectors.values()) {
       v.index?.dispose();
       v.index = null;
     }
     this.suspendIndexes = true;
-    return textNote ? { textNote } : {};
+    return { ...(textNote ? { textNote } : {}), ...(payloadNote ? { payloadNote } : {}) };
+  }
+
+  /**
+   * Takes the payload indexes of an index file, or says why they cannot be used (then rebuilt).
+   * A file from before version 3 has none: they are rebuilt from the records without a word.
+   */
+  private loadPayloadIndexes(snapshot: IndexSnapshot): string | undefined {
+    if (this.indexes.declarations.length === 0 || snapshot.payload.size === 0) return undefined;
+    const failed = this.indexes.restore(snapshot.payload, snapshot.slotIds.length);
+    if (failed) return failed;
+    this.payloadIndexesLoaded = true;
+    return undefined;
+  }
+
+  /**
+   * Whether payload indexes loaded from an index file can stand for the loaded records: written from
+   * the same snapshot as the file's slot table, they do when every id went back to its slot there
+   * and no other id is left (an index naming a free slot fails too). Otherwise they are rebuilt.
+   */
+  private endPayloadIndexLoad(table: readonly (string | undefined)[] | undefined): "restored" | "rebuilt" | "none" {
+    if (!this.payloadIndexesLoaded) return "none";
+    this.payloadIndexesLoaded = false;
+    // Slots past the table held records that a later segment deleted: they must be free now.
+    let same = table !== undefined;
+    for (let slot = 0; same && slot < this.highWater; slot++) same = this.slotIds[slot] === table![slot];
+    if (same && this.indexes.namesOnly((slot) => this.slotIds[slot] !== undefined)) return "restored";
+    this.indexes.clear();
+    for (let slot = 0; slot < this.highWater; slot++)
+      if (this.slotIds[slot] !== undefined) this.indexes.add(slot, this.payloads[slot]);
+    return "rebuilt";
   }
 
   /** Takes the full-text postings of an index file, or says why they cannot be used (then rebuilt). */
@@ -510,9 +551,12 @@ export class CollectionState {
     restored: number;
     rebuilt: string[];
     text: "restored" | "rebuilt" | "none";
+    payloadIndexes: "restored" | "rebuilt" | "none";
   } {
+    const table = this.loading?.slotIds;
     this.loading = null;
     const text = this.endTextLoad();
+    const payloadIndexes = this.endPayloadIndexLoad(table);
     this.suspendIndexes = false;
     this.free = [];
     for (let slot = this.highWater - 1; slot >= 0; slot--) if (this.slotIds[slot] === undefined) this.free.push(slot);
@@ -541,19 +585,21 @@ export class CollectionState {
       if (v.spec.type === "hnsw") this.buildIndex(v);
       else this.maybeBuildIndex(v);
     }
-    return { restored, rebuilt, text };
+    return { restored, rebuilt, text, payloadIndexes };
   }
 
   /**
    * The graphs, frozen (copied out of WebAssembly memory, to be serialized later in slices), the
-   * full-text postings and the slot table they refer to, for an index file; null when there are neither.
+   * full-text postings, the payload indexes and the slot table they refer to, for an index file;
+   * null when there are none of them.
    */
   frozenIndex(checkpointSeq: number, slotIds = this.slotIds.slice(0, this.highWater)): FrozenIndex | null {
     const graphs = new Map<string, HnswSnapshotSource>();
     for (const [vname, v] of this.vectors) if (v.index) graphs.set(vname, v.index.freeze());
-    if (graphs.size === 0 && !this.text) return null;
+    if (graphs.size === 0 && !this.text && this.indexes.declarations.length === 0) return null;
     const text = this.text?.toBytes() ?? new Map<string, Uint8Array>();
-    return { uid: this.uid, checkpointSeq, slotIds, graphs, text, analysisVersion: ANALYSIS_VERSION };
+    const payload = this.indexes.toBytes();
+    return { uid: this.uid, checkpointSeq, slotIds, graphs, text, analysisVersion: ANALYSIS_VERSION, payload };
   }
 
   sortedIds(): string[] {
