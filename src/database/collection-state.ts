@@ -17,6 +17,7 @@ import { DEFAULT_BM25, TextIndex } from "../core/index/bm25/text-index.js";
 import { ANALYSIS_VERSION } from "../core/analysis/analyzer.js";
 import { VectorSlab, type GrowHook, type RowFile } from "../core/vectors/slab.js";
 import { PayloadIndexSet } from "../core/payload/indexes.js";
+import { PayloadStore } from "./payload-store.js";
 import type { VectorStats } from "../api/types.js";
 import type { StoredRecord } from "./ops.js";
 import type { CollectionSchema, VectorIndexSpec } from "../core/schema/schema.js";
@@ -68,7 +69,8 @@ export interface NamedVectorState {
 export class CollectionState {
   readonly ids = new Map<string, number>();
   slotIds: (string | undefined)[] = [];
-  payloads: (Record<string, unknown> | undefined)[] = [];
+  /** Payloads by slot; those loaded from segments are parsed on first read (payload-store.ts). */
+  readonly payloads = new PayloadStore();
   readonly vectors = new Map<string, NamedVectorState>();
   /**
    * Sparse named vectors: each an inverted index holding every record's vector. They live on the
@@ -231,8 +233,7 @@ export class CollectionState {
         this.ids.set(r.id, slot);
         this.slotIds[slot] = r.id;
       } else {
-        const old = this.payloads[slot];
-        if (old) this.indexes.remove(slot, old);
+        this.unindexPayload(slot, this.declaredIndexes);
         this.text?.remove(slot);
       }
       for (const [vname, index] of this.sparse) {
@@ -241,7 +242,7 @@ export class CollectionState {
         if (v) index.add(slot, v);
       }
       const payload = JSON.parse(r.payloadJson) as Record<string, unknown>;
-      this.payloads[slot] = payload;
+      this.payloads.set(slot, payload);
       this.indexes.add(slot, payload);
       this.text?.add(slot, payload);
       for (const [vname, v] of this.vectors) {
@@ -311,13 +312,12 @@ export class CollectionState {
     for (const id of ids) {
       const slot = this.ids.get(id);
       if (slot === undefined) continue;
-      const old = this.payloads[slot];
-      if (old) this.maintainedIndexes?.remove(slot, old);
+      this.unindexPayload(slot, this.maintainedIndexes);
       this.maintainedText?.remove(slot);
       for (const index of this.sparse.values()) index.remove(slot);
       this.ids.delete(id);
       this.slotIds[slot] = undefined;
-      this.payloads[slot] = undefined;
+      this.payloads.set(slot, undefined);
       for (const v of this.vectors.values()) {
         if (!v.live[slot]) continue;
         v.live[slot] = 0;
@@ -334,8 +334,9 @@ export class CollectionState {
 
   /**
    * Loads a segment (at open, between beginLoad and endLoad, graphs suspended): its deletions, then
-   * its records column by column: payloads and their indexes per record, then each named vector's
-   * rows copied from its contiguous block, with the slabs grown once for the whole segment.
+   * its records column by column: ids and slots, payloads kept as text (parsed here only for
+   * indexes or postings that were not loaded), then each named vector's rows copied from its
+   * contiguous block, with the slabs grown once for the whole segment.
    */
   applySegment(seg: SegmentColumns): void {
     this.applyDelete(seg.deleted, false);
@@ -352,10 +353,16 @@ export class CollectionState {
         this.slotIds[slot] = id;
       } else this.unloadRecord(slot);
       slots[row] = slot;
-      const payload = seg.payloads[row];
-      this.payloads[slot] = payload;
-      this.maintainedIndexes?.add(slot, payload);
-      this.maintainedText?.add(slot, payload);
+    }
+    this.payloads.load(slots, seg.payloadTexts);
+    const indexes = this.maintainedIndexes;
+    const text = this.maintainedText;
+    if (indexes || text) {
+      for (const slot of slots) {
+        const payload = this.payloads.get(slot);
+        indexes?.add(slot, payload);
+        text?.add(slot, payload);
+      }
     }
     for (const [vname, column] of seg.sparse) {
       const index = this.sparse.get(vname);
@@ -386,13 +393,23 @@ export class CollectionState {
 
   /** The payload indexes while they follow each change; null while loading persisted ones. */
   private get maintainedIndexes(): PayloadIndexSet | null {
-    return this.payloadIndexesLoaded ? null : this.indexes;
+    return this.payloadIndexesLoaded ? null : this.declaredIndexes;
+  }
+
+  /** The payload indexes, or null when the schema declares none (no payload need be parsed for them). */
+  private get declaredIndexes(): PayloadIndexSet | null {
+    return this.indexes.declarations.length > 0 ? this.indexes : null;
+  }
+
+  /** Takes the payload at `slot` out of `indexes`, if any (reading it only then). */
+  private unindexPayload(slot: number, indexes: PayloadIndexSet | null): void {
+    const old = indexes && this.payloads.get(slot);
+    if (old) indexes!.remove(slot, old);
   }
 
   /** Takes a loaded record out of every derived structure before a later segment replaces it. */
   private unloadRecord(slot: number): void {
-    const old = this.payloads[slot];
-    if (old) this.maintainedIndexes?.remove(slot, old);
+    this.unindexPayload(slot, this.maintainedIndexes);
     this.maintainedText?.remove(slot);
     for (const index of this.sparse.values()) index.remove(slot);
     for (const v of this.vectors.values()) {
@@ -411,7 +428,7 @@ export class CollectionState {
       const v = index.get(slot);
       if (v) sparse.set(vname, v);
     }
-    return { id, payloadJson: JSON.stringify(this.payloads[slot] ?? {}), vectors, sparse };
+    return { id, payloadJson: this.payloads.json(slot), vectors, sparse };
   }
 
   /**
@@ -508,7 +525,7 @@ export class CollectionState {
     if (same && this.indexes.namesOnly((slot) => this.slotIds[slot] !== undefined)) return "restored";
     this.indexes.clear();
     for (let slot = 0; slot < this.highWater; slot++)
-      if (this.slotIds[slot] !== undefined) this.indexes.add(slot, this.payloads[slot]);
+      if (this.slotIds[slot] !== undefined) this.indexes.add(slot, this.payloads.get(slot));
     return "rebuilt";
   }
 
@@ -532,14 +549,17 @@ export class CollectionState {
     this.textLoaded = false;
     let documents = 0;
     for (let slot = 0; documents >= 0 && slot < this.highWater; slot++) {
-      const n = this.text.documentsMatching(slot, this.slotIds[slot] === undefined ? undefined : this.payloads[slot]);
+      const n = this.text.documentsMatching(
+        slot,
+        this.slotIds[slot] === undefined ? undefined : this.payloads.get(slot),
+      );
       documents = n < 0 ? -1 : documents + n;
     }
     // Equal counts also rule out documents at slots past the loaded ones.
     if (documents === this.text.documents) return "restored";
     this.text.clear();
     for (let slot = 0; slot < this.highWater; slot++)
-      if (this.slotIds[slot] !== undefined) this.text.add(slot, this.payloads[slot]);
+      if (this.slotIds[slot] !== undefined) this.text.add(slot, this.payloads.get(slot));
     return "rebuilt";
   }
 

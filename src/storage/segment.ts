@@ -42,6 +42,7 @@ import type { StoredRecord } from "./record-codec.js";
 import { ByteReader, ByteWriter, CHUNK_BYTES, joinChunks } from "./codec.js";
 import { crc32c } from "./crc32c.js";
 import { decodeSegmentV1 } from "./segment-v1.js";
+import { locatePayloads, type PayloadTexts } from "./payload-texts.js";
 
 const MAGIC = 0x47455351; // "QSEG"
 const END = 0x444e4551; // "QEND"
@@ -81,7 +82,10 @@ export interface SegmentColumns {
   uid: string;
   deleted: string[];
   ids: string[];
-  payloads: Record<string, unknown>[];
+  /** The payloads as stored, each located (what an open keeps, to parse each on first read). */
+  payloadTexts: PayloadTexts;
+  /** The payloads parsed, all at once on first access (one JSON.parse of the block). */
+  readonly payloads: Record<string, unknown>[];
   dense: Map<string, DenseColumn>;
   sparse: Map<string, SparseColumn>;
   /** The version the file was written in (older ones are rewritten by the next checkpoint). */
@@ -228,14 +232,29 @@ export function decodeSegment(data: Uint8Array, name: string): SegmentColumns {
   const d = meta.u32();
   const deleted = stringList(blockOf("deleted"), d, `${name} block deleted`);
   const ids = stringList(blockOf("ids"), n, `${name} block ids`);
-  const payloads = payloadArray(blockOf("payloads"), n, `${name} block payloads`);
+  const what = `${name} block payloads`;
+  const payloads = blockOf("payloads");
+  const payloadTexts = locatePayloads(decoder.decode(payloads.bytes(payloads.remaining)), n, what);
+  let parsed: Record<string, unknown>[] | undefined;
   const dense = new Map<string, DenseColumn>();
   const sparse = new Map<string, SparseColumn>();
   for (const block of blocks.keys()) {
     if (block.startsWith("dense:")) dense.set(block.slice(6), denseColumn(blockOf(block), n));
     else if (block.startsWith("sparse:")) sparse.set(block.slice(7), sparseColumn(blockOf(block), n));
   }
-  return { uid, deleted, ids, payloads, dense, sparse, version };
+  return {
+    uid,
+    deleted,
+    ids,
+    payloadTexts,
+    get payloads() {
+      parsed ??= parsePayloads(payloadTexts.text, what);
+      return parsed;
+    },
+    dense,
+    sparse,
+    version,
+  };
 }
 
 /** The block directory, every block's checksum verified. */
@@ -290,21 +309,13 @@ function stringList(r: ByteReader, count: number, what: string): string[] {
   return list;
 }
 
-/** A block holding a JSON array of `count` objects. */
-function payloadArray(r: ByteReader, count: number, what: string): Record<string, unknown>[] {
-  let parsed: unknown;
+/** The JSON array of objects that locatePayloads has checked the shape of. */
+function parsePayloads(text: string, what: string): Record<string, unknown>[] {
   try {
-    parsed = JSON.parse(decoder.decode(r.bytes(r.remaining)));
-  } catch (e) {
-    if (e instanceof QuiverError) throw e;
+    return JSON.parse(text) as Record<string, unknown>[];
+  } catch {
     throw new QuiverError("CORRUPT", `${what}: not valid JSON`);
   }
-  const ok =
-    Array.isArray(parsed) &&
-    parsed.length === count &&
-    parsed.every((v) => typeof v === "object" && v !== null && !Array.isArray(v));
-  if (!ok) throw new QuiverError("CORRUPT", `${what}: expected a JSON array of ${count} objects`);
-  return parsed as Record<string, unknown>[];
 }
 
 /** m ascending rows below n, from a block. */

@@ -12,6 +12,7 @@ import { MemoryDirectory, open, type Collection, type RecordInput } from "../../
 import { writeFileSynced } from "../../src/storage/directory.js";
 import { decodeIndexFile, encodeIndexFile } from "../../src/storage/index-file.js";
 import { MANIFEST_FILE, decodeManifest } from "../../src/storage/manifest.js";
+import type { CollectionState } from "../../src/database/collection-state.js";
 
 const N = 400;
 const vec = (i: number) => Array.from({ length: 8 }, (_, j) => Math.sin(i * 0.7 + j * 1.3));
@@ -185,4 +186,46 @@ test("damaged or mismatched payload indexes are detected and rebuilt, never used
     await writeFileSynced(copy, name, bytes);
     await check(copy, want, 0, warning, what);
   }
+});
+
+test("an open parses no payload; reads parse only what they touch, and checkpoints write unread payloads as stored", async () => {
+  const dir = new MemoryDirectory();
+  let db = await open(dir);
+  const c = await db.createCollection("lazy", {
+    vectors: { v: { dim: 8, metric: "l2", index: { type: "hnsw" } } },
+    indexes: { tag: "keyword", n: "number" },
+  });
+  await c.upsert(Array.from({ length: 300 }, (_, i) => ({ id: `r${i}`, vectors: { v: vec(i) }, payload: payload(i) })));
+  await db.close();
+  // The collection's state is private to the database: reached here only to count unread payloads.
+  const unread = (d: typeof db): number =>
+    [...(d as unknown as { collections: Map<string, CollectionState> }).collections.values()][0].payloads.unread;
+  db = await open(dir);
+  assert.equal(db.recovery.payloadIndexesRestored, 1);
+  assert.equal(unread(db), 300, "nothing parsed at open");
+  let lazy = await db.collection("lazy");
+  const gold = Array.from({ length: 300 }, (_, i) => [payload(i).tag].flat().includes("gold")).filter(Boolean).length;
+  assert.ok(gold > 0);
+  assert.equal(await lazy.count({ tag: "gold" }), gold);
+  assert.ok(unread(db) >= 300 - gold, "an indexed filter reads at most its candidates' payloads (to re-check them)");
+  const before = unread(db);
+  const [r6] = await lazy.get(["r6"], { withPayload: true }); // blue: not read by the filter above
+  assert.deepEqual(r6.payload, payload(6));
+  assert.equal(unread(db), before - 1);
+  // A write and a checkpoint compact nothing parsed: the unread payloads are written as stored.
+  await lazy.upsert([{ id: "r8", vectors: { v: vec(8) }, payload: { tag: "new" } }]);
+  await db.checkpoint();
+  assert.ok(unread(db) >= before - 3, `${unread(db)} unread`);
+  // An unindexed field's filter reads every payload once.
+  assert.equal(await lazy.count({ "note.deep": { $exists: true } }), 43);
+  assert.equal(unread(db), 0);
+  await db.close();
+  db = await open(dir);
+  lazy = await db.collection("lazy");
+  assert.deepEqual(
+    (await lazy.get(["r8", "r9"], { withPayload: true })).map((r) => r.payload),
+    [{ tag: "new" }, payload(9)],
+  );
+  assert.equal(await lazy.count({ tag: "new" }), 1);
+  await db.close();
 });
