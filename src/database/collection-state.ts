@@ -89,6 +89,11 @@ export class CollectionState {
   private readonly snapshots = new Set<RecordSnapshot>();
   /** Loaded from a segment in an older format: the next checkpoint compacts the collection into the current one. */
   hasOldSegments = false;
+  /**
+   * Opened with payload indexes rebuilt rather than loaded (an index file from before version 3, or
+   * one that did not fit): the next checkpoint writes a new index file even if no record changed.
+   */
+  indexFileStale = false;
   /** Between beginLoad and endLoad graphs are not maintained: endLoad restores or builds them once. */
   private suspendIndexes = false;
   /** Set between beginLoad and endLoad when the full-text postings came from an index file: not maintained while loading. */
@@ -577,6 +582,7 @@ export class CollectionState {
     this.loading = null;
     const text = this.endTextLoad();
     const payloadIndexes = this.endPayloadIndexLoad(table);
+    this.indexFileStale = this.indexes.declarations.length > 0 && payloadIndexes !== "restored";
     this.suspendIndexes = false;
     this.free = [];
     for (let slot = this.highWater - 1; slot >= 0; slot--) if (this.slotIds[slot] === undefined) this.free.push(slot);

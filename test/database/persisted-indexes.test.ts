@@ -229,3 +229,25 @@ test("an open parses no payload; reads parse only what they touch, and checkpoin
   assert.equal(await lazy.count({ tag: "new" }), 1);
   await db.close();
 });
+
+test("a collection opened with rebuilt payload indexes gets a new index file at the next checkpoint, even unchanged", async () => {
+  const { dir } = await build();
+  let db = await open(dir);
+  await db.createCollection("other", { vectors: { v: { dim: 2, metric: "l2" } } });
+  await db.close();
+  // "mixed" is unchanged from here on; its index file is replaced by one without payload indexes.
+  const name = await indexFileOf(dir);
+  const snapshot = decodeIndexFile(await dir.read(name), name);
+  await dir.remove(name);
+  await writeFileSynced(dir, name, encodeIndexFile({ ...snapshot, payload: new Map() }));
+  db = await open(dir);
+  assert.equal(db.recovery.payloadIndexesRestored, 0);
+  // A write elsewhere makes the close checkpoint.
+  await (await db.collection("other")).upsert([{ id: "x", vectors: { v: [1, 2] } }]);
+  await db.close();
+  assert.notEqual(await indexFileOf(dir), name);
+  db = await open(dir);
+  assert.equal(db.recovery.payloadIndexesRestored, 1);
+  assert.deepEqual(db.recovery.warnings, []);
+  await db.close();
+});
