@@ -6,7 +6,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { isQuiverError } from "../core/errors/errors.js";
-import { locatePayloads, payloadTextsOf } from "./payload-texts.js";
+import { locatePayloads, payloadsByEnds, payloadTextsOf } from "./payload-texts.js";
 
 const objects = [
   {},
@@ -58,6 +58,29 @@ test("other shapes and counts are CORRUPT", () => {
       () => locatePayloads(text, count, "seg block payloads"),
       (e) => isQuiverError(e, "CORRUPT") && /seg block payloads: expected a JSON array/.test(e.message),
       text,
+    );
+  }
+});
+
+test("payloads located by their ends are the same; ends that do not fit the text are CORRUPT", () => {
+  const text = JSON.stringify(objects);
+  const scanned = locatePayloads(text, objects.length, "p");
+  assert.deepEqual(payloadsByEnds(text, scanned.ends, "p"), scanned);
+  assert.deepEqual(payloadsByEnds("[]", new Uint32Array(0), "p").starts, new Uint32Array(0));
+  const wrong: [string, number[]][] = [
+    [text, [...scanned.ends].map((e, i) => (i === 1 ? e - 1 : e))],
+    [text, [...scanned.ends].slice(0, -1)],
+    [text, [...scanned.ends, scanned.ends[3] + 3]],
+    [`${text} `, [...scanned.ends]],
+    ["[{}]", [2, 3]],
+    ["[{}]", []],
+    ["[]", [1]],
+  ];
+  for (const [t, ends] of wrong) {
+    assert.throws(
+      () => payloadsByEnds(t, Uint32Array.from(ends), "seg block payloads"),
+      (e) => isQuiverError(e, "CORRUPT") && /seg block payloads: /.test(e.message),
+      `${t} ${ends}`,
     );
   }
 });

@@ -30,6 +30,10 @@
  * | `dense:<name>`   | u32 dim, u32 m, m × u32 row (ascending), pad to 8, m × dim × f32 LE    |
  * | `sparse:<name>`  | u32 m, m × u32 row (ascending), m × u32 entry count, then every entry's |
  * |                  | u32 index (ascending per row), then every entry's f32 weight          |
+ * | `payload-ends`   | n × u32: where record i's object ends in the payloads text (UTF-16    |
+ * |                  | code units of the decoded JSON), so an open locates each payload      |
+ * |                  | without parsing (payload-texts.ts); written last; absent from the     |
+ * |                  | earliest format-2 segments, whose payloads are then located by a scan |
  *
  * Each block has its own checksum, so damage is reported with the block it hit; the footer is
  * written last, so a segment cut short fails the check. The manifest only names segments that were
@@ -42,7 +46,7 @@ import type { StoredRecord } from "./record-codec.js";
 import { ByteReader, ByteWriter, CHUNK_BYTES, joinChunks } from "./codec.js";
 import { crc32c } from "./crc32c.js";
 import { decodeSegmentV1 } from "./segment-v1.js";
-import { locatePayloads, type PayloadTexts } from "./payload-texts.js";
+import { locatePayloads, payloadsByEnds, type PayloadTexts } from "./payload-texts.js";
 
 const MAGIC = 0x47455351; // "QSEG"
 const END = 0x444e4551; // "QEND"
@@ -158,8 +162,12 @@ export function* segmentChunks(uid: string, deleted: readonly string[], source: 
   const sparse = new Map<string, number[]>();
   begin("payloads");
   let row = 0;
+  const ends = new Uint32Array(source.count);
+  let textAt = 1;
   for (const r of source.records()) {
     w.bytes(encoder.encode(row === 0 ? `[${r.payloadJson}` : `,${r.payloadJson}`));
+    if (row < ends.length) ends[row] = textAt += r.payloadJson.length;
+    textAt++;
     for (const [name, v] of r.vectors) {
       const column = dense.get(name) ?? dense.set(name, { dim: v.length, rows: [] }).get(name)!;
       column.rows.push(row);
@@ -204,6 +212,9 @@ export function* segmentChunks(uid: string, deleted: readonly string[], source: 
     end();
     yield drain();
   }
+  begin("payload-ends");
+  for (const end of ends) w.u32(end);
+  end();
   const directoryOffset = at();
   w.u32(directory.length);
   for (const b of directory) w.str(b.name).u64(b.offset).u64(b.length).u32(b.crc);
@@ -234,7 +245,10 @@ export function decodeSegment(data: Uint8Array, name: string): SegmentColumns {
   const ids = stringList(blockOf("ids"), n, `${name} block ids`);
   const what = `${name} block payloads`;
   const payloads = blockOf("payloads");
-  const payloadTexts = locatePayloads(decoder.decode(payloads.bytes(payloads.remaining)), n, what);
+  const text = decoder.decode(payloads.bytes(payloads.remaining));
+  const payloadTexts = blocks.has("payload-ends")
+    ? payloadsByEnds(text, u32Block(blockOf("payload-ends"), n, `${name} block payload-ends`), what)
+    : locatePayloads(text, n, what);
   let parsed: Record<string, unknown>[] | undefined;
   const dense = new Map<string, DenseColumn>();
   const sparse = new Map<string, SparseColumn>();
@@ -316,6 +330,14 @@ function parsePayloads(text: string, what: string): Record<string, unknown>[] {
   } catch {
     throw new QuiverError("CORRUPT", `${what}: not valid JSON`);
   }
+}
+
+/** A block of exactly `count` u32 values. */
+function u32Block(r: ByteReader, count: number, what: string): Uint32Array {
+  if (r.remaining !== 4 * count) throw new QuiverError("CORRUPT", `${what}: expected ${count} values`);
+  const out = new Uint32Array(count);
+  for (let i = 0; i < count; i++) out[i] = r.u32();
+  return out;
 }
 
 /** m ascending rows below n, from a block. */

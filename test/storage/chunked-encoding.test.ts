@@ -24,8 +24,11 @@ import type { StoredRecord } from "../../src/storage/record-codec.js";
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "test", "fixtures", "format-2");
 
-/** Format 2's segment encoder in one piece, as it was written before checkpoints chunked it. */
-function referenceSegment(seg: SegmentContent): Uint8Array {
+/**
+ * Format 2's segment encoder in one piece, as it was written before checkpoints chunked it; with
+ * `withEnds`, the `payload-ends` block that segments have since carried last.
+ */
+function referenceSegment(seg: SegmentContent, withEnds = true): Uint8Array {
   const w = new ByteWriter(1 << 16);
   w.u32(0x47455351).u32(SEGMENT_VERSION);
   const directory: { name: string; offset: number; length: number; crc: number }[] = [];
@@ -62,6 +65,12 @@ function referenceSegment(seg: SegmentContent): Uint8Array {
       for (const v of vectors) w.u32(v.indices.length);
       for (const v of vectors) for (const index of v.indices) w.u32(index);
       for (const v of vectors) w.f32s(v.values);
+    });
+  }
+  if (withEnds) {
+    let end = 0;
+    block("payload-ends", () => {
+      for (const r of records) w.u32((end += r.payloadJson.length + 1));
     });
   }
   const directoryOffset = w.length;
@@ -149,7 +158,7 @@ test("a source whose passes disagree with its announced count is INTERNAL, not a
   );
 });
 
-test("the committed format-2 segment re-encodes byte for byte", () => {
+test("the committed format-2 segment re-encodes byte for byte (plus payload-ends), located the same with or without it", () => {
   const file = readFileSync(join(FIXTURES, "seg-000003.qseg"));
   const seg = decodeSegment(file, "seg-000003.qseg");
   assert.equal(seg.version, SEGMENT_VERSION);
@@ -167,7 +176,13 @@ test("the committed format-2 segment re-encodes byte for byte", () => {
     return { id, payloadJson: JSON.stringify(seg.payloads[row]), vectors, sparse };
   });
   assert.ok(records.length > 0 && seg.dense.size > 0);
-  assert.deepEqual(encodeSegment({ uid: seg.uid, deleted: seg.deleted, records }), new Uint8Array(file));
+  const content = { uid: seg.uid, deleted: seg.deleted, records };
+  // The fixture predates the payload-ends block: the same bytes but for it, which is now written last.
+  assert.deepEqual(referenceSegment(content, false), new Uint8Array(file));
+  assert.deepEqual(encodeSegment(content), referenceSegment(content));
+  const again = decodeSegment(encodeSegment(content), "again");
+  assert.deepEqual(again.payloadTexts, seg.payloadTexts);
+  assert.deepEqual(again.payloads, seg.payloads);
 });
 
 test("index file chunks (graphs given in pieces, postings after) join into the one-piece bytes", () => {
