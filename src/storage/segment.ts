@@ -166,8 +166,9 @@ export function* segmentChunks(uid: string, deleted: readonly string[], source: 
   let textAt = 1;
   for (const r of source.records()) {
     w.bytes(encoder.encode(row === 0 ? `[${r.payloadJson}` : `,${r.payloadJson}`));
-    if (row < ends.length) ends[row] = textAt += r.payloadJson.length;
-    textAt++;
+    textAt += r.payloadJson.length;
+    if (row < ends.length) ends[row] = textAt;
+    textAt++; // the comma
     for (const [name, v] of r.vectors) {
       const column = dense.get(name) ?? dense.set(name, { dim: v.length, rows: [] }).get(name)!;
       column.rows.push(row);

@@ -70,7 +70,10 @@ function referenceSegment(seg: SegmentContent, withEnds = true): Uint8Array {
   if (withEnds) {
     let end = 0;
     block("payload-ends", () => {
-      for (const r of records) w.u32((end += r.payloadJson.length + 1));
+      for (const r of records) {
+        end += r.payloadJson.length + 1;
+        w.u32(end);
+      }
     });
   }
   const directoryOffset = w.length;
