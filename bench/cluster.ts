@@ -10,7 +10,9 @@
 //   hop to the other node) against the single-node server;
 // - failover: the writer of shard 0 killed with SIGKILL, then the time until a write to shard 0
 //   through another node is acknowledged (lease period 2 s).
-// `npm run bench -- cluster [--repeats N] [--json]`.
+// `npm run bench -- cluster [--repeats N] [--json] [--part writes] [--clients N]` (`--part writes`:
+// only the writes of the single node and the 2-shard cluster, on an empty collection; `--clients`:
+// concurrent writing clients, default 8).
 
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -26,6 +28,10 @@ import { median } from "./median.js";
 export interface ClusterBenchOptions {
   repeats?: number;
   json?: boolean;
+  /** ["writes"]: only the write measurement (single node and 2 shards); default: everything. */
+  parts?: string[];
+  /** Concurrent writing clients (default 8). */
+  clients?: number;
 }
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -73,14 +79,14 @@ const pct = (xs: number[], p: number): number => {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
 };
 
-async function createAndLoad(t: Target): Promise<void> {
+async function createAndLoad(t: Target, load: boolean): Promise<void> {
   const put = await fetch(`${t.urls[0]}/v1/collections/bench`, {
     method: "PUT",
     headers: auth,
     body: JSON.stringify({ schema: { vectors: { v: { dim: DIM, metric: "cosine" } } } }),
   });
   if (!put.ok) throw new Error(await put.text());
-  for (let i = 0; i < N; i += 500)
+  for (let i = 0; load && i < N; i += 500)
     await post(`${t.urls[0]}/v1/collections/bench/upsert`, {
       records: Array.from({ length: 500 }, (_, j) => ({ id: `b${i + j}`, vector: vector() })),
     });
@@ -101,9 +107,10 @@ async function measureQueries(t: Target): Promise<{ p50: number; p99: number; cp
   return { p50: pct(times, 50), p99: pct(times, 99), cpuMs: ((cpuSeconds(t.pids) - cpu0) * 1000) / QUERIES };
 }
 
-/** WRITERS clients upserting 10-record batches for WRITE_SECONDS; records/s and ack latency. */
+/** `clients` clients (default WRITERS) upserting 10-record batches for WRITE_SECONDS; records/s and ack latency. */
 async function measureWrites(
   t: Target,
+  clients: number,
 ): Promise<{ recordsPerSecond: number; p50: number; p99: number; failed: number }> {
   const times: number[] = [];
   let records = 0;
@@ -111,7 +118,7 @@ async function measureWrites(
   const end = performance.now() + WRITE_SECONDS * 1000;
   let next = 0;
   await Promise.all(
-    Array.from({ length: WRITERS }, async (_, w) => {
+    Array.from({ length: clients }, async (_, w) => {
       while (performance.now() < end) {
         const batch = Array.from({ length: 10 }, () => ({ id: `w${next++}`, vector: vector(), payload: { w } }));
         const started = performance.now();
@@ -201,6 +208,7 @@ async function measureFailover(c: Awaited<ReturnType<typeof startCluster>>): Pro
 
 export async function runClusterBench(o: ClusterBenchOptions): Promise<void> {
   const repeats = o.repeats ?? 3;
+  const writesOnly = o.parts?.includes("writes") === true;
   const [etcd, s3] = await Promise.all([EtcdMember.start(), S3Stand.start()]);
   const rows = new Map<
     string,
@@ -214,24 +222,26 @@ export async function runClusterBench(o: ClusterBenchOptions): Promise<void> {
   };
   try {
     for (let r = 0; r < repeats; r++) {
-      for (const kind of ["single", 1, 2, 4] as const) {
+      for (const kind of writesOnly ? (["single", 2] as const) : (["single", 1, 2, 4] as const)) {
         const cluster = kind === "single" ? null : await startCluster(etcd, s3, kind, `${r}-${kind}`);
         const t = cluster ?? (await startSingle());
         try {
-          await createAndLoad(t);
-          const q = await measureQueries(t);
+          await createAndLoad(t, !writesOnly);
           const into = row(t.name);
-          into.q50.push(q.p50);
-          into.q99.push(q.p99);
-          into.cpu.push(q.cpuMs);
+          if (!writesOnly) {
+            const q = await measureQueries(t);
+            into.q50.push(q.p50);
+            into.q99.push(q.p99);
+            into.cpu.push(q.cpuMs);
+          }
           if (kind === "single" || kind === 2) {
-            const w = await measureWrites(t);
+            const w = await measureWrites(t, o.clients ?? WRITERS);
             into.w.push(w.recordsPerSecond);
             into.w50.push(w.p50);
             into.w99.push(w.p99);
             failedWrites += w.failed;
           }
-          if (kind === 2 && cluster) failovers.push(await measureFailover(cluster));
+          if (kind === 2 && cluster && !writesOnly) failovers.push(await measureFailover(cluster));
           process.stderr.write(`round ${r + 1}/${repeats}: ${t.name} done\n`);
         } finally {
           await t.stop();
@@ -256,7 +266,7 @@ export async function runClusterBench(o: ClusterBenchOptions): Promise<void> {
     return;
   }
   process.stdout.write(
-    `loadavg ${readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")}; ${repeats} rounds, medians; ${failedWrites} writes failed\n`,
+    `loadavg ${readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")}; ${repeats} rounds, medians; ${o.clients ?? WRITERS} writing clients; ${failedWrites} writes failed\n`,
   );
   process.stdout.write(
     "| configuration | query p50 ms | query p99 ms | CPU ms/query | write records/s | ack p50 ms | ack p99 ms |\n|---|---|---|---|---|---|---|\n",

@@ -6,7 +6,7 @@
  */
 import type { RgbaImage } from "../src/embed/image.js";
 import { resizeRgba } from "../src/embed/image.js";
-import { decodeImage, encodeJpeg } from "../src/embed/node/image-codec.js";
+import { decodeJpeg, encodeJpeg } from "../src/embed/node/image-codec.js";
 
 export type Shape = "circle" | "square" | "triangle" | "ring";
 export type Texture = "solid" | "stripes" | "checker" | "dots";
@@ -125,7 +125,7 @@ export function transformScene(img: RgbaImage, t: Transform): RgbaImage {
       return { width: img.width, height: img.height, data };
     }
     case "jpeg":
-      return decodeImage(encodeJpeg(img, 35));
+      return decodeJpeg(encodeJpeg(img, 35));
   }
 }
 

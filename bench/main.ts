@@ -39,6 +39,7 @@ interface BenchArgs extends AnnBenchOptions {
   files?: number;
   minSizes?: number[];
   records?: number;
+  clients?: number;
   n?: number;
   dim?: number;
   umapSeconds?: number;
@@ -74,6 +75,7 @@ function parseArgs(argv: string[]): BenchArgs {
     else if (a === "--files") args.files = Number(argv[++i]);
     else if (a === "--min-size") args.minSizes = numberList(argv[++i]);
     else if (a === "--records") args.records = Number(argv[++i]);
+    else if (a === "--clients") args.clients = Number(argv[++i]);
     else if (a === "--n") args.n = Number(argv[++i]);
     else if (a === "--dim") args.dim = Number(argv[++i]);
     else if (a === "--umap-seconds") args.umapSeconds = Number(argv[++i]);
@@ -115,7 +117,7 @@ const BENCHES: Record<string, (args: BenchArgs) => Promise<void>> = {
   sparse: (a) => runSparseBench({ data: a.data, json: a.json, repeats: a.repeats }),
   images: (a) =>
     runImageBench({ perClass: a.perClass, ingest: a.ingest, json: a.json, ingestOnly: a.parts?.includes("ingest") }),
-  cluster: (a) => runClusterBench({ repeats: a.repeats, json: a.json }),
+  cluster: (a) => runClusterBench({ repeats: a.repeats, json: a.json, parts: a.parts, clients: a.clients }),
   scale: (a) =>
     a.parts?.includes("checkpoint")
       ? runCheckpointBench({

@@ -9,6 +9,9 @@ import type { Directory } from "./storage/directory.js";
 import { QuiverError } from "./core/errors/errors.js";
 import { NodeSearchThreads } from "./node/search-threads.js";
 import { MemoryDirectory } from "./storage/memory-directory.js";
+import type { InputHook } from "./database/collection.js";
+import type { ImageEmbedder } from "./embed/image.js";
+import { withImageQueries } from "./embed/image-query.js";
 
 export * from "./neutral.js";
 export { defaultTextPlugins } from "./analyzers/plugins.js";
@@ -16,7 +19,7 @@ export { NodeDirectory } from "./node/fs-directory.js";
 export { NodeSearchThreads, defaultThreadCount } from "./node/search-threads.js";
 // The local model loads lazily, and only here: it reads its weights from node_modules.
 export { localEmbedder, localModelAvailable, LOCAL_MODEL_ID } from "./embed/node/local-use.js";
-// Images (docs/images.md): the codecs and the offline model load on first use.
+// Images (docs/images.md): the model loads on first use, libwebp on the first WebP; `quiverdb/images` is the entry for other runtimes.
 export { offlineImageEmbedder, OFFLINE_IMAGE_MODEL_ID } from "./embed/node/image-mobilenet.js";
 export {
   transformersImageEmbedder,
@@ -50,6 +53,12 @@ export interface NodeOpenOptions extends OpenOptions {
    * graph. `defaultThreadCount()` is the number of cores. docs/threads.md.
    */
   threads?: number;
+  /**
+   * Image embedders (docs/images.md): a query of an image collection by words (`vector: { image: "..." }`,
+   * CLIP-style models) or by a picture (`vector: { image: { base64 } }`) is embedded by the one whose id
+   * the collection's records carry. `quiver serve` and `quiver mcp` pass every configured one.
+   */
+  imageEmbedders?: Record<string, ImageEmbedder>;
 }
 
 /**
@@ -83,10 +92,12 @@ export async function open(path?: string | Directory, options: NodeOpenOptions =
   }
 }
 
-async function openHere(path: string | Directory | undefined, options: OpenOptions): Promise<OpenDatabase> {
+async function openHere(path: string | Directory | undefined, options: NodeOpenOptions): Promise<OpenDatabase> {
   // A reader creates nothing, not even the folder.
   if (options.readOnly && typeof path === "string") await mustBeFolder(path);
   const dir = path === undefined ? new MemoryDirectory() : typeof path === "string" ? new NodeDirectory(path) : path;
   // English stemming and stop-word lists come from npm packages, so the core stays dependency-free.
-  return openOn(dir, options, defaultTextPlugins);
+  const { imageEmbedders, ...rest } = options;
+  const images = imageEmbedders && ((registry: InputHook) => withImageQueries(registry, imageEmbedders));
+  return openOn(dir, rest, defaultTextPlugins, images);
 }

@@ -9,6 +9,7 @@ import { Database, type DatabaseOptions } from "./database/database.js";
 import { EmbedderRegistry } from "./embed/bind.js";
 import type { Embedder } from "./embed/embedder.js";
 import type { Directory } from "./storage/directory.js";
+import type { InputHook } from "./database/collection.js";
 
 export interface OpenOptions extends DatabaseOptions {
   /**
@@ -24,14 +25,22 @@ export type OpenDatabase = Database & {
   readonly embedders: EmbedderRegistry;
 };
 
-/** Opens the database in `dir`, with the entry's `defaults` text resources under the caller's own. */
-export async function openOn(dir: Directory, options: OpenOptions, defaults: TextPlugins): Promise<OpenDatabase> {
+/**
+ * Opens the database in `dir`, with the entry's `defaults` text resources under the caller's own;
+ * `wrapInput` puts an entry's own input handling in front of the registry (Node's image queries).
+ */
+export async function openOn(
+  dir: Directory,
+  options: OpenOptions,
+  defaults: TextPlugins,
+  wrapInput?: (registry: EmbedderRegistry) => InputHook,
+): Promise<OpenDatabase> {
   const text = {
     stemmers: { ...defaults.stemmers, ...options.text?.stemmers },
     stopWords: { ...defaults.stopWords, ...options.text?.stopWords },
   };
   // The AI layer is built on the database, not inside it: its registry is the database's input hook.
   const embedders = new EmbedderRegistry(options.embedders);
-  const db = await Database.openDirectory(dir, { ...options, text, inputHook: embedders });
+  const db = await Database.openDirectory(dir, { ...options, text, inputHook: wrapInput?.(embedders) ?? embedders });
   return Object.assign(db, { embedders });
 }

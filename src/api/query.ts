@@ -25,13 +25,24 @@ export const QUERY_MODES: readonly QueryMode[] = ["vector", "text", "hybrid"];
 /** A filter in Quiver's filter language (docs/filters.md), e.g. `{ lang: "en", year: { $gte: 2020 } }`. */
 export type Filter = Record<string, unknown>;
 
+/**
+ * A picture as a query of an image collection: its encoded bytes (JPEG, PNG, WebP) in base64, or a
+ * `data:` URL. Embedded by the image embedder that made the collection's vectors (docs/images.md).
+ */
+export interface ImageQueryInput {
+  base64: string;
+}
+
 export interface QueryRequest {
   /**
    * The query vector: an array when the collection has one named vector, else `{ name: array }`.
    * A sparse vector is named: `{ terms: { indices, values } }`. One dense and one sparse vector
    * together (`{ dense: [...], terms: {...} }`) make a hybrid query, fused like text and vector.
    */
-  vector?: ArrayLike<number> | string | Record<string, ArrayLike<number> | string | SparseVectorInput>;
+  vector?:
+    | ArrayLike<number>
+    | string
+    | Record<string, ArrayLike<number> | string | SparseVectorInput | ImageQueryInput>;
   /** Full-text query, searched with BM25 in every text field, or `{ query, fields }` to choose fields. */
   text?: string | { query: string; fields?: string[] };
   /**

@@ -2,8 +2,11 @@
  * A shard this node writes: its lease (renewed a few times per period), its ShardWriter, and group
  * commit on top: writes that arrive while a batch is being committed wait and go together in the
  * next batch (one object PUT and one etcd transaction for all of them), each acknowledged with that
- * batch's seq. When the lease cannot be renewed the shard is given up: a later write must go to the
- * new owner, and a commit already under way is fenced by the epoch if someone else took the shard.
+ * batch's seq once its transaction committed. Two batches are in flight at most, pipelined: the next
+ * one's PUT overlaps the etcd transaction of the one before, and transactions go one at a time, in
+ * order (each names the head it follows and the writer's epoch). When the lease cannot be renewed
+ * the shard is given up: a later write must go to the new owner, and a commit already under way is
+ * fenced by the epoch if someone else took the shard.
  */
 import { QuiverError } from "../core/errors/errors.js";
 import type { BatchOp } from "./batch.js";
@@ -78,24 +81,41 @@ export class HeldShard {
   private async drain(): Promise<void> {
     if (this.committing) return;
     this.committing = true;
+    // The append of the batch before the current one (they run in order, one at a time).
+    let previous: Promise<void> = Promise.resolve();
     while (this.waiting.length > 0) {
-      const group: Waiting[] = [];
-      let count = 0;
-      while (this.waiting.length > 0 && (group.length === 0 || count + this.waiting[0].ops.length <= MAX_GROUP_OPS)) {
-        const next = this.waiting.shift() as Waiting;
-        group.push(next);
-        count += next.ops.length;
-      }
-      try {
-        if (this.lost !== null) throw this.lostError();
-        const seq = await this.writer.write(group.flatMap((w) => w.ops));
-        for (const w of group) w.resolve(seq);
-      } catch (error) {
-        for (const w of group) w.reject(error);
-        if (String(error).includes("fenced")) this.giveUp("another node took it (fenced)");
-      }
+      const group = this.nextGroup();
+      const staged =
+        this.lost === null ? this.writer.stage(group.flatMap((w) => w.ops)) : Promise.reject(this.lostError());
+      const appended = previous.then(async () => {
+        try {
+          if (this.lost !== null) throw this.lostError();
+          const seq = await this.writer.append(await staged);
+          for (const w of group) w.resolve(seq);
+        } catch (error) {
+          for (const w of group) w.reject(error);
+          if (String(error).includes("fenced")) this.giveUp("another node took it (fenced)");
+        }
+      });
+      // The next group forms while this one's PUT runs and the one before it commits; then it is
+      // PUT while this one commits. So no more than two batches are ever in flight.
+      await Promise.all([staged.catch(() => {}), previous]);
+      previous = appended;
+      if (this.waiting.length === 0) await previous;
     }
     this.committing = false;
+  }
+
+  /** The first waiting writes, up to MAX_GROUP_OPS operations (at least one write). */
+  private nextGroup(): Waiting[] {
+    const group: Waiting[] = [];
+    let count = 0;
+    while (this.waiting.length > 0 && (group.length === 0 || count + this.waiting[0].ops.length <= MAX_GROUP_OPS)) {
+      const next = this.waiting.shift() as Waiting;
+      group.push(next);
+      count += next.ops.length;
+    }
+    return group;
   }
 
   private lostError(): QuiverError {

@@ -1,7 +1,8 @@
 /**
  * Merging shards' answers into one, pure. A single-source query (one vector, or text) merges the
  * shards' top lists by score: every shard ranks its own records exactly as one node would, so the
- * merged top k is one node's top k (for BM25, up to shard-local term statistics: docs/cluster.md).
+ * merged top k is one node's top k (BM25 included: every shard scores with the collection's summed
+ * term statistics, src/cluster/query-plan.ts).
  * A query fusing several sources merges each source's lists first, then fuses the merged lists with
  * the core's fusion, which is what one node does with the same lists; only reciprocal rank fusion
  * needs nothing beyond the lists (z-score and min-max also read scores of documents outside them).
@@ -20,7 +21,7 @@ const byScore = (a: Hit, b: Hit): number => b.score - a.score || (a.id < b.id ? 
  */
 export function mergeTop(lists: readonly Hit[][], k: number, grouped: boolean): Hit[] {
   const all = lists.flat().sort(byScore);
-  if (!grouped) return all.slice(0, k);
+  if (!grouped) return all.slice(0, k).map(rankedAt);
   const seen = new Set<string>();
   const out: Hit[] = [];
   for (const hit of all) {
@@ -33,6 +34,20 @@ export function mergeTop(lists: readonly Hit[][], k: number, grouped: boolean): 
     if (out.length === k) break;
   }
   return out;
+}
+
+/**
+ * The hit with the rank its explanation gives (a shard's own) set to its rank `i` in the merged list.
+ * (A grouped hit keeps its shard's rank: the merged ranking of the hits a group hides is not known.)
+ */
+function rankedAt(hit: Hit, i: number): Hit {
+  if (!hit.explain) return hit;
+  const explain: HitExplain = { ...hit.explain };
+  for (const source of ["text", "vector", "sparse"] as const) {
+    const part = explain[source];
+    if (part) explain[source] = { ...part, rank: i + 1 };
+  }
+  return { ...hit, explain };
 }
 
 /**
@@ -89,6 +104,8 @@ export function mergePlans(plans: readonly QueryPlan[], fusion?: string): QueryP
     usedIndexes: plans.some((p) => p.usedIndexes),
     payloadsChecked: plans.reduce((n, p) => n + p.payloadsChecked, 0),
   };
+  const text = plans.find((p) => p.text)?.text;
+  if (text) plan.text = { ...text, matched: plans.reduce((n, p) => n + (p.text?.matched ?? 0), 0) };
   if (fusion !== undefined) {
     plan.strategy = "hybrid";
     plan.fusion = fusion;

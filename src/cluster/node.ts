@@ -9,7 +9,6 @@
  * its shard from the manifest through `fetchSealed` (the node's disk cache) and tails the log after
  * it (replica.ts). It answers its peers' shard writes and reads.
  */
-import type { CollectionApi } from "../api/types.js";
 import { QuiverError } from "../core/errors/errors.js";
 import type { BatchOp } from "./batch.js";
 import type { Catalog } from "./catalog.js";
@@ -250,8 +249,7 @@ export class ClusterNode {
   async readShard(log: string, read: ShardRead, minSeq: number): Promise<unknown> {
     const replica = this.replicas.get(log);
     if (!replica) throw new QuiverError("UNAVAILABLE", `node ${this.id} does not serve ${log}`);
-    const collection: CollectionApi = await replica.collection(minSeq, this.options.minSeqWaitMs ?? 5000);
-    return runShardRead(collection, read);
+    return runShardRead(await replica.collection(minSeq, this.options.minSeqWaitMs ?? 5000), read);
   }
 
   /** Answers a peer's call (src/cluster/peers.ts). */

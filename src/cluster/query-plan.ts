@@ -5,6 +5,8 @@
  * sparse vector) is split into one request per source, `depth` deep as one node's own lists, and the
  * merged lists are fused by reciprocal rank fusion; the other fusions need collection-wide score
  * statistics, so on several shards they are refused rather than answered differently from one node.
+ * A query with a text source first asks every shard for its BM25 statistics of the query's terms
+ * (`text`), and sends their sum with the requests, so every shard scores text as one node would.
  */
 import type { QueryRequest, QueryResult } from "../api/query.js";
 import { QuiverError } from "../core/errors/errors.js";
@@ -18,6 +20,8 @@ const DEFAULT_FUSION_DEPTH = 100;
 export interface ShardQueryPlan {
   /** Requests sent to every shard. */
   requests: QueryRequest[];
+  /** The text whose BM25 statistics the requests need summed over the shards, when one searches text. */
+  text?: { query: string; fields?: string[] };
   /** The answer from `answers[i]`: the shards' results of `requests[i]` (the shards that answered). */
   merge(answers: QueryResult[][]): QueryResult;
 }
@@ -33,11 +37,13 @@ export function planQuery(req: QueryRequest, c: ShardedCollection): ShardQueryPl
   const needed = limit + offset;
   if (c.shards === 1) return { requests: [req], merge: (answers) => answers[0][0] ?? emptyResult() };
   const sources = sourcesOf(req, c);
+  const text = sources.some((s) => s.name === "text") ? textOf(req.text) : undefined;
   if (sources.length <= 1) {
     const single: QueryRequest = { ...req, limit: needed, offset: 0 };
     if (sources[0]?.name === "text") single.mode = "text";
     return {
       requests: [single],
+      text,
       merge: ([answers]) => ({
         hits: mergeTop(
           answers.map((a) => a.hits),
@@ -62,6 +68,7 @@ export function planQuery(req: QueryRequest, c: ShardedCollection): ShardQueryPl
   const rrfK = req.fusion?.k ?? 60;
   return {
     requests: sources.map((s) => ({ ...s.request, limit: depth, offset: 0 })),
+    text,
     merge: (answers) => {
       const merged = sources.map((s, i) => ({
         name: s.name,
@@ -79,6 +86,15 @@ export function planQuery(req: QueryRequest, c: ShardedCollection): ShardQueryPl
       };
     },
   };
+}
+
+/** The query text and fields of a request's `text` (undefined when malformed: the shards report it). */
+function textOf(text: QueryRequest["text"]): ShardQueryPlan["text"] {
+  if (typeof text === "string") return { query: text };
+  if (typeof text !== "object" || text === null || typeof text.query !== "string") return undefined;
+  const fields =
+    Array.isArray(text.fields) && text.fields.every((f) => typeof f === "string") ? text.fields : undefined;
+  return { query: text.query, fields };
 }
 
 /** The sources a request runs, each as a request of its own. */

@@ -11,7 +11,7 @@
  * new copy has caught up with the log head; then it swaps the two and closes the old one. So a trim
  * never fails a query; a read that needs a seq the old copy cannot reach waits for the swap.
  */
-import type { CollectionApi } from "../api/types.js";
+import type { Collection } from "../database/collection.js";
 import { QuiverError } from "../core/errors/errors.js";
 import { type CommitLog, LogTrimmed } from "./commit-log.js";
 import type { ShardReplica } from "./shard-bootstrap.js";
@@ -71,7 +71,7 @@ export class Replica {
    * The collection once it is ready and has applied `minSeq`; UNAVAILABLE (try another replica) when
    * it is still loading, or does not reach `minSeq` within `waitMs`.
    */
-  async collection(minSeq: number, waitMs: number): Promise<CollectionApi> {
+  async collection(minSeq: number, waitMs: number): Promise<Collection> {
     if (!this.ready)
       throw new QuiverError(
         "UNAVAILABLE",

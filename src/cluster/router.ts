@@ -18,6 +18,8 @@ import type {
 } from "../api/types.js";
 import { QuiverError, isQuiverError } from "../core/errors/errors.js";
 import type { CollectionInfo, CollectionSchema } from "../core/schema/schema.js";
+import type { InputHook } from "../database/collection.js";
+import { applyQueryMode } from "../database/query-mode.js";
 import type { BatchOp } from "./batch.js";
 import type { Catalog } from "./catalog.js";
 import type { LeaseService } from "./lease.js";
@@ -25,6 +27,7 @@ import { type ClusterNode, sleep } from "./node.js";
 import type { PeerClient } from "./peers.js";
 import { planQuery } from "./query-plan.js";
 import type { ShardRead } from "./shard-read.js";
+import { type TermStats, sumTermStats } from "../core/index/bm25/term-stats.js";
 import { MAX_SHARDS, type ShardedCollection, collectionKey, groupByShard, rendezvous, shardLog } from "./shard-map.js";
 
 /** What a request asked of the cluster besides its body (HTTP headers: docs/cluster.md). */
@@ -45,6 +48,13 @@ export interface RouterOptions {
   /** Rejects records (every problem with its path) exactly as one node would. */
   validateRecords(schema: CollectionSchema, records: unknown): void;
   validateIds(ids: unknown): void;
+  /** Rejects a query whose texts are longer than one node accepts (before anything is embedded). */
+  checkQueryText?(req: QueryRequest): void;
+  /**
+   * Text in place of vectors, embedded on this node before routing, with the embedders it was
+   * started with (src/embed/bind.ts's EmbedderRegistry, as `open()` binds it on one node).
+   */
+  input?: InputHook;
   /** Shards of a collection created without `shards` (over HTTP, say); default 1. */
   defaultShards?: number;
   /** The current request's scope (the adapter reads it from headers); none for calls made in code. */
@@ -59,6 +69,9 @@ export interface RouterOptions {
 export type ClusterQueryResult = QueryResult & { partial?: { missingShards: number[]; reasons: string[] } };
 
 export class ClusterDatabase implements DatabaseApi {
+  /** Per shard log, the address of the node that last wrote it for this router. */
+  private readonly writerAddress = new Map<string, string>();
+
   constructor(readonly options: RouterOptions) {}
 
   async createCollection(
@@ -156,15 +169,23 @@ export class ClusterDatabase implements DatabaseApi {
     const log = shardLog(c, shard);
     const deadline = Date.now() + (this.options.writeTimeoutMs ?? node.leaseTtlMs * 3 + 5000);
     for (let attempt = 0; ; attempt++) {
+      // The writer last seen for the shard is tried first, without asking etcd: a node that no
+      // longer writes it answers UNAVAILABLE (and a stale one is fenced), and then etcd is asked.
+      let address = this.writerAddress.get(log);
       try {
         const held = node.heldWriter(log);
         if (held) return await held.write(ops);
-        const owner = await leases.owner(log);
-        const member = owner && node.membership.members().find((m) => m.id === owner.holder);
-        if (!member) throw new QuiverError("UNAVAILABLE", `shard ${shard} of "${c.name}" has no live writer now`);
-        return (await peers.call<{ seq: number }>(member.address, "write", { log, ops })).seq;
+        if (address === undefined) {
+          const owner = await leases.owner(log);
+          address = owner ? node.membership.members().find((m) => m.id === owner.holder)?.address : undefined;
+          if (address === undefined)
+            throw new QuiverError("UNAVAILABLE", `shard ${shard} of "${c.name}" has no live writer now`);
+          this.writerAddress.set(log, address);
+        }
+        return (await peers.call<{ seq: number }>(address, "write", { log, ops })).seq;
       } catch (error) {
         if (!isQuiverError(error, "UNAVAILABLE")) throw error;
+        if (address !== undefined && this.writerAddress.get(log) === address) this.writerAddress.delete(log);
         if (Date.now() > deadline)
           throw new QuiverError(
             "UNAVAILABLE",
@@ -244,6 +265,9 @@ class ClusterCollection implements CollectionApi {
   }
 
   async upsert(records: RecordInput[]): Promise<{ upserted: number; seqs: Record<string, number> }> {
+    // Text for vectors bound to an embedder is embedded here, once, so every replica stores the same vector.
+    const embedded = this.db.options.input?.prepareRecords(records, this.c.schema);
+    if (embedded) records = (await embedded) as RecordInput[];
     this.db.options.validateRecords(this.c.schema, records);
     const groups = groupByShard(records, (r) => r.id, this.c.shards);
     const seqs = await this.write(
@@ -318,25 +342,53 @@ class ClusterCollection implements CollectionApi {
   }
 
   async query(req: QueryRequest): Promise<ClusterQueryResult> {
+    // The sources are chosen and a text in place of a vector is embedded here, as one node does
+    // (src/database/collection.ts): the shards get the vector, never a text to embed.
+    const { input, checkQueryText } = this.db.options;
+    checkQueryText?.(req);
+    req = applyQueryMode(req, this.c.schema, (name) => input?.canEmbed(name) ?? false);
+    const embedded = input?.prepareQuery(req, this.c.schema, this);
+    if (embedded) req = await embedded;
     const plan = planQuery(req, this.c);
     const missing = new Map<number, string>();
     const allowPartial = this.db.scope().allowPartial === true;
+    /** A shard's read, or null (its reason noted) when allowPartial lets the answer go without it. */
+    const fromShard = async <T>(shard: number, read: ShardRead): Promise<T | null> => {
+      if (missing.has(shard)) return null;
+      try {
+        return await this.db.readShard<T>(this.c, shard, read);
+      } catch (error) {
+        if (!allowPartial || !isQuiverError(error, "UNAVAILABLE")) throw error;
+        missing.set(shard, error.message);
+        return null;
+      }
+    };
+    // Phase 1 of a text query: every shard's BM25 statistics of its terms, summed for phase 2.
+    let textStats: TermStats | undefined;
+    if (plan.text) {
+      const { query, fields } = plan.text;
+      const parts = await Promise.all(
+        this.shards().map((shard) => fromShard<TermStats>(shard, { kind: "textStats", text: query, fields })),
+      );
+      textStats = sumTermStats(parts.filter((p): p is TermStats => p !== null));
+    }
     const answers = await Promise.all(
       plan.requests.map((sub) =>
         Promise.all(
-          this.shards().map(async (shard) => {
-            try {
-              return await this.db.readShard<QueryResult>(this.c, shard, { kind: "query", request: sub });
-            } catch (error) {
-              if (!allowPartial || !isQuiverError(error, "UNAVAILABLE")) throw error;
-              missing.set(shard, error.message);
-              return null;
-            }
-          }),
+          this.shards().map((shard) =>
+            fromShard<QueryResult>(shard, {
+              kind: "query",
+              request: sub,
+              ...(textStats && sub.text !== undefined && { textStats }),
+            }),
+          ),
         ),
       ),
     );
-    const present = answers.map((perShard) => perShard.filter((a): a is QueryResult => a !== null));
+    // A shard that failed any part of the query is left out of every part.
+    const present = answers.map((perShard) =>
+      perShard.filter((a, shard): a is QueryResult => a !== null && !missing.has(shard)),
+    );
     const result: ClusterQueryResult = plan.merge(present);
     if (missing.size > 0) {
       const shards = [...missing.keys()].sort((a, b) => a - b);

@@ -18,6 +18,7 @@ import type { CollectionSchema } from "../core/schema/schema.js";
 import { validateIds, validateRecords } from "./validate.js";
 import { checkCount, checkQueryTextLength, parseQueryRequest } from "./query-request.js";
 import { applyQueryMode } from "./query-mode.js";
+import type { TermStats } from "../core/index/bm25/term-stats.js";
 
 /**
  * Rewrites a call's input before it is validated: how a layer above the database accepts other
@@ -26,8 +27,12 @@ import { applyQueryMode } from "./query-mode.js";
 export interface InputHook {
   /** The upsert batch rewritten, or null when it needs nothing (the common case stays synchronous). */
   prepareRecords(records: unknown, schema: CollectionSchema): Promise<unknown> | null;
-  /** The query rewritten, or null when it needs nothing. */
-  prepareQuery<T extends { vector?: unknown }>(req: T, schema: CollectionSchema): Promise<T> | null;
+  /** The query rewritten, or null when it needs nothing; `coll` is the collection it runs on (read only). */
+  prepareQuery<T extends { vector?: unknown }>(
+    req: T,
+    schema: CollectionSchema,
+    coll: CollectionApi,
+  ): Promise<T> | null;
   /** Whether text can be embedded with the embedder of this name (a query's text then runs hybrid). */
   canEmbed(embedder: string): boolean;
 }
@@ -48,6 +53,12 @@ export interface CollectionHost {
   ensureWritable(): void;
   /** The search threads that run queries' graph searches; null: they run on the calling thread. */
   parallel(): ParallelSearch | null;
+}
+
+/** A query's call options as a shard of a cluster gets them (src/cluster/shard-read.ts). */
+export interface ShardCallOptions extends CallOptions {
+  /** Score text with these statistics of the whole sharded collection (summed textStatistics) instead of this one's own. */
+  textStats?: TermStats;
 }
 
 export class Collection implements CollectionApi {
@@ -181,13 +192,13 @@ export class Collection implements CollectionApi {
    * const { hits } = await docs.query({ vector: q, limit: 10, filter: { lang: "en", year: { $gte: 2020 } } });
    * const { hits: found } = await docs.query({ text: "crash-safe storage", vector: q, explain: true, groupBy: "docId" });
    */
-  async query(req: QueryRequest, call: CallOptions = {}): Promise<QueryResult> {
+  async query(req: QueryRequest, call: ShardCallOptions = {}): Promise<QueryResult> {
     // Input hooks run first (text in place of the vector is embedded: src/embed/bind.ts), once the
     // query's texts are known to be within maxQueryTextLength (embedding is paid per character).
     checkQueryTextLength(req, this.#host.limits);
     const input = this.#host.input;
     req = applyQueryMode(req, this.#state().schema, (name) => input?.canEmbed(name) ?? false);
-    const rewritten = input?.prepareQuery(req, this.#state().schema);
+    const rewritten = input?.prepareQuery(req, this.#state().schema, this);
     if (rewritten) req = await rewritten;
     const parallel = this.#host.parallel();
     if (!parallel) return this.#answer(req, call, (steps) => runHere(steps));
@@ -195,10 +206,18 @@ export class Collection implements CollectionApi {
     return parallel.read(() => this.#answer(req, call, (steps) => parallel.run(steps)));
   }
 
+  /**
+   * This collection's BM25 statistics for a query text (per text field, or the named ones): what a
+   * sharded collection sums over its shards to score every shard alike (ShardCallOptions.textStats).
+   */
+  textStatistics(text: string, fields?: string[]): TermStats {
+    return this.#state().text?.termStatistics(text, fields) ?? {};
+  }
+
   /** The query, its graph searches run by `run`: here, or in the search threads. */
   async #answer(
     req: QueryRequest,
-    call: CallOptions,
+    call: ShardCallOptions,
     run: (steps: PlanSteps<Ranked>) => Ranked | Promise<Ranked>,
   ): Promise<QueryResult> {
     const state = this.#state();
@@ -206,6 +225,7 @@ export class Collection implements CollectionApi {
     spec.filter = this.#filter(req.filter);
     spec.groupBy = req.groupBy;
     spec.deadline = call.deadline;
+    if (spec.text && call.textStats) spec.text.stats = call.textStats;
     const { hits: ranked, plan } = await run(searchSteps(state, spec, offset + limit));
     const o = { withPayload: req.withPayload ?? true, withVectors: req.withVectors ?? false };
     const hits: Hit[] = [];

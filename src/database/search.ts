@@ -6,6 +6,7 @@
  * and attaches per-hit explanations. Nothing a caller can see changes, but a graph search first
  * settles inserts that were waiting for the graph's quantizer (HnswIndex.liveView).
  */
+import type { TermStats } from "../core/index/bm25/term-stats.js";
 import { QuiverError } from "../core/errors/errors.js";
 import { flatSearch } from "../core/index/flat/flat-search.js";
 import type { SlotBitmap } from "../core/index/slot-bitmap.js";
@@ -59,7 +60,8 @@ export const SOURCES = ["text", "vector", "sparse"] as const;
 type SourceName = (typeof SOURCES)[number];
 
 export interface SearchSpec {
-  text?: { query: string; fields?: string[] };
+  /** `stats`: score BM25 with these collection statistics instead of this collection's own (a shard's query). */
+  text?: { query: string; fields?: string[]; stats?: TermStats };
   vector?: { name: string; query: Float32Array; options?: VectorSearchOptions };
   sparse?: { name: string; query: SparseVector };
   filter?: FilterNode;
@@ -417,6 +419,7 @@ function textSearch(
     highWater: state.highWater,
     scoresFor,
     deadline: spec.deadline,
+    stats: q.stats,
   });
   return {
     ...r,

@@ -7,6 +7,7 @@
 import { QuiverError } from "../core/errors/errors.js";
 import { embeddingList, postJson, type HttpOptions } from "./http.js";
 import {
+  base64Of,
   checkRgba,
   isRgbaImage,
   l2Normalize,
@@ -27,17 +28,10 @@ export interface HttpImageEmbedderOptions extends HttpOptions {
   /** Images per request (default 16). */
   maxBatch?: number;
   /**
-   * Encodes decoded RGBA for the request (e.g. encodePng from src/embed/node/image-codec.ts, which
+   * Encodes decoded RGBA for the request (e.g. encodePng from src/embed/portable/image-codec.ts, which
    * Node's wiring passes); without it, RGBA input is refused and encoded bytes are sent as they are.
    */
   encode?: (image: RgbaImage) => Uint8Array;
-}
-
-function base64(bytes: Uint8Array): string {
-  let binary = "";
-  for (let i = 0; i < bytes.length; i += 0x8000)
-    binary += String.fromCharCode(...bytes.subarray(i, Math.min(i + 0x8000, bytes.length)));
-  return btoa(binary);
 }
 
 /** The `data:` URL of one input: encoded bytes as they are (JPEG, PNG, WebP, GIF), RGBA through `encode`. */
@@ -54,7 +48,7 @@ function dataUrl(image: ImageInput, at: number, encode: HttpImageEmbedderOptions
   const format = sniffImageFormat(bytes);
   if (format === null)
     throw QuiverError.fromProblems("INVALID_ARGUMENT", [{ path, message: "not a JPEG, PNG, WebP or GIF image" }]);
-  return `data:image/${format};base64,${base64(bytes)}`;
+  return `data:image/${format};base64,${base64Of(bytes)}`;
 }
 
 /**

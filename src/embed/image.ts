@@ -1,7 +1,8 @@
 /**
  * The image side of embedding, runtime-neutral: what an image is (encoded bytes or decoded RGBA),
  * the ImageEmbedder interface every image provider implements, and the pixel work every provider
- * shares (format sniffing, bilinear resizing). Decoders live at the edge (src/embed/node/image-codec.ts).
+ * shares (format sniffing, bilinear resizing). Decoders live in
+ * src/embed/portable/image-codec.ts (npm codecs, no node:*).
  */
 import { QuiverError } from "../core/errors/errors.js";
 
@@ -129,6 +130,14 @@ export function resizeRgba(source: RgbaImage, width: number, height: number): Rg
 export function fitWithin(width: number, height: number, max: number): { width: number; height: number } {
   const scale = Math.min(1, max / Math.max(width, height));
   return { width: Math.max(1, Math.round(width * scale)), height: Math.max(1, Math.round(height * scale)) };
+}
+
+/** Base64 of bytes, in slices (String.fromCharCode takes a bounded number of arguments). */
+export function base64Of(bytes: Uint8Array): string {
+  let binary = "";
+  for (let i = 0; i < bytes.length; i += 0x8000)
+    binary += String.fromCharCode(...bytes.subarray(i, Math.min(i + 0x8000, bytes.length)));
+  return btoa(binary);
 }
 
 /** Scales a vector to unit length in place (a zero vector stays zero). */

@@ -13,6 +13,7 @@ import { QuiverError, isQuiverError } from "../core/errors/errors.js";
 import type { Filter, QueryRequest } from "../api/query.js";
 import type { CollectionSchema } from "../core/schema/schema.js";
 import { documentSchema, findDocuments, ingestDocuments, type DocumentInput } from "../embed/documents.js";
+import { isImageCollection } from "../embed/image-collection.js";
 import { modeOfPlan, textQuery, type SearchMode } from "../embed/text-query.js";
 import { MemoryStore } from "../memory/memory.js";
 
@@ -77,7 +78,16 @@ export const TOOLS: ToolDefinition[] = [
       type: "object",
       properties: {
         collection: { type: "string" },
-        query: { type: "string", description: "Natural-language query." },
+        query: {
+          type: "string",
+          description:
+            "Natural-language query. On an image collection, the words are embedded by its text-image model (CLIP-style) to find pictures.",
+        },
+        image: {
+          type: "string",
+          description:
+            "On an image collection: a picture (JPEG, PNG or WebP file in base64, or a data: URL) to find the stored images most like it.",
+        },
         vector: { type: "array", items: { type: "number" }, description: "A raw query vector instead of text." },
         sparse: {
           type: "object",
@@ -346,6 +356,20 @@ export class QuiverTools {
       throw QuiverError.fromProblems("INVALID_ARGUMENT", [{ path: "vector", message: "must be an array of numbers" }]);
     }
     const sparse = sparseQuery(schema, a);
+    const image = str(a, "image");
+    if (isImageCollection(schema) && vector === undefined && (image !== undefined || query !== undefined)) {
+      // Words or a picture, embedded by the collection's image model (src/embed/image-query.ts).
+      const { hits } = await coll.query({
+        vector: { image: image !== undefined ? { base64: image } : query! },
+        limit: num(a, "limit") ?? 5,
+        filter: obj(a, "filter") as Filter | undefined,
+      });
+      return { mode: image !== undefined ? "image" : "text-to-image", hits };
+    }
+    if (image !== undefined)
+      throw QuiverError.fromProblems("INVALID_ARGUMENT", [
+        { path: "image", message: `"${collection}" is not an image collection (quiver ingest of images makes one)` },
+      ]);
     const request: Pick<QueryRequest, "vector" | "text" | "mode"> =
       sparse && query === undefined && vector === undefined
         ? {}

@@ -161,9 +161,21 @@ export function bodySchemas(limits: Limits): BodySchemas {
     },
   );
   // Text in place of numbers is embedded by the database, for a vector bound to an embedder in the schema.
+  const vectorMessage =
+    "must be an array of numbers, a sparse vector { indices, values }, or text for a vector bound to an embedder";
   const vector = s.anyOf(
     [numbers, s.string({ description: "Text to embed (vectors bound to an embedder)." }), sparse],
-    "must be an array of numbers, a sparse vector { indices, values }, or text for a vector bound to an embedder",
+    vectorMessage,
+  );
+  // A query of an image collection may be a picture; words in its place are text, as above (docs/images.md).
+  const picture = s.object(
+    {
+      base64: s.string({
+        description:
+          "A JPEG, PNG or WebP file in base64 (or a data: URL), embedded by the collection's image embedder.",
+      }),
+    },
+    { required: ["base64"], unknownMessage: "unknown field (expected base64)" },
   );
   const ids = s.array(s.string({ description: "A record id: 1 to maxIdBytes bytes of UTF-8." }), {
     maxItems: limits.maxBatch,
@@ -215,7 +227,19 @@ export function bodySchemas(limits: Limits): BodySchemas {
     query: s.object(
       {
         vector: s.anyOf(
-          [numbers, s.string(), s.object({}, { additional: vector })],
+          [
+            numbers,
+            s.string(),
+            s.object(
+              {},
+              {
+                additional: s.anyOf(
+                  [numbers, s.string(), sparse, picture],
+                  `${vectorMessage}, or a picture { base64 } for an image collection`,
+                ),
+              },
+            ),
+          ],
           "must be an array of numbers, or { name: vector } naming one vector (or one dense and one sparse)",
           "The query vector, or { name: vector } for a collection with several (text for a vector bound to an embedder); a sparse vector is named, { terms: { indices, values } }, and one dense plus one sparse make a hybrid query.",
         ),

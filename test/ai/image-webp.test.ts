@@ -37,9 +37,9 @@ const meanAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>, channel: number
   return sum / (a.length / 4);
 };
 
-function refusal(f: () => unknown): QuiverError {
+async function refusal(f: () => Promise<unknown>): Promise<QuiverError> {
   try {
-    f();
+    await f();
   } catch (e) {
     assert.ok(e instanceof QuiverError, String(e));
     assert.equal(e.code, "INVALID_ARGUMENT");
@@ -63,18 +63,18 @@ test("lossless WebP decodes to exactly the source pixels, alpha included; lossy 
   const lossless = await encodeWebp(img, { lossless: true });
   assert.equal(sniffImageFormat(lossless), "webp");
   assert.deepEqual(webpHeader(lossless), { width: 48, height: 48, animated: false });
-  const back = decodeImage(lossless, "a.webp");
+  const back = await decodeImage(lossless, "a.webp");
   assert.deepEqual([back.width, back.height], [48, 48]);
   assert.ok(Buffer.from(back.data).equals(Buffer.from(img.data)), "every RGBA byte equal");
   // Bytes inside a larger buffer (as a file read into a pool would be) decode the same.
   const padded = new Uint8Array(lossless.length + 7);
   padded.set(lossless, 7);
-  assert.ok(Buffer.from(decodeImage(padded.subarray(7)).data).equals(Buffer.from(img.data)));
+  assert.ok(Buffer.from((await decodeImage(padded.subarray(7))).data).equals(Buffer.from(img.data)));
 
   const opaque = drawScene(SCENE_CLASSES[2], 1, 64);
   const lossy = await encodeWebp(opaque, { quality: 85 });
   assert.equal(String.fromCharCode(...lossy.subarray(12, 16)), "VP8 ", "a plain lossy bitstream");
-  const near = decodeImage(lossy, "b.webp");
+  const near = await decodeImage(lossy, "b.webp");
   assert.deepEqual([near.width, near.height], [64, 64]);
   for (const c of [0, 1, 2]) assert.ok(meanAbsDiff(near.data, opaque.data, c) < 8, `channel ${c} close`);
   assert.ok(
@@ -85,23 +85,23 @@ test("lossless WebP decodes to exactly the source pixels, alpha included; lossy 
 
   const lossyAlpha = await encodeWebp(img, { quality: 85 });
   assert.equal(String.fromCharCode(...lossyAlpha.subarray(12, 16)), "VP8X", "alpha needs the extended format");
-  const alpha = decodeImage(lossyAlpha, "c.webp");
+  const alpha = await decodeImage(lossyAlpha, "c.webp");
   assert.ok(meanAbsDiff(alpha.data, img.data, 3) < 1, "alpha kept (alpha_quality 100)");
   // The decoded pixels are the caller's own: decoding again does not overwrite them.
   const first = Buffer.from(back.data);
-  decodeImage(lossy);
+  await decodeImage(lossy);
   assert.ok(Buffer.from(back.data).equals(first));
-  assert.ok(Buffer.from(toRgba(lossless).data).equals(Buffer.from(img.data)));
+  assert.ok(Buffer.from((await toRgba(lossless)).data).equals(Buffer.from(img.data)));
 });
 
 test("corrupt, animated and oversized WebP files are refused with INVALID_ARGUMENT naming the file", async () => {
   const still = await encodeWebp(drawScene(SCENE_CLASSES[0], 0, 16), { lossless: true });
-  const cut = refusal(() => decodeImage(still.subarray(0, 40), "photos/cut.webp"));
+  const cut = await refusal(() => decodeImage(still.subarray(0, 40), "photos/cut.webp"));
   assert.equal(cut.problems[0].path, "photos/cut.webp");
   assert.match(cut.problems[0].message, /cannot decode this WEBP file/);
   const scrambled = new Uint8Array(still);
   scrambled.fill(0xa5, 21);
-  assert.match(refusal(() => decodeImage(scrambled, "x.webp")).problems[0].message, /cannot decode this WEBP/);
+  assert.match((await refusal(() => decodeImage(scrambled, "x.webp"))).problems[0].message, /cannot decode this WEBP/);
 
   // Two frames of the still image, in the extended format with the animation flag (0x02).
   const frame = still.subarray(12); // its VP8L chunk
@@ -117,19 +117,22 @@ test("corrupt, animated and oversized WebP files are refused with INVALID_ARGUME
     anmf(100),
   );
   assert.deepEqual(webpHeader(animated), { width: 16, height: 16, animated: true });
-  const a = refusal(() => decodeImage(animated, "loop.webp"));
+  const a = await refusal(() => decodeImage(animated, "loop.webp"));
   assert.equal(a.problems[0].path, "loop.webp");
   assert.match(a.problems[0].message, /animated WebP is not decoded/);
 
   // A 16384 x 16384 canvas is refused from its header, before libwebp allocates a gigabyte.
   const huge = riffWebp(riffChunk("VP8X", new Uint8Array([0, 0, 0, 0, ...u24(16383), ...u24(16383)])));
   assert.match(
-    refusal(() => decodeImage(huge, "big.webp")).problems[0].message,
+    (await refusal(() => decodeImage(huge, "big.webp"))).problems[0].message,
     /16384 x 16384 exceeds 100 megapixels/,
   );
 
   const gif = new Uint8Array([...Buffer.from("GIF89a"), 1, 0, 1, 0]);
-  assert.match(refusal(() => decodeImage(gif, "g.gif")).problems[0].message, /GIF is recognised but not decoded/);
+  assert.match(
+    (await refusal(() => decodeImage(gif, "g.gif"))).problems[0].message,
+    /GIF is recognised but not decoded/,
+  );
 });
 
 test("ingesting a folder of JPEG, PNG and WebP embeds all three and stores a thumbnail for the WebP record", async () => {
@@ -145,11 +148,13 @@ test("ingesting a folder of JPEG, PNG and WebP embeds all three and stores a thu
     const embedder: ImageEmbedder = {
       id: "test:mean-colour",
       dim: 3,
-      embedImages: async (images) =>
-        images.map((im, i) => {
-          const px = resizeRgba(toRgba(im, `images[${i}]`), 1, 1).data;
-          return l2Normalize(Float32Array.from([px[0] + 1, px[1] + 1, px[2] + 1]));
-        }),
+      embedImages: (images) =>
+        Promise.all(
+          images.map(async (im, i) => {
+            const px = resizeRgba(await toRgba(im, `images[${i}]`), 1, 1).data;
+            return l2Normalize(Float32Array.from([px[0] + 1, px[1] + 1, px[2] + 1]));
+          }),
+        ),
     };
     const db = await open(join(dir, "db"));
     try {
@@ -166,7 +171,7 @@ test("ingesting a folder of JPEG, PNG and WebP embeds all three and stores a thu
       assert.deepEqual([p.documentId, p.fileName, p.width, p.height], ["c.webp", "c.webp", 56, 56]);
       const url = String(p.thumbnail);
       assert.match(url, /^data:image\/jpeg;base64,/);
-      const thumb = decodeImage(new Uint8Array(Buffer.from(url.slice(url.indexOf(",") + 1), "base64")));
+      const thumb = await decodeImage(new Uint8Array(Buffer.from(url.slice(url.indexOf(",") + 1), "base64")));
       assert.deepEqual([thumb.width, thumb.height], [56, 56], "within 64 px, so kept at its size");
       for (const ch of [0, 1, 2])
         assert.ok(meanAbsDiff(thumb.data, scenes[2].data, ch) < 20, `thumbnail channel ${ch}`);

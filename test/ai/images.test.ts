@@ -23,6 +23,7 @@ import {
   type RgbaImage,
 } from "../../src/embed/image.js";
 import { httpImageEmbedder } from "../../src/embed/image-http.js";
+import { encode as encodePngFile } from "fast-png";
 import { decodeImage, encodeJpeg, encodePng, toRgba, thumbnailDataUrl } from "../../src/embed/node/image-codec.js";
 import { imageSchema, ingestImages } from "../../src/embed/node/image-ingest.js";
 import { drawScene, SCENE_CLASSES, transformScene } from "../../bench/image-scenes.js";
@@ -43,7 +44,7 @@ const gridEmbedder: ImageEmbedder = {
   id: "test:grid",
   dim: 192,
   maxBatch: 2,
-  embedImages: async (images) => images.map((im, i) => gridVector(toRgba(im, `images[${i}]`))),
+  embedImages: (images) => Promise.all(images.map(async (im, i) => gridVector(await toRgba(im, `images[${i}]`)))),
 };
 
 const solid = (rgb: number[], size = 16): RgbaImage => {
@@ -69,23 +70,23 @@ before(async () => {
         res.writeHead(503, { "content-type": "application/json" }).end('{"error":{"message":"overloaded"}}');
         return;
       }
-      try {
-        answer(body, req.headers.authorization, res);
-      } catch (e) {
-        res.writeHead(500).end(JSON.stringify({ error: { message: String(e) } }));
-      }
+      answer(body, req.headers.authorization, res).catch((e) =>
+        res.writeHead(500).end(JSON.stringify({ error: { message: String(e) } })),
+      );
     });
   });
-  const answer = (body: string, auth: string | undefined, res: import("node:http").ServerResponse) => {
+  const answer = async (body: string, auth: string | undefined, res: import("node:http").ServerResponse) => {
     const { input } = JSON.parse(body) as { input: { image?: string; text?: string }[] };
     requests.push({ input, auth });
-    const data = input.map((x, index) => {
-      const img = x.image
-        ? decodeImage(new Uint8Array(Buffer.from(x.image.slice(x.image.indexOf(",") + 1), "base64")))
-        : solid(colours[x.text ?? ""] ?? [0, 0, 0], 64);
-      // Unnormalised on purpose: the provider normalises. Reversed order: it sorts by index.
-      return { index, embedding: Array.from(gridVector(img), (v) => v * 3) };
-    });
+    const data = await Promise.all(
+      input.map(async (x, index) => {
+        const img = x.image
+          ? await decodeImage(new Uint8Array(Buffer.from(x.image.slice(x.image.indexOf(",") + 1), "base64")))
+          : solid(colours[x.text ?? ""] ?? [0, 0, 0], 64);
+        // Unnormalised on purpose: the provider normalises. Reversed order: it sorts by index.
+        return { index, embedding: Array.from(gridVector(img), (v) => v * 3) };
+      }),
+    );
     res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ data: data.reverse() }));
   };
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
@@ -95,18 +96,18 @@ before(async () => {
 
 after(() => server.close());
 
-test("JPEG and PNG decode to RGBA; GIF, junk and mismatched RGBA are refused with their path", () => {
+test("JPEG and PNG decode to RGBA; GIF, junk and mismatched RGBA are refused with their path", async () => {
   const img = drawScene(SCENE_CLASSES[0], 0, 32);
   const png = encodePng(img);
   assert.equal(sniffImageFormat(png), "png");
-  assert.deepEqual(decodeImage(png).data, img.data, "PNG is lossless");
+  assert.deepEqual((await decodeImage(png)).data, img.data, "PNG is lossless");
   const jpg = encodeJpeg(img, 90);
   assert.equal(sniffImageFormat(jpg), "jpeg");
-  const back = decodeImage(jpg);
+  const back = await decodeImage(jpg);
   assert.deepEqual([back.width, back.height], [32, 32]);
-  const err = (f: () => unknown) => {
+  const err = async (f: () => Promise<unknown>) => {
     try {
-      f();
+      await f();
     } catch (e) {
       assert.ok(e instanceof QuiverError);
       return e;
@@ -114,17 +115,82 @@ test("JPEG and PNG decode to RGBA; GIF, junk and mismatched RGBA are refused wit
     assert.fail("expected a QuiverError");
   };
   const gif = new Uint8Array([...Buffer.from("GIF89a"), 1, 0, 1, 0]);
-  const g = err(() => decodeImage(gif, "a.gif"));
+  const g = await err(() => decodeImage(gif, "a.gif"));
   assert.equal(g.code, "INVALID_ARGUMENT");
   assert.match(g.problems[0].message, /GIF is recognised but not decoded/);
   assert.equal(g.problems[0].path, "a.gif");
-  assert.match(err(() => decodeImage(new Uint8Array([1, 2, 3]), "x")).problems[0].message, /not an image/);
-  assert.match(err(() => decodeImage(jpg.subarray(0, 40), "cut.jpg")).problems[0].message, /cannot decode/);
-  const bad = err(() => toRgba({ width: 4, height: 4, data: new Uint8Array(10) }, "images[3]"));
+  assert.match((await err(() => decodeImage(new Uint8Array([1, 2, 3]), "x"))).problems[0].message, /not an image/);
+  assert.match((await err(() => decodeImage(jpg.subarray(0, 40), "cut.jpg"))).problems[0].message, /cannot decode/);
+  const bad = await err(() => toRgba({ width: 4, height: 4, data: new Uint8Array(10) }, "images[3]"));
   assert.equal(bad.problems[0].path, "images[3]");
 });
 
-test("resizing averages when shrinking; the thumbnail is a JPEG within 64 px keeping the aspect ratio", () => {
+test("PNG colour types decode to the same RGBA: grey, grey + alpha, 16-bit, palette with alpha, 1-bit grey", async () => {
+  // 3 x 2 pixels written in each of PNG's layouts by fast-png's encoder, each against the RGBA it must give.
+  const grey = [0, 128, 255, 64, 32, 200];
+  const rgba = (rows: number[][]) => new Uint8Array(rows.flat());
+  const cases: { name: string; png: Parameters<typeof encodePngFile>[0]; want: Uint8Array }[] = [
+    {
+      name: "8-bit grey",
+      png: { width: 3, height: 2, channels: 1, depth: 8, data: new Uint8Array(grey) },
+      want: rgba(grey.map((g) => [g, g, g, 255])),
+    },
+    {
+      name: "grey + alpha",
+      png: { width: 3, height: 2, channels: 2, depth: 8, data: new Uint8Array(grey.flatMap((g) => [g, 255 - g])) },
+      want: rgba(grey.map((g) => [g, g, g, 255 - g])),
+    },
+    {
+      name: "16-bit RGB",
+      png: {
+        width: 3,
+        height: 2,
+        channels: 3,
+        depth: 16,
+        data: new Uint16Array(grey.flatMap((g) => [g * 257, 0, 65535 - g * 257])),
+      },
+      want: rgba(grey.map((g) => [g, 0, 255 - g, 255])),
+    },
+    {
+      name: "palette with alpha",
+      png: {
+        width: 3,
+        height: 2,
+        channels: 1,
+        depth: 8,
+        // The translucent entry first: fast-png's encoder writes only the alphas below 255 into tRNS.
+        palette: [
+          [0, 0, 255, 100],
+          [255, 0, 0, 255],
+        ],
+        data: new Uint8Array([0, 1, 1, 0, 0, 1]),
+      },
+      want: rgba([0, 1, 1, 0, 0, 1].map((i) => (i ? [255, 0, 0, 255] : [0, 0, 255, 100]))),
+    },
+    {
+      name: "1-bit grey",
+      // Each row starts on a byte: 101 then 010, from the high bit.
+      png: { width: 3, height: 2, channels: 1, depth: 1, data: new Uint8Array([0b10100000, 0b01000000]) },
+      want: rgba([1, 0, 1, 0, 1, 0].map((b) => [b * 255, b * 255, b * 255, 255])),
+    },
+  ];
+  for (const c of cases) {
+    const img = await decodeImage(encodePngFile(c.png), c.name);
+    assert.deepEqual([img.width, img.height], [3, 2], c.name);
+    assert.deepEqual(Array.from(img.data), Array.from(c.want), c.name);
+  }
+  // A header claiming 20000 x 20000 is refused before anything is inflated.
+  const huge = encodePng({ width: 1, height: 1, data: new Uint8Array(4) });
+  new DataView(huge.buffer, huge.byteOffset).setUint32(16, 20000);
+  new DataView(huge.buffer, huge.byteOffset).setUint32(20, 20000);
+  await assert.rejects(decodeImage(huge, "big.png"), (e: QuiverError) => {
+    assert.equal(e.code, "INVALID_ARGUMENT");
+    assert.match(e.problems[0].message, /20000 x 20000 exceeds 100 megapixels/);
+    return e.problems[0].path === "big.png";
+  });
+});
+
+test("resizing averages when shrinking; the thumbnail is a JPEG within 64 px keeping the aspect ratio", async () => {
   // A fine checkerboard shrunk 8x is grey, not one of its two colours (bilinear alone would alias).
   const data = new Uint8Array(64 * 64 * 4);
   for (let y = 0; y < 64; y++)
@@ -134,7 +200,7 @@ test("resizing averages when shrinking; the thumbnail is a JPEG within 64 px kee
   const wide = { width: 200, height: 100, data: new Uint8Array(200 * 100 * 4).fill(200) };
   const url = thumbnailDataUrl(wide);
   assert.match(url, /^data:image\/jpeg;base64,/);
-  const thumb = decodeImage(new Uint8Array(Buffer.from(url.split(",")[1], "base64")));
+  const thumb = await decodeImage(new Uint8Array(Buffer.from(url.split(",")[1], "base64")));
   assert.deepEqual([thumb.width, thumb.height], [64, 32]);
 });
 

@@ -4,13 +4,15 @@
  * others; read-your-writes with the seqs a write returns; the merged exact top k equals a brute-force
  * scan of the acknowledged state; a writer killed with SIGKILL has its shards taken over and later
  * writes through other nodes succeed with no acknowledged write lost; a query node joining and
- * leaving fails no query. The checker keeps every write it sent: acknowledged ones must be there,
+ * leaving fails no query; a text query (english analyzer, 3 shards) answers with one embedded
+ * database's ids and scores. The checker keeps every write it sent: acknowledged ones must be there,
  * exactly; unacknowledged ones (in flight at the kill) may or may not be.
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { EtcdCoordinator } from "../../src/cluster/etcd/etcd-coordinator.js";
 import { shardLog } from "../../src/cluster/shard-map.js";
+import { open } from "../../src/index.js";
 import { bruteTopK, randomVector, rng } from "../support/brute.js";
 import { EtcdMember, S3Stand } from "../support/cluster-services.js";
 import { ADMIN_KEY, QuiverNode, type NodeSettings } from "../support/quiver-nodes.js";
@@ -155,6 +157,37 @@ describe("quiver serve --cluster: three node processes on etcd and s3rver", () =
     const malformed = await node("n1").call("POST", "/v1/collections/docs/count", {}, { "quiver-min-seq": "[1]" });
     assert.equal(malformed.status, 400);
     assert.match(JSON.stringify(malformed.json), /Quiver-Min-Seq/);
+  });
+
+  it("a text query over three shards has one node's ids, order and scores (global BM25 statistics)", async () => {
+    const schema = { vectors: { v: { dim: DIM, metric: "dot" } }, text: { note: { analyzer: "english" } } };
+    assert.equal((await node("n1").call("PUT", "/v1/collections/notes", { schema })).status, 200);
+    const words = ["shard", "writer", "lease", "etcd", "replica", "merge", "scores", "fencing", "batches"];
+    const records = Array.from({ length: 40 }, (_, i) => ({
+      id: `n${String(i).padStart(2, "0")}`,
+      vector: randomVector(random, DIM).map(Math.fround),
+      payload: { note: Array.from({ length: 3 + (i % 7) }, (_, j) => words[(i * j + i) % words.length]).join(" ") },
+    }));
+    const ack = await node("n1").call("POST", "/v1/collections/notes/upsert", { records });
+    assert.equal(ack.status, 200, JSON.stringify(ack.json));
+    const one = await open();
+    try {
+      const notes = await one.createCollection("notes", schema as never);
+      await notes.upsert(records);
+      const req = { text: "lease writer fencing", limit: 12 };
+      const got = await node("n2").call("POST", "/v1/collections/notes/query", req, {
+        "quiver-min-seq": JSON.stringify(ack.json.seqs),
+      });
+      assert.equal(got.status, 200, JSON.stringify(got.json));
+      const want = (await notes.query(req)).hits.map((h) => [h.id, h.score]);
+      assert.ok(want.length > 3);
+      assert.deepEqual(
+        (got.json.hits as { id: string; score: number }[]).map((h) => [h.id, h.score]),
+        want,
+      );
+    } finally {
+      await one.close();
+    }
   });
 
   it("a writer killed with SIGKILL: its shards move within a lease period, later writes succeed, nothing acknowledged is lost", async () => {

@@ -81,13 +81,15 @@ async function loadPhotos(db: Database): Promise<void> {
     const grid = {
       id: "test:grid4",
       dim: 48,
-      embedImages: async (images: Parameters<typeof toRgba>[0][]) =>
-        images.map((im) => {
-          const px = resizeRgba(toRgba(im), 4, 4).data;
-          return l2Normalize(
-            Float32Array.from({ length: 48 }, (_, i) => px[Math.floor(i / 3) * 4 + (i % 3)] / 255 - 0.4),
-          );
-        }),
+      embedImages: (images: Parameters<typeof toRgba>[0][]) =>
+        Promise.all(
+          images.map(async (im) => {
+            const px = resizeRgba(await toRgba(im), 4, 4).data;
+            return l2Normalize(
+              Float32Array.from({ length: 48 }, (_, i) => px[Math.floor(i / 3) * 4 + (i % 3)] / 255 - 0.4),
+            );
+          }),
+        ),
     };
     await ingestImages(await db.createCollection("photos", imageSchema(48)), [dir], { embedder: grid });
   } finally {

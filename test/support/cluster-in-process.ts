@@ -15,6 +15,8 @@ import { ClusterDatabase, type RequestScope } from "../../src/cluster/router.js"
 import { QuiverError } from "../../src/core/errors/errors.js";
 import type { Problem } from "../../src/core/errors/errors.js";
 import { checkName, validateIds, validateRecords, validateSchema } from "../../src/database/validate.js";
+import type { InputHook } from "../../src/database/collection.js";
+import { checkQueryTextLength } from "../../src/database/query-request.js";
 import { MemoryDirectory } from "../../src/storage/memory-directory.js";
 
 export class InProcessCluster {
@@ -35,7 +37,15 @@ export class InProcessCluster {
     },
   };
 
-  constructor(readonly options: { leaseTtlMs: number; replicas: number; defaultShards?: number }) {}
+  constructor(
+    readonly options: {
+      leaseTtlMs: number;
+      replicas: number;
+      defaultShards?: number;
+      /** Every node's embedders (text in place of vectors), as `quiver serve --cluster` binds them. */
+      input?: InputHook;
+    },
+  ) {}
 
   async start(id: string, roles: Role[] = ["writer", "query"]): Promise<ClusterNode> {
     const node = new ClusterNode({
@@ -47,6 +57,7 @@ export class InProcessCluster {
       leaseTtlMs: this.options.leaseTtlMs,
       replicas: this.options.replicas,
       minSeqWaitMs: 2000,
+      databaseOptions: { text: defaultTextPlugins },
     });
     this.nodes.set(id, node);
     await node.start();
@@ -73,6 +84,8 @@ export class InProcessCluster {
       },
       validateRecords: (schema, records) => void validateRecords(records, schema, DEFAULT_LIMITS),
       validateIds: (ids) => void validateIds(ids, DEFAULT_LIMITS),
+      checkQueryText: (req) => checkQueryTextLength(req, DEFAULT_LIMITS),
+      input: this.options.input,
     });
   }
 

@@ -34,7 +34,8 @@ export const LAYERS: Readonly<Record<string, LayerRule>> = {
   eval: { imports: [] },
   node: { imports: ["core", "storage", "server"], node: true },
   browser: { imports: ["core", "storage"] },
-  "embed/node": { imports: ["core", "api", "embed"], node: true, npm: true },
+  "embed/portable": { imports: ["core", "api", "embed"], npm: true },
+  "embed/node": { imports: ["core", "api", "embed", "embed/portable"], node: true, npm: true },
   mcp: { imports: ["core", "api", "embed", "memory"], node: true, npm: true },
   cli: {
     imports: [".", "core", "api", "embed", "embed/node", "eval", "mcp", "node", "quality", "server", "cluster/serve"],
@@ -72,6 +73,7 @@ export const LAYERS: Readonly<Record<string, LayerRule>> = {
       "api",
       "database",
       "embed",
+      "embed/portable",
       "embed/node",
       "memory",
       "quality",

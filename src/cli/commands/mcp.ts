@@ -4,7 +4,7 @@
  */
 import { Command } from "commander";
 import { open } from "../../index.js";
-import { embeddersFromEnv } from "../../embed/node/config.js";
+import { embeddersFromEnv, imageEmbeddersFromEnv } from "../../embed/node/config.js";
 import { intOption, servedDatabase } from "../output.js";
 import { packageVersion } from "../package-version.js";
 
@@ -25,7 +25,12 @@ export function mcpCommand(): Command {
     .action(async (opts: McpCliOptions, cmd: Command) => {
       const dir = servedDatabase(cmd, opts.data);
       const embedders = embeddersFromEnv();
-      const db = await open(dir, { embedders, onWarning: (w) => process.stderr.write(`warning: ${w}\n`) });
+      const db = await open(dir, {
+        embedders,
+        // One query's picture at a time: one worker thread (one copy of the offline network, about 250 MB).
+        imageEmbedders: imageEmbeddersFromEnv(process.env, 1),
+        onWarning: (w) => process.stderr.write(`warning: ${w}\n`),
+      });
       const dim = opts.dim ?? embedders[opts.embedder]?.dim ?? 512;
       process.stderr.write(
         `quiver mcp: serving ${dir} over stdio (embedder ${opts.embedder}, memory collection "${opts.memory}")\n`,

@@ -7,6 +7,8 @@
 import { QuiverError } from "../../core/errors/errors.js";
 import type { Limits } from "../../index.js";
 import { type ClusterFlags, parseClusterFlags } from "../../cluster/serve/options.js";
+import { EmbedderRegistry } from "../../embed/bind.js";
+import { embeddersFromEnv } from "../../embed/node/config.js";
 import { mcpHttpHandler } from "../../mcp/http.js";
 import { loadConsoleAssets } from "../../node/console-assets.js";
 import { packageVersion } from "../package-version.js";
@@ -58,6 +60,9 @@ export async function serveCluster(opts: ClusterServeFlags, limits: Partial<Limi
     // MCP tools on /mcp act with the cluster as the caller's key sees it, as on one node.
     mcp: (request, scoped, access) => mcpHttpHandler(scoped, { ...access, version: packageVersion() })(request),
     console: loadConsoleAssets() ?? undefined,
+    // The same embedders as single-node `quiver serve`: text in place of a vector is embedded on
+    // the node that receives the request, before routing.
+    input: new EmbedderRegistry(embeddersFromEnv()),
     log: opts.log
       ? (line) => process.stdout.write(`${line}\n`)
       : (line) => line.startsWith("admin key") && process.stdout.write(`${line}\n`),

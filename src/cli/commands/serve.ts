@@ -10,7 +10,7 @@ import { serveApp } from "../../node/http-server.js";
 import { loadConsoleAssets } from "../../node/console-assets.js";
 import { corsPolicy, startQuiverServer, type QuiverServer } from "../../server/index.js";
 import { mcpHttpHandler } from "../../mcp/http.js";
-import { embeddersFromEnv } from "../../embed/node/config.js";
+import { embeddersFromEnv, imageEmbeddersFromEnv } from "../../embed/node/config.js";
 import { intOption, servedDatabase } from "../output.js";
 import { packageVersion } from "../package-version.js";
 import { QuiverError } from "../../core/errors/errors.js";
@@ -157,7 +157,15 @@ export function serveCommand(): Command {
       corsPolicy(opts.corsOrigin); // a malformed origin is refused before the database is opened
       const warn = (w: string) => process.stderr.write(`warning: ${w}\n`);
       const dir = new NodeDirectory(path);
-      const db = await open(dir, { limits, onWarning: warn, embedders: embeddersFromEnv(), threads: opts.threads });
+      // Image embedders too: queries of image collections by words or by a picture (docs/images.md).
+      const db = await open(dir, {
+        limits,
+        onWarning: warn,
+        embedders: embeddersFromEnv(),
+        // One query's picture at a time: one worker thread (one copy of the offline network, about 250 MB).
+        imageEmbedders: imageEmbeddersFromEnv(process.env, 1),
+        threads: opts.threads,
+      });
       const consoleAssets = loadConsoleAssets();
       if (!consoleAssets) warn("the console is not built (npm run build:console); /console is not served");
       let server: QuiverServer;

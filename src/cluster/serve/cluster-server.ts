@@ -12,6 +12,8 @@ import { join } from "node:path";
 import type { CollectionSchema } from "../../core/schema/schema.js";
 import { DEFAULT_LIMITS, type Limits } from "../../api/limits.js";
 import { type Problem, QuiverError } from "../../core/errors/errors.js";
+import type { InputHook } from "../../database/collection.js";
+import { checkQueryTextLength } from "../../database/query-request.js";
 import { checkName, validateIds, validateRecords, validateSchema } from "../../database/validate.js";
 import { defaultTextPlugins } from "../../analyzers/plugins.js";
 import { type HttpServerHandle, serveApp } from "../../node/http-server.js";
@@ -57,6 +59,11 @@ export interface ClusterServeOptions extends ClusterConfig {
   mcp?: AppOptions["mcp"];
   /** The console's files, served at /console as on one node. */
   console?: ConsoleAssets;
+  /**
+   * Text in place of vectors, embedded by the node that receives the request: the CLI passes an
+   * EmbedderRegistry of the same embedders as single-node `quiver serve` (src/embed/node/config.ts).
+   */
+  input?: InputHook;
 }
 
 export interface ClusterServer {
@@ -98,7 +105,8 @@ export async function startClusterServer(o: ClusterServeOptions): Promise<Cluste
       onWarning: o.onWarning,
       onEvent: o.onEvent,
       fetchSealed: (key, sha256) => cache.get(key, sha256),
-      databaseOptions: { limits },
+      // The replicas' analyzers: the same language resources the router validates schemas with.
+      databaseOptions: { limits, text: defaultTextPlugins },
       indexer: o.indexer,
     });
     const db = new ClusterDatabase({
@@ -116,6 +124,8 @@ export async function startClusterServer(o: ClusterServeOptions): Promise<Cluste
       },
       validateRecords: (schema, records) => void validateRecords(records, schema, limits),
       validateIds: (ids) => void validateIds(ids, limits),
+      checkQueryText: (req) => checkQueryTextLength(req, limits),
+      input: o.input,
     });
     const server = await startQuiverServer({
       db,

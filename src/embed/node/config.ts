@@ -52,9 +52,11 @@ export function embeddersFromEnv(env: Record<string, string | undefined> = proce
  */
 export function imageEmbeddersFromEnv(
   env: Record<string, string | undefined> = process.env,
+  offlineThreads = availableParallelism(),
 ): Record<string, ImageEmbedder> {
-  // One worker thread per core: the network runs on one thread each (src/embed/node/image-mobilenet.ts).
-  const out: Record<string, ImageEmbedder> = { offline: offlineImageEmbedder({ threads: availableParallelism() }) };
+  // By default one worker thread per core (an ingest's batches): the network runs on one thread each
+  // (src/embed/node/image-mobilenet.ts), and each thread holds its own copy of it.
+  const out: Record<string, ImageEmbedder> = { offline: offlineImageEmbedder({ threads: offlineThreads }) };
   if (env.QUIVER_IMAGE_BASE_URL)
     out.http = httpImageEmbedder({
       baseURL: env.QUIVER_IMAGE_BASE_URL,

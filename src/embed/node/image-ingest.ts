@@ -12,7 +12,12 @@ import type { CollectionApi } from "../../api/types.js";
 import { QuiverError } from "../../core/errors/errors.js";
 import type { CollectionSchema } from "../../core/schema/schema.js";
 import { contentHash } from "../cache.js";
-import { imageEmbeddingFailed, type ImageEmbedder } from "../image.js";
+import { imageEmbeddingFailed, type ImageEmbedder, type RgbaImage } from "../image.js";
+import { isImageCollection } from "../image-collection.js";
+import { storedImageEmbedder } from "../image-query.js";
+
+export { isImageCollection } from "../image-collection.js";
+export { storedImageEmbedder } from "../image-query.js";
 import { listFiles, type ScanOptions, type SkippedFile } from "./files.js";
 import { decodeImage, thumbnailDataUrl } from "./image-codec.js";
 
@@ -47,11 +52,6 @@ export function imageSchema(dim: number): CollectionSchema {
   };
 }
 
-/** Whether a collection was made by imageSchema. */
-export function isImageCollection(schema: CollectionSchema): boolean {
-  return schema.indexes?.imageHash !== undefined && schema.vectors.image !== undefined;
-}
-
 export interface ImageIngestOptions extends Pick<ScanOptions, "include" | "exclude"> {
   embedder: ImageEmbedder;
   /** Images per embedding call and upsert (default: the embedder's maxBatch, else 16). */
@@ -69,13 +69,6 @@ export interface ImageIngestReport {
   unreadable: SkippedFile[];
   /** Entries the folder walk left out, with the reason. */
   skipped: SkippedFile[];
-}
-
-/** The embedder id an image collection's records were made with, or null when it is empty. */
-export async function storedImageEmbedder(coll: CollectionApi): Promise<string | null> {
-  const page = await coll.scroll({ limit: 1, withPayload: true });
-  const id = page.records[0]?.payload?.embedder;
-  return typeof id === "string" ? id : null;
 }
 
 /**
@@ -115,7 +108,7 @@ export async function ingestImages(
     opts.signal?.throwIfAborted();
     const batch = files.slice(at, at + size);
     const known = new Map((await coll.get(batch.map((f) => f.id))).map((r) => [r.id, r.payload?.imageHash]));
-    const fresh: { id: string; payload: Omit<ImagePayload, "embedder">; pixels: ReturnType<typeof decodeImage> }[] = [];
+    const fresh: { id: string; payload: Omit<ImagePayload, "embedder">; pixels: RgbaImage }[] = [];
     for (const f of batch) {
       const bytes = new Uint8Array(await readFile(f.file));
       const imageHash = await contentHash(bytes);
@@ -123,9 +116,9 @@ export async function ingestImages(
         report.unchanged++;
         continue;
       }
-      let pixels: ReturnType<typeof decodeImage>;
+      let pixels: RgbaImage;
       try {
-        pixels = decodeImage(bytes, f.file);
+        pixels = await decodeImage(bytes, f.file);
       } catch (e) {
         report.unreadable.push({ path: f.file, reason: e instanceof QuiverError ? e.problems[0]?.message : String(e) });
         continue;

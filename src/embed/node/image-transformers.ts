@@ -202,10 +202,11 @@ export function transformersImageEmbedder(opts: TransformersImageEmbedderOptions
     maxBatch: 16,
     async embedImages(images: ImageInput[], signal?: AbortSignal) {
       const m = await loaded();
-      const raw = images.map((im, n) => {
-        const px = toRgba(im, `images[${n}]`);
-        return new m.RawImage(new Uint8ClampedArray(px.data), px.width, px.height, 4);
-      });
+      const raw = [];
+      for (const [n, im] of images.entries()) {
+        const px = await toRgba(im, `images[${n}]`);
+        raw.push(new m.RawImage(new Uint8ClampedArray(px.data), px.width, px.height, 4));
+      }
       signal?.throwIfAborted();
       const { pixel_values } = await m.processor(raw);
       const out = (await m.vision({ pixel_values })) as Record<string, unknown>;

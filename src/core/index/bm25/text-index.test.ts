@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { TextIndex } from "./text-index.js";
 import { seededRandom as rng } from "../../util/prng.js";
 import { bitmapOf } from "../slot-bitmap.js";
+import { sumTermStats } from "./term-stats.js";
 
 const WORDS = ["alpha", "beta", "gamma", "delta", "eps", "zeta", "eta", "theta", "iota", "kappa"];
 
@@ -136,4 +137,36 @@ test("postings saved as bytes and restored score exactly, and stay exact under m
     assert.equal(other.documents, 0, "a refused restore leaves the index as it was");
   }
   assert.match(fresh().restore(new Map([["title", bytes.get("title")!]])) ?? "", /no postings for field "body"/);
+});
+
+test("split in parts scored with the summed term statistics, each part scores as the whole index", () => {
+  const r = rng(23);
+  const whole = new TextIndex({ body: {} }, { k1: 1.2, b: 0.75 }, {});
+  const parts = [0, 1, 2].map(() => new TextIndex({ body: {} }, { k1: 1.2, b: 0.75 }, {}));
+  for (let s = 0; s < 240; s++) {
+    const t = randomText(r);
+    whole.add(s, { body: t });
+    parts[s % 3].add(s, { body: t });
+  }
+  for (const q of ["alpha", "kappa iota iota", "beta gamma nothing"]) {
+    const want = whole.search(q, 1000, { highWater: 240 });
+    const stats = sumTermStats(parts.map((p) => p.termStatistics(q)));
+    assert.deepEqual(stats, whole.termStatistics(q), "the sum of the parts' statistics is the whole's");
+    const got = parts.map((p) => p.search(q, 1000, { highWater: 240, stats }));
+    const scoreOf = new Map(got.flatMap((g) => g.slots.map((slot, i) => [slot, g.scores[i]] as const)));
+    assert.equal(scoreOf.size, want.slots.length);
+    for (const [i, slot] of want.slots.entries())
+      assert.equal(scoreOf.get(slot), want.scores[i], `slot ${slot} "${q}"`);
+    // Without them a part scores with its own statistics, which differ from the whole's.
+    const own = parts[0].search(q, 1000, { highWater: 240 });
+    assert.ok(
+      own.slots.some((slot, i) => own.scores[i] !== scoreOf.get(slot)),
+      `"${q}" scores differ per part`,
+    );
+  }
+  // Statistics that cannot be of a collection holding this part are refused, not scored with.
+  const q = "alpha beta";
+  const partial = parts[0].termStatistics(q);
+  partial.body.df = partial.body.df.map(([t, df]) => [t, t === "beta" ? df - 1 : df]);
+  assert.throws(() => parts[0].search(q, 10, { highWater: 240, stats: partial }), /text statistics of body undercount/);
 });

@@ -9,7 +9,8 @@
  * where N is the number of live documents having the field, df counts live documents only and
  * |d| is the exact number of terms (Lucene rounds it to one byte; we keep it exact). Query terms
  * are counted with multiplicity (qtf). Scoring is term-at-a-time into a reusable accumulator; ties
- * go to the lower slot.
+ * go to the lower slot. N, avgdl and df are this index's own unless a search is given the statistics
+ * of a larger collection this index is a part of (a shard's: term-stats.ts).
  */
 import { hasSlot, type SlotBitmap } from "../slot-bitmap.js";
 import { createAnalyzer, type Analyzer, type TextFieldSpec, type TextPlugins } from "../../analysis/analyzer.js";
@@ -18,6 +19,7 @@ import type { Deadline } from "../../util/deadline.js";
 import { TopK } from "../flat/topk.js";
 import { FieldIndex } from "./field-index.js";
 import { QuiverError } from "../../errors/errors.js";
+import type { TermStats } from "./term-stats.js";
 
 export interface Bm25Params {
   /** Term-frequency saturation, >= 0 (default 1.2, as Lucene and Elasticsearch). */
@@ -159,6 +161,8 @@ export class TextIndex {
       scoresFor?: readonly number[];
       /** Checked before each posting list is scored. */
       deadline?: Deadline;
+      /** Score with these collection statistics (per field) instead of this index's own. */
+      stats?: TermStats;
     },
   ): TextSearchResult {
     if (this.acc.length < opts.highWater) {
@@ -176,23 +180,31 @@ export class TextIndex {
       for (const f of this.fields) {
         if (opts.fields && !opts.fields.includes(f.name)) continue;
         const ix = f.index;
-        population = Math.max(population, ix.docCount);
+        const given = opts.stats && Object.hasOwn(opts.stats, f.name) ? opts.stats[f.name] : undefined;
+        const globalDf = given && new Map(given.df);
+        const n = given ? given.documents : ix.docCount;
+        population = Math.max(population, n);
+        // No document of this index has the field: nothing here to score, whatever the statistics.
         if (ix.docCount === 0) continue;
         const qtf = new Map<number, number>();
+        // With given statistics, each term's df is looked up by the term itself.
+        const dfOf = new Map<number, number>();
         for (const t of f.analyzer.analyze(text)) {
           const id = ix.terms.get(t);
-          if (id !== undefined) qtf.set(id, (qtf.get(id) ?? 0) + 1);
+          if (id === undefined || ix.df(id) === 0) continue;
+          qtf.set(id, (qtf.get(id) ?? 0) + 1);
+          if (globalDf) dfOf.set(id, globalDf.get(t) ?? 0);
         }
-        const n = ix.docCount;
-        const avgdl = ix.totalLength / n || 1;
+        const avgdl = (given ? given.totalLength : ix.totalLength) / n || 1;
         const slotOf = ix.slotOf;
         const docLen = ix.docLen;
         const lenA = k1 * (1 - b);
         const lenB = (k1 * b) / avgdl;
         for (const [id, count] of qtf) {
           opts.deadline?.check();
-          const df = ix.df(id);
-          if (df === 0) continue;
+          const df = globalDf ? (dfOf.get(id) as number) : ix.df(id);
+          // Statistics that undercount this index's own documents are not of a collection holding it.
+          if (df < ix.df(id)) throw new QuiverError("INVALID_ARGUMENT", `text statistics of ${f.name} undercount it`);
           const w = f.boost * count * Math.log(1 + (n - df + 0.5) / (df + 0.5));
           const p = ix.postings[id];
           const docs = p.docs;
@@ -230,6 +242,24 @@ export class TextIndex {
     const mean = sum / n;
     const std = Math.sqrt(Math.max(0, sumSq / n - mean * mean));
     return { ...top.drain(), matched: nTouched, mean, std, extraScores };
+  }
+
+  /**
+   * This index's statistics for `text` in each searched field (all, or `fields`): what `search`
+   * needs, so that the parts of a sharded collection can be summed (sumTermStats) and scored with.
+   */
+  termStatistics(text: string, fields?: readonly string[]): TermStats {
+    return Object.fromEntries(
+      this.fields
+        .filter((f) => !fields || fields.includes(f.name))
+        .map(({ name, analyzer, index: ix }) => {
+          const df = analyzer.analyze(text).map((t): [string, number] => {
+            const id = ix.terms.get(t);
+            return [t, id === undefined ? 0 : ix.df(id)];
+          });
+          return [name, { documents: ix.docCount, totalLength: ix.totalLength, df: [...new Map(df)] }];
+        }),
+    );
   }
 
   /**
