@@ -83,9 +83,13 @@ export function takeCheckpoint(
     const previous = segmentsOf.get(state.uid) ?? [];
     const previousIndex = indexFileOf.get(state.uid);
     if (state.dirty.size === 0 && !state.hasOldSegments) {
-      plan.collections.push({ state, records: null, full: false, previous, index: null, previousIndex });
+      // No record changed, but the index file lacks what this release loads (payload indexes): a new one alone.
+      const index = state.indexFileStale ? state.frozenIndex(checkpointSeq) : null;
+      state.indexFileStale = false;
+      plan.collections.push({ state, records: null, full: false, previous, index, previousIndex });
       continue;
     }
+    state.indexFileStale = false;
     // Compact when segments pile up, when the delta rewrites most of the collection anyway, or to
     // rewrite segments of an older format (read at open, never rewritten there).
     const full = previous.length + 1 > maxSegments || state.dirty.size >= state.size || state.hasOldSegments;

@@ -17,6 +17,7 @@ import { DEFAULT_BM25, TextIndex } from "../core/index/bm25/text-index.js";
 import { ANALYSIS_VERSION } from "../core/analysis/analyzer.js";
 import { VectorSlab, type GrowHook, type RowFile } from "../core/vectors/slab.js";
 import { PayloadIndexSet } from "../core/payload/indexes.js";
+import { PayloadStore } from "./payload-store.js";
 import type { VectorStats } from "../api/types.js";
 import type { StoredRecord } from "./ops.js";
 import type { CollectionSchema, VectorIndexSpec } from "../core/schema/schema.js";
@@ -69,7 +70,8 @@ export interface NamedVectorState {
 export class CollectionState {
   readonly ids = new Map<string, number>();
   slotIds: (string | undefined)[] = [];
-  payloads: (Record<string, unknown> | undefined)[] = [];
+  /** Payloads by slot; those loaded from segments are parsed on first read (payload-store.ts). */
+  readonly payloads = new PayloadStore();
   readonly vectors = new Map<string, NamedVectorState>();
   /**
    * Sparse named vectors: each an inverted index holding every record's vector. They live on the
@@ -88,10 +90,17 @@ export class CollectionState {
   private readonly snapshots = new Set<RecordSnapshot>();
   /** Loaded from a segment in an older format: the next checkpoint compacts the collection into the current one. */
   hasOldSegments = false;
+  /**
+   * Opened with payload indexes rebuilt rather than loaded (an index file from before version 3, or
+   * one that did not fit): the next checkpoint writes a new index file even if no record changed.
+   */
+  indexFileStale = false;
   /** Between beginLoad and endLoad graphs are not maintained: endLoad restores or builds them once. */
   private suspendIndexes = false;
   /** Set between beginLoad and endLoad when the full-text postings came from an index file: not maintained while loading. */
   private textLoaded = false;
+  /** Likewise for the payload indexes. */
+  private payloadIndexesLoaded = false;
   /**
    * Set between beginLoad and endLoad: segments are loading with the slots of an index file
    * (`slotIds`; `hints` its inverse, built on the first id that is not at `cursor`).
@@ -177,6 +186,9 @@ export class CollectionState {
   /** Makes `slot` addressable in every slab and live mask. */
   private growTo(slot: number): number {
     this.highWater = Math.max(this.highWater, slot + 1);
+    // No holes: loading can skip free slots of the index file's table, and a hole in the slot
+    // table (unlike an undefined entry) is skipped by map(), which broke every later checkpoint.
+    while (this.slotIds.length < this.highWater) this.slotIds.push(undefined);
     for (const v of this.vectors.values()) {
       v.slab.ensureCapacity(this.highWater);
       if (v.live.length < this.highWater) {
@@ -231,8 +243,7 @@ export class CollectionState {
         this.ids.set(r.id, slot);
         this.slotIds[slot] = r.id;
       } else {
-        const old = this.payloads[slot];
-        if (old) this.indexes.remove(slot, old);
+        this.unindexPayload(slot, this.declaredIndexes);
         this.text?.remove(slot);
       }
       for (const [vname, index] of this.sparse) {
@@ -241,7 +252,7 @@ export class CollectionState {
         if (v) index.add(slot, v);
       }
       const payload = JSON.parse(r.payloadJson) as Record<string, unknown>;
-      this.payloads[slot] = payload;
+      this.payloads.set(slot, payload);
       this.indexes.add(slot, payload);
       this.text?.add(slot, payload);
       for (const [vname, v] of this.vectors) {
@@ -313,13 +324,12 @@ export class CollectionState {
     for (const id of ids) {
       const slot = this.ids.get(id);
       if (slot === undefined) continue;
-      const old = this.payloads[slot];
-      if (old) this.indexes.remove(slot, old);
+      this.unindexPayload(slot, this.maintainedIndexes);
       this.maintainedText?.remove(slot);
       for (const index of this.sparse.values()) index.remove(slot);
       this.ids.delete(id);
       this.slotIds[slot] = undefined;
-      this.payloads[slot] = undefined;
+      this.payloads.set(slot, undefined);
       for (const v of this.vectors.values()) {
         if (!v.live[slot]) continue;
         v.live[slot] = 0;
@@ -336,8 +346,9 @@ export class CollectionState {
 
   /**
    * Loads a segment (at open, between beginLoad and endLoad, graphs suspended): its deletions, then
-   * its records column by column: payloads and their indexes per record, then each named vector's
-   * rows copied from its contiguous block, with the slabs grown once for the whole segment.
+   * its records column by column: ids and slots, payloads kept as text (parsed here only for
+   * indexes or postings that were not loaded), then each named vector's rows copied from its
+   * contiguous block, with the slabs grown once for the whole segment.
    */
   applySegment(seg: SegmentColumns): void {
     this.applyDelete(seg.deleted, false);
@@ -354,10 +365,16 @@ export class CollectionState {
         this.slotIds[slot] = id;
       } else this.unloadRecord(slot);
       slots[row] = slot;
-      const payload = seg.payloads[row];
-      this.payloads[slot] = payload;
-      this.indexes.add(slot, payload);
-      this.maintainedText?.add(slot, payload);
+    }
+    this.payloads.load(slots, seg.payloadTexts);
+    const indexes = this.maintainedIndexes;
+    const text = this.maintainedText;
+    if (indexes || text) {
+      for (const slot of slots) {
+        const payload = this.payloads.get(slot);
+        indexes?.add(slot, payload);
+        text?.add(slot, payload);
+      }
     }
     for (const [vname, column] of seg.sparse) {
       const index = this.sparse.get(vname);
@@ -386,10 +403,25 @@ export class CollectionState {
     return this.textLoaded ? null : this.text;
   }
 
+  /** The payload indexes while they follow each change; null while loading persisted ones. */
+  private get maintainedIndexes(): PayloadIndexSet | null {
+    return this.payloadIndexesLoaded ? null : this.declaredIndexes;
+  }
+
+  /** The payload indexes, or null when the schema declares none (no payload need be parsed for them). */
+  private get declaredIndexes(): PayloadIndexSet | null {
+    return this.indexes.declarations.length > 0 ? this.indexes : null;
+  }
+
+  /** Takes the payload at `slot` out of `indexes`, if any (reading it only then). */
+  private unindexPayload(slot: number, indexes: PayloadIndexSet | null): void {
+    const old = indexes && this.payloads.get(slot);
+    if (old) indexes!.remove(slot, old);
+  }
+
   /** Takes a loaded record out of every derived structure before a later segment replaces it. */
   private unloadRecord(slot: number): void {
-    const old = this.payloads[slot];
-    if (old) this.indexes.remove(slot, old);
+    this.unindexPayload(slot, this.maintainedIndexes);
     this.maintainedText?.remove(slot);
     for (const index of this.sparse.values()) index.remove(slot);
     for (const v of this.vectors.values()) {
@@ -408,7 +440,7 @@ export class CollectionState {
       const v = index.get(slot);
       if (v) sparse.set(vname, v);
     }
-    return { id, payloadJson: JSON.stringify(this.payloads[slot] ?? {}), vectors, sparse };
+    return { id, payloadJson: this.payloads.json(slot), vectors, sparse };
   }
 
   /**
@@ -464,18 +496,49 @@ export class CollectionState {
    * Starts loading segments (at open). With an index file's slot table, ids get back the slots
    * its graphs refer to; graphs are not maintained until endLoad.
    */
-  beginLoad(snapshot: IndexSnapshot | null): { textNote?: string } {
+  beginLoad(snapshot: IndexSnapshot | null): { textNote?: string; payloadNote?: string } {
     const slotIds = snapshot?.slotIds ?? null;
     // Without a table, slots are allocated in load order as usual.
     this.loading = null;
     const textNote = this.text && snapshot ? this.loadText(snapshot) : undefined;
+    const payloadNote = snapshot ? this.loadPayloadIndexes(snapshot) : undefined;
     if (slotIds) this.loading = { slotIds, cursor: 0, hints: null, spill: slotIds.length };
     for (const v of this.vectors.values()) {
       v.index?.dispose();
       v.index = null;
     }
     this.suspendIndexes = true;
-    return textNote ? { textNote } : {};
+    return { ...(textNote ? { textNote } : {}), ...(payloadNote ? { payloadNote } : {}) };
+  }
+
+  /**
+   * Takes the payload indexes of an index file, or says why they cannot be used (then rebuilt).
+   * A file from before version 3 has none: they are rebuilt from the records without a word.
+   */
+  private loadPayloadIndexes(snapshot: IndexSnapshot): string | undefined {
+    if (this.indexes.declarations.length === 0 || snapshot.payload.size === 0) return undefined;
+    const failed = this.indexes.restore(snapshot.payload, snapshot.slotIds.length);
+    if (failed) return failed;
+    this.payloadIndexesLoaded = true;
+    return undefined;
+  }
+
+  /**
+   * Whether payload indexes loaded from an index file can stand for the loaded records: written from
+   * the same snapshot as the file's slot table, they do when every id went back to its slot there
+   * and no other id is left (an index naming a free slot fails too). Otherwise they are rebuilt.
+   */
+  private endPayloadIndexLoad(table: readonly (string | undefined)[] | undefined): "restored" | "rebuilt" | "none" {
+    if (!this.payloadIndexesLoaded) return "none";
+    this.payloadIndexesLoaded = false;
+    // Slots past the table held records that a later segment deleted: they must be free now.
+    let same = table !== undefined;
+    for (let slot = 0; same && slot < this.highWater; slot++) same = this.slotIds[slot] === table![slot];
+    if (same && this.indexes.namesOnly((slot) => this.slotIds[slot] !== undefined)) return "restored";
+    this.indexes.clear();
+    for (let slot = 0; slot < this.highWater; slot++)
+      if (this.slotIds[slot] !== undefined) this.indexes.add(slot, this.payloads.get(slot));
+    return "rebuilt";
   }
 
   /** Takes the full-text postings of an index file, or says why they cannot be used (then rebuilt). */
@@ -498,14 +561,17 @@ export class CollectionState {
     this.textLoaded = false;
     let documents = 0;
     for (let slot = 0; documents >= 0 && slot < this.highWater; slot++) {
-      const n = this.text.documentsMatching(slot, this.slotIds[slot] === undefined ? undefined : this.payloads[slot]);
+      const n = this.text.documentsMatching(
+        slot,
+        this.slotIds[slot] === undefined ? undefined : this.payloads.get(slot),
+      );
       documents = n < 0 ? -1 : documents + n;
     }
     // Equal counts also rule out documents at slots past the loaded ones.
     if (documents === this.text.documents) return "restored";
     this.text.clear();
     for (let slot = 0; slot < this.highWater; slot++)
-      if (this.slotIds[slot] !== undefined) this.text.add(slot, this.payloads[slot]);
+      if (this.slotIds[slot] !== undefined) this.text.add(slot, this.payloads.get(slot));
     return "rebuilt";
   }
 
@@ -517,9 +583,13 @@ export class CollectionState {
     restored: number;
     rebuilt: string[];
     text: "restored" | "rebuilt" | "none";
+    payloadIndexes: "restored" | "rebuilt" | "none";
   } {
+    const table = this.loading?.slotIds;
     this.loading = null;
     const text = this.endTextLoad();
+    const payloadIndexes = this.endPayloadIndexLoad(table);
+    this.indexFileStale = this.indexes.declarations.length > 0 && payloadIndexes !== "restored";
     this.suspendIndexes = false;
     this.free = [];
     for (let slot = this.highWater - 1; slot >= 0; slot--) if (this.slotIds[slot] === undefined) this.free.push(slot);
@@ -548,19 +618,21 @@ export class CollectionState {
       if (v.spec.type === "hnsw") this.buildIndex(v);
       else this.maybeBuildIndex(v);
     }
-    return { restored, rebuilt, text };
+    return { restored, rebuilt, text, payloadIndexes };
   }
 
   /**
    * The graphs, frozen (copied out of WebAssembly memory, to be serialized later in slices), the
-   * full-text postings and the slot table they refer to, for an index file; null when there are neither.
+   * full-text postings, the payload indexes and the slot table they refer to, for an index file;
+   * null when there are none of them.
    */
   frozenIndex(checkpointSeq: number, slotIds = this.slotIds.slice(0, this.highWater)): FrozenIndex | null {
     const graphs = new Map<string, HnswSnapshotSource>();
     for (const [vname, v] of this.vectors) if (v.index) graphs.set(vname, v.index.freeze());
-    if (graphs.size === 0 && !this.text) return null;
+    if (graphs.size === 0 && !this.text && this.indexes.declarations.length === 0) return null;
     const text = this.text?.toBytes() ?? new Map<string, Uint8Array>();
-    return { uid: this.uid, checkpointSeq, slotIds, graphs, text, analysisVersion: ANALYSIS_VERSION };
+    const payload = this.indexes.toBytes();
+    return { uid: this.uid, checkpointSeq, slotIds, graphs, text, analysisVersion: ANALYSIS_VERSION, payload };
   }
 
   sortedIds(): string[] {

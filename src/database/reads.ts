@@ -19,7 +19,7 @@ export interface OutputOptions {
 
 export function outputRecord(state: CollectionState, slot: number, opts: OutputOptions): RecordOutput {
   const out: RecordOutput = { id: state.slotIds[slot]! };
-  if (opts.withPayload) out.payload = structuredClone(state.payloads[slot] ?? {});
+  if (opts.withPayload) out.payload = structuredClone(state.payloads.get(slot) ?? {});
   if (opts.withVectors) {
     const vectors: NonNullable<RecordOutput["vectors"]> = {};
     for (const [name, v] of state.vectors) if (v.live[slot]) vectors[name] = Array.from(v.slab.get(slot));
@@ -48,7 +48,7 @@ function forEachMatch(
   const test = (slot: number): void => {
     if (state.slotIds[slot] === undefined) return;
     if (++checked % DEADLINE_STRIDE === 0) deadline?.check();
-    if (predicate(payloads[slot])) visit(slot);
+    if (predicate(payloads.get(slot))) visit(slot);
   };
   // One indexed range (the commonest selective filter) is walked in the index, building no set; a
   // slot reached once per value in range (an array can hold several) is tested once.
@@ -144,7 +144,7 @@ export function scrollPage(
     // A selective filter can walk the whole collection for one page.
     if (n % DEADLINE_STRIDE === 0) deadline?.check();
     const slot = state.ids.get(ids[i])!;
-    if (filter && filter.kind !== "all" && !matches(filter, state.payloads[slot])) continue;
+    if (filter && filter.kind !== "all" && !matches(filter, state.payloads.get(slot))) continue;
     records.push(outputRecord(state, slot, opts));
   }
   // Stopped by the limit with ids left: the next page starts after the last record returned.

@@ -52,6 +52,8 @@ export interface RecoveryReport {
   graphsRestored: number;
   /** Collections whose full-text postings were loaded from their index file rather than rebuilt. */
   textIndexesRestored: number;
+  /** Collections whose payload indexes were loaded from their index file rather than rebuilt. */
+  payloadIndexesRestored: number;
   walFilesReplayed: number;
   operationsReplayed: number;
   /** Bytes cut from WAL tails that were incomplete or failed their checksum (never acknowledged). */
@@ -107,6 +109,7 @@ export async function recover(dir: Directory, env: StateEnv, options: RecoverOpt
     segmentsLoaded: 0,
     graphsRestored: 0,
     textIndexesRestored: 0,
+    payloadIndexesRestored: 0,
     walFilesReplayed: 0,
     operationsReplayed: 0,
     tornBytesTruncated: 0,
@@ -136,9 +139,13 @@ export async function recover(dir: Directory, env: StateEnv, options: RecoverOpt
       ? await readIndexFile(dir, mc.indexFile, mc.uid, manifest.checkpointSeq, report)
       : null;
     if (mc.indexFile) referenced.add(mc.indexFile);
-    const { textNote } = state.beginLoad(snapshot);
+    const { textNote, payloadNote } = state.beginLoad(snapshot);
     if (textNote)
       report.warnings.push(`${mc.name}: ${mc.indexFile}: ${textNote}; the full-text index is rebuilt from the records`);
+    if (payloadNote)
+      report.warnings.push(
+        `${mc.name}: ${mc.indexFile}: ${payloadNote}; the payload indexes are rebuilt from the records`,
+      );
     for (const segName of mc.segments) {
       referenced.add(segName);
       const seg = await readSegment(dir, segName);
@@ -163,6 +170,11 @@ export async function recover(dir: Directory, env: StateEnv, options: RecoverOpt
     }
     report.graphsRestored += graphs.restored;
     if (graphs.text === "restored") report.textIndexesRestored++;
+    if (graphs.payloadIndexes === "restored") report.payloadIndexesRestored++;
+    if (graphs.payloadIndexes === "rebuilt")
+      report.warnings.push(
+        `${mc.name}: the payload indexes in ${mc.indexFile} did not match the records and were rebuilt`,
+      );
     if (graphs.text === "rebuilt")
       report.warnings.push(
         `${mc.name}: the full-text postings in ${mc.indexFile} did not match the records and were rebuilt`,
@@ -402,7 +414,9 @@ async function readIndexFile(
     return snap;
   } catch (e) {
     if (!isQuiverError(e, "CORRUPT") && !isQuiverError(e, "NOT_FOUND")) throw e;
-    report.warnings.push(`${name}: ${e.message}; the graphs and full-text postings are rebuilt from the records`);
+    report.warnings.push(
+      `${name}: ${e.message}; the graphs, full-text postings and payload indexes are rebuilt from the records`,
+    );
     return null;
   }
 }

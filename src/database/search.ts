@@ -104,7 +104,7 @@ export function* searchSteps(state: CollectionState, spec: SearchSpec, needed: n
     const seen = new Set<string>();
     const out: RankedHit[] = [];
     for (const h of r.hits) {
-      const v = valuesAt(state.payloads[h.slot], path)[0];
+      const v = valuesAt(state.payloads.get(h.slot), path)[0];
       if (v !== undefined && v !== null) {
         const key = JSON.stringify(v);
         if (seen.has(key)) continue;
@@ -335,7 +335,7 @@ function queryFilter(state: CollectionState, spec: SearchSpec, k: number): Query
     lazy: plan === "lazy",
     accept: (slot) => {
       info.payloadsChecked++;
-      return test(payloads[slot]);
+      return test(payloads.get(slot));
     },
   };
   return { predicate, info, planned };
@@ -396,7 +396,7 @@ function cachedEstimate(state: CollectionState, node: FilterNode, test: PayloadP
       indexes: state.indexes,
       live: state.size,
       highWater: state.highWater,
-      payloadAt: (slot) => (state.slotIds[slot] === undefined ? undefined : (state.payloads[slot] ?? {})),
+      payloadAt: (slot) => (state.slotIds[slot] === undefined ? undefined : (state.payloads.get(slot) ?? {})),
     },
     test,
   );

@@ -9,19 +9,22 @@
  * | size | field                                                              |
  * |------|--------------------------------------------------------------------|
  * | 4    | magic "QIDX"                                                       |
- * | 4    | format version (u32 LE) = 2                                        |
+ * | 4    | format version (u32 LE) = 3                                        |
  * | ...  | body: str collection uid, u64 checkpoint sequence number,          |
  * |      |       slot table (slot i holds id i; "" = free slot): version 1:   |
  * |      |       u32 n, n × str id; version 2: a string list (codec.ts strList) |
  * |      |       u32 g, g × (str vector name, u32 length, bytes of HnswIndex.serialize) |
  * |      |       (version 2:) u32 analysis version (ANALYSIS_VERSION),        |
  * |      |       u32 t, t × (str text field, u32 length, bytes of FieldIndex.toBytes) |
+ * |      |       (version 3:) u32 p, p × (str payload field, u32 length, bytes of |
+ * |      |       the packed payload index, core/payload/packed-index.ts)      |
  * | 4    | CRC32C of everything before it (u32 LE)                            |
  * | 4    | magic "QEND"                                                       |
  *
- * Version 1 (quiverdb 0.1.0) ends after the graphs. An index file is derived data: if it is
- * missing or damaged, recovery rebuilds the graphs and the full-text postings from the records
- * (slower, same result) and says so; postings written by another analysis version are rebuilt too.
+ * Version 1 (quiverdb 0.1.0) ends after the graphs, version 2 after the postings. An index file is
+ * derived data: if it is missing or damaged, recovery rebuilds the graphs, the full-text postings
+ * and the payload indexes from the records (slower, same result) and says so; postings written by
+ * another analysis version are rebuilt too, and so are payload indexes of a version-1 or -2 file.
  */
 import { QuiverError } from "../core/errors/errors.js";
 import { ByteReader, ByteWriter, CHUNK_BYTES, joinChunks } from "./codec.js";
@@ -29,7 +32,7 @@ import { crc32c } from "./crc32c.js";
 
 const MAGIC = 0x58444951; // "QIDX"
 const END = 0x444e4551; // "QEND"
-const VERSION = 2;
+const VERSION = 3;
 
 export function indexFileName(n: number): string {
   return `idx-${String(n).padStart(6, "0")}.qidx`;
@@ -45,6 +48,8 @@ export interface IndexSnapshot {
   text: Map<string, Uint8Array>;
   /** The analysis version the postings were made with (0 in version 1). */
   analysisVersion: number;
+  /** The payload indexes per field (PayloadIndexSet.toBytes); empty before version 3. */
+  payload: Map<string, Uint8Array>;
 }
 
 export function encodeIndexFile(s: IndexSnapshot): Uint8Array {
@@ -82,6 +87,11 @@ export function* indexFileChunks(
     w.str(field).u32(bytes.length).bytes(bytes);
     if (w.length >= CHUNK_BYTES) yield drain();
   }
+  w.u32(s.payload.size);
+  for (const [field, bytes] of s.payload) {
+    w.str(field).u32(bytes.length).bytes(bytes);
+    if (w.length >= CHUNK_BYTES) yield drain();
+  }
   const last = drain();
   w.u32(crc).u32(END);
   yield joinChunks([last, w.drain()]);
@@ -96,7 +106,7 @@ export function decodeIndexFile(data: Uint8Array, name: string): IndexSnapshot {
   const r = new ByteReader(data, 0, data.length - 8, name);
   if (r.u32() !== MAGIC) throw new QuiverError("CORRUPT", `${name}: not a Quiver index file (bad magic)`);
   const version = r.u32();
-  if (version !== 1 && version !== VERSION)
+  if (version < 1 || version > VERSION)
     throw new QuiverError("CORRUPT", `${name}: unsupported index file version ${version}`);
   const uid = r.str();
   const checkpointSeq = r.u64();
@@ -113,8 +123,13 @@ export function decodeIndexFile(data: Uint8Array, name: string): IndexSnapshot {
     const field = r.str();
     text.set(field, r.bytes(r.u32()));
   }
+  const payload = new Map<string, Uint8Array>();
+  for (let i = version < 3 ? 0 : r.u32(); i > 0; i--) {
+    const field = r.str();
+    payload.set(field, r.bytes(r.u32()));
+  }
   if (r.remaining !== 0) throw new QuiverError("CORRUPT", `${name}: ${r.remaining} unexpected bytes before footer`);
-  return { uid, checkpointSeq, slotIds, graphs, text, analysisVersion };
+  return { uid, checkpointSeq, slotIds, graphs, text, analysisVersion, payload };
 }
 
 /** Version 1's slot table: u32 n, n × str. */

@@ -18,6 +18,7 @@ import { readRecord, type StoredRecord } from "./record-codec.js";
 import { ByteReader } from "./codec.js";
 import { crc32c } from "./crc32c.js";
 import type { DenseColumn, SegmentColumns, SparseColumn } from "./segment.js";
+import { payloadTextsOf } from "./payload-texts.js";
 
 const END = 0x444e4551; // "QEND"
 const FOOTER_BYTES = 16;
@@ -69,5 +70,11 @@ function columnsOf(records: StoredRecord[], name: string): Omit<SegmentColumns, 
   }
   const sparseColumns = new Map<string, SparseColumn>();
   for (const [vname, c] of sparse) sparseColumns.set(vname, { rows: Uint32Array.from(c.rows), vectors: c.vectors });
-  return { ids: records.map((rec) => rec.id), payloads, dense: denseColumns, sparse: sparseColumns };
+  return {
+    ids: records.map((rec) => rec.id),
+    payloads,
+    payloadTexts: payloadTextsOf(records.map((rec) => rec.payloadJson)),
+    dense: denseColumns,
+    sparse: sparseColumns,
+  };
 }

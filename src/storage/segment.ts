@@ -30,6 +30,10 @@
  * | `dense:<name>`   | u32 dim, u32 m, m × u32 row (ascending), pad to 8, m × dim × f32 LE    |
  * | `sparse:<name>`  | u32 m, m × u32 row (ascending), m × u32 entry count, then every entry's |
  * |                  | u32 index (ascending per row), then every entry's f32 weight          |
+ * | `payload-ends`   | n × u32: where record i's object ends in the payloads text (UTF-16    |
+ * |                  | code units of the decoded JSON), so an open locates each payload      |
+ * |                  | without parsing (payload-texts.ts); written last; absent from the     |
+ * |                  | earliest format-2 segments, whose payloads are then located by a scan |
  *
  * Each block has its own checksum, so damage is reported with the block it hit; the footer is
  * written last, so a segment cut short fails the check. The manifest only names segments that were
@@ -42,6 +46,7 @@ import type { StoredRecord } from "./record-codec.js";
 import { ByteReader, ByteWriter, CHUNK_BYTES, joinChunks } from "./codec.js";
 import { crc32c } from "./crc32c.js";
 import { decodeSegmentV1 } from "./segment-v1.js";
+import { locatePayloads, payloadsByEnds, type PayloadTexts } from "./payload-texts.js";
 
 const MAGIC = 0x47455351; // "QSEG"
 const END = 0x444e4551; // "QEND"
@@ -81,7 +86,10 @@ export interface SegmentColumns {
   uid: string;
   deleted: string[];
   ids: string[];
-  payloads: Record<string, unknown>[];
+  /** The payloads as stored, each located (what an open keeps, to parse each on first read). */
+  payloadTexts: PayloadTexts;
+  /** The payloads parsed, all at once on first access (one JSON.parse of the block). */
+  readonly payloads: Record<string, unknown>[];
   dense: Map<string, DenseColumn>;
   sparse: Map<string, SparseColumn>;
   /** The version the file was written in (older ones are rewritten by the next checkpoint). */
@@ -154,8 +162,13 @@ export function* segmentChunks(uid: string, deleted: readonly string[], source: 
   const sparse = new Map<string, number[]>();
   begin("payloads");
   let row = 0;
+  const ends = new Uint32Array(source.count);
+  let textAt = 1;
   for (const r of source.records()) {
     w.bytes(encoder.encode(row === 0 ? `[${r.payloadJson}` : `,${r.payloadJson}`));
+    textAt += r.payloadJson.length;
+    if (row < ends.length) ends[row] = textAt;
+    textAt++; // the comma
     for (const [name, v] of r.vectors) {
       const column = dense.get(name) ?? dense.set(name, { dim: v.length, rows: [] }).get(name)!;
       column.rows.push(row);
@@ -200,6 +213,9 @@ export function* segmentChunks(uid: string, deleted: readonly string[], source: 
     end();
     yield drain();
   }
+  begin("payload-ends");
+  for (const end of ends) w.u32(end);
+  end();
   const directoryOffset = at();
   w.u32(directory.length);
   for (const b of directory) w.str(b.name).u64(b.offset).u64(b.length).u32(b.crc);
@@ -228,14 +244,32 @@ export function decodeSegment(data: Uint8Array, name: string): SegmentColumns {
   const d = meta.u32();
   const deleted = stringList(blockOf("deleted"), d, `${name} block deleted`);
   const ids = stringList(blockOf("ids"), n, `${name} block ids`);
-  const payloads = payloadArray(blockOf("payloads"), n, `${name} block payloads`);
+  const what = `${name} block payloads`;
+  const payloads = blockOf("payloads");
+  const text = decoder.decode(payloads.bytes(payloads.remaining));
+  const payloadTexts = blocks.has("payload-ends")
+    ? payloadsByEnds(text, u32Block(blockOf("payload-ends"), n, `${name} block payload-ends`), what)
+    : locatePayloads(text, n, what);
+  let parsed: Record<string, unknown>[] | undefined;
   const dense = new Map<string, DenseColumn>();
   const sparse = new Map<string, SparseColumn>();
   for (const block of blocks.keys()) {
     if (block.startsWith("dense:")) dense.set(block.slice(6), denseColumn(blockOf(block), n));
     else if (block.startsWith("sparse:")) sparse.set(block.slice(7), sparseColumn(blockOf(block), n));
   }
-  return { uid, deleted, ids, payloads, dense, sparse, version };
+  return {
+    uid,
+    deleted,
+    ids,
+    payloadTexts,
+    get payloads() {
+      parsed ??= parsePayloads(payloadTexts.text, what);
+      return parsed;
+    },
+    dense,
+    sparse,
+    version,
+  };
 }
 
 /** The block directory, every block's checksum verified. */
@@ -290,21 +324,21 @@ function stringList(r: ByteReader, count: number, what: string): string[] {
   return list;
 }
 
-/** A block holding a JSON array of `count` objects. */
-function payloadArray(r: ByteReader, count: number, what: string): Record<string, unknown>[] {
-  let parsed: unknown;
+/** The JSON array of objects that locatePayloads has checked the shape of. */
+function parsePayloads(text: string, what: string): Record<string, unknown>[] {
   try {
-    parsed = JSON.parse(decoder.decode(r.bytes(r.remaining)));
-  } catch (e) {
-    if (e instanceof QuiverError) throw e;
+    return JSON.parse(text) as Record<string, unknown>[];
+  } catch {
     throw new QuiverError("CORRUPT", `${what}: not valid JSON`);
   }
-  const ok =
-    Array.isArray(parsed) &&
-    parsed.length === count &&
-    parsed.every((v) => typeof v === "object" && v !== null && !Array.isArray(v));
-  if (!ok) throw new QuiverError("CORRUPT", `${what}: expected a JSON array of ${count} objects`);
-  return parsed as Record<string, unknown>[];
+}
+
+/** A block of exactly `count` u32 values. */
+function u32Block(r: ByteReader, count: number, what: string): Uint32Array {
+  if (r.remaining !== 4 * count) throw new QuiverError("CORRUPT", `${what}: expected ${count} values`);
+  const out = new Uint32Array(count);
+  for (let i = 0; i < count; i++) out[i] = r.u32();
+  return out;
 }
 
 /** m ascending rows below n, from a block. */

@@ -24,8 +24,11 @@ import type { StoredRecord } from "../../src/storage/record-codec.js";
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "test", "fixtures", "format-2");
 
-/** Format 2's segment encoder in one piece, as it was written before checkpoints chunked it. */
-function referenceSegment(seg: SegmentContent): Uint8Array {
+/**
+ * Format 2's segment encoder in one piece, as it was written before checkpoints chunked it; with
+ * `withEnds`, the `payload-ends` block that segments have since carried last.
+ */
+function referenceSegment(seg: SegmentContent, withEnds = true): Uint8Array {
   const w = new ByteWriter(1 << 16);
   w.u32(0x47455351).u32(SEGMENT_VERSION);
   const directory: { name: string; offset: number; length: number; crc: number }[] = [];
@@ -64,6 +67,15 @@ function referenceSegment(seg: SegmentContent): Uint8Array {
       for (const v of vectors) w.f32s(v.values);
     });
   }
+  if (withEnds) {
+    let end = 0;
+    block("payload-ends", () => {
+      for (const r of records) {
+        end += r.payloadJson.length + 1;
+        w.u32(end);
+      }
+    });
+  }
   const directoryOffset = w.length;
   w.u32(directory.length);
   for (const b of directory) w.str(b.name).u64(b.offset).u64(b.length).u32(b.crc);
@@ -72,15 +84,19 @@ function referenceSegment(seg: SegmentContent): Uint8Array {
   return w.finish();
 }
 
-/** Index file version 2 in one piece, as it was written before checkpoints chunked it. */
-function referenceIndexFile(s: IndexSnapshot): Uint8Array {
+/** An index file in one piece, as it was written before checkpoints chunked it (version 3 adds the payload indexes). */
+function referenceIndexFile(s: IndexSnapshot, version = 3): Uint8Array {
   const w = new ByteWriter(1 << 16);
-  w.u32(0x58444951).u32(2).str(s.uid).u64(s.checkpointSeq);
+  w.u32(0x58444951).u32(version).str(s.uid).u64(s.checkpointSeq);
   w.strList(s.slotIds.map((id) => id ?? ""));
   w.u32(s.graphs.size);
   for (const [name, bytes] of s.graphs) w.str(name).u32(bytes.length).bytes(bytes);
   w.u32(s.analysisVersion).u32(s.text.size);
   for (const [field, bytes] of s.text) w.str(field).u32(bytes.length).bytes(bytes);
+  if (version >= 3) {
+    w.u32(s.payload.size);
+    for (const [field, bytes] of s.payload) w.str(field).u32(bytes.length).bytes(bytes);
+  }
   const crc = crc32c(w.finish());
   w.u32(crc).u32(0x444e4551);
   return w.finish();
@@ -145,7 +161,7 @@ test("a source whose passes disagree with its announced count is INTERNAL, not a
   );
 });
 
-test("the committed format-2 segment re-encodes byte for byte", () => {
+test("the committed format-2 segment re-encodes byte for byte (plus payload-ends), located the same with or without it", () => {
   const file = readFileSync(join(FIXTURES, "seg-000003.qseg"));
   const seg = decodeSegment(file, "seg-000003.qseg");
   assert.equal(seg.version, SEGMENT_VERSION);
@@ -163,14 +179,22 @@ test("the committed format-2 segment re-encodes byte for byte", () => {
     return { id, payloadJson: JSON.stringify(seg.payloads[row]), vectors, sparse };
   });
   assert.ok(records.length > 0 && seg.dense.size > 0);
-  assert.deepEqual(encodeSegment({ uid: seg.uid, deleted: seg.deleted, records }), new Uint8Array(file));
+  const content = { uid: seg.uid, deleted: seg.deleted, records };
+  // The fixture predates the payload-ends block: the same bytes but for it, which is now written last.
+  assert.deepEqual(referenceSegment(content, false), new Uint8Array(file));
+  assert.deepEqual(encodeSegment(content), referenceSegment(content));
+  const again = decodeSegment(encodeSegment(content), "again");
+  assert.deepEqual(again.payloadTexts, seg.payloadTexts);
+  assert.deepEqual(again.payloads, seg.payloads);
 });
 
 test("index file chunks (graphs given in pieces, postings after) join into the one-piece bytes", () => {
   const file = readFileSync(join(FIXTURES, "idx-000004.qidx"));
   const fixture = decodeIndexFile(file, "idx-000004.qidx");
-  assert.ok(fixture.graphs.size > 0 && fixture.text.size > 0);
-  assert.deepEqual(encodeIndexFile(fixture), new Uint8Array(file));
+  assert.ok(fixture.graphs.size > 0 && fixture.text.size > 0 && fixture.payload.size === 0);
+  // The fixture is version 2: the reference writer gives its very bytes, and in version 3 those of encodeIndexFile.
+  assert.deepEqual(referenceIndexFile(fixture, 2), new Uint8Array(file));
+  assert.deepEqual(encodeIndexFile(fixture), referenceIndexFile(fixture));
 
   // Larger than a chunk: a slot table with free slots, a graph in several pieces, big postings.
   const big: IndexSnapshot = {
@@ -180,6 +204,10 @@ test("index file chunks (graphs given in pieces, postings after) join into the o
     graphs: new Map([["v", Uint8Array.from({ length: 300_000 }, (_, i) => i * 31)]]),
     text: new Map([["title", Uint8Array.from({ length: 400_000 }, (_, i) => i * 7)]]),
     analysisVersion: fixture.analysisVersion,
+    payload: new Map([
+      ["lang", Uint8Array.from({ length: 300_000 }, (_, i) => i * 11)],
+      ["year", Uint8Array.from({ length: 50 }, (_, i) => i)],
+    ]),
   };
   const g = big.graphs.get("v")!;
   const pieces = [g.subarray(0, 1000), g.subarray(1000, 200_000), g.subarray(200_000)];
@@ -187,5 +215,7 @@ test("index file chunks (graphs given in pieces, postings after) join into the o
   assert.ok(chunks.length >= 4, `${chunks.length} chunks`);
   const expected = referenceIndexFile(big);
   assert.deepEqual(joinChunks(chunks), expected);
-  assert.deepEqual(decodeIndexFile(expected, "idx").slotIds, big.slotIds);
+  const decoded = decodeIndexFile(expected, "idx");
+  assert.deepEqual(decoded.slotIds, big.slotIds);
+  assert.deepEqual(decoded.payload, big.payload);
 });

@@ -39,6 +39,8 @@ for (const format of [1, 2]) {
       assert.deepEqual(db.recovery.damage, []);
       // Format 2's index file holds the full-text postings; format 1's only the graph (postings rebuilt).
       assert.equal(db.recovery.textIndexesRestored, format === 1 ? 0 : 1);
+      // Neither format's index file holds payload indexes (version 3 does): rebuilt from the records.
+      assert.equal(db.recovery.payloadIndexesRestored, 0);
       assert.equal(db.recovery.graphsRestored, 1);
       let books = await db.collection("books");
       // Six records at the checkpoint; the WAL replaced b1, added b6 and deleted b5.
@@ -59,8 +61,15 @@ for (const format of [1, 2]) {
       ]);
       await db.close();
       db = await open(dir);
+      assert.equal(db.recovery.payloadIndexesRestored, 1);
       books = await db.collection("books");
       assert.equal(await books.count(), 7);
+      assert.deepEqual(
+        (await books.query({ vector: vector(0), filter: { year: { $gte: 2025 } }, limit: 10 })).hits
+          .map((h) => h.id)
+          .sort(),
+        ["b1", "b6", "b7"],
+      );
       await db.close();
       assert.equal(decodeManifest(readFileSync(join(dir, MANIFEST_FILE))).format, DATABASE_FORMAT);
     });

@@ -106,6 +106,7 @@ test("a flipped byte anywhere in a block is CORRUPT naming the file and the bloc
     "dense:b",
     "ids",
     "meta",
+    "payload-ends",
     "payloads",
     "sparse:s",
   ]);

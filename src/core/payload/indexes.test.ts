@@ -123,3 +123,129 @@ test("declarations are validated, every problem reported", () => {
   );
   assert.deepEqual(new PayloadIndexSet([]).declarations, []);
 });
+
+/** Every answer the planner can ask of `ix` about the fields of build(), for comparing two index sets. */
+function answers(ix: PayloadIndexSet): unknown {
+  const out: unknown[] = [];
+  for (const v of ["en", "fr", "de", "", "zz"]) out.push(sorted(ix.lookupEq("lang", v)));
+  for (const v of [1999, 2001, 2010.5, 0, 7]) out.push(sorted(ix.lookupEq("year", v)));
+  for (const v of [true, false]) out.push(sorted(ix.lookupEq("draft", v)));
+  out.push(sorted(ix.lookupEq("authors.name", "Ada")));
+  for (const b of [{ gte: 2000 }, { gt: 1999, lte: 2010.5 }, { lt: 2001 }, { gt: 3000 }, { gte: 0 }]) {
+    out.push(sorted(ix.lookupRange("year", b)), ix.countRange("year", b));
+    const visited: number[] = [];
+    ix.forEachInRange("year", b, (s) => visited.push(s));
+    out.push(visited.sort((a, c) => a - c));
+  }
+  out.push(sorted(ix.lookupRange("lang", { gte: "e", lt: "f" })), ix.countRange("lang", { gt: "a" }));
+  for (const f of ["lang", "year", "draft", "authors.name"]) out.push(sorted(ix.present(f)));
+  out.push([...ix.keyword("lang")!].map(([k, s]) => [k, sorted(s)]).sort());
+  return out;
+}
+
+function fresh(): PayloadIndexSet {
+  return new PayloadIndexSet(build().declarations);
+}
+
+test("indexes saved as bytes load packed, answer as the originals did, and take writes after", () => {
+  const original = build();
+  const restored = fresh();
+  assert.equal(restored.restore(original.toBytes(), 5), null);
+  assert.deepEqual(answers(restored), answers(original));
+  // Saved again without a write in between: the same bytes.
+  assert.deepEqual(restored.toBytes(), original.toBytes());
+  // The same writes on both, then the same answers (a write unpacks the loaded index).
+  for (const ix of [original, restored]) {
+    ix.remove(1, { lang: ["en", "fr"], year: [1999, 2001], draft: false });
+    ix.add(1, { lang: "de", year: 1500, draft: true });
+    ix.add(5, { lang: "fr", year: 2001, authors: [{ name: "Ada" }] });
+  }
+  assert.deepEqual(answers(restored), answers(original));
+  const again = fresh();
+  assert.equal(again.restore(restored.toBytes(), 6), null);
+  assert.deepEqual(answers(again), answers(original));
+  // An empty index and an index of nothing but wrongly typed values round-trip too.
+  const empty = new PayloadIndexSet([{ field: "x", type: "number" }]);
+  empty.add(0, { x: "not a number" });
+  const emptyBack = new PayloadIndexSet([{ field: "x", type: "number" }]);
+  assert.equal(emptyBack.restore(empty.toBytes(), 1), null);
+  assert.deepEqual(sorted(emptyBack.present("x")), [0]);
+  assert.equal(emptyBack.countRange("x", { gte: -1e300 }), 0);
+});
+
+test("loaded indexes agree with rebuilt ones over many random records, values, arrays and rewrites", () => {
+  let seed = 7;
+  const rand = (n: number): number => {
+    seed = (seed * 1103515245 + 12345) >>> 0;
+    return seed % n;
+  };
+  const payload = (): Record<string, unknown> => {
+    const p: Record<string, unknown> = {};
+    if (rand(5) > 0) p.lang = rand(3) === 0 ? ["en", `l${rand(40)}`] : rand(9) === 0 ? 3 : `l${rand(40)}`;
+    if (rand(5) > 0) p.year = rand(4) === 0 ? [rand(100), rand(100) / 4] : rand(300) - 150;
+    if (rand(3) === 0) p.draft = rand(2) === 0;
+    if (rand(4) === 0) p.authors = [{ name: `a${rand(5)}` }, { name: "Ada" }];
+    return p;
+  };
+  const original = fresh();
+  const held: Record<string, unknown>[] = [];
+  for (let slot = 0; slot < 2000; slot++) {
+    held[slot] = payload();
+    original.add(slot, held[slot]);
+  }
+  for (let i = 0; i < 300; i++) {
+    const slot = rand(2000);
+    original.remove(slot, held[slot]);
+    held[slot] = payload();
+    original.add(slot, held[slot]);
+  }
+  const restored = fresh();
+  assert.equal(restored.restore(original.toBytes(), 2000), null);
+  assert.deepEqual(answers(restored), answers(original));
+  for (let slot = 0; slot < 2000; slot += 3) {
+    for (const ix of [original, restored]) ix.remove(slot, held[slot]);
+    held[slot] = payload();
+    for (const ix of [original, restored]) ix.add(slot, held[slot]);
+  }
+  assert.deepEqual(answers(restored), answers(original));
+});
+
+test("damaged or mismatched saved indexes are refused whole, leaving the set as it was", () => {
+  const bytes = build().toBytes();
+  const refused = (damage: (b: Map<string, Uint8Array>) => void, limit = 5): string | null => {
+    const copy = new Map([...bytes].map(([f, b]) => [f, b.slice()]));
+    damage(copy);
+    const ix = build();
+    const before = answers(ix);
+    const why = ix.restore(copy, limit);
+    assert.deepEqual(answers(ix), before, "a refused restore changes nothing");
+    return why;
+  };
+  assert.match(refused(() => {}, 3) ?? "", /past the slot table/);
+  assert.match(refused((b) => b.delete("draft")) ?? "", /the schema declares/);
+  assert.match(refused((b) => b.set("other", b.get("draft")!)) ?? "", /the schema declares/);
+  assert.match(refused((b) => b.set("lang", b.get("year")!)) ?? "", /type number, declared keyword/);
+  assert.match(refused((b) => b.set("year", b.get("year")!.subarray(0, 20))) ?? "", /cut short/);
+  // The two distinct years of build(), 1999 and 2001 and 2010.5, swapped out of order.
+  assert.match(
+    refused((b) => {
+      const y = b.get("year")!;
+      const keys = new DataView(y.buffer, y.byteOffset + y.length - 24, 24);
+      const first = keys.getFloat64(0, true);
+      keys.setFloat64(0, keys.getFloat64(8, true), true);
+      keys.setFloat64(8, first, true);
+    }) ?? "",
+    /ascending/,
+  );
+  assert.match(
+    refused((b) => {
+      const l = b.get("lang")!;
+      new DataView(l.buffer, l.byteOffset).setUint32(16, 99, true); // the first value's slot count
+    }) ?? "",
+    /do not add up|cut short/,
+  );
+  assert.equal(
+    refused(() => {}),
+    null,
+  );
+});

@@ -5,6 +5,7 @@
 
 import { QuiverError, type Problem } from "../errors/errors.js";
 import { pathExists, splitPath, valuesAt } from "./path.js";
+import { type Key, type PackedField, decodePacked, encodePacked, findKey } from "./packed-index.js";
 
 export type PayloadIndexType = "keyword" | "number" | "boolean";
 
@@ -21,8 +22,6 @@ export interface RangeBounds {
   lt?: number | string;
   lte?: number | string;
 }
-
-type Key = string | number | boolean;
 
 const EMPTY: ReadonlySet<number> = new Set<number>();
 
@@ -64,28 +63,43 @@ export function validateIndexDecls(decls: unknown, at = "indexes"): PayloadIndex
  * One field's index: value → slots, plus the slots where the field exists at all (for `$exists`).
  * Range lookups use the distinct values sorted with prefix sums of their slot counts, rebuilt lazily
  * after writes: writes stay O(1) and a query after a burst of writes pays one O(d log d) sort.
+ * An index loaded from an index file stays packed (packed-index.ts), answering reads from its
+ * arrays, until its first write unpacks it into the maps and sets that writes update.
  */
 class FieldIndex {
   readonly path: string[];
-  readonly byValue = new Map<Key, Set<number>>();
-  readonly present = new Set<number>();
+  private readonly values = new Map<Key, Set<number>>();
+  private presentSlots: Set<number> | null = new Set<number>();
+  private packed: PackedField | null = null;
   private sorted: (number | string)[] | null = null;
-  private prefix: number[] = [];
+  private prefix: ArrayLike<number> = [];
 
   constructor(readonly decl: PayloadIndexDecl) {
     this.path = splitPath(decl.field);
   }
 
+  /** Value → slots, for writes and whole-map reads (unpacks a loaded index). */
+  get byValue(): Map<Key, Set<number>> {
+    this.unpack();
+    return this.values;
+  }
+
+  get present(): Set<number> {
+    this.presentSlots ??= new Set(this.packed!.present);
+    return this.presentSlots;
+  }
+
   add(slot: number, payload: Record<string, unknown>): void {
     const values = valuesAt(payload, this.path);
+    const byValue = this.byValue;
     if (values.length > 0 || pathExists(payload, this.path)) this.present.add(slot);
     const accepts = ACCEPTS[this.decl.type];
     for (const v of values) {
       if (!accepts(v)) continue; // wrong type: not indexed, the planner's re-check still sees it
-      let set = this.byValue.get(v);
+      let set = byValue.get(v);
       if (set === undefined) {
         set = new Set();
-        this.byValue.set(v, set);
+        byValue.set(v, set);
       }
       set.add(slot);
       this.sorted = null;
@@ -93,21 +107,31 @@ class FieldIndex {
   }
 
   remove(slot: number, payload: Record<string, unknown>): void {
+    const byValue = this.byValue;
     this.present.delete(slot);
     const accepts = ACCEPTS[this.decl.type];
     for (const v of valuesAt(payload, this.path)) {
       if (!accepts(v)) continue;
-      const set = this.byValue.get(v);
+      const set = byValue.get(v);
       if (set === undefined || !set.delete(slot)) continue;
-      if (set.size === 0) this.byValue.delete(v);
+      if (set.size === 0) byValue.delete(v);
       this.sorted = null;
     }
   }
 
   clear(): void {
-    this.byValue.clear();
-    this.present.clear();
+    this.packed = null;
+    this.values.clear();
+    this.presentSlots = new Set();
     this.sorted = null;
+  }
+
+  /** The slots holding `value` (read-only; the index's own set once unpacked). */
+  eq(value: Key): ReadonlySet<number> {
+    if (this.packed === null) return this.values.get(value) ?? EMPTY;
+    const { keys, offsets, slots } = this.packed;
+    const i = findKey(keys, value);
+    return i < 0 ? EMPTY : new Set(slots.subarray(offsets[i], offsets[i + 1]));
   }
 
   /** Whether this index holds every value a range of this bound type can match. */
@@ -135,8 +159,13 @@ class FieldIndex {
   }
 
   forEachIn(lo: number, hi: number, visit: (slot: number) => void): void {
+    if (this.packed !== null) {
+      const { offsets, slots } = this.packed;
+      for (let i = offsets[lo]; i < offsets[hi]; i++) visit(slots[i]);
+      return;
+    }
     const keys = this.sortedKeys();
-    for (let i = lo; i < hi; i++) for (const s of this.byValue.get(keys[i])!) visit(s);
+    for (let i = lo; i < hi; i++) for (const s of this.values.get(keys[i])!) visit(s);
   }
 
   /** Slot-value pairs in the span: an upper bound on the distinct slots there. */
@@ -145,15 +174,54 @@ class FieldIndex {
     return this.prefix[hi] - this.prefix[lo];
   }
 
+  /** The index packed (for an index file): its own arrays when loaded and not written since. */
+  pack(): PackedField {
+    if (this.packed !== null) return this.packed;
+    const keys = this.sortedKeys();
+    const offsets = Uint32Array.from(this.prefix);
+    const slots = new Uint32Array(offsets[keys.length]);
+    let at = 0;
+    for (const k of keys) for (const s of this.values.get(k)!) slots[at++] = s;
+    const present = Uint32Array.from(this.present).sort();
+    return { type: this.decl.type, keys, offsets, slots, present };
+  }
+
+  /** Takes a packed index (decoded and checked by decodePacked) in place of this one's contents. */
+  load(packed: PackedField): void {
+    this.clear();
+    this.packed = packed;
+    this.presentSlots = null;
+    this.sorted = packed.keys as (number | string)[];
+    this.prefix = packed.offsets;
+  }
+
+  /** Whether every slot the index names passes `live` (checked after loading, before any read). */
+  namesOnly(live: (slot: number) => boolean): boolean {
+    const p = this.pack();
+    return p.slots.every(live) && p.present.every(live);
+  }
+
+  /** Turns a loaded index into the maps and sets that writes update (once, at its first write). */
+  private unpack(): void {
+    const p = this.packed;
+    if (p === null) return;
+    for (let i = 0; i < p.keys.length; i++)
+      this.values.set(p.keys[i], new Set(p.slots.subarray(p.offsets[i], p.offsets[i + 1])));
+    this.presentSlots ??= new Set(p.present);
+    this.prefix = Array.from(p.offsets);
+    this.packed = null;
+  }
+
   private sortedKeys(): (number | string)[] {
     if (this.sorted === null) {
-      const keys = [...this.byValue.keys()] as (number | string)[];
+      const keys = [...this.values.keys()] as (number | string)[];
       // Default sort is UTF-16 order, the same order `<` gives strings in filter evaluation.
       if (this.decl.type === "number") (keys as number[]).sort((a, b) => a - b);
       else keys.sort();
-      this.prefix = new Array<number>(keys.length + 1);
-      this.prefix[0] = 0;
-      for (let i = 0; i < keys.length; i++) this.prefix[i + 1] = this.prefix[i] + this.byValue.get(keys[i])!.size;
+      const prefix = new Array<number>(keys.length + 1);
+      prefix[0] = 0;
+      for (let i = 0; i < keys.length; i++) prefix[i + 1] = prefix[i] + this.values.get(keys[i])!.size;
+      this.prefix = prefix;
       this.sorted = keys;
     }
     return this.sorted;
@@ -226,7 +294,7 @@ export class PayloadIndexSet {
   lookupEq(field: string, value: unknown): ReadonlySet<number> | null {
     const ix = this.byField.get(field);
     if (ix === undefined || !ACCEPTS[ix.decl.type](value)) return null;
-    return ix.byValue.get(value as Key) ?? EMPTY;
+    return ix.eq(value as Key);
   }
 
   /** A fresh set of the slots with some value inside `bounds`, or null when the index cannot answer. */
@@ -260,5 +328,34 @@ export class PayloadIndexSet {
   /** Slots where `field` exists (even as null, `[]` or a value of another type); read-only. */
   present(field: string): ReadonlySet<number> | null {
     return this.byField.get(field)?.present ?? null;
+  }
+
+  /** Each field's index as bytes (packed-index.ts), for an index file. */
+  toBytes(): Map<string, Uint8Array> {
+    return new Map([...this.byField].map(([field, ix]) => [field, encodePacked(ix.pack())]));
+  }
+
+  /**
+   * Loads indexes persisted by toBytes over slots below `slotLimit`, all or none: null when loaded,
+   * else why not (other fields or types than declared, or bytes that do not describe an index).
+   */
+  restore(bytes: ReadonlyMap<string, Uint8Array>, slotLimit: number): string | null {
+    const same = bytes.size === this.byField.size && [...bytes.keys()].every((f) => this.byField.has(f));
+    if (!same)
+      return `it indexes the fields [${[...bytes.keys()].join(", ")}], the schema declares [${[...this.byField.keys()].join(", ")}]`;
+    const packed = new Map<string, PackedField>();
+    try {
+      for (const [field, ix] of this.byField)
+        packed.set(field, decodePacked(bytes.get(field)!, ix.decl.type, slotLimit));
+    } catch (e) {
+      return `its payload indexes are damaged (${e instanceof Error ? e.message : String(e)})`;
+    }
+    for (const [field, ix] of this.byField) ix.load(packed.get(field)!);
+    return null;
+  }
+
+  /** Whether every slot named by any index passes `live`. */
+  namesOnly(live: (slot: number) => boolean): boolean {
+    return [...this.byField.values()].every((ix) => ix.namesOnly(live));
   }
 }

@@ -31,6 +31,7 @@
 import { QuiverError } from "../../errors/errors.js";
 import type { Metric } from "../../schema/schema.js";
 import { QUANT_CODE, QUANT_NAME, type Quantization } from "./layout.js";
+import { crc32c } from "../../util/crc32c.js";
 
 const MAGIC = 0x574e4851; // "QHNW" read as a little-endian u32
 const VERSION = 1;
@@ -149,8 +150,10 @@ export function readHnsw(bytes: Uint8Array): HnswSnapshot {
   const metric = METRICS[bytes[12]];
   const quantization = QUANT_NAME[bytes[13]];
   if (metric === undefined || quantization === undefined) throw bad("unknown metric or quantization");
-  const links = new Uint32Array((end - linksAt) / 4);
-  for (let i = 0; i < links.length; i++) links[i] = dv.getUint32(linksAt + 4 * i, true);
+  // One copy of the link stream (a byte copy on little-endian hosts, as all current ones are).
+  const links = LITTLE_ENDIAN
+    ? new Uint32Array(bytes.slice(linksAt, end).buffer)
+    : Uint32Array.from({ length: (end - linksAt) / 4 }, (_, i) => dv.getUint32(linksAt + 4 * i, true));
   const nextTrain = dv.getUint32(52, true);
   const snap: HnswSnapshot = {
     dim: dv.getUint32(8, true),
@@ -183,22 +186,4 @@ export function readHnsw(bytes: Uint8Array): HnswSnapshot {
   if (p !== links.length) throw bad("link lists do not match the levels");
   if (n > 0 && (snap.entry < -1 || snap.entry >= n)) throw bad(`entry point ${snap.entry} outside [0, ${n})`);
   return snap;
-}
-
-// CRC32C (Castagnoli), bitwise-table form; the same checksum as the storage layer's, kept here because
-// the core may not import storage.
-const CRC_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let i = 0; i < 256; i++) {
-    let c = i;
-    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82f63b78 : c >>> 1;
-    t[i] = c >>> 0;
-  }
-  return t;
-})();
-
-function crc32c(data: Uint8Array, start: number, end: number, crc: number): number {
-  let c = ~crc >>> 0;
-  for (let i = start; i < end; i++) c = CRC_TABLE[(c ^ data[i]) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
 }
