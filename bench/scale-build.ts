@@ -141,7 +141,7 @@ async function graphBuild(d: ScaleData, threads: number): Promise<BuildResult> {
         const n = Math.min(BATCH, d.n - i);
         slab.ensureCapacity(i + n);
         index.reserve(n);
-        if (pool) index.prepareLanes(pool.size);
+        if (pool) index.prepareLanes(pool.lanes);
         for (let s = i; s < i + n; s++) slab.set(s, d.base.subarray(s * d.dim, (s + 1) * d.dim));
         await index.insertMany(
           Array.from({ length: n }, (_, j) => i + j),
