@@ -14,11 +14,12 @@ import { embeddersFromEnv, imageEmbeddersFromEnv } from "../../embed/node/config
 import { intOption, servedDatabase } from "../output.js";
 import { packageVersion } from "../package-version.js";
 import { QuiverError } from "../../core/errors/errors.js";
-import { serveCluster } from "./serve-cluster.js";
+import { type ClusterServeFlags, serveCluster } from "./serve-cluster.js";
 
 export const DEFAULT_PORT = 8390;
 
-interface ServeOptions {
+/** The cluster flags are serve-cluster.ts's (`--cluster` hands them over as they are). */
+interface ServeOptions extends ClusterServeFlags {
   data?: string;
   threads: number;
   port: number;
@@ -39,21 +40,6 @@ interface ServeOptions {
   requestTimeoutMs?: number;
   corsOrigin: string[];
   cluster?: boolean;
-  etcd?: string;
-  s3?: string;
-  nodeId?: string;
-  roles?: string;
-  advertise?: string;
-  etcdPrefix?: string;
-  shards?: number;
-  replicas?: number;
-  leaseMs?: number;
-  cacheDir?: string;
-  cacheMaxBytes?: number;
-  compactAfter?: number;
-  compactAfterRecords?: number;
-  compactAfterBytes?: number;
-  gcGraceMs?: number;
 }
 
 const CLUSTER_ONLY = [
