@@ -5,8 +5,8 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { payloadTextsOf } from "../storage/payload-texts.js";
-import { PayloadStore } from "./payload-store.js";
+import { payloadTextsOf } from "../../src/storage/payload-texts.js";
+import { PayloadStore } from "../../src/database/payload-store.js";
 
 test("loaded payloads are parsed on first read, once, and written back as stored while unread", () => {
   const store = new PayloadStore();
