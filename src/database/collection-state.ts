@@ -388,11 +388,19 @@ export class CollectionState {
           "CORRUPT",
           `vector ${vname} has dimension ${column.dim} in a segment, ${v.slab.dim} in the schema`,
         );
-      for (let i = 0; i < column.rows.length; i++) {
-        const slot = slots[column.rows[i]];
-        v.slab.set(slot, column.data.subarray(i * column.dim, (i + 1) * column.dim));
-        v.live[slot] = 1;
-        v.count++;
+      // Runs of rows going to consecutive slots (all of them in a compacted segment opened with its
+      // index file, which lists records in slot order) are copied in one block each.
+      const m = column.rows.length;
+      for (let i = 0; i < m; ) {
+        const first = slots[column.rows[i]];
+        let n = 1;
+        while (i + n < m && slots[column.rows[i + n]] === first + n) n++;
+        v.slab.setRows(first, column.data.subarray(i * column.dim, (i + n) * column.dim), n);
+        for (let slot = first; slot < first + n; slot++) {
+          if (v.live[slot] === 0) v.count++;
+          v.live[slot] = 1;
+        }
+        i += n;
       }
     }
     this.version++;
@@ -601,7 +609,8 @@ export class CollectionState {
       // none), and a runtime that has the module rebuilds it from the records.
       if (bytes && this.env.hnsw) {
         try {
-          const index = HnswIndex.fromBytes(this.env.hnsw, v.slab, bytes);
+          // The index file's checksum, verified when it was read, covers the graph's bytes.
+          const index = HnswIndex.fromBytes(this.env.hnsw, v.slab, bytes, true);
           let same = index.size === v.count;
           for (let slot = 0; same && slot < this.highWater; slot++) same = index.has(slot) === (v.live[slot] === 1);
           if (same) {
