@@ -13,7 +13,7 @@
 const POLY = 0x82f63b78; // reflected Castagnoli polynomial
 
 /** TABLE[256 * t + b]: the CRC of byte b followed by t zero bytes. */
-const TABLE: Uint32Array = (() => {
+export const CRC32C_TABLE: Uint32Array = (() => {
   const t = new Uint32Array(256 * 16);
   for (let i = 0; i < 256; i++) {
     let c = i;
@@ -26,10 +26,31 @@ const TABLE: Uint32Array = (() => {
   return t;
 })();
 
+const TABLE = CRC32C_TABLE;
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+export type Crc32c = (data: Uint8Array, start?: number, end?: number, crc?: number) => number;
+/** The WebAssembly walk once accelerateCrc32c has loaded it; used for inputs long enough to repay the call. */
+let fast: Crc32c | null = null;
+let loading: Promise<void> | null = null;
+
+/**
+ * Loads the WebAssembly CRC32C (crc32c-wasm.ts, a chunk of its own) for every later call; an open
+ * awaits it before reading its files. Where it cannot be had, this JavaScript one stays in use.
+ */
+export function accelerateCrc32c(): Promise<void> {
+  loading ??= import("./crc32c-wasm.js").then(
+    (m) => {
+      fast = m.wasmCrc32c();
+    },
+    () => undefined,
+  );
+  return loading;
+}
 
 /** CRC32C of `data[start, end)`, continuing from `crc` (0 for a fresh checksum). */
 export function crc32c(data: Uint8Array, start = 0, end = data.length, crc = 0): number {
+  if (fast !== null && end - start >= 1024) return fast(data, start, end, crc);
   const T = TABLE;
   let c = ~crc >>> 0;
   let i = start;

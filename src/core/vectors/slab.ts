@@ -326,7 +326,10 @@ export class VectorSlab {
     this.checkSlot(slot);
     this.checkSlot(slot + count - 1);
     if (rows.length < count * dim)
-      throw new QuiverError("DIMENSION_MISMATCH", `expected ${count} rows of ${dim} numbers, got ${rows.length} numbers`);
+      throw new QuiverError(
+        "DIMENSION_MISMATCH",
+        `expected ${count} rows of ${dim} numbers, got ${rows.length} numbers`,
+      );
     if (!this.rows && this.metric !== "cosine") {
       this.view().set(rows.subarray(0, count * dim), (this.vectorsOff >>> 2) + slot * dim);
       return;
