@@ -12,6 +12,7 @@ import { MemoryDirectory } from "./storage/memory-directory.js";
 import type { InputHook } from "./database/collection.js";
 import type { ImageEmbedder } from "./embed/image.js";
 import { withImageQueries } from "./embed/image-query.js";
+import { installWasmCrc32c } from "./core/util/crc32c-wasm.js";
 
 export * from "./neutral.js";
 export { defaultTextPlugins } from "./analyzers/plugins.js";
@@ -96,6 +97,8 @@ async function openHere(path: string | Directory | undefined, options: NodeOpenO
   // A reader creates nothing, not even the folder.
   if (options.readOnly && typeof path === "string") await mustBeFolder(path);
   const dir = path === undefined ? new MemoryDirectory() : typeof path === "string" ? new NodeDirectory(path) : path;
+  // An open checksums every byte it reads: the WebAssembly CRC32C halves that (crc32c-wasm.ts).
+  installWasmCrc32c();
   // English stemming and stop-word lists come from npm packages, so the core stays dependency-free.
   const { imageEmbedders, ...rest } = options;
   const images = imageEmbedders && ((registry: InputHook) => withImageQueries(registry, imageEmbedders));

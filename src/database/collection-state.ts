@@ -116,8 +116,6 @@ export class CollectionState {
     cursor: number;
     hints: Map<string, number> | null;
     spill: number;
-    /** Slots given to ids the table does not know (above it, from `spill` on). */
-    spilled: Map<string, number>;
   } | null = null;
   /** Bumped on every change; lets readers cache derived data such as the sorted id list. */
   version = 0;
@@ -189,11 +187,7 @@ export class CollectionState {
     const l = this.loading;
     if (this.idMap || !l) return this.ids.get(id);
     while (l.cursor < l.slotIds.length && l.slotIds[l.cursor] === undefined) l.cursor++;
-    let slot: number | undefined = l.slotIds[l.cursor] === id ? l.cursor : undefined;
-    if (slot === undefined) {
-      l.hints ??= slotsById(l.slotIds);
-      slot = l.hints.get(id) ?? l.spilled.get(id);
-    }
+    const slot = l.slotIds[l.cursor] === id ? l.cursor : (l.hints ??= slotsById(l.slotIds)).get(id);
     return slot !== undefined && this.slotIds[slot] === id ? slot : undefined;
   }
 
@@ -206,10 +200,9 @@ export class CollectionState {
       while (l.cursor < l.slotIds.length && l.slotIds[l.cursor] === undefined) l.cursor++;
       if (l.cursor < l.slotIds.length && l.slotIds[l.cursor] === id) return this.growTo(l.cursor++);
       l.hints ??= slotsById(l.slotIds);
-      const known = l.hints.get(id);
-      if (known !== undefined) return this.growTo(known);
-      l.spilled.set(id, l.spill);
-      return this.growTo(l.spill++);
+      // An id the table does not know goes above it, and is remembered there (see slotOf).
+      if (!l.hints.has(id)) l.hints.set(id, l.spill++);
+      return this.growTo(l.hints.get(id)!);
     }
     const reused = this.free.pop();
     if (reused !== undefined) return reused;
@@ -546,7 +539,7 @@ export class CollectionState {
     const textNote = this.text && snapshot ? this.loadText(snapshot) : undefined;
     const payloadNote = snapshot ? this.loadPayloadIndexes(snapshot) : undefined;
     if (slotIds) {
-      this.loading = { slotIds, cursor: 0, hints: null, spill: slotIds.length, spilled: new Map() };
+      this.loading = { slotIds, cursor: 0, hints: null, spill: slotIds.length };
       // The table places every id: no id map while loading (see idMap), unless records exist already.
       if (this.highWater === 0) {
         this.idMap = null;

@@ -13,7 +13,6 @@
  */
 import { ensureStopWords } from "./stop-words-on-demand.js";
 import { QuiverError, isQuiverError } from "../core/errors/errors.js";
-import { accelerateCrc32c } from "../core/util/crc32c.js";
 import { isScratchFile, type Directory } from "../storage/directory.js";
 import { MANIFEST_FILE, decodeManifest, emptyManifest, type Manifest } from "../storage/manifest.js";
 import { SEGMENT_VERSION, decodeSegment } from "../storage/segment.js";
@@ -122,8 +121,6 @@ export async function recover(dir: Directory, env: StateEnv, options: RecoverOpt
     if (ifCorrupt === "fail") throw new QuiverError("CORRUPT", `${describeDamage(d)} (see docs/durability.md)`);
     report.damage.push(d);
   };
-  // Every byte read below is checksummed: the WebAssembly CRC32C (a chunk loaded once) halves that.
-  await accelerateCrc32c();
   const files = await dir.list();
   // First, so that a directory in a newer format (UNSUPPORTED) is left exactly as it was.
   const { manifest, manifestFound, walUsable } = await readManifest(dir, files, damaged);

@@ -1,7 +1,7 @@
 /**
  * CRC32C in WebAssembly: the same slicing-by-16 table walk as crc32c.ts, which V8 runs about twice
- * as fast there (no bounds checks on the lookups). Loaded on demand (crc32c.ts, accelerateCrc32c) so
- * that it adds nothing to the up-front bundle; where WebAssembly cannot be compiled from bytes
+ * as fast there (no bounds checks on the lookups). Installed by the Node entry's open() (src/index.ts),
+ * so that it adds nothing to the browser bundles; where WebAssembly cannot be compiled from bytes
  * (a strict CSP), or on a big-endian host, the JavaScript implementation stays in use.
  *
  * The module (400 bytes) is this text format, assembled with binaryen (`binaryen.parseText(wat)
@@ -16,7 +16,7 @@
  *     while p < end: c = T0[(c ^ load8(p)) & 255] ^ (c >> 8); p += 1
  *     return ~c)
  */
-import { CRC32C_TABLE, type Crc32c } from "./crc32c.js";
+import { CRC32C_TABLE, type Crc32c, useCrc32c } from "./crc32c.js";
 
 const MODULE =
   "AGFzbQEAAAABCAFgA39/fwF/AwIBAAUDAQABBxACBm1lbW9yeQIAA2NyYwAACuACAd0CAQV/IAJBf3MhAiAAIAFqIQcCQANAIAcgAGtBEEkNASAAKAIAIAJzIQMgACgCBCEEIAAoAgghBSAAKAIMIQYgA0H/AXFBAnQoAoB4IANBBnZB/AdxKAKAcHMgA0EOdkH8B3EoAoBoIANBGHZBAnQoAoBgc3MgBEH/AXFBAnQoAoBYIARBBnZB/AdxKAKAUHMgBEEOdkH8B3EoAoBIIARBGHZBAnQoAoBAc3NzIAVB/wFxQQJ0KAKAOCAFQQZ2QfwHcSgCgDBzIAVBDnZB/AdxKAKAKCAFQRh2QQJ0KAKAIHNzIAZB/wFxQQJ0KAKAGCAGQQZ2QfwHcSgCgBBzIAZBDnZB/AdxKAKACCAGQRh2QQJ0KAIAc3NzcyECIABBEGohAAwACwALAkADQCAAIAdPDQEgAiAALQAAc0H/AXFBAnQoAgAgAkEIdnMhAiAAQQFqIQAMAAsACyACQX9zCw==";
@@ -24,6 +24,15 @@ const MODULE =
 const TABLE_BYTES = 16384;
 /** Input is copied into the module's memory this much at a time. */
 const CHUNK = 1 << 20;
+
+let installed = false;
+
+/** Makes crc32c() use the WebAssembly walk for long inputs from now on (compiled once; where it can be). */
+export function installWasmCrc32c(): void {
+  if (installed) return;
+  installed = true;
+  useCrc32c(wasmCrc32c());
+}
 
 /** A CRC32C function running in WebAssembly, or null where one cannot be had. */
 export function wasmCrc32c(): Crc32c | null {

@@ -8,8 +8,8 @@
  * bytes. Opening reads every byte of every segment through it, so its speed is open's: it measured
  * 1.5x the byte-wise slicing-by-8 it replaces (bench/RESULTS.md, "Fast open"). WebAssembly has no
  * CRC or carry-less multiply instruction, but the same table walk runs about twice as fast there
- * (no bounds checks on the lookups): an open loads it (crc32c-wasm.ts, accelerateCrc32c) and this
- * function hands it long inputs from then on.
+ * (no bounds checks on the lookups): the Node entry's open() installs it (crc32c-wasm.ts) and this
+ * function hands it long inputs from then on. Browsers keep this one (bundle size).
  */
 
 const POLY = 0x82f63b78; // reflected Castagnoli polynomial
@@ -32,22 +32,12 @@ const TABLE = CRC32C_TABLE;
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 export type Crc32c = (data: Uint8Array, start?: number, end?: number, crc?: number) => number;
-/** The WebAssembly walk once accelerateCrc32c has loaded it; used for inputs long enough to repay the call. */
+/** The WebAssembly walk once installed (crc32c-wasm.ts); used for inputs long enough to repay the call. */
 let fast: Crc32c | null = null;
-let loading: Promise<void> | null = null;
 
-/**
- * Loads the WebAssembly CRC32C (crc32c-wasm.ts, a chunk of its own) for every later call; an open
- * awaits it before reading its files. Where it cannot be had, this JavaScript one stays in use.
- */
-export function accelerateCrc32c(): Promise<void> {
-  loading ??= import("./crc32c-wasm.js").then(
-    (m) => {
-      fast = m.wasmCrc32c();
-    },
-    () => undefined,
-  );
-  return loading;
+/** Hands inputs of 1 KiB or more to `f` from now on (null: back to this one). */
+export function useCrc32c(f: Crc32c | null): void {
+  fast = f;
 }
 
 /** CRC32C of `data[start, end)`, continuing from `crc` (0 for a fresh checksum). */

@@ -322,19 +322,14 @@ export class VectorSlab {
    */
   setRows(slot: number, rows: Float32Array, count: number): void {
     const dim = this.dim;
-    if (count === 0) return;
-    this.checkSlot(slot);
-    this.checkSlot(slot + count - 1);
-    if (rows.length < count * dim)
-      throw new QuiverError(
-        "DIMENSION_MISMATCH",
-        `expected ${count} rows of ${dim} numbers, got ${rows.length} numbers`,
-      );
-    if (!this.rows && this.metric !== "cosine") {
+    if (this.rows || this.metric === "cosine")
+      for (let i = 0; i < count; i++) this.set(slot + i, rows.subarray(i * dim, (i + 1) * dim));
+    else if (count > 0) {
+      // The checks `set` makes, once: the last slot exists and the last row is whole.
+      this.checkSlot(slot + count - 1);
+      this.checkDim(rows.subarray((count - 1) * dim, count * dim));
       this.view().set(rows.subarray(0, count * dim), (this.vectorsOff >>> 2) + slot * dim);
-      return;
     }
-    for (let i = 0; i < count; i++) this.set(slot + i, rows.subarray(i * dim, (i + 1) * dim));
   }
 
   /** A copy of the stored vector (for cosine, the normalised one). */
