@@ -187,7 +187,9 @@ export class CollectionState {
     const l = this.loading;
     if (this.idMap || !l) return this.ids.get(id);
     while (l.cursor < l.slotIds.length && l.slotIds[l.cursor] === undefined) l.cursor++;
-    const slot = l.slotIds[l.cursor] === id ? l.cursor : (l.hints ??= slotsById(l.slotIds)).get(id);
+    if (l.slotIds[l.cursor] === id) return this.slotIds[l.cursor] === id ? l.cursor : undefined;
+    l.hints ??= slotsById(l.slotIds);
+    const slot = l.hints.get(id);
     return slot !== undefined && this.slotIds[slot] === id ? slot : undefined;
   }
 
