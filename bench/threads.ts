@@ -5,9 +5,11 @@
 // - handoff: one search thread answering an empty graph (the search itself is a few loads), so a round
 //   trip is only the handoff: caller → thread → caller. Sequential (the thread sleeps between calls: a
 //   wake-up each time) and with both lanes kept busy (the thread takes the next without sleeping).
-// - embedded: the clustered data of the scale bench (scale-data.ts), one collection built once and cached
-//   under bench/.cache/threads/, reopened with open(path, { threads: t }) for each t; a pass keeps
-//   IN_FLIGHT queries awaited at once over every query, at the ef reaching recall@10 0.95 (or at each --ef).
+// - embedded: the clustered data of the scale bench (scale-data.ts), one collection built once with the
+//   parallel build (one thread per core, batches of BUILD_BATCH) and cached under bench/.cache/threads/ of
+//   the folder the bench runs from (as the ground truth is): run large sets (--n 1000000) from a folder
+//   outside the repo to keep the cache there. Reopened with open(path, { threads: t }) for each t; a pass
+//   keeps IN_FLIGHT queries awaited at once over every query, at the ef reaching recall@10 0.95 (or at each --ef).
 // - server: `quiver serve --threads t` over the same collection, IN_FLIGHT HTTP clients (fetch, keep-alive)
 //   in this process; the server's CPU is read from /proc/<pid>/stat (Linux; 10 ms ticks).
 // Settings interleaved within each round, --repeats rounds, medians. CPU µs per query (every thread of the
@@ -15,7 +17,7 @@
 
 import { spawn } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { NodeSearchThreads, open } from "../src/index.js";
@@ -110,7 +112,8 @@ async function handoff(repeats: number): Promise<{ sequential: Trips; busy: Trip
   const module = await loadHnswModule(undefined, true);
   const memory = new WebAssembly.Memory({ initial: 1, maximum: 65536, shared: true });
   new Int32Array(memory.buffer, 0, 64).fill(0)[H.ENTRY] = -1;
-  const threads = new NodeSearchThreads(1);
+  // The handoff alone: the calling thread must not run the searches itself.
+  const threads = new NodeSearchThreads(1, { callerSearches: false });
   const call = (lane: number) => ({ hdr: 0, lane: 1024 + lane * 1024, k: 1, ef: 1, filterMode: 0 });
   const trips = 20_000;
   const run = async (lanes: number): Promise<Trips> => {
@@ -138,19 +141,22 @@ async function handoff(repeats: number): Promise<{ sequential: Trips; busy: Trip
   }
 }
 
-/** The collection of `d` (built once, single-threaded, cached by its spec) and the ef reaching recall 0.95. */
+/** Rows per upsert of the build: each is one parallel build phase (at least PARALLEL_BUILD_MIN). */
+const BUILD_BATCH = 5000;
+
+/** The collection of `d` (built once with the parallel build, cached by its spec) and the ef reaching recall 0.95. */
 async function collection(d: ScaleData, truth: Int32Array[]): Promise<{ dir: string; ef: number; recall: number }> {
-  const dir = join(process.cwd(), "bench", ".cache", "threads", `n${d.n}-d${d.dim}-m${M}-ef${EF_CONSTRUCTION}`);
+  const dir = join(process.cwd(), "bench", ".cache", "threads", `n${d.n}-d${d.dim}-m${M}-ef${EF_CONSTRUCTION}-par`);
   if (!existsSync(join(dir, "built"))) {
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
     const t0 = performance.now();
-    const db = await open(join(dir, "db"));
+    const db = await open(join(dir, "db"), { threads: availableParallelism() });
     const c = await db.createCollection("scale", {
       vectors: { v: { dim: d.dim, metric: "l2", index: { type: "hnsw", m: M, efConstruction: EF_CONSTRUCTION } } },
     });
-    for (let i = 0; i < d.n; i += 1000) {
-      const rows = Array.from({ length: Math.min(1000, d.n - i) }, (_, j) => ({
+    for (let i = 0; i < d.n; i += BUILD_BATCH) {
+      const rows = Array.from({ length: Math.min(BUILD_BATCH, d.n - i) }, (_, j) => ({
         id: String(i + j),
         vector: d.base.subarray((i + j) * d.dim, (i + j + 1) * d.dim),
       }));
@@ -159,7 +165,9 @@ async function collection(d: ScaleData, truth: Int32Array[]): Promise<{ dir: str
     await db.checkpoint();
     await db.close();
     mkdirSync(join(dir, "built"));
-    console.error(`built ${d.n} × ${d.dim} in ${f((performance.now() - t0) / 1000, 1)} s (cached in ${dir})`);
+    console.error(
+      `built ${d.n} × ${d.dim} with ${availableParallelism()} threads in ${f((performance.now() - t0) / 1000, 1)} s (cached in ${dir})`,
+    );
   }
   const db = await open(join(dir, "db"));
   try {
