@@ -57,7 +57,8 @@ interface Cpu {
   all: number;
   main: number;
 }
-type Rows = Map<number, Pass[]>;
+/** Passes by setting: "0" (no threads), "t" (t threads, every search in one), "t+caller" (the caller searches too). */
+type Rows = Map<string, Pass[]>;
 /** Handoff round trips per second and CPU µs per round trip (every thread). */
 type Trips = Omit<Pass, "mainUs">;
 
@@ -188,8 +189,15 @@ async function collection(d: ScaleData, truth: Int32Array[]): Promise<{ dir: str
   throw new Error("unreachable");
 }
 
-async function embedded(path: string, ef: number, t: number, qs: Float32Array[], truth: Int32Array[]) {
-  const db = await open(path, { threads: t });
+async function embedded(
+  path: string,
+  ef: number,
+  t: number,
+  callerSearches: boolean,
+  qs: Float32Array[],
+  truth: Int32Array[],
+) {
+  const db = await open(path, { threads: t, callerSearches });
   try {
     const c = await db.collection("scale");
     const search = async (q: Float32Array) =>
@@ -253,16 +261,16 @@ async function server(path: string, ef: number, t: number, qs: Float32Array[]): 
   }
 }
 
-function table(title: string, rows: Rows, extra: Map<number, string> = new Map()): void {
+function table(title: string, rows: Rows, extra: Map<string, string> = new Map()): void {
   console.log(`\n${title}`);
-  const base = (t: number) => median(rows.get(t)!.map((p) => p.qps));
-  const zero = rows.has(0) ? base(0) : undefined;
-  const one = rows.has(1) ? base(1) : undefined;
+  const base = (t: string) => median(rows.get(t)!.map((p) => p.qps));
+  const zero = rows.has("0") ? base("0") : undefined;
+  const one = rows.has("1") ? base("1") : undefined;
   for (const [t, ps] of rows) {
     const qps = base(t);
     const ratios = [zero ? `${(qps / zero).toFixed(2)}× vs 0` : "", one ? `${(qps / one).toFixed(2)}× vs 1` : ""];
     console.log(
-      `  threads ${String(t).padEnd(2)} ${f(qps).padStart(7)} q/s (passes ${ps.map((p) => f(p.qps)).join(", ")})  ` +
+      `  threads ${t.padEnd(8)} ${f(qps).padStart(7)} q/s (passes ${ps.map((p) => f(p.qps)).join(", ")})  ` +
         `${ratios.filter(Boolean).join(", ").padEnd(24)}  CPU ${f(median(ps.map((p) => p.cpuUs)))} µs/query, ` +
         `main thread ${f(median(ps.map((p) => p.mainUs)))} µs/query${extra.get(t) ?? ""}`,
     );
@@ -313,17 +321,22 @@ async function scaling(
   const runs: Record<string, unknown>[] = [];
   out.runs = runs;
   for (const ef of efs?.length ? efs : [ef95]) {
-    const emb: Rows = new Map(settings.map((t) => [t, []]));
-    const srv: Rows = new Map(settings.map((t) => [t, []]));
-    const recalls = new Map<number, string>();
+    // Embedded: with threads, each setting with the caller searching and without (the default is with).
+    const plan = settings.flatMap((t) => (t === 0 ? [[0, false] as const] : [[t, false] as const, [t, true] as const]));
+    const label = (t: number, caller: boolean) => `${t}${caller ? "+caller" : ""}`;
+    const emb: Rows = new Map(plan.map(([t, c]) => [label(t, c), []]));
+    const srv: Rows = new Map(settings.map((t) => [String(t), []]));
+    const recalls = new Map<string, string>();
     for (let round = 0; round < repeats; round++) {
       for (const t of settings) {
         if (parts.includes("embedded")) {
-          const p = await embedded(dir, ef, t, d.queryRows, truth);
-          emb.get(t)!.push(p);
-          recalls.set(t, `, recall ${p.recall.toFixed(4)}`);
+          for (const [, caller] of plan.filter(([x]) => x === t)) {
+            const p = await embedded(dir, ef, t, caller, d.queryRows, truth);
+            emb.get(label(t, caller))!.push(p);
+            recalls.set(label(t, caller), `, recall ${p.recall.toFixed(4)}`);
+          }
         }
-        if (parts.includes("server")) srv.get(t)!.push(await server(dir, ef, t, d.queryRows));
+        if (parts.includes("server")) srv.get(String(t))!.push(await server(dir, ef, t, d.queryRows));
       }
     }
     runs.push({ ef, embedded: Object.fromEntries(emb), server: Object.fromEntries(srv) });

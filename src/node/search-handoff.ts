@@ -96,8 +96,12 @@ export class Handoff {
     return Atomics.compareExchange(this.words, this.at(slot, STATE), from, to) === from;
   }
 
-  /** Caller: writes a search into a free slot and queues it (the store of STATE publishes the fields). */
-  queue(slot: number, memory: number, call: LaneCall): void {
+  /**
+   * Caller: writes a search into a free slot and queues it (the store of STATE publishes the fields).
+   * `wake` false leaves sleeping threads asleep: a caller that runs searches itself wakes them only for
+   * the searches it cannot take at once (wakeSleepers), since a wake-up costs more than a short search.
+   */
+  queue(slot: number, memory: number, call: LaneCall, wake = true): void {
     const w = this.words;
     const base = this.at(slot, 0);
     w[base + MEMORY] = memory;
@@ -109,7 +113,12 @@ export class Handoff {
     this.setState(slot, QUEUED);
     // One search wakes one sleeping thread; a thread that finishes a search looks for the next before sleeping.
     Atomics.add(this.words, WORK, 1);
-    if (Atomics.load(this.words, SLEEPERS) > 0) Atomics.notify(this.words, WORK, 1);
+    if (wake) this.wakeSleepers(1);
+  }
+
+  /** Caller: wakes up to `count` sleeping threads (none if none sleeps: spinning ones see WORK move). */
+  wakeSleepers(count: number): void {
+    if (Atomics.load(this.words, SLEEPERS) > 0) Atomics.notify(this.words, WORK, count);
   }
 
   /** Thread: the arguments of a slot it claimed. */

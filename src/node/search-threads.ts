@@ -11,7 +11,10 @@
 // Caller searches (on by default): the calling thread is a core too. When it has queued searches and
 // nothing else to run (a microtask after the queueing, so the queries in flight queue theirs first), it
 // claims a queued slot itself, like a thread, and runs it over its own instance of the module; with N
-// threads, N + 1 searches run at once, and a search the threads have not woken for yet costs no handoff. Messages carry the memories (once per memory and thread) and a parallel build's link calls
+// threads, N + 1 searches run at once. Queueing then wakes no thread: the caller wakes sleepers only for
+// the searches it leaves queued when it takes one (a wake-up, a system call and a context switch, was a
+// third of the calling thread's time when every queued search woke a thread that the caller then beat to
+// it); spinning threads take them without. Messages carry the memories (once per memory and thread) and a parallel build's link calls
 // (one per thread and build phase, answered by a message: few enough that their cost does not count).
 
 import { availableParallelism } from "node:os";
@@ -152,7 +155,7 @@ export class NodeSearchThreads implements SearchThreads {
     return new Promise((resolve, reject) => {
       if (this.inFlight++ === 0) for (const t of live) t.worker.ref();
       this.pending[lane] = { resolve, reject };
-      this.handoff.queue(lane, id, call);
+      this.handoff.queue(lane, id, call, !this.callerSearches);
       if (this.callerSearches && !this.pumping) {
         this.pumping = true;
         queueMicrotask(() => this.pump());
@@ -226,7 +229,18 @@ export class NodeSearchThreads implements SearchThreads {
     const me = RUNNING + this.size;
     // The threads' answers first: their callers may queue again while this one runs.
     this.settleFinished();
-    for (let s = h.slots - 1; s >= 0; s--) {
+    // Searches go to idle threads first (this thread has the queries' serial part to run); it takes one
+    // only when more are queued than threads are idle, and wakes sleepers for the rest.
+    let queued = 0;
+    let busy = 0;
+    for (let s = 0; s < h.slots; s++) {
+      const state = h.state(s);
+      if (state === QUEUED) queued++;
+      else if (state >= RUNNING && state < me) busy++;
+    }
+    const idle = this.threads.filter((t) => !t.failed).length - busy;
+    if (queued > 0 && idle > 0) h.wakeSleepers(Math.min(queued, idle));
+    for (let s = h.slots - 1; s >= 0 && queued > idle; s--) {
       if (h.state(s) !== QUEUED || !h.move(s, QUEUED, me)) continue;
       const p = this.pending[s]!;
       try {
