@@ -12,6 +12,8 @@
 //   keeps IN_FLIGHT queries awaited at once over every query, at the ef reaching recall@10 0.95 (or at each --ef).
 // - server: `quiver serve --threads t` over the same collection, IN_FLIGHT HTTP clients (fetch, keep-alive)
 //   in this process; the server's CPU is read from /proc/<pid>/stat (Linux; 10 ms ticks).
+// Embedded settings with threads are measured twice: "t" (every search in a thread, callerSearches false)
+// and "t+caller" (the default: the calling thread searches too when more are queued than threads idle).
 // Settings interleaved within each round, --repeats rounds, medians. CPU µs per query (every thread of the
 // measured process) is the figure that noise on a shared machine moves least; q/s needs a quiet machine.
 
