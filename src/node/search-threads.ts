@@ -112,6 +112,8 @@ export class NodeSearchThreads implements SearchThreads {
   private readonly ids = new Map<WebAssembly.Memory, number>();
   private nextId = 1;
   private linkSeq = 0;
+  /** Threads not failed. */
+  private alive: number;
   /** The caller's own instances (caller searches), by the pool's id, and the modules to make them. */
   private readonly instances = new Map<number, HnswExports>();
   private readonly sources = new Map<number, { memory: WebAssembly.Memory; module: WebAssembly.Module }>();
@@ -128,6 +130,7 @@ export class NodeSearchThreads implements SearchThreads {
       throw new QuiverError("UNSUPPORTED", "search threads need Atomics.waitAsync, which this runtime lacks");
     }
     this.size = size;
+    this.alive = size;
     this.callerSearches = options.callerSearches ?? true;
     this.lanes = size + 1 + (this.callerSearches ? 1 : 0);
     this.handoff = Handoff.create(this.lanes);
@@ -148,7 +151,8 @@ export class NodeSearchThreads implements SearchThreads {
   }
 
   searchLane(lane: number, memory: WebAssembly.Memory, module: WebAssembly.Module, call: LaneCall): Promise<number> {
-    const live = this.threads.filter((t) => !t.failed);
+    // Threads alive: the pool as it is until one dies (no array per search), then filtered.
+    const live = this.alive === this.size ? this.threads : this.threads.filter((t) => !t.failed);
     if (live.length === 0) return Promise.reject(this.threads[0].failed);
     if (this.pending[lane]) return Promise.reject(new QuiverError("INTERNAL", `lane ${lane} is already searching`));
     const id = this.attach(live, memory, module);
@@ -238,7 +242,7 @@ export class NodeSearchThreads implements SearchThreads {
       if (state === QUEUED) queued++;
       else if (state >= RUNNING && state < me) busy++;
     }
-    const idle = this.threads.filter((t) => !t.failed).length - busy;
+    const idle = this.alive - busy;
     if (queued > 0 && idle > 0) h.wakeSleepers(Math.min(queued, idle));
     for (let s = h.slots - 1; s >= 0 && queued > idle; s--) {
       if (h.state(s) !== QUEUED || !h.move(s, QUEUED, me)) continue;
@@ -323,6 +327,7 @@ export class NodeSearchThreads implements SearchThreads {
 
   /** A thread died: the searches and links it was running fail; if none is left, so do the queued searches. */
   private lost(t: Thread, why: string, cause?: unknown): void {
+    if (!t.failed) this.alive--;
     t.failed ??= new QuiverError("INTERNAL", why, { cause });
     for (const p of t.links.values()) p.reject(t.failed);
     t.links.clear();
