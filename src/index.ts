@@ -55,7 +55,7 @@ export interface NodeOpenOptions extends OpenOptions {
   threads?: number;
   /**
    * With `threads`: the calling thread also runs queued graph searches while it would otherwise wait
-   * for the threads (default true; false hands every search to a thread). docs/threads.md.
+   * for the threads (default false: every search in a thread). docs/threads.md.
    */
   callerSearches?: boolean;
   /**

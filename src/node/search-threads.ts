@@ -8,13 +8,15 @@
 // while before it sleeps); whichever thread is free claims it, and this thread awaits the DONE word,
 // collecting every finished slot at each wake-up: a short adaptive spin first, then Atomics.waitAsync.
 //
-// Caller searches (on by default): the calling thread is a core too. When it has queued searches and
-// nothing else to run (a microtask after the queueing, so the queries in flight queue theirs first), it
-// claims a queued slot itself, like a thread, and runs it over its own instance of the module; with N
-// threads, N + 1 searches run at once. Queueing then wakes no thread: the caller wakes sleepers only for
-// the searches it leaves queued when it takes one (a wake-up, a system call and a context switch, was a
-// third of the calling thread's time when every queued search woke a thread that the caller then beat to
-// it); spinning threads take them without. Messages carry the memories (once per memory and thread) and a parallel build's link calls
+// Caller searches (an option, off by default: under load it measured no better, bench/RESULTS.md): the
+// calling thread is a core too. When it has queued searches and nothing else to run (a microtask after
+// the queueing, so the queries in flight queue theirs first), it claims a queued slot itself, like a
+// thread, when more are queued than threads are idle, and runs it over its own instance of the module;
+// with N threads, N + 1 searches run at once. Queueing then wakes no thread: the caller wakes sleepers
+// only for the searches it leaves (a wake-up, a system call and a context switch, was a third of the
+// calling thread's time when every queued search woke a thread that the caller then beat to it).
+//
+// Messages carry the memories (once per memory and thread) and a parallel build's link calls
 // (one per thread and build phase, answered by a message: few enough that their cost does not count).
 
 import { availableParallelism } from "node:os";
@@ -55,7 +57,8 @@ export function defaultThreadCount(): number {
 export interface SearchThreadsOptions {
   /**
    * The calling thread runs queued searches itself while it would otherwise wait for the threads (see
-   * the header). Default true; false leaves every search to the threads (the handoff bench measures so).
+   * the header). Default false: every search goes to the threads (on a loaded 2-core machine, the caller's
+   * searches slowed its own serial part more than they added; bench/RESULTS.md, 2026-12-03).
    */
   callerSearches?: boolean;
 }
@@ -131,7 +134,7 @@ export class NodeSearchThreads implements SearchThreads {
     }
     this.size = size;
     this.alive = size;
-    this.callerSearches = options.callerSearches ?? true;
+    this.callerSearches = options.callerSearches ?? false;
     this.lanes = size + 1 + (this.callerSearches ? 1 : 0);
     this.handoff = Handoff.create(this.lanes);
     this.pending = new Array(this.lanes).fill(undefined);
