@@ -55,6 +55,11 @@ export interface NodeOpenOptions extends OpenOptions {
    */
   threads?: number;
   /**
+   * With `threads`: the calling thread also runs queued graph searches while it would otherwise wait
+   * for the threads (default false: every search in a thread). docs/threads.md.
+   */
+  callerSearches?: boolean;
+  /**
    * Image embedders (docs/images.md): a query of an image collection by words (`vector: { image: "..." }`,
    * CLIP-style models) or by a picture (`vector: { image: { base64 } }`) is embedded by the one whose id
    * the collection's records carry. `quiver serve` and `quiver mcp` pass every configured one.
@@ -75,7 +80,7 @@ export interface NodeOpenOptions extends OpenOptions {
  * const served = await open("./data", { threads: 2 }); // queries' graph searches on two worker threads
  */
 export async function open(path?: string | Directory, options: NodeOpenOptions = {}): Promise<OpenDatabase> {
-  const { threads = 0, ...rest } = options;
+  const { threads = 0, callerSearches, ...rest } = options;
   if (!Number.isInteger(threads) || threads < 0 || threads > 256) {
     throw new QuiverError("INVALID_ARGUMENT", `threads must be an integer in [0, 256], got ${String(threads)}`);
   }
@@ -83,7 +88,7 @@ export async function open(path?: string | Directory, options: NodeOpenOptions =
     throw new QuiverError("UNSUPPORTED", "threads need SharedArrayBuffer, which this runtime lacks; open without them");
   }
   if (threads === 0) return openHere(path, rest);
-  const searchThreads = new NodeSearchThreads(threads);
+  const searchThreads = new NodeSearchThreads(threads, { callerSearches });
   try {
     return await openHere(path, { ...rest, searchThreads });
   } catch (e) {
