@@ -116,7 +116,7 @@ function appRequest(req: IncomingMessage, base: string): AppRequest {
 async function send(req: IncomingMessage, res: ServerResponse, answer: AppResponse | Response): Promise<void> {
   let status: number;
   let headers: Record<string, string>;
-  let body: Uint8Array;
+  let body: Uint8Array | string;
   if (answer instanceof Response) {
     status = answer.status;
     headers = {};
@@ -127,9 +127,10 @@ async function send(req: IncomingMessage, res: ServerResponse, answer: AppRespon
   } else {
     status = answer.status;
     headers = answer.headers;
-    body = typeof answer.body === "string" ? Buffer.from(answer.body) : answer.body;
+    // A string is written as it is: node:http joins it to the head and sends both in one write.
+    body = answer.body;
   }
-  headers["content-length"] = String(body.byteLength);
+  headers["content-length"] = String(typeof body === "string" ? Buffer.byteLength(body) : body.byteLength);
   // An unread body (rejected before reading) cannot be skipped on a kept-alive connection.
   if (!req.complete) headers.connection = "close";
   res.writeHead(status, headers);

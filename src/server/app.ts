@@ -24,7 +24,7 @@ import { ROUTES, type Dialect, type Route, type RouteContext } from "./routes.js
 import { COMPAT_ROUTES } from "./compat-routes.js";
 import { validate } from "./schema.js";
 import { consoleResponse, isConsolePath, type ConsoleAssets } from "./console.js";
-import { unitsFor, type Units, type UsageMeter } from "./usage.js";
+import { unitsFor, utf8Size, type Units, type UsageMeter } from "./usage.js";
 
 export interface ServerLimits {
   /** Largest request body in bytes (default 32 MiB); larger ones get 413 before they are read. */
@@ -138,7 +138,6 @@ interface CompiledRoute {
   names: string[];
 }
 
-const utf8 = new TextEncoder();
 /** Decoding with `fatal` keeps no state between calls, so one decoder serves every request. */
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
 
@@ -413,8 +412,11 @@ export function createApp(opts: AppOptions): QuiverApp {
       recovery: () => opts.recovery?.() ?? null,
     };
     const result = await route.handle(ctx);
-    const payload = result.text !== undefined ? result.text : utf8.encode(JSON.stringify(result.json));
-    const size = typeof payload === "string" ? payload.length : payload.byteLength;
+    // JSON stays a string: the Node adapter writes it after the head in one write (a byte body takes
+    // a second buffer and a writev), and encoding it here would copy it for nothing.
+    const json = result.text === undefined;
+    const payload: string = json ? (JSON.stringify(result.json) ?? "") : result.text!;
+    const size = json ? utf8Size(payload) : payload.length;
     const units = keyTally ?? unitsFor(result.cost, size);
     if (principal && !keyTally && (units.readUnits > 0 || units.writeUnits > 0)) {
       opts.usage.record(principal.id, need.kind === "collection" ? params.name : undefined, units);
