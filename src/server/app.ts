@@ -215,6 +215,9 @@ async function readBody(req: AppRequest, max: number, metrics: Metrics): Promise
   }
 }
 
+/** A path URL parsing leaves as it is: only letters, digits, `_`, `-` and single slashes between segments. */
+const PLAIN_PATH = /^(?:\/[\w-]+)+\/?$|^\/$/;
+
 /** Whitespace only (tested without copying the body, as `trim()` would). */
 const BLANK = /^\s*$/;
 
@@ -310,7 +313,23 @@ export function createApp(opts: AppOptions): QuiverApp {
     });
   };
 
+  // The last routings, by method and path: a client asks for the same few paths over and over, and trying
+  // every route's pattern in turn was most of the routing's cost. Bounded, as paths name collections.
+  const routed = new Map<string, { c: CompiledRoute; params: Record<string, string> }>();
+
   function match(method: string, pathname: string): { c: CompiledRoute; params: Record<string, string> } {
+    const key = `${method} ${pathname}`;
+    let hit = routed.get(key);
+    if (hit === undefined) {
+      hit = matchRoute(method, pathname);
+      if (routed.size >= 1_000) routed.clear();
+      routed.set(key, hit);
+    }
+    return hit;
+  }
+
+  /** The route for a method and path, with its path parameters decoded (frozen: a routing is shared). */
+  function matchRoute(method: string, pathname: string): { c: CompiledRoute; params: Record<string, string> } {
     let pathMatched = false;
     for (const c of compiled) {
       const m = c.pattern.exec(pathname);
@@ -325,7 +344,7 @@ export function createApp(opts: AppOptions): QuiverApp {
       } catch {
         throw requestError("INVALID_ARGUMENT", "the path is not valid percent-encoding", "bad percent-encoding");
       }
-      return { c, params };
+      return { c, params: Object.freeze(params) };
     }
     if (pathMatched) throw new QuiverError("METHOD_NOT_ALLOWED", `${method} is not allowed on ${pathname}`);
     throw new QuiverError("NOT_FOUND", `no route ${method} ${pathname}; see /docs`);
@@ -442,8 +461,12 @@ export function createApp(opts: AppOptions): QuiverApp {
     let write = 0;
     const seen: { dialect?: Dialect } = {};
     try {
-      // Parsed against a base so that a path and a full URL give the same, normalised pathname.
-      const { pathname, searchParams } = new URL(req.url, "http://quiver.invalid");
+      // Parsed against a base so that a path and a full URL give the same, normalised pathname; a plain
+      // path (no query, dots, escapes or characters URL would encode) is its own pathname already.
+      const plain = PLAIN_PATH.test(req.url);
+      const { pathname, searchParams } = plain
+        ? { pathname: req.url, searchParams: new URLSearchParams() }
+        : new URL(req.url, "http://quiver.invalid");
       const origin = req.header("origin");
       if (cors && isPreflight(req.method, req.header("access-control-request-method"))) {
         // Answered before routing: a preflight carries no key, and reaches nothing behind one.
