@@ -72,7 +72,9 @@ function bodyChunks(req: IncomingMessage): AsyncIterator<Uint8Array> {
       for (;;) {
         const chunk = req.read() as Buffer | null;
         if (chunk !== null) return { done: false, value: chunk };
-        if (req.readableEnded) return { done: true, value: undefined };
+        // `complete`: the parser has seen the whole message, so nothing more will arrive. A small body
+        // is usually whole by now, and this spares waiting a turn for the stream's 'end'.
+        if (req.readableEnded || (req.complete && req.readableLength === 0)) return { done: true, value: undefined };
         if (req.destroyed) throw new ClientDisconnected();
         await new Promise<void>((resolve, reject) => {
           const settle = (e?: Error) => {
