@@ -129,7 +129,7 @@ async function send(req: IncomingMessage, res: ServerResponse, answer: AppRespon
   } else {
     status = answer.status;
     headers = answer.headers;
-    // A string is written as it is: node:http joins it to the head and sends both in one write.
+    // A string is written as it is (not encoded to bytes first): node:http joins it to the head in one chunk.
     body = answer.body;
   }
   headers["content-length"] = String(typeof body === "string" ? Buffer.byteLength(body) : body.byteLength);

@@ -431,8 +431,8 @@ export function createApp(opts: AppOptions): QuiverApp {
       recovery: () => opts.recovery?.() ?? null,
     };
     const result = await route.handle(ctx);
-    // JSON stays a string: the Node adapter writes it after the head in one write (a byte body takes
-    // a second buffer and a writev), and encoding it here would copy it for nothing.
+    // JSON stays a string: encoding it here would copy it for nothing, as node:http joins a string
+    // body to the response head in one chunk (a byte body goes out as a second one).
     const json = result.text === undefined;
     const payload: string = json ? (JSON.stringify(result.json) ?? "") : result.text!;
     const size = json ? utf8Size(payload) : payload.length;
