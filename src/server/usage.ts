@@ -43,6 +43,18 @@ export interface Cost {
   flat?: boolean;
 }
 
+const utf8 = new TextEncoder();
+/** A character past ASCII (surrogate halves included): a string without one has its length as UTF-8 size. */
+const BEYOND_ASCII = /[\u0080-\uffff]/;
+
+/**
+ * The UTF-8 size of `s`, as billed. JSON answers are nearly always ASCII (ids, numbers, keys), so
+ * their size is the string's length, with no encoded copy; other text is encoded to be counted.
+ */
+export function utf8Size(s: string): number {
+  return BEYOND_ASCII.test(s) ? utf8.encode(s).byteLength : s.length;
+}
+
 export function unitsFor(cost: Cost, responseBytes: number): Units {
   if (cost.kind === "none") return { readUnits: 0, writeUnits: 0 };
   if (cost.kind === "read") {
