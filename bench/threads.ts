@@ -18,7 +18,7 @@
 // measured process) is the figure that noise on a shared machine moves least; q/s needs a quiet machine.
 
 import { spawn } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -27,6 +27,7 @@ import { loadHnswModule } from "../src/core/index/hnsw/module.js";
 import { H } from "../src/core/kernels/boundary.generated.js";
 import { EF_CONSTRUCTION, M } from "./ann-engines.js";
 import { median } from "./median.js";
+import { mainThreadCpuUs, processTreeCpuUs } from "./proc-cpu.js";
 import { generate, groundTruth, K, recall, type ScaleData } from "./scale-data.js";
 import { freePort, waitFor } from "./server.js";
 
@@ -91,18 +92,6 @@ async function pass(
     cpuUs: (cpu1.all - cpu0.all) / qs.length,
     mainUs: (cpu1.main - cpu0.main) / qs.length,
   };
-}
-
-/**
- * CPU µs of the main thread of process `pid` so far, from /proc/<pid>/task/<pid>/schedstat (Linux; its
- * first field is the thread's time on a CPU in ns). NaN elsewhere.
- */
-function mainThreadCpuUs(pid: number): number {
-  try {
-    return Number(readFileSync(`/proc/${pid}/task/${pid}/schedstat`, "utf8").split(" ")[0]) / 1000;
-  } catch {
-    return Number.NaN;
-  }
 }
 
 const ownCpuUs = (): Cpu => {
@@ -213,12 +202,6 @@ async function embedded(
   }
 }
 
-/** CPU µs of every thread of process `pid` so far (utime + stime, in clock ticks of 10 ms). */
-function processCpuUs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
-  return (Number(fields[11]) + Number(fields[12])) * 10_000;
-}
-
 async function server(path: string, ef: number, t: number, qs: Float32Array[]): Promise<Pass> {
   // The server gets its own copy: the embedded runs and the server never hold one directory's lock at once.
   const dir = mkdtempSync(join(tmpdir(), "quiver-threads-serve-"));
@@ -252,7 +235,7 @@ async function server(path: string, ef: number, t: number, qs: Float32Array[]): 
       if (!res.ok) throw new Error(`${url}: ${res.status} ${await res.text()}`);
       return ((await res.json()) as { hits: { id: string }[] }).hits.map((h) => Number(h.id));
     };
-    const cpu = () => ({ all: processCpuUs(child.pid!), main: mainThreadCpuUs(child.pid!) });
+    const cpu = () => ({ all: processTreeCpuUs(child.pid!), main: mainThreadCpuUs(child.pid!) });
     await pass(qs.slice(0, 200), IN_FLIGHT, search, cpu);
     // Twice over the queries: a pass of a second or more, so the 10 ms CPU ticks stay small beside it.
     return await pass([...qs, ...qs], IN_FLIGHT, search, cpu);
