@@ -28,9 +28,8 @@ import type { CollectionState } from "./collection-state.js";
 import type { HitExplain, QueryPlan } from "../api/query.js";
 import { matchSet } from "./reads.js";
 import type { SparseVector } from "../core/index/sparse/sparse-vector.js";
+import { type LevelStats, levelStats, sampleMoments } from "./sample-stats.js";
 
-/** Live records sampled to estimate a vector's score distribution for z-score fusion. */
-const STATS_SAMPLE = 1024;
 /** Each source's list is at least this deep before fusing, so a document ranked modestly by both can win. */
 export const DEFAULT_FUSION_DEPTH = 100;
 
@@ -165,13 +164,13 @@ function* rankOnce(
         vectorScoreOf.set(slot, r.scores[i]);
       });
     }
-    const vstats = vectorStats(state, vector.name, vector.query, spec.deadline);
+    const vstats = sampleMoments([vectorLevels(state, vector.name, vector.query, spec.deadline)]);
     runs.push({ slots: v.slots, scores: v.scores, ...vstats, scoreOf: (s) => vectorScoreOf.get(s) });
   }
   if (sp) {
     const index = state.sparse.get(spec.sparse!.name)!;
     const query = spec.sparse!.query;
-    const stats = index.scoreStats(query, STATS_SAMPLE);
+    const stats = sampleMoments([sparseLevels(state, spec.sparse!.name, query)]);
     runs.push({ slots: sp.slots, scores: sp.scores, ...stats, scoreOf: (s) => index.score(s, query) });
   }
   const weights = active.map((name) => spec.fusion.weights[SOURCES.indexOf(name)] ?? 1);
@@ -431,33 +430,28 @@ function textSearch(
   };
 }
 
-/**
- * Mean and standard deviation of the vector score over the collection, from an evenly strided
- * sample of up to STATS_SAMPLE live records (all of them in smaller collections).
- */
-function vectorStats(
-  state: CollectionState,
-  name: string,
-  query: Float32Array,
-  deadline: Deadline | undefined,
-): { mean: number; std: number } {
+/** The vector's LevelStats for a query (sample-stats.ts): a shard's part of z-score fusion's statistics. */
+function vectorLevels(state: CollectionState, name: string, query: Float32Array, deadline?: Deadline): LevelStats {
   const named = state.vectors.get(name)!;
-  const step = Math.max(1, Math.floor(state.highWater / STATS_SAMPLE));
-  const sample: number[] = [];
-  for (let s = 0; s < state.highWater; s += step) if (named.live[s]) sample.push(s);
-  if (sample.length === 0) return { mean: 0, std: 1 };
-  const r = flatSearch(named.slab, query, sample.length, {
-    count: state.highWater,
-    live: named.live,
-    candidates: Uint32Array.from(sample),
-    deadline,
-  });
-  let sum = 0;
-  let sumSq = 0;
-  for (const s of r.scores) {
-    sum += s;
-    sumSq += s * s;
-  }
-  const mean = sum / r.scores.length;
-  return { mean, std: Math.sqrt(Math.max(0, sumSq / r.scores.length - mean * mean)) };
+  return levelStats(
+    state,
+    (s) => named.live[s] === 1,
+    (candidates) =>
+      flatSearch(named.slab, query, candidates.length, {
+        count: state.highWater,
+        live: named.live,
+        candidates,
+        deadline,
+      }),
+  );
+}
+
+/** The sparse vector's LevelStats for a query (zeros included). */
+function sparseLevels(state: CollectionState, name: string, query: SparseVector): LevelStats {
+  const index = state.sparse.get(name)!;
+  return levelStats(
+    state,
+    (s) => index.get(s) !== undefined,
+    (slots) => ({ slots, scores: Array.from(slots, (s) => index.score(s, query) as number) }),
+  );
 }
