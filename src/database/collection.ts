@@ -19,6 +19,7 @@ import { validateIds, validateRecords } from "./validate.js";
 import { checkCount, checkQueryTextLength, parseQueryRequest } from "./query-request.js";
 import { applyQueryMode } from "./query-mode.js";
 import type { TermStats } from "../core/index/bm25/term-stats.js";
+import type { FusionParts, ScoresWanted } from "./fusion-parts.js";
 
 /**
  * Rewrites a call's input before it is validated: how a layer above the database accepts other
@@ -212,6 +213,24 @@ export class Collection implements CollectionApi {
    */
   textStatistics(text: string, fields?: string[]): TermStats {
     return this.#state().text?.termStatistics(text, fields) ?? {};
+  }
+
+  /**
+   * A shard's part of a z-score or min-max fused query over a sharded collection: per source, its
+   * statistics and, for `wanted` ids, its scores (fusion-parts.ts, loaded on demand). `req` is the
+   * router's request, already embedded.
+   */
+  async fusionParts(req: QueryRequest, call: ShardCallOptions, wanted?: ScoresWanted): Promise<FusionParts> {
+    const { fusionParts } = await import("./fusion-parts.js");
+    const parts = async () => {
+      const state = this.#state();
+      const { spec } = parseQueryRequest(state, req, this.#host.limits);
+      spec.deadline = call.deadline;
+      if (spec.text && call.textStats) spec.text.stats = call.textStats;
+      return fusionParts(state, spec, wanted);
+    };
+    const parallel = this.#host.parallel();
+    return parallel ? parallel.read(parts) : parts();
   }
 
   /** The query, its graph searches run by `run`: here, or in the search threads. */

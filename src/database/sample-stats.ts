@@ -8,6 +8,9 @@
  * L up, the count, sum and sum of squares of the scores (LevelStats): summed over the shards they
  * pick the L one node would pick (no shard's own L can be above it) and give the same statistics.
  */
+import { flatSearch } from "../core/index/flat/flat-search.js";
+import type { SparseVector } from "../core/index/sparse/sparse-vector.js";
+import type { Deadline } from "../core/util/deadline.js";
 import type { CollectionState } from "./collection-state.js";
 
 export const SAMPLE = 1024;
@@ -121,4 +124,35 @@ export function sampleMoments(parts: readonly LevelStats[]): { mean: number; std
     return { mean, std: Math.sqrt(Math.max(0, sumSq / n - mean * mean)) };
   }
   return { mean: 0, std: 1 };
+}
+
+/** The vector's LevelStats for a query (sample-stats.ts): a shard's part of z-score fusion's statistics. */
+export function vectorLevels(
+  state: CollectionState,
+  name: string,
+  query: Float32Array,
+  deadline?: Deadline,
+): LevelStats {
+  const named = state.vectors.get(name)!;
+  return levelStats(
+    state,
+    (s) => named.live[s] === 1,
+    (candidates) =>
+      flatSearch(named.slab, query, candidates.length, {
+        count: state.highWater,
+        live: named.live,
+        candidates,
+        deadline,
+      }),
+  );
+}
+
+/** The sparse vector's LevelStats for a query (zeros included). */
+export function sparseLevels(state: CollectionState, name: string, query: SparseVector): LevelStats {
+  const index = state.sparse.get(name)!;
+  return levelStats(
+    state,
+    (s) => index.get(s) !== undefined,
+    (slots) => ({ slots, scores: Array.from(slots, (s) => index.score(s, query) as number) }),
+  );
 }

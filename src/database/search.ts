@@ -28,7 +28,7 @@ import type { CollectionState } from "./collection-state.js";
 import type { HitExplain, QueryPlan } from "../api/query.js";
 import { matchSet } from "./reads.js";
 import type { SparseVector } from "../core/index/sparse/sparse-vector.js";
-import { type LevelStats, levelStats, sampleMoments } from "./sample-stats.js";
+import { sampleMoments, sparseLevels, vectorLevels } from "./sample-stats.js";
 
 /** Each source's list is at least this deep before fusing, so a document ranked modestly by both can win. */
 export const DEFAULT_FUSION_DEPTH = 100;
@@ -428,30 +428,4 @@ function textSearch(
       matched: r.matched,
     },
   };
-}
-
-/** The vector's LevelStats for a query (sample-stats.ts): a shard's part of z-score fusion's statistics. */
-function vectorLevels(state: CollectionState, name: string, query: Float32Array, deadline?: Deadline): LevelStats {
-  const named = state.vectors.get(name)!;
-  return levelStats(
-    state,
-    (s) => named.live[s] === 1,
-    (candidates) =>
-      flatSearch(named.slab, query, candidates.length, {
-        count: state.highWater,
-        live: named.live,
-        candidates,
-        deadline,
-      }),
-  );
-}
-
-/** The sparse vector's LevelStats for a query (zeros included). */
-function sparseLevels(state: CollectionState, name: string, query: SparseVector): LevelStats {
-  const index = state.sparse.get(name)!;
-  return levelStats(
-    state,
-    (s) => index.get(s) !== undefined,
-    (slots) => ({ slots, scores: Array.from(slots, (s) => index.score(s, query) as number) }),
-  );
 }
