@@ -14,8 +14,13 @@
 import type { QueryRequest, QueryResult } from "../api/query.js";
 import { QuiverError } from "../core/errors/errors.js";
 import { isSparseSpec } from "../core/schema/schema.js";
-import type { FusionParts, ScoresWanted, TextMoments } from "../database/fusion-parts.js";
-import { type LevelStats, sampleMoments } from "../database/sample-stats.js";
+import {
+  type FusionParts,
+  type LevelStats,
+  type ScoresWanted,
+  type TextMoments,
+  sampleMoments,
+} from "../database/fusion-parts.js";
 import { type MergedSource, type SourceName, fuseLists, mergePlans, mergeTop } from "./merge.js";
 import type { ShardedCollection } from "./shard-map.js";
 

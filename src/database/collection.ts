@@ -222,15 +222,9 @@ export class Collection implements CollectionApi {
    */
   async fusionParts(req: QueryRequest, call: ShardCallOptions, wanted?: ScoresWanted): Promise<FusionParts> {
     const { fusionParts } = await import("./fusion-parts.js");
-    const parts = async () => {
-      const state = this.#state();
-      const { spec } = parseQueryRequest(state, req, this.#host.limits);
-      spec.deadline = call.deadline;
-      if (spec.text && call.textStats) spec.text.stats = call.textStats;
-      return fusionParts(state, spec, wanted);
-    };
-    const parallel = this.#host.parallel();
-    return parallel ? parallel.read(parts) : parts();
+    const parts = async () =>
+      fusionParts(this.#state(), parseQueryRequest(this.#state(), req, this.#host.limits).spec, call, wanted);
+    return this.#host.parallel()?.read(parts) ?? parts();
   }
 
   /** The query, its graph searches run by `run`: here, or in the search threads. */
@@ -245,6 +239,9 @@ export class Collection implements CollectionApi {
     spec.groupBy = req.groupBy;
     spec.deadline = call.deadline;
     if (spec.text && call.textStats) spec.text.stats = call.textStats;
+    // Score-based fusion's statistics come from a sample loaded on first use (the core stays small).
+    if (spec.fusion.method !== "rrf" && [spec.text, spec.vector, spec.sparse].filter(Boolean).length > 1)
+      spec.sample = await import("./sample-stats.js");
     const { hits: ranked, plan } = await run(searchSteps(state, spec, offset + limit));
     const o = { withPayload: req.withPayload ?? true, withVectors: req.withVectors ?? false };
     const hits: Hit[] = [];

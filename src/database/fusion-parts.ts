@@ -7,8 +7,9 @@
  * own has not, as one node scores them (then the vectors' statistics are not computed again).
  * Loaded on demand: only a cluster's shards need it.
  */
+import type { TermStats } from "../core/index/bm25/term-stats.js";
 import type { CollectionState } from "./collection-state.js";
-import { type LevelStats, sparseLevels, vectorLevels } from "./sample-stats.js";
+import { SAMPLE, levels, sampled } from "./sample-stats.js";
 import type { SearchSpec } from "./search.js";
 import { flatSearch } from "../core/index/flat/flat-search.js";
 
@@ -28,7 +29,13 @@ export interface TextMoments {
 
 export type ScoresWanted = { text?: string[]; vector?: string[]; sparse?: string[] };
 
-export function fusionParts(state: CollectionState, spec: SearchSpec, wanted?: ScoresWanted): FusionParts {
+export function fusionParts(
+  state: CollectionState,
+  spec: SearchSpec,
+  call: { textStats?: TermStats },
+  wanted?: ScoresWanted,
+): FusionParts {
+  if (spec.text && call.textStats) spec.text.stats = call.textStats;
   const slotsOf = (ids: string[] | undefined) => (ids ?? []).map((id) => state.ids.get(id) ?? -1);
   const scores: NonNullable<FusionParts["scores"]> = {};
   const out: FusionParts = { stats: {}, ...(wanted && { scores }) };
@@ -49,9 +56,18 @@ export function fusionParts(state: CollectionState, spec: SearchSpec, wanted?: S
   }
   if (spec.vector) {
     const { name, query } = spec.vector;
-    if (!wanted) out.stats.vector = vectorLevels(state, name, query, spec.deadline);
+    const named = state.vectors.get(name)!;
+    if (!wanted) {
+      const { from, slots: candidates } = sampled(state, (s) => named.live[s] === 1);
+      const r = flatSearch(named.slab, query, candidates.length, {
+        count: state.highWater,
+        live: named.live,
+        candidates,
+        deadline: spec.deadline,
+      });
+      out.stats.vector = byLevel(state, from, r.slots, r.scores);
+    }
     if (wanted?.vector) {
-      const named = state.vectors.get(name)!;
       const slots = slotsOf(wanted.vector);
       const candidates = Uint32Array.from(slots.filter((s) => s >= 0 && named.live[s] === 1));
       const r = flatSearch(named.slab, query, candidates.length, {
@@ -66,11 +82,77 @@ export function fusionParts(state: CollectionState, spec: SearchSpec, wanted?: S
   }
   if (spec.sparse) {
     const { name, query } = spec.sparse;
-    if (!wanted) out.stats.sparse = sparseLevels(state, name, query);
+    const index = state.sparse.get(name)!;
+    if (!wanted) {
+      const { from, slots } = sampled(state, (s) => index.get(s) !== undefined);
+      const scores = Array.from(slots, (s) => index.score(s, query) as number);
+      out.stats.sparse = byLevel(state, from, slots, scores);
+    }
     if (wanted?.sparse) {
-      const index = state.sparse.get(name)!;
       scores.sparse = slotsOf(wanted.sparse).map((s) => (s < 0 ? null : (index.score(s, query) ?? null)));
     }
   }
   return out;
+}
+
+/**
+ * Per level `from + i`: records of that level or more (`total`), and the count, sum and sum of
+ * squares of the scores of those among them that have the source's vector.
+ */
+export interface LevelStats {
+  from: number;
+  total: number[];
+  n: number[];
+  sum: number[];
+  sumSq: number[];
+}
+
+function byLevel(
+  state: CollectionState,
+  from: number,
+  slots: ArrayLike<number>,
+  scores: ArrayLike<number>,
+): LevelStats {
+  const size = Math.max(0, 33 - from);
+  const { end, level } = levels(state);
+  const zeros = () => Array(size).fill(0);
+  const out: LevelStats = {
+    from,
+    total: zeros().map((_, at) => end[from + at]),
+    n: zeros(),
+    sum: zeros(),
+    sumSq: zeros(),
+  };
+  for (let i = 0; i < slots.length; i++) {
+    const at = 32 - level[slots[i]] - from;
+    out.n[at]++;
+    out.sum[at] += scores[i];
+    out.sumSq[at] += scores[i] * scores[i];
+  }
+  // Each level's sums are its own, then plus every higher level's.
+  for (let at = size - 2; at >= 0; at--) {
+    out.n[at] += out.n[at + 1];
+    out.sum[at] += out.sum[at + 1];
+    out.sumSq[at] += out.sumSq[at + 1];
+  }
+  return out;
+}
+
+/** Mean and deviation of the sample that one node holding every shard's records would take (their LevelStats summed). */
+export function sampleMoments(parts: readonly LevelStats[]): { mean: number; std: number } {
+  const from = Math.max(0, ...parts.map((p) => p.from));
+  for (let l = from; l <= 32; l++) {
+    let [total, n, sum, sumSq] = [0, 0, 0, 0];
+    for (const p of parts) {
+      total += p.total[l - p.from];
+      n += p.n[l - p.from];
+      sum += p.sum[l - p.from];
+      sumSq += p.sumSq[l - p.from];
+    }
+    if (total > SAMPLE && l < 32) continue;
+    if (n === 0) break;
+    const mean = sum / n;
+    return { mean, std: Math.sqrt(Math.max(0, sumSq / n - mean * mean)) };
+  }
+  return { mean: 0, std: 1 };
 }

@@ -28,7 +28,7 @@ import type { CollectionState } from "./collection-state.js";
 import type { HitExplain, QueryPlan } from "../api/query.js";
 import { matchSet } from "./reads.js";
 import type { SparseVector } from "../core/index/sparse/sparse-vector.js";
-import { sampleMoments, sparseLevels, vectorLevels } from "./sample-stats.js";
+import type * as SampleStats from "./sample-stats.js";
 
 /** Each source's list is at least this deep before fusing, so a document ranked modestly by both can win. */
 export const DEFAULT_FUSION_DEPTH = 100;
@@ -70,6 +70,8 @@ export interface SearchSpec {
   maxGroupScan?: number;
   /** Checked at the safe points of every source's loops; past it the search stops with TIMEOUT. */
   deadline?: Deadline;
+  /** Z-score fusion's sampling (sample-stats.ts), which the caller loads for a score-fused query. */
+  sample?: typeof SampleStats;
 }
 
 export interface RankedHit {
@@ -138,6 +140,11 @@ function* rankOnce(
   const others = [...new Set([...(v?.slots ?? []), ...(sp?.slots ?? [])])];
   const t = spec.text ? textSearch(state, spec, depth, match?.bits, others) : undefined;
   const runs: FusionSource[] = [];
+  // Without it (RRF, which reads no statistics) the sample is empty.
+  const { sampled, moments } = spec.sample ?? {
+    sampled: () => ({ slots: new Uint32Array(0) }),
+    moments: () => ({ mean: 0, std: 1 }),
+  };
   if (t) {
     const textScoreOf = new Map<number, number>();
     others.forEach((slot, i) => {
@@ -164,13 +171,23 @@ function* rankOnce(
         vectorScoreOf.set(slot, r.scores[i]);
       });
     }
-    const vstats = sampleMoments([vectorLevels(state, vector.name, vector.query, spec.deadline)]);
+    // z-score's statistics, over the id-hash sample (sample-stats.ts).
+    const { slots: sample } = sampled(state, (s) => named.live[s] === 1);
+    const vstats = moments(
+      flatSearch(named.slab, vector.query, sample.length, {
+        count: state.highWater,
+        live: named.live,
+        candidates: sample,
+        deadline: spec.deadline,
+      }).scores,
+    );
     runs.push({ slots: v.slots, scores: v.scores, ...vstats, scoreOf: (s) => vectorScoreOf.get(s) });
   }
   if (sp) {
     const index = state.sparse.get(spec.sparse!.name)!;
     const query = spec.sparse!.query;
-    const stats = sampleMoments([sparseLevels(state, spec.sparse!.name, query)]);
+    const { slots: sample } = sampled(state, (s) => index.get(s) !== undefined);
+    const stats = moments(Array.from(sample, (s) => index.score(s, query) as number));
     runs.push({ slots: sp.slots, scores: sp.scores, ...stats, scoreOf: (s) => index.score(s, query) });
   }
   const weights = active.map((name) => spec.fusion.weights[SOURCES.indexOf(name)] ?? 1);
