@@ -141,6 +141,16 @@ describe("quiver serve --cluster: three node processes on etcd and s3rver", () =
       body: "{}",
     });
     assert.equal(asReader.status, 200, "a key created on n2 is accepted by n3");
+    // Usage is counted where it is served and added up in etcd: n1, which served none of the
+    // reader's requests, answers its cluster-wide usage within two flush periods (5 s each).
+    const readerUsage = async () => {
+      const usage = await node("n1").call("GET", "/v1/usage");
+      const keys = usage.json.keys as { key: string; total: { requests: number; readUnits: number } }[];
+      return keys.find((k) => k.key === key.json.id)?.total;
+    };
+    const until = Date.now() + 15_000;
+    while (!(await readerUsage()) && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 250));
+    assert.deepEqual(await readerUsage(), { readUnits: 1, writeUnits: 0, requests: 1 }, "n3's count, seen on n1");
     const mcp = new Client({ name: "cluster-test", version: "1.0.0" });
     await mcp.connect(
       new StreamableHTTPClientTransport(new URL(`${node("n3").url}/mcp`), {
