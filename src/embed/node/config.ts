@@ -12,7 +12,6 @@ import { localEmbedder } from "./local-use.js";
 import { EmbedderRegistry } from "../bind.js";
 import type { ImageEmbedder } from "../image.js";
 import { withImageQueries } from "../image-query.js";
-import type { InputHook } from "../../database/collection.js";
 import { httpImageEmbedder } from "../image-http.js";
 import { encodePng } from "./image-codec.js";
 import { offlineImageEmbedder } from "./image-mobilenet.js";
@@ -82,7 +81,7 @@ export function imageEmbeddersFromEnv(
  * picture (one worker thread: one query's picture at a time). `close` ends their worker threads.
  */
 export function clusterInputFromEnv(env: Record<string, string | undefined> = process.env): {
-  input: InputHook;
+  input: ReturnType<typeof withImageQueries>;
   close(): Promise<void>;
 } {
   const images = imageEmbeddersFromEnv(env, 1);
