@@ -2,9 +2,10 @@
  * A shard's part of a z-score or min-max fused query over a sharded collection (the router's side:
  * src/cluster/query-plan.ts). Per source, the statistics one node computes over its whole
  * collection, in a form that sums over shards: text, the BM25 sums over this shard's documents
- * and the collection's population (given its summed term statistics); a vector or a sparse vector, the LevelStats of the id-hash sample. And, when
- * asked, each source's true score of the records (by id) that another source's list has and its
- * own has not, as one node scores them (then the vectors' statistics are not computed again).
+ * and the collection's population (given its summed term statistics); a vector or a sparse
+ * vector, the LevelStats of the id-hash sample (sample-stats.ts). And, when asked, each source's
+ * true score of the records (by id) that another source's list has and its own has not, as one
+ * node scores them (then the vectors' statistics are not computed again).
  * Loaded on demand: only a cluster's shards need it.
  */
 import type { TermStats } from "../core/index/bm25/term-stats.js";
