@@ -3,7 +3,8 @@
  * node's meter counts what it serves, flushes add it to the key's record by compare-and-set, and
  * after a flush every node's meter (what `/v1/usage` answers) holds the cluster-wide totals. Flushes
  * racing on the same key, puts refused at random (another writer) and a Catalog that fails for a
- * while lose no unit and count none twice; close writes what is pending.
+ * while lose no unit and count none twice; close writes what is pending; a month turning while a
+ * flush is in flight keeps both months' units in the totals and restarts the period.
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
@@ -99,5 +100,24 @@ describe("usage metering in the cluster's Catalog", () => {
     assert.deepEqual(b.meter.ofKey("k2").total, { readUnits: 3, writeUnits: 2, requests: 2 });
     assert.deepEqual(b.meter.ofKey("k2").collections, { docs: { readUnits: 3, writeUnits: 0, requests: 1 } });
     await b.usage.close();
+  });
+
+  it("units of a month that ended and of the new one: totals keep both, the period only the new month's", async () => {
+    const coordinator = new LocalCoordinator();
+    let now = Date.UTC(2026, 10, 30, 23, 59);
+    const meter = await UsageMeter.open(null, { now: () => now });
+    const usage = new ClusterUsage(coordinator, meter, { flushMs: 60_000, now: () => now });
+    usage.start();
+    meter.record("k3", "docs", { readUnits: 5, writeUnits: 0 });
+    const flushing = usage.flush(); // in flight while the month turns
+    now = Date.UTC(2026, 11, 1, 0, 1);
+    meter.record("k3", "docs", { readUnits: 2, writeUnits: 1 });
+    await flushing;
+    await usage.close();
+    const stored = JSON.parse((await coordinator.get(`${USAGE_PREFIX}k3`))?.value ?? "null");
+    assert.deepEqual(stored.total, { readUnits: 7, writeUnits: 1, requests: 2 });
+    assert.equal(stored.month, "2026-12");
+    assert.deepEqual(stored.period, { readUnits: 2, writeUnits: 1, requests: 1 });
+    assert.deepEqual(meter.ofKey("k3").total, stored.total);
   });
 });

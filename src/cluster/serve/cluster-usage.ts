@@ -14,8 +14,9 @@ export const USAGE_PREFIX = "server/usage/";
 
 type KeyUsage = ReturnType<UsageMeter["ofKey"]>;
 
-/** Units counted on this node and not yet in the Catalog, for one key. */
+/** Units counted on this node and not yet in the Catalog, for one key and month. */
 interface Delta {
+  keyId: string;
   month: string;
   total: Counter;
   collections: Map<string, Counter>;
@@ -67,12 +68,11 @@ export class ClusterUsage {
 
   private count(keyId: string, collection: string | undefined, units: Units): void {
     const month = new Date((this.opts.now ?? Date.now)()).toISOString().slice(0, 7);
-    let d = this.pending.get(keyId);
-    if (!d || d.month !== month) {
-      // A new month's units wait for the old month's to be written: flush them apart.
-      if (d) void this.flush();
-      d = { month, total: zero(), collections: new Map() };
-      this.pending.set(keyId, d);
+    // By month and key: units of a month that has just ended are written apart from the new month's.
+    let d = this.pending.get(`${month}\0${keyId}`);
+    if (!d) {
+      d = { keyId, month, total: zero(), collections: new Map() };
+      this.pending.set(`${month}\0${keyId}`, d);
     }
     const one = { ...units, requests: 1 };
     addTo(d.total, one);
@@ -95,7 +95,8 @@ export class ClusterUsage {
   private async write(): Promise<void> {
     const batch = this.pending;
     this.pending = new Map();
-    for (const [keyId, d] of batch) {
+    for (const [slot, d] of batch) {
+      const keyId = d.keyId;
       try {
         for (;;) {
           const current = await this.catalog.get(USAGE_PREFIX + keyId);
@@ -104,18 +105,19 @@ export class ClusterUsage {
         }
       } catch (e) {
         // Kept for the next flush, before anything counted since.
-        const later = this.pending.get(keyId);
-        if (later) this.pending.set(keyId, mergeDeltas(d, later));
-        else this.pending.set(keyId, d);
+        const later = this.pending.get(slot);
+        this.pending.set(slot, later ? mergeDeltas(d, later) : d);
         this.opts.onWarning?.(`could not save usage to the cluster (will retry): ${String(e)}`);
       }
     }
     try {
       for (const { key, value } of await this.catalog.list(USAGE_PREFIX)) {
         const keyId = key.slice(USAGE_PREFIX.length);
-        const stored = JSON.parse(value) as KeyUsage;
-        const d = this.pending.get(keyId);
-        this.meter.adopt(keyId, d ? merged(stored, keyId, d) : stored);
+        let u = JSON.parse(value) as KeyUsage;
+        // Plus what this node counted since (months in order: a later month restarts the period).
+        const own = [...this.pending.values()].filter((d) => d.keyId === keyId);
+        for (const d of own.sort((a, b) => (a.month < b.month ? -1 : 1))) u = merged(u, keyId, d);
+        this.meter.adopt(keyId, u);
       }
     } catch (e) {
       this.opts.onWarning?.(`could not read the cluster's usage: ${String(e)}`);
@@ -131,7 +133,7 @@ export class ClusterUsage {
   }
 }
 
-/** Two deltas of one key as one (the later month's period wins, as `merged` does). */
+/** Two deltas of one key and month as one. */
 function mergeDeltas(a: Delta, b: Delta): Delta {
   const total = zero();
   addTo(total, a.total);
@@ -143,5 +145,5 @@ function mergeDeltas(a: Delta, b: Delta): Delta {
       addTo(sum, c);
       collections.set(name, sum);
     }
-  return { month: [a.month, b.month].sort()[1], total, collections };
+  return { keyId: a.keyId, month: a.month, total, collections };
 }
