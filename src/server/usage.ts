@@ -113,6 +113,8 @@ function add(c: Counter, u: Units): void {
 }
 
 export class UsageMeter {
+  /** Told of every recorded request's units (a cluster's nodes add them up in etcd: src/cluster/serve/cluster-usage.ts). */
+  onRecord?: (keyId: string, collection: string | undefined, units: Units) => void;
   private dirty = false;
   private lastFlush = 0;
   private flushing: Promise<void> | null = null;
@@ -197,7 +199,14 @@ export class UsageMeter {
       add(c, units);
     }
     this.dirty = true;
+    this.onRecord?.(keyId, collection, units);
     if (this.now() - this.lastFlush >= this.flushMs) void this.flush();
+  }
+
+  /** Replaces a key's counters with these (a cluster's totals, read back from etcd). */
+  adopt(keyId: string, u: ReturnType<UsageMeter["ofKey"]>): void {
+    const { total, month, period, collections } = structuredClone(u);
+    this.keys.set(keyId, { total, month, period, collections: new Map(ownEntries<Counter>(collections)) });
   }
 
   /** Usage of one key (its own view). */
