@@ -17,20 +17,26 @@
  * collection removes them) or the new one with pointers still untrimmed (the next run trims them).
  * The compare-and-set is the fence: a compactor commits only over the exact manifest it folded from,
  * so a stale or paused one is either still right or rejected. The Lease the caller holds keeps one
- * compactor per shard at a time (so they do not waste work on lost races); a compactor whose lease
- * was lost, or whose PUTs are older than `maxCommitDelayMs` (keep it under the GC grace period, so no
- * object it references could have been collected), does not commit.
+ * compactor per shard at a time (so they do not waste work on lost races); the compactor renews it on
+ * a timer of its own (`leases`) and yields between runs of the fold, so the renewals go out even while
+ * a long graph build runs; a compactor whose lease was lost, or whose PUTs are older than
+ * `maxCommitDelayMs` (keep it under the GC grace period, so no object it references could have been
+ * collected), does not commit.
+ *
+ * The fold applies the batches in runs (batch-fold.ts): with `searchThreads`, a run of up to
+ * `FOLD_RUN_RECORDS` records is one upsert whose graph the threads build at once.
  */
+import type { SearchThreads } from "../core/index/hnsw/parallel.js";
 import type { CollectionSchema } from "../core/schema/schema.js";
 import { QuiverError } from "../core/errors/errors.js";
 import { decodeSegment } from "../storage/segment.js";
-import { sha256Hex } from "./batch.js";
+import { decodeBatch, sha256Hex } from "./batch.js";
 import type { Catalog } from "./catalog.js";
-import type { CommitLog } from "./commit-log.js";
-import type { HeldLease } from "./lease.js";
+import type { CommitLog, LogEntry } from "./commit-log.js";
+import { FoldRun } from "./batch-fold.js";
+import { type HeldLease, type KeptLease, type LeaseTimings, keepLease } from "./lease.js";
 import { type ObjectStore, getVerified } from "./object-store.js";
 import { type FetchVerified, openShardImage, sealedFiles } from "./shard-image.js";
-import { applyBatch } from "./shard-follower.js";
 import {
   type ShardManifest,
   type ShardSegment,
@@ -45,8 +51,15 @@ export interface CompactorOptions {
   commitLog: CommitLog;
   catalog: Catalog;
   objects: ObjectStore;
-  /** The compactor's lease on `compactorLease(log)`, held and renewed by the caller. */
+  /** The compactor's lease on `compactorLease(log)`, taken (and released) by the caller. */
   lease: HeldLease;
+  /** The lease's time to live, and how often the compactor renews it while it runs (default: a third of it). */
+  leases: LeaseTimings;
+  /**
+   * Threads that build the folded graph together (borrowed: the caller closes them); without them the
+   * fold inserts on this thread alone.
+   */
+  searchThreads?: SearchThreads;
   /**
    * Fold at most this many batches per run (default 10,000: their pointers are read from etcd in one
    * response of about 2 MB, and the next run takes the rest).
@@ -69,6 +82,17 @@ export type CompactionResult =
 
 /** Batch objects fetched ahead of the one being folded. */
 const PREFETCH_BATCHES = 4;
+
+/**
+ * Records (upserted or deleted) per fold run with search threads: at least PARALLEL_BUILD_MIN (1,000)
+ * so the threads build it, and small enough that this thread, which links its share synchronously,
+ * comes back to its event loop (and the lease renewals) every second or so even on a 1M-record shard.
+ * Without threads a run is kept small for the same reason (the inserts are all on this thread).
+ */
+export const FOLD_RUN_RECORDS = { threads: 4096, alone: 512 };
+
+/** Lets timers (the lease renewals) and I/O run between two synchronous stretches of the fold. */
+const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** The Lease name that keeps one compactor per shard. */
 export const compactorLease = (log: string): string => `${log}/compactor`;
@@ -93,12 +117,35 @@ export async function compactShard(options: CompactorOptions): Promise<Compactio
       `${log}: the log does not hold seq ${from} to ${to} after manifest generation ${manifest.generation}`,
     );
 
-  const image = await openShardImage(manifest, options.schema, fetch, { maxSegments: options.maxSegments ?? 8 });
+  const kept = keepLease(options.lease, options.leases, now);
+  try {
+    return await fold(options, { manifest, version, entries, from, to }, fetch, kept);
+  } finally {
+    kept.stop();
+  }
+}
+
+/** Steps 2 to 6 for the pointers `entries` (seq `from` to `to`) over `manifest` at Catalog version `version`. */
+async function fold(
+  options: CompactorOptions,
+  range: { manifest: ShardManifest; version: number; entries: LogEntry[]; from: number; to: number },
+  fetch: FetchVerified,
+  kept: KeptLease,
+): Promise<CompactionResult> {
+  const { log, commitLog, catalog, objects } = options;
+  const { manifest, version, entries, from, to } = range;
+  const now = options.now ?? Date.now;
+  const image = await openShardImage(manifest, options.schema, fetch, {
+    maxSegments: options.maxSegments ?? 8,
+    searchThreads: options.searchThreads,
+  });
   let next: ShardManifest;
   try {
     // The GETs of the next batches overlap the apply of this one (its graph inserts are most of a fold).
     const ahead: Promise<Uint8Array>[] = [];
     let fetched = 0;
+    const run = new FoldRun();
+    const runRecords = options.searchThreads ? FOLD_RUN_RECORDS.threads : FOLD_RUN_RECORDS.alone;
     for (const entry of entries) {
       while (ahead.length < PREFETCH_BATCHES && fetched < entries.length) {
         const e = entries[fetched++]!;
@@ -106,8 +153,13 @@ export async function compactShard(options: CompactorOptions): Promise<Compactio
         bytes.catch(() => {}); // awaited in its turn; until then a failure must not go unhandled
         ahead.push(bytes);
       }
-      await applyBatch(await ahead.shift()!, entry.objectKey, image.collection);
+      run.add(decodeBatch(await ahead.shift()!, entry.objectKey));
+      if (run.size < runRecords) continue;
+      await run.applyTo(image.collection);
+      await yieldToLoop();
+      if (kept.lost()) return { committed: false, reason: "lease lost", manifest };
     }
+    await run.applyTo(image.collection);
     const sealed = await sealedFiles(image);
     await options.onStep?.("folded");
 
