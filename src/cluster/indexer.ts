@@ -31,6 +31,11 @@ export interface IndexerSettings {
   gcGraceMs?: number;
   /** Time between garbage-collection passes of a shard (default a tenth of the grace, at least 1 s). */
   gcIntervalMs?: number;
+  /**
+   * Threads that build one compaction's graph together (made for it, closed after it: batch-fold.ts);
+   * none: the fold builds on the node's main thread alone.
+   */
+  compactThreads?: () => SearchThreads;
 }
 
 export interface IndexerOptions extends IndexerSettings {
@@ -41,8 +46,6 @@ export interface IndexerOptions extends IndexerSettings {
   objects: ObjectStore;
   leaseTtlMs: number;
   fetch: FetchVerified;
-  /** Threads for one compaction's graph build (closed after it); none: the fold builds on this thread. */
-  compactThreads?: () => SearchThreads;
   onWarning?: (message: string) => void;
   /** What the indexer does, one line each (a compaction starting and its outcome), for the operator. */
   onEvent?: (message: string) => void;
