@@ -23,11 +23,12 @@
  * `maxCommitDelayMs` (keep it under the GC grace period, so no object it references could have been
  * collected), does not commit.
  *
- * The fold applies the batches in runs (batch-fold.ts): with `searchThreads`, a run of up to
+ * The fold applies the batches in runs (batch-fold.ts): with `searchThreads`, a run of
  * `FOLD_RUN_RECORDS` records is one upsert whose graph the threads build at once.
  */
 import type { SearchThreads } from "../core/index/hnsw/parallel.js";
 import type { CollectionSchema } from "../core/schema/schema.js";
+import { DEFAULT_LIMITS } from "../api/limits.js";
 import { QuiverError } from "../core/errors/errors.js";
 import { decodeSegment } from "../storage/segment.js";
 import { decodeBatch, sha256Hex } from "./batch.js";
@@ -84,12 +85,13 @@ export type CompactionResult =
 const PREFETCH_BATCHES = 4;
 
 /**
- * Records (upserted or deleted) per fold run with search threads: at least PARALLEL_BUILD_MIN (1,000)
- * so the threads build it, and small enough that this thread, which links its share synchronously,
- * comes back to its event loop (and the lease renewals) every second or so even on a 1M-record shard.
- * Without threads a run is kept small for the same reason (the inserts are all on this thread).
+ * Records (upserted or deleted) per fold run. With search threads at least PARALLEL_BUILD_MIN (1,000),
+ * so the threads build it, and up to 8,192 (under the 10,000 records of one upsert; in runs of 4,096 the
+ * threaded graph's recall@10 fell 0.01 below the one-thread fold's in 2 of 8 trials, at 8,192 in none).
+ * This thread links its share synchronously, so the size adapts to keep each run within a quarter of
+ * the lease (the renewals wait for it): full size on a small shard, smaller as the graph grows.
  */
-export const FOLD_RUN_RECORDS = { threads: 4096, alone: 512 };
+export const FOLD_RUN_RECORDS = { threads: { min: 1000, max: 8192 }, alone: { min: 64, max: 512 } };
 
 /** Lets timers (the lease renewals) and I/O run between two synchronous stretches of the fold. */
 const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -145,7 +147,19 @@ async function fold(
     const ahead: Promise<Uint8Array>[] = [];
     let fetched = 0;
     const run = new FoldRun();
-    const runRecords = options.searchThreads ? FOLD_RUN_RECORDS.threads : FOLD_RUN_RECORDS.alone;
+    const bounds = options.searchThreads ? FOLD_RUN_RECORDS.threads : FOLD_RUN_RECORDS.alone;
+    const budgetMs = options.leases.ttlMs / 4;
+    let runRecords = bounds.max;
+    /** Applies the run, sizes the next one, lets the renewals out; false when the lease is surely lost. */
+    const flush = async (): Promise<boolean> => {
+      const size = run.size;
+      const started = now();
+      await run.applyTo(image.collection);
+      const took = Math.max(1, now() - started);
+      runRecords = Math.round(Math.min(bounds.max, Math.max(bounds.min, (size * budgetMs) / took)));
+      await yieldToLoop();
+      return !kept.lost();
+    };
     for (const entry of entries) {
       while (ahead.length < PREFETCH_BATCHES && fetched < entries.length) {
         const e = entries[fetched++]!;
@@ -153,11 +167,14 @@ async function fold(
         bytes.catch(() => {}); // awaited in its turn; until then a failure must not go unhandled
         ahead.push(bytes);
       }
-      run.add(decodeBatch(await ahead.shift()!, entry.objectKey));
-      if (run.size < runRecords) continue;
-      await run.applyTo(image.collection);
-      await yieldToLoop();
-      if (kept.lost()) return { committed: false, reason: "lease lost", manifest };
+      for (const op of decodeBatch(await ahead.shift()!, entry.objectKey)) {
+        // One upsert or delete holds at most limits.maxBatch records: a run is applied before it would pass that.
+        const n = op.op === "upsert" ? op.records.length : op.ids.length;
+        if (run.size > 0 && run.size + n > DEFAULT_LIMITS.maxBatch && !(await flush()))
+          return { committed: false, reason: "lease lost", manifest };
+        run.add([op]);
+      }
+      if (run.size >= runRecords && !(await flush())) return { committed: false, reason: "lease lost", manifest };
     }
     await run.applyTo(image.collection);
     const sealed = await sealedFiles(image);

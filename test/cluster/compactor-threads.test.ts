@@ -142,22 +142,6 @@ it("with threads the compactor's graph is built by them, and is as good as the o
   let parallel: Awaited<ReturnType<typeof compacted>> | undefined;
   try {
     parallel = await compacted(all, threads);
-    if (process.env.EXPERIMENT) {
-      const t2 = countingThreads(2);
-      const again = await compacted(all, t2.threads);
-      await t2.threads.close();
-      const alone2 = await compacted(all, undefined);
-      const exact0 = queries.map((q) => truth(expected, q));
-      for (const [name, c] of [["alone", alone], ["threads", parallel], ["threads2", again], ["alone2", alone2]] as const) {
-        let hit = 0;
-        for (let i = 0; i < queries.length; i++) {
-          const { hits } = await c.replica.collection.query({ vector: queries[i]!, limit: 10, ef: 128 });
-          const t = new Set(exact0[i]);
-          for (const h of hits) if (t.has(h.id)) hit++;
-        }
-        console.log(`# ${name} ${hit / (queries.length * 10)}`);
-      }
-    }
     const helped = linked.reduce((a, b) => a + b, 0);
     assert.ok(helped > expected.size / 5, `the helper threads linked ${helped} of ${expected.size} slots`);
     for (const { replica } of [alone, parallel]) {
@@ -184,7 +168,9 @@ it("with threads the compactor's graph is built by them, and is as good as the o
       console.log(`# ef ${ef}: recall@10 one-thread fold ${r1.toFixed(4)}, threads ${r2.toFixed(4)}`);
       assert.ok(Math.abs(r2 - r1) <= 0.005, `ef ${ef}: threads ${r2} vs one thread ${r1}`);
     }
-    console.log(`# compaction of ${N} records: one thread ${alone.ms.toFixed(0)} ms, threads ${parallel.ms.toFixed(0)} ms`);
+    console.log(
+      `# compaction of ${N} records: one thread ${alone.ms.toFixed(0)} ms, threads ${parallel.ms.toFixed(0)} ms`,
+    );
   } finally {
     await alone.replica.close();
     await parallel?.replica.close();
