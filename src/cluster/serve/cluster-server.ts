@@ -31,6 +31,7 @@ import { DiskCacheFiles } from "../node/disk-cache-files.js";
 import { HttpPeerClient, PEER_PATH_PREFIX, answerPeer } from "../peers.js";
 import { ClusterDatabase, type RequestScope } from "../router.js";
 import { S3ObjectStore } from "../s3/s3-object-store.js";
+import { RecentPuts } from "../recent-puts.js";
 import { SegmentCache } from "../segment-cache.js";
 import type { ClusterConfig } from "./options.js";
 import { catalogKeyFile } from "./catalog-key-file.js";
@@ -92,7 +93,8 @@ export const defaultCacheDir = (nodeId: string): string => join(tmpdir(), "quive
 export async function startClusterServer(o: ClusterServeOptions): Promise<ClusterServer> {
   const limits: Limits = { ...DEFAULT_LIMITS, ...o.limits };
   const coordinator = new EtcdCoordinator({ endpoints: o.etcdEndpoints, prefix: o.etcdPrefix ?? "quiver/" });
-  const objects = new S3ObjectStore({ ...o.s3 });
+  // This node's replicas GET back the batches its writers just PUT: those come from memory (recent-puts.ts).
+  const objects = new RecentPuts(new S3ObjectStore({ ...o.s3 }));
   try {
     const secret = await clusterSecret(coordinator);
     const scopes = new AsyncLocalStorage<RequestScope>();
