@@ -65,8 +65,7 @@ export async function runClusterStorageBench(options: ClusterStorageBenchOptions
     const compactor = await coordinator.acquire(compactorLease(LOG), "bench-compactor", 600_000);
     if (!compactor) throw new Error("compactor lease taken");
     started = performance.now();
-    // Renewed while folding, as an indexer node does: a 1M compaction outlasts any fixed lease.
-    const renewal = setInterval(() => compactor.renew().catch(() => {}), 60_000);
+    // Renewed by the compactor while it folds: a 1M compaction outlasts any fixed lease.
     const compaction = await compactShard({
       log: LOG,
       schema,
@@ -74,8 +73,9 @@ export async function runClusterStorageBench(options: ClusterStorageBenchOptions
       catalog: coordinator,
       objects,
       lease: compactor,
+      leases: { ttlMs: 600_000, renewEveryMs: 60_000 },
       maxCommitDelayMs: 30 * 60_000,
-    }).finally(() => clearInterval(renewal));
+    });
     const compactSeconds = (performance.now() - started) / 1000;
     progress(`compacted in ${compactSeconds.toFixed(1)} s`);
     await compactor.release();

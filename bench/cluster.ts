@@ -111,8 +111,9 @@ async function measureQueries(t: Target): Promise<{ p50: number; p99: number; cp
 async function measureWrites(
   t: Target,
   clients: number,
-): Promise<{ recordsPerSecond: number; p50: number; p99: number; failed: number }> {
+): Promise<{ recordsPerSecond: number; p50: number; p99: number; failed: number; cpuMsPerRecord: number }> {
   const times: number[] = [];
+  const cpu0 = cpuSeconds(t.pids);
   let records = 0;
   let failed = 0;
   const end = performance.now() + WRITE_SECONDS * 1000;
@@ -135,7 +136,15 @@ async function measureWrites(
       }
     }),
   );
-  return { recordsPerSecond: records / WRITE_SECONDS, p50: pct(times, 50), p99: pct(times, 99), failed };
+  const cpuMsPerRecord = ((cpuSeconds(t.pids) - cpu0) * 1000) / Math.max(1, records);
+  process.stderr.write(`${t.name}: ${records} records written, ${cpuMsPerRecord.toFixed(3)} ms CPU per record\n`);
+  return {
+    recordsPerSecond: records / WRITE_SECONDS,
+    p50: pct(times, 50),
+    p99: pct(times, 99),
+    failed,
+    cpuMsPerRecord,
+  };
 }
 
 async function startSingle(): Promise<Target & { stop(): Promise<void> }> {

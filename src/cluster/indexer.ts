@@ -7,6 +7,7 @@
  * and runs garbage collection of the shard's objects with its grace period (gc.ts). One job per shard
  * at a time, off the tick: a long compaction does not hold up writer takeovers or replica moves.
  */
+import type { SearchThreads } from "../core/index/hnsw/parallel.js";
 import type { Catalog } from "./catalog.js";
 import type { CommitLog } from "./commit-log.js";
 import { type CompactionResult, compactShard, compactorLease } from "./compactor.js";
@@ -30,6 +31,11 @@ export interface IndexerSettings {
   gcGraceMs?: number;
   /** Time between garbage-collection passes of a shard (default a tenth of the grace, at least 1 s). */
   gcIntervalMs?: number;
+  /**
+   * Threads that build one compaction's graph together (made for it, closed after it: batch-fold.ts);
+   * none: the fold builds on the node's main thread alone.
+   */
+  compactThreads?: () => SearchThreads;
 }
 
 export interface IndexerOptions extends IndexerSettings {
@@ -123,10 +129,10 @@ export class ShardIndexer {
     const o = this.options;
     const lease = await o.leases.acquire(compactorLease(log), o.nodeId, o.leaseTtlMs);
     if (!lease) return; // another indexer compacts it (an assignment moving): its turn
-    // Renewed while folding, so a compaction longer than one lease period keeps the shard; the
-    // compactor renews once more before it commits and gives up if the lease was lost meanwhile.
+    // The compactor renews the lease while it folds (a compaction outlasts many lease periods), once
+    // more before it commits, and gives up if it was lost meanwhile.
     o.onEvent?.(`${o.nodeId} compacting ${log} after seq ${appliedThrough}`);
-    const renewal = setInterval(() => lease.renew().catch(() => {}), o.leaseTtlMs / 3);
+    const threads = o.compactThreads?.();
     try {
       const result = await compactShard({
         log,
@@ -135,6 +141,8 @@ export class ShardIndexer {
         catalog: o.catalog,
         objects: o.objects,
         lease,
+        leases: { ttlMs: o.leaseTtlMs },
+        searchThreads: threads,
         fetch: o.fetch,
         maxSegments: o.maxSegments,
         // Well within the GC grace, so nothing the new manifest names can have been collected.
@@ -148,7 +156,7 @@ export class ShardIndexer {
       );
       o.onCompaction?.(log, result);
     } finally {
-      clearInterval(renewal);
+      await threads?.close();
       await lease.release().catch(() => {});
     }
   }

@@ -33,3 +33,45 @@ export interface LeaseService {
   /** The live holder of `name` and its epoch, or null when nobody holds it. */
   owner(name: string): Promise<LeaseOwner | null>;
 }
+
+/** How a holder keeps a lease: its time to live and how often it renews it (default a third of it). */
+export interface LeaseTimings {
+  ttlMs: number;
+  renewEveryMs?: number;
+}
+
+export interface KeptLease {
+  /** True once no renewal was confirmed for a whole ttl: the lease has surely expired. */
+  lost(): boolean;
+  stop(): void;
+}
+
+/**
+ * Renews `lease` on a timer of its own, so a long job keeps it as long as its event loop turns (the job
+ * must yield now and then: a timer cannot fire inside a synchronous stretch). One renewal in flight at a
+ * time; a failed one is retried at the next tick, and only a ttl without any success counts as lost.
+ */
+export function keepLease(lease: HeldLease, timings: LeaseTimings, now: () => number = Date.now): KeptLease {
+  let confirmed = now();
+  let inFlight = false;
+  const timer = setInterval(
+    () => {
+      if (inFlight) return;
+      inFlight = true;
+      const sent = now();
+      lease
+        .renew()
+        .then(
+          () => {
+            confirmed = Math.max(confirmed, sent);
+          },
+          () => {},
+        )
+        .finally(() => {
+          inFlight = false;
+        });
+    },
+    timings.renewEveryMs ?? timings.ttlMs / 3,
+  );
+  return { lost: () => now() - confirmed >= timings.ttlMs, stop: () => clearInterval(timer) };
+}

@@ -73,7 +73,7 @@ it("the CLI refuses cluster flags without --cluster, and names a bad flag with -
   assert.match(bad.stderr, /--s3/);
 });
 
-it("the compaction thresholds by batches, records and bytes: positive integers, cluster flags", () => {
+it("the compaction thresholds by batches, records and bytes, and --compact-threads: positive integers, cluster flags", () => {
   const cli = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
   const serve = (...args: string[]) => spawnSync(process.execPath, [cli, "serve", ...args], { encoding: "utf8" });
   for (const [flag, value] of [
@@ -82,12 +82,14 @@ it("the compaction thresholds by batches, records and bytes: positive integers, 
     ["--compact-after-records", "many"],
     ["--compact-after-bytes", "1.5"],
     ["--compact-after-bytes", "-1"],
+    ["--compact-threads", "0"],
+    ["--compact-threads", "two"],
   ]) {
     const bad = serve("--cluster", `${flag}=${value}`);
     assert.notEqual(bad.status, 0, `${flag}=${value}`);
     assert.match(bad.stderr, new RegExp(`option '${flag} <n>' argument '${value.replace(".", "\\.")}' is invalid`));
   }
-  for (const flag of ["--compact-after-records", "--compact-after-bytes"]) {
+  for (const flag of ["--compact-after-records", "--compact-after-bytes", "--compact-threads"]) {
     const without = serve(flag, "10");
     assert.notEqual(without.status, 0);
     assert.match(without.stderr, new RegExp(`${flag} is a cluster flag: add --cluster`));

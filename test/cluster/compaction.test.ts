@@ -16,7 +16,7 @@ import { manifestKey, readShardManifest, referencedKeys } from "../../src/cluste
 import { decodeSegment } from "../../src/storage/segment.js";
 import { EtcdMember, S3Stand } from "../support/cluster-services.js";
 import { replay } from "../support/shard-workload.js";
-import { Shard } from "../support/shard-storage.js";
+import { COMPACTOR_LEASE, Shard } from "../support/shard-storage.js";
 
 let etcd: EtcdMember;
 let s3: S3Stand;
@@ -120,7 +120,7 @@ it("a compactor that loses the race commits nothing; GC then deletes exactly the
         if (step !== "uploaded" || winner) return;
         const lease = await shard.coordinator.acquire(`${compactorLease(shard.log)}-successor`, "successor", 2_000);
         assert.ok(lease);
-        winner = await compactShard({ ...shard.base(), lease });
+        winner = await compactShard({ ...shard.base(), lease, leases: COMPACTOR_LEASE });
         await lease.release();
       },
     });

@@ -9,6 +9,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { NodeSearchThreads, QuiverError } from "../../src/index.js";
+import { countingThreads } from "../support/counting-threads.js";
 import { Database } from "../../src/database/database.js";
 import { MemoryDirectory } from "../../src/storage/memory-directory.js";
 import { loadKernelFactory } from "../../src/core/kernels/load.js";
@@ -19,27 +20,6 @@ import { readHnsw, type HnswSnapshot } from "../../src/core/index/hnsw/serialize
 import { clustered, exact, recallAt } from "../../src/core/index/hnsw/test-support.js";
 import type { SearchThreads } from "../../src/core/index/hnsw/parallel.js";
 import { PARALLEL_BUILD_MIN } from "../../src/core/index/hnsw/parallel-build.js";
-
-/** NodeSearchThreads that count the slots the helper threads linked (so a test knows it was parallel). */
-function countingThreads(size: number): { threads: SearchThreads; linked: number[]; queued: number[] } {
-  const inner = new NodeSearchThreads(size);
-  const linked: number[] = [];
-  const queued: number[] = [];
-  const threads: SearchThreads = {
-    size,
-    lanes: inner.lanes,
-    searchLane: (...args) => inner.searchLane(...args),
-    async link(thread, memory, module, call) {
-      queued.push(call.queue[1]);
-      const n = await inner.link(thread, memory, module, call);
-      linked.push(n);
-      return n;
-    },
-    retain: (live) => inner.retain(live),
-    close: () => inner.close(),
-  };
-  return { threads, linked, queued };
-}
 
 const N = 20_000;
 const DIM = 32;

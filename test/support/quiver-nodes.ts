@@ -7,7 +7,8 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { type S3Stand, freePort } from "./cluster-services.js";
 
-const CLI = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
+/** The CLI the nodes run: this build's, or another build's (QUIVER_NODE_CLI, for before/after benchmarks). */
+const CLI = process.env.QUIVER_NODE_CLI ?? fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
 export const ADMIN_KEY = "cluster-test-admin-key-0123456789";
 
 export interface NodeSettings {

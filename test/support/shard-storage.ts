@@ -18,6 +18,9 @@ import { DIM, type Expected, batchOps, stateOf } from "./shard-workload.js";
 /** A graph from the first record (the "auto" default builds one only past a few thousand records). */
 export const SCHEMA = { vectors: { v: { dim: DIM, metric: "l2" as const, index: { type: "hnsw" as const } } } };
 
+/** The compactor lease of the storage tests: short, so a killed compactor's lease frees soon. */
+export const COMPACTOR_LEASE = { ttlMs: 2_000 };
+
 /** Records every get and put key, passing them on. */
 export class CountingStore implements ObjectStore {
   gets: string[] = [];
@@ -69,14 +72,17 @@ export class Shard {
     }
   }
 
-  /** One compaction under the compactor lease (waiting for a killed holder's lease to expire). */
+  /**
+   * One compaction under the compactor lease (waiting for a killed holder's lease to expire), held for
+   * `COMPACTOR_LEASE` and renewed by the compactor meanwhile.
+   */
   async compact(extra: Partial<CompactorOptions> = {}) {
     const deadline = Date.now() + 20_000;
     for (;;) {
-      const lease = await this.coordinator.acquire(compactorLease(this.log), "test-compactor", 2_000);
+      const lease = await this.coordinator.acquire(compactorLease(this.log), "test-compactor", COMPACTOR_LEASE.ttlMs);
       if (lease)
         try {
-          return await compactShard({ ...this.base(), lease, ...extra });
+          return await compactShard({ ...this.base(), lease, leases: COMPACTOR_LEASE, ...extra });
         } finally {
           await lease.release().catch(() => {});
         }

@@ -26,6 +26,7 @@ export interface ClusterServeFlags extends ClusterFlags {
   compactAfterRecords?: number;
   compactAfterBytes?: number;
   gcGraceMs?: number;
+  compactThreads?: number;
   log: boolean;
 }
 
@@ -62,6 +63,7 @@ export async function serveCluster(opts: ClusterServeFlags, limits: Partial<Limi
       afterBytes: opts.compactAfterBytes,
       gcGraceMs: opts.gcGraceMs,
     },
+    compactThreads: opts.compactThreads,
     adminKey: process.env.QUIVER_ADMIN_KEY || undefined,
     limits,
     // MCP tools on /mcp act with the cluster as the caller's key sees it, as on one node.

@@ -58,6 +58,7 @@ const CLUSTER_ONLY = [
   "compactAfterRecords",
   "compactAfterBytes",
   "gcGraceMs",
+  "compactThreads",
 ] as const;
 
 export function serveCommand(): Command {
@@ -131,6 +132,11 @@ export function serveCommand(): Command {
       "--gc-grace-ms <n>",
       "cluster, indexer role: keep unreferenced objects this long before deleting them (default 600,000)",
       intOption(1000),
+    )
+    .option(
+      "--compact-threads <n>",
+      "cluster, indexer role: threads that build a compaction's graph (default one per core; 1: none)",
+      intOption(1, 256),
     )
     .addHelpText(
       "after",

@@ -44,6 +44,10 @@ export class S3ObjectStore implements ObjectStore {
       forcePathStyle: options.endpoint !== undefined,
       credentials: options.credentials,
       maxAttempts: options.maxAttempts ?? 3,
+      // Every object is checked against the sha256 its pointer or manifest names: the SDK's own CRC32 of
+      // each PUT body and GET response would only cost CPU (a cluster write's largest share after JSON).
+      requestChecksumCalculation: "WHEN_REQUIRED",
+      responseChecksumValidation: "WHEN_REQUIRED",
       requestHandler: { connectionTimeout: timeout, requestTimeout: timeout },
     });
     this.bucket = options.bucket;

@@ -10,6 +10,7 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { CollectionSchema } from "../../core/schema/schema.js";
+import type { SearchThreads } from "../../core/index/hnsw/parallel.js";
 import { DEFAULT_LIMITS, type Limits } from "../../api/limits.js";
 import { type Problem, QuiverError } from "../../core/errors/errors.js";
 import type { InputHook } from "../../database/collection.js";
@@ -17,6 +18,7 @@ import { checkQueryTextLength } from "../../database/query-request.js";
 import { checkName, validateIds, validateRecords, validateSchema } from "../../database/validate.js";
 import { defaultTextPlugins } from "../../analyzers/plugins.js";
 import { type HttpServerHandle, serveApp } from "../../node/http-server.js";
+import { NodeSearchThreads, defaultThreadCount } from "../../node/search-threads.js";
 import type { AppOptions, AppRequest, AppResponse } from "../../server/app.js";
 import type { ConsoleAssets } from "../../server/console.js";
 import { type QuiverServer, startQuiverServer } from "../../server/index.js";
@@ -29,6 +31,7 @@ import { DiskCacheFiles } from "../node/disk-cache-files.js";
 import { HttpPeerClient, PEER_PATH_PREFIX, answerPeer } from "../peers.js";
 import { ClusterDatabase, type RequestScope } from "../router.js";
 import { S3ObjectStore } from "../s3/s3-object-store.js";
+import { RecentPuts } from "../recent-puts.js";
 import { SegmentCache } from "../segment-cache.js";
 import type { ClusterConfig } from "./options.js";
 import { catalogKeyFile } from "./catalog-key-file.js";
@@ -52,6 +55,8 @@ export interface ClusterServeOptions extends ClusterConfig {
   cacheMaxBytes?: number;
   /** The indexer role's compaction thresholds and garbage-collection grace. */
   indexer?: IndexerSettings;
+  /** Threads that build a compaction's graph (default one per core; 1: the node's main thread alone). */
+  compactThreads?: number;
   adminKey?: string;
   limits?: Partial<Limits>;
   log?: (line: string) => void;
@@ -81,13 +86,18 @@ export interface ClusterServer {
 const SECRET_KEY = "cluster/secret";
 const DEFAULT_CACHE_BYTES = 4 * 1024 ** 3;
 
+/** A maker of a compaction's threads, or none for one (a parallel build needs two or more: graph-inserts.ts). */
+const compactThreads = (n: number): (() => SearchThreads) | undefined =>
+  n >= 2 ? () => new NodeSearchThreads(n) : undefined;
+
 /** Per node id, so that nodes sharing a machine (and a temp folder) never share a cache. */
 export const defaultCacheDir = (nodeId: string): string => join(tmpdir(), "quiver-cache", nodeId);
 
 export async function startClusterServer(o: ClusterServeOptions): Promise<ClusterServer> {
   const limits: Limits = { ...DEFAULT_LIMITS, ...o.limits };
   const coordinator = new EtcdCoordinator({ endpoints: o.etcdEndpoints, prefix: o.etcdPrefix ?? "quiver/" });
-  const objects = new S3ObjectStore({ ...o.s3 });
+  // This node's replicas GET back the batches its writers just PUT: those come from memory (recent-puts.ts).
+  const objects = new RecentPuts(new S3ObjectStore({ ...o.s3 }));
   try {
     const secret = await clusterSecret(coordinator);
     const scopes = new AsyncLocalStorage<RequestScope>();
@@ -110,7 +120,7 @@ export async function startClusterServer(o: ClusterServeOptions): Promise<Cluste
       fetchSealed: (key, sha256) => cache.get(key, sha256),
       // The replicas' analyzers: the same language resources the router validates schemas with.
       databaseOptions: { limits, text: defaultTextPlugins },
-      indexer: o.indexer,
+      indexer: { ...o.indexer, compactThreads: compactThreads(o.compactThreads ?? defaultThreadCount()) },
     });
     const db = new ClusterDatabase({
       node,
