@@ -84,7 +84,7 @@ test("an open reads segments of several sizes through one buffer: a small one af
   for (const rec of await c.get([...expected.keys()], { withVectors: true })) {
     const want = expected.get(rec.id)!;
     assert.equal(rec.payload!.g, want.g, rec.id);
-    (rec.vectors!.v as number[]).forEach((x, i) => assert.ok(Math.abs(x - want.v[i]) < 1e-6, rec.id));
+    for (const [i, x] of (rec.vectors!.v as number[]).entries()) assert.ok(Math.abs(x - want.v[i]) < 1e-6, rec.id);
   }
   const { hits } = await c.query({ vector: expected.get("r3-0")!.v, limit: 1 });
   assert.equal(hits[0].id, "r3-0");
