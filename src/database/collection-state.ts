@@ -382,7 +382,10 @@ export class CollectionState {
   applySegment(seg: SegmentColumns): void {
     this.applyDelete(seg.deleted, false);
     const n = seg.ids.length;
-    const room = Math.max(this.highWater, this.loading?.spill ?? 0) + n;
+    // With an index file's table, every id it knows has its slot below the table's end, so the table
+    // is the room needed (the few ids a later segment deletes go above it, through growTo); adding
+    // the segment's size to it made the slabs, and the graphs sized on them, twice the collection.
+    const room = this.loading ? Math.max(this.highWater, this.loading.spill) : this.highWater + n;
     for (const v of this.vectors.values()) v.slab.ensureCapacity(room);
     const slots = new Uint32Array(n);
     for (let row = 0; row < n; row++) {

@@ -132,6 +132,7 @@ export async function recover(dir: Directory, env: StateEnv, options: RecoverOpt
   const segmentsOf = new Map<string, string[]>();
   const indexFileOf = new Map<string, string>();
   const referenced = new Set<string>();
+  const reused = await segmentBuffer(dir, manifest.collections);
   for (const mc of manifest.collections) {
     await ensureStopWords(env, mc.schema);
     const state = new CollectionState(mc.name, mc.uid, mc.schema, env);
@@ -148,7 +149,7 @@ export async function recover(dir: Directory, env: StateEnv, options: RecoverOpt
       );
     for (const segName of mc.segments) {
       referenced.add(segName);
-      const seg = await readSegment(dir, segName);
+      const seg = await readSegment(dir, segName, reused);
       if (typeof seg === "string") damaged({ kind: "segment", file: segName, message: seg });
       else if (seg.uid !== mc.uid)
         damaged({ kind: "segment", file: segName, message: "segment belongs to another collection" });
@@ -258,10 +259,30 @@ async function readManifest(
   }
 }
 
+/**
+ * One buffer for every segment (sized for the largest), when the directory can read into one: a
+ * segment's bytes are done with once applied (its strings, payload texts and sparse vectors are
+ * copies, its dense rows are copied into the slabs), so the next segment may overwrite them.
+ */
+async function segmentBuffer(
+  dir: Directory,
+  collections: readonly { segments: readonly string[] }[],
+): Promise<Uint8Array | undefined> {
+  if (!dir.readInto || !dir.sizeOf) return undefined;
+  let largest = 0;
+  for (const c of collections)
+    for (const name of c.segments) largest = Math.max(largest, await dir.sizeOf(name).catch(() => 0));
+  return largest > 0 ? new Uint8Array(largest) : undefined;
+}
+
 /** A segment's content, or why it cannot be read. */
-async function readSegment(dir: Directory, name: string): Promise<ReturnType<typeof decodeSegment> | string> {
+async function readSegment(
+  dir: Directory,
+  name: string,
+  reused: Uint8Array | undefined,
+): Promise<ReturnType<typeof decodeSegment> | string> {
   try {
-    return decodeSegment(await dir.read(name), name);
+    return decodeSegment(await (reused && dir.readInto ? dir.readInto(name, reused) : dir.read(name)), name);
   } catch (e) {
     if (isQuiverError(e, "NOT_FOUND")) return "segment named by the manifest is missing";
     if (isQuiverError(e, "CORRUPT")) return e.message;

@@ -4,7 +4,7 @@
  */
 
 import { closeSync, mkdirSync, openSync, readSync, unlinkSync, writeSync } from "node:fs";
-import { constants, type FileHandle, mkdir, open, readdir, readFile, rename, rm } from "node:fs/promises";
+import { constants, type FileHandle, mkdir, open, readdir, readFile, rename, rm, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { QuiverError } from "../core/errors/errors.js";
 import {
@@ -213,6 +213,29 @@ export class NodeDirectory implements Directory {
     return this.fileOp("read", name, async (p) => {
       const buf = await readFile(p);
       return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+    });
+  }
+
+  sizeOf(name: string): Promise<number> {
+    return this.fileOp("read", name, async (p) => (await stat(p)).size);
+  }
+
+  readInto(name: string, into: Uint8Array): Promise<Uint8Array> {
+    return this.fileOp("read", name, async (p) => {
+      const fh = await open(p, constants.O_RDONLY);
+      try {
+        const size = (await fh.stat()).size;
+        const out = size <= into.length ? into.subarray(0, size) : new Uint8Array(size);
+        let off = 0;
+        while (off < size) {
+          const { bytesRead } = await fh.read(out, off, size - off, off);
+          if (bytesRead === 0) break; // cut shorter meanwhile: decoding reports it as damage
+          off += bytesRead;
+        }
+        return out.subarray(0, off);
+      } finally {
+        await fh.close().catch(() => undefined);
+      }
     });
   }
 

@@ -55,6 +55,15 @@ export interface Directory {
    * without it, callers read the whole file.
    */
   readFrom?(name: string, offset: number): Promise<Uint8Array>;
+  /** Optional, with `readInto`: a file's size in bytes. */
+  sizeOf?(name: string): Promise<number>;
+  /**
+   * Optional: reads a whole file into the start of `into` and returns that view (a new buffer when it
+   * does not fit). An open reads every segment into one buffer sized for the largest this way: one
+   * allocation instead of one per file, which also spares the collections of garbage that hundreds
+   * of megabytes of short-lived buffers would trigger.
+   */
+  readInto?(name: string, into: Uint8Array): Promise<Uint8Array>;
   /** Creates the file, or truncates it if it exists, and opens it for appending. */
   create(name: string): Promise<WritableFile>;
   /** Opens an existing file for appending at its end. */

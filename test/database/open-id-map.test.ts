@@ -82,3 +82,23 @@ test("an open from an index file builds the id map only on first access by id, a
   assert.deepEqual(await c.get(["r1"]), []);
   await db.close();
 });
+
+test("an open from an index file sizes the slabs for the table, not the table plus every segment", async () => {
+  // Room was once the table's length plus each segment's size: at the second segment the slab
+  // doubled, and the graph (sized on the slab) with it, for a collection that never grew.
+  const dir = new MemoryDirectory();
+  let db = await open(dir);
+  const c = await db.createCollection("c", { vectors: { v: { dim: 4, metric: "l2", index: { type: "hnsw" } } } });
+  for (let s = 0; s < 4; s++) {
+    await c.upsert(Array.from({ length: 1000 }, (_, i) => rec(s * 1000 + i)));
+    await db.checkpoint();
+  }
+  assert.ok((await db.stats()).collections[0].segments >= 2, "several segments");
+  await db.close();
+  db = await open(dir);
+  const state = stateOf(db);
+  assert.equal(await (await db.collection("c")).count(), 4000);
+  const capacity = state.vectors.get("v")!.slab.capacity;
+  assert.ok(capacity >= 4000 && capacity < 5000, `slab capacity ${capacity} for 4,000 records`);
+  await db.close();
+});

@@ -57,6 +57,41 @@ test("records survive close and reopen, through checkpoints and compaction", asy
   await rm(path, { recursive: true });
 });
 
+test("an open reads segments of several sizes through one buffer: a small one after a large one keeps its own records", async () => {
+  // One buffer serves every segment (sized for the largest): each must be applied before the next
+  // overwrites it, and a shorter one must not see the longer one's bytes past its end.
+  const path = await tempDir();
+  const r = rng(7);
+  const expected = new Map<string, { v: number[]; g: number }>();
+  let db = await open(path);
+  let c = await db.createCollection("docs", { vectors: { v: { dim: 8, metric: "l2" } }, indexes: { g: "number" } });
+  for (const [round, size] of [200, 3, 60, 1].entries()) {
+    const batch = Array.from({ length: size }, (_, i) => ({
+      id: `r${round}-${i}`,
+      vector: randomVector(r, 8),
+      payload: { g: round },
+    }));
+    await c.upsert(batch);
+    for (const b of batch) expected.set(b.id, { v: b.vector, g: round });
+    await db.checkpoint();
+  }
+  assert.ok((await db.stats()).collections[0].segments >= 3, "several segments on disk");
+  await db.close();
+
+  db = await open(path);
+  c = await db.collection("docs");
+  assert.equal(await c.count(), expected.size);
+  for (const rec of await c.get([...expected.keys()], { withVectors: true })) {
+    const want = expected.get(rec.id)!;
+    assert.equal(rec.payload!.g, want.g, rec.id);
+    for (const [i, x] of (rec.vectors!.v as number[]).entries()) assert.ok(Math.abs(x - want.v[i]) < 1e-6, rec.id);
+  }
+  const { hits } = await c.query({ vector: expected.get("r3-0")!.v, limit: 1 });
+  assert.equal(hits[0].id, "r3-0");
+  await db.close();
+  await rm(path, { recursive: true });
+});
+
 test("a second open of the same directory is refused with LOCKED until the first closes", async () => {
   const path = await tempDir();
   const db = await open(path);

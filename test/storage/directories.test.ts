@@ -129,6 +129,25 @@ function assertCode(code: "LOCKED" | "IO" | "NOT_FOUND") {
 }
 
 describe("NodeDirectory", () => {
+  it("readInto reads into the given buffer when the file fits, into a new one when not; sizeOf", async () => {
+    const dir = new NodeDirectory(await tempDir());
+    const f = await dir.create("f");
+    await f.append(new Uint8Array([1, 2, 3, 4, 5]));
+    await f.close();
+    assert.equal(await dir.sizeOf("f"), 5);
+    const into = new Uint8Array(8).fill(9);
+    const fits = await dir.readInto("f", into);
+    assert.deepEqual([...fits], [1, 2, 3, 4, 5]);
+    assert.equal(fits.buffer, into.buffer, "a view of the given buffer");
+    assert.deepEqual([...into.subarray(5)], [9, 9, 9], "bytes past the file left alone");
+    const small = new Uint8Array(2);
+    const grown = await dir.readInto("f", small);
+    assert.deepEqual([...grown], [1, 2, 3, 4, 5]);
+    assert.notEqual(grown.buffer, small.buffer);
+    await assert.rejects(dir.readInto("missing", into), (e: QuiverError) => isQuiverError(e, "NOT_FOUND"));
+    await assert.rejects(dir.sizeOf("missing"), (e: QuiverError) => isQuiverError(e, "NOT_FOUND"));
+  });
+
   it("creates its folder recursively", async () => {
     const path = join(await tempDir(), "a", "b", "c");
     const dir = await NodeDirectory.open(path);
