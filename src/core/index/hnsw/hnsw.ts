@@ -26,6 +26,7 @@ import {
   codeBytesFor,
   codeOffset,
   corrOffset,
+  headerOffset,
   linksOffset,
   nodeStride,
   type Quantization,
@@ -308,7 +309,7 @@ export class HnswIndex {
     const level = this.randomLevel();
     this.ensurePool(this.header()[H.POOLUSED] + level);
     const hdr = this.sync();
-    if (this.disk) this.slab.copyRowTo(slot, this.header()[H.QUERY]);
+    if (this.disk) this.slab.copyRowTo(slot, this.offsetAt(H.QUERY));
     this.x.insert(hdr, slot, level);
     if (this.size >= this.nextTrain) this.trainQuantizer();
   }
@@ -440,10 +441,10 @@ export class HnswIndex {
     this.ensureScratch(ef);
     const hdr = this.sync();
     const h = this.header();
-    this.writeQuery(query, h[H.QUERY]);
-    const mode = this.filterCode(opts, h[H.BITMAP]);
+    this.writeQuery(query, this.offsetAt(H.QUERY));
+    const mode = this.filterCode(opts, this.offsetAt(H.BITMAP));
     const found = this.x.search(hdr, k, ef, mode);
-    return this.hitsAt(this.header()[H.WORK], query, k, found, this.header()[H.VISITS]);
+    return this.hitsAt(this.offsetAt(H.WORK), query, k, found, this.header()[H.VISITS]);
   }
 
   // ---- search lanes: readers in other threads (lanes.ts, parallel.ts) ---------------------------
@@ -831,12 +832,17 @@ export class HnswIndex {
     h[H.CAND] = r.cand.offset;
     h[H.BITMAP] = r.bitmap.offset;
     h[H.POOL] = r.pool.offset;
+    // Computed on numbers, not read back from the i32 header: offsets past 2 GiB read back negative.
+    const work = r.scratch.offset + this.pairCap * 8;
+    const query = work + this.pairCap * 8;
+    const qcodes = query + align16(s.dim * 4);
+    const sel = qcodes + align16(this.codeBytes) + 16;
     h[H.RES] = r.scratch.offset;
-    h[H.WORK] = h[H.RES] + this.pairCap * 8;
-    h[H.QUERY] = h[H.WORK] + this.pairCap * 8;
-    h[H.QCODES] = h[H.QUERY] + align16(s.dim * 4);
-    h[H.SEL] = h[H.QCODES] + align16(this.codeBytes) + 16;
-    h[H.PAD] = h[H.SEL] + align16(4 * (this.m0 + 2));
+    h[H.WORK] = work;
+    h[H.QUERY] = query;
+    h[H.QCODES] = qcodes;
+    h[H.SEL] = sel;
+    h[H.PAD] = sel + align16(4 * (this.m0 + 2));
     h[H.LOCKS] = r.locks.offset;
     this.seen = s.layoutVersion;
     return r.hdr.offset;
@@ -850,6 +856,11 @@ export class HnswIndex {
       this.seen = -1;
     }
     return this.hdr;
+  }
+
+  /** A byte offset the header holds (the i32 header stores it as is: see headerOffset). */
+  private offsetAt(i: number): number {
+    return headerOffset(this.header(), i);
   }
 
   private headerF32(i: number): number {
