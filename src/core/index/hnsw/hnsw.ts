@@ -239,6 +239,7 @@ export class HnswIndex {
       };
       this.initHeader(slab, quant, efc);
       this.ensureScratch(Math.max(efc, this.efSearch));
+      this.declareSlotBytes();
     } catch (e) {
       // Memory ran out: give back what was taken, so the slab is as it was.
       for (const region of taken.reverse()) slab.freeRegion(region);
@@ -316,14 +317,18 @@ export class HnswIndex {
 
   /**
    * insert() of every slot in `slots` (each once), linked by `threads` and the calling thread together
-   * when there are at least two threads, PARALLEL_BUILD_MIN slots, resident vectors and lanes ready
-   * (parallel-build.ts); otherwise one by one, exactly as insert(). Levels are drawn in order and the
+   * when there are at least two threads, PARALLEL_BUILD_MIN slots and lanes ready (parallel-build.ts);
+   * otherwise one by one, exactly as insert(). With originals on disk the slots waiting for the
+   * quantizer are inserted one by one first, and the rest are built on codes. Levels are drawn in order and the
    * quantizer is retrained at the same sizes as one by one, so the graph differs from a one-thread
    * build only in the order concurrent links land. No search may run meanwhile (lanes are in use),
    * and nothing allocates: reserve() made the room. Rejects with the first thread's failure.
    */
   async insertMany(slots: Iterable<number>, threads: SearchThreads | null): Promise<void> {
     const unique = [...new Set(slots)];
+    // Originals on disk: the first inserts wait for the quantizer (pending); once it is trained, the rest
+    // are built on codes like any other.
+    while (this.disk && this.header()[H.QREADY] === 0 && unique.length > 0) this.insert(unique.shift()!);
     if (!this.parallelBuildFits(unique.length, threads)) {
       for (const slot of unique) this.insert(slot);
       return;
@@ -343,7 +348,10 @@ export class HnswIndex {
         if (this.flagsView()[slot] === FLAG_LIVE) this.delete(slot);
         const level = this.randomLevel();
         this.ensurePool(this.header()[H.POOLUSED] + level);
-        const top = this.x.stage(this.sync(), slot, level);
+        const hdr = this.sync();
+        // Originals on disk: stage encodes the slot's codes from its f32 row, read into the query scratch.
+        if (this.disk) this.slab.copyRowTo(slot, this.offsetAt(H.QUERY));
+        const top = this.x.stage(hdr, slot, level);
         if (top >= 0) pushLink(queue, slot, top);
       }
       await this.linkQueued(queue, threads!);
@@ -357,7 +365,7 @@ export class HnswIndex {
       threads !== null &&
       threads.size >= 2 &&
       n >= PARALLEL_BUILD_MIN &&
-      !this.disk &&
+      this.pending.length === 0 &&
       this.slab.capacity <= this.cap &&
       this.lanes?.sized(threads.lanes, this.cap) === true &&
       this.r.locks.bytes >= 4 * this.cap
@@ -471,6 +479,7 @@ export class HnswIndex {
     if (this.r.locks.bytes < 4 * this.cap) this.slab.resizeRegion(this.r.locks, 4 * this.cap);
     if (!this.lanes.sized(n, this.cap)) this.lanes.resize(n, this.cap);
     else if (!this.lanes.ready(n, this.cap)) this.lanes.writeBlocks();
+    this.declareSlotBytes();
     this.sync();
   }
 
@@ -629,6 +638,7 @@ export class HnswIndex {
 
   /** Releases the index's regions of the slab's memory. */
   dispose(): void {
+    this.slab.declareSlotBytes(this, 0);
     this.lanes?.dispose();
     for (const r of Object.values(this.r)) this.slab.freeRegion(r);
   }
@@ -793,6 +803,18 @@ export class HnswIndex {
       s.resizeRegion(r.locks, 4 * cap);
       this.lanes.resize(this.lanes.count, cap);
     }
+  }
+
+  /**
+   * Tells the slab what growSlots and the lanes take per slot (VectorSlab.declareSlotBytes), so that the
+   * capacity it grows to is one these regions fit in: near the 4 GiB ceiling a capacity chosen for the
+   * vectors alone let the graph's growth fail with memory to spare for a smaller one.
+   */
+  private declareSlotBytes(): void {
+    // nodes, flags, levels, upidx, visited, cand and bitmap (growSlots); locks and lanes when there are lanes.
+    let bytes = this.stride + 1 + 1 + 4 + 1 + 8 + 1 / 8;
+    if (this.lanes && this.lanes.count > 0) bytes += 4 + this.lanes.count * this.lanes.slotBytes();
+    this.slab.declareSlotBytes(this, bytes);
   }
 
   /** Room for `blocks` upper-layer link lists: doubling, or exactly `blocks` when doubling is refused. */
