@@ -4,7 +4,7 @@
 // `server --part compat` measures only Quiver's own route against its Qdrant- and Chroma-compatible ones;
 // `images --part ingest --ingest N` times only `quiver ingest` of N generated images.
 // The comparisons tune every engine on one part of the queries and score it on the rest (split.ts).
-// `scale` takes --n, --dim, --queries and --engines (see scale.ts); `scale --part checkpoint` measures
+// `scale` takes --n, --dim, --queries, --engines, --originals disk, --build-threads N and --lean (see scale.ts); `scale --part checkpoint` measures
 // write latency during checkpoints alone, with --repeats and --baseline DIR (see scale-checkpoint.ts);
 // `scale --part build` the graph build with one thread and with every core, with --repeats (scale-build.ts);
 // `cluster-storage` takes --n, --dim, --repeats. `threads` (also `scale --part threads`) takes --n, --dim,
@@ -49,6 +49,9 @@ interface BenchArgs extends AnnBenchOptions {
   umapSeconds?: number;
   traceDir?: string;
   baseline?: string;
+  originals?: "memory" | "disk";
+  buildThreads?: number;
+  lean?: boolean;
 }
 
 const numberList = (s: string | undefined): number[] =>
@@ -85,6 +88,9 @@ function parseArgs(argv: string[]): BenchArgs {
     else if (a === "--umap-seconds") args.umapSeconds = Number(argv[++i]);
     else if (a === "--trace") args.traceDir = argv[++i];
     else if (a === "--baseline") args.baseline = argv[++i];
+    else if (a === "--originals") args.originals = argv[++i] === "disk" ? "disk" : "memory";
+    else if (a === "--build-threads") args.buildThreads = Number(argv[++i]);
+    else if (a === "--lean") args.lean = true;
     else if (!a.startsWith("-")) args.command = a;
     else throw new Error(`unknown option ${a}`);
   }
@@ -156,7 +162,17 @@ const BENCHES: Record<string, (args: BenchArgs) => Promise<void>> = {
               json: a.json,
               child: a.child ? JSON.parse(a.child) : undefined,
             })
-          : runScaleBench({ n: a.n, dim: a.dim, queries: a.queries, engines: a.engines, child: a.child, json: a.json }),
+          : runScaleBench({
+              n: a.n,
+              dim: a.dim,
+              queries: a.queries,
+              engines: a.engines,
+              child: a.child,
+              json: a.json,
+              originals: a.originals,
+              buildThreads: a.buildThreads,
+              lean: a.lean,
+            }),
   "cluster-storage": (a) => runClusterStorageBench({ n: a.n, dim: a.dim, repeats: a.repeats, json: a.json }),
 };
 
