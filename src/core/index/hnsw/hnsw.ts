@@ -448,7 +448,6 @@ export class HnswIndex {
     this.settle();
     this.ensureScratch(ef);
     const hdr = this.sync();
-    const h = this.header();
     this.writeQuery(query, this.offsetAt(H.QUERY));
     const mode = this.filterCode(opts, this.offsetAt(H.BITMAP));
     const found = this.x.search(hdr, k, ef, mode);
