@@ -8,8 +8,12 @@
 // queries, which took no part in the choice (split.ts).
 // The default-index server is also queried through its Qdrant- and Chroma-compatible routes (the same
 // collection and queries, docs/compat-*.md): their queries/s against Quiver's own route is the translation's cost.
+// Each run also reads the server process's CPU time from /proc (proc-cpu.ts): CPU µs per query, all
+// threads and the main (HTTP) thread, the figure a loaded machine moves least.
 // `npm run bench -- server [--data DIR] [--repeats N] [--json] [--part compat]`; QUIVER_BENCH_SECONDS,
 // QUIVER_BENCH_CONNECTIONS. `--part compat` runs only the three routes of the default-index server.
+// QUIVER_BENCH_BASELINE=<dir>: also runs the graph server of another build (<dir>/dist, e.g. a copy made
+// before a change) at the same tuned ef, interleaved with the rest: before and after in one run.
 
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -22,6 +26,7 @@ import { median } from "./median.js";
 import { describeSplit, splitQueries } from "./split.js";
 import { smallestEf, type Tuned } from "./tune.js";
 import { EF_CONSTRUCTION, M } from "./ann-engines.js";
+import { mainThreadCpuUs, processTreeCpuUs } from "./proc-cpu.js";
 
 export interface ServerBenchOptions {
   data?: string;
@@ -119,6 +124,8 @@ interface Engine {
   body(q: Float32Array): string;
   /** Ids (base row numbers) of one query's top K, through the API. */
   search(q: Float32Array): Promise<number[]>;
+  /** The server's process id, whose CPU time each run reads. */
+  pid: number;
 }
 
 interface Server {
@@ -129,18 +136,20 @@ interface Server {
  * A Quiver server over the data. `graph` forces the HNSW index (the default switches to it only past 10,000
  * records); `at(ef)` is then a configuration whose queries ask for that beam width. `threads`: the server's
  * --threads (absent: its default, one per core; 0: graph searches on the thread that serves HTTP).
+ * `root`: the build to run (default this one's).
  */
 async function startQuiver(
   d: Data,
   graph: boolean,
   threads?: number,
+  root = ROOT,
 ): Promise<Server & { at(ef?: number): Engine; compat(api: "qdrant" | "chroma"): Engine }> {
   const path = mkdtempSync(join(tmpdir(), "quiver-bench-"));
   const port = await freePort();
   const child = spawn(
     process.execPath,
     [
-      join(ROOT, "dist/src/cli/main.js"),
+      join(root, "dist/src/cli/main.js"),
       "serve",
       "--data",
       path,
@@ -186,9 +195,10 @@ async function startQuiver(
       const body = (q: Float32Array) =>
         JSON.stringify({ vector: Array.from(q), limit: K, withPayload: false, ...(ef ? { ef } : {}) });
       return {
-        name: graph
-          ? `quiver (hnsw, ef ${ef}${threads === undefined ? "" : `, threads ${threads}`})`
-          : "quiver (default index)",
+        name: `${root === ROOT ? "quiver" : "quiver baseline"} ${
+          graph ? `(hnsw, ef ${ef}${threads === undefined ? "" : `, threads ${threads}`})` : "(default index)"
+        }`,
+        pid: child.pid!,
         url,
         headers: { ...auth, "content-type": "application/json" },
         body,
@@ -210,6 +220,7 @@ async function startQuiver(
         );
       return {
         name: `quiver via the ${qdrant ? "Qdrant" : "Chroma"}-compatible API (default index)`,
+        pid: child.pid!,
         url: compatUrl,
         headers: { ...headers, "content-type": "application/json" },
         body,
@@ -273,6 +284,7 @@ async function startChroma(d: Data): Promise<Server & { at(ef: number): Promise<
         JSON.stringify({ query_embeddings: [Array.from(q)], n_results: K, include: ["distances"] });
       const engine: Engine = {
         name: `chroma 1.0.5 (hnsw, ef_search ${efSearch})`,
+        pid: child.pid!,
         url,
         headers: { "content-type": "application/json" },
         body,
@@ -346,12 +358,17 @@ interface Run {
   p50: number;
   p99: number;
   errors: number;
+  /** The server's CPU µs per answered query: every thread, and its main thread alone. */
+  cpuUs: number;
+  mainUs: number;
 }
 
 /** One autocannon run cycling through the scored queries only. */
 async function load_(e: Engine, d: Data, rows: number[], seconds: number, connections: number): Promise<Run> {
   const bodies = rows.map((i) => e.body(d.queries[i]));
   let next = 0;
+  const cpu0 = processTreeCpuUs(e.pid);
+  const main0 = mainThreadCpuUs(e.pid);
   const result = await autocannon({
     url: e.url,
     method: "POST",
@@ -361,11 +378,14 @@ async function load_(e: Engine, d: Data, rows: number[], seconds: number, connec
     duration: seconds,
     requests: [{ method: "POST", setupRequest: (req) => ({ ...req, body: bodies[next++ % bodies.length] }) }],
   });
+  const answered = Math.max(1, result.requests.total);
   return {
     qps: result.requests.total / seconds,
     p50: result.latency.p50,
     p99: result.latency.p99,
     errors: result.errors + result.non2xx + result.timeouts,
+    cpuUs: (processTreeCpuUs(e.pid) - cpu0) / answered,
+    mainUs: (mainThreadCpuUs(e.pid) - main0) / answered,
   };
 }
 
@@ -399,6 +419,8 @@ export async function runServerBench(opts: ServerBenchOptions): Promise<void> {
     p50: number;
     p99: number;
     errors: number;
+    cpuUs: number;
+    mainUs: number;
     runs: Run[];
   }[] = [];
   const recalls = new Map<Engine, number>();
@@ -413,6 +435,9 @@ export async function runServerBench(opts: ServerBenchOptions): Promise<void> {
       // The same graph searched on the thread that serves HTTP: what the search threads add.
       const oneThread = await startQuiver(d, true, 0);
       servers.push(oneThread);
+      const baselineRoot = process.env.QUIVER_BENCH_BASELINE;
+      const baseline = baselineRoot ? await startQuiver(d, true, undefined, resolve(baselineRoot)) : null;
+      if (baseline) servers.push(baseline);
       let chroma: Awaited<ReturnType<typeof startChroma>> | null = null;
       try {
         chroma = await startChroma(d);
@@ -424,6 +449,7 @@ export async function runServerBench(opts: ServerBenchOptions): Promise<void> {
       for (const target of TARGETS) {
         const q = await smallestEf(target, graphRecall);
         measured.push({ engine: graph.at(q.ef), target, tuned: q }, { engine: oneThread.at(q.ef), target, tuned: q });
+        if (baseline) measured.push({ engine: baseline.at(q.ef), target, tuned: q });
         if (chroma && chromaRecall) {
           const c = await smallestEf(target, chromaRecall);
           measured.push({ engine: await chroma.at(c.ef), target, tuned: c });
@@ -443,7 +469,7 @@ export async function runServerBench(opts: ServerBenchOptions): Promise<void> {
         const run = await load_(m.engine, d, split.scored, seconds, connections);
         runs.get(m)!.push(run);
         log(
-          `  repeat ${r + 1} ${m.engine.name}: ${run.qps.toFixed(0)} q/s, p50 ${run.p50} ms, p99 ${run.p99} ms, errors ${run.errors}`,
+          `  repeat ${r + 1} ${m.engine.name}: ${run.qps.toFixed(0)} q/s, p50 ${run.p50} ms, p99 ${run.p99} ms, CPU ${run.cpuUs.toFixed(0)} µs/query (main thread ${run.mainUs.toFixed(0)}), errors ${run.errors}`,
         );
       }
     }
@@ -459,6 +485,8 @@ export async function runServerBench(opts: ServerBenchOptions): Promise<void> {
         p50: median(rs.map((x) => x.p50)),
         p99: median(rs.map((x) => x.p99)),
         errors: rs.reduce((a, x) => a + x.errors, 0),
+        cpuUs: median(rs.map((x) => x.cpuUs)),
+        mainUs: median(rs.map((x) => x.mainUs)),
         runs: rs,
       });
     }
@@ -488,23 +516,24 @@ export async function runServerBench(opts: ServerBenchOptions): Promise<void> {
     return;
   }
   process.stdout.write(
-    `\n| engine | tuned for | tuning recall@${K} | scored recall@${K} | queries/s (median) | p50 ms | p99 ms | errors |\n|---|---|---|---|---|---|---|---|\n`,
+    `\n| engine | tuned for | tuning recall@${K} | scored recall@${K} | queries/s (median) | CPU µs/query | main thread µs/query | p50 ms | p99 ms | errors |\n|---|---|---|---|---|---|---|---|---|---|\n`,
   );
   const fmt = (x: number | null) => (x === null ? "-" : x.toFixed(4));
   for (const r of rows)
     process.stdout.write(
-      `| ${r.engine} | ${r.target === null ? "-" : `recall ${r.target}${r.reached ? "" : " (not reached)"}`} | ${fmt(r.tuneRecall)} | ${r.recall.toFixed(4)} | ${r.qps.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.errors} |\n`,
+      `| ${r.engine} | ${r.target === null ? "-" : `recall ${r.target}${r.reached ? "" : " (not reached)"}`} | ${fmt(r.tuneRecall)} | ${r.recall.toFixed(4)} | ${r.qps.toFixed(0)} | ${r.cpuUs.toFixed(0)} | ${r.mainUs.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.errors} |\n`,
     );
   // The ratios to read: each target's tuned Quiver graph against that target's tuned Chroma; then Quiver's
   // untuned default against each, with both recalls shown.
   for (const target of TARGETS) {
     const pair = rows.filter((r) => r.target === target);
-    const q = pair.find((r) => r.engine.startsWith("quiver"));
     const c = pair.find((r) => r.engine.startsWith("chroma"));
-    if (q && c)
-      process.stdout.write(
-        `tuned for recall ${target}: ${q.engine} / ${c.engine}: ${(q.qps / c.qps).toFixed(2)}x queries/s at scored recall ${q.recall.toFixed(4)} vs ${c.recall.toFixed(4)}\n`,
-      );
+    // This build's graph server, and the baseline build's when there is one.
+    for (const q of pair.filter((r) => r.engine.startsWith("quiver (") || r.engine.startsWith("quiver baseline (")))
+      if (c && !q.engine.includes("threads"))
+        process.stdout.write(
+          `tuned for recall ${target}: ${q.engine} / ${c.engine}: ${(q.qps / c.qps).toFixed(2)}x queries/s, ${(c.cpuUs / q.cpuUs).toFixed(2)}x less CPU per query (${q.cpuUs.toFixed(0)} vs ${c.cpuUs.toFixed(0)} µs), at scored recall ${q.recall.toFixed(4)} vs ${c.recall.toFixed(4)}\n`,
+        );
   }
   const def = rows.find((r) => r.target === null && !r.engine.includes("compatible"));
   // The translation's cost: the same server, collection and queries through each foreign API.

@@ -5,17 +5,21 @@
 // - handoff: one search thread answering an empty graph (the search itself is a few loads), so a round
 //   trip is only the handoff: caller → thread → caller. Sequential (the thread sleeps between calls: a
 //   wake-up each time) and with both lanes kept busy (the thread takes the next without sleeping).
-// - embedded: the clustered data of the scale bench (scale-data.ts), one collection built once and cached
-//   under bench/.cache/threads/, reopened with open(path, { threads: t }) for each t; a pass keeps
-//   IN_FLIGHT queries awaited at once over every query, at the ef reaching recall@10 0.95 (or at each --ef).
+// - embedded: the clustered data of the scale bench (scale-data.ts), one collection built once with the
+//   parallel build (one thread per core, batches of BUILD_BATCH) and cached under bench/.cache/threads/ of
+//   the folder the bench runs from (as the ground truth is): run large sets (--n 1000000) from a folder
+//   outside the repo to keep the cache there. Reopened with open(path, { threads: t }) for each t; a pass
+//   keeps IN_FLIGHT queries awaited at once over every query, at the ef reaching recall@10 0.95 (or at each --ef).
 // - server: `quiver serve --threads t` over the same collection, IN_FLIGHT HTTP clients (fetch, keep-alive)
 //   in this process; the server's CPU is read from /proc/<pid>/stat (Linux; 10 ms ticks).
+// Embedded settings with threads are measured twice: "t" (every search in a thread, callerSearches false)
+// and "t+caller" (the default: the calling thread searches too when more are queued than threads idle).
 // Settings interleaved within each round, --repeats rounds, medians. CPU µs per query (every thread of the
 // measured process) is the figure that noise on a shared machine moves least; q/s needs a quiet machine.
 
 import { spawn } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { NodeSearchThreads, open } from "../src/index.js";
@@ -23,6 +27,7 @@ import { loadHnswModule } from "../src/core/index/hnsw/module.js";
 import { H } from "../src/core/kernels/boundary.generated.js";
 import { EF_CONSTRUCTION, M } from "./ann-engines.js";
 import { median } from "./median.js";
+import { mainThreadCpuUs, processTreeCpuUs } from "./proc-cpu.js";
 import { generate, groundTruth, K, recall, type ScaleData } from "./scale-data.js";
 import { freePort, waitFor } from "./server.js";
 
@@ -55,7 +60,8 @@ interface Cpu {
   all: number;
   main: number;
 }
-type Rows = Map<number, Pass[]>;
+/** Passes by setting: "0" (no threads), "t" (t threads, every search in one), "t+caller" (the caller searches too). */
+type Rows = Map<string, Pass[]>;
 /** Handoff round trips per second and CPU µs per round trip (every thread). */
 type Trips = Omit<Pass, "mainUs">;
 
@@ -88,18 +94,6 @@ async function pass(
   };
 }
 
-/**
- * CPU µs of the main thread of process `pid` so far, from /proc/<pid>/task/<pid>/schedstat (Linux; its
- * first field is the thread's time on a CPU in ns). NaN elsewhere.
- */
-function mainThreadCpuUs(pid: number): number {
-  try {
-    return Number(readFileSync(`/proc/${pid}/task/${pid}/schedstat`, "utf8").split(" ")[0]) / 1000;
-  } catch {
-    return Number.NaN;
-  }
-}
-
 const ownCpuUs = (): Cpu => {
   const u = process.cpuUsage();
   return { all: u.user + u.system, main: mainThreadCpuUs(process.pid) };
@@ -110,7 +104,8 @@ async function handoff(repeats: number): Promise<{ sequential: Trips; busy: Trip
   const module = await loadHnswModule(undefined, true);
   const memory = new WebAssembly.Memory({ initial: 1, maximum: 65536, shared: true });
   new Int32Array(memory.buffer, 0, 64).fill(0)[H.ENTRY] = -1;
-  const threads = new NodeSearchThreads(1);
+  // The handoff alone: the calling thread must not run the searches itself.
+  const threads = new NodeSearchThreads(1, { callerSearches: false });
   const call = (lane: number) => ({ hdr: 0, lane: 1024 + lane * 1024, k: 1, ef: 1, filterMode: 0 });
   const trips = 20_000;
   const run = async (lanes: number): Promise<Trips> => {
@@ -138,19 +133,22 @@ async function handoff(repeats: number): Promise<{ sequential: Trips; busy: Trip
   }
 }
 
-/** The collection of `d` (built once, single-threaded, cached by its spec) and the ef reaching recall 0.95. */
+/** Rows per upsert of the build: each is one parallel build phase (at least PARALLEL_BUILD_MIN). */
+const BUILD_BATCH = 5000;
+
+/** The collection of `d` (built once with the parallel build, cached by its spec) and the ef reaching recall 0.95. */
 async function collection(d: ScaleData, truth: Int32Array[]): Promise<{ dir: string; ef: number; recall: number }> {
-  const dir = join(process.cwd(), "bench", ".cache", "threads", `n${d.n}-d${d.dim}-m${M}-ef${EF_CONSTRUCTION}`);
+  const dir = join(process.cwd(), "bench", ".cache", "threads", `n${d.n}-d${d.dim}-m${M}-ef${EF_CONSTRUCTION}-par`);
   if (!existsSync(join(dir, "built"))) {
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
     const t0 = performance.now();
-    const db = await open(join(dir, "db"));
+    const db = await open(join(dir, "db"), { threads: availableParallelism() });
     const c = await db.createCollection("scale", {
       vectors: { v: { dim: d.dim, metric: "l2", index: { type: "hnsw", m: M, efConstruction: EF_CONSTRUCTION } } },
     });
-    for (let i = 0; i < d.n; i += 1000) {
-      const rows = Array.from({ length: Math.min(1000, d.n - i) }, (_, j) => ({
+    for (let i = 0; i < d.n; i += BUILD_BATCH) {
+      const rows = Array.from({ length: Math.min(BUILD_BATCH, d.n - i) }, (_, j) => ({
         id: String(i + j),
         vector: d.base.subarray((i + j) * d.dim, (i + j + 1) * d.dim),
       }));
@@ -159,7 +157,9 @@ async function collection(d: ScaleData, truth: Int32Array[]): Promise<{ dir: str
     await db.checkpoint();
     await db.close();
     mkdirSync(join(dir, "built"));
-    console.error(`built ${d.n} × ${d.dim} in ${f((performance.now() - t0) / 1000, 1)} s (cached in ${dir})`);
+    console.error(
+      `built ${d.n} × ${d.dim} with ${availableParallelism()} threads in ${f((performance.now() - t0) / 1000, 1)} s (cached in ${dir})`,
+    );
   }
   const db = await open(join(dir, "db"));
   try {
@@ -180,8 +180,15 @@ async function collection(d: ScaleData, truth: Int32Array[]): Promise<{ dir: str
   throw new Error("unreachable");
 }
 
-async function embedded(path: string, ef: number, t: number, qs: Float32Array[], truth: Int32Array[]) {
-  const db = await open(path, { threads: t });
+async function embedded(
+  path: string,
+  ef: number,
+  t: number,
+  callerSearches: boolean,
+  qs: Float32Array[],
+  truth: Int32Array[],
+) {
+  const db = await open(path, { threads: t, callerSearches });
   try {
     const c = await db.collection("scale");
     const search = async (q: Float32Array) =>
@@ -193,12 +200,6 @@ async function embedded(path: string, ef: number, t: number, qs: Float32Array[],
   } finally {
     await db.close();
   }
-}
-
-/** CPU µs of every thread of process `pid` so far (utime + stime, in clock ticks of 10 ms). */
-function processCpuUs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
-  return (Number(fields[11]) + Number(fields[12])) * 10_000;
 }
 
 async function server(path: string, ef: number, t: number, qs: Float32Array[]): Promise<Pass> {
@@ -234,7 +235,7 @@ async function server(path: string, ef: number, t: number, qs: Float32Array[]): 
       if (!res.ok) throw new Error(`${url}: ${res.status} ${await res.text()}`);
       return ((await res.json()) as { hits: { id: string }[] }).hits.map((h) => Number(h.id));
     };
-    const cpu = () => ({ all: processCpuUs(child.pid!), main: mainThreadCpuUs(child.pid!) });
+    const cpu = () => ({ all: processTreeCpuUs(child.pid!), main: mainThreadCpuUs(child.pid!) });
     await pass(qs.slice(0, 200), IN_FLIGHT, search, cpu);
     // Twice over the queries: a pass of a second or more, so the 10 ms CPU ticks stay small beside it.
     return await pass([...qs, ...qs], IN_FLIGHT, search, cpu);
@@ -245,16 +246,16 @@ async function server(path: string, ef: number, t: number, qs: Float32Array[]): 
   }
 }
 
-function table(title: string, rows: Rows, extra: Map<number, string> = new Map()): void {
+function table(title: string, rows: Rows, extra: Map<string, string> = new Map()): void {
   console.log(`\n${title}`);
-  const base = (t: number) => median(rows.get(t)!.map((p) => p.qps));
-  const zero = rows.has(0) ? base(0) : undefined;
-  const one = rows.has(1) ? base(1) : undefined;
+  const base = (t: string) => median(rows.get(t)!.map((p) => p.qps));
+  const zero = rows.has("0") ? base("0") : undefined;
+  const one = rows.has("1") ? base("1") : undefined;
   for (const [t, ps] of rows) {
     const qps = base(t);
     const ratios = [zero ? `${(qps / zero).toFixed(2)}× vs 0` : "", one ? `${(qps / one).toFixed(2)}× vs 1` : ""];
     console.log(
-      `  threads ${String(t).padEnd(2)} ${f(qps).padStart(7)} q/s (passes ${ps.map((p) => f(p.qps)).join(", ")})  ` +
+      `  threads ${t.padEnd(8)} ${f(qps).padStart(7)} q/s (passes ${ps.map((p) => f(p.qps)).join(", ")})  ` +
         `${ratios.filter(Boolean).join(", ").padEnd(24)}  CPU ${f(median(ps.map((p) => p.cpuUs)))} µs/query, ` +
         `main thread ${f(median(ps.map((p) => p.mainUs)))} µs/query${extra.get(t) ?? ""}`,
     );
@@ -305,17 +306,22 @@ async function scaling(
   const runs: Record<string, unknown>[] = [];
   out.runs = runs;
   for (const ef of efs?.length ? efs : [ef95]) {
-    const emb: Rows = new Map(settings.map((t) => [t, []]));
-    const srv: Rows = new Map(settings.map((t) => [t, []]));
-    const recalls = new Map<number, string>();
+    // Embedded: with threads, each setting with the caller searching and without (the default is with).
+    const plan = settings.flatMap((t) => (t === 0 ? [[0, false] as const] : [[t, false] as const, [t, true] as const]));
+    const label = (t: number, caller: boolean) => `${t}${caller ? "+caller" : ""}`;
+    const emb: Rows = new Map(plan.map(([t, c]) => [label(t, c), []]));
+    const srv: Rows = new Map(settings.map((t) => [String(t), []]));
+    const recalls = new Map<string, string>();
     for (let round = 0; round < repeats; round++) {
       for (const t of settings) {
         if (parts.includes("embedded")) {
-          const p = await embedded(dir, ef, t, d.queryRows, truth);
-          emb.get(t)!.push(p);
-          recalls.set(t, `, recall ${p.recall.toFixed(4)}`);
+          for (const [, caller] of plan.filter(([x]) => x === t)) {
+            const p = await embedded(dir, ef, t, caller, d.queryRows, truth);
+            emb.get(label(t, caller))!.push(p);
+            recalls.set(label(t, caller), `, recall ${p.recall.toFixed(4)}`);
+          }
         }
-        if (parts.includes("server")) srv.get(t)!.push(await server(dir, ef, t, d.queryRows));
+        if (parts.includes("server")) srv.get(String(t))!.push(await server(dir, ef, t, d.queryRows));
       }
     }
     runs.push({ ef, embedded: Object.fromEntries(emb), server: Object.fromEntries(srv) });

@@ -12,6 +12,7 @@ import { MemoryDirectory } from "./storage/memory-directory.js";
 import type { InputHook } from "./database/collection.js";
 import type { ImageEmbedder } from "./embed/image.js";
 import { withImageQueries } from "./embed/image-query.js";
+import { installWasmCrc32c } from "./core/util/crc32c-wasm.js";
 
 export * from "./neutral.js";
 export { defaultTextPlugins } from "./analyzers/plugins.js";
@@ -54,6 +55,11 @@ export interface NodeOpenOptions extends OpenOptions {
    */
   threads?: number;
   /**
+   * With `threads`: the calling thread also runs queued graph searches while it would otherwise wait
+   * for the threads (default false: every search in a thread). docs/threads.md.
+   */
+  callerSearches?: boolean;
+  /**
    * Image embedders (docs/images.md): a query of an image collection by words (`vector: { image: "..." }`,
    * CLIP-style models) or by a picture (`vector: { image: { base64 } }`) is embedded by the one whose id
    * the collection's records carry. `quiver serve` and `quiver mcp` pass every configured one.
@@ -74,7 +80,7 @@ export interface NodeOpenOptions extends OpenOptions {
  * const served = await open("./data", { threads: 2 }); // queries' graph searches on two worker threads
  */
 export async function open(path?: string | Directory, options: NodeOpenOptions = {}): Promise<OpenDatabase> {
-  const { threads = 0, ...rest } = options;
+  const { threads = 0, callerSearches, ...rest } = options;
   if (!Number.isInteger(threads) || threads < 0 || threads > 256) {
     throw new QuiverError("INVALID_ARGUMENT", `threads must be an integer in [0, 256], got ${String(threads)}`);
   }
@@ -82,7 +88,7 @@ export async function open(path?: string | Directory, options: NodeOpenOptions =
     throw new QuiverError("UNSUPPORTED", "threads need SharedArrayBuffer, which this runtime lacks; open without them");
   }
   if (threads === 0) return openHere(path, rest);
-  const searchThreads = new NodeSearchThreads(threads);
+  const searchThreads = new NodeSearchThreads(threads, { callerSearches });
   try {
     return await openHere(path, { ...rest, searchThreads });
   } catch (e) {
@@ -96,6 +102,8 @@ async function openHere(path: string | Directory | undefined, options: NodeOpenO
   // A reader creates nothing, not even the folder.
   if (options.readOnly && typeof path === "string") await mustBeFolder(path);
   const dir = path === undefined ? new MemoryDirectory() : typeof path === "string" ? new NodeDirectory(path) : path;
+  // An open checksums every byte it reads: the WebAssembly CRC32C halves that (crc32c-wasm.ts).
+  installWasmCrc32c();
   // English stemming and stop-word lists come from npm packages, so the core stays dependency-free.
   const { imageEmbedders, ...rest } = options;
   const images = imageEmbedders && ((registry: InputHook) => withImageQueries(registry, imageEmbedders));

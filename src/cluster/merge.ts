@@ -4,15 +4,17 @@
  * merged top k is one node's top k (BM25 included: every shard scores with the collection's summed
  * term statistics, src/cluster/query-plan.ts).
  * A query fusing several sources merges each source's lists first, then fuses the merged lists with
- * the core's fusion, which is what one node does with the same lists; only reciprocal rank fusion
- * needs nothing beyond the lists (z-score and min-max also read scores of documents outside them).
+ * the core's fusion, which is what one node does with the same lists; reciprocal rank fusion needs
+ * nothing beyond the lists, z-score and min-max also each source's collection-wide statistics and
+ * its scores of the other lists' documents (asked of the shards: src/cluster/query-plan.ts).
  */
 import type { Hit, HitExplain, QueryPlan } from "../api/query.js";
-import { fuse } from "../core/query/fusion/fuse.js";
+import { type FusionMethod, fuse } from "../core/query/fusion/fuse.js";
 
 export type SourceName = "text" | "vector" | "sparse";
 
-const byScore = (a: Hit, b: Hit): number => b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+const byId = (a: Hit, b: Hit): number => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+const byScore = (a: Hit, b: Hit): number => b.score - a.score || byId(a, b);
 
 /**
  * The first `k` hits of the shards' lists by score (ties by id). With `grouped`, the best hit per
@@ -50,13 +52,25 @@ function rankedAt(hit: Hit, i: number): Hit {
   return { ...hit, explain };
 }
 
+/** A merged per-source list, with what z-score and min-max fusion read besides its scores. */
+export interface MergedSource {
+  name: SourceName;
+  hits: Hit[];
+  weight: number;
+  /** The source's mean and deviation over the collection (summed from the shards' parts). */
+  mean?: number;
+  std?: number;
+  /** The source's true score of the other lists' records (by id) that its own list lacks. */
+  scoreOf?: Map<string, number | undefined>;
+}
+
 /**
- * Reciprocal rank fusion of merged per-source lists (each best first), as one node fuses its own:
- * `Σ weight / (rrfK + rank)`, the first `k` fused hits, each explained per source when asked.
+ * Fusion of merged per-source lists (each best first), as one node fuses its own (core fusion):
+ * the first `k` fused hits, each explained per source when asked.
  */
-export function fuseRrf(
-  sources: { name: SourceName; hits: Hit[]; weight: number }[],
-  rrfK: number,
+export function fuseLists(
+  sources: MergedSource[],
+  fusion: { method: FusionMethod; k: number },
   k: number,
   explain: boolean,
 ): Hit[] {
@@ -72,15 +86,15 @@ export function fuseRrf(
     sources.map((s) => ({
       slots: s.hits.map((h) => slotOf.get(h.id) as number),
       scores: s.hits.map((h) => h.score),
-      mean: 0,
-      std: 1,
-      scoreOf: () => undefined,
+      mean: s.mean ?? 0,
+      std: s.std ?? 1,
+      scoreOf: (slot: number) => s.scoreOf?.get(records[slot].id),
     })),
-    { method: "rrf", k: rrfK, weights: sources.map((s) => s.weight) },
+    { method: fusion.method, k: fusion.k, weights: sources.map((s) => s.weight) },
   );
-  const label = `rrf(k=${rrfK})`;
+  const label = fusion.method === "rrf" ? `rrf(k=${fusion.k})` : fusion.method;
   // Ties in fused score go by id (one node breaks them by its internal slot order, unknown here).
-  fused.sort((a, b) => b.score - a.score || byScore(records[a.slot], records[b.slot]));
+  fused.sort((a, b) => b.score - a.score || byId(records[a.slot], records[b.slot]));
   return fused.slice(0, k).map((f) => {
     const { explain: _explain, score: _score, ...record } = records[f.slot];
     const hit: Hit = { ...record, score: f.score };

@@ -25,7 +25,9 @@ import type { Catalog } from "./catalog.js";
 import type { LeaseService } from "./lease.js";
 import { type ClusterNode, sleep } from "./node.js";
 import type { PeerClient } from "./peers.js";
-import { planQuery } from "./query-plan.js";
+import { type FusionAnswers, planQuery } from "./query-plan.js";
+import type { FusionParts, ScoresWanted } from "../database/fusion-parts.js";
+import type { SourceName } from "./merge.js";
 import type { ShardRead } from "./shard-read.js";
 import { type TermStats, sumTermStats } from "../core/index/bm25/term-stats.js";
 import { MAX_SHARDS, type ShardedCollection, collectionKey, groupByShard, rendezvous, shardLog } from "./shard-map.js";
@@ -372,6 +374,17 @@ class ClusterCollection implements CollectionApi {
       );
       textStats = sumTermStats(parts.filter((p): p is TermStats => p !== null));
     }
+    // Z-score and min-max: every shard's statistics of each source, alongside the lists.
+    const fusionRead = (shard: number, wanted?: ScoresWanted) =>
+      fromShard<FusionParts>(shard, {
+        kind: "fusion",
+        request: plan.fusion as QueryRequest,
+        ...(textStats && { textStats }),
+        ...(wanted && { wanted }),
+      });
+    const stats = plan.fusion ? Promise.all(this.shards().map((shard) => fusionRead(shard))) : undefined;
+    // Awaited after the lists; a failure there must not leave this one unhandled.
+    stats?.catch(() => {});
     const answers = await Promise.all(
       plan.requests.map((sub) =>
         Promise.all(
@@ -389,7 +402,37 @@ class ClusterCollection implements CollectionApi {
     const present = answers.map((perShard) =>
       perShard.filter((a, shard): a is QueryResult => a !== null && !missing.has(shard)),
     );
-    const result: ClusterQueryResult = plan.merge(present);
+    let parts: FusionAnswers | undefined;
+    if (stats && plan.wanted) {
+      const got = await stats;
+      // Last round: each source's scores of the documents only the other lists have, from their shards.
+      const wanted = plan.wanted(present);
+      const byShard = new Map<number, ScoresWanted>();
+      for (const [source, ids] of Object.entries(wanted) as [SourceName, string[]][])
+        for (const [shard, part] of groupByShard(ids, (id) => id, this.c.shards)) {
+          const w = byShard.get(shard) ?? {};
+          w[source] = part;
+          byShard.set(shard, w);
+        }
+      const scores = new Map<SourceName, Map<string, number | null>>();
+      await Promise.all(
+        [...byShard].map(async ([shard, w]) => {
+          const r = await fusionRead(shard, w);
+          for (const [source, ids] of Object.entries(w) as [SourceName, string[]][]) {
+            const map = scores.get(source) ?? new Map<string, number | null>();
+            scores.set(source, map);
+            ids.forEach((id, i) => {
+              map.set(id, r?.scores?.[source]?.[i] ?? null);
+            });
+          }
+        }),
+      );
+      parts = {
+        stats: got.filter((p, shard): p is FusionParts => p !== null && !missing.has(shard)).map((p) => p.stats),
+        scores,
+      };
+    }
+    const result: ClusterQueryResult = plan.merge(present, parts);
     if (missing.size > 0) {
       const shards = [...missing.keys()].sort((a, b) => a - b);
       result.partial = { missingShards: shards, reasons: shards.map((s) => missing.get(s) as string) };

@@ -68,7 +68,13 @@ export interface NamedVectorState {
 }
 
 export class CollectionState {
-  readonly ids = new Map<string, number>();
+  /**
+   * id -> slot; null after an open from an index file, whose table gives every id its slot, until
+   * the first access by id (`ids`) builds it: an open that is only searched never hashes its ids.
+   */
+  private idMap: Map<string, number> | null = new Map();
+  /** How many ids are present while idMap is null. */
+  private idCount = 0;
   slotIds: (string | undefined)[] = [];
   /** Payloads by slot; those loaded from segments are parsed on first read (payload-store.ts). */
   readonly payloads = new PayloadStore();
@@ -164,7 +170,27 @@ export class CollectionState {
   }
 
   get size(): number {
-    return this.ids.size;
+    return this.idMap?.size ?? this.idCount;
+  }
+
+  /** id -> slot of every present id (built from the slot table on first use after an open). */
+  get ids(): Map<string, number> {
+    this.idMap ??= slotsById(this.slotIds);
+    return this.idMap;
+  }
+
+  /**
+   * The slot of a present id. While segments load with an index file's table and no id map, the
+   * id's slot in the table (or above it) holds it exactly when it is present.
+   */
+  private slotOf(id: string): number | undefined {
+    const l = this.loading;
+    if (this.idMap || !l) return this.ids.get(id);
+    while (l.cursor < l.slotIds.length && l.slotIds[l.cursor] === undefined) l.cursor++;
+    if (l.slotIds[l.cursor] === id) return this.slotIds[l.cursor] === id ? l.cursor : undefined;
+    l.hints ??= slotsById(l.slotIds);
+    const slot = l.hints.get(id);
+    return slot !== undefined && this.slotIds[slot] === id ? slot : undefined;
   }
 
   private allocateSlot(id: string): number {
@@ -176,7 +202,9 @@ export class CollectionState {
       while (l.cursor < l.slotIds.length && l.slotIds[l.cursor] === undefined) l.cursor++;
       if (l.cursor < l.slotIds.length && l.slotIds[l.cursor] === id) return this.growTo(l.cursor++);
       l.hints ??= slotsById(l.slotIds);
-      return this.growTo(l.hints.get(id) ?? l.spill++);
+      // An id the table does not know goes above it, and is remembered there (see slotOf).
+      if (!l.hints.has(id)) l.hints.set(id, l.spill++);
+      return this.growTo(l.hints.get(id)!);
     }
     const reused = this.free.pop();
     if (reused !== undefined) return reused;
@@ -322,12 +350,13 @@ export class CollectionState {
     if (this.snapshots.size > 0) this.preserveForSnapshots(ids);
     let deleted = 0;
     for (const id of ids) {
-      const slot = this.ids.get(id);
+      const slot = this.slotOf(id);
       if (slot === undefined) continue;
       this.unindexPayload(slot, this.maintainedIndexes);
       this.maintainedText?.remove(slot);
       for (const index of this.sparse.values()) index.remove(slot);
-      this.ids.delete(id);
+      if (this.idMap) this.idMap.delete(id);
+      else this.idCount--;
       this.slotIds[slot] = undefined;
       this.payloads.set(slot, undefined);
       for (const v of this.vectors.values()) {
@@ -360,10 +389,11 @@ export class CollectionState {
     const slots = new Uint32Array(n);
     for (let row = 0; row < n; row++) {
       const id = seg.ids[row];
-      let slot = this.ids.get(id);
+      let slot = this.slotOf(id);
       if (slot === undefined) {
         slot = this.allocateSlot(id);
-        this.ids.set(id, slot);
+        if (this.idMap) this.idMap.set(id, slot);
+        else this.idCount++;
         this.slotIds[slot] = id;
       } else this.unloadRecord(slot);
       slots[row] = slot;
@@ -390,11 +420,19 @@ export class CollectionState {
           "CORRUPT",
           `vector ${vname} has dimension ${column.dim} in a segment, ${v.slab.dim} in the schema`,
         );
-      for (let i = 0; i < column.rows.length; i++) {
-        const slot = slots[column.rows[i]];
-        v.slab.set(slot, column.data.subarray(i * column.dim, (i + 1) * column.dim));
-        v.live[slot] = 1;
-        v.count++;
+      // Runs of rows going to consecutive slots (all of them in a compacted segment opened with its
+      // index file, which lists records in slot order) are copied in one block each.
+      const m = column.rows.length;
+      for (let i = 0; i < m; ) {
+        const first = slots[column.rows[i]];
+        let n = 1;
+        while (i + n < m && slots[column.rows[i + n]] === first + n) n++;
+        v.slab.setRows(first, column.data.subarray(i * column.dim, (i + n) * column.dim), n);
+        for (let slot = first; slot < first + n; slot++) {
+          if (v.live[slot] === 0) v.count++;
+          v.live[slot] = 1;
+        }
+        i += n;
       }
     }
     this.version++;
@@ -504,7 +542,14 @@ export class CollectionState {
     this.loading = null;
     const textNote = this.text && snapshot ? this.loadText(snapshot) : undefined;
     const payloadNote = snapshot ? this.loadPayloadIndexes(snapshot) : undefined;
-    if (slotIds) this.loading = { slotIds, cursor: 0, hints: null, spill: slotIds.length };
+    if (slotIds) {
+      this.loading = { slotIds, cursor: 0, hints: null, spill: slotIds.length };
+      // The table places every id: no id map while loading (see idMap), unless records exist already.
+      if (this.highWater === 0) {
+        this.idMap = null;
+        this.idCount = 0;
+      }
+    }
     for (const v of this.vectors.values()) {
       v.index?.dispose();
       v.index = null;
@@ -606,7 +651,8 @@ export class CollectionState {
       // none), and a runtime that has the module rebuilds it from the records.
       if (bytes && this.env.hnsw) {
         try {
-          const index = HnswIndex.fromBytes(this.env.hnsw, v.slab, bytes);
+          // The index file's checksum, verified when it was read, covers the graph's bytes.
+          const index = HnswIndex.fromBytes(this.env.hnsw, v.slab, bytes, true);
           let same = index.size === v.count;
           for (let slot = 0; same && slot < this.highWater; slot++) same = index.has(slot) === (v.live[slot] === 1);
           if (same) {

@@ -19,6 +19,7 @@ import { validateIds, validateRecords } from "./validate.js";
 import { checkCount, checkQueryTextLength, parseQueryRequest } from "./query-request.js";
 import { applyQueryMode } from "./query-mode.js";
 import type { TermStats } from "../core/index/bm25/term-stats.js";
+import type { FusionParts, ScoresWanted } from "./fusion-parts.js";
 
 /**
  * Rewrites a call's input before it is validated: how a layer above the database accepts other
@@ -214,6 +215,18 @@ export class Collection implements CollectionApi {
     return this.#state().text?.termStatistics(text, fields) ?? {};
   }
 
+  /**
+   * A shard's part of a z-score or min-max fused query over a sharded collection: per source, its
+   * statistics and, for `wanted` ids, its scores (fusion-parts.ts, loaded on demand). `req` is the
+   * router's request, already embedded.
+   */
+  async fusionParts(req: QueryRequest, call: ShardCallOptions, wanted?: ScoresWanted): Promise<FusionParts> {
+    const { fusionParts } = await import("./fusion-parts.js");
+    const parts = async () =>
+      fusionParts(this.#state(), parseQueryRequest(this.#state(), req, this.#host.limits).spec, call, wanted);
+    return this.#host.parallel()?.read(parts) ?? parts();
+  }
+
   /** The query, its graph searches run by `run`: here, or in the search threads. */
   async #answer(
     req: QueryRequest,
@@ -226,6 +239,9 @@ export class Collection implements CollectionApi {
     spec.groupBy = req.groupBy;
     spec.deadline = call.deadline;
     if (spec.text && call.textStats) spec.text.stats = call.textStats;
+    // Score-based fusion's statistics come from a sample loaded on first use (the core stays small).
+    if (spec.fusion.method !== "rrf" && [spec.text, spec.vector, spec.sparse].filter(Boolean).length > 1)
+      spec.sample = await import("./sample-stats.js");
     const { hits: ranked, plan } = await run(searchSteps(state, spec, offset + limit));
     const o = { withPayload: req.withPayload ?? true, withVectors: req.withVectors ?? false };
     const hits: Hit[] = [];

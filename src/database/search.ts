@@ -28,9 +28,8 @@ import type { CollectionState } from "./collection-state.js";
 import type { HitExplain, QueryPlan } from "../api/query.js";
 import { matchSet } from "./reads.js";
 import type { SparseVector } from "../core/index/sparse/sparse-vector.js";
+import type * as SampleStats from "./sample-stats.js";
 
-/** Live records sampled to estimate a vector's score distribution for z-score fusion. */
-const STATS_SAMPLE = 1024;
 /** Each source's list is at least this deep before fusing, so a document ranked modestly by both can win. */
 export const DEFAULT_FUSION_DEPTH = 100;
 
@@ -71,6 +70,8 @@ export interface SearchSpec {
   maxGroupScan?: number;
   /** Checked at the safe points of every source's loops; past it the search stops with TIMEOUT. */
   deadline?: Deadline;
+  /** Z-score fusion's sampling (sample-stats.ts), which the caller loads for a score-fused query. */
+  sample?: typeof SampleStats;
 }
 
 export interface RankedHit {
@@ -139,6 +140,11 @@ function* rankOnce(
   const others = [...new Set([...(v?.slots ?? []), ...(sp?.slots ?? [])])];
   const t = spec.text ? textSearch(state, spec, depth, match?.bits, others) : undefined;
   const runs: FusionSource[] = [];
+  // Without it (RRF, which reads no statistics) the sample is empty.
+  const { sampled, moments } = spec.sample ?? {
+    sampled: () => ({ slots: new Uint32Array(0) }),
+    moments: () => ({ mean: 0, std: 1 }),
+  };
   if (t) {
     const textScoreOf = new Map<number, number>();
     others.forEach((slot, i) => {
@@ -165,13 +171,23 @@ function* rankOnce(
         vectorScoreOf.set(slot, r.scores[i]);
       });
     }
-    const vstats = vectorStats(state, vector.name, vector.query, spec.deadline);
+    // z-score's statistics, over the id-hash sample (sample-stats.ts).
+    const { slots: sample } = sampled(state, (s) => named.live[s] === 1);
+    const vstats = moments(
+      flatSearch(named.slab, vector.query, sample.length, {
+        count: state.highWater,
+        live: named.live,
+        candidates: sample,
+        deadline: spec.deadline,
+      }).scores,
+    );
     runs.push({ slots: v.slots, scores: v.scores, ...vstats, scoreOf: (s) => vectorScoreOf.get(s) });
   }
   if (sp) {
     const index = state.sparse.get(spec.sparse!.name)!;
     const query = spec.sparse!.query;
-    const stats = index.scoreStats(query, STATS_SAMPLE);
+    const { slots: sample } = sampled(state, (s) => index.get(s) !== undefined);
+    const stats = moments(Array.from(sample, (s) => index.score(s, query) as number));
     runs.push({ slots: sp.slots, scores: sp.scores, ...stats, scoreOf: (s) => index.score(s, query) });
   }
   const weights = active.map((name) => spec.fusion.weights[SOURCES.indexOf(name)] ?? 1);
@@ -429,35 +445,4 @@ function textSearch(
       matched: r.matched,
     },
   };
-}
-
-/**
- * Mean and standard deviation of the vector score over the collection, from an evenly strided
- * sample of up to STATS_SAMPLE live records (all of them in smaller collections).
- */
-function vectorStats(
-  state: CollectionState,
-  name: string,
-  query: Float32Array,
-  deadline: Deadline | undefined,
-): { mean: number; std: number } {
-  const named = state.vectors.get(name)!;
-  const step = Math.max(1, Math.floor(state.highWater / STATS_SAMPLE));
-  const sample: number[] = [];
-  for (let s = 0; s < state.highWater; s += step) if (named.live[s]) sample.push(s);
-  if (sample.length === 0) return { mean: 0, std: 1 };
-  const r = flatSearch(named.slab, query, sample.length, {
-    count: state.highWater,
-    live: named.live,
-    candidates: Uint32Array.from(sample),
-    deadline,
-  });
-  let sum = 0;
-  let sumSq = 0;
-  for (const s of r.scores) {
-    sum += s;
-    sumSq += s * s;
-  }
-  const mean = sum / r.scores.length;
-  return { mean, std: Math.sqrt(Math.max(0, sumSq / r.scores.length - mean * mean)) };
 }

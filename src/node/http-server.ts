@@ -72,7 +72,9 @@ function bodyChunks(req: IncomingMessage): AsyncIterator<Uint8Array> {
       for (;;) {
         const chunk = req.read() as Buffer | null;
         if (chunk !== null) return { done: false, value: chunk };
-        if (req.readableEnded) return { done: true, value: undefined };
+        // `complete`: the parser has seen the whole message, so nothing more will arrive. A small body
+        // is usually whole by now, and this spares waiting a turn for the stream's 'end'.
+        if (req.readableEnded || (req.complete && req.readableLength === 0)) return { done: true, value: undefined };
         if (req.destroyed) throw new ClientDisconnected();
         await new Promise<void>((resolve, reject) => {
           const settle = (e?: Error) => {
@@ -116,7 +118,7 @@ function appRequest(req: IncomingMessage, base: string): AppRequest {
 async function send(req: IncomingMessage, res: ServerResponse, answer: AppResponse | Response): Promise<void> {
   let status: number;
   let headers: Record<string, string>;
-  let body: Uint8Array;
+  let body: Uint8Array | string;
   if (answer instanceof Response) {
     status = answer.status;
     headers = {};
@@ -127,9 +129,10 @@ async function send(req: IncomingMessage, res: ServerResponse, answer: AppRespon
   } else {
     status = answer.status;
     headers = answer.headers;
-    body = typeof answer.body === "string" ? Buffer.from(answer.body) : answer.body;
+    // A string is written as it is (not encoded to bytes first): node:http joins it to the head in one chunk.
+    body = answer.body;
   }
-  headers["content-length"] = String(body.byteLength);
+  headers["content-length"] = String(typeof body === "string" ? Buffer.byteLength(body) : body.byteLength);
   // An unread body (rejected before reading) cannot be skipped on a kept-alive connection.
   if (!req.complete) headers.connection = "close";
   res.writeHead(status, headers);

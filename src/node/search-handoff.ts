@@ -3,8 +3,16 @@
 //
 // Layout: CONTROL_WORDS control words, then one slot of SLOT_WORDS per lane the scheduler hands out.
 //   control  WORK  bumped by the caller each time it queues a slot (or wants the threads to look at their
-//                  port); a thread with nothing to claim sleeps on it (Atomics.wait).
+//                  port); a thread with nothing to claim spins on it briefly, then sleeps on it (Atomics.wait).
 //            DONE  bumped by a thread each time it finishes a slot; the caller awaits it (Atomics.waitAsync).
+//            SLEEPERS threads inside Atomics.wait on WORK (or about to be): queue() notifies only when some
+//                  are, since a notify costs a system call and a spinning thread sees WORK move by itself.
+//            PARKED 1 while the caller awaits DONE: a thread notifies DONE only then.
+//            MAIL  bumped by the caller after each message it posts to the threads' ports: a thread reads
+//                  its port when MAIL moved, wherever it is in its loop (a message posted just before a
+//                  thread went back to sleep was otherwise left unread until the next wake-up).
+// Each side stores its flag (SLEEPERS, PARKED) before it reads the word it will wait on, and each waker
+// bumps the word before it reads the flag, so a sleeper either sees the bump or is seen (no lost wake-up).
 //   slot     STATE FREE → QUEUED (caller) → RUNNING + thread (the thread that claims it, by compareExchange,
 //                  so a slot is run once and its runner is known if that thread dies) → DONE or FAILED.
 //            MEMORY the pool's id of the slab memory; HDR, LANE, K, EF, MODE searchLane's arguments;
@@ -16,7 +24,10 @@ import type { LaneCall } from "../core/index/hnsw/hnsw.js";
 
 export const WORK = 0;
 export const DONE = 1;
-const CONTROL_WORDS = 4;
+export const SLEEPERS = 2;
+export const PARKED = 3;
+export const MAIL = 4;
+const CONTROL_WORDS = 8;
 
 export const FREE = 0;
 export const QUEUED = 1;
@@ -38,6 +49,24 @@ const ERROR_TEXT = 9;
 /** Room for an error's JSON, in UTF-16 units (two per word); longer messages are cut. */
 const ERROR_UNITS = 480;
 const SLOT_WORDS = ERROR_TEXT + ERROR_UNITS / 2;
+
+/**
+ * How long a side spins before it sleeps, in reads of a word (~10 to 20 ns each): doubled when a spin
+ * saw the word move, halved when it did not, so a side whose calls come back to back keeps spinning
+ * and an idle one soon sleeps at once (it spins `min` reads per wake-up, a µs or less).
+ */
+export class SpinBudget {
+  constructor(
+    private readonly min: number,
+    private readonly max: number,
+    public reads = min,
+  ) {}
+
+  /** Records whether the last spin saw the word move. */
+  update(moved: boolean): void {
+    this.reads = moved ? Math.min(this.max, this.reads * 2) : Math.max(this.min, this.reads >> 1);
+  }
+}
 
 /** A view of one handoff buffer, the same on both sides. */
 export class Handoff {
@@ -67,8 +96,12 @@ export class Handoff {
     return Atomics.compareExchange(this.words, this.at(slot, STATE), from, to) === from;
   }
 
-  /** Caller: writes a search into a free slot and queues it (the store of STATE publishes the fields). */
-  queue(slot: number, memory: number, call: LaneCall): void {
+  /**
+   * Caller: writes a search into a free slot and queues it (the store of STATE publishes the fields).
+   * `wake` false leaves sleeping threads asleep: a caller that runs searches itself wakes them only for
+   * the searches it cannot take at once (wakeSleepers), since a wake-up costs more than a short search.
+   */
+  queue(slot: number, memory: number, call: LaneCall, wake = true): void {
     const w = this.words;
     const base = this.at(slot, 0);
     w[base + MEMORY] = memory;
@@ -79,7 +112,13 @@ export class Handoff {
     w[base + MODE] = call.filterMode;
     this.setState(slot, QUEUED);
     // One search wakes one sleeping thread; a thread that finishes a search looks for the next before sleeping.
-    this.bump(WORK, 1);
+    Atomics.add(this.words, WORK, 1);
+    if (wake) this.wakeSleepers(1);
+  }
+
+  /** Caller: wakes up to `count` sleeping threads (none if none sleeps: spinning ones see WORK move). */
+  wakeSleepers(count: number): void {
+    if (Atomics.load(this.words, SLEEPERS) > 0) Atomics.notify(this.words, WORK, count);
   }
 
   /** Thread: the arguments of a slot it claimed. */
@@ -96,7 +135,13 @@ export class Handoff {
   finish(slot: number, found: number): void {
     this.words[this.at(slot, RESULT)] = found;
     this.setState(slot, FINISHED);
-    this.bump(DONE);
+    this.done();
+  }
+
+  /** Thread: DONE bumped, and the caller woken if it is parked on it. */
+  private done(): void {
+    Atomics.add(this.words, DONE, 1);
+    if (Atomics.load(this.words, PARKED) !== 0) Atomics.notify(this.words, DONE);
   }
 
   /** Thread: a slot's error, then FAILED, then DONE bumped. */
@@ -107,7 +152,7 @@ export class Handoff {
     for (let i = 0; i < json.length; i++) units[i] = json.charCodeAt(i);
     this.words[base + ERROR_LENGTH] = json.length;
     this.setState(slot, FAILED);
-    this.bump(DONE);
+    this.done();
   }
 
   result(slot: number): number {
@@ -130,6 +175,16 @@ export class Handoff {
   bump(word: number, wake = Number.POSITIVE_INFINITY): void {
     Atomics.add(this.words, word, 1);
     Atomics.notify(this.words, word, wake);
+  }
+
+  /**
+   * Spins until `word` is no longer `seen`, at most `budget` reads; true when it moved. The spin that
+   * saves a wake-up (tens of µs on an idle machine, more on a loaded one) when the next call or answer
+   * comes within a few µs.
+   */
+  spin(word: number, seen: number, budget: number): boolean {
+    for (let i = 0; i < budget; i++) if (Atomics.load(this.words, word) !== seen) return true;
+    return false;
   }
 
   private at(slot: number, field: number): number {

@@ -24,7 +24,7 @@ import { ROUTES, type Dialect, type Route, type RouteContext } from "./routes.js
 import { COMPAT_ROUTES } from "./compat-routes.js";
 import { validate } from "./schema.js";
 import { consoleResponse, isConsolePath, type ConsoleAssets } from "./console.js";
-import { unitsFor, type Units, type UsageMeter } from "./usage.js";
+import { unitsFor, utf8Size, type Units, type UsageMeter } from "./usage.js";
 
 export interface ServerLimits {
   /** Largest request body in bytes (default 32 MiB); larger ones get 413 before they are read. */
@@ -138,7 +138,6 @@ interface CompiledRoute {
   names: string[];
 }
 
-const utf8 = new TextEncoder();
 /** Decoding with `fatal` keeps no state between calls, so one decoder serves every request. */
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
 
@@ -215,6 +214,9 @@ async function readBody(req: AppRequest, max: number, metrics: Metrics): Promise
     throw requestError("INVALID_ARGUMENT", "the body is not valid UTF-8", "not valid UTF-8");
   }
 }
+
+/** A path URL parsing leaves as it is: only letters, digits, `_`, `-` and single slashes between segments. */
+const PLAIN_PATH = /^(?:\/[\w-]+)+\/?$|^\/$/;
 
 /** Whitespace only (tested without copying the body, as `trim()` would). */
 const BLANK = /^\s*$/;
@@ -311,7 +313,23 @@ export function createApp(opts: AppOptions): QuiverApp {
     });
   };
 
+  // The last routings, by method and path: a client asks for the same few paths over and over, and trying
+  // every route's pattern in turn was most of the routing's cost. Bounded, as paths name collections.
+  const routed = new Map<string, { c: CompiledRoute; params: Record<string, string> }>();
+
   function match(method: string, pathname: string): { c: CompiledRoute; params: Record<string, string> } {
+    const key = `${method} ${pathname}`;
+    let hit = routed.get(key);
+    if (hit === undefined) {
+      hit = matchRoute(method, pathname);
+      if (routed.size >= 1_000) routed.clear();
+      routed.set(key, hit);
+    }
+    return hit;
+  }
+
+  /** The route for a method and path, with its path parameters decoded (frozen: a routing is shared). */
+  function matchRoute(method: string, pathname: string): { c: CompiledRoute; params: Record<string, string> } {
     let pathMatched = false;
     for (const c of compiled) {
       const m = c.pattern.exec(pathname);
@@ -326,7 +344,7 @@ export function createApp(opts: AppOptions): QuiverApp {
       } catch {
         throw requestError("INVALID_ARGUMENT", "the path is not valid percent-encoding", "bad percent-encoding");
       }
-      return { c, params };
+      return { c, params: Object.freeze(params) };
     }
     if (pathMatched) throw new QuiverError("METHOD_NOT_ALLOWED", `${method} is not allowed on ${pathname}`);
     throw new QuiverError("NOT_FOUND", `no route ${method} ${pathname}; see /docs`);
@@ -413,8 +431,11 @@ export function createApp(opts: AppOptions): QuiverApp {
       recovery: () => opts.recovery?.() ?? null,
     };
     const result = await route.handle(ctx);
-    const payload = result.text !== undefined ? result.text : utf8.encode(JSON.stringify(result.json));
-    const size = typeof payload === "string" ? payload.length : payload.byteLength;
+    // JSON stays a string: encoding it here would copy it for nothing, as node:http joins a string
+    // body to the response head in one chunk (a byte body goes out as a second one).
+    const json = result.text === undefined;
+    const payload: string = json ? (JSON.stringify(result.json) ?? "") : result.text!;
+    const size = json ? utf8Size(payload) : payload.length;
     const units = keyTally ?? unitsFor(result.cost, size);
     if (principal && !keyTally && (units.readUnits > 0 || units.writeUnits > 0)) {
       opts.usage.record(principal.id, need.kind === "collection" ? params.name : undefined, units);
@@ -440,8 +461,12 @@ export function createApp(opts: AppOptions): QuiverApp {
     let write = 0;
     const seen: { dialect?: Dialect } = {};
     try {
-      // Parsed against a base so that a path and a full URL give the same, normalised pathname.
-      const { pathname, searchParams } = new URL(req.url, "http://quiver.invalid");
+      // Parsed against a base so that a path and a full URL give the same, normalised pathname; a plain
+      // path (no query, dots, escapes or characters URL would encode) is its own pathname already.
+      const plain = PLAIN_PATH.test(req.url);
+      const { pathname, searchParams } = plain
+        ? { pathname: req.url, searchParams: new URLSearchParams() }
+        : new URL(req.url, "http://quiver.invalid");
       const origin = req.header("origin");
       if (cors && isPreflight(req.method, req.header("access-control-request-method"))) {
         // Answered before routing: a preflight carries no key, and reaches nothing behind one.

@@ -10,14 +10,10 @@ import type { Deadline } from "../core/util/deadline.js";
 import { queryCost } from "./costs.js";
 import type { Principal } from "./keys.js";
 import type { Metrics } from "./metrics.js";
-import { unitsFor, type Cost, type Units, type UsageMeter } from "./usage.js";
+import { unitsFor, utf8Size, type Cost, type Units, type UsageMeter } from "./usage.js";
 
-const utf8 = new TextEncoder();
 const READ: Cost = { kind: "read" };
 const FLAT_WRITE: Cost = { kind: "write", flat: true };
-
-/** A character past ASCII (surrogate halves included): a string without one has its length as UTF-8 size. */
-const BEYOND_ASCII = /[\u0080-\uffff]/;
 
 /**
  * Size of a value as the JSON a REST answer (or request body) would carry. Results are nearly
@@ -26,8 +22,7 @@ const BEYOND_ASCII = /[\u0080-\uffff]/;
  */
 function jsonBytes(v: unknown): number {
   if (v === undefined) return 0;
-  const json = JSON.stringify(v);
-  return BEYOND_ASCII.test(json) ? utf8.encode(json).byteLength : json.length;
+  return utf8Size(JSON.stringify(v));
 }
 
 export interface Meter {

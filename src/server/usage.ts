@@ -43,6 +43,18 @@ export interface Cost {
   flat?: boolean;
 }
 
+const utf8 = new TextEncoder();
+/** A character past ASCII (surrogate halves included): a string without one has its length as UTF-8 size. */
+const BEYOND_ASCII = /[\u0080-\uffff]/;
+
+/**
+ * The UTF-8 size of `s`, as billed. JSON answers are nearly always ASCII (ids, numbers, keys), so
+ * their size is the string's length, with no encoded copy; other text is encoded to be counted.
+ */
+export function utf8Size(s: string): number {
+  return BEYOND_ASCII.test(s) ? utf8.encode(s).byteLength : s.length;
+}
+
 export function unitsFor(cost: Cost, responseBytes: number): Units {
   if (cost.kind === "none") return { readUnits: 0, writeUnits: 0 };
   if (cost.kind === "read") {
@@ -101,6 +113,8 @@ function add(c: Counter, u: Units): void {
 }
 
 export class UsageMeter {
+  /** Told of every recorded request's units (a cluster's nodes add them up in etcd: src/cluster/serve/cluster-usage.ts). */
+  onRecord?: (keyId: string, collection: string | undefined, units: Units) => void;
   private dirty = false;
   private lastFlush = 0;
   private flushing: Promise<void> | null = null;
@@ -185,7 +199,14 @@ export class UsageMeter {
       add(c, units);
     }
     this.dirty = true;
+    this.onRecord?.(keyId, collection, units);
     if (this.now() - this.lastFlush >= this.flushMs) void this.flush();
+  }
+
+  /** Replaces a key's counters with these (a cluster's totals, read back from etcd). */
+  adopt(keyId: string, u: ReturnType<UsageMeter["ofKey"]>): void {
+    const { total, month, period, collections } = structuredClone(u);
+    this.keys.set(keyId, { total, month, period, collections: new Map(ownEntries<Counter>(collections)) });
   }
 
   /** Usage of one key (its own view). */

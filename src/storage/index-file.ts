@@ -115,7 +115,8 @@ export function decodeIndexFile(data: Uint8Array, name: string): IndexSnapshot {
   const graphs = new Map<string, Uint8Array>();
   for (let i = r.u32(); i > 0; i--) {
     const vname = r.str();
-    graphs.set(vname, r.bytes(r.u32()).slice());
+    // A view, not a copy: the graph is read once at open and then the file's bytes are dropped.
+    graphs.set(vname, r.bytes(r.u32()));
   }
   const text = new Map<string, Uint8Array>();
   const analysisVersion = version === 1 ? 0 : r.u32();

@@ -141,6 +141,18 @@ describe("quiver serve --cluster: three node processes on etcd and s3rver", () =
       body: "{}",
     });
     assert.equal(asReader.status, 200, "a key created on n2 is accepted by n3");
+    // Usage is counted where it is served and added up in etcd: n1, which served none of the
+    // reader's requests, answers its cluster-wide usage within two flush periods (5 s each).
+    const readerUsage = async () => {
+      const usage = await node("n1").call("GET", "/v1/usage");
+      const keys = usage.json.keys as { key: string; total: { requests: number; readUnits: number } }[];
+      return keys.find((k) => k.key === key.json.id)?.total;
+    };
+    const until = Date.now() + 15_000;
+    while (!(await readerUsage()) && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 250));
+    const seen = await readerUsage();
+    assert.equal(seen?.requests, 1, "n3's count request, seen on n1");
+    assert.ok((seen?.readUnits ?? 0) >= 1);
     const mcp = new Client({ name: "cluster-test", version: "1.0.0" });
     await mcp.connect(
       new StreamableHTTPClientTransport(new URL(`${node("n3").url}/mcp`), {

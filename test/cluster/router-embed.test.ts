@@ -3,8 +3,7 @@
  * receives a request embeds it with its embedders (the deterministic test embedder here), before
  * routing, as one node embeds before writing. Upserts with a text for the vector, or with the
  * vector left to its `source` field, store the same vectors as one embedded database; a text alone
- * is embedded for a vector query, runs hybrid by default (refused on several shards unless fused
- * by RRF, then equal to one node's), and the text's length is checked before anything is embedded.
+ * is embedded for a vector query, runs hybrid by default (z-score, equal to one node's, as RRF is), and the text's length is checked before anything is embedded.
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
@@ -66,7 +65,7 @@ describe("embedders bound on cluster nodes", () => {
     assert.deepEqual(stored, await oneDocs.get(ids, { withVectors: true }));
   });
 
-  it("a text alone is embedded for a vector query; RRF hybrid equals one node's; zscore is refused", async () => {
+  it("a text alone is embedded for a vector query; RRF and z-score hybrid equal one node's", async () => {
     const requests: QueryRequest[] = [
       { text: "etcd shard lease", mode: "vector", limit: 8, exact: true },
       { vector: "bread in the oven", limit: 5, exact: true },
@@ -83,11 +82,18 @@ describe("embedders bound on cluster nodes", () => {
       );
       assert.equal(merged.plan.strategy, single.plan.strategy, JSON.stringify(req));
     }
-    // A text alone on a document collection runs hybrid, fused by z-score by default: not on several shards.
-    await assert.rejects(
-      docs.query({ text: "cluster node" }),
-      (e) => isQuiverError(e, "INVALID_ARGUMENT") && e.problems[0].path === "fusion.method",
+    // A text alone on a document collection runs hybrid, fused by z-score by default, as on one node
+    // (scores to float tolerance: the shards' statistics add up in another order).
+    const req: QueryRequest = { text: "cluster node", exact: true };
+    const [merged, single] = [await docs.query(req), await oneDocs.query(req)];
+    assert.equal(merged.plan.fusion, "zscore");
+    assert.deepEqual(
+      merged.hits.map((h) => h.id),
+      single.hits.map((h) => h.id),
     );
+    merged.hits.forEach((h, i) => {
+      assert.ok(Math.abs(h.score - single.hits[i].score) < 1e-9, h.id);
+    });
   });
 
   it("a query text over the length limit is refused before it is embedded", async () => {

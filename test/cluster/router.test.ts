@@ -130,11 +130,11 @@ describe("a three-node cluster in one process", () => {
     }
   });
 
-  it("fusions that need collection-wide statistics are refused on several shards, naming the field", async () => {
+  it("a fused query grouped by a field is refused on several shards, naming the field", async () => {
     const docs = await cluster.db("n1").collection("docs");
     await assert.rejects(
-      docs.query({ vector: { dense: queryVector(), terms: sparseQuery } }),
-      (e) => isQuiverError(e, "INVALID_ARGUMENT") && e.problems[0].path === "fusion.method",
+      docs.query({ vector: { dense: queryVector(), terms: sparseQuery }, groupBy: "group" }),
+      (e) => isQuiverError(e, "INVALID_ARGUMENT") && e.problems[0].path === "groupBy",
     );
   });
 

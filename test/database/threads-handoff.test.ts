@@ -96,7 +96,8 @@ test("a thread that dies fails the search it runs; the other serves on; with non
   skip: "Deno" in globalThis ? DENO_TERMINATE_RUNS_ON : false,
 }, async () => {
   const { module, index, queries } = await graph(20_000);
-  const threads = new NodeSearchThreads(2);
+  // Every search in a thread (none on the calling thread), so each can be seen running there and killed.
+  const threads = new NodeSearchThreads(2, { callerSearches: false });
   const parallel = new ParallelSearch(threads, module, () => index.prepareLanes(threads.lanes));
   // ef of the whole graph: a search of several milliseconds, long enough to kill its thread during it.
   const long = () =>

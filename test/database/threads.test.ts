@@ -207,23 +207,26 @@ test("close() stops the threads, after the queries in flight", async () => {
   );
 });
 
-test("a failure inside a thread surfaces as a QuiverError, and the thread serves on", async () => {
-  const threads = new NodeSearchThreads(1);
-  try {
-    const module = await loadHnswModule(undefined, true);
-    const memory = new WebAssembly.Memory({ initial: 1, maximum: 65536, shared: true });
-    // A header past the memory's end: the module traps, the thread reports it.
-    await assert.rejects(
-      threads.searchLane(0, memory, module, { hdr: 1 << 20, lane: 0, k: 1, ef: 1, filterMode: 0 }),
-      (e) => e instanceof QuiverError && e.code === "INTERNAL" && /search thread 0/.test(e.message),
-    );
-    // An empty graph (a zeroed header: entry 0 but no nodes is not reached; ENTRY -1 is) answers nothing.
-    new Int32Array(memory.buffer, 0, 64).fill(0)[19] = -1;
-    assert.equal(await threads.searchLane(0, memory, module, { hdr: 0, lane: 1024, k: 1, ef: 1, filterMode: 0 }), 0);
-  } finally {
-    await threads.close();
-  }
-});
+for (const callerSearches of [false, true]) {
+  test(`a failure inside a search surfaces as a QuiverError, and the threads serve on (callerSearches ${callerSearches})`, async () => {
+    const threads = new NodeSearchThreads(1, { callerSearches });
+    try {
+      const module = await loadHnswModule(undefined, true);
+      const memory = new WebAssembly.Memory({ initial: 1, maximum: 65536, shared: true });
+      // A header past the memory's end: the module traps, where the search ran (a thread, or this one).
+      const where = callerSearches ? /search thread 0|calling thread/ : /search thread 0/;
+      await assert.rejects(
+        threads.searchLane(0, memory, module, { hdr: 1 << 20, lane: 0, k: 1, ef: 1, filterMode: 0 }),
+        (e) => e instanceof QuiverError && e.code === "INTERNAL" && where.test(e.message),
+      );
+      // An empty graph (a zeroed header: entry 0 but no nodes is not reached; ENTRY -1 is) answers nothing.
+      new Int32Array(memory.buffer, 0, 64).fill(0)[19] = -1;
+      assert.equal(await threads.searchLane(0, memory, module, { hdr: 0, lane: 1024, k: 1, ef: 1, filterMode: 0 }), 0);
+    } finally {
+      await threads.close();
+    }
+  });
+}
 
 test("threads is checked", async () => {
   await assert.rejects(

@@ -7,8 +7,7 @@
 import { QuiverError } from "../../core/errors/errors.js";
 import type { Limits } from "../../index.js";
 import { type ClusterFlags, parseClusterFlags } from "../../cluster/serve/options.js";
-import { EmbedderRegistry } from "../../embed/bind.js";
-import { embeddersFromEnv } from "../../embed/node/config.js";
+import { clusterInputFromEnv } from "../../embed/node/config.js";
 import { mcpHttpHandler } from "../../mcp/http.js";
 import { loadConsoleAssets } from "../../node/console-assets.js";
 import { packageVersion } from "../package-version.js";
@@ -45,6 +44,7 @@ export async function serveCluster(opts: ClusterServeFlags, limits: Partial<Limi
     );
   }
   const warn = (w: string) => process.stderr.write(`warning: ${w}\n`);
+  const embedders = clusterInputFromEnv();
   const node = await cluster.startClusterServer({
     ...config,
     host: opts.host,
@@ -67,9 +67,9 @@ export async function serveCluster(opts: ClusterServeFlags, limits: Partial<Limi
     // MCP tools on /mcp act with the cluster as the caller's key sees it, as on one node.
     mcp: (request, scoped, access) => mcpHttpHandler(scoped, { ...access, version: packageVersion() })(request),
     console: loadConsoleAssets() ?? undefined,
-    // The same embedders as single-node `quiver serve`: text in place of a vector is embedded on
-    // the node that receives the request, before routing.
-    input: new EmbedderRegistry(embeddersFromEnv()),
+    // The same embedders as single-node `quiver serve`, text and image: text or a picture in place
+    // of a vector is embedded on the node that receives the request, before routing.
+    input: embedders.input,
     log: opts.log
       ? (line) => process.stdout.write(`${line}\n`)
       : (line) => line.startsWith("admin key") && process.stdout.write(`${line}\n`),
@@ -85,5 +85,6 @@ export async function serveCluster(opts: ClusterServeFlags, limits: Partial<Limi
   });
   process.stderr.write("stopping: leaving the cluster, finishing requests in flight\n");
   await node.close();
+  await embedders.close();
   process.stderr.write("stopped cleanly\n");
 }

@@ -32,12 +32,15 @@ import { S3ObjectStore } from "../s3/s3-object-store.js";
 import { SegmentCache } from "../segment-cache.js";
 import type { ClusterConfig } from "./options.js";
 import { catalogKeyFile } from "./catalog-key-file.js";
+import { ClusterUsage } from "./cluster-usage.js";
 
 export interface ClusterServeOptions extends ClusterConfig {
   host: string;
   port: number;
   /** The URL other nodes reach this one at (default: http://host:port as bound). */
   advertise?: string;
+  /** How often usage counted here is added to the cluster's totals in etcd (default 5 s; also on close). */
+  usageFlushMs?: number;
   /** Key prefix of this cluster in etcd (default "quiver/"). */
   etcdPrefix?: string;
   defaultShards?: number;
@@ -138,6 +141,8 @@ export async function startClusterServer(o: ClusterServeOptions): Promise<Cluste
       console: o.console,
       log: o.log ? (entry) => o.log?.(JSON.stringify({ node: o.nodeId, ...entry })) : undefined,
     });
+    // Usage counted here is added up in etcd with every other node's (cluster-usage.ts).
+    const usage = new ClusterUsage(coordinator, server.usage, { flushMs: o.usageFlushMs, onWarning: o.onWarning });
     let started: Promise<void> | null = null;
     const route = async (request: AppRequest): Promise<AppResponse | Response> => {
       await started;
@@ -164,6 +169,7 @@ export async function startClusterServer(o: ClusterServeOptions): Promise<Cluste
     };
     started = node.start();
     await started;
+    usage.start();
     if (server.generatedAdminKey)
       o.log?.(`admin key (shown once; its hash is kept in etcd): ${server.generatedAdminKey}`);
     return {
@@ -175,6 +181,7 @@ export async function startClusterServer(o: ClusterServeOptions): Promise<Cluste
         await node.close();
         await http.close(2000);
         await server.flush();
+        await usage.close();
         coordinator.close();
       },
     };

@@ -112,6 +112,11 @@ export class VectorSlab {
   private f32: Float32Array;
   private readonly regions: MutableRegion[] = [];
   private version = 0;
+  /**
+   * Bytes at or past this offset were never written: memory grows zeroed, so a region handed out
+   * there needs no fill (opening a large graph would otherwise write its whole link region twice).
+   */
+  private touchedEnd = 0;
   /** The rows' file when they are not resident (null: rows live in the vector region). */
   private readonly rows: RowFile | null;
   /** Rows the staging area holds (disk rows only). */
@@ -221,6 +226,7 @@ export class VectorSlab {
       bytes.copyWithin(r.offset + delta, r.offset, r.offset + r.bytes);
       r.offset += delta;
     }
+    this.markTouched();
     this.version++;
   }
 
@@ -272,8 +278,9 @@ export class VectorSlab {
     const offset = last === undefined ? this.regionsStart(this.cap) : last.offset + last.bytes;
     this.growMemory(offset + size, `a region of ${size} bytes`);
     const r: MutableRegion = { offset, bytes: size };
-    new Uint8Array(this.memory.buffer, offset, size).fill(0);
+    this.zero(new Uint8Array(this.memory.buffer), offset, offset + size);
     this.regions.push(r);
+    this.markTouched();
     return r;
   }
 
@@ -303,8 +310,9 @@ export class VectorSlab {
     if (delta === 0) return size;
     const mem = new Uint8Array(this.memory.buffer);
     this.shiftAfter(i, delta, mem);
-    if (delta > 0) mem.fill(0, r.offset + r.bytes, r.offset + size);
+    if (delta > 0) this.zero(mem, r.offset + r.bytes, r.offset + size);
     r.bytes = size;
+    this.markTouched();
     this.version++;
     return size;
   }
@@ -331,6 +339,22 @@ export class VectorSlab {
     this.normalise(vec, this.rowBuf, 0);
     this.rows.write(slot * this.dim * 4, new Uint8Array(this.rowBuf.buffer));
     this.rowsEnd = Math.max(this.rowsEnd, (slot + 1) * this.dim * 4);
+  }
+
+  /**
+   * Stores `count` rows held contiguously in `rows` at slots [slot, slot + count): one block copy
+   * when resident and not cosine (how an open loads a segment's column), else row by row as `set`.
+   */
+  setRows(slot: number, rows: Float32Array, count: number): void {
+    const dim = this.dim;
+    if (this.rows || this.metric === "cosine")
+      for (let i = 0; i < count; i++) this.set(slot + i, rows.subarray(i * dim, (i + 1) * dim));
+    else if (count > 0) {
+      // The checks `set` makes, once: the last slot exists and the last row is whole.
+      this.checkSlot(slot + count - 1);
+      this.checkDim(rows.subarray((count - 1) * dim, count * dim));
+      this.view().set(rows.subarray(0, count * dim), (this.vectorsOff >>> 2) + slot * dim);
+    }
   }
 
   /** A copy of the stored vector (for cosine, the normalised one). */
@@ -501,6 +525,17 @@ export class VectorSlab {
     for (const b of this.slotBytesBy.values()) perSlot += b;
     const grown = perSlot > 0 ? Math.ceil(perSlot * (cap - this.cap)) + REGION_SLACK : 0;
     return this.endFor(cap, this.regionBytes() + grown);
+  }
+
+  /** Zeroes mem[from, to), skipping the part that was never written (see touchedEnd). */
+  private zero(mem: Uint8Array, from: number, to: number): void {
+    const end = Math.min(to, this.touchedEnd);
+    if (end > from) mem.fill(0, from, end);
+  }
+
+  /** Records that everything up to the end of the last region may now hold written bytes. */
+  private markTouched(): void {
+    this.touchedEnd = Math.max(this.touchedEnd, this.endFor(this.cap, this.regionBytes()));
   }
 
   /** Moves the regions after index i by delta bytes (memmove order chosen so no source is overwritten). */

@@ -9,7 +9,9 @@ import type { Embedder } from "../embedder.js";
 import { ollamaEmbedder } from "../ollama.js";
 import { openAIEmbedder } from "../openai.js";
 import { localEmbedder } from "./local-use.js";
+import { EmbedderRegistry } from "../bind.js";
 import type { ImageEmbedder } from "../image.js";
+import { withImageQueries } from "../image-query.js";
 import { httpImageEmbedder } from "../image-http.js";
 import { encodePng } from "./image-codec.js";
 import { offlineImageEmbedder } from "./image-mobilenet.js";
@@ -71,6 +73,25 @@ export function imageEmbeddersFromEnv(
       dtype: env.QUIVER_CLIP_DTYPE as TransformersDtype | undefined,
     });
   return out;
+}
+
+/**
+ * What `quiver serve --cluster` embeds with, as single-node `quiver serve` opens its database:
+ * the text embedders, and the image embedders for queries of image collections by words or by a
+ * picture (one worker thread: one query's picture at a time). `close` ends their worker threads.
+ */
+export function clusterInputFromEnv(env: Record<string, string | undefined> = process.env): {
+  input: ReturnType<typeof withImageQueries>;
+  close(): Promise<void>;
+} {
+  const images = imageEmbeddersFromEnv(env, 1);
+  return {
+    input: withImageQueries(new EmbedderRegistry(embeddersFromEnv(env)), images),
+    // The offline and CLIP embedders hold worker threads or a model; their types do not say so.
+    close: async () => {
+      await Promise.all(Object.values(images).map((e) => (e as { close?(): Promise<void> }).close?.()));
+    },
+  };
 }
 
 /** Closes the embedders that hold resources (the local model's worker threads). */

@@ -47,6 +47,8 @@ export interface TextSearchResult {
   /** Mean and standard deviation of the score over every live document having a searched field (0 for non-matching ones). */
   mean: number;
   std: number;
+  /** Documents having a searched field (the collection's, with `stats`): with `matched`, the population of `mean`. */
+  population: number;
   /** The scores of `opts.scoresFor`, in its order (0 for a document without any query term). */
   extraScores: number[];
 }
@@ -241,7 +243,7 @@ export class TextIndex {
     const n = Math.max(population, nTouched, 1);
     const mean = sum / n;
     const std = Math.sqrt(Math.max(0, sumSq / n - mean * mean));
-    return { ...top.drain(), matched: nTouched, mean, std, extraScores };
+    return { ...top.drain(), matched: nTouched, mean, std, population, extraScores };
   }
 
   /**

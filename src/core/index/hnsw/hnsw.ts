@@ -166,9 +166,12 @@ export class HnswIndex {
     return HnswIndex.fromBytes(await loadHnswModule(), slab, bytes);
   }
 
-  /** deserialize() with the module already compiled (the database compiles it once at open). */
-  static fromBytes(module: WebAssembly.Module, slab: VectorSlab, bytes: Uint8Array): HnswIndex {
-    const snap = readHnsw(bytes);
+  /**
+   * deserialize() with the module already compiled (the database compiles it once at open);
+   * `checked`: the bytes were covered by a checksum already verified (see readHnsw).
+   */
+  static fromBytes(module: WebAssembly.Module, slab: VectorSlab, bytes: Uint8Array, checked = false): HnswIndex {
+    const snap = readHnsw(bytes, checked);
     if (snap.dim !== slab.dim || snap.metric !== slab.metric) {
       throw new QuiverError(
         "CORRUPT",

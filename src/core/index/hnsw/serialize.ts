@@ -135,7 +135,11 @@ export function* hnswChunks(s: HnswSnapshotSource): Generator<Uint8Array> {
   yield tail;
 }
 
-export function readHnsw(bytes: Uint8Array): HnswSnapshot {
+/**
+ * Reads serialize()'s bytes. `checked`: an enclosing checksum already covered them (an index file's,
+ * verified as it was read), so their own CRC is not computed a second time; structure is still checked.
+ */
+export function readHnsw(bytes: Uint8Array, checked = false): HnswSnapshot {
   const bad = (why: string): QuiverError => new QuiverError("CORRUPT", `HNSW data: ${why}`);
   if (bytes.length < HEAD + 4) throw bad(`${bytes.length} bytes is too short`);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -143,16 +147,19 @@ export function readHnsw(bytes: Uint8Array): HnswSnapshot {
   const version = dv.getUint32(4, true);
   if (version !== VERSION) throw bad(`unsupported version ${version}`);
   const end = bytes.length - 4;
-  if (crc32c(bytes, 0, end, 0) !== dv.getUint32(end, true)) throw bad("checksum mismatch");
+  if (!checked && crc32c(bytes, 0, end, 0) !== dv.getUint32(end, true)) throw bad("checksum mismatch");
   const n = dv.getUint32(28, true);
   const linksAt = HEAD + 2 * pad4(n);
   if (linksAt > end || (end - linksAt) % 4 !== 0) throw bad("truncated");
   const metric = METRICS[bytes[12]];
   const quantization = QUANT_NAME[bytes[13]];
   if (metric === undefined || quantization === undefined) throw bad("unknown metric or quantization");
-  // One copy of the link stream (a byte copy on little-endian hosts, as all current ones are).
+  // The link stream in place when it is 4-byte aligned, else one byte copy (little-endian hosts, as
+  // all current ones are); restore copies it into the graph's memory, so a view is enough.
   const links = LITTLE_ENDIAN
-    ? new Uint32Array(bytes.slice(linksAt, end).buffer)
+    ? (bytes.byteOffset + linksAt) % 4 === 0
+      ? new Uint32Array(bytes.buffer, bytes.byteOffset + linksAt, (end - linksAt) / 4)
+      : new Uint32Array(bytes.slice(linksAt, end).buffer)
     : Uint32Array.from({ length: (end - linksAt) / 4 }, (_, i) => dv.getUint32(linksAt + 4 * i, true));
   const nextTrain = dv.getUint32(52, true);
   const snap: HnswSnapshot = {

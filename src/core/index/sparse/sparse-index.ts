@@ -296,28 +296,6 @@ export class SparseIndex {
     return { ...top.drain(), postings, read: postings, scored: touched.length };
   }
 
-  /**
-   * Mean and standard deviation of the query's score over up to `sample` records evenly strided
-   * over the slots (z-score fusion's view of this source), zeros included.
-   */
-  scoreStats(query: SparseVector, sample: number): { mean: number; std: number } {
-    const step = Math.max(1, Math.floor(this.rows.length / sample));
-    let n = 0;
-    let sum = 0;
-    let sumSq = 0;
-    for (let s = 0; s < this.rows.length; s += step) {
-      const row = this.rows[s];
-      if (!row) continue;
-      const x = sparseDot(row, query);
-      n++;
-      sum += x;
-      sumSq += x * x;
-    }
-    if (n === 0) return { mean: 0, std: 1 };
-    const mean = sum / n;
-    return { mean, std: Math.sqrt(Math.max(0, sumSq / n - mean * mean)) };
-  }
-
   /** Bytes held: postings (document number + weight, at capacity), the forward store, the maps. */
   memoryBytes(): number {
     let bytes = this.slotOf.byteLength + this.docOf.byteLength + this.acc.byteLength + this.stamp.byteLength;
