@@ -4,9 +4,9 @@
 // `server --part compat` measures only Quiver's own route against its Qdrant- and Chroma-compatible ones;
 // `images --part ingest --ingest N` times only `quiver ingest` of N generated images.
 // The comparisons tune every engine on one part of the queries and score it on the rest (split.ts).
-// `scale` takes --n, --dim, --queries and --engines (see scale.ts); `scale --part checkpoint` measures
+// `scale` takes --n, --dim, --queries, --engines, --originals disk, --build-threads N and --lean (see scale.ts); `scale --part checkpoint` measures
 // write latency during checkpoints alone, with --repeats and --baseline DIR (see scale-checkpoint.ts);
-// `scale --part build` the graph build with one thread and with every core, with --repeats (scale-build.ts);
+// `scale --part ceiling` the share of a capped memory records can use (scale-ceiling.ts); `scale --part build` the graph build with one thread and with every core, with --repeats (scale-build.ts);
 // `cluster-storage` takes --n, --dim, --repeats. `threads` (also `scale --part threads`) takes --n, --dim,
 // --queries, --repeats, --threads 0,1,2, --ef 16,128 and --part handoff,embedded,server (see threads.ts).
 
@@ -27,6 +27,7 @@ import { runScaleBench } from "./scale.js";
 import { runThreadsBench } from "./threads.js";
 import { runCheckpointBench } from "./scale-checkpoint.js";
 import { runBuildBench } from "./scale-build.js";
+import { runCeilingBench } from "./scale-ceiling.js";
 import { runClusterBench } from "./cluster.js";
 import { runClusterStorageBench } from "./cluster-storage.js";
 
@@ -49,6 +50,9 @@ interface BenchArgs extends AnnBenchOptions {
   umapSeconds?: number;
   traceDir?: string;
   baseline?: string;
+  originals?: "memory" | "disk";
+  buildThreads?: number;
+  lean?: boolean;
 }
 
 const numberList = (s: string | undefined): number[] =>
@@ -85,6 +89,9 @@ function parseArgs(argv: string[]): BenchArgs {
     else if (a === "--umap-seconds") args.umapSeconds = Number(argv[++i]);
     else if (a === "--trace") args.traceDir = argv[++i];
     else if (a === "--baseline") args.baseline = argv[++i];
+    else if (a === "--originals") args.originals = argv[++i] === "disk" ? "disk" : "memory";
+    else if (a === "--build-threads") args.buildThreads = Number(argv[++i]);
+    else if (a === "--lean") args.lean = true;
     else if (!a.startsWith("-")) args.command = a;
     else throw new Error(`unknown option ${a}`);
   }
@@ -135,28 +142,40 @@ const BENCHES: Record<string, (args: BenchArgs) => Promise<void>> = {
   cluster: (a) => runClusterBench({ repeats: a.repeats, json: a.json, parts: a.parts, clients: a.clients }),
   threads: (a) => runThreadsBench(threadsArgs(a)),
   scale: (a) =>
-    a.parts?.includes("build")
-      ? runBuildBench({
-          n: a.n ?? 100_000,
-          dim: a.dim ?? 128,
-          queries: a.queries ?? 1000,
-          repeats: a.repeats,
-          json: a.json,
-          child: a.child ? JSON.parse(a.child) : undefined,
-        })
-      : a.parts?.includes("threads")
-        ? runThreadsBench(threadsArgs({ ...a, parts: a.parts.filter((p) => p !== "threads") }))
-        : a.parts?.includes("checkpoint")
-          ? runCheckpointBench({
-              n: a.n ?? 200_000,
-              dim: a.dim ?? 128,
-              queries: 1,
-              repeats: a.repeats,
-              baseline: a.baseline,
-              json: a.json,
-              child: a.child ? JSON.parse(a.child) : undefined,
-            })
-          : runScaleBench({ n: a.n, dim: a.dim, queries: a.queries, engines: a.engines, child: a.child, json: a.json }),
+    a.parts?.includes("ceiling")
+      ? runCeilingBench({ dim: a.dim, originals: a.originals, buildThreads: a.buildThreads, capMiB: a.n, json: a.json })
+      : a.parts?.includes("build")
+        ? runBuildBench({
+            n: a.n ?? 100_000,
+            dim: a.dim ?? 128,
+            queries: a.queries ?? 1000,
+            repeats: a.repeats,
+            json: a.json,
+            child: a.child ? JSON.parse(a.child) : undefined,
+          })
+        : a.parts?.includes("threads")
+          ? runThreadsBench(threadsArgs({ ...a, parts: a.parts.filter((p) => p !== "threads") }))
+          : a.parts?.includes("checkpoint")
+            ? runCheckpointBench({
+                n: a.n ?? 200_000,
+                dim: a.dim ?? 128,
+                queries: 1,
+                repeats: a.repeats,
+                baseline: a.baseline,
+                json: a.json,
+                child: a.child ? JSON.parse(a.child) : undefined,
+              })
+            : runScaleBench({
+                n: a.n,
+                dim: a.dim,
+                queries: a.queries,
+                engines: a.engines,
+                child: a.child,
+                json: a.json,
+                originals: a.originals,
+                buildThreads: a.buildThreads,
+                lean: a.lean,
+              }),
   "cluster-storage": (a) => runClusterStorageBench({ n: a.n, dim: a.dim, repeats: a.repeats, json: a.json }),
 };
 

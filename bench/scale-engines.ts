@@ -54,8 +54,17 @@ const require = createRequire(import.meta.url);
 const seconds = (t0: number): number => (performance.now() - t0) / 1000;
 const row = (rows: Float32Array, dim: number, i: number): Float32Array => rows.subarray(i * dim, (i + 1) * dim);
 
-function quiver(): ScaleEngine {
+/** How Quiver is set up: f32 originals in memory (default) or on disk; threads that build the graph (0: none). */
+export interface QuiverScaleOptions {
+  originals?: "memory" | "disk";
+  buildThreads?: number;
+  /** Prints records, seconds and RSS to stderr every this many records of the build (0: never). */
+  progressEvery?: number;
+}
+
+function quiver(o: QuiverScaleOptions = {}): ScaleEngine {
   const dir = mkdtempSync(join(tmpdir(), "quiver-scale-"));
+  const buildThreads = o.buildThreads ?? 0;
   let db: Database;
   let c: Collection;
   let ef = 64;
@@ -66,16 +75,28 @@ function quiver(): ScaleEngine {
   const ids = (hits: { id: string }[]) => hits.map((h) => Number(h.id));
   return {
     name: "quiver",
-    buildThreads: "1",
+    buildThreads: String(Math.max(1, buildThreads)),
     async build(d) {
       dim = d.dim;
       u = d.u;
-      db = await open(dir);
+      // With two or more threads a bulk upsert's graph is linked by all of them (parallel build).
+      db = await open(dir, buildThreads >= 2 ? { threads: buildThreads } : {});
+      const index = {
+        type: "hnsw" as const,
+        m: M,
+        efConstruction: EF_CONSTRUCTION,
+        originals: o.originals ?? "memory",
+      };
       c = await db.createCollection("scale", {
-        vectors: { v: { dim, metric: "l2", index: { type: "hnsw", m: M, efConstruction: EF_CONSTRUCTION } } },
+        vectors: { v: { dim, metric: "l2", index } },
         indexes: { w: "number" },
       });
+      const t0 = performance.now();
       for (let i = 0; i < d.n; i += BATCH) {
+        if (o.progressEvery && i > 0 && i % o.progressEvery === 0) {
+          const rss = Math.round(process.memoryUsage().rss / 2 ** 20);
+          process.stderr.write(`quiver build: ${i} records, ${seconds(t0).toFixed(0)} s, RSS ${rss} MB\n`);
+        }
         const n = Math.min(BATCH, d.n - i);
         await c.upsert(
           records(
@@ -274,8 +295,8 @@ function usearch(): ScaleEngine {
 
 export const SCALE_ENGINES = ["quiver", "hnswlib-node", "usearch"];
 
-export function makeScaleEngine(name: string): ScaleEngine {
-  if (name === "quiver") return quiver();
+export function makeScaleEngine(name: string, o: QuiverScaleOptions = {}): ScaleEngine {
+  if (name === "quiver") return quiver(o);
   if (name === "hnswlib-node") return hnswlibNode();
   if (name === "usearch") return usearch();
   throw new Error(`unknown engine ${name} (available: ${SCALE_ENGINES.join(", ")})`);

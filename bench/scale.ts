@@ -16,6 +16,15 @@ export interface ScaleOptions extends Partial<ScaleSpec> {
   engines?: string[];
   child?: string;
   json?: boolean;
+  /** Quiver's f32 originals (`--originals disk`: only int8 codes and links in WebAssembly memory). */
+  originals?: "memory" | "disk";
+  /** Threads that build Quiver's graph (`--build-threads N`; 2 or more: the parallel build). */
+  buildThreads?: number;
+  /**
+   * `--lean`: Quiver alone (no peers), build, recall/q/s sweep and open only (no thread passes, filters,
+   * updates or write latency), with build progress on stderr: what fits the time at 10M vectors.
+   */
+  lean?: boolean;
 }
 
 const EFS = [16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512];
@@ -49,7 +58,8 @@ interface EngineResult {
   sweep: { ef: number; recall: number; qps: number }[];
   at95: { ef: number; recall: number; qps: number; passes: number[] };
   filtered?: { selectivity: number; field: string; recall: number; qps: number; plans: string[] }[];
-  updates: { records: number; replaceSeconds: number; insertSeconds: number; ratio: number };
+  /** Absent with --lean. */
+  updates?: { records: number; replaceSeconds: number; insertSeconds: number; ratio: number };
   writeLatencyMs?: { alone: Latency; duringCheckpoint: Latency; checkpointMs: number };
   open: { openSeconds: number; firstQuerySeconds: number };
   /** q/s with IN_FLIGHT concurrent queries per thread setting: medians of interleaved passes; CPU of all threads per query. */
@@ -92,7 +102,7 @@ async function pass(
 }
 
 /** Runs every measurement on one engine (in this, a child, process) and returns them. */
-async function measure(e: ScaleEngine, d: ScaleData): Promise<EngineResult> {
+async function measure(e: ScaleEngine, d: ScaleData, lean = false): Promise<EngineResult> {
   const out = { engine: e.name, buildThreads: e.buildThreads } as EngineResult;
   const rss0 = process.memoryUsage().rss;
   let t0 = performance.now();
@@ -100,6 +110,10 @@ async function measure(e: ScaleEngine, d: ScaleData): Promise<EngineResult> {
   out.buildSeconds = (performance.now() - t0) / 1000;
   out.rssBytesPerVector = (process.memoryUsage().rss - rss0) / d.n;
   if (e.bytesPerVector) out.engineBytesPerVector = await e.bytesPerVector();
+  if (lean) {
+    const rss = Math.round(process.memoryUsage().rss / 2 ** 20);
+    process.stderr.write(`${e.name} built in ${out.buildSeconds.toFixed(0)} s, RSS ${rss} MB; ground truth next\n`);
+  }
 
   const truth = await groundTruth(d, 1, d.queries);
   const warm = d.queryRows.slice(0, 100);
@@ -120,6 +134,13 @@ async function measure(e: ScaleEngine, d: ScaleData): Promise<EngineResult> {
   for (let i = 0; i < 2; i++) repeats.push((await pass((q) => e.search(q, K), d.queryRows)).qps);
   out.sweep = sweep;
   out.at95 = { ef: chosen, recall: sweep[sweep.length - 1].recall, qps: median(repeats), passes: repeats };
+
+  if (lean) {
+    out.open = await e.reopen(d.queryRows[0]);
+    out.peakRssMB = process.resourceUsage().maxRSS / 1024;
+    await e.close();
+    return out;
+  }
 
   if (e.withThreads) {
     // Interleaved: each round reopens the index once per setting, so load drifts hit every setting alike.
@@ -211,7 +232,12 @@ async function measure(e: ScaleEngine, d: ScaleData): Promise<EngineResult> {
 
 async function child(opts: ScaleOptions): Promise<void> {
   const d = generate(spec(opts));
-  const r = await measure(makeScaleEngine(opts.child!), d);
+  const engine = makeScaleEngine(opts.child!, {
+    originals: opts.originals,
+    buildThreads: opts.buildThreads,
+    progressEvery: opts.lean ? 100_000 : 0,
+  });
+  const r = await measure(engine, d, opts.lean);
   console.log(MARK + JSON.stringify(r));
 }
 
@@ -230,6 +256,13 @@ function report(s: ScaleSpec, results: EngineResult[]): void {
   console.log("\nupdates (batches of 100): replace 1% vs insert 1%; open the persisted index; first query");
   for (const r of results) {
     const u = r.updates;
+    if (!u) {
+      const sweep = r.sweep.map((p) => `ef ${p.ef}: recall ${p.recall.toFixed(4)}, ${f(p.qps)} q/s`).join("; ");
+      console.log(
+        `${r.engine.padEnd(14)} ${sweep}; open ${f(r.open.openSeconds, 3)} s, first query ${f(r.open.firstQuerySeconds * 1000, 1)} ms`,
+      );
+      continue;
+    }
     console.log(
       `${r.engine.padEnd(14)} replace ${f(u.replaceSeconds, 2)} s, insert ${f(u.insertSeconds, 2)} s (${f(u.records)} records each): ratio ${u.ratio.toFixed(2)}; open ${f(r.open.openSeconds, 3)} s, first query ${f(r.open.firstQuerySeconds * 1000, 1)} ms`,
     );
@@ -270,12 +303,15 @@ export async function runScaleBench(opts: ScaleOptions): Promise<void> {
   const d = generate(s);
   const t0 = performance.now();
   await groundTruth(d, 1, s.queries);
-  for (const sel of SELECTIVITIES) await groundTruth(d, sel, filterQueries(s));
+  if (!opts.lean) for (const sel of SELECTIVITIES) await groundTruth(d, sel, filterQueries(s));
   console.log(`ground truth ready (${((performance.now() - t0) / 1000).toFixed(1)} s; cached in bench/.cache/scale)`);
   const results: EngineResult[] = [];
-  for (const name of opts.engines ?? SCALE_ENGINES) {
+  for (const name of opts.engines ?? (opts.lean ? ["quiver"] : SCALE_ENGINES)) {
     const args = [fileURLToPath(new URL("./main.js", import.meta.url)), "scale", "--child", name];
     args.push("--n", String(s.n), "--dim", String(s.dim), "--queries", String(s.queries));
+    if (opts.originals) args.push("--originals", opts.originals);
+    if (opts.buildThreads !== undefined) args.push("--build-threads", String(opts.buildThreads));
+    if (opts.lean) args.push("--lean");
     const r = spawnSync(process.execPath, args, {
       encoding: "utf8",
       maxBuffer: 1 << 26,

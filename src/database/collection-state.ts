@@ -382,11 +382,10 @@ export class CollectionState {
   applySegment(seg: SegmentColumns): void {
     this.applyDelete(seg.deleted, false);
     const n = seg.ids.length;
-    // With an index file's table, every id it knows has its slot below the table's end, so the table
-    // is the room needed (the few ids a later segment deletes go above it, through growTo); adding
-    // the segment's size to it made the slabs, and the graphs sized on them, twice the collection.
-    const room = this.loading ? Math.max(this.highWater, this.loading.spill) : this.highWater + n;
-    for (const v of this.vectors.values()) v.slab.ensureCapacity(room);
+    // Grown once for the segment. With an index file's table, beginLoad made room for its slots and
+    // only ids it does not know spill above them (allocateSlot grows for those); room for spill + n
+    // here reserved a whole table more than the records needed, doubled.
+    if (!this.loading) for (const v of this.vectors.values()) v.slab.ensureCapacity(this.highWater + n);
     const slots = new Uint32Array(n);
     for (let row = 0; row < n; row++) {
       const id = seg.ids[row];
@@ -554,6 +553,9 @@ export class CollectionState {
     for (const v of this.vectors.values()) {
       v.index?.dispose();
       v.index = null;
+      // The table's slots, exactly, in one growth: the graphs restored at endLoad are sized to the
+      // slab's capacity, and a geometric step over (up to 1.5x) no longer fits under 4 GiB at 10M.
+      if (slotIds) v.slab.ensureCapacity(slotIds.length);
     }
     this.suspendIndexes = true;
     return { ...(textNote ? { textNote } : {}), ...(payloadNote ? { payloadNote } : {}) };

@@ -85,7 +85,7 @@ async function workload(db: Database, acked: Map<string, number>): Promise<numbe
       refused++;
     }
   };
-  for (let b = 0; b < 6; b++) {
+  for (let b = 0; b < 8; b++) {
     const batch = Array.from({ length: 40 * (b + 1) }, (_, i) => ({ id: `b${b}-${i}`, vector: vec(b * 1000 + i) }));
     await step(
       () => c.upsert(batch.map((r) => ({ ...r, payload: { b } }))),

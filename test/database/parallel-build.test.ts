@@ -17,15 +17,17 @@ import { VectorSlab } from "../../src/core/vectors/slab.js";
 import { HnswIndex } from "../../src/core/index/hnsw/hnsw.js";
 import { loadHnswModule } from "../../src/core/index/hnsw/module.js";
 import { readHnsw, type HnswSnapshot } from "../../src/core/index/hnsw/serialize.js";
-import { clustered, exact, recallAt } from "../../src/core/index/hnsw/test-support.js";
+import { clustered, exact, MemoryRowFile, recallAt } from "../../src/core/index/hnsw/test-support.js";
 import type { SearchThreads } from "../../src/core/index/hnsw/parallel.js";
 import { PARALLEL_BUILD_MIN } from "../../src/core/index/hnsw/parallel-build.js";
 
 const N = 20_000;
 const DIM = 32;
 
-async function buildIndex(vectors: Float32Array[], threads: SearchThreads | null) {
-  const slab = new VectorSlab(await loadKernelFactory(undefined, undefined, true), DIM, "l2", null);
+/** A graph over `vectors` built by insertMany; `disk`: originals in a row file (built on int8 codes). */
+async function buildIndex(vectors: Float32Array[], threads: SearchThreads | null, disk = false) {
+  const rows = disk ? new MemoryRowFile() : null;
+  const slab = new VectorSlab(await loadKernelFactory(undefined, undefined, true), DIM, "l2", rows);
   const index = new HnswIndex(await loadHnswModule(undefined, true), slab, { m: 16, efConstruction: 100 });
   slab.ensureCapacity(vectors.length);
   index.reserve(vectors.length);
@@ -115,6 +117,40 @@ test("a graph linked by two threads matches the one-thread build: recall@10 at e
     const [u1, u2] = [checkGraph(g1), checkGraph(g2)];
     console.log(`unreachable from the entry point: one thread ${u1}, two threads ${u2} of ${N}`);
     assert.ok(u2 <= u1 + N / 1000, `${u2} nodes unreachable (one thread: ${u1})`);
+  } finally {
+    await threads.close();
+  }
+});
+
+test("with originals on disk the graph is linked by two threads too, as good as the one-thread build", async () => {
+  const n = 10_000;
+  const vectors = clustered(n, DIM, 5, 100);
+  const queries = clustered(500, DIM, 78, 100);
+  const { threads, linked } = countingThreads(2);
+  try {
+    const one = await buildIndex(vectors, null, true);
+    const two = await buildIndex(vectors, threads, true);
+    assert.equal(two.index.stats().originals, "disk");
+    assert.ok(
+      linked.reduce((a, b) => a + b, 0) > n / 4,
+      `the helper thread linked ${linked.join("+")} of ${n} slots: the build was not parallel`,
+    );
+    const live = new Uint8Array(n).fill(1);
+    const truth = queries.map((q) => exact(one.slab, q, 10, live));
+    for (const ef of [128, 256]) {
+      const [r1, r2] = [one, two].map((b) =>
+        recallAt(
+          queries.map((q) => b.index.search(q, 10, { ef }).slots),
+          truth,
+        ),
+      );
+      console.log(`disk originals, ef ${ef}: recall@10 one thread ${r1.toFixed(4)}, two threads ${r2.toFixed(4)}`);
+      assert.ok(Math.abs(r2 - r1) <= 0.005, `ef ${ef}: two threads ${r2} vs one ${r1}`);
+    }
+    assert.equal(two.index.stats().count, n);
+    const g2 = readHnsw(two.index.serialize());
+    const [u1, u2] = [checkGraph(readHnsw(one.index.serialize())), checkGraph(g2)];
+    assert.ok(u2 <= u1 + n / 1000, `${u2} nodes unreachable (one thread: ${u1})`);
   } finally {
     await threads.close();
   }

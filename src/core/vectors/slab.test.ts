@@ -31,12 +31,12 @@ test("vectors survive geometric growth across many memory.grow calls", async () 
       slab.ensureCapacity(s + 1);
       if (slab.capacity !== before) {
         grows++;
-        assert.ok(slab.capacity >= 2 * before, "capacity grows geometrically");
+        assert.ok(slab.capacity >= 1.5 * before, "capacity grows geometrically (1.5x)");
       }
       vecs.push(randomVec(r, dim));
       slab.set(s, vecs[s]);
     }
-    assert.ok(grows >= 5 && grows <= 12, `grew ${grows} times`);
+    assert.ok(grows >= 8 && grows <= 16, `grew ${grows} times`);
     assert.ok(slab.bytesUsed() >= 65536 + 3000 * dim * 4);
     for (let s = 0; s < 3000; s += 7) assert.deepEqual(slab.get(s), Float32Array.from(vecs[s]));
     // Scores after growth read the right vectors.

@@ -21,8 +21,11 @@
 //
 // Growth: every byte of this memory is obtained through growMemory, which asks the optional GrowHook
 // first (tests inject failures there; an embedder can cap memory) and reports a refusal or a host
-// failure as RESOURCE_EXHAUSTED naming the slab. Geometric growth falls back to the exact size needed
-// when the doubled size is refused, so all of the 4 GiB can be used.
+// failure as RESOURCE_EXHAUSTED naming the slab. Capacity grows by 1.5x; when that is refused, by 1.25x,
+// then 1.125x, then to exactly the slots asked for, so all of the 4 GiB can be used (doubling failed
+// with half of it still free). Indexes beside the vectors declare the bytes their regions take per slot
+// (declareSlotBytes), and a growth reserves those too: the capacity chosen is one their regions fit in,
+// and growing them to it allocates nothing more.
 
 import { QuiverError } from "../errors/errors.js";
 import {
@@ -45,6 +48,10 @@ const PAGE = 65536;
  */
 const MAX_PAGES = 65536;
 const MIN_CAPACITY = 16;
+/** Capacity growth factors, tried in order until the memory for one is granted (then exact). */
+const GROWTH = [1.5, 1.25, 1.125];
+/** Room kept beyond the declared per-slot bytes: each region rounds its size up to 64 bytes. */
+const REGION_SLACK = 4096;
 /** Bytes of f32 rows staged per read when rows live in a RowFile: a few hundred KiB, cache-friendly. */
 const STAGE_BYTES = 256 * 1024;
 
@@ -120,6 +127,8 @@ export class VectorSlab {
   private rowsEnd = 0;
   private readonly label: string;
   private readonly growHook: GrowHook | undefined;
+  /** Bytes per slot declared by each index living beside the vectors (declareSlotBytes). */
+  private readonly slotBytesBy = new Map<object, number>();
 
   /**
    * @example
@@ -187,20 +196,26 @@ export class VectorSlab {
   }
 
   /**
-   * Grows so that slots [0, n) exist: geometrically, or to exactly n when the doubled size is refused.
-   * Existing vectors and regions are kept. Throws RESOURCE_EXHAUSTED (nothing changed) when n does not fit.
+   * Grows so that slots [0, n) exist: by the first of the GROWTH factors whose memory (the declared
+   * per-slot bytes of the indexes included) is granted, else to exactly n. Existing vectors and regions
+   * are kept. Throws RESOURCE_EXHAUSTED (nothing changed) when n does not fit.
    */
   ensureCapacity(n: number): void {
     if (n <= this.cap) return;
     const what = `${n} vectors of dim ${this.dim}`;
-    let cap = Math.max(n, this.cap * 2, MIN_CAPACITY);
-    try {
-      this.growMemory(this.endFor(cap, this.regionBytes()), what);
-    } catch (e) {
-      if (cap === n) throw e;
-      cap = n;
-      this.growMemory(this.endFor(cap, this.regionBytes()), what);
+    let cap = n;
+    for (const factor of GROWTH) {
+      const step = Math.max(Math.ceil(this.cap * factor), MIN_CAPACITY);
+      if (step <= n) break;
+      try {
+        this.growMemory(this.reservedEnd(step), what);
+        cap = step;
+        break;
+      } catch {
+        // Refused: a smaller step, and at last exactly n (whose refusal is the error reported).
+      }
     }
+    if (cap === n) this.growMemory(this.reservedEnd(n), what);
     const delta = this.regionsStart(cap) - this.regionsStart(this.cap);
     this.layout(cap);
     if (delta === 0) return; // rows on disk: nothing after the staging area moves
@@ -213,6 +228,16 @@ export class VectorSlab {
     }
     this.markTouched();
     this.version++;
+  }
+
+  /**
+   * Declares that `owner` (an index beside the vectors) sizes its regions at `bytesPerSlot` × capacity
+   * (plus a constant): ensureCapacity then reserves that memory with the slots, so a capacity is only
+   * chosen when the owner's regions fit in it too. 0 withdraws the declaration (the owner is disposed).
+   */
+  declareSlotBytes(owner: object, bytesPerSlot: number): void {
+    if (bytesPerSlot > 0) this.slotBytesBy.set(owner, bytesPerSlot);
+    else this.slotBytesBy.delete(owner);
   }
 
   /** The memory the kernels (and any index living beside the vectors) read. */
@@ -492,6 +517,14 @@ export class VectorSlab {
 
   private endFor(cap: number, regionBytes: number): number {
     return this.regionsStart(cap) + regionBytes;
+  }
+
+  /** End of memory for `cap` slots with the declared regions grown to it (see declareSlotBytes). */
+  private reservedEnd(cap: number): number {
+    let perSlot = 0;
+    for (const b of this.slotBytesBy.values()) perSlot += b;
+    const grown = perSlot > 0 ? Math.ceil(perSlot * (cap - this.cap)) + REGION_SLACK : 0;
+    return this.endFor(cap, this.regionBytes() + grown);
   }
 
   /** Zeroes mem[from, to), skipping the part that was never written (see touchedEnd). */

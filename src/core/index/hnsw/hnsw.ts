@@ -26,6 +26,7 @@ import {
   codeBytesFor,
   codeOffset,
   corrOffset,
+  headerOffset,
   linksOffset,
   nodeStride,
   type Quantization,
@@ -241,6 +242,7 @@ export class HnswIndex {
       };
       this.initHeader(slab, quant, efc);
       this.ensureScratch(Math.max(efc, this.efSearch));
+      this.declareSlotBytes();
     } catch (e) {
       // Memory ran out: give back what was taken, so the slab is as it was.
       for (const region of taken.reverse()) slab.freeRegion(region);
@@ -311,21 +313,25 @@ export class HnswIndex {
     const level = this.randomLevel();
     this.ensurePool(this.header()[H.POOLUSED] + level);
     const hdr = this.sync();
-    if (this.disk) this.slab.copyRowTo(slot, this.header()[H.QUERY]);
+    if (this.disk) this.slab.copyRowTo(slot, this.offsetAt(H.QUERY));
     this.x.insert(hdr, slot, level);
     if (this.size >= this.nextTrain) this.trainQuantizer();
   }
 
   /**
    * insert() of every slot in `slots` (each once), linked by `threads` and the calling thread together
-   * when there are at least two threads, PARALLEL_BUILD_MIN slots, resident vectors and lanes ready
-   * (parallel-build.ts); otherwise one by one, exactly as insert(). Levels are drawn in order and the
+   * when there are at least two threads, PARALLEL_BUILD_MIN slots and lanes ready (parallel-build.ts);
+   * otherwise one by one, exactly as insert(). With originals on disk the slots waiting for the
+   * quantizer are inserted one by one first, and the rest are built on codes. Levels are drawn in order and the
    * quantizer is retrained at the same sizes as one by one, so the graph differs from a one-thread
    * build only in the order concurrent links land. No search may run meanwhile (lanes are in use),
    * and nothing allocates: reserve() made the room. Rejects with the first thread's failure.
    */
   async insertMany(slots: Iterable<number>, threads: SearchThreads | null): Promise<void> {
     const unique = [...new Set(slots)];
+    // Originals on disk: the first inserts wait for the quantizer (pending); once it is trained, the rest
+    // are built on codes like any other.
+    while (this.disk && this.header()[H.QREADY] === 0 && unique.length > 0) this.insert(unique.shift()!);
     if (!this.parallelBuildFits(unique.length, threads)) {
       for (const slot of unique) this.insert(slot);
       return;
@@ -345,7 +351,10 @@ export class HnswIndex {
         if (this.flagsView()[slot] === FLAG_LIVE) this.delete(slot);
         const level = this.randomLevel();
         this.ensurePool(this.header()[H.POOLUSED] + level);
-        const top = this.x.stage(this.sync(), slot, level);
+        const hdr = this.sync();
+        // Originals on disk: stage encodes the slot's codes from its f32 row, read into the query scratch.
+        if (this.disk) this.slab.copyRowTo(slot, this.offsetAt(H.QUERY));
+        const top = this.x.stage(hdr, slot, level);
         if (top >= 0) pushLink(queue, slot, top);
       }
       await this.linkQueued(queue, threads!);
@@ -359,7 +368,7 @@ export class HnswIndex {
       threads !== null &&
       threads.size >= 2 &&
       n >= PARALLEL_BUILD_MIN &&
-      !this.disk &&
+      this.pending.length === 0 &&
       this.slab.capacity <= this.cap &&
       this.lanes?.sized(threads.lanes, this.cap) === true &&
       this.r.locks.bytes >= 4 * this.cap
@@ -442,11 +451,10 @@ export class HnswIndex {
     this.settle();
     this.ensureScratch(ef);
     const hdr = this.sync();
-    const h = this.header();
-    this.writeQuery(query, h[H.QUERY]);
-    const mode = this.filterCode(opts, h[H.BITMAP]);
+    this.writeQuery(query, this.offsetAt(H.QUERY));
+    const mode = this.filterCode(opts, this.offsetAt(H.BITMAP));
     const found = this.x.search(hdr, k, ef, mode);
-    return this.hitsAt(this.header()[H.WORK], query, k, found, this.header()[H.VISITS]);
+    return this.hitsAt(this.offsetAt(H.WORK), query, k, found, this.header()[H.VISITS]);
   }
 
   // ---- search lanes: readers in other threads (lanes.ts, parallel.ts) ---------------------------
@@ -473,6 +481,7 @@ export class HnswIndex {
     if (this.r.locks.bytes < 4 * this.cap) this.slab.resizeRegion(this.r.locks, 4 * this.cap);
     if (!this.lanes.sized(n, this.cap)) this.lanes.resize(n, this.cap);
     else if (!this.lanes.ready(n, this.cap)) this.lanes.writeBlocks();
+    this.declareSlotBytes();
     this.sync();
   }
 
@@ -631,6 +640,7 @@ export class HnswIndex {
 
   /** Releases the index's regions of the slab's memory. */
   dispose(): void {
+    this.slab.declareSlotBytes(this, 0);
     this.lanes?.dispose();
     for (const r of Object.values(this.r)) this.slab.freeRegion(r);
   }
@@ -797,6 +807,18 @@ export class HnswIndex {
     }
   }
 
+  /**
+   * Tells the slab what growSlots and the lanes take per slot (VectorSlab.declareSlotBytes), so that the
+   * capacity it grows to is one these regions fit in: near the 4 GiB ceiling a capacity chosen for the
+   * vectors alone let the graph's growth fail with memory to spare for a smaller one.
+   */
+  private declareSlotBytes(): void {
+    // nodes, flags, levels, upidx, visited, cand and bitmap (growSlots); locks and lanes when there are lanes.
+    let bytes = this.stride + 1 + 1 + 4 + 1 + 8 + 1 / 8;
+    if (this.lanes && this.lanes.count > 0) bytes += 4 + this.lanes.count * this.lanes.slotBytes();
+    this.slab.declareSlotBytes(this, bytes);
+  }
+
   /** Room for `blocks` upper-layer link lists: doubling, or exactly `blocks` when doubling is refused. */
   private ensurePool(blocks: number): void {
     if (blocks <= this.poolCap) return;
@@ -834,12 +856,17 @@ export class HnswIndex {
     h[H.CAND] = r.cand.offset;
     h[H.BITMAP] = r.bitmap.offset;
     h[H.POOL] = r.pool.offset;
+    // Computed on numbers, not read back from the i32 header: offsets past 2 GiB read back negative.
+    const work = r.scratch.offset + this.pairCap * 8;
+    const query = work + this.pairCap * 8;
+    const qcodes = query + align16(s.dim * 4);
+    const sel = qcodes + align16(this.codeBytes) + 16;
     h[H.RES] = r.scratch.offset;
-    h[H.WORK] = h[H.RES] + this.pairCap * 8;
-    h[H.QUERY] = h[H.WORK] + this.pairCap * 8;
-    h[H.QCODES] = h[H.QUERY] + align16(s.dim * 4);
-    h[H.SEL] = h[H.QCODES] + align16(this.codeBytes) + 16;
-    h[H.PAD] = h[H.SEL] + align16(4 * (this.m0 + 2));
+    h[H.WORK] = work;
+    h[H.QUERY] = query;
+    h[H.QCODES] = qcodes;
+    h[H.SEL] = sel;
+    h[H.PAD] = sel + align16(4 * (this.m0 + 2));
     h[H.LOCKS] = r.locks.offset;
     this.seen = s.layoutVersion;
     return r.hdr.offset;
@@ -853,6 +880,11 @@ export class HnswIndex {
       this.seen = -1;
     }
     return this.hdr;
+  }
+
+  /** A byte offset the header holds (the i32 header stores it as is: see headerOffset). */
+  private offsetAt(i: number): number {
+    return headerOffset(this.header(), i);
   }
 
   private headerF32(i: number): number {

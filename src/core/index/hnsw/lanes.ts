@@ -18,6 +18,8 @@
 //   visited           capacity × u8 epochs
 //   bitmap            ⌈capacity / 8⌉ bytes
 //   sel               (m0 + 2) × u32: the neighbour selection of a parallel build's link (see hnsw.ts insertMany)
+//   pad               one node's codes zero-padded to 16-byte blocks: a parallel build's pair estimates with
+//                     originals on disk (the module copies a node's codes there before comparing it)
 
 import { L, LANE_BYTES } from "../../kernels/boundary.generated.js";
 import type { SlabRegion, VectorSlab } from "../../vectors/slab.js";
@@ -33,6 +35,7 @@ interface LaneAreas {
   visited: number;
   bitmap: number;
   sel: number;
+  pad: number;
   end: number;
 }
 
@@ -61,6 +64,15 @@ export class SearchLanes {
   /** Bytes of the slab's memory the lanes hold. */
   get bytes(): number {
     return this.regions.reduce((s, r) => s + r.bytes, 0);
+  }
+
+  /**
+   * Bytes one lane takes per slot of capacity (its heaps, visited epochs and bitmap grow with it): what
+   * the index declares to the slab (VectorSlab.declareSlotBytes) for each lane.
+   */
+  slotBytes(): number {
+    const big = 1 << 20;
+    return (this.layout(0, 2 * big).end - this.layout(0, big).end) / big;
   }
 
   /** Byte offset of lane i's block, the `lane` argument of searchLane. */
@@ -110,6 +122,7 @@ export class SearchLanes {
       block[L.QCODES] = a.qcodes;
       block[L.BITMAP] = a.bitmap;
       block[L.SEL] = a.sel;
+      block[L.PAD] = a.pad;
       // A moved region's epochs no longer sit where its block says: start over from a cleared array.
       this.clearVisited(i);
     }
@@ -150,6 +163,8 @@ export class SearchLanes {
     const visited = cand + pairBytes;
     const bitmap = visited + align16(cap);
     const sel = bitmap + align16(Math.ceil(cap / 8));
-    return { query, qcodes, res, work, cand, visited, bitmap, sel, end: sel + align16(4 * (this.m0 + 2)) - base };
+    const pad = sel + align16(4 * (this.m0 + 2));
+    const end = pad + align16(this.codeBytes) + 16 - base;
+    return { query, qcodes, res, work, cand, visited, bitmap, sel, pad, end };
   }
 }

@@ -30,3 +30,10 @@ export const codeOffset = (): number => 0;
 export const corrOffset = (codeBytes: number): number => (codeBytes + 3) & ~3;
 /** Offset of the level-0 list (its count, then the neighbour slots). */
 export const linksOffset = (codeBytes: number): number => corrOffset(codeBytes) + 4;
+
+/**
+ * Byte offset `i` of an i32 header view (the module's header, a lane's block). The memory spans up to
+ * 4 GiB, and an Int32Array reads an offset at or past 2^31 as negative (which then addresses nothing
+ * or throws): `>>> 0` reads the same 32 bits unsigned, as the module's `<usize>` does.
+ */
+export const headerOffset = (h: Int32Array, i: number): number => h[i] >>> 0;

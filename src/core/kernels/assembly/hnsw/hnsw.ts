@@ -9,7 +9,7 @@ import { dotImpl, l2sqImpl } from "../distance";
 import { heapPush, heapPop, heapReplaceTop, newestFirstAmongTies, sortBestFirst } from "./heap";
 import { dotI8, andCount, encode, encodeNode } from "./quant";
 import {
-  bind, bindWriter, bindLane, unbind, unbindLane, setLocking, lockNode, unlockNode, lockEntry, unlockEntry, storeCount, hdrI, setHdrI, linksAt, nodeAt, vecAt, flagOf, levelOf, newEpoch, testAndVisit, bitOf,
+  bind, bindWriter, bindLane, clearPadTail, unbind, unbindLane, setLocking, lockNode, unlockNode, lockEntry, unlockEntry, storeCount, hdrI, setHdrI, linksAt, nodeAt, vecAt, flagOf, levelOf, newEpoch, testAndVisit, bitOf,
   gMode, setMode, gMetric, gDim, gM, gM0, gCand, gRes, gWork, gSel, gQuery, gQcodes, gFlags, gLevels, gUpIdx,
   gCodeOff, gCorrOff, gCodeRead, gCodeBytes, gFactor, gDisk, gPad, gVecStride,
   MODE_F32_DOT, MODE_F32_L2, MODE_I8, MODE_BIN,
@@ -294,11 +294,13 @@ export function stage(hdr: usize, slot: u32, level: i32): i32 {
  * lock (H_LOCKS) and the entry point under H_GLOCK, as hnswlib's addPoint does. Lists are read
  * without locks: a list's slots are written before its count (storeCount), and every slot an
  * unwritten position may hold is valid (stageBound fills fresh lists with the slot itself), so a
- * reader sees an old or a new neighbour, never a wild one. Not for originals on disk (PAD is shared).
+ * reader sees an old or a new neighbour, never a wild one. With originals on disk each lane compares
+ * codes in its own pad (L_PAD; the writer's thread in the header's).
  */
 export function link(hdr: usize, lane: usize, slot: u32, level: i32): void {
   bind(hdr);
   if (lane != 0) bindLane(lane);
+  clearPadTail();
   setLocking(true);
   linkBound(slot, level);
   if (lane != 0) unbindLane(lane);

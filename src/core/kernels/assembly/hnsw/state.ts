@@ -5,7 +5,7 @@ import {
   H_DIM, H_METRIC, H_M, H_M0, H_CAP, H_VEC, H_NODES, H_STRIDE, H_CODEOFF, H_QUANT, H_CODEBYTES, H_FLAGS,
   H_LEVELS, H_UPIDX, H_POOL, H_UPSTRIDE, H_VISITED, H_EPOCH, H_CAND, H_RES, H_WORK, H_QUERY, H_QCODES, H_BITMAP,
   H_SEL, H_SCALE, H_OFFSET, H_DISK, H_PAD, H_LINKSOFF, H_CORROFF, H_LOCKS, H_GLOCK, METRIC_L2, QUANT_BINARY,
-  L_VISITED, L_EPOCH, L_CAND, L_RES, L_WORK, L_QUERY, L_QCODES, L_BITMAP, L_SEL,
+  L_VISITED, L_EPOCH, L_CAND, L_RES, L_WORK, L_QUERY, L_QCODES, L_BITMAP, L_SEL, L_PAD,
 } from "../boundary.generated";
 
 /** Distance modes: f32 on the slab's vectors, or one of the quantized codes stored in the node records. */
@@ -106,6 +106,11 @@ export function bind(hdr: usize): void {
  */
 export function bindWriter(hdr: usize): void {
   bind(hdr);
+  clearPadTail();
+}
+
+/** Zeroes the pad past one node's codes (originals on disk: pairCodes reads whole 16-byte blocks there). */
+export function clearPadTail(): void {
   if (gDisk) memory.fill(gPad + <usize>gCodeBytes, 0, <usize>(gCodeRead - gCodeBytes));
 }
 
@@ -134,6 +139,7 @@ export function bindLane(lane: usize): void {
   gQcodes = <usize>laneI(lane, L_QCODES);
   gBitmap = <usize>laneI(lane, L_BITMAP);
   gSel = <usize>laneI(lane, L_SEL);
+  gPad = <usize>laneI(lane, L_PAD);
 }
 
 /** The lane's unbind(): its epoch, written back to the lane. */
