@@ -20,9 +20,11 @@ const PKG = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
 /**
  * The budget: a tarball past these has picked up something users do not need. Packed, it was
  * 400 kB until the console (dist/console, about 115 kB gzipped), the browser entries with the two
- * .wasm files, and the Qdrant/Chroma-compatible APIs and sparse vectors shipped in it (December 2026).
+ * .wasm files, and the Qdrant/Chroma-compatible APIs and sparse vectors shipped in it (December 2026);
+ * then 680 kB / 480 files until the cluster's fusion, usage and fold modules, search threads' spin
+ * handoff and fast open's modules (688 kB, 481 files) took it to 740 kB / 520 files.
  */
-const BUDGET = { packedBytes: 680_000, unpackedBytes: 2_300_000, files: 480 };
+const BUDGET = { packedBytes: 740_000, unpackedBytes: 2_500_000, files: 520 };
 /** Never in a consumer's install: bench-only engines, the build toolchain, the optional model. */
 const MUST_NOT_INSTALL = [
   "chromadb",
