@@ -98,6 +98,8 @@ class Thread {
  * const found = await threads.searchLane(0, slab.wasmMemory, hnswModule, index.laneCall(0, q, 10)!);
  * await threads.close();
  */
+const CLOSED_MESSAGE = "these search threads were closed (a database closes the threads it was given); make new ones";
+
 export class NodeSearchThreads implements SearchThreads {
   readonly size: number;
   /**
@@ -120,6 +122,8 @@ export class NodeSearchThreads implements SearchThreads {
   /** The caller's own instances (caller searches), by the pool's id, and the modules to make them. */
   private readonly instances = new Map<number, HnswExports>();
   private readonly sources = new Map<number, { memory: WebAssembly.Memory; module: WebAssembly.Module }>();
+  /** close() was called: the pool cannot be used again (a database closes the threads it was given). */
+  private closed = false;
   /** A pump() is queued as a microtask. */
   private pumping = false;
   /** The caller's spin on DONE before it parks: 16 reads (a fraction of a µs) to 1,024 (~20 µs). */
@@ -141,7 +145,11 @@ export class NodeSearchThreads implements SearchThreads {
     this.threads = Array.from({ length: size }, (_, i) => new Thread(i, this.handoff));
     this.threads.forEach((t, i) => {
       t.worker.on("error", (e) => this.lost(t, `search thread ${i} failed: ${e instanceof Error ? e.message : e}`, e));
-      t.worker.on("exit", (code) => this.lost(t, `search thread ${i} exited (code ${code})`));
+      t.worker.on("exit", (code) =>
+        this.closed
+          ? this.lost(t, CLOSED_MESSAGE, undefined, "CLOSED")
+          : this.lost(t, `search thread ${i} exited (code ${code})`),
+      );
       t.worker.on("message", (m: { seq: number; found?: number; error?: { code: ErrorCode; message: string } }) => {
         const p = t.links.get(m.seq);
         if (!p) return;
@@ -156,6 +164,7 @@ export class NodeSearchThreads implements SearchThreads {
   searchLane(lane: number, memory: WebAssembly.Memory, module: WebAssembly.Module, call: LaneCall): Promise<number> {
     // Threads alive: the pool as it is until one dies (no array per search), then filtered.
     const live = this.alive === this.size ? this.threads : this.threads.filter((t) => !t.failed);
+    if (this.closed) return Promise.reject(new QuiverError("CLOSED", CLOSED_MESSAGE));
     if (live.length === 0) return Promise.reject(this.threads[0].failed);
     if (this.pending[lane]) return Promise.reject(new QuiverError("INTERNAL", `lane ${lane} is already searching`));
     const id = this.attach(live, memory, module);
@@ -173,6 +182,7 @@ export class NodeSearchThreads implements SearchThreads {
 
   link(thread: number, memory: WebAssembly.Memory, module: WebAssembly.Module, call: LinkCall): Promise<number> {
     const t = this.threads[thread];
+    if (this.closed) return Promise.reject(new QuiverError("CLOSED", CLOSED_MESSAGE));
     if (t.failed) return Promise.reject(t.failed);
     const id = this.attach([t], memory, module);
     const seq = ++this.linkSeq;
@@ -222,6 +232,8 @@ export class NodeSearchThreads implements SearchThreads {
   }
 
   async close(): Promise<void> {
+    // Marked first: the threads' exit events then fail what is pending as CLOSED, not as a crash.
+    this.closed = true;
     await Promise.all(this.threads.map((t) => t.worker.terminate()));
     for (const t of this.threads) t.port.close();
   }
@@ -329,9 +341,9 @@ export class NodeSearchThreads implements SearchThreads {
   }
 
   /** A thread died: the searches and links it was running fail; if none is left, so do the queued searches. */
-  private lost(t: Thread, why: string, cause?: unknown): void {
+  private lost(t: Thread, why: string, cause?: unknown, code: ErrorCode = "INTERNAL"): void {
     if (!t.failed) this.alive--;
-    t.failed ??= new QuiverError("INTERNAL", why, { cause });
+    t.failed ??= new QuiverError(code, why, { cause });
     for (const p of t.links.values()) p.reject(t.failed);
     t.links.clear();
     const running = RUNNING + this.threads.indexOf(t);

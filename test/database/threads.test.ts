@@ -198,13 +198,24 @@ test("close() stops the threads, after the queries in flight", async () => {
   await db.close();
   assert.equal((await inFlight).length, 20, "queries in flight at close() were answered");
   assert.equal(closed, 1);
-  // A stopped thread refuses work with a QuiverError rather than hanging.
+  // Closed threads refuse work with CLOSED (not as a crashed thread, and without hanging).
+  const closedPool = (e: unknown) => e instanceof QuiverError && e.code === "CLOSED" && /were closed/.test(e.message);
   const module = await loadHnswModule(undefined, true);
   const memory = new WebAssembly.Memory({ initial: 1, maximum: 65536, shared: true });
   await assert.rejects(
     inner.searchLane(0, memory, module, { hdr: 0, lane: 0, k: 1, ef: 1, filterMode: 0 }),
-    (e) => e instanceof QuiverError && e.code === "INTERNAL" && /exited/.test(e.message),
+    closedPool,
   );
+  await assert.rejects(inner.link(0, memory, module, { hdr: 0, lane: 0, queue: new Int32Array(0) }), closedPool);
+  // A second database given the closed threads: its graph searches are refused the same way.
+  const again = await Database.openDirectory(new MemoryDirectory(), { searchThreads: inner });
+  try {
+    const c2 = await again.createCollection("c", { vectors: SCHEMA.vectors });
+    await c2.upsert(clustered(4, 50).map((v, i) => ({ id: String(i), vectors: { v } })));
+    await assert.rejects(c2.query({ vector: clustered(5, 1)[0], limit: 5 }), closedPool);
+  } finally {
+    await again.close();
+  }
 });
 
 for (const callerSearches of [false, true]) {
