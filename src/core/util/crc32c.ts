@@ -14,7 +14,7 @@
 
 const POLY = 0x82f63b78; // reflected Castagnoli polynomial
 
-/** TABLE[256 * t + b]: the CRC of byte b followed by t zero bytes. */
+/** CRC32C_TABLE[256 * t + b]: the CRC of byte b followed by t zero bytes. */
 export const CRC32C_TABLE: Uint32Array = (() => {
   const t = new Uint32Array(256 * 16);
   for (let i = 0; i < 256; i++) {
@@ -28,7 +28,6 @@ export const CRC32C_TABLE: Uint32Array = (() => {
   return t;
 })();
 
-const TABLE = CRC32C_TABLE;
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 export type Crc32c = (data: Uint8Array, start?: number, end?: number, crc?: number) => number;
@@ -43,7 +42,7 @@ export function useCrc32c(f: Crc32c | null): void {
 /** CRC32C of `data[start, end)`, continuing from `crc` (0 for a fresh checksum). */
 export function crc32c(data: Uint8Array, start = 0, end = data.length, crc = 0): number {
   if (fast !== null && end - start >= 1024) return fast(data, start, end, crc);
-  const T = TABLE;
+  const T = CRC32C_TABLE;
   let c = ~crc >>> 0;
   let i = start;
   // Byte by byte up to a 4-byte boundary of the buffer, so the words below are aligned views.
