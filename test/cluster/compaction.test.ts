@@ -8,27 +8,20 @@
  */
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
-import { after, before, it } from "node:test";
+import { it } from "node:test";
 import type { Catalog } from "../../src/cluster/catalog.js";
 import { type CompactionResult, compactShard, compactorLease } from "../../src/cluster/compactor.js";
 import { GarbageCollector } from "../../src/cluster/gc.js";
 import { manifestKey, readShardManifest, referencedKeys } from "../../src/cluster/shard-manifest.js";
 import { decodeSegment } from "../../src/storage/segment.js";
-import { EtcdMember, S3Stand } from "../support/cluster-services.js";
+import { useEtcdAndS3 } from "../support/cluster-services.js";
 import { replay } from "../support/shard-workload.js";
 import { COMPACTOR_LEASE, Shard } from "../support/shard-storage.js";
 
-let etcd: EtcdMember;
-let s3: S3Stand;
-before(async () => {
-  [etcd, s3] = await Promise.all([EtcdMember.start(), S3Stand.start()]);
-});
-after(async () => {
-  await Promise.all([etcd.stop(), s3.stop()]);
-});
+const services = useEtcdAndS3();
 
 it("after compactions and trims, a fresh replica equals the replay of every acknowledged batch", async () => {
-  const shard = new Shard(etcd, s3, `compact-${randomUUID()}`);
+  const shard = new Shard(services.etcd, services.s3, `compact-${randomUUID()}`);
   try {
     await shard.write(0, 10);
     const first = await shard.compact();
@@ -77,7 +70,7 @@ it("after compactions and trims, a fresh replica equals the replay of every ackn
 });
 
 it("a replica whose log was trimmed between reading the manifest and the log loads the newer manifest", async () => {
-  const shard = new Shard(etcd, s3, `race-${randomUUID()}`);
+  const shard = new Shard(services.etcd, services.s3, `race-${randomUUID()}`);
   try {
     await shard.write(0, 6);
     assert.ok((await shard.compact()).committed);
@@ -107,7 +100,7 @@ it("a replica whose log was trimmed between reading the manifest and the log loa
 });
 
 it("a compactor that loses the race commits nothing; GC then deletes exactly the unreferenced objects, after the grace period", async () => {
-  const shard = new Shard(etcd, s3, `gc-${randomUUID()}`);
+  const shard = new Shard(services.etcd, services.s3, `gc-${randomUUID()}`);
   const graceMs = 1500;
   try {
     await shard.write(0, 8);
@@ -155,7 +148,7 @@ it("a compactor that loses the race commits nothing; GC then deletes exactly the
 });
 
 it("a compaction folds at most maxBatches batches, trims only those, and the next one takes the rest", async () => {
-  const shard = new Shard(etcd, s3, `bounded-${randomUUID()}`);
+  const shard = new Shard(services.etcd, services.s3, `bounded-${randomUUID()}`);
   try {
     await shard.write(0, 7);
     const partial = await shard.compact({ maxBatches: 4 });

@@ -9,10 +9,10 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
-import { after, before, it } from "node:test";
+import { it } from "node:test";
 import { GarbageCollector } from "../../src/cluster/gc.js";
 import { readShardManifest, referencedKeys } from "../../src/cluster/shard-manifest.js";
-import { EtcdMember, S3Stand } from "../support/cluster-services.js";
+import { useEtcdAndS3 } from "../support/cluster-services.js";
 import { replay } from "../support/shard-workload.js";
 import { Shard } from "../support/shard-storage.js";
 
@@ -20,20 +20,17 @@ const TRIALS = process.env.QUIVER_LONG === "1" ? 20 : 4;
 const CHILD = fileURLToPath(new URL("./compactor-child.js", import.meta.url));
 const WINDOWS = ["start", "folded", "uploaded", "committed"];
 
-let etcd: EtcdMember;
-let s3: S3Stand;
-before(async () => {
-  [etcd, s3] = await Promise.all([EtcdMember.start(), S3Stand.start()]);
-});
-after(async () => {
-  await Promise.all([etcd.stop(), s3.stop()]);
-});
+const services = useEtcdAndS3();
 
 /** Runs the child until it prints "step <window>", waits 0-140 ms (it pauses 150 ms there), kill -9. */
 async function killCompactor(shard: Shard, prefix: string, window: string): Promise<string[]> {
-  const child = spawn(process.execPath, [CHILD, etcd.endpoint, prefix, shard.log, s3.endpoint, s3.bucket], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child = spawn(
+    process.execPath,
+    [CHILD, services.etcd.endpoint, prefix, shard.log, services.s3.endpoint, services.s3.bucket],
+    {
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   let out = "";
   let err = "";
   child.stderr.on("data", (d) => {
@@ -55,7 +52,7 @@ async function killCompactor(shard: Shard, prefix: string, window: string): Prom
 
 it(`kill -9 of a compactor mid-compaction leaves a state the next compaction and a fresh replica get right (${TRIALS} trials)`, async () => {
   const prefix = `compactor-kill-${randomUUID()}`;
-  const shard = new Shard(etcd, s3, prefix);
+  const shard = new Shard(services.etcd, services.s3, prefix);
   const reached = new Map<string, number>();
   try {
     let next = 0;

@@ -10,9 +10,9 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
-import { after, before, it } from "node:test";
+import { it } from "node:test";
 import { readShardManifest } from "../../src/cluster/shard-manifest.js";
-import { EtcdMember, S3Stand } from "../support/cluster-services.js";
+import { useEtcdAndS3 } from "../support/cluster-services.js";
 import { replay } from "../support/shard-workload.js";
 import { Shard } from "../support/shard-storage.js";
 
@@ -26,14 +26,7 @@ const HOLD_MS = 1200;
 const PAUSE_MS = 1500;
 const RUN_MS = 300;
 
-let etcd: EtcdMember;
-let s3: S3Stand;
-before(async () => {
-  [etcd, s3] = await Promise.all([EtcdMember.start(), S3Stand.start()]);
-});
-after(async () => {
-  await Promise.all([etcd.stop(), s3.stop()]);
-});
+const services = useEtcdAndS3();
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -46,11 +39,11 @@ async function pausedCompaction(
     process.execPath,
     [
       CHILD,
-      etcd.endpoint,
+      services.etcd.endpoint,
       prefix,
       shard.log,
-      s3.endpoint,
-      s3.bucket,
+      services.s3.endpoint,
+      services.s3.bucket,
       String(TTL_MS),
       String(RENEW_MS),
       String(HOLD_MS),
@@ -98,7 +91,7 @@ async function pausedCompaction(
 
 it(`a compactor paused for half its lease, again and again, keeps the lease and commits (${TRIALS} trials)`, async () => {
   const prefix = `compactor-pause-${randomUUID()}`;
-  const shard = new Shard(etcd, s3, prefix);
+  const shard = new Shard(services.etcd, services.s3, prefix);
   const paused: number[] = [];
   try {
     let next = 0;

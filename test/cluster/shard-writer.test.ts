@@ -10,31 +10,28 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
-import { after, before, it } from "node:test";
+import { it } from "node:test";
 import { EtcdCoordinator } from "../../src/cluster/etcd/etcd-coordinator.js";
 import { S3ObjectStore } from "../../src/cluster/s3/s3-object-store.js";
 import { followShard } from "../../src/cluster/shard-follower.js";
 import { open } from "../../src/index.js";
-import { EtcdMember, S3Stand } from "../support/cluster-services.js";
+import { useEtcdAndS3 } from "../support/cluster-services.js";
 import { DIM, replay, stateOf } from "../support/shard-workload.js";
 
 const TRIALS = process.env.QUIVER_LONG === "1" ? 100 : 20;
 const CHILD = fileURLToPath(new URL("./writer-child.js", import.meta.url));
 
-let etcd: EtcdMember;
-let s3: S3Stand;
-before(async () => {
-  [etcd, s3] = await Promise.all([EtcdMember.start(), S3Stand.start()]);
-});
-after(async () => {
-  await Promise.all([etcd.stop(), s3.stop()]);
-});
+const services = useEtcdAndS3();
 
 /** Runs the writer child until it has acknowledged `minAcks` batches and `extraMs` more passed, then kill -9. */
 async function killedWriter(prefix: string, log: string, minAcks: number, extraMs: number) {
-  const child = spawn(process.execPath, [CHILD, etcd.endpoint, prefix, log, s3.endpoint, s3.bucket], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child = spawn(
+    process.execPath,
+    [CHILD, services.etcd.endpoint, prefix, log, services.s3.endpoint, services.s3.bucket],
+    {
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   let out = "";
   let err = "";
   child.stderr.on("data", (d) => {
@@ -64,8 +61,12 @@ it(`kill -9 of the shard writer at random points loses no acknowledged write (${
     const { acked, inFlight } = await killedWriter(prefix, log, 1 + (trial % 3), Math.floor(Math.random() * 300));
     acknowledged += acked.length;
 
-    const coordinator = new EtcdCoordinator({ endpoints: [etcd.endpoint], prefix });
-    const objects = new S3ObjectStore({ endpoint: s3.endpoint, bucket: s3.bucket, credentials: s3.credentials });
+    const coordinator = new EtcdCoordinator({ endpoints: [services.etcd.endpoint], prefix });
+    const objects = new S3ObjectStore({
+      endpoint: services.s3.endpoint,
+      bucket: services.s3.bucket,
+      credentials: services.s3.credentials,
+    });
     const db = await open();
     try {
       const collection = await db.createCollection("docs", { vectors: { v: { dim: DIM, metric: "l2" } } });

@@ -11,6 +11,7 @@ import { createRequire } from "node:module";
 import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { after, before } from "node:test";
 
 export const ETCD_BINARY = "/usr/bin/etcd";
 
@@ -148,4 +149,19 @@ export class S3Stand {
     await this.halt();
     await rm(this.directory, { recursive: true, force: true });
   }
+}
+
+/**
+ * One etcd member and one s3rver for a test file: started before its tests, stopped after them. The
+ * fields are set once `before` has run, so read them inside tests.
+ */
+export function useEtcdAndS3(): { etcd: EtcdMember; s3: S3Stand } {
+  const services = {} as { etcd: EtcdMember; s3: S3Stand };
+  before(async () => {
+    [services.etcd, services.s3] = await Promise.all([EtcdMember.start(), S3Stand.start()]);
+  });
+  after(async () => {
+    await Promise.all([services.etcd?.stop(), services.s3?.stop()]);
+  });
+  return services;
 }
