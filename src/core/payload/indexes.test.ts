@@ -103,6 +103,28 @@ test("a slot with a repeated value is indexed once and removed cleanly", () => {
   assert.equal(ix.countRange("t", { lt: 1e9 }), 0);
 });
 
+test("a value goes from one slot to several and back, and answers alike at each step", () => {
+  const ix = new PayloadIndexSet([{ field: "t", type: "number" }]);
+  ix.add(4, { t: 7 });
+  ix.add(4, { t: 7 }); // the same slot again: still one
+  assert.deepEqual(sorted(ix.lookupEq("t", 7)), [4]);
+  assert.equal(ix.countRange("t", { gte: 7 }), 1);
+  ix.add(5, { t: 7 });
+  ix.add(6, { t: 7 });
+  assert.deepEqual(sorted(ix.lookupRange("t", { lte: 7 })), [4, 5, 6]);
+  ix.remove(4, { t: 7 });
+  ix.remove(6, { t: 7 });
+  assert.deepEqual(sorted(ix.lookupEq("t", 7)), [5]);
+  ix.remove(4, { t: 7 }); // not there: nothing changes
+  assert.equal(ix.countRange("t", { gte: 0 }), 1);
+  const restored = new PayloadIndexSet(ix.declarations);
+  assert.equal(restored.restore(ix.toBytes(), 8), null);
+  restored.add(7, { t: 7 }); // unpacks a lone slot, then adds to it
+  assert.deepEqual(sorted(restored.lookupEq("t", 7)), [5, 7]);
+  ix.remove(5, { t: 7 });
+  assert.deepEqual(sorted(ix.lookupEq("t", 7)), []);
+});
+
 test("declarations are validated, every problem reported", () => {
   assert.throws(
     () =>

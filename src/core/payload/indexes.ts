@@ -60,6 +60,16 @@ export function validateIndexDecls(decls: unknown, at = "indexes"): PayloadIndex
 }
 
 /**
+ * The slots of one value: a lone slot is held as the number itself, since a Set costs about 250
+ * bytes of heap and high-cardinality fields (timestamps, prices, scores) are mostly lone values.
+ */
+type Slots = number | Set<number>;
+
+const sizeOf = (s: Slots): number => (typeof s === "number" ? 1 : s.size);
+const asSet = (s: Slots | undefined): ReadonlySet<number> =>
+  s === undefined ? EMPTY : typeof s === "number" ? new Set([s]) : s;
+
+/**
  * One field's index: value → slots, plus the slots where the field exists at all (for `$exists`).
  * Range lookups use the distinct values sorted with prefix sums of their slot counts, rebuilt lazily
  * after writes: writes stay O(1) and a query after a burst of writes pays one O(d log d) sort.
@@ -68,7 +78,7 @@ export function validateIndexDecls(decls: unknown, at = "indexes"): PayloadIndex
  */
 class FieldIndex {
   readonly path: string[];
-  private readonly values = new Map<Key, Set<number>>();
+  private readonly values = new Map<Key, Slots>();
   private presentSlots: Set<number> | null = new Set<number>();
   private packed: PackedField | null = null;
   private sorted: (number | string)[] | null = null;
@@ -79,7 +89,7 @@ class FieldIndex {
   }
 
   /** Value → slots, for writes and whole-map reads (unpacks a loaded index). */
-  get byValue(): Map<Key, Set<number>> {
+  get byValue(): Map<Key, Slots> {
     this.unpack();
     return this.values;
   }
@@ -96,12 +106,10 @@ class FieldIndex {
     const accepts = ACCEPTS[this.decl.type];
     for (const v of values) {
       if (!accepts(v)) continue; // wrong type: not indexed, the planner's re-check still sees it
-      let set = byValue.get(v);
-      if (set === undefined) {
-        set = new Set();
-        byValue.set(v, set);
-      }
-      set.add(slot);
+      const had = byValue.get(v);
+      if (had === undefined) byValue.set(v, slot);
+      else if (typeof had !== "number") had.add(slot);
+      else if (had !== slot) byValue.set(v, new Set([had, slot]));
       this.sorted = null;
     }
   }
@@ -112,9 +120,10 @@ class FieldIndex {
     const accepts = ACCEPTS[this.decl.type];
     for (const v of valuesAt(payload, this.path)) {
       if (!accepts(v)) continue;
-      const set = byValue.get(v);
-      if (set === undefined || !set.delete(slot)) continue;
-      if (set.size === 0) byValue.delete(v);
+      const had = byValue.get(v);
+      if (had === slot) byValue.delete(v);
+      else if (had === undefined || typeof had === "number" || !had.delete(slot)) continue;
+      else if (had.size === 1) byValue.set(v, had.values().next().value!);
       this.sorted = null;
     }
   }
@@ -126,9 +135,9 @@ class FieldIndex {
     this.sorted = null;
   }
 
-  /** The slots holding `value` (read-only; the index's own set once unpacked). */
+  /** The slots holding `value` (read-only; the index's own set once unpacked and not a lone slot). */
   eq(value: Key): ReadonlySet<number> {
-    if (this.packed === null) return this.values.get(value) ?? EMPTY;
+    if (this.packed === null) return asSet(this.values.get(value));
     const { keys, offsets, slots } = this.packed;
     const i = findKey(keys, value);
     return i < 0 ? EMPTY : new Set(slots.subarray(offsets[i], offsets[i + 1]));
@@ -165,7 +174,11 @@ class FieldIndex {
       return;
     }
     const keys = this.sortedKeys();
-    for (let i = lo; i < hi; i++) for (const s of this.values.get(keys[i])!) visit(s);
+    for (let i = lo; i < hi; i++) {
+      const slots = this.values.get(keys[i])!;
+      if (typeof slots === "number") visit(slots);
+      else for (const s of slots) visit(s);
+    }
   }
 
   /** Slot-value pairs in the span: an upper bound on the distinct slots there. */
@@ -181,7 +194,11 @@ class FieldIndex {
     const offsets = Uint32Array.from(this.prefix);
     const slots = new Uint32Array(offsets[keys.length]);
     let at = 0;
-    for (const k of keys) for (const s of this.values.get(k)!) slots[at++] = s;
+    for (const k of keys) {
+      const of = this.values.get(k)!;
+      if (typeof of === "number") slots[at++] = of;
+      else for (const s of of) slots[at++] = s;
+    }
     const present = Uint32Array.from(this.present).sort();
     return { type: this.decl.type, keys, offsets, slots, present };
   }
@@ -205,8 +222,10 @@ class FieldIndex {
   private unpack(): void {
     const p = this.packed;
     if (p === null) return;
-    for (let i = 0; i < p.keys.length; i++)
-      this.values.set(p.keys[i], new Set(p.slots.subarray(p.offsets[i], p.offsets[i + 1])));
+    for (let i = 0; i < p.keys.length; i++) {
+      const [from, to] = [p.offsets[i], p.offsets[i + 1]];
+      this.values.set(p.keys[i], to - from === 1 ? p.slots[from] : new Set(p.slots.subarray(from, to)));
+    }
     this.presentSlots ??= new Set(p.present);
     this.prefix = Array.from(p.offsets);
     this.packed = null;
@@ -220,7 +239,7 @@ class FieldIndex {
       else keys.sort();
       const prefix = new Array<number>(keys.length + 1);
       prefix[0] = 0;
-      for (let i = 0; i < keys.length; i++) prefix[i + 1] = prefix[i] + this.values.get(keys[i])!.size;
+      for (let i = 0; i < keys.length; i++) prefix[i + 1] = prefix[i] + sizeOf(this.values.get(keys[i])!);
       this.prefix = prefix;
       this.sorted = keys;
     }
@@ -280,10 +299,11 @@ export class PayloadIndexSet {
     return this.byField.get(field)?.decl.type;
   }
 
-  /** A keyword index's value → slots map (read-only view), or undefined when `field` has none. */
+  /** A keyword index's value → slots, copied; undefined when `field` has none. */
   keyword(field: string): ReadonlyMap<string, ReadonlySet<number>> | undefined {
     const ix = this.byField.get(field);
-    return ix?.decl.type === "keyword" ? (ix.byValue as Map<string, Set<number>>) : undefined;
+    if (ix?.decl.type !== "keyword") return undefined;
+    return new Map([...ix.byValue].map(([k, slots]) => [k as string, asSet(slots)]));
   }
 
   /**
