@@ -28,7 +28,16 @@ export interface Limits {
   maxCollections: number;
   /** Most non-zero entries (index -> weight pairs) in one sparse vector, in a record or a query. */
   maxSparseNonZeros: number;
+  /** Most records in one collection; at most MAX_RECORDS_PER_COLLECTION, whatever is asked. */
+  maxRecordsPerCollection: number;
 }
+
+/**
+ * The most records a collection can hold: 2^24, the largest Map a JavaScript engine (V8: Node, Deno,
+ * Chromium, workerd) allows, and a collection keeps its ids in one (and its payload indexes' slots in
+ * others). A write past it would fail while being applied, after it was logged; it is refused first.
+ */
+export const MAX_RECORDS_PER_COLLECTION = 2 ** 24;
 
 export const DEFAULT_LIMITS: Limits = {
   maxIdBytes: 512,
@@ -43,6 +52,7 @@ export const DEFAULT_LIMITS: Limits = {
   maxQueryTextLength: 16_384,
   maxCollections: 1_000,
   maxSparseNonZeros: 16_384,
+  maxRecordsPerCollection: MAX_RECORDS_PER_COLLECTION,
 };
 
 /** Collection and vector names: 1 to 64 characters, letters, digits, `_`, `-`, `.`, not starting with `.` or `-`. */

@@ -170,7 +170,7 @@ export class Database implements DatabaseApi {
       parallel: () => this.parallel,
     };
     this.walNumbers = wal ? [wal.number] : [];
-    const reservation = new GroupReservation(collections);
+    const reservation = new GroupReservation(collections, this.limits.maxRecordsPerCollection);
     this.writer = new Writer({
       nextSeq: () => ++this.seq,
       currentSeq: () => this.seq,

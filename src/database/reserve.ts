@@ -2,8 +2,11 @@
  * Memory reservation for a write group, before anything is logged: each upsert's new ids and
  * vectors are added to the group's running totals and every affected collection grows to hold them
  * all. A request that does not fit is refused (RESOURCE_EXHAUSTED) while still unlogged, so a logged
- * write never fails to apply for want of memory, and replay never meets one that cannot.
+ * write never fails to apply for want of memory, and replay never meets one that cannot. So is one
+ * that would take a collection past its most records (Limits.maxRecordsPerCollection).
  */
+import { MAX_RECORDS_PER_COLLECTION } from "../api/limits.js";
+import { QuiverError } from "../core/errors/errors.js";
 import type { CollectionState } from "./collection-state.js";
 import type { Op } from "./ops.js";
 
@@ -17,7 +20,11 @@ interface Planned {
 export class GroupReservation {
   private planned = new Map<string, Planned>();
 
-  constructor(private readonly collections: Map<string, CollectionState>) {}
+  /** @param maxRecords most records per collection (capped at MAX_RECORDS_PER_COLLECTION). */
+  constructor(
+    private readonly collections: Map<string, CollectionState>,
+    private readonly maxRecords = MAX_RECORDS_PER_COLLECTION,
+  ) {}
 
   /** Starts a new group: forgets the totals of the previous one. */
   reset(): void {
@@ -45,6 +52,16 @@ export class GroupReservation {
         for (const vname of r.vectors.keys()) p.vectors.set(vname, (p.vectors.get(vname) ?? 0) + 1);
       }
       next.set(op.uid, p);
+    }
+    const max = Math.min(this.maxRecords, MAX_RECORDS_PER_COLLECTION);
+    for (const [uid, p] of next) {
+      const state = this.collections.get(uid)!;
+      if (state.size + p.newIds.size > max) {
+        throw new QuiverError(
+          "RESOURCE_EXHAUSTED",
+          `collection "${state.name}" holds ${state.size} records; this write would take it to ${state.size + p.newIds.size} (with the writes grouped with it), past its most, ${max} (limits.maxRecordsPerCollection)`,
+        );
+      }
     }
     for (const [uid, p] of next) this.collections.get(uid)!.reserve(p.newIds.size, p.vectors);
     for (const [uid, p] of next) this.planned.set(uid, p);
