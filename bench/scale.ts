@@ -8,6 +8,7 @@
 
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { getHeapStatistics } from "node:v8";
 import { median } from "./median.js";
 import { generate, groundTruth, K, recall, type ScaleData, type ScaleSpec } from "./scale-data.js";
 import { makeScaleEngine, SCALE_ENGINES, type ScaleEngine } from "./scale-engines.js";
@@ -54,6 +55,8 @@ interface EngineResult {
   buildSeconds: number;
   /** RSS growth over the build, per vector (data arrays of the bench itself excluded: made before). */
   rssBytesPerVector: number;
+  /** JavaScript heap in use after the build (ids, payloads, payload indexes), and the heap's limit, in MB. */
+  heapMB: { used: number; limit: number };
   engineBytesPerVector?: number;
   sweep: { ef: number; recall: number; qps: number }[];
   at95: { ef: number; recall: number; qps: number; passes: number[] };
@@ -109,10 +112,15 @@ async function measure(e: ScaleEngine, d: ScaleData, lean = false): Promise<Engi
   await e.build(d);
   out.buildSeconds = (performance.now() - t0) / 1000;
   out.rssBytesPerVector = (process.memoryUsage().rss - rss0) / d.n;
+  const heap = getHeapStatistics();
+  out.heapMB = { used: heap.used_heap_size / 2 ** 20, limit: heap.heap_size_limit / 2 ** 20 };
   if (e.bytesPerVector) out.engineBytesPerVector = await e.bytesPerVector();
   if (lean) {
     const rss = Math.round(process.memoryUsage().rss / 2 ** 20);
-    process.stderr.write(`${e.name} built in ${out.buildSeconds.toFixed(0)} s, RSS ${rss} MB; ground truth next\n`);
+    const { used, limit } = out.heapMB;
+    process.stderr.write(
+      `${e.name} built in ${out.buildSeconds.toFixed(0)} s, RSS ${rss} MB, JavaScript heap ${used.toFixed(0)} of ${limit.toFixed(0)} MB; ground truth next\n`,
+    );
   }
 
   const truth = await groundTruth(d, 1, d.queries);
@@ -252,6 +260,12 @@ function report(s: ScaleSpec, results: EngineResult[]): void {
     console.log(
       `${r.engine.padEnd(14)} ${f(r.buildSeconds, 1).padStart(7)} ${r.buildThreads.padStart(8)} ${f(r.peakRssMB).padStart(12)} ${bpv.padStart(24)} ${String(r.at95.ef).padStart(9)} ${r.at95.recall.toFixed(4).padStart(7)} ${f(r.at95.qps).padStart(7)}`,
     );
+  }
+  for (const r of results) {
+    if (r.heapMB)
+      console.log(
+        `${r.engine}: JavaScript heap after the build ${f(r.heapMB.used)} MB (limit ${f(r.heapMB.limit)} MB)`,
+      );
   }
   console.log("\nupdates (batches of 100): replace 1% vs insert 1%; open the persisted index; first query");
   for (const r of results) {
