@@ -86,7 +86,10 @@ export function suiteUnder(runtime: "bun" | "deno"): void {
     );
     const { code, out } = await run(runtime, files);
     const s = summary(runtime, out);
-    const tail = out.split("\n").slice(-60).join("\n");
+    // Bun prints a failed test's error above its "(fail)" line, among one JSON event line per test.
+    const lines = out.split("\n").filter((l) => !l.includes("bun:test:run {"));
+    const failures = lines.flatMap((l, i) => (/^\s*\(fail\)/.test(l) ? lines.slice(Math.max(0, i - 25), i + 1) : []));
+    const tail = [...failures, "...", ...lines.slice(-40)].join("\n");
     assert.equal(s.failed, 0, `${runtime}: ${s.failed} failed\n${tail}`);
     assert.equal(code, 0, `${runtime} exited ${code}\n${tail}`);
     assert.equal(s.skipped, KNOWN_SKIPS[runtime].length, `${runtime} skipped ${s.skipped}\n${tail}`);
