@@ -24,13 +24,21 @@ test("an exclusive section waits for the readers inside and holds back those who
     events.push("writer runs");
   });
   const late = gate.enter().then(() => events.push("reader 2 in"));
+  assert.equal(gate.tryEnter(), false, "no reader gets in at once behind a waiting writer");
   await tick();
   assert.deepEqual(events, ["reader 1 in"], "the writer waits for reader 1; reader 2 waits behind the writer");
   gate.leave();
   await writer;
   await late;
   assert.deepEqual(events, ["reader 1 in", "writer runs", "reader 2 in"]);
+  assert.equal(gate.tryEnter(), true, "with no writer, a reader gets in at once");
+  const next = gate.exclusive(() => events.push("writer 2 runs"));
+  await tick();
+  assert.equal(events.length, 3, "writer 2 waits for both readers");
   gate.leave();
+  gate.leave();
+  await next;
+  assert.equal(events[3], "writer 2 runs");
 });
 
 test("an exclusive section that throws still lets readers in", async () => {

@@ -58,6 +58,13 @@ export class ReadGate {
     this.readers++;
   }
 
+  /** Enters at once when no exclusive section is held or waiting (no promise to await); else false. */
+  tryEnter(): boolean {
+    if (this.held) return false;
+    this.readers++;
+    return true;
+  }
+
   leave(): void {
     this.readers--;
     if (this.readers === 0) this.drained?.();
@@ -113,7 +120,7 @@ export class ParallelSearch {
 
   /** A read section: `body` sees one state of the database; graph changes wait until it ends. */
   async read<T>(body: () => Promise<T>): Promise<T> {
-    await this.gate.enter();
+    if (!this.gate.tryEnter()) await this.gate.enter();
     try {
       return await body();
     } finally {
