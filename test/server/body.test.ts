@@ -5,12 +5,17 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { request } from "node:http";
+import { connect } from "node:net";
 import { ADMIN_KEY, startTestServer, type TestServer } from "./helpers.js";
 
 const GIB = 1 << 30;
 
-/** Starts an upload announcing `declared` bytes (or chunked), sends one 64 KiB chunk, and waits for the answer. */
+/**
+ * Starts an upload announcing `declared` bytes (or chunked), sends one 64 KiB chunk (more while
+ * `keepSending` and no answer came), and waits for the answer. A raw socket, not an HTTP client: the
+ * server answers and closes while the body is still being sent, and a client may then fail its next
+ * write (EPIPE, ECONNRESET) before it reports the answer it already received (bun's did, under load).
+ */
 function upload(
   s: TestServer,
   path: string,
@@ -19,31 +24,45 @@ function upload(
   keepSending = false,
 ): Promise<{ status: number; body: string; sent: number }> {
   return new Promise((resolve, reject) => {
-    const headers: Record<string, string | number> = { "content-type": "application/json" };
-    if (key) headers.authorization = `Bearer ${key}`;
-    if (declared !== null) headers["content-length"] = declared;
-    const req = request(`${s.url}${path}`, { method: "POST", headers });
+    const url = new URL(s.url);
+    const socket = connect(Number(url.port), url.hostname);
+    const head = [`POST ${path} HTTP/1.1`, `host: ${url.host}`, "content-type: application/json"];
+    if (key) head.push(`authorization: Bearer ${key}`);
+    head.push(declared !== null ? `content-length: ${declared}` : "transfer-encoding: chunked");
+    const chunk = Buffer.alloc(64 * 1024, 0x20);
+    const framed = declared !== null ? chunk : Buffer.concat([Buffer.from("10000\r\n"), chunk, Buffer.from("\r\n")]);
     let sent = 0;
-    let answered = false;
-    const chunk = new Uint8Array(64 * 1024).fill(0x20);
+    let received = Buffer.alloc(0);
+    let answer: { status: number; body: string } | null = null;
+    /** The answer once its head and as many body bytes as it declares have arrived. */
+    const parse = (): { status: number; body: string } | null => {
+      const end = received.indexOf("\r\n\r\n");
+      if (end < 0) return null;
+      const headText = received.subarray(0, end).toString("latin1");
+      const length = Number(/^content-length:\s*(\d+)/im.exec(headText)?.[1] ?? Number.NaN);
+      const body = received.subarray(end + 4);
+      if (!(body.length >= length)) return null;
+      return { status: Number(headText.split(" ")[1]), body: body.subarray(0, length).toString("utf8") };
+    };
     const pump = () => {
-      while (!answered && keepSending && sent < 64 * chunk.length) {
+      while (!answer && keepSending && sent < 64 * chunk.length && !socket.destroyed) {
         sent += chunk.length;
-        if (!req.write(chunk)) return void req.once("drain", pump);
+        if (!socket.write(framed)) return void socket.once("drain", pump);
       }
     };
-    req.on("response", (res) => {
-      answered = true;
-      let body = "";
-      res.setEncoding("utf8");
-      res.on("data", (c: string) => (body += c));
-      res.on("end", () => {
-        req.destroy();
-        resolve({ status: res.statusCode!, body, sent });
-      });
+    socket.on("data", (d: Buffer) => {
+      received = Buffer.concat([received, d]);
+      answer ??= parse();
+      if (answer) {
+        socket.destroy();
+        resolve({ ...answer, sent });
+      }
     });
-    req.on("error", (e) => (answered ? undefined : reject(e)));
-    req.write(chunk);
+    // Failed writes once the server has answered and closed are expected; the answer decides.
+    socket.on("error", () => undefined);
+    socket.on("close", () => answer ?? reject(new Error(`no complete answer after ${sent} bytes`)));
+    socket.write(`${head.join("\r\n")}\r\n\r\n`);
+    socket.write(framed);
     sent += chunk.length;
     pump();
     setTimeout(() => reject(new Error(`no answer after ${sent} bytes`)), 10_000).unref();

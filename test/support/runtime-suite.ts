@@ -88,7 +88,13 @@ export function suiteUnder(runtime: "bun" | "deno"): void {
     const s = summary(runtime, out);
     // Bun prints a failed test's error above its "(fail)" line, among one JSON event line per test.
     const lines = out.split("\n").filter((l) => !l.includes("bun:test:run {"));
-    const failures = lines.flatMap((l, i) => (/^\s*\(fail\)/.test(l) ? lines.slice(Math.max(0, i - 25), i + 1) : []));
+    // Each failed test once: the runner lists the failures again in its summary.
+    const failed = new Set<string>();
+    const failures = lines.flatMap((l, i) => {
+      if (!/^\s*\(fail\)/.test(l) || failed.has(l.trim())) return [];
+      failed.add(l.trim());
+      return lines.slice(Math.max(0, i - 25), i + 1);
+    });
     const tail = [...failures, "...", ...lines.slice(-40)].join("\n");
     assert.equal(s.failed, 0, `${runtime}: ${s.failed} failed\n${tail}`);
     assert.equal(code, 0, `${runtime} exited ${code}\n${tail}`);
