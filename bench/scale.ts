@@ -262,10 +262,7 @@ function report(s: ScaleSpec, results: EngineResult[]): void {
     );
   }
   for (const r of results) {
-    if (r.heapMB)
-      console.log(
-        `${r.engine}: JavaScript heap after the build ${f(r.heapMB.used)} MB (limit ${f(r.heapMB.limit)} MB)`,
-      );
+    console.log(`${r.engine}: JavaScript heap after the build ${f(r.heapMB.used)} MB (limit ${f(r.heapMB.limit)} MB)`);
   }
   console.log("\nupdates (batches of 100): replace 1% vs insert 1%; open the persisted index; first query");
   for (const r of results) {

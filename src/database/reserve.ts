@@ -19,12 +19,15 @@ interface Planned {
 
 export class GroupReservation {
   private planned = new Map<string, Planned>();
+  /** Most records per collection: the limit asked for, capped at MAX_RECORDS_PER_COLLECTION. */
+  private readonly maxRecords: number;
 
-  /** @param maxRecords most records per collection (capped at MAX_RECORDS_PER_COLLECTION). */
   constructor(
     private readonly collections: Map<string, CollectionState>,
-    private readonly maxRecords = MAX_RECORDS_PER_COLLECTION,
-  ) {}
+    maxRecords = MAX_RECORDS_PER_COLLECTION,
+  ) {
+    this.maxRecords = Math.min(maxRecords, MAX_RECORDS_PER_COLLECTION);
+  }
 
   /** Starts a new group: forgets the totals of the previous one. */
   reset(): void {
@@ -53,7 +56,7 @@ export class GroupReservation {
       }
       next.set(op.uid, p);
     }
-    const max = Math.min(this.maxRecords, MAX_RECORDS_PER_COLLECTION);
+    const max = this.maxRecords;
     for (const [uid, p] of next) {
       const state = this.collections.get(uid)!;
       if (state.size + p.newIds.size > max) {
