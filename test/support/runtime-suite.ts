@@ -72,6 +72,29 @@ function summary(runtime: Runtime, out: string): { passed: number; failed: numbe
   };
 }
 
+/**
+ * Each failed test once, with its error, kept short: CI shows the head of a failure message, so the
+ * failing test's name and error come before the runner's tail. Bun prints a test's error above its
+ * "(fail)" line, among one JSON event line per test; Deno prints them all in an "ERRORS" section at the
+ * end, before a "FAILURES" list of names.
+ */
+export function failureReport(runtime: "bun" | "deno", out: string): string[] {
+  const lines = out.split("\n").filter((l) => !l.includes("bun:test:run {"));
+  if (runtime === "deno") {
+    const start = lines.findIndex((l) => /^\s*ERRORS\s*$/.test(l));
+    if (start < 0) return [];
+    const end = lines.findIndex((l, i) => i > start && /^\s*FAILURES\s*$/.test(l));
+    return lines.slice(start, end < 0 ? start + 80 : Math.min(end, start + 80));
+  }
+  // The runner lists the failures again in its summary: each once.
+  const failed = new Set<string>();
+  return lines.flatMap((l, i) => {
+    if (!/^\s*\(fail\)/.test(l) || failed.has(l.trim())) return [];
+    failed.add(l.trim());
+    return lines.slice(Math.max(0, i - 25), i + 1);
+  });
+}
+
 /** Registers the test that runs the suite's files under `runtime`. */
 export function suiteUnder(runtime: "bun" | "deno"): void {
   const files = suiteFiles();
@@ -86,16 +109,7 @@ export function suiteUnder(runtime: "bun" | "deno"): void {
     );
     const { code, out } = await run(runtime, files);
     const s = summary(runtime, out);
-    // Bun prints a failed test's error above its "(fail)" line, among one JSON event line per test.
-    const lines = out.split("\n").filter((l) => !l.includes("bun:test:run {"));
-    // Each failed test once: the runner lists the failures again in its summary.
-    const failed = new Set<string>();
-    const failures = lines.flatMap((l, i) => {
-      if (!/^\s*\(fail\)/.test(l) || failed.has(l.trim())) return [];
-      failed.add(l.trim());
-      return lines.slice(Math.max(0, i - 25), i + 1);
-    });
-    const tail = [...failures, "...", ...lines.slice(-40)].join("\n");
+    const tail = [...failureReport(runtime, out), "...", ...out.split("\n").slice(-12)].join("\n");
     assert.equal(s.failed, 0, `${runtime}: ${s.failed} failed\n${tail}`);
     assert.equal(code, 0, `${runtime} exited ${code}\n${tail}`);
     assert.equal(s.skipped, KNOWN_SKIPS[runtime].length, `${runtime} skipped ${s.skipped}\n${tail}`);
