@@ -4,7 +4,7 @@
 // `server --part compat` measures only Quiver's own route against its Qdrant- and Chroma-compatible ones;
 // `images --part ingest --ingest N` times only `quiver ingest` of N generated images.
 // The comparisons tune every engine on one part of the queries and score it on the rest (split.ts).
-// `scale` takes --n, --dim, --queries, --engines, --originals disk, --build-threads N and --lean (see scale.ts); `scale --part checkpoint` measures
+// `scale` takes --n, --dim, --queries, --engines, --originals disk, --build-threads N, --lean, --clusters and --m (see scale.ts); `scale --part checkpoint` measures
 // write latency during checkpoints alone, with --repeats and --baseline DIR (see scale-checkpoint.ts);
 // `scale --part ceiling` the share of a capped memory records can use (scale-ceiling.ts); `scale --part build` the graph build with one thread and with every core, with --repeats (scale-build.ts);
 // `cluster-storage` takes --n, --dim, --repeats. `threads` (also `scale --part threads`) takes --n, --dim,
@@ -53,6 +53,8 @@ interface BenchArgs extends AnnBenchOptions {
   originals?: "memory" | "disk";
   buildThreads?: number;
   lean?: boolean;
+  clusters?: number;
+  m?: number;
 }
 
 const numberList = (s: string | undefined): number[] =>
@@ -92,6 +94,8 @@ function parseArgs(argv: string[]): BenchArgs {
     else if (a === "--originals") args.originals = argv[++i] === "disk" ? "disk" : "memory";
     else if (a === "--build-threads") args.buildThreads = Number(argv[++i]);
     else if (a === "--lean") args.lean = true;
+    else if (a === "--clusters") args.clusters = Number(argv[++i]);
+    else if (a === "--m") args.m = Number(argv[++i]);
     else if (!a.startsWith("-")) args.command = a;
     else throw new Error(`unknown option ${a}`);
   }
@@ -175,6 +179,8 @@ const BENCHES: Record<string, (args: BenchArgs) => Promise<void>> = {
                 originals: a.originals,
                 buildThreads: a.buildThreads,
                 lean: a.lean,
+                clusters: a.clusters,
+                m: a.m,
               }),
   "cluster-storage": (a) => runClusterStorageBench({ n: a.n, dim: a.dim, repeats: a.repeats, json: a.json }),
 };

@@ -10,7 +10,8 @@ import { VectorSlab } from "../src/core/vectors/slab.js";
 import { flatSearch } from "../src/core/index/flat/flat-search.js";
 
 export const K = 10;
-const CLUSTERS = 1000;
+/** Clusters of the default spec (`--clusters` changes it). */
+export const CLUSTERS = 1000;
 const SPREAD = 0.12;
 /** Rows of the base scanned at once by groundTruth. */
 const CHUNK_ROWS = 1_000_000;
@@ -19,6 +20,8 @@ export interface ScaleSpec {
   n: number;
   dim: number;
   queries: number;
+  /** Cluster centres (default CLUSTERS): fewer at the same n make each cluster denser. */
+  clusters?: number;
 }
 
 export interface ScaleData extends ScaleSpec {
@@ -30,11 +33,12 @@ export interface ScaleData extends ScaleSpec {
   u: Float64Array;
 }
 
-/** Rows around CLUSTERS uniform centres in [-1, 1]^dim, each coordinate off by a sum of three uniforms. */
+/** Rows around the uniform centres in [-1, 1]^dim, each coordinate off by a sum of three uniforms. */
 function rows(count: number, dim: number, centres: Float32Array, random: () => number): Float32Array {
   const out = new Float32Array(count * dim);
+  const clusters = centres.length / dim;
   for (let i = 0; i < count; i++) {
-    const c = Math.floor(random() * CLUSTERS) * dim;
+    const c = Math.floor(random() * clusters) * dim;
     for (let d = 0; d < dim; d++) out[i * dim + d] = centres[c + d] + (random() + random() + random() - 1.5) * SPREAD;
   }
   return out;
@@ -43,8 +47,11 @@ function rows(count: number, dim: number, centres: Float32Array, random: () => n
 /** The same data for the same spec, on every machine: base, extra 2%, queries and payload values. */
 export function generate(spec: ScaleSpec): ScaleData {
   const { n, dim, queries } = spec;
+  const clusters = spec.clusters ?? CLUSTERS;
+  if (!(Number.isInteger(clusters) && clusters >= 1))
+    throw new Error(`--clusters takes a positive integer, got ${clusters}`);
   const rc = seededRandom(1);
-  const centres = Float32Array.from({ length: CLUSTERS * dim }, () => rc() * 2 - 1);
+  const centres = Float32Array.from({ length: clusters * dim }, () => rc() * 2 - 1);
   const base = rows(n, dim, centres, seededRandom(2));
   const extra = rows(Math.max(200, Math.ceil(n / 50)), dim, centres, seededRandom(3));
   const q = rows(queries, dim, centres, seededRandom(4));
@@ -62,7 +69,9 @@ const cacheDir = join(process.cwd(), "bench", ".cache", "scale");
  * numbers; read from the cache when this spec was computed before.
  */
 export async function groundTruth(data: ScaleData, selectivity: number, queries: number): Promise<Int32Array[]> {
-  const file = join(cacheDir, `truth-n${data.n}-d${data.dim}-q${queries}-s${selectivity}.i32`);
+  // The default clusters keep the file names of the caches made before --clusters existed.
+  const c = (data.clusters ?? CLUSTERS) === CLUSTERS ? "" : `-c${data.clusters}`;
+  const file = join(cacheDir, `truth-n${data.n}-d${data.dim}${c}-q${queries}-s${selectivity}.i32`);
   if (existsSync(file)) {
     const all = new Int32Array(new Uint8Array(readFileSync(file)).buffer);
     return Array.from({ length: queries }, (_, i) => all.subarray(i * K, (i + 1) * K));

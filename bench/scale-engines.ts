@@ -1,7 +1,7 @@
 // The engines of the scale bench behind one interface. Quiver runs as a user runs it: a database on
 // disk, records with a payload (`u` unindexed, `w` the same value with a number index), upserts and
 // queries through the embedded API, checkpoints included. hnswlib-node and usearch are the native
-// graphs (M 16, efConstruction 200 for all three); usearch builds on all cores, the others on one.
+// graphs (M 16 unless `--m`, efConstruction 200 for all three); usearch builds on all cores, the others on one.
 
 import { mkdtempSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -56,6 +56,8 @@ const row = (rows: Float32Array, dim: number, i: number): Float32Array => rows.s
 
 /** How Quiver is set up: f32 originals in memory (default) or on disk; threads that build the graph (0: none). */
 export interface QuiverScaleOptions {
+  /** Graph links per node for every engine (`--m`; default M). */
+  m?: number;
   originals?: "memory" | "disk";
   buildThreads?: number;
   /** Prints records, seconds and RSS to stderr every this many records of the build (0: never). */
@@ -83,7 +85,7 @@ function quiver(o: QuiverScaleOptions = {}): ScaleEngine {
       db = await open(dir, buildThreads >= 2 ? { threads: buildThreads } : {});
       const index = {
         type: "hnsw" as const,
-        m: M,
+        m: o.m ?? M,
         efConstruction: EF_CONSTRUCTION,
         originals: o.originals ?? "memory",
       };
@@ -178,7 +180,7 @@ interface HnswlibIndex {
   readIndexSync(file: string): void;
 }
 
-function hnswlibNode(): ScaleEngine {
+function hnswlibNode(m: number): ScaleEngine {
   const dir = mkdtempSync(join(tmpdir(), "hnswlib-scale-"));
   const { HierarchicalNSW } = require("hnswlib-node") as {
     HierarchicalNSW: new (s: string, d: number) => HnswlibIndex;
@@ -196,7 +198,7 @@ function hnswlibNode(): ScaleEngine {
     async build(data) {
       d = data;
       index = new HierarchicalNSW("l2", d.dim);
-      index.initIndex(d.n + d.extra.length / d.dim, M, EF_CONSTRUCTION, 100);
+      index.initIndex(d.n + d.extra.length / d.dim, m, EF_CONSTRUCTION, 100);
       add(
         Array.from({ length: d.n }, (_, i) => i),
         d.base,
@@ -240,7 +242,7 @@ interface UsearchIndex {
   load(path: string): void;
 }
 
-function usearch(): ScaleEngine {
+function usearch(m: number): ScaleEngine {
   const dir = mkdtempSync(join(tmpdir(), "usearch-scale-"));
   const file = join(dir, "index.usearch");
   const { Index } = require("usearch") as { Index: new (c: Record<string, unknown>) => UsearchIndex };
@@ -251,7 +253,7 @@ function usearch(): ScaleEngine {
     new Index({
       dimensions: dim,
       metric: "l2sq",
-      connectivity: M,
+      connectivity: m,
       expansion_add: EF_CONSTRUCTION,
       expansion_search: ef,
     });
@@ -297,7 +299,7 @@ export const SCALE_ENGINES = ["quiver", "hnswlib-node", "usearch"];
 
 export function makeScaleEngine(name: string, o: QuiverScaleOptions = {}): ScaleEngine {
   if (name === "quiver") return quiver(o);
-  if (name === "hnswlib-node") return hnswlibNode();
-  if (name === "usearch") return usearch();
+  if (name === "hnswlib-node") return hnswlibNode(o.m ?? M);
+  if (name === "usearch") return usearch(o.m ?? M);
   throw new Error(`unknown engine ${name} (available: ${SCALE_ENGINES.join(", ")})`);
 }

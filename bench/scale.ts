@@ -1,4 +1,5 @@
-// `npm run bench -- scale [--n 1000000] [--dim 128] [--queries 1000] [--engines quiver,hnswlib-node,usearch]`:
+// `npm run bench -- scale [--n 1000000] [--dim 128] [--queries 1000] [--engines quiver,hnswlib-node,usearch]
+// [--clusters 1000] [--m 16]`:
 // one machine at scale. Deterministic clustered data (scale-data.ts) with cached exact ground truth;
 // each engine in its own child process (so peak RSS is its own), one after the other: build time and
 // threads, peak RSS, bytes per vector, q/s at the first ef reaching recall@10 0.95, filtered search at
@@ -10,8 +11,8 @@ import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { getHeapStatistics } from "node:v8";
 import { median } from "./median.js";
-import { generate, groundTruth, K, recall, type ScaleData, type ScaleSpec } from "./scale-data.js";
-import { makeScaleEngine, SCALE_ENGINES, type ScaleEngine } from "./scale-engines.js";
+import { CLUSTERS, generate, groundTruth, K, recall, type ScaleData, type ScaleSpec } from "./scale-data.js";
+import { M, makeScaleEngine, SCALE_ENGINES, type ScaleEngine } from "./scale-engines.js";
 
 export interface ScaleOptions extends Partial<ScaleSpec> {
   engines?: string[];
@@ -26,6 +27,8 @@ export interface ScaleOptions extends Partial<ScaleSpec> {
    * updates or write latency), with build progress on stderr: what fits the time at 10M vectors.
    */
   lean?: boolean;
+  /** `--m`: graph links per node for every engine (default 16). */
+  m?: number;
 }
 
 const EFS = [16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512];
@@ -39,7 +42,12 @@ const IN_FLIGHT = 16;
 
 /** Filtered runs use the first FILTER_QUERIES queries (fewer when fewer are asked for). */
 const filterQueries = (s: ScaleSpec): number => Math.min(FILTER_QUERIES, s.queries);
-const spec = (o: ScaleOptions): ScaleSpec => ({ n: o.n ?? 1_000_000, dim: o.dim ?? 128, queries: o.queries ?? 1000 });
+const spec = (o: ScaleOptions): ScaleSpec => ({
+  n: o.n ?? 1_000_000,
+  dim: o.dim ?? 128,
+  queries: o.queries ?? 1000,
+  clusters: o.clusters ?? CLUSTERS,
+});
 const quantile = (xs: number[], q: number): number => [...xs].sort((a, b) => a - b)[Math.floor(q * (xs.length - 1))];
 
 interface Latency {
@@ -241,6 +249,7 @@ async function measure(e: ScaleEngine, d: ScaleData, lean = false): Promise<Engi
 async function child(opts: ScaleOptions): Promise<void> {
   const d = generate(spec(opts));
   const engine = makeScaleEngine(opts.child!, {
+    m: opts.m,
     originals: opts.originals,
     buildThreads: opts.buildThreads,
     progressEvery: opts.lean ? 100_000 : 0,
@@ -252,8 +261,10 @@ async function child(opts: ScaleOptions): Promise<void> {
 const f = (x: number, digits = 0): string =>
   x.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
 
-function report(s: ScaleSpec, results: EngineResult[]): void {
-  console.log(`\nscale bench: ${f(s.n)} × ${s.dim} clustered (l2), ${f(s.queries)} queries, k ${K}`);
+function report(s: ScaleSpec, m: number, results: EngineResult[]): void {
+  console.log(
+    `\nscale bench: ${f(s.n)} × ${s.dim} in ${f(s.clusters ?? CLUSTERS)} clusters (l2), ${f(s.queries)} queries, k ${K}, m ${m}`,
+  );
   console.log("engine         build s  threads  peak RSS MB  B/vector (RSS; engine)   ef@0.95  recall    q/s");
   for (const r of results) {
     const bpv = `${f(r.rssBytesPerVector)}${r.engineBytesPerVector ? `; ${f(r.engineBytesPerVector)}` : ""}`;
@@ -309,6 +320,9 @@ function report(s: ScaleSpec, results: EngineResult[]): void {
 }
 
 export async function runScaleBench(opts: ScaleOptions): Promise<void> {
+  if (opts.m !== undefined && !(Number.isInteger(opts.m) && opts.m >= 2 && opts.m <= 128)) {
+    throw new Error(`--m takes an integer in [2, 128], got ${opts.m}`);
+  }
   if (opts.child) return child(opts);
   const s = spec(opts);
   const d = generate(s);
@@ -323,6 +337,7 @@ export async function runScaleBench(opts: ScaleOptions): Promise<void> {
     if (opts.originals) args.push("--originals", opts.originals);
     if (opts.buildThreads !== undefined) args.push("--build-threads", String(opts.buildThreads));
     if (opts.lean) args.push("--lean");
+    args.push("--clusters", String(s.clusters), "--m", String(opts.m ?? M));
     const r = spawnSync(process.execPath, args, {
       encoding: "utf8",
       maxBuffer: 1 << 26,
@@ -333,6 +348,6 @@ export async function runScaleBench(opts: ScaleOptions): Promise<void> {
     results.push(JSON.parse(line.slice(MARK.length)));
     console.log(`${name} done`);
   }
-  if (opts.json) console.log(JSON.stringify({ spec: s, results }));
-  report(s, results);
+  if (opts.json) console.log(JSON.stringify({ spec: s, m: opts.m ?? M, results }));
+  report(s, opts.m ?? M, results);
 }
