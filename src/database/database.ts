@@ -26,7 +26,7 @@ import { describeDamage, recover, type IfCorrupt, type Recovered, type RecoveryR
 import type { CollectionInfo, CollectionSchema } from "../core/schema/schema.js";
 import { checkName, validateSchema } from "./validate.js";
 import { Writer } from "./writer.js";
-import { GroupReservation } from "./reserve.js";
+import { GroupReservation, type HeapUsage } from "./reserve.js";
 import type { GrowHook } from "../core/vectors/slab.js";
 import type { ParallelSearch, SearchThreads } from "../core/index/hnsw/parallel.js";
 import { DeferredInserts } from "./graph-inserts.js";
@@ -90,6 +90,13 @@ export interface DatabaseOptions {
    * For tests that fail allocations on demand, and to cap memory; default: always allowed.
    */
   growHook?: GrowHook;
+  /**
+   * The JavaScript heap in use and its limit, in bytes; the Node entry's `open()` reads them from
+   * `node:v8`. A write that would add records is refused with RESOURCE_EXHAUSTED, before it is
+   * logged, while the heap is nearly full (reserve.ts, HEAP_RESERVE_SHARE): ids, payloads and their
+   * indexes live there, and a full heap ends the process. Absent: no such check.
+   */
+  heapUsage?: HeapUsage;
   /**
    * Threads that run the graph searches of queries (the Node entry's `open(path, { threads })` makes
    * them): vector memories are then shared, and many queries search at once; docs/threads.md. The
@@ -170,7 +177,7 @@ export class Database implements DatabaseApi {
       parallel: () => this.parallel,
     };
     this.walNumbers = wal ? [wal.number] : [];
-    const reservation = new GroupReservation(collections, this.limits.maxRecordsPerCollection);
+    const reservation = new GroupReservation(collections, this.limits.maxRecordsPerCollection, options.heapUsage);
     this.writer = new Writer({
       nextSeq: () => ++this.seq,
       currentSeq: () => this.seq,

@@ -23,6 +23,8 @@ export const NODE_ONLY: Record<string, string> = {
   "test/server/serve-cli.test.js":
     "drives `quiver serve` as a Node process; runtimes.test.ts serves under Bun and Deno instead",
   "test/server/soak.test.js": "45 s of load measured by the clock; one runtime is enough for a timed run",
+  "test/database/heap-limit-process.test.js":
+    "fills a Node child's V8 heap (--max-old-space-size); Bun has no such limit, and heap-limit.test.ts checks the refusal everywhere",
   "test/database/readers-process.test.js":
     "a 10 s paced writer in a Node child; cross-runtime readers are covered by the SIGKILL trials' reopen",
 };
