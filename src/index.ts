@@ -13,7 +13,7 @@ import type { InputHook } from "./database/collection.js";
 import type { ImageEmbedder } from "./embed/image.js";
 import { withImageQueries } from "./embed/image-query.js";
 import { installWasmCrc32c } from "./core/util/crc32c-wasm.js";
-import { nodeHeapUsage } from "./node/heap-usage.js";
+import { heapAdmission } from "./node/heap-usage.js";
 
 export * from "./neutral.js";
 export { defaultTextPlugins } from "./analyzers/plugins.js";
@@ -109,5 +109,5 @@ async function openHere(path: string | Directory | undefined, options: NodeOpenO
   const { imageEmbedders, ...rest } = options;
   const images = imageEmbedders && ((registry: InputHook) => withImageQueries(registry, imageEmbedders));
   // A write that adds records is refused while the heap is nearly full, rather than the process dying.
-  return openOn(dir, { heapUsage: nodeHeapUsage, ...rest }, defaultTextPlugins, images);
+  return openOn(dir, { admitRecords: heapAdmission(), ...rest }, defaultTextPlugins, images);
 }

@@ -26,7 +26,7 @@ import { describeDamage, recover, type IfCorrupt, type Recovered, type RecoveryR
 import type { CollectionInfo, CollectionSchema } from "../core/schema/schema.js";
 import { checkName, validateSchema } from "./validate.js";
 import { Writer } from "./writer.js";
-import { GroupReservation, type HeapUsage } from "./reserve.js";
+import { type AdmitRecords, GroupReservation } from "./reserve.js";
 import type { GrowHook } from "../core/vectors/slab.js";
 import type { ParallelSearch, SearchThreads } from "../core/index/hnsw/parallel.js";
 import { DeferredInserts } from "./graph-inserts.js";
@@ -91,12 +91,11 @@ export interface DatabaseOptions {
    */
   growHook?: GrowHook;
   /**
-   * The JavaScript heap in use and its limit, in bytes; the Node entry's `open()` reads them from
-   * `node:v8`. A write that would add records is refused with RESOURCE_EXHAUSTED, before it is
-   * logged, while the heap is nearly full (reserve.ts, HEAP_RESERVE_SHARE): ids, payloads and their
-   * indexes live there, and a full heap ends the process. Absent: no such check.
+   * Asked with the number of records a write adds, before it is logged; throwing refuses the write.
+   * The Node entry's `open()` refuses (RESOURCE_EXHAUSTED) while the JavaScript heap is nearly full,
+   * where ids, payloads and their indexes live (src/node/heap-usage.ts). Absent: always admitted.
    */
-  heapUsage?: HeapUsage;
+  admitRecords?: AdmitRecords;
   /**
    * Threads that run the graph searches of queries (the Node entry's `open(path, { threads })` makes
    * them): vector memories are then shared, and many queries search at once; docs/threads.md. The
@@ -177,7 +176,7 @@ export class Database implements DatabaseApi {
       parallel: () => this.parallel,
     };
     this.walNumbers = wal ? [wal.number] : [];
-    const reservation = new GroupReservation(collections, this.limits.maxRecordsPerCollection, options.heapUsage);
+    const reservation = new GroupReservation(collections, this.limits.maxRecordsPerCollection, options.admitRecords);
     this.writer = new Writer({
       nextSeq: () => ++this.seq,
       currentSeq: () => this.seq,

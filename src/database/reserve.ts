@@ -4,27 +4,18 @@
  * all. A request that does not fit is refused (RESOURCE_EXHAUSTED) while still unlogged, so a logged
  * write never fails to apply for want of memory, and replay never meets one that cannot. So is one
  * that would take a collection past its most records (Limits.maxRecordsPerCollection), and one that
- * adds records while the JavaScript heap is nearly full (HEAP_RESERVE_SHARE).
+ * adds records when the runtime says it has no room for them (AdmitRecords).
  */
 import { MAX_RECORDS_PER_COLLECTION } from "../api/limits.js";
 import { QuiverError } from "../core/errors/errors.js";
 import type { CollectionState } from "./collection-state.js";
 import type { Op } from "./ops.js";
 
-/** The JavaScript heap in use and its limit, in bytes (null when the runtime cannot tell). */
-export type HeapUsage = () => { used: number; limit: number } | null;
-
 /**
- * Writes that add records are refused while the heap has less room left than this share of its limit,
- * or HEAP_RESERVE_MIN_BYTES if more. Ids, payloads and their indexes live on the heap, and V8 ends the
- * process when it cannot grow it (the 10M-record bench run died at 97.5% of its limit). The reserve
- * is what a process that goes on still needs: V8's limit counts its young generation (48 MB by
- * default), which long-lived data cannot use; a checkpoint's transient buffers, queries and garbage
- * need the rest (a process with a 160 MB old generation died at 85% of it with a 64 MB reserve, in
- * test/database/heap-limit-process.test.ts). Replacements and deletes are still accepted.
+ * Asked with the number of records a request adds before it is logged; throws (RESOURCE_EXHAUSTED) to
+ * refuse it. The Node entry's open() refuses while the JavaScript heap is nearly full (node/heap-usage.ts).
  */
-export const HEAP_RESERVE_SHARE = 0.15;
-export const HEAP_RESERVE_MIN_BYTES = 128 * 2 ** 20;
+export type AdmitRecords = (count: number) => void;
 
 interface Planned {
   /** Ids the group adds that the collection does not hold yet. */
@@ -41,7 +32,7 @@ export class GroupReservation {
   constructor(
     private readonly collections: Map<string, CollectionState>,
     maxRecords = MAX_RECORDS_PER_COLLECTION,
-    private readonly heapUsage?: HeapUsage,
+    private readonly admitRecords?: AdmitRecords,
   ) {
     this.maxRecords = Math.min(maxRecords, MAX_RECORDS_PER_COLLECTION);
   }
@@ -58,7 +49,7 @@ export class GroupReservation {
    */
   add(ops: Op[]): void {
     const next = new Map<string, Planned>();
-    /** Records this request adds (not the group's earlier ones): only such a request meets the heap check. */
+    /** Records this request adds (not the group's earlier ones), for admitRecords. */
     let added = 0;
     for (const op of ops) {
       if (op.type !== "upsert") continue;
@@ -88,18 +79,7 @@ export class GroupReservation {
         );
       }
     }
-    const heap = added > 0 ? this.heapUsage?.() : null;
-    if (
-      heap &&
-      heap.limit > 0 &&
-      heap.limit - heap.used < Math.max(HEAP_RESERVE_SHARE * heap.limit, HEAP_RESERVE_MIN_BYTES)
-    ) {
-      const mb = (bytes: number) => Math.round(bytes / 2 ** 20);
-      throw new QuiverError(
-        "RESOURCE_EXHAUSTED",
-        `the JavaScript heap holds ${mb(heap.used)} MB of its ${mb(heap.limit)} MB limit, too close to it: writes that add records are refused until it has room; replacements and deletes go on. Give the process a larger heap (node --max-old-space-size=MB) or split the records over several processes (docs/vectors.md)`,
-      );
-    }
+    if (added > 0) this.admitRecords?.(added);
     for (const [uid, p] of next) this.collections.get(uid)!.reserve(p.newIds.size, p.vectors);
     for (const [uid, p] of next) this.planned.set(uid, p);
   }

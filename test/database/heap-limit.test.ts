@@ -1,6 +1,6 @@
 /**
  * A write that adds records is refused before it is logged while the JavaScript heap is nearly full
- * (DatabaseOptions.heapUsage; src/database/reserve.ts): replacing and deleting go on, adding resumes
+ * (src/node/heap-usage.ts through DatabaseOptions.admitRecords): replacing and deleting go on, adding resumes
  * once the heap has room, and the reopened database holds exactly what was acknowledged. The heap is
  * reported by a stub here; heap-limit-process.test.ts fills a real one.
  */
@@ -8,7 +8,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { isQuiverError } from "../../src/core/errors/errors.js";
 import { Database } from "../../src/database/database.js";
-import { HEAP_RESERVE_MIN_BYTES, HEAP_RESERVE_SHARE } from "../../src/database/reserve.js";
+import { HEAP_RESERVE_MIN_BYTES, HEAP_RESERVE_SHARE, heapAdmission } from "../../src/node/heap-usage.js";
 import { MemoryDirectory } from "../../src/storage/memory-directory.js";
 
 const MB = 2 ** 20;
@@ -19,7 +19,7 @@ const heapFull = (e: unknown) =>
 test("with the heap nearly full, adding records is refused unlogged; replacing and deleting go on", async () => {
   const dir = new MemoryDirectory();
   let used = 1000 * MB;
-  const db = await Database.openDirectory(dir, { heapUsage: () => ({ used, limit: 4000 * MB }) });
+  const db = await Database.openDirectory(dir, { admitRecords: heapAdmission(() => ({ used, limit: 4000 * MB })) });
   const c = await db.createCollection("c", { vectors: { v: { dim: 3, metric: "cosine" } } });
   await c.upsert([rec("a"), rec("b")]);
   // 300 MB left of 4,000: under the 15% reserve (600 MB).
@@ -52,7 +52,9 @@ test("the reserve is a share of the limit, or 128 MB for a small heap, whichever
   assert.equal(HEAP_RESERVE_MIN_BYTES, 128 * MB);
   let used = 0;
   const limit = 200 * MB;
-  const db = await Database.openDirectory(new MemoryDirectory(), { heapUsage: () => ({ used, limit }) });
+  const db = await Database.openDirectory(new MemoryDirectory(), {
+    admitRecords: heapAdmission(() => ({ used, limit })),
+  });
   const c = await db.createCollection("c", { vectors: { v: { dim: 3, metric: "cosine" } } });
   // 200 MB: 15% is 30 MB, so the floor (128 MB) decides: 72 MB used is fine, a byte more is not.
   used = limit - 128 * MB - 1;
@@ -60,7 +62,7 @@ test("the reserve is a share of the limit, or 128 MB for a small heap, whichever
   used = limit - 128 * MB + 1;
   await assert.rejects(c.upsert([rec("b")]), (e) => isQuiverError(e, "RESOURCE_EXHAUSTED"));
   // A runtime that cannot tell (null) is not checked.
-  const unknown = await Database.openDirectory(new MemoryDirectory(), { heapUsage: () => null });
+  const unknown = await Database.openDirectory(new MemoryDirectory(), { admitRecords: heapAdmission(() => null) });
   const u = await unknown.createCollection("c", { vectors: { v: { dim: 3, metric: "cosine" } } });
   await u.upsert([rec("a")]);
   await Promise.all([db.close(), unknown.close()]);
