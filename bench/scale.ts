@@ -325,6 +325,7 @@ export async function runScaleBench(opts: ScaleOptions): Promise<void> {
   }
   if (opts.child) return child(opts);
   const s = spec(opts);
+  const m = opts.m ?? M;
   const d = generate(s);
   const t0 = performance.now();
   await groundTruth(d, 1, s.queries);
@@ -337,7 +338,7 @@ export async function runScaleBench(opts: ScaleOptions): Promise<void> {
     if (opts.originals) args.push("--originals", opts.originals);
     if (opts.buildThreads !== undefined) args.push("--build-threads", String(opts.buildThreads));
     if (opts.lean) args.push("--lean");
-    args.push("--clusters", String(s.clusters), "--m", String(opts.m ?? M));
+    args.push("--clusters", String(s.clusters), "--m", String(m));
     const r = spawnSync(process.execPath, args, {
       encoding: "utf8",
       maxBuffer: 1 << 26,
@@ -348,6 +349,6 @@ export async function runScaleBench(opts: ScaleOptions): Promise<void> {
     results.push(JSON.parse(line.slice(MARK.length)));
     console.log(`${name} done`);
   }
-  if (opts.json) console.log(JSON.stringify({ spec: s, m: opts.m ?? M, results }));
-  report(s, opts.m ?? M, results);
+  if (opts.json) console.log(JSON.stringify({ spec: s, m, results }));
+  report(s, m, results);
 }

@@ -33,13 +33,9 @@ test("a process with a small heap refuses new records before the heap runs out, 
     const db = await open(path);
     const c = await db.collection("fill");
     assert.equal(await c.count(), out.acked - 1);
-    const [first, deleted, last, refused] = await c
-      .get(["record-0", "record-1", `record-${out.acked - 1}`, `record-${out.acked}`])
-      .then((rs) =>
-        ["record-0", "record-1", `record-${out.acked - 1}`, `record-${out.acked}`].map((id) =>
-          rs.find((x) => x.id === id),
-        ),
-      );
+    const ids = ["record-0", "record-1", `record-${out.acked - 1}`, `record-${out.acked}`];
+    const found = await c.get(ids);
+    const [first, deleted, last, refused] = ids.map((id) => found.find((x) => x.id === id));
     assert.deepEqual(first?.payload, { n: -1 });
     assert.equal(deleted, undefined);
     assert.equal(last?.payload?.n, out.acked - 1);
