@@ -27,6 +27,7 @@ import type { HnswSnapshotSource } from "../core/index/hnsw/serialize.js";
 import { RecordSnapshot, type RecordSource } from "./checkpoint-snapshot.js";
 import { SCRATCH_SUFFIX } from "../storage/directory.js";
 import { HnswIndex } from "../core/index/hnsw/hnsw.js";
+import { TableSlots } from "./table-slots.js";
 import { ANN_MIN_RECORDS } from "../core/query/plan/vector-plan.js";
 import { SparseIndex } from "../core/index/sparse/sparse-index.js";
 import type { SparseVector } from "../core/index/sparse/sparse-vector.js";
@@ -107,16 +108,8 @@ export class CollectionState {
   private textLoaded = false;
   /** Likewise for the payload indexes. */
   private payloadIndexesLoaded = false;
-  /**
-   * Set between beginLoad and endLoad: segments are loading with the slots of an index file
-   * (`slotIds`; `hints` its inverse, built on the first id that is not at `cursor`).
-   */
-  private loading: {
-    slotIds: (string | undefined)[];
-    cursor: number;
-    hints: Map<string, number> | null;
-    spill: number;
-  } | null = null;
+  /** Set between beginLoad and endLoad: segments are loading with the slots of an index file. */
+  private loading: TableSlots | null = null;
   /** Bumped on every change; lets readers cache derived data such as the sorted id list. */
   version = 0;
   private sortedIdsCache: { version: number; ids: string[] } | null = null;
@@ -184,28 +177,11 @@ export class CollectionState {
    * id's slot in the table (or above it) holds it exactly when it is present.
    */
   private slotOf(id: string): number | undefined {
-    const l = this.loading;
-    if (this.idMap || !l) return this.ids.get(id);
-    while (l.cursor < l.slotIds.length && l.slotIds[l.cursor] === undefined) l.cursor++;
-    if (l.slotIds[l.cursor] === id) return this.slotIds[l.cursor] === id ? l.cursor : undefined;
-    l.hints ??= slotsById(l.slotIds);
-    const slot = l.hints.get(id);
-    return slot !== undefined && this.slotIds[slot] === id ? slot : undefined;
+    return this.idMap || !this.loading ? this.ids.get(id) : this.loading.slotOf(id, this.slotIds);
   }
 
   private allocateSlot(id: string): number {
-    if (this.loading) {
-      // While segments load, an id the index file knows goes back to its slot; any other id is
-      // one a later segment deletes, so it waits above the known slots meanwhile. A compacted
-      // segment lists its records in slot order (takeFull): the next known slot is then the one.
-      const l = this.loading;
-      while (l.cursor < l.slotIds.length && l.slotIds[l.cursor] === undefined) l.cursor++;
-      if (l.cursor < l.slotIds.length && l.slotIds[l.cursor] === id) return this.growTo(l.cursor++);
-      l.hints ??= slotsById(l.slotIds);
-      // An id the table does not know goes above it, and is remembered there (see slotOf).
-      if (!l.hints.has(id)) l.hints.set(id, l.spill++);
-      return this.growTo(l.hints.get(id)!);
-    }
+    if (this.loading) return this.growTo(this.loading.place(id, this.slotIds));
     const reused = this.free.pop();
     if (reused !== undefined) return reused;
     return this.growTo(this.highWater);
@@ -380,7 +356,9 @@ export class CollectionState {
    * contiguous block, with the slabs grown once for the whole segment.
    */
   applySegment(seg: SegmentColumns): void {
+    if (this.loading) this.loading.batch = seg.deleted;
     this.applyDelete(seg.deleted, false);
+    if (this.loading) this.loading.batch = seg.ids;
     const n = seg.ids.length;
     // Grown once for the segment. With an index file's table, beginLoad made room for its slots and
     // only ids it does not know spill above them (allocateSlot grows for those); room for spill + n
@@ -543,7 +521,7 @@ export class CollectionState {
     const textNote = this.text && snapshot ? this.loadText(snapshot) : undefined;
     const payloadNote = snapshot ? this.loadPayloadIndexes(snapshot) : undefined;
     if (slotIds) {
-      this.loading = { slotIds, cursor: 0, hints: null, spill: slotIds.length };
+      this.loading = new TableSlots(slotIds);
       // The table places every id: no id map while loading (see idMap), unless records exist already.
       if (this.highWater === 0) {
         this.idMap = null;
@@ -635,7 +613,7 @@ export class CollectionState {
     text: "restored" | "rebuilt" | "none";
     payloadIndexes: "restored" | "rebuilt" | "none";
   } {
-    const table = this.loading?.slotIds;
+    const table = this.loading?.table;
     this.loading = null;
     const text = this.endTextLoad();
     const payloadIndexes = this.endPayloadIndexLoad(table);
