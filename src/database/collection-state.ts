@@ -27,7 +27,7 @@ import type { HnswSnapshotSource } from "../core/index/hnsw/serialize.js";
 import { RecordSnapshot, type RecordSource } from "./checkpoint-snapshot.js";
 import { SCRATCH_SUFFIX } from "../storage/directory.js";
 import { HnswIndex } from "../core/index/hnsw/hnsw.js";
-import { TableSlots } from "./table-slots.js";
+import { TableSlots, slotsById } from "./table-slots.js";
 import { ANN_MIN_RECORDS } from "../core/query/plan/vector-plan.js";
 import { SparseIndex } from "../core/index/sparse/sparse-index.js";
 import type { SparseVector } from "../core/index/sparse/sparse-vector.js";
@@ -739,13 +739,4 @@ export class CollectionState {
   textBytes(): number {
     return this.text?.memoryBytes() ?? 0;
   }
-}
-
-/** The slot of every id in an index file's slot table. */
-function slotsById(slotIds: (string | undefined)[]): Map<string, number> {
-  const slots = new Map<string, number>();
-  slotIds.forEach((id, slot) => {
-    if (id !== undefined) slots.set(id, slot);
-  });
-  return slots;
 }

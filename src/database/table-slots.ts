@@ -17,9 +17,8 @@ export class TableSlots {
   private cursor = 0;
   /** id -> its slot in the table, -1 when the table does not hold it, or its slot above the table. */
   private readonly hints = new Map<string, number>();
-  /** Every id of the table is in `hints`. */
-  private complete = false;
-  private scans = 0;
+  /** Passes over the table: MAX_TABLE_SCANS lookups, then one more that hashes all of it. */
+  scans = 0;
   private spill: number;
   /** The ids being applied (a segment's records or its deletions): looked up together on a miss. */
   batch: readonly string[] = [];
@@ -32,23 +31,17 @@ export class TableSlots {
     this.spill = table.length;
   }
 
-  /** How many passes over the table were made (tests). */
-  get tableScans(): number {
-    return this.scans;
-  }
-
   /** The slot of `id` if it is loaded, else undefined. */
   slotOf(id: string, loaded: readonly (string | undefined)[]): number | undefined {
-    if (this.atCursor(id, loaded)) return undefined;
-    const slot = this.hint(id);
-    return slot !== undefined && slot >= 0 && loaded[slot] === id ? slot : undefined;
+    const slot = this.atCursor(id, loaded) ? -1 : this.hint(id);
+    return slot >= 0 && loaded[slot] === id ? slot : undefined;
   }
 
   /** The slot for `id`, which is not loaded: its table slot, or one above the table. */
   place(id: string, loaded: readonly (string | undefined)[]): number {
     if (this.atCursor(id, loaded)) return this.cursor++;
     const slot = this.hint(id);
-    if (slot !== undefined && slot >= 0) return slot;
+    if (slot >= 0) return slot;
     this.hints.set(id, this.spill);
     return this.spill++;
   }
@@ -59,35 +52,25 @@ export class TableSlots {
    */
   private atCursor(id: string, loaded: readonly (string | undefined)[]): boolean {
     const table = this.table;
-    while (
-      this.cursor < table.length &&
-      (table[this.cursor] === undefined || loaded[this.cursor] === table[this.cursor])
-    )
-      this.cursor++;
-    return this.cursor < table.length && table[this.cursor] === id;
+    // A free slot of the table is undefined in both tables; only a table id takes its slot.
+    while (this.cursor < table.length && loaded[this.cursor] === table[this.cursor]) this.cursor++;
+    return table[this.cursor] === id;
   }
 
-  private hint(id: string): number | undefined {
-    let slot = this.hints.get(id);
-    if (slot === undefined && !this.complete) {
-      this.resolve(id);
-      slot = this.hints.get(id);
-    }
-    return slot;
+  /** The table's (or above-table) slot of `id`, -1 if neither holds it. */
+  private hint(id: string): number {
+    if (!this.hints.has(id) && this.scans <= MAX_TABLE_SCANS) this.resolve(id);
+    return this.hints.get(id) ?? -1;
   }
 
-  /** Looks up `id` and the rest of the batch in the table (or hashes the whole table, past the limit). */
+  /** Looks up `id` and the rest of the batch in one pass over the table; past the limit, hashes it all. */
   private resolve(id: string): void {
     const table = this.table;
-    if (this.scans >= MAX_TABLE_SCANS) {
-      // Ids above the table are never in it, so their entries stay; table ids get their slots.
-      table.forEach((tid, slot) => {
-        if (tid !== undefined) this.hints.set(tid, slot);
-      });
-      this.complete = true;
+    // Ids above the table are never in it, so their entries stay; table ids get their slots.
+    if (this.scans++ === MAX_TABLE_SCANS) {
+      slotsById(table, this.hints);
       return;
     }
-    this.scans++;
     const wanted = new Set<string>([id]);
     for (const b of this.batch) if (!this.hints.has(b)) wanted.add(b);
     for (let slot = 0; slot < table.length && wanted.size > 0; slot++) {
@@ -96,4 +79,15 @@ export class TableSlots {
     }
     for (const missing of wanted) this.hints.set(missing, -1);
   }
+}
+
+/** The slot of every id in a slot table, added to `into`. */
+export function slotsById(
+  slotIds: readonly (string | undefined)[],
+  into = new Map<string, number>(),
+): Map<string, number> {
+  slotIds.forEach((id, slot) => {
+    if (id !== undefined) into.set(id, slot);
+  });
+  return into;
 }
