@@ -10,6 +10,8 @@ const encoder = new TextEncoder();
 // copied as bytes, which is an order of magnitude faster than a DataView call per number.
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 const decoder = new TextDecoder("utf-8", { fatal: true });
+/** Strings per piece of ByteWriter.strListInPieces: a few milliseconds of encoding each. */
+const LIST_PIECE = 1 << 15;
 
 export class ByteWriter {
   private buf: Uint8Array;
@@ -70,14 +72,30 @@ export class ByteWriter {
   }
 
   /**
-   * A list of strings read back in one decode: u32 count, count × u32 length in UTF-16 code units,
-   * u32 byte length + the UTF-8 of them all concatenated (a lone surrogate is written as U+FFFD,
-   * one code unit as well, so the lengths still add up).
+   * A list of strings read back in one decode (ByteReader.strList): u32 count, count × u32 length
+   * in UTF-16 code units, u32 byte length + the UTF-8 of them all concatenated (a lone surrogate is
+   * written as U+FFFD, one code unit as well, so the lengths still add up). Written by a chunked
+   * file writer: yields `drain()` after each piece of LIST_PIECE strings, so that a million ids are
+   * not encoded in one slice of the event loop (230 ms at 1M). Pieces end between strings, and ids
+   * are well-formed (validated), so encoding them apart writes the bytes one piece would.
+   * `undefined` entries (a slot table's free slots) are written as "".
    */
-  strList(list: readonly string[]): this {
+  *strListInPieces(list: readonly (string | undefined)[], drain: () => Uint8Array): Generator<Uint8Array> {
     this.u32(list.length);
-    for (const s of list) this.u32(s.length);
-    return this.str(list.join(""));
+    const texts: Uint8Array[] = [];
+    let bytes = 0;
+    for (let i = 0; i < list.length; i += LIST_PIECE) {
+      const piece = list.slice(i, i + LIST_PIECE).map((s) => s ?? "");
+      for (const s of piece) this.u32(s.length);
+      texts.push(encoder.encode(piece.join("")));
+      bytes += texts[texts.length - 1].length;
+      yield drain();
+    }
+    this.u32(bytes);
+    for (const text of texts) {
+      this.bytes(text);
+      yield drain();
+    }
   }
 
   f32s(values: Float32Array): this {
@@ -188,7 +206,7 @@ export class ByteReader {
     }
   }
 
-  /** A list written by ByteWriter.strList. */
+  /** A list written by ByteWriter.strListInPieces. */
   strList(): string[] {
     const n = this.u32();
     this.need(n * 4);

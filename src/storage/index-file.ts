@@ -72,7 +72,7 @@ export function* indexFileChunks(
     return bytes;
   };
   w.u32(MAGIC).u32(VERSION).str(s.uid).u64(s.checkpointSeq);
-  w.strList(s.slotIds.map((id) => id ?? ""));
+  yield* w.strListInPieces(s.slotIds, drain);
   w.u32(s.graphs.size);
   for (const [name, chunks] of s.graphs) {
     w.str(name).u32(chunks.reduce((sum, c) => sum + c.length, 0));

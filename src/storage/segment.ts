@@ -151,10 +151,10 @@ export function* segmentChunks(uid: string, deleted: readonly string[], source: 
   w.str(uid).u32(source.count).u32(deleted.length);
   end();
   begin("deleted");
-  w.strList(deleted);
+  yield* w.strListInPieces(deleted, drain);
   end();
   begin("ids");
-  w.strList(source.ids());
+  yield* w.strListInPieces(source.ids(), drain);
   end();
   yield drain();
   // The payloads pass also finds each named vector's rows, in order of first appearance.

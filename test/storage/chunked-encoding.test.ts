@@ -10,7 +10,7 @@ import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { QuiverError } from "../../src/index.js";
-import { ByteWriter, CHUNK_BYTES, joinChunks } from "../../src/storage/codec.js";
+import { ByteReader, ByteWriter, CHUNK_BYTES, joinChunks } from "../../src/storage/codec.js";
 import { crc32c } from "../../src/storage/crc32c.js";
 import {
   SEGMENT_VERSION,
@@ -43,8 +43,13 @@ function referenceSegment(seg: SegmentContent, withEnds = true): Uint8Array {
   const rowsHaving = (has: (r: StoredRecord) => unknown) =>
     records.flatMap((r, row) => (has(r) === undefined ? [] : [row]));
   block("meta", () => w.str(seg.uid).u32(records.length).u32(seg.deleted.length));
-  block("deleted", () => w.strList(seg.deleted));
-  block("ids", () => w.strList(records.map((r) => r.id)));
+  block("deleted", () => referenceStrList(w, seg.deleted));
+  block("ids", () =>
+    referenceStrList(
+      w,
+      records.map((r) => r.id),
+    ),
+  );
   block("payloads", () => w.bytes(new TextEncoder().encode(`[${records.map((r) => r.payloadJson).join(",")}]`)));
   for (const name of namesOf("vectors")) {
     const rows = rowsHaving((r) => r.vectors.get(name));
@@ -88,7 +93,10 @@ function referenceSegment(seg: SegmentContent, withEnds = true): Uint8Array {
 function referenceIndexFile(s: IndexSnapshot, version = 3): Uint8Array {
   const w = new ByteWriter(1 << 16);
   w.u32(0x58444951).u32(version).str(s.uid).u64(s.checkpointSeq);
-  w.strList(s.slotIds.map((id) => id ?? ""));
+  referenceStrList(
+    w,
+    s.slotIds.map((id) => id ?? ""),
+  );
   w.u32(s.graphs.size);
   for (const [name, bytes] of s.graphs) w.str(name).u32(bytes.length).bytes(bytes);
   w.u32(s.analysisVersion).u32(s.text.size);
@@ -100,6 +108,13 @@ function referenceIndexFile(s: IndexSnapshot, version = 3): Uint8Array {
   const crc = crc32c(w.finish());
   w.u32(crc).u32(0x444e4551);
   return w.finish();
+}
+
+/** Format 2's string list in one piece, as ByteWriter wrote it before lists were written in pieces. */
+function referenceStrList(w: ByteWriter, list: readonly string[]): void {
+  w.u32(list.length);
+  for (const s of list) w.u32(s.length);
+  w.str(list.join(""));
 }
 
 /** Record 0 has only "b", so the columns' order (first appearance) differs from a schema's. */
@@ -218,4 +233,26 @@ test("index file chunks (graphs given in pieces, postings after) join into the o
   const decoded = decodeIndexFile(expected, "idx");
   assert.deepEqual(decoded.slotIds, big.slotIds);
   assert.deepEqual(decoded.payload, big.payload);
+});
+
+test("a long string list is written in pieces with the one-piece bytes, and reads back", () => {
+  // 100,000 ids (three pieces and a part), beyond ASCII and beyond the BMP, free slots among them.
+  const list = Array.from({ length: 100_000 }, (_, i) =>
+    i % 7 === 3 ? undefined : `id-${i}-${[..."ü世🙂"].slice(0, i % 4).join("")}`,
+  );
+  const w = new ByteWriter();
+  const chunks = [...w.strListInPieces(list, () => w.drain())];
+  assert.ok(chunks.length >= 8, `${chunks.length} chunks`);
+  assert.equal(w.length, 0, "everything handed out");
+  const reference = new ByteWriter();
+  referenceStrList(
+    reference,
+    list.map((id) => id ?? ""),
+  );
+  const bytes = joinChunks(chunks);
+  assert.deepEqual(bytes, reference.finish());
+  assert.deepEqual(
+    new ByteReader(bytes).strList(),
+    list.map((id) => id ?? ""),
+  );
 });

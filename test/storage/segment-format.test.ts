@@ -10,7 +10,7 @@ import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { QuiverError } from "../../src/index.js";
-import { ByteReader, ByteWriter } from "../../src/storage/codec.js";
+import { ByteReader, ByteWriter, joinChunks } from "../../src/storage/codec.js";
 import { SEGMENT_VERSION, decodeSegment, encodeSegment, type SegmentContent } from "../../src/storage/segment.js";
 import type { StoredRecord } from "../../src/storage/record-codec.js";
 
@@ -166,7 +166,8 @@ test("a format-1 segment (quiverdb 0.1.0's fixture) decodes into the same column
 
 test("a string list reads back in one decode, beyond ASCII; lengths that do not add up are CORRUPT", () => {
   const list = ["a", "ü✓", "", "世界🙂", "\ud800x", "plain"];
-  const bytes = new ByteWriter().strList(list).finish();
+  const w = new ByteWriter();
+  const bytes = joinChunks([...w.strListInPieces(list, () => w.drain())]);
   // A lone surrogate cannot be UTF-8: it reads back as U+FFFD, one code unit too, so the rest keeps its place.
   assert.deepEqual(new ByteReader(bytes).strList(), ["a", "ü✓", "", "世界🙂", "\ufffdx", "plain"]);
   const damaged = bytes.slice();
