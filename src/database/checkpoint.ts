@@ -6,8 +6,9 @@
  *   1. snapshot (synchronously, between write groups; `takeCheckpoint`): rotate to a new WAL file and
  *      take each changed collection's delta since the last checkpoint, or, past `maxSegments`, its
  *      full live state (compaction), as a copy-on-write list of ids (checkpoint-snapshot.ts), with
- *      its HNSW graphs frozen by one memcpy per region (HnswIndex.freeze). This is the only part
- *      that stops the writer, and it copies no record;
+ *      its HNSW graphs frozen by one memcpy per region (HnswIndex.freeze), into memory faulted in
+ *      beforehand where it was prepared (freeze-room.ts). This is the only part that stops the
+ *      writer, and it copies no record;
  *   2. in the background (`writeCheckpoint`), in chunks of about 256 KiB with a yield to the event
  *      loop after each, so writes (into the new WAL) and reads go on between them: each delta as a
  *      new segment file, records read as the chunks need them; the frozen graphs serialized, then
@@ -41,6 +42,7 @@ import { indexFileChunks, indexFileName } from "../storage/index-file.js";
 import { hnswChunks } from "../core/index/hnsw/serialize.js";
 import type { CollectionState, FrozenIndex } from "./collection-state.js";
 import type { RecordSnapshot } from "./checkpoint-snapshot.js";
+import type { FreezeRoom } from "./freeze-room.js";
 
 export interface CheckpointPlan {
   checkpointSeq: number;
@@ -76,6 +78,7 @@ export function takeCheckpoint(
   checkpointSeq: number,
   walStart: number,
   obsoleteWals: number[],
+  room?: FreezeRoom,
 ): CheckpointPlan {
   const previousFiles = [...segmentsOf.values()].flat().concat([...indexFileOf.values()]);
   const plan: CheckpointPlan = { checkpointSeq, walStart, collections: [], obsoleteWals, previousFiles };
@@ -84,7 +87,7 @@ export function takeCheckpoint(
     const previousIndex = indexFileOf.get(state.uid);
     if (state.dirty.size === 0 && !state.hasOldSegments) {
       // No record changed, but the index file lacks what this release loads (payload indexes): a new one alone.
-      const index = state.indexFileStale ? state.frozenIndex(checkpointSeq) : null;
+      const index = state.indexFileStale ? state.frozenIndex(checkpointSeq, undefined, room) : null;
       state.indexFileStale = false;
       plan.collections.push({ state, records: null, full: false, previous, index, previousIndex });
       continue;
@@ -98,7 +101,7 @@ export function takeCheckpoint(
     const slotIds = state.slotIds.slice(0, state.highWater);
     const records = full ? state.takeFull(slotIds) : state.takeDelta();
     // The graphs change with the records: a collection that changed gets a new index file.
-    const index = state.frozenIndex(checkpointSeq, slotIds);
+    const index = state.frozenIndex(checkpointSeq, slotIds, room);
     plan.collections.push({ state, records, full, previous, index, previousIndex });
   }
   return plan;
@@ -202,7 +205,7 @@ async function writeChunked(dir: Directory, name: string, chunks: Iterable<Uint8
  * Lets queued writes, reads and timers run. A macrotask, not a microtask: an in-memory directory's
  * appends resolve as microtasks, which would never let anything else in.
  */
-const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
+export const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
 
 /** The manifest rename was issued and then something failed: which manifest is on disk is unknown. */
 export class CheckpointOutcomeUnknown extends QuiverError {

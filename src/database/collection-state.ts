@@ -28,6 +28,7 @@ import { RecordSnapshot, type RecordSource } from "./checkpoint-snapshot.js";
 import { SCRATCH_SUFFIX } from "../storage/directory.js";
 import { HnswIndex } from "../core/index/hnsw/hnsw.js";
 import { TableSlots, slotsById } from "./table-slots.js";
+import type { FreezeRoom } from "./freeze-room.js";
 import { ANN_MIN_RECORDS } from "../core/query/plan/vector-plan.js";
 import { SparseIndex } from "../core/index/sparse/sparse-index.js";
 import type { SparseVector } from "../core/index/sparse/sparse-vector.js";
@@ -655,9 +656,13 @@ export class CollectionState {
    * full-text postings, the payload indexes and the slot table they refer to, for an index file;
    * null when there are none of them.
    */
-  frozenIndex(checkpointSeq: number, slotIds = this.slotIds.slice(0, this.highWater)): FrozenIndex | null {
+  frozenIndex(
+    checkpointSeq: number,
+    slotIds = this.slotIds.slice(0, this.highWater),
+    room?: FreezeRoom,
+  ): FrozenIndex | null {
     const graphs = new Map<string, HnswSnapshotSource>();
-    for (const [vname, v] of this.vectors) if (v.index) graphs.set(vname, v.index.freeze());
+    for (const [vname, v] of this.vectors) if (v.index) graphs.set(vname, v.index.freeze(room?.get(v.index)));
     if (graphs.size === 0 && !this.text && this.indexes.declarations.length === 0) return null;
     const text = this.text?.toBytes() ?? new Map<string, Uint8Array>();
     const payload = this.indexes.toBytes();

@@ -16,6 +16,7 @@ import { WalWriter } from "../storage/wal.js";
 import type { Manifest } from "../storage/manifest.js";
 import { Follower, type FollowTarget } from "./follower.js";
 import { CheckpointOutcomeUnknown, takeCheckpoint, writeCheckpoint } from "./checkpoint.js";
+import { type FreezeRoom, prepareFreezeRoom } from "./freeze-room.js";
 import { Collection, type CollectionHost, type InputHook } from "./collection.js";
 import type { CollectionState, StateEnv } from "./collection-state.js";
 import type { TextPlugins } from "../core/analysis/analyzer.js";
@@ -135,6 +136,9 @@ export class Database implements DatabaseApi {
   readonly #host: CollectionHost;
   private closed = false;
   private checkpointing: Promise<void> | null = null;
+  /** Memory faulted in for the next checkpoint's graph copies, and its preparation while under way. */
+  private freezeRoom: FreezeRoom | null = null;
+  private freezeRoomPending: Promise<void> | null = null;
   /** Set by close(): the outcome of its final checkpoint (resolved when none was needed). */
   private finalCheckpoint: Promise<void> | null = null;
   private walNumbers: number[];
@@ -514,7 +518,23 @@ export class Database implements DatabaseApi {
     });
   }
 
+  /**
+   * Starts faulting in memory for the next checkpoint's graph copies (freeze-room.ts), unless that
+   * is under way or done; its failure (no memory to spare) only means the copies use new memory.
+   */
+  private prepareFreezeRoom(): Promise<void> {
+    const done = (room: FreezeRoom | null): void => {
+      this.freezeRoom = room;
+      this.freezeRoomPending = null;
+    };
+    this.freezeRoomPending ??= prepareFreezeRoom(this.collections.values()).then(done, () => done(null));
+    return this.freezeRoomPending;
+  }
+
   private async maybeCheckpoint(): Promise<void> {
+    // Three quarters of the way to the limit, the next checkpoint's memory starts being prepared.
+    if (!this.freezeRoom && this.wal!.size * 4 >= this.options.walMaxBytes * 3)
+      void this.prepareFreezeRoom();
     // While one runs the WAL keeps growing; the first group after it ends starts the next.
     if (this.wal!.size < this.options.walMaxBytes || this.checkpointing) return;
     try {
@@ -555,7 +575,9 @@ export class Database implements DatabaseApi {
       this.seq,
       next.number,
       obsolete,
+      this.freezeRoom ?? undefined,
     );
+    this.freezeRoom = null;
     await wal.close().catch(() => undefined);
     const done = writeCheckpoint(this.dir, plan, () => this.nextFileNumber++).then(
       (result) => {
@@ -588,6 +610,7 @@ export class Database implements DatabaseApi {
   /** Writes a checkpoint now and waits for it; rejects when it fails (e.g. IO on a full disk). Useful before a backup. */
   async checkpoint(): Promise<void> {
     this.#ensureWritable();
+    await this.prepareFreezeRoom();
     for (;;) {
       // A running checkpoint (an automatic one) may not hold every write made before this call.
       await this.checkpointing;

@@ -33,8 +33,9 @@ export class TableSlots {
 
   /** The slot of `id` if it is loaded, else undefined. */
   slotOf(id: string, loaded: readonly (string | undefined)[]): number | undefined {
+    // -1 (the table lacks it) finds nothing either: loaded[-1] is undefined.
     const slot = this.atCursor(id, loaded) ? -1 : this.hint(id);
-    return slot >= 0 && loaded[slot] === id ? slot : undefined;
+    return loaded[slot] === id ? slot : undefined;
   }
 
   /** The slot for `id`, which is not loaded: its table slot, or one above the table. */
