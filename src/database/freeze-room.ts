@@ -17,7 +17,7 @@ export type FreezeRoom = WeakMap<HnswIndex, Uint8Array>;
 export const FREEZE_ROOM_MIN_BYTES = 8 << 20;
 
 /** Bytes faulted in per slice, between yields to the event loop (a few milliseconds each). */
-const SLICE_BYTES = 16 << 20;
+const SLICE_BYTES = 4 << 20;
 
 /** What a page fault brings in (4 KiB on every platform Quiver runs on; touching more often is harmless). */
 const PAGE_BYTES = 4096;
