@@ -18,7 +18,7 @@ import { serveFiles } from "./bundle-server.js";
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 
 /** The budgets (gzip bytes of everything loaded before the app runs), also written in the README. */
-export const BUDGET = { core: 62_500, browser: 68_500 };
+export const BUDGET = { core: 63_000, browser: 69_000 };
 
 const APPS: Record<string, string> = {
   // The runtime-neutral core only: an in-memory database, no analyzers' resources.

@@ -7,6 +7,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { isQuiverError } from "../errors/errors.js";
 import { PayloadIndexSet, validateIndexDecls } from "./indexes.js";
+import { decodePacked } from "./packed-index.js";
 
 const sorted = (s: ReadonlySet<number> | null) => (s === null ? null : [...s].sort((a, b) => a - b));
 
@@ -270,4 +271,60 @@ test("damaged or mismatched saved indexes are refused whole, leaving the set as 
     refused(() => {}),
     null,
   );
+});
+
+/** Every field's packed contents, each value's slots and the present slots in ascending order. */
+function contents(ix: PayloadIndexSet, slotLimit: number): unknown {
+  const out: Record<string, unknown> = {};
+  for (const [field, bytes] of ix.toBytes()) {
+    const p = decodePacked(bytes, ix.typeOf(field)!, slotLimit);
+    out[field] = {
+      values: p.keys.map((k, i) => [k, [...p.slots.subarray(p.offsets[i], p.offsets[i + 1])].sort((a, b) => a - b)]),
+      present: [...p.present].sort((a, b) => a - b),
+    };
+  }
+  return out;
+}
+
+test("a pack after writes merges them into the last pack: the same index as packing every value again", () => {
+  let seed = 11;
+  const rand = (n: number): number => {
+    seed = (seed * 1103515245 + 12345) >>> 0;
+    return (seed >>> 8) % n;
+  };
+  const payload = (): Record<string, unknown> => {
+    const p: Record<string, unknown> = {};
+    if (rand(5) > 0) p.lang = rand(3) === 0 ? [`l${rand(40)}`, "en"] : rand(9) === 0 ? 3 : `l${rand(400)}`;
+    if (rand(5) > 0) p.year = rand(4) === 0 ? [rand(100), rand(100) / 4] : rand(3000) / 7 - 150;
+    if (rand(3) === 0) p.draft = rand(9) === 0 ? null : rand(2) === 0;
+    if (rand(4) === 0) p.authors = [{ name: `a${rand(5)}` }, { name: "Ada" }];
+    return p;
+  };
+  const N = 1500;
+  const held: (Record<string, unknown> | undefined)[] = [];
+  const live = fresh();
+  for (let slot = 0; slot < N; slot++) live.add(slot, (held[slot] = payload()));
+  let loaded: PayloadIndexSet | null = null;
+  for (let round = 0; round < 6; round++) {
+    // Replacements, deletions and slots taken again, sometimes several times over between packs.
+    for (let i = 0; i < 200 + round * 150; i++) {
+      const slot = rand(N);
+      const targets = loaded ? [live, loaded] : [live];
+      if (held[slot] !== undefined) for (const ix of targets) ix.remove(slot, held[slot]);
+      held[slot] = rand(4) === 0 ? undefined : payload();
+      if (held[slot] !== undefined) for (const ix of targets) ix.add(slot, held[slot]);
+    }
+    const whole = fresh();
+    held.forEach((p, slot) => {
+      if (p !== undefined) whole.add(slot, p);
+    });
+    const want = contents(whole, N);
+    assert.deepEqual(contents(live, N), want, `round ${round}: merged into the last pack`);
+    if (loaded) assert.deepEqual(contents(loaded, N), want, `round ${round}: merged into a loaded index`);
+    // From round 2 on, a copy loaded from the bytes takes the same writes (its base is the loaded pack).
+    if (round === 1) {
+      loaded = fresh();
+      assert.equal(loaded.restore(live.toBytes(), N), null);
+    }
+  }
 });
