@@ -303,7 +303,10 @@ test("a pack after writes merges them into the last pack: the same index as pack
   const N = 1500;
   const held: (Record<string, unknown> | undefined)[] = [];
   const live = fresh();
-  for (let slot = 0; slot < N; slot++) live.add(slot, (held[slot] = payload()));
+  for (let slot = 0; slot < N; slot++) {
+    held[slot] = payload();
+    live.add(slot, held[slot]);
+  }
   let loaded: PayloadIndexSet | null = null;
   for (let round = 0; round < 6; round++) {
     // Replacements, deletions and slots taken again, sometimes several times over between packs.
