@@ -205,7 +205,7 @@ async function writeChunked(dir: Directory, name: string, chunks: Iterable<Uint8
  * Lets queued writes, reads and timers run. A macrotask, not a microtask: an in-memory directory's
  * appends resolve as microtasks, which would never let anything else in.
  */
-export const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
 
 /** The manifest rename was issued and then something failed: which manifest is on disk is unknown. */
 export class CheckpointOutcomeUnknown extends QuiverError {

@@ -651,6 +651,12 @@ export class CollectionState {
     return { restored, rebuilt, text, payloadIndexes };
   }
 
+  /** The graphs the next checkpoint would freeze: all of them when the collection changed since the last. */
+  changedGraphs(): HnswIndex[] {
+    if (this.dirty.size === 0 && !this.indexFileStale) return [];
+    return [...this.vectors.values()].flatMap((v) => (v.index ? [v.index] : []));
+  }
+
   /**
    * The graphs, frozen (copied out of WebAssembly memory, to be serialized later in slices), the
    * full-text postings, the payload indexes and the slot table they refer to, for an index file;

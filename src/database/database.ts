@@ -527,7 +527,10 @@ export class Database implements DatabaseApi {
       this.freezeRoom = room;
       this.freezeRoomPending = null;
     };
-    this.freezeRoomPending ??= prepareFreezeRoom(this.collections.values()).then(done, () => done(null));
+    this.freezeRoomPending ??= prepareFreezeRoom([...this.collections.values()].flatMap((c) => c.changedGraphs())).then(
+      done,
+      () => done(null),
+    );
     return this.freezeRoomPending;
   }
 

@@ -7,8 +7,6 @@
  * WAL is three quarters of the way to its limit (database.ts).
  */
 import type { HnswIndex } from "../core/index/hnsw/hnsw.js";
-import type { CollectionState } from "./collection-state.js";
-import { yieldToEventLoop } from "./checkpoint.js";
 
 /** Memory per graph, for HnswIndex.freeze. */
 export type FreezeRoom = WeakMap<HnswIndex, Uint8Array>;
@@ -23,28 +21,25 @@ const SLICE_BYTES = 4 << 20;
 const PAGE_BYTES = 4096;
 
 /**
- * Room for each graph of the collections a checkpoint would write (those with changes), with 1/16 +
- * 4 MiB to spare for the nodes added before the checkpoint starts; a graph that outgrows its room
- * is copied into new memory as before.
+ * Room for each of `graphs` (those of the collections a checkpoint would write: CollectionState.
+ * changedGraphs), with 1/16 + 4 MiB to spare for the nodes added before the checkpoint starts; a
+ * graph that outgrows its room is copied into new memory as before.
  */
 export async function prepareFreezeRoom(
-  states: Iterable<CollectionState>,
+  graphs: Iterable<HnswIndex>,
   minBytes = FREEZE_ROOM_MIN_BYTES,
 ): Promise<FreezeRoom> {
   const room: FreezeRoom = new WeakMap();
-  for (const state of states) {
-    if (state.dirty.size === 0 && !state.indexFileStale) continue;
-    for (const v of state.vectors.values()) {
-      const index = v.index;
-      const bytes = index?.freezeBytes() ?? 0;
-      if (!index || bytes < minBytes) continue;
-      const memory = new Uint8Array(bytes + (bytes >>> 4) + (4 << 20));
-      for (let page = 0; page < memory.length; page += PAGE_BYTES) {
-        memory[page] = 0;
-        if (page % SLICE_BYTES === 0) await yieldToEventLoop();
-      }
-      room.set(index, memory);
+  for (const index of graphs) {
+    const bytes = index.freezeBytes();
+    if (bytes < minBytes) continue;
+    const memory = new Uint8Array(bytes + (bytes >>> 4) + (4 << 20));
+    for (let page = 0; page < memory.length; page += PAGE_BYTES) {
+      memory[page] = 0;
+      // A macrotask, so that queued writes run between slices.
+      if (page % SLICE_BYTES === 0) await new Promise((resolve) => setTimeout(resolve, 0));
     }
+    room.set(index, memory);
   }
   return room;
 }

@@ -28,8 +28,11 @@ test("room is prepared for the graphs of changed collections, and a checkpoint f
   const [c, s] = statesOf(db).sort((a, b) => (a.name < b.name ? -1 : 1));
   const graph = c.vectors.get("v")!.index!;
 
-  assert.equal((await prepareFreezeRoom(statesOf(db))).has(graph), false, `graphs under ${FREEZE_ROOM_MIN_BYTES} B`);
-  const room = await prepareFreezeRoom(statesOf(db), 0);
+  const changedGraphs = () => statesOf(db).flatMap((state) => state.changedGraphs());
+  assert.equal(changedGraphs().length, 1, "the graphs of changed collections only");
+  assert.equal(changedGraphs()[0], graph);
+  assert.equal((await prepareFreezeRoom(changedGraphs())).has(graph), false, `graphs under ${FREEZE_ROOM_MIN_BYTES} B`);
+  const room = await prepareFreezeRoom(changedGraphs(), 0);
   const memory = room.get(graph);
   assert.ok(memory && memory.length >= graph.freezeBytes(), "room for the changed collection's graph");
   assert.equal(room.has(s.vectors.get("v")!.index!), false, "none for the unchanged one");
