@@ -651,9 +651,12 @@ export class CollectionState {
     return { restored, rebuilt, text, payloadIndexes };
   }
 
-  /** The graphs the next checkpoint would freeze: all of them when the collection changed since the last. */
+  /**
+   * The graphs the next checkpoint would freeze: all of them when it writes this collection's index
+   * file (takeCheckpoint: records changed, segments of an older format to rewrite, or a stale file).
+   */
   changedGraphs(): HnswIndex[] {
-    if (this.dirty.size === 0 && !this.indexFileStale) return [];
+    if (this.dirty.size === 0 && !this.hasOldSegments && !this.indexFileStale) return [];
     return [...this.vectors.values()].flatMap((v) => (v.index ? [v.index] : []));
   }
 

@@ -523,6 +523,7 @@ export class Database implements DatabaseApi {
    * is under way or done; its failure (no memory to spare) only means the copies use new memory.
    */
   private prepareFreezeRoom(): Promise<void> {
+    if (this.freezeRoom) return Promise.resolve();
     const done = (room: FreezeRoom | null): void => {
       this.freezeRoom = room;
       this.freezeRoomPending = null;
@@ -536,7 +537,7 @@ export class Database implements DatabaseApi {
 
   private async maybeCheckpoint(): Promise<void> {
     // Three quarters of the way to the limit, the next checkpoint's memory starts being prepared.
-    if (!this.freezeRoom && this.wal!.size * 4 >= this.options.walMaxBytes * 3) void this.prepareFreezeRoom();
+    if (this.wal!.size * 4 >= this.options.walMaxBytes * 3) void this.prepareFreezeRoom();
     // While one runs the WAL keeps growing; the first group after it ends starts the next.
     if (this.wal!.size < this.options.walMaxBytes || this.checkpointing) return;
     try {
